@@ -1,0 +1,40 @@
+# Two commands on a fresh machine:  `make demo`  (set up + run the main job)  and  `make test`.
+# Each creates the virtual environment and installs the embedded models when they are missing.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MODELS_STAMP := $(VENV)/.models-installed
+OUT ?= out
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(MODELS_STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(MODELS_STAMP): $(STAMP)
+	$(BIN)/backdrop models install
+	touch $@
+
+demo: setup
+	$(BIN)/backdrop edit examples/sample.mp4 \
+	  "remove the background, make it a blue to purple gradient and fade it in over 2 seconds" \
+	  -o $(OUT)/demo.mp4 --plan-out $(OUT)/demo-plan.json --alpha $(OUT)/demo-alpha.webm
+
+test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check backdrop tests benchmarks
+	$(BIN)/ruff format --check backdrop tests benchmarks
+
+bench: setup
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+clean:
+	rm -rf $(VENV) $(OUT)

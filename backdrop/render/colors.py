@@ -1,0 +1,76 @@
+"""Colour names ↔ hex. CSS names plus a few everyday ones; hex strings are ``'#rrggbb'``."""
+
+from __future__ import annotations
+
+# CSS basic and common extended colours, plus words people use for backgrounds.
+NAMED_COLORS: dict[str, str] = {
+    "black": "#000000",
+    "white": "#ffffff",
+    "red": "#e11d2e",
+    "green": "#16a34a",
+    "blue": "#1d4ed8",
+    "yellow": "#facc15",
+    "orange": "#f97316",
+    "purple": "#7e22ce",
+    "violet": "#8b5cf6",
+    "pink": "#ec4899",
+    "magenta": "#d946ef",
+    "cyan": "#06b6d4",
+    "teal": "#0d9488",
+    "turquoise": "#40e0d0",
+    "navy": "#1e3a8a",
+    "indigo": "#4338ca",
+    "lavender": "#c4b5fd",
+    "brown": "#8b5a2b",
+    "beige": "#f5f5dc",
+    "cream": "#fdf6e3",
+    "gold": "#d4af37",
+    "silver": "#c0c0c0",
+    "grey": "#808080",
+    "gray": "#808080",
+    "maroon": "#800000",
+    "olive": "#808000",
+    "lime": "#84cc16",
+    "mint": "#98ff98",
+    "coral": "#ff7f50",
+    "salmon": "#fa8072",
+    "peach": "#ffcba4",
+    "sky": "#38bdf8",
+    "skyblue": "#87ceeb",
+    "sky blue": "#87ceeb",
+    "light blue": "#93c5fd",
+    "dark blue": "#1e3a8a",
+    "light green": "#86efac",
+    "dark green": "#14532d",
+    "light gray": "#d1d5db",
+    "light grey": "#d1d5db",
+    "dark gray": "#374151",
+    "dark grey": "#374151",
+    "chroma green": "#00b140",
+    "green screen": "#00b140",
+    "greenscreen": "#00b140",
+    "blue screen": "#0047bb",
+    "off white": "#f8f8f2",
+    "charcoal": "#36454f",
+    "sand": "#c2b280",
+    "crimson": "#dc143c",
+    "emerald": "#10b981",
+    "aqua": "#00ffff",
+    "fuchsia": "#ff00ff",
+    "tan": "#d2b48c",
+}
+
+_BY_HEX = {}
+for _name, _hex in NAMED_COLORS.items():
+    _BY_HEX.setdefault(_hex, _name)
+
+
+def hex_to_rgb(color: str) -> tuple[int, int, int]:
+    """``'#1e40af' -> (30, 64, 175)``."""
+    c = color.lstrip("#")
+    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+
+
+def color_name(color: str) -> str:
+    """A friendly name for a hex colour: its name when it is one of ours, else the hex."""
+    return _BY_HEX.get(color.lower(), color.lower())

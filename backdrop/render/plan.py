@@ -1,0 +1,328 @@
+"""The edit plan: the versioned contract between understanding and rendering.
+
+An :class:`EditPlan` is plain data. Every time in it is in **seconds** (float). A time value
+``t >= 0`` counts from the start of the video; a negative value counts back from the end
+(``-10`` is "10 s before the end"), so one plan applies to videos of any length (batch). ``end =
+None`` means "until the end of the video". :meth:`TimeRange.resolve` turns a range into absolute
+seconds for one video.
+
+Layering: background segments are applied in list order; where two overlap, the later one wins.
+Keep rules say which subject stays in front of the background; while no keep rule covers a time,
+the background segment active then covers the whole frame.
+
+Schema versions:
+
+* 1 — keep rules for the person; colour / gradient / image / video / blur / transparent
+  backgrounds with opacity and fade-in / fade-out; edge settings (feather, refine).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+SCHEMA_VERSIONS = {1: "person keep rules, backgrounds, fades, edge settings"}
+
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class PlanError(ValueError):
+    """A plan could not be loaded: the message names the field path and the reason."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_hex(value: str) -> str:
+    if not _HEX.match(value):
+        raise ValueError(f"colour must be '#rrggbb' hex, got {value!r}")
+    return value.lower()
+
+
+class TimeRange(_Model):
+    """A span of the video in seconds. Negative times count from the end; ``end=None`` = the end."""
+
+    start: float = Field(0.0, description="Start in seconds; negative counts back from the end.")
+    end: float | None = Field(
+        None, description="End in seconds; negative counts back from the end; null = the end."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        if (
+            self.end is not None
+            and (self.start >= 0) == (self.end >= 0)
+            and self.end <= self.start
+        ):
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+    def resolve(self, duration: float) -> tuple[float, float]:
+        """Absolute ``(t0, t1)`` seconds for a video of ``duration`` seconds, clamped to it."""
+        t0 = self.start + duration if self.start < 0 else self.start
+        t1 = duration if self.end is None else (self.end + duration if self.end < 0 else self.end)
+        t0 = min(max(t0, 0.0), duration)
+        t1 = min(max(t1, t0), duration)
+        return t0, t1
+
+    def contains(self, t: float, duration: float) -> bool:
+        t0, t1 = self.resolve(duration)
+        return t0 <= t < t1 or (t1 >= duration and t >= t0 and t0 < duration)
+
+    def describe(self) -> str:
+        def fmt(x: float) -> str:
+            if x < 0:
+                return f"{_clock(-x)} before the end"
+            return _clock(x)
+
+        if self.start == 0 and self.end is None:
+            return "the whole video"
+        if self.end is None:
+            return f"from {fmt(self.start)} to the end"
+        if self.start == 0:
+            return f"from the start to {fmt(self.end)}"
+        return f"from {fmt(self.start)} to {fmt(self.end)}"
+
+
+def _clock(seconds: float) -> str:
+    """``75.5 -> '1:15.5'``, ``9 -> '0:09'``."""
+    m, s = divmod(seconds, 60.0)
+    whole = f"{int(m)}:{int(s):02d}"
+    frac = s - int(s)
+    return whole + (f"{frac:.1f}"[1:] if frac >= 0.05 else "")
+
+
+class KeepRule(_Model):
+    """Keep a subject in front of the background during ``range``."""
+
+    subject: Literal["person"] = "person"
+    range: TimeRange = Field(default_factory=TimeRange)
+
+
+class ColorBackground(_Model):
+    type: Literal["color"] = "color"
+    color: str = Field(description="'#rrggbb'")
+
+    _hex = field_validator("color")(_check_hex)
+
+
+class GradientBackground(_Model):
+    type: Literal["gradient"] = "gradient"
+    colors: list[str] = Field(min_length=2, description="Two or more '#rrggbb' stops, evenly spaced.")
+    kind: Literal["linear", "radial"] = "linear"
+    angle: float = Field(
+        90.0,
+        description="Linear only: direction in degrees, 0 = left→right, 90 = top→bottom.",
+    )
+
+    @field_validator("colors")
+    @classmethod
+    def _hexes(cls, v: list[str]) -> list[str]:
+        return [_check_hex(c) for c in v]
+
+
+class ImageBackground(_Model):
+    type: Literal["image"] = "image"
+    path: str = Field(description="Image file; scaled to cover the frame, centred.")
+
+
+class VideoBackground(_Model):
+    type: Literal["video"] = "video"
+    path: str = Field(description="Video file; scaled to cover the frame; loops when shorter.")
+    loop: bool = True
+
+
+class BlurBackground(_Model):
+    type: Literal["blur"] = "blur"
+    strength: float = Field(
+        0.6, ge=0.0, le=1.0, description="0 = none, 1 = very strong (sigma 2 %% of frame height)."
+    )
+
+
+class TransparentBackground(_Model):
+    """Background removed: transparent in alpha outputs, ``matte`` colour in opaque ones."""
+
+    type: Literal["transparent"] = "transparent"
+    matte: str = Field("#000000", description="Colour shown where the output has no alpha.")
+
+    _hex = field_validator("matte")(_check_hex)
+
+
+Background = Annotated[
+    ColorBackground
+    | GradientBackground
+    | ImageBackground
+    | VideoBackground
+    | BlurBackground
+    | TransparentBackground,
+    Field(discriminator="type"),
+]
+
+
+class Fade(_Model):
+    """A fade of a segment's effect, ``duration`` seconds long."""
+
+    duration: float = Field(gt=0.0, description="Seconds.")
+
+
+class BackgroundSegment(_Model):
+    """Replace the background with ``background`` during ``range``.
+
+    The effect's strength at time t is ``opacity × fade_in ramp × fade_out ramp``: the fade in
+    ramps 0→1 over its duration from the range's start, the fade out 1→0 up to the range's end.
+    """
+
+    background: Background
+    range: TimeRange = Field(default_factory=TimeRange)
+    opacity: float = Field(1.0, ge=0.0, le=1.0)
+    fade_in: Fade | None = None
+    fade_out: Fade | None = None
+
+    def weight(self, t: float, duration: float) -> float:
+        """Effect strength in [0, 1] at time ``t`` seconds (0 outside the range)."""
+        if not self.range.contains(t, duration):
+            return 0.0
+        t0, t1 = self.range.resolve(duration)
+        w = self.opacity
+        if self.fade_in is not None:
+            w *= min(max((t - t0) / self.fade_in.duration, 0.0), 1.0)
+        if self.fade_out is not None:
+            w *= min(max((t1 - t) / self.fade_out.duration, 0.0), 1.0)
+        return w
+
+
+class EdgeSettings(_Model):
+    """How the subject's edge is made from the mask.
+
+    ``feather`` is a Gaussian softening in pixels of a 720-line frame (scaled with the height);
+    ``refine`` snaps the edge to image edges with a guided filter of radius ``refine_radius``
+    pixels (also per 720 lines); ``shift`` grows (+) or shrinks (-) the subject, in the same units.
+    """
+
+    feather: float = Field(1.5, ge=0.0, le=50.0)
+    refine: Literal["none", "guided"] = "guided"
+    refine_radius: float = Field(8.0, ge=1.0, le=64.0)
+    shift: float = Field(0.0, ge=-20.0, le=20.0)
+
+
+class EditPlan(_Model):
+    """The whole edit. See the module docstring for time conventions and layering."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    keep: list[KeepRule] = Field(default_factory=list)
+    backgrounds: list[BackgroundSegment] = Field(default_factory=list)
+    edges: EdgeSettings = Field(default_factory=EdgeSettings)
+
+    # -- queries ---------------------------------------------------------------------------
+    def is_empty(self) -> bool:
+        return not self.backgrounds
+
+    def active_segment(self, t: float, duration: float) -> BackgroundSegment | None:
+        """The segment in effect at ``t`` (the last listed one that covers it)."""
+        for seg in reversed(self.backgrounds):
+            if seg.range.contains(t, duration):
+                return seg
+        return None
+
+    def keeps_person(self, t: float, duration: float) -> bool:
+        return any(k.range.contains(t, duration) for k in self.keep)
+
+    # -- JSON ------------------------------------------------------------------------------
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> EditPlan:
+        """Parse a plan; raise :class:`PlanError` naming the field path and the reason."""
+        try:
+            data: Any = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise PlanError(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from e
+        if not isinstance(data, dict):
+            raise PlanError("a plan must be a JSON object")
+        version = data.get("schema_version")
+        if version not in SCHEMA_VERSIONS:
+            known = ", ".join(str(v) for v in SCHEMA_VERSIONS)
+            raise PlanError(f"schema_version: unknown version {version!r} (this Backdrop reads {known})")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            err = e.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "(plan)"
+            more = f" (and {len(e.errors()) - 1} more problems)" if len(e.errors()) > 1 else ""
+            raise PlanError(f"{where}: {err['msg']}{more}") from e
+
+    @classmethod
+    def load(cls, path: str | Path) -> EditPlan:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError as e:
+            raise PlanError(f"{p}: no such plan file") from e
+        except (OSError, UnicodeDecodeError) as e:
+            raise PlanError(f"{p}: cannot read ({e})") from e
+        try:
+            return cls.from_json(text)
+        except PlanError as e:
+            raise PlanError(f"{p}: {e}") from e
+
+    def save(self, path: str | Path) -> Path:
+        """Write atomically (temporary file, then rename). Returns the path."""
+        from backdrop.render.atomic import atomic_path
+
+        p = Path(path)
+        with atomic_path(p) as tmp:
+            tmp.write_text(self.to_json(), encoding="utf-8")
+        return p
+
+    # -- words -----------------------------------------------------------------------------
+    def describe(self) -> list[str]:
+        """The plan in plain words, one line per operation."""
+        lines: list[str] = []
+        for k in self.keep:
+            lines.append(f"keep the {k.subject} ({k.range.describe()})")
+        for seg in self.backgrounds:
+            parts = [f"{describe_background(seg.background)} ({seg.range.describe()})"]
+            if seg.opacity < 1.0:
+                parts.append(f"at {seg.opacity:.0%} strength")
+            if seg.fade_in:
+                parts.append(f"fading in over {seg.fade_in.duration:g} s")
+            if seg.fade_out:
+                parts.append(f"fading out over {seg.fade_out.duration:g} s")
+            lines.append(", ".join(parts))
+        if not self.backgrounds:
+            lines.append("no background change")
+        e = self.edges
+        lines.append(
+            f"edges: feather {e.feather:g} px, refine {e.refine}"
+            + (f", shift {e.shift:+g} px" if e.shift else "")
+        )
+        return lines
+
+
+def describe_background(bg: Background) -> str:
+    from backdrop.render.colors import color_name
+
+    if isinstance(bg, ColorBackground):
+        return f"background → {color_name(bg.color)}"
+    if isinstance(bg, GradientBackground):
+        names = " to ".join(color_name(c) for c in bg.colors)
+        return f"background → {bg.kind} gradient {names}"
+    if isinstance(bg, ImageBackground):
+        return f"background → image {bg.path}"
+    if isinstance(bg, VideoBackground):
+        return f"background → video {bg.path}" + (" (looped)" if bg.loop else "")
+    if isinstance(bg, BlurBackground):
+        return f"background blurred (strength {bg.strength:.2f})"
+    return f"background removed (transparent; {color_name(bg.matte)} where no alpha)"
+
+
+def plan_json_schema() -> dict[str, Any]:
+    """The published JSON schema of :class:`EditPlan`."""
+    return EditPlan.model_json_schema()
