@@ -158,9 +158,7 @@ def probe(path: str | Path) -> MediaInfo:
         container.close()
 
 
-def _video_frames(
-    path: Path, size: tuple[int, int] | None
-) -> Iterator[tuple[float, np.ndarray]]:
+def _video_frames(path: Path, size: tuple[int, int] | None) -> Iterator[tuple[float, np.ndarray]]:
     """Yield ``(time_s, rgb)`` for every frame; ``size`` = (width, height) after rotation."""
     container = _open(path)
     try:
@@ -189,7 +187,9 @@ def _video_frames(
                     img = np.ascontiguousarray(np.rot90(img, k))
                 yield t, img
         except av.error.FFmpegError as e:
-            raise MediaError(f"{path}: the video breaks off at {last_t:.2f} s ({_reason(e)})") from e
+            raise MediaError(
+                f"{path}: the video breaks off at {last_t:.2f} s ({_reason(e)})"
+            ) from e
     finally:
         container.close()
 

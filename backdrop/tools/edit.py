@@ -1,0 +1,391 @@
+"""The agent's verbs: typed tools that change the :class:`~backdrop.render.plan.EditPlan`.
+
+Every tool takes ``(ctx, args)`` and returns a :class:`~backdrop.tools.context.ToolResult`. The
+docstrings are the descriptions an LLM sees; keep them short and in the person's terms.
+Times are seconds; negative times count back from the end of the video.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from backdrop.render.plan import (
+    Background,
+    BackgroundSegment,
+    BlurBackground,
+    EdgeSettings,
+    EditPlan,
+    Fade,
+    ImageBackground,
+    KeepRule,
+    TimeRange,
+    TransparentBackground,
+    VideoBackground,
+    describe_background,
+)
+from backdrop.tools.context import ToolContext, ToolResult
+from backdrop.tools.registry import ToolRegistry
+from backdrop.tools.times import WHOLE, clamp_range, format_clock, range_length, range_within
+
+TOOLS = ToolRegistry()
+"""The registry of every tool below (static: tools hold no state)."""
+
+PERSON_WORDS = frozenset({"person", "me", "myself", "speaker", "subject", "people", "us"})
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+_RANGE_DOC = (
+    "When it applies, in seconds; negative times count back from the end "
+    "(start=-10 = the last 10 s); end null = until the end. Omit for the whole video."
+)
+_TARGET_DOC = "'last' = the segment the last change touched; 'all' = every background segment."
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _note(ctx: ToolContext, notes: tuple[str, ...] | list[str]) -> str:
+    ctx.notes.extend(notes)
+    return "".join(f" Note: {n}." for n in notes)
+
+
+def _fit_range(ctx: ToolContext, rng: TimeRange | None) -> tuple[TimeRange | None, str, str | None]:
+    """``(range, note text, error)``: the range clamped to the video (whole video when None)."""
+    clamped = clamp_range(rng or WHOLE, ctx.duration)
+    if clamped.error:
+        return None, "", clamped.error
+    return clamped.range, _note(ctx, clamped.notes), None
+
+
+def _ensure_keep(plan: EditPlan) -> EditPlan:
+    """Add a whole-video person keep rule when the plan has no keep rule at all."""
+    if plan.keep:
+        return plan
+    return plan.model_copy(update={"keep": [KeepRule(subject="person")]})
+
+
+def _place_segment(ctx: ToolContext, seg: BackgroundSegment, label: str) -> ToolResult:
+    """Put ``seg`` in the plan: it replaces segments whose range lies inside its range (same
+    range included), otherwise it is appended (later segments win). A replaced segment with the
+    same range passes on its fades, and its opacity when ``seg`` keeps the default."""
+    plan = ctx.plan
+    kept: list[BackgroundSegment] = []
+    for old in plan.backgrounds:
+        if range_within(old.range, seg.range, ctx.duration):
+            if old.range == seg.range:
+                seg = seg.model_copy(
+                    update={
+                        "fade_in": seg.fade_in or old.fade_in,
+                        "fade_out": seg.fade_out or old.fade_out,
+                    }
+                )
+            continue
+        kept.append(old)
+    new = _ensure_keep(plan.model_copy(update={"backgrounds": [*kept, seg]}))
+    changed = ctx.history.apply(new, label)
+    ctx.focus = len(new.backgrounds) - 1
+    text = f"{describe_background(seg.background)} ({seg.range.describe()})"
+    return ToolResult(True, text if changed else f"already so: {text}", changed)
+
+
+def _segment_with(
+    ctx: ToolContext, bg: Background, rng: TimeRange | None, opacity: float | None, label: str
+) -> ToolResult:
+    fitted, note, err = _fit_range(ctx, rng)
+    if err or fitted is None:
+        return ToolResult(False, err or "empty range")
+    seg = BackgroundSegment(background=bg, range=fitted, opacity=1.0 if opacity is None else opacity)
+    if opacity is None:
+        for old in ctx.plan.backgrounds:
+            if old.range == fitted:
+                seg = seg.model_copy(update={"opacity": old.opacity})
+    result = _place_segment(ctx, seg, label)
+    return ToolResult(result.ok, result.message + note, result.changed)
+
+
+def _resolve_media(ctx: ToolContext, path: str) -> Path | None:
+    """The file ``path`` names: as given (``~`` expanded), else beside the source video."""
+    p = Path(path).expanduser()
+    if p.is_file():
+        return p
+    if not p.is_absolute() and ctx.source is not None:
+        beside = ctx.source.parent / p
+        if beside.is_file():
+            return beside
+    return None
+
+
+def _targets(ctx: ToolContext, target: Literal["last", "all"]) -> list[int]:
+    if target == "all":
+        return list(range(len(ctx.plan.backgrounds)))
+    i = ctx.focused_index()
+    return [] if i is None else [i]
+
+
+def _with_segments(ctx: ToolContext, updates: dict[int, BackgroundSegment]) -> EditPlan:
+    segs = [updates.get(i, s) for i, s in enumerate(ctx.plan.backgrounds)]
+    return ctx.plan.model_copy(update={"backgrounds": segs})
+
+
+_NO_SEGMENT = (
+    "there is no background change yet to apply that to; first say what the background "
+    "should be (for example 'blur the background')"
+)
+
+
+# -- background tools --------------------------------------------------------------------------
+class SetBackgroundArgs(_Args):
+    background: Background = Field(
+        description="The new background: color, gradient, image, video, blur or transparent."
+    )
+    range: TimeRange | None = Field(None, description=_RANGE_DOC)
+    opacity: float | None = Field(
+        None, ge=0.0, le=1.0, description="Strength of the new background, 0..1 (default 1)."
+    )
+
+
+@TOOLS.register
+def set_background(ctx: ToolContext, args: SetBackgroundArgs) -> ToolResult:
+    """Replace the background (behind the kept person) for the whole video or a time range.
+
+    A new segment replaces existing ones whose time range is the same or lies inside the new
+    range; otherwise it is layered on top (later wins). Image and video files must exist.
+    """
+    bg = args.background
+    if isinstance(bg, ImageBackground | VideoBackground):
+        found = _resolve_media(ctx, bg.path)
+        if found is None:
+            return ToolResult(False, f"I can't find the file {bg.path!r}")
+        if str(found) != bg.path:
+            bg = bg.model_copy(update={"path": str(found)})
+    return _segment_with(ctx, bg, args.range, args.opacity, "set background")
+
+
+class RemoveBackgroundArgs(_Args):
+    range: TimeRange | None = Field(None, description=_RANGE_DOC)
+
+
+@TOOLS.register
+def remove_background(ctx: ToolContext, args: RemoveBackgroundArgs) -> ToolResult:
+    """Remove the background (transparent in alpha outputs, black elsewhere), keeping the person."""
+    return _segment_with(ctx, TransparentBackground(), args.range, None, "remove background")
+
+
+class BlurBackgroundArgs(_Args):
+    strength: float = Field(0.6, ge=0.0, le=1.0, description="0 = none, 1 = very strong.")
+    range: TimeRange | None = Field(None, description=_RANGE_DOC)
+
+
+@TOOLS.register
+def blur_background(ctx: ToolContext, args: BlurBackgroundArgs) -> ToolResult:
+    """Blur the background behind the person."""
+    bg = BlurBackground(strength=args.strength)
+    return _segment_with(ctx, bg, args.range, None, "blur background")
+
+
+class KeepSubjectArgs(_Args):
+    subject: str = Field(
+        "person", description="Who stays in front of the background; only 'person' for now."
+    )
+    range: TimeRange | None = Field(None, description=_RANGE_DOC)
+
+
+@TOOLS.register
+def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
+    """Keep a subject in front of the background (only the person is supported for now)."""
+    subject = args.subject.strip().lower().removeprefix("the ")
+    if subject not in PERSON_WORDS:
+        return ToolResult(
+            False,
+            f"keeping named objects ({args.subject!r}) is not supported yet; I can keep the person",
+        )
+    fitted, note, err = _fit_range(ctx, args.range)
+    if err or fitted is None:
+        return ToolResult(False, err or "empty range")
+    plan = ctx.plan
+    if any(range_within(fitted, k.range, ctx.duration) for k in plan.keep):
+        return ToolResult(True, f"the person is already kept ({fitted.describe()})" + note)
+    keep = [k for k in plan.keep if not range_within(k.range, fitted, ctx.duration)]
+    new = plan.model_copy(update={"keep": [*keep, KeepRule(subject="person", range=fitted)]})
+    changed = ctx.history.apply(new, "keep person")
+    return ToolResult(True, f"keep the person ({fitted.describe()})" + note, changed)
+
+
+class SetTimeRangeArgs(_Args):
+    range: TimeRange = Field(description=_RANGE_DOC)
+    target: Literal["last", "all"] = Field("last", description=_TARGET_DOC)
+
+
+@TOOLS.register
+def set_time_range(ctx: ToolContext, args: SetTimeRangeArgs) -> ToolResult:
+    """Move background segments to a new time range ("only in the first 30 seconds")."""
+    idx = _targets(ctx, args.target)
+    if not idx:
+        return ToolResult(False, _NO_SEGMENT)
+    fitted, note, err = _fit_range(ctx, args.range)
+    if err or fitted is None:
+        return ToolResult(False, err or "empty range")
+    segs = ctx.plan.backgrounds
+    new = _with_segments(ctx, {i: segs[i].model_copy(update={"range": fitted}) for i in idx})
+    changed = ctx.history.apply(new, "set time range")
+    what = "every background segment" if args.target == "all" else "the background change"
+    return ToolResult(True, f"{what} now applies {fitted.describe()}" + note, changed)
+
+
+class AddTransitionArgs(_Args):
+    kind: Literal["fade_in", "fade_out"] = Field(description="Fade the effect in or out.")
+    duration: float = Field(1.0, gt=0.0, le=3600.0, description="Fade length in seconds.")
+    target: Literal["last", "all"] = Field("last", description=_TARGET_DOC)
+
+
+@TOOLS.register
+def add_transition(ctx: ToolContext, args: AddTransitionArgs) -> ToolResult:
+    """Fade a background change in (from its start) or out (up to its end).
+
+    A fade longer than its segment is shortened to fit.
+    """
+    idx = _targets(ctx, args.target)
+    if not idx:
+        return ToolResult(False, _NO_SEGMENT)
+    notes: list[str] = []
+    updates: dict[int, BackgroundSegment] = {}
+    for i in idx:
+        seg = ctx.plan.backgrounds[i]
+        dur = args.duration
+        length = range_length(seg.range, ctx.duration)
+        if length is not None and dur > length:
+            word = args.kind.replace("_", " ")
+            notes.append(
+                f"the segment is only {length:g} s long, so the {word} is shortened to {length:g} s"
+            )
+            dur = length
+        updates[i] = seg.model_copy(update={args.kind: Fade(duration=dur)})
+    changed = ctx.history.apply(_with_segments(ctx, updates), args.kind.replace("_", " "))
+    verb = "fading in" if args.kind == "fade_in" else "fading out"
+    durs = sorted({getattr(s, args.kind).duration for s in updates.values()})
+    text = f"{verb} over {', '.join(f'{d:g}' for d in durs)} s"
+    return ToolResult(True, text + _note(ctx, notes), changed)
+
+
+class SetEdgesArgs(_Args):
+    feather: float | None = Field(
+        None, ge=0.0, le=50.0, description="Edge softness in pixels of a 720-line frame."
+    )
+    refine: Literal["none", "guided"] | None = Field(
+        None, description="'guided' snaps the edge to image edges (hair); 'none' uses the raw mask."
+    )
+    refine_radius: float | None = Field(
+        None, ge=1.0, le=64.0, description="Guided-filter radius, pixels of a 720-line frame."
+    )
+    shift: float | None = Field(
+        None, ge=-20.0, le=20.0, description="Grow (+) or shrink (-) the person, pixels per 720 lines."
+    )
+
+
+@TOOLS.register
+def set_edges(ctx: ToolContext, args: SetEdgesArgs) -> ToolResult:
+    """Change how the person's edge is made; only the given settings change."""
+    given = args.model_dump(exclude_none=True)
+    if not given:
+        return ToolResult(False, "set_edges needs at least one of feather, refine, refine_radius, shift")
+    edges = EdgeSettings.model_validate({**ctx.plan.edges.model_dump(), **given})
+    changed = ctx.history.apply(ctx.plan.model_copy(update={"edges": edges}), "edges")
+    e = edges
+    text = f"edges: feather {e.feather:g} px, refine {e.refine} (radius {e.refine_radius:g})"
+    return ToolResult(True, text + (f", shift {e.shift:+g} px" if e.shift else ""), changed)
+
+
+class SetStrengthArgs(_Args):
+    level: float = Field(ge=0.0, le=1.0, description="0..1; 0.4 = subtle, 1 = full strength.")
+
+
+@TOOLS.register
+def set_strength(ctx: ToolContext, args: SetStrengthArgs) -> ToolResult:
+    """Set how strong the last background change is: blur amount for a blur, else its opacity."""
+    i = ctx.focused_index()
+    if i is None:
+        return ToolResult(False, _NO_SEGMENT)
+    seg = ctx.plan.backgrounds[i]
+    if isinstance(seg.background, BlurBackground):
+        bg = seg.background.model_copy(update={"strength": args.level})
+        seg, what = seg.model_copy(update={"background": bg}), "blur strength"
+    else:
+        seg, what = seg.model_copy(update={"opacity": args.level}), "strength"
+    changed = ctx.history.apply(_with_segments(ctx, {i: seg}), "strength")
+    return ToolResult(True, f"{what} {args.level:.0%}", changed)
+
+
+# -- history and output ------------------------------------------------------------------------
+class NoArgs(_Args):
+    pass
+
+
+def _refocus(ctx: ToolContext) -> None:
+    n = len(ctx.plan.backgrounds)
+    if ctx.focus is not None and ctx.focus >= n:
+        ctx.focus = n - 1 if n else None
+
+
+@TOOLS.register
+def undo(ctx: ToolContext, args: NoArgs) -> ToolResult:
+    """Undo the last change (one whole instruction)."""
+    label = ctx.history.undo_label
+    if not ctx.history.undo():
+        return ToolResult(False, "there is nothing to undo")
+    _refocus(ctx)
+    return ToolResult(True, f"undid {label!r}", True)
+
+
+@TOOLS.register
+def redo(ctx: ToolContext, args: NoArgs) -> ToolResult:
+    """Redo the last undone change."""
+    label = ctx.history.redo_label
+    if not ctx.history.redo():
+        return ToolResult(False, "there is nothing to redo")
+    _refocus(ctx)
+    return ToolResult(True, f"redid {label!r}", True)
+
+
+class ExportPlanArgs(_Args):
+    path: str = Field(description="Where to write the edit plan (JSON).")
+
+
+@TOOLS.register
+def export_plan(ctx: ToolContext, args: ExportPlanArgs) -> ToolResult:
+    """Save the edit plan as JSON (written atomically)."""
+    try:
+        written = ctx.plan.save(Path(args.path).expanduser())
+    except OSError as e:
+        return ToolResult(False, f"could not write {args.path}: {e.strerror or e}")
+    return ToolResult(True, f"saved the edit plan to {written}")
+
+
+class RenderArgs(_Args):
+    output: str = Field(description="Output video file.")
+    alpha: str | None = Field(None, description="Optional separate alpha (matte) output file.")
+
+
+@TOOLS.register
+def render(ctx: ToolContext, args: RenderArgs) -> ToolResult:
+    """Render the edited video with the current plan."""
+    if ctx.renderer is None:
+        return ToolResult(False, "no renderer is available here")
+    out = Path(args.output).expanduser()
+    alpha = Path(args.alpha).expanduser() if args.alpha else None
+    try:
+        ctx.renderer(ctx.plan, out, alpha=alpha)
+    except OSError as e:
+        return ToolResult(False, f"could not render to {out}: {e.strerror or e}")
+    return ToolResult(True, f"rendered {out}" + (f" and alpha {alpha}" if alpha else ""))
+
+
+def default_registry() -> ToolRegistry:
+    """The registry holding every built-in tool."""
+    return TOOLS
+
+
+__all__ = ["TOOLS", "default_registry", "format_clock"]
