@@ -1,2 +1,3 @@
 """Backdrop: conversational video background removal and replacement."""
+
 __version__ = "0.1.0"

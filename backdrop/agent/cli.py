@@ -23,7 +23,6 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 from rich.text import Text
 
 from backdrop.perception.media import MediaError, MediaInfo, probe
@@ -43,8 +42,8 @@ models_app = typer.Typer(
 app.add_typer(plan_app, name="plan")
 app.add_typer(models_app, name="models")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXPECTED_ERRORS = (MediaError, PlanError, RenderError, ModelMissingError, ModelInstallError)
 
@@ -133,10 +132,11 @@ def edit(
             fail(str(e))
     ctx = ToolContext(history=PlanHistory(start), duration=info.duration, source=video)
     reply = RuleInterpreter().interpret(instruction, ctx)
-    if reply.clarify or not reply.changed:
+    plan = ctx.history.current
+    if reply.clarify or (not reply.changed and plan.is_empty()):
+        # not understood, or nothing to do: say so, write nothing
         err.print(Text(reply.text, style="yellow"))
         raise typer.Exit(2)
-    plan = ctx.history.current
     out.print(Text(reply.text, style="green"))
     out.print(f"source: {video} ({info.summary()})")
     if dry_run:
@@ -207,18 +207,15 @@ def models_main(ctx: typer.Context) -> None:
         return
     from backdrop.perception.models import model_status
 
-    table = Table(title="Backdrop models")
-    for col in ("model", "installed", "for", "licence", "source / how to get it"):
-        table.add_column(col)
     for st in model_status():
-        table.add_row(
-            st.name,
-            "[green]yes[/]" if st.installed else "[yellow]no[/]",
-            st.purpose,
-            st.licence,
-            st.source if st.installed else st.how_to_get,
-        )
-    out.print(table)
+        state = "[green]installed[/]" if st.installed else f"[yellow]not installed[/] {st.note}"
+        out.print(f"[bold]{st.name}[/]  {state.rstrip()}  ({st.licence}, {st.tier})")
+        out.print(f"    for:  {st.purpose}")
+        out.print(f"    from: {st.source}")
+        if st.installed:
+            out.print(f"    path: {st.path}")
+        else:
+            out.print(f"    get:  {st.how_to_get}")
 
 
 @models_app.command("install")

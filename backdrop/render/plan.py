@@ -139,7 +139,7 @@ class VideoBackground(_Model):
 class BlurBackground(_Model):
     type: Literal["blur"] = "blur"
     strength: float = Field(
-        0.6, ge=0.0, le=1.0, description="0 = none, 1 = very strong (sigma 2 %% of frame height)."
+        0.6, ge=0.0, le=1.0, description="0 = none, 1 = very strong (sigma 2 % of frame height)."
     )
 
 

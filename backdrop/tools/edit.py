@@ -50,7 +50,7 @@ _TARGET_DOC = "'last' = the segment the last change touched; 'all' = every backg
 # -- helpers ---------------------------------------------------------------------------------
 def _note(ctx: ToolContext, notes: tuple[str, ...] | list[str]) -> str:
     ctx.notes.extend(notes)
-    return "".join(f" Note: {n}." for n in notes)
+    return "".join(f"; note: {n}" for n in notes)
 
 
 def _fit_range(ctx: ToolContext, rng: TimeRange | None) -> tuple[TimeRange | None, str, str | None]:
@@ -98,7 +98,8 @@ def _segment_with(
     fitted, note, err = _fit_range(ctx, rng)
     if err or fitted is None:
         return ToolResult(False, err or "empty range")
-    seg = BackgroundSegment(background=bg, range=fitted, opacity=1.0 if opacity is None else opacity)
+    level = 1.0 if opacity is None else opacity
+    seg = BackgroundSegment(background=bg, range=fitted, opacity=level)
     if opacity is None:
         for old in ctx.plan.backgrounds:
             if old.range == fitted:
@@ -262,7 +263,7 @@ def add_transition(ctx: ToolContext, args: AddTransitionArgs) -> ToolResult:
             notes.append(
                 f"the segment is only {length:g} s long, so the {word} is shortened to {length:g} s"
             )
-            dur = length
+            dur = round(length, 3)
         updates[i] = seg.model_copy(update={args.kind: Fade(duration=dur)})
     changed = ctx.history.apply(_with_segments(ctx, updates), args.kind.replace("_", " "))
     verb = "fading in" if args.kind == "fade_in" else "fading out"
@@ -282,7 +283,7 @@ class SetEdgesArgs(_Args):
         None, ge=1.0, le=64.0, description="Guided-filter radius, pixels of a 720-line frame."
     )
     shift: float | None = Field(
-        None, ge=-20.0, le=20.0, description="Grow (+) or shrink (-) the person, pixels per 720 lines."
+        None, ge=-20.0, le=20.0, description="Grow (+) or shrink (-) the person; px per 720 lines."
     )
 
 
@@ -291,7 +292,7 @@ def set_edges(ctx: ToolContext, args: SetEdgesArgs) -> ToolResult:
     """Change how the person's edge is made; only the given settings change."""
     given = args.model_dump(exclude_none=True)
     if not given:
-        return ToolResult(False, "set_edges needs at least one of feather, refine, refine_radius, shift")
+        return ToolResult(False, "say which edge setting to change (feather, refine, shift)")
     edges = EdgeSettings.model_validate({**ctx.plan.edges.model_dump(), **given})
     changed = ctx.history.apply(ctx.plan.model_copy(update={"edges": edges}), "edges")
     e = edges

@@ -45,9 +45,15 @@ class Tool:
             "function": {
                 "name": self.name,
                 "description": self.description,
-                "parameters": _inline_schema(self.args_model.model_json_schema()),
+                "parameters": self.parameters(),
             },
         }
+
+    def parameters(self) -> dict[str, Any]:
+        """JSON Schema of the arguments: ``$ref``s inlined, union tags required."""
+        params = _inline_schema(self.args_model.model_json_schema())
+        _require_tags(params)
+        return params
 
 
 class ToolRegistry:
@@ -73,7 +79,7 @@ class ToolRegistry:
             raise TypeError(f"tool {func.__name__}: expected (ctx, args), got {params}")
         model = hints.get(params[1])
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            raise TypeError(f"tool {func.__name__}: its args must be annotated with a pydantic model")
+            raise TypeError(f"tool {func.__name__}: annotate its args with a pydantic model")
         self.add(Tool(func.__name__, _description(func), model, func))
         return func
 
@@ -182,3 +188,19 @@ def _inline_schema(schema: dict[str, Any]) -> dict[str, Any]:
     result = walk(schema)
     result.setdefault("properties", {})
     return result
+
+
+def _require_tags(node: Any) -> None:
+    """Mark ``type`` required in union members where it is a constant tag (pydantic needs it)."""
+    if isinstance(node, list):
+        for x in node:
+            _require_tags(x)
+    elif isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict) and "const" in props.get("type", {}):
+            props["type"].pop("default", None)
+            required = node.setdefault("required", [])
+            if "type" not in required:
+                required.insert(0, "type")
+        for value in node.values():
+            _require_tags(value)

@@ -78,7 +78,7 @@ def range_length(rng: TimeRange, duration: float | None) -> float | None:
 
 
 def range_within(inner: TimeRange, outer: TimeRange, duration: float | None) -> bool:
-    """Whether ``inner`` lies inside ``outer`` (equal counts). Unknown without a duration → False."""
+    """Whether ``inner`` lies inside ``outer`` (equal counts); ``False`` when it can't be told."""
     if inner == outer or outer == WHOLE:
         return True
     if duration is not None:
