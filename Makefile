@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MODELS_STAMP := $(VENV)/.models-installed
 OUT ?= out
+# packages whose declared dependencies conflict with our pins (see pyproject.toml)
+NO_DEPS := resemblyzer==0.1.4 scenedetect==0.7.2
 
 .PHONY: setup demo test lint bench clean
 
@@ -15,6 +17,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps $(NO_DEPS)
 	touch $@
 
 $(MODELS_STAMP): $(STAMP)
