@@ -23,6 +23,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 from rich.text import Text
 
 from backdrop.perception.media import MediaError, MediaInfo, probe
@@ -181,6 +182,36 @@ def render(
         _render(video, plan, output, alpha)
     except EXPECTED_ERRORS as e:
         fail(str(e))
+
+
+@app.command()
+def analyze(
+    video: Annotated[Path, typer.Argument(help="The video to analyse.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the events as JSON.")] = False,
+) -> None:
+    """What is in VIDEO over time: speech, transcript, speakers, cuts, lighting, people."""
+    from backdrop.perception.analysis import analyze as run_analysis
+
+    _probe(video)
+    try:
+        timeline = run_analysis(video)
+    except EXPECTED_ERRORS as e:
+        fail(str(e))
+    if as_json:
+        out.print_json(json.dumps(timeline.to_dict()))
+        return
+    from backdrop.perception.events import event_to_dict
+
+    table = Table(title=f"{video} — {timeline.duration:.2f} s, {len(timeline.events)} events")
+    for col in ("from", "to", "event", "details"):
+        table.add_column(col)
+    for ev in timeline.events:
+        d = event_to_dict(ev)
+        details = ", ".join(
+            f"{k}={v}" for k, v in d.items() if k not in ("type", "t0", "t1", "source", "words")
+        )
+        table.add_row(f"{ev.t0:7.2f}", f"{ev.t1:7.2f}", ev.type, details)
+    out.print(table)
 
 
 @plan_app.command("schema")

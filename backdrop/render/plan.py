@@ -10,10 +10,17 @@ Layering: background segments are applied in list order; where two overlap, the 
 Keep rules say which subject stays in front of the background; while no keep rule covers a time,
 the background segment active then covers the whole frame.
 
+Coordinates in keep rules (``box``, ``point``) are pixels of the source video's display frame
+(after rotation), origin top-left, X right, Y down; boxes are XYXY.
+
 Schema versions:
 
 * 1 — keep rules for the person; colour / gradient / image / video / blur / transparent
   backgrounds with opacity and fade-in / fade-out; edge settings (feather, refine).
+* 2 — keep rules gain ``action`` (keep / remove) and subjects ``speaker`` (a diarized speaker or
+  whoever is talking), ``object`` (by name), ``box`` and ``point``; background segments gain
+  ``match_lighting``; ``quality`` records which segmentation tier made each time range. A
+  version-1 plan loads unchanged (it is a subset) and is saved as version 2.
 """
 
 from __future__ import annotations
@@ -25,8 +32,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-SCHEMA_VERSION = 1
-SCHEMA_VERSIONS = {1: "person keep rules, backgrounds, fades, edge settings"}
+SCHEMA_VERSION = 2
+SCHEMA_VERSIONS = {
+    1: "person keep rules, backgrounds, fades, edge settings",
+    2: "keep/remove rules for speakers, objects, boxes and points; lighting match; quality tiers",
+}
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -94,11 +104,59 @@ def _clock(seconds: float) -> str:
     return whole + (f"{frac:.1f}"[1:] if frac >= 0.05 else "")
 
 
-class KeepRule(_Model):
-    """Keep a subject in front of the background during ``range``."""
+Subject = Literal["person", "speaker", "object", "box", "point"]
 
-    subject: Literal["person"] = "person"
+
+class KeepRule(_Model):
+    """Keep (or remove) a subject in front of the background during ``range``.
+
+    ``person``: every person the segmenter finds. ``speaker``: the person who is talking —
+    ``speaker`` names a diarized speaker ("S1"), or is None for whoever is talking at each
+    moment. ``object``: a named thing (``label``, e.g. "couch"). ``box``: the region in ``box``
+    (XYXY pixels) at ``range.start``, tracked from there. ``point``: the thing under ``point``
+    (X, Y pixels) at ``range.start``, tracked. ``action="remove"`` takes the subject out of the
+    kept foreground (e.g. "remove the lamp").
+    """
+
+    subject: Subject = "person"
+    action: Literal["keep", "remove"] = "keep"
     range: TimeRange = Field(default_factory=TimeRange)
+    label: str | None = Field(None, description="object: its name, e.g. 'couch'.")
+    speaker: str | None = Field(None, description="speaker: a speaker id; null = whoever talks.")
+    box: list[float] | None = Field(
+        None, min_length=4, max_length=4, description="box: [x0, y0, x1, y1] pixels."
+    )
+    point: list[float] | None = Field(
+        None, min_length=2, max_length=2, description="point: [x, y] pixels."
+    )
+
+    @model_validator(mode="after")
+    def _fields_fit_subject(self) -> KeepRule:
+        if self.subject == "object" and not self.label:
+            raise ValueError("an object rule needs a label")
+        if self.subject == "box":
+            if self.box is None:
+                raise ValueError("a box rule needs box [x0, y0, x1, y1]")
+            x0, y0, x1, y1 = self.box
+            if x1 <= x0 or y1 <= y0:
+                raise ValueError(f"box {self.box} must have x1 > x0 and y1 > y0")
+        if self.subject == "point" and self.point is None:
+            raise ValueError("a point rule needs point [x, y]")
+        return self
+
+    def describe(self) -> str:
+        what = {
+            "person": "the person",
+            "speaker": f"speaker {self.speaker}" if self.speaker else "whoever is talking",
+            "object": f"the {self.label}",
+            "box": f"the box {_fmt_list(self.box)}",
+            "point": f"what is at {_fmt_list(self.point)}",
+        }[self.subject]
+        return f"{self.action} {what} ({self.range.describe()})"
+
+
+def _fmt_list(values: list[float] | None) -> str:
+    return ",".join(f"{v:g}" for v in values or [])
 
 
 class ColorBackground(_Model):
@@ -181,6 +239,10 @@ class BackgroundSegment(_Model):
     opacity: float = Field(1.0, ge=0.0, le=1.0)
     fade_in: Fade | None = None
     fade_out: Fade | None = None
+    match_lighting: bool = Field(
+        False,
+        description="Adjust the background's brightness and colour temperature to the subject.",
+    )
 
     def weight(self, t: float, duration: float) -> float:
         """Effect strength in [0, 1] at time ``t`` seconds (0 outside the range)."""
@@ -209,13 +271,28 @@ class EdgeSettings(_Model):
     shift: float = Field(0.0, ge=-20.0, le=20.0)
 
 
+Tier = Literal["preview", "matting", "sam", "fallback"]
+
+
+class QualityRange(_Model):
+    """Which segmentation tier makes the masks during ``range``: ``preview`` (selfie model),
+    ``matting`` (Robust Video Matting), ``sam`` (Segment Anything), ``fallback`` (prompt-seeded
+    classical segmentation when no SAM checkpoint is installed)."""
+
+    tier: Tier
+    range: TimeRange = Field(default_factory=TimeRange)
+
+
 class EditPlan(_Model):
     """The whole edit. See the module docstring for time conventions and layering."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     keep: list[KeepRule] = Field(default_factory=list)
     backgrounds: list[BackgroundSegment] = Field(default_factory=list)
     edges: EdgeSettings = Field(default_factory=EdgeSettings)
+    quality: list[QualityRange] = Field(
+        default_factory=list, description="Tier per time range; empty = preview everywhere."
+    )
 
     # -- queries ---------------------------------------------------------------------------
     def is_empty(self) -> bool:
@@ -229,7 +306,24 @@ class EditPlan(_Model):
         return None
 
     def keeps_person(self, t: float, duration: float) -> bool:
-        return any(k.range.contains(t, duration) for k in self.keep)
+        """Whether a person (any, or a speaker) is kept in front at ``t`` seconds."""
+        return any(
+            k.action == "keep"
+            and k.subject in ("person", "speaker")
+            and k.range.contains(t, duration)
+            for k in self.keep
+        )
+
+    def rules_at(self, t: float, duration: float) -> list[KeepRule]:
+        """The keep/remove rules in force at ``t`` seconds, in plan order."""
+        return [k for k in self.keep if k.range.contains(t, duration)]
+
+    def tier_at(self, t: float, duration: float) -> Tier:
+        """The segmentation tier for ``t`` seconds (the last matching range wins)."""
+        for q in reversed(self.quality):
+            if q.range.contains(t, duration):
+                return q.tier
+        return "preview"
 
     # -- JSON ------------------------------------------------------------------------------
     def to_json(self) -> str:
@@ -251,12 +345,14 @@ class EditPlan(_Model):
                 f"schema_version: unknown version {version!r} (this Backdrop reads {known})"
             )
         try:
-            return cls.model_validate(data)
+            plan = cls.model_validate(data)
         except ValidationError as e:
             err = e.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "(plan)"
             more = f" (and {len(e.errors()) - 1} more problems)" if len(e.errors()) > 1 else ""
             raise PlanError(f"{where}: {err['msg']}{more}") from e
+        # older versions are subsets of the current one
+        return plan.model_copy(update={"schema_version": SCHEMA_VERSION})
 
     @classmethod
     def load(cls, path: str | Path) -> EditPlan:
@@ -286,7 +382,7 @@ class EditPlan(_Model):
         """The plan in plain words, one line per operation."""
         lines: list[str] = []
         for k in self.keep:
-            lines.append(f"keep the {k.subject} ({k.range.describe()})")
+            lines.append(k.describe())
         for seg in self.backgrounds:
             parts = [f"{describe_background(seg.background)} ({seg.range.describe()})"]
             if seg.opacity < 1.0:
@@ -295,9 +391,13 @@ class EditPlan(_Model):
                 parts.append(f"fading in over {seg.fade_in.duration:g} s")
             if seg.fade_out:
                 parts.append(f"fading out over {seg.fade_out.duration:g} s")
+            if seg.match_lighting:
+                parts.append("lighting matched to the subject")
             lines.append(", ".join(parts))
         if not self.backgrounds:
             lines.append("no background change")
+        for q in self.quality:
+            lines.append(f"{q.tier} segmentation ({q.range.describe()})")
         e = self.edges
         lines.append(
             f"edges: feather {e.feather:g} px, refine {e.refine}"

@@ -1,0 +1,51 @@
+"""Run analyzers over a video's 200 ms chunks and collect their events on one timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from backdrop.perception.events import Analyzer, Timeline
+from backdrop.perception.media import CHUNK_SECONDS, MediaInfo, probe, read_chunks
+
+ANALYSIS_LONG_SIDE = 640
+"""Frames are analysed scaled so their long side is at most this many pixels."""
+
+
+def analysis_size(info: MediaInfo, long_side: int = ANALYSIS_LONG_SIDE) -> tuple[int, int]:
+    """``(width, height)`` for analysis: the display size scaled to ``long_side``, even."""
+    s = min(1.0, long_side / max(info.width, info.height))
+    return max(2, round(info.width * s / 2) * 2), max(2, round(info.height * s / 2) * 2)
+
+
+def default_analyzers(info: MediaInfo) -> list[Analyzer]:
+    """Every analyzer that can run on this machine for this video (audio ones need a track)."""
+    from backdrop.perception.audio_analyzers import build_audio_analyzers
+    from backdrop.perception.vision_analyzers import build_vision_analyzers
+
+    return [*build_audio_analyzers(info), *build_vision_analyzers(info, analysis_size(info))]
+
+
+def analyze(
+    path: str | Path,
+    analyzers: Sequence[Analyzer] | None = None,
+    progress: Callable[[float, float], None] | None = None,
+) -> Timeline:
+    """Stream ``path`` through ``analyzers`` (default: :func:`default_analyzers`).
+
+    ``progress(seconds_done, duration)`` is called after each chunk. Frames reach the analyzers
+    at :func:`analysis_size`; event coordinates (boxes) are scaled back to display pixels by the
+    analyzers that emit them.
+    """
+    info = probe(path)
+    if analyzers is None:
+        analyzers = default_analyzers(info)
+    timeline = Timeline(duration=info.duration)
+    for chunk in read_chunks(path, CHUNK_SECONDS, size=analysis_size(info)):
+        for a in analyzers:
+            timeline.add(a.process(chunk))
+        if progress is not None:
+            progress(min(chunk.t1, info.duration), info.duration)
+    for a in analyzers:
+        timeline.add(a.flush())
+    return timeline
