@@ -9,9 +9,20 @@ OUT ?= out
 # packages whose declared dependencies conflict with our pins (see pyproject.toml)
 NO_DEPS := resemblyzer==0.1.4 scenedetect==0.7.2
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup sysdeps demo test lint bench clean
 
-setup: $(MODELS_STAMP)
+setup: $(MODELS_STAMP) sysdeps
+
+# Debian packages the tests use (espeak-ng speaks test commands). Installed when missing and
+# apt-get is usable (root, as on CI); otherwise a line says what to install.
+SYS_PACKAGES := espeak-ng
+sysdeps:
+	@missing=""; for p in $(SYS_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "please install:$$missing (Debian packages)"; fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -70,7 +70,7 @@ class ConstantMasker:
     def __init__(self, value: float) -> None:
         self.value = value
 
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
+    def __call__(self, frame: np.ndarray, t: float = 0.0) -> np.ndarray:
         return np.full(frame.shape[:2], self.value, np.float32)
 
     def reset(self) -> None:

@@ -40,7 +40,7 @@ class HalfMasker:
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
+    def __call__(self, frame: np.ndarray, t: float = 0.0) -> np.ndarray:
         self.calls += 1
         m = np.zeros(frame.shape[:2], np.float32)
         m[:, : frame.shape[1] // 2] = 1.0
@@ -265,10 +265,10 @@ def test_missing_background_file_fails_before_writing(make_video, tmp_path: Path
 
 
 class ExplodingMasker(HalfMasker):
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
+    def __call__(self, frame: np.ndarray, t: float = 0.0) -> np.ndarray:
         if self.calls == 5:
             raise RuntimeError("boom")
-        return super().__call__(frame)
+        return super().__call__(frame, t)
 
 
 def test_failure_midway_keeps_existing_output(make_video, tmp_path: Path) -> None:

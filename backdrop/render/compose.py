@@ -42,7 +42,7 @@ class Compositor:
         return (
             seg is not None
             and seg.weight(t, self.duration) > 0
-            and self.plan.keeps_person(t, self.duration)
+            and self.plan.keeps_anything(t, self.duration)
         )
 
     def compose(self, frame: np.ndarray, t: float, mask: np.ndarray | None) -> Composite:
@@ -58,7 +58,7 @@ class Compositor:
         w = seg.weight(t, self.duration) if seg is not None else 0.0
         if seg is None or w <= 0.0:
             return Composite(frame, None)
-        if self.plan.keeps_person(t, self.duration):
+        if self.plan.keeps_anything(t, self.duration):
             if mask is None:
                 raise ValueError(f"a subject mask is needed at t={t:.3f} s")
             alpha = alpha_from_mask(mask, frame, self.plan.edges)

@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
-
-from backdrop.perception.media import MediaInfo, iter_frames, probe
+from backdrop.perception.events import Timeline
+from backdrop.perception.media import iter_frames, probe
 from backdrop.render.compose import Compositor
+from backdrop.render.maskers import Masker, build_masker
 from backdrop.render.plan import EditPlan
 from backdrop.render.writer import Mp4Writer, PngSequenceWriter, RenderError, WebmAlphaWriter
 
@@ -27,14 +27,6 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int, float], None]
 """``progress(frames_done, frames_total_estimate, elapsed_seconds)``."""
-
-
-class Masker(Protocol):
-    """Frame → subject mask (``h×w`` float32 in [0, 1], any resolution), with temporal state."""
-
-    def __call__(self, frame: np.ndarray) -> np.ndarray: ...
-
-    def reset(self) -> None: ...
 
 
 @dataclass
@@ -47,13 +39,6 @@ class RenderStats:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
-
-
-def default_masker(info: MediaInfo) -> Masker:
-    """The preview-tier person masker (selfie segmentation + temporal smoothing)."""
-    from backdrop.perception.segment import PersonMasker, load_person_segmenter
-
-    return PersonMasker(load_person_segmenter(info.width, info.height))
 
 
 _END = object()
@@ -126,6 +111,8 @@ def render_video(
     *,
     alpha: str | Path | None = None,
     masker: Masker | None = None,
+    timeline: Timeline | None = None,
+    sam_checkpoint: Path | None = None,
     progress: ProgressFn | None = None,
     crf: int = 20,
     preset: str = "veryfast",
@@ -138,7 +125,9 @@ def render_video(
         output: H.264 MP4 path (with the source's audio), or None for alpha output only.
         alpha: optional alpha output: a ``.webm`` path (VP9 with alpha) or a folder for a PNG
             sequence (RGBA, plus ``times.txt``).
-        masker: subject masker; defaults to :func:`default_masker`.
+        masker: subject masker; defaults to :func:`~backdrop.render.maskers.build_masker`.
+        timeline: analysis events, for rules that need them (e.g. the active speaker).
+        sam_checkpoint: Segment Anything checkpoint for the quality tier.
         progress: called after each frame.
         crf, preset: x264 quality (lower crf = better) and speed preset.
 
@@ -151,7 +140,7 @@ def render_video(
         raise RenderError("nothing to write: give an output video and/or an alpha output")
     compositor = Compositor(plan, info.width, info.height, info.duration)
     if masker is None and plan.keep:
-        masker = default_masker(info)
+        masker = build_masker(info, plan, timeline, sam_checkpoint)
     audio = source if info.has_audio else None
     total = info.frame_count or max(1, round(info.duration * info.fps))
 
@@ -185,7 +174,7 @@ def render_video(
             mask = None
             if compositor.needs_mask(t):
                 assert masker is not None
-                mask = masker(frame)
+                mask = masker(frame, t)
                 stats.segmented += 1
             elif masker is not None:
                 masker.reset()

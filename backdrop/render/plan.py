@@ -314,6 +314,10 @@ class EditPlan(_Model):
             for k in self.keep
         )
 
+    def keeps_anything(self, t: float, duration: float) -> bool:
+        """Whether any keep rule (person, speaker, object, box, point) is in force at ``t``."""
+        return any(k.action == "keep" for k in self.rules_at(t, duration))
+
     def rules_at(self, t: float, duration: float) -> list[KeepRule]:
         """The keep/remove rules in force at ``t`` seconds, in plan order."""
         return [k for k in self.keep if k.range.contains(t, duration)]

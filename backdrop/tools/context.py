@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from backdrop.perception.events import Timeline
 from backdrop.render.plan import EditPlan
 from backdrop.tools.history import PlanHistory
 
@@ -33,6 +34,8 @@ class ToolContext:
         renderer: Injected renderer used by the ``render`` tool; ``None`` when rendering is not
             available in this context.
         notes: Notices tools add for the person (clamped times, shortened fades), oldest first.
+        timeline: What analysis found in the video (speech, transcript, speakers, cuts, objects),
+            or ``None`` when it has not been analysed; tools that anchor times to speech read it.
     """
 
     history: PlanHistory = field(default_factory=PlanHistory)
@@ -41,6 +44,7 @@ class ToolContext:
     focus: int | None = None
     renderer: Renderer | None = None
     notes: list[str] = field(default_factory=list)
+    timeline: Timeline | None = None
 
     @property
     def plan(self) -> EditPlan:
