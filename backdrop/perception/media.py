@@ -318,3 +318,50 @@ def iter_frames(
     path = Path(path)
     probe(path)
     yield from _video_frames(path, size)
+
+
+def read_frame_at(
+    path: str | Path, t: float, size: tuple[int, int] | None = None
+) -> tuple[float, np.ndarray]:
+    """The frame shown at ``t`` seconds (the last frame starting at or before ``t``).
+
+    Seeks to the keyframe before ``t`` and decodes forward, so the cost is bounded by the
+    keyframe interval, not the video's length. Returns ``(frame_time_s, rgb)``; ``size`` as in
+    :func:`read_chunks`. Raises :class:`MediaError`.
+    """
+    path = Path(path)
+    info = probe(path)
+    t = min(max(t, 0.0), max(info.duration - 1e-3, 0.0))
+    container = _open(path)
+    try:
+        vs = container.streams.video[0]
+        start = float(vs.start_time * vs.time_base) if vs.start_time is not None else 0.0
+        target = int((t + start) / vs.time_base)
+        try:
+            container.seek(target, stream=vs, backward=True, any_frame=False)
+        except av.error.FFmpegError:
+            container.seek(0)
+        best: tuple[float, av.VideoFrame] | None = None
+        for frame in container.decode(vs):
+            if frame.pts is None:
+                continue
+            ft = float(frame.pts * frame.time_base) - start
+            if ft > t + 1e-6 and best is not None:
+                break
+            best = (ft, frame)
+        if best is None:
+            raise MediaError(f"{path}: no frame at {t:.2f} s")
+        ft, frame = best
+        k = _rot_k(frame.rotation or 0.0)
+        if size is not None:
+            tw, th = size if k % 2 == 0 else (size[1], size[0])
+            img = frame.to_ndarray(format="rgb24", width=tw, height=th)
+        else:
+            img = frame.to_ndarray(format="rgb24")
+        if k:
+            img = np.ascontiguousarray(np.rot90(img, k))
+        return ft, img
+    except av.error.FFmpegError as e:
+        raise MediaError(f"{path}: cannot read the frame at {t:.2f} s ({_reason(e)})") from e
+    finally:
+        container.close()

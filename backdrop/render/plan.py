@@ -107,6 +107,10 @@ def _clock(seconds: float) -> str:
 Subject = Literal["person", "speaker", "object", "box", "point"]
 
 
+clock = _clock
+"""Public name: seconds → ``m:ss`` (with tenths when not whole)."""
+
+
 class KeepRule(_Model):
     """Keep (or remove) a subject in front of the background during ``range``.
 

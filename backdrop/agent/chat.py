@@ -1,0 +1,137 @@
+"""``backdrop chat``: a terminal conversation with a live :class:`~backdrop.agent.session.Session`.
+
+Lines are instructions, answers to notices ("yes", "no", "yes, make it a sunset gradient") or
+commands: ``/voice FILE.wav``, ``/mic``, ``/preview TIME``, ``/plan``, ``/export PLAN.json``,
+``/render OUT.mp4``, ``/undo``, ``/redo``, ``/wait``, ``/help``, ``/quit``. With a script the
+lines come from a file (one per line; ``#`` comments), and the whole conversation is printed,
+notices included, in the order it happened.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from backdrop.agent.session import (
+    DoneMessage,
+    ErrorMessage,
+    Message,
+    NoticeMessage,
+    ReplyMessage,
+    Session,
+)
+from backdrop.render.plan import clock
+
+HELP = (
+    "Say what you want (\"remove the background and make it blue\"), answer notices with yes/no, "
+    "or use /voice FILE.wav, /mic, /preview TIME, /plan, /export PLAN.json, /render OUT.mp4, "
+    "/undo, /redo, /wait, /quit."
+)
+
+REPLY_TIMEOUT_S = 120.0
+
+
+def parse_time(text: str) -> float:
+    """``"12"``, ``"12.5"``, ``"1:05"``, ``"0:01:05"`` → seconds."""
+    parts = [float(p) for p in text.strip().split(":")]
+    seconds = 0.0
+    for p in parts:
+        seconds = seconds * 60 + p
+    return seconds
+
+
+class Chat:
+    """Drives a session from lines of text and prints the conversation through ``say``."""
+
+    def __init__(
+        self, session: Session, say: Callable[[str], None], out_dir: Path = Path("out")
+    ) -> None:
+        self.session = session
+        self.say = say
+        self.out_dir = out_dir
+        self._lock = threading.Lock()
+        session.add_listener(self._on_message)
+
+    def _print(self, line: str) -> None:
+        with self._lock:
+            self.say(line)
+
+    def _on_message(self, msg: Message) -> None:
+        if isinstance(msg, NoticeMessage):
+            n = msg.notice
+            self._print(f"backdrop (notice {clock(n.t)}): {n.text}  [yes / no]")
+        elif isinstance(msg, ReplyMessage):
+            self._print(f"backdrop: {msg.text}")
+        elif isinstance(msg, ErrorMessage):
+            self._print(f"backdrop (error): {msg.text}")
+        elif isinstance(msg, DoneMessage):
+            self._print("backdrop: (finished processing the video)")
+
+    def handle(self, line: str) -> bool:
+        """Handle one line; False means quit."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        self._print(f"you: {line}")
+        if not line.startswith("/"):
+            self.session.submit(line).result(REPLY_TIMEOUT_S)
+            return True
+        cmd, _, arg = line.partition(" ")
+        arg = arg.strip()
+        try:
+            return self._command(cmd.lower(), arg)
+        except (OSError, ValueError) as e:
+            self._print(f"backdrop (error): {e}")
+            return True
+
+    def _command(self, cmd: str, arg: str) -> bool:
+        s = self.session
+        if cmd in ("/quit", "/exit"):
+            return False
+        if cmd == "/help":
+            self._print(HELP)
+        elif cmd == "/wait":
+            s.wait()
+        elif cmd in ("/undo", "/redo"):
+            s.submit(cmd[1:]).result(REPLY_TIMEOUT_S)
+        elif cmd == "/plan":
+            for line in s.plan.describe():
+                self._print(f"  - {line}")
+        elif cmd == "/preview":
+            t = parse_time(arg or "0")
+            path = s.preview_png(t, self.out_dir / f"preview-{t:07.2f}.png")
+            self._print(f"backdrop: preview of {clock(t)} written to {path}")
+        elif cmd == "/export":
+            path = s.export_plan(arg or self.out_dir / "plan.json")
+            self._print(f"backdrop: plan written to {path}")
+        elif cmd == "/render":
+            out = Path(arg or self.out_dir / "chat.mp4")
+            self._print(f"backdrop: rendering {out} …")
+            stats = s.render(out)
+            self._print(f"backdrop: wrote {out} ({stats.frames} frames, {stats.fps:.0f} fps)")
+        elif cmd in ("/voice", "/mic"):
+            self._voice(cmd, arg)
+        else:
+            self._print(f"backdrop: unknown command {cmd}. {HELP}")
+        return True
+
+    def _voice(self, cmd: str, arg: str) -> None:
+        from backdrop.agent import voice
+
+        if cmd == "/voice":
+            if not arg:
+                raise ValueError("/voice needs a WAV file")
+            heard = voice.transcribe_instruction(Path(arg))
+        else:
+            heard = voice.record_instruction()
+        if not heard.text:
+            self._print(f"backdrop: {heard.message}")
+            return
+        self._print(f"backdrop: I heard “{heard.text}”")
+        self.session.submit(heard.text).result(REPLY_TIMEOUT_S)
+
+    def run(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            if not self.handle(line):
+                break

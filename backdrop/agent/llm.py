@@ -1,0 +1,178 @@
+"""Language-model controller: an OpenAI-compatible chat endpoint that calls Backdrop's tools.
+
+Configured by ``OPENAI_BASE_URL``, ``OPENAI_API_KEY`` and ``BACKDROP_LLM_MODEL`` (or
+``OPENAI_MODEL``); works with OpenAI and with local servers speaking the same API. The tools' JSON
+schemas come from the same registry the rule-based interpreter dispatches through. Any failure —
+timeout, unreachable endpoint, refusal, malformed or unknown tool calls — falls back to the
+rule-based interpreter with a short notice; the person's instruction is never lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from backdrop.agent.interpret import Reply, RuleInterpreter
+from backdrop.prompts import load as load_prompt
+from backdrop.tools import ToolCall, ToolContext, ToolRegistry, default_registry
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 20.0
+HISTORY_TURNS = 6
+"""Recent conversation turns (person + agent) sent with each request."""
+
+
+class LLMError(Exception):
+    """The endpoint could not give a usable answer (the message says why, in a few words)."""
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    base_url: str | None
+    api_key: str
+    model: str
+    timeout: float = DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def from_env(cls) -> LLMConfig | None:
+        """The configuration from the environment, or None when no model is configured."""
+        model = os.environ.get("BACKDROP_LLM_MODEL") or os.environ.get("OPENAI_MODEL")
+        base = os.environ.get("OPENAI_BASE_URL")
+        key = os.environ.get("OPENAI_API_KEY")
+        if not model or not (base or key):
+            return None
+        timeout = float(os.environ.get("BACKDROP_LLM_TIMEOUT", DEFAULT_TIMEOUT_S))
+        return cls(base_url=base, api_key=key or "not-needed", model=model, timeout=timeout)
+
+
+@dataclass
+class LLMController:
+    """Turns an instruction into tool calls with a chat model; falls back to the rules.
+
+    Args:
+        config: endpoint and model.
+        summary: callable giving the scene summary text at request time.
+        registry: the tools (default: every built-in tool).
+        fallback: the rule-based interpreter used when the model fails.
+    """
+
+    config: LLMConfig
+    summary: Callable[[], str] = lambda: ""
+    registry: ToolRegistry = field(default_factory=default_registry)
+    fallback: RuleInterpreter | None = None
+    history: list[dict[str, str]] = field(default_factory=list)
+    _client: Any = None
+
+    def _openai(self) -> Any:
+        if self._client is None:
+            from openai import OpenAI
+
+            self._client = OpenAI(
+                base_url=self.config.base_url,
+                api_key=self.config.api_key,
+                timeout=self.config.timeout,
+                max_retries=0,
+            )
+        return self._client
+
+    def request(self, text: str, ctx: ToolContext) -> list[dict[str, Any]]:
+        """The messages sent for ``text`` (system prompt, scene summary, plan, recent turns)."""
+        context = f"Scene summary:\n{self.summary()}\n\nCurrent plan:\n- " + "\n- ".join(
+            ctx.plan.describe()
+        )
+        return [
+            {"role": "system", "content": load_prompt("system")},
+            {"role": "system", "content": context},
+            *self.history[-2 * HISTORY_TURNS :],
+            {"role": "user", "content": text},
+        ]
+
+    def ask(self, text: str, ctx: ToolContext) -> tuple[str, list[ToolCall]]:
+        """One round trip: the model's reply text and its tool calls. Raises :class:`LLMError`."""
+        import openai
+
+        try:
+            resp = self._openai().chat.completions.create(
+                model=self.config.model,
+                messages=self.request(text, ctx),
+                tools=self.registry.schemas(),
+                tool_choice="auto",
+            )
+        except openai.APITimeoutError as e:
+            raise LLMError("the language model timed out") from e
+        except openai.APIConnectionError as e:
+            raise LLMError("the language model endpoint is unreachable") from e
+        except openai.APIStatusError as e:
+            raise LLMError(f"the language model endpoint answered {e.status_code}") from e
+        except openai.OpenAIError as e:
+            raise LLMError(f"the language model failed ({type(e).__name__})") from e
+        except (ValueError, KeyError, TypeError) as e:  # a body that is not the API's JSON
+            raise LLMError("the language model sent a malformed answer") from e
+        try:
+            choice = resp.choices[0]
+            msg = choice.message
+        except (AttributeError, IndexError, TypeError) as e:
+            raise LLMError("the language model sent a malformed answer") from e
+        if getattr(msg, "refusal", None):
+            raise LLMError("the language model refused")
+        calls: list[ToolCall] = []
+        for tc in msg.tool_calls or []:
+            name = getattr(getattr(tc, "function", None), "name", None)
+            raw = getattr(getattr(tc, "function", None), "arguments", None) or "{}"
+            if name not in self.registry.names():
+                raise LLMError(f"the language model called an unknown tool {name!r}")
+            try:
+                args = json.loads(raw)
+            except json.JSONDecodeError as e:
+                raise LLMError(f"the language model sent malformed arguments for {name}") from e
+            if not isinstance(args, dict):
+                raise LLMError(f"the language model sent malformed arguments for {name}")
+            calls.append(ToolCall(name, args))
+        return (msg.content or "").strip(), calls
+
+    def interpret(self, text: str, ctx: ToolContext) -> Reply:
+        """Like :meth:`RuleInterpreter.interpret`: apply ``text`` as one undoable step."""
+        fallback = self.fallback or RuleInterpreter(self.registry)
+        try:
+            said, calls = self.ask(text, ctx)
+            reply = self._apply(text, said, calls, ctx)
+        except LLMError as e:
+            log.info("falling back to the rule-based interpreter: %s", e)
+            reply = fallback.interpret(text, ctx)
+            reply = Reply(
+                f"({e}; I used the built-in interpreter.) {reply.text}",
+                reply.calls,
+                reply.changed,
+                reply.clarify,
+            )
+        self.history += [
+            {"role": "user", "content": text},
+            {"role": "assistant", "content": reply.text},
+        ]
+        return reply
+
+    def _apply(self, text: str, said: str, calls: list[ToolCall], ctx: ToolContext) -> Reply:
+        if not calls:
+            return Reply(said or "I'm not sure what to change.", [], False, clarify=True)
+        before = ctx.plan
+        notes_start = len(ctx.notes)
+        messages: list[str] = []
+        with ctx.history.transaction(label=text.strip()) as txn:
+            for call in calls:
+                result = self.registry.run(ctx, call)
+                if not result.ok:
+                    txn.discard()
+                    raise LLMError(
+                        f"the language model's {call.name} call failed: {result.message}"
+                    )
+                messages.append(result.message)
+        notes = ctx.notes[notes_start:]
+        text_out = said or "; ".join(m for m in messages if m)
+        if notes:
+            text_out += " (" + "; ".join(notes) + ")"
+        return Reply(text_out, calls, ctx.plan != before)

@@ -1,0 +1,167 @@
+"""Proactive notices: the agent speaks first when the footage calls for a decision.
+
+:class:`NoticeMaker` watches events as processing reaches them and proposes one concrete change
+per notice ("New scene at 0:12 — a different background for this section?"). "yes" applies the
+suggestion (tool calls), "no" dismisses it. Notices are rate-limited in video time and never
+repeated.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from backdrop.perception.events import (
+    Event,
+    LightingChange,
+    MaskQuality,
+    PeopleCount,
+    SceneCut,
+    SpeakerTurn,
+)
+from backdrop.render.plan import EditPlan, TimeRange, clock
+from backdrop.tools import ToolCall
+
+MIN_GAP_S = 2.0
+"""Fewest seconds of video between two notices."""
+
+SAME_KIND_GAP_S = 8.0
+"""Fewest seconds of video between two notices of the same kind."""
+
+SCENE_GRADIENTS = (
+    ("#f97316", "#7e22ce"),  # sunset
+    ("#0ea5e9", "#1e3a8a"),  # ocean
+    ("#84cc16", "#0f766e"),  # forest
+    ("#f472b6", "#6366f1"),  # dusk
+)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the agent noticed, with the change it proposes.
+
+    Attributes:
+        id: unique within a session, from 1.
+        kind: ``scene_cut`` | ``lighting`` | ``people`` | ``mask_quality`` | ``new_speaker``.
+        t: video time (seconds) it refers to.
+        text: what to show or say.
+        suggestion: tool calls that "yes" applies.
+        scope: the stretch of video the suggestion is about (a "yes, <instruction>" applies the
+            instruction there).
+    """
+
+    id: int
+    kind: str
+    t: float
+    text: str
+    suggestion: tuple[ToolCall, ...] = ()
+    scope: TimeRange | None = None
+
+
+@dataclass
+class NoticeMaker:
+    """Turns events into notices. ``tools`` = names of the tools that exist (for suggestions)."""
+
+    duration: float
+    tools: frozenset[str] = frozenset()
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _last_t: float = -1e9
+    _last_kind_t: dict[str, float] = field(default_factory=dict)
+    _seen: set[tuple[str, Any]] = field(default_factory=set)
+    _speakers: set[str] = field(default_factory=set)
+    _people: int = 1
+    _cuts: int = 0
+
+    def notices(self, events: list[Event], plan: EditPlan) -> list[Notice]:
+        """Notices for newly seen ``events`` (call once per micro-turn, in time order)."""
+        out: list[Notice] = []
+        for ev in sorted(events, key=lambda e: e.t0):
+            made = self._notice_for(ev, plan)
+            if made is None:
+                continue
+            kind, key, text, suggestion, scope = made
+            if (kind, key) in self._seen:
+                continue
+            self._seen.add((kind, key))
+            if ev.t0 - self._last_t < MIN_GAP_S:
+                continue
+            if ev.t0 - self._last_kind_t.get(kind, -1e9) < SAME_KIND_GAP_S:
+                continue
+            self._last_t = ev.t0
+            self._last_kind_t[kind] = ev.t0
+            out.append(Notice(next(self._ids), kind, ev.t0, text, tuple(suggestion), scope))
+        return out
+
+    def _notice_for(
+        self, ev: Event, plan: EditPlan
+    ) -> tuple[str, Any, str, list[ToolCall], TimeRange | None] | None:
+        t = ev.t0
+        if isinstance(ev, SceneCut):
+            self._cuts += 1
+            at = ev.t1
+            colors = SCENE_GRADIENTS[(self._cuts - 1) % len(SCENE_GRADIENTS)]
+            scope = TimeRange(start=round(at, 3))
+            bg = {"type": "gradient", "colors": list(colors)}
+            call = ToolCall("set_background", {"background": bg, "range": scope.model_dump()})
+            return (
+                "scene_cut",
+                round(at, 1),
+                f"New scene at {clock(at)} — a different background for this section?",
+                [call],
+                scope,
+            )
+        if isinstance(ev, LightingChange):
+            brighter = "brighter" if ev.delta_luma > 0 else "darker"
+            calls = [ToolCall("match_lighting", {})] if "match_lighting" in self.tools else []
+            if not calls:
+                calls = [ToolCall("set_edges", {"refine": "guided"})]
+            return (
+                "lighting",
+                round(t, 1),
+                f"The lighting changed at {clock(t)} ({brighter}) — "
+                "adjust the background to match?",
+                calls,
+                TimeRange(start=round(t, 3)),
+            )
+        if isinstance(ev, PeopleCount):
+            n_before, self._people = self._people, ev.n
+            if ev.n > 1 and n_before <= 1:
+                words = {2: "Two", 3: "Three", 4: "Four"}.get(ev.n, str(ev.n))
+                call = ToolCall("keep_subject", {"subject": "person"})
+                return (
+                    "people",
+                    round(t, 1),
+                    f"{words} people from {clock(t)} — who should I keep? (yes = keep everyone)",
+                    [call],
+                    TimeRange(start=round(t, 3)),
+                )
+            return None
+        if isinstance(ev, MaskQuality) and ev.score < 0.5 and plan.backgrounds:
+            edges = {
+                "feather": plan.edges.feather + 1.5,
+                "refine": "guided",
+                "refine_radius": min(64.0, plan.edges.refine_radius * 1.5),
+            }
+            call = ToolCall("set_edges", edges)
+            return (
+                "mask_quality",
+                round(t / 5.0),
+                f"The cut-out looks rough around {clock(t)} — soften and refine the edges?",
+                [call],
+                None,
+            )
+        if isinstance(ev, SpeakerTurn) and ev.speaker not in self._speakers:
+            first = not self._speakers
+            self._speakers.add(ev.speaker)
+            if first:
+                return None
+            call = ToolCall("keep_subject", {"subject": "speaker"})
+            return (
+                "new_speaker",
+                ev.speaker,
+                f"A new speaker ({ev.speaker}) at {clock(t)} — keep only whoever is talking?",
+                [call],
+                None,
+            )
+        return None

@@ -1,0 +1,184 @@
+"""The live session: micro-turns, instructions while processing, notices, undo, the scene state."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backdrop.agent.session import (
+    DoneMessage,
+    Message,
+    NoticeMessage,
+    PreviewMessage,
+    ReplyMessage,
+    Session,
+)
+from backdrop.agent.state import SUMMARY_BUDGET_CHARS, SceneState
+from backdrop.perception.events import (
+    Caption,
+    PeopleCount,
+    SceneCut,
+    SpeakerTurn,
+    Speech,
+    TranscriptSegment,
+)
+from backdrop.perception.media import Chunk
+
+
+class Scripted:
+    """An analyzer that emits given events when processing reaches their time, and can be slow
+    (``delay`` seconds per chunk) so tests can talk to a session mid-way."""
+
+    name = "scripted"
+
+    def __init__(self, events: list, delay: float = 0.0) -> None:
+        self.events = sorted(events, key=lambda e: e.t0)
+        self.delay = delay
+
+    def process(self, chunk: Chunk) -> list:
+        if self.delay:
+            time.sleep(self.delay)
+        out = [e for e in self.events if chunk.t0 <= e.t0 < chunk.t1]
+        return out
+
+    def flush(self) -> list:
+        return []
+
+
+def blueness(rgb: np.ndarray) -> float:
+    corner = rgb[:40, :80].astype(float)
+    return float(corner[..., 2].mean() - corner[..., 0].mean())
+
+
+def run_session(sample: Path, events: list, delay: float = 0.0) -> tuple[Session, list[Message]]:
+    session = Session(sample, analyzers=lambda info: [Scripted(events, delay)], llm=False)
+    messages: list[Message] = []
+    session.add_listener(messages.append)
+    return session, messages
+
+
+def test_instruction_during_processing_applies_from_next_micro_turn(sample: Path) -> None:
+    session, messages = run_session(sample, [], delay=0.05)
+    session.start()
+    while not any(isinstance(m, PreviewMessage) and m.t > 1.0 for m in messages):
+        time.sleep(0.01)
+    reply = session.submit("make the background blue").result(30)
+    assert reply.changed
+    assert session.wait(60)
+    kinds = [type(m).__name__ for m in messages]
+    i_reply = kinds.index("ReplyMessage")
+    previews_before = [m for m in messages[:i_reply] if isinstance(m, PreviewMessage)]
+    previews_after = [m for m in messages[i_reply + 1 :] if isinstance(m, PreviewMessage)]
+    assert previews_before and previews_after
+    assert all(blueness(m.rgb) < 40 for m in previews_before)  # nothing half-applied before
+    assert all(blueness(m.rgb) > 100 for m in previews_after)  # every later frame has it
+    # the frame the person was looking at is re-rendered first, right after the reply
+    assert isinstance(messages[i_reply + 1], PreviewMessage)
+    assert messages[i_reply + 1].t == pytest.approx(session.cursor)
+    assert isinstance(messages[-1], DoneMessage) or any(isinstance(m, DoneMessage) for m in messages)
+    session.close()
+
+
+def test_notice_yes_applies_suggestion_and_no_dismisses(sample: Path) -> None:
+    events = [SceneCut(2.95, 3.0, "test"), PeopleCount(6.0, 6.2, "test", n=2)]
+    session, messages = run_session(sample, events)
+    session.submit("remove the background and make it blue")
+    session.start()
+    assert session.wait(60)
+    notices = [m.notice for m in messages if isinstance(m, NoticeMessage)]
+    assert [n.kind for n in notices] == ["scene_cut", "people"]
+    assert notices[0].text.startswith("New scene at 0:03")
+    assert "Two people from 0:06" in notices[1].text
+    # "no" answers the latest notice (people), "yes, ..." the one before (the new scene)
+    reply = session.submit("no").result(10)
+    assert not reply.changed
+    reply = session.submit("yes, make it red").result(10)
+    assert reply.changed, reply.text
+    segs = session.plan.backgrounds
+    assert len(segs) == 2 and segs[1].range.start == pytest.approx(3.0)
+    assert segs[1].background.color == "#e11d2e"
+    assert session.preview(5.0)[:40, :80, 0].mean() > 150  # red after the cut
+    assert blueness(session.preview(1.0)) > 100  # still blue before it
+    # undo takes the whole answer back
+    session.submit("undo").result(10)
+    assert len(session.plan.backgrounds) == 1
+    session.close()
+
+
+def test_plain_yes_applies_the_concrete_suggestion(sample: Path) -> None:
+    session, messages = run_session(sample, [SceneCut(4.0, 4.04, "test")])
+    session.start()
+    assert session.wait(60)
+    reply = session.submit("yes").result(10)
+    assert reply.changed
+    seg = session.plan.backgrounds[-1]
+    assert seg.background.type == "gradient" and seg.range.start == pytest.approx(4.04)
+    session.close()
+
+
+def test_notices_are_rate_limited_and_never_repeated(sample: Path) -> None:
+    events = [SceneCut(t, t + 0.04, "test") for t in (1.0, 1.5, 2.0, 9.0)]
+    events += [SceneCut(9.0, 9.04, "dup")]
+    session, messages = run_session(sample, events)
+    session.start()
+    assert session.wait(60)
+    times = [m.notice.t for m in messages if isinstance(m, NoticeMessage)]
+    assert times == [1.0, 9.0]
+    session.close()
+
+
+def test_unclear_instruction_changes_nothing(sample: Path) -> None:
+    session, messages = run_session(sample, [])
+    session.start()
+    reply = session.submit("make it better somehow").result(30)
+    assert reply.clarify and not reply.changed
+    assert session.plan.is_empty()
+    assert any(isinstance(m, ReplyMessage) and m.clarify for m in messages)
+    session.close()
+
+
+def _timeline_events(duration: float) -> list:
+    ev: list = []
+    t = 0.0
+    i = 0
+    while t < duration:
+        ev.append(Speech(t, t + 3, "vad"))
+        ev.append(TranscriptSegment(t, t + 3, "asr", text=f"sentence number {i} about the video"))
+        ev.append(SpeakerTurn(t, t + 3, "spk", speaker=f"S{i % 2 + 1}"))
+        if i % 10 == 0:
+            ev.append(SceneCut(t, t + 0.04, "cut"))
+            ev.append(Caption(t, t + 0.04, "cap", text=f"keyframe {i}: one person indoors"))
+        t += 4.0
+        i += 1
+    return ev
+
+
+@pytest.mark.parametrize("duration", [10.0, 600.0])
+def test_summary_has_a_fixed_budget(duration: float) -> None:
+    state = SceneState(duration)
+    state.add(_timeline_events(duration), processed_until=duration)
+    text = state.summary()
+    assert len(text) <= SUMMARY_BUDGET_CHARS
+    assert "Transcript" in text and "Scenes" in text
+    if duration > 100:
+        assert "more)" in text  # long lists were thinned, first and last kept
+        assert "sentence number 0 " in text and "sentence number 149 " in text
+
+
+def test_scene_queries() -> None:
+    state = SceneState(30.0)
+    state.add(
+        [
+            SceneCut(9.96, 10.0, "c"),
+            SpeakerTurn(1.0, 4.0, "s", speaker="S1"),
+            SpeakerTurn(12.0, 15.0, "s", speaker="S2"),
+        ],
+        processed_until=30.0,
+    )
+    assert [(s.t0, s.t1) for s in state.scenes()] == [(0.0, 10.0), (10.0, 30.0)]
+    assert state.speakers() == ["S1", "S2"]
+    assert state.speaker_start("S2") == 12.0
+    assert any(isinstance(e, SpeakerTurn) for e in state.at(13.0))
