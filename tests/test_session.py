@@ -78,7 +78,7 @@ def test_instruction_during_processing_applies_from_next_micro_turn(sample: Path
     # the frame the person was looking at is re-rendered first, right after the reply
     assert isinstance(messages[i_reply + 1], PreviewMessage)
     assert messages[i_reply + 1].t == pytest.approx(session.cursor)
-    assert isinstance(messages[-1], DoneMessage) or any(isinstance(m, DoneMessage) for m in messages)
+    assert any(isinstance(m, DoneMessage) for m in messages)
     session.close()
 
 

@@ -214,6 +214,46 @@ def analyze(
     out.print(table)
 
 
+@app.command()
+def chat(
+    video: Annotated[Path, typer.Argument(help="The video to talk about.")],
+    script: Annotated[
+        Path | None,
+        typer.Option("--script", help="Read the person's lines from this file (one a line)."),
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for previews, plans and renders.")
+    ] = Path("out"),
+    rules_only: Annotated[
+        bool, typer.Option("--rules", help="Use the rule-based interpreter even if an LLM is set.")
+    ] = False,
+) -> None:
+    """Talk to Backdrop about VIDEO while it processes it (typed lines, /voice, /preview …)."""
+    from backdrop.agent.chat import HELP, Chat
+    from backdrop.agent.session import Session
+
+    _probe(video)
+    if script is not None and not script.is_file():
+        fail(f"{script}: no such script file")
+    session = Session(video, llm=False if rules_only else None).start()
+    talk = Chat(session, lambda line: out.print(Text(line)), out_dir)
+    try:
+        if script is not None:
+            talk.run(script.read_text(encoding="utf-8").splitlines())
+            session.wait()
+        else:
+            out.print(Text(HELP))
+            while True:
+                try:
+                    line = input("> ")
+                except EOFError:
+                    break
+                if not talk.handle(line):
+                    break
+    finally:
+        session.close()
+
+
 @plan_app.command("schema")
 def plan_schema() -> None:
     """Print the edit plan's JSON schema."""
