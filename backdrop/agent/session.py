@@ -42,7 +42,7 @@ from backdrop.perception.media import (
 from backdrop.render.atomic import atomic_path
 from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker, build_masker
-from backdrop.render.plan import EditPlan, clock
+from backdrop.render.plan import EditPlan, KeepRule, clock
 from backdrop.tools import PlanHistory, ToolContext, default_registry
 
 log = logging.getLogger(__name__)
@@ -268,6 +268,7 @@ class Session:
 
     def _run(self) -> None:
         try:
+            self._warm_up()
             analyzers = list(self._analyzers(self.info))
             for chunk in read_chunks(self.source, CHUNK_SECONDS, size=self._psize):
                 started = time.perf_counter()
@@ -298,6 +299,17 @@ class Session:
             self._emit(DoneMessage())
         while not self._stop.is_set():
             self._drain(block=True)
+
+    def _warm_up(self) -> None:
+        """Load the person masker now, so the first instruction does not wait for it."""
+        from backdrop.perception.models import ModelMissingError
+
+        plan = EditPlan(keep=[KeepRule()])
+        try:
+            self._masker = self._masker_factory(self._pinfo, plan)
+            self._masker_key = _masker_key(plan)
+        except ModelMissingError as e:
+            self._emit(ErrorMessage(str(e)))
 
     def _drain(self, block: bool = False) -> None:
         while True:
@@ -390,7 +402,7 @@ class Session:
         plan = self.plan
         if self._compositor is None or self._plan_for_render != plan:
             self._compositor = Compositor(plan, self._psize[0], self._psize[1], self.info.duration)
-            key = (tuple(plan.keep), tuple(plan.quality))
+            key = _masker_key(plan)
             if plan.keep and (self._masker is None or key != self._masker_key):
                 self._masker = self._masker_factory(self._pinfo, plan)
                 self._masker_key = key
@@ -400,6 +412,15 @@ class Session:
             assert self._masker is not None
             mask = self._masker(frame, t)
         return self._compositor.compose(frame, t, mask).rgb
+
+
+def _masker_key(plan: EditPlan) -> tuple[Any, ...]:
+    """What decides which masker a plan needs (time ranges do not: the masker gets ``t``)."""
+    rules = tuple(
+        (k.subject, k.action, k.label, k.speaker, tuple(k.box or ()), tuple(k.point or ()))
+        for k in plan.keep
+    )
+    return rules, tuple(q.tier for q in plan.quality)
 
 
 def _scope_words(notice: Notice) -> str:
