@@ -13,27 +13,18 @@ NO_DEPS := resemblyzer==0.1.4 scenedetect==0.7.2
 
 setup: $(MODELS_STAMP) sysdeps
 
-# Debian packages the tests use (espeak-ng speaks test commands). Installed when missing and
-# apt-get is usable (root, as on CI); otherwise a line says what to install.
-SYS_PACKAGES := espeak-ng
+# Debian packages: espeak-ng speaks test commands, chromium runs the browser test, PortAudio
+# lets --mic record. Installed when missing and apt-get is usable (root, as on CI); otherwise a
+# line says what to install.
+SYS_PACKAGES := espeak-ng chromium chromium-driver libportaudio2
 sysdeps:
-	@missing=""; for p in $(SYS_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(SYS_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "please install:$$missing (Debian packages)"; fi; \
 	fi
-
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m pip install --quiet --no-deps $(NO_DEPS)
-	touch $@
-
-$(MODELS_STAMP): $(STAMP)
-	$(BIN)/backdrop models install
-	touch $@
 
 demo: setup
 	$(BIN)/backdrop edit examples/sample.mp4 \

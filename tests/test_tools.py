@@ -24,6 +24,8 @@ REG = default_registry()
 RED = {"type": "color", "color": "#ff0000"}
 BLUE = {"type": "color", "color": "#0000ff"}
 EXPECTED_TOOLS = {
+    "set_quality",
+    "match_lighting",
     "set_background",
     "remove_background",
     "blur_background",

@@ -24,7 +24,7 @@ from backdrop.agent.session import (
 from backdrop.render.plan import clock
 
 HELP = (
-    "Say what you want (\"remove the background and make it blue\"), answer notices with yes/no, "
+    'Say what you want ("remove the background and make it blue"), answer notices with yes/no, '
     "or use /voice FILE.wav, /mic, /preview TIME, /plan, /export PLAN.json, /render OUT.mp4, "
     "/undo, /redo, /wait, /quit."
 )

@@ -26,6 +26,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from backdrop.perception.events import Timeline
 from backdrop.perception.media import MediaError, MediaInfo, probe
 from backdrop.perception.models import ModelInstallError, ModelMissingError
 from backdrop.render.plan import EditPlan, PlanError, plan_json_schema
@@ -61,7 +62,16 @@ class _FpsColumn(ProgressColumn):
         return Text(f"{fps:5.1f} fps", style="cyan")
 
 
-def _render(source: Path, plan: EditPlan, output: Path | None, alpha: Path | None) -> None:
+_SAM_HELP = "A Segment Anything checkpoint (sam_vit_b/l/h .pth) for box/point/object masks."
+
+
+def _render(
+    source: Path,
+    plan: EditPlan,
+    output: Path | None,
+    alpha: Path | None,
+    sam_checkpoint: Path | None = None,
+) -> None:
     """Render with a progress bar (frames, fps, time left)."""
     from backdrop.render.pipeline import render_video
 
@@ -80,7 +90,9 @@ def _render(source: Path, plan: EditPlan, output: Path | None, alpha: Path | Non
             if done % 5 == 0 or done == total:
                 bar.update(task, completed=done, total=total, fps=done / max(elapsed, 1e-6))
 
-        stats = render_video(source, plan, output, alpha=alpha, progress=progress)
+        stats = render_video(
+            source, plan, output, alpha=alpha, progress=progress, sam_checkpoint=sam_checkpoint
+        )
         bar.update(task, completed=stats.frames, total=stats.frames)
     for p in stats.outputs:
         out.print(f"wrote {p}")
@@ -98,8 +110,11 @@ def _probe(video: Path) -> MediaInfo:
 def edit(
     video: Annotated[Path, typer.Argument(help="The video to edit.")],
     instruction: Annotated[
-        str, typer.Argument(help='What to do, e.g. "make the background blue".')
-    ],
+        str | None,
+        typer.Argument(
+            help='What to do, e.g. "make the background blue" (optional with --voice / --mic).'
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Edited video (H.264 MP4 with audio).")
     ] = None,
@@ -117,13 +132,28 @@ def edit(
         bool,
         typer.Option("--dry-run", help="Say what was understood and write the plan; no video."),
     ] = False,
+    voice: Annotated[
+        Path | None,
+        typer.Option("--voice", metavar="WAV", help="Speak the instruction: an audio file."),
+    ] = None,
+    mic: Annotated[
+        bool, typer.Option("--mic", help="Speak the instruction into the microphone.")
+    ] = False,
+    mic_seconds: Annotated[
+        float, typer.Option("--mic-seconds", help="How long to record with --mic, seconds.")
+    ] = 6.0,
+    sam_checkpoint: Annotated[
+        Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
+    ] = None,
 ) -> None:
-    """Edit VIDEO by INSTRUCTION: say what was understood, then render."""
-    from backdrop.agent.interpret import RuleInterpreter
+    """Edit VIDEO by INSTRUCTION (typed, --voice WAV or --mic): say what was understood, render."""
+    from backdrop.agent.interpret_speech import SpeechInterpreter
     from backdrop.tools import PlanHistory, ToolContext
 
     if output is None and alpha is None and not dry_run:
         fail("give an output video with -o OUT.mp4 (or --alpha, or --dry-run)", 2)
+    if sum(x is not None and x is not False for x in (instruction, voice, mic or None)) != 1:
+        fail("give exactly one instruction: typed text, --voice WAV or --mic", 2)
     info = _probe(video)
     start = EditPlan()
     if plan_in is not None:
@@ -132,7 +162,19 @@ def edit(
         except PlanError as e:
             fail(str(e))
     ctx = ToolContext(history=PlanHistory(start), duration=info.duration, source=video)
-    reply = RuleInterpreter().interpret(instruction, ctx)
+    interpreter = SpeechInterpreter()
+    heard: str | None = None
+    if instruction is None:
+        heard = _hear(voice, mic, mic_seconds)
+        if heard is None:
+            err.print(Text("I didn't catch that; nothing changed.", style="yellow"))
+            raise typer.Exit(2)
+        out.print(Text(f"I heard: “{heard}”", style="cyan"))
+    text = instruction if instruction is not None else heard
+    assert text is not None
+    if interpreter.needs_timeline(text):
+        ctx.timeline = _audio_timeline(video, info)
+    reply = interpreter.interpret(text, ctx)
     plan = ctx.history.current
     if reply.clarify or (not reply.changed and plan.is_empty()):
         # not understood, or nothing to do: say so, write nothing
@@ -148,12 +190,51 @@ def edit(
             out.print(plan.to_json(), end="")
         return
     try:
-        _render(video, plan, output, alpha)
+        _render(video, plan, output, alpha, sam_checkpoint)
     except EXPECTED_ERRORS as e:
         fail(str(e))
     if plan_out is not None:
         plan.save(plan_out)
         out.print(f"wrote {plan_out}")
+
+
+def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
+    """Transcribe the spoken instruction (None when no speech or too unsure)."""
+    from backdrop.agent.voice import (
+        VoiceError,
+        VoiceInput,
+        command_asr_options,
+        load_audio,
+        record_mic,
+    )
+    from backdrop.perception.asr import AsrModelMissingError, Transcriber, load_asr_model
+
+    try:
+        if voice is not None:
+            audio = load_audio(voice)
+        else:
+            err.print(f"listening for {mic_seconds:g} s…")
+            audio = record_mic(mic_seconds)
+        listener = VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+    except (VoiceError, AsrModelMissingError) as e:
+        fail(str(e))
+    heard = listener.listen(audio)
+    return heard.text if heard.ok else None
+
+
+def _audio_timeline(video: Path, info: MediaInfo) -> Timeline:
+    """Analyse VIDEO's soundtrack (speech, speakers, transcript, active speaker) for anchors."""
+    from backdrop.perception.analysis import analyze as run_analysis
+    from backdrop.perception.asr import AsrModelMissingError
+    from backdrop.perception.audio_analyzers import build_audio_analyzers
+
+    if not info.has_audio:
+        fail(f"{video}: has no audio track, so there is no speech to go by", 2)
+    err.print("analysing the soundtrack…")
+    try:
+        return run_analysis(video, build_audio_analyzers(info))
+    except (*EXPECTED_ERRORS, AsrModelMissingError) as e:
+        fail(str(e))
 
 
 @app.command()
@@ -167,6 +248,9 @@ def render(
         Path | None,
         typer.Option("--alpha", help="Alpha output: a .webm (VP9 with alpha) or a folder (PNGs)."),
     ] = None,
+    sam_checkpoint: Annotated[
+        Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
+    ] = None,
 ) -> None:
     """Render VIDEO with an existing edit plan."""
     if output is None and alpha is None:
@@ -179,7 +263,7 @@ def render(
     out.print("plan: " + "; ".join(plan.describe()))
     out.print(f"source: {video} ({info.summary()})")
     try:
-        _render(video, plan, output, alpha)
+        _render(video, plan, output, alpha, sam_checkpoint)
     except EXPECTED_ERRORS as e:
         fail(str(e))
 
@@ -254,6 +338,67 @@ def chat(
         session.close()
 
 
+@app.command()
+def batch(
+    items: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[PLAN.json] INPUTS...",
+            help="A plan, then videos, folders or globs (no plan when --say is given).",
+        ),
+    ],
+    outdir: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")],
+    say: Annotated[
+        str | None, typer.Option("--say", help='An instruction instead of a plan, e.g. "blur it".')
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Redo videos already done with this plan.")
+    ] = False,
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Ray cluster address (default: RAY_ADDRESS or local)."),
+    ] = None,
+    local: Annotated[
+        bool, typer.Option("--local", help="One process, without Ray.")
+    ] = False,
+    chunk_seconds: Annotated[
+        float,
+        typer.Option("--chunk-seconds", help="Split videos longer than 1.5× this (0 = never)."),
+    ] = 60.0,
+) -> None:
+    """Apply one plan (or --say instruction) to many videos, in parallel on Ray."""
+    from backdrop.agent.batch import BatchOptions, BatchView, plan_from_instruction, run_batch
+
+    try:
+        if say is not None:
+            plan, inputs = plan_from_instruction(say), items
+        else:
+            if len(items) < 2:
+                fail("give a plan and at least one input (or --say and inputs)", 2)
+            plan, inputs = EditPlan.load(items[0]), items[1:]
+    except PlanError as e:
+        fail(str(e))
+    if not inputs:
+        fail("no inputs given", 2)
+    out.print("plan: " + "; ".join(plan.describe()))
+    opts = BatchOptions(
+        force=force, engine="local" if local else "auto", address=address,
+        chunk_seconds=chunk_seconds,
+    )  # fmt: skip
+    view = BatchView(err)
+    try:
+        with view:
+            report = run_batch(plan, inputs, outdir, opts, listener=view)
+    except KeyboardInterrupt:
+        err.print("interrupted; finished videos are recorded, run the same command to resume")
+        raise typer.Exit(130) from None
+    view.summary(report)
+    if not report.results:
+        fail("no videos found in the inputs", 2)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @plan_app.command("schema")
 def plan_schema() -> None:
     """Print the edit plan's JSON schema."""
@@ -290,15 +435,41 @@ def models_main(ctx: typer.Context) -> None:
 
 
 @models_app.command("install")
-def models_install() -> None:
+def models_install(
+    with_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--with",
+            metavar="NAME",
+            help="Also install an opt-in model: 'u2netp' (MIT, box/point fallback) or 'rvm' "
+            "(Robust Video Matting, GPLv3 licence, matting tier).",
+        ),
+    ] = None,
+) -> None:
     """Put the embedded models in place (downloads the pinned MediaPipe wheel with pip)."""
-    from backdrop.perception.models import install_models
+    from backdrop.perception.models import install_extras, install_models
 
     try:
         paths = install_models(progress=lambda msg: out.print(msg))
+        extra = install_extras(list(with_ or []), progress=lambda msg: out.print(msg))
     except EXPECTED_ERRORS as e:
         fail(str(e))
-    out.print(f"{len(paths)} embedded models installed")
+    more = f", {len(extra)} opt-in" if extra else ""
+    out.print(f"{len(paths)} embedded models installed{more}")
+
+
+@models_app.command("pull")
+def models_pull(
+    name: Annotated[str, typer.Argument(help="A quality-tier checkpoint, e.g. sam-vit-b.")],
+) -> None:
+    """Download a quality-tier checkpoint from its official location (needs the internet)."""
+    from backdrop.perception.models import pull_model
+
+    try:
+        path = pull_model(name, progress=lambda msg: out.print(msg))
+    except EXPECTED_ERRORS as e:
+        fail(str(e))
+    out.print(f"{name} is at {path}")
 
 
 @app.callback()

@@ -178,7 +178,9 @@ _CUT_ME_OUT = re.compile(r"\bcut\s+(?:me|us|the person|him|her)\s+out\b")
 _TRANSPARENT = re.compile(
     r"\b(?:transparent|see-through|alpha|no background|without (?:a |the |any )?background|"
     r"(?:remove|delete|erase|get rid of|take out|take away|cut out|drop|hide|lose|strip|"
-    r"eliminate)\s+" + _DETERMINER + r"(?:background|backgrounds|bg|backdrop|scene|"
+    r"eliminate)\s+(?:(?:the\s+)?rest\s+of\s+)?"
+    + _DETERMINER
+    + r"(?:background|backgrounds|bg|backdrop|scene|"
     r"surroundings|it|that|this|everything)\b)"
 )
 _KEEP_PERSON = re.compile(
@@ -393,10 +395,14 @@ class _Clause:
     strength: tuple[Literal["abs", "rel"], float] | None = None
     edges: list[str] = field(default_factory=list)
     target_all: bool = False
+    subjects: list[dict[str, Any]] = field(default_factory=list)
+    extra_calls: list[ToolCall] = field(default_factory=list)
 
     def understood(self) -> bool:
         return bool(
-            self.undo
+            self.subjects
+            or self.extra_calls
+            or self.undo
             or self.redo
             or self.background
             or self.remove
@@ -560,6 +566,7 @@ def _read_clause(text: str, sequential: bool, paths: list[str]) -> _Clause:
             "blue”."
         )
     rest = _read_fades(c, rest)
+    rest = _read_subjects(c, rest)
     rest = _read_range(c, rest)
     _check_supported(rest)
     rest = _read_edges(c, rest)
@@ -580,6 +587,74 @@ def _read_history(c: _Clause, text: str) -> str:
                 count = _REPEAT.get(times) or int(times.split()[0])
             setattr(c, attr, count)
     return text
+
+
+_ACTION = r"(?P<verb>keep|preserve|retain|leave in|remove|delete|erase|get rid of|take out|hide)"
+_NUM = r"(\d+(?:\.\d+)?)"
+_SEP = r"\s*,\s*|\s+"
+_KEEP_BOX = re.compile(
+    rf"\b{_ACTION}\s+(?:only\s+)?(?:the\s+)?(?:box|region|area|rectangle)\s+(?:from\s+)?"
+    rf"{_NUM}(?:{_SEP}){_NUM}(?:{_SEP}|\s+to\s+){_NUM}(?:{_SEP}){_NUM}"
+)
+_KEEP_POINT = re.compile(
+    rf"\b{_ACTION}\s+(?:only\s+)?(?:what(?:ever)?\s+is|what's|the (?:thing|object)|the one)"
+    rf"\s+at\s+{_NUM}(?:{_SEP}){_NUM}"
+)
+_KEEP_SPEAKER = re.compile(
+    r"\b(?:keep|show|preserve)\s+(?:only\s+)?(?:the\s+)?(?:(?:person|one|people)\s+"
+    r"(?:who\s+is|who's|that is|who are)\s+(?:talking|speaking)|(?:active\s+)?speaker|talker)"
+    r"(?:\s+(?P<sid>s\d+))?\b"
+)
+_MATCH_LIGHT = re.compile(
+    r"\b(?:match|fix|adjust|balance)\s+(?:the\s+)?(?:lighting|light|brightness|colou?r "
+    r"temperature|white balance)\b|\blighting (?:doesn'?t|does not) match\b"
+)
+_HAIR_ROUGH = re.compile(r"\bhair\b.*\b(?:rough|jagged|choppy|bad|blocky|messy|ugly|wrong)\b")
+_REMOVE_WORDS = ("remove", "delete", "erase", "get rid of", "take out", "hide")
+
+
+def _read_subjects(c: _Clause, text: str) -> str:
+    """Speaker, box and point rules, "match the lighting", and rough hair → matting tier."""
+    m, text = _take(_KEEP_SPEAKER, text)
+    if m is not None:
+        sid = m.group("sid")
+        c.subjects.append({"subject": "speaker", **({"speaker": sid.upper()} if sid else {})})
+    m, text = _take(_KEEP_BOX, text)
+    if m is not None:
+        action = "remove" if m.group("verb") in _REMOVE_WORDS else "keep"
+        box = [float(m.group(i)) for i in range(2, 6)]
+        c.subjects.append({"subject": "box", "box": box, "action": action})
+    m, text = _take(_KEEP_POINT, text)
+    if m is not None:
+        action = "remove" if m.group("verb") in _REMOVE_WORDS else "keep"
+        c.subjects.append({"subject": "point", "point": [float(m.group(2)), float(m.group(3))],
+                           "action": action})  # fmt: skip
+    m, text = _take(_MATCH_LIGHT, text)
+    if m is not None:
+        c.extra_calls.append(ToolCall("match_lighting", {"on": True}))
+    if _HAIR_ROUGH.search(text):
+        from backdrop.perception.models import model_status
+
+        if any(s.name == "rvm-mobilenetv3" and s.installed for s in model_status()):
+            c.extra_calls.append(ToolCall("set_quality", {"tier": "matting"}))
+    for m in _REMOVE_VERB.finditer(text):
+        noun = m.group(1)
+        if _is_object(noun):
+            c.subjects.append({"subject": "object", "label": noun, "action": "remove"})
+            text = text[: m.start()] + " " + text[m.end() :]
+            break
+    for m in _KEEP_VERB.finditer(text):
+        noun = m.group(1)
+        if _is_object(noun):
+            c.subjects.append({"subject": "object", "label": noun, "action": "keep"})
+            text = text[: m.start()] + " " + text[m.end() :]
+            break
+    return text
+
+
+def _is_object(noun: str) -> bool:
+    known = _BG_NOUNS | _EFFECT_NOUNS | _NOT_NOUNS | _PERSON_NOUNS
+    return not (noun in known or noun in NAMED_COLORS or noun.startswith(("@", "background")))
 
 
 def _check_supported(text: str) -> None:
@@ -813,6 +888,12 @@ def _compose(clauses: list[_Clause], ctx: ToolContext) -> tuple[list[ToolCall], 
                 steps.append(ToolCall("set_time_range", args))
         if kind is not None and c.keep:
             steps.append(ToolCall("keep_subject", {"subject": "person"}))
+        for subj in c.subjects:
+            args = dict(subj)
+            if c.range is not None:
+                args["range"] = _range_arg(c.range)
+            steps.append(ToolCall("keep_subject", args))
+        steps += c.extra_calls
 
         if c.fades:
             if draft is not None:
@@ -957,6 +1038,9 @@ def _summary(
         if k not in before.keep:
             whole = k.range == TimeRange()
             parts.append(f"keep the {k.subject}" + ("" if whole else f" ({k.range.describe()})"))
+    for q in after.quality:
+        if q not in before.quality:
+            parts.append(f"{q.tier} segmentation ({q.range.describe()})")
     if after.edges != before.edges and edited:
         e = after.edges
         parts.append(

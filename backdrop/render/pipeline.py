@@ -11,13 +11,16 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import av
+import numpy as np
+
 from backdrop.perception.events import Timeline
-from backdrop.perception.media import iter_frames, probe
+from backdrop.perception.media import MediaError, MediaInfo, iter_frames, probe
 from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker, build_masker
 from backdrop.render.plan import EditPlan
@@ -104,6 +107,38 @@ def _prefetch(it: Iterator[Any], maxsize: int = 8) -> Iterator[Any]:
                 th.join(0.05)
 
 
+def _compose_frames(
+    frames: Iterable[tuple[float, np.ndarray]],
+    compositor: Compositor,
+    masker: Masker | None,
+    stages: list[_Stage],
+    stats: RenderStats,
+    progress: ProgressFn | None,
+    total: int,
+) -> None:
+    """Segment and composite each ``(t, frame)`` and hand ``(t, rgb, frame, keep)`` to ``stages``.
+
+    The masker sees every frame that needs a mask, in order, and is reset on frames that do
+    not, so its temporal state is the same whoever calls this with the same frames.
+    """
+    t_start = time.perf_counter()
+    for t, frame in frames:
+        mask = None
+        if compositor.needs_mask(t):
+            assert masker is not None
+            mask = masker(frame, t)
+            stats.segmented += 1
+        elif masker is not None:
+            masker.reset()
+        comp = compositor.compose(frame, t, mask)
+        item = (t, comp.rgb, frame, comp.keep)
+        for st in stages:
+            st.put(item)
+        stats.frames += 1
+        if progress is not None:
+            progress(stats.frames, max(total, stats.frames), time.perf_counter() - t_start)
+
+
 def render_video(
     source: str | Path,
     plan: EditPlan,
@@ -170,21 +205,9 @@ def render_video(
             st.start()
 
         t_start = time.perf_counter()
-        for t, frame in _prefetch(iter_frames(source)):
-            mask = None
-            if compositor.needs_mask(t):
-                assert masker is not None
-                mask = masker(frame, t)
-                stats.segmented += 1
-            elif masker is not None:
-                masker.reset()
-            comp = compositor.compose(frame, t, mask)
-            item = (t, comp.rgb, frame, comp.keep)
-            for st in stages:
-                st.put(item)
-            stats.frames += 1
-            if progress is not None:
-                progress(stats.frames, max(total, stats.frames), time.perf_counter() - t_start)
+        _compose_frames(
+            _prefetch(iter_frames(source)), compositor, masker, stages, stats, progress, total
+        )
         for st in stages:
             st.q.put(_END)
         for st in stages:
@@ -209,4 +232,168 @@ def render_video(
                 st.join(5)
         for sink in sinks:
             sink.abort()
+        raise
+
+
+def _rot_k(rotation: float) -> int:
+    """``np.rot90`` quarter turns for a frame's display-matrix rotation (as perception.media)."""
+    return int(round(rotation / 90.0)) % 4
+
+
+def iter_frames_from(
+    source: str | Path, start: float, decode_from: float | None = None
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield ``(time_s, rgb)`` for every frame at or after ``start`` seconds.
+
+    Times and pixels are those :func:`~backdrop.perception.media.iter_frames` gives for the same
+    frames (seconds from the video stream's first timestamp, rotation applied). The reader seeks
+    to the keyframe at or before ``decode_from`` (default ``start``) and decodes forward; frames
+    before ``start`` are decoded but not converted, so a seek costs at most one keyframe
+    interval of decoding. Where the container's index sends the seek past the target, it
+    decodes from the beginning instead.
+
+    Raises:
+        MediaError: the file cannot be read or breaks off.
+    """
+    source = Path(source)
+    probe(source)  # one-line errors for missing, empty or broken files
+    seek_to = start if decode_from is None else min(decode_from, start)
+    for attempt in ("seek", "from-start"):
+        container = av.open(str(source))
+        try:
+            vs = container.streams.video[0]
+            vs.thread_type = "AUTO"
+            v_start = float(vs.start_time * vs.time_base) if vs.start_time is not None else 0.0
+            if attempt == "seek" and seek_to > 1e-3:
+                target = int((seek_to - 1e-3 + v_start) / vs.time_base)
+                try:
+                    container.seek(target, stream=vs, backward=True, any_frame=False)
+                except av.error.FFmpegError:
+                    continue
+            last_t = -1.0
+            first = True
+            try:
+                for frame in container.decode(vs):
+                    if frame.pts is None:
+                        continue
+                    t = float(frame.pts * frame.time_base) - v_start
+                    if first:
+                        first = False
+                        if attempt == "seek" and seek_to > 1e-3 and t > seek_to - 1e-3:
+                            break  # the seek overshot: decode from the beginning instead
+                    if t <= last_t:  # as perception.media: keep time monotonic
+                        t = last_t + 1e-4
+                    last_t = t
+                    if t < start - 1e-6:
+                        continue
+                    k = _rot_k(frame.rotation or 0.0)
+                    img = frame.to_ndarray(format="rgb24")
+                    if k:
+                        img = np.ascontiguousarray(np.rot90(img, k))
+                    yield t, img
+                else:
+                    return
+            except av.error.FFmpegError as e:
+                raise MediaError(f"{source}: the video breaks off at {last_t:.2f} s ({e})") from e
+        finally:
+            container.close()
+        log.debug("%s: seek to %.3f s overshot; decoding from the start", source, seek_to)
+    raise MediaError(f"{source}: cannot seek to {start:.2f} s")
+
+
+def render_span(
+    source: str | Path,
+    plan: EditPlan,
+    output: str | Path,
+    t0: float,
+    t1: float | None,
+    *,
+    warmup: float = 2.0,
+    info: MediaInfo | None = None,
+    masker: Masker | None = None,
+    timeline: Timeline | None = None,
+    sam_checkpoint: Path | None = None,
+    progress: ProgressFn | None = None,
+    crf: int = 20,
+    preset: str = "veryfast",
+) -> RenderStats:
+    """Render the frames of ``source`` shown in ``[t0, t1)`` seconds to a video-only MP4.
+
+    The output keeps the source's timestamps (its first frame is at ``t0``, not 0), so chunk
+    files made this way join packet for packet into one video
+    (:func:`backdrop.render.chunked.join_chunks`). The plan's relative times, fades and time
+    ranges are resolved against the whole video's duration, as in :func:`render_video`.
+
+    Before ``t0`` the masker is warmed up on the frames of the last ``warmup`` seconds (masks
+    computed and thrown away, nothing composited or encoded), so temporal smoothing continues
+    across the boundary; when the warm-up reaches back to a frame where no mask was needed (the
+    masker is reset there anyway) or to the start of the video, the masks match a whole-video
+    render exactly.
+
+    Args:
+        source: the input video.
+        plan: the edit.
+        output: the chunk's H.264 MP4 (no audio); appears only when complete.
+        t0, t1: the span in seconds from the video's start; ``t1=None`` = to the end.
+        warmup: seconds of frames before ``t0`` to run the masker on (0 = none).
+        info: the source's :func:`~backdrop.perception.media.probe` result, if already known.
+        masker, timeline, sam_checkpoint, progress, crf, preset: as in :func:`render_video`
+            (``progress`` counts the span's frames only).
+
+    Raises:
+        RenderError: no frames in the span, or the encoder failed.
+        MediaError: the source cannot be read.
+    """
+    source = Path(source)
+    info = info if info is not None else probe(source)
+    compositor = Compositor(plan, info.width, info.height, info.duration)
+    if masker is None and plan.keep:
+        masker = build_masker(info, plan, timeline, sam_checkpoint)
+    elif masker is not None:
+        masker.reset()  # a span starts from nothing, then warms up
+    end = float("inf") if t1 is None else t1
+    warm_from = max(0.0, t0 - max(warmup, 0.0))
+    total = max(1, round((min(end, info.duration) - t0) * info.fps))
+    stats = RenderStats(frames=0, seconds=0.0)
+    mp4 = Mp4Writer(output, info.width, info.height, info.fps, None, None, crf=crf, preset=preset)
+    stage = _Stage("encode-span", lambda it: mp4.write(it[1], it[0]))
+    t_start = time.perf_counter()
+    frames = _prefetch(iter_frames_from(source, warm_from if masker is not None else t0))
+
+    def in_span() -> Iterator[tuple[float, np.ndarray]]:
+        # runs in this thread, so the masker only ever sees one thread
+        for t, frame in frames:
+            if t >= end - 1e-6:
+                return
+            if t < t0 - 1e-6:  # warm-up: the masker sees it as a whole-video render would
+                if compositor.needs_mask(t):
+                    assert masker is not None
+                    masker(frame, t)
+                elif masker is not None:
+                    masker.reset()
+                continue
+            yield t, frame
+
+    try:
+        stage.start()
+        _compose_frames(in_span(), compositor, masker, [stage], stats, progress, total)
+        stage.q.put(_END)
+        stage.join()
+        if stage.error is not None:
+            raise stage.error
+        if stats.frames == 0:
+            raise RenderError(f"{source}: no frames between {t0:.3f} s and {end:.3f} s")
+        stats.outputs.append(mp4.close())
+        stats.seconds = time.perf_counter() - t_start
+        return stats
+    except BaseException:
+        if stage.is_alive():
+            while True:
+                try:
+                    stage.q.get_nowait()
+                except queue.Empty:
+                    break
+            stage.q.put(_END)
+            stage.join(5)
+        mp4.abort()
         raise

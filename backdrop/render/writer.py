@@ -34,8 +34,8 @@ VIDEO_TIME_BASE = Fraction(1, 90_000)
 _BT601 = 6  # AVCOL_SPC_SMPTE170M
 _MPEG_RANGE = 1  # AVCOL_RANGE_MPEG (limited, 16-235)
 
-_MP4_COPY_AUDIO = {"aac", "mp3", "alac", "ac3", "eac3"}
-_WEBM_COPY_AUDIO = {"opus", "vorbis"}
+MP4_COPY_AUDIO = {"aac", "mp3", "alac", "ac3", "eac3"}
+WEBM_COPY_AUDIO = {"opus", "vorbis"}
 
 
 class RenderError(Exception):
@@ -65,7 +65,7 @@ def _to_u8(alpha: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(alpha, alpha=255.0)
 
 
-class _AudioCopier:
+class AudioCopier:
     """Carries the source's audio into an output container, interleaved with the video.
 
     Packets are copied when the codec fits the container; otherwise decoded, resampled and
@@ -188,9 +188,9 @@ class _AvVideoWriter:
         self._stream.time_base = VIDEO_TIME_BASE
         self._stream.codec_context.time_base = VIDEO_TIME_BASE
         self._stream.options = dict(options or {})
-        self._audio: _AudioCopier | None = None
+        self._audio: AudioCopier | None = None
         if audio_source is not None:
-            self._audio = _AudioCopier(
+            self._audio = AudioCopier(
                 audio_source,
                 self._container,
                 self.copy_audio,
@@ -269,7 +269,7 @@ class Mp4Writer(_AvVideoWriter):
     format = "mp4"
     codec = "libx264"
     pix_fmt = "yuv420p"
-    copy_audio = _MP4_COPY_AUDIO
+    copy_audio = MP4_COPY_AUDIO
     audio_encoder = "aac"
 
     def __init__(
@@ -317,7 +317,7 @@ class WebmAlphaWriter(_AvVideoWriter):
     format = "webm"
     codec = "libvpx-vp9"
     pix_fmt = "yuva420p"
-    copy_audio = _WEBM_COPY_AUDIO
+    copy_audio = WEBM_COPY_AUDIO
     audio_encoder = "libopus"
 
     def __init__(

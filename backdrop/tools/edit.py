@@ -190,30 +190,151 @@ def blur_background(ctx: ToolContext, args: BlurBackgroundArgs) -> ToolResult:
 
 class KeepSubjectArgs(_Args):
     subject: str = Field(
-        "person", description="Who stays in front of the background; only 'person' for now."
+        "person",
+        description=(
+            "What stays in front (or is removed): 'person', 'speaker' (who is talking), "
+            "'object' (give label), 'box' (give box) or 'point' (give point)."
+        ),
+    )
+    action: Literal["keep", "remove"] = Field(
+        "keep", description="'keep' it in front, or 'remove' it from what is kept."
+    )
+    label: str | None = Field(None, description="object: its name, e.g. 'couch'.")
+    speaker: str | None = Field(None, description="speaker: a speaker id; omit = whoever talks.")
+    box: list[float] | None = Field(
+        None, min_length=4, max_length=4, description="box: [x0, y0, x1, y1] video pixels."
+    )
+    point: list[float] | None = Field(
+        None, min_length=2, max_length=2, description="point: [x, y] video pixels."
+    )
+    range: TimeRange | None = Field(None, description=_RANGE_DOC)
+
+
+_SUBJECT_ALIASES = {"talker": "speaker", "speaking": "speaker", "region": "box", "area": "box"}
+
+
+def _known_labels(ctx: ToolContext) -> set[str]:
+    from backdrop.perception.events import ObjectsSeen
+
+    if ctx.timeline is None:
+        return set()
+    return {lab.lower() for e in ctx.timeline.of_type(ObjectsSeen)
+            if isinstance(e, ObjectsSeen) for lab in e.labels}  # fmt: skip
+
+
+@TOOLS.register
+def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
+    """Keep a subject in front of the background, or remove one from what is kept: the person,
+    whoever is talking (or one speaker), a named object, a box or a point."""
+    raw = args.subject.strip().lower().removeprefix("the ")
+    subject = _SUBJECT_ALIASES.get(raw, raw)
+    label = args.label
+    if subject in PERSON_WORDS and subject != "speaker":
+        subject = "person"
+    elif subject not in ("speaker", "object", "box", "point"):
+        subject, label = "object", label or raw
+    if subject == "object":
+        label = (label or "").strip().lower().removeprefix("the ")
+        if label not in _known_labels(ctx):
+            return ToolResult(
+                False,
+                f"finding “the {label}” by name is not supported here: no object detector is "
+                "installed (or it did not see one). Point at it instead, e.g. “keep what is "
+                "at 400,520” or “keep the box 120,340,610,700” (x0,y0,x1,y1 in video pixels)",
+            )
+    if subject == "box" and args.box is None:
+        return ToolResult(False, "say which box: x0,y0,x1,y1 in video pixels")
+    if subject == "point" and args.point is None:
+        return ToolResult(False, "say which point: x,y in video pixels")
+    fitted, note, err = _fit_range(ctx, args.range)
+    if err or fitted is None:
+        return ToolResult(False, err or "empty range")
+    try:
+        rule = KeepRule(
+            subject=subject,  # type: ignore[arg-type]
+            action=args.action,
+            range=fitted,
+            label=label if subject == "object" else None,
+            speaker=args.speaker if subject == "speaker" else None,
+            box=args.box if subject == "box" else None,
+            point=args.point if subject == "point" else None,
+        )
+    except ValueError as e:
+        return ToolResult(False, str(e).splitlines()[-1])
+    plan = ctx.plan
+    same = [k for k in plan.keep if k.model_copy(update={"range": fitted}) == rule]
+    if any(range_within(fitted, k.range, ctx.duration) for k in same):
+        return ToolResult(True, f"already so: {rule.describe()}" + note)
+    keep = [k for k in plan.keep
+            if not (k.model_copy(update={"range": rule.range}) == rule
+                    and range_within(k.range, fitted, ctx.duration))]  # fmt: skip
+    if subject == "speaker" and args.action == "keep":
+        # "only the person who is talking": a whole-person keep over the same time would win
+        keep = [
+            k for k in keep
+            if not (k.subject == "person" and k.action == "keep"
+                    and range_within(k.range, fitted, ctx.duration))
+        ]  # fmt: skip
+    if args.action == "remove" and not any(k.action == "keep" for k in keep):
+        keep.append(KeepRule(subject="person", range=fitted))
+    new = plan.model_copy(update={"keep": [*keep, rule]})
+    changed = ctx.history.apply(new, rule.describe())
+    extra = ""
+    if subject in ("box", "point", "object"):
+        extra = _note(ctx, [
+            "without a Segment Anything checkpoint this uses the offline fallback (U²-Net-p on "
+            "the region, tracked); for better masks pass --sam-checkpoint PATH"
+        ])  # fmt: skip
+    return ToolResult(True, rule.describe() + note + extra, changed)
+
+
+class SetQualityArgs(_Args):
+    tier: Literal["preview", "matting", "sam", "fallback"] = Field(
+        description=(
+            "Segmentation tier: 'preview' (fast), 'matting' (hair-level alpha, needs the RVM "
+            "model), 'sam' (Segment Anything, needs a checkpoint), 'fallback'."
+        )
     )
     range: TimeRange | None = Field(None, description=_RANGE_DOC)
 
 
 @TOOLS.register
-def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
-    """Keep a subject in front of the background (only the person is supported for now)."""
-    subject = args.subject.strip().lower().removeprefix("the ")
-    if subject not in PERSON_WORDS:
-        return ToolResult(
-            False,
-            f"keeping named objects ({args.subject!r}) is not supported yet; I can keep the person",
-        )
+def set_quality(ctx: ToolContext, args: SetQualityArgs) -> ToolResult:
+    """Choose the segmentation tier for a time range ("the hair edge looks rough" → matting)."""
+    from backdrop.perception.models import model_status
+    from backdrop.render.plan import QualityRange
+
+    if args.tier == "matting":
+        st = {m.name: m for m in model_status()}["rvm-mobilenetv3"]
+        if not st.installed:
+            return ToolResult(False, f"the matting model is not installed: {st.how_to_get}")
     fitted, note, err = _fit_range(ctx, args.range)
     if err or fitted is None:
         return ToolResult(False, err or "empty range")
-    plan = ctx.plan
-    if any(range_within(fitted, k.range, ctx.duration) for k in plan.keep):
-        return ToolResult(True, f"the person is already kept ({fitted.describe()})" + note)
-    keep = [k for k in plan.keep if not range_within(k.range, fitted, ctx.duration)]
-    new = plan.model_copy(update={"keep": [*keep, KeepRule(subject="person", range=fitted)]})
-    changed = ctx.history.apply(new, "keep person")
-    return ToolResult(True, f"keep the person ({fitted.describe()})" + note, changed)
+    kept = [q for q in ctx.plan.quality if not range_within(q.range, fitted, ctx.duration)]
+    rng = QualityRange(tier=args.tier, range=fitted)
+    new = ctx.plan.model_copy(update={"quality": [*kept, rng]})
+    changed = ctx.history.apply(new, f"{args.tier} quality")
+    return ToolResult(True, f"{args.tier} segmentation ({fitted.describe()})" + note, changed)
+
+
+class MatchLightingArgs(_Args):
+    on: bool = Field(True, description="True = match the background's lighting to the subject.")
+    target: Literal["last", "all"] = Field("last", description=_TARGET_DOC)
+
+
+@TOOLS.register
+def match_lighting(ctx: ToolContext, args: MatchLightingArgs) -> ToolResult:
+    """Adjust the new background's brightness and colour temperature to the person's."""
+    idx = _targets(ctx, args.target)
+    if not idx:
+        return ToolResult(False, _NO_SEGMENT)
+    segs = ctx.plan.backgrounds
+    new = _with_segments(ctx, {i: segs[i].model_copy(update={"match_lighting": args.on})
+                               for i in idx})  # fmt: skip
+    changed = ctx.history.apply(new, "match lighting")
+    what = "matched to the subject" if args.on else "left as it is"
+    return ToolResult(True, f"background lighting {what}", changed)
 
 
 class SetTimeRangeArgs(_Args):

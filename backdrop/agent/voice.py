@@ -1,0 +1,235 @@
+"""Spoken instructions: an audio file or the microphone → text → the interpreter.
+
+:func:`load_audio` reads any WAV (or other file soundfile / FFmpeg can decode) of any rate,
+channel count or sample format and returns float32 mono 16 kHz. :class:`VoiceInput` gates it with
+voice activity, transcribes the speech and judges whether the result is sure enough.
+:func:`handle_voice` sends what was heard to the interpreter and says both what was heard and what
+was understood; an utterance with no speech, or too unsure, gets "I didn't catch that" and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from backdrop.agent.interpret import Reply
+from backdrop.perception.asr import AsrOptions, Transcriber
+from backdrop.perception.events import Word
+from backdrop.perception.media import AUDIO_RATE
+from backdrop.perception.vad import VadParams, speech_regions
+from backdrop.tools import ToolContext
+
+log = logging.getLogger(__name__)
+
+DIDNT_CATCH = "I didn't catch that"
+
+COMMAND_PROMPT = (
+    "Instructions for a video background editor: remove, blur or replace the background, make "
+    "the background blue, keep the person who is talking, fade it in."
+)
+"""Decoder prompt for spoken instructions: primes Whisper with the editing vocabulary (tiny.en
+hears "background" as "back round" on synthetic voices without it)."""
+
+
+COMMAND_VAD = VadParams(stop_secs=0.6)
+"""Voice-activity thresholds for spoken instructions (a 0.6 s pause ends the utterance)."""
+
+
+def command_asr_options(**overrides: object) -> AsrOptions:
+    """:class:`AsrOptions` for spoken instructions (:data:`COMMAND_PROMPT` as initial prompt)."""
+    return AsrOptions(**{"initial_prompt": COMMAND_PROMPT, **overrides})  # type: ignore[arg-type]
+
+
+class VoiceError(Exception):
+    """An audio input cannot be used (unreadable file, no microphone); one line for a person."""
+
+
+def _to_mono_16k(data: np.ndarray, rate: int) -> np.ndarray:
+    x = np.asarray(data, np.float32)
+    if x.ndim == 2:
+        x = x.mean(axis=1)
+    if rate != AUDIO_RATE and x.size:
+        import soxr
+
+        x = soxr.resample(x, rate, AUDIO_RATE).astype(np.float32)
+    return np.clip(x, -1.0, 1.0)
+
+
+def load_audio(path: str | Path) -> np.ndarray:
+    """Read ``path`` as float32 mono 16 kHz in [-1, 1] (channels averaged, resampled).
+
+    Integer, float and any-rate WAV files are read with soundfile; other containers (MP3, M4A,
+    a video's soundtrack) through FFmpeg (PyAV). Raises :class:`VoiceError`.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.is_file():
+        raise VoiceError(f"{path}: no such audio file")
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        return _to_mono_16k(data, int(rate))
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        pass
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise VoiceError(f"{path}: has no audio track")
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+            blocks = [
+                out.to_ndarray().reshape(-1)
+                for frame in container.decode(container.streams.audio[0])
+                for out in resampler.resample(frame)
+            ]
+            blocks += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]
+    except av.error.FFmpegError as e:
+        raise VoiceError(f"{path}: not a readable audio file ({e.strerror or e})") from e
+    return np.clip(np.concatenate(blocks) if blocks else np.zeros(0, np.float32), -1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What was heard in one utterance.
+
+    Attributes:
+        text: the transcript ("" when nothing usable was heard).
+        words: word timings (seconds from the start of the audio) and probabilities.
+        confidence: mean word probability in [0, 1].
+        avg_logprob: mean token log probability of the kept segments.
+        speech_seconds: voice-activity time found, seconds.
+        reason: why nothing usable was heard ("no speech", "unsure", ...), or "".
+    """
+
+    text: str
+    words: tuple[Word, ...] = ()
+    confidence: float = 0.0
+    avg_logprob: float = 0.0
+    speech_seconds: float = 0.0
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.text) and not self.reason
+
+
+class VoiceInput:
+    """Voice activity gate + transcription + confidence check for spoken instructions.
+
+    Args:
+        transcriber: the injected :class:`Transcriber` (give it :func:`command_asr_options`).
+        vad: voice-activity thresholds (seconds).
+        min_confidence: mean word probability below which the utterance is "too unsure".
+        min_avg_logprob: mean token log probability below which it is "too unsure".
+    """
+
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        vad: VadParams = COMMAND_VAD,
+        min_confidence: float = 0.35,
+        min_avg_logprob: float = -1.0,
+    ) -> None:
+        self.transcriber = transcriber
+        self.vad = vad
+        self.min_confidence = min_confidence
+        self.min_avg_logprob = min_avg_logprob
+
+    def listen(self, audio: np.ndarray) -> Heard:
+        """Transcribe one utterance (float32 mono 16 kHz)."""
+        regions = speech_regions(np.asarray(audio, np.float32), self.vad)
+        speech_s = sum(r.t1 - r.t0 for r in regions)
+        if not regions:
+            return Heard("", reason="no speech")
+        s0, s1 = int(regions[0].t0 * AUDIO_RATE), int(regions[-1].t1 * AUDIO_RATE)
+        tr = self.transcriber.transcribe(audio[s0:s1], offset=regions[0].t0, source="voice")
+        words = tr.words
+        conf = float(np.mean([w.probability for w in words])) if words else 0.0
+        text = tr.text
+        if not text:
+            return Heard("", (), 0.0, tr.avg_logprob, speech_s, "no words")
+        if conf < self.min_confidence or tr.avg_logprob < self.min_avg_logprob:
+            return Heard(text, words, conf, tr.avg_logprob, speech_s, "unsure")
+        return Heard(text, words, conf, tr.avg_logprob, speech_s)
+
+
+class Interpreter(Protocol):
+    def interpret(self, text: str, ctx: ToolContext) -> Reply: ...
+
+
+@dataclass(frozen=True)
+class VoiceReply:
+    """The answer to a spoken instruction: what was heard, and the interpreter's reply."""
+
+    heard: Heard
+    reply: Reply
+
+    @property
+    def text(self) -> str:
+        return self.reply.text
+
+
+def handle_voice(
+    audio: np.ndarray, ctx: ToolContext, voice: VoiceInput, interpreter: Interpreter
+) -> VoiceReply:
+    """Hear ``audio`` and, when sure, apply it through ``interpreter`` to ``ctx``.
+
+    The reply says what was heard and what was understood. No speech, or too unsure: "I didn't
+    catch that" (with what little was heard, when anything), and the plan is unchanged.
+    """
+    heard = voice.listen(audio)
+    if not heard.ok:
+        extra = f" (it sounded like “{heard.text}”)" if heard.text else ""
+        return VoiceReply(
+            heard, Reply(f"{DIDNT_CATCH}{extra}. Could you say it again?", clarify=True)
+        )
+    reply = interpreter.interpret(heard.text, ctx)
+    text = f"I heard: “{heard.text}”. {reply.text}"
+    return VoiceReply(heard, Reply(text, reply.calls, reply.changed, reply.clarify))
+
+
+def record_mic(seconds: float, device: int | str | None = None) -> np.ndarray:
+    """Record ``seconds`` from the microphone as float32 mono 16 kHz.
+
+    Raises:
+        VoiceError: no capture library or no input device (the message says which).
+    """
+    try:
+        import sounddevice as sd
+    except (ImportError, OSError) as e:
+        raise VoiceError(f"microphone capture is not available here ({e})") from e
+    try:
+        info = sd.query_devices(device, kind="input")
+    except (ValueError, sd.PortAudioError) as e:
+        raise VoiceError(
+            "no microphone (audio capture device) found on this machine; "
+            "record a WAV file and pass it with --voice instead"
+        ) from e
+    rate = int(info.get("default_samplerate") or AUDIO_RATE)
+    try:
+        data = sd.rec(int(seconds * rate), samplerate=rate, channels=1, dtype="float32",
+                      device=device)  # fmt: skip
+        sd.wait()
+    except sd.PortAudioError as e:
+        raise VoiceError(f"recording from the microphone failed ({e})") from e
+    return _to_mono_16k(data, rate)
+
+
+__all__ = [
+    "COMMAND_PROMPT",
+    "DIDNT_CATCH",
+    "Heard",
+    "VoiceError",
+    "VoiceInput",
+    "VoiceReply",
+    "command_asr_options",
+    "handle_voice",
+    "load_audio",
+    "record_mic",
+]

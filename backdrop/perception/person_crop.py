@@ -1,0 +1,446 @@
+"""Person masks for small, full-body people: find each person, segment a crop around them, paste
+the crop's mask back.
+
+The embedded selfie model expects a person filling the frame; a dancer 1/3 of the frame high
+comes out patchy. Here each person is first *found* — by MediaPipe's BlazePose detector
+(``pose_detection.tflite``, 224×224, SSD anchors) or, on the following frames, by the previous
+frame's pose landmarks — then a rotated square region of interest (ROI) around the whole body is
+cut out, segmented at the model's input size, and warped back into a frame-sized mask.
+
+Two crop segmenters are available:
+
+* ``pose`` — BlazePose full landmark model (``pose_landmark_full.tflite``, 256×256), whose
+  segmentation head is trained on full bodies; it also gives 39 landmarks, which track the ROI to
+  the next frame without re-running the detector.
+* ``selfie`` — the selfie model (general 256×256) run on the same crop: cheaper, weaker on limbs.
+
+Conventions: frames are ``H×W×3`` uint8 RGB; an :class:`Roi` is in *normalised* frame coordinates
+(centre ``cx, cy`` in [0, 1] of width/height, ``size`` a fraction of the frame **width** for a
+square in pixels, ``angle`` radians counter-clockwise); masks are float32 in [0, 1].
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+from backdrop.perception.models import model_path
+from backdrop.perception.segment import (
+    MaskSmoother,
+    SelfieSegmenter,
+    _quiet_native_stderr,
+    frame_thumbnail,
+)
+
+log = logging.getLogger(__name__)
+
+DETECTOR_SIZE = 224
+"""Input side (pixels) of ``pose_detection.tflite``."""
+
+LANDMARK_SIZE = 256
+"""Input side (pixels) of ``pose_landmark_full.tflite`` and of its segmentation output."""
+
+ROI_SCALE = 1.25
+"""MediaPipe's enlargement of the hip→scale-point square around a body."""
+
+
+@dataclass(frozen=True)
+class Roi:
+    """A rotated square region of a frame (see the module docstring for units)."""
+
+    cx: float
+    cy: float
+    size: float
+    angle: float = 0.0
+
+    def box(self, width: int, height: int) -> tuple[float, float, float, float]:
+        """Axis-aligned XYXY pixel box around the (unrotated) square."""
+        half = self.size * width / 2
+        x, y = self.cx * width, self.cy * height
+        return x - half, y - half, x + half, y + half
+
+
+@dataclass(frozen=True)
+class PoseDetection:
+    """One person found by the detector.
+
+    Attributes:
+        score: confidence in [0, 1].
+        box: XYXY in normalised frame coordinates (the face/upper-body box the detector emits).
+        keypoints: ``4×2`` normalised (X, Y): hip centre, full-body scale point, shoulder centre,
+            upper-body scale point.
+    """
+
+    score: float
+    box: tuple[float, float, float, float]
+    keypoints: np.ndarray
+
+    def roi(self, width: int, height: int) -> Roi:
+        """The whole-body ROI MediaPipe derives from the hip centre and the scale point."""
+        return _roi_from_points(self.keypoints[0], self.keypoints[1], width, height)
+
+
+def _roi_from_points(p0: np.ndarray, p1: np.ndarray, width: int, height: int) -> Roi:
+    x0, y0 = float(p0[0]) * width, float(p0[1]) * height
+    x1, y1 = float(p1[0]) * width, float(p1[1]) * height
+    size = 2.0 * math.hypot(x1 - x0, y1 - y0) * ROI_SCALE
+    angle = math.pi / 2 - math.atan2(-(y1 - y0), x1 - x0)
+    angle = (angle + math.pi) % (2 * math.pi) - math.pi
+    return Roi(x0 / width, y0 / height, size / width, angle)
+
+
+@lru_cache(maxsize=2)
+def _anchors(size: int = DETECTOR_SIZE) -> np.ndarray:
+    """SSD anchor centres (N×2, normalised) of BlazePose's detector: strides 8, 16, 32×3."""
+    out: list[tuple[float, float]] = []
+    for stride, per_cell in ((8, 2), (16, 2), (32, 6)):
+        n = math.ceil(size / stride)
+        for y in range(n):
+            for x in range(n):
+                out.extend([((x + 0.5) / n, (y + 0.5) / n)] * per_cell)
+    return np.asarray(out, np.float32)
+
+
+def _interpreter(path: Path, threads: int) -> Interpreter:
+    with _quiet_native_stderr():
+        interp = Interpreter(model_path=str(path), num_threads=threads)
+        interp.allocate_tensors()
+    return interp
+
+
+def _letterbox(frame: np.ndarray, side: int) -> tuple[np.ndarray, float, float, float]:
+    """Frame scaled into a ``side``² square with black bars: ``(img, scale, pad_x, pad_y)`` where
+    pad is in normalised square units and scale maps frame pixels to square pixels."""
+    h, w = frame.shape[:2]
+    s = side / max(h, w)
+    nw, nh = max(1, round(w * s)), max(1, round(h * s))
+    img = np.zeros((side, side, 3), np.uint8)
+    x0, y0 = (side - nw) // 2, (side - nh) // 2
+    img[y0 : y0 + nh, x0 : x0 + nw] = cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_AREA)
+    return img, s, x0 / side, y0 / side
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+class PoseDetector:
+    """BlazePose person detector (``pose_detection.tflite``) with weighted non-maximum suppression.
+
+    Args:
+        model: the ``.tflite`` path.
+        threads: LiteRT threads.
+        min_score: detections below this confidence are dropped.
+    """
+
+    def __init__(self, model: str | Path, threads: int = 2, min_score: float = 0.5) -> None:
+        self._interp = _interpreter(Path(model), threads)
+        self._in = self._interp.get_input_details()[0]["index"]
+        outs = sorted(self._interp.get_output_details(), key=lambda d: int(d["shape"][-1]))
+        self._scores, self._boxes = outs[0]["index"], outs[1]["index"]
+        self.min_score = min_score
+
+    def detect(self, frame: np.ndarray, max_people: int = 4) -> list[PoseDetection]:
+        """People in ``frame`` (``H×W×3`` uint8 RGB), best first."""
+        h, w = frame.shape[:2]
+        img, _, px, py = _letterbox(frame, DETECTOR_SIZE)
+        x = img.astype(np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0)
+        self._interp.set_tensor(self._in, x[None])
+        self._interp.invoke()
+        raw = self._interp.get_tensor(self._boxes)[0]
+        logits = np.clip(self._interp.get_tensor(self._scores)[0, :, 0], -80, 80)
+        scores = 1.0 / (1.0 + np.exp(-logits))
+        keep = np.flatnonzero(scores >= self.min_score)
+        if keep.size == 0:
+            return []
+        anchors = _anchors()[keep]
+        reg = raw[keep] / DETECTOR_SIZE
+        cx, cy = reg[:, 0] + anchors[:, 0], reg[:, 1] + anchors[:, 1]
+        bw, bh = reg[:, 2], reg[:, 3]
+        boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)
+        kps = reg[:, 4:12].reshape(-1, 4, 2) + anchors[:, None, :]
+        # letterbox square → frame normalised
+        sx, sy = 1.0 / (1.0 - 2 * px), 1.0 / (1.0 - 2 * py)
+        boxes[:, [0, 2]] = (boxes[:, [0, 2]] - px) * sx
+        boxes[:, [1, 3]] = (boxes[:, [1, 3]] - py) * sy
+        kps[..., 0] = (kps[..., 0] - px) * sx
+        kps[..., 1] = (kps[..., 1] - py) * sy
+        order = np.argsort(-scores[keep])
+        out: list[PoseDetection] = []
+        used = np.zeros(len(order), bool)
+        for i_pos, i in enumerate(order):
+            if used[i_pos]:
+                continue
+            group = [
+                j_pos
+                for j_pos, j in enumerate(order)
+                if not used[j_pos] and _iou(tuple(boxes[i]), tuple(boxes[j])) > 0.3
+            ]
+            for j_pos in group:
+                used[j_pos] = True
+            idx = order[group]
+            wts = scores[keep][idx]
+            wts = wts / wts.sum()
+            box = tuple(float(v) for v in (boxes[idx] * wts[:, None]).sum(0))
+            kp = (kps[idx] * wts[:, None, None]).sum(0)
+            out.append(PoseDetection(float(scores[keep][i]), box, kp))  # type: ignore[arg-type]
+            if len(out) >= max_people:
+                break
+        del w, h
+        return out
+
+
+def roi_affine(roi: Roi, width: int, height: int, side: int) -> np.ndarray:
+    """2×3 affine matrix mapping frame pixels into the ``side``² crop of ``roi``."""
+    cx, cy = roi.cx * width, roi.cy * height
+    size = roi.size * width
+    c, s = math.cos(roi.angle), math.sin(roi.angle)
+    k = side / size
+    # crop = k * R(-angle) * (p - centre) + side/2  (image Y points down)
+    a = np.array([[c, s], [-s, c]], np.float64) * k
+    t = np.array([side / 2, side / 2]) - a @ np.array([cx, cy])
+    return np.hstack([a, t[:, None]]).astype(np.float64)
+
+
+@dataclass
+class PersonTrack:
+    """One tracked person: their ROI, landmarks of the last frame (normalised crop coords, or
+    None) and how many frames they have gone without being confirmed."""
+
+    roi: Roi
+    landmarks: np.ndarray | None = None
+    misses: int = 0
+
+
+class PoseLandmarker:
+    """BlazePose full landmark model on a ROI crop: 39 landmarks, presence and a person mask.
+
+    Args:
+        model: ``pose_landmark_full.tflite`` path.
+        threads: LiteRT threads.
+    """
+
+    def __init__(self, model: str | Path, threads: int = 2) -> None:
+        self._interp = _interpreter(Path(model), threads)
+        self._in = self._interp.get_input_details()[0]["index"]
+        by_size = {int(np.prod(d["shape"])): d["index"] for d in self._interp.get_output_details()}
+        self._lm = by_size[195]
+        self._flag = by_size[1]
+        self._seg = by_size[LANDMARK_SIZE * LANDMARK_SIZE]
+
+    def run(self, crop: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """``(presence in [0, 1], 39×5 landmarks (x, y in crop pixels, z, visibility, presence),
+        256×256 float32 person probability)`` for a ``256×256×3`` uint8 RGB crop."""
+        x = crop.astype(np.float32) * np.float32(1.0 / 255.0)
+        self._interp.set_tensor(self._in, x[None])
+        self._interp.invoke()
+        flag = float(self._interp.get_tensor(self._flag).reshape(()))
+        presence = 1.0 / (1.0 + math.exp(-flag)) if not 0.0 <= flag <= 1.0 else flag
+        lms = self._interp.get_tensor(self._lm).reshape(39, 5).copy()
+        seg = self._interp.get_tensor(self._seg).reshape(LANDMARK_SIZE, LANDMARK_SIZE)
+        prob = 1.0 / (1.0 + np.exp(-np.clip(seg, -30, 30)))
+        return presence, lms, prob.astype(np.float32)
+
+
+def _only_this_person(prob: np.ndarray, lms: np.ndarray, grow: int = 6) -> np.ndarray:
+    """Keep the parts of a crop mask connected to this person's body landmarks.
+
+    The crop's segmentation head marks *every* person in the crop (a crowd behind a dancer);
+    the pieces that hold none of the 33 body landmarks (crop pixels) are dropped.
+
+    Args:
+        prob: ``256×256`` float32 person probability of the crop.
+        lms: ``39×5`` landmarks (x, y in crop pixels first).
+        grow: pixels the kept region is grown by, so soft edges survive.
+    """
+    n, labels = cv2.connectedComponents((prob >= 0.5).astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return prob
+    side = prob.shape[0]
+    pts = np.round(lms[:33, :2]).astype(int)
+    inside = (pts[:, 0] >= 0) & (pts[:, 0] < side) & (pts[:, 1] >= 0) & (pts[:, 1] < side)
+    hit = set(labels[pts[inside, 1], pts[inside, 0]].tolist()) - {0}
+    if not hit:
+        return prob
+    keep = np.isin(labels, list(hit)).astype(np.uint8)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+    region = cv2.GaussianBlur(cv2.dilate(keep, k).astype(np.float32), (0, 0), grow / 2)
+    return prob * region
+
+
+@dataclass
+class CropPersonSegmenter:
+    """Finds people, segments a crop around each and pastes the masks into one frame mask.
+
+    Args:
+        detector: the person detector (run when nobody is tracked, and every
+            ``redetect_every`` frames to pick up newcomers).
+        landmarker: the pose landmark model (segments the crop and tracks the ROI).
+        selfie: optional selfie segmenter (general model); with ``crop_model="selfie"`` it segments
+            the crops instead of the pose model's head; with ``"both"`` the two are averaged.
+        crop_model: ``"pose"``, ``"selfie"`` or ``"both"``.
+        out_long_side: long side in pixels of the returned mask.
+        max_people: most people tracked at once.
+        redetect_every: frames between detector runs while people are tracked.
+        min_presence: landmark-model presence below which a track is dropped.
+    """
+
+    detector: PoseDetector
+    landmarker: PoseLandmarker
+    selfie: SelfieSegmenter | None = None
+    crop_model: str = "pose"
+    out_long_side: int = 640
+    max_people: int = 4
+    redetect_every: int = 30
+    min_presence: float = 0.5
+    tracks: list[PersonTrack] = field(default_factory=list)
+    _since_detect: int = 0
+
+    def reset(self) -> None:
+        """Forget tracked people (scene cut, seek)."""
+        self.tracks = []
+        self._since_detect = 0
+
+    def out_size(self, width: int, height: int) -> tuple[int, int]:
+        """``(width, height)`` of the returned mask for a ``width×height`` frame."""
+        s = min(1.0, self.out_long_side / max(width, height))
+        return max(1, round(width * s)), max(1, round(height * s))
+
+    def people(self) -> list[Roi]:
+        """ROIs of the people tracked after the last call."""
+        return [t.roi for t in self.tracks]
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        """Person probability for ``frame`` (``H×W×3`` uint8 RGB) at :meth:`out_size`."""
+        h, w = frame.shape[:2]
+        ow, oh = self.out_size(w, h)
+        self._since_detect += 1
+        if not self.tracks or self._since_detect >= self.redetect_every:
+            self._detect(frame)
+        out = np.zeros((oh, ow), np.float32)
+        alive: list[PersonTrack] = []
+        for tr in self.tracks:
+            m = roi_affine(tr.roi, w, h, LANDMARK_SIZE)
+            crop = cv2.warpAffine(
+                frame, m, (LANDMARK_SIZE, LANDMARK_SIZE), flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+            )  # fmt: skip
+            presence, lms, prob = self.landmarker.run(crop)
+            if presence < self.min_presence:
+                log.debug("person track lost (presence %.2f)", presence)
+                continue
+            prob = _only_this_person(prob, lms)
+            if self.selfie is not None and self.crop_model != "pose":
+                sp = self.selfie.predict(crop)
+                if sp.shape != prob.shape:
+                    sp = cv2.resize(sp, prob.shape[::-1], interpolation=cv2.INTER_LINEAR)
+                if self.crop_model == "max":
+                    prob = np.maximum(prob, _only_this_person(sp, lms))
+                else:
+                    prob = sp if self.crop_model == "selfie" else 0.5 * (prob + sp)
+            # paste: crop → output mask (the output is the frame scaled by ow/w)
+            out_to_crop = m @ np.diag([w / ow, h / oh, 1.0])
+            pasted = cv2.warpAffine(
+                prob, out_to_crop, (ow, oh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                borderMode=cv2.BORDER_CONSTANT,
+            )  # fmt: skip
+            np.maximum(out, pasted, out=out)
+            # next ROI from the auxiliary landmarks 33 (hip centre) and 34 (scale point)
+            minv = cv2.invertAffineTransform(m)
+            pts = lms[33:35, :2] @ minv[:, :2].T + minv[:, 2]
+            pts /= np.array([w, h], np.float32)
+            tr.roi = _roi_from_points(pts[0], pts[1], w, h)
+            tr.landmarks = lms
+            tr.misses = 0
+            alive.append(tr)
+        self.tracks = alive
+        return out
+
+    def _detect(self, frame: np.ndarray) -> None:
+        h, w = frame.shape[:2]
+        self._since_detect = 0
+        found = self.detector.detect(frame, self.max_people)
+        for det in found:
+            roi = det.roi(w, h)
+            box = roi.box(w, h)
+            if any(_iou(box, t.roi.box(w, h)) > 0.3 for t in self.tracks):
+                continue
+            if len(self.tracks) < self.max_people:
+                self.tracks.append(PersonTrack(roi))
+
+
+class CroppedPersonMasker:
+    """Crop segmentation for small people, whole-frame selfie segmentation otherwise, smoothed.
+
+    Per frame: people are tracked by :class:`CropPersonSegmenter`; where one is found the crop
+    masks are used (a person at least ``large_fraction`` of the frame height is also covered by
+    the whole-frame selfie model, and the two are combined by maximum); with nobody found the
+    whole-frame selfie mask is used, so a face-only talking head still works. A person whose
+    body square is more than ``large_fraction`` times the frame height (mostly out of frame, a
+    head-and-shoulders shot) is also covered by the whole-frame selfie model, combined by
+    maximum.
+
+    Returns ``h×w`` float32 masks at :meth:`CropPersonSegmenter.out_size`.
+    """
+
+    def __init__(
+        self,
+        crops: CropPersonSegmenter,
+        whole: SelfieSegmenter,
+        smoother: MaskSmoother | None = None,
+        large_fraction: float = 1.6,
+    ) -> None:
+        self.crops = crops
+        self.whole = whole
+        self.smoother = smoother if smoother is not None else MaskSmoother()
+        self.large_fraction = large_fraction
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        h, w = frame.shape[:2]
+        mask = self.crops(frame)
+        rois = self.crops.people()
+        big = any(r.size * w >= self.large_fraction * h for r in rois)
+        if not rois or big:
+            whole = self.whole.predict(frame)
+            whole = cv2.resize(whole, mask.shape[::-1], interpolation=cv2.INTER_LINEAR)
+            mask = whole if not rois else np.maximum(mask, whole)
+        return self.smoother.smooth(mask, frame_thumbnail(frame))
+
+    def reset(self) -> None:
+        self.crops.reset()
+        self.smoother.reset()
+
+
+def load_crop_person_masker(
+    width: int,
+    height: int,
+    threads: int = 2,
+    crop_model: str = "pose",
+    models_dir: Path | None = None,
+) -> CroppedPersonMasker:
+    """Build :class:`CroppedPersonMasker` from the installed embedded models.
+
+    Raises:
+        ModelMissingError: the pose models are not installed (``backdrop models install``).
+    """
+    from backdrop.perception.segment import load_person_segmenter
+
+    det = PoseDetector(model_path("pose-detection", models_dir), threads)
+    lm = PoseLandmarker(model_path("pose-landmarks", models_dir), threads)
+    selfie = None
+    if crop_model != "pose":
+        selfie = SelfieSegmenter(model_path("selfie-general", models_dir), threads)
+    crops = CropPersonSegmenter(det, lm, selfie=selfie, crop_model=crop_model)
+    whole = load_person_segmenter(width, height, threads=threads, models_dir=models_dir)
+    return CroppedPersonMasker(crops, whole)

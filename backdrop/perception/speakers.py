@@ -1,0 +1,383 @@
+"""Who speaks when: Resemblyzer speaker embeddings over speech windows, online clustering with an
+estimated number of speakers, speaker turns, and a diarization error rate to score them.
+
+Conventions: audio is float32 mono 16 kHz; times are float seconds. Speaker ids are ``"S1"``,
+``"S2"``, … in order of first appearance.
+
+Online clustering (:class:`OnlineSpeakerClustering`): when a speech region closes, its window
+embeddings join everything seen so far and are clustered again with a distance threshold, so the
+number of speakers is estimated as the audio arrives; speaker ids already reported never change,
+and new clusters are matched to them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from backdrop.perception.events import Event, SpeakerTurn
+from backdrop.perception.media import AUDIO_RATE, Chunk
+from backdrop.perception.vad import SpeechAnalyzer, SpeechRegion
+
+log = logging.getLogger(__name__)
+
+LABEL_STEP = 0.1
+"""Resolution of speaker labels, seconds."""
+
+
+@lru_cache(maxsize=1)
+def load_voice_encoder() -> object:
+    """Resemblyzer's ``VoiceEncoder`` on the CPU (its weights ship in the package), loaded once."""
+    import torch
+    from resemblyzer import VoiceEncoder
+
+    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    return VoiceEncoder("cpu", verbose=False)
+
+
+class SpeakerEmbedder:
+    """Embeds fixed windows of speech with an injected Resemblyzer ``VoiceEncoder``.
+
+    Args:
+        encoder: the voice encoder (see :func:`load_voice_encoder`).
+        window_s: window length in seconds (Resemblyzer's partial is 1.6 s).
+        hop_s: step between windows in seconds.
+        min_window_s: regions shorter than this get no embedding.
+    """
+
+    def __init__(
+        self,
+        encoder: object,
+        window_s: float = 1.6,
+        hop_s: float = 0.4,
+        min_window_s: float = 0.5,
+    ) -> None:
+        self.encoder = encoder
+        self.window_s, self.hop_s, self.min_window_s = window_s, hop_s, min_window_s
+
+    def embed_region(self, audio: np.ndarray, t0: float) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings of ``audio`` (starting at ``t0`` s) in sliding windows.
+
+        Returns:
+            ``(spans, embeddings)``: ``K×2`` window ``(start, end)`` seconds and ``K×256``
+            L2-normalised embeddings (``K`` may be 0 for very short audio).
+        """
+        import torch
+        from resemblyzer import audio as ra
+
+        dur = audio.size / AUDIO_RATE
+        if dur < self.min_window_s:
+            return np.zeros((0, 2)), np.zeros((0, 256), np.float32)
+        mel = ra.wav_to_mel_spectrogram(np.asarray(audio, np.float32))  # frames of 10 ms
+        fps = 100.0
+        win = min(int(round(self.window_s * fps)), mel.shape[0])
+        hop = max(1, int(round(self.hop_s * fps)))
+        starts = list(range(0, max(1, mel.shape[0] - win + 1), hop))
+        if starts[-1] + win < mel.shape[0]:
+            starts.append(mel.shape[0] - win)
+        batch = np.stack([mel[s : s + win] for s in starts])
+        with torch.no_grad():
+            emb = self.encoder(torch.from_numpy(batch).float())  # type: ignore[operator]
+        spans = np.array([(t0 + s / fps, t0 + (s + win) / fps) for s in starts])
+        return spans, emb.cpu().numpy().astype(np.float32)
+
+
+@dataclass
+class OnlineSpeakerClustering:
+    """Speaker clustering updated each time a speech region closes.
+
+    Every embedding seen so far is re-clustered (average-linkage agglomerative clustering on
+    cosine distance, cut at ``max_distance``), so the number of speakers is estimated from the
+    data, not given. Clusters with fewer than ``min_windows`` embeddings are folded into the
+    closest larger one. Cluster numbers are matched to the ids already reported (optimal
+    assignment on shared embeddings), so a speaker keeps its id from region to region; ids
+    already reported are never changed.
+
+    Attributes:
+        max_distance: cosine distance (1 - similarity) at which clusters stop merging.
+        min_windows: embeddings a cluster needs to count as a speaker of its own.
+        max_history: embeddings kept for re-clustering (the oldest are thinned out beyond it).
+    """
+
+    max_distance: float = 0.3
+    min_windows: int = 4
+    max_history: int = 3000
+    embeddings: list[np.ndarray] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    n_ids: int = 0
+
+    def add_region(self, embs: np.ndarray) -> list[int]:
+        """Cluster ``K×D`` unit embeddings of one region; their speaker numbers (0-based)."""
+        if not len(embs):
+            return []
+        old = len(self.embeddings)
+        self.embeddings += list(embs)
+        if len(self.embeddings) > self.max_history:
+            keep = np.linspace(0, old - 1, self.max_history - len(embs)).astype(int)
+            self.embeddings = [self.embeddings[i] for i in keep] + list(embs)
+            self.ids = [self.ids[i] for i in keep]
+            old = len(keep)
+        clusters = self._cluster(np.stack(self.embeddings))
+        ids = self._match(clusters, old)
+        new = [ids[c] for c in clusters[old:]]
+        self.ids += new
+        return new
+
+    def _cluster(self, x: np.ndarray) -> np.ndarray:
+        from scipy.cluster.hierarchy import fcluster, linkage
+
+        if len(x) == 1:
+            return np.zeros(1, int)
+        labels = fcluster(linkage(x, "average", metric="cosine"), self.max_distance, "distance")
+        labels = labels - 1
+        sizes = np.bincount(labels)
+        big = [k for k in range(len(sizes)) if sizes[k] >= self.min_windows]
+        if big and len(big) < len(sizes):
+            cents = np.stack([x[labels == k].mean(axis=0) for k in big])
+            cents /= np.linalg.norm(cents, axis=1, keepdims=True)
+            for i in np.flatnonzero(~np.isin(labels, big)):
+                labels[i] = big[int(np.argmax(cents @ x[i]))]
+        _, labels = np.unique(labels, return_inverse=True)
+        return labels
+
+    def _match(self, clusters: np.ndarray, old: int) -> dict[int, int]:
+        """Cluster number → speaker id, agreeing as much as possible with reported ids."""
+        from scipy.optimize import linear_sum_assignment
+
+        n_c = int(clusters.max()) + 1
+        mapping: dict[int, int] = {}
+        if old and self.n_ids:
+            agree = np.zeros((n_c, self.n_ids))
+            for c, i in zip(clusters[:old], self.ids, strict=True):
+                agree[c, i] += 1
+            rows, cols = linear_sum_assignment(-agree)
+            mapping = {int(r): int(c) for r, c in zip(rows, cols, strict=True) if agree[r, c] > 0}
+        for c in range(n_c):
+            if c not in mapping:
+                mapping[c] = self.n_ids
+                self.n_ids += 1
+        return mapping
+
+    @property
+    def n_speakers(self) -> int:
+        """Estimated number of speakers so far (distinct ids reported)."""
+        return len(set(self.ids))
+
+
+class SpeakerTurnAnalyzer:
+    """Speaker turns for each voice-activity region, emitted as the region closes.
+
+    Reads the regions of the :class:`SpeechAnalyzer` that runs before it on each chunk. Within
+    a region, each 0.1 s step takes the majority speaker of the windows covering it; runs of one
+    speaker become :class:`SpeakerTurn` events.
+
+    Args:
+        embedder: the injected :class:`SpeakerEmbedder`.
+        vad: the speech analyzer whose closed regions are labelled.
+        clustering: online clustering state (a fresh one by default).
+        min_turn_s: shorter runs are absorbed by their neighbours.
+    """
+
+    name = "speakers"
+
+    def __init__(
+        self,
+        embedder: SpeakerEmbedder,
+        vad: SpeechAnalyzer,
+        clustering: OnlineSpeakerClustering | None = None,
+        min_turn_s: float = 0.5,
+    ) -> None:
+        self.embedder = embedder
+        self.vad = vad
+        self.clustering = clustering or OnlineSpeakerClustering()
+        self.min_turn_s = min_turn_s
+        self._ids: dict[int, str] = {}
+        self.turns: list[SpeakerTurn] = []
+
+    def process(self, chunk: Chunk) -> list[Event]:
+        return self._label(self.vad.last_closed)
+
+    def flush(self) -> list[Event]:
+        return self._label(self.vad.last_closed)
+
+    def speaker_of(self, t0: float, t1: float) -> str | None:
+        """The speaker with the most time inside ``[t0, t1)`` seconds (None when no turn)."""
+        time: Counter[str] = Counter()
+        for turn in self.turns:
+            overlap = min(t1, turn.t1) - max(t0, turn.t0)
+            if overlap > 0:
+                time[turn.speaker] += overlap
+        return time.most_common(1)[0][0] if time else None
+
+    def _id(self, k: int) -> str:
+        if k not in self._ids:
+            self._ids[k] = f"S{len(self._ids) + 1}"
+        return self._ids[k]
+
+    def _label(self, regions: list[SpeechRegion]) -> list[Event]:
+        out: list[Event] = []
+        for r in regions:
+            spans, embs = self.embedder.embed_region(r.audio, r.t0)
+            if not len(embs):
+                continue
+            labels = self.clustering.add_region(embs)
+            out += self._turns(r, spans, labels)
+        self.turns += [e for e in out if isinstance(e, SpeakerTurn)]
+        return out
+
+    def _turns(self, r: SpeechRegion, spans: np.ndarray, labels: list[int]) -> list[Event]:
+        n = max(1, int(np.ceil((r.t1 - r.t0) / LABEL_STEP)))
+        centres = r.t0 + (np.arange(n) + 0.5) * LABEL_STEP
+        steps: list[int] = []
+        for c in centres:
+            votes = Counter(
+                lab for (s0, s1), lab in zip(spans, labels, strict=True) if s0 <= c < s1
+            )
+            if not votes:  # outside every window: nearest window's label
+                d = np.abs(spans.mean(axis=1) - c)
+                votes[labels[int(np.argmin(d))]] = 1
+            steps.append(votes.most_common(1)[0][0])
+        runs = _runs(steps)
+        min_steps = max(1, int(round(self.min_turn_s / LABEL_STEP)))
+        runs = _absorb_short(runs, min_steps)
+        out: list[Event] = []
+        for lab, a, b in runs:
+            t0, t1 = r.t0 + a * LABEL_STEP, min(r.t1, r.t0 + b * LABEL_STEP)
+            out.append(SpeakerTurn(t0, t1, self.name, speaker=self._id(lab)))
+        return out
+
+
+def _runs(steps: Sequence[int]) -> list[tuple[int, int, int]]:
+    """``[(label, start, end)]`` runs of equal labels (end exclusive)."""
+    runs: list[tuple[int, int, int]] = []
+    for i, lab in enumerate(steps):
+        if runs and runs[-1][0] == lab:
+            runs[-1] = (lab, runs[-1][1], i + 1)
+        else:
+            runs.append((lab, i, i + 1))
+    return runs
+
+
+def _absorb_short(runs: list[tuple[int, int, int]], min_len: int) -> list[tuple[int, int, int]]:
+    """Give runs shorter than ``min_len`` to the longer neighbour, then merge equal neighbours."""
+    runs = list(runs)
+    changed = True
+    while changed and len(runs) > 1:
+        changed = False
+        for i, (_, a, b) in enumerate(runs):
+            if b - a >= min_len:
+                continue
+            left = runs[i - 1] if i > 0 else None
+            right = runs[i + 1] if i + 1 < len(runs) else None
+            best = max((x for x in (left, right) if x is not None), key=lambda x: x[2] - x[1])
+            runs[i] = (best[0], a, b)
+            merged: list[tuple[int, int, int]] = []
+            for run in runs:
+                if merged and merged[-1][0] == run[0]:
+                    merged[-1] = (run[0], merged[-1][1], run[2])
+                else:
+                    merged.append(run)
+            runs = merged
+            changed = True
+            break
+    return runs
+
+
+# -- scoring -----------------------------------------------------------------------------------
+Turn = tuple[float, float, str]
+"""``(t0, t1, speaker)`` in seconds."""
+
+
+def read_rttm(path: str | Path, uri: str | None = None) -> list[Turn]:
+    """Speaker turns of an RTTM file (``SPEAKER uri chan start dur … name …`` lines).
+
+    ``uri`` keeps only the lines of that recording (an RTTM file may hold several).
+    """
+    turns: list[Turn] = []
+    for line in Path(path).read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 8 and parts[0] == "SPEAKER" and uri in (None, parts[1]):
+            start, dur = float(parts[3]), float(parts[4])
+            turns.append((start, start + dur, parts[7]))
+    return turns
+
+
+@dataclass(frozen=True)
+class DerResult:
+    """Diarization error, in seconds of scored speech, and the rate.
+
+    ``der = (missed + false_alarm + confusion) / total``; ``total`` is the reference speech
+    time (overlapped speech counts once per speaker) outside the no-score collars.
+    """
+
+    missed: float
+    false_alarm: float
+    confusion: float
+    total: float
+    mapping: dict[str, str]
+
+    @property
+    def der(self) -> float:
+        return (self.missed + self.false_alarm + self.confusion) / max(self.total, 1e-9)
+
+
+def diarization_error_rate(
+    reference: Sequence[Turn],
+    hypothesis: Sequence[Turn],
+    collar: float = 0.25,
+    step: float = 0.01,
+) -> DerResult:
+    """NIST-style DER on a ``step``-second grid with the optimal one-to-one speaker mapping.
+
+    Args:
+        reference: true turns (may overlap).
+        hypothesis: system turns.
+        collar: seconds on each side of every reference boundary that are not scored (0.25 s is
+            the usual value; 0 scores everything).
+        step: grid resolution in seconds.
+
+    The mapping maximises the time where mapped speakers agree (Hungarian algorithm); overlapped
+    reference speech counts once per speaker, so a one-speaker-at-a-time system misses it.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    end = max([t1 for _, t1, _ in [*reference, *hypothesis]], default=0.0)
+    n = int(np.ceil(end / step)) + 1
+    ref_names = sorted({s for *_, s in reference})
+    hyp_names = sorted({s for *_, s in hypothesis})
+
+    def grid(turns: Sequence[Turn], names: list[str]) -> np.ndarray:
+        g = np.zeros((len(names), n), bool)
+        for t0, t1, s in turns:
+            g[names.index(s), int(round(t0 / step)) : int(round(t1 / step))] = True
+        return g
+
+    ref, hyp = grid(reference, ref_names), grid(hypothesis, hyp_names)
+    scored = np.ones(n, bool)
+    if collar > 0:
+        c = int(round(collar / step))
+        for t0, t1, _ in reference:
+            for b in (int(round(t0 / step)), int(round(t1 / step))):
+                scored[max(0, b - c) : b + c] = False
+    ref, hyp = ref[:, scored], hyp[:, scored]
+    overlap = (ref[:, None, :] & hyp[None, :, :]).sum(axis=2).astype(float)
+    mapping: dict[str, str] = {}
+    correct = 0.0
+    if overlap.size:
+        rows, cols = linear_sum_assignment(-overlap)
+        for r, h in zip(rows, cols, strict=True):
+            mapping[hyp_names[h]] = ref_names[r]
+            correct += overlap[r, h]
+    n_ref, n_hyp = ref.sum(axis=0), hyp.sum(axis=0)
+    missed = np.maximum(n_ref - n_hyp, 0).sum()
+    false_alarm = np.maximum(n_hyp - n_ref, 0).sum()
+    confusion = np.minimum(n_ref, n_hyp).sum() - correct
+    return DerResult(
+        missed * step, false_alarm * step, confusion * step, n_ref.sum() * step, mapping
+    )

@@ -1,0 +1,209 @@
+"""Spoken instructions end to end: espeak-ng speech → transcript → the same plan as typing it;
+silence and noise change nothing; awkward WAV formats; speech-anchored instructions."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from backdrop.agent.cli import app
+from backdrop.agent.interpret_speech import NEEDS_ANALYSIS, SpeechInterpreter, find_anchor
+from backdrop.agent.voice import (
+    DIDNT_CATCH,
+    VoiceError,
+    VoiceInput,
+    command_asr_options,
+    handle_voice,
+    load_audio,
+)
+from backdrop.perception.asr import Transcriber, load_asr_model
+from backdrop.perception.events import SpeakerTurn, Speech, Timeline, TranscriptSegment, Word
+from backdrop.tools import PlanHistory, ToolContext
+
+AUDIO = Path(__file__).parent / "data" / "audio"
+ESPEAK = shutil.which("espeak-ng")
+needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed")
+
+COMMANDS = (
+    "make the background blue",
+    "remove the background",
+    "blur the background for the first ten seconds",
+    "make the background red and fade it in over three seconds",
+)
+
+
+def speak(text: str, path: Path) -> Path:
+    assert ESPEAK is not None
+    subprocess.run([ESPEAK, "-v", "en-us", "-s", "150", "-w", str(path), text], check=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def voice() -> VoiceInput:
+    return VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+
+
+def _ctx(timeline: Timeline | None = None) -> ToolContext:
+    return ToolContext(history=PlanHistory(), duration=20.0, timeline=timeline)
+
+
+@needs_espeak
+@pytest.mark.parametrize("text", COMMANDS)
+def test_spoken_command_gives_the_typed_plan(voice: VoiceInput, text: str, tmp_path: Path) -> None:
+    wav = speak(text, tmp_path / "cmd.wav")
+    spoken, typed = _ctx(), _ctx()
+    r = handle_voice(load_audio(wav), spoken, voice, SpeechInterpreter())
+    SpeechInterpreter().interpret(text, typed)
+    assert r.heard.ok, r.heard
+    assert r.text.startswith("I heard: “") and "Understood" in r.text
+    assert spoken.plan == typed.plan and not typed.plan.is_empty()
+
+
+@pytest.mark.parametrize("kind", ["silence", "noise"])
+def test_silence_and_noise_change_nothing(voice: VoiceInput, kind: str) -> None:
+    rng = np.random.default_rng(2)
+    audio = (np.zeros(40_000) if kind == "silence" else rng.standard_normal(40_000) * 0.1).astype(
+        np.float32
+    )
+    ctx = _ctx()
+    r = handle_voice(audio, ctx, voice, SpeechInterpreter())
+    assert r.text.startswith(DIDNT_CATCH) and r.reply.clarify
+    assert ctx.plan.is_empty() and not ctx.history.can_undo
+
+
+@needs_espeak
+def test_formats_8khz_stereo_float_and_long(voice: VoiceInput, tmp_path: Path) -> None:
+    wav = speak("make the background blue", tmp_path / "c.wav")
+    x, rate = sf.read(wav, dtype="float32")
+    import soxr
+
+    x8 = soxr.resample(x, rate, 8000)
+    sf.write(tmp_path / "8k.wav", x8, 8000, subtype="PCM_16")
+    sf.write(tmp_path / "stereo.wav", np.stack([x, x * 0.5], axis=1), rate, subtype="PCM_16")
+    sf.write(tmp_path / "float.wav", x, rate, subtype="FLOAT")
+    x16 = soxr.resample(x, rate, 16000)
+    pad = np.zeros(16000 * 40, np.float32)  # 40 s of silence, then the command
+    sf.write(tmp_path / "long.wav", np.concatenate([pad, x16]), 16000, subtype="PCM_16")
+    for name in ("8k", "stereo", "float", "long"):
+        audio = load_audio(tmp_path / f"{name}.wav")
+        assert audio.dtype == np.float32 and audio.ndim == 1
+        heard = voice.listen(audio)
+        assert heard.ok and "blue" in heard.text.lower(), (name, heard)
+    assert load_audio(tmp_path / "long.wav").size == pad.size + x16.size
+
+
+def test_load_audio_errors(tmp_path: Path) -> None:
+    with pytest.raises(VoiceError, match="no such"):
+        load_audio(tmp_path / "missing.wav")
+    (tmp_path / "bad.wav").write_bytes(b"not audio at all")
+    with pytest.raises(VoiceError):
+        load_audio(tmp_path / "bad.wav")
+
+
+# -- speech-anchored instructions on a known timeline ------------------------------------------
+def _timeline() -> Timeline:
+    tl = Timeline(20.0)
+    words = (Word("Hello", 2.0, 2.4), Word("and", 2.5, 2.7), Word("welcome.", 2.8, 3.3))
+    tl.add(
+        [
+            Speech(2.0, 5.0), Speech(5.1, 6.0), Speech(9.0, 12.0),
+            SpeakerTurn(2.0, 6.0, speaker="S1"), SpeakerTurn(9.0, 12.0, speaker="S2"),
+            TranscriptSegment(2.0, 6.0, text="Hello and welcome.", words=words, speaker="S1"),
+        ]
+    )  # fmt: skip
+    return tl
+
+
+def test_anchor_phrases() -> None:
+    assert find_anchor("blur the background") is None
+    a = find_anchor("Remove the background only while someone is speaking")
+    assert a and a.kind == "speech" and a.rest == "Remove the background"
+    a = find_anchor("blur the background when the second speaker talks")
+    assert a and (a.kind, a.speaker) == ("speaker", 2)
+    a = find_anchor("make it blue from when she says 'welcome'")
+    assert a and (a.kind, a.words, a.relation) == ("word", ("welcome",), "from")
+    a = find_anchor("keep only the person who is talking")
+    assert a and a.kind == "keep_talker" and a.rest == ""
+
+
+def _ranges(ctx: ToolContext) -> list[tuple[float, float | None]]:
+    return [(s.range.start, s.range.end) for s in ctx.plan.backgrounds]
+
+
+def test_while_someone_is_speaking_makes_one_segment_per_region() -> None:
+    ctx = _ctx(_timeline())
+    r = SpeechInterpreter().interpret("remove the background only while someone is speaking", ctx)
+    assert r.changed, r.text
+    assert _ranges(ctx) == [(2.0, 6.0), (9.0, 12.0)]  # 5.0-5.1 gap merged
+    assert ctx.history.undo() and ctx.plan.is_empty()  # one undo step
+
+
+def test_second_speaker_and_spoken_word() -> None:
+    ctx = _ctx(_timeline())
+    SpeechInterpreter().interpret("blur the background when the second speaker talks", ctx)
+    assert _ranges(ctx) == [(9.0, 12.0)]
+    ctx = _ctx(_timeline())
+    r = SpeechInterpreter().interpret("make the background blue from when she says 'welcome'", ctx)
+    assert _ranges(ctx) == [(2.8, None)], r.text
+    ctx = _ctx(_timeline())
+    r = SpeechInterpreter().interpret("make it green after he says banana", ctx)
+    assert "banana" in r.text and ctx.plan.is_empty()
+    r = SpeechInterpreter().interpret("blur the background when the third speaker talks", ctx)
+    assert "2 speakers" in r.text and ctx.plan.is_empty()
+
+
+def test_bare_qualifier_retimes_the_last_change() -> None:
+    ctx = _ctx(_timeline())
+    interp = SpeechInterpreter()
+    interp.interpret("make the background blue", ctx)
+    interp.interpret("only while someone is talking", ctx)
+    assert _ranges(ctx) == [(2.0, 6.0), (9.0, 12.0)]
+    assert {s.background.type for s in ctx.plan.backgrounds} == {"color"}
+
+
+def test_keep_the_talking_person() -> None:
+    ctx = _ctx(_timeline())
+    r = SpeechInterpreter().interpret("keep only the person who is talking", ctx)
+    # keep_subject may not accept 'speaker' yet: then the plan is unchanged and the reply says so
+    speaker_rules = [k for k in ctx.plan.keep if k.subject == "speaker"]
+    if r.changed:
+        assert speaker_rules and speaker_rules[0].speaker is None
+    else:
+        assert "speaker" in r.text and not ctx.plan.keep
+
+
+def test_no_timeline_says_analyse_first() -> None:
+    ctx = _ctx(None)
+    r = SpeechInterpreter().interpret("blur the background while someone is speaking", ctx)
+    assert r.text == NEEDS_ANALYSIS and ctx.plan.is_empty()
+    # plain instructions still work without a timeline
+    assert SpeechInterpreter().interpret("blur the background", ctx).changed
+
+
+# -- CLI ---------------------------------------------------------------------------------------
+@needs_espeak
+def test_cli_edit_voice_dry_run(tmp_path: Path) -> None:
+    from tests.conftest import write_video
+
+    video = write_video(tmp_path / "v.mp4", frames=10)
+    wav = speak("make the background blue", tmp_path / "c.wav")
+    plan_out = tmp_path / "plan.json"
+    res = CliRunner().invoke(
+        app, ["edit", str(video), "--voice", str(wav), "--dry-run", "--plan-out", str(plan_out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "I heard" in res.output and plan_out.is_file()
+    silent = tmp_path / "s.wav"
+    sf.write(silent, np.zeros(16000, np.float32), 16000)
+    res = CliRunner().invoke(app, ["edit", str(video), "--voice", str(silent), "--dry-run"])
+    assert res.exit_code == 2 and "didn't catch" in res.output
+    res = CliRunner().invoke(app, ["edit", str(video), "--mic", "--dry-run"])
+    assert res.exit_code == 1 and "microphone" in res.output
+    res = CliRunner().invoke(app, ["edit", str(video), "--dry-run"])
+    assert res.exit_code == 2
