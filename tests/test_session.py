@@ -120,13 +120,15 @@ def test_plain_yes_applies_the_concrete_suggestion(sample: Path) -> None:
 
 
 def test_notices_are_rate_limited_and_never_repeated(sample: Path) -> None:
-    events = [SceneCut(t, t + 0.04, "test") for t in (1.0, 1.5, 2.0, 9.0)]
-    events += [SceneCut(9.0, 9.04, "dup")]
+    events = [PeopleCount(t, t + 0.2, "test", n=2 + i % 2) for i, t in enumerate((1.0, 1.5, 2.0))]
+    events += [PeopleCount(2.5, 2.7, "test", n=1), PeopleCount(9.5, 9.7, "test", n=2)]
+    events += [SceneCut(9.0, 9.04, "cut"), SceneCut(9.0, 9.04, "dup"), SceneCut(9.4, 9.44, "cut")]
     session, messages = run_session(sample, events)
     session.start()
     assert session.wait(60)
-    times = [m.notice.t for m in messages if isinstance(m, NoticeMessage)]
-    assert times == [1.0, 9.0]
+    got = [(m.notice.kind, m.notice.t) for m in messages if isinstance(m, NoticeMessage)]
+    # people: once at 1.0 (the later changes are within the gaps); every cut, once
+    assert got == [("people", 1.0), ("scene_cut", 9.0), ("scene_cut", 9.4)]
     session.close()
 
 

@@ -119,17 +119,19 @@ class Chat:
     def _voice(self, cmd: str, arg: str) -> None:
         from backdrop.agent import voice
 
-        if cmd == "/voice":
-            if not arg:
-                raise ValueError("/voice needs a WAV file")
-            heard = voice.transcribe_instruction(Path(arg))
-        else:
-            heard = voice.record_instruction()
-        if not heard.text:
-            self._print(f"backdrop: {heard.message}")
+        try:
+            if cmd == "/voice":
+                if not arg:
+                    raise ValueError("/voice needs a WAV file")
+                audio = voice.load_audio(Path(arg))
+            else:
+                seconds = float(arg) if arg else 5.0
+                self._print(f"backdrop: listening for {seconds:g} s …")
+                audio = voice.record_mic(seconds)
+        except voice.VoiceError as e:
+            self._print(f"backdrop (error): {e}")
             return
-        self._print(f"backdrop: I heard “{heard.text}”")
-        self.session.submit(heard.text).result(REPLY_TIMEOUT_S)
+        self.session.submit_audio(audio).result(REPLY_TIMEOUT_S)
 
     def run(self, lines: Iterable[str]) -> None:
         for line in lines:

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from backdrop.render.colors import NAMED_COLORS, hex_to_rgb
+from backdrop.render.colors import NAMED_COLORS, NAMED_GRADIENTS, hex_to_rgb
 from backdrop.render.plan import BlurBackground, EditPlan, TimeRange
 from backdrop.tools import ToolCall, ToolContext, ToolRegistry, ToolResult, default_registry
 
@@ -350,6 +350,9 @@ _COLOUR = re.compile(
     rf"|\b(?P<mod>light|dark|pale|deep|bright)\s+(?P<base>{_NAMES})\b"
 )
 _GRADIENT = re.compile(r"\bgradients?\b")
+_PRESET = re.compile(
+    r"\b(" + "|".join(NAMED_GRADIENTS) + r")\b(?=\s+(?:gradient|background|colou?rs?|look|theme))"
+)
 _RADIAL = re.compile(r"\b(?:radial|circular|from the (?:centre|center))\b")
 _ANGLES: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(r"\b(?:horizontal(?:ly)?|left to right|sideways)\b"), 0.0),
@@ -783,6 +786,10 @@ def _read_background(c: _Clause, text: str, paths: list[str]) -> str:
         kind = "video" if p.lower().endswith(VIDEO_EXTENSIONS) else "image"
         c.background = {"type": kind, "path": p}
         return text[: path.start()] + " " + text[path.end() :]
+    preset, text = _take(_PRESET, text)
+    if preset is not None:  # "a sunset gradient", "an ocean background"
+        c.background = {"type": "gradient", "colors": list(NAMED_GRADIENTS[preset.group(1)])}
+        return _GRADIENT.sub(" ", text)
     colours = []
     for m in _COLOUR.finditer(text):
         if m.group("hex"):

@@ -24,10 +24,17 @@ from backdrop.render.plan import EditPlan, TimeRange, clock
 from backdrop.tools import ToolCall
 
 MIN_GAP_S = 2.0
-"""Fewest seconds of video between two notices."""
+"""Fewest seconds of video between a notice and the one before it (scene cuts excepted)."""
 
 SAME_KIND_GAP_S = 8.0
-"""Fewest seconds of video between two notices of the same kind."""
+"""Fewest seconds of video between two notices of the same kind (scene cuts excepted: every
+new scene gets its notice, subject only to :data:`MIN_GAP_S`)."""
+
+MASK_QUALITY_NOTICE_BELOW = 0.25
+"""Mask-quality score under which a "rough cut-out" notice is raised."""
+
+CUT_EXPLAINS_S = 1.5
+"""A lighting change this close (seconds) to a scene cut is the cut itself, not a notice."""
 
 SCENE_GRADIENTS = (
     ("#f97316", "#7e22ce"),  # sunset
@@ -72,11 +79,14 @@ class NoticeMaker:
     _speakers: set[str] = field(default_factory=set)
     _people: int = 1
     _cuts: int = 0
+    _cut_times: list[float] = field(default_factory=list)
 
     def notices(self, events: list[Event], plan: EditPlan) -> list[Notice]:
         """Notices for newly seen ``events`` (call once per micro-turn, in time order)."""
         out: list[Notice] = []
-        for ev in sorted(events, key=lambda e: e.t0):
+        self._cut_times += [e.t1 for e in events if isinstance(e, SceneCut)]
+        # cuts first: at the same moment a cut is the news, not what it does to the lighting
+        for ev in sorted(events, key=lambda e: (e.t0, not isinstance(e, SceneCut))):
             made = self._notice_for(ev, plan)
             if made is None:
                 continue
@@ -84,9 +94,12 @@ class NoticeMaker:
             if (kind, key) in self._seen:
                 continue
             self._seen.add((kind, key))
-            if ev.t0 - self._last_t < MIN_GAP_S:
-                continue
-            if ev.t0 - self._last_kind_t.get(kind, -1e9) < SAME_KIND_GAP_S:
+            # every new scene gets its notice (it is where decisions are made); other kinds
+            # wait their turn behind any notice and behind their own kind
+            if kind != "scene_cut" and (
+                ev.t0 - self._last_t < MIN_GAP_S
+                or ev.t0 - self._last_kind_t.get(kind, -1e9) < SAME_KIND_GAP_S
+            ):
                 continue
             self._last_t = ev.t0
             self._last_kind_t[kind] = ev.t0
@@ -112,6 +125,8 @@ class NoticeMaker:
                 scope,
             )
         if isinstance(ev, LightingChange):
+            if any(abs(ev.t0 - c) <= CUT_EXPLAINS_S for c in self._cut_times):
+                return None
             brighter = "brighter" if ev.delta_luma > 0 else "darker"
             calls = [ToolCall("match_lighting", {})] if "match_lighting" in self.tools else []
             if not calls:
@@ -137,7 +152,11 @@ class NoticeMaker:
                     TimeRange(start=round(t, 3)),
                 )
             return None
-        if isinstance(ev, MaskQuality) and ev.score < 0.5 and plan.backgrounds:
+        if (
+            isinstance(ev, MaskQuality)
+            and ev.score < MASK_QUALITY_NOTICE_BELOW
+            and plan.backgrounds
+        ):
             edges = {
                 "feather": plan.edges.feather + 1.5,
                 "refine": "guided",

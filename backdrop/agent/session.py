@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from backdrop.agent.interpret import Reply, RuleInterpreter
+from backdrop.agent.interpret_speech import SpeechInterpreter
 from backdrop.agent.llm import LLMConfig, LLMController
 from backdrop.agent.proactive import Notice, NoticeMaker
 from backdrop.agent.state import SceneState
@@ -150,7 +151,7 @@ class Session:
             source=self.source,
             timeline=self.state.timeline,
         )
-        self.rules = RuleInterpreter(self.registry)
+        self.rules = SpeechInterpreter(RuleInterpreter(self.registry), self.registry)
         config = LLMConfig.from_env() if llm is None else (llm or None)
         self.llm = (
             LLMController(
@@ -174,6 +175,7 @@ class Session:
         self._compositor: Compositor | None = None
         self._masker: Masker | None = None
         self._masker_key: tuple[Any, ...] = ()
+        self._voice: Any = None
         self._plan_for_render: EditPlan | None = None
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -201,6 +203,17 @@ class Session:
         fut: Future[Reply] = Future()
         self._idle.clear()
         self._inbox.put(("text", text, fut))
+        if self._thread is None:
+            self._drain()
+        return fut
+
+    def submit_audio(self, audio: np.ndarray) -> Future[Reply]:
+        """Queue a spoken utterance (float32 mono 16 kHz samples). It is transcribed with the
+        embedded speech model and then handled exactly like typed text; no speech, or too
+        unsure, gives "I didn't catch that" and changes nothing."""
+        fut: Future[Reply] = Future()
+        self._idle.clear()
+        self._inbox.put(("audio", audio, fut))
         if self._thread is None:
             self._drain()
         return fut
@@ -323,8 +336,9 @@ class Session:
                 self._idle.set()
                 return
             try:
-                if kind == "text":
-                    fut.set_result(self._apply(payload))
+                if kind in ("text", "audio"):
+                    reply = self._apply(payload) if kind == "text" else self._apply_audio(payload)
+                    fut.set_result(reply)
                     self._emit(PreviewMessage(self.cursor, self._render_at(self.cursor)))
                 else:
                     fut.set_result(payload())
@@ -332,7 +346,21 @@ class Session:
                 fut.set_exception(e)
                 self._emit(ErrorMessage(str(e)))
 
-    def _apply(self, text: str) -> Reply:
+    def _apply_audio(self, audio: np.ndarray) -> Reply:
+        from backdrop.agent.voice import DIDNT_CATCH, VoiceInput, command_asr_options
+        from backdrop.perception.asr import Transcriber, load_asr_model
+
+        if self._voice is None:
+            self._voice = VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+        heard = self._voice.listen(audio)
+        if not heard.ok:
+            extra = f" (it sounded like “{heard.text}”)" if heard.text else ""
+            reply = Reply(f"{DIDNT_CATCH}{extra}. Could you say it again?", clarify=True)
+            self._emit(ReplyMessage(reply.text, "(voice)", False, True))
+            return reply
+        return self._apply(heard.text, prefix=f"I heard: “{heard.text}”. ")
+
+    def _apply(self, text: str, prefix: str = "") -> Reply:
         """Apply one utterance: an answer to the latest notice, or an instruction."""
         if self.pending and _NO.match(text):
             notice = self.pending.pop()
@@ -349,6 +377,8 @@ class Session:
         else:
             reply = self._interpret(text)
         self._compositor = None  # the plan may have changed
+        if prefix:
+            reply = Reply(prefix + reply.text, reply.calls, reply.changed, reply.clarify)
         self._emit(ReplyMessage(reply.text, text, reply.changed, reply.clarify))
         return reply
 

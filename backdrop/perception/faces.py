@@ -14,8 +14,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 
+from backdrop.perception.litert import open_interpreter
 from backdrop.perception.models import model_path
 
 log = logging.getLogger(__name__)
@@ -68,8 +68,7 @@ class FaceDetector:
         self, path: str | Path | None = None, min_score: float = 0.6, threads: int = 1
     ) -> None:
         self.path = Path(path) if path else model_path("face-detection")
-        self._interp = Interpreter(model_path=str(self.path), num_threads=threads)
-        self._interp.allocate_tensors()
+        self._interp = open_interpreter(str(self.path), threads)
         self._in = self._interp.get_input_details()[0]["index"]
         outs = {d["name"]: d["index"] for d in self._interp.get_output_details()}
         self._reg, self._cls = outs["regressors"], outs["classificators"]
@@ -124,8 +123,7 @@ class FaceLandmarker:
 
     def __init__(self, path: str | Path | None = None, scale: float = 1.5, threads: int = 1):
         self.path = Path(path) if path else model_path("face-landmarks")
-        self._interp = Interpreter(model_path=str(self.path), num_threads=threads)
-        self._interp.allocate_tensors()
+        self._interp = open_interpreter(str(self.path), threads)
         self._in = self._interp.get_input_details()[0]["index"]
         outs = sorted(self._interp.get_output_details(), key=lambda d: -int(np.prod(d["shape"])))
         self._pts, self._flag = outs[0]["index"], outs[1]["index"]

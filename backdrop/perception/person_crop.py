@@ -31,11 +31,11 @@ import cv2
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
+from backdrop.perception.litert import open_interpreter
 from backdrop.perception.models import model_path
 from backdrop.perception.segment import (
     MaskSmoother,
     SelfieSegmenter,
-    _quiet_native_stderr,
     frame_thumbnail,
 )
 
@@ -109,10 +109,7 @@ def _anchors(size: int = DETECTOR_SIZE) -> np.ndarray:
 
 
 def _interpreter(path: Path, threads: int) -> Interpreter:
-    with _quiet_native_stderr():
-        interp = Interpreter(model_path=str(path), num_threads=threads)
-        interp.allocate_tensors()
-    return interp
+    return open_interpreter(path, threads)
 
 
 def _letterbox(frame: np.ndarray, side: int) -> tuple[np.ndarray, float, float, float]:

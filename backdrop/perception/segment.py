@@ -13,18 +13,15 @@ repeatable. The temporal smoother keeps its state in a small explicit object
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import cv2
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 
+from backdrop.perception.litert import open_interpreter
 from backdrop.perception.models import model_path
 
 log = logging.getLogger(__name__)
@@ -37,23 +34,6 @@ LANDSCAPE_MIN_ASPECT = 1.2
 
 THUMB_SIZE = (32, 18)
 """``(width, height)`` of the grey thumbnail used to detect wholesale frame changes."""
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
-    """Silence what native code writes to file descriptor 2 (not Python's logging)."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable fd 2: nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def choose_variant(width: int, height: int) -> Literal["general", "landscape"]:
@@ -77,9 +57,7 @@ class SelfieSegmenter:
 
     def __init__(self, model_path: str | Path, threads: int = 2) -> None:
         self.model_path = Path(model_path)
-        with _quiet_native_stderr():  # LiteRT prints "INFO: Created TensorFlow Lite XNNPACK..."
-            self._interp = Interpreter(model_path=str(self.model_path), num_threads=threads)
-            self._interp.allocate_tensors()
+        self._interp = open_interpreter(self.model_path, threads)
         inp = self._interp.get_input_details()[0]
         out = self._interp.get_output_details()[0]
         shape = tuple(int(s) for s in inp["shape"])

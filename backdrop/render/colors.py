@@ -74,3 +74,19 @@ def hex_to_rgb(color: str) -> tuple[int, int, int]:
 def color_name(color: str) -> str:
     """A friendly name for a hex colour: its name when it is one of ours, else the hex."""
     return _BY_HEX.get(color.lower(), color.lower())
+
+
+# Gradient presets people ask for by name ("a sunset gradient"), as colour stops top → bottom.
+NAMED_GRADIENTS: dict[str, list[str]] = {
+    "sunset": ["#f97316", "#db2777", "#7e22ce"],
+    "sunrise": ["#fde68a", "#fb923c", "#f472b6"],
+    "ocean": ["#0ea5e9", "#1e3a8a"],
+    "sea": ["#38bdf8", "#0c4a6e"],
+    "sky": ["#bae6fd", "#38bdf8"],
+    "forest": ["#84cc16", "#14532d"],
+    "dusk": ["#f472b6", "#6366f1", "#1e1b4b"],
+    "night": ["#1e3a8a", "#020617"],
+    "fire": ["#facc15", "#f97316", "#b91c1c"],
+    "pastel": ["#fbcfe8", "#c4b5fd", "#bae6fd"],
+    "rainbow": ["#ef4444", "#f97316", "#facc15", "#22c55e", "#3b82f6", "#8b5cf6"],
+}
