@@ -1,11 +1,13 @@
 """A live editing session: the video processed in 200 ms micro-turns while the person talks.
 
-One agent thread owns all mutable state. It reads the source chunk by chunk, runs the analyzers,
-adds their events to the :class:`~backdrop.agent.state.SceneState`, raises proactive notices, and
-renders a preview frame per chunk. Utterances from :meth:`Session.submit` wait in a queue and are
-applied at the next micro-turn boundary (so nothing is half-applied and processing is never torn
-mid-chunk); right after a change the preview at the cursor (the frame the person is looking at)
-is re-rendered first, then processing goes on. Listeners receive :class:`Message` s in order.
+Two threads. The *analysis* thread reads the source chunk by chunk, runs the analyzers (speech,
+transcript, speakers, cuts, lighting, ... — the slow models), adds their events to the
+:class:`~backdrop.agent.state.SceneState` and raises proactive notices; it hands each chunk's
+last frame to the *session* thread, which owns the plan and everything that renders: it applies
+utterances from :meth:`Session.submit` between two preview frames (the micro-turn boundary, so
+nothing is half-applied), re-renders the frame the person is looking at first, then previews the
+newest frame the analysis handed over (older ones are skipped when it falls behind). So a slow
+model never delays an instruction's preview. Listeners receive :class:`Message` s, one at a time.
 """
 
 from __future__ import annotations
@@ -181,6 +183,12 @@ class Session:
         self._done = threading.Event()
         self._idle = threading.Event()
         self._thread: threading.Thread | None = None
+        self._analysis: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._slot: tuple[int, float, np.ndarray] | None = None
+        self._slot_lock = threading.Lock()
+        self._emit_lock = threading.Lock()
+        self._pending_lock = threading.Lock()
         self.error: BaseException | None = None
 
     # -- public API (any thread) ------------------------------------------------------------
@@ -194,39 +202,35 @@ class Session:
     def start(self) -> Session:
         """Start processing in the background."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="session", daemon=True)
+            self._thread = threading.Thread(target=self._serve, name="session", daemon=True)
+            self._analysis = threading.Thread(target=self._analyse, name="analysis", daemon=True)
             self._thread.start()
+            self._analysis.start()
         return self
 
-    def submit(self, text: str) -> Future[Reply]:
-        """Queue an utterance; it is applied at the next micro-turn boundary."""
-        fut: Future[Reply] = Future()
+    def _put(self, kind: str, payload: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
         self._idle.clear()
-        self._inbox.put(("text", text, fut))
+        self._inbox.put((kind, payload, fut))
+        self._wake.set()
         if self._thread is None:
             self._drain()
         return fut
+
+    def submit(self, text: str) -> Future[Reply]:
+        """Queue an utterance; it is applied at the next micro-turn boundary."""
+        return self._put("text", text)
 
     def submit_audio(self, audio: np.ndarray) -> Future[Reply]:
         """Queue a spoken utterance (float32 mono 16 kHz samples). It is transcribed with the
         embedded speech model and then handled exactly like typed text; no speech, or too
         unsure, gives "I didn't catch that" and changes nothing."""
-        fut: Future[Reply] = Future()
-        self._idle.clear()
-        self._inbox.put(("audio", audio, fut))
-        if self._thread is None:
-            self._drain()
-        return fut
+        return self._put("audio", audio)
 
     def call(self, fn: Callable[[], Any]) -> Future[Any]:
         """Run ``fn`` on the session thread at the next boundary (for reads that need a
         consistent state, e.g. rendering a preview)."""
-        fut: Future[Any] = Future()
-        self._idle.clear()
-        self._inbox.put(("call", fn, fut))
-        if self._thread is None:
-            self._drain()
-        return fut
+        return self._put("call", fn)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until processing reached the end and every queued utterance was applied."""
@@ -235,7 +239,7 @@ class Session:
             return False
         while True:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if self._inbox.empty() and self._idle.wait(left):
+            if self._inbox.empty() and self._slot is None and self._idle.wait(left):
                 return True
             if deadline is not None and time.monotonic() >= deadline:
                 return False
@@ -243,9 +247,10 @@ class Session:
 
     def close(self) -> None:
         self._stop.set()
-        self._inbox.put(("stop", None, Future()))
-        if self._thread is not None:
-            self._thread.join(10)
+        self._wake.set()
+        for th in (self._thread, self._analysis):
+            if th is not None:
+                th.join(10)
 
     def preview(self, t: float) -> np.ndarray:
         """The edited frame at ``t`` seconds (preview size), with the current plan."""
@@ -273,28 +278,29 @@ class Session:
 
     # -- the session thread -----------------------------------------------------------------
     def _emit(self, msg: Message) -> None:
-        for fn in list(self._listeners):
-            try:
-                fn(msg)
-            except Exception:  # noqa: BLE001 - a broken listener must not stop the session
-                log.exception("listener failed")
+        with self._emit_lock:
+            for fn in list(self._listeners):
+                try:
+                    fn(msg)
+                except Exception:  # noqa: BLE001 - a broken listener must not stop the session
+                    log.exception("listener failed")
 
-    def _run(self) -> None:
+    def _analyse(self) -> None:
+        """The analysis thread: chunks → analyzers → scene state, notices, frames to preview."""
         try:
-            self._warm_up()
             analyzers = list(self._analyzers(self.info))
             for chunk in read_chunks(self.source, CHUNK_SECONDS, size=self._psize):
-                started = time.perf_counter()
-                self._drain()
                 if self._stop.is_set():
                     return
+                started = time.perf_counter()
                 events = [e for a in analyzers for e in a.process(chunk)]
                 self.state.add(events, processed_until=min(chunk.t1, self.info.duration))
                 self._notice(events)
                 if len(chunk.frames):
-                    t, frame = float(chunk.frame_times[-1]), chunk.frames[-1]
-                    self._cache_frame(chunk.index, t, frame)
-                    self._emit(PreviewMessage(t, self._compose(frame, t)))
+                    with self._slot_lock:
+                        self._slot = (chunk.index, float(chunk.frame_times[-1]), chunk.frames[-1])
+                    self._idle.clear()
+                    self._wake.set()
                 self._emit(ProgressMessage(min(chunk.t1, self.info.duration), self.info.duration))
                 spent = time.perf_counter() - started
                 self.turns.durations.append(spent)
@@ -310,8 +316,26 @@ class Session:
         finally:
             self._done.set()
             self._emit(DoneMessage())
+            self._wake.set()
+
+    def _serve(self) -> None:
+        """The session thread: utterances at boundaries, then the newest frame's preview."""
+        self._warm_up()
         while not self._stop.is_set():
-            self._drain(block=True)
+            self._wake.wait(0.1)
+            self._wake.clear()
+            self._drain()
+            with self._slot_lock:
+                item, self._slot = self._slot, None
+            if item is not None:
+                index, t, frame = item
+                self._cache_frame(index, t, frame)
+                try:
+                    self._emit(PreviewMessage(t, self._compose(frame, t)))
+                except Exception as e:  # noqa: BLE001 - e.g. a background file vanished
+                    self._emit(ErrorMessage(f"preview failed: {e}"))
+            if self._inbox.empty() and self._slot is None:
+                self._idle.set()
 
     def _warm_up(self) -> None:
         """Load the person masker now, so the first instruction does not wait for it."""
@@ -324,16 +348,12 @@ class Session:
         except ModelMissingError as e:
             self._emit(ErrorMessage(str(e)))
 
-    def _drain(self, block: bool = False) -> None:
+    def _drain(self) -> None:
+        """Apply every queued utterance and call, in order."""
         while True:
             try:
-                kind, payload, fut = self._inbox.get(block=block, timeout=0.1 if block else None)
+                kind, payload, fut = self._inbox.get_nowait()
             except queue.Empty:
-                self._idle.set()
-                return
-            block = False
-            if kind == "stop":
-                self._idle.set()
                 return
             try:
                 if kind in ("text", "audio"):
@@ -362,11 +382,10 @@ class Session:
 
     def _apply(self, text: str, prefix: str = "") -> Reply:
         """Apply one utterance: an answer to the latest notice, or an instruction."""
-        if self.pending and _NO.match(text):
-            notice = self.pending.pop()
+        notice = self._take_notice() if (_NO.match(text) or _YES.match(text)) else None
+        if notice is not None and _NO.match(text):
             reply = Reply(f"OK, I'll leave it as it is ({notice.text.split(' — ')[0]}).")
-        elif self.pending and _YES.match(text):
-            notice = self.pending.pop()
+        elif notice is not None:
             rest = _YES.sub("", text, count=1).strip(" ,.!")
             if rest:
                 if notice.scope is not None and not re.search(r"\d", rest):
@@ -401,8 +420,13 @@ class Session:
 
     def _notice(self, events: list[Any]) -> None:
         for n in self.notices.notices(events, self.plan):
-            self.pending.append(n)
+            with self._pending_lock:
+                self.pending.append(n)
             self._emit(NoticeMessage(n))
+
+    def _take_notice(self) -> Notice | None:
+        with self._pending_lock:
+            return self.pending.pop() if self.pending else None
 
     def _cache_frame(self, index: int, t: float, frame: np.ndarray) -> None:
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR),

@@ -144,8 +144,10 @@ class Timeline:
     events: list[Event] = field(default_factory=list)
 
     def add(self, events: list[Event]) -> None:
-        self.events.extend(events)
-        self.events.sort(key=lambda e: (e.t0, e.t1))
+        """Add ``events``. The list is replaced, not changed in place, so a reader on another
+        thread iterating ``events`` always sees a consistent, sorted snapshot."""
+        if events:
+            self.events = sorted([*self.events, *events], key=lambda e: (e.t0, e.t1))
 
     def of_type(self, cls: type[Event]) -> list[Event]:
         return [e for e in self.events if isinstance(e, cls)]
