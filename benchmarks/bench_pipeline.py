@@ -141,13 +141,20 @@ def count_video_frames(path: Path) -> int:
 # --------------------------------------------------------------------------------------------
 # cases (each runs in its own subprocess)
 # --------------------------------------------------------------------------------------------
-def case_backdrop(src: Path, dst: Path, alpha: Path | None) -> dict[str, Any]:
+def case_backdrop(
+    src: Path, dst: Path, alpha: Path | None, default_masker: bool = False
+) -> dict[str, Any]:
     from backdrop.perception.media import probe
+    from backdrop.render.maskers import build_masker
     from backdrop.render.pipeline import render_video
 
     info = probe(src)
     plan = demo_plan()
-    masker = SelfieMasker(info.width, info.height)  # loaded before the clock starts
+    # loaded before the clock starts: the selfie masker (same model as the naive script), or
+    # the preview default the plan gets (pose-guided crops when the pose models are installed)
+    masker: Any = (
+        build_masker(info, plan) if default_masker else SelfieMasker(info.width, info.height)
+    )
     trace: list[tuple[int, float]] = []  # (frames done, current RSS MiB), every 2 s of video
     every = max(1, round(2 * info.fps))
 
@@ -595,6 +602,10 @@ def main_parent(args: argparse.Namespace) -> None:
     mp4, webm = str(OUT / "backdrop.mp4"), str(OUT / "backdrop.webm")
     raw: dict[str, tuple[str, list[dict[str, Any]]]] = {}
     raw["backdrop"] = (rel(src), runs("backdrop", [src, mp4], reps))
+    raw["backdrop, preview default masker (pose crops)"] = (
+        rel(src),
+        runs("backdrop", [src, mp4, "--default-masker"], reps_other),
+    )
     raw["backdrop+webm"] = (rel(src), runs("backdrop", [src, mp4, "--alpha", webm], reps_other))
     raw[long_name] = (
         rel(long_path),
@@ -677,6 +688,7 @@ def main() -> None:
     ap.add_argument("--case", choices=["backdrop", "naive", "stages"], help=argparse.SUPPRESS)
     ap.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
     ap.add_argument("--alpha", help=argparse.SUPPRESS)
+    ap.add_argument("--default-masker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--preset", default="medium", help=argparse.SUPPRESS)
     ap.add_argument("--max-frames", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -685,7 +697,8 @@ def main() -> None:
         return
     src, dst = Path(args.paths[0]), Path(args.paths[1])
     if args.case == "backdrop":
-        out = case_backdrop(src, dst, Path(args.alpha) if args.alpha else None)
+        alpha = Path(args.alpha) if args.alpha else None
+        out = case_backdrop(src, dst, alpha, args.default_masker)
     elif args.case == "naive":
         out = case_naive(src, dst, args.preset)
     else:
