@@ -26,6 +26,17 @@ sysdeps:
 	  else echo "please install:$$missing (Debian packages)"; fi; \
 	fi
 
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps $(NO_DEPS)
+	touch $@
+
+$(MODELS_STAMP): $(STAMP)
+	$(BIN)/backdrop models install --with u2netp
+	touch $@
+
 demo: setup
 	$(BIN)/backdrop edit examples/sample.mp4 \
 	  "remove the background, make it a blue to purple gradient and fade it in over 2 seconds" \
@@ -35,8 +46,8 @@ test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
-	$(BIN)/ruff check backdrop tests benchmarks
-	$(BIN)/ruff format --check backdrop tests benchmarks
+	$(BIN)/ruff check backdrop tests benchmarks eval examples
+	$(BIN)/ruff format --check backdrop tests benchmarks eval examples
 
 bench: setup
 	$(BIN)/python benchmarks/bench_pipeline.py

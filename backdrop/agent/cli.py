@@ -339,6 +339,43 @@ def chat(
 
 
 @app.command()
+def serve(
+    video: Annotated[
+        Path | None, typer.Argument(help="A video to open at once (inside the working folder).")
+    ] = None,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; not loopback = token required.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="The only folder the editor reads and writes.")
+    ] = Path("."),
+) -> None:
+    """Open the browser editor: live preview, timeline, chat and microphone, exports."""
+    import uvicorn
+
+    from backdrop.agent.web.server import create_app, is_loopback, new_token
+
+    if not workdir.is_dir():
+        fail(f"{workdir}: no such folder")
+    if video is not None:
+        if not video.resolve().is_relative_to(workdir.resolve()):
+            fail(f"{video} is outside the working folder {workdir.resolve()} (see --workdir)", 2)
+        _probe(video)
+    token = None if is_loopback(host) else new_token()
+    try:
+        web = create_app(workdir, video.resolve() if video else None, token)
+    except (ValueError, *EXPECTED_ERRORS) as e:
+        fail(str(e))
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    out.print(f"Backdrop editor on {url}  (working folder {workdir.resolve()}; Ctrl-C stops)")
+    if token:
+        out.print(f"token: {token}  (needed on every request; it is in the URL above)")
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+@app.command()
 def batch(
     items: Annotated[
         list[str],
@@ -358,9 +395,7 @@ def batch(
         str | None,
         typer.Option("--address", help="Ray cluster address (default: RAY_ADDRESS or local)."),
     ] = None,
-    local: Annotated[
-        bool, typer.Option("--local", help="One process, without Ray.")
-    ] = False,
+    local: Annotated[bool, typer.Option("--local", help="One process, without Ray.")] = False,
     chunk_seconds: Annotated[
         float,
         typer.Option("--chunk-seconds", help="Split videos longer than 1.5× this (0 = never)."),

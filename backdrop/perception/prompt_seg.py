@@ -169,6 +169,11 @@ class TrackState:
     since_key: int = 0
 
 
+EMPTY_BOX_FRACTION = 0.05
+"""When the first prompted mask covers less than this fraction of its box, the box region itself
+is kept (a box drawn around "that area" rather than around an object)."""
+
+
 class PromptTracker:
     """Segments one prompted object on keyframes and carries its mask between them.
 
@@ -194,6 +199,8 @@ class PromptTracker:
             raise ValueError("a prompt tracker needs a box or a point")
         self.segmenter = segmenter
         self.prompt_box, self.prompt_point = box, point
+        self.region: np.ndarray | None = None
+        """Set when the box holds no object: the box's area itself is kept at every keyframe."""
         self.keyframe_every = max(1, keyframe_every)
         self.flow_width = flow_width
         self.margin = margin
@@ -243,7 +250,21 @@ class PromptTracker:
             box, point = None, self.prompt_point
         else:
             box, point = grow_box(st.box, self.margin, w, h), None
+        if self.region is not None:  # keeping an area of the frame, not an object
+            st.since_key = 0
+            self.keyframes += 1
+            return self.region.copy()
         mask = self.segmenter.segment(frame, box=box, point=point)
+        if st.box is None and self.prompt_box is not None and box is not None:
+            x0, y0, x1, y1 = (int(round(v)) for v in box)
+            inside = float((mask[y0:y1, x0:x1] >= 0.5).mean()) if x1 > x0 and y1 > y0 else 0.0
+            if inside < EMPTY_BOX_FRACTION:
+                # nothing stands out in the box (grass, a wall): the person asked for that
+                # region, so keep the region itself and track it
+                log.info("no object found in box %s; keeping the box region itself", box)
+                mask = np.zeros(frame.shape[:2], np.float32)
+                mask[y0:y1, x0:x1] = 1.0
+                self.region = mask.copy()
         if st.mask is not None and mask_box(mask) is None:
             mask = st.mask  # lost it on this keyframe: keep the carried mask
         st.since_key = 0

@@ -1,0 +1,1 @@
+"""The browser editor: ``backdrop serve`` (see :mod:`backdrop.agent.web.server`)."""
