@@ -110,6 +110,18 @@ def _rot_k(rotation: float) -> int:
     return int(round(rotation / 90.0)) % 4
 
 
+def _to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
+    """``H×W×3`` uint8 RGB in display orientation, scaled to ``size`` = (width, height) after
+    rotation when given."""
+    k = _rot_k(frame.rotation or 0.0)
+    if size is not None:
+        tw, th = size if k % 2 == 0 else (size[1], size[0])
+        img = frame.to_ndarray(format="rgb24", width=tw, height=th)
+    else:
+        img = frame.to_ndarray(format="rgb24")
+    return np.ascontiguousarray(np.rot90(img, k)) if k else img
+
+
 def probe(path: str | Path) -> MediaInfo:
     """Inspect ``path`` (decodes the first frame to validate it). Raises :class:`MediaError`."""
     path = Path(path)
@@ -177,15 +189,7 @@ def _video_frames(path: Path, size: tuple[int, int] | None) -> Iterator[tuple[fl
                 if t <= last_t:  # duplicated or out-of-order timestamps: keep time monotonic
                     t = last_t + 1e-4
                 last_t = t
-                k = _rot_k(frame.rotation or 0.0)
-                if size is not None:
-                    tw, th = size if k % 2 == 0 else (size[1], size[0])
-                    img = frame.to_ndarray(format="rgb24", width=tw, height=th)
-                else:
-                    img = frame.to_ndarray(format="rgb24")
-                if k:
-                    img = np.ascontiguousarray(np.rot90(img, k))
-                yield t, img
+                yield t, _to_rgb(frame, size)
         except av.error.FFmpegError as e:
             raise MediaError(
                 f"{path}: the video breaks off at {last_t:.2f} s ({_reason(e)})"
@@ -352,15 +356,7 @@ def read_frame_at(
         if best is None:
             raise MediaError(f"{path}: no frame at {t:.2f} s")
         ft, frame = best
-        k = _rot_k(frame.rotation or 0.0)
-        if size is not None:
-            tw, th = size if k % 2 == 0 else (size[1], size[0])
-            img = frame.to_ndarray(format="rgb24", width=tw, height=th)
-        else:
-            img = frame.to_ndarray(format="rgb24")
-        if k:
-            img = np.ascontiguousarray(np.rot90(img, k))
-        return ft, img
+        return ft, _to_rgb(frame, size)
     except av.error.FFmpegError as e:
         raise MediaError(f"{path}: cannot read the frame at {t:.2f} s ({_reason(e)})") from e
     finally:
