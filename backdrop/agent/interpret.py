@@ -457,6 +457,11 @@ class RuleInterpreter:
 
         if not pre and not calls:
             return Reply(_clarify("I'm not sure what you'd like me to change."), clarify=True)
+        return self.run(text, ctx, pre, calls)
+
+    def run(self, text: str, ctx: ToolContext, pre: list[ToolCall], calls: list[ToolCall]) -> Reply:
+        """Run ``pre`` (undo/redo) one by one, then ``calls`` as one history step labelled
+        ``text``: all or nothing. The reply says what changed, or why nothing did."""
         notes_start = len(ctx.notes)
         focus_before = ctx.focus
         before = ctx.plan

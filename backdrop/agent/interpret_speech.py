@@ -28,7 +28,7 @@ from typing import Any
 from backdrop.agent.interpret import Reply, RuleInterpreter, Unclear, Unsupported
 from backdrop.perception.events import SpeakerTurn, Speech, Timeline, TranscriptSegment, Word
 from backdrop.render.plan import TimeRange
-from backdrop.tools import ToolCall, ToolContext, ToolRegistry, ToolResult
+from backdrop.tools import ToolCall, ToolContext, ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -246,47 +246,7 @@ class SpeechInterpreter:
         self, text: str, ctx: ToolContext, pre: list[ToolCall], calls: list[ToolCall]
     ) -> Reply:
         """Run ``pre`` (undo/redo), then ``calls`` as one history step; all or nothing."""
-        done: list[ToolCall] = []
-        messages: list[str] = []
-        for call in pre:
-            result = self.registry.run(ctx, call)
-            done.append(call)
-            if not result.ok:
-                return Reply(_sentence(f"I couldn't do that: {result.message}"), done)
-            messages.append(result.message)
-        notes_start, focus_before = len(ctx.notes), ctx.focus
-        before = ctx.plan
-        failed: ToolResult | None = None
-        with ctx.history.transaction(label=text.strip()) as txn:
-            for call in calls:
-                result = self.registry.run(ctx, call)
-                done.append(call)
-                if not result.ok:
-                    failed = result
-                elif call.name == "keep_subject" and not _keeps_speaker(ctx, call):
-                    failed = ToolResult(
-                        False,
-                        "keeping only the person who is talking needs a keep_subject tool that "
-                        "accepts the subject 'speaker', and this one does not yet",
-                    )
-                if failed is not None:
-                    txn.discard()
-                    break
-        if failed is not None:
-            del ctx.notes[notes_start:]
-            ctx.focus = focus_before
-            return Reply(
-                _sentence(f"I couldn't do that: {failed.message}"), done, ctx.plan != before
-            )
-        after = ctx.plan
-        new_lines = [line for line in after.describe() if line not in before.describe()]
-        parts = [_sentence(m[:1].upper() + m[1:]) for m in messages]
-        if after == before:
-            parts.append("That's already how it is; nothing changed.")
-        else:
-            parts.append(_sentence("Understood: " + "; ".join(new_lines or ["done"])))
-        parts += [_sentence(f"Note: {n}") for n in ctx.notes[notes_start:]]
-        return Reply(" ".join(parts), done, after != before)
+        return self.base.run(text, ctx, pre, calls)
 
 
 def _meaningful(rest: str) -> bool:
@@ -300,13 +260,6 @@ def _keep_speaker_call(registry: ToolRegistry, sid: str | None) -> ToolCall:
         if "speaker" in props:
             args["speaker"] = sid
     return ToolCall("keep_subject", args)
-
-
-def _keeps_speaker(ctx: ToolContext, call: ToolCall) -> bool:
-    """Whether the plan now holds a speaker keep rule (the tool may map 'speaker' to 'person')."""
-    if call.args.get("subject") != "speaker":
-        return True
-    return any(k.subject == "speaker" and k.action == "keep" for k in ctx.plan.keep)
 
 
 def _speakers_in_order(tl: Timeline) -> list[str]:
