@@ -37,7 +37,7 @@ class DetectorDescriber:
 
     Args:
         count_people: ``frame → number of people`` (pose detector), or None.
-        find_faces: ``frame → [(score, XYXY box)]`` (face detector), or None.
+        find_faces: ``frame → [Face]`` (:class:`~backdrop.perception.faces.FaceDetector`), or None.
     """
 
     PREFIX = "scene description from detectors (not a captioning model): "
@@ -54,7 +54,7 @@ class DetectorDescriber:
         if self.find_faces is not None:
             faces = self.find_faces(frame)
             if faces:
-                where = ", ".join(_where(b, frame.shape[1]) for _, b in faces)
+                where = ", ".join(_where(f.box, frame.shape[1]) for f in faces)
                 parts.append(f"{len(faces)} face{'s' if len(faces) > 1 else ''} ({where})")
             else:
                 parts.append("no faces close to the camera")

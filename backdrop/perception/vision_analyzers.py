@@ -29,13 +29,14 @@ def build_vision_analyzers(info: MediaInfo, size: tuple[int, int]) -> list[Analy
     out: list[Analyzer] = [SceneCutAnalyzer(info.fps), LightingAnalyzer()]
     count = faces = None
     try:
-        from backdrop.perception.people import FaceDetector, PeopleAnalyzer
+        from backdrop.perception.faces import FaceDetector
+        from backdrop.perception.people import PeopleAnalyzer
         from backdrop.perception.person_crop import PoseDetector
 
         people = PeopleAnalyzer(PoseDetector(model_path("pose-detection")))
         out.append(people)
         count = people.count
-        faces = FaceDetector(model_path("face-detection")).detect
+        faces = FaceDetector(model_path("face-detection"), min_score=0.5).detect
     except ModelMissingError as e:
         log.info("people analysis off: %s", e)
     try:
