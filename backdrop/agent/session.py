@@ -406,8 +406,17 @@ class Session:
         return interpreter.interpret(text, self.ctx)
 
     def _apply_suggestion(self, notice: Notice) -> Reply:
-        """Apply a notice's suggested tool calls as one undoable step (all or nothing)."""
-        return self.rules.base.run(notice.text, self.ctx, [], list(notice.suggestion))
+        before = self.plan
+        msgs: list[str] = []
+        with self.ctx.history.transaction(label=notice.text) as txn:
+            for call in notice.suggestion:
+                result = self.registry.run(self.ctx, call)
+                if not result.ok:
+                    txn.discard()
+                    return Reply(f"I couldn't do that: {result.message}")
+                msgs.append(result.message)
+        return Reply("Done: " + "; ".join(m for m in msgs if m), list(notice.suggestion),
+                     self.plan != before)  # fmt: skip
 
     def _notice(self, events: list[Any]) -> None:
         for n in self.notices.notices(events, self.plan):
