@@ -18,7 +18,9 @@ from backdrop.perception.asr import (
     Transcriber,
     TranscriptAnalyzer,
     load_asr_model,
+    tail_cut,
 )
+from backdrop.perception.events import Word
 from backdrop.perception.media import Chunk
 from backdrop.perception.vad import SpeechAnalyzer
 
@@ -157,3 +159,41 @@ def test_tiny_random_whisper_loads_by_path(tiny_whisper: Path) -> None:
     )  # fmt: skip
     out = Transcriber(model, raw).transcribe(audio[:32_000], offset=3.0)
     assert out.segments and all(3.0 <= s.t0 <= s.t1 <= 5.5 for s in out.segments)
+
+
+# -- hallucinated tails (word timestamps) -------------------------------------------------------
+def _w(text: str, start: float, end: float, p: float = 0.9) -> Word:
+    return Word(text, start, end, p)
+
+
+SAID = [_w("Make", 0.33, 0.91), _w("the", 0.91, 1.17), _w("background", 1.17, 1.61, 0.0),
+        _w("red", 1.61, 2.31), _w("and", 2.31, 2.77), _w("fade", 2.77, 3.05, 0.04),
+        _w("it", 3.05, 3.31), _w("in", 3.31, 3.47), _w("over", 3.47, 3.75),
+        _w("three", 3.75, 4.17), _w("seconds.", 4.17, 4.53)]  # fmt: skip
+
+
+def test_tail_cut_drops_squeezed_and_late_sentences() -> None:
+    # measured on espeak-ng en-us+f3 at 120 wpm: "Thank you." squeezed into 0.16 s
+    words = [*SAID, _w("Thank", 4.53, 4.61, 0.02), _w("you.", 4.61, 4.69, 0.98)]
+    assert tail_cut(words, speech_end=4.74) == len(SAID)
+    # "Is it?" aligned after the last voiced frame
+    words = [*SAID, _w("Is", 4.8, 5.1, 0.4), _w("it?", 5.1, 5.4, 0.5)]
+    assert tail_cut(words, speech_end=4.74) == len(SAID)
+    # the same tail, improbable and quick (< 0.25 s a word), without knowing the speech end
+    words = [*SAID, _w("Is", 4.53, 4.72, 0.05), _w("it?", 4.72, 4.9, 0.5)]
+    assert tail_cut(words, speech_end=None) == len(SAID)
+    # measured on en-us at 120 wpm: "... after 5 seconds. is." with "is." inside the speech
+    words = [*SAID, _w("is.", 4.53, 4.75, 0.1)]
+    assert tail_cut(words, speech_end=4.78) == len(SAID)
+    # a real second sentence at speaking pace stays, and so does a lone first sentence
+    words = [*SAID, _w("Then", 4.9, 5.2, 0.5), _w("blur", 5.2, 5.6, 0.02), _w("it.", 5.6, 5.9)]
+    assert tail_cut(words, speech_end=6.0) == len(words)
+    assert tail_cut(SAID, speech_end=None) == len(SAID)
+    assert tail_cut([], speech_end=1.0) == 0
+
+
+def test_transcriber_decodes_deterministically(transcriber: Transcriber) -> None:
+    audio, _ = sf.read(AUDIO / "jfk.wav", dtype="float32")
+    a, b = transcriber.transcribe(audio[:80_000]), transcriber.transcribe(audio[:80_000])
+    assert a.text == b.text and a.words == b.words
+    assert transcriber.options.temperature == 0.0

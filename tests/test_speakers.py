@@ -13,13 +13,17 @@ from backdrop.perception.speakers import (
     OnlineSpeakerClustering,
     SpeakerEmbedder,
     SpeakerTurnAnalyzer,
+    cluster_speakers,
     diarization_error_rate,
     load_voice_encoder,
     read_rttm,
+    silhouette,
+    tonal_steadiness,
 )
 from backdrop.perception.vad import SpeechAnalyzer
 
 AUDIO = Path(__file__).parent / "data" / "audio"
+AMI = Path(__file__).resolve().parents[2] / "shared/media/pyannote-audio/tests/data/dev00.wav"
 
 
 def test_der_perfect_with_renamed_speakers() -> None:
@@ -85,3 +89,65 @@ def test_sample_wav_two_speakers_der() -> None:
     assert spk.speaker_of(22.0, 27.0) == next(
         h for h, ref in r.mapping.items() if ref == "speaker91"
     )
+
+
+def _stream(audio: np.ndarray) -> tuple[list, SpeakerTurnAnalyzer]:
+    vad = SpeechAnalyzer()
+    spk = SpeakerTurnAnalyzer(SpeakerEmbedder(load_voice_encoder()), vad)
+    events = []
+    for k, i in enumerate(range(0, audio.size, 3200)):
+        blank = np.zeros((0, 2, 2, 3), np.uint8)
+        c = Chunk(k, i / 16000, (i + 3200) / 16000, blank, np.zeros(0), audio[i : i + 3200])
+        vad.process(c)
+        events += spk.process(c)
+    vad.flush()
+    events += spk.flush()
+    return events, spk
+
+
+def test_silhouette_and_cluster_count() -> None:
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(32), rng.standard_normal(32)
+    x = np.concatenate(
+        [a + 0.3 * rng.standard_normal((20, 32)), b + 0.3 * rng.standard_normal((15, 32))]
+    )
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    labels = cluster_speakers(x)
+    assert sorted(np.bincount(labels)) == [15, 20]
+    dist = 1.0 - x @ x.T
+    assert silhouette(dist, labels) > 0.5 and silhouette(dist, np.zeros(35, int)) == 0.0
+    one = a + 0.3 * rng.standard_normal((35, 32))  # one voice, varying: never split
+    assert set(cluster_speakers(one / np.linalg.norm(one, axis=1, keepdims=True))) == {0}
+
+
+def test_one_voice_is_one_speaker() -> None:
+    """JFK (the sample clip's voice) must not be split into S1/S2."""
+    audio, _ = sf.read(AUDIO / "jfk.wav", dtype="float32")
+    events, _ = _stream(audio)
+    assert events and {e.speaker for e in events} == {"S1"}
+
+
+def test_music_and_silence_make_no_speaker() -> None:
+    t = np.arange(8 * 16000) / 16000
+    rng = np.random.default_rng(0)
+    notes = np.zeros_like(t)
+    for k, f in enumerate(rng.choice([262.0, 294.0, 330.0, 392.0, 440.0], 16)):
+        m = (t >= k * 0.5) & (t < k * 0.5 + 0.5)
+        tt = t[m] - k * 0.5
+        notes[m] = sum(np.sin(2 * np.pi * f * h * tt) / h for h in range(1, 6)) * np.exp(-3 * tt)
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.0, 330.0))
+    for audio in (0.15 * notes, 0.1 * chord, np.zeros_like(t)):
+        assert tonal_steadiness(audio.astype(np.float32)) > 0.33 or not audio.any()
+        events, spk = _stream(audio.astype(np.float32))
+        assert events == [] and spk.clustering.n_speakers == 0
+
+
+@pytest.mark.skipif(not AMI.exists(), reason="shared AMI dev00.wav is not here")
+def test_ami_dev00_two_speakers_der() -> None:
+    """Held out (never tuned on): the far-field AMI excerpt, two similar voices."""
+    audio, _ = sf.read(AMI, dtype="float32")
+    events, _ = _stream(audio)
+    hyp = [(e.t0, e.t1, e.speaker) for e in events]
+    ref = read_rttm(AMI.with_name("debug.development.rttm"), "dev00")
+    assert len({s for *_, s in hyp}) == 2
+    assert diarization_error_rate(ref, hyp, collar=0.25).der <= 0.3

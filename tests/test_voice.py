@@ -3,8 +3,11 @@ silence and noise change nothing; awkward WAV formats; speech-anchored instructi
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,10 +41,21 @@ COMMANDS = (
 )
 
 
-def speak(text: str, path: Path) -> Path:
+def speak(text: str, path: Path, voice: str = "en-us", speed: int = 150) -> Path:
     assert ESPEAK is not None
-    subprocess.run([ESPEAK, "-v", "en-us", "-s", "150", "-w", str(path), text], check=True)
+    subprocess.run([ESPEAK, "-v", voice, "-s", str(speed), "-w", str(path), text], check=True)
     return path
+
+
+def spoken(text: str, tmp: Path, voice: str, speed: int, snr_db: float | None) -> np.ndarray:
+    """espeak-ng speech with 0.5 s before and 1 s of room after it, white noise at ``snr_db``."""
+    x = load_audio(speak(text, tmp / "u.wav", voice, speed))
+    audio = np.concatenate([np.zeros(8000, np.float32), x, np.zeros(16000, np.float32)])
+    if snr_db is not None:
+        p_sig = float(np.mean(x[np.abs(x) > 1e-3].astype(np.float64) ** 2))
+        noise = np.random.default_rng(7).standard_normal(audio.size)
+        audio = np.clip(audio + noise * np.sqrt(p_sig / 10 ** (snr_db / 10)), -1, 1)
+    return audio.astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +77,68 @@ def test_spoken_command_gives_the_typed_plan(voice: VoiceInput, text: str, tmp_p
     assert r.heard.ok, r.heard
     assert r.text.startswith("I heard: “") and "Understood" in r.text
     assert spoken.plan == typed.plan and not typed.plan.is_empty()
+
+
+# voices, speeds and noise (a subset of eval/voice_grid.py; see BENCHMARKS.md for the grid)
+GRID = (
+    ("make the background red and fade it in over three seconds", "en-us+f3", 120, None),
+    ("make the background blue", "en-gb", 190, None),
+    ("remove the background", "en-us", 120, 10.0),
+    ("make the background red and fade it in over three seconds", "en-gb", 150, 10.0),
+    ("blur the background for the first ten seconds", "en-us+f3", 190, None),
+)
+
+
+@needs_espeak
+@pytest.mark.parametrize(("text", "v", "speed", "snr"), GRID)
+def test_voices_speeds_and_noise_give_the_typed_plan(
+    voice: VoiceInput, text: str, v: str, speed: int, snr: float | None, tmp_path: Path
+) -> None:
+    spoken_ctx, typed = _ctx(), _ctx()
+    r = handle_voice(spoken(text, tmp_path, v, speed, snr), spoken_ctx, voice, SpeechInterpreter())
+    SpeechInterpreter().interpret(text, typed)
+    assert spoken_ctx.plan == typed.plan and not typed.plan.is_empty(), r.text
+    # nothing after the end of speech: no "Thank you." / "Is it?" tail
+    assert not re.search(r"\b(thank|thanks|is it|you\.$)", r.heard.text.lower()), r.heard
+
+
+SUBPROCESS = """
+import sys
+from backdrop.agent.interpret_speech import SpeechInterpreter
+from backdrop.agent.voice import VoiceInput, command_asr_options, handle_voice, load_audio
+from backdrop.perception.asr import Transcriber, load_asr_model
+from backdrop.tools import PlanHistory, ToolContext
+voice = VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+for wav, text in zip(sys.argv[1::2], sys.argv[2::2]):
+    a, b = (ToolContext(history=PlanHistory(), duration=20.0) for _ in range(2))
+    r = handle_voice(load_audio(wav), a, voice, SpeechInterpreter())
+    SpeechInterpreter().interpret(text, b)
+    print(a.plan == b.plan and not b.plan.is_empty(), repr(r.heard.text))
+"""
+
+
+@needs_espeak
+@pytest.mark.parametrize("env", [{"CT2_USE_MKL": "1"}, {"CT2_FORCE_CPU_ISA": "GENERIC"}])
+def test_another_cpu_path_gives_the_same_plans(env: dict[str, str], tmp_path: Path) -> None:
+    """CTranslate2 on another kernel path (Intel MKL instead of oneDNN, or no SIMD), as on a
+    different CPU: its numbers differ in the last bits, the plans must not."""
+    args = []
+    for i, text in enumerate(COMMANDS):
+        wav = tmp_path / f"{i}.wav"
+        sf.write(wav, spoken(text, tmp_path, "en-us", 150, None), 16000)
+        args += [str(wav), text]
+    root = Path(__file__).resolve().parents[1]
+    pp = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    out = subprocess.run(
+        [sys.executable, "-c", SUBPROCESS, *args],
+        env={**os.environ, **env, "PYTHONPATH": pp, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == len(COMMANDS) and all(x.startswith("True") for x in lines), lines
 
 
 @pytest.mark.parametrize("kind", ["silence", "noise"])

@@ -148,7 +148,9 @@ class VoiceInput:
         if not regions:
             return Heard("", reason="no speech")
         s0, s1 = int(regions[0].t0 * AUDIO_RATE), int(regions[-1].t1 * AUDIO_RATE)
-        tr = self.transcriber.transcribe(audio[s0:s1], offset=regions[0].t0, source="voice")
+        tr = self.transcriber.transcribe(
+            audio[s0:s1], offset=regions[0].t0, source="voice", speech_end=regions[-1].speech_end
+        )
         words = tr.words
         conf = float(np.mean([w.probability for w in words])) if words else 0.0
         text = tr.text

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -109,9 +109,13 @@ def load_asr_model(
 class AsrOptions:
     """Decoding options and hallucination guards.
 
+    Decoding is deterministic: one temperature (0, greedy / beam search, never the sampling
+    fallback at higher temperatures), a fixed beam and patience, no conditioning on earlier text.
+
     Attributes:
-        beam_size: beam search width.
+        beam_size: beam search width (fixed).
         language: spoken language code (English for tiny.en).
+        temperature: the one decoding temperature (0 = deterministic; no fallback list).
         no_speech_threshold: a segment whose no-speech probability is above this is dropped when
             its ``avg_logprob`` is also below ``logprob_threshold`` (Whisper's own rule), and
             dropped outright above ``no_speech_hard``.
@@ -123,10 +127,19 @@ class AsrOptions:
         max_new_tokens: cap on tokens per segment (None = the model's own limit).
         initial_prompt: text that primes the decoder with the expected vocabulary (e.g. the
             editing commands for spoken instructions); None for free speech.
+        min_word_seconds: a sentence after the first whose words average less than this many
+            seconds each (by the word timestamps) is not speech but a hallucinated tail ("Thank
+            you.", "Is it?" squeezed into the last frames), and is dropped with all that follows.
+        tail_word_probability: a trailing sentence of at most ``tail_max_words`` words whose
+            mean word probability is below this and whose words last less than
+            ``tail_word_seconds`` each is dropped too (a real short sentence is spoken slower).
+        tail_max_words: see ``tail_word_probability``.
+        tail_word_seconds: see ``tail_word_probability``.
     """
 
     beam_size: int = 5
     language: str | None = "en"
+    temperature: float = 0.0
     no_speech_threshold: float = 0.6
     no_speech_hard: float = 0.9
     logprob_threshold: float = -1.0
@@ -134,6 +147,10 @@ class AsrOptions:
     compression_ratio_threshold: float = 2.4
     max_new_tokens: int | None = None
     initial_prompt: str | None = None
+    min_word_seconds: float = 0.12
+    tail_word_probability: float = 0.35
+    tail_max_words: int = 3
+    tail_word_seconds: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -145,12 +162,15 @@ class Transcript:
         dropped: how many segments the guards removed.
         avg_logprob: duration-weighted mean log probability of the kept segments (0 when none).
         no_speech_prob: highest no-speech probability among the kept segments.
+        dropped_tail: the words removed as a hallucinated tail or as lying after the end of
+            speech (e.g. ``("Thank", "you.")``), in order.
     """
 
     segments: tuple[TranscriptSegment, ...]
     dropped: int = 0
     avg_logprob: float = 0.0
     no_speech_prob: float = 0.0
+    dropped_tail: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -165,8 +185,59 @@ def _has_letters(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
+_SENTENCE_END = (".", "?", "!")
+
+
+def tail_cut(
+    words: Sequence[Word], speech_end: float | None, options: AsrOptions = AsrOptions()
+) -> int:
+    """How many of ``words`` to keep: the rest is a hallucinated tail.
+
+    Whisper, decoding a 30 s window that is mostly silence, often appends a sentence nobody
+    said ("Thank you.", "Is it?"). Its words are squeezed into the last frames of speech by the
+    alignment, or lie after them. Rules, on the word timestamps (seconds, same clock as
+    ``speech_end``):
+
+    * a word that starts at or after ``speech_end`` (the end of the last voiced frame) is not
+      speech: it and everything after it go;
+    * the transcript is cut into sentences at ``.``/``?``/``!``; a sentence after the first whose
+      words last less than ``min_word_seconds`` each on average goes with all that follows;
+    * so does a short trailing sentence (≤ ``tail_max_words`` words) that is improbable (mean
+      word probability < ``tail_word_probability``) and quick (< ``tail_word_seconds`` a word).
+
+    The first sentence is never cut by the sentence rules (only by ``speech_end``), so a
+    one-sentence instruction keeps all its words.
+    """
+    keep = len(words)
+    if speech_end is not None:
+        for i, w in enumerate(words):
+            if w.start >= speech_end:
+                keep = i
+                break
+    starts = [0]
+    for i, w in enumerate(words[:keep]):
+        if w.text.endswith(_SENTENCE_END) and i + 1 < keep:
+            starts.append(i + 1)
+    bounds = [*starts, keep]
+    for k in range(1, len(starts)):
+        sent = words[bounds[k] : bounds[k + 1]]
+        per_word = (sent[-1].end - sent[0].start) / len(sent)
+        fast = per_word < options.min_word_seconds
+        improbable = (
+            len(sent) <= options.tail_max_words
+            and float(np.mean([w.probability for w in sent])) < options.tail_word_probability
+            and per_word < options.tail_word_seconds
+        )
+        if fast or improbable:
+            return bounds[k]
+    return keep
+
+
 class Transcriber:
     """Transcribes 16 kHz audio with an injected faster-whisper model, with word timestamps.
+
+    Deterministic decoding (see :class:`AsrOptions`), then the segment guards (silence,
+    improbable text, repetition loops), then :func:`tail_cut` on the word timestamps.
 
     Args:
         model: a ``faster_whisper.WhisperModel`` (see :func:`load_asr_model`).
@@ -177,8 +248,22 @@ class Transcriber:
         self.model = model
         self.options = options
 
-    def transcribe(self, audio: np.ndarray, offset: float = 0.0, source: str = "asr") -> Transcript:
-        """Transcribe ``audio`` (float32 mono 16 kHz); times are shifted by ``offset`` seconds."""
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        offset: float = 0.0,
+        source: str = "asr",
+        speech_end: float | None = None,
+    ) -> Transcript:
+        """Transcribe ``audio`` (float32 mono 16 kHz); times are shifted by ``offset`` seconds.
+
+        Args:
+            audio: the samples (ideally trimmed to the voice-activity region, plus its padding).
+            offset: seconds added to every time (where ``audio[0]`` sits on the caller's clock).
+            source: the ``source`` of the segments.
+            speech_end: end of the last voiced frame on the caller's clock (seconds), when
+                known: words that start at or after it are dropped.
+        """
         o = self.options
         audio = np.asarray(audio, np.float32).reshape(-1)
         if audio.size < int(0.1 * AUDIO_RATE):
@@ -190,6 +275,8 @@ class Transcriber:
             audio,
             language=o.language,
             beam_size=o.beam_size,
+            patience=1.0,
+            temperature=[o.temperature],  # one temperature: no sampling fallback
             word_timestamps=True,
             vad_filter=False,  # our own VAD bounds the audio
             condition_on_previous_text=False,
@@ -199,9 +286,8 @@ class Transcriber:
             initial_prompt=o.initial_prompt,
             **extra,
         )
-        kept: list[TranscriptSegment] = []
+        raw: list[tuple[object, list[tuple[str, Word]]]] = []
         dropped = 0
-        weight = logp = nsp = 0.0
         for s in segments:
             text = s.text.strip()
             silent = s.no_speech_prob > o.no_speech_hard or (
@@ -217,26 +303,49 @@ class Transcriber:
                 log.debug("dropped %r (no_speech %.2f, logprob %.2f)", text, s.no_speech_prob,
                           s.avg_logprob)  # fmt: skip
                 continue
-            words = tuple(
-                Word(
-                    w.word.strip(),
-                    float(offset + w.start),
-                    float(offset + w.end),
-                    float(w.probability),
-                )
+            words = [
+                (
+                    w.word,
+                    Word(
+                        w.word.strip(),
+                        float(offset + w.start),
+                        float(offset + w.end),
+                        float(w.probability),
+                    ),
+                )  # fmt: skip
                 for w in (s.words or ())
                 if w.word.strip()
-            )
+            ]
+            raw.append((s, words))
+        flat = [w for _, ws in raw for _, w in ws]
+        keep = tail_cut(flat, speech_end, o)
+        tail = tuple(w.text for w in flat[keep:])
+        if tail:
+            log.debug("dropped a hallucinated tail %r", " ".join(tail))
+        kept: list[TranscriptSegment] = []
+        weight = logp = nsp = 0.0
+        n = 0
+        for s, ws in raw:
+            mine = ws[: max(0, keep - n)]
+            n += len(ws)
+            if ws and not mine:
+                dropped += 1
+                continue
+            text = "".join(tok for tok, _ in mine).strip() if len(mine) < len(ws) else s.text
+            text = text.strip()
+            if not _has_letters(text):
+                dropped += 1
+                continue
+            t0 = mine[0][1].start if len(mine) < len(ws) else float(offset + s.start)
+            t1 = mine[-1][1].end if len(mine) < len(ws) else float(offset + s.end)
             dur = max(s.end - s.start, 1e-3)
             weight += dur
             logp += s.avg_logprob * dur
             nsp = max(nsp, s.no_speech_prob)
             kept.append(
-                TranscriptSegment(
-                    float(offset + s.start), float(offset + s.end), source, text=text, words=words
-                )
+                TranscriptSegment(t0, t1, source, text=text, words=tuple(w for _, w in mine))
             )
-        return Transcript(tuple(kept), dropped, logp / weight if weight else 0.0, nsp)
+        return Transcript(tuple(kept), dropped, logp / weight if weight else 0.0, nsp, tail)
 
 
 SpeakerLookup = Callable[[float, float], str | None]
@@ -280,7 +389,8 @@ class TranscriptAnalyzer:
         out: list[Event] = []
         for r in regions:
             self.seconds_transcribed += r.audio.size / AUDIO_RATE
-            for seg in self.transcriber.transcribe(r.audio, r.t0, self.name).segments:
+            tr = self.transcriber.transcribe(r.audio, r.t0, self.name, speech_end=r.speech_end)
+            for seg in tr.segments:
                 if self.speaker_of is not None:
                     spk = self.speaker_of(seg.t0, seg.t1)
                     seg = TranscriptSegment(seg.t0, seg.t1, seg.source, seg.text, seg.words, spk)
