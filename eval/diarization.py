@@ -51,7 +51,7 @@ from backdrop.perception.vad import SpeechAnalyzer  # noqa: E402
 SHARED = ROOT.parent / "shared" / "media"
 PYA = SHARED / "pyannote-audio" / "tests" / "data"
 
-TUNE_FILES = ("sample", "trn04", "trn05", "stereo")
+TUNE_FILES = ("sample", "trn04", "trn05", "stereo", "jfk")
 """Files the speaker parameters were chosen on; every other file is held out."""
 
 
