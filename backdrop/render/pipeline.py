@@ -131,7 +131,7 @@ def _compose_frames(
         elif masker is not None:
             masker.reset()
         comp = compositor.compose(frame, t, mask)
-        item = (t, comp.rgb, frame, comp.keep)
+        item = (t, comp.rgb, frame if comp.fg is None else comp.fg, comp.keep)
         for st in stages:
             st.put(item)
         stats.frames += 1
@@ -151,6 +151,7 @@ def render_video(
     progress: ProgressFn | None = None,
     crf: int = 20,
     preset: str = "veryfast",
+    quality: bool = True,
 ) -> RenderStats:
     """Render ``plan`` over ``source``.
 
@@ -165,6 +166,9 @@ def render_video(
         sam_checkpoint: Segment Anything checkpoint for the quality tier.
         progress: called after each frame.
         crf, preset: x264 quality (lower crf = better) and speed preset.
+        quality: edges with the quality settings (matting where the plan asks for it, colour
+            decontamination, despill; :func:`~backdrop.render.edges.quality_edges`); False =
+            the preview's fast edge.
 
     Every output appears only when complete. Raises :class:`RenderError` or
     :class:`~backdrop.perception.media.MediaError` with a one-line message.
@@ -173,7 +177,7 @@ def render_video(
     info = probe(source)
     if output is None and alpha is None:
         raise RenderError("nothing to write: give an output video and/or an alpha output")
-    compositor = Compositor(plan, info.width, info.height, info.duration)
+    compositor = Compositor(plan, info.width, info.height, info.duration, quality=quality)
     if masker is None and plan.keep:
         masker = build_masker(info, plan, timeline, sam_checkpoint)
     audio = source if info.has_audio else None
@@ -316,6 +320,7 @@ def render_span(
     progress: ProgressFn | None = None,
     crf: int = 20,
     preset: str = "veryfast",
+    quality: bool = True,
 ) -> RenderStats:
     """Render the frames of ``source`` shown in ``[t0, t1)`` seconds to a video-only MP4.
 
@@ -337,8 +342,8 @@ def render_span(
         t0, t1: the span in seconds from the video's start; ``t1=None`` = to the end.
         warmup: seconds of frames before ``t0`` to run the masker on (0 = none).
         info: the source's :func:`~backdrop.perception.media.probe` result, if already known.
-        masker, timeline, sam_checkpoint, progress, crf, preset: as in :func:`render_video`
-            (``progress`` counts the span's frames only).
+        masker, timeline, sam_checkpoint, progress, crf, preset, quality: as in
+            :func:`render_video` (``progress`` counts the span's frames only).
 
     Raises:
         RenderError: no frames in the span, or the encoder failed.
@@ -346,7 +351,7 @@ def render_span(
     """
     source = Path(source)
     info = info if info is not None else probe(source)
-    compositor = Compositor(plan, info.width, info.height, info.duration)
+    compositor = Compositor(plan, info.width, info.height, info.duration, quality=quality)
     if masker is None and plan.keep:
         masker = build_masker(info, plan, timeline, sam_checkpoint)
     elif masker is not None:

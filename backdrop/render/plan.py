@@ -267,12 +267,20 @@ class EdgeSettings(_Model):
     ``feather`` is a Gaussian softening in pixels of a 720-line frame (scaled with the height);
     ``refine`` snaps the edge to image edges with a guided filter of radius ``refine_radius``
     pixels (also per 720 lines); ``shift`` grows (+) or shrinks (-) the subject, in the same units.
+    ``refine="matte"`` solves alpha matting in a band around the edge (hair strands get
+    fractional alpha) where the quality settings render (exports, the refine worker); previews
+    use the guided filter for it. ``decontaminate`` and ``despill`` also apply in the quality
+    settings only: the subject's own colour is estimated where the alpha is fractional, and
+    ``despill`` takes a green or blue screen's spill out (``auto`` = when the old background
+    is such a screen). See :mod:`backdrop.render.edges`.
     """
 
     feather: float = Field(1.5, ge=0.0, le=50.0)
-    refine: Literal["none", "guided"] = "guided"
+    refine: Literal["none", "guided", "matte"] = "guided"
     refine_radius: float = Field(8.0, ge=1.0, le=64.0)
     shift: float = Field(0.0, ge=-20.0, le=20.0)
+    decontaminate: bool = True
+    despill: Literal["auto", "off", "green", "blue"] = "auto"
 
 
 Tier = Literal["preview", "matting", "sam", "fallback"]
@@ -410,6 +418,7 @@ class EditPlan(_Model):
         lines.append(
             f"edges: feather {e.feather:g} px, refine {e.refine}"
             + (f", shift {e.shift:+g} px" if e.shift else "")
+            + (f", {e.despill} despill" if e.despill in ("green", "blue") else "")
         )
         return lines
 
