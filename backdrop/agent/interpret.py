@@ -618,6 +618,12 @@ _MATCH_LIGHT = re.compile(
     r"temperature|white balance)\b|\blighting (?:doesn'?t|does not) match\b"
 )
 _HAIR_ROUGH = re.compile(r"\bhair\b.*\b(?:rough|jagged|choppy|bad|blocky|messy|ugly|wrong)\b")
+_SPILL = re.compile(  # "there's green on her hair", "blue fringe", "despill" → set_edges despill
+    r"\b(?P<c>green|blue)(?:ish)?(?:\s+(?:spill|fringe|fringing|tint|cast|halo|glow|edges?))?"
+    r"\s+(?:on|in|around|at|along)\s+(?:the\s+|his\s+|her\s+|their\s+|my\s+)?"
+    r"(?:hair|edges?|head|shoulders?|outline|silhouette|face|person)\b"
+    r"|\b(?P<d>green|blue)(?:ish)?\s+(?:spill|fringe|fringing|tint|cast|halo)\b|\bdespill\b"
+)
 _REMOVE_WORDS = ("remove", "delete", "erase", "get rid of", "take out", "hide")
 
 
@@ -640,6 +646,9 @@ def _read_subjects(c: _Clause, text: str) -> str:
     m, text = _take(_MATCH_LIGHT, text)
     if m is not None:
         c.extra_calls.append(ToolCall("match_lighting", {"on": True}))
+    m, text = _take(_SPILL, text)
+    if m is not None:
+        c.extra_calls.append(ToolCall("set_edges", {"despill": m["c"] or m["d"] or "auto"}))
     if _HAIR_ROUGH.search(text):
         from backdrop.perception.models import model_status
 
@@ -991,12 +1000,19 @@ def _flatten(step: _Draft | ToolCall) -> list[ToolCall]:
     return calls
 
 
+MATTE_SAID = (
+    " — alpha matting in a band around the edge with the subject's own colour restored, in the "
+    "quality settings (export and refined frames; the live preview keeps its fast edge)"
+)
+
+
 def _edge_update(plan: EditPlan, actions: list[str]) -> dict[str, Any]:
     """New edge settings after ``actions`` (in order), as ``set_edges`` arguments.
 
     Units are pixels of a 720-line frame: "soften" raises the feather by at least 1.5,
-    "sharpen" halves it and turns on guided refinement, "refine" (rough hair) enlarges the
-    guided-filter radius and adds 0.5 feather, "shrink"/"grow" move the edge by 1.5.
+    "sharpen" halves it and turns on guided refinement (matting stays on), "refine" (rough
+    hair) turns on alpha matting, enlarges the guided-filter radius and adds 0.5 feather,
+    "shrink"/"grow" move the edge by 1.5.
     """
     e = plan.edges
     feather, refine, radius, shift = e.feather, e.refine, e.refine_radius, e.shift
@@ -1004,9 +1020,9 @@ def _edge_update(plan: EditPlan, actions: list[str]) -> dict[str, Any]:
         if action == "soften":
             feather = min(50.0, feather + max(1.5, feather * 0.5))
         elif action == "sharpen":
-            feather, refine = feather * 0.5, "guided"
+            feather, refine = feather * 0.5, ("matte" if refine == "matte" else "guided")
         elif action == "refine":
-            refine = "guided"
+            refine = "matte"  # alpha matting at the edge (quality tier; preview stays guided)
             radius = min(64.0, max(radius * 1.5, radius + 4.0))
             feather = min(50.0, feather + 0.5)
         elif action == "shrink":
@@ -1058,6 +1074,8 @@ def _summary(
         parts.append(
             f"edges: feather {e.feather:g} px, refine {e.refine} (radius {e.refine_radius:g} px)"
             + (f", shift {e.shift:+g} px" if e.shift else "")
+            + (f", {e.despill} despill" if e.despill != before.edges.despill else "")
+            + (MATTE_SAID if e.refine == "matte" and before.edges.refine != "matte" else "")
         )
     out: list[str] = [_sentence(m[:1].upper() + m[1:]) for m in messages]
     if edited:

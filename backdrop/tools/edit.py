@@ -315,7 +315,25 @@ def set_quality(ctx: ToolContext, args: SetQualityArgs) -> ToolResult:
     rng = QualityRange(tier=args.tier, range=fitted)
     new = ctx.plan.model_copy(update={"quality": [*kept, rng]})
     changed = ctx.history.apply(new, f"{args.tier} quality")
+    if args.tier == "matting" and changed:
+        note += _note(ctx, [_matting_said(ctx)])
     return ToolResult(True, f"{args.tier} segmentation ({fitted.describe()})" + note, changed)
+
+
+def _matting_said(ctx: ToolContext) -> str:
+    """That the opt-in matting model is used, and how fast it runs on this video here."""
+    what = "the opt-in matting model (Robust Video Matting, GPLv3) makes the person's alpha"
+    if ctx.source is None:
+        return what
+    from backdrop.perception.matting import matting_speed
+    from backdrop.perception.media import MediaError, probe
+
+    try:
+        info = probe(ctx.source)
+        fps = matting_speed(info.width, info.height)
+    except (MediaError, OSError, RuntimeError) as e:
+        return f"{what} (its speed could not be measured: {e})"
+    return f"{what}: about {fps:.1f} frames/s at {info.width}×{info.height} on this machine"
 
 
 class MatchLightingArgs(_Args):
@@ -397,14 +415,19 @@ class SetEdgesArgs(_Args):
     feather: float | None = Field(
         None, ge=0.0, le=50.0, description="Edge softness in pixels of a 720-line frame."
     )
-    refine: Literal["none", "guided"] | None = Field(
-        None, description="'guided' snaps the edge to image edges (hair); 'none' uses the raw mask."
+    refine: Literal["none", "guided", "matte"] | None = Field(
+        None,
+        description="'guided' snaps the edge to image edges; 'matte' solves real alpha for hair "
+        "(quality tier: exports and refined frames); 'none' uses the raw mask.",
     )
     refine_radius: float | None = Field(
         None, ge=1.0, le=64.0, description="Guided-filter radius, pixels of a 720-line frame."
     )
     shift: float | None = Field(
         None, ge=-20.0, le=20.0, description="Grow (+) or shrink (-) the person; px per 720 lines."
+    )
+    despill: Literal["auto", "off", "green", "blue"] | None = Field(
+        None, description="Take a green/blue screen's colour out of the person's edge and hair."
     )
 
 
@@ -418,7 +441,9 @@ def set_edges(ctx: ToolContext, args: SetEdgesArgs) -> ToolResult:
     changed = ctx.history.apply(ctx.plan.model_copy(update={"edges": edges}), "edges")
     e = edges
     text = f"edges: feather {e.feather:g} px, refine {e.refine} (radius {e.refine_radius:g})"
-    return ToolResult(True, text + (f", shift {e.shift:+g} px" if e.shift else ""), changed)
+    text += f", shift {e.shift:+g} px" if e.shift else ""
+    text += f", {e.despill} despill" if "despill" in given and e.despill != "off" else ""
+    return ToolResult(True, text, changed)
 
 
 class SetStrengthArgs(_Args):
