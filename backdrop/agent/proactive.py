@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backdrop.perception.events import (
+    EdgeUncertainty,
     Event,
     LightingChange,
     MaskQuality,
@@ -50,7 +51,8 @@ class Notice:
 
     Attributes:
         id: unique within a session, from 1.
-        kind: ``scene_cut`` | ``lighting`` | ``people`` | ``mask_quality`` | ``new_speaker``.
+        kind: ``scene_cut`` | ``lighting`` | ``people`` | ``mask_quality`` | ``edge`` |
+            ``new_speaker``.
         t: video time (seconds) it refers to.
         text: what to show or say.
         suggestion: tool calls that "yes" applies.
@@ -80,6 +82,7 @@ class NoticeMaker:
     _people: int = 1
     _cuts: int = 0
     _cut_times: list[float] = field(default_factory=list)
+    _edge_scenes: set[int] = field(default_factory=set)
 
     def notices(self, events: list[Event], plan: EditPlan) -> list[Notice]:
         """Notices for newly seen ``events`` (call once per micro-turn, in time order)."""
@@ -104,6 +107,8 @@ class NoticeMaker:
             self._last_t = ev.t0
             self._last_kind_t[kind] = ev.t0
             out.append(Notice(next(self._ids), kind, ev.t0, text, tuple(suggestion), scope))
+            if kind == "edge":
+                self._edge_scenes.add(key[0])
         return out
 
     def _notice_for(
@@ -168,6 +173,17 @@ class NoticeMaker:
                 round(t / 5.0),
                 f"The cut-out looks rough around {clock(t)} — soften and refine the edges?",
                 [call],
+                None,
+            )
+        if isinstance(ev, EdgeUncertainty) and plan.backgrounds and plan.edges.refine != "matte":
+            scene = sum(1 for c in self._cut_times if c <= ev.t0)
+            if scene in self._edge_scenes:  # once per scene (later windows retry if held back)
+                return None
+            return (
+                "edge",
+                (scene, round(t, 1)),
+                f"I can improve the hair edge here ({clock(t)}) — apply enhanced processing?",
+                [ToolCall("set_edges", {"refine": "matte"})],
                 None,
             )
         if isinstance(ev, SpeakerTurn) and ev.speaker not in self._speakers:

@@ -105,6 +105,14 @@ class MaskQuality(Event):
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class EdgeUncertainty(Event):
+    """The subject's edge over ``[t0, t1)`` is one the preview's mask describes badly (hair,
+    fur, motion blur): ``uncertainty`` = mean |matte − mask| in the edge band, in [0, 1]."""
+
+    uncertainty: float = 0.0
+
+
 class Analyzer(Protocol):
     """Turns chunks into events. Stateful across chunks; no I/O."""
 

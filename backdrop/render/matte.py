@@ -20,11 +20,17 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from backdrop.perception.matting import (  # noqa: F401  (re-exported: the edge's pieces)
+    BAND_FRACTION,
+    Trimap,
+    band_width,
+    make_trimap,
+    solve_matte,
+)
 from backdrop.render.plan import EdgeSettings
 
 log = logging.getLogger(__name__)
@@ -37,62 +43,11 @@ MATTE_MAX_PIXELS = 110_000
 solver's time grows a little faster than linearly with this; 110 k pixels take ~0.15–0.4 s on
 one busy core."""
 
-BAND_FRACTION = 0.035
-"""Half-width of the unknown band as a fraction of √(subject area), both in working pixels. A
-head-and-shoulders subject filling a 360-line frame (~60 k px) gets ~9 px (≈ 18 px at 720p)."""
-
-BAND_MIN_PX, BAND_MAX_PX = 3, 24
-"""Bounds on the band's half-width in working pixels."""
-
 UPSAMPLE_RADIUS = 2
 """Guided-filter radius (in matting pixels) used to upsample the matte."""
 
 UPSAMPLE_EPS = 1e-4
 """Guided-filter regulariser for the upsampling: small, so the matte follows fine structure."""
-
-
-@dataclass(frozen=True)
-class Trimap:
-    """A trimap at working resolution.
-
-    Attributes:
-        values: ``h×w`` float64: 0 = background, 1 = subject, 0.5 = unknown (pymatting's format).
-        band_px: half-width of the unknown band in working pixels.
-    """
-
-    values: np.ndarray
-    band_px: int
-
-    @property
-    def unknown(self) -> np.ndarray:
-        """``h×w`` bool, True in the unknown band."""
-        return (self.values > 0.0) & (self.values < 1.0)
-
-
-def band_width(mask: np.ndarray) -> int:
-    """Unknown-band half-width in pixels of ``mask`` (see :data:`BAND_FRACTION`)."""
-    area = float((mask >= 0.5).sum())
-    r = round(BAND_FRACTION * math.sqrt(max(area, 1.0)))
-    return int(min(max(r, BAND_MIN_PX), BAND_MAX_PX))
-
-
-def make_trimap(mask: np.ndarray, band_px: int | None = None) -> Trimap:
-    """Trimap from a soft person mask (``h×w`` float32 in [0, 1]) at the mask's resolution.
-
-    The subject is ``mask >= 0.5`` eroded by ``band_px``; the background is its complement
-    dilated by ``band_px``; the rest, plus every pixel the mask is unsure about
-    (0.1 < m < 0.9), is unknown.
-    """
-    r = band_width(mask) if band_px is None else max(1, int(band_px))
-    binary = (mask >= 0.5).astype(np.uint8)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    fg = cv2.erode(binary, kernel, borderType=cv2.BORDER_REPLICATE).astype(bool)
-    bg = ~cv2.dilate(binary, kernel, borderType=cv2.BORDER_REPLICATE).astype(bool)
-    unsure = (mask > 0.1) & (mask < 0.9)
-    values = np.full(mask.shape, 0.5, np.float64)
-    values[fg & ~unsure] = 1.0
-    values[bg & ~unsure] = 0.0
-    return Trimap(values, r)
 
 
 def _box(img: np.ndarray, r: int) -> np.ndarray:
@@ -132,20 +87,6 @@ def _bbox(sel: np.ndarray, margin: int) -> tuple[int, int, int, int] | None:
     h, w = sel.shape
     return (max(0, int(xs.min()) - margin), max(0, int(ys.min()) - margin),
             min(w, int(xs.max()) + margin + 1), min(h, int(ys.max()) + margin + 1))  # fmt: skip
-
-
-def solve_matte(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
-    """Closed-form alpha for ``image`` (``h×w×3`` float64 in [0, 1]) given ``trimap``.
-
-    Returns ``h×w`` float32 in [0, 1]. Falls back to the trimap itself (unknown → 0.5 smoothed)
-    when the trimap has no subject or no background to learn from.
-    """
-    if not (trimap == 1.0).any() or not (trimap == 0.0).any():
-        return np.clip(trimap, 0, 1).astype(np.float32)
-    from pymatting import estimate_alpha_cf
-
-    alpha = estimate_alpha_cf(image, trimap)
-    return np.clip(alpha, 0.0, 1.0).astype(np.float32)
 
 
 def matte_alpha(mask: np.ndarray, frame: np.ndarray, edges: EdgeSettings,
