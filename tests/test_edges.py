@@ -218,3 +218,30 @@ def test_green_fringe_gone_on_the_real_green_screen_clip() -> None:
     raw = green_excess(frame, band & (alpha_from_mask(mask, frame, EdgeSettings()) > 0.05))
     assert raw > 5 * FRINGE_MAX
     assert green_excess(res.fg, band & (res.alpha > 0.05)) < FRINGE_MAX
+
+
+def test_the_preview_never_runs_the_quality_settings(
+    on_green: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Preview speed is unchanged by construction: the session's compositor (``quality`` left
+    at its default) makes the same fast edge whatever the plan's edge settings say."""
+    import backdrop.render.compose as compose_mod
+    import backdrop.render.decontam as decontam_mod
+    import backdrop.render.matte as matte_mod
+
+    def boom(*a: object, **k: object) -> None:
+        raise AssertionError("the quality settings ran in the preview")
+
+    monkeypatch.setattr(compose_mod, "quality_edges", boom)
+    monkeypatch.setattr(matte_mod, "matte_alpha", boom)
+    monkeypatch.setattr(decontam_mod, "estimate_foreground", boom)
+    comp, ref = on_green
+    h, w = ref.shape
+    mask = _coarse(ref)
+    grey = BackgroundSegment(background=ColorBackground(color="#808080"))
+    edges = EdgeSettings(refine="matte", despill="green")
+    plan = EditPlan(keep=[KeepRule()], backgrounds=[grey], edges=edges)
+    out = Compositor(plan, w, h, 1.0).compose(comp, 0.0, mask)
+    same = EditPlan(keep=[KeepRule()], backgrounds=[grey])
+    want = Compositor(same, w, h, 1.0).compose(comp, 0.0, mask)
+    assert np.array_equal(out.rgb, want.rgb) and out.fg is None

@@ -94,7 +94,7 @@ def alpha_from_mask(
     if edges.feather > 0:
         sigma = max(0.3, edges.feather * scale)
         m = cv2.GaussianBlur(m, (0, 0), sigma)
-    if edges.refine == "guided":
+    if edges.refine in ("guided", "matte"):  # matting is the quality settings' ("matte" → guided)
         if gray is None:
             gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
         g_full = gray.astype(np.float32) * (1.0 / 255.0)
