@@ -26,6 +26,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from backdrop.perception.matting import pymatting_threads
+
 Screen = Literal["green", "blue"]
 
 DECONTAM_WORK_HEIGHT = 180
@@ -85,19 +87,20 @@ def estimate_foreground(frame: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
     small = cv2.resize(crop, (mw, mh), interpolation=cv2.INTER_AREA).astype(np.float64) / 255.0
     a_small = cv2.resize(a_crop, (mw, mh), interpolation=cv2.INTER_AREA).astype(np.float64)
-    f_small, b_small = estimate_foreground_ml(small, a_small, return_background=True)
+    with pymatting_threads():
+        f_small, b_small = estimate_foreground_ml(small, a_small, return_background=True)
     f_up = cv2.resize(f_small.astype(np.float32), (cw, ch), interpolation=cv2.INTER_LINEAR)
     b_up = cv2.resize(b_small.astype(np.float32), (cw, ch), interpolation=cv2.INTER_LINEAR)
-    img = crop.astype(np.float32) * (1.0 / 255.0)
-    a3 = a_crop[..., None]
-    f_hi = (img - (1.0 - a3) * b_up) / np.maximum(a3, STABLE_ALPHA[0])
+    sel = band[y0:y1, x0:x1]  # the arithmetic runs on the band's pixels only
+    img = crop[sel].astype(np.float32) * (1.0 / 255.0)
+    a = a_crop[sel][:, None]
     lo, hi = STABLE_ALPHA
-    w = np.clip((a3 - lo) / (hi - lo), 0.0, 1.0)
-    f = np.clip(w * f_hi + (1.0 - w) * f_up, 0.0, 1.0)
+    f_hi = (img - (1.0 - a) * b_up[sel]) / np.maximum(a, lo)
+    w = np.clip((a - lo) / (hi - lo), 0.0, 1.0)
+    f = np.clip(w * f_hi + (1.0 - w) * f_up[sel], 0.0, 1.0)
     out = frame.copy()
-    sel = band[y0:y1, x0:x1]
     out_crop = out[y0:y1, x0:x1]
-    out_crop[sel] = (f[sel] * 255.0 + 0.5).astype(np.uint8)
+    out_crop[sel] = (f * 255.0 + 0.5).astype(np.uint8)
     return out
 
 
@@ -121,28 +124,26 @@ def detect_screen(frame: np.ndarray, alpha: np.ndarray, step: int = 4) -> Screen
 
 
 def despill(fg: np.ndarray, alpha: np.ndarray, screen: Screen) -> np.ndarray:
-    """Remove the screen colour's spill from the subject (``alpha > 0``).
+    """Remove the screen colour's spill from the subject.
 
     The spilled channel (G for green, B for blue) is limited to the mean of the other two
     (the "average" limiter of keying software): skin, hair and greys, whose G (B) is already
-    below that mean, are left as they are; a green cast is taken out.
+    below that mean, are left as they are; a green cast is taken out. It is applied to the
+    whole frame (a few ms): where ``alpha`` is 0 the colour is never seen.
 
     Args:
         fg: ``H×W×3`` uint8 RGB foreground colour.
-        alpha: ``H×W`` float32.
+        alpha: ``H×W`` float32 (kept for the signature; see above).
         screen: which screen colour to take out.
 
     Returns:
         A despilled copy of ``fg``.
     """
     ch, o1, o2 = (1, 0, 2) if screen == "green" else (2, 0, 1)
-    out = fg.copy()
-    sel = alpha > 0.0
-    px = out[sel].astype(np.int16)
-    limit = (px[:, o1] + px[:, o2]) // 2
-    px[:, ch] = np.minimum(px[:, ch], limit)
-    out[sel] = px.astype(np.uint8)
-    return out
+    planes = list(cv2.split(fg))
+    limit = cv2.addWeighted(planes[o1], 0.5, planes[o2], 0.5, 0.0)
+    planes[ch] = cv2.min(planes[ch], limit)
+    return cv2.merge(planes)
 
 
 def green_excess(rgb: np.ndarray, sel: np.ndarray) -> float:
