@@ -105,15 +105,21 @@ def pymatting_threads(n: int = PYMATTING_THREADS) -> Iterator[None]:
 def solve_matte(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     """Closed-form alpha for ``image`` (``h×w×3`` float64 in [0, 1]) given ``trimap``.
 
-    Returns ``h×w`` float32 in [0, 1]. Falls back to the trimap itself (unknown → 0.5 smoothed)
-    when the trimap has no subject or no background to learn from.
+    Returns ``h×w`` float32 in [0, 1]. Falls back to the trimap itself (unknown = 0.5) when
+    the trimap has no subject or no background to learn from, the image is too small for the
+    solver's 3×3 windows, or the solver fails (logged).
     """
-    if not (trimap == 1.0).any() or not (trimap == 0.0).any():
-        return np.clip(trimap, 0, 1).astype(np.float32)
+    fallback = np.clip(trimap, 0, 1).astype(np.float32)
+    if min(trimap.shape[:2]) < 4 or not (trimap == 1.0).any() or not (trimap == 0.0).any():
+        return fallback
     from pymatting import estimate_alpha_cf
 
-    with pymatting_threads():
-        alpha = estimate_alpha_cf(image, trimap)
+    try:
+        with pymatting_threads():
+            alpha = estimate_alpha_cf(image, trimap)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as e:
+        log.warning("closed-form matting failed (%s); using the trimap", e)
+        return fallback
     return np.clip(alpha, 0.0, 1.0).astype(np.float32)
 
 

@@ -5,9 +5,10 @@ Where the alpha is fractional, a pixel mixes the subject and the *old* backgroun
 background into the new one — a green fringe on a green screen, a halo of the old room
 elsewhere. :func:`estimate_foreground` recovers ``F``:
 
-1. in the crop around the edge band, at a reduced resolution (the background colour varies
-   slowly), pymatting's multilevel foreground estimation (Germer et al. 2020,
-   ``estimate_foreground_ml``) gives low-resolution ``F`` and ``B``;
+1. on the whole frame at a reduced resolution (the background colour varies slowly; a fixed
+   grid, so the result does not depend on where the band is), pymatting's multilevel
+   foreground estimation (Germer et al. 2020, ``estimate_foreground_ml``) gives
+   low-resolution ``F`` and ``B``;
 2. at full resolution ``F = (I − (1 − α)·B↑) / α`` where the alpha is large enough for that to
    be stable, blending to the upsampled low-resolution ``F↑`` where it is not.
 
@@ -34,7 +35,7 @@ DECONTAM_WORK_HEIGHT = 180
 """Rows of the frame at which F and B are estimated (B is smooth; 180 lines suffice)."""
 
 DECONTAM_MAX_PIXELS = 60_000
-"""Most pixels the multilevel estimation runs on (the band's crop is scaled down to fit)."""
+"""Most pixels the multilevel estimation runs on (the frame is scaled down to fit)."""
 
 STABLE_ALPHA = (0.15, 0.5)
 """Below the first value the upsampled low-resolution F is used, above the second the exact
@@ -55,15 +56,6 @@ def edge_band(alpha: np.ndarray, lo: float = 0.004, hi: float = 0.996) -> np.nda
     return (alpha > lo) & (alpha < hi)
 
 
-def _bbox(sel: np.ndarray, margin: int) -> tuple[int, int, int, int] | None:
-    ys, xs = np.nonzero(sel)
-    if len(ys) == 0:
-        return None
-    h, w = sel.shape
-    return (max(0, int(xs.min()) - margin), max(0, int(ys.min()) - margin),
-            min(w, int(xs.max()) + margin + 1), min(h, int(ys.max()) + margin + 1))  # fmt: skip
-
-
 def estimate_foreground(frame: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """The subject's own colour ``F`` (``H×W×3`` uint8): ``frame`` outside the edge band.
 
@@ -73,34 +65,36 @@ def estimate_foreground(frame: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """
     height, width = frame.shape[:2]
     band = edge_band(alpha)
-    margin = max(4, height // 60)
-    box = _bbox(band, margin)
-    if box is None:
+    if not band.any():
         return frame
-    x0, y0, x1, y1 = box
-    cw, ch = x1 - x0, y1 - y0
-    k = min(1.0, DECONTAM_WORK_HEIGHT / height, math.sqrt(DECONTAM_MAX_PIXELS / max(cw * ch, 1)))
-    mw, mh = max(2, round(cw * k)), max(2, round(ch * k))
-    crop = frame[y0:y1, x0:x1]
-    a_crop = alpha[y0:y1, x0:x1]
+    # a fixed grid over the whole frame: the estimate does not depend on where the band is
+    k = min(1.0, DECONTAM_WORK_HEIGHT / height, math.sqrt(DECONTAM_MAX_PIXELS / (width * height)))
+    mw, mh = max(2, round(width * k)), max(2, round(height * k))
     from pymatting import estimate_foreground_ml
 
-    small = cv2.resize(crop, (mw, mh), interpolation=cv2.INTER_AREA).astype(np.float64) / 255.0
-    a_small = cv2.resize(a_crop, (mw, mh), interpolation=cv2.INTER_AREA).astype(np.float64)
+    small = cv2.resize(frame, (mw, mh), interpolation=cv2.INTER_AREA).astype(np.float64) / 255.0
+    a_small = cv2.resize(alpha, (mw, mh), interpolation=cv2.INTER_AREA).astype(np.float64)
     with pymatting_threads():
         f_small, b_small = estimate_foreground_ml(small, a_small, return_background=True)
-    f_up = cv2.resize(f_small.astype(np.float32), (cw, ch), interpolation=cv2.INTER_LINEAR)
-    b_up = cv2.resize(b_small.astype(np.float32), (cw, ch), interpolation=cv2.INTER_LINEAR)
-    sel = band[y0:y1, x0:x1]  # the arithmetic runs on the band's pixels only
-    img = crop[sel].astype(np.float32) * (1.0 / 255.0)
-    a = a_crop[sel][:, None]
+    # bilinear samples of the low-resolution F and B at the band's pixels only
+    ys, xs = np.nonzero(band)
+    mx = ((xs + 0.5) * (mw / width) - 0.5).astype(np.float32)[:, None]
+    my = ((ys + 0.5) * (mh / height) - 0.5).astype(np.float32)[:, None]
+
+    def sample(img: np.ndarray) -> np.ndarray:
+        out = cv2.remap(img.astype(np.float32), mx, my, cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        return out.reshape(-1, 3)
+
+    f_up, b_up = sample(f_small), sample(b_small)
+    img = frame[ys, xs].astype(np.float32) * (1.0 / 255.0)
+    a = alpha[ys, xs][:, None]
     lo, hi = STABLE_ALPHA
-    f_hi = (img - (1.0 - a) * b_up[sel]) / np.maximum(a, lo)
+    f_hi = (img - (1.0 - a) * b_up) / np.maximum(a, lo)
     w = np.clip((a - lo) / (hi - lo), 0.0, 1.0)
-    f = np.clip(w * f_hi + (1.0 - w) * f_up[sel], 0.0, 1.0)
+    f = np.clip(w * f_hi + (1.0 - w) * f_up, 0.0, 1.0)
     out = frame.copy()
-    out_crop = out[y0:y1, x0:x1]
-    out_crop[sel] = (f * 255.0 + 0.5).astype(np.uint8)
+    out[ys, xs] = (f * 255.0 + 0.5).astype(np.uint8)
     return out
 
 
