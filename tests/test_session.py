@@ -183,3 +183,11 @@ def test_scene_queries() -> None:
     assert state.speakers() == ["S1", "S2"]
     assert state.speaker_start("S2") == 12.0
     assert any(isinstance(e, SpeakerTurn) for e in state.at(13.0))
+
+
+def test_notice_clock_reads_hours() -> None:
+    from backdrop.agent.proactive import NoticeMaker
+    from backdrop.render.plan import EditPlan
+
+    n = NoticeMaker(4000.0).notices([SceneCut(3722.96, 3723.0, "test")], EditPlan())
+    assert n and "1:02:03" in n[0].text, n

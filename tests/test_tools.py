@@ -395,3 +395,41 @@ def test_format_clock() -> None:
     assert format_clock(9) == "0:09"
     assert format_clock(75.5) == "1:15.5"
     assert format_clock(3723) == "1:02:03"
+
+
+def test_run_step_is_all_or_nothing_and_says_what_failed() -> None:
+    from backdrop.tools.runner import run_step
+
+    ctx = ToolContext(duration=10.0)
+    run_step(ctx, [ToolCall("set_background", {"background": BLUE})], "blue", registry=REG)
+    before, focus = ctx.plan, ctx.focus
+    calls = [
+        ToolCall("set_background", {"background": RED, "range": {"start": 2, "end": 20}}),
+        ToolCall("add_transition", {"kind": "fade_in", "duration": 1.0}),
+        ToolCall("set_background", {"background": {"type": "image", "path": "/no/such.png"}}),
+    ]
+    step = run_step(ctx, calls, "red then a missing image", registry=REG)
+    assert not step.ok and not step.changed
+    assert ctx.plan == before and ctx.focus == focus
+    assert ctx.notes == []  # the clamped-range note of the rolled-back call is gone too
+    assert [a.call.name for a in step.applied] == ["set_background", "add_transition"]
+    assert step.failed is not None and step.failed.call == calls[2]
+    assert step.failed.message  # the tool's reason, in words
+    assert ctx.history.undo_label == "blue"  # no step was recorded
+
+    ok = run_step(ctx, calls[:2], "red from 2 s", registry=REG)
+    assert ok.ok and ok.changed and ok.calls == calls[:2]
+    assert any("red" in c or "#ff0000" in c for c in ok.changes()), ok.changes()
+    assert ok.notes  # the end past the video was clamped, and said
+    assert ctx.history.undo_label == "red from 2 s"
+    ctx.history.undo()
+    assert ctx.plan == before  # one undo takes the whole step back
+
+
+def test_context_scope_is_the_default_range() -> None:
+    ctx = ToolContext(duration=10.0, scope=TimeRange(start=3.0))
+    assert REG.dispatch(ctx, "set_background", {"background": RED}).ok
+    assert ctx.plan.backgrounds[0].range == TimeRange(start=3.0)
+    # a range named in the call wins over the scope
+    assert REG.dispatch(ctx, "set_background", {"background": BLUE, "range": {"end": 2}}).ok
+    assert ctx.plan.backgrounds[-1].range == TimeRange(start=0.0, end=2.0)

@@ -28,10 +28,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from backdrop.agent.interpret import Reply, RuleInterpreter
+from backdrop.agent.interpret import RuleInterpreter
 from backdrop.agent.interpret_speech import SpeechInterpreter
 from backdrop.agent.llm import LLMConfig, LLMController
 from backdrop.agent.proactive import Notice, NoticeMaker
+from backdrop.agent.replies import Interpreter, Reply, step_reply
 from backdrop.agent.state import SceneState
 from backdrop.perception.analysis import default_analyzers
 from backdrop.perception.events import Analyzer
@@ -45,8 +46,9 @@ from backdrop.perception.media import (
 from backdrop.render.atomic import atomic_path
 from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker, build_masker
-from backdrop.render.plan import EditPlan, KeepRule, clock
-from backdrop.tools import PlanHistory, ToolContext, default_registry
+from backdrop.render.plan import EditPlan, KeepRule, TimeRange, clock
+from backdrop.tools import PlanHistory, ToolCall, ToolContext, default_registry
+from backdrop.tools.runner import run_step
 
 log = logging.getLogger(__name__)
 
@@ -153,9 +155,9 @@ class Session:
             source=self.source,
             timeline=self.state.timeline,
         )
-        self.rules = SpeechInterpreter(RuleInterpreter(self.registry), self.registry)
+        self.rules: Interpreter = SpeechInterpreter(RuleInterpreter(self.registry), self.registry)
         config = LLMConfig.from_env() if llm is None else (llm or None)
-        self.llm = (
+        self.llm: LLMController | None = (
             LLMController(
                 config, summary=self.state.summary, registry=self.registry, fallback=self.rules
             )  # fmt: skip
@@ -226,6 +228,17 @@ class Session:
         embedded speech model and then handled exactly like typed text; no speech, or too
         unsure, gives "I didn't catch that" and changes nothing."""
         return self._put("audio", audio)
+
+    def answer(self, notice_id: int, yes: bool) -> Future[Reply | None]:
+        """Answer the pending notice ``notice_id`` at the next boundary: ``yes`` applies its
+        suggestion, ``no`` dismisses it. The future gives ``None`` when that notice is not
+        waiting for an answer (already answered, or never raised)."""
+        return self._put("answer", (notice_id, yes))
+
+    def keep_point(self, x: float, y: float) -> Future[Reply]:
+        """Keep the thing under ``(x, y)`` (source pixels from the top-left corner) from now on,
+        as one undoable step; the reply says what was done."""
+        return self._put("point", (x, y))
 
     def call(self, fn: Callable[[], Any]) -> Future[Any]:
         """Run ``fn`` on the session thread at the next boundary (for reads that need a
@@ -356,67 +369,88 @@ class Session:
             except queue.Empty:
                 return
             try:
-                if kind in ("text", "audio"):
-                    reply = self._apply(payload) if kind == "text" else self._apply_audio(payload)
-                    fut.set_result(reply)
-                    self._emit(PreviewMessage(self.cursor, self._render_at(self.cursor)))
-                else:
+                if kind == "call":
                     fut.set_result(payload())
+                    continue
+                if kind == "answer":
+                    reply: Reply | None = self._answer_id(*payload)
+                elif kind == "point":
+                    reply = self._keep_point(*payload)
+                else:
+                    reply = self._apply(payload) if kind == "text" else self._apply_audio(payload)
+                fut.set_result(reply)
+                if reply is not None:
+                    self._emit(PreviewMessage(self.cursor, self._render_at(self.cursor)))
             except BaseException as e:  # noqa: BLE001 - handed to the caller
                 fut.set_exception(e)
                 self._emit(ErrorMessage(str(e)))
 
     def _apply_audio(self, audio: np.ndarray) -> Reply:
-        from backdrop.agent.voice import DIDNT_CATCH, VoiceInput, command_asr_options
-        from backdrop.perception.asr import Transcriber, load_asr_model
+        from backdrop.agent.voice import didnt_catch, load_voice_input
 
         if self._voice is None:
-            self._voice = VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+            self._voice = load_voice_input()
         heard = self._voice.listen(audio)
         if not heard.ok:
-            extra = f" (it sounded like “{heard.text}”)" if heard.text else ""
-            reply = Reply(f"{DIDNT_CATCH}{extra}. Could you say it again?", clarify=True)
+            reply = didnt_catch(heard)
             self._emit(ReplyMessage(reply.text, "(voice)", False, True))
             return reply
         return self._apply(heard.text, prefix=f"I heard: “{heard.text}”. ")
 
     def _apply(self, text: str, prefix: str = "") -> Reply:
         """Apply one utterance: an answer to the latest notice, or an instruction."""
-        notice = self._take_notice() if (_NO.match(text) or _YES.match(text)) else None
-        if notice is not None and _NO.match(text):
-            reply = Reply(f"OK, I'll leave it as it is ({notice.text.split(' — ')[0]}).")
-        elif notice is not None:
-            rest = _YES.sub("", text, count=1).strip(" ,.!")
-            if rest:
-                if notice.scope is not None and not re.search(r"\d", rest):
-                    rest = f"{rest} {_scope_words(notice)}"
-                reply = self._interpret(rest)
-            else:
-                reply = self._apply_suggestion(notice)
+        no = _NO.match(text)
+        notice = self._take_notice() if (no or _YES.match(text)) else None
+        if notice is not None:
+            rest = "" if no else _YES.sub("", text, count=1).strip(" ,.!")
+            reply = self._answer(notice, not no, rest)
         else:
             reply = self._interpret(text)
-        self._compositor = None  # the plan may have changed
         if prefix:
             reply = Reply(prefix + reply.text, reply.calls, reply.changed, reply.clarify)
-        self._emit(ReplyMessage(reply.text, text, reply.changed, reply.clarify))
+        return self._said(reply, text)
+
+    def _said(self, reply: Reply, heard: str) -> Reply:
+        """Tell the listeners ``reply`` (to what was ``heard``); the plan may have changed."""
+        self._compositor = None
+        self._emit(ReplyMessage(reply.text, heard, reply.changed, reply.clarify))
         return reply
 
-    def _interpret(self, text: str) -> Reply:
-        interpreter: Any = self.llm or self.rules
-        return interpreter.interpret(text, self.ctx)
+    def _interpret(self, text: str, scope: TimeRange | None = None) -> Reply:
+        """``text`` through the interpreter; ``scope``: the time range calls default to."""
+        interpreter: Interpreter = self.llm or self.rules
+        self.ctx.scope = scope
+        try:
+            return interpreter.interpret(text, self.ctx)
+        finally:
+            self.ctx.scope = None
 
-    def _apply_suggestion(self, notice: Notice) -> Reply:
-        before = self.plan
-        msgs: list[str] = []
-        with self.ctx.history.transaction(label=notice.text) as txn:
-            for call in notice.suggestion:
-                result = self.registry.run(self.ctx, call)
-                if not result.ok:
-                    txn.discard()
-                    return Reply(f"I couldn't do that: {result.message}")
-                msgs.append(result.message)
-        return Reply("Done: " + "; ".join(m for m in msgs if m), list(notice.suggestion),
-                     self.plan != before)  # fmt: skip
+    def _answer_id(self, notice_id: int, yes: bool) -> Reply | None:
+        with self._pending_lock:
+            found = [n for n in self.pending if n.id == notice_id]
+            if not found:
+                return None
+            self.pending.remove(found[0])
+        return self._said(self._answer(found[0], yes), "yes" if yes else "no")
+
+    def _answer(self, notice: Notice, yes: bool, rest: str = "") -> Reply:
+        """Answer ``notice``: dismiss it, apply its suggestion, or apply ``rest`` (an instruction
+        said with the "yes") to the stretch of video the notice is about."""
+        if not yes:
+            return Reply(f"OK, I'll leave it as it is ({notice.text.split(' — ')[0]}).")
+        if rest:
+            return self._interpret(rest, scope=notice.scope)
+        step = run_step(self.ctx, notice.suggestion, notice.text, registry=self.registry)
+        if step.failed is not None:
+            return Reply(f"I couldn't do that: {step.failed.message}")
+        return Reply("Done: " + "; ".join(step.messages), list(notice.suggestion), step.changed)
+
+    def _keep_point(self, x: float, y: float) -> Reply:
+        """A click in the editor: keep what is under ``(x, y)`` (source pixels)."""
+        label = f"keep what is at {round(x)},{round(y)}"
+        call = ToolCall("keep_subject", {"subject": "point", "point": [float(x), float(y)]})
+        reply = step_reply(run_step(self.ctx, [call], label, registry=self.registry))
+        return self._said(reply, label)
 
     def _notice(self, events: list[Any]) -> None:
         for n in self.notices.notices(events, self.plan):
@@ -475,14 +509,6 @@ def _masker_key(plan: EditPlan) -> tuple[Any, ...]:
         for k in plan.keep
     )
     return rules, tuple(q.tier for q in plan.quality)
-
-
-def _scope_words(notice: Notice) -> str:
-    r = notice.scope
-    assert r is not None
-    if r.end is None:
-        return f"from {r.start:g} seconds"
-    return f"between {r.start:g} and {r.end:g} seconds"
 
 
 def describe_notice(n: Notice) -> str:

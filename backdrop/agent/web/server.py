@@ -30,7 +30,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -42,7 +41,6 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from backdrop.agent.interpret import Reply
 from backdrop.agent.proactive import Notice
 from backdrop.agent.session import (
     DoneMessage,
@@ -381,10 +379,9 @@ class Editor:
         """The embedded speech-to-text, loaded on first use (blocking)."""
         with self._voice_lock:
             if self._voice is None:
-                from backdrop.agent.voice import VoiceInput, command_asr_options
-                from backdrop.perception.asr import Transcriber, load_asr_model
+                from backdrop.agent.voice import load_voice_input
 
-                self._voice = VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+                self._voice = load_voice_input()
             return self._voice
 
     # -- auth -------------------------------------------------------------------------------
@@ -614,21 +611,10 @@ def create_app(
     @app.post("/api/notices/{notice_id}")
     async def answer(notice_id: int, body: AnswerBody) -> dict[str, Any]:
         session = editor.require()
-
-        def answer_now() -> Future[Reply] | None:
-            # runs on the session thread: the session answers the latest pending notice, so make
-            # this one the latest and queue the answer in the same boundary (no micro-turn, and
-            # so no new notice, can come in between)
-            for i, n in enumerate(session.pending):
-                if n.id == notice_id:
-                    session.pending.append(session.pending.pop(i))
-                    return session.submit(body.answer)
-            return None
-
-        said = await asyncio.to_thread(session.call(answer_now).result, REPLY_TIMEOUT_S)
-        if said is None:
-            raise HTTPException(404, f"notice {notice_id} is not waiting for an answer")
+        said = session.answer(notice_id, body.answer == "yes")
         reply = await asyncio.to_thread(said.result, REPLY_TIMEOUT_S)
+        if reply is None:
+            raise HTTPException(404, f"notice {notice_id} is not waiting for an answer")
         return {"heard": body.answer, "text": reply.text, "changed": reply.changed,
                 "clarify": reply.clarify}  # fmt: skip
 
@@ -637,7 +623,9 @@ def create_app(
         session = editor.require()
         if body.x >= session.info.width or body.y >= session.info.height:
             raise HTTPException(422, "the point is outside the frame")
-        return await _say(session, f"keep what is at {round(body.x)},{round(body.y)}")
+        reply = await asyncio.to_thread(session.keep_point(body.x, body.y).result, REPLY_TIMEOUT_S)
+        return {"heard": f"keep what is at {round(body.x)},{round(body.y)}", "text": reply.text,
+                "changed": reply.changed, "clarify": reply.clarify}  # fmt: skip
 
     @app.get("/api/preview")
     async def preview(t: float = Query(ge=0.0, le=86_400.0)) -> Response:
@@ -706,7 +694,7 @@ def create_app(
 
     @app.post("/api/voice")
     async def voice(request: Request) -> dict[str, Any]:
-        from backdrop.agent.voice import DIDNT_CATCH, VoiceError, load_audio
+        from backdrop.agent.voice import VoiceError, didnt_catch, load_audio
         from backdrop.perception.asr import AsrModelMissingError
 
         session = editor.require()
@@ -730,8 +718,7 @@ def create_app(
         except AsrModelMissingError as e:
             raise HTTPException(503, str(e)) from None
         if not heard.ok:
-            extra = f" (it sounded like “{heard.text}”)" if heard.text else ""
-            text = f"{DIDNT_CATCH}{extra}. Could you say it again?"
+            text = didnt_catch(heard).text
             editor.hub.publish({"type": "reply", "heard": "(voice)", "text": text,
                                 "changed": False, "clarify": True}, keep=True)  # fmt: skip
             return {"heard": "", "text": text, "changed": False, "clarify": True}
