@@ -18,14 +18,12 @@ import queue
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 
 from backdrop.agent.interpret import RuleInterpreter
@@ -43,20 +41,22 @@ from backdrop.perception.media import (
     read_chunks,
     read_frame_at,
 )
-from backdrop.render.atomic import atomic_path
-from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker, build_masker
 from backdrop.render.plan import EditPlan, KeepRule, TimeRange, clock
+from backdrop.render.preview import (
+    PREVIEW_LONG_SIDE,
+    FrameCache,
+    PreviewComposer,
+    preview_size,
+    write_png,
+)
 from backdrop.tools import PlanHistory, ToolCall, ToolContext, default_registry
 from backdrop.tools.runner import run_step
 
+if TYPE_CHECKING:
+    from backdrop.agent.voice import VoiceInput
+
 log = logging.getLogger(__name__)
-
-PREVIEW_LONG_SIDE = 640
-"""Preview frames are scaled so their long side is at most this many pixels."""
-
-FRAME_CACHE_LIMIT = 4000
-"""Most source thumbnails kept for scrubbing (one per micro-turn, JPEG; ~30 KB each)."""
 
 _YES = re.compile(
     r"^\s*(?:yes|yeah|yep|sure|ok(?:ay)?|please do|do it|go ahead)\b[\s,.!:;-]*", re.I
@@ -118,11 +118,6 @@ class TurnStats:
         return sum(d > budget for d in self.durations) / max(1, len(self.durations))
 
 
-def preview_size(info: MediaInfo, long_side: int = PREVIEW_LONG_SIDE) -> tuple[int, int]:
-    s = min(1.0, long_side / max(info.width, info.height))
-    return max(2, round(info.width * s / 2) * 2), max(2, round(info.height * s / 2) * 2)
-
-
 class Session:
     """Owns the source, the plan (with undo/redo), the scene state, segmenters and outputs.
 
@@ -169,18 +164,16 @@ class Session:
         self.cursor = 0.0
         self.turns = TurnStats()
         self._analyzers = analyzers or default_analyzers
-        self._masker_factory = masker_factory or (lambda info, plan: build_masker(info, plan))
         self._realtime = realtime
         self._psize = preview_size(self.info, preview_long_side)
         self._pinfo = dataclasses.replace(self.info, width=self._psize[0], height=self._psize[1])
         self._listeners: list[Callable[[Message], None]] = []
         self._inbox: queue.Queue[tuple[str, Any, Future[Any]]] = queue.Queue()
-        self._frames: OrderedDict[int, tuple[float, bytes]] = OrderedDict()
-        self._compositor: Compositor | None = None
-        self._masker: Masker | None = None
-        self._masker_key: tuple[Any, ...] = ()
-        self._voice: Any = None
-        self._plan_for_render: EditPlan | None = None
+        self._frames = FrameCache(CHUNK_SECONDS)
+        self._composer = PreviewComposer(
+            self._pinfo, masker_factory or (lambda info, plan: build_masker(info, plan))
+        )
+        self._voice: VoiceInput | None = None
         self._stop = threading.Event()
         self._done = threading.Event()
         self._idle = threading.Event()
@@ -271,14 +264,7 @@ class Session:
 
     def preview_png(self, t: float, path: str | Path) -> Path:
         """Write the edited frame at ``t`` seconds to ``path`` (PNG, atomically)."""
-        rgb = self.preview(t)
-        p = Path(path)
-        with atomic_path(p) as tmp:
-            ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-            if not ok:
-                raise OSError(f"{p}: could not encode PNG")
-            tmp.write_bytes(buf.tobytes())
-        return p
+        return write_png(self.preview(t), path)
 
     def export_plan(self, path: str | Path) -> Path:
         return self.plan.save(path)
@@ -342,7 +328,7 @@ class Session:
                 item, self._slot = self._slot, None
             if item is not None:
                 index, t, frame = item
-                self._cache_frame(index, t, frame)
+                self._frames.put(t, frame, index)
                 try:
                     self._emit(PreviewMessage(t, self._compose(frame, t)))
                 except Exception as e:  # noqa: BLE001 - e.g. a background file vanished
@@ -356,8 +342,7 @@ class Session:
 
         plan = EditPlan(keep=[KeepRule()])
         try:
-            self._masker = self._masker_factory(self._pinfo, plan)
-            self._masker_key = _masker_key(plan)
+            self._composer.warm_up(plan)
         except ModelMissingError as e:
             self._emit(ErrorMessage(str(e)))
 
@@ -412,7 +397,7 @@ class Session:
 
     def _said(self, reply: Reply, heard: str) -> Reply:
         """Tell the listeners ``reply`` (to what was ``heard``); the plan may have changed."""
-        self._compositor = None
+        self._composer.invalidate()
         self._emit(ReplyMessage(reply.text, heard, reply.changed, reply.clarify))
         return reply
 
@@ -462,23 +447,13 @@ class Session:
         with self._pending_lock:
             return self.pending.pop() if self.pending else None
 
-    def _cache_frame(self, index: int, t: float, frame: np.ndarray) -> None:
-        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR),
-                               [cv2.IMWRITE_JPEG_QUALITY, 90])  # fmt: skip
-        if ok:
-            self._frames[index] = (t, buf.tobytes())
-            while len(self._frames) > FRAME_CACHE_LIMIT:
-                self._frames.popitem(last=False)
-
     def _source_frame(self, t: float) -> tuple[float, np.ndarray]:
         """The source frame at ``t`` (preview size): from the cache when within a micro-turn."""
-        index = int(t / CHUNK_SECONDS)
-        hit = self._frames.get(index)
-        if hit is not None and abs(hit[0] - t) <= CHUNK_SECONDS:
-            img = cv2.imdecode(np.frombuffer(hit[1], np.uint8), cv2.IMREAD_COLOR)
-            return hit[0], cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        hit = self._frames.get(t)
+        if hit is not None:
+            return hit
         ft, img = read_frame_at(self.source, t, size=self._psize)
-        self._cache_frame(index, ft, img)
+        self._frames.put(ft, img, int(t / CHUNK_SECONDS))
         return ft, img
 
     def _render_at(self, t: float) -> np.ndarray:
@@ -487,28 +462,7 @@ class Session:
         return self._compose(frame, ft)
 
     def _compose(self, frame: np.ndarray, t: float) -> np.ndarray:
-        plan = self.plan
-        if self._compositor is None or self._plan_for_render != plan:
-            self._compositor = Compositor(plan, self._psize[0], self._psize[1], self.info.duration)
-            key = _masker_key(plan)
-            if plan.keep and (self._masker is None or key != self._masker_key):
-                self._masker = self._masker_factory(self._pinfo, plan)
-                self._masker_key = key
-            self._plan_for_render = plan
-        mask = None
-        if self._compositor.needs_mask(t):
-            assert self._masker is not None
-            mask = self._masker(frame, t)
-        return self._compositor.compose(frame, t, mask).rgb
-
-
-def _masker_key(plan: EditPlan) -> tuple[Any, ...]:
-    """What decides which masker a plan needs (time ranges do not: the masker gets ``t``)."""
-    rules = tuple(
-        (k.subject, k.action, k.label, k.speaker, tuple(k.box or ()), tuple(k.point or ()))
-        for k in plan.keep
-    )
-    return rules, tuple(q.tier for q in plan.quality)
+        return self._composer.compose(self.plan, frame, t)
 
 
 def describe_notice(n: Notice) -> str:
