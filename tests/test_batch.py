@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backdrop.agent.batch import (
+from backdrop.agent.batch import plan_from_instruction
+from backdrop.perception.media import iter_frames, probe, read_chunks
+from backdrop.render.batch import (
     MANIFEST_NAME,
     BatchOptions,
     EngineReady,
@@ -25,10 +27,8 @@ from backdrop.agent.batch import (
     VideoStatus,
     collect_inputs,
     output_names,
-    plan_from_instruction,
     run_batch,
 )
-from backdrop.perception.media import iter_frames, probe, read_chunks
 from backdrop.render.pipeline import render_video
 from backdrop.render.plan import (
     BackgroundSegment,

@@ -404,7 +404,8 @@ def batch(
     ] = 60.0,
 ) -> None:
     """Apply one plan (or --say instruction) to many videos, in parallel on Ray."""
-    from backdrop.agent.batch import BatchOptions, BatchView, plan_from_instruction, run_batch
+    from backdrop.agent.batch import BatchView, plan_from_instruction
+    from backdrop.render.batch import BatchOptions, run_batch
 
     try:
         if say is not None:
