@@ -164,6 +164,7 @@ def test_instruction_plans_keep_relative_times() -> None:
         plan_from_instruction("sing me a song")
 
 
+@pytest.mark.cli
 def test_cli_batch_summary_and_exit_code(clips: Path, tmp_path: Path) -> None:
     plan_path = tmp_path / "plan.json"
     blue_for_the_last(0.4).save(plan_path)
@@ -184,6 +185,7 @@ def test_cli_batch_summary_and_exit_code(clips: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 def test_ray_batch_chunks_a_long_clip_and_matches_a_single_process_render(
     sample: Path, clips: Path, tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from backdrop.render.plan import (
 )
 from backdrop.tools import PlanHistory, ToolCall, ToolContext, default_registry
 from backdrop.tools.times import clamp_range, format_clock, range_length, range_within
+from tests.conftest import validate
 
 REG = default_registry()
 RED = {"type": "color", "color": "#ff0000"}
@@ -70,50 +71,6 @@ def check_schema(node: Any, where: str = "#") -> None:
     for key in ("anyOf", "oneOf"):
         for i, sub in enumerate(node.get(key, [])):
             check_schema(sub, f"{where}/{key}/{i}")
-
-
-def validate(value: Any, schema: dict[str, Any]) -> bool:
-    """Whether ``value`` satisfies ``schema`` (the subset :func:`check_schema` allows)."""
-    if "anyOf" in schema:
-        return any(validate(value, s) for s in schema["anyOf"])
-    if "oneOf" in schema:
-        return sum(validate(value, s) for s in schema["oneOf"]) == 1
-    if "const" in schema and value != schema["const"]:
-        return False
-    if "enum" in schema and value not in schema["enum"]:
-        return False
-    kind = schema.get("type")
-    checks = {
-        "object": lambda v: isinstance(v, dict),
-        "array": lambda v: isinstance(v, list),
-        "string": lambda v: isinstance(v, str),
-        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "boolean": lambda v: isinstance(v, bool),
-        "null": lambda v: v is None,
-    }
-    if kind is not None and not checks[kind](value):
-        return False
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            return False
-        if "maximum" in schema and value > schema["maximum"]:
-            return False
-        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
-            return False
-    if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0):
-            return False
-        if "items" in schema and not all(validate(v, schema["items"]) for v in value):
-            return False
-    if isinstance(value, dict):
-        props = schema.get("properties", {})
-        if any(k not in value for k in schema.get("required", [])):
-            return False
-        if schema.get("additionalProperties") is False and set(value) - set(props):
-            return False
-        return all(validate(v, props[k]) for k, v in value.items() if k in props)
-    return True
 
 
 # -- registry ------------------------------------------------------------------------------------
