@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from backdrop.agent.interpret import Reply, RuleInterpreter
+from backdrop.agent.interpret import RuleInterpreter
+from backdrop.agent.replies import Interpreter, Reply
 from backdrop.prompts import load as load_prompt
 from backdrop.tools import ToolCall, ToolContext, ToolRegistry, default_registry
 from backdrop.tools.runner import run_step
@@ -59,13 +60,13 @@ class LLMController:
         config: endpoint and model.
         summary: callable giving the scene summary text at request time.
         registry: the tools (default: every built-in tool).
-        fallback: the rule-based interpreter used when the model fails.
+        fallback: the interpreter used when the model fails (default: the rules).
     """
 
     config: LLMConfig
     summary: Callable[[], str] = lambda: ""
     registry: ToolRegistry = field(default_factory=default_registry)
-    fallback: RuleInterpreter | None = None
+    fallback: Interpreter | None = None
     history: list[dict[str, str]] = field(default_factory=list)
     _client: Any = None
 
