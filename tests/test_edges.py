@@ -129,6 +129,7 @@ def test_decontamination_alone_takes_most_of_the_old_background_out(on_green: tu
     assert np.array_equal(res.fg[inner], comp[inner])
 
 
+@pytest.mark.slow
 def test_green_fringe_is_gone_from_the_written_cutout(on_green: tuple, tmp_path: Path) -> None:
     """Whole pipeline: a lossless clip of the lemur on green → transparent background → PNG
     RGBA frames; mean green excess in the edge band of the cut-out below :data:`FRINGE_MAX`,
@@ -194,6 +195,7 @@ def test_quality_composite_uses_the_subject_colour(on_green: tuple) -> None:
 GREEN_CLIP = SHARED_MEDIA / "liveportrait" / "assets" / "examples" / "driving" / "d0.mp4"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not GREEN_CLIP.exists(), reason="shared green-screen clip not present")
 def test_green_fringe_gone_on_the_real_green_screen_clip() -> None:
     """The real talking head on a green screen (eval-only footage, read in place), the real

@@ -62,6 +62,7 @@ def _plan(edges: EdgeSettings) -> EditPlan:
     return EditPlan(keep=[KeepRule()], backgrounds=[grey], edges=edges)
 
 
+@pytest.mark.slow
 def test_worker_refines_a_range_and_replaces_preview_frames(
     clip: Path,
     on_green: tuple[np.ndarray, np.ndarray],  # noqa: F811
@@ -112,6 +113,7 @@ def test_cache_keeps_the_newest_frames_and_joins_ranges() -> None:
     assert cache.ranges("other") == []
 
 
+@pytest.mark.slow
 def test_refined_png_is_the_after_beside_the_preview(
     clip: Path,
     on_green: tuple[np.ndarray, np.ndarray],  # noqa: F811
@@ -126,6 +128,7 @@ def test_refined_png_is_the_after_beside_the_preview(
     assert img.shape == (h // 2, w // 2, 3) and np.abs(img.astype(int) - 128).max() <= 1
 
 
+@pytest.mark.slow
 def test_chat_preview_writes_the_refined_frame_beside_it(
     clip: Path,
     on_green: tuple[np.ndarray, np.ndarray],  # noqa: F811
