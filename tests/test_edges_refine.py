@@ -157,3 +157,31 @@ def test_chat_preview_writes_the_refined_frame_beside_it(
     assert (tmp_path / "preview-0000.50.png").exists()
     after = tmp_path / "preview-0000.50-refined.png"
     assert after.exists() and any("refined (quality settings)" in ln for ln in lines), lines
+
+
+def test_preview_composer_shows_refined_frames_of_the_current_plan(
+    on_green: tuple[np.ndarray, np.ndarray],  # noqa: F811
+) -> None:
+    """The preview side of the tier: a frame the worker refined for this plan replaces the fast
+    one; for another plan, or a time not refined, the fast frame is made as before."""
+    import dataclasses
+
+    from backdrop.perception.media import MediaInfo
+    from backdrop.render.preview import PreviewComposer
+
+    comp, ref = on_green
+    h, w = ref.shape
+    mask = _coarse(ref)
+    info = MediaInfo(path=Path("x.mp4"), width=w, height=h, fps=10.0, duration=1.0,
+                     frame_count=10, rotation=0, video_codec="ffv1", has_audio=False,
+                     audio_codec=None, audio_rate=None, audio_channels=None)  # fmt: skip
+    plan = _plan(EdgeSettings(refine="matte"))
+    composer = PreviewComposer(dataclasses.replace(info), lambda i, p: Coarse(mask))
+    fast = composer.compose(plan, comp, 0.4)
+    refined = Compositor(plan, w, h, 1.0, quality=True).compose(comp, 0.4, mask).rgb
+    composer.refined = RefineCache()
+    composer.refined.put(RefinedFrame(0.4, refined, plan_key(plan), 0.0))
+    assert composer.compose(plan, comp, 0.4) is refined
+    assert np.array_equal(composer.compose(plan, comp, 0.6), fast)  # not refined there
+    other = _plan(EdgeSettings())
+    assert composer.compose(other, comp, 0.4) is not refined  # refined for another plan

@@ -128,11 +128,17 @@ class PreviewComposer:
     Args:
         info: the preview-size video (``width``/``height`` are the preview's).
         masker_factory: builds the masker for ``(info, plan)``.
+
+    ``refined``: a :class:`~backdrop.render.refine.RefineCache` a refine worker fills; a frame
+    refined for the current plan is shown instead of the fast one (None = never).
     """
 
     def __init__(self, info: MediaInfo, masker_factory: Callable[[MediaInfo, EditPlan], Masker]):
         self.info = info
         self._factory = masker_factory
+        self.refined: Any = None
+        self._plan_key = ""
+        self._keyed: EditPlan | None = None
         self._compositor: Compositor | None = None
         self._plan: EditPlan | None = None
         self._masker: Masker | None = None
@@ -157,6 +163,14 @@ class PreviewComposer:
                 self._masker = self._factory(self.info, plan)
                 self._masker_key = key
             self._plan = plan
+        if self.refined is not None:
+            if self._keyed is not plan:
+                from backdrop.render.refine import plan_key
+
+                self._plan_key, self._keyed = plan_key(plan), plan
+            done = self.refined.get(self._plan_key, t)
+            if done is not None and done.shape == frame.shape:
+                return done
         mask = None
         if self._compositor.needs_mask(t):
             assert self._masker is not None
