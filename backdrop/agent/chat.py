@@ -120,7 +120,7 @@ class Chat:
 
     def _refined_png(self, t: float) -> None:
         """The "after" beside ``/preview``'s "before": the frame with the quality settings."""
-        from backdrop.agent.session import preview_size
+        from backdrop.render.preview import preview_size
         from backdrop.render.refine import write_refined_png
 
         s = self.session

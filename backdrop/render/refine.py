@@ -6,7 +6,8 @@ background thread with the *quality settings* (:class:`~backdrop.render.compose.
 ``quality=True``: matting at the boundary when the plan asks for it, colour decontamination,
 despill, the plan's heavier masker where one is installed) and hands each refined frame to a
 callback and to a :class:`RefineCache`. A viewer replaces a preview frame by the cached refined
-one whenever ``cache.get(plan_key, t)`` has it; ``cache.ranges(plan_key)`` says which stretches
+one whenever ``cache.get(plan_key, t)`` has it (:class:`~backdrop.render.preview.PreviewComposer`
+does so when given the cache as ``refined``); ``cache.ranges(plan_key)`` says which stretches
 of the video are refined (for a timeline).
 
 Refined frames belong to one plan: :func:`plan_key` fingerprints it, and a new plan makes the
