@@ -136,6 +136,8 @@ def parse_line(line: str) -> dict[str, Any]:
             case["keep"].append({"subject": words[1], "start": _bound(a, 0.0), "end": _bound(b, None)})
         elif head == "edges":
             case["edges"].append(words[1])
+        elif head == "none":
+            pass  # no background segments at all
         elif head in ("unchanged", "ask"):
             case["outcome"] = head
         elif head == "mention":

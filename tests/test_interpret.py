@@ -235,10 +235,12 @@ def test_unclear_input_asks_and_changes_nothing(ctx: ToolContext, text: str) -> 
     assert ctx.plan == before and ctx.history.past == steps
 
 
-def test_partly_unclear_sentence_changes_nothing(ctx: ToolContext) -> None:
+def test_partly_unclear_sentence_applies_the_rest_and_names_the_part(ctx: ToolContext) -> None:
+    # Issue 11: partial understanding is an answer (it used to change nothing and ask).
     reply = say(ctx, "remove the background, make it pop")
-    assert reply.clarify and "make it pop" in reply.text
-    assert ctx.plan == EditPlan()
+    assert reply.changed and not reply.clarify
+    assert "didn't understand “make it pop”" in reply.text
+    assert [s.background.type for s in ctx.plan.backgrounds] == ["transparent"]
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,8 @@ class ToolContext:
         notes: Notices tools add for the person (clamped times, shortened fades), oldest first.
         timeline: What analysis found in the video (speech, transcript, speakers, cuts, objects),
             or ``None`` when it has not been analysed; tools that anchor times to speech read it.
+        position: The play position the person is looking at, in seconds (a live session's
+            cursor), or ``None``; "from now on" and "stop" are read against it.
     """
 
     history: PlanHistory = field(default_factory=PlanHistory)
@@ -45,6 +47,7 @@ class ToolContext:
     renderer: Renderer | None = None
     notes: list[str] = field(default_factory=list)
     timeline: Timeline | None = None
+    position: float | None = None
 
     @property
     def plan(self) -> EditPlan:
