@@ -98,6 +98,8 @@ class Unsupported(Exception):
 # -- step 1: normalisation tables --------------------------------------------------------------
 MAX_CHARS = 2000
 """Longer instructions are read up to this many characters."""
+MIN_SPAN = 0.01
+"""Time ranges shorter than this many seconds (about a frame) are asked about."""
 MAX_SECONDS = 10 * 24 * 3600.0
 """Times beyond this (ten days) are not read as times of a video."""
 IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "bmp")
@@ -146,7 +148,7 @@ _SPLIT = re.compile(
     r"\s*(;|\.(?=\s|$)|,?\s*\band then\b|,?\s*\bthen\b|,\s*and\b|,\s*but\b|,|\band\b|\bbut\b"
     r"|\balso\b|\bplus\b)\s*"
 )
-_HARD = re.compile(r"^(?:;|\.|.*\bthen)$")
+_HARD = re.compile(r"[;.]|\bthen\b")
 _FILLER = re.compile(
     r"^(?:(?:please|also|now|just|and|but|so|ok(?:ay)?|actually|then|oh|hey|um|uh|"
     r"can you|could you|would you|will you|i want you to|i'd like you to|i want to|let's|"
@@ -285,7 +287,7 @@ def _sane(seconds: float, token: str) -> float:
 
 
 def _positive(seconds: float) -> float:
-    if seconds <= 0:
+    if seconds < MIN_SPAN:
         raise Unclear(_clarify("A time range needs a length above zero; which span?"))
     return seconds
 
@@ -332,7 +334,7 @@ _RANGE_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], _Span]], ..
         lambda m: (None, _seconds(m.group("a")), False, True),
     ),
     (
-        re.compile(rf"\bfor\s+(?:about\s+)?(?P<a>{_T})"),
+        _FOR_RULE := re.compile(rf"\bfor\s+(?:about\s+)?(?P<a>{_T})"),
         lambda m: (0.0, _seconds(m.group("a")), True, True),
     ),
 )
@@ -394,7 +396,8 @@ _COLOUR = re.compile(
 )
 _GRADIENT = re.compile(r"\bgradients?\b")
 _PRESET = re.compile(
-    r"\b(" + "|".join(NAMED_GRADIENTS) + r")\b(?=\s+(?:gradient|background|colou?rs?|look|theme))"
+    r"\b(" + "|".join(NAMED_GRADIENTS) + r")\b(?=\s+(?:gradient|background|colou?rs?|look|theme|"
+    r"vibe|feel|style|mood))|\blike (?:a |an |the )?(" + "|".join(NAMED_GRADIENTS) + r")\b"
 )
 _RADIAL = re.compile(r"\b(?:radial|circular|from the (?:centre|center))\b")
 _ANGLES: tuple[tuple[re.Pattern[str], float], ...] = (
@@ -439,6 +442,11 @@ _STOP = re.compile(
     r"^\s*(?:stop|end|finish|cut off|kill)(?:\s+(?:it|that|this|there|everything|blurring|"
     r"the (?:blur\w*|background|effect|colou?r|change|fade|gradient|image|video)))?"
     r"(?:\s+(?:here|now|there|right here|right now|at this point|at this moment))?\s*$"
+)
+_EXTEND = re.compile(
+    r"\b(?:keep (?:it |that |this )?going|extend (?:it|that|this)|make (?:it|that|this) last|"
+    r"let (?:it|that|this) (?:run|go on|continue)|carry on|continue(?: it| that)?|go on)"
+    r"(?=\s+(?:until|till|til|to|up to|through|for)\b)(?:\s+to\b)?"
 )
 _NOBODY = re.compile(
     r"\b(?:remove|delete|erase|get rid of|take out|cut out|hide|lose|eliminate|drop)\s+"
@@ -517,6 +525,7 @@ class _Clause:
     swap: tuple[str, str] | None = None
     same: bool = False
     stop: bool = False
+    extend: bool = False
 
     def understood(self) -> bool:
         return bool(
@@ -769,6 +778,21 @@ def _inherit(new: _Clause, old: _Clause) -> _Clause:
 
 
 # -- step 1 ------------------------------------------------------------------------------------
+_SCI = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?e[+-]?\d+)(?![\w.])")
+_NEGATIVE_TIME = re.compile(
+    r"\b(?:from|at|after|since|until|till|to|between|before|starting(?: at)?|for|over|last|"
+    r"first)\s+(?:the\s+)?(?:-|minus\s+|negative\s+)\s*\d"
+)
+
+
+def _plain_number(m: re.Match[str]) -> str:
+    """ "1e3" → "1000"; a number too large for any video stays too large (and is asked about)."""
+    value = float(m.group(1))
+    if not math.isfinite(value) or value > MAX_SECONDS:
+        return str(int(MAX_SECONDS * 10))
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
 def _normalise(text: str, now: float | None = None) -> tuple[str, list[str], list[str]]:
     """``(text, paths, sizes)``: lower-cased text with placeholders for paths (``@pN``) and hex
     colours (``@hrrggbb``), spoken language cleaned up (see :mod:`interpret_words`), and the
@@ -790,6 +814,11 @@ def _normalise(text: str, now: float | None = None) -> tuple[str, list[str], lis
     text = _BARE_PATH.sub(keep_path, text)
     text = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     text, sizes = take_sizes(text)
+    text = _SCI.sub(_plain_number, text)
+    if _NEGATIVE_TIME.search(text):
+        raise Unclear(
+            _clarify("A time can't be negative. Did you mean, say, “the last 5 seconds”?")
+        )
     text = _HASH_HEX.sub(lambda m: f"@h{m.group(1)}", text)
     if _COLOUR_WORDS.search(text):
         text = _BARE_HEX.sub(lambda m: f"@h{m.group(1)}", text)
@@ -817,8 +846,8 @@ def _split(text: str) -> list[tuple[str, bool, bool]]:
     clauses: list[list[Any]] = []
     pending_sep: str | None = None
     for i, part in enumerate(parts):
-        if i % 2:  # a separator
-            pending_sep = part
+        if i % 2:  # a separator (after an empty piece, separators add up: ". then ,")
+            pending_sep = part if pending_sep is None else f"{pending_sep} {part}"
             continue
         piece = part.strip()
         fix = piece.startswith(FIX)
@@ -830,10 +859,11 @@ def _split(text: str) -> list[tuple[str, bool, bool]]:
         sep = (pending_sep or "").strip()
         if not clauses:
             clauses.append([piece, False, fix])
-        elif fix or _HARD.match(sep) or _STARTER.match(piece) or _new_action(clauses[-1][0], piece):
+        elif fix or _HARD.search(sep) or _STARTER.match(piece) or _new_action(clauses[-1][0], piece):
             clauses.append([piece, "then" in sep, fix])
         else:
-            clauses[-1][0] += f" {sep} {piece}" if sep and sep not in {",", "."} else f", {piece}"
+            joint = sep.replace(",", " ").strip()
+            clauses[-1][0] += f" {joint} {piece}" if joint else f", {piece}"
         pending_sep = None
     return [(c, bool(s), bool(f)) for c, s, f in clauses]
 
@@ -889,6 +919,12 @@ def _read_clause(text: str, sequential: bool, paths: list[str]) -> _Clause:
     if _STOP.match(rest):
         c.stop = True
         return c
+    m = _EXTEND.search(rest)
+    if m is not None:  # "extend it to 30 seconds" = until 30 seconds
+        c.extend = True
+        rest = rest[: m.start()] + " until " + rest[m.end() :] if m.group(0).endswith(" to") else (
+            rest[: m.start()] + " " + rest[m.end() :]
+        )
     _check_nobody(rest)
     if _TAKE_AWAY.search(rest):
         raise Unclear(
@@ -1058,6 +1094,8 @@ def _read_range(c: _Clause, text: str) -> str:
             s, e, has_s, has_e = build(m)
             if has_e and e is not None and e <= 0 and not has_s:
                 raise Unclear(_clarify("A time range needs a length above zero; which span?"))
+            if pattern is _FOR_RULE and start is not None and start >= 0 and end is None:
+                s, e = start, start + (e or 0.0)  # "for 5 seconds starting at 10 seconds"
             if has_s and start is None:
                 start = s
             if has_e and end is None:
@@ -1075,6 +1113,9 @@ def _read_range(c: _Clause, text: str) -> str:
         c.range = TimeRange()
         c.relative = None
     if given:
+        a, b = start or 0.0, end
+        if b is not None and (a >= 0) == (b >= 0) and 0 < b - a < MIN_SPAN:
+            raise Unclear(_clarify("That time range is shorter than a frame; which span?"))
         try:
             c.range = TimeRange(start=start or 0.0, end=end)
         except ValidationError as e:
@@ -1199,7 +1240,8 @@ def _read_background(c: _Clause, text: str, paths: list[str]) -> str:
         return text[: path.start()] + " " + text[path.end() :]
     preset, text = _take(_PRESET, text)
     if preset is not None:  # "a sunset gradient", "an ocean background"
-        c.background = {"type": "gradient", "colors": list(NAMED_GRADIENTS[preset.group(1)])}
+        name = preset.group(1) or preset.group(2)
+        c.background = {"type": "gradient", "colors": list(NAMED_GRADIENTS[name])}
         return _GRADIENT.sub(" ", text)
     colours = []
     for m in _COLOUR.finditer(text):
@@ -1211,6 +1253,9 @@ def _read_background(c: _Clause, text: str, paths: list[str]) -> str:
             base = NAMED_COLORS[m.group("base")]
             amount = 0.45 if m.group("mod") in {"light", "pale", "bright"} else -0.4
             colours.append(_shade(base, amount))
+    if colours and c.shade is not None:  # "make the green a bit darker"
+        colours = [_shade(col, c.shade) for col in colours]
+        c.shade = None
     text = _COLOUR.sub(" ", text)
     gradient = _GRADIENT.search(text) is not None
     if gradient and not colours:
@@ -1322,8 +1367,21 @@ def _compose(
             steps.append(ToolCall("keep_subject", args))
         elif c.same and rng is not None and draft is None:
             steps += _copy_calls(ctx, rng)
+        elif c.extend and rng is not None and draft is None and _focused(ctx) is not None:
+            # "keep it going until 20 seconds": the focused segment's start stays
+            seg = _focused(ctx)
+            assert seg is not None
+            start = seg.range.start if rng.start == 0 else rng.start
+            try:
+                rng = TimeRange(start=start, end=rng.end)
+            except ValidationError as e:
+                raise Unclear(_clarify("That would end before it starts; which time?")) from e
+            steps.append(ToolCall("set_time_range", {"range": _range_arg(rng), "target": "last"}))
         elif rng is not None:
-            if draft is not None:
+            later = clauses[n + 1 : n + 2]
+            if later and _places(later[0], ctx) and _own_range_free(later[0]):
+                pending = rng  # "remove it. then, from 20 seconds, blur it"
+            elif draft is not None:
                 draft.range = rng
             elif any(_places(x, ctx) for x in clauses[n + 1 :]):
                 pending = rng
@@ -1361,6 +1419,11 @@ def _compose(
     if edges:
         calls.append(ToolCall("set_edges", _edge_update(ctx.plan, edges)))
     return pre, calls
+
+
+def _own_range_free(c: _Clause) -> bool:
+    """Whether clause ``c`` names no time of its own (not even "after that")."""
+    return c.range is None and c.relative is None and not c.sequential and not c.exclude
 
 
 def _places(c: _Clause, ctx: ToolContext) -> bool:

@@ -272,8 +272,10 @@ _LEADING_CORR = re.compile(
 
 def mark_corrections(text: str) -> str:
     """Self-corrections inside a sentence become :data:`FIX` markers; one at the very start
-    ("actually, make it green") is only a new instruction and is dropped."""
+    ("actually, make it green") is only a new instruction and is dropped. A leading "also"
+    ("also for the last 5 seconds") asks for the same again."""
     text = _LEADING_CORR.sub("", text.strip())
+    text = re.sub(r"^(?:and )?also\b", "same", text)
     return _CORRECTION.sub(f" ; {FIX} ", text)
 
 
