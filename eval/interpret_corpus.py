@@ -36,7 +36,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent
 CORPUS = ROOT / "corpus"
 SOURCE = CORPUS / "instructions.txt"
-SPLITS = {"dev": CORPUS / "instructions_dev.jsonl", "heldout": CORPUS / "instructions_heldout.jsonl"}
+SPLITS = {
+    "dev": CORPUS / "instructions_dev.jsonl",
+    "heldout": CORPUS / "instructions_heldout.jsonl",
+}
 SEED = 11
 HELDOUT_SHARE = 0.3
 DEFAULT_DURATION = 60.0
@@ -74,7 +77,9 @@ def _parse_background(words: list[str]) -> dict[str, Any]:
     if kind == "color":
         # a colour name may have two words ("dark green", "green screen")
         name_words = []
-        while rest and ".." not in rest[0] and "=" not in rest[0] and rest[0] not in ("fin", "fout"):
+        while (
+            rest and ".." not in rest[0] and "=" not in rest[0] and rest[0] not in ("fin", "fout")
+        ):
             if rest[0][0] in "<>" and not name_words:
                 out["relation"] = "darker" if rest[0][0] == "<" else "lighter"
                 rest[0] = rest[0][1:]
@@ -132,8 +137,10 @@ def parse_line(line: str) -> dict[str, Any]:
             case["backgrounds"].append(_parse_background(words[1:]))
         elif head == "keep":
             case["keep"] = case["keep"] or []
-            a, b = (words[2].split("..") if len(words) > 2 else ("", ""))
-            case["keep"].append({"subject": words[1], "start": _bound(a, 0.0), "end": _bound(b, None)})
+            a, b = words[2].split("..") if len(words) > 2 else ("", "")
+            case["keep"].append(
+                {"subject": words[1], "start": _bound(a, 0.0), "end": _bound(b, None)}
+            )
         elif head == "edges":
             case["edges"].append(words[1])
         elif head == "none":
@@ -228,7 +235,9 @@ def _segment_problem(seg: Any, want: dict[str, Any], duration: float) -> str | N
     return None
 
 
-def _backgrounds_problem(segs: list[Any], wants: list[dict[str, Any]], duration: float) -> str | None:
+def _backgrounds_problem(
+    segs: list[Any], wants: list[dict[str, Any]], duration: float
+) -> str | None:
     if len(segs) != len(wants):
         return f"{len(segs)} segments, expected {len(wants)}"
     first = None
@@ -306,7 +315,9 @@ def grade(case: dict[str, Any], interpreter: Any, folder: Path) -> Outcome:
     else:
         if reply.clarify:
             return out("asked instead of acting")
-        problem = _backgrounds_problem(list(plan.backgrounds), case["backgrounds"], case["duration"])
+        problem = _backgrounds_problem(
+            list(plan.backgrounds), case["backgrounds"], case["duration"]
+        )
         if problem:
             return out(problem)
         problem = _edges_problem(plan, before if case["setup"] else EditPlan(), case["edges"])

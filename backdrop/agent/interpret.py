@@ -21,6 +21,7 @@ All times are seconds; negative times count back from the end of the video.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -743,7 +744,9 @@ def _size_note(sizes: list[str]) -> str:
     )
 
 
-_NOISE = re.compile(r"^(?:[\s,.;:!?'-]|\b(?:and|but|or|then|so|the|a|it|that|this|in|at|to|of)\b)*$")
+_NOISE = re.compile(
+    r"^(?:[\s,.;:!?'-]|\b(?:and|but|or|then|so|the|a|it|that|this|in|at|to|of)\b)*$"
+)
 
 
 def _is_noise(piece: str) -> bool:
@@ -859,7 +862,9 @@ def _split(text: str) -> list[tuple[str, bool, bool]]:
         sep = (pending_sep or "").strip()
         if not clauses:
             clauses.append([piece, False, fix])
-        elif fix or _HARD.search(sep) or _STARTER.match(piece) or _new_action(clauses[-1][0], piece):
+        elif (
+            fix or _HARD.search(sep) or _STARTER.match(piece) or _new_action(clauses[-1][0], piece)
+        ):
             clauses.append([piece, "then" in sep, fix])
         else:
             joint = sep.replace(",", " ").strip()
@@ -899,8 +904,11 @@ def _new_action(prev: str, piece: str) -> bool:
     if _CONTENT.search(piece) is None or _CONTENT.search(prev) is None:
         return False
     head = piece.split(" except ")[0]
-    return _has_time(head) and (_has_time(prev) or _SEQUENCE_WORD.search(head) is not None
-                                or re.match(r"(?:at|from|after|starting)\b", head) is not None)
+    return _has_time(head) and (
+        _has_time(prev)
+        or _SEQUENCE_WORD.search(head) is not None
+        or re.match(r"(?:at|from|after|starting)\b", head) is not None
+    )
 
 
 # -- step 3 ------------------------------------------------------------------------------------
@@ -922,8 +930,10 @@ def _read_clause(text: str, sequential: bool, paths: list[str]) -> _Clause:
     m = _EXTEND.search(rest)
     if m is not None:  # "extend it to 30 seconds" = until 30 seconds
         c.extend = True
-        rest = rest[: m.start()] + " until " + rest[m.end() :] if m.group(0).endswith(" to") else (
-            rest[: m.start()] + " " + rest[m.end() :]
+        rest = (
+            rest[: m.start()] + " until " + rest[m.end() :]
+            if m.group(0).endswith(" to")
+            else (rest[: m.start()] + " " + rest[m.end() :])
         )
     _check_nobody(rest)
     if _TAKE_AWAY.search(rest):
@@ -1353,8 +1363,11 @@ def _compose(
                 and draft.tool == "set_background"
                 and (rng is None or rng == draft.range)
             ):
-                if draft is not None and draft.range is None and rng is not None and (
-                    rng.end is None and rng.start != 0
+                if (
+                    draft is not None
+                    and draft.range is None
+                    and rng is not None
+                    and (rng.end is None and rng.start != 0)
                 ):
                     # "make it red, and at 10 seconds change it to blue": red ends at 10 s
                     draft.range = TimeRange(start=0.0, end=rng.start)
@@ -1461,7 +1474,9 @@ def _stop_call(ctx: ToolContext) -> ToolCall:
     try:
         rng = TimeRange(start=seg.range.start, end=t)
     except ValidationError as e:
-        raise Unclear("That change hasn't started yet at this point, so there is nothing to stop.") from e
+        raise Unclear(
+            "That change hasn't started yet at this point, so there is nothing to stop."
+        ) from e
     return ToolCall("set_time_range", {"range": _range_arg(rng), "target": "last"})
 
 
@@ -1561,24 +1576,18 @@ def _complement(base: TimeRange, excluded: list[TimeRange]) -> list[TimeRange]:
     for ex in sorted(excluded, key=lambda r: key(r.start)):
         if key(ex.start) > key(cur):
             end = ex.start if key(ex.start) < key(base.end) else base.end
-            try:
+            with contextlib.suppress(ValidationError):
                 out.append(TimeRange(start=cur if cur is not None else 0.0, end=end))
-            except ValidationError:
-                pass
         if key(ex.end) > key(cur):
             cur = ex.end
         if cur is None or key(cur) >= key(base.end):
             return out
-    try:
+    with contextlib.suppress(ValidationError):
         out.append(TimeRange(start=cur, end=base.end))
-    except ValidationError:
-        pass
     return out
 
 
-def _exclude(
-    excluded: list[TimeRange], draft: _Draft | None, ctx: ToolContext
-) -> list[ToolCall]:
+def _exclude(excluded: list[TimeRange], draft: _Draft | None, ctx: ToolContext) -> list[ToolCall]:
     """Cut ``excluded`` out of the sentence's segment (or the focused one): the rest remains."""
     if draft is not None:
         ranges = _complement(draft.range or TimeRange(), excluded)

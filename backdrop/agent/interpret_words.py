@@ -61,7 +61,7 @@ def take_sizes(text: str) -> tuple[str, list[str]]:
 
 
 # -- typos -------------------------------------------------------------------------------------
-_VOCAB = (
+_VOCAB = (  # noqa: SIM905 - a word list reads best as text
     "background backgrounds backdrop remove delete erase blur blurry blurred blurring "
     "replace change switch transparent gradient colour color fade first last final "
     "seconds second minutes minute between until after before from starting over "
@@ -73,7 +73,7 @@ _VOCAB = (
 ).split()
 # Short or common words that are never corrected, even when close to a vocabulary word.
 _COMMON = frozenset(
-    "a an the it is in on at to of and or but not no so do go be me my we us he she they "
+    "a an the it is in on at to of and or but not no so do go be me my we us he she they "  # noqa: SIM905
     "them then than this that these those with what when where who why how make made take "
     "fade fades faded side lose lost give gave have has had more less some same just also "
     "here there out off up down now only over your you yours our its all any each every "
@@ -89,8 +89,10 @@ _COMMON = frozenset(
     "says said saying talk talks hello fellow mellow ends send sends lend bend"
     .split()
 )  # fmt: skip
-_TYPO_MAP = {"teh": "the", "adn": "and", "plz": "please", "pls": "please", "thx": "thanks",
-             "bg": "background", "bkg": "background", "secs": "seconds", "sec": "second"}  # fmt: skip
+_TYPO_MAP = {
+    "teh": "the", "adn": "and", "plz": "please", "pls": "please", "thx": "thanks",
+    "bg": "background", "bkg": "background", "secs": "seconds", "sec": "second",
+}  # fmt: skip
 _WORD = re.compile(r"[a-z]+")
 
 
@@ -240,7 +242,7 @@ _NOW_UNTIL = re.compile(
 
 
 def now_phrases(text: str, now: float | None) -> str:
-    """"from now on" → ``from {now}``; "until now" → ``until {now}`` (seconds).
+    """ "from now on" → ``from {now}``; "until now" → ``until {now}`` (seconds).
 
     Raises:
         NeedsPosition: the text has such a phrase and ``now`` is ``None``.
@@ -292,7 +294,7 @@ _LEAVE = re.compile(
 
 
 def mark_exclusions(text: str) -> str:
-    """"but not in the final second", "other than the last 5 s", "leave the first 8 s
+    """ "but not in the final second", "other than the last 5 s", "leave the first 8 s
     alone" → ``except <times>``."""
     text = _LEAVE.sub(lambda m: f" except {m.group('span')}", text)
     return _EXCLUDE.sub(" except ", text)
@@ -316,7 +318,8 @@ _FILLERS: tuple[re.Pattern[str], ...] = tuple(
         r"is that (?:possible|ok(?:ay)?|alright)|would you be so kind as to|"
         r"(?:i was|i'm) wondering if you could|is it possible to|do you think you could|"
         r"would you mind|i'd appreciate it if you|could i get|can i get|can i have|"
-        r"(?:i would like|i'd like|i'd love|i want|i need)(?: you to| it if you)?|let's (?:do|go with|have)|"
+        r"(?:i would like|i'd like|i'd love|i want|i need)(?: you to| it if you)?|"
+        r"let's (?:do|go with|have)|"
         r"go with|how about|what about|start with|to be honest)\b",
         r"(?:^|(?<=[,.;] ))(?:ok(?:ay)?|so|well|now|and|first of all|first(?! \d| or\b| and\b)|"
         r"to start(?: with)?|at first)\b[,.]?",
