@@ -167,8 +167,10 @@ _STARTER = re.compile(
 # -- step 3: clause rules ----------------------------------------------------------------------
 _UNDO = re.compile(
     r"\b(?:undo(?: that| it| the last (?:change|step|edit))?|go back(?! to)|revert(?: that| it)?|"
-    r"take that back|scratch that|never ?mind)\b(?:\s+(twice|\d+ times|two times|three times))?"
+    r"take that back|scratch that|never ?mind|forget (?:it|that|about (?:it|that))|"
+    r"cancel (?:it|that))\b(?:\s+(twice|\d+ times|two times|three times))?"
 )
+_DONT = re.compile(r"^(?:no )?(?:don'?t|do not)(?: do (?:it|that))?(?: after all)?$")
 _REDO = re.compile(r"\b(?:redo|re-do|do that again)\b(?:\s+(twice|\d+ times|two times))?")
 _REPEAT = {"twice": 2, "two times": 2, "three times": 3}
 
@@ -241,7 +243,7 @@ _FADE_DURATION = (
     re.compile(rf"\b(?:over|across|lasting|taking|of)\s+(?:about |around |roughly )?"
                rf"(?:the (?:first|last|final) )?({_T})"),
     re.compile(rf"\b(?:for|in|within)\s+(?:about |around |roughly )?({_T})"),
-    re.compile(rf"({_T})[- ]?(?:long\s+)?(?=(?:fad|dissolve|transition))"),
+    re.compile(rf"\b(?:a|an|the|with)\s+({_T})[- ]?(?:long\s+)?(?=(?:fad|dissolve|transition))"),
 )  # fmt: skip
 _FADE_NOISE = re.compile(
     r"\b(?:at|towards?|near|by) the (?:end|start|beginning)\b|\bat (?:the )?(?:end|start)\b"
@@ -477,6 +479,11 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:i|we) (?:want to |need to |should |must |have to )?(?:stay|remain|be) (?:in|visible"
          r"|in the (?:picture|shot|frame|video))\b(?: the (?:picture|shot|frame|video))?",
          "keep the person"),
+        (r"\bmore (?:transparent|see-through|translucent)\b", "weaker"),
+        (r"\bless (?:transparent|see-through|translucent)\b", "stronger"),
+        (r"\b(red|green|blue|yellow|orange|pink|purple|grey|gray|brown|teal)(?:d?ish|y)\b",
+         r"\1"),
+        (r"\bbluish\b", "blue"), (r"\bpurplish\b", "purple"),
         (r"\b(?:fill|paint|colou?r)\s+(?:it|the background|the bg|the backdrop|that|everything)"
          r"\s+(?:with|in)\b", "make it"),
     )
@@ -527,6 +534,7 @@ class _Clause:
     same: bool = False
     stop: bool = False
     extend: bool = False
+    also: list[TimeRange] = field(default_factory=list)
 
     def understood(self) -> bool:
         return bool(
@@ -666,7 +674,7 @@ class RuleInterpreter:
             Unsupported: names something the embedded interpreter cannot do.
         """
         try:
-            norm, paths, sizes = _normalise(text, ctx.position)
+            norm, paths, sizes = _normalise(text, ctx.position, ctx.duration)
         except NeedsPosition as e:
             raise Unclear(
                 "I don't know where “now” is here: there is no live play position. Say a time "
@@ -677,7 +685,8 @@ class RuleInterpreter:
         ignored: list[str] = []
         took_back = False
         for piece, seq, fix in _split(norm):
-            c = _read_clause(piece, seq, paths)
+            # "blur it; no actually, don't" takes back what came before, like "undo that"
+            c = _Clause(piece, undo=1) if _DONT.match(piece) else _read_clause(piece, seq, paths)
             c.correction = fix
             if not c.understood():
                 if not _is_noise(piece):
@@ -699,6 +708,11 @@ class RuleInterpreter:
             what = f" by “{_quote(ignored[0])}”" if ignored and ignored[0] != norm else ""
             raise Unclear(_clarify(f"I'm not sure what you mean{what}."))
         pre, calls = _compose(clauses, ctx, notes)
+        undos = sum(1 for call in pre if call.name == "undo")
+        if undos and calls and len(ctx.history.past) < undos:
+            # "never mind, make it green" on a fresh plan: nothing to take back, do the rest
+            pre = [call for call in pre if call.name != "undo"]
+            notes.append("there was nothing to undo")
         return Parsed(pre, calls, ignored, notes, took_back)
 
 
@@ -788,6 +802,34 @@ _NEGATIVE_TIME = re.compile(
 )
 
 
+_HALF = re.compile(
+    r"\b(?:the )?(?P<which>first|second|last|latter|final|other) half(?: of (?:the |this )?"
+    r"(?:video|clip|it|thing))?\b|\b(?:the )?middle (?P<n>\d+(?:\.\d+)?) ?(?P<unit>seconds?|s|"
+    r"minutes?)\b"
+)
+
+
+def _halves(text: str, duration: float | None) -> str:
+    """ "the first half" → "the first 30 seconds" of a 60 s video; "the middle 10 seconds" →
+    "from 25 to 35 seconds"."""
+
+    def repl(m: re.Match[str]) -> str:
+        if duration is None:
+            raise Unclear(
+                _clarify("I don't know how long this video is yet; say the times in seconds.")
+            )
+        if m.group("n"):
+            n = float(m.group("n")) * (60.0 if m.group("unit").startswith("m") else 1.0)
+            a, b = max(0.0, (duration - n) / 2), min(duration, (duration + n) / 2)
+            return f" from {a:g} to {b:g} seconds "
+        half = duration / 2
+        if m.group("which") == "first":
+            return f" the first {half:g} seconds "
+        return f" from {half:g} seconds "
+
+    return _HALF.sub(repl, text)
+
+
 def _plain_number(m: re.Match[str]) -> str:
     """ "1e3" → "1000"; a number too large for any video stays too large (and is asked about)."""
     value = float(m.group(1))
@@ -796,7 +838,9 @@ def _plain_number(m: re.Match[str]) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
-def _normalise(text: str, now: float | None = None) -> tuple[str, list[str], list[str]]:
+def _normalise(
+    text: str, now: float | None = None, duration: float | None = None
+) -> tuple[str, list[str], list[str]]:
     """``(text, paths, sizes)``: lower-cased text with placeholders for paths (``@pN``) and hex
     colours (``@hrrggbb``), spoken language cleaned up (see :mod:`interpret_words`), and the
     output sizes that were said (cut out: they are never times).
@@ -831,6 +875,7 @@ def _normalise(text: str, now: float | None = None) -> tuple[str, list[str], lis
     for pattern, repl in _SPOKEN_TIMES:
         text = pattern.sub(repl, text)
     text = spoken_times(text)
+    text = _halves(text, duration)
     text = now_phrases(text, now)
     text = re.sub(r"[!?\"]+", " , ", text)
     text = mark_exclusions(text)
@@ -1096,6 +1141,11 @@ def _read_range(c: _Clause, text: str) -> str:
         if excluded:
             c.exclude = excluded
             text = head + " " + tail
+    pairs = [m for p, _ in _RANGE_RULES[:2] for m in p.finditer(text)]
+    if len(pairs) >= 2:  # "between 5 and 10 and again between 20 and 25 seconds"
+        spans, text = _ranges_in(text)
+        c.range, c.also = spans[0], spans[1:]
+        return _read_range(c, text) if False else text
     start: float | None = None
     end: float | None = None
     given = False
@@ -1321,6 +1371,7 @@ def _compose(
     prev_range = None if focus is None else ctx.plan.backgrounds[focus].range
     draft: _Draft | None = None
     pending: TimeRange | None = None  # "from 2 seconds on, put a red background …"
+    pending_also: list[TimeRange] = []
 
     for n, c in enumerate(clauses):
         pre += [ToolCall("undo")] * c.undo + [ToolCall("redo")] * c.redo
@@ -1363,15 +1414,15 @@ def _compose(
                 and draft.tool == "set_background"
                 and (rng is None or rng == draft.range)
             ):
-                if (
-                    draft is not None
-                    and draft.range is None
-                    and rng is not None
-                    and (rng.end is None and rng.start != 0)
-                ):
+                if draft is not None and rng is not None and rng.end is None and rng.start != 0:
                     # "make it red, and at 10 seconds change it to blue": red ends at 10 s
-                    draft.range = TimeRange(start=0.0, end=rng.start)
+                    if draft.range is None:
+                        draft.range = TimeRange(start=0.0, end=rng.start)
+                    elif draft.range.end is None and 0 <= draft.range.start < rng.start:
+                        draft.range = TimeRange(start=draft.range.start, end=rng.start)
                 draft = _Draft(tool=kind, background=c.background, range=rng)
+                draft.more_ranges = list(c.also if rng is c.range else pending_also)
+                pending_also = []
                 steps.append(draft)
         elif c.keep:
             args: dict[str, Any] = {"subject": "person"}
@@ -1393,11 +1444,11 @@ def _compose(
         elif rng is not None:
             later = clauses[n + 1 : n + 2]
             if later and _places(later[0], ctx) and _own_range_free(later[0]):
-                pending = rng  # "remove it. then, from 20 seconds, blur it"
+                pending, pending_also = rng, c.also  # "remove it. then, from 20 s, blur it"
             elif draft is not None:
                 draft.range = rng
             elif any(_places(x, ctx) for x in clauses[n + 1 :]):
-                pending = rng
+                pending, pending_also = rng, c.also
             else:
                 args = {"range": _range_arg(rng), "target": target}
                 steps.append(ToolCall("set_time_range", args))

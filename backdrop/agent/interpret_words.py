@@ -86,7 +86,7 @@ _COMMON = frozenset(
     "blend bland blunt blue blur bluer bluish reddish greenish later latter letter while "
     "which whose write quite quiet other after water read ready seen removed deleted erased "
     "replaced changed switched gone colours colors faded blurs fader lighten darken form "
-    "says said saying talk talks hello fellow mellow ends send sends lend bend"
+    "says said saying talk talks hello fellow mellow ends send sends lend bend thank thanked"
     .split()
 )  # fmt: skip
 _TYPO_MAP = {
@@ -211,6 +211,13 @@ _TIME_IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r"first \1\2 and last \1\2"),
         (r"\b(first|last|final) (?:couple of|couple) (seconds|minutes)\b", r"\1 2 \2"),
         (r"\b(first|last|final) few (seconds|minutes)\b", r"\1 3 \2"),
+        (r"\ba couple(?: of)? (seconds|minutes)\b", r"2 \1"),
+        (r"\b(?:a )?few (seconds|minutes)\b", r"3 \1"),
+        # "the 3rd and 6th second", "the 10th second"
+        (rf"\b({_N})(?:st|nd|rd|th) (and|to|until|till|through) (?:the )?({_N})(?:st|nd|rd|th)"
+         r" seconds?\b", r"\1 \2 \3 seconds"),
+        (rf"\b({_N})(?:st|nd|rd|th) seconds?\b", r"\1 seconds"),
+        (r"\b(between|from|after|before|until|till|at|since) the (?=\d)", r"\1 "),
         (r"\b(first|last|final) (?:the )?(half)? ?(?:a )?minute\b", r"\1 1 minute"),
         (r"\bthe (?:whole|entire) (?:time|video|clip|thing)\b", "the whole video"),
         (r"\brest of (?:the )?(?:video|clip|time|it)\b", "for the rest of the video"),
