@@ -476,9 +476,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          "remove the background"),
         (r"\b(?:remove|delete|erase|get rid of|lose|drop|hide) (?:the rest|everything else)\b",
          "remove the background"),
-        (r"\b(?:i|we) (?:want to |need to |should |must |have to )?(?:stay|remain|be) (?:in|visible"
-         r"|in the (?:picture|shot|frame|video))\b(?: the (?:picture|shot|frame|video))?",
-         "keep the person"),
+        (r"\b(?:(?:i|we) )?(?:(?:want|need|have) to |should |must |to )?(?:stay|remain) "
+         r"(?:visible|in (?:the )?(?:picture|shot|frame|video))\b", "keep the person"),
         (r"\bmore (?:transparent|see-through|translucent)\b", "weaker"),
         (r"\bless (?:transparent|see-through|translucent)\b", "stronger"),
         (r"\b(red|green|blue|yellow|orange|pink|purple|grey|gray|brown|teal)(?:d?ish|y)\b",
@@ -535,6 +534,7 @@ class _Clause:
     stop: bool = False
     extend: bool = False
     also: list[TimeRange] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
 
     def understood(self) -> bool:
         return bool(
@@ -688,6 +688,7 @@ class RuleInterpreter:
             # "blur it; no actually, don't" takes back what came before, like "undo that"
             c = _Clause(piece, undo=1) if _DONT.match(piece) else _read_clause(piece, seq, paths)
             c.correction = fix
+            ignored += c.unread if c.understood() else []
             if not c.understood():
                 if not _is_noise(piece):
                     ignored.append(piece)
@@ -997,7 +998,18 @@ def _read_clause(text: str, sequential: bool, paths: list[str]) -> _Clause:
     _read_strength(c, rest)
     if _TARGET_ALL.search(text):
         c.target_all = True
+    c.unread = [m.group(0).strip() for m in _UNREAD_TIME.finditer(rest)]
     return c
+
+
+# A time phrase the range rules did not read ("from the intro", "until she sits down"): the
+# clause is applied without it, so the reply names it.
+_UNREAD_TIME = re.compile(
+    r"\b(?:from|until|till|after|before|during|between|except|since|starting|once|when|while) "
+    r"(?!(?:it|that|this|them|then|now|there|here|me|him|her|us|start|beginning|end|"
+    r"the (?:start|beginning|end|background|bg|video|clip|person))\b)(?:the |a |an )?"
+    r"[a-z][a-z']{2,}(?: [a-z']+){0,2}"
+)
 
 
 def _read_history(c: _Clause, text: str) -> str:

@@ -275,7 +275,8 @@ _CORRECTION = re.compile(
     rf"|\.\.\.\s*|\s(?:actually)\s+(?=(?:make|use|do|go|blur|remove|it'?s|red|blue|green))"
 )
 _LEADING_CORR = re.compile(
-    rf"^(?:(?:(?!no\b){_CORR_WORD}|no(?=\s*[,.;:!—–-])|ok(?:ay)?|so|well)\b[\s,.;:—–!-]*)+"
+    rf"^(?:(?:no wait|no sorry|no actually|no no|(?!no\b){_CORR_WORD}|no(?=\s*[,.;:!—–-])|"
+    rf"ok(?:ay)?|so|well)\b[\s,.;:—–!-]*)+"
 )
 
 
@@ -327,7 +328,7 @@ _FILLERS: tuple[re.Pattern[str], ...] = tuple(
         r"would you mind|i'd appreciate it if you|could i get|can i get|can i have|"
         r"(?:i would like|i'd like|i'd love|i want|i need)(?: you to| it if you)?|"
         r"let's (?:do|go with|have)|"
-        r"go with|how about|what about|start with|to be honest)\b",
+        r"go with|how about|what about|start with|to be honest|go ahead(?: and)?)\b",
         r"(?:^|(?<=[,.;] ))(?:ok(?:ay)?|so|well|now|and|first of all|first(?! \d| or\b| and\b)|"
         r"to start(?: with)?|at first)\b[,.]?",
         r"\b(?:ok(?:ay)?|so|now)[.,?!]*\s*$",
