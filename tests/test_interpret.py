@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -438,3 +439,19 @@ def test_corpus_dev_split_accuracy() -> None:
     accuracy = 1 - len(failed) / len(results)
     assert len(results) >= 280
     assert accuracy >= 0.97, failed
+
+
+def test_readme_instruction_table_is_true(tmp_path: Path) -> None:
+    """Every example in the README's instruction table is understood (none gets a question)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| kind | examples |", 1)[1].split("\n\n", 1)[0]
+    examples = [e for row in table.splitlines()[2:] for e in re.findall(r'"([^"]+)"', row)]
+    assert len(examples) >= 50
+    (tmp_path / "beach.jpg").write_bytes(b"")
+    (tmp_path / "waves.mp4").write_bytes(b"")
+    for text in examples:
+        ctx = ToolContext(duration=120.0, source=tmp_path / "talk.mp4", position=30.0)
+        say(ctx, "blur the background from 0:40", "make it blue for the first 10 seconds")
+        reply = say(ctx, text)
+        assert not reply.clarify, (text, reply.text)
+        assert "didn't understand" not in reply.text, (text, reply.text)

@@ -1179,11 +1179,13 @@ def _read_range(c: _Clause, text: str) -> str:
         if m is not None and not given:
             c.relative = attr  # type: ignore[assignment]
     whole, text = _take(_WHOLE, text)
-    _, text = _take(_TO_END, text)
+    to_end, text = _take(_TO_END, text)
     _, text = _take(_FROM_START, text)
     if whole is not None and not given:
         c.range = TimeRange()
         c.relative = None
+    elif to_end is not None and not given and c.relative is None:
+        c.range, c.extend = TimeRange(), True  # "until the end": the change runs to the end
     if given:
         a, b = start or 0.0, end
         if b is not None and (a >= 0) == (b >= 0) and 0 < b - a < MIN_SPAN:
