@@ -160,12 +160,15 @@ def parse_line(line: str) -> dict[str, Any]:
 
 def build() -> dict[str, int]:
     """Parse the notation, split it with the fixed seed and write the two JSONL files."""
-    lines = [
-        ln.strip()
-        for ln in SOURCE.read_text(encoding="utf-8").splitlines()
-        if ln.strip() and not ln.startswith("#")
-    ]
-    cases = [parse_line(ln) for ln in lines]
+    cases = []
+    kind = ""
+    for ln in SOURCE.read_text(encoding="utf-8").splitlines():
+        if ln.startswith("# -- "):
+            kind = ln[5:].split(",")[0].strip()
+        elif ln.strip() and not ln.startswith("#"):
+            case = parse_line(ln.strip())
+            case["kind"] = kind
+            cases.append(case)
     for i, c in enumerate(cases):
         c["id"] = i
     order = list(range(len(cases)))
@@ -350,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build", action="store_true", help="rewrite the JSONL splits")
     ap.add_argument("--split", choices=["dev", "heldout", "both"], default="both")
     ap.add_argument("-v", "--verbose", action="store_true", help="print each failure")
+    ap.add_argument("--by-kind", action="store_true", help="accuracy per kind of phrasing")
     args = ap.parse_args(argv)
     if args.build:
         print(json.dumps(build()))
@@ -362,6 +366,12 @@ def main(argv: list[str] | None = None) -> int:
         ms = (time.perf_counter() - t) * 1000 / max(len(cases), 1)
         ok = sum(r.ok for r in results)
         print(f"{split}: {ok}/{len(results)} = {100 * ok / len(results):.1f} %  ({ms:.1f} ms/case)")
+        if args.by_kind:
+            kinds: dict[str, list[bool]] = {}
+            for r in results:
+                kinds.setdefault(r.case.get("kind", ""), []).append(r.ok)
+            for kind, oks in kinds.items():
+                print(f"    {kind:<55} {sum(oks):>3}/{len(oks):<3}")
         if args.verbose:
             for r in results:
                 if not r.ok:
