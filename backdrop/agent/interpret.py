@@ -479,6 +479,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:(?:i|we) )?(?:(?:want|need|have) to |should |must |to )?(?:stay|remain) "
          r"(?:visible|in (?:the )?(?:picture|shot|frame|video))\b", "keep the person"),
         (r"\bmore (?:transparent|see-through|translucent)\b", "weaker"),
+        (r"\bkeep it (?:light|subtle|gentle|soft|low|mild)\b", "subtle"),
         (r"\bless (?:transparent|see-through|translucent)\b", "stronger"),
         (r"\b(red|green|blue|yellow|orange|pink|purple|grey|gray|brown|teal)(?:d?ish|y)\b",
          r"\1"),
@@ -929,6 +930,10 @@ _SEQUENCE_WORD = re.compile(
 )
 
 
+_LEADING_TIME = re.compile(
+    rf"(?:between|from|after|starting(?: at| from)?|at|during|until|till|in the (?:first|last))"
+    rf"\s+(?:the\s+)?{_T}"
+)
 _OPEN_RANGE = re.compile(rf"\b(?:between|from)\s+{_T}\s*$")
 
 
@@ -947,6 +952,8 @@ def _new_action(prev: str, piece: str) -> bool:
     with its own colour (or effect) and its own time starts a new clause when the clause before
     it already has one.
     """
+    if _CONTENT.search(prev) is not None and _has_time(prev) and _LEADING_TIME.match(piece):
+        return True  # "between 2 and 4 seconds blue, between 6 and 8 red"
     if _CONTENT.search(piece) is None or _CONTENT.search(prev) is None:
         return False
     head = piece.split(" except ")[0]
@@ -1153,11 +1160,17 @@ def _read_range(c: _Clause, text: str) -> str:
         if excluded:
             c.exclude = excluded
             text = head + " " + tail
-    pairs = [m for p, _ in _RANGE_RULES[:2] for m in p.finditer(text)]
-    if len(pairs) >= 2:  # "between 5 and 10 and again between 20 and 25 seconds"
-        spans, text = _ranges_in(text)
-        c.range, c.also = spans[0], spans[1:]
-        return _read_range(c, text) if False else text
+    # Complete spans (a pair, "the first N", "the last N"): two or more are several segments,
+    # "between 5 and 10 and again between 20 and 25 seconds", "the first and last 5 seconds".
+    probe, spans = text, 0
+    for p, _ in _RANGE_RULES[:4]:
+        for m in p.finditer(probe):
+            spans += 1
+            probe = probe[: m.start()] + " " * (m.end() - m.start()) + probe[m.end() :]
+    if spans >= 2:
+        ranges, text = _ranges_in(text)
+        c.range, c.also = ranges[0], ranges[1:]
+        return text
     start: float | None = None
     end: float | None = None
     given = False
@@ -1459,8 +1472,12 @@ def _compose(
             later = clauses[n + 1 : n + 2]
             if later and _places(later[0], ctx) and _own_range_free(later[0]):
                 pending, pending_also = rng, c.also  # "remove it. then, from 20 s, blur it"
+            elif draft is not None and draft.range is not None and not c.correction:
+                # "blue from 5 to 10 s, and from 20 to 25 s": one more segment like it
+                draft.more_ranges += [rng, *c.also]
             elif draft is not None:
                 draft.range = rng
+                draft.more_ranges += c.also
             elif any(_places(x, ctx) for x in clauses[n + 1 :]):
                 pending, pending_also = rng, c.also
             else:

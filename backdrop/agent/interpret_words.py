@@ -316,6 +316,7 @@ _FILLERS: tuple[re.Pattern[str], ...] = tuple(
         r"\bthanks? (?:so|very) much\b|\bthank you(?: (?:so|very) much)?\b|\bthanks for watching"
         r"\b|\bthanks\b|\bthx\b|\bcheers\b|\bmuch appreciated\b|\bappreciate it\b",
         r"\b(?:please|plz|pls|kindly)\b",
+        r"\blike (?=\d|about\b|around\b)|\bor so\b|\bgive or take\b",
         r"\b(?:you know|i guess|i suppose|i think|like i said|so yeah|yeah|yep|cool|great|"
         r"perfect|nice|awesome|alright|all right|right|anyway|basically|whatever|bye|goodbye|"
         r"see you|hey(?: backdrop| there)?|hi(?: backdrop)?|hello backdrop)\b[,.]?(?!\s+(?:to|of|"
