@@ -1537,8 +1537,8 @@ def _relative_calls(
             olds = [s for s in plan.backgrounds if s.range == seg.range] or plan.backgrounds[-1:]
             if olds and olds[-1].background != seg.background:
                 bg = olds[-1].background.model_dump(mode="json")
-                return [ToolCall("set_background", {"background": bg,
-                                                    "range": _range_arg(seg.range)})]  # fmt: skip
+                rng = c.range or seg.range  # "the previous one for the last 10 seconds"
+                return [ToolCall("set_background", {"background": bg, "range": _range_arg(rng)})]
         raise Unclear(_clarify("There is no earlier background to go back to."))
     assert c.shade is not None
     if seg is None:
@@ -1552,7 +1552,8 @@ def _relative_calls(
         word = "darker" if c.shade < 0 else "lighter"
         notes.append(f"I can't make {describe_background(seg.background)} {word} yet")
         return []
-    return [ToolCall("set_background", {"background": bg, "range": _range_arg(seg.range)})]
+    rng = c.range or seg.range
+    return [ToolCall("set_background", {"background": bg, "range": _range_arg(rng)})]
 
 
 def _swap_calls(ctx: ToolContext, old: str, new: str, notes: list[str]) -> list[ToolCall]:
