@@ -455,3 +455,15 @@ def test_readme_instruction_table_is_true(tmp_path: Path) -> None:
         reply = say(ctx, text)
         assert not reply.clarify, (text, reply.text)
         assert "didn't understand" not in reply.text, (text, reply.text)
+
+
+def test_what_the_held_out_failures_showed(ctx: ToolContext) -> None:
+    """General causes of the held-out failures (see BENCHMARKS.md), in other words."""
+    say(ctx, "could you try removing the background for the first half minute")
+    assert segs(ctx.plan) == [("transparent", 0, 30)]
+    say(ctx, "blur the background and fade it in over 2 seconds, no, 5 seconds")
+    seg = ctx.plan.backgrounds[-1]
+    assert seg.fade_in is not None and seg.fade_in.duration == 5.0
+    say(ctx, "make it red with a fade in and a fade out")
+    seg = ctx.plan.backgrounds[-1]
+    assert seg.fade_in is not None and seg.fade_out is not None

@@ -644,6 +644,9 @@ class RuleInterpreter:
             c = _Clause(piece, undo=1) if _DONT.match(piece) else _read_clause(piece, seq, paths)
             c.correction = fix
             ignored += c.unread if c.understood() else []
+            edits = [x for x in clauses if not (x.undo or x.redo)]
+            if fix and not c.understood() and edits and _correct_time(edits[-1], piece):
+                continue  # "fade it in over 2 seconds, no, 4 seconds"
             if not c.understood():
                 if not _is_noise(piece):
                     ignored.append(piece)
@@ -722,6 +725,31 @@ _NOISE = re.compile(
 def _is_noise(piece: str) -> bool:
     """Connectives and punctuation left over after the clean-up: nothing to report."""
     return _NOISE.match(piece) is not None
+
+
+_BARE_TIME = re.compile(
+    rf"^(?:(?:to|over|for|until|till|make it|the first|the last|first|last)\s+)?({_T})$"
+)
+
+
+def _correct_time(prev: _Clause, piece: str) -> bool:
+    """A correction that is only a time ("…, no, 4 seconds") changes the previous clause's
+    fade length, or the length of its "first/last N" range. Returns whether it did."""
+    m = _BARE_TIME.match(piece.strip())
+    if m is None:
+        return False
+    t = _seconds(m.group(1))
+    if prev.fades:
+        prev.fades = dict.fromkeys(prev.fades, t)
+        return True
+    rng = prev.range
+    if rng is not None and rng.start == 0 and rng.end is not None and rng.end > 0 and t > 0:
+        prev.range = TimeRange(start=0.0, end=t)
+        return True
+    if rng is not None and rng.start < 0 and rng.end is None and t > 0:
+        prev.range = TimeRange(start=-t)
+        return True
+    return False
 
 
 def _only_history(c: _Clause) -> bool:
@@ -1088,6 +1116,9 @@ def _read_fades(c: _Clause, text: str) -> str:
     kinds = {"in": ("fade_in",), "up": ("fade_in",), "out": ("fade_out",), "away": ("fade_out",)}
     word = (fade.group(1) if fade else None) or "in"
     chosen = kinds.get(word, ("fade_in", "fade_out"))
+    second, rest = _take(_FADE, text)  # "with a fade in and a fade out"
+    if second is not None and second.group(1) and kinds.get(second.group(1)) != chosen:
+        chosen, text = ("fade_in", "fade_out"), rest
     duration = 1.0 if gradual is None else 3.0 if gradual.group(1) else 2.0
     if leading is not None:
         duration = _seconds(leading.group(1))

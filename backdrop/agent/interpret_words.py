@@ -218,7 +218,11 @@ _TIME_IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r" seconds?\b", r"\1 \2 \3 seconds"),
         (rf"\b({_N})(?:st|nd|rd|th) seconds?\b", r"\1 seconds"),
         (r"\b(between|from|after|before|until|till|at|since) the (?=\d)", r"\1 "),
-        (r"\b(first|last|final) (?:the )?(half)? ?(?:a )?minute\b", r"\1 1 minute"),
+        (r"\b(first|last|final) half (?:a |of a )?minute\b", r"\1 30 seconds"),
+        (r"\b(first|last|final) (?:a )?minute\b", r"\1 1 minute"),
+        # "would you mind removing the background": the gerund is the verb
+        (r"\b(remov|delet|eras|replac|chang|us|fad|mak|tak)ing\b", r"\1e"),
+        (r"\bgetting rid of\b", "get rid of"),
         (r"\bthe (?:whole|entire) (?:time|video|clip|thing)\b", "the whole video"),
         (r"\brest of (?:the )?(?:video|clip|time|it)\b", "for the rest of the video"),
         (r"\bthe hell out of\b|\bthe heck out of\b", "heavily"),
