@@ -459,6 +459,7 @@ class Session:
 
     def _render_at(self, t: float) -> np.ndarray:
         self.cursor = t
+        self.ctx.position = t  # "from now on" / "stop" are read against what was last shown
         ft, frame = self._source_frame(t)
         return self._compose(frame, ft)
 
