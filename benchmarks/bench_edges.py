@@ -11,7 +11,9 @@ frames onto a colour (median ms per frame, after one warm-up frame):
   an export does now: guided edge + foreground decontamination + auto despill);
 * ``quality matte`` — the same with ``refine="matte"`` (closed-form matting in the band).
 
-at the preview size (640 px wide) and at the video's own size.
+at the preview size (640 px wide) and at the video's own size. ``--export`` also times
+``render_span`` over 3–5 s of the video at its own size with ``quality=False`` (the old export
+edge), ``quality=True`` (the default now) and ``quality=True`` with ``refine="matte"``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=12)
     ap.add_argument("--preview-only", action="store_true")
     ap.add_argument("--other", action="store_true", help="use the backdrop on PYTHONPATH")
+    ap.add_argument("--export", action="store_true", help="also time exports (render_span)")
     args = ap.parse_args()
 
     from backdrop.perception.media import iter_frames, probe
@@ -75,6 +78,27 @@ def main() -> None:
                 times.append(time.perf_counter() - t0)
             ms = statistics.median(times[1:]) * 1000
             print(f"{label:>12s} {w}x{h}  {name:15s} {ms:8.1f} ms/frame")
+    if args.export:
+        _exports(args.video, plan)
+
+
+def _exports(video: str, plan: object) -> None:
+    import tempfile
+
+    from backdrop.render.pipeline import render_span
+
+    matte = plan.model_copy(update={"edges": plan.edges.model_copy(  # type: ignore[attr-defined]
+        update={"refine": "matte"})})  # fmt: skip
+    cases = (("preview edge", plan, False), ("quality guided", plan, True),
+             ("quality matte", matte, True))  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, p, q in cases:
+            t0 = time.perf_counter()
+            st = render_span(video, p, Path(tmp) / "span.mp4", 3.0, 5.0, warmup=0.0, quality=q)
+            dt = time.perf_counter() - t0
+            print(
+                f"export 3–5 s  {name:15s} {st.frames} frames {dt:6.1f} s {st.frames / dt:5.1f} fps"
+            )
 
 
 if __name__ == "__main__":

@@ -247,3 +247,21 @@ def test_the_preview_never_runs_the_quality_settings(
     same = EditPlan(keep=[KeepRule()], backgrounds=[grey])
     want = Compositor(same, w, h, 1.0).compose(comp, 0.0, mask)
     assert np.array_equal(out.rgb, want.rgb) and out.fg is None
+
+
+def test_decontamination_at_720p_with_a_wide_band() -> None:
+    """More band pixels than OpenCV's remap takes in one column (32767): folded into rows."""
+    from backdrop.render.decontam import edge_band, estimate_foreground
+
+    h, w = 720, 1280
+    frame = np.zeros((h, w, 3), np.uint8)
+    frame[:] = SCREEN.astype(np.uint8)
+    ramp = np.clip((np.arange(w, dtype=np.float32) - 300) / 600, 0, 1)  # a 600 px soft edge
+    alpha = np.repeat(ramp[None], h, axis=0)
+    subject = np.array([200, 150, 120], np.float32)
+    frame = (alpha[..., None] * subject + (1 - alpha[..., None]) * SCREEN).astype(np.uint8)
+    assert edge_band(alpha).sum() > 32767
+    fg = estimate_foreground(frame, alpha)
+    sel = alpha > 0.5
+    # the subject's own colour comes back where the alpha is large enough to solve for it
+    assert np.abs(fg[sel].astype(np.float32) - subject).max() <= 6

@@ -78,13 +78,18 @@ def estimate_foreground(frame: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         f_small, b_small = estimate_foreground_ml(small, a_small, return_background=True)
     # bilinear samples of the low-resolution F and B at the band's pixels only
     ys, xs = np.nonzero(band)
-    mx = ((xs + 0.5) * (mw / width) - 0.5).astype(np.float32)[:, None]
-    my = ((ys + 0.5) * (mh / height) - 0.5).astype(np.float32)[:, None]
+    mx = ((xs + 0.5) * (mw / width) - 0.5).astype(np.float32)
+    my = ((ys + 0.5) * (mh / height) - 0.5).astype(np.float32)
+
+    n, cols = len(xs), 1024  # remap wants maps under 32767 rows: fold the list into rows
+    rows = -(-n // cols)
+    mx = np.resize(mx, (rows, cols))
+    my = np.resize(my, (rows, cols))
 
     def sample(img: np.ndarray) -> np.ndarray:
         out = cv2.remap(img.astype(np.float32), mx, my, cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-        return out.reshape(-1, 3)
+        return out.reshape(-1, 3)[:n]
 
     f_up, b_up = sample(f_small), sample(b_small)
     img = frame[ys, xs].astype(np.float32) * (1.0 / 255.0)
