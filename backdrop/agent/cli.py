@@ -339,6 +339,67 @@ def chat(
 
 
 @app.command()
+def live(
+    camera: Annotated[
+        str | None, typer.Option("--camera", help="A camera: index (0) or device (/dev/video0).")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="A file or a stream URL (rtsp://, http://).")
+    ] = None,
+    realtime: Annotated[
+        bool, typer.Option("--realtime", help="Play the file at its own rate, as a camera.")
+    ] = False,
+    loop: Annotated[bool, typer.Option("--loop", help="Start the file again at its end.")] = False,
+    size: Annotated[
+        str | None, typer.Option("--size", help="Ask the camera for (or scale to) WxH.")
+    ] = None,
+    fps: Annotated[
+        float | None, typer.Option("--fps", help="Ask the camera for this rate.")
+    ] = None,
+    virtual_cam: Annotated[
+        bool, typer.Option("--virtual-cam", help="Send the output to a virtual camera.")
+    ] = False,
+    record: Annotated[
+        Path | None, typer.Option("--record", help="Record the output (MP4, with the plan).")
+    ] = None,
+    plan: Annotated[Path | None, typer.Option("--plan", help="Start from this plan.")] = None,
+    say: Annotated[
+        list[str] | None, typer.Option("--say", help='An instruction; "@SECONDS text" for later.')
+    ] = None,
+    web: Annotated[
+        int | None, typer.Option("--web", help="Serve the live page (and /obs) on this port.")
+    ] = None,
+    duration: Annotated[
+        float | None, typer.Option("--duration", help="Stop after this many seconds.")
+    ] = None,
+    level: Annotated[
+        int | None, typer.Option("--level", help="Pin the frame-budget level (0 = full).")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for /export, /preview.")] = Path(
+        "out"
+    ),
+    rules_only: Annotated[
+        bool, typer.Option("--rules", help="Use the rule-based interpreter even if an LLM is set.")
+    ] = False,
+) -> None:
+    """Edit a live camera, stream or file-as-camera while you talk to it (see agent.live)."""
+    from backdrop.agent.live import LiveError, StatusPrinter, run_live
+    from backdrop.perception.live import parse_size
+
+    try:
+        wh = parse_size(size) if size else None
+        run_live(
+            camera=camera, source=source, realtime=realtime, loop=loop, size=wh, fps=fps,
+            record=record, plan=plan, says=say or [], virtual_cam=virtual_cam, web_port=web,
+            duration=duration, llm=False if rules_only else None, level=level, out_dir=out_dir,
+            say=(printer := StatusPrinter()).say, status_line=printer.status,
+            stdin=iter(sys.stdin.readline, "") if not sys.stdin.closed else None,
+        )  # fmt: skip
+    except (*EXPECTED_ERRORS, LiveError, ValueError) as e:
+        fail(str(e))
+
+
+@app.command()
 def serve(
     video: Annotated[
         Path | None, typer.Argument(help="A video to open at once (inside the working folder).")

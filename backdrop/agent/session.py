@@ -125,7 +125,9 @@ class Session:
     """Owns the source, the plan (with undo/redo), the scene state, segmenters and outputs.
 
     Args:
-        source: the video file.
+        source: the video file, or a live feed: an object with ``info``
+            (:class:`MediaInfo`) and ``chunks(chunk_seconds, size)`` yielding
+            :class:`~backdrop.perception.media.Chunk` s in real time (see ``agent.live``).
         analyzers: factory of analyzers for the source (default: every one available).
         llm: language-model configuration; default from the environment; ``False`` = rules only.
         masker_factory: builds the preview masker for ``(preview_info, plan)`` (default: the
@@ -135,7 +137,7 @@ class Session:
 
     def __init__(
         self,
-        source: str | Path,
+        source: str | Path | Any,
         *,
         analyzers: Callable[[MediaInfo], Sequence[Analyzer]] | None = None,
         llm: LLMConfig | bool | None = None,
@@ -143,14 +145,15 @@ class Session:
         realtime: bool = False,
         preview_long_side: int = PREVIEW_LONG_SIDE,
     ) -> None:
-        self.source = Path(source)
-        self.info = probe(self.source)
+        self.live = None if isinstance(source, str | Path) else source
+        self.source = Path(source) if self.live is None else Path(str(self.live.info.path))
+        self.info = probe(self.source) if self.live is None else self.live.info
         self.state = SceneState(self.info.duration)
         self.registry = default_registry()
         self.ctx = ToolContext(
             history=PlanHistory(EditPlan()),
             duration=self.info.duration,
-            source=self.source,
+            source=self.source if self.live is None else None,
             timeline=self.state.timeline,
         )
         self.rules = SpeechInterpreter(RuleInterpreter(self.registry), self.registry)
@@ -289,7 +292,12 @@ class Session:
         """The analysis thread: chunks → analyzers → scene state, notices, frames to preview."""
         try:
             analyzers = list(self._analyzers(self.info))
-            for chunk in read_chunks(self.source, CHUNK_SECONDS, size=self._psize):
+            chunks = (
+                read_chunks(self.source, CHUNK_SECONDS, size=self._psize)
+                if self.live is None
+                else self.live.chunks(CHUNK_SECONDS, self._psize)
+            )
+            for chunk in chunks:
                 if self._stop.is_set():
                     return
                 started = time.perf_counter()
@@ -439,8 +447,12 @@ class Session:
     def _source_frame(self, t: float) -> tuple[float, np.ndarray]:
         """The source frame at ``t`` (preview size): from the cache when within a micro-turn."""
         index = int(t / CHUNK_SECONDS)
+        if self.live is not None:  # a live feed: the newest frame seen (black before one)
+            if not self._frames:
+                return t, np.zeros((self._psize[1], self._psize[0], 3), np.uint8)
+            index = next(reversed(self._frames))
         hit = self._frames.get(index)
-        if hit is not None and abs(hit[0] - t) <= CHUNK_SECONDS:
+        if hit is not None and (self.live is not None or abs(hit[0] - t) <= CHUNK_SECONDS):
             img = cv2.imdecode(np.frombuffer(hit[1], np.uint8), cv2.IMREAD_COLOR)
             return hit[0], cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
         ft, img = read_frame_at(self.source, t, size=self._psize)
