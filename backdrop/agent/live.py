@@ -245,6 +245,8 @@ class LiveRunner:
         self.error: BaseException | None = None
         self.t = 0.0
         self.saved: list[Path] = []
+        self.record_origin: float | None = None
+        """Capture time (s) of the recording's first frame (its time 0), once stopped."""
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> LiveRunner:
@@ -307,6 +309,7 @@ class LiveRunner:
                 sink.close()
         if self._recording is not None:
             rec, self._recording = self._recording, None
+            self.record_origin = rec.origin
             path = rec.close()
             if path is not None:
                 self.saved.append(path)
@@ -383,8 +386,9 @@ class LiveRunner:
             self.web.frame(rgb, t, source, keep)
 
     def _record_audio(self, since: float, final: bool = False) -> float:
-        if self._recording is None or not self.source.has_audio:
+        if self._recording is None or not self.source.has_audio or self._recording.origin is None:
             return since
+        since = max(since, self._recording.origin)
         until = self.source.audio_until
         if final:
             until = max(until, self.t)

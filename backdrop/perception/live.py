@@ -361,9 +361,7 @@ class AvSource(LiveSource):
                 for packet in container.demux(*streams):
                     if self._stop.is_set():
                         return
-                    if packet.dts is None and packet.pts is None:
-                        continue
-                    for frame in packet.decode():
+                    for frame in packet.decode():  # (the last, empty packet flushes)
                         if frame.pts is None:
                             continue
                         media_t = float(frame.pts * frame.time_base) - v_start + offset

@@ -106,10 +106,15 @@ class LiveRecorder(Mp4Writer):
 
 class RecordingSink:
     """Feeds a :class:`LiveRecorder` from its own thread through a bounded queue (a frame the
-    encoder has no room for is dropped and counted, so recording never delays the stream)."""
+    encoder has no room for is dropped and counted, so recording never delays the stream).
+
+    The recording starts at its first frame: a frame or audio captured at ``t`` is written at
+    ``t - origin``, where :attr:`origin` is the capture time of the first frame recorded.
+    """
 
     def __init__(self, recorder: LiveRecorder, maxsize: int = 16) -> None:
         self.recorder = recorder
+        self.origin: float | None = None
         self.dropped = 0
         self.error: BaseException | None = None
         self._q: queue.Queue[Any] = queue.Queue(maxsize)
@@ -127,19 +132,25 @@ class RecordingSink:
                 kind, data, t = item
                 if kind == "v":
                     self.recorder.write(data, t)
-                else:
+                elif t + data.size / AUDIO_RATE > 0:
+                    if t < 0:
+                        data, t = data[int(round(-t * AUDIO_RATE)) :], 0.0
                     self.recorder.write_audio(data, t)
             except BaseException as e:  # noqa: BLE001 - reported by close()
                 self.error = e
 
     def frame(self, rgb: np.ndarray, t: float) -> None:
+        if self.origin is None:
+            self.origin = t
         try:
-            self._q.put_nowait(("v", rgb, t))
+            self._q.put_nowait(("v", rgb, t - self.origin))
         except queue.Full:
             self.dropped += 1
 
     def audio(self, samples: np.ndarray, t: float) -> None:
-        self._q.put(("a", samples, t))  # audio is small: wait rather than lose sound
+        if self.origin is None:
+            return  # before the first frame: not part of the recording
+        self._q.put(("a", samples, t - self.origin))  # small: wait rather than lose sound
 
     def close(self) -> Path | None:
         """Finish the file (renamed into place); None when no frame was recorded."""
