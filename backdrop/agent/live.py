@@ -136,13 +136,14 @@ class LiveStats:
         """Delivered frames per second over the last ``window`` seconds."""
         if len(self.out_times) < 2:
             return 0.0
-        now = self.out_times[-1]
-        recent = [t for t in self.out_times if now - t <= window]
+        times = list(self.out_times)  # a snapshot: the live loop appends meanwhile
+        now = times[-1]
+        recent = [t for t in times if now - t <= window]
         span = recent[-1] - recent[0]
         return (len(recent) - 1) / span if span > 0 else 0.0
 
     def latency_ms(self, q: float, recent: bool = True) -> float:
-        data = self.latencies if recent else self.all_latencies
+        data = list(self.latencies) if recent else list(self.all_latencies)
         return float(np.percentile(np.asarray(data), q) * 1000.0) if data else 0.0
 
 
@@ -409,13 +410,13 @@ class LiveRunner:
     def status(self) -> str:
         """One line: delivered fps, capture→output latency, dropped frames, budget level."""
         s = self.stats
-        captured = max(1, self.source.captured)
+        dropped, captured = self.dropped, max(1, self.source.captured)  # read together
         rec = ""
         if self._recording is not None:
             rec = f" · rec {self._recording.recorder.frames} frames"
         return (
             f"live {s.fps():4.1f} fps · latency {s.latency_ms(50):3.0f}/{s.latency_ms(95):3.0f} ms"
-            f" (p50/p95) · dropped {self.dropped} ({100.0 * self.dropped / captured:.1f} %)"
+            f" (p50/p95) · dropped {dropped} ({100.0 * dropped / captured:.1f} %)"
             f" · level {self.renderer.controller.level.name} · t {self.t:6.1f} s{rec}"
         )
 

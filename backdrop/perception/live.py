@@ -21,10 +21,12 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -89,7 +91,7 @@ class LiveSource:
         self.captured = 0
         self.dropped = 0
         self._drop = drop
-        self._buffer: deque[LiveFrame] = deque()
+        self._buffer: deque[tuple[int, float, Any, float]] = deque()
         self._maxlen = max(1, buffer)
         self._cond = threading.Condition()
         self._ended = False
@@ -116,9 +118,10 @@ class LiveSource:
             if not self._cond.wait_for(lambda: self._buffer or self._ended, timeout):
                 return None
             if self._buffer:
-                frame = self._buffer.popleft()
+                index, t, image, captured = self._buffer.popleft()
                 self._cond.notify_all()
-                return frame
+                # converted here, not at capture, so frames that get dropped cost no conversion
+                return LiveFrame(index, t, image() if callable(image) else image, captured)
             if self.error is not None:
                 raise self.error
             return None
@@ -180,12 +183,13 @@ class LiveSource:
             self._mono0 = now
         return now - self._mono0
 
-    def _push(self, rgb: np.ndarray, t: float | None = None) -> None:
+    def _push(self, image: np.ndarray | Callable[[], np.ndarray], t: float | None = None) -> None:
+        """Buffer a captured frame: RGB, or a function making it (run by the consumer)."""
         now = time.monotonic()
         if t is None:
             t = self._clock()
-        frame = LiveFrame(self.captured, t, rgb, now)
         with self._cond:
+            frame = (self.captured, t, image, now)
             if self._drop:
                 while len(self._buffer) >= self._maxlen:
                     self._buffer.popleft()
@@ -379,7 +383,7 @@ class AvSource(LiveSource):
                             wait = wall0 + (media_t - m0) - time.monotonic()
                             if wait > 0 and self._stop.wait(wait):
                                 return
-                        rgb = _to_rgb(frame, self._size)
+                        rgb = partial(_to_rgb, frame, self._size)
                         if self._realtime or not self.live:
                             self._push(rgb, media_t - m0 if not self.live else None)
                         else:
