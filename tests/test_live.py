@@ -258,3 +258,13 @@ def test_web_preview_serves_the_page_mjpeg_and_the_alpha_frame() -> None:
         stream.close()
     finally:
         web.close()
+
+
+def test_microphone_says_which_or_why_not_in_one_line(make_video) -> None:
+    clip = make_video(width=96, height=64, fps=25.0, frames=10, audio=False)
+    src = open_source(clip, realtime=True)
+    line = src.use_microphone()
+    assert "\n" not in line
+    assert line.startswith("microphone ") == src.info.has_audio
+    if not src.info.has_audio:
+        assert line.startswith("no microphone (")

@@ -352,8 +352,8 @@ class LiveRunner:
                 turn = index
                 while says and (says[0][0] is None or says[0][0] <= frame.t):
                     self.handle_async(says.pop(0)[1])
-                plan = self.session.plan
-                if plan is not self.renderer.plan:
+                plan = self._committed_plan()
+                if plan is not None and plan is not self.renderer.plan:
                     changed = plan != self.renderer.plan
                     self.renderer.set_plan(plan)
                     if changed:
@@ -375,6 +375,15 @@ class LiveRunner:
         for chunk in asm.finish():
             self.feed.put(chunk)
         self._record_audio(audio_t, final=True)
+
+    def _committed_plan(self) -> EditPlan | None:
+        """The session's plan, or None while an instruction is half-applied (its tool calls
+        change the plan one by one inside a transaction; frames never show a partial edit)."""
+        history = self.session.ctx.history
+        plan = history.current
+        if history.in_transaction or history.current is not plan:
+            return None
+        return plan
 
     def _deliver(
         self, source: np.ndarray, t: float, rgb: np.ndarray, keep: np.ndarray | None

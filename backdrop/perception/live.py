@@ -100,9 +100,37 @@ class LiveSource:
         self.error: BaseException | None = None
         self._mono0: float | None = None
         self._audio = _AudioBuffer()
+        self._mic: Any = None
+
+    def use_microphone(self, device: int | str | None = None) -> str:
+        """Take this source's audio from a microphone (PortAudio through sounddevice; the
+        default input when ``device`` is None), on the capture clock. Returns one line saying
+        which microphone, or why there is none (the source then goes on without audio)."""
+        try:
+            import sounddevice as sd
+
+            stream = sd.InputStream(
+                samplerate=AUDIO_RATE, channels=1, dtype="float32", device=device,
+                blocksize=AUDIO_RATE // 20, callback=self._on_mic,
+            )  # fmt: skip
+            name = sd.query_devices(stream.device)["name"]
+        except Exception as e:  # noqa: BLE001 - PortAudio raises its own and OSError kinds
+            reason = " ".join(str(e).split()) or type(e).__name__
+            return f"no microphone ({reason})"
+        self._mic = stream
+        self.info = replace(self.info, has_audio=True)
+        return f"microphone {name}"
+
+    def _on_mic(self, indata: np.ndarray, frames: int, _time: Any, _status: Any) -> None:
+        if self._mono0 is None:
+            return  # before the first frame: not on the capture clock yet
+        t = time.monotonic() - self._mono0 - frames / AUDIO_RATE  # the block's first sample
+        self._audio.put(t, indata[:, 0].copy())
 
     # -- consumer side ------------------------------------------------------------------------
     def start(self) -> LiveSource:
+        if self._mic is not None:
+            self._mic.start()
         if self._thread is None:
             self._thread = threading.Thread(target=self._run_guarded, name="capture", daemon=True)
             self._thread.start()
@@ -150,6 +178,10 @@ class LiveSource:
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
+        if self._mic is not None:
+            mic, self._mic = self._mic, None
+            mic.stop()
+            mic.close()
         if self._thread is not None:
             self._thread.join(5)
 
@@ -468,16 +500,26 @@ def open_camera(
     device: int | str,
     size: tuple[int, int] | None = None,
     fps: float | None = None,
-    audio: bool = False,
+    audio: bool = True,
 ) -> LiveSource:
     """A camera by index (``0`` = ``/dev/video0``) or device path, asking for ``size`` and
-    ``fps``. Tries FFmpeg's V4L2 input first, then OpenCV. Its ``description`` says what was
-    asked and what the device gave.
+    ``fps``. Tries FFmpeg's V4L2 input first, then OpenCV. With ``audio``, the default
+    microphone gives the sound (none: the stream goes on silent). Its ``description`` says what
+    was asked, what the device gave, and which microphone.
 
     Raises:
         MediaError: no such camera, or it cannot be opened.
     """
     path = f"/dev/video{device}" if isinstance(device, int) or str(device).isdigit() else device
+    src = _open_camera_video(device, path, size, fps)
+    if audio:
+        src.description += "; " + src.use_microphone()
+    return src
+
+
+def _open_camera_video(
+    device: int | str, path: str, size: tuple[int, int] | None, fps: float | None
+) -> LiveSource:
     opts: dict[str, str] = {}
     if size is not None:
         opts["video_size"] = f"{size[0]}x{size[1]}"
@@ -487,7 +529,7 @@ def open_camera(
     if Path(str(path)).exists():
         try:
             src: LiveSource = AvSource(
-                str(path), input_format="v4l2", options=opts, realtime=False, audio=audio
+                str(path), input_format="v4l2", options=opts, realtime=False, audio=False
             )
             src.description = f"camera {path}: " + src.describe_given(_asked(size, fps))  # type: ignore[attr-defined]
             return src
