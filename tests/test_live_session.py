@@ -159,3 +159,42 @@ def test_live_command_bad_inputs_end_in_one_line(tmp_path: Path) -> None:
         assert res.returncode == 1, res.stderr
         lines = [s for s in res.stderr.splitlines() if s.strip()]
         assert len(lines) == 1 and words in lines[0], res.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed (it speaks the command)")
+def test_always_on_listening_turns_each_utterance_into_an_instruction(
+    sample: Path, tmp_path: Path
+) -> None:
+    from backdrop.agent.live import Listener
+    from backdrop.agent.session import ReplyMessage, Session
+    from backdrop.agent.voice import load_audio
+
+    wav = tmp_path / "blue.wav"
+    subprocess.run([ESPEAK, "-w", str(wav), "make the background blue"], check=True)
+    speech = load_audio(wav)
+    session = Session(sample, analyzers=lambda info: [], llm=False).start()
+    replies: list[ReplyMessage] = []
+    session.add_listener(lambda m: replies.append(m) if isinstance(m, ReplyMessage) else None)
+    said: list[str] = []
+    listener = Listener(session.submit_audio, said.append)
+    try:
+        # a microphone's stream: room noise, the instruction, a pause (100 ms blocks)
+        rng = np.random.default_rng(1)
+        stream = np.concatenate(
+            [
+                (0.001 * rng.standard_normal(16000)).astype(np.float32),
+                speech,
+                (0.001 * rng.standard_normal(24000)).astype(np.float32),
+            ]
+        )
+        for k in range(0, stream.size, 1600):
+            listener.feed(stream[k : k + 1600])
+        wait_for(lambda: bool(replies), 120, "the reply to the spoken instruction")
+    finally:
+        listener.close()
+        session.close()
+    assert said[:2] == ["backdrop: listening…", "backdrop: got it"], said
+    assert listener.utterances == 1
+    assert "I heard" in replies[0].text and replies[0].changed, replies[0].text
+    assert session.plan.backgrounds and session.plan.keep

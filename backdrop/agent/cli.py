@@ -369,6 +369,9 @@ def live(
     web: Annotated[
         int | None, typer.Option("--web", help="Serve the live page (and /obs) on this port.")
     ] = None,
+    listen: Annotated[
+        bool, typer.Option("--listen", help="Hear the microphone all the time (voice activity).")
+    ] = False,
     duration: Annotated[
         float | None, typer.Option("--duration", help="Stop after this many seconds.")
     ] = None,
@@ -390,7 +393,8 @@ def live(
         wh = parse_size(size) if size else None
         run_live(
             camera=camera, source=source, realtime=realtime, loop=loop, size=wh, fps=fps,
-            record=record, plan=plan, says=say or [], virtual_cam=virtual_cam, web_port=web,
+            record=record, plan=plan, says=say or [], listen=listen, virtual_cam=virtual_cam,
+            web_port=web,
             duration=duration, llm=False if rules_only else None, level=level, out_dir=out_dir,
             say=(printer := StatusPrinter()).say, status_line=printer.status,
             stdin=iter(sys.stdin.readline, "") if not sys.stdin.closed else None,

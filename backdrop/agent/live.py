@@ -194,6 +194,7 @@ class LiveRunner:
             where there is none; the stream goes on).
         web_port: serve the browser page on this port (None = off, 0 = any free port).
         says: scripted instructions, ``"@SECONDS text"`` or ``"text"`` (at the start).
+        listen: hear the microphone all the time (:class:`Listener`).
         analyzers, llm: as for :class:`~backdrop.agent.session.Session` (default analyzers:
             :func:`live_analyzers`).
         masker_factory: the subject masker for the live output (default: the plan's).
@@ -211,6 +212,7 @@ class LiveRunner:
         virtual_cam: bool = False,
         web_port: int | None = None,
         says: Sequence[str] = (),
+        listen: bool = False,
         analyzers: Callable[[MediaInfo], Sequence[Analyzer]] | None = None,
         llm: object = None,
         masker_factory: MaskerFactory | None = None,
@@ -234,6 +236,8 @@ class LiveRunner:
         self._start_plan = plan
         self._virtual_cam = virtual_cam
         self._web_port = web_port
+        self._listen = listen
+        self.listener: Listener | None = None
         self._says = sorted(
             (parse_say(s) for s in says), key=lambda p: -1.0 if p[0] is None else p[0]
         )
@@ -271,6 +275,9 @@ class LiveRunner:
         if self._web_port is not None:
             self.web = WebPreview(port=self._web_port)
             self.say(f"backdrop: live page {self.web.url} · OBS browser source {self.web.url}obs")
+        if self._listen:
+            self.listener = Listener(self.session.submit_audio, self.say)
+            self.say(f"backdrop: {self.listener.start_microphone()}")
         self.source.start()
         self._thread = threading.Thread(target=self._loop_guarded, name="live", daemon=True)
         self._thread.start()
@@ -301,6 +308,8 @@ class LiveRunner:
         self.source.close()
         if self._thread is not None:
             self._thread.join(10)
+        if self.listener is not None:
+            self.listener.close()
         for th in self._workers:
             th.join(30)
         self.feed.close()
@@ -485,6 +494,7 @@ def run_live(
     record: Path | None,
     plan: Path | None,
     says: Sequence[str],
+    listen: bool,
     virtual_cam: bool,
     web_port: int | None,
     duration: float | None,
@@ -520,7 +530,8 @@ def run_live(
     controller = BudgetController(src.info.fps, fixed=level)
     runner = LiveRunner(
         src, say=say, record=record, plan=start_plan, virtual_cam=virtual_cam,
-        web_port=web_port, says=says, llm=llm, controller=controller, out_dir=out_dir,
+        web_port=web_port, says=says, listen=listen, llm=llm, controller=controller,
+        out_dir=out_dir,
     )  # fmt: skip
     try:
         runner.start()
@@ -586,3 +597,91 @@ class StatusPrinter:
                 self.err.write(text + "\n")
                 self._next = time.monotonic() + self.every
             self.err.flush()
+
+
+class Listener:
+    """Always-on voice (``--listen``): microphone audio gated by voice activity; each finished
+    utterance becomes a spoken instruction at the session's next micro-turn.
+
+    Blocks of float32 mono 16 kHz audio come from :meth:`feed` (the microphone callback, or a
+    test) and are handled in the listener's own thread, so neither the video nor the capture
+    waits for speech. ``say`` gets a short acknowledgement: "listening…" when speech starts,
+    "got it" when the utterance ended and was handed over (the session's reply follows). Only
+    the microphone is heard: a stream's own soundtrack is never taken as instructions.
+
+    Args:
+        submit: hands an utterance's samples to the session (``Session.submit_audio``).
+        say: prints one line.
+        params: voice-activity thresholds (default: those of spoken commands).
+    """
+
+    def __init__(
+        self,
+        submit: Callable[[np.ndarray], object],
+        say: Callable[[str], None],
+        params: object = None,
+    ) -> None:
+        from backdrop.agent.voice import COMMAND_VAD
+        from backdrop.perception.vad import SpeechSegmenter, VadState
+
+        self._speaking = VadState.SPEAKING
+        self.segmenter = SpeechSegmenter(params=params or COMMAND_VAD)  # type: ignore[arg-type]
+        self.submit = submit
+        self.say = say
+        self.utterances = 0
+        self._q: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=200)
+        self._mic: object = None
+        self._heard_start = False
+        self._thread = threading.Thread(target=self._run, name="listen", daemon=True)
+        self._thread.start()
+
+    def feed(self, samples: np.ndarray) -> None:
+        """Add microphone samples (float32 mono 16 kHz). Never blocks: a full queue drops."""
+        try:
+            self._q.put_nowait(np.asarray(samples, np.float32).reshape(-1).copy())
+        except queue.Full:
+            log.warning("listener behind: %d samples dropped", samples.size)
+
+    def start_microphone(self, device: int | str | None = None) -> str:
+        """Listen to the microphone; one line saying which, or why not (then nothing is heard)."""
+        from backdrop.perception.media import AUDIO_RATE
+
+        try:
+            import sounddevice as sd
+
+            stream = sd.InputStream(
+                samplerate=AUDIO_RATE, channels=1, dtype="float32", device=device,
+                blocksize=AUDIO_RATE // 10, callback=lambda d, *_: self.feed(d[:, 0]),
+            )  # fmt: skip
+            name = sd.query_devices(stream.device)["name"]
+            stream.start()
+        except Exception as e:  # noqa: BLE001 - PortAudio raises its own and OSError kinds
+            return f"not listening: no microphone ({' '.join(str(e).split())})"
+        self._mic = stream
+        return f"listening to {name}: just say what you want"
+
+    def _run(self) -> None:
+        while True:
+            block = self._q.get()
+            if block is None:
+                regions = self.segmenter.finish()
+            else:
+                regions = self.segmenter.push(block)
+                if self.segmenter.machine.state is self._speaking and not self._heard_start:
+                    self._heard_start = True
+                    self.say("backdrop: listening…")
+            for region in regions:
+                self._heard_start = False
+                self.utterances += 1
+                self.say("backdrop: got it")
+                self.submit(region.audio)
+            if block is None:
+                return
+
+    def close(self) -> None:
+        mic, self._mic = self._mic, None
+        if mic is not None:
+            mic.stop()  # type: ignore[attr-defined]
+            mic.close()  # type: ignore[attr-defined]
+        self._q.put(None)
+        self._thread.join(10)
