@@ -53,8 +53,9 @@ FEED_CHUNKS = 5
 def live_analyzers(info: MediaInfo) -> list[Analyzer]:
     """The analyzers a live stream runs: the cheap vision ones (scene cuts, lighting, people).
 
-    The slow ones (speech of the stream's own soundtrack, captions, mask quality) are left out
-    so analysis keeps up with real time on two cores.
+    The slow ones (speech of the stream's own soundtrack, captions) are left out so analysis
+    keeps up with real time on two cores; :class:`LiveRunner` adds mask quality, scored on the
+    masks the live output computes anyway.
     """
     from backdrop.perception.lighting import LightingAnalyzer
     from backdrop.perception.models import ModelMissingError, model_path
@@ -168,6 +169,22 @@ def parse_say(text: str) -> tuple[float | None, str]:
     return None, text
 
 
+class _LastMask:
+    """The session's preview masker on a live stream: the mask the live output last used (the
+    session previews the newest frame, which the live loop has just masked), so the model is
+    loaded and run once, not twice."""
+
+    def __init__(self, renderer: LiveRenderer) -> None:
+        self.renderer = renderer
+
+    def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
+        mask = self.renderer.last_mask
+        return mask if mask is not None else np.zeros(frame.shape[:2], np.float32)
+
+    def reset(self) -> None:
+        pass
+
+
 class LiveChat(Chat):
     """``backdrop chat``'s commands for a live stream (/render and /wait make no sense live)."""
 
@@ -224,13 +241,14 @@ class LiveRunner:
         self.say = say
         self.record_path = Path(record) if record is not None else None
         self.feed = SessionFeed(self.info)
+        self.renderer = LiveRenderer(self.info, masker_factory, controller)
         self.session = Session(
             self.feed,
-            analyzers=analyzers or live_analyzers,
+            analyzers=analyzers or self._default_analyzers,
             llm=llm,  # type: ignore[arg-type]
+            masker_factory=lambda info, plan: _LastMask(self.renderer),
         )
         self.chat = LiveChat(self.session, say, out_dir)
-        self.renderer = LiveRenderer(self.info, masker_factory, controller)
         self.stats = LiveStats()
         self.plan_changes: list[PlanChange] = []
         self._start_plan = plan
@@ -252,6 +270,17 @@ class LiveRunner:
         self.saved: list[Path] = []
         self.record_origin: float | None = None
         """Capture time (s) of the recording's first frame (its time 0), once stopped."""
+
+    def _default_analyzers(self, info: MediaInfo) -> list[Analyzer]:
+        """:func:`live_analyzers`, plus mask quality scored on the masks the live output
+        already computed (no second segmentation)."""
+        from backdrop.perception.mask_quality import MaskQualityAnalyzer
+
+        def last_mask(frame: np.ndarray) -> np.ndarray:
+            mask = self.renderer.last_mask
+            return mask if mask is not None else np.zeros(frame.shape[:2], np.float32)
+
+        return [*live_analyzers(info), MaskQualityAnalyzer(last_mask)]
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> LiveRunner:

@@ -203,6 +203,8 @@ class LiveRenderer:
         self._masker: Masker | None = None
         self._masker_key: object = None
         self._mask: np.ndarray | None = None
+        self.last_mask: np.ndarray | None = None
+        """The subject mask of the last rendered frame (``h×w`` float32), or None."""
         self._since_mask = 0
         self._mask_input: tuple[int, ...] = ()
         self._carrier = MotionCarrier()
@@ -253,6 +255,7 @@ class LiveRenderer:
             self._masker.reset()
             self._carrier.reset()
             self._mask = None
+        self.last_mask = mask
         comp = self._compositor.compose(frame, t, mask)
         cost = time.perf_counter() - started
         self.costs.append(cost)
