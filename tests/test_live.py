@@ -114,8 +114,11 @@ def test_bad_sources_end_in_one_line(tmp_path: Path) -> None:
         open_source(tmp_path / "nope.mp4", realtime=True)
     with pytest.raises(MediaError, match="cannot open"):
         open_source("http://127.0.0.1:9/none.mp4")
-    with pytest.raises(MediaError, match="camera /dev/video97"):
+    with pytest.raises(MediaError, match="camera /dev/video97: no such camera"):
         open_camera("/dev/video97")
+    with pytest.raises(MediaError, match="camera /dev/null: cannot open") as e:
+        open_camera("/dev/null")  # there, but not a camera
+    assert "\n" not in str(e.value)
     with pytest.raises(ValueError, match="WIDTHxHEIGHT"):
         parse_size("big")
     assert parse_size("1280x720") == (1280, 720)

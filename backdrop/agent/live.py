@@ -574,16 +574,15 @@ def run_live(
         interrupted = True
     old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not lose the file
     try:
-        if runner.error is not None:
-            runner.abort()
-            raise LiveError(f"the live stream stopped: {runner.error}")
         status_line(runner.status(), True)
-        saved = runner.stop()
+        saved = runner.stop()  # what was recorded is kept, also when the source broke off
     finally:
         signal.signal(signal.SIGINT, old)
     how = "stopped (Ctrl-C)" if interrupted else "stopped"
     kept = ", ".join(str(p) for p in saved)
     say(f"backdrop: {how}; " + (f"kept {kept}" if kept else "nothing was recorded"))
+    if runner.error is not None:
+        raise LiveError(f"the live stream stopped: {runner.error}")
     return saved
 
 

@@ -451,7 +451,12 @@ class OpenCvCamera(LiveSource):
         import cv2
 
         backend = cv2.CAP_V4L2 if hasattr(cv2, "CAP_V4L2") else cv2.CAP_ANY
-        cap = cv2.VideoCapture(device, backend)
+        quiet = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # its own WARN lines
+        try:
+            cap = cv2.VideoCapture(device, backend)
+        finally:
+            cv2.utils.logging.setLogLevel(quiet)
         if not cap.isOpened():
             cap.release()
             raise MediaError(f"camera {device}: cannot open it (is it plugged in and free?)")
@@ -525,24 +530,26 @@ def _open_camera_video(
         opts["video_size"] = f"{size[0]}x{size[1]}"
     if fps is not None:
         opts["framerate"] = f"{fps:g}"
+    if Path("/dev").is_dir() and str(path).startswith("/dev/") and not Path(path).exists():
+        raise MediaError(f"camera {device}: no such camera ({path} does not exist)")
     errors = []
     if Path(str(path)).exists():
         try:
-            src: LiveSource = AvSource(
+            av_src = AvSource(
                 str(path), input_format="v4l2", options=opts, realtime=False, audio=False
             )
-            src.description = f"camera {path}: " + src.describe_given(_asked(size, fps))  # type: ignore[attr-defined]
-            return src
+            av_src.description = f"camera {path}: " + av_src.describe_given(_asked(size, fps))
+            return av_src
         except MediaError as e:
-            errors.append(str(e))
+            errors.append(str(e).split(": ", 1)[-1])
     try:
         index = int(device) if str(device).isdigit() else device
-        src = OpenCvCamera(index, size, fps)
-        src.description = f"camera {path}: {src.description}"
-        return src
+        cv_src = OpenCvCamera(index, size, fps)
+        cv_src.description = f"camera {path}: {cv_src.description}"
+        return cv_src
     except MediaError as e:
-        errors.append(str(e))
-    raise MediaError(f"camera {device}: cannot open it ({'; '.join(errors) or 'no such device'})")
+        errors.append(str(e).split(": ", 1)[-1])
+    raise MediaError(f"camera {device}: {'; '.join(errors)}")
 
 
 def open_source(
