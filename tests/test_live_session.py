@@ -148,11 +148,13 @@ def test_ctrl_c_keeps_the_recording_and_the_plan(sample: Path, tmp_path: Path) -
     assert not list(tmp_path.glob(".*partial*"))
 
 
-def test_live_command_bad_inputs_end_in_one_line(tmp_path: Path) -> None:
+def test_live_command_bad_inputs_end_in_one_line(sample: Path, tmp_path: Path) -> None:
     cases = [
         ([], "--camera N or --source"),
         (["--source", str(tmp_path / "nope.mp4"), "--realtime"], "no such file"),
         (["--source", "x.mp4", "--size", "big"], "WIDTHxHEIGHT"),
+        (["--source", str(sample), "--record", "/dev/null"], "not a file to record to"),
+        (["--source", str(sample), "--record", str(sample)], "would replace the source"),
     ]
     for args, words in cases:
         res = subprocess.run(_cli(*args), capture_output=True, text=True, env=_env(), timeout=120)

@@ -291,6 +291,7 @@ class LiveRunner:
             plan = self._start_plan
             self.session.call(lambda: self.session.ctx.history.apply(plan, "the starting plan"))
             self.session.call(lambda: None).result(60)
+        self.renderer.warm_up()
         self.renderer.set_plan(self.session.plan)
         if self.record_path is not None:
             rec = LiveRecorder(
@@ -549,6 +550,10 @@ def run_live(
     if (camera is None) == (source is None):
         raise LiveError("say where the video comes from: --camera N or --source FILE|URL")
     start_plan = EditPlan.load(plan) if plan is not None else None
+    if record is not None and (
+        (record.exists() and not record.is_file()) or str(record.resolve()).startswith("/dev/")
+    ):
+        raise LiveError(f"{record}: not a file to record to (a folder or a device)")
     if camera is not None:
         src = open_camera(camera, size, fps)
     else:

@@ -210,6 +210,16 @@ class LiveRenderer:
         self._carrier = MotionCarrier()
         self.costs: deque[float] = deque(maxlen=600)
 
+    def warm_up(self) -> None:
+        """Load the person masker now, so the first "remove the background" does not stall the
+        stream while a model loads."""
+        from backdrop.render.plan import KeepRule
+
+        plan = EditPlan(keep=[KeepRule()])
+        if self._masker is None:
+            self._masker = self._factory(self.info, plan)
+            self._masker_key = subjects_key(plan)
+
     def set_plan(self, plan: EditPlan) -> None:
         """Use ``plan`` from the next frame on (call at a micro-turn boundary)."""
         if plan is self.plan or plan == self.plan:
