@@ -341,7 +341,8 @@ def chat(
 @app.command()
 def live(
     camera: Annotated[
-        str | None, typer.Option("--camera", help="A camera: index (0) or device (/dev/video0).")
+        str | None,
+        typer.Option("--camera", help="A camera: index (0), device (/dev/video0), or 'browser'."),
     ] = None,
     source: Annotated[
         str | None, typer.Option("--source", help="A file or a stream URL (rtsp://, http://).")

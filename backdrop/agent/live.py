@@ -32,7 +32,7 @@ import numpy as np
 from backdrop.agent.chat import Chat
 from backdrop.agent.session import Session
 from backdrop.perception.events import Analyzer
-from backdrop.perception.live import ChunkAssembler, LiveSource, scale_chunk
+from backdrop.perception.live import BrowserCamera, ChunkAssembler, LiveSource, scale_chunk
 from backdrop.perception.media import CHUNK_SECONDS, Chunk, MediaInfo
 from backdrop.render.live import BudgetController, LiveRenderer, MaskerFactory
 from backdrop.render.live_sinks import (
@@ -303,8 +303,16 @@ class LiveRunner:
             self.vcam, line = open_virtual_camera(self.info.width, self.info.height, self.info.fps)
             self.say(f"backdrop: {line}")
         if self._web_port is not None:
-            self.web = WebPreview(port=self._web_port)
+            camera = self.source if isinstance(self.source, BrowserCamera) else None
+            self.web = WebPreview(
+                port=self._web_port,
+                camera=camera.push_jpeg if camera is not None else None,
+                camera_size=(self.info.width, self.info.height, self.info.fps),
+                on_say=self._say_from_web,
+            )
             self.say(f"backdrop: live page {self.web.url} · OBS browser source {self.web.url}obs")
+            if camera is not None:
+                self.say(f"backdrop: open {self.web.url}camera to send your browser's camera")
         if self._listen:
             self.listener = Listener(self.session.submit_audio, self.say)
             self.say(f"backdrop: {self.listener.start_microphone()}")
@@ -321,6 +329,14 @@ class LiveRunner:
         """A typed line (instruction or /command), as ``backdrop chat`` takes it. Blocks until
         the reply; False means /quit."""
         return self.chat.handle(line)
+
+    def _say_from_web(self, text: str) -> str:
+        """An instruction typed on the browser page; the reply's text."""
+        self.say(f"you (browser): {text}")
+        try:
+            return self.session.submit(text).result(120).text
+        except Exception as e:  # noqa: BLE001 - shown on the page, the stream goes on
+            return f"error: {e}"
 
     def handle_async(self, line: str) -> threading.Thread:
         """:meth:`handle` in a worker thread (for scripted lines from the live loop)."""
@@ -547,14 +563,21 @@ def run_live(
 
     from backdrop.perception.live import open_camera, open_source
 
-    if (camera is None) == (source is None):
-        raise LiveError("say where the video comes from: --camera N or --source FILE|URL")
+    browser = camera == "browser"
+    if browser:
+        camera, web_port = None, 8765 if web_port is None else web_port
+    if browser + (camera is not None) + (source is not None) != 1:
+        raise LiveError(
+            "say where the video comes from: --camera N, --camera browser or --source FILE|URL"
+        )
     start_plan = EditPlan.load(plan) if plan is not None else None
     if record is not None and (
         (record.exists() and not record.is_file()) or str(record.resolve()).startswith("/dev/")
     ):
         raise LiveError(f"{record}: not a file to record to (a folder or a device)")
-    if camera is not None:
+    if browser:
+        src: LiveSource = BrowserCamera(size or (1280, 720), fps or 30.0)
+    elif camera is not None:
         src = open_camera(camera, size, fps)
     else:
         assert source is not None

@@ -486,6 +486,46 @@ class OpenCvCamera(LiveSource):
             self._cap.release()
 
 
+class BrowserCamera(LiveSource):
+    """A browser's camera: JPEG frames posted by a page (``getUserMedia``) through
+    :meth:`push_jpeg`, scaled to ``size``; captured when they arrive. Video only.
+
+    Args:
+        size: ``(width, height)`` of the frames the stream gives (the page is asked for it;
+            frames of another size are scaled).
+        fps: the rate the page is asked for (the budget controller's frame rate).
+    """
+
+    def __init__(self, size: tuple[int, int] = (1280, 720), fps: float = 30.0) -> None:
+        info = MediaInfo(Path("browser-camera"), size[0], size[1], fps, LIVE_DURATION, None, 0,
+                         "jpeg", False)  # fmt: skip
+        super().__init__(info, live=True, drop=True, buffer=LIVE_BUFFER_FRAMES)
+        self.description = (
+            f"the browser's camera: asking for {size[0]}×{size[1]} at {fps:g} fps, "
+            "frames scaled to that size"
+        )
+        self.received = 0
+
+    def push_jpeg(self, data: bytes) -> bool:
+        """Add one JPEG (or PNG) frame; False when it cannot be decoded (it is skipped)."""
+        import cv2
+
+        if self._stop.is_set():
+            return False
+        bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        if bgr is None:
+            return False
+        w, h = self.info.width, self.info.height
+        if bgr.shape[:2] != (h, w):
+            bgr = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_AREA)
+        self.received += 1
+        self._push(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        return True
+
+    def _run(self) -> None:
+        self._stop.wait()  # frames come from push_jpeg (the web server's threads)
+
+
 def _asked(size: tuple[int, int] | None, fps: float | None) -> str:
     if size is None and fps is None:
         return ""

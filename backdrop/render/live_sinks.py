@@ -14,6 +14,7 @@ import logging
 import queue
 import socketserver
 import threading
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -264,17 +265,61 @@ if(r.ok){const u=URL.createObjectURL(await r.blob());img.onload=()=>{URL.revokeO
 next()};img.src=u;return}}catch(e){}setTimeout(next,200)}next();</script></body></html>"""
 
 
+_CAMERA_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Backdrop camera</title>
+<style>body{margin:0;background:#111;color:#ddd;font:14px sans-serif;text-align:center}
+#out{display:block;max-width:100vw;max-height:80vh;margin:auto}#say{width:60vw;font-size:16px}
+#log{min-height:1.5em}</style></head><body>
+<img id="out" src="/stream.mjpg" alt="edited camera">
+<form id="f"><input id="say" placeholder="Say what you want (e.g. make the background blue)"
+autocomplete="off"></form><div id="log"></div><video id="cam" muted playsinline
+style="display:none"></video><canvas id="c" style="display:none"></canvas>
+<script>
+const W=__W__,H=__H__,FPS=__FPS__;const log=document.getElementById('log');
+const v=document.getElementById('cam'),c=document.getElementById('c');c.width=W;c.height=H;
+const ctx=c.getContext('2d');let sent=0;
+async function start(){
+ const s=await navigator.mediaDevices.getUserMedia({video:{width:W,height:H,frameRate:FPS},
+   audio:false});
+ v.srcObject=s;await v.play();pump();}
+async function pump(){
+ while(true){
+  const t0=performance.now();ctx.drawImage(v,0,0,W,H);
+  const b=await new Promise(r=>c.toBlob(r,'image/jpeg',0.85));
+  try{await fetch('/camera/frame',{method:'POST',body:b});sent++;}catch(e){}
+  const wait=1000/FPS-(performance.now()-t0);if(wait>0)await new Promise(r=>setTimeout(r,wait));
+ }}
+document.getElementById('f').onsubmit=async e=>{e.preventDefault();
+ const i=document.getElementById('say');const text=i.value;i.value='';log.textContent='…';
+ const r=await fetch('/say',{method:'POST',body:text});log.textContent=await r.text();};
+start().catch(e=>{log.textContent='camera: '+e;});
+</script></body></html>"""
+
+
 class WebPreview:
     """A small HTTP server showing the live output: ``/`` (a page), ``/stream.mjpg`` (MJPEG),
     ``/obs`` (an OBS browser source: only the kept subject, on a transparent page) and
     ``/person.png`` (the newest frame as RGBA PNG). Frames are encoded only when someone asks,
     scaled so their long side is at most ``long_side`` pixels.
 
+    With ``camera``, ``/camera`` is a page that sends the browser's own camera
+    (``getUserMedia``, ``camera_size`` = width, height, fps asked for) as JPEG posts to
+    ``/camera/frame`` (handed to ``camera``; one post in flight, so a slow server makes the page
+    send less, never queue) and shows the edited stream; its text box posts to ``/say``, whose
+    answer (``on_say(text)``) it shows.
+
     Args:
         host, port: where to listen (port 0 = any free port; see :attr:`url`).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8765, long_side: int = 960) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        long_side: int = 960,
+        camera: Callable[[bytes], bool] | None = None,
+        camera_size: tuple[int, int, float] = (1280, 720, 30.0),
+        on_say: Callable[[str], str] | None = None,
+    ) -> None:
         self.long_side = long_side
         self._cond = threading.Condition()
         self._seq = 0
@@ -300,6 +345,31 @@ class WebPreview:
                         self._send(200, "image/png", png)
                 elif path == "/stream.mjpg":
                     self._mjpeg()
+                elif path == "/camera" and camera is not None:
+                    w, h, fps = camera_size
+                    page = (
+                        _CAMERA_PAGE.replace("__W__", str(w))
+                        .replace("__H__", str(h))
+                        .replace("__FPS__", f"{fps:g}")
+                    )
+                    self._send(200, "text/html; charset=utf-8", page.encode())
+                else:
+                    self._send(404, "text/plain", b"not found")
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                path = self.path.split("?")[0]
+                size = int(self.headers.get("Content-Length") or 0)
+                if size > 16 * 1024 * 1024:
+                    self._send(413, "text/plain", b"too large")
+                    return
+                body = self.rfile.read(size)
+                if path == "/camera/frame" and camera is not None:
+                    ok = camera(body)
+                    self._send(204 if ok else 400, "text/plain", b"" if ok else b"not an image")
+                elif path == "/say" and on_say is not None:
+                    text = body.decode("utf-8", "replace").strip()
+                    answer = on_say(text) if text else ""
+                    self._send(200, "text/plain; charset=utf-8", answer.encode())
                 else:
                     self._send(404, "text/plain", b"not found")
 
@@ -322,6 +392,8 @@ class WebPreview:
                         jpg, seen = preview.next_jpeg(seen)
                         if jpg is None:
                             return
+                        if not jpg:
+                            continue
                         self.wfile.write(
                             b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
                             + str(len(jpg)).encode()
@@ -361,11 +433,16 @@ class WebPreview:
         return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
 
     def next_jpeg(self, seen: int, timeout: float = 5.0) -> tuple[bytes | None, int]:
-        """The next frame after sequence ``seen`` as JPEG (None when closed)."""
+        """The next frame after sequence ``seen`` as JPEG; ``b""`` when none came within
+        ``timeout`` seconds; None when the preview is closed."""
         with self._cond:
-            self._cond.wait_for(lambda: self._seq != seen or self._closed, timeout)
-            if self._closed or self._frame is None:
+            self._cond.wait_for(
+                lambda: (self._frame is not None and self._seq != seen) or self._closed, timeout
+            )
+            if self._closed:
                 return None, seen
+            if self._frame is None or self._seq == seen:
+                return b"", seen
             rgb, seq = self._frame[0], self._seq
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(self._small(rgb), cv2.COLOR_RGB2BGR),
                                [cv2.IMWRITE_JPEG_QUALITY, 80])  # fmt: skip
