@@ -58,8 +58,11 @@ def test_file_as_camera_gives_200ms_chunks_with_capture_times_and_audio(make_vid
         assert abs(c.t1 - c.t0 - 0.2) < 1e-9
         assert c.audio is not None and c.audio.dtype == np.float32
         assert c.audio.size == round(0.2 * AUDIO_RATE)
-    # the tone is there (not silence) in a chunk fully inside the first play
+    # the tone is there (not silence) and continuous (no gaps or overlaps between audio
+    # blocks) in the chunks fully inside the first play
     assert np.abs(chunks[2].audio).max() > 0.1
+    inside = np.concatenate([c.audio for c in chunks[1:5]])
+    assert np.abs(np.diff(inside)).max() < 0.12
 
 
 def test_slow_consumer_gets_dropped_frames_not_a_queue(make_video) -> None:

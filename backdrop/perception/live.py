@@ -51,6 +51,10 @@ fades and time ranges resolve as they would on a very long video."""
 LIVE_BUFFER_FRAMES = 2
 """Frames a live source holds for a consumer that is behind; older ones are dropped."""
 
+AUDIO_SNAP_SECONDS = 0.05
+"""Audio whose timestamp is this close (seconds) to where the previous block ended follows on
+from it (resamplers and containers jitter by a few samples)."""
+
 AUDIO_KEEP_SECONDS = 10.0
 """Captured audio older than this (behind the newest sample) is forgotten."""
 
@@ -382,6 +386,7 @@ class AvSource(LiveSource):
         wall0: float | None = None  # monotonic time at which media time `m0` is released
         m0 = 0.0
         offset = 0.0  # media seconds added per loop, so time keeps going forward
+        audio_next = -1.0  # capture time where the next audio block follows on
         while not self._stop.is_set():
             container = self._open()
             last_media = offset
@@ -403,9 +408,14 @@ class AvSource(LiveSource):
                         media_t = float(frame.pts * frame.time_base) - v_start + offset
                         if isinstance(frame, av.AudioFrame):
                             if resampler is not None and wall0 is not None:
+                                at = media_t - m0
+                                if abs(at - audio_next) < AUDIO_SNAP_SECONDS:
+                                    at = audio_next  # contiguous: no clicks from pts jitter
                                 for out in resampler.resample(frame):
                                     block = out.to_ndarray().reshape(-1).astype(np.float32)
-                                    self._audio.put(media_t - m0, block)
+                                    self._audio.put(at, block)
+                                    at += block.size / AUDIO_RATE
+                                audio_next = at
                             continue
                         last_media = max(last_media, media_t)
                         if wall0 is None:
