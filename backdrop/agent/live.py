@@ -622,37 +622,51 @@ def _same(a: Path, b: Path) -> bool:
 
 
 class StatusPrinter:
-    """Lines for the person on ``out``; the status line on ``err``: redrawn in place on a
-    terminal, else printed as a line every ``every`` seconds (logs, tests)."""
+    """Lines for the person on ``out``; the status line on ``err``.
+
+    On a terminal the status line lives on the bottom row, outside a scrolling region that
+    holds the conversation, so redrawing it never overwrites what the person is typing;
+    elsewhere (logs, tests) it is printed as a line every ``every`` seconds.
+    """
 
     def __init__(self, out: TextIO | None = None, err: TextIO | None = None,
                  every: float = 2.0) -> None:  # fmt: skip
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.every = every
-        self._tty = self.err.isatty()
-        self._shown = False
+        self._tty = self.err.isatty() and self.out.isatty()
+        self._rows = 0
         self._next = 0.0
         self._lock = threading.Lock()
 
     def say(self, line: str) -> None:
         with self._lock:
-            if self._shown:
-                self.err.write("\r\033[K")
-                self.err.flush()
-                self._shown = False
             self.out.write(line + "\n")
             self.out.flush()
 
     def status(self, text: str, final: bool = False) -> None:
         with self._lock:
             if self._tty:
-                self.err.write("\r" + text + "\033[K" + ("\n" if final else ""))
-                self._shown = not final
+                self._bottom_row(text, final)
             elif final or time.monotonic() >= self._next:
                 self.err.write(text + "\n")
                 self._next = time.monotonic() + self.every
             self.err.flush()
+
+    def _bottom_row(self, text: str, final: bool) -> None:
+        import shutil
+
+        rows, cols = shutil.get_terminal_size((80, 24))[::-1]
+        if final:
+            if self._rows:  # give the row back: scroll region off, the last status a plain line
+                self.err.write(f"\0337\033[r\033[{self._rows};1H\033[2K\0338")
+                self._rows = 0
+            self.err.write(text + "\n")
+            return
+        if rows != self._rows:  # first time, or the terminal was resized
+            self.err.write(f"\n\0337\033[1;{rows - 1}r\0338\033[1A")
+            self._rows = rows
+        self.err.write(f"\0337\033[{rows};1H\033[2K{text[: cols - 1]}\0338")
 
 
 class Listener:
