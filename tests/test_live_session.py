@@ -200,3 +200,46 @@ def test_always_on_listening_turns_each_utterance_into_an_instruction(
     assert listener.utterances == 1
     assert "I heard" in replies[0].text and replies[0].changed, replies[0].text
     assert session.plan.backgrounds and session.plan.keep
+
+
+class _PeopleAfter:
+    """An analyzer that sees a second person come in once the stream passes ``at`` seconds."""
+
+    name = "scripted"
+
+    def __init__(self, at: float) -> None:
+        self.at, self.done = at, False
+
+    def process(self, chunk) -> list:
+        from backdrop.perception.events import PeopleCount
+
+        if self.done or chunk.t1 <= self.at:
+            return [PeopleCount(t0=chunk.t0, t1=chunk.t1, source=self.name, n=1)]
+        self.done = True
+        return [PeopleCount(t0=chunk.t0, t1=chunk.t1, source=self.name, n=2)]
+
+    def flush(self) -> list:
+        return []
+
+
+@pytest.mark.slow
+def test_a_live_notice_is_raised_once_and_yes_acts_at_the_next_micro_turn(
+    sample: Path, tmp_path: Path
+) -> None:
+    src = open_source(sample, realtime=True, loop=True, size=(320, 180), audio=False)
+    lines: list[str] = []
+    analyzer = _PeopleAfter(1.0)
+    runner = LiveRunner(src, say=lines.append, analyzers=lambda info: [analyzer], llm=False)
+    runner.start()
+    try:
+        wait_for(lambda: any("(notice" in s for s in lines), 120, "the notice")
+        assert not runner.plan_changes
+        assert runner.handle("yes")
+        wait_for(lambda: bool(runner.plan_changes), 60, "the change at a micro-turn")
+        t_change = runner.plan_changes[0].t
+        wait_for(lambda: runner.t > t_change + 1.0, 60, "more stream")
+    finally:
+        runner.stop()
+    notices = [s for s in lines if "(notice" in s]
+    assert len(notices) == 1 and "Two people" in notices[0] and "[yes / no]" in notices[0]
+    assert runner.plan_changes[0].plan.keep, "yes kept everyone"
