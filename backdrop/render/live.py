@@ -23,6 +23,7 @@ from backdrop.perception.media import MediaInfo
 from backdrop.render.compose import Composite, Compositor
 from backdrop.render.maskers import Masker, build_masker
 from backdrop.render.plan import EditPlan
+from backdrop.render.preview import masker_key
 
 MaskerFactory = Callable[[MediaInfo, EditPlan], Masker]
 
@@ -218,7 +219,7 @@ class LiveRenderer:
         plan = EditPlan(keep=[KeepRule()])
         if self._masker is None:
             self._masker = self._factory(self.info, plan)
-            self._masker_key = subjects_key(plan)
+            self._masker_key = masker_key(plan)
 
     def set_plan(self, plan: EditPlan) -> None:
         """Use ``plan`` from the next frame on (call at a micro-turn boundary)."""
@@ -226,7 +227,7 @@ class LiveRenderer:
             self.plan = plan
             return
         self._compositor = Compositor(plan, self.info.width, self.info.height, self.info.duration)
-        key = subjects_key(plan)
+        key = masker_key(plan)
         if plan.keep and (self._masker is None or key != self._masker_key):
             self._masker = self._factory(self.info, plan)
             self._masker_key = key
@@ -279,12 +280,3 @@ def _scaled(frame: np.ndarray, long_side: int) -> np.ndarray:
     s = long_side / max(h, w)
     return cv2.resize(frame, (max(2, round(w * s)), max(2, round(h * s))),
                       interpolation=cv2.INTER_AREA)  # fmt: skip
-
-
-def subjects_key(plan: EditPlan) -> tuple[object, ...]:
-    """What decides which masker a plan needs (its rules' subjects and tiers, not times)."""
-    rules = tuple(
-        (k.subject, k.action, k.label, k.speaker, tuple(k.box or ()), tuple(k.point or ()))
-        for k in plan.keep
-    )
-    return rules, tuple(q.tier for q in plan.quality)
