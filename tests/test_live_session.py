@@ -150,7 +150,7 @@ def test_ctrl_c_keeps_the_recording_and_the_plan(sample: Path, tmp_path: Path) -
 
 def test_live_command_bad_inputs_end_in_one_line(sample: Path, tmp_path: Path) -> None:
     cases = [
-        ([], "--camera N or --source"),
+        ([], "say where the video comes from"),
         (["--source", str(tmp_path / "nope.mp4"), "--realtime"], "no such file"),
         (["--source", "x.mp4", "--size", "big"], "WIDTHxHEIGHT"),
         (["--source", str(sample), "--record", "/dev/null"], "not a file to record to"),
