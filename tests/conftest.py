@@ -62,6 +62,8 @@ _MODULE_MARKS = {
     "test_sam": ("slow",),
     "test_quality": ("slow",),
     "test_scenecut": ("slow",),
+    "test_live_session": ("cli", "slow"),
+    "test_live_browser": ("browser", "slow"),
 }
 _SLOW_TESTS = frozenset({
     "test_vision.py::test_box_rule_changes_the_output_where_the_object_is",

@@ -23,13 +23,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-sync", "--use-fake-ui-for-media-stream",
                  "--use-fake-device-for-media-stream"]  # fmt: skip
 
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian's chromium at /usr/bin/chromium (`make test` installs it)",
-    ),
-    pytest.mark.slow,
-]
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium (`make test` installs it)",
+)  # browser and slow: tests/conftest.py
 
 
 def y4m_clip(sample: Path, path: Path, size: tuple[int, int] = (320, 180)) -> Path:

@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from backdrop.agent.live import LiveRunner
 from backdrop.perception.live import open_source
 from backdrop.perception.media import iter_frames, probe
+from tests.conftest import needs_espeak
 
 ROOT = Path(__file__).resolve().parent.parent
 ESPEAK = shutil.which("espeak-ng")
@@ -46,8 +46,7 @@ def wait_for(cond, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed (it speaks the command)")
+@needs_espeak
 def test_typed_and_spoken_instructions_change_the_live_frames_from_their_micro_turn(
     sample: Path, tmp_path: Path
 ) -> None:
@@ -99,7 +98,6 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
 
 
-@pytest.mark.slow
 def test_ctrl_c_keeps_the_recording_and_the_plan(sample: Path, tmp_path: Path) -> None:
     out = tmp_path / "rec.mp4"
     no_loopback = not list(Path("/dev").glob("video*"))
@@ -163,8 +161,7 @@ def test_live_command_bad_inputs_end_in_one_line(sample: Path, tmp_path: Path) -
         assert len(lines) == 1 and words in lines[0], res.stderr
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed (it speaks the command)")
+@needs_espeak
 def test_always_on_listening_turns_each_utterance_into_an_instruction(
     sample: Path, tmp_path: Path
 ) -> None:
@@ -222,7 +219,6 @@ class _PeopleAfter:
         return []
 
 
-@pytest.mark.slow
 def test_a_live_notice_is_raised_once_and_yes_acts_at_the_next_micro_turn(
     sample: Path, tmp_path: Path
 ) -> None:
