@@ -71,8 +71,10 @@ def _render(
     output: Path | None,
     alpha: Path | None,
     sam_checkpoint: Path | None = None,
+    timeline: Timeline | None = None,
 ) -> None:
-    """Render with a progress bar (frames, fps, time left)."""
+    """Render with a progress bar (frames, fps, time left); ``timeline`` carries the objects,
+    speakers and cuts the plan's rules refer to."""
     from backdrop.render.pipeline import render_video
 
     with Progress(
@@ -91,8 +93,9 @@ def _render(
                 bar.update(task, completed=done, total=total, fps=done / max(elapsed, 1e-6))
 
         stats = render_video(
-            source, plan, output, alpha=alpha, progress=progress, sam_checkpoint=sam_checkpoint
-        )
+            source, plan, output, alpha=alpha, progress=progress, sam_checkpoint=sam_checkpoint,
+            timeline=timeline,
+        )  # fmt: skip
         bar.update(task, completed=stats.frames, total=stats.frames)
     for p in stats.outputs:
         out.print(f"wrote {p}")
@@ -174,6 +177,7 @@ def edit(
     assert text is not None
     if interpreter.needs_timeline(text):
         ctx.timeline = _audio_timeline(video, info)
+    ctx.timeline = _with_objects(video, text, ctx.timeline)
     reply = interpreter.interpret(text, ctx)
     plan = ctx.history.current
     if reply.clarify or (not reply.changed and plan.is_empty()):
@@ -190,7 +194,7 @@ def edit(
             out.print(plan.to_json(), end="")
         return
     try:
-        _render(video, plan, output, alpha, sam_checkpoint)
+        _render(video, plan, output, alpha, sam_checkpoint, ctx.timeline)
     except EXPECTED_ERRORS as e:
         fail(str(e))
     if plan_out is not None:
@@ -220,6 +224,22 @@ def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
         fail(str(e))
     heard = listener.listen(audio)
     return heard.text if heard.ok else None
+
+
+def _with_objects(video: Path, text: str, timeline: Timeline | None) -> Timeline | None:
+    """``timeline`` plus the objects found in ``video`` when ``text`` names an object (and a
+    detector is installed); unchanged otherwise."""
+    from backdrop.perception.detect import analyze_objects, objects_detector_installed
+    from backdrop.perception.objects import mentions_object
+
+    if not mentions_object(text) or not objects_detector_installed():
+        return timeline
+    err.print("looking for objects in the video…")
+    found = analyze_objects(video)
+    if timeline is None:
+        return found
+    timeline.add(found.events)
+    return timeline
 
 
 def _audio_timeline(video: Path, info: MediaInfo) -> Timeline:

@@ -175,6 +175,7 @@ class _PromptMasker:
         self.timeline = timeline
         self._make = make_segmenter
         self._trackers: list[object] | None = None
+        self._prompted_by: ObjectsSeen | None = None
 
     def _prompts(self, t: float) -> list[tuple[tuple[float, ...] | None, tuple[float, ...] | None]]:
         r = self.rule
@@ -183,27 +184,54 @@ class _PromptMasker:
         if r.subject == "point" and r.point is not None:
             return [(None, tuple(r.point))]
         # object: the boxes of the nearest ObjectsSeen event with that label
-        label = (r.label or "").lower()
-        best: list[tuple[tuple[float, ...] | None, tuple[float, ...] | None]] = []
-        best_dt = float("inf")
+        event = self._object_event(t)
+        return [] if event is None else [(b, None) for b in self._boxes(event)]
+
+    def _boxes(self, e: ObjectsSeen) -> list[tuple[float, ...]]:
+        from backdrop.perception.objects import matches, resolve_label
+
+        label = (self.rule.label or "").lower()
+        want = resolve_label(label) or label
+        return [tuple(b) for lab, b in zip(e.labels, e.boxes, strict=False)
+                if lab.lower() == label or matches(want, lab.lower())]  # fmt: skip
+
+    def _object_event(self, t: float, current: bool = False) -> ObjectsSeen | None:
+        """The ObjectsSeen event holding this rule's object nearest ``t`` (with ``current``:
+        only one whose span contains ``t``)."""
+        best, best_dt = None, float("inf")
         for e in [] if self.timeline is None else self.timeline.of_type(ObjectsSeen):
             assert isinstance(e, ObjectsSeen)
-            boxes = [tuple(b) for lab, b in zip(e.labels, e.boxes, strict=False)
-                     if lab.lower() == label]  # fmt: skip
-            dt = 0.0 if e.t0 <= t <= e.t1 else min(abs(t - e.t0), abs(t - e.t1))
-            if boxes and dt < best_dt:
-                best, best_dt = [(b, None) for b in boxes], dt
+            dt = 0.0 if e.t0 <= t < e.t1 else min(abs(t - e.t0), abs(t - e.t1))
+            if (current and dt > 0) or dt >= best_dt or not self._boxes(e):
+                continue
+            best, best_dt = e, dt
         return best
 
     def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
         from backdrop.perception.prompt_seg import PromptTracker
 
+        if self.rule.subject == "object" and self._trackers is not None:
+            # a new detection of the object: re-prompt from its boxes (the flow tracker
+            # carries the mask between detections); scaled from display to frame pixels
+            e = self._object_event(t, current=True)
+            if e is not None and e is not self._prompted_by:
+                self._trackers = None
         if self._trackers is None:
             prompts = self._prompts(t)
             if not prompts:
                 log.warning("no %s found to %s at t=%.2f s", self.rule.label, self.rule.action, t)
                 return np.zeros(frame.shape[:2], np.float32)
+            if self.rule.subject == "object":
+                self._prompted_by = self._object_event(t)
+                sx = frame.shape[1] / max(self.info.width, 1)
+                sy = frame.shape[0] / max(self.info.height, 1)
+                prompts = [(tuple(v * s for v, s in zip(b, (sx, sy, sx, sy), strict=True)), p)
+                           for b, p in prompts if b is not None]  # fmt: skip
             seg = self._make()
+            if self.rule.subject == "object" and getattr(seg, "tier", "") == "fallback":
+                from backdrop.perception.detect import BoxFillSegmenter
+
+                seg = BoxFillSegmenter(seg, [b for b, _p in prompts if b is not None])
             self._trackers = [PromptTracker(seg, box=b, point=p) for b, p in prompts]  # type: ignore[arg-type]
         out = np.zeros(frame.shape[:2], np.float32)
         for tr in self._trackers:
