@@ -257,3 +257,47 @@ def test_box_fill_only_for_the_detectors_boxes() -> None:
     m = seg.segment(frame, box=(20.0, 30.0, 120.0, 90.0))
     assert m[60, 70] > 0.9 and m[10, 10] == 0 and m[60, 150] == 0 and seg.filled == 1
     assert seg.segment(frame, box=(0.0, 0.0, 150.0, 100.0)).max() == 0  # a tracker's own box
+
+
+# -- captions and the opening suggestion (item 2) --------------------------------------------
+
+
+def test_caption_says_what_is_there(detector) -> None:  # noqa: ANN001
+    from backdrop.perception.captions import DetectorDescriber
+
+    describe = DetectorDescriber(objects=detector)
+    frames = [f for i, (_t, f) in enumerate(iter_frames(BEDROOM)) if i in (0, 60)]
+    texts = [describe(f) for f in frames]
+    assert all(t.startswith(DetectorDescriber.PREFIX) for t in texts)
+    assert any("on a bed" in t for t in texts), texts  # a child on the bed
+    assert all("light (~" in t and ("person" in t or "people" in t) for t in texts), texts
+
+
+def test_opening_suggestion_and_yes_but_keep_the_bed(detector) -> None:  # noqa: ANN001
+    from backdrop.agent.session import NoticeMessage, Session
+    from backdrop.perception.captions import CaptionAnalyzer, DetectorDescriber
+    from backdrop.perception.detect import ObjectsAnalyzer
+
+    def analyzers(info):  # noqa: ANN001, ANN202
+        scale = info.width / 480  # frames arrive at the preview size (the clip's own, 480 px)
+        return [
+            CaptionAnalyzer(DetectorDescriber(objects=detector)),
+            ObjectsAnalyzer(detector, None, every=0.5, scale=scale),
+        ]
+
+    session = Session(BEDROOM, analyzers=analyzers, llm=False)
+    notices: list = []
+    session.add_listener(lambda m: notices.append(m) if isinstance(m, NoticeMessage) else None)
+    session.start()
+    try:
+        assert session.wait(300)
+        opening = [m.notice for m in notices if m.notice.kind == "opening"]
+        assert len(opening) == 1 and opening[0].t == 0.0
+        assert "bed" in opening[0].text and "remove the background" in opening[0].text
+        reply = session.submit("yes, but keep the bed").result(120)
+        assert reply.changed, reply.text
+        plan = session.plan
+        assert plan.backgrounds and plan.backgrounds[0].background.type == "transparent"
+        assert ("object", "bed") in {(k.subject, k.label) for k in plan.keep}
+    finally:
+        session.close()

@@ -387,7 +387,10 @@ class Session:
             reply = Reply(f"OK, I'll leave it as it is ({notice.text.split(' — ')[0]}).")
         elif notice is not None:
             rest = _YES.sub("", text, count=1).strip(" ,.!")
-            if rest:
+            if rest and notice.instruction and re.match(r"(?:but|and|also|plus)\b", rest, re.I):
+                # "yes, but keep the couch": the suggestion and the addition as one step
+                reply = self._interpret(f"{notice.instruction} {rest}")
+            elif rest:
                 if notice.scope is not None and not re.search(r"\d", rest):
                     rest = f"{rest} {_scope_words(notice)}"
                 reply = self._interpret(rest)

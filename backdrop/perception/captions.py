@@ -146,7 +146,9 @@ class ImageCaptioner:
 
 
 class CaptionAnalyzer:
-    """Captions change-chosen keyframes (see the module docstring)."""
+    """Captions change-chosen keyframes (see the module docstring). The first keyframe's caption
+    is emitted at once, spanning ``min_gap`` seconds; each later one when the next keyframe
+    closes it (or at :meth:`flush`)."""
 
     name = "captions"
 
@@ -176,6 +178,11 @@ class CaptionAnalyzer:
             self.keyframes += 1
             if self.keyframes % self.max_keyframes == 0:
                 self.threshold *= 2
+            if self.keyframes == 1:
+                # the first caption is said at once (the opening suggestion is made from it);
+                # it covers ``min_gap`` seconds, later ones last until the next keyframe
+                out.append(Caption(t0=t, t1=t + self.min_gap, source=self.name, text=text))
+                continue
             if self._open is not None:
                 out.append(Caption(t0=self._open[0], t1=t, source=self.name, text=self._open[1]))
             self._open = (t, text)
