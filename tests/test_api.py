@@ -108,3 +108,75 @@ def test_moviepy_effect_runs_the_same_pipeline(tmp_path: Path) -> None:
         assert probe(out).duration == pytest.approx(0.5, abs=0.1)
     finally:
         clip.close()
+
+
+# -- finishing formats (item 5) -------------------------------------------------------------
+
+
+def test_mov_output_is_prores_4444_with_alpha(tmp_path: Path) -> None:
+    import av
+
+    out = tmp_path / "cut.mov"
+    backdrop.edit(JUGGLE, "remove the background", out=out)
+    with av.open(str(out)) as c:
+        v = c.streams.video[0]
+        assert v.codec_context.name == "prores" and v.codec_context.profile == "4444"
+        assert "yuva" in v.codec_context.pix_fmt
+        rgba = next(c.decode(v)).to_ndarray(format="rgba")
+    assert rgba[20, 20, 3] < 30 and rgba[200, 360, 3] > 220  # grass clear, the juggler opaque
+    blue = tmp_path / "blue.mov"
+    backdrop.edit(JUGGLE, "make the background blue", out=blue)
+    with av.open(str(blue)) as c:
+        rgba = next(c.decode(c.streams.video[0])).to_ndarray(format="rgba")
+    assert rgba[20, 20, 3] > 250 and _blueish(rgba[20, 20, :3])  # opaque where it is blue
+
+
+def test_unknown_output_format_is_refused(tmp_path: Path) -> None:
+    from backdrop.render.writer import RenderError
+
+    with pytest.raises(RenderError, match=r"can't write \.avi.*\.mov \(ProRes 4444"):
+        backdrop.render(JUGGLE, {"schema_version": 2}, out=tmp_path / "x.avi")
+    assert not list(tmp_path.iterdir())
+
+
+def test_otio_export_round_trips_through_opentimelineio(tmp_path: Path) -> None:
+    import opentimelineio as otio
+
+    from backdrop.render.otio_export import plan_from_otio, write_otio
+
+    plan = backdrop.edit(
+        JUGGLE,
+        "make the background a blue to purple gradient from 0.5 seconds, fade it in over "
+        "1 second, and keep the person and the ball",
+    ).plan
+    path = write_otio(plan, tmp_path / "plan.otio", JUGGLE, 2.0, 24.0)
+    tl = otio.adapters.read_from_file(str(path))
+    assert [t.name for t in tl.tracks] == ["background 1", "source"]
+    gap, bg = list(tl.tracks[0])
+    assert isinstance(gap, otio.schema.Gap) and gap.duration().to_seconds() == pytest.approx(0.5)
+    assert bg.media_reference.generator_kind == "LinearGradient"
+    assert [e.effect_name for e in bg.effects] == ["fade_in"]
+    assert bg.effects[0].metadata["duration"] == 1.0
+    (src,) = list(tl.tracks[1])
+    assert src.media_reference.target_url == JUGGLE.resolve().as_uri()
+    assert src.source_range.duration.to_seconds() == pytest.approx(2.0)
+    assert sorted(m.name for m in src.markers) == [
+        "keep the person (the whole video)",
+        "keep the sports ball (the whole video)",
+    ]
+    assert plan_from_otio(path) == plan  # the plan comes back exactly
+
+
+def test_cli_plan_export_otio(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from backdrop.agent.cli import app
+
+    plan = backdrop.edit(JUGGLE, "blur the background").plan.save(tmp_path / "p.json")
+    res = CliRunner().invoke(
+        app, ["plan", "export", str(plan), str(JUGGLE), "--otio", str(tmp_path / "p.otio")]
+    )
+    assert res.exit_code == 0, res.output
+    from backdrop.render.otio_export import plan_from_otio
+
+    assert plan_from_otio(tmp_path / "p.otio").backgrounds[0].background.type == "blur"

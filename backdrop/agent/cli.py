@@ -119,7 +119,10 @@ def edit(
         ),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Edited video (H.264 MP4 with audio).")
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Edited video: .mp4 (H.264, audio) or .mov (ProRes 4444, alpha)."
+        ),
     ] = None,
     plan_out: Annotated[
         Path | None, typer.Option("--plan-out", help="Also write the edit plan (JSON) here.")
@@ -262,7 +265,10 @@ def render(
     video: Annotated[Path, typer.Argument(help="The video to edit.")],
     plan_path: Annotated[Path, typer.Argument(metavar="PLAN.json", help="An edit plan.")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Edited video (H.264 MP4 with audio).")
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Edited video: .mp4 (H.264, audio) or .mov (ProRes 4444, alpha)."
+        ),
     ] = None,
     alpha: Annotated[
         Path | None,
@@ -469,6 +475,26 @@ def plan_show(plan_path: Annotated[Path, typer.Argument(metavar="PLAN.json")]) -
         fail(str(e))
     for line in plan.describe():
         out.print(f"- {line}")
+
+
+@plan_app.command("export")
+def plan_export(
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN.json")],
+    video: Annotated[Path, typer.Argument(help="The video the plan edits (its length, rate).")],
+    otio_out: Annotated[
+        Path, typer.Option("--otio", metavar="OUT.otio", help="Write an OpenTimelineIO file.")
+    ],
+) -> None:
+    """Export a plan for editing software: OpenTimelineIO (background tracks, fades, markers)."""
+    from backdrop.render.otio_export import write_otio
+
+    try:
+        plan = EditPlan.load(plan_path)
+    except PlanError as e:
+        fail(str(e))
+    info = _probe(video)
+    path = write_otio(plan, otio_out, video, info.duration, info.fps)
+    out.print(f"wrote {path}")
 
 
 @models_app.callback()

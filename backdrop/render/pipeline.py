@@ -24,7 +24,14 @@ from backdrop.perception.media import MediaError, MediaInfo, iter_frames, probe
 from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker, build_masker
 from backdrop.render.plan import EditPlan
-from backdrop.render.writer import Mp4Writer, PngSequenceWriter, RenderError, WebmAlphaWriter
+from backdrop.render.writer import (
+    Mp4Writer,
+    PngSequenceWriter,
+    ProResAlphaWriter,
+    RenderError,
+    WebmAlphaWriter,
+    check_output_suffix,
+)
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +146,13 @@ def _compose_frames(
             progress(stats.frames, max(total, stats.frames), time.perf_counter() - t_start)
 
 
+def _transparent_at(plan: EditPlan, t: float, duration: float) -> bool:
+    from backdrop.render.plan import TransparentBackground
+
+    seg = plan.active_segment(t, duration)
+    return seg is not None and isinstance(seg.background, TransparentBackground)
+
+
 def render_video(
     source: str | Path,
     plan: EditPlan,
@@ -183,7 +197,20 @@ def render_video(
     stages: list[_Stage] = []
     stats = RenderStats(frames=0, seconds=0.0)
     try:
-        if output is not None:
+        if output is not None and Path(output).suffix.lower() == ".mov":
+            # ProRes 4444: the edited frames; where the background is transparent, with the
+            # kept subject as alpha (opaque elsewhere)
+            mov = ProResAlphaWriter(output, info.width, info.height, info.fps, audio,
+                                    info.duration)  # fmt: skip
+            sinks.append(mov)
+
+            def _mov(it: Any, w: ProResAlphaWriter = mov) -> None:
+                clear = _transparent_at(plan, it[0], info.duration)
+                w.write(it[1], it[0], it[3] if clear else None)
+
+            stages.append(_Stage("encode-mov", _mov))
+        elif output is not None:
+            check_output_suffix(output)
             mp4 = Mp4Writer(output, info.width, info.height, info.fps, audio, info.duration,
                             crf=crf, preset=preset)  # fmt: skip
             sinks.append(mp4)
@@ -193,11 +220,13 @@ def render_video(
             if ap.suffix.lower() == ".webm":
                 aw: Any = WebmAlphaWriter(ap, info.width, info.height, info.fps, audio,
                                           info.duration)  # fmt: skip
+            elif ap.suffix.lower() == ".mov":
+                aw = ProResAlphaWriter(ap, info.width, info.height, info.fps, audio, info.duration)
             elif ap.suffix == "":
                 aw = PngSequenceWriter(ap)
             else:
                 raise RenderError(
-                    f"{ap}: alpha output must be a .webm file or a folder for PNG frames"
+                    f"{ap}: alpha output must be a .webm or .mov file or a folder for PNG frames"
                 )
             sinks.append(aw)
             stages.append(_Stage("encode-alpha", lambda it, w=aw: w.write(it[2], it[0], it[3])))
