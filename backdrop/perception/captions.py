@@ -34,6 +34,11 @@ def _where(box: tuple[float, float, float, float], width: int) -> str:
     return "left" if cx < 0.36 else "right" if cx > 0.64 else "centre"
 
 
+PERSON_SCORE = 0.4
+THING_SCORE = 0.25
+"""Detector scores a caption needs to mention a person / another object (the analysis keeps
+weaker boxes for objects a person names; a caption only says what is surely there)."""
+
 SUPPORTS = ("couch", "bed", "chair", "bench", "dining table", "horse", "bicycle", "motorcycle",
             "skateboard", "surfboard", "toilet")  # fmt: skip
 """Things a person can be *on* ("a person on a couch")."""
@@ -90,8 +95,8 @@ class DetectorDescriber:
 
     def __call__(self, frame: np.ndarray) -> str:
         found = self.objects.detect(frame, self.labels) if self.objects is not None else []  # type: ignore[attr-defined]
-        people = [b for lab, b, _ in found if lab == "person"]
-        things = [(lab, b) for lab, b, _ in found if lab != "person"]
+        people = [b for lab, b, s in found if lab == "person" and s >= PERSON_SCORE]
+        things = [(lab, b) for lab, b, s in found if lab != "person" and s >= THING_SCORE]
         n = len(people)  # the COCO detector's people, else the pose detector's count
         if self.objects is None and self.count_people is not None:
             n = self.count_people(frame)

@@ -142,6 +142,26 @@ def read_object_list(
     return names, stop
 
 
+SURE_SCORE = 0.25
+"""A class is listed as present in a video when seen once at this score or twice at any."""
+
+
+def labels_seen(events: list[object]) -> tuple[set[str], set[str]]:
+    """``(any, sure)``: the classes in ``ObjectsSeen`` events at all, and those seen surely
+    enough to name as present (once at :data:`SURE_SCORE` or more, or in two detections)."""
+    counts: dict[str, int] = {}
+    sure: set[str] = set()
+    for e in events:
+        labels = getattr(e, "labels", ())
+        scores = getattr(e, "scores", ()) or (1.0,) * len(labels)
+        for lab, score in zip(labels, scores, strict=False):
+            lab = lab.lower()
+            counts[lab] = counts.get(lab, 0) + 1
+            if score >= SURE_SCORE or counts[lab] >= 2:
+                sure.add(lab)
+    return set(counts), sure
+
+
 def missing_object_message(
     name: str, seen: set[str] | frozenset[str], detector_installed: bool, searched: bool = True
 ) -> str:

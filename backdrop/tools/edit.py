@@ -235,14 +235,21 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
         subject, label = "object", label or raw
     if subject == "object":
         from backdrop.perception.detect import objects_detector_installed
-        from backdrop.perception.objects import matches, missing_object_message, resolve_label
+        from backdrop.perception.events import ObjectsSeen
+        from backdrop.perception.objects import (
+            labels_seen,
+            matches,
+            missing_object_message,
+            resolve_label,
+        )
 
         label = (label or "").strip().lower().removeprefix("the ")
-        seen = _known_labels(ctx)
+        events = [] if ctx.timeline is None else ctx.timeline.of_type(ObjectsSeen)
+        seen, sure = labels_seen(events)
         canonical = resolve_label(label)
         if label not in seen and not (canonical and any(matches(canonical, s) for s in seen)):
             searched = ctx.timeline is not None
-            why = missing_object_message(label, seen, objects_detector_installed(), searched)
+            why = missing_object_message(label, sure, objects_detector_installed(), searched)
             return ToolResult(False, why)
         label = label if label in seen else canonical
     if subject == "box" and args.box is None:
