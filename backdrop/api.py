@@ -90,6 +90,7 @@ def edit(
     plan: PlanLike | None = None,
     sam_checkpoint: str | Path | None = None,
     progress: Callable[[int, int, float], None] | None = None,
+    size: str | tuple[int, int] | None = None,
 ) -> EditResult:
     """Edit ``src`` by ``instruction`` and render it, as ``backdrop edit`` does.
 
@@ -102,6 +103,7 @@ def edit(
         plan: a plan to start from (default: an empty one).
         sam_checkpoint: a Segment Anything checkpoint for box / point / object masks.
         progress: ``(frames done, frames total, seconds elapsed)`` after each frame.
+        size: scale the outputs: ``"4k"``, ``"1080p"``, ``"1920x1080"`` or ``(width, height)``.
 
     Returns:
         An :class:`EditResult` with the reply, the plan and the files written.
@@ -128,7 +130,7 @@ def edit(
     done = EditResult(reply=reply.text, plan=result, timeline=ctx.timeline)
     if out is not None or alpha is not None:
         stats = render(src, result, out, alpha=alpha, timeline=ctx.timeline,
-                       sam_checkpoint=sam_checkpoint, progress=progress)  # fmt: skip
+                       sam_checkpoint=sam_checkpoint, progress=progress, size=size)  # fmt: skip
         done.outputs, done.frames = list(stats.outputs), stats.frames
     return done
 

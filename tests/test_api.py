@@ -180,3 +180,24 @@ def test_cli_plan_export_otio(tmp_path: Path) -> None:
     from backdrop.render.otio_export import plan_from_otio
 
     assert plan_from_otio(tmp_path / "p.otio").backgrounds[0].background.type == "blur"
+
+
+def test_output_size(tmp_path: Path) -> None:
+    from backdrop.render.facade import describe_scaling, parse_size
+
+    assert parse_size("4k", 1280, 720) == (3840, 2160)
+    assert parse_size("1080p", 1280, 720) == (1920, 1080)
+    assert parse_size("1080p", 720, 1280) == (1080, 1920)  # portrait keeps its aspect
+    assert parse_size("1920x1080", 640, 480) == (1920, 1080)
+    with pytest.raises(ValueError, match="4k"):
+        parse_size("huge", 640, 360)
+    assert describe_scaling((1280, 720), (3840, 2160)).startswith("upscaling 1280×720 → 3840×2160")
+    assert "no detail is added" in describe_scaling((1280, 720), (3840, 2160))
+    assert describe_scaling((1280, 720), (640, 360)).startswith("scaling down")
+    stats = backdrop.render(
+        JUGGLE, {"schema_version": 2}, out=tmp_path / "s.mp4", alpha=tmp_path / "s.webm",
+        size="320x180",
+    )  # fmt: skip
+    assert stats.frames == 48
+    assert (probe(tmp_path / "s.mp4").width, probe(tmp_path / "s.mp4").height) == (320, 180)
+    assert probe(tmp_path / "s.webm").width == 320

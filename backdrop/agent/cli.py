@@ -63,6 +63,22 @@ class _FpsColumn(ProgressColumn):
 
 
 _SAM_HELP = "A Segment Anything checkpoint (sam_vit_b/l/h .pth) for box/point/object masks."
+_SIZE_HELP = "Scale the output: 4k, 1440p, 1080p, 720p, 480p (aspect kept) or WIDTHxHEIGHT."
+
+
+def _output_size(spec: str | None, info: MediaInfo) -> tuple[int, int] | None:
+    """``--size`` as (width, height), saying when it upscales; None when not given."""
+    if spec is None:
+        return None
+    from backdrop.render.facade import describe_scaling, parse_size
+
+    try:
+        size = parse_size(spec, info.width, info.height)
+    except ValueError as e:
+        fail(str(e), 2)
+    if size != (info.width, info.height):
+        err.print(Text(describe_scaling((info.width, info.height), size), style="yellow"))
+    return size
 
 
 def _render(
@@ -72,6 +88,7 @@ def _render(
     alpha: Path | None,
     sam_checkpoint: Path | None = None,
     timeline: Timeline | None = None,
+    size: tuple[int, int] | None = None,
 ) -> None:
     """Render with a progress bar (frames, fps, time left); ``timeline`` carries the objects,
     speakers and cuts the plan's rules refer to."""
@@ -94,7 +111,7 @@ def _render(
 
         stats = render_video(
             source, plan, output, alpha=alpha, progress=progress, sam_checkpoint=sam_checkpoint,
-            timeline=timeline,
+            timeline=timeline, size=size,
         )  # fmt: skip
         bar.update(task, completed=stats.frames, total=stats.frames)
     for p in stats.outputs:
@@ -151,6 +168,7 @@ def edit(
     sam_checkpoint: Annotated[
         Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
     ] = None,
+    size: Annotated[str | None, typer.Option("--size", help=_SIZE_HELP)] = None,
 ) -> None:
     """Edit VIDEO by INSTRUCTION (typed, --voice WAV or --mic): say what was understood, render."""
     from backdrop.agent.interpret_speech import SpeechInterpreter
@@ -161,6 +179,7 @@ def edit(
     if sum(x is not None and x is not False for x in (instruction, voice, mic or None)) != 1:
         fail("give exactly one instruction: typed text, --voice WAV or --mic", 2)
     info = _probe(video)
+    out_size = _output_size(size, info)
     start = EditPlan()
     if plan_in is not None:
         try:
@@ -197,7 +216,7 @@ def edit(
             out.print(plan.to_json(), end="")
         return
     try:
-        _render(video, plan, output, alpha, sam_checkpoint, ctx.timeline)
+        _render(video, plan, output, alpha, sam_checkpoint, ctx.timeline, out_size)
     except EXPECTED_ERRORS as e:
         fail(str(e))
     if plan_out is not None:
@@ -277,6 +296,7 @@ def render(
     sam_checkpoint: Annotated[
         Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
     ] = None,
+    size: Annotated[str | None, typer.Option("--size", help=_SIZE_HELP)] = None,
 ) -> None:
     """Render VIDEO with an existing edit plan."""
     if output is None and alpha is None:
@@ -288,8 +308,15 @@ def render(
     info = _probe(video)
     out.print("plan: " + "; ".join(plan.describe()))
     out.print(f"source: {video} ({info.summary()})")
+    out_size = _output_size(size, info)
     try:
-        _render(video, plan, output, alpha, sam_checkpoint)
+        timeline = None
+        if any(k.subject == "object" for k in plan.keep):
+            from backdrop.perception.detect import analyze_objects
+
+            err.print("looking for the plan's objects in the video…")
+            timeline = analyze_objects(video)
+        _render(video, plan, output, alpha, sam_checkpoint, timeline, out_size)
     except EXPECTED_ERRORS as e:
         fail(str(e))
 
