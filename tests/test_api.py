@@ -201,3 +201,20 @@ def test_output_size(tmp_path: Path) -> None:
     assert stats.frames == 48
     assert (probe(tmp_path / "s.mp4").width, probe(tmp_path / "s.mp4").height) == (320, 180)
     assert probe(tmp_path / "s.webm").width == 320
+
+
+def test_chat_export_otio(tmp_path: Path) -> None:
+    from backdrop.agent.chat import Chat
+    from backdrop.agent.session import Session
+    from backdrop.render.otio_export import plan_from_otio
+
+    session = Session(JUGGLE, analyzers=lambda info: [], llm=False)
+    said: list[str] = []
+    chat = Chat(session, said.append, tmp_path)
+    try:
+        chat.handle("make the background blue")
+        chat.handle(f"/export {tmp_path / 'chat.otio'}")
+    finally:
+        session.close()
+    assert any("OpenTimelineIO" in line for line in said), said
+    assert plan_from_otio(tmp_path / "chat.otio") == session.plan

@@ -299,5 +299,12 @@ def test_opening_suggestion_and_yes_but_keep_the_bed(detector) -> None:  # noqa:
         plan = session.plan
         assert plan.backgrounds and plan.backgrounds[0].background.type == "transparent"
         assert ("object", "bed") in {(k.subject, k.label) for k in plan.keep}
+        # the preview keeps the bed too (the session's masker reads the detections)
+        seen = [e for e in session.state.timeline.of_type(ObjectsSeen) if "bed" in e.labels]
+        t = seen[0].t0
+        x0, y0, x1, y1 = (int(v) for v in _boxes(session.state.timeline, "bed", t)[0])
+        img = session.preview(t).astype(np.float32)
+        assert img[y0:y1, x0:x1].mean() > 60  # the bed's pixels, not the black of "removed"
+        assert img[: max(1, y0 // 3)].mean() < 30  # the wall high above it is removed
     finally:
         session.close()

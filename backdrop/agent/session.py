@@ -167,7 +167,10 @@ class Session:
         self.cursor = 0.0
         self.turns = TurnStats()
         self._analyzers = analyzers or default_analyzers
-        self._masker_factory = masker_factory or (lambda info, plan: build_masker(info, plan))
+        self._masker_factory = masker_factory or (
+            lambda info, plan: build_masker(info, plan, self.state.timeline,
+                                            display_size=(self.info.width, self.info.height))
+        )  # fmt: skip
         self._realtime = realtime
         self._psize = preview_size(self.info, preview_long_side)
         self._pinfo = dataclasses.replace(self.info, width=self._psize[0], height=self._psize[1])

@@ -169,9 +169,12 @@ class _PromptMasker:
     """A box / point / object rule: prompted masks, tracked from the rule's start."""
 
     def __init__(self, rule: KeepRule, info: MediaInfo, timeline: Timeline | None,
-                 make_segmenter: Callable[[], object]) -> None:  # fmt: skip
+                 make_segmenter: Callable[[], object],
+                 display_size: tuple[int, int] | None = None) -> None:  # fmt: skip
         self.rule = rule
         self.info = info
+        self.display_size = display_size or (info.width, info.height)
+        """(width, height) the rule's and the detections' pixel coordinates refer to."""
         self.timeline = timeline
         self._make = make_segmenter
         self._trackers: list[object] | None = None
@@ -223,10 +226,14 @@ class _PromptMasker:
                 return np.zeros(frame.shape[:2], np.float32)
             if self.rule.subject == "object":
                 self._prompted_by = self._object_event(t)
-                sx = frame.shape[1] / max(self.info.width, 1)
-                sy = frame.shape[0] / max(self.info.height, 1)
-                prompts = [(tuple(v * s for v, s in zip(b, (sx, sy, sx, sy), strict=True)), p)
-                           for b, p in prompts if b is not None]  # fmt: skip
+            # display pixels → this frame's pixels (a preview is smaller than the video)
+            sx = frame.shape[1] / max(self.display_size[0], 1)
+            sy = frame.shape[0] / max(self.display_size[1], 1)
+            prompts = [
+                (None if b is None else (b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy),
+                 None if p is None else (p[0] * sx, p[1] * sy))
+                for b, p in prompts
+            ]  # fmt: skip
             seg = self._make()
             if self.rule.subject == "object" and getattr(seg, "tier", "") == "fallback":
                 from backdrop.perception.detect import BoxFillSegmenter
@@ -252,7 +259,8 @@ class RuleMasker:
     """
 
     def __init__(self, info: MediaInfo, plan: EditPlan, timeline: Timeline | None,
-                 sam_checkpoint: Path | None) -> None:  # fmt: skip
+                 sam_checkpoint: Path | None,
+                 display_size: tuple[int, int] | None = None) -> None:  # fmt: skip
         self.info, self.plan, self.timeline = info, plan, timeline
         self.sam_checkpoint = sam_checkpoint
         self._person: dict[str, Masker] = {}
@@ -263,7 +271,8 @@ class RuleMasker:
         self._last_t: float | None = None
         for i, rule in enumerate(plan.keep):
             if rule.subject in ("box", "point", "object"):
-                self._prompted[i] = _PromptMasker(rule, info, timeline, self._segmenter)
+                self._prompted[i] = _PromptMasker(rule, info, timeline, self._segmenter,
+                                                  display_size)  # fmt: skip
         # fail early (before encoding) when a needed model is missing
         if any(r.subject in ("person", "speaker") for r in plan.keep):
             self._person_masker(0.0)
@@ -355,6 +364,7 @@ def build_masker(
     plan: EditPlan,
     timeline: Timeline | None = None,
     sam_checkpoint: Path | None = None,
+    display_size: tuple[int, int] | None = None,
 ) -> Masker:
     """The masker that realises ``plan``'s keep/remove rules for the video ``info`` describes.
 
@@ -364,6 +374,8 @@ def build_masker(
         timeline: analysis events (active speakers, objects, scene cuts) for rules that need them.
         sam_checkpoint: a Segment Anything checkpoint for the quality tier, if any; prompted
             subjects (box, point, object) use the U²-Net-p fallback without one.
+        display_size: ``(width, height)`` that box / point rules and detected objects' boxes are
+            in, when ``info`` is a scaled view of the video (a preview); default ``info``'s size.
 
     Raises:
         ModelMissingError: a model the plan needs is not installed (the message says how).
@@ -372,4 +384,4 @@ def build_masker(
     uses_matting = any(q.tier == "matting" for q in plan.quality)
     if only_person and not uses_matting and not (timeline and timeline.of_type(SceneCut)):
         return PreviewPersonMasker(info)
-    return RuleMasker(info, plan, timeline, sam_checkpoint)
+    return RuleMasker(info, plan, timeline, sam_checkpoint, display_size)
