@@ -15,6 +15,7 @@ import pytest
 
 import backdrop
 from backdrop.perception.media import iter_frames, probe
+from tests.conftest import needs_weights
 
 JUGGLE = Path(__file__).resolve().parent / "data" / "objects" / "juggle.mp4"
 BLUE = np.array([0x1D, 0x4E, 0xD8], np.float32)  # the interpreter's "blue"
@@ -52,6 +53,7 @@ def test_render_takes_a_plan_file_or_dict(tmp_path: Path) -> None:
         backdrop.load_plan({"schema_version": 99})
 
 
+@needs_weights("yolov3-tiny")
 def test_edit_finds_named_objects_first() -> None:
     result = backdrop.edit(JUGGLE, "make the background blue and keep the person and the ball")
     assert result.timeline is not None and result.outputs == []
@@ -82,6 +84,7 @@ def test_backdrop_moviepy_does_not_shadow_moviepy() -> None:
     assert hasattr(moviepy, "VideoFileClip") and backdrop.moviepy is bm
 
 
+@pytest.mark.slow
 def test_moviepy_effect_runs_the_same_pipeline(tmp_path: Path) -> None:
     from moviepy import ColorClip, CompositeVideoClip, VideoFileClip
 

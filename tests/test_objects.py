@@ -31,6 +31,9 @@ from backdrop.perception.objects import (
 from backdrop.render.maskers import build_masker
 from backdrop.render.plan import EditPlan
 from backdrop.tools import PlanHistory, ToolContext
+from tests.conftest import needs_weights
+
+DETECTOR = needs_weights("yolov3-tiny")
 
 DATA = Path(__file__).resolve().parent / "data" / "objects"
 BEDROOM = DATA / "bedroom.mp4"
@@ -149,6 +152,8 @@ def _recall(detector, path: Path, label: str, every: int = 6) -> float:  # noqa:
     return hits / n
 
 
+@pytest.mark.slow
+@DETECTOR
 def test_detector_finds_the_ball_and_the_bed(detector) -> None:  # noqa: ANN001
     # measured (BENCHMARKS.md): ~0.8 of frames for the ball with look-alikes, ~0.7 for the bed
     assert _recall(detector, JUGGLE, "sports ball") >= 0.5
@@ -187,6 +192,8 @@ def _boxes(timeline: Timeline, label: str, t: float) -> list[tuple[float, ...]]:
     return [b for lab, b in zip(near.labels, near.boxes, strict=True) if matches(label, lab)]
 
 
+@pytest.mark.slow
+@needs_weights("yolov3-tiny", "u2netp")
 def test_keep_the_bed_in_the_bedroom(bedroom_objects: Timeline) -> None:
     ctx = _ctx(BEDROOM, bedroom_objects)
     reply = RuleInterpreter().interpret("remove the background but keep the bed", ctx)
@@ -205,6 +212,7 @@ def test_keep_the_bed_in_the_bedroom(bedroom_objects: Timeline) -> None:
         assert above < 0.2, above
 
 
+@DETECTOR
 def test_keep_the_couch_when_there_is_none(bedroom_objects: Timeline) -> None:
     ctx = _ctx(BEDROOM, bedroom_objects)
     reply = RuleInterpreter().interpret("keep the couch", ctx)
@@ -212,6 +220,7 @@ def test_keep_the_couch_when_there_is_none(bedroom_objects: Timeline) -> None:
     assert "couch" in reply.text and "bed" in reply.text and "person" in reply.text
 
 
+@DETECTOR
 def test_remove_the_lamp_lists_what_it_can_find(bedroom_objects: Timeline) -> None:
     ctx = _ctx(BEDROOM, bedroom_objects)
     reply = RuleInterpreter().interpret("remove the lamp", ctx)
@@ -219,6 +228,8 @@ def test_remove_the_lamp_lists_what_it_can_find(bedroom_objects: Timeline) -> No
     assert "lamp" in reply.text and "bed, person" in reply.text
 
 
+@pytest.mark.slow
+@needs_weights("yolov3-tiny", "u2netp")
 def test_keep_the_person_and_the_ball(juggle_objects: Timeline) -> None:
     ctx = _ctx(JUGGLE, juggle_objects)
     reply = RuleInterpreter().interpret(
@@ -262,6 +273,8 @@ def test_box_fill_only_for_the_detectors_boxes() -> None:
 # -- captions and the opening suggestion (item 2) --------------------------------------------
 
 
+@pytest.mark.slow
+@DETECTOR
 def test_caption_says_what_is_there(detector) -> None:  # noqa: ANN001
     from backdrop.perception.captions import DetectorDescriber
 
@@ -273,6 +286,8 @@ def test_caption_says_what_is_there(detector) -> None:  # noqa: ANN001
     assert all("light (~" in t and ("person" in t or "people" in t) for t in texts), texts
 
 
+@pytest.mark.slow
+@needs_weights("yolov3-tiny", "u2netp")
 def test_opening_suggestion_and_yes_but_keep_the_bed(detector) -> None:  # noqa: ANN001
     from backdrop.agent.session import NoticeMessage, Session
     from backdrop.perception.captions import CaptionAnalyzer, DetectorDescriber
