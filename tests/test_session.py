@@ -165,3 +165,28 @@ def test_notice_clock_reads_hours() -> None:
 
     n = NoticeMaker(4000.0).notices([SceneCut(3722.96, 3723.0, "test")], EditPlan())
     assert n and "1:02:03" in n[0].text, n
+
+
+def test_answer_by_id_and_a_click_call_the_tools_directly(sample: Path) -> None:
+    events = [SceneCut(2.95, 3.0, "test"), PeopleCount(6.0, 6.2, "test", n=2)]
+    session, messages = run_session(sample, events)
+    session.start()
+    assert session.wait(60)
+    first, second = (m.notice for m in messages if isinstance(m, NoticeMessage))
+    assert session.answer(99, True).result(10) is None  # never raised: nothing happens
+    # the older notice, though a newer one waits: its own suggestion, at its own time
+    reply = session.answer(first.id, True).result(10)
+    assert reply is not None and reply.changed and reply.text.startswith("Done:"), reply
+    assert session.plan.backgrounds[-1].range.start == pytest.approx(3.0)
+    assert [n.id for n in session.pending] == [second.id]
+    assert session.answer(first.id, True).result(10) is None  # answered once only
+    assert session.ctx.scope is None
+    # a click: keep_subject with the point, said back in words, one undo step
+    before = session.plan
+    reply = session.keep_point(400, 520).result(10)
+    assert reply.changed and "point" in reply.text, reply
+    assert session.plan.keep[-1].point == [400.0, 520.0]
+    assert any(isinstance(m, ReplyMessage) and m.text == reply.text for m in messages)
+    session.submit("undo").result(10)
+    assert session.plan == before
+    session.close()

@@ -33,7 +33,7 @@ from backdrop.agent.proactive import Notice, NoticeMaker
 from backdrop.agent.replies import Interpreter, Reply, step_reply
 from backdrop.agent.state import SceneState
 from backdrop.perception.analysis import default_analyzers
-from backdrop.perception.events import Analyzer
+from backdrop.perception.events import Analyzer, Event
 from backdrop.perception.media import (
     CHUNK_SECONDS,
     MediaInfo,
@@ -55,6 +55,7 @@ from backdrop.tools.runner import run_step
 
 if TYPE_CHECKING:
     from backdrop.agent.voice import VoiceInput
+    from backdrop.render.pipeline import RenderStats
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +268,7 @@ class Session:
     def export_plan(self, path: str | Path) -> Path:
         return self.plan.save(path)
 
-    def render(self, output: str | Path, **kw: Any) -> Any:
+    def render(self, output: str | Path, **kw: Any) -> RenderStats:
         """Render the full-quality video with the current plan (blocking)."""
         from backdrop.render.pipeline import render_video
 
@@ -444,7 +445,7 @@ class Session:
         reply = step_reply(run_step(self.ctx, [call], label, registry=self.registry))
         return self._said(reply, label)
 
-    def _notice(self, events: list[Any]) -> None:
+    def _notice(self, events: list[Event]) -> None:
         for n in self.notices.notices(events, self.plan):
             with self._pending_lock:
                 self.pending.append(n)
@@ -465,6 +466,7 @@ class Session:
 
     def _render_at(self, t: float) -> np.ndarray:
         self.cursor = t
+        self.ctx.position = t  # "from now on" / "stop" are read against what was last shown
         ft, frame = self._source_frame(t)
         return self._compose(frame, ft)
 

@@ -349,7 +349,7 @@ class EditPlan(_Model):
         if not isinstance(data, dict):
             raise PlanError("a plan must be a JSON object")
         version = data.get("schema_version")
-        if version not in SCHEMA_VERSIONS:
+        if isinstance(version, list | dict) or version not in SCHEMA_VERSIONS:  # [] is unhashable
             known = ", ".join(str(v) for v in SCHEMA_VERSIONS)
             raise PlanError(
                 f"schema_version: unknown version {version!r} (this Backdrop reads {known})"

@@ -111,13 +111,16 @@ def _segment_with(
 
 def _resolve_media(ctx: ToolContext, path: str) -> Path | None:
     """The file ``path`` names: as given (``~`` expanded), else beside the source video."""
-    p = Path(path).expanduser()
-    if p.is_file():
-        return p
-    if not p.is_absolute() and ctx.source is not None:
-        beside = ctx.source.parent / p
-        if beside.is_file():
-            return beside
+    try:  # "~nosuchuser/x.png" cannot be expanded; a name too long for the OS is not a file
+        p = Path(path).expanduser()
+        if p.is_file():
+            return p
+        if not p.is_absolute() and ctx.source is not None:
+            beside = ctx.source.parent / p
+            if beside.is_file():
+                return beside
+    except (RuntimeError, OSError, ValueError):
+        return None
     return None
 
 

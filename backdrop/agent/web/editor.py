@@ -62,7 +62,7 @@ class Editor:
 
     Args:
         workdir: the only folder files are read from or written to.
-        token: required on every request when set (see the module docstring).
+        token: required on every request when set (see :mod:`backdrop.agent.web.security`).
         session_factory: builds an unstarted :class:`Session` for a video path (default:
             ``Session(path)`` with every analyzer and the LLM when configured).
         max_upload_bytes: largest accepted video upload.

@@ -89,7 +89,9 @@ def add_page_routes(app: FastAPI, editor: Editor) -> None:
         return editor.video_info()
 
     @app.post("/api/upload")
-    async def upload(request: Request, name: str = Query(min_length=1, max_length=255)) -> Any:
+    async def upload(
+        request: Request, name: str = Query(min_length=1, max_length=255)
+    ) -> dict[str, Any]:
         target = await editor.upload(request, name)
         await asyncio.to_thread(editor.open, target)
         return editor.video_info()
@@ -178,7 +180,7 @@ def add_voice_route(app: FastAPI, editor: Editor) -> None:
 
     @app.post("/api/voice")
     async def voice(request: Request) -> dict[str, Any]:
-        from backdrop.agent.voice import VoiceError, didnt_catch, load_audio
+        from backdrop.agent.voice import Heard, VoiceError, didnt_catch, load_audio
         from backdrop.perception.asr import AsrModelMissingError
 
         session = editor.require()
@@ -188,7 +190,7 @@ def add_voice_route(app: FastAPI, editor: Editor) -> None:
         kind = request.headers.get("content-type", "")
         suffix = ".wav" if "wav" in kind else ".ogg" if "ogg" in kind else ".webm"
 
-        def hear() -> Any:
+        def hear() -> Heard:
             with tempfile.TemporaryDirectory(prefix="backdrop-voice-") as tmp:
                 path = Path(tmp) / f"voice{suffix}"
                 path.write_bytes(data)

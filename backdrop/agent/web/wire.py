@@ -22,7 +22,7 @@ from backdrop.agent.session import (
     Session,
 )
 from backdrop.perception.events import LightingChange, PeopleCount, SceneCut, SpeakerTurn
-from backdrop.render.plan import EditPlan, describe_background
+from backdrop.render.plan import Background, EditPlan, describe_background
 from backdrop.render.preview import encode_jpeg
 
 
@@ -36,7 +36,7 @@ def notice_dict(n: Notice) -> dict[str, Any]:
     return {"type": "notice", "id": n.id, "kind": n.kind, "t": round(n.t, 3), "text": n.text}
 
 
-def _bg_colors(bg: Any) -> list[str]:
+def _bg_colors(bg: Background) -> list[str]:
     kind = bg.type
     if kind == "color":
         return [bg.color]
