@@ -253,7 +253,8 @@ def test_keep_subject() -> None:
     again = run(ctx, "keep_subject")
     assert again.ok and not again.changed
     couch = run(ctx, "keep_subject", subject="couch")
-    assert not couch.ok and "not supported" in couch.message
+    # issue 17: objects by name are supported; with nothing detected it says so and how to point
+    assert not couch.ok and "couch" in couch.message and "point at it" in couch.message.lower()
 
 
 def test_set_time_range_last_and_all() -> None:

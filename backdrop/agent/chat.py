@@ -102,6 +102,11 @@ class Chat:
             t = parse_time(arg or "0")
             path = s.preview_png(t, self.out_dir / f"preview-{t:07.2f}.png")
             self._print(f"backdrop: preview of {clock(t)} written to {path}")
+        elif cmd == "/export" and arg.lower().endswith(".otio"):
+            from backdrop.render.otio_export import write_otio
+
+            path = write_otio(s.plan, arg, s.source, s.info.duration, s.info.fps)
+            self._print(f"backdrop: plan written to {path} (OpenTimelineIO, for editing software)")
         elif cmd == "/export":
             path = s.export_plan(arg or self.out_dir / "plan.json")
             self._print(f"backdrop: plan written to {path}")

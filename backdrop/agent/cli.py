@@ -63,6 +63,22 @@ class _FpsColumn(ProgressColumn):
 
 
 _SAM_HELP = "A Segment Anything checkpoint (sam_vit_b/l/h .pth) for box/point/object masks."
+_SIZE_HELP = "Scale the output: 4k, 1440p, 1080p, 720p, 480p (aspect kept) or WIDTHxHEIGHT."
+
+
+def _output_size(spec: str | None, info: MediaInfo) -> tuple[int, int] | None:
+    """``--size`` as (width, height), saying when it upscales; None when not given."""
+    if spec is None:
+        return None
+    from backdrop.render.facade import describe_scaling, parse_size
+
+    try:
+        size = parse_size(spec, info.width, info.height)
+    except ValueError as e:
+        fail(str(e), 2)
+    if size != (info.width, info.height):
+        err.print(Text(describe_scaling((info.width, info.height), size), style="yellow"))
+    return size
 
 
 def _render(
@@ -71,8 +87,11 @@ def _render(
     output: Path | None,
     alpha: Path | None,
     sam_checkpoint: Path | None = None,
+    timeline: Timeline | None = None,
+    size: tuple[int, int] | None = None,
 ) -> None:
-    """Render with a progress bar (frames, fps, time left)."""
+    """Render with a progress bar (frames, fps, time left); ``timeline`` carries the objects,
+    speakers and cuts the plan's rules refer to."""
     from backdrop.render.pipeline import render_video
 
     with Progress(
@@ -91,8 +110,9 @@ def _render(
                 bar.update(task, completed=done, total=total, fps=done / max(elapsed, 1e-6))
 
         stats = render_video(
-            source, plan, output, alpha=alpha, progress=progress, sam_checkpoint=sam_checkpoint
-        )
+            source, plan, output, alpha=alpha, progress=progress, sam_checkpoint=sam_checkpoint,
+            timeline=timeline, size=size,
+        )  # fmt: skip
         bar.update(task, completed=stats.frames, total=stats.frames)
     for p in stats.outputs:
         out.print(f"wrote {p}")
@@ -116,7 +136,10 @@ def edit(
         ),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Edited video (H.264 MP4 with audio).")
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Edited video: .mp4 (H.264, audio) or .mov (ProRes 4444, alpha)."
+        ),
     ] = None,
     plan_out: Annotated[
         Path | None, typer.Option("--plan-out", help="Also write the edit plan (JSON) here.")
@@ -145,6 +168,7 @@ def edit(
     sam_checkpoint: Annotated[
         Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
     ] = None,
+    size: Annotated[str | None, typer.Option("--size", help=_SIZE_HELP)] = None,
 ) -> None:
     """Edit VIDEO by INSTRUCTION (typed, --voice WAV or --mic): say what was understood, render."""
     from backdrop.agent.interpret_speech import SpeechInterpreter
@@ -155,6 +179,7 @@ def edit(
     if sum(x is not None and x is not False for x in (instruction, voice, mic or None)) != 1:
         fail("give exactly one instruction: typed text, --voice WAV or --mic", 2)
     info = _probe(video)
+    out_size = _output_size(size, info)
     start = EditPlan()
     if plan_in is not None:
         try:
@@ -173,6 +198,7 @@ def edit(
     assert text is not None
     if interpreter.needs_timeline(text):
         ctx.timeline = _audio_timeline(video, info)
+    ctx.timeline = _with_objects(video, text, ctx.timeline)
     reply = interpreter.interpret(text, ctx)
     plan = ctx.history.current
     if reply.clarify or (not reply.changed and plan.is_empty()):
@@ -189,7 +215,7 @@ def edit(
             out.print(plan.to_json(), end="")
         return
     try:
-        _render(video, plan, output, alpha, sam_checkpoint)
+        _render(video, plan, output, alpha, sam_checkpoint, ctx.timeline, out_size)
     except EXPECTED_ERRORS as e:
         fail(str(e))
     if plan_out is not None:
@@ -224,6 +250,22 @@ def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
     return heard.text
 
 
+def _with_objects(video: Path, text: str, timeline: Timeline | None) -> Timeline | None:
+    """``timeline`` plus the objects found in ``video`` when ``text`` names an object (and a
+    detector is installed); unchanged otherwise."""
+    from backdrop.perception.detect import analyze_objects, objects_detector_installed
+    from backdrop.perception.objects import mentions_object
+
+    if not mentions_object(text) or not objects_detector_installed():
+        return timeline
+    err.print("looking for objects in the video…")
+    found = analyze_objects(video)
+    if timeline is None:
+        return found
+    timeline.add(found.events)
+    return timeline
+
+
 def _audio_timeline(video: Path, info: MediaInfo) -> Timeline:
     """Analyse VIDEO's soundtrack (speech, speakers, transcript, active speaker) for anchors."""
     from backdrop.perception.analysis import analyze as run_analysis
@@ -244,7 +286,10 @@ def render(
     video: Annotated[Path, typer.Argument(help="The video to edit.")],
     plan_path: Annotated[Path, typer.Argument(metavar="PLAN.json", help="An edit plan.")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Edited video (H.264 MP4 with audio).")
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Edited video: .mp4 (H.264, audio) or .mov (ProRes 4444, alpha)."
+        ),
     ] = None,
     alpha: Annotated[
         Path | None,
@@ -253,6 +298,7 @@ def render(
     sam_checkpoint: Annotated[
         Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
     ] = None,
+    size: Annotated[str | None, typer.Option("--size", help=_SIZE_HELP)] = None,
 ) -> None:
     """Render VIDEO with an existing edit plan."""
     if output is None and alpha is None:
@@ -264,8 +310,15 @@ def render(
     info = _probe(video)
     out.print("plan: " + "; ".join(plan.describe()))
     out.print(f"source: {video} ({info.summary()})")
+    out_size = _output_size(size, info)
     try:
-        _render(video, plan, output, alpha, sam_checkpoint)
+        timeline = None
+        if any(k.subject == "object" for k in plan.keep):
+            from backdrop.perception.detect import analyze_objects
+
+            err.print("looking for the plan's objects in the video…")
+            timeline = analyze_objects(video)
+        _render(video, plan, output, alpha, sam_checkpoint, timeline, out_size)
     except EXPECTED_ERRORS as e:
         fail(str(e))
 
@@ -520,6 +573,26 @@ def plan_show(plan_path: Annotated[Path, typer.Argument(metavar="PLAN.json")]) -
         out.print(f"- {line}")
 
 
+@plan_app.command("export")
+def plan_export(
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN.json")],
+    video: Annotated[Path, typer.Argument(help="The video the plan edits (its length, rate).")],
+    otio_out: Annotated[
+        Path, typer.Option("--otio", metavar="OUT.otio", help="Write an OpenTimelineIO file.")
+    ],
+) -> None:
+    """Export a plan for editing software: OpenTimelineIO (background tracks, fades, markers)."""
+    from backdrop.render.otio_export import write_otio
+
+    try:
+        plan = EditPlan.load(plan_path)
+    except PlanError as e:
+        fail(str(e))
+    info = _probe(video)
+    path = write_otio(plan, otio_out, video, info.duration, info.fps)
+    out.print(f"wrote {path}")
+
+
 @models_app.callback()
 def models_main(ctx: typer.Context) -> None:
     """List the models: what each is for, where it comes from, its licence, whether installed."""
@@ -545,7 +618,8 @@ def models_install(
         typer.Option(
             "--with",
             metavar="NAME",
-            help="Also install an opt-in model: 'u2netp' (MIT, box/point fallback) or 'rvm' "
+            help="Also install an opt-in model: 'u2netp' (MIT, box/point fallback), "
+            "'yolov3-tiny' (MIT, objects by name) or 'rvm' "
             "(Robust Video Matting, GPLv3 licence, matting tier).",
         ),
     ] = None,

@@ -1061,19 +1061,28 @@ def _read_subjects(c: _Clause, text: str) -> str:
 
         if any(s.name == "rvm-mobilenetv3" and s.installed for s in model_status()):
             c.extra_calls.append(ToolCall("set_quality", {"tier": "matting"}))
-    for m in _REMOVE_VERB.finditer(text):
-        noun = m.group(1)
-        if _is_object(noun):
-            c.subjects.append({"subject": "object", "label": noun, "action": "remove"})
-            text = text[: m.start()] + " " + text[m.end() :]
-            break
-    for m in _KEEP_VERB.finditer(text):
-        noun = m.group(1)
-        if _is_object(noun):
-            c.subjects.append({"subject": "object", "label": noun, "action": "keep"})
-            text = text[: m.start()] + " " + text[m.end() :]
-            break
+    for pattern, action in ((_REMOVE_VERB, "remove"), (_KEEP_VERB, "keep")):
+        for m in pattern.finditer(text):
+            text, found = _read_objects(c, text, m, action)
+            if found:
+                break
     return text
+
+
+def _read_objects(c: _Clause, text: str, m: re.Match[str], action: str) -> tuple[str, bool]:
+    """Object rules from a keep/remove verb and the list after it ("the person and the ball",
+    "the teddy bear"); the object parts are taken out of ``text``, a leading person stays."""
+    from backdrop.perception.objects import read_object_list
+
+    names, stop = read_object_list(text, m.start(1), m.end(1), accept=_PERSON_NOUNS)
+    objects = [n for n in names if _is_object(n.split()[0])]
+    if not objects:
+        return text, False
+    for noun in objects:
+        c.subjects.append({"subject": "object", "label": noun, "action": action})
+    # "keep the person and the ball": "keep the person" is read by the person rules
+    cut = m.start() if _is_object(names[0].split()[0]) else m.end(1)
+    return text[:cut] + " " + text[stop:], True
 
 
 def _is_object(noun: str) -> bool:

@@ -9,10 +9,12 @@ repeated.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from backdrop.perception.events import (
+    Caption,
     Event,
     LightingChange,
     MaskQuality,
@@ -44,18 +46,52 @@ SCENE_GRADIENTS = (
 )
 
 
+OPENING_INSTRUCTION = "remove the background"
+"""The one edit proposed when a video is opened with someone in it."""
+
+
+def _opening(
+    ev: Caption, plan: EditPlan
+) -> tuple[str, Any, str, list[ToolCall], TimeRange | None] | None:
+    """The opening suggestion from the first caption: what is seen, and the one edit proposed
+    (remove the background behind the people), while the plan is still empty."""
+    if not plan.is_empty():
+        return None
+    text = ev.text
+    prefix = "(not a captioning model): "
+    if prefix in text:
+        text = text.split(prefix, 1)[1]
+    parts = [p for p in text.split("; ") if "face" not in p]
+    seen = "; ".join(parts).strip().rstrip(".")
+    if seen.startswith("no people"):
+        return None
+    who = "them" if re.match(r"\d+ people", seen) else "the person"
+    call = ToolCall("remove_background", {})
+    return (
+        "opening",
+        0,
+        f"I see {seen}. Should I remove the background and keep {who}? "
+        "(yes, “yes, but keep the …”, or no)",
+        [call],
+        None,
+    )
+
+
 @dataclass(frozen=True)
 class Notice:
     """Something the agent noticed, with the change it proposes.
 
     Attributes:
         id: unique within a session, from 1.
-        kind: ``scene_cut`` | ``lighting`` | ``people`` | ``mask_quality`` | ``new_speaker``.
+        kind: ``opening`` | ``scene_cut`` | ``lighting`` | ``people`` | ``mask_quality`` |
+            ``new_speaker``.
         t: video time (seconds) it refers to.
         text: what to show or say.
         suggestion: tool calls that "yes" applies.
         scope: the stretch of video the suggestion is about (a "yes, <instruction>" applies the
             instruction there).
+        instruction: the suggestion in words, when it has them: "yes, but keep the couch"
+            applies this instruction with the addition, as one step.
     """
 
     id: int
@@ -64,6 +100,7 @@ class Notice:
     text: str
     suggestion: tuple[ToolCall, ...] = ()
     scope: TimeRange | None = None
+    instruction: str | None = None
 
 
 @dataclass
@@ -93,6 +130,11 @@ class NoticeMaker:
             kind, key, text, suggestion, scope = made
             if (kind, key) in self._seen:
                 continue
+            if kind == "opening":  # what it sees, first thing: no gaps apply
+                self._seen.add((kind, key))
+                out.append(Notice(next(self._ids), kind, ev.t0, text, tuple(suggestion), None,
+                                  OPENING_INSTRUCTION))  # fmt: skip
+                continue
             self._seen.add((kind, key))
             # every new scene gets its notice (it is where decisions are made); other kinds
             # wait their turn behind any notice and behind their own kind
@@ -110,6 +152,8 @@ class NoticeMaker:
         self, ev: Event, plan: EditPlan
     ) -> tuple[str, Any, str, list[ToolCall], TimeRange | None] | None:
         t = ev.t0
+        if isinstance(ev, Caption):
+            return _opening(ev, plan)
         if isinstance(ev, SceneCut):
             self._cuts += 1
             at = ev.t1

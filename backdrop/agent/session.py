@@ -174,9 +174,7 @@ class Session:
         self._listeners: list[Callable[[Message], None]] = []
         self._inbox: queue.Queue[tuple[str, Any, Future[Any]]] = queue.Queue()
         self._frames = FrameCache(CHUNK_SECONDS)
-        self._composer = PreviewComposer(
-            self._pinfo, masker_factory or (lambda info, plan: build_masker(info, plan))
-        )
+        self._composer = PreviewComposer(self._pinfo, masker_factory or self._default_masker)
         self._voice: VoiceInput | None = None
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -419,6 +417,12 @@ class Session:
         finally:
             self.ctx.scope = None
 
+    def _default_masker(self, info: MediaInfo, plan: EditPlan) -> Masker:
+        """The plan's masker for previews; detections and box/point rules are in source
+        pixels, the preview is smaller."""
+        display = (self.info.width, self.info.height)
+        return build_masker(info, plan, self.state.timeline, display_size=display)
+
     def _answer_id(self, notice_id: int, yes: bool) -> Reply | None:
         with self._pending_lock:
             found = [n for n in self.pending if n.id == notice_id]
@@ -432,6 +436,9 @@ class Session:
         said with the "yes") to the stretch of video the notice is about."""
         if not yes:
             return Reply(f"OK, I'll leave it as it is ({notice.text.split(' — ')[0]}).")
+        if rest and notice.instruction and re.match(r"(?:but|and|also|plus)\b", rest, re.I):
+            # "yes, but keep the couch": the suggestion and the addition as one step
+            return self._interpret(f"{notice.instruction} {rest}", scope=notice.scope)
         if rest:
             return self._interpret(rest, scope=notice.scope)
         step = run_step(self.ctx, notice.suggestion, notice.text, registry=self.registry)

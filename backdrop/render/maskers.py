@@ -169,12 +169,16 @@ class _PromptMasker:
     """A box / point / object rule: prompted masks, tracked from the rule's start."""
 
     def __init__(self, rule: KeepRule, info: MediaInfo, timeline: Timeline | None,
-                 make_segmenter: Callable[[], object]) -> None:  # fmt: skip
+                 make_segmenter: Callable[[], object],
+                 display_size: tuple[int, int] | None = None) -> None:  # fmt: skip
         self.rule = rule
         self.info = info
+        self.display_size = display_size or (info.width, info.height)
+        """(width, height) the rule's and the detections' pixel coordinates refer to."""
         self.timeline = timeline
         self._make = make_segmenter
         self._trackers: list[object] | None = None
+        self._prompted_by: ObjectsSeen | None = None
 
     def _prompts(self, t: float) -> list[tuple[tuple[float, ...] | None, tuple[float, ...] | None]]:
         r = self.rule
@@ -183,27 +187,58 @@ class _PromptMasker:
         if r.subject == "point" and r.point is not None:
             return [(None, tuple(r.point))]
         # object: the boxes of the nearest ObjectsSeen event with that label
-        label = (r.label or "").lower()
-        best: list[tuple[tuple[float, ...] | None, tuple[float, ...] | None]] = []
-        best_dt = float("inf")
+        event = self._object_event(t)
+        return [] if event is None else [(b, None) for b in self._boxes(event)]
+
+    def _boxes(self, e: ObjectsSeen) -> list[tuple[float, ...]]:
+        from backdrop.perception.objects import matches, resolve_label
+
+        label = (self.rule.label or "").lower()
+        want = resolve_label(label) or label
+        return [tuple(b) for lab, b in zip(e.labels, e.boxes, strict=False)
+                if lab.lower() == label or matches(want, lab.lower())]  # fmt: skip
+
+    def _object_event(self, t: float, current: bool = False) -> ObjectsSeen | None:
+        """The ObjectsSeen event holding this rule's object nearest ``t`` (with ``current``:
+        only one whose span contains ``t``)."""
+        best, best_dt = None, float("inf")
         for e in [] if self.timeline is None else self.timeline.of_type(ObjectsSeen):
             assert isinstance(e, ObjectsSeen)
-            boxes = [tuple(b) for lab, b in zip(e.labels, e.boxes, strict=False)
-                     if lab.lower() == label]  # fmt: skip
-            dt = 0.0 if e.t0 <= t <= e.t1 else min(abs(t - e.t0), abs(t - e.t1))
-            if boxes and dt < best_dt:
-                best, best_dt = [(b, None) for b in boxes], dt
+            dt = 0.0 if e.t0 <= t < e.t1 else min(abs(t - e.t0), abs(t - e.t1))
+            if (current and dt > 0) or dt >= best_dt or not self._boxes(e):
+                continue
+            best, best_dt = e, dt
         return best
 
     def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
         from backdrop.perception.prompt_seg import PromptTracker
 
+        if self.rule.subject == "object" and self._trackers is not None:
+            # a new detection of the object: re-prompt from its boxes (the flow tracker
+            # carries the mask between detections); scaled from display to frame pixels
+            e = self._object_event(t, current=True)
+            if e is not None and e is not self._prompted_by:
+                self._trackers = None
         if self._trackers is None:
             prompts = self._prompts(t)
             if not prompts:
                 log.warning("no %s found to %s at t=%.2f s", self.rule.label, self.rule.action, t)
                 return np.zeros(frame.shape[:2], np.float32)
+            if self.rule.subject == "object":
+                self._prompted_by = self._object_event(t)
+            # display pixels → this frame's pixels (a preview is smaller than the video)
+            sx = frame.shape[1] / max(self.display_size[0], 1)
+            sy = frame.shape[0] / max(self.display_size[1], 1)
+            prompts = [
+                (None if b is None else (b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy),
+                 None if p is None else (p[0] * sx, p[1] * sy))
+                for b, p in prompts
+            ]  # fmt: skip
             seg = self._make()
+            if self.rule.subject == "object" and getattr(seg, "tier", "") == "fallback":
+                from backdrop.perception.detect import BoxFillSegmenter
+
+                seg = BoxFillSegmenter(seg, [b for b, _p in prompts if b is not None])
             self._trackers = [PromptTracker(seg, box=b, point=p) for b, p in prompts]  # type: ignore[arg-type]
         out = np.zeros(frame.shape[:2], np.float32)
         for tr in self._trackers:
@@ -224,7 +259,8 @@ class RuleMasker:
     """
 
     def __init__(self, info: MediaInfo, plan: EditPlan, timeline: Timeline | None,
-                 sam_checkpoint: Path | None) -> None:  # fmt: skip
+                 sam_checkpoint: Path | None,
+                 display_size: tuple[int, int] | None = None) -> None:  # fmt: skip
         self.info, self.plan, self.timeline = info, plan, timeline
         self.sam_checkpoint = sam_checkpoint
         self._person: dict[str, Masker] = {}
@@ -235,7 +271,8 @@ class RuleMasker:
         self._last_t: float | None = None
         for i, rule in enumerate(plan.keep):
             if rule.subject in ("box", "point", "object"):
-                self._prompted[i] = _PromptMasker(rule, info, timeline, self._segmenter)
+                self._prompted[i] = _PromptMasker(rule, info, timeline, self._segmenter,
+                                                  display_size)  # fmt: skip
         # fail early (before encoding) when a needed model is missing
         if any(r.subject in ("person", "speaker") for r in plan.keep):
             self._person_masker(0.0)
@@ -327,6 +364,7 @@ def build_masker(
     plan: EditPlan,
     timeline: Timeline | None = None,
     sam_checkpoint: Path | None = None,
+    display_size: tuple[int, int] | None = None,
 ) -> Masker:
     """The masker that realises ``plan``'s keep/remove rules for the video ``info`` describes.
 
@@ -336,6 +374,8 @@ def build_masker(
         timeline: analysis events (active speakers, objects, scene cuts) for rules that need them.
         sam_checkpoint: a Segment Anything checkpoint for the quality tier, if any; prompted
             subjects (box, point, object) use the U²-Net-p fallback without one.
+        display_size: ``(width, height)`` that box / point rules and detected objects' boxes are
+            in, when ``info`` is a scaled view of the video (a preview); default ``info``'s size.
 
     Raises:
         ModelMissingError: a model the plan needs is not installed (the message says how).
@@ -344,4 +384,4 @@ def build_masker(
     uses_matting = any(q.tier == "matting" for q in plan.quality)
     if only_person and not uses_matting and not (timeline and timeline.of_type(SceneCut)):
         return PreviewPersonMasker(info)
-    return RuleMasker(info, plan, timeline, sam_checkpoint)
+    return RuleMasker(info, plan, timeline, sam_checkpoint, display_size)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
 import numpy as np
 
 from backdrop.perception.events import Timeline
@@ -24,7 +25,14 @@ from backdrop.perception.media import MediaError, MediaInfo, iter_frames, probe
 from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker, build_masker
 from backdrop.render.plan import EditPlan
-from backdrop.render.writer import Mp4Writer, PngSequenceWriter, RenderError, WebmAlphaWriter
+from backdrop.render.writer import (
+    Mp4Writer,
+    PngSequenceWriter,
+    ProResAlphaWriter,
+    RenderError,
+    WebmAlphaWriter,
+    check_output_suffix,
+)
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +123,10 @@ def _compose_frames(
     stats: RenderStats,
     progress: ProgressFn | None,
     total: int,
+    size: tuple[int, int] | None = None,
 ) -> None:
-    """Segment and composite each ``(t, frame)`` and hand ``(t, rgb, frame, keep)`` to ``stages``.
+    """Segment and composite each ``(t, frame)`` and hand ``(t, rgb, frame, keep)`` to ``stages``
+    (scaled to ``size`` = (width, height) when given).
 
     The masker sees every frame that needs a mask, in order, and is reset on frames that do
     not, so its temporal state is the same whoever calls this with the same frames.
@@ -132,11 +142,28 @@ def _compose_frames(
             masker.reset()
         comp = compositor.compose(frame, t, mask)
         item = (t, comp.rgb, frame, comp.keep)
+        if size is not None:
+            item = (t, *(None if a is None else _scale(a, size) for a in item[1:]))
         for st in stages:
             st.put(item)
         stats.frames += 1
         if progress is not None:
             progress(stats.frames, max(total, stats.frames), time.perf_counter() - t_start)
+
+
+def _scale(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``img`` resized to ``size`` = (width, height): Lanczos up, area down."""
+    if (img.shape[1], img.shape[0]) == size:
+        return img
+    up = size[0] > img.shape[1]
+    return cv2.resize(img, size, interpolation=cv2.INTER_LANCZOS4 if up else cv2.INTER_AREA)
+
+
+def _transparent_at(plan: EditPlan, t: float, duration: float) -> bool:
+    from backdrop.render.plan import TransparentBackground
+
+    seg = plan.active_segment(t, duration)
+    return seg is not None and isinstance(seg.background, TransparentBackground)
 
 
 def render_video(
@@ -151,6 +178,7 @@ def render_video(
     progress: ProgressFn | None = None,
     crf: int = 20,
     preset: str = "veryfast",
+    size: tuple[int, int] | None = None,
 ) -> RenderStats:
     """Render ``plan`` over ``source``.
 
@@ -165,6 +193,8 @@ def render_video(
         sam_checkpoint: Segment Anything checkpoint for the quality tier.
         progress: called after each frame.
         crf, preset: x264 quality (lower crf = better) and speed preset.
+        size: ``(width, height)`` of the outputs when they are to be scaled (e.g. 4K); frames
+            are edited at the source's size and then scaled (Lanczos up, area down).
 
     Every output appears only when complete. Raises :class:`RenderError` or
     :class:`~backdrop.perception.media.MediaError` with a one-line message.
@@ -178,26 +208,44 @@ def render_video(
         masker = build_masker(info, plan, timeline, sam_checkpoint)
     audio = source if info.has_audio else None
     total = info.frame_count or max(1, round(info.duration * info.fps))
+    if size is not None and tuple(size) == (info.width, info.height):
+        size = None
+    ow, oh = (info.width, info.height) if size is None else size
 
     sinks: list[Any] = []
     stages: list[_Stage] = []
     stats = RenderStats(frames=0, seconds=0.0)
     try:
-        if output is not None:
-            mp4 = Mp4Writer(output, info.width, info.height, info.fps, audio, info.duration,
+        if output is not None and Path(output).suffix.lower() == ".mov":
+            # ProRes 4444: the edited frames; where the background is transparent, with the
+            # kept subject as alpha (opaque elsewhere)
+            mov = ProResAlphaWriter(output, ow, oh, info.fps, audio,
+                                    info.duration)  # fmt: skip
+            sinks.append(mov)
+
+            def _mov(it: Any, w: ProResAlphaWriter = mov) -> None:
+                clear = _transparent_at(plan, it[0], info.duration)
+                w.write(it[1], it[0], it[3] if clear else None)
+
+            stages.append(_Stage("encode-mov", _mov))
+        elif output is not None:
+            check_output_suffix(output)
+            mp4 = Mp4Writer(output, ow, oh, info.fps, audio, info.duration,
                             crf=crf, preset=preset)  # fmt: skip
             sinks.append(mp4)
             stages.append(_Stage("encode-mp4", lambda it, w=mp4: w.write(it[1], it[0])))
         if alpha is not None:
             ap = Path(alpha)
             if ap.suffix.lower() == ".webm":
-                aw: Any = WebmAlphaWriter(ap, info.width, info.height, info.fps, audio,
+                aw: Any = WebmAlphaWriter(ap, ow, oh, info.fps, audio,
                                           info.duration)  # fmt: skip
+            elif ap.suffix.lower() == ".mov":
+                aw = ProResAlphaWriter(ap, ow, oh, info.fps, audio, info.duration)
             elif ap.suffix == "":
                 aw = PngSequenceWriter(ap)
             else:
                 raise RenderError(
-                    f"{ap}: alpha output must be a .webm file or a folder for PNG frames"
+                    f"{ap}: alpha output must be a .webm or .mov file or a folder for PNG frames"
                 )
             sinks.append(aw)
             stages.append(_Stage("encode-alpha", lambda it, w=aw: w.write(it[2], it[0], it[3])))
@@ -206,8 +254,9 @@ def render_video(
 
         t_start = time.perf_counter()
         _compose_frames(
-            _prefetch(iter_frames(source)), compositor, masker, stages, stats, progress, total
-        )
+            _prefetch(iter_frames(source)), compositor, masker, stages, stats, progress, total,
+            size,
+        )  # fmt: skip
         for st in stages:
             st.q.put(_END)
         for st in stages:
@@ -316,6 +365,7 @@ def render_span(
     progress: ProgressFn | None = None,
     crf: int = 20,
     preset: str = "veryfast",
+    size: tuple[int, int] | None = None,
 ) -> RenderStats:
     """Render the frames of ``source`` shown in ``[t0, t1)`` seconds to a video-only MP4.
 

@@ -1,4 +1,5 @@
-"""Writing edited video: H.264 MP4 with the source audio, VP9-with-alpha WebM, PNG sequences.
+"""Writing edited video: H.264 MP4 with the source audio, VP9-with-alpha WebM, ProRes 4444 with
+alpha in .mov, PNG sequences.
 
 Every writer writes to a temporary sibling of its output and renames it into place only in
 :meth:`close` after the last frame; :meth:`abort` (or an exception inside a ``with`` block)
@@ -351,6 +352,55 @@ class WebmAlphaWriter(_AvVideoWriter):
     def _frame(self, rgb: np.ndarray, alpha: np.ndarray | None) -> av.VideoFrame:
         a = np.full(rgb.shape[:2], 255, np.uint8) if alpha is None else _to_u8(alpha)
         return _yuv_frame(rgb, a)
+
+
+MOV_COPY_AUDIO = {"aac", "alac", "pcm_s16le", "pcm_s24le", "mp3"}
+
+
+class ProResAlphaWriter(_AvVideoWriter):
+    """ProRes 4444 with an alpha channel (``prores_ks``, profile 4444, yuva444p10le, 16-bit
+    alpha) in a QuickTime ``.mov``; audio copied when the container allows it, else AAC."""
+
+    format = "mov"
+    codec = "prores_ks"
+    pix_fmt = "yuva444p10le"
+    copy_audio = MOV_COPY_AUDIO
+    audio_encoder = "aac"
+
+    def __init__(
+        self,
+        path: str | Path,
+        width: int,
+        height: int,
+        fps: float,
+        audio_source: Path | None = None,
+        duration: float | None = None,
+    ) -> None:
+        opts = {"profile": "4444", "alpha_bits": "16", "vendor": "apl0"}
+        super().__init__(path, width, height, fps, audio_source, duration, opts)
+
+    def _frame(self, rgb: np.ndarray, alpha: np.ndarray | None) -> av.VideoFrame:
+        a = np.full(rgb.shape[:2], 255, np.uint8) if alpha is None else _to_u8(alpha)
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(np.dstack([rgb, a])), "rgba")
+
+
+OUTPUT_SUFFIXES = {".mp4": "H.264 MP4", ".m4v": "H.264 MP4", ".mov": "ProRes 4444 with alpha"}
+"""What ``-o`` writes, by suffix; anything else is refused (see :func:`check_output_suffix`)."""
+
+
+def check_output_suffix(path: str | Path) -> None:
+    """Refuse an edited-video path whose suffix names a format ``-o`` does not write.
+
+    Raises:
+        RenderError: one line naming the formats that are written (and ``--alpha`` for WebM).
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix and suffix not in OUTPUT_SUFFIXES:
+        kinds = ", ".join(f"{k} ({v})" for k, v in OUTPUT_SUFFIXES.items())
+        raise RenderError(
+            f"{path}: can't write {suffix} video; the edited video can be {kinds}; for WebM "
+            "with alpha or PNG frames use --alpha OUT.webm|FOLDER"
+        )
 
 
 class PngSequenceWriter:

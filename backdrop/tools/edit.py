@@ -238,14 +238,24 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
     elif subject not in ("speaker", "object", "box", "point"):
         subject, label = "object", label or raw
     if subject == "object":
+        from backdrop.perception.detect import objects_detector_installed
+        from backdrop.perception.events import ObjectsSeen
+        from backdrop.perception.objects import (
+            labels_seen,
+            matches,
+            missing_object_message,
+            resolve_label,
+        )
+
         label = (label or "").strip().lower().removeprefix("the ")
-        if label not in _known_labels(ctx):
-            return ToolResult(
-                False,
-                f"finding “the {label}” by name is not supported here: no object detector is "
-                "installed (or it did not see one). Point at it instead, e.g. “keep what is "
-                "at 400,520” or “keep the box 120,340,610,700” (x0,y0,x1,y1 in video pixels)",
-            )
+        events = [] if ctx.timeline is None else ctx.timeline.of_type(ObjectsSeen)
+        seen, sure = labels_seen(events)
+        canonical = resolve_label(label)
+        if label not in seen and not (canonical and any(matches(canonical, s) for s in seen)):
+            searched = ctx.timeline is not None
+            why = missing_object_message(label, sure, objects_detector_installed(), searched)
+            return ToolResult(False, why)
+        label = label if label in seen else canonical
     if subject == "box" and args.box is None:
         return ToolResult(False, "say which box: x0,y0,x1,y1 in video pixels")
     if subject == "point" and args.point is None:

@@ -149,7 +149,8 @@ def plan_changes(before: EditPlan, after: EditPlan, edited: bool = True) -> list
     for k in after.keep:
         if k not in before.keep:
             whole = k.range == TimeRange()
-            parts.append(f"keep the {k.subject}" + ("" if whole else f" ({k.range.describe()})"))
+            name = k.label if k.subject == "object" and k.label else k.subject
+            parts.append(f"{k.action} the {name}" + ("" if whole else f" ({k.range.describe()})"))
     for q in after.quality:
         if q not in before.quality:
             parts.append(f"{q.tier} segmentation ({q.range.describe()})")
