@@ -96,6 +96,17 @@ def write_clip(
     return path
 
 
+def _shifted(frames: list[np.ndarray], audio: np.ndarray, fps: float, shift_s: float,
+             mirror: bool) -> tuple[list[np.ndarray], np.ndarray]:  # fmt: skip
+    """The clip started ``shift_s`` seconds later (looping), optionally mirrored left–right."""
+    k = int(round(shift_s * fps)) % len(frames)
+    f = frames[k:] + frames[:k]
+    if mirror:
+        f = [np.ascontiguousarray(x[:, ::-1]) for x in f]
+    j = int(round(shift_s * AUDIO_RATE)) % max(audio.size, 1)
+    return f, np.concatenate([audio[j:], audio[:j]])
+
+
 def two_heads(
     path: Path,
     voices: str = "A",
@@ -103,35 +114,46 @@ def two_heads(
     seconds: float = 6.0,
     fps: float = 15.0,
     turn_s: float = 2.0,
+    right: str = "shifted",
 ) -> tuple[Path, list[str]]:
-    """Head A (left) and head B (right) side by side, both mouths moving, with one soundtrack.
+    """Two talking heads side by side, both mouths moving, with one soundtrack.
+
+    Head A (left) is ``HEAD_A`` with its own speech. Head B (right) is, with
+    ``right="shifted"``, the same footage mirrored and started 3 s later (so its lips move with
+    *its* shifted speech, not A's), or with ``right="silent"`` the woman of ``HEAD_B`` talking
+    without her voice (the issue's "man next to a silent woman").
 
     Args:
-        voices: ``"A"`` (A's voice only), ``"B"`` (B's only) or ``"AB"`` (alternating turns of
-            ``turn_s`` seconds, A first): the other head's audio is silent.
+        voices: ``"A"`` (A's voice only), ``"B"`` (B's only, ``shifted`` only) or ``"AB"``
+            (alternating turns of ``turn_s`` seconds, A first).
 
     Returns:
-        ``(path, truth)``: truth per frame is ``"A"`` or ``"B"``, whose voice is heard (the
-        head that should be kept).
+        ``(path, truth)``: truth per frame is ``"A"`` or ``"B"``, whose voice is heard then, or
+        during silence whose voice was heard last (the person who should be kept).
     """
     fa, aa = read_clip(HEAD_A, side, seconds, fps)
-    fb, ab = read_clip(HEAD_B, side, seconds, fps)
+    if right == "silent":
+        fb, _ = read_clip(HEAD_B, side, seconds, fps)
+        ab = np.zeros_like(aa)
+    else:
+        fb, ab = _shifted(fa, aa, fps, 3.0, mirror=True)
     frames = [np.hstack([a, b]) for a, b in zip(fa, fb, strict=True)]
-    n = len(frames)
-    truth = []
-    for i in range(n):
-        t = i / fps
-        if voices == "AB":
-            truth.append("A" if int(t // turn_s) % 2 == 0 else "B")
-        else:
-            truth.append(voices)
     t_audio = np.arange(aa.size) / AUDIO_RATE
     if voices == "AB":
         use_a = (t_audio // turn_s).astype(int) % 2 == 0
-        audio = np.where(use_a, aa, ab[: aa.size])
     else:
-        audio = aa if voices == "A" else ab
-    return write_clip(path, frames, fps, audio.astype(np.float32)), truth
+        use_a = np.full(aa.size, voices == "A")
+    audio = np.where(use_a, aa, ab).astype(np.float32)
+    # truth: who is heard at each frame (energy over 100 ms), else the last one heard
+    truth: list[str] = []
+    last = "A" if voices != "B" else "B"
+    for i in range(len(frames)):
+        a0 = int(i / fps * AUDIO_RATE)
+        seg = audio[a0 : a0 + AUDIO_RATE // 10]
+        if seg.size and 20 * np.log10(np.sqrt(np.mean(seg**2)) + 1e-5) > -40:
+            last = "A" if use_a[min(a0, use_a.size - 1)] else "B"
+        truth.append(last)
+    return write_clip(path, frames, fps, audio), truth
 
 
 def dance(rotate: int = 0, size: tuple[int, int] = (427, 240), every: int = 1,

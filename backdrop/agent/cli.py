@@ -71,8 +71,10 @@ def _render(
     output: Path | None,
     alpha: Path | None,
     sam_checkpoint: Path | None = None,
+    timeline: Timeline | None = None,
 ) -> None:
-    """Render with a progress bar (frames, fps, time left)."""
+    """Render with a progress bar (frames, fps, time left); ``timeline``: analysis events the
+    plan's rules need (the active speaker for "keep the person who is talking")."""
     from backdrop.render.pipeline import render_video
 
     with Progress(
@@ -91,7 +93,8 @@ def _render(
                 bar.update(task, completed=done, total=total, fps=done / max(elapsed, 1e-6))
 
         stats = render_video(
-            source, plan, output, alpha=alpha, progress=progress, sam_checkpoint=sam_checkpoint
+            source, plan, output, alpha=alpha, progress=progress, sam_checkpoint=sam_checkpoint,
+            timeline=timeline,
         )
         bar.update(task, completed=stats.frames, total=stats.frames)
     for p in stats.outputs:
@@ -190,7 +193,7 @@ def edit(
             out.print(plan.to_json(), end="")
         return
     try:
-        _render(video, plan, output, alpha, sam_checkpoint)
+        _render(video, plan, output, alpha, sam_checkpoint, timeline=ctx.timeline)
     except EXPECTED_ERRORS as e:
         fail(str(e))
     if plan_out is not None:

@@ -208,9 +208,75 @@ class KeepSubjectArgs(_Args):
         None, min_length=2, max_length=2, description="point: [x, y] video pixels."
     )
     range: TimeRange | None = Field(None, description=_RANGE_DOC)
+    selector: str | None = Field(
+        None,
+        description=(
+            "person: which people — 'all' (everyone), 'main' (the main subject), 'left', "
+            "'right', 'centre', 'largest', 'colour:red' (any colour word), 'id:P2'. Omit = "
+            "everyone."
+        ),
+    )
 
 
 _SUBJECT_ALIASES = {"talker": "speaker", "speaking": "speaker", "region": "box", "area": "box"}
+
+
+def _people_words(ctx: ToolContext) -> list[str]:
+    """``["P1 centre, in red", …]``: the tracked people, most prominent first (or [])."""
+    from backdrop.perception.people import people_summary
+
+    if ctx.timeline is None:
+        return []
+    out = []
+    for pid, _, ev in people_summary(ctx.timeline.events):
+        words = [ev.position] + ([f"in {ev.colour}"] if ev.colour else [])
+        out.append(f"{pid} " + ", ".join(words))
+    return out
+
+
+def _speaker_check(ctx: ToolContext, speaker: str | None) -> tuple[str | None, str]:
+    """``(refusal, whom)``: why a speaker rule would keep nobody (None when it would keep
+    someone), and who it keeps in words."""
+    from backdrop.perception.events import ActiveSpeaker, PersonTrack, Speech
+
+    tl = ctx.timeline
+    if tl is None:
+        return None, ""
+    found = [e for e in tl.of_type(ActiveSpeaker)
+             if isinstance(e, ActiveSpeaker) and (speaker is None or e.speaker == speaker)]  # fmt: skip
+    if not found:
+        if speaker is not None:
+            why = f"{speaker} was never seen talking on screen"
+        elif not tl.of_type(Speech):
+            why = "nobody talks in this video"
+        else:
+            why = "I hear speech but see no one on screen whose lips move with it"
+        return (
+            f"keeping only the person who is talking would leave nobody: {why}. Nothing "
+            "changed; say “keep everyone”, or pick a person (“the person on the left”)",
+            "",
+        )
+    tracks = [e for e in tl.of_type(PersonTrack) if isinstance(e, PersonTrack) and e.speaking]
+    if tracks:
+        order: list[str] = []
+        for e in sorted(tracks, key=lambda e: e.t0):
+            label = f"{e.person} ({e.position})"
+            if not order or order[-1] != label:
+                order.append(label)
+        whom = " then ".join(order[:4]) + (" …" if len(order) > 4 else "")
+    else:
+        from backdrop.perception.tracking import position_of
+
+        w = max(1.0, max(e.box[2] for e in found))
+        order = []
+        for e in sorted(found, key=lambda e: e.t0):
+            x0, _, x1, _ = e.box
+            pos = position_of((x0 / w, 0.0, x1 / w, 1.0)) if len(found) > 1 else "on screen"
+            label = f"the face {pos}" if pos != "on screen" else "the face on screen"
+            if not order or order[-1] != label:
+                order.append(label)
+        whom = " then ".join(order[:4])
+    return None, f"talking: {whom}; the last speaker stays kept between turns"
 
 
 def _known_labels(ctx: ToolContext) -> set[str]:
@@ -224,7 +290,8 @@ def _known_labels(ctx: ToolContext) -> set[str]:
 
 @TOOLS.register
 def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
-    """Keep a subject in front of the background, or remove one from what is kept: the person,
+    """Keep a subject in front of the background, or remove one from what is kept: the person
+    (everyone, or one chosen by selector: main, left, right, centre, largest, a colour, an id),
     whoever is talking (or one speaker), a named object, a box or a point."""
     raw = args.subject.strip().lower().removeprefix("the ")
     subject = _SUBJECT_ALIASES.get(raw, raw)
@@ -242,6 +309,35 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
                 "installed (or it did not see one). Point at it instead, e.g. “keep what is "
                 "at 400,520” or “keep the box 120,340,610,700” (x0,y0,x1,y1 in video pixels)",
             )
+    selector = args.selector.strip().lower() if args.selector else None
+    if selector is not None and subject != "person":
+        selector = None
+    if selector in ("everyone", "everybody", "both"):
+        selector = "all"
+    if selector is not None:
+        selector = selector.replace("center", "centre").replace("color:", "colour:")
+        if selector.startswith("id:"):
+            selector = "id:" + selector[3:].upper()
+        from backdrop.render.plan import PERSON_SELECTORS, SELECTOR_COLOURS
+
+        ok = selector in PERSON_SELECTORS or selector.startswith("id:p") or (
+            selector.startswith("colour:") and selector[7:] in SELECTOR_COLOURS)  # fmt: skip
+        if not ok and not selector.startswith("id:P"):
+            return ToolResult(
+                False,
+                f"I don't know which person “{args.selector}” means: say everyone, the main "
+                "person, left, right, centre, the largest, a colour (“the one in red”) or an id "
+                "(“P2”)",
+            )
+    whom = ""
+    if subject == "speaker" and args.action == "keep":
+        refusal, whom = _speaker_check(ctx, args.speaker)
+        if refusal is not None:
+            return ToolResult(False, refusal)
+    if subject == "person" and selector not in (None, "all"):
+        people = _people_words(ctx)
+        if people:
+            whom = f"people in view: {'; '.join(people[:4])} — chosen frame by frame"
     if subject == "box" and args.box is None:
         return ToolResult(False, "say which box: x0,y0,x1,y1 in video pixels")
     if subject == "point" and args.point is None:
@@ -258,6 +354,7 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
             speaker=args.speaker if subject == "speaker" else None,
             box=args.box if subject == "box" else None,
             point=args.point if subject == "point" else None,
+            selector=selector,
         )
     except ValueError as e:
         return ToolResult(False, str(e).splitlines()[-1])
@@ -268,11 +365,12 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
     keep = [k for k in plan.keep
             if not (k.model_copy(update={"range": rule.range}) == rule
                     and range_within(k.range, fitted, ctx.duration))]  # fmt: skip
-    if subject == "speaker" and args.action == "keep":
-        # "only the person who is talking": a whole-person keep over the same time would win
+    if args.action == "keep" and (subject == "speaker" or (subject == "person" and selector)):
+        # "only the person who is talking" / "on the left" / "everyone": another person keep
+        # over the same time would win (masks combine by maximum), so the new choice replaces it
         keep = [
             k for k in keep
-            if not (k.subject == "person" and k.action == "keep"
+            if not (k.subject in ("person", "speaker") and k.action == "keep"
                     and range_within(k.range, fitted, ctx.duration))
         ]  # fmt: skip
     if args.action == "remove" and not any(k.action == "keep" for k in keep):
@@ -285,6 +383,8 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
             "without a Segment Anything checkpoint this uses the offline fallback (U²-Net-p on "
             "the region, tracked); for better masks pass --sam-checkpoint PATH"
         ])  # fmt: skip
+    if whom:
+        extra = _note(ctx, [whom]) + extra
     return ToolResult(True, rule.describe() + note + extra, changed)
 
 
