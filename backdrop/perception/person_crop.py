@@ -231,9 +231,19 @@ class CropTrack:
     mask: np.ndarray | None = None
     box: tuple[float, float, float, float] | None = None
     velocity: tuple[float, float] = (0.0, 0.0)
+    head: tuple[float, float, float, float] | None = None
 
 
 PersonTrack = CropTrack
+
+
+def _same_head(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether two normalised head boxes are the same person's (overlap, or one's centre in the
+    other)."""
+    if _iou(a, b) > 0.2:
+        return True
+    cx, cy = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+    return b[0] <= cx <= b[2] and b[1] <= cy <= b[3]
 """Former name of :class:`CropTrack` (the event of that name is in ``events``)."""
 
 
@@ -404,6 +414,12 @@ class CropPersonSegmenter:
             tr.misses = 0
             tr.mask = pasted
             tr.box = mask_box(pasted) or _clip_box(tr.roi.box(w, h), w, h)
+            face = lms[:11, :2] @ minv[:, :2].T + minv[:, 2]
+            (hx0, hy0), (hx1, hy1) = face.min(0) / (w, h), face.max(0) / (w, h)
+            pad = 0.25 * max(hx1 - hx0, (hy1 - hy0) * h / w)
+            tr.head = (hx0 - pad, hy0 - pad, hx1 + pad, hy1 + pad)
+            if any(a.head is not None and _same_head(tr.head, a.head) for a in alive):
+                continue  # two tracks converged on one person: keep the older
             alive.append(tr)
         out = self._carry(alive, lost, out)
         self.tracks = alive
@@ -455,10 +471,11 @@ class CropPersonSegmenter:
         for det in found:
             roi = det.roi(w, h)
             box = roi.box(w, h)
-            if any(_iou(box, t.roi.box(w, h)) > 0.3 for t in self.tracks):
+            del box
+            if any(_same_head(det.box, t.head) for t in self.tracks if t.head is not None):
                 continue
             if len(self.tracks) < self.max_people:
-                self.tracks.append(CropTrack(roi))
+                self.tracks.append(CropTrack(roi, head=tuple(det.box)))  # type: ignore[arg-type]
 
 
 class CroppedPersonMasker:
