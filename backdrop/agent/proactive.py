@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backdrop.perception.events import (
+    ActiveSpeaker,
     Event,
     LightingChange,
     MaskQuality,
     PeopleCount,
+    PersonTrack,
     SceneCut,
     SpeakerTurn,
+    Speech,
+    TranscriptSegment,
 )
 from backdrop.render.plan import EditPlan, TimeRange, clock
 from backdrop.tools import ToolCall
@@ -35,6 +39,14 @@ MASK_QUALITY_NOTICE_BELOW = 0.25
 
 CUT_EXPLAINS_S = 1.5
 """A lighting change this close (seconds) to a scene cut is the cut itself, not a notice."""
+
+NEW_SPEAKER_MIN_S = 1.5
+"""Seconds of a new speaker's turns, backed by detected speech, before "a new speaker" is said
+(a voice label on music, or one voice split in two for a moment, is not news)."""
+
+SIMILAR_WEIGHT = 0.5
+"""People at least this share of the most prominent person's weight count as "in view" for the
+"keep everyone, or only one?" notice (a small bystander at the edge does not)."""
 
 SCENE_GRADIENTS = (
     ("#f97316", "#7e22ce"),  # sunset
@@ -56,6 +68,8 @@ class Notice:
         suggestion: tool calls that "yes" applies.
         scope: the stretch of video the suggestion is about (a "yes, <instruction>" applies the
             instruction there).
+        choices: other answers offered, as ``(label, tool calls)`` (a people notice offers
+            "everyone" and each person by id), for buttons or thumbnails.
     """
 
     id: int
@@ -64,6 +78,7 @@ class Notice:
     text: str
     suggestion: tuple[ToolCall, ...] = ()
     scope: TimeRange | None = None
+    choices: tuple[tuple[str, tuple[ToolCall, ...]], ...] = ()
 
 
 @dataclass
@@ -80,11 +95,18 @@ class NoticeMaker:
     _people: int = 1
     _cuts: int = 0
     _cut_times: list[float] = field(default_factory=list)
-
+    _tracks: dict[float, dict[str, PersonTrack]] = field(default_factory=dict)
+    _speech: list[tuple[float, float]] = field(default_factory=list)
+    _turn_s: dict[str, float] = field(default_factory=dict)
+    _choices: dict[tuple[str, Any], tuple[tuple[str, tuple[ToolCall, ...]], ...]] = field(
+        default_factory=dict
+    )
     def notices(self, events: list[Event], plan: EditPlan) -> list[Notice]:
         """Notices for newly seen ``events`` (call once per micro-turn, in time order)."""
         out: list[Notice] = []
         self._cut_times += [e.t1 for e in events if isinstance(e, SceneCut)]
+        self._speech += [(e.t0, e.t1) for e in events
+                         if isinstance(e, Speech | TranscriptSegment | ActiveSpeaker)]  # fmt: skip
         # cuts first: at the same moment a cut is the news, not what it does to the lighting
         for ev in sorted(events, key=lambda e: (e.t0, not isinstance(e, SceneCut))):
             made = self._notice_for(ev, plan)
@@ -103,7 +125,10 @@ class NoticeMaker:
                 continue
             self._last_t = ev.t0
             self._last_kind_t[kind] = ev.t0
-            out.append(Notice(next(self._ids), kind, ev.t0, text, tuple(suggestion), scope))
+            choices = self._choices.pop((kind, key), ())
+            out.append(
+                Notice(next(self._ids), kind, ev.t0, text, tuple(suggestion), scope, choices)
+            )
         return out
 
     def _notice_for(
@@ -139,15 +164,17 @@ class NoticeMaker:
                 calls,
                 TimeRange(start=round(t, 3)),
             )
+        if isinstance(ev, PersonTrack):
+            return self._people_notice(ev)
         if isinstance(ev, PeopleCount):
             n_before, self._people = self._people, ev.n
-            if ev.n > 1 and n_before <= 1:
-                words = {2: "Two", 3: "Three", 4: "Four"}.get(ev.n, str(ev.n))
-                call = ToolCall("keep_subject", {"subject": "person"})
+            if ev.n > 1 and n_before <= 1 and not self._tracks:
+                call = ToolCall("keep_subject", {"subject": "person", "selector": "all"})
                 return (
                     "people",
                     round(t, 1),
-                    f"{words} people from {clock(t)} — who should I keep? (yes = keep everyone)",
+                    f"{ev.n} people in view from {clock(t)} — keep everyone, or only one? "
+                    "(yes = everyone; or say “the person on the left”, “the one in red”…)",
                     [call],
                     TimeRange(start=round(t, 3)),
                 )
@@ -171,6 +198,12 @@ class NoticeMaker:
                 None,
             )
         if isinstance(ev, SpeakerTurn) and ev.speaker not in self._speakers:
+            backed = sum(
+                max(0.0, min(ev.t1, b) - max(ev.t0, a)) for a, b in self._speech
+            )  # seconds of this turn where speech was actually detected
+            self._turn_s[ev.speaker] = self._turn_s.get(ev.speaker, 0.0) + backed
+            if self._turn_s[ev.speaker] < NEW_SPEAKER_MIN_S:
+                return None
             first = not self._speakers
             self._speakers.add(ev.speaker)
             if first:
@@ -184,3 +217,37 @@ class NoticeMaker:
                 None,
             )
         return None
+
+    def _people_notice(
+        self, ev: PersonTrack
+    ) -> tuple[str, Any, str, list[ToolCall], TimeRange | None] | None:
+        """"N people in view — keep everyone, or only one?" when two or more people of similar
+        prominence are in view at once (once per video)."""
+        bucket = self._tracks.setdefault(round(ev.t0 * 2) / 2, {})
+        bucket[ev.person] = ev
+        top = max(e.weight for e in bucket.values())
+        in_view = sorted(
+            (e for e in bucket.values() if e.weight >= SIMILAR_WEIGHT * top),
+            key=lambda e: -e.weight,
+        )
+        if len(in_view) < 2:
+            return None
+        names = "; ".join(
+            f"{e.person} {e.position}" + (f", in {e.colour}" if e.colour else "")
+            for e in in_view[:4]
+        )
+        everyone = (ToolCall("keep_subject", {"subject": "person", "selector": "all"}),)
+        choices = [("everyone", everyone)] + [
+            (f"{e.person} ({e.position})",
+             (ToolCall("keep_subject", {"subject": "person", "selector": f"id:{e.person}"}),))
+            for e in in_view[:4]
+        ]  # fmt: skip
+        self._choices[("people", "in view")] = tuple(choices)
+        return (
+            "people",
+            "in view",
+            f"{len(in_view)} people in view at {clock(ev.t0)} ({names}) — keep everyone, or only "
+            "one? (yes = everyone; or say “the person on the left”, “P2”, “the one in red”…)",
+            list(everyone),
+            None,
+        )
