@@ -169,11 +169,12 @@ class NoticeMaker:
         if isinstance(ev, PeopleCount):
             n_before, self._people = self._people, ev.n
             if ev.n > 1 and n_before <= 1 and not self._tracks:
+                words = {2: "Two", 3: "Three", 4: "Four"}.get(ev.n, str(ev.n))
                 call = ToolCall("keep_subject", {"subject": "person", "selector": "all"})
                 return (
                     "people",
                     round(t, 1),
-                    f"{ev.n} people in view from {clock(t)} — keep everyone, or only one? "
+                    f"{words} people from {clock(t)} in view — keep everyone, or only one? "
                     "(yes = everyone; or say “the person on the left”, “the one in red”…)",
                     [call],
                     TimeRange(start=round(t, 3)),

@@ -20,7 +20,7 @@ import numpy as np
 
 from backdrop.perception.events import ActiveSpeaker, Event, PeopleCount, PersonTrack
 from backdrop.perception.media import Chunk
-from backdrop.perception.person_crop import PoseDetection, PoseDetector
+from backdrop.perception.person_crop import PoseDetection, PoseDetector, detect_people
 from backdrop.perception.tracking import PersonTracker, position_of, prominence
 
 
@@ -98,7 +98,8 @@ class PeopleAnalyzer:
     def observe(self, t: float, frame: np.ndarray) -> list[str]:
         """Detect and track the people in ``frame`` at ``t`` seconds; returns their ids."""
         h, w = frame.shape[:2]
-        boxes = [body_box(d, w, h) for d in self.detector.detect(frame, self.max_people)]
+        found = detect_people(self.detector, frame, self.max_people, self.detector.min_score)
+        boxes = [body_box(d, w, h) for d in found]
         return self.tracker.update(t, boxes, frame)
 
     def process(self, chunk: Chunk) -> list[Event]:

@@ -204,6 +204,43 @@ class PoseDetector:
         return out
 
 
+def detect_people(
+    detector: PoseDetector, frame: np.ndarray, max_people: int = 4, min_score: float = 0.5
+) -> list[PoseDetection]:
+    """People in ``frame``, also looking at overlapping tiles of a wide frame.
+
+    The detector sees the frame letterboxed to 224×224, so in a wide shot (two people side by
+    side, a crowd) each person is small; tiles as high as the frame and 1.25 times as wide,
+    overlapping by half, are searched too, and the finds merged (weighted by score, the
+    best-scoring box of overlapping ones kept). Boxes and keypoints are normalised to the whole
+    frame.
+    """
+    h, w = frame.shape[:2]
+    found = [d for d in detector.detect(frame, max_people) if d.score >= min_score]
+    tile = int(round(1.25 * h))
+    if w < 1.6 * h:
+        return found
+    step = max(1, tile // 2)
+    starts = list(range(0, max(1, w - tile) + 1, step))
+    if starts[-1] + tile < w:
+        starts.append(w - tile)
+    for x0 in starts:
+        for d in detector.detect(np.ascontiguousarray(frame[:, x0 : x0 + tile]), max_people):
+            if d.score < min_score:
+                continue
+            sx, ox = tile / w, x0 / w
+            box = (d.box[0] * sx + ox, d.box[1], d.box[2] * sx + ox, d.box[3])
+            kp = d.keypoints.copy()
+            kp[:, 0] = kp[:, 0] * sx + ox
+            found.append(PoseDetection(d.score, box, kp))
+    found.sort(key=lambda d: -d.score)
+    out: list[PoseDetection] = []
+    for d in found:
+        if all(_iou(d.box, o.box) <= 0.3 for o in out):
+            out.append(d)
+    return out[:max_people]
+
+
 def roi_affine(roi: Roi, width: int, height: int, side: int) -> np.ndarray:
     """2×3 affine matrix mapping frame pixels into the ``side``² crop of ``roi``."""
     cx, cy = roi.cx * width, roi.cy * height
@@ -467,7 +504,7 @@ class CropPersonSegmenter:
     def _detect(self, frame: np.ndarray) -> None:
         h, w = frame.shape[:2]
         self._since_detect = 0
-        found = self.detector.detect(frame, self.max_people)
+        found = detect_people(self.detector, frame, self.max_people, self.detector.min_score)
         for det in found:
             roi = det.roi(w, h)
             box = roi.box(w, h)
