@@ -88,9 +88,9 @@ def switches(ids: list[str]) -> int:
 
 def flicker(masks: list[np.ndarray], truth: list[np.ndarray]) -> float:
     out = []
-    for (m0, g0), (m1, g1) in zip(zip(masks, truth), zip(masks[1:], truth[1:]), strict=False):
-        still = g0 == g1
-        out.append(float(np.abs(m1 - m0)[still].mean()))
+    for k in range(1, len(masks)):
+        still = truth[k - 1] == truth[k]
+        out.append(float(np.abs(masks[k] - masks[k - 1])[still].mean()))
     return float(np.mean(out)) if out else 0.0
 
 
@@ -135,8 +135,8 @@ def dance_rows(only: set[str]) -> list[dict[str, object]]:
         left_truth = [np.hstack([g, zeros]) for g in truth]
         right_truth = [np.hstack([zeros, g]) for g in right_g]
         rows.append(score("dance-pair", "left", pair, left_truth, other=right_truth))
-        rows.append(score("dance-pair", None, pair,
-                          [a | b for a, b in zip(left_truth, right_truth, strict=True)]))  # fmt: skip
+        both = [a | b for a, b in zip(left_truth, right_truth, strict=True)]
+        rows.append(score("dance-pair", None, pair, both))
     return rows
 
 

@@ -93,7 +93,12 @@ def _render(
                 bar.update(task, completed=done, total=total, fps=done / max(elapsed, 1e-6))
 
         stats = render_video(
-            source, plan, output, alpha=alpha, progress=progress, sam_checkpoint=sam_checkpoint,
+            source,
+            plan,
+            output,
+            alpha=alpha,
+            progress=progress,
+            sam_checkpoint=sam_checkpoint,
             timeline=timeline,
         )
         bar.update(task, completed=stats.frames, total=stats.frames)

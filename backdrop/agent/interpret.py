@@ -624,16 +624,24 @@ _REMOVE_WORDS = ("remove", "delete", "erase", "get rid of", "take out", "hide")
 # -- person selectors (issue 12): "the person on the left", "everyone", "the one in red" ------
 _WHO = r"(?:person|one|people|man|woman|guy|girl|kid|child|dancer|player|speaker|presenter)"
 _PERSON_SELECTORS: tuple[tuple[str, str], ...] = (
-    (r"every(?:one|body)|all (?:of )?(?:the |them|us)?\s*(?:people|persons)?|both(?: of them)?"
-     r"|the two of them", "all"),
+    (
+        r"every(?:one|body)|all (?:of )?(?:the |them|us)?\s*(?:people|persons)?|both(?: of them)?"
+        r"|the two of them",
+        "all",
+    ),
     (rf"(?:the )?{_WHO} on the left|(?:the )?left(?:most)? {_WHO}", "left"),
     (rf"(?:the )?{_WHO} on the right|(?:the )?right(?:most)? {_WHO}", "right"),
-    (rf"(?:the )?{_WHO} in the (?:middle|centre|center)|(?:the )?(?:middle|centre|center) {_WHO}",
-     "centre"),
+    (
+        rf"(?:the )?{_WHO} in the (?:middle|centre|center)|(?:the )?(?:middle|centre|center) {_WHO}",
+        "centre",
+    ),
     (rf"(?:the )?(?:biggest|largest|closest|nearest) {_WHO}", "largest"),
     (rf"(?:the )?main (?:{_WHO}|subject)", "main"),
-    (rf"(?:the )?{_WHO} (?:in|wearing|dressed in) (?:a |the )?(?P<colour>red|orange|yellow|green"
-     r"|blue|purple|pink|white|black|gr[ae]y)", "colour"),
+    (
+        rf"(?:the )?{_WHO} (?:in|wearing|dressed in) (?:a |the )?(?P<colour>red|orange|yellow|green"
+        r"|blue|purple|pink|white|black|gr[ae]y)",
+        "colour",
+    ),
     (r"(?:person |track )?(?P<pid>p\d+)", "id"),
 )
 _SELECT_PERSON = re.compile(

@@ -101,6 +101,7 @@ class NoticeMaker:
     _choices: dict[tuple[str, Any], tuple[tuple[str, tuple[ToolCall, ...]], ...]] = field(
         default_factory=dict
     )
+
     def notices(self, events: list[Event], plan: EditPlan) -> list[Notice]:
         """Notices for newly seen ``events`` (call once per micro-turn, in time order)."""
         out: list[Notice] = []
@@ -222,7 +223,7 @@ class NoticeMaker:
     def _people_notice(
         self, ev: PersonTrack
     ) -> tuple[str, Any, str, list[ToolCall], TimeRange | None] | None:
-        """"N people in view — keep everyone, or only one?" when two or more people of similar
+        """ "N people in view — keep everyone, or only one?" when two or more people of similar
         prominence are in view at once (once per video)."""
         bucket = self._tracks.setdefault(round(ev.t0 * 2) / 2, {})
         bucket[ev.person] = ev

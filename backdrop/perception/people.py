@@ -208,9 +208,12 @@ def people_at(events: list[Event], t: float) -> list[PersonTrack]:
     """The :class:`PersonTrack` events covering ``t`` seconds (one per person)."""
     out: dict[str, PersonTrack] = {}
     for e in events:
-        if isinstance(e, PersonTrack) and e.t0 - 0.3 <= t <= e.t1 + 0.3:
-            if e.person not in out or abs(e.t0 - t) < abs(out[e.person].t0 - t):
-                out[e.person] = e
+        if (
+            isinstance(e, PersonTrack)
+            and e.t0 - 0.3 <= t <= e.t1 + 0.3
+            and (e.person not in out or abs(e.t0 - t) < abs(out[e.person].t0 - t))
+        ):
+            out[e.person] = e
     return list(out.values())
 
 

@@ -33,13 +33,13 @@ from ai_edge_litert.interpreter import Interpreter
 
 from backdrop.perception.litert import open_interpreter
 from backdrop.perception.models import model_path
-from backdrop.perception.tracking import PersonTracker
-from backdrop.perception.tracking import box_iou as _box_iou
 from backdrop.perception.segment import (
     MaskSmoother,
     SelfieSegmenter,
     frame_thumbnail,
 )
+from backdrop.perception.tracking import PersonTracker
+from backdrop.perception.tracking import box_iou as _box_iou
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +281,8 @@ def _same_head(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
         return True
     cx, cy = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
     return b[0] <= cx <= b[2] and b[1] <= cy <= b[3]
+
+
 """Former name of :class:`CropTrack` (the event of that name is in ``events``)."""
 
 

@@ -37,7 +37,6 @@ from backdrop.render.plan import EditPlan, KeepRule
 log = logging.getLogger(__name__)
 
 
-
 class Masker(Protocol):
     """``(frame H×W×3 uint8 RGB, t seconds) → h×w float32 mask in [0, 1]``, with state."""
 

@@ -48,7 +48,10 @@ PERSON_SELECTORS = ("all", "main", "left", "right", "centre", "largest", "speaki
 SELECTOR_COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "white",
                     "black", "grey")  # fmt: skip
 _SELECTOR = re.compile(
-    r"^(?:" + "|".join(PERSON_SELECTORS) + r"|colour:(?:" + "|".join(SELECTOR_COLOURS)
+    r"^(?:"
+    + "|".join(PERSON_SELECTORS)
+    + r"|colour:(?:"
+    + "|".join(SELECTOR_COLOURS)
     + r")|id:P\d+)$"
 )
 
@@ -70,6 +73,7 @@ def describe_selector(selector: str | None) -> str:
     if selector.startswith("colour:"):
         return f"the person in {selector[7:]}"
     return f"person {selector[3:]}"
+
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 

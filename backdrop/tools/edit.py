@@ -242,8 +242,10 @@ def _speaker_check(ctx: ToolContext, speaker: str | None) -> tuple[str | None, s
     tl = ctx.timeline
     if tl is None:
         return None, ""
-    found = [e for e in tl.of_type(ActiveSpeaker)
-             if isinstance(e, ActiveSpeaker) and (speaker is None or e.speaker == speaker)]  # fmt: skip
+    found = [
+        e for e in tl.of_type(ActiveSpeaker)
+        if isinstance(e, ActiveSpeaker) and (speaker is None or e.speaker == speaker)
+    ]  # fmt: skip
     if not found:
         if speaker is not None:
             why = f"{speaker} was never seen talking on screen"
