@@ -268,3 +268,20 @@ def test_people_notice_asks_everyone_or_one_and_no_speaker_notice_without_speech
             SpeakerTurn(3.0, 6.5, "speakers", "S2"),
             ActiveSpeaker(3.0, 6.5, "asd", box=(0, 0, 9, 9))]  # fmt: skip
     assert [n.kind for n in nm.notices(real, EditPlan())] == ["new_speaker"]
+
+
+def test_the_reply_names_whom_a_selector_chose() -> None:
+    from backdrop.agent.interpret import RuleInterpreter
+    from backdrop.tools import ToolContext
+
+    tl = Timeline(duration=4.0)
+    tl.add([
+        _track("P1", 0.0, (280, 50, 380, 360), weight=0.3, colour="red"),
+        _track("P2", 0.0, (10, 80, 90, 360), weight=0.1, colour="white"),
+    ])  # fmt: skip
+    for text, who in (("keep the person on the left", "P2 (left, in white)"),
+                      ("keep only the dancer in red", "P1 (centre, in red)"),
+                      ("keep the main person", "P1 (centre, in red)")):  # fmt: skip
+        ctx = ToolContext(duration=4.0, timeline=tl)
+        reply = RuleInterpreter().interpret(text, ctx)
+        assert reply.changed and f"keeping {who}" in reply.text, reply.text

@@ -632,7 +632,8 @@ _PERSON_SELECTORS: tuple[tuple[str, str], ...] = (
     (rf"(?:the )?{_WHO} on the left|(?:the )?left(?:most)? {_WHO}", "left"),
     (rf"(?:the )?{_WHO} on the right|(?:the )?right(?:most)? {_WHO}", "right"),
     (
-        rf"(?:the )?{_WHO} in the (?:middle|centre|center)|(?:the )?(?:middle|centre|center) {_WHO}",
+        rf"(?:the )?{_WHO} in the (?:middle|centre|center)"
+        rf"|(?:the )?(?:middle|centre|center) {_WHO}",
         "centre",
     ),
     (rf"(?:the )?(?:biggest|largest|closest|nearest) {_WHO}", "largest"),

@@ -96,9 +96,10 @@ class SceneState:
     def people(self, most: int = 6) -> str:
         """The tracked people in words, most prominent first: ``"3 people: P1 centre, in red,
         moving; P2 left; P3 right, speaking"`` ("" when none was tracked)."""
-        from backdrop.perception.people import people_summary
+        from backdrop.perception.people import bind_speakers, people_summary
 
-        rows = people_summary([e for e in self.events() if isinstance(e, PersonTrack)])
+        events = [e for e in self.events() if isinstance(e, PersonTrack | ActiveSpeaker)]
+        rows = people_summary(bind_speakers(events))
         if not rows:
             return ""
         parts = []

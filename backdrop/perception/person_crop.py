@@ -410,8 +410,10 @@ class CropPersonSegmenter:
         ow, oh = self.out_size(w, h)
         self._since_detect += 1
         self._frame_no += 1
-        if not self.tracks or self._lost or self._since_detect >= self.redetect_every:
+        if not self.tracks or self._since_detect >= self.redetect_every:
             self._detect(frame)
+        elif self._lost:  # someone was just lost: look again, whole frame only (cheap)
+            self._detect(frame, tiles=False)
         out = np.zeros((oh, ow), np.float32)
         alive: list[CropTrack] = []
         lost: list[CropTrack] = []
@@ -503,10 +505,13 @@ class CropPersonSegmenter:
         """The people of the last frame (live and carried) with ``pid``, ``box`` and ``mask``."""
         return [tr for tr in [*self.tracks, *self.carried] if tr.mask is not None]
 
-    def _detect(self, frame: np.ndarray) -> None:
+    def _detect(self, frame: np.ndarray, tiles: bool = True) -> None:
         h, w = frame.shape[:2]
         self._since_detect = 0
-        found = detect_people(self.detector, frame, self.max_people, self.detector.min_score)
+        if tiles:
+            found = detect_people(self.detector, frame, self.max_people, self.detector.min_score)
+        else:
+            found = self.detector.detect(frame, self.max_people)
         for det in found:
             roi = det.roi(w, h)
             box = roi.box(w, h)

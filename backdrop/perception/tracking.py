@@ -338,13 +338,3 @@ def select_people(
             return [best[1]] if best[0] >= 0.15 else []
         return [tr for tr in tracks if tr.colour == name][:1]
     raise ValueError(f"unknown person selector {selector!r}")
-
-
-def describe_track(tr: Track) -> str:
-    """``P1 centre, in red, moving`` — how the scene state and replies name a person."""
-    parts = [tr.id, position_of(tr.box)]
-    if tr.colour:
-        parts.append(f"in {tr.colour}")
-    if tr.hits > 1 and tr.motion_sum / tr.hits > 0.15:
-        parts.append("moving")
-    return " ".join(parts[:1]) + " " + ", ".join(parts[1:])

@@ -221,17 +221,35 @@ class KeepSubjectArgs(_Args):
 _SUBJECT_ALIASES = {"talker": "speaker", "speaking": "speaker", "region": "box", "area": "box"}
 
 
-def _people_words(ctx: ToolContext) -> list[str]:
-    """``["P1 centre, in red", …]``: the tracked people, most prominent first (or [])."""
+def _people_words(ctx: ToolContext, selector: str) -> str:
+    """Whom ``selector`` names among the people analysis tracked, in words ("" when the video
+    was not analysed for people): ``"keeping P2 (left, in white) of 3 people in view"``."""
     from backdrop.perception.people import people_summary
 
     if ctx.timeline is None:
-        return []
-    out = []
-    for pid, _, ev in people_summary(ctx.timeline.events):
-        words = [ev.position] + ([f"in {ev.colour}"] if ev.colour else [])
-        out.append(f"{pid} " + ", ".join(words))
-    return out
+        return ""
+    rows = people_summary(ctx.timeline.events)
+    if not rows:
+        return ""
+
+    def words(ev: object) -> str:
+        colour = getattr(ev, "colour", "")
+        return getattr(ev, "position", "") + (f", in {colour}" if colour else "")
+
+    chosen = None
+    if selector in ("main", "largest"):
+        chosen = rows[0]
+    elif selector in ("left", "right", "centre"):
+        chosen = next((r for r in rows if r[2].position == selector), None)
+    elif selector.startswith("colour:"):
+        chosen = next((r for r in rows if r[2].colour == selector[7:]), None)
+    elif selector.startswith("id:"):
+        chosen = next((r for r in rows if r[0] == selector[3:]), None)
+    n = f"{len(rows)} {'person' if len(rows) == 1 else 'people'} tracked"
+    if chosen is None:
+        return f"{n}; none matches yet, so the choice is made frame by frame as people appear"
+    pid, _, ev = chosen
+    return f"keeping {pid} ({words(ev)}) of {n}; followed frame by frame"
 
 
 def _speaker_check(ctx: ToolContext, speaker: str | None) -> tuple[str | None, str]:
@@ -337,9 +355,7 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
         if refusal is not None:
             return ToolResult(False, refusal)
     if subject == "person" and selector not in (None, "all"):
-        people = _people_words(ctx)
-        if people:
-            whom = f"people in view: {'; '.join(people[:4])} — chosen frame by frame"
+        whom = _people_words(ctx, selector)
     if subject == "box" and args.box is None:
         return ToolResult(False, "say which box: x0,y0,x1,y1 in video pixels")
     if subject == "point" and args.point is None:
