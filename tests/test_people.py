@@ -285,3 +285,27 @@ def test_the_reply_names_whom_a_selector_chose() -> None:
         ctx = ToolContext(duration=4.0, timeline=tl)
         reply = RuleInterpreter().interpret(text, ctx)
         assert reply.changed and f"keeping {who}" in reply.text, reply.text
+
+
+@NEEDS_POSE
+@NEEDS_FACES
+@NEEDS_HEADS
+def test_edit_keeps_the_talking_man_not_the_silent_woman(heads_dir: Path) -> None:
+    """The issue's repro through the CLI: his voice, both mouths moving; he stays, she goes."""
+    from typer.testing import CliRunner
+
+    from backdrop.agent.cli import app
+
+    clip, _ = pm.two_heads(heads_dir / "cli.mp4", "A", side=160, seconds=4.0, right="silent")
+    out = heads_dir / "cli_out.mp4"
+    res = CliRunner().invoke(app, ["edit", str(clip), "keep only the person who is talking and "
+                                   "make the background white", "-o", str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "the face on the left" in res.output
+    whites = []
+    for _, frame in iter_frames(out):
+        w = frame.shape[1]
+        white = frame.min(axis=2) > 235
+        whites.append((white[:, : w // 2].mean(), white[:, w // 2 :].mean()))
+    left, right = np.array(whites).T
+    assert left.max() < 0.8 and right.min() > 0.95, (left.max(), right.min())

@@ -6,7 +6,9 @@ overlap, and its mouth opening measured from face landmarks. The soundtrack's en
 hop: over a context of ``window_s`` seconds centred on it, each face's mouth-opening series is
 correlated (Pearson) with the energy at the same instants; the face with the highest
 correlation is the active speaker when its score is at least ``min_corr``, beats the runner-up
-by ``margin`` (otherwise the previous speaker, if any, continues) and the hop holds voiced audio.
+by ``margin`` (otherwise the previous speaker, if any, continues) and the hop holds voiced audio;
+a hop whose context is shorter than 3/4 of the window (the first and last second) only continues
+the previous speaker.
 Consecutive hops won by the same face become one :class:`ActiveSpeaker` event, its box the
 face's mean box in display pixels. Hops without voice end the event (the masker holds the last
 speaker between turns).
@@ -205,7 +207,12 @@ class ActiveSpeakerAnalyzer:
             scores.append((score, k, hop))
         scores.sort(key=lambda x: -x[0])
         best: tuple[float, int, list[np.ndarray]] | None = None
-        if scores and scores[0][0] >= self.min_corr:
+        short = min(c1, len(energy) * ENERGY_STEP) - c0 < 0.75 * self.window_s
+        if short and scores:
+            # too little context (the clip's first or last second): the previous speaker
+            # continues; with none, no decision (the masker keeps the first speaker until then)
+            best = next((x for x in scores if x[1] == self._last_k), None)
+        elif scores and scores[0][0] >= self.min_corr:
             lead = scores[0][0] - (scores[1][0] if len(scores) > 1 else -1.0)
             if lead >= self.margin or self._last_k is None:
                 best = scores[0]

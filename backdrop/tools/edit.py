@@ -252,6 +252,18 @@ def _people_words(ctx: ToolContext, selector: str) -> str:
     return f"keeping {pid} ({words(ev)}) of {n}; followed frame by frame"
 
 
+def _video_width(ctx: ToolContext) -> float | None:
+    """The source video's display width in pixels, or None when there is no readable source."""
+    from backdrop.perception.media import MediaError, probe
+
+    if ctx.source is None:
+        return None
+    try:
+        return float(probe(ctx.source).width)
+    except (MediaError, OSError):
+        return None
+
+
 def _speaker_check(ctx: ToolContext, speaker: str | None) -> tuple[str | None, str]:
     """``(refusal, whom)``: why a speaker rule would keep nobody (None when it would keep
     someone), and who it keeps in words."""
@@ -287,12 +299,14 @@ def _speaker_check(ctx: ToolContext, speaker: str | None) -> tuple[str | None, s
     else:
         from backdrop.perception.tracking import position_of
 
-        w = max(1.0, max(e.box[2] for e in found))
+        width = _video_width(ctx)
         order = []
         for e in sorted(found, key=lambda e: e.t0):
             x0, _, x1, _ = e.box
-            pos = position_of((x0 / w, 0.0, x1 / w, 1.0)) if len(found) > 1 else "on screen"
-            label = f"the face {pos}" if pos != "on screen" else "the face on screen"
+            label = "the face on screen"
+            if width:
+                pos = position_of((x0 / width, 0.0, x1 / width, 1.0))
+                label = "the face in the centre" if pos == "centre" else f"the face on the {pos}"
             if not order or order[-1] != label:
                 order.append(label)
         whom = " then ".join(order[:4])
