@@ -269,6 +269,7 @@ class CropTrack:
     box: tuple[float, float, float, float] | None = None
     velocity: tuple[float, float] = (0.0, 0.0)
     head: tuple[float, float, float, float] | None = None
+    age: int = 0
 
 
 PersonTrack = CropTrack
@@ -365,7 +366,10 @@ class CropPersonSegmenter:
         crop_model: ``"pose"``, ``"selfie"`` or ``"both"``.
         out_long_side: long side in pixels of the returned mask.
         max_people: most people tracked at once.
-        redetect_every: frames between detector runs while people are tracked.
+        redetect_every: frames between detector runs while people are tracked (and the frame
+            after anyone is lost).
+        carry_frames: frames a lost person's mask is carried (moved by their last velocity).
+        carry_after: frames a person must have been segmented in before they are carried.
         min_presence: landmark-model presence below which a track is dropped.
     """
 
@@ -378,6 +382,7 @@ class CropPersonSegmenter:
     redetect_every: int = 30
     min_presence: float = 0.5
     carry_frames: int = 8
+    carry_after: int = 5
     tracks: list[CropTrack] = field(default_factory=list)
     carried: list[CropTrack] = field(default_factory=list)
     tracker: PersonTracker = field(default_factory=PersonTracker)
@@ -454,6 +459,7 @@ class CropPersonSegmenter:
             tr.landmarks = lms
             tr.misses = 0
             tr.mask = pasted
+            tr.age += 1
             tr.box = mask_box(pasted) or _clip_box(tr.roi.box(w, h), w, h)
             face = lms[:11, :2] @ minv[:, :2].T + minv[:, 2]
             (hx0, hy0), (hx1, hy1) = face.min(0) / (w, h), face.max(0) / (w, h)
@@ -470,11 +476,12 @@ class CropPersonSegmenter:
 
     def _carry(self, alive: list[CropTrack], lost: list[CropTrack], out: np.ndarray) -> np.ndarray:
         """Carry the masks of people the landmark model just lost for up to ``carry_frames``
-        frames, moved by their last velocity, unless a live track now covers them."""
+        frames, moved by their last velocity, unless a live track now covers them; only people
+        segmented in at least ``carry_after`` frames are carried."""
         carried: list[CropTrack] = []
         for tr in [*self.carried, *lost]:
-            if tr.mask is None or tr.misses >= self.carry_frames:
-                continue
+            if tr.mask is None or tr.misses >= self.carry_frames or tr.age < self.carry_after:
+                continue  # gone too long, or never confirmed (a false detection is not carried)
             if tr.box is not None and any(
                 a.box is not None and _box_iou(a.box, tr.box) > 0.3 for a in alive
             ):
