@@ -16,7 +16,14 @@ import cv2
 import numpy as np
 import pytest
 
-from backdrop.perception.events import ActiveSpeaker, PersonTrack, Speech, Timeline
+from backdrop.perception.events import (
+    ActiveSpeaker,
+    PersonTrack,
+    Speech,
+    Timeline,
+    TranscriptSegment,
+    Word,
+)
 from backdrop.perception.media import iter_frames, probe
 from backdrop.perception.models import ModelMissingError, model_path
 from backdrop.perception.tracking import PersonTracker, appearance, select_people
@@ -263,11 +270,31 @@ def test_people_notice_asks_everyone_or_one_and_no_speaker_notice_without_speech
     nm = NoticeMaker(duration=10.0, tools=frozenset({"keep_subject"}))
     turns = [SpeakerTurn(0.0, 2.0, "speakers", "S1"), SpeakerTurn(3.0, 4.0, "speakers", "S2")]
     assert [n for n in nm.notices(turns, EditPlan()) if n.kind == "new_speaker"] == []
+    # music: voice activity and a mumbled low-confidence "thank you" are not a new speaker
     nm = NoticeMaker(duration=10.0, tools=frozenset({"keep_subject"}))
-    real = [Speech(0.0, 2.0, "vad"), Speech(3.0, 6.5, "vad"), *turns[:1],
-            SpeakerTurn(3.0, 6.5, "speakers", "S2"),
-            ActiveSpeaker(3.0, 6.5, "asd", box=(0, 0, 9, 9))]  # fmt: skip
-    assert [n.kind for n in nm.notices(real, EditPlan())] == ["new_speaker"]
+    words = (Word("Thank", 3.0, 5.0, 0.01), Word("you.", 5.0, 5.1, 0.9))
+    music = [Speech(0.0, 10.0, "vad"), *turns,
+             TranscriptSegment(3.0, 5.1, "asr", "Thank you.", words)]  # fmt: skip
+    assert [n for n in nm.notices(music, EditPlan()) if n.kind == "new_speaker"] == []
+
+    def said(t0: float, t1: float) -> TranscriptSegment:
+        text = "we went to the lake and back"
+        ws = tuple(
+            Word(w, t0 + i * 0.4, t0 + i * 0.4 + 0.3, 0.9) for i, w in enumerate(text.split(" "))
+        )
+        return TranscriptSegment(t0, t1, "asr", text, ws)
+
+    # one talking head whose voice the diarizer split in two: the same face talks for both
+    nm = NoticeMaker(duration=10.0, tools=frozenset({"keep_subject"}))
+    face = (100.0, 50.0, 160.0, 110.0)
+    one = [said(0.0, 2.5), said(3.0, 6.5), SpeakerTurn(0.0, 2.5, "speakers", "S1"),
+           SpeakerTurn(3.0, 6.5, "speakers", "S2"), ActiveSpeaker(0.0, 2.5, "asd", box=face),
+           ActiveSpeaker(3.0, 6.5, "asd", box=face)]  # fmt: skip
+    assert [n for n in nm.notices(one, EditPlan()) if n.kind == "new_speaker"] == []
+    # a second person on screen starts talking: that is news
+    nm = NoticeMaker(duration=10.0, tools=frozenset({"keep_subject"}))
+    two = [*one[:5], ActiveSpeaker(3.0, 6.5, "asd", box=(400.0, 50.0, 460.0, 110.0))]
+    assert [n.kind for n in nm.notices(two, EditPlan())] == ["new_speaker"]
 
 
 def test_the_reply_names_whom_a_selector_chose() -> None:

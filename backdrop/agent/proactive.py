@@ -21,7 +21,6 @@ from backdrop.perception.events import (
     PersonTrack,
     SceneCut,
     SpeakerTurn,
-    Speech,
     TranscriptSegment,
 )
 from backdrop.render.plan import EditPlan, TimeRange, clock
@@ -41,8 +40,20 @@ CUT_EXPLAINS_S = 1.5
 """A lighting change this close (seconds) to a scene cut is the cut itself, not a notice."""
 
 NEW_SPEAKER_MIN_S = 1.5
-"""Seconds of a new speaker's turns, backed by detected speech, before "a new speaker" is said
-(a voice label on music, or one voice split in two for a moment, is not news)."""
+"""Seconds of a new speaker's turns, backed by confidently transcribed words, before "a new
+speaker" is said (a voice label on music, or one voice split in two for a moment, is not news).
+A new label whose talking face on screen is the face that already spoke is not news either."""
+
+
+def _confident_words(e: Event) -> bool:
+    """A transcript segment of real words: two or more, with mean probability ≥ 0.4 (a segment
+    without word timings counts when it has two or more words)."""
+    if not isinstance(e, TranscriptSegment):
+        return False
+    if e.words:
+        return len(e.words) >= 2 and sum(w.probability for w in e.words) / len(e.words) >= 0.4
+    return len(e.text.split()) >= 2
+
 
 SIMILAR_WEIGHT = 0.5
 """People at least this share of the most prominent person's weight count as "in view" for the
@@ -98,6 +109,8 @@ class NoticeMaker:
     _tracks: dict[float, dict[str, PersonTrack]] = field(default_factory=dict)
     _speech: list[tuple[float, float]] = field(default_factory=list)
     _turn_s: dict[str, float] = field(default_factory=dict)
+    _turns: list[SpeakerTurn] = field(default_factory=list)
+    _faces: list[ActiveSpeaker] = field(default_factory=list)
     _choices: dict[tuple[str, Any], tuple[tuple[str, tuple[ToolCall, ...]], ...]] = field(
         default_factory=dict
     )
@@ -106,8 +119,8 @@ class NoticeMaker:
         """Notices for newly seen ``events`` (call once per micro-turn, in time order)."""
         out: list[Notice] = []
         self._cut_times += [e.t1 for e in events if isinstance(e, SceneCut)]
-        self._speech += [(e.t0, e.t1) for e in events
-                         if isinstance(e, Speech | TranscriptSegment | ActiveSpeaker)]  # fmt: skip
+        self._speech += [(e.t0, e.t1) for e in events if _confident_words(e)]
+        self._faces += [e for e in events if isinstance(e, ActiveSpeaker)]
         # cuts first: at the same moment a cut is the news, not what it does to the lighting
         for ev in sorted(events, key=lambda e: (e.t0, not isinstance(e, SceneCut))):
             made = self._notice_for(ev, plan)
@@ -204,7 +217,8 @@ class NoticeMaker:
                 max(0.0, min(ev.t1, b) - max(ev.t0, a)) for a, b in self._speech
             )  # seconds of this turn where speech was actually detected
             self._turn_s[ev.speaker] = self._turn_s.get(ev.speaker, 0.0) + backed
-            if self._turn_s[ev.speaker] < NEW_SPEAKER_MIN_S:
+            self._turns.append(ev)
+            if self._turn_s[ev.speaker] < NEW_SPEAKER_MIN_S or self._same_face(ev):
                 return None
             first = not self._speakers
             self._speakers.add(ev.speaker)
@@ -219,6 +233,18 @@ class NoticeMaker:
                 None,
             )
         return None
+
+    def _same_face(self, turn: SpeakerTurn) -> bool:
+        """Whether the face talking during ``turn`` is one that talked for an earlier speaker."""
+        from backdrop.perception.tracking import box_iou
+
+        def faces(t0: float, t1: float) -> list[ActiveSpeaker]:
+            return [f for f in self._faces if f.t0 < t1 and t0 < f.t1]
+
+        now = faces(turn.t0, turn.t1)
+        before = [f for tr in self._turns if tr.speaker != turn.speaker
+                  for f in faces(tr.t0, tr.t1)]  # fmt: skip
+        return bool(now) and all(any(box_iou(a.box, b.box) > 0.5 for b in before) for a in now)
 
     def _people_notice(
         self, ev: PersonTrack
