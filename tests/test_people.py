@@ -336,3 +336,22 @@ def test_edit_keeps_the_talking_man_not_the_silent_woman(heads_dir: Path) -> Non
         whites.append((white[:, : w // 2].mean(), white[:, w // 2 :].mean()))
     left, right = np.array(whites).T
     assert left.max() < 0.8 and right.min() > 0.95, (left.max(), right.min())
+
+
+@NEEDS_HEADS
+@pytest.mark.parametrize("sound", ["silent", "no-speech soundtrack"])
+def test_no_speaker_notice_on_a_silent_or_music_only_clip(heads_dir: Path, sound: str) -> None:
+    """s18's own soundtrack has no intelligible speech (Whisper: a low-confidence "thank you"),
+    yet voice activity fires and the diarizer labels two voices; no notice may come of it."""
+    from backdrop.agent.proactive import NoticeMaker
+    from backdrop.perception.analysis import analyze
+    from backdrop.perception.audio_analyzers import build_audio_analyzers
+
+    frames, audio = pm.read_clip(pm.HEAD_B, 96, 8.0, 5.0)
+    if sound == "silent":
+        audio = np.zeros_like(audio)
+    clip = pm.write_clip(heads_dir / f"{sound.replace(' ', '_')}.mp4", frames, 5.0, audio)
+    info = probe(clip)
+    tl = analyze(clip, build_audio_analyzers(info))
+    notices = NoticeMaker(info.duration, frozenset({"keep_subject"})).notices(tl.events, EditPlan())
+    assert [n.text for n in notices if n.kind == "new_speaker"] == []
