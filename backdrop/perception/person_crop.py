@@ -370,6 +370,9 @@ class CropPersonSegmenter:
             after anyone is lost).
         carry_frames: frames a lost person's mask is carried (moved by their last velocity).
         carry_after: frames a person must have been segmented in before they are carried.
+        large_side: when set, a person whose body square is at least this many frame heights
+            (the caller masks them with a whole-frame model) is re-segmented in the crop only
+            every ``large_every`` frames; their last crop mask and box stand in between.
         min_presence: landmark-model presence below which a track is dropped.
     """
 
@@ -383,6 +386,8 @@ class CropPersonSegmenter:
     min_presence: float = 0.5
     carry_frames: int = 8
     carry_after: int = 5
+    large_side: float | None = None
+    large_every: int = 4
     tracks: list[CropTrack] = field(default_factory=list)
     carried: list[CropTrack] = field(default_factory=list)
     tracker: PersonTracker = field(default_factory=PersonTracker)
@@ -423,6 +428,16 @@ class CropPersonSegmenter:
         alive: list[CropTrack] = []
         lost: list[CropTrack] = []
         for tr in self.tracks:
+            if (
+                self.large_side is not None
+                and tr.roi.size * w >= self.large_side * h
+                and tr.mask is not None
+                and self._frame_no % self.large_every
+            ):
+                # a head-and-shoulders person: the whole-frame model masks them; their crop
+                # (which tracks them) is refreshed only every ``large_every`` frames
+                alive.append(tr)
+                continue
             m = roi_affine(tr.roi, w, h, LANDMARK_SIZE)
             crop = cv2.warpAffine(
                 frame, m, (LANDMARK_SIZE, LANDMARK_SIZE), flags=cv2.INTER_LINEAR,
@@ -554,6 +569,7 @@ class CroppedPersonMasker:
         self.whole = whole
         self.smoother = smoother if smoother is not None else MaskSmoother()
         self.large_fraction = large_fraction
+        crops.large_side = large_fraction
         self.whole_mask: np.ndarray | None = None
         """The whole-frame selfie mask of the last frame, when it was used (else None)."""
         self.thumb: np.ndarray | None = None
