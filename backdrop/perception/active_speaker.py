@@ -105,6 +105,7 @@ class ActiveSpeakerAnalyzer:
         self.min_corr, self.min_voiced = min_corr, min_voiced
         self.hop_s, self.margin, self.smooth = hop_s, margin, smooth
         self._last_k: int | None = None
+        self._deferred: float | None = None
         self._tracks: list[_Track] = []
         self._next_t = 0.0
         self._energy: list[float] = []
@@ -189,7 +190,7 @@ class ActiveSpeakerAnalyzer:
         c0, c1 = max(0.0, mid - self.window_s / 2), mid + self.window_s / 2
         i0, i1 = int(c0 / ENERGY_STEP), min(len(energy), int(c1 / ENERGY_STEP))
         if i1 - i0 <= 10 or not self._voiced(energy, t0, t1):
-            self._last_k = None
+            self._last_k = self._deferred = None
             return self._close()
         scores: list[tuple[float, int, list[np.ndarray]]] = []
         for k, tr in enumerate(self._tracks):
@@ -212,6 +213,8 @@ class ActiveSpeakerAnalyzer:
             # too little context (the clip's first or last second): the previous speaker
             # continues; with none, no decision (the masker keeps the first speaker until then)
             best = next((x for x in scores if x[1] == self._last_k), None)
+            if best is None and self._last_k is None and self._deferred is None:
+                self._deferred = t0  # voiced but undecided: the next decision starts here
         elif scores and scores[0][0] >= self.min_corr:
             lead = scores[0][0] - (scores[1][0] if len(scores) > 1 else -1.0)
             if lead >= self.margin or self._last_k is None:
@@ -223,6 +226,8 @@ class ActiveSpeakerAnalyzer:
             return self._close()
         _, k, boxes = best
         self._last_k = k
+        if self._deferred is not None:
+            t0, self._deferred = min(t0, self._deferred), None
         if self._pending is not None and self._pending[0] == k and self._pending[2] >= t0 - 1e-6:
             p = self._pending
             self._pending = (k, p[1], t1, p[3] + boxes)
