@@ -371,7 +371,8 @@ class CropPersonSegmenter:
         carry_frames: frames a lost person's mask is carried (moved by their last velocity).
         carry_after: frames a person must have been segmented in before they are carried.
         large_side: when set, a person whose body square is at least this many frame heights
-            (the caller masks them with a whole-frame model) is re-segmented in the crop only
+            and whose hips are below the frame (a head-and-shoulders shot, which the caller
+            masks with a whole-frame model) is re-segmented in the crop only
             every ``large_every`` frames; their last crop mask and box stand in between.
         min_presence: landmark-model presence below which a track is dropped.
     """
@@ -431,6 +432,7 @@ class CropPersonSegmenter:
             if (
                 self.large_side is not None
                 and tr.roi.size * w >= self.large_side * h
+                and tr.roi.cy > 0.95  # hips below the frame: head and shoulders
                 and tr.mask is not None
                 and self._frame_no % self.large_every
             ):

@@ -272,7 +272,7 @@ class _PeopleSelector:
         chosen = [p for p in people if p.pid in self.chosen]
         out = np.zeros_like(person)
         for p in chosen:
-            big = p.roi.size * size[0] >= inner.large_fraction * size[1]
+            big = p.roi.size * size[0] >= inner.large_fraction * size[1] and p.roi.cy > 0.95
             if not (big and inner.whole_mask is not None):  # a big person's crop may be stale
                 np.maximum(out, _fit(p.mask, out), out=out)
             if inner.whole_mask is not None:
