@@ -25,26 +25,15 @@ from backdrop.perception.events import (
     Word,
 )
 from backdrop.perception.media import iter_frames, probe
-from backdrop.perception.models import ModelMissingError, model_path
+from backdrop.perception.models import model_path
 from backdrop.perception.tracking import PersonTracker, appearance, select_people
 from backdrop.render.maskers import build_masker
 from backdrop.render.plan import EditPlan, KeepRule
 from tests import people_media as pm
+from tests.conftest import needs_weights
 
-
-def _have(*names: str) -> bool:
-    try:
-        for n in names:
-            model_path(n)
-    except ModelMissingError:
-        return False
-    return True
-
-
-NEEDS_POSE = pytest.mark.skipif(not _have("pose-detection", "pose-landmarks"),
-                                reason="pose models not installed")  # fmt: skip
-NEEDS_FACES = pytest.mark.skipif(not _have("face-detection", "face-landmarks"),
-                                 reason="face models not installed")  # fmt: skip
+NEEDS_POSE = needs_weights("pose-detection", "pose-landmarks")
+NEEDS_FACES = needs_weights("face-detection", "face-landmarks")
 NEEDS_HEADS = pytest.mark.skipif(not pm.heads_available(), reason="shared talking heads absent")
 NEEDS_DAVIS = pytest.mark.skipif(not pm.DAVIS.exists(), reason="shared DAVIS absent")
 
@@ -101,6 +90,7 @@ def test_selectors_pick_by_position_colour_size_and_id() -> None:
     assert pick(f"id:{ids[1]}") == [ids[1]] and sorted(pick("all")) == sorted(ids)
 
 
+@pytest.mark.slow
 @NEEDS_POSE
 @NEEDS_HEADS
 def test_people_analyzer_emits_tracks_that_survive_an_occlusion(heads_dir: Path) -> None:
@@ -133,6 +123,7 @@ def test_people_analyzer_emits_tracks_that_survive_an_occlusion(heads_dir: Path)
 
 
 # -- selectors through the whole path ----------------------------------------------------------
+@pytest.mark.slow
 @NEEDS_POSE
 @NEEDS_HEADS
 def test_keep_the_person_on_the_left_keeps_only_them_in_every_frame(heads_dir: Path) -> None:
@@ -170,6 +161,7 @@ def _speaker_accuracy(clip: Path, truth: list[str]) -> tuple[float, int]:
     return hits / len(truth), empty
 
 
+@pytest.mark.slow
 @NEEDS_POSE
 @NEEDS_FACES
 @NEEDS_HEADS
@@ -206,6 +198,7 @@ def test_a_speaker_rule_that_would_keep_nobody_is_refused() -> None:
 
 
 # -- unusual poses ------------------------------------------------------------------------------
+@pytest.mark.slow
 @NEEDS_POSE
 @NEEDS_DAVIS
 def test_an_upside_down_dancer_is_kept_as_well_as_upright() -> None:
@@ -314,6 +307,7 @@ def test_the_reply_names_whom_a_selector_chose() -> None:
         assert reply.changed and f"keeping {who}" in reply.text, reply.text
 
 
+@pytest.mark.slow
 @NEEDS_POSE
 @NEEDS_FACES
 @NEEDS_HEADS
@@ -338,6 +332,7 @@ def test_edit_keeps_the_talking_man_not_the_silent_woman(heads_dir: Path) -> Non
     assert left.max() < 0.8 and right.min() > 0.95, (left.max(), right.min())
 
 
+@pytest.mark.slow
 @NEEDS_HEADS
 @pytest.mark.parametrize("sound", ["silent", "no-speech soundtrack"])
 def test_no_speaker_notice_on_a_silent_or_music_only_clip(heads_dir: Path, sound: str) -> None:

@@ -54,8 +54,9 @@ def _note(ctx: ToolContext, notes: tuple[str, ...] | list[str]) -> str:
 
 
 def _fit_range(ctx: ToolContext, rng: TimeRange | None) -> tuple[TimeRange | None, str, str | None]:
-    """``(range, note text, error)``: the range clamped to the video (whole video when None)."""
-    clamped = clamp_range(rng or WHOLE, ctx.duration)
+    """``(range, note text, error)``: the range clamped to the video (when None: the context's
+    scope, else the whole video)."""
+    clamped = clamp_range(rng or ctx.scope or WHOLE, ctx.duration)
     if clamped.error:
         return None, "", clamped.error
     return clamped.range, _note(ctx, clamped.notes), None
@@ -110,13 +111,16 @@ def _segment_with(
 
 def _resolve_media(ctx: ToolContext, path: str) -> Path | None:
     """The file ``path`` names: as given (``~`` expanded), else beside the source video."""
-    p = Path(path).expanduser()
-    if p.is_file():
-        return p
-    if not p.is_absolute() and ctx.source is not None:
-        beside = ctx.source.parent / p
-        if beside.is_file():
-            return beside
+    try:  # "~nosuchuser/x.png" cannot be expanded; a name too long for the OS is not a file
+        p = Path(path).expanduser()
+        if p.is_file():
+            return p
+        if not p.is_absolute() and ctx.source is not None:
+            beside = ctx.source.parent / p
+            if beside.is_file():
+                return beside
+    except (RuntimeError, OSError, ValueError):
+        return None
     return None
 
 
