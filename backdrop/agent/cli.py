@@ -91,7 +91,8 @@ def _render(
     size: tuple[int, int] | None = None,
 ) -> None:
     """Render with a progress bar (frames, fps, time left); ``timeline`` carries the objects,
-    speakers and cuts the plan's rules refer to."""
+    speakers and cuts the plan's rules refer to (the active speaker for "keep the person who
+    is talking")."""
     from backdrop.render.pipeline import render_video
 
     with Progress(

@@ -33,7 +33,9 @@ def build_vision_analyzers(info: MediaInfo, size: tuple[int, int]) -> list[Analy
         from backdrop.perception.people import PeopleAnalyzer
         from backdrop.perception.person_crop import PoseDetector
 
-        people = PeopleAnalyzer(PoseDetector(model_path("pose-detection")))
+        people = PeopleAnalyzer(
+            PoseDetector(model_path("pose-detection")), display_size=(info.width, info.height)
+        )
         out.append(people)
         count = people.count
         faces = FaceDetector(model_path("face-detection"), min_score=0.5).detect

@@ -21,6 +21,10 @@ Schema versions:
   whoever is talking), ``object`` (by name), ``box`` and ``point``; background segments gain
   ``match_lighting``; ``quality`` records which segmentation tier made each time range. A
   version-1 plan loads unchanged (it is a subset) and is saved as version 2.
+* 3 — person keep rules gain ``selector`` (which tracked people: everyone, the main subject,
+  left / right / centre, the largest, whoever is speaking, a clothing colour, a track id),
+  resolved per frame from the people tracks. Versions 1 and 2 load unchanged (subsets) and are
+  saved as version 3.
 """
 
 from __future__ import annotations
@@ -32,11 +36,44 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_VERSIONS = {
     1: "person keep rules, backgrounds, fades, edge settings",
     2: "keep/remove rules for speakers, objects, boxes and points; lighting match; quality tiers",
+    3: "person selectors (main subject, left/right/centre, colour, speaking, track id)",
 }
+
+PERSON_SELECTORS = ("all", "main", "left", "right", "centre", "largest", "speaking")
+"""Plain person selectors; ``colour:<name>`` and ``id:<P#>`` take a value."""
+SELECTOR_COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "white",
+                    "black", "grey")  # fmt: skip
+_SELECTOR = re.compile(
+    r"^(?:"
+    + "|".join(PERSON_SELECTORS)
+    + r"|colour:(?:"
+    + "|".join(SELECTOR_COLOURS)
+    + r")|id:P\d+)$"
+)
+
+
+def describe_selector(selector: str | None) -> str:
+    """How a person selector reads: ``left`` → "the person on the left"."""
+    if selector in (None, "all"):
+        return "everyone"
+    words = {
+        "main": "the main person",
+        "left": "the person on the left",
+        "right": "the person on the right",
+        "centre": "the person in the centre",
+        "largest": "the largest person",
+        "speaking": "the person who is talking",
+    }
+    if selector in words:
+        return words[selector]
+    if selector.startswith("colour:"):
+        return f"the person in {selector[7:]}"
+    return f"person {selector[3:]}"
+
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -135,9 +172,21 @@ class KeepRule(_Model):
     point: list[float] | None = Field(
         None, min_length=2, max_length=2, description="point: [x, y] pixels."
     )
+    selector: str | None = Field(
+        None,
+        description=(
+            "person: which people — 'all' (default), 'main' (the main subject), 'left', "
+            "'right', 'centre', 'largest', 'speaking', 'colour:<red|blue|…>' or 'id:P2'."
+        ),
+    )
 
     @model_validator(mode="after")
     def _fields_fit_subject(self) -> KeepRule:
+        if self.selector is not None:
+            if self.subject != "person":
+                raise ValueError("selector is for person rules only")
+            if not _SELECTOR.match(self.selector):
+                raise ValueError(f"unknown person selector {self.selector!r}")
         if self.subject == "object" and not self.label:
             raise ValueError("an object rule needs a label")
         if self.subject == "box":
@@ -152,7 +201,7 @@ class KeepRule(_Model):
 
     def describe(self) -> str:
         what = {
-            "person": "the person",
+            "person": "the person" if self.selector is None else describe_selector(self.selector),
             "speaker": f"speaker {self.speaker}" if self.speaker else "whoever is talking",
             "object": f"the {self.label}",
             "box": f"the box {_fmt_list(self.box)}",
@@ -292,7 +341,7 @@ class QualityRange(_Model):
 class EditPlan(_Model):
     """The whole edit. See the module docstring for time conventions and layering."""
 
-    schema_version: Literal[1, 2] = SCHEMA_VERSION
+    schema_version: Literal[1, 2, 3] = SCHEMA_VERSION
     keep: list[KeepRule] = Field(default_factory=list)
     backgrounds: list[BackgroundSegment] = Field(default_factory=list)
     edges: EdgeSettings = Field(default_factory=EdgeSettings)

@@ -212,23 +212,115 @@ class KeepSubjectArgs(_Args):
         None, min_length=2, max_length=2, description="point: [x, y] video pixels."
     )
     range: TimeRange | None = Field(None, description=_RANGE_DOC)
+    selector: str | None = Field(
+        None,
+        description=(
+            "person: which people — 'all' (everyone), 'main' (the main subject), 'left', "
+            "'right', 'centre', 'largest', 'colour:red' (any colour word), 'id:P2'. Omit = "
+            "everyone."
+        ),
+    )
 
 
 _SUBJECT_ALIASES = {"talker": "speaker", "speaking": "speaker", "region": "box", "area": "box"}
 
 
-def _known_labels(ctx: ToolContext) -> set[str]:
-    from backdrop.perception.events import ObjectsSeen
+def _people_words(ctx: ToolContext, selector: str) -> str:
+    """Whom ``selector`` names among the people analysis tracked, in words ("" when the video
+    was not analysed for people): ``"keeping P2 (left, in white) of 3 people in view"``."""
+    from backdrop.perception.people import people_summary
 
     if ctx.timeline is None:
-        return set()
-    return {lab.lower() for e in ctx.timeline.of_type(ObjectsSeen)
-            if isinstance(e, ObjectsSeen) for lab in e.labels}  # fmt: skip
+        return ""
+    rows = people_summary(ctx.timeline.events)
+    if not rows:
+        return ""
+
+    def words(ev: object) -> str:
+        colour = getattr(ev, "colour", "")
+        return getattr(ev, "position", "") + (f", in {colour}" if colour else "")
+
+    chosen = None
+    if selector in ("main", "largest"):
+        chosen = rows[0]
+    elif selector in ("left", "right", "centre"):
+        chosen = next((r for r in rows if r[2].position == selector), None)
+    elif selector.startswith("colour:"):
+        chosen = next((r for r in rows if r[2].colour == selector[7:]), None)
+    elif selector.startswith("id:"):
+        chosen = next((r for r in rows if r[0] == selector[3:]), None)
+    n = f"{len(rows)} {'person' if len(rows) == 1 else 'people'} tracked"
+    if chosen is None:
+        return f"{n}; none matches yet, so the choice is made frame by frame as people appear"
+    pid, _, ev = chosen
+    return f"keeping {pid} ({words(ev)}) of {n}; followed frame by frame"
+
+
+def _video_width(ctx: ToolContext) -> float | None:
+    """The source video's display width in pixels, or None when there is no readable source."""
+    from backdrop.perception.media import MediaError, probe
+
+    if ctx.source is None:
+        return None
+    try:
+        return float(probe(ctx.source).width)
+    except (MediaError, OSError):
+        return None
+
+
+def _speaker_check(ctx: ToolContext, speaker: str | None) -> tuple[str | None, str]:
+    """``(refusal, whom)``: why a speaker rule would keep nobody (None when it would keep
+    someone), and who it keeps in words."""
+    from backdrop.perception.events import ActiveSpeaker, PersonTrack, Speech
+
+    tl = ctx.timeline
+    if tl is None:
+        return None, ""
+    found = [
+        e for e in tl.of_type(ActiveSpeaker)
+        if isinstance(e, ActiveSpeaker) and (speaker is None or e.speaker == speaker)
+    ]  # fmt: skip
+    if not found:
+        if speaker is not None:
+            why = f"{speaker} was never seen talking on screen"
+        elif not tl.of_type(Speech):
+            why = "nobody talks in this video"
+        else:
+            why = "I hear speech but see no one on screen whose lips move with it"
+        return (
+            f"keeping only the person who is talking would leave nobody: {why}. Nothing "
+            "changed; say “keep everyone”, or pick a person (“the person on the left”)",
+            "",
+        )
+    tracks = [e for e in tl.of_type(PersonTrack) if isinstance(e, PersonTrack) and e.speaking]
+    if tracks:
+        order: list[str] = []
+        for e in sorted(tracks, key=lambda e: e.t0):
+            label = f"{e.person} ({e.position})"
+            if not order or order[-1] != label:
+                order.append(label)
+        whom = " then ".join(order[:4]) + (" …" if len(order) > 4 else "")
+    else:
+        from backdrop.perception.tracking import position_of
+
+        width = _video_width(ctx)
+        order = []
+        for e in sorted(found, key=lambda e: e.t0):
+            x0, _, x1, _ = e.box
+            label = "the face on screen"
+            if width:
+                pos = position_of((x0 / width, 0.0, x1 / width, 1.0))
+                label = "the face in the centre" if pos == "centre" else f"the face on the {pos}"
+            if not order or order[-1] != label:
+                order.append(label)
+        whom = " then ".join(order[:4])
+    return None, f"talking: {whom}; the last speaker stays kept between turns"
 
 
 @TOOLS.register
 def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
-    """Keep a subject in front of the background, or remove one from what is kept: the person,
+    """Keep a subject in front of the background, or remove one from what is kept: the person
+    (everyone, or one chosen by selector: main, left, right, centre, largest, a colour, an id),
     whoever is talking (or one speaker), a named object, a box or a point."""
     raw = args.subject.strip().lower().removeprefix("the ")
     subject = _SUBJECT_ALIASES.get(raw, raw)
@@ -256,6 +348,33 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
             why = missing_object_message(label, sure, objects_detector_installed(), searched)
             return ToolResult(False, why)
         label = label if label in seen else canonical
+    selector = args.selector.strip().lower() if args.selector else None
+    if selector is not None and subject != "person":
+        selector = None
+    if selector in ("everyone", "everybody", "both"):
+        selector = "all"
+    if selector is not None:
+        selector = selector.replace("center", "centre").replace("color:", "colour:")
+        if selector.startswith("id:"):
+            selector = "id:" + selector[3:].upper()
+        from backdrop.render.plan import PERSON_SELECTORS, SELECTOR_COLOURS
+
+        ok = selector in PERSON_SELECTORS or selector.startswith("id:p") or (
+            selector.startswith("colour:") and selector[7:] in SELECTOR_COLOURS)  # fmt: skip
+        if not ok and not selector.startswith("id:P"):
+            return ToolResult(
+                False,
+                f"I don't know which person “{args.selector}” means: say everyone, the main "
+                "person, left, right, centre, the largest, a colour (“the one in red”) or an id "
+                "(“P2”)",
+            )
+    whom = ""
+    if subject == "speaker" and args.action == "keep":
+        refusal, whom = _speaker_check(ctx, args.speaker)
+        if refusal is not None:
+            return ToolResult(False, refusal)
+    if subject == "person" and selector not in (None, "all"):
+        whom = _people_words(ctx, selector)
     if subject == "box" and args.box is None:
         return ToolResult(False, "say which box: x0,y0,x1,y1 in video pixels")
     if subject == "point" and args.point is None:
@@ -272,6 +391,7 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
             speaker=args.speaker if subject == "speaker" else None,
             box=args.box if subject == "box" else None,
             point=args.point if subject == "point" else None,
+            selector=selector,
         )
     except ValueError as e:
         return ToolResult(False, str(e).splitlines()[-1])
@@ -282,11 +402,12 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
     keep = [k for k in plan.keep
             if not (k.model_copy(update={"range": rule.range}) == rule
                     and range_within(k.range, fitted, ctx.duration))]  # fmt: skip
-    if subject == "speaker" and args.action == "keep":
-        # "only the person who is talking": a whole-person keep over the same time would win
+    if args.action == "keep" and (subject == "speaker" or (subject == "person" and selector)):
+        # "only the person who is talking" / "on the left" / "everyone": another person keep
+        # over the same time would win (masks combine by maximum), so the new choice replaces it
         keep = [
             k for k in keep
-            if not (k.subject == "person" and k.action == "keep"
+            if not (k.subject in ("person", "speaker") and k.action == "keep"
                     and range_within(k.range, fitted, ctx.duration))
         ]  # fmt: skip
     if args.action == "remove" and not any(k.action == "keep" for k in keep):
@@ -299,6 +420,8 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
             "without a Segment Anything checkpoint this uses the offline fallback (U²-Net-p on "
             "the region, tracked); for better masks pass --sam-checkpoint PATH"
         ])  # fmt: skip
+    if whom:
+        extra = _note(ctx, [whom]) + extra
     return ToolResult(True, rule.describe() + note + extra, changed)
 
 
