@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -29,7 +31,21 @@ from rich.text import Text
 from backdrop.perception.events import Timeline
 from backdrop.perception.media import MediaError, MediaInfo, probe
 from backdrop.perception.models import ModelInstallError, ModelMissingError
-from backdrop.render.plan import EditPlan, PlanError, plan_json_schema
+from backdrop.render.files import (
+    PathError,
+    allowed_folders,
+    check_distinct,
+    check_output,
+    clean_stale_partials,
+    contain,
+)
+from backdrop.render.plan import (
+    EditPlan,
+    ImageBackground,
+    PlanError,
+    VideoBackground,
+    plan_json_schema,
+)
 from backdrop.render.writer import RenderError
 
 app = typer.Typer(
@@ -47,13 +63,76 @@ app.add_typer(models_app, name="models")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-EXPECTED_ERRORS = (MediaError, PlanError, RenderError, ModelMissingError, ModelInstallError)
+EXPECTED_ERRORS = (
+    MediaError, PlanError, RenderError, PathError, ModelMissingError, ModelInstallError
+)  # fmt: skip
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: unwound like Ctrl-C, so partial outputs are removed on the way out."""
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print one line on stderr and exit."""
     err.print(Text(f"error: {message}", style="bold red"))
     raise typer.Exit(code)
+
+
+def _os_fail(e: OSError, what: str) -> NoReturn:
+    """One line for an OS error while writing ``what`` (disk full, read-only, permissions)."""
+    fail(f"cannot write {what}: {(e.strerror or str(e)).lower()}; nothing was replaced")
+
+
+def _check_outputs(
+    inputs: list[Path | None],
+    output: Path | None,
+    plan_out: Path | None = None,
+    alpha: Path | None = None,
+    force: bool = False,
+) -> None:
+    """Refuse, before any work, outputs that would destroy something (an input, a device, a
+    folder, a folder Backdrop did not write for ``--alpha``) or collide; then remove partial
+    files that killed runs left beside the outputs, and say so."""
+    ins = [p for p in inputs if p is not None]
+    try:
+        check_distinct([output, plan_out, alpha])
+        if output is not None:
+            check_output(output, ins)
+        if plan_out is not None:
+            check_output(plan_out, ins)
+        if alpha is not None:
+            if alpha.suffix and alpha.suffix.lower() != ".webm":
+                fail(f"{alpha}: --alpha must be a .webm file or a folder for PNG frames", 2)
+            check_output(alpha, ins, folder=alpha.suffix == "", force=force)
+    except PathError as e:
+        fail(str(e), 2)
+    folders = {(p.parent if p.parent != Path("") else Path(".")) for p in (output, plan_out, alpha)
+               if p is not None}  # fmt: skip
+    for folder in sorted(folders):
+        removed = clean_stale_partials(folder)
+        if removed:
+            names = ", ".join(p.name for p in removed)
+            err.print(f"removed {len(removed)} partial file(s) an interrupted run left: {names}")
+
+
+def _check_plan_paths(plan: EditPlan, allowed: list[Path]) -> None:
+    """Refuse a plan whose image or video backgrounds lie outside the allowed folders."""
+    for seg in plan.backgrounds:
+        if isinstance(seg.background, ImageBackground | VideoBackground):
+            try:
+                contain(seg.background.path, allowed, what="background file")
+            except PathError as e:
+                fail(f"the plan's {e}", 2)
+
+
+def _save_plan(plan: EditPlan, path: Path) -> None:
+    try:
+        plan.save(path)
+    except PathError as e:
+        fail(str(e))
+    except OSError as e:
+        _os_fail(e, str(path))
+    out.print(f"wrote {path}")
 
 
 class _FpsColumn(ProgressColumn):
@@ -63,6 +142,7 @@ class _FpsColumn(ProgressColumn):
 
 
 _SAM_HELP = "A Segment Anything checkpoint (sam_vit_b/l/h .pth) for box/point/object masks."
+_FORCE_HELP = "Replace an --alpha frames folder that an earlier Backdrop run wrote."
 
 
 def _render(
@@ -71,8 +151,9 @@ def _render(
     output: Path | None,
     alpha: Path | None,
     sam_checkpoint: Path | None = None,
+    force: bool = False,
 ) -> None:
-    """Render with a progress bar (frames, fps, time left)."""
+    """Render with a progress bar (frames, fps, time left); expected failures end in one line."""
     from backdrop.render.pipeline import render_video
 
     with Progress(
@@ -90,13 +171,30 @@ def _render(
             if done % 5 == 0 or done == total:
                 bar.update(task, completed=done, total=total, fps=done / max(elapsed, 1e-6))
 
-        stats = render_video(
-            source, plan, output, alpha=alpha, progress=progress, sam_checkpoint=sam_checkpoint
-        )
+        try:
+            stats = render_video(
+                source, plan, output, alpha=alpha, progress=progress,
+                sam_checkpoint=sam_checkpoint, force=force,
+            )  # fmt: skip
+        except EXPECTED_ERRORS as e:
+            bar.stop()
+            fail(str(e))
+        except OSError as e:
+            bar.stop()
+            _os_fail(e, str(output or alpha))
         bar.update(task, completed=stats.frames, total=stats.frames)
     for p in stats.outputs:
         out.print(f"wrote {p}")
     out.print(f"{stats.frames} frames in {stats.seconds:.1f} s ({stats.fps:.1f} fps)")
+    if stats.missing_seconds > 0:
+        err.print(
+            Text(
+                f"warning: {source} stops decoding at {stats.decoded_until:.2f} s; rendered the "
+                f"{stats.frames} frames that decode ({stats.missing_seconds:.2f} s at the end "
+                "were missing or broken)",
+                style="yellow",
+            )
+        )
 
 
 def _probe(video: Path) -> MediaInfo:
@@ -145,6 +243,7 @@ def edit(
     sam_checkpoint: Annotated[
         Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
 ) -> None:
     """Edit VIDEO by INSTRUCTION (typed, --voice WAV or --mic): say what was understood, render."""
     from backdrop.agent.interpret_speech import SpeechInterpreter
@@ -154,6 +253,8 @@ def edit(
         fail("give an output video with -o OUT.mp4 (or --alpha, or --dry-run)", 2)
     if sum(x is not None and x is not False for x in (instruction, voice, mic or None)) != 1:
         fail("give exactly one instruction: typed text, --voice WAV or --mic", 2)
+    _check_outputs([video, plan_in, voice], output, plan_out, alpha, force)
+    allowed = allowed_folders(video, output, plan_out, alpha, plan_in)
     info = _probe(video)
     start = EditPlan()
     if plan_in is not None:
@@ -161,7 +262,10 @@ def edit(
             start = EditPlan.load(plan_in)
         except PlanError as e:
             fail(str(e))
-    ctx = ToolContext(history=PlanHistory(start), duration=info.duration, source=video)
+        _check_plan_paths(start, allowed)
+    ctx = ToolContext(
+        history=PlanHistory(start), duration=info.duration, source=video, allowed=tuple(allowed)
+    )
     interpreter = SpeechInterpreter()
     heard: str | None = None
     if instruction is None:
@@ -184,18 +288,13 @@ def edit(
     out.print(f"source: {video} ({info.summary()})")
     if dry_run:
         if plan_out is not None:
-            plan.save(plan_out)
-            out.print(f"wrote {plan_out}")
+            _save_plan(plan, plan_out)
         else:
             out.print(plan.to_json(), end="")
         return
-    try:
-        _render(video, plan, output, alpha, sam_checkpoint)
-    except EXPECTED_ERRORS as e:
-        fail(str(e))
+    _render(video, plan, output, alpha, sam_checkpoint, force)
     if plan_out is not None:
-        plan.save(plan_out)
-        out.print(f"wrote {plan_out}")
+        _save_plan(plan, plan_out)
 
 
 def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
@@ -251,21 +350,21 @@ def render(
     sam_checkpoint: Annotated[
         Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
 ) -> None:
     """Render VIDEO with an existing edit plan."""
     if output is None and alpha is None:
         fail("give an output video with -o OUT.mp4 (or --alpha)", 2)
+    _check_outputs([video, plan_path], output, None, alpha, force)
     try:
         plan = EditPlan.load(plan_path)
     except PlanError as e:
         fail(str(e))
+    _check_plan_paths(plan, allowed_folders(video, output, alpha, plan_path))
     info = _probe(video)
     out.print("plan: " + "; ".join(plan.describe()))
     out.print(f"source: {video} ({info.summary()})")
-    try:
-        _render(video, plan, output, alpha, sam_checkpoint)
-    except EXPECTED_ERRORS as e:
-        fail(str(e))
+    _render(video, plan, output, alpha, sam_checkpoint, force)
 
 
 @app.command()
@@ -517,10 +616,19 @@ def main_callback(
     )
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main() -> None:
-    """Console entry point."""
+    """Console entry point. SIGTERM unwinds like Ctrl-C, so no partial output is left."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
+    except Terminated:
+        err.print("terminated; no partial output was kept")
+        sys.exit(143)
     except KeyboardInterrupt:
         err.print("interrupted; no partial output was kept")
         sys.exit(130)

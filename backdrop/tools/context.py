@@ -36,6 +36,9 @@ class ToolContext:
         notes: Notices tools add for the person (clamped times, shortened fades), oldest first.
         timeline: What analysis found in the video (speech, transcript, speakers, cuts, objects),
             or ``None`` when it has not been analysed; tools that anchor times to speech read it.
+        allowed: Folders that paths in tool arguments may lead into (the containment rule,
+            :func:`backdrop.render.files.contain`); relative paths start from the first. Empty =
+            the current working folder and the source video's folder.
     """
 
     history: PlanHistory = field(default_factory=PlanHistory)
@@ -45,6 +48,13 @@ class ToolContext:
     renderer: Renderer | None = None
     notes: list[str] = field(default_factory=list)
     timeline: Timeline | None = None
+    allowed: tuple[Path, ...] = ()
+
+    def allowed_folders(self) -> list[Path]:
+        """The folders tool paths may lead into (see ``allowed``), the first being the base."""
+        if self.allowed:
+            return list(self.allowed)
+        return [Path.cwd()] + ([self.source.parent] if self.source is not None else [])
 
     @property
     def plan(self) -> EditPlan:

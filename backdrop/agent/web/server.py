@@ -56,6 +56,7 @@ from backdrop.agent.session import (
 )
 from backdrop.perception.events import LightingChange, PeopleCount, SceneCut, SpeakerTurn
 from backdrop.perception.media import MediaError, probe
+from backdrop.render.files import PathError, contain, partial_sibling
 from backdrop.render.plan import EditPlan, describe_background
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ MAX_UPLOAD_BYTES = 1 << 30
 """Largest video upload accepted (1 GiB)."""
 MAX_VOICE_BYTES = 10 << 20
 """Largest voice recording accepted (10 MiB, minutes of Opus)."""
+MAX_VOICE_SECONDS = 30.0
+"""Longest spoken instruction transcribed, seconds (an instruction is a sentence or two)."""
 REPLY_TIMEOUT_S = 120.0
 """Longest wait for the session to apply an instruction."""
 OUT_DIR = "out"
@@ -285,9 +288,10 @@ class Editor:
         403 when it leads outside the folder (``..``, symlinks), 404 when it is not a file."""
         if not rel or "\x00" in rel:
             raise HTTPException(400, "give a file path inside the working folder")
-        full = (self.workdir / rel).resolve()
-        if not full.is_relative_to(self.workdir):
-            raise HTTPException(403, "that path is outside the working folder")
+        try:
+            full = contain(rel, [self.workdir], what="file")
+        except PathError:
+            raise HTTPException(403, "that path is outside the working folder") from None
         if not full.is_file():
             raise HTTPException(404, f"{rel}: no such file in the working folder")
         return full
@@ -327,6 +331,7 @@ class Editor:
             gen = self._generation
             self.hub.reset()
             session = self._factory(path)
+            session.ctx.allowed = (self.workdir,)  # tool paths stay in the working folder
             session.add_listener(lambda msg: self._relay(gen, session, msg))
             self.session, self.video = session, path
             self.hub.publish({"type": "opened", **self.video_info()}, keep=True)
@@ -571,7 +576,7 @@ def create_app(
         while target.exists():
             target = folder / f"{Path(filename).stem}-{n}{Path(filename).suffix}"
             n += 1
-        partial = target.with_name(f".{target.name}.part")
+        partial = partial_sibling(target)  # unique: two uploads of one name do not collide
         try:
             size = await _save_body(request, partial, editor.max_upload_bytes, "the video")
             if size == 0:
@@ -579,10 +584,15 @@ def create_app(
             await asyncio.to_thread(probe, partial)
         except MediaError as e:
             partial.unlink(missing_ok=True)
-            raise HTTPException(415, f"{name}: not a video Backdrop can read ({e})") from None
+            why = str(e).replace(str(partial), filename).replace(partial.name, filename)
+            raise HTTPException(415, f"{filename}: not a video Backdrop can read ({why})") from None
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
+        n = 1
+        while target.exists():  # another upload of the same name finished first
+            target = folder / f"{Path(filename).stem}-{n}{Path(filename).suffix}"
+            n += 1
         partial.rename(target)
         await asyncio.to_thread(editor.open, target)
         return editor.video_info()
@@ -721,6 +731,11 @@ def create_app(
                 path = Path(tmp) / f"voice{suffix}"
                 path.write_bytes(data)
                 audio = load_audio(path)
+            if len(audio) > MAX_VOICE_SECONDS * 16_000:
+                raise VoiceError(
+                    f"the recording is {len(audio) / 16_000:.0f} s long; "
+                    f"say the instruction in at most {MAX_VOICE_SECONDS:.0f} s"
+                )
             return editor.voice_input().listen(audio)
 
         try:
