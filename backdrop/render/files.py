@@ -146,6 +146,8 @@ def check_output(
         if not parent.is_dir():
             raise PathError(f"{p}: {parent} is a file, not a folder") from None
         return p
+    except NotADirectoryError:
+        raise PathError(f"could not write {p}: a folder on its path is a file") from None
     except OSError as e:
         raise PathError(f"could not write {p} ({e.strerror or e})") from None
     if stat.S_ISDIR(st.st_mode):

@@ -382,9 +382,10 @@ class EditPlan(_Model):
             plan = cls.model_validate(data)
         except ValidationError as e:
             err = e.errors()[0]
-            where = ".".join(str(p) for p in err["loc"]) or "(plan)"
+            where = ".".join(_loc(p) for p in err["loc"]) or "(plan)"
             more = f" (and {len(e.errors()) - 1} more problems)" if len(e.errors()) > 1 else ""
-            raise PlanError(f"{where}: {err['msg']}{more}") from e
+            msg = " ".join(str(err["msg"]).split())
+            raise PlanError(f"{where}: {msg}{more}") from e
         # older versions are subsets of the current one
         return plan.model_copy(update={"schema_version": SCHEMA_VERSION})
 
@@ -443,6 +444,14 @@ class EditPlan(_Model):
             + (f", shift {e.shift:+g} px" if e.shift else "")
         )
         return lines
+
+
+def _loc(part: Any) -> str:
+    """One part of a field path, printable on one line (odd keys quoted, long ones cut)."""
+    text = str(part)
+    if not text or not text.isprintable() or len(text) > 40:
+        text = repr(text[:40])
+    return text
 
 
 def _short(value: Any) -> str:

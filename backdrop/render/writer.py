@@ -441,11 +441,13 @@ class PngSequenceWriter:
         a = np.full(rgb.shape[:2], 255, np.uint8) if alpha is None else _to_u8(alpha)
         bgra = cv2.cvtColor(np.dstack([rgb, a]), cv2.COLOR_RGBA2BGRA)
         name = self._tmp / f"frame_{self.frames:06d}.png"
-        if not cv2.imwrite(str(name), bgra, [cv2.IMWRITE_PNG_COMPRESSION, 1]):
-            raise RenderError(
-                f"cannot write {self.path}: a PNG frame could not be written "
-                "(disk full or not writable?); nothing was replaced"
-            )
+        ok, buf = cv2.imencode(".png", bgra, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        if not ok:
+            raise RenderError(f"{self.path}: could not encode a PNG frame")
+        try:
+            name.write_bytes(buf.tobytes())
+        except OSError as e:
+            raise os_error(e, self.path) from e
         self._times.append(t)
         self.frames += 1
 
