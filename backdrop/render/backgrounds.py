@@ -89,7 +89,12 @@ def check_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> tuple[i
     try:
         with Image.open(p) as im:
             w, h = im.size
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+    except Image.DecompressionBombError:
+        raise RenderError(
+            f"background image {p.name}: too large (at most {max_pixels / 1e6:.0f} megapixels); "
+            "use a smaller image"
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError) as e:
         raise RenderError(f"background image {p.name}: not a readable image") from e
     if w * h > max_pixels:
         raise RenderError(
