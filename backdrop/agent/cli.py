@@ -68,7 +68,7 @@ EXPECTED_ERRORS = (
 )  # fmt: skip
 
 
-class Terminated(KeyboardInterrupt):
+class Terminated(BaseException):
     """SIGTERM arrived: unwound like Ctrl-C, so partial outputs are removed on the way out."""
 
 
@@ -182,6 +182,10 @@ def _render(
         except OSError as e:
             bar.stop()
             _os_fail(e, str(output or alpha))
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print("interrupted; no partial output was kept")
+            raise typer.Exit(130) from None
         bar.update(task, completed=stats.frames, total=stats.frames)
     for p in stats.outputs:
         out.print(f"wrote {p}")

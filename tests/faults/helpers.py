@@ -53,9 +53,7 @@ def partials(folder: Path) -> list[Path]:
 
 
 def _can_mount() -> bool:
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        return False
-    return True
+    return os.geteuid() == 0 and shutil.which("mount") is not None
 
 
 @contextlib.contextmanager

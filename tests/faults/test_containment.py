@@ -104,8 +104,16 @@ def test_cli_instruction_and_plan_paths_are_contained(
                        "-o", "o.mp4")  # fmt: skip
     assert code != 0 and "outside the allowed folder" in err and not (work / "o.mp4").exists()
     plan = work / "p.json"
-    plan.write_text(json.dumps({"schema_version": 2, "backgrounds": [
-        {"background": {"type": "image", "path": str(layout["escape"] / "secret.png")}}]}))
+    plan.write_text(
+        json.dumps(
+            {
+                "schema_version": 2,
+                "backgrounds": [
+                    {"background": {"type": "image", "path": str(layout["escape"] / "secret.png")}}
+                ],
+            }
+        )
+    )
     msg = one_line_error(*cli("render", "v.mp4", plan, "-o", "o.mp4")[::2])
     assert "outside the allowed folder" in msg
     # naming the folder on the command line allows it (its folder is an input's folder)

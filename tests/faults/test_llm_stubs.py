@@ -18,8 +18,10 @@ from backdrop.tools import PlanHistory, ToolContext
 
 
 def _completion(calls: list[tuple[str, str]]) -> bytes:
-    tool_calls = [{"id": f"c{i}", "type": "function",
-                   "function": {"name": n, "arguments": a}} for i, (n, a) in enumerate(calls)]
+    tool_calls = [
+        {"id": f"c{i}", "type": "function", "function": {"name": n, "arguments": a}}
+        for i, (n, a) in enumerate(calls)
+    ]
     message = {"role": "assistant", "content": "ok", "tool_calls": tool_calls or None}
     return json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "m",
                        "choices": [{"index": 0, "message": message,
@@ -92,7 +94,9 @@ def stub() -> Iterator[Stub]:
     s.close()
 
 
-def _controller(url: str, tmp_path: Path, timeout: float = 1.5) -> tuple[LLMController, ToolContext]:
+def _controller(
+    url: str, tmp_path: Path, timeout: float = 1.5
+) -> tuple[LLMController, ToolContext]:
     config = LLMConfig(base_url=url, api_key="k", model="m", timeout=timeout)
     ctx = ToolContext(history=PlanHistory(), duration=10.0, allowed=(tmp_path,))
     return LLMController(config), ctx
@@ -149,9 +153,9 @@ def test_path_escapes_in_tool_calls_are_refused(stub: Stub, path: str, tmp_path:
     assert list(work.iterdir()) == []
 
 
-def test_an_escape_in_a_session_reply_is_refused_with_one_line(stub: Stub, tmp_path: Path) -> None:
-    stub.calls = [("set_background",
-                   json.dumps({"background": {"type": "image", "path": "/etc/passwd"}}))]  # fmt: skip
+def test_an_image_escape_in_a_tool_call_is_refused(stub: Stub, tmp_path: Path) -> None:
+    args = {"background": {"type": "image", "path": "/etc/passwd"}}
+    stub.calls = [("set_background", json.dumps(args))]
     controller, ctx = _controller(stub.url, tmp_path)
     reply: Any = controller.interpret("use /etc/passwd as the background", ctx)
     assert "\n" not in reply.text

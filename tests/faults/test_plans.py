@@ -20,8 +20,11 @@ BAD_PLANS = {
     "nan": (GRADIENT_NAN, "NaN"),
     "infinity": ('{"schema_version": 2, "edges": {"feather": Infinity}}', "Infinity"),
     "overflow": ('{"schema_version": 2, "edges": {"feather": 1e999}}', "finite"),
-    "nan_time": ('{"schema_version": 2, "backgrounds": [{"background": {"type": "blur"}, '
-                 '"range": {"start": -Infinity}}]}', "Infinity"),  # fmt: skip
+    "nan_time": (
+        '{"schema_version": 2, "backgrounds": [{"background": {"type": "blur"}, '
+        '"range": {"start": -Infinity}}]}',
+        "Infinity",
+    ),  # fmt: skip
     "list_version": ('{"schema_version": [2]}', "schema_version"),
     "dict_version": ('{"schema_version": {"v": 2}}', "schema_version"),
     "deep": ("[" * 100_000 + "]" * 100_000, "nested"),
@@ -41,9 +44,7 @@ def test_bad_plans_are_one_plan_error(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["nan", "list_version", "deep", "huge_int", "huge_file"])
-def test_bad_plans_on_the_command_line_are_one_line(
-    name: str, make_video, tmp_path: Path
-) -> None:
+def test_bad_plans_on_the_command_line_are_one_line(name: str, make_video, tmp_path: Path) -> None:
     video = make_video("v.mp4", width=64, height=48, frames=3)
     plan = tmp_path / "bad.json"
     plan.write_text(BAD_PLANS[name][0])
