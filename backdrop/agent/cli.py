@@ -518,6 +518,7 @@ def batch(
         fail(str(e))
     if not inputs:
         fail("no inputs given", 2)
+    _check_batch_folder(outdir, inputs)
     out.print("plan: " + "; ".join(plan.describe()))
     opts = BatchOptions(
         force=force, engine="local" if local else "auto", address=address,
@@ -527,6 +528,8 @@ def batch(
     try:
         with view:
             report = run_batch(plan, inputs, outdir, opts, listener=view)
+    except OSError as e:
+        _os_fail(e, str(outdir))
     except KeyboardInterrupt:
         err.print("interrupted; finished videos are recorded, run the same command to resume")
         raise typer.Exit(130) from None
@@ -535,6 +538,28 @@ def batch(
         fail("no videos found in the inputs", 2)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _check_batch_folder(outdir: Path, inputs: list[str]) -> None:
+    """Refuse a batch output folder that is a file, or that is an input folder (the edited
+    videos would take the inputs' names and replace them); make it when missing."""
+    if outdir.exists() and not outdir.is_dir():
+        fail(f"{outdir} is a file; give a folder for the batch outputs", 2)
+    target = outdir.resolve()
+    for item in inputs:
+        p = Path(item)
+        if any(ch in item for ch in "*?["):
+            p = Path(item.split("*")[0].split("?")[0].split("[")[0] or ".")
+            folder = p if p.is_dir() else p.parent
+        else:
+            folder = p if p.is_dir() else p.parent
+        if folder.resolve() == target:
+            fail(f"{outdir} is also an input folder: the outputs would replace the inputs; "
+                 "give another output folder", 2)  # fmt: skip
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        _os_fail(e, str(outdir))
 
 
 @plan_app.command("schema")
