@@ -24,7 +24,6 @@ import argparse
 import json
 import random
 import socket
-import statistics
 import tempfile
 import threading
 import time
