@@ -11,7 +11,7 @@ from backdrop.agent.interpret import Reply, RuleInterpreter
 from backdrop.render.colors import NAMED_COLORS
 from backdrop.render.plan import BackgroundSegment, EditPlan, KeepRule, TimeRange
 from backdrop.tools import ToolContext, default_registry
-from tests.test_tools import validate
+from tests.conftest import validate
 
 C = NAMED_COLORS
 INTERPRETER = RuleInterpreter()

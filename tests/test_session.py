@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from backdrop.agent.session import (
@@ -25,32 +24,7 @@ from backdrop.perception.events import (
     Speech,
     TranscriptSegment,
 )
-from backdrop.perception.media import Chunk
-
-
-class Scripted:
-    """An analyzer that emits given events when processing reaches their time, and can be slow
-    (``delay`` seconds per chunk) so tests can talk to a session mid-way."""
-
-    name = "scripted"
-
-    def __init__(self, events: list, delay: float = 0.0) -> None:
-        self.events = sorted(events, key=lambda e: e.t0)
-        self.delay = delay
-
-    def process(self, chunk: Chunk) -> list:
-        if self.delay:
-            time.sleep(self.delay)
-        out = [e for e in self.events if chunk.t0 <= e.t0 < chunk.t1]
-        return out
-
-    def flush(self) -> list:
-        return []
-
-
-def blueness(rgb: np.ndarray) -> float:
-    corner = rgb[:40, :80].astype(float)
-    return float(corner[..., 2].mean() - corner[..., 0].mean())
+from tests.conftest import Scripted, blueness
 
 
 def run_session(sample: Path, events: list, delay: float = 0.0) -> tuple[Session, list[Message]]:
@@ -183,3 +157,11 @@ def test_scene_queries() -> None:
     assert state.speakers() == ["S1", "S2"]
     assert state.speaker_start("S2") == 12.0
     assert any(isinstance(e, SpeakerTurn) for e in state.at(13.0))
+
+
+def test_notice_clock_reads_hours() -> None:
+    from backdrop.agent.proactive import NoticeMaker
+    from backdrop.render.plan import EditPlan
+
+    n = NoticeMaker(4000.0).notices([SceneCut(3722.96, 3723.0, "test")], EditPlan())
+    assert n and "1:02:03" in n[0].text, n

@@ -19,6 +19,7 @@ from backdrop.render.plan import (
 )
 from backdrop.tools import PlanHistory, ToolCall, ToolContext, default_registry
 from backdrop.tools.times import clamp_range, format_clock, range_length, range_within
+from tests.conftest import validate
 
 REG = default_registry()
 RED = {"type": "color", "color": "#ff0000"}
@@ -70,50 +71,6 @@ def check_schema(node: Any, where: str = "#") -> None:
     for key in ("anyOf", "oneOf"):
         for i, sub in enumerate(node.get(key, [])):
             check_schema(sub, f"{where}/{key}/{i}")
-
-
-def validate(value: Any, schema: dict[str, Any]) -> bool:
-    """Whether ``value`` satisfies ``schema`` (the subset :func:`check_schema` allows)."""
-    if "anyOf" in schema:
-        return any(validate(value, s) for s in schema["anyOf"])
-    if "oneOf" in schema:
-        return sum(validate(value, s) for s in schema["oneOf"]) == 1
-    if "const" in schema and value != schema["const"]:
-        return False
-    if "enum" in schema and value not in schema["enum"]:
-        return False
-    kind = schema.get("type")
-    checks = {
-        "object": lambda v: isinstance(v, dict),
-        "array": lambda v: isinstance(v, list),
-        "string": lambda v: isinstance(v, str),
-        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "boolean": lambda v: isinstance(v, bool),
-        "null": lambda v: v is None,
-    }
-    if kind is not None and not checks[kind](value):
-        return False
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            return False
-        if "maximum" in schema and value > schema["maximum"]:
-            return False
-        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
-            return False
-    if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0):
-            return False
-        if "items" in schema and not all(validate(v, schema["items"]) for v in value):
-            return False
-    if isinstance(value, dict):
-        props = schema.get("properties", {})
-        if any(k not in value for k in schema.get("required", [])):
-            return False
-        if schema.get("additionalProperties") is False and set(value) - set(props):
-            return False
-        return all(validate(v, props[k]) for k, v in value.items() if k in props)
-    return True
 
 
 # -- registry ------------------------------------------------------------------------------------
@@ -400,3 +357,41 @@ def test_format_clock() -> None:
     assert format_clock(9) == "0:09"
     assert format_clock(75.5) == "1:15.5"
     assert format_clock(3723) == "1:02:03"
+
+
+def test_run_step_is_all_or_nothing_and_says_what_failed() -> None:
+    from backdrop.tools.runner import run_step
+
+    ctx = ToolContext(duration=10.0)
+    run_step(ctx, [ToolCall("set_background", {"background": BLUE})], "blue", registry=REG)
+    before, focus = ctx.plan, ctx.focus
+    calls = [
+        ToolCall("set_background", {"background": RED, "range": {"start": 2, "end": 20}}),
+        ToolCall("add_transition", {"kind": "fade_in", "duration": 1.0}),
+        ToolCall("set_background", {"background": {"type": "image", "path": "/no/such.png"}}),
+    ]
+    step = run_step(ctx, calls, "red then a missing image", registry=REG)
+    assert not step.ok and not step.changed
+    assert ctx.plan == before and ctx.focus == focus
+    assert ctx.notes == []  # the clamped-range note of the rolled-back call is gone too
+    assert [a.call.name for a in step.applied] == ["set_background", "add_transition"]
+    assert step.failed is not None and step.failed.call == calls[2]
+    assert step.failed.message  # the tool's reason, in words
+    assert ctx.history.undo_label == "blue"  # no step was recorded
+
+    ok = run_step(ctx, calls[:2], "red from 2 s", registry=REG)
+    assert ok.ok and ok.changed and ok.calls == calls[:2]
+    assert any("red" in c or "#ff0000" in c for c in ok.changes()), ok.changes()
+    assert ok.notes  # the end past the video was clamped, and said
+    assert ctx.history.undo_label == "red from 2 s"
+    ctx.history.undo()
+    assert ctx.plan == before  # one undo takes the whole step back
+
+
+def test_context_scope_is_the_default_range() -> None:
+    ctx = ToolContext(duration=10.0, scope=TimeRange(start=3.0))
+    assert REG.dispatch(ctx, "set_background", {"background": RED}).ok
+    assert ctx.plan.backgrounds[0].range == TimeRange(start=3.0)
+    # a range named in the call wins over the scope
+    assert REG.dispatch(ctx, "set_background", {"background": BLUE, "range": {"end": 2}}).ok
+    assert ctx.plan.backgrounds[-1].range == TimeRange(start=0.0, end=2.0)

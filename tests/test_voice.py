@@ -3,7 +3,6 @@ silence and noise change nothing; awkward WAV formats; speech-anchored instructi
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,17 +17,15 @@ from backdrop.agent.voice import (
     DIDNT_CATCH,
     VoiceError,
     VoiceInput,
-    command_asr_options,
     handle_voice,
     load_audio,
+    load_voice_input,
 )
-from backdrop.perception.asr import Transcriber, load_asr_model
 from backdrop.perception.events import SpeakerTurn, Speech, Timeline, TranscriptSegment, Word
 from backdrop.tools import PlanHistory, ToolContext
+from tests.conftest import ESPEAK, needs_espeak
 
 AUDIO = Path(__file__).parent / "data" / "audio"
-ESPEAK = shutil.which("espeak-ng")
-needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed")
 
 COMMANDS = (
     "make the background blue",
@@ -46,7 +43,7 @@ def speak(text: str, path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def voice() -> VoiceInput:
-    return VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+    return load_voice_input()
 
 
 def _ctx(timeline: Timeline | None = None) -> ToolContext:

@@ -275,7 +275,6 @@ def edit(
     if instruction is None:
         heard = _hear(voice, mic, mic_seconds)
         if heard is None:
-            err.print(Text("I didn't catch that; nothing changed.", style="yellow"))
             raise typer.Exit(2)
         out.print(Text(f"I heard: “{heard}”", style="cyan"))
     text = instruction if instruction is not None else heard
@@ -302,15 +301,15 @@ def edit(
 
 
 def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
-    """Transcribe the spoken instruction (None when no speech or too unsure)."""
+    """Transcribe the spoken instruction (None, said on stderr, when no speech or too unsure)."""
     from backdrop.agent.voice import (
         VoiceError,
-        VoiceInput,
-        command_asr_options,
+        didnt_catch,
         load_audio,
+        load_voice_input,
         record_mic,
     )
-    from backdrop.perception.asr import AsrModelMissingError, Transcriber, load_asr_model
+    from backdrop.perception.asr import AsrModelMissingError
 
     try:
         if voice is not None:
@@ -318,11 +317,14 @@ def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
         else:
             err.print(f"listening for {mic_seconds:g} s…")
             audio = record_mic(mic_seconds)
-        listener = VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+        listener = load_voice_input()
     except (VoiceError, AsrModelMissingError) as e:
         fail(str(e))
     heard = listener.listen(audio)
-    return heard.text if heard.ok else None
+    if not heard.ok:
+        err.print(Text(didnt_catch(heard).text + " Nothing changed.", style="yellow"))
+        return None
+    return heard.text
 
 
 def _audio_timeline(video: Path, info: MediaInfo) -> Timeline:
@@ -505,7 +507,8 @@ def batch(
     ] = 60.0,
 ) -> None:
     """Apply one plan (or --say instruction) to many videos, in parallel on Ray."""
-    from backdrop.agent.batch import BatchOptions, BatchView, plan_from_instruction, run_batch
+    from backdrop.agent.batch import BatchView, plan_from_instruction
+    from backdrop.render.batch import BatchOptions, run_batch
 
     try:
         if say is not None:

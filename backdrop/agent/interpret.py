@@ -29,32 +29,13 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from backdrop.agent.replies import Reply, step_reply
 from backdrop.render.colors import NAMED_COLORS, NAMED_GRADIENTS, hex_to_rgb
 from backdrop.render.plan import BlurBackground, EditPlan, TimeRange
-from backdrop.tools import ToolCall, ToolContext, ToolRegistry, ToolResult, default_registry
+from backdrop.tools import ToolCall, ToolContext, ToolRegistry, default_registry
+from backdrop.tools.runner import run_step
 
 log = logging.getLogger(__name__)
-
-# -- replies -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reply:
-    """The interpreter's answer to one instruction.
-
-    Attributes:
-        text: What it understood, in plain words, or a clarifying question.
-        calls: The tool calls dispatched, in order (undo/redo first), as an LLM would send them.
-        changed: Whether the plan changed.
-        clarify: ``True`` when the instruction was not understood and ``text`` asks the person
-            to rephrase (the plan is then unchanged).
-    """
-
-    text: str
-    calls: list[ToolCall] = field(default_factory=list)
-    changed: bool = False
-    clarify: bool = False
-
 
 EXAMPLES = (
     "“remove the background”",
@@ -462,35 +443,8 @@ class RuleInterpreter:
     def run(self, text: str, ctx: ToolContext, pre: list[ToolCall], calls: list[ToolCall]) -> Reply:
         """Run ``pre`` (undo/redo) one by one, then ``calls`` as one history step labelled
         ``text``: all or nothing. The reply says what changed, or why nothing did."""
-        notes_start = len(ctx.notes)
-        focus_before = ctx.focus
-        before = ctx.plan
-        done: list[ToolCall] = []
-        messages: list[str] = []
-        for call in pre:
-            result = self.registry.run(ctx, call)
-            done.append(call)
-            if not result.ok:
-                return Reply(_sentence(f"I couldn't do that: {result.message}"), done)
-            messages.append(result.message)
-        failed: ToolResult | None = None
-        with ctx.history.transaction(label=text.strip()) as txn:
-            for call in calls:
-                result = self.registry.run(ctx, call)
-                done.append(call)
-                if not result.ok:
-                    failed = result
-                    txn.discard()
-                    break
-        if failed is not None:
-            del ctx.notes[notes_start:]
-            ctx.focus = focus_before
-            changed = ctx.plan != before
-            return Reply(_sentence(f"I couldn't do that: {failed.message}"), done, changed)
-        after = ctx.plan
-        changed = after != before
-        notes = ctx.notes[notes_start:]
-        return Reply(_summary(before, after, messages, notes, bool(calls)), done, changed)
+        step = run_step(ctx, calls, text, registry=self.registry, pre=pre)
+        return step_reply(step, edited=bool(calls))
 
     def plan_calls(self, text: str, ctx: ToolContext) -> tuple[list[ToolCall], list[ToolCall]]:
         """Parse ``text`` into ``(undo/redo calls, edit calls)`` without running them.
@@ -1031,44 +985,6 @@ def _clarify(lead: str, *, gradient: bool = False) -> str:
             "“a radial gradient from white to navy”."
         )
     return f"{lead} You could say, for example, {EXAMPLES[0]}, {EXAMPLES[1]} or {EXAMPLES[2]}."
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "?", "!")) else text + "."
-
-
-def _summary(
-    before: EditPlan, after: EditPlan, messages: list[str], notes: list[str], edited: bool
-) -> str:
-    """ "Understood: …" naming what changed; history messages and notes follow."""
-    parts: list[str] = []
-    for seg in after.backgrounds:
-        if seg not in before.backgrounds:
-            parts.append(EditPlan(backgrounds=[seg]).describe()[0])
-    for k in after.keep:
-        if k not in before.keep:
-            whole = k.range == TimeRange()
-            parts.append(f"keep the {k.subject}" + ("" if whole else f" ({k.range.describe()})"))
-    for q in after.quality:
-        if q not in before.quality:
-            parts.append(f"{q.tier} segmentation ({q.range.describe()})")
-    if after.edges != before.edges and edited:
-        e = after.edges
-        parts.append(
-            f"edges: feather {e.feather:g} px, refine {e.refine} (radius {e.refine_radius:g} px)"
-            + (f", shift {e.shift:+g} px" if e.shift else "")
-        )
-    out: list[str] = [_sentence(m[:1].upper() + m[1:]) for m in messages]
-    if edited:
-        if parts:
-            out.append(_sentence("Understood: " + "; ".join(parts)))
-        elif after == before:
-            out.append("That's already how it is; nothing changed.")
-        else:
-            out.append("Done.")
-    out += [_sentence(f"Note: {n}") for n in notes]
-    return " ".join(out)
 
 
 __all__ = ["Reply", "RuleInterpreter", "Unclear", "Unsupported"]

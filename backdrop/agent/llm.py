@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backdrop.agent.deadline import DeadlineExceeded, call_with_deadline
-from backdrop.agent.interpret import Reply, RuleInterpreter
+from backdrop.agent.interpret import RuleInterpreter
+from backdrop.agent.replies import Interpreter, Reply
 from backdrop.prompts import load as load_prompt
 from backdrop.tools import ToolCall, ToolContext, ToolRegistry, default_registry
+from backdrop.tools.runner import run_step
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +61,13 @@ class LLMController:
         config: endpoint and model.
         summary: callable giving the scene summary text at request time.
         registry: the tools (default: every built-in tool).
-        fallback: the rule-based interpreter used when the model fails.
+        fallback: the interpreter used when the model fails (default: the rules).
     """
 
     config: LLMConfig
     summary: Callable[[], str] = lambda: ""
     registry: ToolRegistry = field(default_factory=default_registry)
-    fallback: RuleInterpreter | None = None
+    fallback: Interpreter | None = None
     history: list[dict[str, str]] = field(default_factory=list)
     _client: Any = None
 
@@ -168,20 +170,11 @@ class LLMController:
     def _apply(self, text: str, said: str, calls: list[ToolCall], ctx: ToolContext) -> Reply:
         if not calls:
             return Reply(said or "I'm not sure what to change.", [], False, clarify=True)
-        before = ctx.plan
-        notes_start = len(ctx.notes)
-        messages: list[str] = []
-        with ctx.history.transaction(label=text.strip()) as txn:
-            for call in calls:
-                result = self.registry.run(ctx, call)
-                if not result.ok:
-                    txn.discard()
-                    raise LLMError(
-                        f"the language model's {call.name} call failed: {result.message}"
-                    )
-                messages.append(result.message)
-        notes = ctx.notes[notes_start:]
-        text_out = said or "; ".join(m for m in messages if m)
-        if notes:
-            text_out += " (" + "; ".join(notes) + ")"
-        return Reply(text_out, calls, ctx.plan != before)
+        step = run_step(ctx, calls, text, registry=self.registry)
+        if step.failed is not None:
+            failed = step.failed
+            raise LLMError(f"the language model's {failed.call.name} call failed: {failed.message}")
+        text_out = said or "; ".join(step.messages)
+        if step.notes:
+            text_out += " (" + "; ".join(step.notes) + ")"
+        return Reply(text_out, calls, step.changed)

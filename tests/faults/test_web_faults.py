@@ -11,7 +11,8 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from backdrop.agent.session import Session
-from backdrop.agent.web.server import MAX_VOICE_SECONDS, create_app
+from backdrop.agent.web.routes import MAX_VOICE_SECONDS
+from backdrop.agent.web.server import create_app
 
 LOCAL = "http://127.0.0.1"
 
