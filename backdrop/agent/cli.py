@@ -141,6 +141,8 @@ class _FpsColumn(ProgressColumn):
         return Text(f"{fps:5.1f} fps", style="cyan")
 
 
+VOICE_MAX_SECONDS = 30.0
+"""Longest spoken instruction transcribed (seconds), as the web editor's cap."""
 _SAM_HELP = "A Segment Anything checkpoint (sam_vit_b/l/h .pth) for box/point/object masks."
 _FORCE_HELP = "Replace an --alpha frames folder that an earlier Backdrop run wrote."
 
@@ -315,8 +317,16 @@ def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
         if voice is not None:
             audio = load_audio(voice)
         else:
+            if not 0 < mic_seconds <= VOICE_MAX_SECONDS:
+                fail(f"--mic-seconds must be between 0 and {VOICE_MAX_SECONDS:.0f}", 2)
             err.print(f"listening for {mic_seconds:g} s…")
             audio = record_mic(mic_seconds)
+        if len(audio) > VOICE_MAX_SECONDS * 16_000:
+            fail(
+                f"{voice}: {len(audio) / 16_000:.0f} s of audio; say the instruction in at most "
+                f"{VOICE_MAX_SECONDS:.0f} s",
+                2,
+            )
         listener = load_voice_input()
     except (VoiceError, AsrModelMissingError) as e:
         fail(str(e))

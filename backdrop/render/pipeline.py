@@ -22,7 +22,7 @@ import numpy as np
 from backdrop.perception.events import Timeline
 from backdrop.perception.media import MediaError, MediaInfo, decode_shortfall, iter_frames, probe
 from backdrop.render.compose import Compositor
-from backdrop.render.files import PathError, check_distinct, check_output
+from backdrop.render.files import PathError, check_distinct, check_output, clean_stale_partials
 from backdrop.render.maskers import Masker, build_masker
 from backdrop.render.plan import EditPlan, ImageBackground, VideoBackground
 from backdrop.render.writer import Mp4Writer, PngSequenceWriter, RenderError, WebmAlphaWriter
@@ -234,6 +234,9 @@ def render_video(
         alpha=Path(alpha) if alpha is not None else None,
         force=force,
     )
+    for folder in {Path(p).parent for p in (output, alpha) if p is not None}:
+        for left in clean_stale_partials(folder):  # a killed run's leftovers (web, tools)
+            log.warning("removed %s, a partial file an interrupted run left", left.name)
     compositor = Compositor(plan, info.width, info.height, info.duration)
     if masker is None and plan.keep:
         masker = build_masker(info, plan, timeline, sam_checkpoint)

@@ -57,3 +57,22 @@ def test_a_png_given_as_the_video_is_named_a_still_image(tmp_path: Path) -> None
     msg = one_line_error(*cli("edit", png, "make the background blue", "-o",
                               tmp_path / "o.mp4")[::2])  # fmt: skip
     assert "still image" in msg and not (tmp_path / "o.mp4").exists()
+
+
+def test_a_spoken_instruction_longer_than_the_cap_is_refused(make_video, tmp_path: Path) -> None:
+    """Was: 5 minutes of speech took 129 s to transcribe; now refused before transcribing."""
+    import wave
+
+    import numpy as np
+
+    from backdrop.agent.cli import VOICE_MAX_SECONDS
+
+    wav = tmp_path / "long.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16_000)
+        w.writeframes(np.zeros(int((VOICE_MAX_SECONDS + 5) * 16_000), np.int16).tobytes())
+    video = make_video("v.mp4", width=64, height=48, frames=3)
+    msg = one_line_error(*cli("edit", video, "--voice", wav, "-o", tmp_path / "o.mp4")[::2])
+    assert "at most" in msg and not (tmp_path / "o.mp4").exists()

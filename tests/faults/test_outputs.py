@@ -199,3 +199,16 @@ def test_folder_output_check_units(tmp_path: Path) -> None:
     with pytest.raises(PathError, match="is a file"):
         check_output(f, folder=True)
     shutil.rmtree(empty)
+
+
+def test_renders_outside_the_cli_clean_stale_partials_too(clip: Path, tmp_path: Path) -> None:
+    """The web editor's and the tools' renders go through render_video: a SIGKILLed server's
+    leftover in out/ is removed by the next render there."""
+    from backdrop.render.pipeline import render_video
+
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    dead = out_dir / ".v-edited.partial-999999999-0123abcd.mp4"
+    dead.write_bytes(b"half")
+    render_video(clip, EditPlan(), out_dir / "v-edited.mp4")
+    assert not dead.exists() and (out_dir / "v-edited.mp4").is_file()

@@ -74,3 +74,21 @@ def _huge_png_header(path: Path, w: int, h: int) -> None:
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
     idat = chunk(b"IDAT", zlib.compress(b""))
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + idat + chunk(b"IEND", b""))
+
+
+def test_chat_with_a_corrupt_background_answers_and_exits(make_video, tmp_path: Path) -> None:
+    """Was: the session thread died and ``chat`` never exited."""
+    import subprocess
+    import sys
+
+    video = make_video("v.mp4", width=64, height=48, frames=5, audio=False)
+    (tmp_path / "corrupt.jpg").write_bytes(b"not a jpeg" * 100)
+    script = tmp_path / "lines.txt"
+    script.write_text("replace the background with corrupt.jpg\nmake the background blue\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "backdrop.agent.cli", "chat", str(video), "--script", str(script),
+         "--rules", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "not a readable image" in r.stdout and "Traceback" not in r.stderr
