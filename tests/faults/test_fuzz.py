@@ -159,3 +159,41 @@ def test_fuzzed_tool_calls_give_results_never_exceptions(call: tuple[str, Any], 
     _assert_finite(json.loads(ctx.plan.to_json()))
     for p in _WORK.rglob("*"):  # nothing escapes; exported plans stay inside
         assert p.resolve().is_relative_to(_WORK)
+
+
+WEB_EXAMPLES = max(1, FUZZ_EXAMPLES // 50)  # each one is a real request to a live session
+
+
+def test_fuzzed_web_json_bodies_never_give_a_server_error(make_video, tmp_path: Path) -> None:
+    """The web API's JSON bodies (open, instruct, point, notice answers), ``WEB_EXAMPLES``
+    (200 by default) generated bodies: only 2xx/4xx answers, never a 500, nothing outside."""
+    from fastapi.testclient import TestClient
+
+    from backdrop.agent.session import Session
+    from backdrop.agent.web.server import create_app
+
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "v.mp4").write_bytes(make_video("v.mp4", width=64, height=48, frames=4).read_bytes())
+    app = create_app(
+        work, "v.mp4", session_factory=lambda p: Session(p, analyzers=lambda i: [], llm=False)
+    )
+    routes = ["/api/open", "/api/instruct", "/api/point", "/api/notices/1"]
+    bodies = st.one_of(
+        json_values,
+        st.fixed_dictionaries({"path": json_values}),
+        st.fixed_dictionaries({"text": st.text(max_size=60) | json_values}),
+        st.fixed_dictionaries({"x": numbers, "y": numbers}),
+        st.fixed_dictionaries({"answer": scalars}),
+    )
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
+
+        @settings(FUZZ, max_examples=WEB_EXAMPLES)
+        @given(st.sampled_from(routes), bodies)
+        def one(route: str, body: Any) -> None:
+            text = json.dumps(body, allow_nan=True)
+            r = client.post(route, content=text, headers={"content-type": "application/json"})
+            assert r.status_code < 500, (route, text, r.status_code, r.text[:200])
+
+        one()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.mp4", "work"]
