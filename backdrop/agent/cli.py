@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -29,7 +31,21 @@ from rich.text import Text
 from backdrop.perception.events import Timeline
 from backdrop.perception.media import MediaError, MediaInfo, probe
 from backdrop.perception.models import ModelInstallError, ModelMissingError
-from backdrop.render.plan import EditPlan, PlanError, plan_json_schema
+from backdrop.render.files import (
+    PathError,
+    allowed_folders,
+    check_distinct,
+    check_output,
+    clean_stale_partials,
+    contain,
+)
+from backdrop.render.plan import (
+    EditPlan,
+    ImageBackground,
+    PlanError,
+    VideoBackground,
+    plan_json_schema,
+)
 from backdrop.render.writer import RenderError
 
 app = typer.Typer(
@@ -47,7 +63,13 @@ app.add_typer(models_app, name="models")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-EXPECTED_ERRORS = (MediaError, PlanError, RenderError, ModelMissingError, ModelInstallError)
+EXPECTED_ERRORS = (
+    MediaError, PlanError, RenderError, PathError, ModelMissingError, ModelInstallError
+)  # fmt: skip
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwound like Ctrl-C, so partial outputs are removed on the way out."""
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -56,12 +78,71 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _os_fail(e: OSError, what: str) -> NoReturn:
+    """One line for an OS error while writing ``what`` (disk full, read-only, permissions)."""
+    fail(f"cannot write {what}: {(e.strerror or str(e)).lower()}; nothing was replaced")
+
+
+def _check_outputs(
+    inputs: list[Path | None],
+    output: Path | None,
+    plan_out: Path | None = None,
+    alpha: Path | None = None,
+    force: bool = False,
+) -> None:
+    """Refuse, before any work, outputs that would destroy something (an input, a device, a
+    folder, a folder Backdrop did not write for ``--alpha``) or collide; then remove partial
+    files that killed runs left beside the outputs, and say so."""
+    ins = [p for p in inputs if p is not None]
+    try:
+        check_distinct([output, plan_out, alpha])
+        if output is not None:
+            check_output(output, ins)
+        if plan_out is not None:
+            check_output(plan_out, ins)
+        if alpha is not None:
+            if alpha.suffix and alpha.suffix.lower() != ".webm":
+                fail(f"{alpha}: --alpha must be a .webm file or a folder for PNG frames", 2)
+            check_output(alpha, ins, folder=alpha.suffix == "", force=force)
+    except PathError as e:
+        fail(str(e), 2)
+    folders = {(p.parent if p.parent != Path("") else Path(".")) for p in (output, plan_out, alpha)
+               if p is not None}  # fmt: skip
+    for folder in sorted(folders):
+        removed = clean_stale_partials(folder)
+        if removed:
+            names = ", ".join(p.name for p in removed)
+            err.print(f"removed {len(removed)} partial file(s) an interrupted run left: {names}")
+
+
+def _check_plan_paths(plan: EditPlan, allowed: list[Path]) -> None:
+    """Refuse a plan whose image or video backgrounds lie outside the allowed folders."""
+    for seg in plan.backgrounds:
+        if isinstance(seg.background, ImageBackground | VideoBackground):
+            try:
+                contain(seg.background.path, allowed, what="background file")
+            except PathError as e:
+                fail(f"the plan's {e}", 2)
+
+
+def _save_plan(plan: EditPlan, path: Path) -> None:
+    try:
+        plan.save(path)
+    except PathError as e:
+        fail(str(e))
+    except OSError as e:
+        _os_fail(e, str(path))
+    out.print(f"wrote {path}")
+
+
 class _FpsColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         fps = task.fields.get("fps", 0.0)
         return Text(f"{fps:5.1f} fps", style="cyan")
 
 
+VOICE_MAX_SECONDS = 30.0
+"""Longest spoken instruction transcribed (seconds), as the web editor's cap."""
 _SAM_HELP = "A Segment Anything checkpoint (sam_vit_b/l/h .pth) for box/point/object masks."
 _SIZE_HELP = "Scale the output: 4k, 1440p, 1080p, 720p, 480p (aspect kept) or WIDTHxHEIGHT."
 
@@ -79,6 +160,7 @@ def _output_size(spec: str | None, info: MediaInfo) -> tuple[int, int] | None:
     if size != (info.width, info.height):
         err.print(Text(describe_scaling((info.width, info.height), size), style="yellow"))
     return size
+_FORCE_HELP = "Replace an --alpha frames folder that an earlier Backdrop run wrote."
 
 
 def _render(
@@ -89,10 +171,11 @@ def _render(
     sam_checkpoint: Path | None = None,
     timeline: Timeline | None = None,
     size: tuple[int, int] | None = None,
+    force: bool = False,
 ) -> None:
     """Render with a progress bar (frames, fps, time left); ``timeline`` carries the objects,
     speakers and cuts the plan's rules refer to (the active speaker for "keep the person who
-    is talking")."""
+    is talking"). Expected failures end in one line."""
     from backdrop.render.pipeline import render_video
 
     with Progress(
@@ -110,14 +193,34 @@ def _render(
             if done % 5 == 0 or done == total:
                 bar.update(task, completed=done, total=total, fps=done / max(elapsed, 1e-6))
 
-        stats = render_video(
-            source, plan, output, alpha=alpha, progress=progress, sam_checkpoint=sam_checkpoint,
-            timeline=timeline, size=size,
-        )  # fmt: skip
+        try:
+            stats = render_video(
+                source, plan, output, alpha=alpha, progress=progress,
+                sam_checkpoint=sam_checkpoint, timeline=timeline, size=size, force=force,
+            )  # fmt: skip
+        except EXPECTED_ERRORS as e:
+            bar.stop()
+            fail(str(e))
+        except OSError as e:
+            bar.stop()
+            _os_fail(e, str(output or alpha))
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print("interrupted; no partial output was kept")
+            raise typer.Exit(130) from None
         bar.update(task, completed=stats.frames, total=stats.frames)
     for p in stats.outputs:
         out.print(f"wrote {p}")
     out.print(f"{stats.frames} frames in {stats.seconds:.1f} s ({stats.fps:.1f} fps)")
+    if stats.missing_seconds > 0:
+        err.print(
+            Text(
+                f"warning: {source} stops decoding at {stats.decoded_until:.2f} s; rendered the "
+                f"{stats.frames} frames that decode ({stats.missing_seconds:.2f} s at the end "
+                "were missing or broken)",
+                style="yellow",
+            )
+        )
 
 
 def _probe(video: Path) -> MediaInfo:
@@ -170,6 +273,7 @@ def edit(
         Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
     ] = None,
     size: Annotated[str | None, typer.Option("--size", help=_SIZE_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
 ) -> None:
     """Edit VIDEO by INSTRUCTION (typed, --voice WAV or --mic): say what was understood, render."""
     from backdrop.agent.interpret_speech import SpeechInterpreter
@@ -179,6 +283,8 @@ def edit(
         fail("give an output video with -o OUT.mp4 (or --alpha, or --dry-run)", 2)
     if sum(x is not None and x is not False for x in (instruction, voice, mic or None)) != 1:
         fail("give exactly one instruction: typed text, --voice WAV or --mic", 2)
+    _check_outputs([video, plan_in, voice], output, plan_out, alpha, force)
+    allowed = allowed_folders(video, output, plan_out, alpha, plan_in)
     info = _probe(video)
     out_size = _output_size(size, info)
     start = EditPlan()
@@ -187,7 +293,10 @@ def edit(
             start = EditPlan.load(plan_in)
         except PlanError as e:
             fail(str(e))
-    ctx = ToolContext(history=PlanHistory(start), duration=info.duration, source=video)
+        _check_plan_paths(start, allowed)
+    ctx = ToolContext(
+        history=PlanHistory(start), duration=info.duration, source=video, allowed=tuple(allowed)
+    )
     interpreter = SpeechInterpreter()
     heard: str | None = None
     if instruction is None:
@@ -210,18 +319,13 @@ def edit(
     out.print(f"source: {video} ({info.summary()})")
     if dry_run:
         if plan_out is not None:
-            plan.save(plan_out)
-            out.print(f"wrote {plan_out}")
+            _save_plan(plan, plan_out)
         else:
             out.print(plan.to_json(), end="")
         return
-    try:
-        _render(video, plan, output, alpha, sam_checkpoint, ctx.timeline, out_size)
-    except EXPECTED_ERRORS as e:
-        fail(str(e))
+    _render(video, plan, output, alpha, sam_checkpoint, ctx.timeline, out_size, force)
     if plan_out is not None:
-        plan.save(plan_out)
-        out.print(f"wrote {plan_out}")
+        _save_plan(plan, plan_out)
 
 
 def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
@@ -239,8 +343,16 @@ def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
         if voice is not None:
             audio = load_audio(voice)
         else:
+            if not 0 < mic_seconds <= VOICE_MAX_SECONDS:
+                fail(f"--mic-seconds must be between 0 and {VOICE_MAX_SECONDS:.0f}", 2)
             err.print(f"listening for {mic_seconds:g} s…")
             audio = record_mic(mic_seconds)
+        if len(audio) > VOICE_MAX_SECONDS * 16_000:
+            fail(
+                f"{voice}: {len(audio) / 16_000:.0f} s of audio; say the instruction in at most "
+                f"{VOICE_MAX_SECONDS:.0f} s",
+                2,
+            )
         listener = load_voice_input()
     except (VoiceError, AsrModelMissingError) as e:
         fail(str(e))
@@ -300,14 +412,17 @@ def render(
         Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
     ] = None,
     size: Annotated[str | None, typer.Option("--size", help=_SIZE_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
 ) -> None:
     """Render VIDEO with an existing edit plan."""
     if output is None and alpha is None:
         fail("give an output video with -o OUT.mp4 (or --alpha)", 2)
+    _check_outputs([video, plan_path], output, None, alpha, force)
     try:
         plan = EditPlan.load(plan_path)
     except PlanError as e:
         fail(str(e))
+    _check_plan_paths(plan, allowed_folders(video, output, alpha, plan_path))
     info = _probe(video)
     out.print("plan: " + "; ".join(plan.describe()))
     out.print(f"source: {video} ({info.summary()})")
@@ -319,7 +434,7 @@ def render(
 
             err.print("looking for the plan's objects in the video…")
             timeline = analyze_objects(video)
-        _render(video, plan, output, alpha, sam_checkpoint, timeline, out_size)
+        _render(video, plan, output, alpha, sam_checkpoint, timeline, out_size, force)
     except EXPECTED_ERRORS as e:
         fail(str(e))
 
@@ -538,6 +653,7 @@ def batch(
         fail(str(e))
     if not inputs:
         fail("no inputs given", 2)
+    _check_batch_folder(outdir, inputs)
     out.print("plan: " + "; ".join(plan.describe()))
     opts = BatchOptions(
         force=force, engine="local" if local else "auto", address=address,
@@ -547,6 +663,8 @@ def batch(
     try:
         with view:
             report = run_batch(plan, inputs, outdir, opts, listener=view)
+    except OSError as e:
+        _os_fail(e, str(outdir))
     except KeyboardInterrupt:
         err.print("interrupted; finished videos are recorded, run the same command to resume")
         raise typer.Exit(130) from None
@@ -555,6 +673,28 @@ def batch(
         fail("no videos found in the inputs", 2)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _check_batch_folder(outdir: Path, inputs: list[str]) -> None:
+    """Refuse a batch output folder that is a file, or that is an input folder (the edited
+    videos would take the inputs' names and replace them); make it when missing."""
+    if outdir.exists() and not outdir.is_dir():
+        fail(f"{outdir} is a file; give a folder for the batch outputs", 2)
+    target = outdir.resolve()
+    for item in inputs:
+        p = Path(item)
+        if any(ch in item for ch in "*?["):
+            p = Path(item.split("*")[0].split("?")[0].split("[")[0] or ".")
+            folder = p if p.is_dir() else p.parent
+        else:
+            folder = p if p.is_dir() else p.parent
+        if folder.resolve() == target:
+            fail(f"{outdir} is also an input folder: the outputs would replace the inputs; "
+                 "give another output folder", 2)  # fmt: skip
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        _os_fail(e, str(outdir))
 
 
 @plan_app.command("schema")
@@ -661,10 +801,19 @@ def main_callback(
     )
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main() -> None:
-    """Console entry point."""
+    """Console entry point. SIGTERM unwinds like Ctrl-C, so no partial output is left."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
+    except Terminated:
+        err.print("terminated; no partial output was kept")
+        sys.exit(143)
     except KeyboardInterrupt:
         err.print("interrupted; no partial output was kept")
         sys.exit(130)

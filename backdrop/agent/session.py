@@ -373,9 +373,11 @@ class Session:
                 fut.set_result(reply)
                 if reply is not None:
                     self._emit(PreviewMessage(self.cursor, self._render_at(self.cursor)))
-            except BaseException as e:  # noqa: BLE001 - handed to the caller
-                fut.set_exception(e)
-                self._emit(ErrorMessage(str(e)))
+            except BaseException as e:  # noqa: BLE001 - handed to the caller; the thread goes on
+                answered = fut.done()  # a preview failing after the reply: resolve it only once
+                if not answered:
+                    fut.set_exception(e)
+                self._emit(ErrorMessage(f"preview failed: {e}" if answered else str(e)))
 
     def _apply_audio(self, audio: np.ndarray) -> Reply:
         from backdrop.agent.voice import didnt_catch, load_voice_input

@@ -21,10 +21,11 @@ import cv2
 import numpy as np
 
 from backdrop.perception.events import Timeline
-from backdrop.perception.media import MediaError, MediaInfo, iter_frames, probe
+from backdrop.perception.media import MediaError, MediaInfo, decode_shortfall, iter_frames, probe
 from backdrop.render.compose import Compositor
+from backdrop.render.files import PathError, check_distinct, check_output, clean_stale_partials
 from backdrop.render.maskers import Masker, build_masker
-from backdrop.render.plan import EditPlan
+from backdrop.render.plan import EditPlan, ImageBackground, VideoBackground
 from backdrop.render.writer import (
     Mp4Writer,
     PngSequenceWriter,
@@ -46,6 +47,10 @@ class RenderStats:
     seconds: float
     outputs: list[Path] = field(default_factory=list)
     segmented: int = 0
+    missing_seconds: float = 0.0
+    """Seconds at the end of the source that did not decode (a truncated file); 0 = none."""
+    decoded_until: float = 0.0
+    """Time of the last decoded source frame, seconds."""
 
     @property
     def fps(self) -> float:
@@ -115,6 +120,50 @@ def _prefetch(it: Iterator[Any], maxsize: int = 8) -> Iterator[Any]:
                 th.join(0.05)
 
 
+def _until_broken(
+    frames: Iterator[tuple[float, np.ndarray]], stats: RenderStats
+) -> Iterator[tuple[float, np.ndarray]]:
+    """``frames`` until the source breaks off: a decode error after the first frame ends the
+    stream (a truncated file renders as far as it decodes); ``stats.decoded_until`` follows."""
+    try:
+        for t, frame in frames:
+            stats.decoded_until = t
+            yield t, frame
+    except MediaError as e:
+        if stats.frames == 0:
+            raise
+        log.warning("%s", e)
+
+
+def check_render_outputs(
+    source: Path,
+    plan: EditPlan,
+    outputs: list[Path | None],
+    *,
+    alpha: Path | None = None,
+    force: bool = False,
+) -> None:
+    """Refuse outputs that would destroy something (:func:`~backdrop.render.files.check_output`):
+    the source, a background file of ``plan``, a device, a folder, or two outputs that collide.
+
+    Raises:
+        RenderError: one line saying which output and why.
+    """
+    inputs: list[Path] = [source]
+    for seg in plan.backgrounds:
+        if isinstance(seg.background, ImageBackground | VideoBackground):
+            inputs.append(Path(seg.background.path))
+    try:
+        check_distinct([*outputs, alpha])
+        for o in outputs:
+            if o is not None:
+                check_output(o, inputs)
+        if alpha is not None:
+            check_output(alpha, inputs, folder=Path(alpha).suffix == "", force=force)
+    except PathError as e:
+        raise RenderError(str(e)) from e
+
+
 def _compose_frames(
     frames: Iterable[tuple[float, np.ndarray]],
     compositor: Compositor,
@@ -179,6 +228,7 @@ def render_video(
     crf: int = 20,
     preset: str = "veryfast",
     size: tuple[int, int] | None = None,
+    force: bool = False,
 ) -> RenderStats:
     """Render ``plan`` over ``source``.
 
@@ -195,14 +245,28 @@ def render_video(
         crf, preset: x264 quality (lower crf = better) and speed preset.
         size: ``(width, height)`` of the outputs when they are to be scaled (e.g. 4K); frames
             are edited at the source's size and then scaled (Lanczos up, area down).
+        force: replace a PNG-frames folder an earlier Backdrop run wrote.
 
-    Every output appears only when complete. Raises :class:`RenderError` or
+    Every output appears only when complete. No output may be the source, a background file,
+    a device, a folder (other than a frames folder Backdrop wrote, with ``force``) or collide
+    with another. A source that breaks off is rendered as far as it decodes;
+    ``RenderStats.missing_seconds`` says how much was missing. Raises :class:`RenderError` or
     :class:`~backdrop.perception.media.MediaError` with a one-line message.
     """
     source = Path(source)
     info = probe(source)
     if output is None and alpha is None:
         raise RenderError("nothing to write: give an output video and/or an alpha output")
+    check_render_outputs(
+        source,
+        plan,
+        [Path(output) if output is not None else None],
+        alpha=Path(alpha) if alpha is not None else None,
+        force=force,
+    )
+    for folder in {Path(p).parent for p in (output, alpha) if p is not None}:
+        for left in clean_stale_partials(folder):  # a killed run's leftovers (web, tools)
+            log.warning("removed %s, a partial file an interrupted run left", left.name)
     compositor = Compositor(plan, info.width, info.height, info.duration)
     if masker is None and plan.keep:
         masker = build_masker(info, plan, timeline, sam_checkpoint)
@@ -242,7 +306,7 @@ def render_video(
             elif ap.suffix.lower() == ".mov":
                 aw = ProResAlphaWriter(ap, ow, oh, info.fps, audio, info.duration)
             elif ap.suffix == "":
-                aw = PngSequenceWriter(ap)
+                aw = PngSequenceWriter(ap, replace=force)
             else:
                 raise RenderError(
                     f"{ap}: alpha output must be a .webm or .mov file or a folder for PNG frames"
@@ -254,8 +318,8 @@ def render_video(
 
         t_start = time.perf_counter()
         _compose_frames(
-            _prefetch(iter_frames(source)), compositor, masker, stages, stats, progress, total,
-            size,
+            _until_broken(_prefetch(iter_frames(source)), stats),
+            compositor, masker, stages, stats, progress, total, size,
         )  # fmt: skip
         for st in stages:
             st.q.put(_END)
@@ -265,6 +329,7 @@ def render_video(
                 raise st.error
         if stats.frames == 0:
             raise RenderError(f"{source}: no frames decoded")
+        stats.missing_seconds = decode_shortfall(info, stats.frames, stats.decoded_until)
         for sink in sinks:
             stats.outputs.append(sink.close())
         stats.seconds = time.perf_counter() - t_start

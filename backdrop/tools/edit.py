@@ -12,6 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backdrop.perception.media import MediaError, probe
+from backdrop.render.backgrounds import check_image
+from backdrop.render.files import PathError, check_output, contain
 from backdrop.render.plan import (
     Background,
     BackgroundSegment,
@@ -26,6 +29,7 @@ from backdrop.render.plan import (
     VideoBackground,
     describe_background,
 )
+from backdrop.render.writer import RenderError
 from backdrop.tools.context import ToolContext, ToolResult
 from backdrop.tools.registry import ToolRegistry
 from backdrop.tools.times import WHOLE, clamp_range, format_clock, range_length, range_within
@@ -37,7 +41,7 @@ PERSON_WORDS = frozenset({"person", "me", "myself", "speaker", "subject", "peopl
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 _RANGE_DOC = (
@@ -110,17 +114,33 @@ def _segment_with(
 
 
 def _resolve_media(ctx: ToolContext, path: str) -> Path | None:
-    """The file ``path`` names: as given (``~`` expanded), else beside the source video."""
-    try:  # "~nosuchuser/x.png" cannot be expanded; a name too long for the OS is not a file
-        p = Path(path).expanduser()
-        if p.is_file():
-            return p
-        if not p.is_absolute() and ctx.source is not None:
-            beside = ctx.source.parent / p
-            if beside.is_file():
-                return beside
-    except (RuntimeError, OSError, ValueError):
-        return None
+    """The file ``path`` names: as given (``~`` expanded), else beside the source video.
+
+    Raises:
+        PathError: it resolves outside the allowed folders (see :func:`contain`).
+    """
+    allowed = ctx.allowed_folders()
+    bases = [allowed[0]] + ([ctx.source.parent] if ctx.source is not None else [])
+    for base in bases:
+        p = contain(path, allowed, base=base, what="file")
+        try:  # a name too long for the OS is not a file
+            if p.is_file():
+                return p
+        except OSError:
+            continue
+    return None
+
+
+def _media_problem(bg: ImageBackground | VideoBackground, path: Path) -> str | None:
+    """Why the file at ``path`` cannot be this background (not an image, too large, not a
+    video), or None."""
+    try:
+        if isinstance(bg, ImageBackground):
+            check_image(path)
+        else:
+            probe(path)
+    except (RenderError, MediaError) as e:
+        return str(e).replace(str(path), path.name)
     return None
 
 
@@ -162,9 +182,15 @@ def set_background(ctx: ToolContext, args: SetBackgroundArgs) -> ToolResult:
     """
     bg = args.background
     if isinstance(bg, ImageBackground | VideoBackground):
-        found = _resolve_media(ctx, bg.path)
+        try:
+            found = _resolve_media(ctx, bg.path)
+        except PathError as e:
+            return ToolResult(False, str(e))
         if found is None:
             return ToolResult(False, f"I can't find the file {bg.path!r}")
+        problem = _media_problem(bg, found)
+        if problem is not None:
+            return ToolResult(False, problem)
         if str(found) != bg.path:
             bg = bg.model_copy(update={"path": str(found)})
     return _segment_with(ctx, bg, args.range, args.opacity, "set background")
@@ -617,7 +643,11 @@ class ExportPlanArgs(_Args):
 def export_plan(ctx: ToolContext, args: ExportPlanArgs) -> ToolResult:
     """Save the edit plan as JSON (written atomically)."""
     try:
-        written = ctx.plan.save(Path(args.path).expanduser())
+        allowed = ctx.allowed_folders()
+        target = check_output(contain(args.path, allowed, what="plan"), _inputs(ctx))
+        written = ctx.plan.save(target)
+    except PathError as e:
+        return ToolResult(False, str(e))
     except OSError as e:
         return ToolResult(False, f"could not write {args.path}: {e.strerror or e}")
     return ToolResult(True, f"saved the edit plan to {written}")
@@ -633,13 +663,28 @@ def render(ctx: ToolContext, args: RenderArgs) -> ToolResult:
     """Render the edited video with the current plan."""
     if ctx.renderer is None:
         return ToolResult(False, "no renderer is available here")
-    out = Path(args.output).expanduser()
-    alpha = Path(args.alpha).expanduser() if args.alpha else None
+    try:
+        allowed = ctx.allowed_folders()
+        out = check_output(contain(args.output, allowed, what="output"), _inputs(ctx))
+        alpha = contain(args.alpha, allowed, what="output") if args.alpha else None
+    except PathError as e:
+        return ToolResult(False, str(e))
     try:
         ctx.renderer(ctx.plan, out, alpha=alpha)
+    except (RenderError, MediaError) as e:
+        return ToolResult(False, f"could not render: {e}")
     except OSError as e:
         return ToolResult(False, f"could not render to {out}: {e.strerror or e}")
     return ToolResult(True, f"rendered {out}" + (f" and alpha {alpha}" if alpha else ""))
+
+
+def _inputs(ctx: ToolContext) -> list[Path]:
+    """Files an output must never replace: the source and the plan's background files."""
+    found = [ctx.source] if ctx.source is not None else []
+    for seg in ctx.plan.backgrounds:
+        if isinstance(seg.background, ImageBackground | VideoBackground):
+            found.append(Path(seg.background.path))
+    return found
 
 
 def default_registry() -> ToolRegistry:
