@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 $(MODELS_STAMP): $(STAMP)
-	$(BIN)/backdrop models install --with u2netp
+	$(BIN)/backdrop models install --with u2netp --with yolov3-tiny
 	touch $@
 
 demo: setup

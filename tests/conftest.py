@@ -62,6 +62,10 @@ _MODULE_MARKS = {
     "test_sam": ("slow",),
     "test_quality": ("slow",),
     "test_scenecut": ("slow",),
+    "test_live_session": ("cli", "slow"),
+    "test_live_browser": ("browser", "slow"),
+    "test_signals": ("cli", "slow"),  # tests/faults: edit killed mid-render (subprocesses)
+    "test_fuzz": ("slow",),  # tests/faults: 10,000 Hypothesis examples per property
 }
 _SLOW_TESTS = frozenset({
     "test_vision.py::test_box_rule_changes_the_output_where_the_object_is",
@@ -71,6 +75,7 @@ _SLOW_TESTS = frozenset({
     "test_web_api.py::test_bad_uploads_are_refused_and_the_session_stays_usable",
     "test_session.py::test_instruction_during_processing_applies_from_next_micro_turn",
     "test_session.py::test_notices_are_rate_limited_and_never_repeated",
+    "test_session_faults.py::test_chat_with_a_corrupt_background_answers_and_exits",
 })  # fmt: skip
 
 

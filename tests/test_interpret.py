@@ -20,10 +20,16 @@ INTERPRETER = RuleInterpreter()
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> ToolContext:
-    """A 2-minute video with a beach image and a waves video beside it."""
-    (tmp_path / "beach.jpg").write_bytes(b"")
-    (tmp_path / "waves.mp4").write_bytes(b"")
-    (tmp_path / "my photo.png").write_bytes(b"")
+    """A 2-minute video with a beach image and a waves video beside it (real media: the
+    background tools refuse files that are not images or videos)."""
+    import cv2
+    import numpy as np
+
+    from tests.conftest import write_video
+
+    for name in ("beach.jpg", "my photo.png"):
+        cv2.imwrite(str(tmp_path / name), np.full((8, 8, 3), 200, np.uint8))
+    write_video(tmp_path / "waves.mp4", width=32, height=32, frames=3, audio=False)
     return ToolContext(duration=120.0, source=tmp_path / "talk.mp4")
 
 

@@ -217,7 +217,12 @@ def test_media_must_exist(tmp_path: Path) -> None:
     ctx = ToolContext(source=tmp_path / "talk.mp4")
     result = run(ctx, "set_background", background={"type": "image", "path": "beach.jpg"})
     assert not result.ok and "beach.jpg" in result.message and ctx.plan == EditPlan()
-    (tmp_path / "beach.jpg").write_bytes(b"")
+    (tmp_path / "beach.jpg").write_bytes(b"")  # exists, but is not an image: refused
+    assert not run(ctx, "set_background", background={"type": "image", "path": "beach.jpg"}).ok
+    import cv2
+    import numpy as np
+
+    cv2.imwrite(str(tmp_path / "beach.jpg"), np.full((8, 8, 3), 200, np.uint8))
     assert run(ctx, "set_background", background={"type": "image", "path": "beach.jpg"}).ok
     assert ctx.plan.backgrounds[0].background.path == str(tmp_path / "beach.jpg")
 
@@ -253,7 +258,8 @@ def test_keep_subject() -> None:
     again = run(ctx, "keep_subject")
     assert again.ok and not again.changed
     couch = run(ctx, "keep_subject", subject="couch")
-    assert not couch.ok and "not supported" in couch.message
+    # issue 17: objects by name are supported; with nothing detected it says so and how to point
+    assert not couch.ok and "couch" in couch.message and "point at it" in couch.message.lower()
 
 
 def test_set_time_range_last_and_all() -> None:
@@ -317,7 +323,7 @@ def test_undo_redo_tools_fix_focus() -> None:
 
 
 def test_export_plan_round_trips(tmp_path: Path) -> None:
-    ctx = ToolContext()
+    ctx = ToolContext(allowed=(tmp_path,))  # tool paths must lie in the allowed folders
     run(ctx, "set_background", background={"type": "gradient", "colors": ["#000000", "#ffffff"]})
     out = tmp_path / "sub" / "plan.json"
     assert run(ctx, "export_plan", path=str(out)).ok
@@ -327,12 +333,12 @@ def test_export_plan_round_trips(tmp_path: Path) -> None:
 def test_export_plan_reports_unwritable_path(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    result = run(ToolContext(), "export_plan", path=str(blocker / "plan.json"))
+    result = run(ToolContext(allowed=(tmp_path,)), "export_plan", path=str(blocker / "plan.json"))
     assert not result.ok and "could not write" in result.message
 
 
 def test_render_calls_the_injected_renderer(tmp_path: Path) -> None:
-    ctx = ToolContext()
+    ctx = ToolContext(allowed=(tmp_path,))
     assert not run(ctx, "render", output="out.mp4").ok
     seen: list[tuple[EditPlan, Path, Path | None]] = []
 

@@ -104,6 +104,11 @@ class Chat:
             self._print(f"backdrop: preview of {clock(t)} written to {path}")
             if s.plan.backgrounds:
                 self._refined_png(t)
+        elif cmd == "/export" and arg.lower().endswith(".otio"):
+            from backdrop.render.otio_export import write_otio
+
+            path = write_otio(s.plan, arg, s.source, s.info.duration, s.info.fps)
+            self._print(f"backdrop: plan written to {path} (OpenTimelineIO, for editing software)")
         elif cmd == "/export":
             path = s.export_plan(arg or self.out_dir / "plan.json")
             self._print(f"backdrop: plan written to {path}")

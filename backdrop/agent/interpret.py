@@ -1043,8 +1043,61 @@ _SPILL = re.compile(  # "there's green on her hair", "blue fringe", "despill" â†
 _REMOVE_WORDS = ("remove", "delete", "erase", "get rid of", "take out", "hide")
 
 
+# -- person selectors (issue 12): "the person on the left", "everyone", "the one in red" ------
+_WHO = r"(?:person|one|people|man|woman|guy|girl|kid|child|dancer|player|speaker|presenter)"
+_PERSON_SELECTORS: tuple[tuple[str, str], ...] = (
+    (
+        r"every(?:one|body)|all (?:of )?(?:the |them|us)?\s*(?:people|persons)?|both(?: of them)?"
+        r"|the two of them",
+        "all",
+    ),
+    (rf"(?:the )?{_WHO} on the left|(?:the )?left(?:most)? {_WHO}", "left"),
+    (rf"(?:the )?{_WHO} on the right|(?:the )?right(?:most)? {_WHO}", "right"),
+    (
+        rf"(?:the )?{_WHO} in the (?:middle|centre|center)"
+        rf"|(?:the )?(?:middle|centre|center) {_WHO}",
+        "centre",
+    ),
+    (rf"(?:the )?(?:biggest|largest|closest|nearest) {_WHO}", "largest"),
+    (rf"(?:the )?main (?:{_WHO}|subject)", "main"),
+    (
+        rf"(?:the )?{_WHO} (?:in|wearing|dressed in) (?:a |the )?(?P<colour>red|orange|yellow|green"
+        r"|blue|purple|pink|white|black|gr[ae]y)",
+        "colour",
+    ),
+    (r"(?:person |track )?(?P<pid>p\d+)", "id"),
+)
+_SELECT_PERSON = re.compile(
+    r"\b(?:keep|show|preserve|retain|leave in|focus on)\s+(?:only\s+|just\s+)?(?:"
+    + "|".join(f"(?P<s{i}>{p})" for i, (p, _) in enumerate(_PERSON_SELECTORS))
+    + r")(?:\s+(?:only|in front))?\b"
+)
+
+
+def person_selector(text: str) -> tuple[str | None, str]:
+    """``(selector, text without the phrase)`` for "keep the person on the left" and the like
+    (see ``_PERSON_SELECTORS``); ``(None, text)`` when the text names no particular people."""
+    m = _SELECT_PERSON.search(text)
+    if m is None:
+        return None, text
+    for i, (_, sel) in enumerate(_PERSON_SELECTORS):
+        if m.group(f"s{i}") is None:
+            continue
+        if sel == "colour":
+            colour = m.group("colour").replace("gray", "grey").replace("grey", "grey")
+            sel = f"colour:{colour}"
+        elif sel == "id":
+            sel = f"id:{m.group('pid').upper()}"
+        return sel, text[: m.start()] + " " + text[m.end() :]
+    return None, text
+
+
 def _read_subjects(c: _Clause, text: str) -> str:
     """Speaker, box and point rules, "match the lighting", and rough hair â†’ matting tier."""
+    if not _KEEP_SPEAKER.search(text):
+        selector, text = person_selector(text)
+        if selector is not None:
+            c.subjects.append({"subject": "person", "selector": selector})
     m, text = _take(_KEEP_SPEAKER, text)
     if m is not None:
         sid = m.group("sid")
@@ -1070,19 +1123,28 @@ def _read_subjects(c: _Clause, text: str) -> str:
 
         if any(s.name == "rvm-mobilenetv3" and s.installed for s in model_status()):
             c.extra_calls.append(ToolCall("set_quality", {"tier": "matting"}))
-    for m in _REMOVE_VERB.finditer(text):
-        noun = m.group(1)
-        if _is_object(noun):
-            c.subjects.append({"subject": "object", "label": noun, "action": "remove"})
-            text = text[: m.start()] + " " + text[m.end() :]
-            break
-    for m in _KEEP_VERB.finditer(text):
-        noun = m.group(1)
-        if _is_object(noun):
-            c.subjects.append({"subject": "object", "label": noun, "action": "keep"})
-            text = text[: m.start()] + " " + text[m.end() :]
-            break
+    for pattern, action in ((_REMOVE_VERB, "remove"), (_KEEP_VERB, "keep")):
+        for m in pattern.finditer(text):
+            text, found = _read_objects(c, text, m, action)
+            if found:
+                break
     return text
+
+
+def _read_objects(c: _Clause, text: str, m: re.Match[str], action: str) -> tuple[str, bool]:
+    """Object rules from a keep/remove verb and the list after it ("the person and the ball",
+    "the teddy bear"); the object parts are taken out of ``text``, a leading person stays."""
+    from backdrop.perception.objects import read_object_list
+
+    names, stop = read_object_list(text, m.start(1), m.end(1), accept=_PERSON_NOUNS)
+    objects = [n for n in names if _is_object(n.split()[0])]
+    if not objects:
+        return text, False
+    for noun in objects:
+        c.subjects.append({"subject": "object", "label": noun, "action": action})
+    # "keep the person and the ball": "keep the person" is read by the person rules
+    cut = m.start() if _is_object(names[0].split()[0]) else m.end(1)
+    return text[:cut] + " " + text[stop:], True
 
 
 def _is_object(noun: str) -> bool:

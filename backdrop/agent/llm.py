@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from backdrop.agent.deadline import DeadlineExceeded, call_with_deadline
 from backdrop.agent.interpret import RuleInterpreter
 from backdrop.agent.replies import Interpreter, Reply
 from backdrop.prompts import load as load_prompt
@@ -99,12 +100,20 @@ class LLMController:
         import openai
 
         try:
-            resp = self._openai().chat.completions.create(
-                model=self.config.model,
-                messages=self.request(text, ctx),
-                tools=self.registry.schemas(),
-                tool_choice="auto",
+            # a total deadline: the client's timeout is per read, and a dripping endpoint
+            # would otherwise hold the session thread for minutes
+            resp = call_with_deadline(
+                lambda: self._openai().chat.completions.create(
+                    model=self.config.model,
+                    messages=self.request(text, ctx),
+                    tools=self.registry.schemas(),
+                    tool_choice="auto",
+                ),
+                self.config.timeout,
+                "the language model",
             )
+        except DeadlineExceeded as e:
+            raise LLMError("the language model timed out") from e
         except openai.APITimeoutError as e:
             raise LLMError("the language model timed out") from e
         except openai.APIConnectionError as e:
@@ -113,7 +122,7 @@ class LLMController:
             raise LLMError(f"the language model endpoint answered {e.status_code}") from e
         except openai.OpenAIError as e:
             raise LLMError(f"the language model failed ({type(e).__name__})") from e
-        except (ValueError, KeyError, TypeError) as e:  # a body that is not the API's JSON
+        except (ValueError, KeyError, TypeError, RecursionError) as e:  # not the API's JSON
             raise LLMError("the language model sent a malformed answer") from e
         try:
             choice = resp.choices[0]
@@ -130,7 +139,7 @@ class LLMController:
                 raise LLMError(f"the language model called an unknown tool {name!r}")
             try:
                 args = json.loads(raw)
-            except json.JSONDecodeError as e:
+            except (ValueError, RecursionError) as e:  # bad JSON, 5,000-digit numbers, nesting
                 raise LLMError(f"the language model sent malformed arguments for {name}") from e
             if not isinstance(args, dict):
                 raise LLMError(f"the language model sent malformed arguments for {name}")

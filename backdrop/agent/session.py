@@ -123,7 +123,9 @@ class Session:
     """Owns the source, the plan (with undo/redo), the scene state, segmenters and outputs.
 
     Args:
-        source: the video file.
+        source: the video file, or a live feed: an object with ``info``
+            (:class:`MediaInfo`) and ``chunks(chunk_seconds, size)`` yielding
+            :class:`~backdrop.perception.media.Chunk` s in real time (see ``agent.live``).
         analyzers: factory of analyzers for the source (default: every one available).
         llm: language-model configuration; default from the environment; ``False`` = rules only.
         masker_factory: builds the preview masker for ``(preview_info, plan)`` (default: the
@@ -133,7 +135,7 @@ class Session:
 
     def __init__(
         self,
-        source: str | Path,
+        source: str | Path | Any,
         *,
         analyzers: Callable[[MediaInfo], Sequence[Analyzer]] | None = None,
         llm: LLMConfig | bool | None = None,
@@ -141,14 +143,15 @@ class Session:
         realtime: bool = False,
         preview_long_side: int = PREVIEW_LONG_SIDE,
     ) -> None:
-        self.source = Path(source)
-        self.info = probe(self.source)
+        self.live = None if isinstance(source, str | Path) else source
+        self.source = Path(source) if self.live is None else Path(str(self.live.info.path))
+        self.info = probe(self.source) if self.live is None else self.live.info
         self.state = SceneState(self.info.duration)
         self.registry = default_registry()
         self.ctx = ToolContext(
             history=PlanHistory(EditPlan()),
             duration=self.info.duration,
-            source=self.source,
+            source=self.source if self.live is None else None,
             timeline=self.state.timeline,
         )
         self.rules: Interpreter = SpeechInterpreter(RuleInterpreter(self.registry), self.registry)
@@ -171,9 +174,7 @@ class Session:
         self._listeners: list[Callable[[Message], None]] = []
         self._inbox: queue.Queue[tuple[str, Any, Future[Any]]] = queue.Queue()
         self._frames = FrameCache(CHUNK_SECONDS)
-        self._composer = PreviewComposer(
-            self._pinfo, masker_factory or (lambda info, plan: build_masker(info, plan))
-        )
+        self._composer = PreviewComposer(self._pinfo, masker_factory or self._default_masker)
         self._voice: VoiceInput | None = None
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -289,7 +290,12 @@ class Session:
         """The analysis thread: chunks → analyzers → scene state, notices, frames to preview."""
         try:
             analyzers = list(self._analyzers(self.info))
-            for chunk in read_chunks(self.source, CHUNK_SECONDS, size=self._psize):
+            chunks = (
+                read_chunks(self.source, CHUNK_SECONDS, size=self._psize)
+                if self.live is None
+                else self.live.chunks(CHUNK_SECONDS, self._psize)
+            )
+            for chunk in chunks:
                 if self._stop.is_set():
                     return
                 started = time.perf_counter()
@@ -367,9 +373,11 @@ class Session:
                 fut.set_result(reply)
                 if reply is not None:
                     self._emit(PreviewMessage(self.cursor, self._render_at(self.cursor)))
-            except BaseException as e:  # noqa: BLE001 - handed to the caller
-                fut.set_exception(e)
-                self._emit(ErrorMessage(str(e)))
+            except BaseException as e:  # noqa: BLE001 - handed to the caller; the thread goes on
+                answered = fut.done()  # a preview failing after the reply: resolve it only once
+                if not answered:
+                    fut.set_exception(e)
+                self._emit(ErrorMessage(f"preview failed: {e}" if answered else str(e)))
 
     def _apply_audio(self, audio: np.ndarray) -> Reply:
         from backdrop.agent.voice import didnt_catch, load_voice_input
@@ -411,6 +419,12 @@ class Session:
         finally:
             self.ctx.scope = None
 
+    def _default_masker(self, info: MediaInfo, plan: EditPlan) -> Masker:
+        """The plan's masker for previews; detections and box/point rules are in source
+        pixels, the preview is smaller."""
+        display = (self.info.width, self.info.height)
+        return build_masker(info, plan, self.state.timeline, display_size=display)
+
     def _answer_id(self, notice_id: int, yes: bool) -> Reply | None:
         with self._pending_lock:
             found = [n for n in self.pending if n.id == notice_id]
@@ -424,6 +438,9 @@ class Session:
         said with the "yes") to the stretch of video the notice is about."""
         if not yes:
             return Reply(f"OK, I'll leave it as it is ({notice.text.split(' — ')[0]}).")
+        if rest and notice.instruction and re.match(r"(?:but|and|also|plus)\b", rest, re.I):
+            # "yes, but keep the couch": the suggestion and the addition as one step
+            return self._interpret(f"{notice.instruction} {rest}", scope=notice.scope)
         if rest:
             return self._interpret(rest, scope=notice.scope)
         step = run_step(self.ctx, notice.suggestion, notice.text, registry=self.registry)
@@ -450,6 +467,11 @@ class Session:
 
     def _source_frame(self, t: float) -> tuple[float, np.ndarray]:
         """The source frame at ``t`` (preview size): from the cache when within a micro-turn."""
+        if self.live is not None:  # a live feed: the newest frame seen (black before one)
+            latest = self._frames.latest()
+            if latest is None:
+                return t, np.zeros((self._psize[1], self._psize[0], 3), np.uint8)
+            return latest
         hit = self._frames.get(t)
         if hit is not None:
             return hit

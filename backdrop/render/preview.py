@@ -105,6 +105,13 @@ class FrameCache:
         while len(self._frames) > self.limit:
             self._frames.popitem(last=False)
 
+    def latest(self) -> tuple[float, np.ndarray] | None:
+        """``(frame time, frame)`` of the frame put last (a live feed's newest), or ``None``."""
+        if not self._frames:
+            return None
+        t, data = self._frames[next(reversed(self._frames))]
+        return t, decode_jpeg(data)
+
     def get(self, t: float) -> tuple[float, np.ndarray] | None:
         """``(frame time, frame)`` of a cached frame within one step of ``t``, or ``None``."""
         hit = self._frames.get(int(t / self.step))

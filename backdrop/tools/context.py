@@ -41,6 +41,9 @@ class ToolContext:
         scope: The stretch of video the current step is about when its calls name no time
             range (a notice's "yes, make it red" is about the notice's section); ``None`` = the
             whole video. Tools that place something on a range default to it.
+        allowed: Folders that paths in tool arguments may lead into (the containment rule,
+            :func:`backdrop.render.files.contain`); relative paths start from the first. Empty =
+            the current working folder and the source video's folder.
     """
 
     history: PlanHistory = field(default_factory=PlanHistory)
@@ -52,6 +55,13 @@ class ToolContext:
     timeline: Timeline | None = None
     position: float | None = None
     scope: TimeRange | None = None
+    allowed: tuple[Path, ...] = ()
+
+    def allowed_folders(self) -> list[Path]:
+        """The folders tool paths may lead into (see ``allowed``), the first being the base."""
+        if self.allowed:
+            return list(self.allowed)
+        return [Path.cwd()] + ([self.source.parent] if self.source is not None else [])
 
     @property
     def plan(self) -> EditPlan:

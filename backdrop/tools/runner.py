@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from backdrop.render.plan import EditPlan, TimeRange
+from backdrop.render.plan import EditPlan, TimeRange, describe_selector
 from backdrop.tools.context import ToolContext
 from backdrop.tools.registry import ToolCall, ToolRegistry
 
@@ -149,7 +149,9 @@ def plan_changes(before: EditPlan, after: EditPlan, edited: bool = True) -> list
     for k in after.keep:
         if k not in before.keep:
             whole = k.range == TimeRange()
-            parts.append(f"keep the {k.subject}" + ("" if whole else f" ({k.range.describe()})"))
+            name = k.label if k.subject == "object" and k.label else k.subject
+            what = f"the {name}" if k.selector is None else describe_selector(k.selector)
+            parts.append(f"{k.action} {what}" + ("" if whole else f" ({k.range.describe()})"))
     for q in after.quality:
         if q not in before.quality:
             parts.append(f"{q.tier} segmentation ({q.range.describe()})")

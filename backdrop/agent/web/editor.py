@@ -24,6 +24,7 @@ from backdrop.agent.web.hub import Hub
 from backdrop.agent.web.security import inside, safe_name, save_body
 from backdrop.agent.web.wire import message_payloads
 from backdrop.perception.media import MediaError, probe
+from backdrop.render.files import partial_sibling
 
 if TYPE_CHECKING:
     from backdrop.agent.voice import VoiceInput
@@ -123,15 +124,17 @@ class Editor:
     def open(self, path: Path) -> Session:
         """Close the current session and start one for ``path`` (blocking; call in a thread)."""
         with self._open_lock:
-            old, self.session = self.session, None
-            if old is not None:
-                old.close()
+            # the old session stays in place until the new one is built, so a request answered
+            # meanwhile (another upload's reply) never finds "no video open"
+            session = self._factory(path)
+            session.ctx.allowed = (self.workdir,)  # tool paths stay in the working folder
             self._generation += 1
             gen = self._generation
             self.hub.reset()
-            session = self._factory(path)
             session.add_listener(lambda msg: self._relay(gen, session, msg))
-            self.session, self.video = session, path
+            old, self.session, self.video = self.session, session, path
+            if old is not None:
+                old.close()
             self.hub.publish({"type": "opened", **self.video_info()}, keep=True)
             session.start()
             return session
@@ -192,7 +195,7 @@ class Editor:
         while target.exists():
             target = folder / f"{Path(filename).stem}-{n}{Path(filename).suffix}"
             n += 1
-        partial = target.with_name(f".{target.name}.part")
+        partial = partial_sibling(target)  # unique: two uploads of one name do not collide
         try:
             size = await save_body(request, partial, self.max_upload_bytes, "the video")
             if size == 0:
@@ -200,10 +203,15 @@ class Editor:
             await asyncio.to_thread(probe, partial)
         except MediaError as e:
             partial.unlink(missing_ok=True)
-            raise HTTPException(415, f"{name}: not a video Backdrop can read ({e})") from None
+            why = str(e).replace(str(partial), filename).replace(partial.name, filename)
+            raise HTTPException(415, f"{filename}: not a video Backdrop can read ({why})") from None
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
+        n = 1
+        while target.exists():  # another upload of the same name finished first
+            target = folder / f"{Path(filename).stem}-{n}{Path(filename).suffix}"
+            n += 1
         partial.rename(target)
         return target
 

@@ -31,6 +31,8 @@ from backdrop.render.preview import encode_jpeg
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_VOICE_BYTES = 10 << 20
 """Largest voice recording accepted (10 MiB, minutes of Opus)."""
+MAX_VOICE_SECONDS = 30.0
+"""Longest spoken instruction transcribed, seconds (an instruction is a sentence or two)."""
 REPLY_TIMEOUT_S = 120.0
 """Longest wait for the session to apply an instruction."""
 
@@ -195,6 +197,11 @@ def add_voice_route(app: FastAPI, editor: Editor) -> None:
                 path = Path(tmp) / f"voice{suffix}"
                 path.write_bytes(data)
                 audio = load_audio(path)
+            if len(audio) > MAX_VOICE_SECONDS * 16_000:
+                raise VoiceError(
+                    f"the recording is {len(audio) / 16_000:.0f} s long; "
+                    f"say the instruction in at most {MAX_VOICE_SECONDS:.0f} s"
+                )
             return editor.voice_input().listen(audio)
 
         try:

@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from backdrop.render.files import PathError, contain
+
 TOKEN_HEADER = "x-backdrop-token"
 TOKEN_COOKIE = "backdrop_token"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -102,9 +104,10 @@ def inside(workdir: Path, rel: str) -> Path:
     """
     if not rel or "\x00" in rel:
         raise HTTPException(400, "give a file path inside the working folder")
-    full = (workdir / rel).resolve()
-    if not full.is_relative_to(workdir):
-        raise HTTPException(403, "that path is outside the working folder")
+    try:
+        full = contain(rel, [workdir], what="file")  # the one containment rule
+    except PathError:
+        raise HTTPException(403, "that path is outside the working folder") from None
     if not full.is_file():
         raise HTTPException(404, f"{rel}: no such file in the working folder")
     return full
