@@ -343,8 +343,15 @@ def evaluate(cases: Iterable[dict[str, Any]]) -> list[Outcome]:
     interpreter = SpeechInterpreter()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for name in ("beach.jpg", "waves.mp4"):
-            (folder / name).write_bytes(b"")
+        # real files: a background must be a readable image or video (tools check them)
+        import shutil
+
+        import cv2
+        import numpy as np
+
+        cv2.imwrite(str(folder / "beach.jpg"), np.full((8, 8, 3), 200, np.uint8))
+        shutil.copyfile(Path(__file__).resolve().parent.parent / "examples" / "sample.mp4",
+                        folder / "waves.mp4")  # fmt: skip
         return [grade(c, interpreter, folder) for c in cases]
 
 

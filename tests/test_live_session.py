@@ -151,8 +151,10 @@ def test_live_command_bad_inputs_end_in_one_line(sample: Path, tmp_path: Path) -
         ([], "say where the video comes from"),
         (["--source", str(tmp_path / "nope.mp4"), "--realtime"], "no such file"),
         (["--source", "x.mp4", "--size", "big"], "WIDTHxHEIGHT"),
-        (["--source", str(sample), "--record", "/dev/null"], "not a file to record to"),
-        (["--source", str(sample), "--record", str(sample)], "would replace the source"),
+        (["--source", str(sample), "--record", "/dev/null"], "device"),
+        (["--source", str(sample), "--record", str(tmp_path / "x.mkv")], "writes MP4"),
+        (["--source", str(sample), "--record", str(tmp_path)], "is a folder"),
+        (["--source", str(sample), "--record", str(sample)], "the output is the input"),
     ]
     for args, words in cases:
         res = subprocess.run(_cli(*args), capture_output=True, text=True, env=_env(), timeout=120)

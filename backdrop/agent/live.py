@@ -571,18 +571,21 @@ def run_live(
             "say where the video comes from: --camera N, --camera browser or --source FILE|URL"
         )
     start_plan = EditPlan.load(plan) if plan is not None else None
-    if record is not None and (
-        (record.exists() and not record.is_file()) or str(record.resolve()).startswith("/dev/")
-    ):
-        raise LiveError(f"{record}: not a file to record to (a folder or a device)")
+    if record is not None:
+        from backdrop.render.files import check_distinct, check_output
+
+        inputs = [p for p in (source, plan) if p is not None and "://" not in str(p)]
+        check_output(record, inputs)  # never an input, a device or a folder
+        if record.suffix.lower() != ".mp4":
+            raise LiveError(f"{record}: --record writes MP4; name it like OUT.mp4")
+        check_output(plan_path_for(record), inputs)
+        check_distinct([record, plan_path_for(record)])
     if browser:
         src: LiveSource = BrowserCamera(size or (1280, 720), fps or 30.0)
     elif camera is not None:
         src = open_camera(camera, size, fps)
     else:
         assert source is not None
-        if record is not None and Path(source).exists() and _same(Path(source), record):
-            raise LiveError(f"{record}: the recording would replace the source; choose another")
         src = open_source(source, realtime=realtime, loop=loop, size=size)
     controller = BudgetController(src.info.fps, fixed=level)
     runner = LiveRunner(
@@ -612,13 +615,6 @@ def run_live(
     if runner.error is not None:
         raise LiveError(f"the live stream stopped: {runner.error}")
     return saved
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
 
 
 class StatusPrinter:
