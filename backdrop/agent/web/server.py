@@ -25,7 +25,9 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from backdrop.agent.session import Session
@@ -81,6 +83,14 @@ def create_app(
 
     app = FastAPI(title="Backdrop editor", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.editor = editor
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_body(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default echoes the input, and a body holding NaN or Infinity cannot be
+        # written back as JSON (a 500); say where and what, without the input
+        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))}
+                  for e in exc.errors()]  # fmt: skip
+        return JSONResponse({"detail": errors}, status_code=422)
     app.add_middleware(Guard, token=editor.token)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_page_routes(app, editor)
