@@ -9,7 +9,7 @@ OUT ?= out
 # packages whose declared dependencies conflict with our pins (see pyproject.toml)
 NO_DEPS := resemblyzer==0.1.4 scenedetect==0.7.2
 
-.PHONY: setup sysdeps demo test lint bench clean
+.PHONY: setup sysdeps demo test test-fast lint bench clean
 
 setup: $(MODELS_STAMP) sysdeps
 
@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 $(MODELS_STAMP): $(STAMP)
-	$(BIN)/backdrop models install --with u2netp
+	$(BIN)/backdrop models install --with u2netp --with yolov3-tiny
 	touch $@
 
 demo: setup
@@ -44,6 +44,11 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# the inner loop: everything but the slow, browser, Ray and CLI-subprocess tests (< 1 min)
+FAST := not slow and not browser and not ray and not cli
+test-fast: $(MODELS_STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(FAST)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check backdrop tests benchmarks eval examples

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from backdrop.agent.interpret_speech import SpeechInterpreter  # noqa: E402
-from backdrop.agent.voice import VoiceInput, command_asr_options, load_audio  # noqa: E402
+from backdrop.agent.voice import load_audio, load_voice_input  # noqa: E402
 from backdrop.perception.analysis import analyze  # noqa: E402
 from backdrop.perception.asr import Transcriber, _load, load_asr_model  # noqa: E402
 from backdrop.perception.audio_analyzers import build_audio_analyzers  # noqa: E402
@@ -74,7 +74,7 @@ def command_figures() -> None:
     if espeak is None:
         print("spoken commands: SKIPPED (espeak-ng not installed)")
         return
-    voice = VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+    voice = load_voice_input()
     errs, words, lat, same = 0.0, 0, [], 0
     with tempfile.TemporaryDirectory() as d:
         for text in COMMANDS:

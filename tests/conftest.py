@@ -1,10 +1,26 @@
-"""Shared fixtures: small videos generated on the spot, and paths to the project's real media."""
+"""Shared fixtures, fakes and markers.
+
+- Small videos generated on the spot (:func:`write_video`, ``make_video``) and paths to the
+  project's real media.
+- Fakes: :class:`Scripted` (an analyzer that emits given events on time), :func:`backdrop`
+  (the CLI in a subprocess), :func:`validate` (a JSON value against a tool schema subset),
+  :func:`blueness`.
+- Markers (registered in pyproject.toml): ``needs_espeak`` (skipped without espeak-ng),
+  ``needs_weights("name", ...)`` (skipped when those models are not installed), ``slow``,
+  ``browser``, ``ray`` and ``cli`` (a subprocess of the CLI). ``make test-fast`` deselects
+  ``slow``, ``browser``, ``ray`` and ``cli``; ``make test`` runs everything.
+"""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -14,6 +30,160 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLE = ROOT / "examples" / "sample.mp4"
 SHARED_MEDIA = ROOT.parent / "shared" / "media"
+ESPEAK = shutil.which("espeak-ng")
+
+# -- markers ------------------------------------------------------------------------------------
+needs_espeak = pytest.mark.needs_espeak
+"""The test speaks with espeak-ng (a Debian package ``make setup`` installs); skipped without."""
+
+
+def needs_weights(*names: str) -> pytest.MarkDecorator:
+    """The test needs these catalogue models installed (``backdrop models install``)."""
+    return pytest.mark.needs_weights(*names)
+
+
+def _missing_models(names: Sequence[str]) -> list[str]:
+    from backdrop.perception.models import model_status
+
+    installed = {s.name for s in model_status() if s.installed}
+    return [n for n in names if n not in installed]
+
+
+# Marks given here rather than in each file, so the fast lane is one list to keep up to date:
+# whole modules (real speech and speaker models, the browser, CLI subprocesses) and single
+# tests that take more than a few seconds (real segmentation quality, scrub latency).
+_MODULE_MARKS = {
+    "test_web_browser": ("browser", "slow"),
+    "test_chat": ("cli", "slow"),
+    "test_cli": ("cli",),
+    "test_voice": ("slow",),
+    "test_asr": ("slow",),
+    "test_speakers": ("slow",),
+    "test_sam": ("slow",),
+    "test_quality": ("slow",),
+    "test_scenecut": ("slow",),
+    "test_live_session": ("cli", "slow"),
+    "test_live_browser": ("browser", "slow"),
+    "test_signals": ("cli", "slow"),  # tests/faults: edit killed mid-render (subprocesses)
+    "test_fuzz": ("slow",),  # tests/faults: 10,000 Hypothesis examples per property
+}
+_SLOW_TESTS = frozenset({
+    "test_vision.py::test_box_rule_changes_the_output_where_the_object_is",
+    "test_vision.py::test_fallback_iou_given_the_true_box",
+    "test_web_api.py::test_scrub_latency_at_720p",
+    "test_web_api.py::test_voice_instruction",
+    "test_web_api.py::test_bad_uploads_are_refused_and_the_session_stays_usable",
+    "test_session.py::test_instruction_during_processing_applies_from_next_micro_turn",
+    "test_session.py::test_notices_are_rate_limited_and_never_repeated",
+    "test_session_faults.py::test_chat_with_a_corrupt_background_answers_and_exits",
+})  # fmt: skip
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With ``-m "not slow"``, whole slow modules are not even imported (their models load
+    at import or in module fixtures, which is most of the fast lane's start-up otherwise)."""
+    slow_module = "slow" in _MODULE_MARKS.get(collection_path.stem, ())
+    if slow_module and "not slow" in (config.getoption("markexpr", "") or ""):
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for mark in _MODULE_MARKS.get(item.module.__name__.rsplit(".", 1)[-1], ()):
+            item.add_marker(mark)
+        if item.nodeid.split("/")[-1].split("[")[0] in _SLOW_TESTS:
+            item.add_marker("slow")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("needs_espeak") and ESPEAK is None:
+        pytest.skip("espeak-ng is not installed (make setup installs it)")
+    for mark in item.iter_markers("needs_weights"):
+        missing = _missing_models(mark.args)
+        if missing:
+            pytest.skip(f"models not installed ({', '.join(missing)}): backdrop models install")
+
+
+# -- fakes --------------------------------------------------------------------------------------
+class Scripted:
+    """An analyzer that emits given events when processing reaches their time, and can be slow
+    (``delay`` seconds per chunk) so tests can talk to a session mid-way."""
+
+    name = "scripted"
+
+    def __init__(self, events: list[Any], delay: float = 0.0) -> None:
+        self.events = sorted(events, key=lambda e: e.t0)
+        self.delay = delay
+
+    def process(self, chunk: Any) -> list[Any]:
+        if self.delay:
+            time.sleep(self.delay)
+        return [e for e in self.events if chunk.t0 <= e.t0 < chunk.t1]
+
+    def flush(self) -> list[Any]:
+        return []
+
+
+def blueness(rgb: np.ndarray) -> float:
+    """How much bluer than red the top-left corner (40×80 pixels) of an RGB frame is."""
+    corner = rgb[:40, :80].astype(float)
+    return float(corner[..., 2].mean() - corner[..., 0].mean())
+
+
+def validate(value: Any, schema: dict[str, Any]) -> bool:
+    """Whether ``value`` satisfies ``schema`` (the JSON Schema subset the tool schemas use)."""
+    if "anyOf" in schema:
+        return any(validate(value, s) for s in schema["anyOf"])
+    if "oneOf" in schema:
+        return sum(validate(value, s) for s in schema["oneOf"]) == 1
+    if "const" in schema and value != schema["const"]:
+        return False
+    if "enum" in schema and value not in schema["enum"]:
+        return False
+    kind = schema.get("type")
+    checks = {
+        "object": lambda v: isinstance(v, dict),
+        "array": lambda v: isinstance(v, list),
+        "string": lambda v: isinstance(v, str),
+        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "boolean": lambda v: isinstance(v, bool),
+        "null": lambda v: v is None,
+    }
+    if kind is not None and not checks[kind](value):
+        return False
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            return False
+        if "maximum" in schema and value > schema["maximum"]:
+            return False
+        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+            return False
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            return False
+        if "items" in schema and not all(validate(v, schema["items"]) for v in value):
+            return False
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        if any(k not in value for k in schema.get("required", [])):
+            return False
+        if schema.get("additionalProperties") is False and set(value) - set(props):
+            return False
+        return all(validate(v, props[k]) for k, v in value.items() if k in props)
+    return True
+
+
+def backdrop(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the ``backdrop`` CLI in a subprocess (as a person would), capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "backdrop.agent.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def _pattern(i: int, w: int, h: int) -> np.ndarray:

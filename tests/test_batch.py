@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backdrop.agent.batch import (
+from backdrop.agent.batch import plan_from_instruction
+from backdrop.perception.media import iter_frames, probe, read_chunks
+from backdrop.render.batch import (
     MANIFEST_NAME,
     BatchOptions,
     EngineReady,
@@ -25,10 +27,8 @@ from backdrop.agent.batch import (
     VideoStatus,
     collect_inputs,
     output_names,
-    plan_from_instruction,
     run_batch,
 )
-from backdrop.perception.media import iter_frames, probe, read_chunks
 from backdrop.render.pipeline import render_video
 from backdrop.render.plan import (
     BackgroundSegment,
@@ -164,6 +164,7 @@ def test_instruction_plans_keep_relative_times() -> None:
         plan_from_instruction("sing me a song")
 
 
+@pytest.mark.cli
 def test_cli_batch_summary_and_exit_code(clips: Path, tmp_path: Path) -> None:
     plan_path = tmp_path / "plan.json"
     blue_for_the_last(0.4).save(plan_path)
@@ -184,6 +185,7 @@ def test_cli_batch_summary_and_exit_code(clips: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 def test_ray_batch_chunks_a_long_clip_and_matches_a_single_process_render(
     sample: Path, clips: Path, tmp_path: Path
 ) -> None:

@@ -13,8 +13,7 @@ import pytest
 from backdrop.perception.media import iter_frames
 from backdrop.render.plan import EditPlan
 
-from .conftest import DATA, SAMPLE, write_video
-from .test_cli import backdrop
+from .conftest import DATA, SAMPLE, backdrop, needs_espeak, write_video
 
 CUTS = (2.5, 4.5)
 
@@ -65,15 +64,13 @@ def test_scripted_conversation_with_scene_cuts(cuts_clip: Path, tmp_path: Path) 
     assert np.abs(frames[5.5].astype(int) - frames[1.0].astype(int)).mean() > 20
 
 
+@needs_espeak
 def test_spoken_instruction_and_silence_in_a_session(tmp_path: Path) -> None:
-    import shutil
     import subprocess
 
     from backdrop.agent.session import Session
     from backdrop.agent.voice import load_audio
 
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (make test installs it)")
     wav = tmp_path / "say.wav"
     subprocess.run(["espeak-ng", "-w", str(wav), "make the background red"], check=True)
     session = Session(SAMPLE, analyzers=lambda info: [], llm=False).start()

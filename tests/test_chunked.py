@@ -67,9 +67,9 @@ def _plan() -> EditPlan:
         fade_in=Fade(duration=1.5),  # ramps across the first seam
         fade_out=Fade(duration=1.0),
     )
-    return EditPlan(
-        keep=[KeepRule()], backgrounds=[seg], edges=EdgeSettings(feather=0, refine="none")
-    )
+    # raw mask edges (no refinement, no colour decontamination): the seams are what is tested
+    raw = EdgeSettings(feather=0, refine="none", decontaminate=False, despill="off")
+    return EditPlan(keep=[KeepRule()], backgrounds=[seg], edges=raw)
 
 
 def _frames(path: Path) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,18 +11,9 @@ import pytest
 
 from backdrop.perception.media import iter_frames, probe, read_chunks
 from backdrop.render.plan import EditPlan
+from tests.conftest import backdrop
 
 DEMO = "remove the background, make it a blue to purple gradient and fade it in over 2 seconds"
-
-
-def backdrop(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "backdrop.agent.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 def test_demo_on_the_sample(sample: Path, tmp_path: Path) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from backdrop.agent.interpret import Reply, RuleInterpreter
-from backdrop.render.colors import NAMED_COLORS
+from backdrop.render.colors import NAMED_COLORS, hex_to_rgb
 from backdrop.render.plan import BackgroundSegment, EditPlan, KeepRule, TimeRange
 from backdrop.tools import ToolContext, default_registry
-from tests.test_tools import validate
+from tests.conftest import validate
 
 C = NAMED_COLORS
 INTERPRETER = RuleInterpreter()
@@ -19,10 +20,16 @@ INTERPRETER = RuleInterpreter()
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> ToolContext:
-    """A 2-minute video with a beach image and a waves video beside it."""
-    (tmp_path / "beach.jpg").write_bytes(b"")
-    (tmp_path / "waves.mp4").write_bytes(b"")
-    (tmp_path / "my photo.png").write_bytes(b"")
+    """A 2-minute video with a beach image and a waves video beside it (real media: the
+    background tools refuse files that are not images or videos)."""
+    import cv2
+    import numpy as np
+
+    from tests.conftest import write_video
+
+    for name in ("beach.jpg", "my photo.png"):
+        cv2.imwrite(str(tmp_path / name), np.full((8, 8, 3), 200, np.uint8))
+    write_video(tmp_path / "waves.mp4", width=32, height=32, frames=3, audio=False)
     return ToolContext(duration=120.0, source=tmp_path / "talk.mp4")
 
 
@@ -235,10 +242,12 @@ def test_unclear_input_asks_and_changes_nothing(ctx: ToolContext, text: str) -> 
     assert ctx.plan == before and ctx.history.past == steps
 
 
-def test_partly_unclear_sentence_changes_nothing(ctx: ToolContext) -> None:
+def test_partly_unclear_sentence_applies_the_rest_and_names_the_part(ctx: ToolContext) -> None:
+    # Issue 11: partial understanding is an answer (it used to change nothing and ask).
     reply = say(ctx, "remove the background, make it pop")
-    assert reply.clarify and "make it pop" in reply.text
-    assert ctx.plan == EditPlan()
+    assert reply.changed and not reply.clarify
+    assert "didn't understand “make it pop”" in reply.text
+    assert [s.background.type for s in ctx.plan.backgrounds] == ["transparent"]
 
 
 @pytest.mark.parametrize(
@@ -306,3 +315,161 @@ def test_interpreter_never_mutates_without_the_registry(ctx: ToolContext) -> Non
     pre, calls = INTERPRETER.plan_calls("blur it and fade it in", ctx)
     assert pre == [] and [c.name for c in calls] == ["blur_background", "add_transition"]
     assert ctx.history.past == calls_before and ctx.plan == EditPlan(keep=[KeepRule()])
+
+
+# -- issue 11: what people actually say -----------------------------------------------------------
+def segs(plan: EditPlan, duration: float = 120.0) -> list[tuple[str, float, float]]:
+    """Segments as ``(type or colour, t0, t1)`` with times resolved to seconds."""
+    out = []
+    for s in plan.backgrounds:
+        bg = s.background
+        what = getattr(bg, "color", None) or bg.type
+        t0, t1 = s.range.resolve(duration)
+        out.append((what, round(t0, 3), round(t1, 3)))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("setup", "text", "expected"),
+    [
+        # the four failure kinds of issue 11
+        ([], "from 2 seconds on, put a red background behind him", [(C["red"], 2, 120)]),
+        ([], "blue background until the 2 second mark, then red",
+         [(C["blue"], 0, 2), (C["red"], 2, 120)]),
+        ([], "remove the background and fill it with red, but not in the final second",
+         [(C["red"], 0, 119)]),
+        ([], "make the background blue and then undo that", []),
+        # the longer conversation
+        ([], "blue between 2 and 4 seconds and red for the last 2 s",
+         [(C["blue"], 2, 4), (C["red"], 118, 120)]),
+        ([], "make it blue between two and four seconds", [(C["blue"], 2, 4)]),
+        ([BLUR], "change the blue to teal", [(C["teal"], 0, 120)]),
+        ([], "blur the background except the first five seconds", [("blur", 5, 120)]),
+        ([], "make it green other than the last 5 seconds", [(C["green"], 0, 115)]),
+        ([], "make it blue, no wait, red", [(C["red"], 0, 120)]),
+        ([], "first blur it for 5 seconds, after that make it red",
+         [("blur", 0, 5), (C["red"], 5, 120)]),
+        (["make it blue", "make it green"], "go back to the previous colour",
+         [(C["blue"], 0, 120)]),
+        ([], "make it red for 5 seconds starting at 10 seconds", [(C["red"], 10, 15)]),
+    ],
+)  # fmt: skip
+def test_spoken_phrasings(
+    ctx: ToolContext, setup: list[str], text: str, expected: list[tuple[str, float, float]]
+) -> None:
+    say(ctx, *setup)
+    reply = say(ctx, text)
+    assert not reply.clarify, reply.text
+    assert sorted(segs(ctx.plan)) == sorted(expected), reply.text
+
+
+def test_relative_changes_move_the_right_way(ctx: ToolContext) -> None:
+    say(ctx, BLUR)
+    say(ctx, "less blur")
+    assert ctx.plan.backgrounds[0].background.strength < 0.6
+    say(ctx, "make it red")
+    red = ctx.plan.backgrounds[0].background.color
+    reply = say(ctx, "a bit darker")
+    darker = ctx.plan.backgrounds[0].background.color
+    assert reply.changed and sum(hex_to_rgb(darker)) < sum(hex_to_rgb(red))
+    say(ctx, "the same but lighter")
+    assert sum(hex_to_rgb(ctx.plan.backgrounds[0].background.color)) > sum(hex_to_rgb(darker))
+
+
+def test_a_trailing_hallucination_keeps_the_instruction(ctx: ToolContext) -> None:
+    # Whisper heard "… over 3 seconds. Is it?": the instruction is applied, the tail named.
+    reply = say(ctx, "make the background red and fade it in over three seconds. Is it?")
+    assert reply.changed and not reply.clarify
+    seg = ctx.plan.backgrounds[0]
+    assert seg.background.color == C["red"] and seg.fade_in and seg.fade_in.duration == 3.0
+    assert "didn't understand “is it”" in reply.text
+    for filler in ("okay", "thanks", "um", "thank you"):
+        fresh = ToolContext(duration=120.0)
+        r = INTERPRETER.interpret(f"make it blue, {filler}", fresh)
+        assert r.changed and "didn't understand" not in r.text, r.text
+
+
+@pytest.mark.parametrize("size", ["4K", "1080p", "3840x2160"])
+def test_sizes_are_never_times_and_are_said_not_applied(ctx: ToolContext, size: str) -> None:
+    reply = say(ctx, f"make it blue and export in {size}")
+    assert segs(ctx.plan) == [(C["blue"], 0, 120)]
+    assert "can't change the export size" in reply.text and not reply.clarify
+    alone = say(ctx, size)
+    assert not alone.changed and "export size" in alone.text
+
+
+def test_now_and_stop_follow_the_play_position(ctx: ToolContext) -> None:
+    reply = say(ctx, "from now on make it green")
+    assert reply.clarify and ctx.plan == EditPlan()  # no play position: it asks
+    ctx.position = 12.0
+    say(ctx, "from now on make it green")
+    assert segs(ctx.plan) == [(C["green"], 12, 120)]
+    ctx.position = 30.0
+    say(ctx, "stop")
+    assert segs(ctx.plan) == [(C["green"], 12, 30)]
+
+
+@pytest.mark.parametrize(
+    "text", ["remove me", "remove everyone", "don't keep anybody", "remove the person"]
+)
+def test_removing_every_person_is_refused(ctx: ToolContext, text: str) -> None:
+    reply = say(ctx, text)
+    assert not reply.changed and ctx.plan == EditPlan()
+    assert "Understood" not in reply.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "make it blue @p0",
+        "make it blue for the last 0.0000001 s",
+        "~nosuchuser/x.png",
+        "from 1e308 seconds make it blue",
+        "1:2:3:4",
+        "from -5 seconds make it blue",
+    ],
+)
+def test_reported_crashers_get_an_answer(ctx: ToolContext, text: str) -> None:
+    reply = say(ctx, text)
+    assert reply.text and not (reply.changed and reply.clarify)
+    if not reply.changed:
+        assert "Understood" not in reply.text
+
+
+def test_corpus_dev_split_accuracy() -> None:
+    """The hand-written corpus's development split (eval/corpus, 70 %): a floor, not a target."""
+    from eval.interpret_corpus import evaluate, load
+
+    results = evaluate(load("dev"))
+    failed = [(r.case["text"], r.problem) for r in results if not r.ok]
+    accuracy = 1 - len(failed) / len(results)
+    assert len(results) >= 280
+    assert accuracy >= 0.97, failed
+
+
+def test_readme_instruction_table_is_true(tmp_path: Path) -> None:
+    """Every example in the README's instruction table is understood (none gets a question)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| kind | examples |", 1)[1].split("\n\n", 1)[0]
+    examples = [e for row in table.splitlines()[2:] for e in re.findall(r'"([^"]+)"', row)]
+    assert len(examples) >= 50
+    (tmp_path / "beach.jpg").write_bytes(b"")
+    (tmp_path / "waves.mp4").write_bytes(b"")
+    for text in examples:
+        ctx = ToolContext(duration=120.0, source=tmp_path / "talk.mp4", position=30.0)
+        say(ctx, "blur the background from 0:40", "make it blue for the first 10 seconds")
+        reply = say(ctx, text)
+        assert not reply.clarify, (text, reply.text)
+        assert "didn't understand" not in reply.text, (text, reply.text)
+
+
+def test_what_the_held_out_failures_showed(ctx: ToolContext) -> None:
+    """General causes of the held-out failures (see BENCHMARKS.md), in other words."""
+    say(ctx, "could you try removing the background for the first half minute")
+    assert segs(ctx.plan) == [("transparent", 0, 30)]
+    say(ctx, "blur the background and fade it in over 2 seconds, no, 5 seconds")
+    seg = ctx.plan.backgrounds[-1]
+    assert seg.fade_in is not None and seg.fade_in.duration == 5.0
+    say(ctx, "make it red with a fade in and a fade out")
+    seg = ctx.plan.backgrounds[-1]
+    assert seg.fade_in is not None and seg.fade_out is not None

@@ -19,7 +19,7 @@ from backdrop.agent.state import SceneState
 from backdrop.perception.events import TranscriptSegment
 from backdrop.tools import PlanHistory, ToolContext
 
-from .test_session import Scripted
+from .conftest import Scripted
 
 
 class FakeModel:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from backdrop.agent.session import (
@@ -25,32 +24,7 @@ from backdrop.perception.events import (
     Speech,
     TranscriptSegment,
 )
-from backdrop.perception.media import Chunk
-
-
-class Scripted:
-    """An analyzer that emits given events when processing reaches their time, and can be slow
-    (``delay`` seconds per chunk) so tests can talk to a session mid-way."""
-
-    name = "scripted"
-
-    def __init__(self, events: list, delay: float = 0.0) -> None:
-        self.events = sorted(events, key=lambda e: e.t0)
-        self.delay = delay
-
-    def process(self, chunk: Chunk) -> list:
-        if self.delay:
-            time.sleep(self.delay)
-        out = [e for e in self.events if chunk.t0 <= e.t0 < chunk.t1]
-        return out
-
-    def flush(self) -> list:
-        return []
-
-
-def blueness(rgb: np.ndarray) -> float:
-    corner = rgb[:40, :80].astype(float)
-    return float(corner[..., 2].mean() - corner[..., 0].mean())
+from tests.conftest import Scripted, blueness
 
 
 def run_session(sample: Path, events: list, delay: float = 0.0) -> tuple[Session, list[Message]]:
@@ -183,3 +157,36 @@ def test_scene_queries() -> None:
     assert state.speakers() == ["S1", "S2"]
     assert state.speaker_start("S2") == 12.0
     assert any(isinstance(e, SpeakerTurn) for e in state.at(13.0))
+
+
+def test_notice_clock_reads_hours() -> None:
+    from backdrop.agent.proactive import NoticeMaker
+    from backdrop.render.plan import EditPlan
+
+    n = NoticeMaker(4000.0).notices([SceneCut(3722.96, 3723.0, "test")], EditPlan())
+    assert n and "1:02:03" in n[0].text, n
+
+
+def test_answer_by_id_and_a_click_call_the_tools_directly(sample: Path) -> None:
+    events = [SceneCut(2.95, 3.0, "test"), PeopleCount(6.0, 6.2, "test", n=2)]
+    session, messages = run_session(sample, events)
+    session.start()
+    assert session.wait(60)
+    first, second = (m.notice for m in messages if isinstance(m, NoticeMessage))
+    assert session.answer(99, True).result(10) is None  # never raised: nothing happens
+    # the older notice, though a newer one waits: its own suggestion, at its own time
+    reply = session.answer(first.id, True).result(10)
+    assert reply is not None and reply.changed and reply.text.startswith("Done:"), reply
+    assert session.plan.backgrounds[-1].range.start == pytest.approx(3.0)
+    assert [n.id for n in session.pending] == [second.id]
+    assert session.answer(first.id, True).result(10) is None  # answered once only
+    assert session.ctx.scope is None
+    # a click: keep_subject with the point, said back in words, one undo step
+    before = session.plan
+    reply = session.keep_point(400, 520).result(10)
+    assert reply.changed and "point" in reply.text, reply
+    assert session.plan.keep[-1].point == [400.0, 520.0]
+    assert any(isinstance(m, ReplyMessage) and m.text == reply.text for m in messages)
+    session.submit("undo").result(10)
+    assert session.plan == before
+    session.close()

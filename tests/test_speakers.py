@@ -142,6 +142,7 @@ def test_music_and_silence_make_no_speaker() -> None:
         assert events == [] and spk.clustering.n_speakers == 0
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not AMI.exists(), reason="shared AMI dev00.wav is not here")
 def test_ami_dev00_two_speakers_der() -> None:
     """Held out (never tuned on): the far-field AMI excerpt, two similar voices. Two speakers are

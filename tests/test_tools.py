@@ -19,6 +19,7 @@ from backdrop.render.plan import (
 )
 from backdrop.tools import PlanHistory, ToolCall, ToolContext, default_registry
 from backdrop.tools.times import clamp_range, format_clock, range_length, range_within
+from tests.conftest import validate
 
 REG = default_registry()
 RED = {"type": "color", "color": "#ff0000"}
@@ -70,50 +71,6 @@ def check_schema(node: Any, where: str = "#") -> None:
     for key in ("anyOf", "oneOf"):
         for i, sub in enumerate(node.get(key, [])):
             check_schema(sub, f"{where}/{key}/{i}")
-
-
-def validate(value: Any, schema: dict[str, Any]) -> bool:
-    """Whether ``value`` satisfies ``schema`` (the subset :func:`check_schema` allows)."""
-    if "anyOf" in schema:
-        return any(validate(value, s) for s in schema["anyOf"])
-    if "oneOf" in schema:
-        return sum(validate(value, s) for s in schema["oneOf"]) == 1
-    if "const" in schema and value != schema["const"]:
-        return False
-    if "enum" in schema and value not in schema["enum"]:
-        return False
-    kind = schema.get("type")
-    checks = {
-        "object": lambda v: isinstance(v, dict),
-        "array": lambda v: isinstance(v, list),
-        "string": lambda v: isinstance(v, str),
-        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "boolean": lambda v: isinstance(v, bool),
-        "null": lambda v: v is None,
-    }
-    if kind is not None and not checks[kind](value):
-        return False
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            return False
-        if "maximum" in schema and value > schema["maximum"]:
-            return False
-        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
-            return False
-    if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0):
-            return False
-        if "items" in schema and not all(validate(v, schema["items"]) for v in value):
-            return False
-    if isinstance(value, dict):
-        props = schema.get("properties", {})
-        if any(k not in value for k in schema.get("required", [])):
-            return False
-        if schema.get("additionalProperties") is False and set(value) - set(props):
-            return False
-        return all(validate(v, props[k]) for k, v in value.items() if k in props)
-    return True
 
 
 # -- registry ------------------------------------------------------------------------------------
@@ -260,7 +217,12 @@ def test_media_must_exist(tmp_path: Path) -> None:
     ctx = ToolContext(source=tmp_path / "talk.mp4")
     result = run(ctx, "set_background", background={"type": "image", "path": "beach.jpg"})
     assert not result.ok and "beach.jpg" in result.message and ctx.plan == EditPlan()
-    (tmp_path / "beach.jpg").write_bytes(b"")
+    (tmp_path / "beach.jpg").write_bytes(b"")  # exists, but is not an image: refused
+    assert not run(ctx, "set_background", background={"type": "image", "path": "beach.jpg"}).ok
+    import cv2
+    import numpy as np
+
+    cv2.imwrite(str(tmp_path / "beach.jpg"), np.full((8, 8, 3), 200, np.uint8))
     assert run(ctx, "set_background", background={"type": "image", "path": "beach.jpg"}).ok
     assert ctx.plan.backgrounds[0].background.path == str(tmp_path / "beach.jpg")
 
@@ -296,7 +258,8 @@ def test_keep_subject() -> None:
     again = run(ctx, "keep_subject")
     assert again.ok and not again.changed
     couch = run(ctx, "keep_subject", subject="couch")
-    assert not couch.ok and "not supported" in couch.message
+    # issue 17: objects by name are supported; with nothing detected it says so and how to point
+    assert not couch.ok and "couch" in couch.message and "point at it" in couch.message.lower()
 
 
 def test_set_time_range_last_and_all() -> None:
@@ -360,7 +323,7 @@ def test_undo_redo_tools_fix_focus() -> None:
 
 
 def test_export_plan_round_trips(tmp_path: Path) -> None:
-    ctx = ToolContext()
+    ctx = ToolContext(allowed=(tmp_path,))  # tool paths must lie in the allowed folders
     run(ctx, "set_background", background={"type": "gradient", "colors": ["#000000", "#ffffff"]})
     out = tmp_path / "sub" / "plan.json"
     assert run(ctx, "export_plan", path=str(out)).ok
@@ -370,12 +333,12 @@ def test_export_plan_round_trips(tmp_path: Path) -> None:
 def test_export_plan_reports_unwritable_path(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    result = run(ToolContext(), "export_plan", path=str(blocker / "plan.json"))
+    result = run(ToolContext(allowed=(tmp_path,)), "export_plan", path=str(blocker / "plan.json"))
     assert not result.ok and "could not write" in result.message
 
 
 def test_render_calls_the_injected_renderer(tmp_path: Path) -> None:
-    ctx = ToolContext()
+    ctx = ToolContext(allowed=(tmp_path,))
     assert not run(ctx, "render", output="out.mp4").ok
     seen: list[tuple[EditPlan, Path, Path | None]] = []
 
@@ -395,3 +358,41 @@ def test_format_clock() -> None:
     assert format_clock(9) == "0:09"
     assert format_clock(75.5) == "1:15.5"
     assert format_clock(3723) == "1:02:03"
+
+
+def test_run_step_is_all_or_nothing_and_says_what_failed() -> None:
+    from backdrop.tools.runner import run_step
+
+    ctx = ToolContext(duration=10.0)
+    run_step(ctx, [ToolCall("set_background", {"background": BLUE})], "blue", registry=REG)
+    before, focus = ctx.plan, ctx.focus
+    calls = [
+        ToolCall("set_background", {"background": RED, "range": {"start": 2, "end": 20}}),
+        ToolCall("add_transition", {"kind": "fade_in", "duration": 1.0}),
+        ToolCall("set_background", {"background": {"type": "image", "path": "/no/such.png"}}),
+    ]
+    step = run_step(ctx, calls, "red then a missing image", registry=REG)
+    assert not step.ok and not step.changed
+    assert ctx.plan == before and ctx.focus == focus
+    assert ctx.notes == []  # the clamped-range note of the rolled-back call is gone too
+    assert [a.call.name for a in step.applied] == ["set_background", "add_transition"]
+    assert step.failed is not None and step.failed.call == calls[2]
+    assert step.failed.message  # the tool's reason, in words
+    assert ctx.history.undo_label == "blue"  # no step was recorded
+
+    ok = run_step(ctx, calls[:2], "red from 2 s", registry=REG)
+    assert ok.ok and ok.changed and ok.calls == calls[:2]
+    assert any("red" in c or "#ff0000" in c for c in ok.changes()), ok.changes()
+    assert ok.notes  # the end past the video was clamped, and said
+    assert ctx.history.undo_label == "red from 2 s"
+    ctx.history.undo()
+    assert ctx.plan == before  # one undo takes the whole step back
+
+
+def test_context_scope_is_the_default_range() -> None:
+    ctx = ToolContext(duration=10.0, scope=TimeRange(start=3.0))
+    assert REG.dispatch(ctx, "set_background", {"background": RED}).ok
+    assert ctx.plan.backgrounds[0].range == TimeRange(start=3.0)
+    # a range named in the call wins over the scope
+    assert REG.dispatch(ctx, "set_background", {"background": BLUE, "range": {"end": 2}}).ok
+    assert ctx.plan.backgrounds[-1].range == TimeRange(start=0.0, end=2.0)

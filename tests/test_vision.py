@@ -10,18 +10,14 @@ import pytest
 
 from backdrop.perception.events import ActiveSpeaker, Timeline
 from backdrop.perception.media import probe
-from backdrop.perception.models import ModelMissingError, model_status
+from backdrop.perception.models import ModelMissingError
 from backdrop.render.maskers import RuleMasker, build_masker, restrict_to_speaker
 from backdrop.render.pipeline import render_video
 from backdrop.render.plan import BackgroundSegment, ColorBackground, EditPlan, KeepRule
-from tests.conftest import DATA, write_video
+from tests.conftest import DATA, needs_weights, write_video
 
 DAVIS = DATA / "davis"
 FRAMES = ("00000", "00015", "00030", "00045", "00060", "00075")
-
-
-def _installed(name: str) -> bool:
-    return any(s.name == name and s.installed for s in model_status())
 
 
 def _davis() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -36,9 +32,7 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / max((a | b).sum(), 1))
 
 
-NEEDS_U2NETP = pytest.mark.skipif(
-    not _installed("u2netp"), reason="u2netp not installed: backdrop models install --with u2netp"
-)
+NEEDS_U2NETP = needs_weights("u2netp")
 
 
 @NEEDS_U2NETP
@@ -60,7 +54,7 @@ def test_fallback_iou_given_the_true_box() -> None:
     assert np.mean(box_only) < 0.5
 
 
-@pytest.mark.skipif(not _installed("pose-landmarks"), reason="pose models not installed")
+@needs_weights("pose-landmarks")
 def test_crop_person_masks_beat_whole_frame_on_a_small_dancer() -> None:
     from backdrop.perception.person_crop import load_crop_person_masker
     from backdrop.perception.segment import load_person_segmenter
@@ -116,7 +110,9 @@ def test_speaker_rule_follows_active_speaker_events(tmp_path: Path) -> None:
     early, late = masker(frame, 0.2), masker(frame, 0.8)
     assert early[50, 115] > 0.9 and early[50, 35] < 0.05
     assert late[50, 35] > 0.9 and late[50, 115] < 0.05
-    assert masker(frame, 5.0).max() == 0.0  # nobody talking (past the hold time)
+    # issue 12: between turns the last speaker stays kept (never an empty frame)
+    held = masker(frame, 5.0)
+    assert held[50, 35] > 0.9 and held[50, 115] < 0.05
 
 
 @NEEDS_U2NETP

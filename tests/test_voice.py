@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,17 +20,15 @@ from backdrop.agent.voice import (
     DIDNT_CATCH,
     VoiceError,
     VoiceInput,
-    command_asr_options,
     handle_voice,
     load_audio,
+    load_voice_input,
 )
-from backdrop.perception.asr import Transcriber, load_asr_model
 from backdrop.perception.events import SpeakerTurn, Speech, Timeline, TranscriptSegment, Word
 from backdrop.tools import PlanHistory, ToolContext
+from tests.conftest import ESPEAK, needs_espeak
 
 AUDIO = Path(__file__).parent / "data" / "audio"
-ESPEAK = shutil.which("espeak-ng")
-needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed")
 
 COMMANDS = (
     "make the background blue",
@@ -60,7 +57,7 @@ def spoken(text: str, tmp: Path, voice: str, speed: int, snr_db: float | None) -
 
 @pytest.fixture(scope="module")
 def voice() -> VoiceInput:
-    return VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+    return load_voice_input()
 
 
 def _ctx(timeline: Timeline | None = None) -> ToolContext:
@@ -118,6 +115,7 @@ for wav, text in zip(sys.argv[1::2], sys.argv[2::2]):
 
 
 @needs_espeak
+@pytest.mark.slow
 @pytest.mark.parametrize("env", [{"CT2_USE_MKL": "1"}, {"CT2_FORCE_CPU_ISA": "GENERIC"}])
 def test_another_cpu_path_gives_the_same_plans(env: dict[str, str], tmp_path: Path) -> None:
     """CTranslate2 on another kernel path (Intel MKL instead of oneDNN, or no SIMD), as on a

@@ -102,6 +102,13 @@ class Chat:
             t = parse_time(arg or "0")
             path = s.preview_png(t, self.out_dir / f"preview-{t:07.2f}.png")
             self._print(f"backdrop: preview of {clock(t)} written to {path}")
+            if s.plan.backgrounds:
+                self._refined_png(t)
+        elif cmd == "/export" and arg.lower().endswith(".otio"):
+            from backdrop.render.otio_export import write_otio
+
+            path = write_otio(s.plan, arg, s.source, s.info.duration, s.info.fps)
+            self._print(f"backdrop: plan written to {path} (OpenTimelineIO, for editing software)")
         elif cmd == "/export":
             path = s.export_plan(arg or self.out_dir / "plan.json")
             self._print(f"backdrop: plan written to {path}")
@@ -115,6 +122,18 @@ class Chat:
         else:
             self._print(f"backdrop: unknown command {cmd}. {HELP}")
         return True
+
+    def _refined_png(self, t: float) -> None:
+        """The "after" beside ``/preview``'s "before": the frame with the quality settings."""
+        from backdrop.render.preview import preview_size
+        from backdrop.render.refine import write_refined_png
+
+        s = self.session
+        out = self.out_dir / f"preview-{t:07.2f}-refined.png"
+        path = write_refined_png(
+            s.source, s.plan, t, out, size=preview_size(s.info), timeline=s.state.timeline
+        )
+        self._print(f"backdrop: the same frame refined (quality settings) written to {path}")
 
     def _voice(self, cmd: str, arg: str) -> None:
         from backdrop.agent import voice

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -29,7 +31,21 @@ from rich.text import Text
 from backdrop.perception.events import Timeline
 from backdrop.perception.media import MediaError, MediaInfo, probe
 from backdrop.perception.models import ModelInstallError, ModelMissingError
-from backdrop.render.plan import EditPlan, PlanError, plan_json_schema
+from backdrop.render.files import (
+    PathError,
+    allowed_folders,
+    check_distinct,
+    check_output,
+    clean_stale_partials,
+    contain,
+)
+from backdrop.render.plan import (
+    EditPlan,
+    ImageBackground,
+    PlanError,
+    VideoBackground,
+    plan_json_schema,
+)
 from backdrop.render.writer import RenderError
 
 app = typer.Typer(
@@ -47,7 +63,13 @@ app.add_typer(models_app, name="models")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-EXPECTED_ERRORS = (MediaError, PlanError, RenderError, ModelMissingError, ModelInstallError)
+EXPECTED_ERRORS = (
+    MediaError, PlanError, RenderError, PathError, ModelMissingError, ModelInstallError
+)  # fmt: skip
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwound like Ctrl-C, so partial outputs are removed on the way out."""
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -56,13 +78,89 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _os_fail(e: OSError, what: str) -> NoReturn:
+    """One line for an OS error while writing ``what`` (disk full, read-only, permissions)."""
+    fail(f"cannot write {what}: {(e.strerror or str(e)).lower()}; nothing was replaced")
+
+
+def _check_outputs(
+    inputs: list[Path | None],
+    output: Path | None,
+    plan_out: Path | None = None,
+    alpha: Path | None = None,
+    force: bool = False,
+) -> None:
+    """Refuse, before any work, outputs that would destroy something (an input, a device, a
+    folder, a folder Backdrop did not write for ``--alpha``) or collide; then remove partial
+    files that killed runs left beside the outputs, and say so."""
+    ins = [p for p in inputs if p is not None]
+    try:
+        check_distinct([output, plan_out, alpha])
+        if output is not None:
+            check_output(output, ins)
+        if plan_out is not None:
+            check_output(plan_out, ins)
+        if alpha is not None:
+            if alpha.suffix and alpha.suffix.lower() != ".webm":
+                fail(f"{alpha}: --alpha must be a .webm file or a folder for PNG frames", 2)
+            check_output(alpha, ins, folder=alpha.suffix == "", force=force)
+    except PathError as e:
+        fail(str(e), 2)
+    folders = {(p.parent if p.parent != Path("") else Path(".")) for p in (output, plan_out, alpha)
+               if p is not None}  # fmt: skip
+    for folder in sorted(folders):
+        removed = clean_stale_partials(folder)
+        if removed:
+            names = ", ".join(p.name for p in removed)
+            err.print(f"removed {len(removed)} partial file(s) an interrupted run left: {names}")
+
+
+def _check_plan_paths(plan: EditPlan, allowed: list[Path]) -> None:
+    """Refuse a plan whose image or video backgrounds lie outside the allowed folders."""
+    for seg in plan.backgrounds:
+        if isinstance(seg.background, ImageBackground | VideoBackground):
+            try:
+                contain(seg.background.path, allowed, what="background file")
+            except PathError as e:
+                fail(f"the plan's {e}", 2)
+
+
+def _save_plan(plan: EditPlan, path: Path) -> None:
+    try:
+        plan.save(path)
+    except PathError as e:
+        fail(str(e))
+    except OSError as e:
+        _os_fail(e, str(path))
+    out.print(f"wrote {path}")
+
+
 class _FpsColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         fps = task.fields.get("fps", 0.0)
         return Text(f"{fps:5.1f} fps", style="cyan")
 
 
+VOICE_MAX_SECONDS = 30.0
+"""Longest spoken instruction transcribed (seconds), as the web editor's cap."""
 _SAM_HELP = "A Segment Anything checkpoint (sam_vit_b/l/h .pth) for box/point/object masks."
+_SIZE_HELP = "Scale the output: 4k, 1440p, 1080p, 720p, 480p (aspect kept) or WIDTHxHEIGHT."
+
+
+def _output_size(spec: str | None, info: MediaInfo) -> tuple[int, int] | None:
+    """``--size`` as (width, height), saying when it upscales; None when not given."""
+    if spec is None:
+        return None
+    from backdrop.render.facade import describe_scaling, parse_size
+
+    try:
+        size = parse_size(spec, info.width, info.height)
+    except ValueError as e:
+        fail(str(e), 2)
+    if size != (info.width, info.height):
+        err.print(Text(describe_scaling((info.width, info.height), size), style="yellow"))
+    return size
+_FORCE_HELP = "Replace an --alpha frames folder that an earlier Backdrop run wrote."
 
 
 def _render(
@@ -71,8 +169,13 @@ def _render(
     output: Path | None,
     alpha: Path | None,
     sam_checkpoint: Path | None = None,
+    timeline: Timeline | None = None,
+    size: tuple[int, int] | None = None,
+    force: bool = False,
 ) -> None:
-    """Render with a progress bar (frames, fps, time left)."""
+    """Render with a progress bar (frames, fps, time left); ``timeline`` carries the objects,
+    speakers and cuts the plan's rules refer to (the active speaker for "keep the person who
+    is talking"). Expected failures end in one line."""
     from backdrop.render.pipeline import render_video
 
     with Progress(
@@ -90,13 +193,34 @@ def _render(
             if done % 5 == 0 or done == total:
                 bar.update(task, completed=done, total=total, fps=done / max(elapsed, 1e-6))
 
-        stats = render_video(
-            source, plan, output, alpha=alpha, progress=progress, sam_checkpoint=sam_checkpoint
-        )
+        try:
+            stats = render_video(
+                source, plan, output, alpha=alpha, progress=progress,
+                sam_checkpoint=sam_checkpoint, timeline=timeline, size=size, force=force,
+            )  # fmt: skip
+        except EXPECTED_ERRORS as e:
+            bar.stop()
+            fail(str(e))
+        except OSError as e:
+            bar.stop()
+            _os_fail(e, str(output or alpha))
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print("interrupted; no partial output was kept")
+            raise typer.Exit(130) from None
         bar.update(task, completed=stats.frames, total=stats.frames)
     for p in stats.outputs:
         out.print(f"wrote {p}")
     out.print(f"{stats.frames} frames in {stats.seconds:.1f} s ({stats.fps:.1f} fps)")
+    if stats.missing_seconds > 0:
+        err.print(
+            Text(
+                f"warning: {source} stops decoding at {stats.decoded_until:.2f} s; rendered the "
+                f"{stats.frames} frames that decode ({stats.missing_seconds:.2f} s at the end "
+                "were missing or broken)",
+                style="yellow",
+            )
+        )
 
 
 def _probe(video: Path) -> MediaInfo:
@@ -116,7 +240,10 @@ def edit(
         ),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Edited video (H.264 MP4 with audio).")
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Edited video: .mp4 (H.264, audio) or .mov (ProRes 4444, alpha)."
+        ),
     ] = None,
     plan_out: Annotated[
         Path | None, typer.Option("--plan-out", help="Also write the edit plan (JSON) here.")
@@ -145,6 +272,8 @@ def edit(
     sam_checkpoint: Annotated[
         Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
     ] = None,
+    size: Annotated[str | None, typer.Option("--size", help=_SIZE_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
 ) -> None:
     """Edit VIDEO by INSTRUCTION (typed, --voice WAV or --mic): say what was understood, render."""
     from backdrop.agent.interpret_speech import SpeechInterpreter
@@ -154,26 +283,32 @@ def edit(
         fail("give an output video with -o OUT.mp4 (or --alpha, or --dry-run)", 2)
     if sum(x is not None and x is not False for x in (instruction, voice, mic or None)) != 1:
         fail("give exactly one instruction: typed text, --voice WAV or --mic", 2)
+    _check_outputs([video, plan_in, voice], output, plan_out, alpha, force)
+    allowed = allowed_folders(video, output, plan_out, alpha, plan_in)
     info = _probe(video)
+    out_size = _output_size(size, info)
     start = EditPlan()
     if plan_in is not None:
         try:
             start = EditPlan.load(plan_in)
         except PlanError as e:
             fail(str(e))
-    ctx = ToolContext(history=PlanHistory(start), duration=info.duration, source=video)
+        _check_plan_paths(start, allowed)
+    ctx = ToolContext(
+        history=PlanHistory(start), duration=info.duration, source=video, allowed=tuple(allowed)
+    )
     interpreter = SpeechInterpreter()
     heard: str | None = None
     if instruction is None:
         heard = _hear(voice, mic, mic_seconds)
         if heard is None:
-            err.print(Text("I didn't catch that; nothing changed.", style="yellow"))
             raise typer.Exit(2)
         out.print(Text(f"I heard: “{heard}”", style="cyan"))
     text = instruction if instruction is not None else heard
     assert text is not None
     if interpreter.needs_timeline(text):
         ctx.timeline = _audio_timeline(video, info)
+    ctx.timeline = _with_objects(video, text, ctx.timeline)
     reply = interpreter.interpret(text, ctx)
     plan = ctx.history.current
     if reply.clarify or (not reply.changed and plan.is_empty()):
@@ -184,42 +319,64 @@ def edit(
     out.print(f"source: {video} ({info.summary()})")
     if dry_run:
         if plan_out is not None:
-            plan.save(plan_out)
-            out.print(f"wrote {plan_out}")
+            _save_plan(plan, plan_out)
         else:
             out.print(plan.to_json(), end="")
         return
-    try:
-        _render(video, plan, output, alpha, sam_checkpoint)
-    except EXPECTED_ERRORS as e:
-        fail(str(e))
+    _render(video, plan, output, alpha, sam_checkpoint, ctx.timeline, out_size, force)
     if plan_out is not None:
-        plan.save(plan_out)
-        out.print(f"wrote {plan_out}")
+        _save_plan(plan, plan_out)
 
 
 def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
-    """Transcribe the spoken instruction (None when no speech or too unsure)."""
+    """Transcribe the spoken instruction (None, said on stderr, when no speech or too unsure)."""
     from backdrop.agent.voice import (
         VoiceError,
-        VoiceInput,
-        command_asr_options,
+        didnt_catch,
         load_audio,
+        load_voice_input,
         record_mic,
     )
-    from backdrop.perception.asr import AsrModelMissingError, Transcriber, load_asr_model
+    from backdrop.perception.asr import AsrModelMissingError
 
     try:
         if voice is not None:
             audio = load_audio(voice)
         else:
+            if not 0 < mic_seconds <= VOICE_MAX_SECONDS:
+                fail(f"--mic-seconds must be between 0 and {VOICE_MAX_SECONDS:.0f}", 2)
             err.print(f"listening for {mic_seconds:g} s…")
             audio = record_mic(mic_seconds)
-        listener = VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+        if len(audio) > VOICE_MAX_SECONDS * 16_000:
+            fail(
+                f"{voice}: {len(audio) / 16_000:.0f} s of audio; say the instruction in at most "
+                f"{VOICE_MAX_SECONDS:.0f} s",
+                2,
+            )
+        listener = load_voice_input()
     except (VoiceError, AsrModelMissingError) as e:
         fail(str(e))
     heard = listener.listen(audio)
-    return heard.text if heard.ok else None
+    if not heard.ok:
+        err.print(Text(didnt_catch(heard).text + " Nothing changed.", style="yellow"))
+        return None
+    return heard.text
+
+
+def _with_objects(video: Path, text: str, timeline: Timeline | None) -> Timeline | None:
+    """``timeline`` plus the objects found in ``video`` when ``text`` names an object (and a
+    detector is installed); unchanged otherwise."""
+    from backdrop.perception.detect import analyze_objects, objects_detector_installed
+    from backdrop.perception.objects import mentions_object
+
+    if not mentions_object(text) or not objects_detector_installed():
+        return timeline
+    err.print("looking for objects in the video…")
+    found = analyze_objects(video)
+    if timeline is None:
+        return found
+    timeline.add(found.events)
+    return timeline
 
 
 def _audio_timeline(video: Path, info: MediaInfo) -> Timeline:
@@ -242,7 +399,10 @@ def render(
     video: Annotated[Path, typer.Argument(help="The video to edit.")],
     plan_path: Annotated[Path, typer.Argument(metavar="PLAN.json", help="An edit plan.")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Edited video (H.264 MP4 with audio).")
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Edited video: .mp4 (H.264, audio) or .mov (ProRes 4444, alpha)."
+        ),
     ] = None,
     alpha: Annotated[
         Path | None,
@@ -251,19 +411,30 @@ def render(
     sam_checkpoint: Annotated[
         Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
     ] = None,
+    size: Annotated[str | None, typer.Option("--size", help=_SIZE_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
 ) -> None:
     """Render VIDEO with an existing edit plan."""
     if output is None and alpha is None:
         fail("give an output video with -o OUT.mp4 (or --alpha)", 2)
+    _check_outputs([video, plan_path], output, None, alpha, force)
     try:
         plan = EditPlan.load(plan_path)
     except PlanError as e:
         fail(str(e))
+    _check_plan_paths(plan, allowed_folders(video, output, alpha, plan_path))
     info = _probe(video)
     out.print("plan: " + "; ".join(plan.describe()))
     out.print(f"source: {video} ({info.summary()})")
+    out_size = _output_size(size, info)
     try:
-        _render(video, plan, output, alpha, sam_checkpoint)
+        timeline = None
+        if any(k.subject == "object" for k in plan.keep):
+            from backdrop.perception.detect import analyze_objects
+
+            err.print("looking for the plan's objects in the video…")
+            timeline = analyze_objects(video)
+        _render(video, plan, output, alpha, sam_checkpoint, timeline, out_size, force)
     except EXPECTED_ERRORS as e:
         fail(str(e))
 
@@ -339,6 +510,72 @@ def chat(
 
 
 @app.command()
+def live(
+    camera: Annotated[
+        str | None,
+        typer.Option("--camera", help="A camera: index (0), device (/dev/video0), or 'browser'."),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="A file or a stream URL (rtsp://, http://).")
+    ] = None,
+    realtime: Annotated[
+        bool, typer.Option("--realtime", help="Play the file at its own rate, as a camera.")
+    ] = False,
+    loop: Annotated[bool, typer.Option("--loop", help="Start the file again at its end.")] = False,
+    size: Annotated[
+        str | None, typer.Option("--size", help="Ask the camera for (or scale to) WxH.")
+    ] = None,
+    fps: Annotated[
+        float | None, typer.Option("--fps", help="Ask the camera for this rate.")
+    ] = None,
+    virtual_cam: Annotated[
+        bool, typer.Option("--virtual-cam", help="Send the output to a virtual camera.")
+    ] = False,
+    record: Annotated[
+        Path | None, typer.Option("--record", help="Record the output (MP4, with the plan).")
+    ] = None,
+    plan: Annotated[Path | None, typer.Option("--plan", help="Start from this plan.")] = None,
+    say: Annotated[
+        list[str] | None, typer.Option("--say", help='An instruction; "@SECONDS text" for later.')
+    ] = None,
+    web: Annotated[
+        int | None, typer.Option("--web", help="Serve the live page (and /obs) on this port.")
+    ] = None,
+    listen: Annotated[
+        bool, typer.Option("--listen", help="Hear the microphone all the time (voice activity).")
+    ] = False,
+    duration: Annotated[
+        float | None, typer.Option("--duration", help="Stop after this many seconds.")
+    ] = None,
+    level: Annotated[
+        int | None, typer.Option("--level", help="Pin the frame-budget level (0 = full).")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for /export, /preview.")] = Path(
+        "out"
+    ),
+    rules_only: Annotated[
+        bool, typer.Option("--rules", help="Use the rule-based interpreter even if an LLM is set.")
+    ] = False,
+) -> None:
+    """Edit a live camera, stream or file-as-camera while you talk to it (see agent.live)."""
+    from backdrop.agent.live import LiveError, StatusPrinter, run_live
+    from backdrop.perception.live import parse_size
+
+    try:
+        wh = parse_size(size) if size else None
+        run_live(
+            camera=camera, source=source, realtime=realtime, loop=loop, size=wh, fps=fps,
+            record=record, plan=plan, says=say or [], listen=listen, virtual_cam=virtual_cam,
+            web_port=web,
+            duration=duration, llm=False if rules_only else None, level=level, out_dir=out_dir,
+            say=(printer := StatusPrinter()).say, status_line=printer.status,
+            stdin=iter(sys.stdin.readline, "") if not sys.stdin.closed else None,
+        )  # fmt: skip
+    except (*EXPECTED_ERRORS, LiveError, ValueError) as e:
+        fail(str(e))
+
+
+@app.command()
 def serve(
     video: Annotated[
         Path | None, typer.Argument(help="A video to open at once (inside the working folder).")
@@ -402,7 +639,8 @@ def batch(
     ] = 60.0,
 ) -> None:
     """Apply one plan (or --say instruction) to many videos, in parallel on Ray."""
-    from backdrop.agent.batch import BatchOptions, BatchView, plan_from_instruction, run_batch
+    from backdrop.agent.batch import BatchView, plan_from_instruction
+    from backdrop.render.batch import BatchOptions, run_batch
 
     try:
         if say is not None:
@@ -415,6 +653,7 @@ def batch(
         fail(str(e))
     if not inputs:
         fail("no inputs given", 2)
+    _check_batch_folder(outdir, inputs)
     out.print("plan: " + "; ".join(plan.describe()))
     opts = BatchOptions(
         force=force, engine="local" if local else "auto", address=address,
@@ -424,6 +663,8 @@ def batch(
     try:
         with view:
             report = run_batch(plan, inputs, outdir, opts, listener=view)
+    except OSError as e:
+        _os_fail(e, str(outdir))
     except KeyboardInterrupt:
         err.print("interrupted; finished videos are recorded, run the same command to resume")
         raise typer.Exit(130) from None
@@ -432,6 +673,28 @@ def batch(
         fail("no videos found in the inputs", 2)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _check_batch_folder(outdir: Path, inputs: list[str]) -> None:
+    """Refuse a batch output folder that is a file, or that is an input folder (the edited
+    videos would take the inputs' names and replace them); make it when missing."""
+    if outdir.exists() and not outdir.is_dir():
+        fail(f"{outdir} is a file; give a folder for the batch outputs", 2)
+    target = outdir.resolve()
+    for item in inputs:
+        p = Path(item)
+        if any(ch in item for ch in "*?["):
+            p = Path(item.split("*")[0].split("?")[0].split("[")[0] or ".")
+            folder = p if p.is_dir() else p.parent
+        else:
+            folder = p if p.is_dir() else p.parent
+        if folder.resolve() == target:
+            fail(f"{outdir} is also an input folder: the outputs would replace the inputs; "
+                 "give another output folder", 2)  # fmt: skip
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        _os_fail(e, str(outdir))
 
 
 @plan_app.command("schema")
@@ -449,6 +712,26 @@ def plan_show(plan_path: Annotated[Path, typer.Argument(metavar="PLAN.json")]) -
         fail(str(e))
     for line in plan.describe():
         out.print(f"- {line}")
+
+
+@plan_app.command("export")
+def plan_export(
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN.json")],
+    video: Annotated[Path, typer.Argument(help="The video the plan edits (its length, rate).")],
+    otio_out: Annotated[
+        Path, typer.Option("--otio", metavar="OUT.otio", help="Write an OpenTimelineIO file.")
+    ],
+) -> None:
+    """Export a plan for editing software: OpenTimelineIO (background tracks, fades, markers)."""
+    from backdrop.render.otio_export import write_otio
+
+    try:
+        plan = EditPlan.load(plan_path)
+    except PlanError as e:
+        fail(str(e))
+    info = _probe(video)
+    path = write_otio(plan, otio_out, video, info.duration, info.fps)
+    out.print(f"wrote {path}")
 
 
 @models_app.callback()
@@ -476,7 +759,8 @@ def models_install(
         typer.Option(
             "--with",
             metavar="NAME",
-            help="Also install an opt-in model: 'u2netp' (MIT, box/point fallback) or 'rvm' "
+            help="Also install an opt-in model: 'u2netp' (MIT, box/point fallback), "
+            "'yolov3-tiny' (MIT, objects by name) or 'rvm' "
             "(Robust Video Matting, GPLv3 licence, matting tier).",
         ),
     ] = None,
@@ -517,10 +801,19 @@ def main_callback(
     )
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main() -> None:
-    """Console entry point."""
+    """Console entry point. SIGTERM unwinds like Ctrl-C, so no partial output is left."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
+    except Terminated:
+        err.print("terminated; no partial output was kept")
+        sys.exit(143)
     except KeyboardInterrupt:
         err.print("interrupted; no partial output was kept")
         sys.exit(130)

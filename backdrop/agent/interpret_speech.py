@@ -12,10 +12,11 @@ Handled phrases (the *speech qualifier*), read from the video's analysed timelin
 * "… from when she says 'welcome'" / "… until he says 'thank you'" → a range starting (ending)
   at that word's timestamp.
 
-The qualifier is cut out of the text, the rest goes to :class:`RuleInterpreter` (``plan_calls``)
+The qualifier is cut out of the text, the rest goes to :class:`RuleInterpreter` (``parse``)
 and its background and keep calls get the speech ranges (several ranges = several segments). All
-calls run as one undoable step. Without a timeline the reply says the video must be analysed
-first and nothing changes. Times are seconds.
+calls run as one undoable step; parts of the rest that were not understood are named in the
+reply, as the rule-based interpreter does. Without a timeline the reply says the video must be
+analysed first and nothing changes. Times are seconds.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from backdrop.agent.interpret import Reply, RuleInterpreter, Unclear, Unsupported
+from backdrop.agent.interpret import (
+    Parsed,
+    Reply,
+    RuleInterpreter,
+    Unclear,
+    Unsupported,
+    with_leftovers,
+)
 from backdrop.perception.events import SpeakerTurn, Speech, Timeline, TranscriptSegment, Word
 from backdrop.render.plan import TimeRange
 from backdrop.tools import ToolCall, ToolContext, ToolRegistry
@@ -182,18 +190,20 @@ class SpeechInterpreter:
         if ctx.timeline is None:
             return Reply(NEEDS_ANALYSIS)
         try:
-            return self._interpret(text, anchor, ctx, ctx.timeline)
+            parsed = Parsed([], [])
+            if _meaningful(anchor.rest):
+                parsed = self.base.parse(anchor.rest, ctx)
+            return with_leftovers(self._interpret(text, anchor, ctx, ctx.timeline, parsed), parsed)
         except Unclear as e:
             return Reply(str(e), clarify=True)
         except Unsupported as e:
             return Reply(str(e))
 
     # -- internals -------------------------------------------------------------------------
-    def _interpret(self, text: str, anchor: SpeechAnchor, ctx: ToolContext, tl: Timeline) -> Reply:
-        pre: list[ToolCall] = []
-        calls: list[ToolCall] = []
-        if _meaningful(anchor.rest):
-            pre, calls = self.base.plan_calls(anchor.rest, ctx)
+    def _interpret(
+        self, text: str, anchor: SpeechAnchor, ctx: ToolContext, tl: Timeline, parsed: Parsed
+    ) -> Reply:
+        pre, calls = parsed.pre, parsed.calls
         if anchor.kind == "keep_talker":
             sid = anchor.sid
             if anchor.speaker is not None:

@@ -16,9 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from backdrop.agent.interpret import Reply, RuleInterpreter
+from backdrop.agent.deadline import DeadlineExceeded, call_with_deadline
+from backdrop.agent.interpret import RuleInterpreter
+from backdrop.agent.replies import Interpreter, Reply
 from backdrop.prompts import load as load_prompt
 from backdrop.tools import ToolCall, ToolContext, ToolRegistry, default_registry
+from backdrop.tools.runner import run_step
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +61,13 @@ class LLMController:
         config: endpoint and model.
         summary: callable giving the scene summary text at request time.
         registry: the tools (default: every built-in tool).
-        fallback: the rule-based interpreter used when the model fails.
+        fallback: the interpreter used when the model fails (default: the rules).
     """
 
     config: LLMConfig
     summary: Callable[[], str] = lambda: ""
     registry: ToolRegistry = field(default_factory=default_registry)
-    fallback: RuleInterpreter | None = None
+    fallback: Interpreter | None = None
     history: list[dict[str, str]] = field(default_factory=list)
     _client: Any = None
 
@@ -97,12 +100,20 @@ class LLMController:
         import openai
 
         try:
-            resp = self._openai().chat.completions.create(
-                model=self.config.model,
-                messages=self.request(text, ctx),
-                tools=self.registry.schemas(),
-                tool_choice="auto",
+            # a total deadline: the client's timeout is per read, and a dripping endpoint
+            # would otherwise hold the session thread for minutes
+            resp = call_with_deadline(
+                lambda: self._openai().chat.completions.create(
+                    model=self.config.model,
+                    messages=self.request(text, ctx),
+                    tools=self.registry.schemas(),
+                    tool_choice="auto",
+                ),
+                self.config.timeout,
+                "the language model",
             )
+        except DeadlineExceeded as e:
+            raise LLMError("the language model timed out") from e
         except openai.APITimeoutError as e:
             raise LLMError("the language model timed out") from e
         except openai.APIConnectionError as e:
@@ -111,7 +122,7 @@ class LLMController:
             raise LLMError(f"the language model endpoint answered {e.status_code}") from e
         except openai.OpenAIError as e:
             raise LLMError(f"the language model failed ({type(e).__name__})") from e
-        except (ValueError, KeyError, TypeError) as e:  # a body that is not the API's JSON
+        except (ValueError, KeyError, TypeError, RecursionError) as e:  # not the API's JSON
             raise LLMError("the language model sent a malformed answer") from e
         try:
             choice = resp.choices[0]
@@ -128,7 +139,7 @@ class LLMController:
                 raise LLMError(f"the language model called an unknown tool {name!r}")
             try:
                 args = json.loads(raw)
-            except json.JSONDecodeError as e:
+            except (ValueError, RecursionError) as e:  # bad JSON, 5,000-digit numbers, nesting
                 raise LLMError(f"the language model sent malformed arguments for {name}") from e
             if not isinstance(args, dict):
                 raise LLMError(f"the language model sent malformed arguments for {name}")
@@ -159,20 +170,11 @@ class LLMController:
     def _apply(self, text: str, said: str, calls: list[ToolCall], ctx: ToolContext) -> Reply:
         if not calls:
             return Reply(said or "I'm not sure what to change.", [], False, clarify=True)
-        before = ctx.plan
-        notes_start = len(ctx.notes)
-        messages: list[str] = []
-        with ctx.history.transaction(label=text.strip()) as txn:
-            for call in calls:
-                result = self.registry.run(ctx, call)
-                if not result.ok:
-                    txn.discard()
-                    raise LLMError(
-                        f"the language model's {call.name} call failed: {result.message}"
-                    )
-                messages.append(result.message)
-        notes = ctx.notes[notes_start:]
-        text_out = said or "; ".join(m for m in messages if m)
-        if notes:
-            text_out += " (" + "; ".join(notes) + ")"
-        return Reply(text_out, calls, ctx.plan != before)
+        step = run_step(ctx, calls, text, registry=self.registry)
+        if step.failed is not None:
+            failed = step.failed
+            raise LLMError(f"the language model's {failed.call.name} call failed: {failed.message}")
+        text_out = said or "; ".join(step.messages)
+        if step.notes:
+            text_out += " (" + "; ".join(step.notes) + ")"
+        return Reply(text_out, calls, step.changed)

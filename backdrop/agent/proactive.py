@@ -9,16 +9,22 @@ repeated.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from backdrop.perception.events import (
+    ActiveSpeaker,
+    Caption,
+    EdgeUncertainty,
     Event,
     LightingChange,
     MaskQuality,
     PeopleCount,
+    PersonTrack,
     SceneCut,
     SpeakerTurn,
+    TranscriptSegment,
 )
 from backdrop.render.plan import EditPlan, TimeRange, clock
 from backdrop.tools import ToolCall
@@ -36,6 +42,26 @@ MASK_QUALITY_NOTICE_BELOW = 0.25
 CUT_EXPLAINS_S = 1.5
 """A lighting change this close (seconds) to a scene cut is the cut itself, not a notice."""
 
+NEW_SPEAKER_MIN_S = 1.5
+"""Seconds of a new speaker's turns, backed by confidently transcribed words, before "a new
+speaker" is said (a voice label on music, or one voice split in two for a moment, is not news).
+A new label whose talking face on screen is the face that already spoke is not news either."""
+
+
+def _confident_words(e: Event) -> bool:
+    """A transcript segment of real words: two or more, with mean probability ≥ 0.4 (a segment
+    without word timings counts when it has two or more words)."""
+    if not isinstance(e, TranscriptSegment):
+        return False
+    if e.words:
+        return len(e.words) >= 2 and sum(w.probability for w in e.words) / len(e.words) >= 0.4
+    return len(e.text.split()) >= 2
+
+
+SIMILAR_WEIGHT = 0.5
+"""People at least this share of the most prominent person's weight count as "in view" for the
+"keep everyone, or only one?" notice (a small bystander at the edge does not)."""
+
 SCENE_GRADIENTS = (
     ("#f97316", "#7e22ce"),  # sunset
     ("#0ea5e9", "#1e3a8a"),  # ocean
@@ -44,18 +70,54 @@ SCENE_GRADIENTS = (
 )
 
 
+OPENING_INSTRUCTION = "remove the background"
+"""The one edit proposed when a video is opened with someone in it."""
+
+
+def _opening(
+    ev: Caption, plan: EditPlan
+) -> tuple[str, Any, str, list[ToolCall], TimeRange | None] | None:
+    """The opening suggestion from the first caption: what is seen, and the one edit proposed
+    (remove the background behind the people), while the plan is still empty."""
+    if not plan.is_empty():
+        return None
+    text = ev.text
+    prefix = "(not a captioning model): "
+    if prefix in text:
+        text = text.split(prefix, 1)[1]
+    parts = [p for p in text.split("; ") if "face" not in p]
+    seen = "; ".join(parts).strip().rstrip(".")
+    if seen.startswith("no people"):
+        return None
+    who = "them" if re.match(r"\d+ people", seen) else "the person"
+    call = ToolCall("remove_background", {})
+    return (
+        "opening",
+        0,
+        f"I see {seen}. Should I remove the background and keep {who}? "
+        "(yes, “yes, but keep the …”, or no)",
+        [call],
+        None,
+    )
+
+
 @dataclass(frozen=True)
 class Notice:
     """Something the agent noticed, with the change it proposes.
 
     Attributes:
         id: unique within a session, from 1.
-        kind: ``scene_cut`` | ``lighting`` | ``people`` | ``mask_quality`` | ``new_speaker``.
+        kind: ``opening`` | ``scene_cut`` | ``lighting`` | ``people`` | ``mask_quality`` |
+            ``edge`` | ``new_speaker``.
         t: video time (seconds) it refers to.
         text: what to show or say.
         suggestion: tool calls that "yes" applies.
         scope: the stretch of video the suggestion is about (a "yes, <instruction>" applies the
             instruction there).
+        instruction: the suggestion in words, when it has them: "yes, but keep the couch"
+            applies this instruction with the addition, as one step.
+        choices: other answers offered, as ``(label, tool calls)`` (a people notice offers
+            "everyone" and each person by id), for buttons or thumbnails.
     """
 
     id: int
@@ -64,6 +126,8 @@ class Notice:
     text: str
     suggestion: tuple[ToolCall, ...] = ()
     scope: TimeRange | None = None
+    instruction: str | None = None
+    choices: tuple[tuple[str, tuple[ToolCall, ...]], ...] = ()
 
 
 @dataclass
@@ -80,11 +144,22 @@ class NoticeMaker:
     _people: int = 1
     _cuts: int = 0
     _cut_times: list[float] = field(default_factory=list)
+    _edge_scenes: set[int] = field(default_factory=set)
+    _tracks: dict[float, dict[str, PersonTrack]] = field(default_factory=dict)
+    _speech: list[tuple[float, float]] = field(default_factory=list)
+    _turn_s: dict[str, float] = field(default_factory=dict)
+    _turns: list[SpeakerTurn] = field(default_factory=list)
+    _faces: list[ActiveSpeaker] = field(default_factory=list)
+    _choices: dict[tuple[str, Any], tuple[tuple[str, tuple[ToolCall, ...]], ...]] = field(
+        default_factory=dict
+    )
 
     def notices(self, events: list[Event], plan: EditPlan) -> list[Notice]:
         """Notices for newly seen ``events`` (call once per micro-turn, in time order)."""
         out: list[Notice] = []
         self._cut_times += [e.t1 for e in events if isinstance(e, SceneCut)]
+        self._speech += [(e.t0, e.t1) for e in events if _confident_words(e)]
+        self._faces += [e for e in events if isinstance(e, ActiveSpeaker)]
         # cuts first: at the same moment a cut is the news, not what it does to the lighting
         for ev in sorted(events, key=lambda e: (e.t0, not isinstance(e, SceneCut))):
             made = self._notice_for(ev, plan)
@@ -92,6 +167,11 @@ class NoticeMaker:
                 continue
             kind, key, text, suggestion, scope = made
             if (kind, key) in self._seen:
+                continue
+            if kind == "opening":  # what it sees, first thing: no gaps apply
+                self._seen.add((kind, key))
+                out.append(Notice(next(self._ids), kind, ev.t0, text, tuple(suggestion), None,
+                                  OPENING_INSTRUCTION))  # fmt: skip
                 continue
             self._seen.add((kind, key))
             # every new scene gets its notice (it is where decisions are made); other kinds
@@ -103,13 +183,20 @@ class NoticeMaker:
                 continue
             self._last_t = ev.t0
             self._last_kind_t[kind] = ev.t0
-            out.append(Notice(next(self._ids), kind, ev.t0, text, tuple(suggestion), scope))
+            choices = self._choices.pop((kind, key), ())
+            out.append(
+                Notice(next(self._ids), kind, ev.t0, text, tuple(suggestion), scope, choices)
+            )
+            if kind == "edge":
+                self._edge_scenes.add(key[0])
         return out
 
     def _notice_for(
         self, ev: Event, plan: EditPlan
     ) -> tuple[str, Any, str, list[ToolCall], TimeRange | None] | None:
         t = ev.t0
+        if isinstance(ev, Caption):
+            return _opening(ev, plan)
         if isinstance(ev, SceneCut):
             self._cuts += 1
             at = ev.t1
@@ -139,15 +226,18 @@ class NoticeMaker:
                 calls,
                 TimeRange(start=round(t, 3)),
             )
+        if isinstance(ev, PersonTrack):
+            return self._people_notice(ev)
         if isinstance(ev, PeopleCount):
             n_before, self._people = self._people, ev.n
-            if ev.n > 1 and n_before <= 1:
+            if ev.n > 1 and n_before <= 1 and not self._tracks:
                 words = {2: "Two", 3: "Three", 4: "Four"}.get(ev.n, str(ev.n))
-                call = ToolCall("keep_subject", {"subject": "person"})
+                call = ToolCall("keep_subject", {"subject": "person", "selector": "all"})
                 return (
                     "people",
                     round(t, 1),
-                    f"{words} people from {clock(t)} — who should I keep? (yes = keep everyone)",
+                    f"{words} people from {clock(t)} in view — keep everyone, or only one? "
+                    "(yes = everyone; or say “the person on the left”, “the one in red”…)",
                     [call],
                     TimeRange(start=round(t, 3)),
                 )
@@ -170,7 +260,25 @@ class NoticeMaker:
                 [call],
                 None,
             )
+        if isinstance(ev, EdgeUncertainty) and plan.backgrounds and plan.edges.refine != "matte":
+            scene = sum(1 for c in self._cut_times if c <= ev.t0)
+            if scene in self._edge_scenes:  # once per scene (later windows retry if held back)
+                return None
+            return (
+                "edge",
+                (scene, round(t, 1)),
+                f"I can improve the hair edge here ({clock(t)}) — apply enhanced processing?",
+                [ToolCall("set_edges", {"refine": "matte"})],
+                None,
+            )
         if isinstance(ev, SpeakerTurn) and ev.speaker not in self._speakers:
+            backed = sum(
+                max(0.0, min(ev.t1, b) - max(ev.t0, a)) for a, b in self._speech
+            )  # seconds of this turn where speech was actually detected
+            self._turn_s[ev.speaker] = self._turn_s.get(ev.speaker, 0.0) + backed
+            self._turns.append(ev)
+            if self._turn_s[ev.speaker] < NEW_SPEAKER_MIN_S or self._same_face(ev):
+                return None
             first = not self._speakers
             self._speakers.add(ev.speaker)
             if first:
@@ -184,3 +292,49 @@ class NoticeMaker:
                 None,
             )
         return None
+
+    def _same_face(self, turn: SpeakerTurn) -> bool:
+        """Whether the face talking during ``turn`` is one that talked for an earlier speaker."""
+        from backdrop.perception.tracking import box_iou
+
+        def faces(t0: float, t1: float) -> list[ActiveSpeaker]:
+            return [f for f in self._faces if f.t0 < t1 and t0 < f.t1]
+
+        now = faces(turn.t0, turn.t1)
+        before = [f for tr in self._turns if tr.speaker != turn.speaker
+                  for f in faces(tr.t0, tr.t1)]  # fmt: skip
+        return bool(now) and all(any(box_iou(a.box, b.box) > 0.5 for b in before) for a in now)
+
+    def _people_notice(
+        self, ev: PersonTrack
+    ) -> tuple[str, Any, str, list[ToolCall], TimeRange | None] | None:
+        """ "N people in view — keep everyone, or only one?" when two or more people of similar
+        prominence are in view at once (once per video)."""
+        bucket = self._tracks.setdefault(round(ev.t0 * 2) / 2, {})
+        bucket[ev.person] = ev
+        top = max(e.weight for e in bucket.values())
+        in_view = sorted(
+            (e for e in bucket.values() if e.weight >= SIMILAR_WEIGHT * top),
+            key=lambda e: -e.weight,
+        )
+        if len(in_view) < 2:
+            return None
+        names = "; ".join(
+            f"{e.person} {e.position}" + (f", in {e.colour}" if e.colour else "")
+            for e in in_view[:4]
+        )
+        everyone = (ToolCall("keep_subject", {"subject": "person", "selector": "all"}),)
+        choices = [("everyone", everyone)] + [
+            (f"{e.person} ({e.position})",
+             (ToolCall("keep_subject", {"subject": "person", "selector": f"id:{e.person}"}),))
+            for e in in_view[:4]
+        ]  # fmt: skip
+        self._choices[("people", "in view")] = tuple(choices)
+        return (
+            "people",
+            "in view",
+            f"{len(in_view)} people in view at {clock(ev.t0)} ({names}) — keep everyone, or only "
+            "one? (yes = everyone; or say “the person on the left”, “P2”, “the one in red”…)",
+            list(everyone),
+            None,
+        )

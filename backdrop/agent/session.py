@@ -18,23 +18,22 @@ import queue
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 
-from backdrop.agent.interpret import Reply, RuleInterpreter
+from backdrop.agent.interpret import RuleInterpreter
 from backdrop.agent.interpret_speech import SpeechInterpreter
 from backdrop.agent.llm import LLMConfig, LLMController
 from backdrop.agent.proactive import Notice, NoticeMaker
+from backdrop.agent.replies import Interpreter, Reply, step_reply
 from backdrop.agent.state import SceneState
 from backdrop.perception.analysis import default_analyzers
-from backdrop.perception.events import Analyzer
+from backdrop.perception.events import Analyzer, Event
 from backdrop.perception.media import (
     CHUNK_SECONDS,
     MediaInfo,
@@ -42,19 +41,23 @@ from backdrop.perception.media import (
     read_chunks,
     read_frame_at,
 )
-from backdrop.render.atomic import atomic_path
-from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker, build_masker
-from backdrop.render.plan import EditPlan, KeepRule, clock
-from backdrop.tools import PlanHistory, ToolContext, default_registry
+from backdrop.render.plan import EditPlan, KeepRule, TimeRange, clock
+from backdrop.render.preview import (
+    PREVIEW_LONG_SIDE,
+    FrameCache,
+    PreviewComposer,
+    preview_size,
+    write_png,
+)
+from backdrop.tools import PlanHistory, ToolCall, ToolContext, default_registry
+from backdrop.tools.runner import run_step
+
+if TYPE_CHECKING:
+    from backdrop.agent.voice import VoiceInput
+    from backdrop.render.pipeline import RenderStats
 
 log = logging.getLogger(__name__)
-
-PREVIEW_LONG_SIDE = 640
-"""Preview frames are scaled so their long side is at most this many pixels."""
-
-FRAME_CACHE_LIMIT = 4000
-"""Most source thumbnails kept for scrubbing (one per micro-turn, JPEG; ~30 KB each)."""
 
 _YES = re.compile(
     r"^\s*(?:yes|yeah|yep|sure|ok(?:ay)?|please do|do it|go ahead)\b[\s,.!:;-]*", re.I
@@ -116,16 +119,13 @@ class TurnStats:
         return sum(d > budget for d in self.durations) / max(1, len(self.durations))
 
 
-def preview_size(info: MediaInfo, long_side: int = PREVIEW_LONG_SIDE) -> tuple[int, int]:
-    s = min(1.0, long_side / max(info.width, info.height))
-    return max(2, round(info.width * s / 2) * 2), max(2, round(info.height * s / 2) * 2)
-
-
 class Session:
     """Owns the source, the plan (with undo/redo), the scene state, segmenters and outputs.
 
     Args:
-        source: the video file.
+        source: the video file, or a live feed: an object with ``info``
+            (:class:`MediaInfo`) and ``chunks(chunk_seconds, size)`` yielding
+            :class:`~backdrop.perception.media.Chunk` s in real time (see ``agent.live``).
         analyzers: factory of analyzers for the source (default: every one available).
         llm: language-model configuration; default from the environment; ``False`` = rules only.
         masker_factory: builds the preview masker for ``(preview_info, plan)`` (default: the
@@ -135,7 +135,7 @@ class Session:
 
     def __init__(
         self,
-        source: str | Path,
+        source: str | Path | Any,
         *,
         analyzers: Callable[[MediaInfo], Sequence[Analyzer]] | None = None,
         llm: LLMConfig | bool | None = None,
@@ -143,19 +143,20 @@ class Session:
         realtime: bool = False,
         preview_long_side: int = PREVIEW_LONG_SIDE,
     ) -> None:
-        self.source = Path(source)
-        self.info = probe(self.source)
+        self.live = None if isinstance(source, str | Path) else source
+        self.source = Path(source) if self.live is None else Path(str(self.live.info.path))
+        self.info = probe(self.source) if self.live is None else self.live.info
         self.state = SceneState(self.info.duration)
         self.registry = default_registry()
         self.ctx = ToolContext(
             history=PlanHistory(EditPlan()),
             duration=self.info.duration,
-            source=self.source,
+            source=self.source if self.live is None else None,
             timeline=self.state.timeline,
         )
-        self.rules = SpeechInterpreter(RuleInterpreter(self.registry), self.registry)
+        self.rules: Interpreter = SpeechInterpreter(RuleInterpreter(self.registry), self.registry)
         config = LLMConfig.from_env() if llm is None else (llm or None)
-        self.llm = (
+        self.llm: LLMController | None = (
             LLMController(
                 config, summary=self.state.summary, registry=self.registry, fallback=self.rules
             )  # fmt: skip
@@ -167,18 +168,14 @@ class Session:
         self.cursor = 0.0
         self.turns = TurnStats()
         self._analyzers = analyzers or default_analyzers
-        self._masker_factory = masker_factory or (lambda info, plan: build_masker(info, plan))
         self._realtime = realtime
         self._psize = preview_size(self.info, preview_long_side)
         self._pinfo = dataclasses.replace(self.info, width=self._psize[0], height=self._psize[1])
         self._listeners: list[Callable[[Message], None]] = []
         self._inbox: queue.Queue[tuple[str, Any, Future[Any]]] = queue.Queue()
-        self._frames: OrderedDict[int, tuple[float, bytes]] = OrderedDict()
-        self._compositor: Compositor | None = None
-        self._masker: Masker | None = None
-        self._masker_key: tuple[Any, ...] = ()
-        self._voice: Any = None
-        self._plan_for_render: EditPlan | None = None
+        self._frames = FrameCache(CHUNK_SECONDS)
+        self._composer = PreviewComposer(self._pinfo, masker_factory or self._default_masker)
+        self._voice: VoiceInput | None = None
         self._stop = threading.Event()
         self._done = threading.Event()
         self._idle = threading.Event()
@@ -227,6 +224,17 @@ class Session:
         unsure, gives "I didn't catch that" and changes nothing."""
         return self._put("audio", audio)
 
+    def answer(self, notice_id: int, yes: bool) -> Future[Reply | None]:
+        """Answer the pending notice ``notice_id`` at the next boundary: ``yes`` applies its
+        suggestion, ``no`` dismisses it. The future gives ``None`` when that notice is not
+        waiting for an answer (already answered, or never raised)."""
+        return self._put("answer", (notice_id, yes))
+
+    def keep_point(self, x: float, y: float) -> Future[Reply]:
+        """Keep the thing under ``(x, y)`` (source pixels from the top-left corner) from now on,
+        as one undoable step; the reply says what was done."""
+        return self._put("point", (x, y))
+
     def call(self, fn: Callable[[], Any]) -> Future[Any]:
         """Run ``fn`` on the session thread at the next boundary (for reads that need a
         consistent state, e.g. rendering a preview)."""
@@ -258,19 +266,12 @@ class Session:
 
     def preview_png(self, t: float, path: str | Path) -> Path:
         """Write the edited frame at ``t`` seconds to ``path`` (PNG, atomically)."""
-        rgb = self.preview(t)
-        p = Path(path)
-        with atomic_path(p) as tmp:
-            ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-            if not ok:
-                raise OSError(f"{p}: could not encode PNG")
-            tmp.write_bytes(buf.tobytes())
-        return p
+        return write_png(self.preview(t), path)
 
     def export_plan(self, path: str | Path) -> Path:
         return self.plan.save(path)
 
-    def render(self, output: str | Path, **kw: Any) -> Any:
+    def render(self, output: str | Path, **kw: Any) -> RenderStats:
         """Render the full-quality video with the current plan (blocking)."""
         from backdrop.render.pipeline import render_video
 
@@ -289,7 +290,12 @@ class Session:
         """The analysis thread: chunks → analyzers → scene state, notices, frames to preview."""
         try:
             analyzers = list(self._analyzers(self.info))
-            for chunk in read_chunks(self.source, CHUNK_SECONDS, size=self._psize):
+            chunks = (
+                read_chunks(self.source, CHUNK_SECONDS, size=self._psize)
+                if self.live is None
+                else self.live.chunks(CHUNK_SECONDS, self._psize)
+            )
+            for chunk in chunks:
                 if self._stop.is_set():
                     return
                 started = time.perf_counter()
@@ -329,7 +335,7 @@ class Session:
                 item, self._slot = self._slot, None
             if item is not None:
                 index, t, frame = item
-                self._cache_frame(index, t, frame)
+                self._frames.put(t, frame, index)
                 try:
                     self._emit(PreviewMessage(t, self._compose(frame, t)))
                 except Exception as e:  # noqa: BLE001 - e.g. a background file vanished
@@ -343,8 +349,7 @@ class Session:
 
         plan = EditPlan(keep=[KeepRule()])
         try:
-            self._masker = self._masker_factory(self._pinfo, plan)
-            self._masker_key = _masker_key(plan)
+            self._composer.warm_up(plan)
         except ModelMissingError as e:
             self._emit(ErrorMessage(str(e)))
 
@@ -356,69 +361,101 @@ class Session:
             except queue.Empty:
                 return
             try:
-                if kind in ("text", "audio"):
-                    reply = self._apply(payload) if kind == "text" else self._apply_audio(payload)
-                    fut.set_result(reply)
-                    self._emit(PreviewMessage(self.cursor, self._render_at(self.cursor)))
-                else:
+                if kind == "call":
                     fut.set_result(payload())
-            except BaseException as e:  # noqa: BLE001 - handed to the caller
-                fut.set_exception(e)
-                self._emit(ErrorMessage(str(e)))
+                    continue
+                if kind == "answer":
+                    reply: Reply | None = self._answer_id(*payload)
+                elif kind == "point":
+                    reply = self._keep_point(*payload)
+                else:
+                    reply = self._apply(payload) if kind == "text" else self._apply_audio(payload)
+                fut.set_result(reply)
+                if reply is not None:
+                    self._emit(PreviewMessage(self.cursor, self._render_at(self.cursor)))
+            except BaseException as e:  # noqa: BLE001 - handed to the caller; the thread goes on
+                answered = fut.done()  # a preview failing after the reply: resolve it only once
+                if not answered:
+                    fut.set_exception(e)
+                self._emit(ErrorMessage(f"preview failed: {e}" if answered else str(e)))
 
     def _apply_audio(self, audio: np.ndarray) -> Reply:
-        from backdrop.agent.voice import DIDNT_CATCH, VoiceInput, command_asr_options
-        from backdrop.perception.asr import Transcriber, load_asr_model
+        from backdrop.agent.voice import didnt_catch, load_voice_input
 
         if self._voice is None:
-            self._voice = VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+            self._voice = load_voice_input()
         heard = self._voice.listen(audio)
         if not heard.ok:
-            extra = f" (it sounded like “{heard.text}”)" if heard.text else ""
-            reply = Reply(f"{DIDNT_CATCH}{extra}. Could you say it again?", clarify=True)
+            reply = didnt_catch(heard)
             self._emit(ReplyMessage(reply.text, "(voice)", False, True))
             return reply
         return self._apply(heard.text, prefix=f"I heard: “{heard.text}”. ")
 
     def _apply(self, text: str, prefix: str = "") -> Reply:
         """Apply one utterance: an answer to the latest notice, or an instruction."""
-        notice = self._take_notice() if (_NO.match(text) or _YES.match(text)) else None
-        if notice is not None and _NO.match(text):
-            reply = Reply(f"OK, I'll leave it as it is ({notice.text.split(' — ')[0]}).")
-        elif notice is not None:
-            rest = _YES.sub("", text, count=1).strip(" ,.!")
-            if rest:
-                if notice.scope is not None and not re.search(r"\d", rest):
-                    rest = f"{rest} {_scope_words(notice)}"
-                reply = self._interpret(rest)
-            else:
-                reply = self._apply_suggestion(notice)
+        no = _NO.match(text)
+        notice = self._take_notice() if (no or _YES.match(text)) else None
+        if notice is not None:
+            rest = "" if no else _YES.sub("", text, count=1).strip(" ,.!")
+            reply = self._answer(notice, not no, rest)
         else:
             reply = self._interpret(text)
-        self._compositor = None  # the plan may have changed
         if prefix:
             reply = Reply(prefix + reply.text, reply.calls, reply.changed, reply.clarify)
-        self._emit(ReplyMessage(reply.text, text, reply.changed, reply.clarify))
+        return self._said(reply, text)
+
+    def _said(self, reply: Reply, heard: str) -> Reply:
+        """Tell the listeners ``reply`` (to what was ``heard``); the plan may have changed."""
+        self._composer.invalidate()
+        self._emit(ReplyMessage(reply.text, heard, reply.changed, reply.clarify))
         return reply
 
-    def _interpret(self, text: str) -> Reply:
-        interpreter: Any = self.llm or self.rules
-        return interpreter.interpret(text, self.ctx)
+    def _interpret(self, text: str, scope: TimeRange | None = None) -> Reply:
+        """``text`` through the interpreter; ``scope``: the time range calls default to."""
+        interpreter: Interpreter = self.llm or self.rules
+        self.ctx.scope = scope
+        try:
+            return interpreter.interpret(text, self.ctx)
+        finally:
+            self.ctx.scope = None
 
-    def _apply_suggestion(self, notice: Notice) -> Reply:
-        before = self.plan
-        msgs: list[str] = []
-        with self.ctx.history.transaction(label=notice.text) as txn:
-            for call in notice.suggestion:
-                result = self.registry.run(self.ctx, call)
-                if not result.ok:
-                    txn.discard()
-                    return Reply(f"I couldn't do that: {result.message}")
-                msgs.append(result.message)
-        return Reply("Done: " + "; ".join(m for m in msgs if m), list(notice.suggestion),
-                     self.plan != before)  # fmt: skip
+    def _default_masker(self, info: MediaInfo, plan: EditPlan) -> Masker:
+        """The plan's masker for previews; detections and box/point rules are in source
+        pixels, the preview is smaller."""
+        display = (self.info.width, self.info.height)
+        return build_masker(info, plan, self.state.timeline, display_size=display)
 
-    def _notice(self, events: list[Any]) -> None:
+    def _answer_id(self, notice_id: int, yes: bool) -> Reply | None:
+        with self._pending_lock:
+            found = [n for n in self.pending if n.id == notice_id]
+            if not found:
+                return None
+            self.pending.remove(found[0])
+        return self._said(self._answer(found[0], yes), "yes" if yes else "no")
+
+    def _answer(self, notice: Notice, yes: bool, rest: str = "") -> Reply:
+        """Answer ``notice``: dismiss it, apply its suggestion, or apply ``rest`` (an instruction
+        said with the "yes") to the stretch of video the notice is about."""
+        if not yes:
+            return Reply(f"OK, I'll leave it as it is ({notice.text.split(' — ')[0]}).")
+        if rest and notice.instruction and re.match(r"(?:but|and|also|plus)\b", rest, re.I):
+            # "yes, but keep the couch": the suggestion and the addition as one step
+            return self._interpret(f"{notice.instruction} {rest}", scope=notice.scope)
+        if rest:
+            return self._interpret(rest, scope=notice.scope)
+        step = run_step(self.ctx, notice.suggestion, notice.text, registry=self.registry)
+        if step.failed is not None:
+            return Reply(f"I couldn't do that: {step.failed.message}")
+        return Reply("Done: " + "; ".join(step.messages), list(notice.suggestion), step.changed)
+
+    def _keep_point(self, x: float, y: float) -> Reply:
+        """A click in the editor: keep what is under ``(x, y)`` (source pixels)."""
+        label = f"keep what is at {round(x)},{round(y)}"
+        call = ToolCall("keep_subject", {"subject": "point", "point": [float(x), float(y)]})
+        reply = step_reply(run_step(self.ctx, [call], label, registry=self.registry))
+        return self._said(reply, label)
+
+    def _notice(self, events: list[Event]) -> None:
         for n in self.notices.notices(events, self.plan):
             with self._pending_lock:
                 self.pending.append(n)
@@ -428,61 +465,28 @@ class Session:
         with self._pending_lock:
             return self.pending.pop() if self.pending else None
 
-    def _cache_frame(self, index: int, t: float, frame: np.ndarray) -> None:
-        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR),
-                               [cv2.IMWRITE_JPEG_QUALITY, 90])  # fmt: skip
-        if ok:
-            self._frames[index] = (t, buf.tobytes())
-            while len(self._frames) > FRAME_CACHE_LIMIT:
-                self._frames.popitem(last=False)
-
     def _source_frame(self, t: float) -> tuple[float, np.ndarray]:
         """The source frame at ``t`` (preview size): from the cache when within a micro-turn."""
-        index = int(t / CHUNK_SECONDS)
-        hit = self._frames.get(index)
-        if hit is not None and abs(hit[0] - t) <= CHUNK_SECONDS:
-            img = cv2.imdecode(np.frombuffer(hit[1], np.uint8), cv2.IMREAD_COLOR)
-            return hit[0], cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        if self.live is not None:  # a live feed: the newest frame seen (black before one)
+            latest = self._frames.latest()
+            if latest is None:
+                return t, np.zeros((self._psize[1], self._psize[0], 3), np.uint8)
+            return latest
+        hit = self._frames.get(t)
+        if hit is not None:
+            return hit
         ft, img = read_frame_at(self.source, t, size=self._psize)
-        self._cache_frame(index, ft, img)
+        self._frames.put(ft, img, int(t / CHUNK_SECONDS))
         return ft, img
 
     def _render_at(self, t: float) -> np.ndarray:
         self.cursor = t
+        self.ctx.position = t  # "from now on" / "stop" are read against what was last shown
         ft, frame = self._source_frame(t)
         return self._compose(frame, ft)
 
     def _compose(self, frame: np.ndarray, t: float) -> np.ndarray:
-        plan = self.plan
-        if self._compositor is None or self._plan_for_render != plan:
-            self._compositor = Compositor(plan, self._psize[0], self._psize[1], self.info.duration)
-            key = _masker_key(plan)
-            if plan.keep and (self._masker is None or key != self._masker_key):
-                self._masker = self._masker_factory(self._pinfo, plan)
-                self._masker_key = key
-            self._plan_for_render = plan
-        mask = None
-        if self._compositor.needs_mask(t):
-            assert self._masker is not None
-            mask = self._masker(frame, t)
-        return self._compositor.compose(frame, t, mask).rgb
-
-
-def _masker_key(plan: EditPlan) -> tuple[Any, ...]:
-    """What decides which masker a plan needs (time ranges do not: the masker gets ``t``)."""
-    rules = tuple(
-        (k.subject, k.action, k.label, k.speaker, tuple(k.box or ()), tuple(k.point or ()))
-        for k in plan.keep
-    )
-    return rules, tuple(q.tier for q in plan.quality)
-
-
-def _scope_words(notice: Notice) -> str:
-    r = notice.scope
-    assert r is not None
-    if r.end is None:
-        return f"from {r.start:g} seconds"
-    return f"between {r.start:g} and {r.end:g} seconds"
+        return self._composer.compose(self.plan, frame, t)
 
 
 def describe_notice(n: Notice) -> str:

@@ -15,6 +15,7 @@ from backdrop.perception.events import (
     MaskQuality,
     ObjectsSeen,
     PeopleCount,
+    PersonTrack,
     SceneCut,
     SpeakerTurn,
     Speech,
@@ -92,6 +93,24 @@ class SceneState:
         turns = [e.t0 for e in self.events() if isinstance(e, SpeakerTurn) and e.speaker == speaker]
         return min(turns) if turns else None
 
+    def people(self, most: int = 6) -> str:
+        """The tracked people in words, most prominent first: ``"3 people: P1 centre, in red,
+        moving; P2 left; P3 right, speaking"`` ("" when none was tracked)."""
+        from backdrop.perception.people import bind_speakers, people_summary
+
+        events = [e for e in self.events() if isinstance(e, PersonTrack | ActiveSpeaker)]
+        rows = people_summary(bind_speakers(events))
+        if not rows:
+            return ""
+        parts = []
+        for pid, _, ev in rows[:most]:
+            words = [ev.position] + [f"in {ev.colour}"] * bool(ev.colour)
+            words += ["moving"] * ev.moving + ["speaking"] * ev.speaking
+            parts.append(f"{pid} " + ", ".join(w for w in words if w))
+        more = f" (+{len(rows) - most} more)" if len(rows) > most else ""
+        noun = "person" if len(rows) == 1 else "people"
+        return f"{len(rows)} {noun}: " + "; ".join(parts) + more
+
     def transcript(self) -> list[TranscriptSegment]:
         return [e for e in self.events() if isinstance(e, TranscriptSegment)]
 
@@ -110,6 +129,9 @@ class SceneState:
         counts = Counter(e.type for e in events)
         if counts:
             lines.append("Events: " + ", ".join(f"{k} ×{v}" for k, v in sorted(counts.items())))
+        people = self.people()
+        if people:
+            lines.append(people)
         sections: list[tuple[str, list[str]]] = []
         scenes = self.scenes()
         sections.append(

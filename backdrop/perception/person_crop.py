@@ -38,6 +38,8 @@ from backdrop.perception.segment import (
     SelfieSegmenter,
     frame_thumbnail,
 )
+from backdrop.perception.tracking import PersonTracker
+from backdrop.perception.tracking import box_iou as _box_iou
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +126,10 @@ def _letterbox(frame: np.ndarray, side: int) -> tuple[np.ndarray, float, float, 
     return img, s, x0 / side, y0 / side
 
 
+def _clip_box(b: tuple[float, float, float, float], w: int, h: int) -> tuple[float, ...]:
+    return (max(0.0, b[0] / w), max(0.0, b[1] / h), min(1.0, b[2] / w), min(1.0, b[3] / h))
+
+
 def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
@@ -198,6 +204,43 @@ class PoseDetector:
         return out
 
 
+def detect_people(
+    detector: PoseDetector, frame: np.ndarray, max_people: int = 4, min_score: float = 0.5
+) -> list[PoseDetection]:
+    """People in ``frame``, also looking at overlapping tiles of a wide frame.
+
+    The detector sees the frame letterboxed to 224×224, so in a wide shot (two people side by
+    side, a crowd) each person is small; tiles as high as the frame and 1.25 times as wide,
+    overlapping by half, are searched too, and the finds merged (weighted by score, the
+    best-scoring box of overlapping ones kept). Boxes and keypoints are normalised to the whole
+    frame.
+    """
+    h, w = frame.shape[:2]
+    found = [d for d in detector.detect(frame, max_people) if d.score >= min_score]
+    tile = int(round(1.25 * h))
+    if w < 1.6 * h:
+        return found
+    step = max(1, tile // 2)
+    starts = list(range(0, max(1, w - tile) + 1, step))
+    if starts[-1] + tile < w:
+        starts.append(w - tile)
+    for x0 in starts:
+        for d in detector.detect(np.ascontiguousarray(frame[:, x0 : x0 + tile]), max_people):
+            if d.score < min_score:
+                continue
+            sx, ox = tile / w, x0 / w
+            box = (d.box[0] * sx + ox, d.box[1], d.box[2] * sx + ox, d.box[3])
+            kp = d.keypoints.copy()
+            kp[:, 0] = kp[:, 0] * sx + ox
+            found.append(PoseDetection(d.score, box, kp))
+    found.sort(key=lambda d: -d.score)
+    out: list[PoseDetection] = []
+    for d in found:
+        if all(_iou(d.box, o.box) <= 0.3 for o in out):
+            out.append(d)
+    return out[:max_people]
+
+
 def roi_affine(roi: Roi, width: int, height: int, side: int) -> np.ndarray:
     """2×3 affine matrix mapping frame pixels into the ``side``² crop of ``roi``."""
     cx, cy = roi.cx * width, roi.cy * height
@@ -211,13 +254,47 @@ def roi_affine(roi: Roi, width: int, height: int, side: int) -> np.ndarray:
 
 
 @dataclass
-class PersonTrack:
-    """One tracked person: their ROI, landmarks of the last frame (normalised crop coords, or
-    None) and how many frames they have gone without being confirmed."""
+class CropTrack:
+    """One tracked person: their ROI, landmarks of the last frame (crop pixels, or None), how
+    many frames they have gone without being confirmed, their identity (``pid``, from
+    :class:`~backdrop.perception.tracking.PersonTracker`), and their last mask (``mask``, at the
+    segmenter's output size) with its normalised XYXY ``box`` — carried through frames where the
+    landmark model loses them."""
 
     roi: Roi
     landmarks: np.ndarray | None = None
     misses: int = 0
+    pid: str = ""
+    mask: np.ndarray | None = None
+    box: tuple[float, float, float, float] | None = None
+    velocity: tuple[float, float] = (0.0, 0.0)
+    head: tuple[float, float, float, float] | None = None
+    age: int = 0
+
+
+PersonTrack = CropTrack
+
+
+def _same_head(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether two normalised head boxes are the same person's (overlap, or one's centre in the
+    other)."""
+    if _iou(a, b) > 0.2:
+        return True
+    cx, cy = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+    return b[0] <= cx <= b[2] and b[1] <= cy <= b[3]
+
+
+"""Former name of :class:`CropTrack` (the event of that name is in ``events``)."""
+
+
+def mask_box(mask: np.ndarray, thresh: float = 0.5) -> tuple[float, float, float, float] | None:
+    """Normalised XYXY bounding box of ``mask >= thresh`` (None when empty)."""
+    ys = np.flatnonzero((mask >= thresh).any(axis=1))
+    if ys.size == 0:
+        return None
+    xs = np.flatnonzero((mask >= thresh).any(axis=0))
+    h, w = mask.shape
+    return xs[0] / w, ys[0] / h, (xs[-1] + 1) / w, (ys[-1] + 1) / h
 
 
 class PoseLandmarker:
@@ -289,7 +366,14 @@ class CropPersonSegmenter:
         crop_model: ``"pose"``, ``"selfie"`` or ``"both"``.
         out_long_side: long side in pixels of the returned mask.
         max_people: most people tracked at once.
-        redetect_every: frames between detector runs while people are tracked.
+        redetect_every: frames between detector runs while people are tracked (and the frame
+            after anyone is lost).
+        carry_frames: frames a lost person's mask is carried (moved by their last velocity).
+        carry_after: frames a person must have been segmented in before they are carried.
+        large_side: when set, a person whose body square is at least this many frame heights
+            and whose hips are below the frame (a head-and-shoulders shot, which the caller
+            masks with a whole-frame model) is re-segmented in the crop only
+            every ``large_every`` frames; their last crop mask and box stand in between.
         min_presence: landmark-model presence below which a track is dropped.
     """
 
@@ -301,12 +385,23 @@ class CropPersonSegmenter:
     max_people: int = 4
     redetect_every: int = 30
     min_presence: float = 0.5
-    tracks: list[PersonTrack] = field(default_factory=list)
+    carry_frames: int = 8
+    carry_after: int = 5
+    large_side: float | None = None
+    large_every: int = 4
+    tracks: list[CropTrack] = field(default_factory=list)
+    carried: list[CropTrack] = field(default_factory=list)
+    tracker: PersonTracker = field(default_factory=PersonTracker)
     _since_detect: int = 0
+    _lost: bool = False
+    _frame_no: int = 0
+    _t: float | None = None
 
     def reset(self) -> None:
         """Forget tracked people (scene cut, seek)."""
         self.tracks = []
+        self.carried = []
+        self.tracker.reset()
         self._since_detect = 0
 
     def out_size(self, width: int, height: int) -> tuple[int, int]:
@@ -318,16 +413,33 @@ class CropPersonSegmenter:
         """ROIs of the people tracked after the last call."""
         return [t.roi for t in self.tracks]
 
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
-        """Person probability for ``frame`` (``H×W×3`` uint8 RGB) at :meth:`out_size`."""
+    def __call__(self, frame: np.ndarray, t: float | None = None) -> np.ndarray:
+        """Person probability for ``frame`` (``H×W×3`` uint8 RGB) at :meth:`out_size`; ``t``
+        (seconds) times the identity tracker (default: frame count / 30)."""
         h, w = frame.shape[:2]
+        self._t = t
         ow, oh = self.out_size(w, h)
         self._since_detect += 1
+        self._frame_no += 1
         if not self.tracks or self._since_detect >= self.redetect_every:
             self._detect(frame)
+        elif self._lost:  # someone was just lost: look again, whole frame only (cheap)
+            self._detect(frame, tiles=False)
         out = np.zeros((oh, ow), np.float32)
-        alive: list[PersonTrack] = []
+        alive: list[CropTrack] = []
+        lost: list[CropTrack] = []
         for tr in self.tracks:
+            if (
+                self.large_side is not None
+                and tr.roi.size * w >= self.large_side * h
+                and tr.roi.cy > 0.95  # hips below the frame: head and shoulders
+                and tr.mask is not None
+                and self._frame_no % self.large_every
+            ):
+                # a head-and-shoulders person: the whole-frame model masks them; their crop
+                # (which tracks them) is refreshed only every ``large_every`` frames
+                alive.append(tr)
+                continue
             m = roi_affine(tr.roi, w, h, LANDMARK_SIZE)
             crop = cv2.warpAffine(
                 frame, m, (LANDMARK_SIZE, LANDMARK_SIZE), flags=cv2.INTER_LINEAR,
@@ -336,6 +448,7 @@ class CropPersonSegmenter:
             presence, lms, prob = self.landmarker.run(crop)
             if presence < self.min_presence:
                 log.debug("person track lost (presence %.2f)", presence)
+                lost.append(tr)
                 continue
             prob = _only_this_person(prob, lms)
             if self.selfie is not None and self.crop_model != "pose":
@@ -357,24 +470,80 @@ class CropPersonSegmenter:
             minv = cv2.invertAffineTransform(m)
             pts = lms[33:35, :2] @ minv[:, :2].T + minv[:, 2]
             pts /= np.array([w, h], np.float32)
-            tr.roi = _roi_from_points(pts[0], pts[1], w, h)
+            new_roi = _roi_from_points(pts[0], pts[1], w, h)
+            tr.velocity = (new_roi.cx - tr.roi.cx, new_roi.cy - tr.roi.cy)
+            tr.roi = new_roi
             tr.landmarks = lms
             tr.misses = 0
+            tr.mask = pasted
+            tr.age += 1
+            tr.box = mask_box(pasted) or _clip_box(tr.roi.box(w, h), w, h)
+            face = lms[:11, :2] @ minv[:, :2].T + minv[:, 2]
+            (hx0, hy0), (hx1, hy1) = face.min(0) / (w, h), face.max(0) / (w, h)
+            pad = 0.25 * max(hx1 - hx0, (hy1 - hy0) * h / w)
+            tr.head = (hx0 - pad, hy0 - pad, hx1 + pad, hy1 + pad)
+            if any(a.head is not None and _same_head(tr.head, a.head) for a in alive):
+                continue  # two tracks converged on one person: keep the older
             alive.append(tr)
+        out = self._carry(alive, lost, out)
         self.tracks = alive
+        self._lost = bool(lost)
+        self._identify(frame, alive)
         return out
 
-    def _detect(self, frame: np.ndarray) -> None:
+    def _carry(self, alive: list[CropTrack], lost: list[CropTrack], out: np.ndarray) -> np.ndarray:
+        """Carry the masks of people the landmark model just lost for up to ``carry_frames``
+        frames, moved by their last velocity, unless a live track now covers them; only people
+        segmented in at least ``carry_after`` frames are carried."""
+        carried: list[CropTrack] = []
+        for tr in [*self.carried, *lost]:
+            if tr.mask is None or tr.misses >= self.carry_frames or tr.age < self.carry_after:
+                continue  # gone too long, or never confirmed (a false detection is not carried)
+            if tr.box is not None and any(
+                a.box is not None and _box_iou(a.box, tr.box) > 0.3 for a in alive
+            ):
+                continue  # found again (re-detected)
+            tr.misses += 1
+            oh, ow = tr.mask.shape
+            dx, dy = tr.velocity[0] * ow, tr.velocity[1] * oh
+            shift = np.float32([[1, 0, dx], [0, 1, dy]])
+            tr.mask = cv2.warpAffine(tr.mask, shift, (ow, oh), borderMode=cv2.BORDER_CONSTANT)
+            if tr.box is not None:
+                vx, vy = tr.velocity
+                x0, y0, x1, y1 = tr.box
+                tr.box = (x0 + vx, y0 + vy, x1 + vx, y1 + vy)
+            np.maximum(out, tr.mask, out=out)
+            carried.append(tr)
+        self.carried = carried
+        return out
+
+    def _identify(self, frame: np.ndarray, alive: list[CropTrack]) -> None:
+        """Give each live track its identity (re-identified after an occlusion)."""
+        boxes = [tr.box for tr in alive if tr.box is not None]
+        t = self._t if self._t is not None else self._frame_no / 30.0
+        ids = self.tracker.update(t, boxes, frame)  # type: ignore[arg-type]
+        for tr, pid in zip([tr for tr in alive if tr.box is not None], ids, strict=True):
+            tr.pid = pid
+
+    def people_masks(self) -> list[CropTrack]:
+        """The people of the last frame (live and carried) with ``pid``, ``box`` and ``mask``."""
+        return [tr for tr in [*self.tracks, *self.carried] if tr.mask is not None]
+
+    def _detect(self, frame: np.ndarray, tiles: bool = True) -> None:
         h, w = frame.shape[:2]
         self._since_detect = 0
-        found = self.detector.detect(frame, self.max_people)
+        if tiles:
+            found = detect_people(self.detector, frame, self.max_people, self.detector.min_score)
+        else:
+            found = self.detector.detect(frame, self.max_people)
         for det in found:
             roi = det.roi(w, h)
             box = roi.box(w, h)
-            if any(_iou(box, t.roi.box(w, h)) > 0.3 for t in self.tracks):
+            del box
+            if any(_same_head(det.box, t.head) for t in self.tracks if t.head is not None):
                 continue
             if len(self.tracks) < self.max_people:
-                self.tracks.append(PersonTrack(roi))
+                self.tracks.append(CropTrack(roi, head=tuple(det.box)))  # type: ignore[arg-type]
 
 
 class CroppedPersonMasker:
@@ -402,17 +571,24 @@ class CroppedPersonMasker:
         self.whole = whole
         self.smoother = smoother if smoother is not None else MaskSmoother()
         self.large_fraction = large_fraction
+        crops.large_side = large_fraction
+        self.whole_mask: np.ndarray | None = None
+        """The whole-frame selfie mask of the last frame, when it was used (else None)."""
+        self.thumb: np.ndarray | None = None
 
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
+    def __call__(self, frame: np.ndarray, t: float | None = None) -> np.ndarray:
         h, w = frame.shape[:2]
-        mask = self.crops(frame)
+        mask = self.crops(frame, t)
         rois = self.crops.people()
         big = any(r.size * w >= self.large_fraction * h for r in rois)
+        self.whole_mask = None
         if not rois or big:
             whole = self.whole.predict(frame)
             whole = cv2.resize(whole, mask.shape[::-1], interpolation=cv2.INTER_LINEAR)
+            self.whole_mask = whole
             mask = whole if not rois else np.maximum(mask, whole)
-        return self.smoother.smooth(mask, frame_thumbnail(frame))
+        self.thumb = frame_thumbnail(frame)
+        return self.smoother.smooth(mask, self.thumb)
 
     def reset(self) -> None:
         self.crops.reset()

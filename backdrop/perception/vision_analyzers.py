@@ -1,6 +1,6 @@
 """Which vision analyzers run for a video: scene cuts, lighting, people, mask quality, captions
-(and objects when a zero-shot detector folder is configured). Analyzers whose models are not
-installed are left out (logged), never downloaded."""
+and objects (the embedded YOLOv3-tiny when installed, or a zero-shot detector folder). Analyzers
+whose models are not installed are left out (logged), never downloaded."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def build_vision_analyzers(info: MediaInfo, size: tuple[int, int]) -> list[Analy
         from backdrop.perception.people import PeopleAnalyzer
         from backdrop.perception.person_crop import PoseDetector
 
-        people = PeopleAnalyzer(PoseDetector(model_path("pose-detection")))
+        people = PeopleAnalyzer(
+            PoseDetector(model_path("pose-detection")), display_size=(info.width, info.height)
+        )
         out.append(people)
         count = people.count
         faces = FaceDetector(model_path("face-detection"), min_score=0.5).detect
@@ -45,15 +47,14 @@ def build_vision_analyzers(info: MediaInfo, size: tuple[int, int]) -> list[Analy
         out.append(MaskQualityAnalyzer(PersonMasker(load_person_segmenter(*size))))
     except ModelMissingError as e:
         log.info("mask quality off: %s", e)
-    describe = DetectorDescriber(count, faces)
+    from backdrop.perception.detect import build_objects_analyzer
+
+    objects = build_objects_analyzer(info, size)
+    describe = DetectorDescriber(count, faces, objects=objects.detector if objects else None,
+                                 labels=objects.labels if objects else None)  # fmt: skip
     if os.environ.get(CAPTIONER_ENV):
         describe = ImageCaptioner(os.environ[CAPTIONER_ENV])  # type: ignore[assignment]
     out.append(CaptionAnalyzer(describe))
-    if os.environ.get(DETECTOR_ENV) and os.environ.get("BACKDROP_DETECTOR_LABELS"):
-        from backdrop.perception.detect import ObjectsAnalyzer, ZeroShotDetector
-
-        labels = [s.strip() for s in os.environ["BACKDROP_DETECTOR_LABELS"].split(",") if s]
-        scale = info.width / size[0]
-        out.append(ObjectsAnalyzer(ZeroShotDetector(os.environ[DETECTOR_ENV]), labels,
-                                   scale=scale))  # fmt: skip
+    if objects is not None:
+        out.append(objects)
     return out

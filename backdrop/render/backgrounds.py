@@ -70,13 +70,51 @@ def cover(img: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.ascontiguousarray(big[y0 : y0 + height, x0 : x0 + width])
 
 
-def load_image(path: str | Path, width: int, height: int) -> np.ndarray:
+MAX_IMAGE_PIXELS = 64_000_000
+"""Largest background image accepted, in pixels (about 8000×8000; ~200 MB decoded)."""
+
+
+def check_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> tuple[int, int]:
+    """``(width, height)`` of the image at ``path``, read from its header without decoding it.
+
+    Raises:
+        RenderError: no such file, not an image, or more than ``max_pixels`` pixels (a small
+            file can declare a huge picture; decoding it would take gigabytes).
+    """
+    from PIL import Image, UnidentifiedImageError
+
     p = Path(path)
     if not p.is_file():
-        raise RenderError(f"background image {p}: no such file")
+        raise RenderError(f"background image {p.name}: no such file")
+    try:
+        with Image.open(p) as im:
+            w, h = im.size
+    except Image.DecompressionBombError:
+        raise RenderError(
+            f"background image {p.name}: too large (at most {max_pixels / 1e6:.0f} megapixels); "
+            "use a smaller image"
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise RenderError(f"background image {p.name}: not a readable image") from e
+    if w * h > max_pixels:
+        raise RenderError(
+            f"background image {p.name}: {w}×{h} is too large "
+            f"(at most {max_pixels / 1e6:.0f} megapixels); use a smaller image"
+        )
+    return w, h
+
+
+def load_image(path: str | Path, width: int, height: int) -> np.ndarray:
+    """The image at ``path`` as ``height×width×3`` uint8 RGB, scaled to cover, centred.
+
+    Raises:
+        RenderError: see :func:`check_image`; or the pixels do not decode.
+    """
+    p = Path(path)
+    check_image(p)
     img = cv2.imread(str(p), cv2.IMREAD_COLOR)
     if img is None:
-        raise RenderError(f"background image {p}: not a readable image")
+        raise RenderError(f"background image {p.name}: not a readable image")
     return cover(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), width, height)
 
 

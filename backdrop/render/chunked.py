@@ -18,8 +18,10 @@ Why the seams do not show:
 * the mask smoother is warmed up on the frames before each span (``warmup`` seconds), so its
   temporal state at a boundary is (to within ``(1 - w_min)^frames``) the one a single pass has.
 
-This module is engine-agnostic: :func:`render_chunked` takes a ``map_fn`` (the built-in
-:func:`map` by default; the batch runner passes Ray tasks).
+One video's chunked render is a :class:`ChunkedJob`: its spans, their chunk files, and the
+join. :func:`render_chunked` runs one in this process (span after span, or through a
+``map_fn``); :mod:`backdrop.render.batch` runs the same job's spans as engine tasks (Ray) next
+to other videos' and then calls the same :meth:`ChunkedJob.join`.
 """
 
 from __future__ import annotations
@@ -331,6 +333,73 @@ def _copy_video(
     return last_dts
 
 
+@dataclass(frozen=True)
+class ChunkedJob:
+    """One video rendered in spans: what each span renders to, and how they become the output.
+
+    Attributes:
+        source: the input video.
+        output: the final MP4 (appears only when complete).
+        spans: the spans, in order.
+        chunks: each span's chunk file, in a folder of their own (named by :func:`chunk_key`,
+            so a finished chunk is reused by a resumed run).
+        duration: the source's duration, seconds (the audio is copied up to it).
+        warmup: seconds of masker warm-up before each span but the first.
+        crf, preset: x264 quality and speed (the same for every chunk: they must be one stream).
+    """
+
+    source: Path
+    output: Path
+    spans: tuple[Span, ...]
+    chunks: tuple[Path, ...]
+    duration: float
+    warmup: float = DEFAULT_WARMUP
+    crf: int = 20
+    preset: str = "veryfast"
+
+    @classmethod
+    def prepare(
+        cls,
+        source: Path,
+        plan: EditPlan,
+        output: Path,
+        spans: Sequence[Span],
+        folder: Path,
+        duration: float,
+        *,
+        warmup: float = DEFAULT_WARMUP,
+        crf: int = 20,
+        preset: str = "veryfast",
+    ) -> ChunkedJob:
+        """The job for ``spans`` of ``source``, its chunk files in ``folder`` (created)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        chunks = tuple(folder / chunk_key(source, plan, s, warmup, crf, preset) for s in spans)
+        return cls(source, output, tuple(spans), chunks, duration, warmup, crf, preset)
+
+    def render(
+        self, plan: EditPlan, i: int, progress: ProgressFn | None = None, **render_kw: object
+    ) -> RenderStats:
+        """Render span ``i`` to its chunk file (:func:`render_chunk`; a finished one is kept)."""
+        return render_chunk(
+            self.source, plan, self.spans[i], self.chunks[i], warmup=self.warmup,
+            progress=progress, crf=self.crf, preset=self.preset, **render_kw,
+        )  # fmt: skip
+
+    def join(self) -> Path:
+        """Join the finished chunks into :attr:`output` with the source's audio, then remove
+        the chunk folder. Returns the output path."""
+        starts = [s.t0 for s in self.spans]
+        out = join_chunks(self.chunks, self.output, starts=starts, audio_source=self.source,
+                          duration=self.duration)  # fmt: skip
+        self.discard()
+        return out
+
+    def discard(self) -> None:
+        """Remove the chunk folder (after the join, or when the video failed)."""
+        if self.chunks:
+            shutil.rmtree(self.chunks[0].parent, ignore_errors=True)
+
+
 def render_chunked(
     source: str | Path,
     plan: EditPlan,
@@ -358,8 +427,8 @@ def render_chunked(
             finished chunks found there are reused, and the folder is removed after the join.
         map_fn: ``map_fn(fn, spans)`` runs ``fn`` on every span and returns the results in
             order; the built-in :func:`map` (one after the other, this process) by default.
-            ``fn`` is a closure: for a process pool or Ray, render the spans with
-            :func:`render_chunk` and call :func:`join_chunks` yourself.
+            ``fn`` is a closure: for a process pool or Ray, use a :class:`ChunkedJob` as
+            :mod:`backdrop.render.batch` does.
         crf, preset: x264 quality and speed (the same for every chunk).
         spans: the spans to use (default :func:`plan_spans`).
         render_kw: passed to :func:`render_chunk`: ``timeline``, ``sam_checkpoint``, or a
@@ -375,26 +444,20 @@ def render_chunked(
     info: MediaInfo = probe(source)
     spans = list(spans) if spans is not None else plan_spans(source, chunk_seconds)
     folder = Path(work_dir) if work_dir is not None else output.with_name(f".{output.stem}.chunks")
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / chunk_key(source, plan, s, warmup, crf, preset) for s in spans]
-    by_index = dict(zip((s.index for s in spans), paths, strict=True))
+    job = ChunkedJob.prepare(source, plan, output, spans, folder, info.duration, warmup=warmup,
+                             crf=crf, preset=preset)  # fmt: skip
     t_start = time.perf_counter()
 
+    position = {s.index: i for i, s in enumerate(spans)}
+
     def one(span: Span) -> RenderStats:
-        return render_chunk(
-            source, plan, span, by_index[span.index], warmup=warmup, crf=crf, preset=preset,
-            info=info, **render_kw,
-        )  # fmt: skip
+        return job.render(plan, position[span.index], info=info, **render_kw)
 
     results = list((map_fn or map)(one, spans))
-    starts = [s.t0 for s in spans]
-    join_chunks(paths, output, starts=starts, audio_source=source, duration=info.duration)
-    shutil.rmtree(folder, ignore_errors=True)
-    frames = sum(r.frames for r in results)
-    segmented = sum(r.segmented for r in results)
+    job.join()
     return RenderStats(
-        frames=frames,
+        frames=sum(r.frames for r in results),
         seconds=time.perf_counter() - t_start,
         outputs=[output],
-        segmented=segmented,
+        segmented=sum(r.segmented for r in results),
     )

@@ -15,23 +15,35 @@ import cv2
 import numpy as np
 
 from backdrop.render.backgrounds import BackgroundSource, match_lighting
-from backdrop.render.edges import alpha_from_mask
+from backdrop.render.edges import alpha_from_mask, quality_edges
 from backdrop.render.plan import EditPlan
 
 
 @dataclass(frozen=True)
 class Composite:
-    """One output frame: ``rgb`` (H×W×3 uint8) and ``keep`` (H×W float32 alpha, or None = 1)."""
+    """One output frame: ``rgb`` (H×W×3 uint8) and ``keep`` (H×W float32 alpha, or None = 1).
+
+    ``fg`` (H×W×3 uint8, or None = the source frame) is the colour alpha outputs carry with
+    ``keep``: in the quality settings, the subject's decontaminated colour at its edge.
+    """
 
     rgb: np.ndarray
     keep: np.ndarray | None
+    fg: np.ndarray | None = None
 
 
 class Compositor:
-    """Applies an :class:`EditPlan` to frames of one video (``width×height``, ``duration`` s)."""
+    """Applies an :class:`EditPlan` to frames of one video (``width×height``, ``duration`` s).
 
-    def __init__(self, plan: EditPlan, width: int, height: int, duration: float) -> None:
+    ``quality=True`` makes edges with the quality settings
+    (:func:`~backdrop.render.edges.quality_edges`: matting when the plan asks for it, colour
+    decontamination, despill); the default is the preview's fast edge.
+    """
+
+    def __init__(self, plan: EditPlan, width: int, height: int, duration: float,
+                 quality: bool = False) -> None:  # fmt: skip
         self.plan = plan
+        self.quality = quality
         self.width, self.height, self.duration = width, height, duration
         self.backgrounds = BackgroundSource(width, height)
         self.backgrounds.check([s.background for s in plan.backgrounds])
@@ -61,13 +73,24 @@ class Compositor:
         if self.plan.keeps_anything(t, self.duration):
             if mask is None:
                 raise ValueError(f"a subject mask is needed at t={t:.3f} s")
-            alpha = alpha_from_mask(mask, frame, self.plan.edges)
+            if self.quality:
+                res = quality_edges(mask, frame, self.plan.edges)
+                alpha, fg = res.alpha, res.fg
+            else:
+                alpha, fg = alpha_from_mask(mask, frame, self.plan.edges), frame
         else:
-            alpha = np.zeros(frame.shape[:2], np.float32)
+            alpha, fg = np.zeros(frame.shape[:2], np.float32), frame
         bg = self.backgrounds.frame(seg.background, t, frame, alpha)
         if seg.match_lighting:
             bg = match_lighting(bg, frame, alpha)
         # keep = 1 - (1 - a) * w  ==  a*w + (1 - w)
         keep = cv2.addWeighted(alpha, w, alpha, 0.0, 1.0 - w)
-        out = cv2.blendLinear(frame, bg, keep, 1.0 - keep)
-        return Composite(out, keep)
+        if fg is frame:
+            return Composite(cv2.blendLinear(frame, bg, keep, 1.0 - keep), keep)
+        # the subject's own colour in front: w·(a·F + (1 − a)·bg) + (1 − w)·I
+        out = cv2.blendLinear(fg, bg, alpha, 1.0 - alpha)
+        if w < 1.0:
+            out = cv2.addWeighted(out, w, frame, 1.0 - w, 0.0)
+            a_w = alpha * w
+            fg = cv2.blendLinear(fg, frame, a_w, np.full_like(a_w, 1.0 - w))  # straight colour
+        return Composite(out, keep, fg)

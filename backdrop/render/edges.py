@@ -6,9 +6,20 @@ filter's linear coefficients are solved at a working resolution and applied to t
 grey image, so hair and shoulder edges follow the picture rather than the blocky mask. All sizes
 in :class:`~backdrop.render.plan.EdgeSettings` are pixels of a 720-line frame and are scaled by the
 frame's height.
+
+Two settings share the plan's edge settings:
+
+* **preview** (:func:`alpha_from_mask`): the guided filter only; a few ms per frame, what the
+  live preview and scrubbing use, unchanged by the options below;
+* **quality** (:func:`quality_edges`): exports and the refine worker. ``refine="matte"`` solves
+  alpha matting in a band around the edge (:mod:`backdrop.render.matte`); then the subject's own
+  colour is estimated where the alpha is fractional and a green/blue screen's spill is taken out
+  (:mod:`backdrop.render.decontam`), so no old-background colour reaches the new background.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -83,7 +94,7 @@ def alpha_from_mask(
     if edges.feather > 0:
         sigma = max(0.3, edges.feather * scale)
         m = cv2.GaussianBlur(m, (0, 0), sigma)
-    if edges.refine == "guided":
+    if edges.refine in ("guided", "matte"):  # matting is the quality settings' ("matte" → guided)
         if gray is None:
             gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
         g_full = gray.astype(np.float32) * (1.0 / 255.0)
@@ -97,3 +108,53 @@ def alpha_from_mask(
     else:
         alpha = cv2.resize(m, (width, height), interpolation=cv2.INTER_LINEAR)
     return np.clip(alpha, 0.0, 1.0, out=alpha)
+
+
+@dataclass(frozen=True)
+class EdgeResult:
+    """The subject's edge in the quality settings.
+
+    Attributes:
+        alpha: ``H×W`` float32 in [0, 1], 1 = subject.
+        fg: ``H×W×3`` uint8 RGB: the subject's colour (decontaminated and despilled where the
+            settings ask for it; the frame itself elsewhere).
+        screen: ``"green"`` / ``"blue"`` when a screen's spill was taken out, else None.
+    """
+
+    alpha: np.ndarray
+    fg: np.ndarray
+    screen: str | None = None
+
+
+def quality_edges(
+    mask: np.ndarray, frame: np.ndarray, edges: EdgeSettings, gray: np.ndarray | None = None
+) -> EdgeResult:
+    """The subject's alpha and colour in the quality settings (see the module docstring).
+
+    Args:
+        mask: ``h×w`` float32 subject probability in [0, 1], any resolution.
+        frame: ``H×W×3`` uint8 RGB.
+        edges: the plan's edge settings (``refine``, ``decontaminate``, ``despill``, ...).
+        gray: optional precomputed ``H×W`` uint8 grey of ``frame``.
+    """
+    from backdrop.render import decontam
+
+    if gray is None:
+        gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+    if edges.refine == "matte":
+        from backdrop.render.matte import matte_alpha
+
+        alpha = matte_alpha(mask, frame, edges, gray)
+    else:
+        alpha = alpha_from_mask(mask, frame, edges, gray)
+    fg = frame
+    if edges.decontaminate:
+        fg = decontam.estimate_foreground(frame, alpha)
+    screen: str | None = None
+    if edges.despill in ("green", "blue"):
+        screen = edges.despill
+    elif edges.despill == "auto":
+        screen = decontam.detect_screen(frame, alpha)
+    if screen is not None:
+        fg = decontam.despill(fg, alpha, screen)  # type: ignore[arg-type]
+    return EdgeResult(alpha, fg, screen)

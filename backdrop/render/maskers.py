@@ -9,8 +9,11 @@ the compositor scales it to the frame), 1 = keep in front. It may keep temporal 
     mask = max(keep masks of the rules in force) × (1 − max(remove masks in force))
 
 Subjects: ``person`` (every person: the crop-based preview masker, or Robust Video Matting in
-the ``matting`` tier), ``speaker`` (the person mask restricted to the person whose face is the
-:class:`~backdrop.perception.events.ActiveSpeaker` at ``t``), ``object`` (boxes of
+the ``matting`` tier; with a ``selector``, only the tracked people it names — main subject,
+left / right / centre, largest, colour, id, speaking — chosen per frame from the masker's people
+tracks with hysteresis), ``speaker`` (the tracked person whose face is the
+:class:`~backdrop.perception.events.ActiveSpeaker` at ``t``; the last speaker between turns, so
+the frame is never empty), ``object`` (boxes of
 :class:`~backdrop.perception.events.ObjectsSeen` events with that label → prompted masks),
 ``box`` and ``point`` (prompted at the rule's start, then tracked). Prompted subjects use
 Segment Anything when a checkpoint is given and the fallback (U²-Net-p) otherwise. Scene cuts in
@@ -32,9 +35,6 @@ from backdrop.perception.media import MediaInfo
 from backdrop.render.plan import EditPlan, KeepRule
 
 log = logging.getLogger(__name__)
-
-SPEAKER_HOLD_SECONDS = 1.0
-"""How long the last active speaker stays selected after their ActiveSpeaker event ends."""
 
 
 class Masker(Protocol):
@@ -71,6 +71,10 @@ class PreviewPersonMasker:
         self._inner = PersonMasker(load_person_segmenter(info.width, info.height))
 
     def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
+        from backdrop.perception.person_crop import CroppedPersonMasker
+
+        if isinstance(self._inner, CroppedPersonMasker):
+            return self._inner(frame, t)
         return self._inner(frame)
 
     def reset(self) -> None:
@@ -130,51 +134,169 @@ def restrict_to_speaker(
     return person * cv2.GaussianBlur(keep, (0, 0), 2.0)
 
 
-class _SpeakerMasker:
-    """The person mask restricted to the active speaker (``speaker`` None = whoever talks)."""
+def restrict_to_box(person: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The parts of a person mask that belong to the person in ``box`` (normalised XYXY): the
+    connected parts of ``person >= 0.5`` that reach the box's middle, limited to the box widened
+    by a quarter of its width on each side."""
+    h, w = person.shape[:2]
+    x0, y0, x1, y1 = box[0] * w, box[1] * h, box[2] * w, box[3] * h
+    bw, bh = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
+    n, labels = cv2.connectedComponents((person >= 0.5).astype(np.uint8), connectivity=8)
+    mx0, mx1 = int(max(0, x0 + 0.3 * bw)), int(min(w, max(x1 - 0.3 * bw, x0 + 0.3 * bw + 1)))
+    my0, my1 = int(max(0, y0 + 0.2 * bh)), int(min(h, max(y1 - 0.2 * bh, y0 + 0.2 * bh + 1)))
+    hit = set(np.unique(labels[my0:my1, mx0:mx1]).tolist()) - {0}
+    column = np.zeros((h, w), np.float32)
+    column[:, int(max(0, x0 - 0.25 * bw)) : int(min(w, x1 + 0.25 * bw + 1))] = 1.0
+    if not hit:
+        column[: int(max(0, y0 - 0.1 * bh))] = 0.0
+        return person * column
+    region = cv2.dilate(np.isin(labels, list(hit)).astype(np.uint8), np.ones((5, 5), np.uint8))
+    return person * cv2.GaussianBlur(region.astype(np.float32) * column, (0, 0), 2.0)
 
-    def __init__(self, person: Masker, timeline: Timeline | None, info: MediaInfo,
-                 speaker: str | None) -> None:  # fmt: skip
-        self.person = person
-        self.info = info
-        self.speaker = speaker
+
+class SpeakerFaces:
+    """Where the active speaker's face is at each time, from the timeline's
+    :class:`~backdrop.perception.events.ActiveSpeaker` events (``speaker`` None = whoever talks).
+
+    Between turns the last speaker stays selected; before the first turn, the first speaker —
+    so a speaker rule never leaves the frame empty while anyone has been seen talking.
+    """
+
+    def __init__(self, timeline: Timeline | None, speaker: str | None) -> None:
         events = [] if timeline is None else timeline.of_type(ActiveSpeaker)
-        self.events: list[ActiveSpeaker] = [
-            e for e in events if isinstance(e, ActiveSpeaker) and (
-                speaker is None or e.speaker == speaker)
-        ]  # fmt: skip
-        if timeline is None or not self.events:
-            log.warning(
-                "no active-speaker events%s: the speaker rule keeps nobody",
-                f" for {speaker}" if speaker else "",
-            )
+        self.events: list[ActiveSpeaker] = sorted(
+            (e for e in events if isinstance(e, ActiveSpeaker)
+             and (speaker is None or e.speaker == speaker)),
+            key=lambda e: e.t0,
+        )  # fmt: skip
 
     def face_at(self, t: float) -> tuple[float, float, float, float] | None:
-        """The face box of the speaker talking at ``t`` (held for SPEAKER_HOLD_SECONDS)."""
-        current = [e for e in self.events if e.t0 <= t <= e.t1]
-        if not current:
-            current = [e for e in self.events if e.t1 < t <= e.t1 + SPEAKER_HOLD_SECONDS]
-        if not current:
+        """The face box (XYXY display pixels) of whoever talks at ``t``, or held (see class)."""
+        if not self.events:
             return None
-        return max(current, key=lambda e: e.t0).box
+        current = [e for e in self.events if e.t0 <= t <= e.t1]
+        if current:
+            return max(current, key=lambda e: e.t0).box
+        before = [e for e in self.events if e.t1 < t]
+        return (max(before, key=lambda e: e.t1) if before else self.events[0]).box
 
-    def __call__(self, frame: np.ndarray, t: float, person: np.ndarray) -> np.ndarray:
-        face = self.face_at(t)
-        if face is None:
-            return np.zeros_like(person)
-        return restrict_to_speaker(person, face, (frame.shape[1], frame.shape[0]))
+
+class _PeopleSelector:
+    """A person rule with a selector (or a speaker rule): the tracked people it names, resolved
+    per frame from the tracks the preview masker holds, with hysteresis.
+
+    Switching: ``speaking`` follows the active speaker at once (its events are already decided
+    over windows of seconds); ``main`` and the position / colour selectors move to another person
+    only after the new choice has held for ``switch_s`` seconds, or at once when the chosen
+    person is gone. When nobody matches, the last choice is kept; with no choice yet, everyone
+    (never an empty frame).
+    """
+
+    def __init__(self, selector: str, timeline: Timeline | None, info: MediaInfo,
+                 speaker: str | None = None, switch_s: float = 1.0) -> None:  # fmt: skip
+        from backdrop.perception.segment import MaskSmoother
+
+        self.selector, self.info, self.switch_s = selector, info, switch_s
+        self.faces = SpeakerFaces(timeline, speaker) if selector == "speaking" else None
+        if self.faces is not None and not self.faces.events:
+            log.warning(
+                "no one was seen talking%s: the speaker rule keeps everyone instead",
+                f" as {speaker}" if speaker else "",
+            )
+        self.chosen: set[str] | None = None
+        self._pending: tuple[frozenset[str], float] | None = None
+        self._smoother = MaskSmoother()
+        self._warned = False
+
+    def reset(self) -> None:
+        self.chosen, self._pending = None, None
+        self._smoother.reset()
+
+    def _speaking_id(self, people: list, face: tuple[float, float, float, float] | None,
+                     frame_size: tuple[int, int]) -> str | None:  # fmt: skip
+        if face is None or not people:
+            return None
+        w, h = frame_size
+        fx, fy = (face[0] + face[2]) / 2 / w, (face[1] + face[3]) / 2 / h
+
+        def key(p: object) -> tuple[float, float]:
+            x0, y0, x1, y1 = p.box  # type: ignore[attr-defined]
+            inside = x0 <= fx <= x1 and y0 <= fy <= y1
+            return (0.0 if inside else 1.0, abs((x0 + x1) / 2 - fx) + abs(y0 - fy) * 0.5)
+
+        return min(people, key=key).pid  # type: ignore[no-any-return]
+
+    def _choose(self, cands: set[str], present: set[str], t: float) -> None:
+        if not cands:
+            return
+        if self.chosen is None or not (self.chosen & present) or self.selector == "speaking":
+            self.chosen, self._pending = cands, None
+            return
+        if cands == self.chosen:
+            self._pending = None
+            return
+        key = frozenset(cands)
+        if self._pending is None or self._pending[0] != key:
+            self._pending = (key, t)
+        elif t - self._pending[1] >= self.switch_s:
+            self.chosen, self._pending = cands, None
+
+    def __call__(self, frame: np.ndarray, t: float, person: np.ndarray,
+                 masker: Masker) -> np.ndarray:  # fmt: skip
+        from backdrop.perception.person_crop import CroppedPersonMasker
+        from backdrop.perception.tracking import Track, select_people
+
+        size = (frame.shape[1], frame.shape[0])
+        face = self.faces.face_at(t) if self.faces is not None else None
+        inner = getattr(masker, "_inner", None)
+        if not isinstance(inner, CroppedPersonMasker):
+            # no tracks (pose models missing, or a test's fixed masker): faces only
+            if face is not None:
+                return restrict_to_speaker(person, face, size)
+            if not self._warned:
+                self._warned = True
+                log.warning("%s: no people tracks here; keeping everyone", self.selector)
+            return person
+        crops = inner.crops
+        people = [p for p in crops.people_masks() if p.pid]
+        tracks = [tr for tr in (crops.tracker.get(p.pid) for p in people) if tr is not None]
+        tracks = [Track(**{**tr.__dict__, "box": p.box}) for tr, p in  # current boxes
+                  zip(tracks, people, strict=False)]  # fmt: skip
+        speaking = self._speaking_id(people, face, size)
+        if self.faces is not None and speaking is None and face is not None:
+            return restrict_to_speaker(person, face, size)
+        cands = {tr.id for tr in select_people(self.selector, tracks, frame, speaking)}
+        self._choose(cands, {p.pid for p in people}, t)
+        if self.chosen is None:
+            return person  # nobody matches yet: never an empty frame
+        chosen = [p for p in people if p.pid in self.chosen]
+        out = np.zeros_like(person)
+        for p in chosen:
+            big = p.roi.size * size[0] >= inner.large_fraction * size[1] and p.roi.cy > 0.95
+            if not (big and inner.whole_mask is not None):  # a big person's crop may be stale
+                np.maximum(out, _fit(p.mask, out), out=out)
+            if inner.whole_mask is not None:
+                np.maximum(out, restrict_to_box(_fit(inner.whole_mask, out), p.box), out=out)
+        if not chosen:
+            return person if self.chosen is None else out
+        thumb = inner.thumb if inner.thumb is not None else frame[::8, ::8]
+        return self._smoother.smooth(out, thumb)
 
 
 class _PromptMasker:
     """A box / point / object rule: prompted masks, tracked from the rule's start."""
 
     def __init__(self, rule: KeepRule, info: MediaInfo, timeline: Timeline | None,
-                 make_segmenter: Callable[[], object]) -> None:  # fmt: skip
+                 make_segmenter: Callable[[], object],
+                 display_size: tuple[int, int] | None = None) -> None:  # fmt: skip
         self.rule = rule
         self.info = info
+        self.display_size = display_size or (info.width, info.height)
+        """(width, height) the rule's and the detections' pixel coordinates refer to."""
         self.timeline = timeline
         self._make = make_segmenter
         self._trackers: list[object] | None = None
+        self._prompted_by: ObjectsSeen | None = None
 
     def _prompts(self, t: float) -> list[tuple[tuple[float, ...] | None, tuple[float, ...] | None]]:
         r = self.rule
@@ -183,27 +305,58 @@ class _PromptMasker:
         if r.subject == "point" and r.point is not None:
             return [(None, tuple(r.point))]
         # object: the boxes of the nearest ObjectsSeen event with that label
-        label = (r.label or "").lower()
-        best: list[tuple[tuple[float, ...] | None, tuple[float, ...] | None]] = []
-        best_dt = float("inf")
+        event = self._object_event(t)
+        return [] if event is None else [(b, None) for b in self._boxes(event)]
+
+    def _boxes(self, e: ObjectsSeen) -> list[tuple[float, ...]]:
+        from backdrop.perception.objects import matches, resolve_label
+
+        label = (self.rule.label or "").lower()
+        want = resolve_label(label) or label
+        return [tuple(b) for lab, b in zip(e.labels, e.boxes, strict=False)
+                if lab.lower() == label or matches(want, lab.lower())]  # fmt: skip
+
+    def _object_event(self, t: float, current: bool = False) -> ObjectsSeen | None:
+        """The ObjectsSeen event holding this rule's object nearest ``t`` (with ``current``:
+        only one whose span contains ``t``)."""
+        best, best_dt = None, float("inf")
         for e in [] if self.timeline is None else self.timeline.of_type(ObjectsSeen):
             assert isinstance(e, ObjectsSeen)
-            boxes = [tuple(b) for lab, b in zip(e.labels, e.boxes, strict=False)
-                     if lab.lower() == label]  # fmt: skip
-            dt = 0.0 if e.t0 <= t <= e.t1 else min(abs(t - e.t0), abs(t - e.t1))
-            if boxes and dt < best_dt:
-                best, best_dt = [(b, None) for b in boxes], dt
+            dt = 0.0 if e.t0 <= t < e.t1 else min(abs(t - e.t0), abs(t - e.t1))
+            if (current and dt > 0) or dt >= best_dt or not self._boxes(e):
+                continue
+            best, best_dt = e, dt
         return best
 
     def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
         from backdrop.perception.prompt_seg import PromptTracker
 
+        if self.rule.subject == "object" and self._trackers is not None:
+            # a new detection of the object: re-prompt from its boxes (the flow tracker
+            # carries the mask between detections); scaled from display to frame pixels
+            e = self._object_event(t, current=True)
+            if e is not None and e is not self._prompted_by:
+                self._trackers = None
         if self._trackers is None:
             prompts = self._prompts(t)
             if not prompts:
                 log.warning("no %s found to %s at t=%.2f s", self.rule.label, self.rule.action, t)
                 return np.zeros(frame.shape[:2], np.float32)
+            if self.rule.subject == "object":
+                self._prompted_by = self._object_event(t)
+            # display pixels → this frame's pixels (a preview is smaller than the video)
+            sx = frame.shape[1] / max(self.display_size[0], 1)
+            sy = frame.shape[0] / max(self.display_size[1], 1)
+            prompts = [
+                (None if b is None else (b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy),
+                 None if p is None else (p[0] * sx, p[1] * sy))
+                for b, p in prompts
+            ]  # fmt: skip
             seg = self._make()
+            if self.rule.subject == "object" and getattr(seg, "tier", "") == "fallback":
+                from backdrop.perception.detect import BoxFillSegmenter
+
+                seg = BoxFillSegmenter(seg, [b for b, _p in prompts if b is not None])
             self._trackers = [PromptTracker(seg, box=b, point=p) for b, p in prompts]  # type: ignore[arg-type]
         out = np.zeros(frame.shape[:2], np.float32)
         for tr in self._trackers:
@@ -224,18 +377,20 @@ class RuleMasker:
     """
 
     def __init__(self, info: MediaInfo, plan: EditPlan, timeline: Timeline | None,
-                 sam_checkpoint: Path | None) -> None:  # fmt: skip
+                 sam_checkpoint: Path | None,
+                 display_size: tuple[int, int] | None = None) -> None:  # fmt: skip
         self.info, self.plan, self.timeline = info, plan, timeline
         self.sam_checkpoint = sam_checkpoint
         self._person: dict[str, Masker] = {}
-        self._speakers: dict[str | None, _SpeakerMasker] = {}
+        self._selectors: dict[int, _PeopleSelector] = {}
         self._prompted: dict[int, _PromptMasker] = {}
         self._segmenters: dict[str, object] = {}
         self._cuts = sorted(e.t1 for e in (timeline.of_type(SceneCut) if timeline else []))
         self._last_t: float | None = None
         for i, rule in enumerate(plan.keep):
             if rule.subject in ("box", "point", "object"):
-                self._prompted[i] = _PromptMasker(rule, info, timeline, self._segmenter)
+                self._prompted[i] = _PromptMasker(rule, info, timeline, self._segmenter,
+                                                  display_size)  # fmt: skip
         # fail early (before encoding) when a needed model is missing
         if any(r.subject in ("person", "speaker") for r in plan.keep):
             self._person_masker(0.0)
@@ -289,13 +444,13 @@ class RuleMasker:
                 if person is None:
                     person = self._person_masker(t)(frame, t)
                 m = person
-                if rule.subject == "speaker":
-                    sm = self._speakers.get(rule.speaker)
-                    if sm is None:
-                        sm = _SpeakerMasker(self._person_masker(t), self.timeline, self.info,
-                                            rule.speaker)  # fmt: skip
-                        self._speakers[rule.speaker] = sm
-                    m = sm(frame, t, person)
+                selector = "speaking" if rule.subject == "speaker" else rule.selector
+                if selector not in (None, "all"):
+                    sel = self._selectors.get(i)
+                    if sel is None:
+                        sel = _PeopleSelector(selector, self.timeline, self.info, rule.speaker)
+                        self._selectors[i] = sel
+                    m = sel(frame, t, person, self._person_masker(t))
             else:
                 m = self._prompted[i](frame, t)
             if rule.action == "keep":
@@ -314,6 +469,8 @@ class RuleMasker:
             m.reset()
         for p in self._prompted.values():
             p.reset()
+        for sel in self._selectors.values():
+            sel.reset()
 
 
 def _fit(m: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -327,6 +484,7 @@ def build_masker(
     plan: EditPlan,
     timeline: Timeline | None = None,
     sam_checkpoint: Path | None = None,
+    display_size: tuple[int, int] | None = None,
 ) -> Masker:
     """The masker that realises ``plan``'s keep/remove rules for the video ``info`` describes.
 
@@ -336,12 +494,17 @@ def build_masker(
         timeline: analysis events (active speakers, objects, scene cuts) for rules that need them.
         sam_checkpoint: a Segment Anything checkpoint for the quality tier, if any; prompted
             subjects (box, point, object) use the U²-Net-p fallback without one.
+        display_size: ``(width, height)`` that box / point rules and detected objects' boxes are
+            in, when ``info`` is a scaled view of the video (a preview); default ``info``'s size.
 
     Raises:
         ModelMissingError: a model the plan needs is not installed (the message says how).
     """
-    only_person = all(r.subject == "person" and r.action == "keep" for r in plan.keep)
+    only_person = all(
+        r.subject == "person" and r.action == "keep" and r.selector in (None, "all")
+        for r in plan.keep
+    )
     uses_matting = any(q.tier == "matting" for q in plan.quality)
     if only_person and not uses_matting and not (timeline and timeline.of_type(SceneCut)):
         return PreviewPersonMasker(info)
-    return RuleMasker(info, plan, timeline, sam_checkpoint)
+    return RuleMasker(info, plan, timeline, sam_checkpoint, display_size)

@@ -17,14 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
 import numpy as np
 
 from backdrop.perception.events import Timeline
-from backdrop.perception.media import MediaError, MediaInfo, iter_frames, probe
+from backdrop.perception.media import MediaError, MediaInfo, decode_shortfall, iter_frames, probe
 from backdrop.render.compose import Compositor
+from backdrop.render.files import PathError, check_distinct, check_output, clean_stale_partials
 from backdrop.render.maskers import Masker, build_masker
-from backdrop.render.plan import EditPlan
-from backdrop.render.writer import Mp4Writer, PngSequenceWriter, RenderError, WebmAlphaWriter
+from backdrop.render.plan import EditPlan, ImageBackground, VideoBackground
+from backdrop.render.writer import (
+    Mp4Writer,
+    PngSequenceWriter,
+    ProResAlphaWriter,
+    RenderError,
+    WebmAlphaWriter,
+    check_output_suffix,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +47,10 @@ class RenderStats:
     seconds: float
     outputs: list[Path] = field(default_factory=list)
     segmented: int = 0
+    missing_seconds: float = 0.0
+    """Seconds at the end of the source that did not decode (a truncated file); 0 = none."""
+    decoded_until: float = 0.0
+    """Time of the last decoded source frame, seconds."""
 
     @property
     def fps(self) -> float:
@@ -107,6 +120,50 @@ def _prefetch(it: Iterator[Any], maxsize: int = 8) -> Iterator[Any]:
                 th.join(0.05)
 
 
+def _until_broken(
+    frames: Iterator[tuple[float, np.ndarray]], stats: RenderStats
+) -> Iterator[tuple[float, np.ndarray]]:
+    """``frames`` until the source breaks off: a decode error after the first frame ends the
+    stream (a truncated file renders as far as it decodes); ``stats.decoded_until`` follows."""
+    try:
+        for t, frame in frames:
+            stats.decoded_until = t
+            yield t, frame
+    except MediaError as e:
+        if stats.frames == 0:
+            raise
+        log.warning("%s", e)
+
+
+def check_render_outputs(
+    source: Path,
+    plan: EditPlan,
+    outputs: list[Path | None],
+    *,
+    alpha: Path | None = None,
+    force: bool = False,
+) -> None:
+    """Refuse outputs that would destroy something (:func:`~backdrop.render.files.check_output`):
+    the source, a background file of ``plan``, a device, a folder, or two outputs that collide.
+
+    Raises:
+        RenderError: one line saying which output and why.
+    """
+    inputs: list[Path] = [source]
+    for seg in plan.backgrounds:
+        if isinstance(seg.background, ImageBackground | VideoBackground):
+            inputs.append(Path(seg.background.path))
+    try:
+        check_distinct([*outputs, alpha])
+        for o in outputs:
+            if o is not None:
+                check_output(o, inputs)
+        if alpha is not None:
+            check_output(alpha, inputs, folder=Path(alpha).suffix == "", force=force)
+    except PathError as e:
+        raise RenderError(str(e)) from e
+
+
 def _compose_frames(
     frames: Iterable[tuple[float, np.ndarray]],
     compositor: Compositor,
@@ -115,8 +172,10 @@ def _compose_frames(
     stats: RenderStats,
     progress: ProgressFn | None,
     total: int,
+    size: tuple[int, int] | None = None,
 ) -> None:
-    """Segment and composite each ``(t, frame)`` and hand ``(t, rgb, frame, keep)`` to ``stages``.
+    """Segment and composite each ``(t, frame)`` and hand ``(t, rgb, frame, keep)`` to ``stages``
+    (scaled to ``size`` = (width, height) when given).
 
     The masker sees every frame that needs a mask, in order, and is reset on frames that do
     not, so its temporal state is the same whoever calls this with the same frames.
@@ -131,12 +190,29 @@ def _compose_frames(
         elif masker is not None:
             masker.reset()
         comp = compositor.compose(frame, t, mask)
-        item = (t, comp.rgb, frame, comp.keep)
+        item = (t, comp.rgb, frame if comp.fg is None else comp.fg, comp.keep)
+        if size is not None:
+            item = (t, *(None if a is None else _scale(a, size) for a in item[1:]))
         for st in stages:
             st.put(item)
         stats.frames += 1
         if progress is not None:
             progress(stats.frames, max(total, stats.frames), time.perf_counter() - t_start)
+
+
+def _scale(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``img`` resized to ``size`` = (width, height): Lanczos up, area down."""
+    if (img.shape[1], img.shape[0]) == size:
+        return img
+    up = size[0] > img.shape[1]
+    return cv2.resize(img, size, interpolation=cv2.INTER_LANCZOS4 if up else cv2.INTER_AREA)
+
+
+def _transparent_at(plan: EditPlan, t: float, duration: float) -> bool:
+    from backdrop.render.plan import TransparentBackground
+
+    seg = plan.active_segment(t, duration)
+    return seg is not None and isinstance(seg.background, TransparentBackground)
 
 
 def render_video(
@@ -151,6 +227,9 @@ def render_video(
     progress: ProgressFn | None = None,
     crf: int = 20,
     preset: str = "veryfast",
+    quality: bool = True,
+    size: tuple[int, int] | None = None,
+    force: bool = False,
 ) -> RenderStats:
     """Render ``plan`` over ``source``.
 
@@ -165,39 +244,76 @@ def render_video(
         sam_checkpoint: Segment Anything checkpoint for the quality tier.
         progress: called after each frame.
         crf, preset: x264 quality (lower crf = better) and speed preset.
+        quality: edges with the quality settings (matting where the plan asks for it, colour
+            decontamination, despill; :func:`~backdrop.render.edges.quality_edges`); False =
+            the preview's fast edge.
+        size: ``(width, height)`` of the outputs when they are to be scaled (e.g. 4K); frames
+            are edited at the source's size and then scaled (Lanczos up, area down).
+        force: replace a PNG-frames folder an earlier Backdrop run wrote.
 
-    Every output appears only when complete. Raises :class:`RenderError` or
+    Every output appears only when complete. No output may be the source, a background file,
+    a device, a folder (other than a frames folder Backdrop wrote, with ``force``) or collide
+    with another. A source that breaks off is rendered as far as it decodes;
+    ``RenderStats.missing_seconds`` says how much was missing. Raises :class:`RenderError` or
     :class:`~backdrop.perception.media.MediaError` with a one-line message.
     """
     source = Path(source)
     info = probe(source)
     if output is None and alpha is None:
         raise RenderError("nothing to write: give an output video and/or an alpha output")
-    compositor = Compositor(plan, info.width, info.height, info.duration)
+    check_render_outputs(
+        source,
+        plan,
+        [Path(output) if output is not None else None],
+        alpha=Path(alpha) if alpha is not None else None,
+        force=force,
+    )
+    for folder in {Path(p).parent for p in (output, alpha) if p is not None}:
+        for left in clean_stale_partials(folder):  # a killed run's leftovers (web, tools)
+            log.warning("removed %s, a partial file an interrupted run left", left.name)
+    compositor = Compositor(plan, info.width, info.height, info.duration, quality=quality)
     if masker is None and plan.keep:
         masker = build_masker(info, plan, timeline, sam_checkpoint)
     audio = source if info.has_audio else None
     total = info.frame_count or max(1, round(info.duration * info.fps))
+    if size is not None and tuple(size) == (info.width, info.height):
+        size = None
+    ow, oh = (info.width, info.height) if size is None else size
 
     sinks: list[Any] = []
     stages: list[_Stage] = []
     stats = RenderStats(frames=0, seconds=0.0)
     try:
-        if output is not None:
-            mp4 = Mp4Writer(output, info.width, info.height, info.fps, audio, info.duration,
+        if output is not None and Path(output).suffix.lower() == ".mov":
+            # ProRes 4444: the edited frames; where the background is transparent, with the
+            # kept subject as alpha (opaque elsewhere)
+            mov = ProResAlphaWriter(output, ow, oh, info.fps, audio,
+                                    info.duration)  # fmt: skip
+            sinks.append(mov)
+
+            def _mov(it: Any, w: ProResAlphaWriter = mov) -> None:
+                clear = _transparent_at(plan, it[0], info.duration)
+                w.write(it[1], it[0], it[3] if clear else None)
+
+            stages.append(_Stage("encode-mov", _mov))
+        elif output is not None:
+            check_output_suffix(output)
+            mp4 = Mp4Writer(output, ow, oh, info.fps, audio, info.duration,
                             crf=crf, preset=preset)  # fmt: skip
             sinks.append(mp4)
             stages.append(_Stage("encode-mp4", lambda it, w=mp4: w.write(it[1], it[0])))
         if alpha is not None:
             ap = Path(alpha)
             if ap.suffix.lower() == ".webm":
-                aw: Any = WebmAlphaWriter(ap, info.width, info.height, info.fps, audio,
+                aw: Any = WebmAlphaWriter(ap, ow, oh, info.fps, audio,
                                           info.duration)  # fmt: skip
+            elif ap.suffix.lower() == ".mov":
+                aw = ProResAlphaWriter(ap, ow, oh, info.fps, audio, info.duration)
             elif ap.suffix == "":
-                aw = PngSequenceWriter(ap)
+                aw = PngSequenceWriter(ap, replace=force)
             else:
                 raise RenderError(
-                    f"{ap}: alpha output must be a .webm file or a folder for PNG frames"
+                    f"{ap}: alpha output must be a .webm or .mov file or a folder for PNG frames"
                 )
             sinks.append(aw)
             stages.append(_Stage("encode-alpha", lambda it, w=aw: w.write(it[2], it[0], it[3])))
@@ -206,8 +322,9 @@ def render_video(
 
         t_start = time.perf_counter()
         _compose_frames(
-            _prefetch(iter_frames(source)), compositor, masker, stages, stats, progress, total
-        )
+            _until_broken(_prefetch(iter_frames(source)), stats),
+            compositor, masker, stages, stats, progress, total, size,
+        )  # fmt: skip
         for st in stages:
             st.q.put(_END)
         for st in stages:
@@ -216,6 +333,7 @@ def render_video(
                 raise st.error
         if stats.frames == 0:
             raise RenderError(f"{source}: no frames decoded")
+        stats.missing_seconds = decode_shortfall(info, stats.frames, stats.decoded_until)
         for sink in sinks:
             stats.outputs.append(sink.close())
         stats.seconds = time.perf_counter() - t_start
@@ -316,6 +434,8 @@ def render_span(
     progress: ProgressFn | None = None,
     crf: int = 20,
     preset: str = "veryfast",
+    quality: bool = True,
+    size: tuple[int, int] | None = None,
 ) -> RenderStats:
     """Render the frames of ``source`` shown in ``[t0, t1)`` seconds to a video-only MP4.
 
@@ -337,8 +457,8 @@ def render_span(
         t0, t1: the span in seconds from the video's start; ``t1=None`` = to the end.
         warmup: seconds of frames before ``t0`` to run the masker on (0 = none).
         info: the source's :func:`~backdrop.perception.media.probe` result, if already known.
-        masker, timeline, sam_checkpoint, progress, crf, preset: as in :func:`render_video`
-            (``progress`` counts the span's frames only).
+        masker, timeline, sam_checkpoint, progress, crf, preset, quality: as in
+            :func:`render_video` (``progress`` counts the span's frames only).
 
     Raises:
         RenderError: no frames in the span, or the encoder failed.
@@ -346,7 +466,7 @@ def render_span(
     """
     source = Path(source)
     info = info if info is not None else probe(source)
-    compositor = Compositor(plan, info.width, info.height, info.duration)
+    compositor = Compositor(plan, info.width, info.height, info.duration, quality=quality)
     if masker is None and plan.keep:
         masker = build_masker(info, plan, timeline, sam_checkpoint)
     elif masker is not None:

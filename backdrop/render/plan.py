@@ -21,6 +21,10 @@ Schema versions:
   whoever is talking), ``object`` (by name), ``box`` and ``point``; background segments gain
   ``match_lighting``; ``quality`` records which segmentation tier made each time range. A
   version-1 plan loads unchanged (it is a subset) and is saved as version 2.
+* 3 — person keep rules gain ``selector`` (which tracked people: everyone, the main subject,
+  left / right / centre, the largest, whoever is speaking, a clothing colour, a track id),
+  resolved per frame from the people tracks. Versions 1 and 2 load unchanged (subsets) and are
+  saved as version 3.
 """
 
 from __future__ import annotations
@@ -32,21 +36,63 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_VERSIONS = {
     1: "person keep rules, backgrounds, fades, edge settings",
     2: "keep/remove rules for speakers, objects, boxes and points; lighting match; quality tiers",
+    3: "person selectors (main subject, left/right/centre, colour, speaking, track id)",
 }
 
+PERSON_SELECTORS = ("all", "main", "left", "right", "centre", "largest", "speaking")
+"""Plain person selectors; ``colour:<name>`` and ``id:<P#>`` take a value."""
+SELECTOR_COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "white",
+                    "black", "grey")  # fmt: skip
+_SELECTOR = re.compile(
+    r"^(?:"
+    + "|".join(PERSON_SELECTORS)
+    + r"|colour:(?:"
+    + "|".join(SELECTOR_COLOURS)
+    + r")|id:P\d+)$"
+)
+
+
+def describe_selector(selector: str | None) -> str:
+    """How a person selector reads: ``left`` → "the person on the left"."""
+    if selector in (None, "all"):
+        return "everyone"
+    words = {
+        "main": "the main person",
+        "left": "the person on the left",
+        "right": "the person on the right",
+        "centre": "the person in the centre",
+        "largest": "the largest person",
+        "speaking": "the person who is talking",
+    }
+    if selector in words:
+        return words[selector]
+    if selector.startswith("colour:"):
+        return f"the person in {selector[7:]}"
+    return f"person {selector[3:]}"
+
+
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 class PlanError(ValueError):
     """A plan could not be loaded: the message names the field path and the reason."""
 
 
+MAX_PLAN_BYTES = 1 << 20
+"""Largest plan file read (1 MiB; a plan with thousands of segments is a few hundred KiB)."""
+MAX_PLAN_DEPTH = 32
+"""Deepest nesting of JSON arrays and objects in a plan (a real plan nests 5 levels)."""
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and ±infinity are refused everywhere: they render black frames or break reloading.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_hex(value: str) -> str:
@@ -97,9 +143,10 @@ class TimeRange(_Model):
 
 
 def _clock(seconds: float) -> str:
-    """``75.5 -> '1:15.5'``, ``9 -> '0:09'``."""
-    m, s = divmod(seconds, 60.0)
-    whole = f"{int(m)}:{int(s):02d}"
+    """``75.5 -> '1:15.5'``, ``9 -> '0:09'``, ``3723 -> '1:02:03'`` (of the absolute value)."""
+    m, s = divmod(abs(seconds), 60.0)
+    h, m = divmod(int(m), 60)
+    whole = f"{h}:{m:02d}:{int(s):02d}" if h else f"{m}:{int(s):02d}"
     frac = s - int(s)
     return whole + (f"{frac:.1f}"[1:] if frac >= 0.05 else "")
 
@@ -108,7 +155,8 @@ Subject = Literal["person", "speaker", "object", "box", "point"]
 
 
 clock = _clock
-"""Public name: seconds → ``m:ss`` (with tenths when not whole)."""
+"""Public name: seconds → ``m:ss`` or ``h:mm:ss`` (with tenths when not whole); the one clock
+formatter of the project."""
 
 
 class KeepRule(_Model):
@@ -133,9 +181,21 @@ class KeepRule(_Model):
     point: list[float] | None = Field(
         None, min_length=2, max_length=2, description="point: [x, y] pixels."
     )
+    selector: str | None = Field(
+        None,
+        description=(
+            "person: which people — 'all' (default), 'main' (the main subject), 'left', "
+            "'right', 'centre', 'largest', 'speaking', 'colour:<red|blue|…>' or 'id:P2'."
+        ),
+    )
 
     @model_validator(mode="after")
     def _fields_fit_subject(self) -> KeepRule:
+        if self.selector is not None:
+            if self.subject != "person":
+                raise ValueError("selector is for person rules only")
+            if not _SELECTOR.match(self.selector):
+                raise ValueError(f"unknown person selector {self.selector!r}")
         if self.subject == "object" and not self.label:
             raise ValueError("an object rule needs a label")
         if self.subject == "box":
@@ -150,7 +210,7 @@ class KeepRule(_Model):
 
     def describe(self) -> str:
         what = {
-            "person": "the person",
+            "person": "the person" if self.selector is None else describe_selector(self.selector),
             "speaker": f"speaker {self.speaker}" if self.speaker else "whoever is talking",
             "object": f"the {self.label}",
             "box": f"the box {_fmt_list(self.box)}",
@@ -267,12 +327,20 @@ class EdgeSettings(_Model):
     ``feather`` is a Gaussian softening in pixels of a 720-line frame (scaled with the height);
     ``refine`` snaps the edge to image edges with a guided filter of radius ``refine_radius``
     pixels (also per 720 lines); ``shift`` grows (+) or shrinks (-) the subject, in the same units.
+    ``refine="matte"`` solves alpha matting in a band around the edge (hair strands get
+    fractional alpha) where the quality settings render (exports, the refine worker); previews
+    use the guided filter for it. ``decontaminate`` and ``despill`` also apply in the quality
+    settings only: the subject's own colour is estimated where the alpha is fractional, and
+    ``despill`` takes a green or blue screen's spill out (``auto`` = when the old background
+    is such a screen). See :mod:`backdrop.render.edges`.
     """
 
     feather: float = Field(1.5, ge=0.0, le=50.0)
-    refine: Literal["none", "guided"] = "guided"
+    refine: Literal["none", "guided", "matte"] = "guided"
     refine_radius: float = Field(8.0, ge=1.0, le=64.0)
     shift: float = Field(0.0, ge=-20.0, le=20.0)
+    decontaminate: bool = True
+    despill: Literal["auto", "off", "green", "blue"] = "auto"
 
 
 Tier = Literal["preview", "matting", "sam", "fallback"]
@@ -290,7 +358,7 @@ class QualityRange(_Model):
 class EditPlan(_Model):
     """The whole edit. See the module docstring for time conventions and layering."""
 
-    schema_version: Literal[1, 2] = SCHEMA_VERSION
+    schema_version: Literal[1, 2, 3] = SCHEMA_VERSION
     keep: list[KeepRule] = Field(default_factory=list)
     backgrounds: list[BackgroundSegment] = Field(default_factory=list)
     edges: EdgeSettings = Field(default_factory=EdgeSettings)
@@ -339,14 +407,31 @@ class EditPlan(_Model):
 
     @classmethod
     def from_json(cls, text: str) -> EditPlan:
-        """Parse a plan; raise :class:`PlanError` naming the field path and the reason."""
+        """Parse a plan; raise :class:`PlanError` naming the field path and the reason.
+
+        Size (:data:`MAX_PLAN_BYTES`) and nesting depth (:data:`MAX_PLAN_DEPTH`) are checked
+        before parsing; NaN, ±Infinity and numbers too long to read are refused.
+        """
+        check_json_limits(text, "plan")
         try:
-            data: Any = json.loads(text)
+            data: Any = json.loads(text, parse_constant=_refuse_constant)
         except json.JSONDecodeError as e:
             raise PlanError(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from e
+        except PlanError:
+            raise
+        except ValueError as e:  # a 5,000-digit integer
+            raise PlanError("a number in the plan is too long to read (over 4300 digits)") from e
+        except RecursionError as e:  # cannot happen after the depth check; kept as a guard
+            raise PlanError("the plan is nested too deeply") from e
         if not isinstance(data, dict):
             raise PlanError("a plan must be a JSON object")
         version = data.get("schema_version")
+        if isinstance(version, bool | list | dict):
+            known = ", ".join(str(v) for v in SCHEMA_VERSIONS)
+            raise PlanError(
+                f"schema_version: must be a whole number, got {_short(version)} "
+                f"(this Backdrop reads {known})"
+            )
         if version not in SCHEMA_VERSIONS:
             known = ", ".join(str(v) for v in SCHEMA_VERSIONS)
             raise PlanError(
@@ -356,16 +441,22 @@ class EditPlan(_Model):
             plan = cls.model_validate(data)
         except ValidationError as e:
             err = e.errors()[0]
-            where = ".".join(str(p) for p in err["loc"]) or "(plan)"
+            where = ".".join(_loc(p) for p in err["loc"]) or "(plan)"
             more = f" (and {len(e.errors()) - 1} more problems)" if len(e.errors()) > 1 else ""
-            raise PlanError(f"{where}: {err['msg']}{more}") from e
+            msg = " ".join(str(err["msg"]).split())
+            raise PlanError(f"{where}: {msg}{more}") from e
         # older versions are subsets of the current one
         return plan.model_copy(update={"schema_version": SCHEMA_VERSION})
 
     @classmethod
     def load(cls, path: str | Path) -> EditPlan:
+        """Read and parse the plan file at ``path``; :class:`PlanError` (one line) otherwise."""
         p = Path(path)
         try:
+            if p.is_file() and p.stat().st_size > MAX_PLAN_BYTES:
+                raise PlanError(f"{p}: larger than {MAX_PLAN_BYTES >> 20} MiB; not a plan")
+            if p.exists() and not p.is_file():
+                raise PlanError(f"{p}: not a plan file")
             text = p.read_text(encoding="utf-8")
         except FileNotFoundError as e:
             raise PlanError(f"{p}: no such plan file") from e
@@ -410,8 +501,52 @@ class EditPlan(_Model):
         lines.append(
             f"edges: feather {e.feather:g} px, refine {e.refine}"
             + (f", shift {e.shift:+g} px" if e.shift else "")
+            + (f", {e.despill} despill" if e.despill in ("green", "blue") else "")
         )
         return lines
+
+
+def _loc(part: Any) -> str:
+    """One part of a field path, printable on one line (odd keys quoted, long ones cut)."""
+    text = str(part)
+    if not text or not text.isprintable() or len(text) > 40:
+        text = repr(text[:40])
+    return text
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _refuse_constant(name: str) -> Any:
+    raise PlanError(f"{name} is not a number a plan may hold (numbers must be finite)")
+
+
+def check_json_limits(
+    text: str, what: str = "plan", max_bytes: int = MAX_PLAN_BYTES, max_depth: int = MAX_PLAN_DEPTH
+) -> None:
+    """Refuse JSON text that is too large or nested too deeply, before parsing it.
+
+    Args:
+        text: the JSON text.
+        what: the word used in the message.
+        max_bytes: largest size in bytes (UTF-8).
+        max_depth: deepest nesting of ``[`` / ``{`` outside strings.
+
+    Raises:
+        PlanError: one line saying which limit was passed.
+    """
+    if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise PlanError(f"the {what} is larger than {max_bytes // 1024} KiB")
+    depth = 0
+    for ch in _BRACKETS.findall(_STRINGS.sub('""', text)):
+        if ch in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise PlanError(f"the {what} is nested more than {max_depth} levels deep")
+        else:
+            depth -= 1
 
 
 def describe_background(bg: Background) -> str:

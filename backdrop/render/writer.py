@@ -1,4 +1,5 @@
-"""Writing edited video: H.264 MP4 with the source audio, VP9-with-alpha WebM, PNG sequences.
+"""Writing edited video: H.264 MP4 with the source audio, VP9-with-alpha WebM, ProRes 4444 with
+alpha in .mov, PNG sequences.
 
 Every writer writes to a temporary sibling of its output and renames it into place only in
 :meth:`close` after the last frame; :meth:`abort` (or an exception inside a ``with`` block)
@@ -13,10 +14,9 @@ packet where the container allows it (no re-encode, exact sync), else transcoded
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -25,6 +25,9 @@ from types import TracebackType
 import av
 import cv2
 import numpy as np
+
+from backdrop.render.atomic import replace_into
+from backdrop.render.files import FRAMES_MARKER, PathError, partial_sibling
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +46,39 @@ class RenderError(Exception):
 
 
 def _tmp_sibling(final: Path) -> Path:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    return final.with_name(f".{final.stem}.partial-{uuid.uuid4().hex[:8]}{final.suffix}")
+    """A temporary sibling of ``final`` (its folder made when missing); refuses an ``final`` that
+    is a folder or a special file, so nothing is computed for an output that cannot be written.
+    An output folder that is not writable ends in a one-line :class:`RenderError`."""
+    if final.is_dir():
+        raise RenderError(f"{final} is a folder; give a file name for the output")
+    if final.exists() and not final.is_file():
+        raise RenderError(f"{final} is a device or special file, not a regular file; refused")
+    return _make_tmp(final)
+
+
+def _make_tmp(final: Path) -> Path:
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RenderError(f"cannot create the folder {final.parent} ({_why(e)})") from e
+    return partial_sibling(final)
+
+
+def _why(e: OSError) -> str:
+    """An OS error in a few words: 'permission denied', 'no space left on device'."""
+    return (e.strerror or str(e)).lower()
+
+
+def os_error(e: OSError, path: Path | str) -> RenderError:
+    """A one-line :class:`RenderError` for an OS error while writing ``path``, with what to do."""
+    hint = {
+        errno.ENOSPC: "free some space or write elsewhere",
+        errno.EDQUOT: "free some space or write elsewhere",
+        errno.EACCES: "choose a folder you can write to",
+        errno.EPERM: "choose a folder you can write to",
+        errno.EROFS: "the disk is read-only; choose another folder",
+    }.get(e.errno or 0, "check the output path")
+    return RenderError(f"cannot write {path}: {_why(e)} ({hint}); nothing was replaced")
 
 
 def even_size(width: int, height: int) -> tuple[int, int]:
@@ -180,7 +214,11 @@ class _AvVideoWriter:
         self.path = Path(path)
         self.width, self.height = even_size(width, height)
         self._tmp = _tmp_sibling(self.path)
-        self._container = av.open(str(self._tmp), mode="w", format=self.format)
+        try:
+            self._container = av.open(str(self._tmp), mode="w", format=self.format)
+        except OSError as e:
+            self._tmp.unlink(missing_ok=True)
+            raise os_error(e, self.path) from e
         rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(30)
         self._stream = self._container.add_stream(self.codec, rate=rate)
         self._stream.width, self._stream.height = self.width, self.height
@@ -213,8 +251,11 @@ class _AvVideoWriter:
         self._last_pts = pts
         frame.pts = pts
         frame.time_base = VIDEO_TIME_BASE
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
+        try:
+            for packet in self._stream.encode(frame):
+                self._container.mux(packet)
+        except OSError as e:
+            raise os_error(e, self.path) from e
         self.frames += 1
         if self._audio is not None:
             self._audio.pump(t + 0.5)
@@ -229,14 +270,23 @@ class _AvVideoWriter:
             if self._audio is not None:
                 self._audio.close()
             self._container.close()
+        except OSError as e:
+            self.abort()
+            raise os_error(e, self.path) from e
         except BaseException:
             self.abort()
             raise
         self._closed = True
-        if self.frames == 0:
+        try:
+            if self.frames == 0:
+                raise RenderError(f"{self.path}: no frames were written")
+            replace_into(self._tmp, self.path)
+        except PathError as e:
+            raise RenderError(str(e)) from e
+        except OSError as e:
+            raise os_error(e, self.path) from e
+        finally:
             self._tmp.unlink(missing_ok=True)
-            raise RenderError(f"{self.path}: no frames were written")
-        os.replace(self._tmp, self.path)
         return self.path
 
     def abort(self) -> None:
@@ -353,16 +403,86 @@ class WebmAlphaWriter(_AvVideoWriter):
         return _yuv_frame(rgb, a)
 
 
+MOV_COPY_AUDIO = {"aac", "alac", "pcm_s16le", "pcm_s24le", "mp3"}
+
+
+class ProResAlphaWriter(_AvVideoWriter):
+    """ProRes 4444 with an alpha channel (``prores_ks``, profile 4444, yuva444p10le, 16-bit
+    alpha) in a QuickTime ``.mov``; audio copied when the container allows it, else AAC."""
+
+    format = "mov"
+    codec = "prores_ks"
+    pix_fmt = "yuva444p10le"
+    copy_audio = MOV_COPY_AUDIO
+    audio_encoder = "aac"
+
+    def __init__(
+        self,
+        path: str | Path,
+        width: int,
+        height: int,
+        fps: float,
+        audio_source: Path | None = None,
+        duration: float | None = None,
+    ) -> None:
+        opts = {"profile": "4444", "alpha_bits": "16", "vendor": "apl0"}
+        super().__init__(path, width, height, fps, audio_source, duration, opts)
+
+    def _frame(self, rgb: np.ndarray, alpha: np.ndarray | None) -> av.VideoFrame:
+        a = np.full(rgb.shape[:2], 255, np.uint8) if alpha is None else _to_u8(alpha)
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(np.dstack([rgb, a])), "rgba")
+
+
+OUTPUT_SUFFIXES = {".mp4": "H.264 MP4", ".m4v": "H.264 MP4", ".mov": "ProRes 4444 with alpha"}
+"""What ``-o`` writes, by suffix; anything else is refused (see :func:`check_output_suffix`)."""
+
+
+def check_output_suffix(path: str | Path) -> None:
+    """Refuse an edited-video path whose suffix names a format ``-o`` does not write.
+
+    Raises:
+        RenderError: one line naming the formats that are written (and ``--alpha`` for WebM).
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix and suffix not in OUTPUT_SUFFIXES:
+        kinds = ", ".join(f"{k} ({v})" for k, v in OUTPUT_SUFFIXES.items())
+        raise RenderError(
+            f"{path}: can't write {suffix} video; the edited video can be {kinds}; for WebM "
+            "with alpha or PNG frames use --alpha OUT.webm|FOLDER"
+        )
+
+
 class PngSequenceWriter:
     """RGBA PNG files ``frame_000000.png`` … in a folder, plus ``times.txt`` (seconds per frame).
 
-    The folder is built under a temporary name and renamed into place when complete.
+    The folder is built under a temporary name and renamed into place when complete; it carries a
+    marker file (:data:`~backdrop.render.files.FRAMES_MARKER`) so a later run knows Backdrop wrote
+    it. An existing folder is replaced only when it is empty or such a frames folder and
+    ``replace`` is set; any other folder is refused up front and never deleted.
     """
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, replace: bool = False) -> None:
         self.path = Path(folder)
-        self._tmp = _tmp_sibling(self.path)
-        self._tmp.mkdir()
+        if self.path.exists():
+            if not self.path.is_dir():
+                raise RenderError(f"{self.path} is a file; the PNG frames need a folder name")
+            if any(self.path.iterdir()):
+                if not (self.path / FRAMES_MARKER).is_file():
+                    raise RenderError(
+                        f"{self.path} is a folder that is not empty and was not written by "
+                        "Backdrop; choose a new folder name (nothing was changed)"
+                    )
+                if not replace:
+                    raise RenderError(
+                        f"{self.path} holds frames from an earlier run; add --force to replace them"
+                    )
+        self._tmp = _make_tmp(self.path)
+        try:
+            self._tmp.mkdir()
+            (self._tmp / FRAMES_MARKER).write_text("written by Backdrop\n")
+        except OSError as e:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            raise os_error(e, self.path) from e
         self._times: list[float] = []
         self.frames = 0
         self._closed = False
@@ -371,19 +491,29 @@ class PngSequenceWriter:
         a = np.full(rgb.shape[:2], 255, np.uint8) if alpha is None else _to_u8(alpha)
         bgra = cv2.cvtColor(np.dstack([rgb, a]), cv2.COLOR_RGBA2BGRA)
         name = self._tmp / f"frame_{self.frames:06d}.png"
-        if not cv2.imwrite(str(name), bgra, [cv2.IMWRITE_PNG_COMPRESSION, 1]):
-            raise RenderError(f"{name}: could not write PNG")
+        ok, buf = cv2.imencode(".png", bgra, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        if not ok:
+            raise RenderError(f"{self.path}: could not encode a PNG frame")
+        try:
+            name.write_bytes(buf.tobytes())
+        except OSError as e:
+            raise os_error(e, self.path) from e
         self._times.append(t)
         self.frames += 1
 
     def close(self) -> Path:
         if self._closed:
             return self.path
+        try:
+            (self._tmp / "times.txt").write_text("".join(f"{t:.6f}\n" for t in self._times))
+            replace_into(self._tmp, self.path)
+        except PathError as e:
+            self.abort()
+            raise RenderError(str(e)) from e
+        except OSError as e:
+            self.abort()
+            raise os_error(e, self.path) from e
         self._closed = True
-        (self._tmp / "times.txt").write_text("".join(f"{t:.6f}\n" for t in self._times))
-        if self.path.exists():
-            shutil.rmtree(self.path) if self.path.is_dir() else self.path.unlink()
-        os.replace(self._tmp, self.path)
         return self.path
 
     def abort(self) -> None:

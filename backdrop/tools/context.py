@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from backdrop.perception.events import Timeline
-from backdrop.render.plan import EditPlan
+from backdrop.render.plan import EditPlan, TimeRange
 from backdrop.tools.history import PlanHistory
 
 
@@ -36,6 +36,14 @@ class ToolContext:
         notes: Notices tools add for the person (clamped times, shortened fades), oldest first.
         timeline: What analysis found in the video (speech, transcript, speakers, cuts, objects),
             or ``None`` when it has not been analysed; tools that anchor times to speech read it.
+        position: The play position the person is looking at, in seconds (a live session's
+            cursor), or ``None``; "from now on" and "stop" are read against it.
+        scope: The stretch of video the current step is about when its calls name no time
+            range (a notice's "yes, make it red" is about the notice's section); ``None`` = the
+            whole video. Tools that place something on a range default to it.
+        allowed: Folders that paths in tool arguments may lead into (the containment rule,
+            :func:`backdrop.render.files.contain`); relative paths start from the first. Empty =
+            the current working folder and the source video's folder.
     """
 
     history: PlanHistory = field(default_factory=PlanHistory)
@@ -45,6 +53,15 @@ class ToolContext:
     renderer: Renderer | None = None
     notes: list[str] = field(default_factory=list)
     timeline: Timeline | None = None
+    position: float | None = None
+    scope: TimeRange | None = None
+    allowed: tuple[Path, ...] = ()
+
+    def allowed_folders(self) -> list[Path]:
+        """The folders tool paths may lead into (see ``allowed``), the first being the base."""
+        if self.allowed:
+            return list(self.allowed)
+        return [Path.cwd()] + ([self.source.parent] if self.source is not None else [])
 
     @property
     def plan(self) -> EditPlan:

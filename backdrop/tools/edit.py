@@ -12,6 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backdrop.perception.media import MediaError, probe
+from backdrop.render.backgrounds import check_image
+from backdrop.render.files import PathError, check_output, contain
 from backdrop.render.plan import (
     Background,
     BackgroundSegment,
@@ -26,6 +29,7 @@ from backdrop.render.plan import (
     VideoBackground,
     describe_background,
 )
+from backdrop.render.writer import RenderError
 from backdrop.tools.context import ToolContext, ToolResult
 from backdrop.tools.registry import ToolRegistry
 from backdrop.tools.times import WHOLE, clamp_range, format_clock, range_length, range_within
@@ -37,7 +41,7 @@ PERSON_WORDS = frozenset({"person", "me", "myself", "speaker", "subject", "peopl
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 _RANGE_DOC = (
@@ -54,8 +58,9 @@ def _note(ctx: ToolContext, notes: tuple[str, ...] | list[str]) -> str:
 
 
 def _fit_range(ctx: ToolContext, rng: TimeRange | None) -> tuple[TimeRange | None, str, str | None]:
-    """``(range, note text, error)``: the range clamped to the video (whole video when None)."""
-    clamped = clamp_range(rng or WHOLE, ctx.duration)
+    """``(range, note text, error)``: the range clamped to the video (when None: the context's
+    scope, else the whole video)."""
+    clamped = clamp_range(rng or ctx.scope or WHOLE, ctx.duration)
     if clamped.error:
         return None, "", clamped.error
     return clamped.range, _note(ctx, clamped.notes), None
@@ -109,14 +114,33 @@ def _segment_with(
 
 
 def _resolve_media(ctx: ToolContext, path: str) -> Path | None:
-    """The file ``path`` names: as given (``~`` expanded), else beside the source video."""
-    p = Path(path).expanduser()
-    if p.is_file():
-        return p
-    if not p.is_absolute() and ctx.source is not None:
-        beside = ctx.source.parent / p
-        if beside.is_file():
-            return beside
+    """The file ``path`` names: as given (``~`` expanded), else beside the source video.
+
+    Raises:
+        PathError: it resolves outside the allowed folders (see :func:`contain`).
+    """
+    allowed = ctx.allowed_folders()
+    bases = [allowed[0]] + ([ctx.source.parent] if ctx.source is not None else [])
+    for base in bases:
+        p = contain(path, allowed, base=base, what="file")
+        try:  # a name too long for the OS is not a file
+            if p.is_file():
+                return p
+        except OSError:
+            continue
+    return None
+
+
+def _media_problem(bg: ImageBackground | VideoBackground, path: Path) -> str | None:
+    """Why the file at ``path`` cannot be this background (not an image, too large, not a
+    video), or None."""
+    try:
+        if isinstance(bg, ImageBackground):
+            check_image(path)
+        else:
+            probe(path)
+    except (RenderError, MediaError) as e:
+        return str(e).replace(str(path), path.name)
     return None
 
 
@@ -158,9 +182,15 @@ def set_background(ctx: ToolContext, args: SetBackgroundArgs) -> ToolResult:
     """
     bg = args.background
     if isinstance(bg, ImageBackground | VideoBackground):
-        found = _resolve_media(ctx, bg.path)
+        try:
+            found = _resolve_media(ctx, bg.path)
+        except PathError as e:
+            return ToolResult(False, str(e))
         if found is None:
             return ToolResult(False, f"I can't find the file {bg.path!r}")
+        problem = _media_problem(bg, found)
+        if problem is not None:
+            return ToolResult(False, problem)
         if str(found) != bg.path:
             bg = bg.model_copy(update={"path": str(found)})
     return _segment_with(ctx, bg, args.range, args.opacity, "set background")
@@ -208,23 +238,115 @@ class KeepSubjectArgs(_Args):
         None, min_length=2, max_length=2, description="point: [x, y] video pixels."
     )
     range: TimeRange | None = Field(None, description=_RANGE_DOC)
+    selector: str | None = Field(
+        None,
+        description=(
+            "person: which people — 'all' (everyone), 'main' (the main subject), 'left', "
+            "'right', 'centre', 'largest', 'colour:red' (any colour word), 'id:P2'. Omit = "
+            "everyone."
+        ),
+    )
 
 
 _SUBJECT_ALIASES = {"talker": "speaker", "speaking": "speaker", "region": "box", "area": "box"}
 
 
-def _known_labels(ctx: ToolContext) -> set[str]:
-    from backdrop.perception.events import ObjectsSeen
+def _people_words(ctx: ToolContext, selector: str) -> str:
+    """Whom ``selector`` names among the people analysis tracked, in words ("" when the video
+    was not analysed for people): ``"keeping P2 (left, in white) of 3 people in view"``."""
+    from backdrop.perception.people import people_summary
 
     if ctx.timeline is None:
-        return set()
-    return {lab.lower() for e in ctx.timeline.of_type(ObjectsSeen)
-            if isinstance(e, ObjectsSeen) for lab in e.labels}  # fmt: skip
+        return ""
+    rows = people_summary(ctx.timeline.events)
+    if not rows:
+        return ""
+
+    def words(ev: object) -> str:
+        colour = getattr(ev, "colour", "")
+        return getattr(ev, "position", "") + (f", in {colour}" if colour else "")
+
+    chosen = None
+    if selector in ("main", "largest"):
+        chosen = rows[0]
+    elif selector in ("left", "right", "centre"):
+        chosen = next((r for r in rows if r[2].position == selector), None)
+    elif selector.startswith("colour:"):
+        chosen = next((r for r in rows if r[2].colour == selector[7:]), None)
+    elif selector.startswith("id:"):
+        chosen = next((r for r in rows if r[0] == selector[3:]), None)
+    n = f"{len(rows)} {'person' if len(rows) == 1 else 'people'} tracked"
+    if chosen is None:
+        return f"{n}; none matches yet, so the choice is made frame by frame as people appear"
+    pid, _, ev = chosen
+    return f"keeping {pid} ({words(ev)}) of {n}; followed frame by frame"
+
+
+def _video_width(ctx: ToolContext) -> float | None:
+    """The source video's display width in pixels, or None when there is no readable source."""
+    from backdrop.perception.media import MediaError, probe
+
+    if ctx.source is None:
+        return None
+    try:
+        return float(probe(ctx.source).width)
+    except (MediaError, OSError):
+        return None
+
+
+def _speaker_check(ctx: ToolContext, speaker: str | None) -> tuple[str | None, str]:
+    """``(refusal, whom)``: why a speaker rule would keep nobody (None when it would keep
+    someone), and who it keeps in words."""
+    from backdrop.perception.events import ActiveSpeaker, PersonTrack, Speech
+
+    tl = ctx.timeline
+    if tl is None:
+        return None, ""
+    found = [
+        e for e in tl.of_type(ActiveSpeaker)
+        if isinstance(e, ActiveSpeaker) and (speaker is None or e.speaker == speaker)
+    ]  # fmt: skip
+    if not found:
+        if speaker is not None:
+            why = f"{speaker} was never seen talking on screen"
+        elif not tl.of_type(Speech):
+            why = "nobody talks in this video"
+        else:
+            why = "I hear speech but see no one on screen whose lips move with it"
+        return (
+            f"keeping only the person who is talking would leave nobody: {why}. Nothing "
+            "changed; say “keep everyone”, or pick a person (“the person on the left”)",
+            "",
+        )
+    tracks = [e for e in tl.of_type(PersonTrack) if isinstance(e, PersonTrack) and e.speaking]
+    if tracks:
+        order: list[str] = []
+        for e in sorted(tracks, key=lambda e: e.t0):
+            label = f"{e.person} ({e.position})"
+            if not order or order[-1] != label:
+                order.append(label)
+        whom = " then ".join(order[:4]) + (" …" if len(order) > 4 else "")
+    else:
+        from backdrop.perception.tracking import position_of
+
+        width = _video_width(ctx)
+        order = []
+        for e in sorted(found, key=lambda e: e.t0):
+            x0, _, x1, _ = e.box
+            label = "the face on screen"
+            if width:
+                pos = position_of((x0 / width, 0.0, x1 / width, 1.0))
+                label = "the face in the centre" if pos == "centre" else f"the face on the {pos}"
+            if not order or order[-1] != label:
+                order.append(label)
+        whom = " then ".join(order[:4])
+    return None, f"talking: {whom}; the last speaker stays kept between turns"
 
 
 @TOOLS.register
 def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
-    """Keep a subject in front of the background, or remove one from what is kept: the person,
+    """Keep a subject in front of the background, or remove one from what is kept: the person
+    (everyone, or one chosen by selector: main, left, right, centre, largest, a colour, an id),
     whoever is talking (or one speaker), a named object, a box or a point."""
     raw = args.subject.strip().lower().removeprefix("the ")
     subject = _SUBJECT_ALIASES.get(raw, raw)
@@ -234,14 +356,51 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
     elif subject not in ("speaker", "object", "box", "point"):
         subject, label = "object", label or raw
     if subject == "object":
+        from backdrop.perception.detect import objects_detector_installed
+        from backdrop.perception.events import ObjectsSeen
+        from backdrop.perception.objects import (
+            labels_seen,
+            matches,
+            missing_object_message,
+            resolve_label,
+        )
+
         label = (label or "").strip().lower().removeprefix("the ")
-        if label not in _known_labels(ctx):
+        events = [] if ctx.timeline is None else ctx.timeline.of_type(ObjectsSeen)
+        seen, sure = labels_seen(events)
+        canonical = resolve_label(label)
+        if label not in seen and not (canonical and any(matches(canonical, s) for s in seen)):
+            searched = ctx.timeline is not None
+            why = missing_object_message(label, sure, objects_detector_installed(), searched)
+            return ToolResult(False, why)
+        label = label if label in seen else canonical
+    selector = args.selector.strip().lower() if args.selector else None
+    if selector is not None and subject != "person":
+        selector = None
+    if selector in ("everyone", "everybody", "both"):
+        selector = "all"
+    if selector is not None:
+        selector = selector.replace("center", "centre").replace("color:", "colour:")
+        if selector.startswith("id:"):
+            selector = "id:" + selector[3:].upper()
+        from backdrop.render.plan import PERSON_SELECTORS, SELECTOR_COLOURS
+
+        ok = selector in PERSON_SELECTORS or selector.startswith("id:p") or (
+            selector.startswith("colour:") and selector[7:] in SELECTOR_COLOURS)  # fmt: skip
+        if not ok and not selector.startswith("id:P"):
             return ToolResult(
                 False,
-                f"finding “the {label}” by name is not supported here: no object detector is "
-                "installed (or it did not see one). Point at it instead, e.g. “keep what is "
-                "at 400,520” or “keep the box 120,340,610,700” (x0,y0,x1,y1 in video pixels)",
+                f"I don't know which person “{args.selector}” means: say everyone, the main "
+                "person, left, right, centre, the largest, a colour (“the one in red”) or an id "
+                "(“P2”)",
             )
+    whom = ""
+    if subject == "speaker" and args.action == "keep":
+        refusal, whom = _speaker_check(ctx, args.speaker)
+        if refusal is not None:
+            return ToolResult(False, refusal)
+    if subject == "person" and selector not in (None, "all"):
+        whom = _people_words(ctx, selector)
     if subject == "box" and args.box is None:
         return ToolResult(False, "say which box: x0,y0,x1,y1 in video pixels")
     if subject == "point" and args.point is None:
@@ -258,6 +417,7 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
             speaker=args.speaker if subject == "speaker" else None,
             box=args.box if subject == "box" else None,
             point=args.point if subject == "point" else None,
+            selector=selector,
         )
     except ValueError as e:
         return ToolResult(False, str(e).splitlines()[-1])
@@ -268,11 +428,12 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
     keep = [k for k in plan.keep
             if not (k.model_copy(update={"range": rule.range}) == rule
                     and range_within(k.range, fitted, ctx.duration))]  # fmt: skip
-    if subject == "speaker" and args.action == "keep":
-        # "only the person who is talking": a whole-person keep over the same time would win
+    if args.action == "keep" and (subject == "speaker" or (subject == "person" and selector)):
+        # "only the person who is talking" / "on the left" / "everyone": another person keep
+        # over the same time would win (masks combine by maximum), so the new choice replaces it
         keep = [
             k for k in keep
-            if not (k.subject == "person" and k.action == "keep"
+            if not (k.subject in ("person", "speaker") and k.action == "keep"
                     and range_within(k.range, fitted, ctx.duration))
         ]  # fmt: skip
     if args.action == "remove" and not any(k.action == "keep" for k in keep):
@@ -285,6 +446,8 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
             "without a Segment Anything checkpoint this uses the offline fallback (U²-Net-p on "
             "the region, tracked); for better masks pass --sam-checkpoint PATH"
         ])  # fmt: skip
+    if whom:
+        extra = _note(ctx, [whom]) + extra
     return ToolResult(True, rule.describe() + note + extra, changed)
 
 
@@ -315,7 +478,25 @@ def set_quality(ctx: ToolContext, args: SetQualityArgs) -> ToolResult:
     rng = QualityRange(tier=args.tier, range=fitted)
     new = ctx.plan.model_copy(update={"quality": [*kept, rng]})
     changed = ctx.history.apply(new, f"{args.tier} quality")
+    if args.tier == "matting" and changed:
+        note += _note(ctx, [_matting_said(ctx)])
     return ToolResult(True, f"{args.tier} segmentation ({fitted.describe()})" + note, changed)
+
+
+def _matting_said(ctx: ToolContext) -> str:
+    """That the opt-in matting model is used, and how fast it runs on this video here."""
+    what = "the opt-in matting model (Robust Video Matting, GPLv3) makes the person's alpha"
+    if ctx.source is None:
+        return what
+    from backdrop.perception.matting import matting_speed
+    from backdrop.perception.media import MediaError, probe
+
+    try:
+        info = probe(ctx.source)
+        fps = matting_speed(info.width, info.height)
+    except (MediaError, OSError, RuntimeError) as e:
+        return f"{what} (its speed could not be measured: {e})"
+    return f"{what}: about {fps:.1f} frames/s at {info.width}×{info.height} on this machine"
 
 
 class MatchLightingArgs(_Args):
@@ -397,14 +578,19 @@ class SetEdgesArgs(_Args):
     feather: float | None = Field(
         None, ge=0.0, le=50.0, description="Edge softness in pixels of a 720-line frame."
     )
-    refine: Literal["none", "guided"] | None = Field(
-        None, description="'guided' snaps the edge to image edges (hair); 'none' uses the raw mask."
+    refine: Literal["none", "guided", "matte"] | None = Field(
+        None,
+        description="'guided' snaps the edge to image edges; 'matte' solves real alpha for hair "
+        "(quality tier: exports and refined frames); 'none' uses the raw mask.",
     )
     refine_radius: float | None = Field(
         None, ge=1.0, le=64.0, description="Guided-filter radius, pixels of a 720-line frame."
     )
     shift: float | None = Field(
         None, ge=-20.0, le=20.0, description="Grow (+) or shrink (-) the person; px per 720 lines."
+    )
+    despill: Literal["auto", "off", "green", "blue"] | None = Field(
+        None, description="Take a green/blue screen's colour out of the person's edge and hair."
     )
 
 
@@ -418,7 +604,9 @@ def set_edges(ctx: ToolContext, args: SetEdgesArgs) -> ToolResult:
     changed = ctx.history.apply(ctx.plan.model_copy(update={"edges": edges}), "edges")
     e = edges
     text = f"edges: feather {e.feather:g} px, refine {e.refine} (radius {e.refine_radius:g})"
-    return ToolResult(True, text + (f", shift {e.shift:+g} px" if e.shift else ""), changed)
+    text += f", shift {e.shift:+g} px" if e.shift else ""
+    text += f", {e.despill} despill" if "despill" in given and e.despill != "off" else ""
+    return ToolResult(True, text, changed)
 
 
 class SetStrengthArgs(_Args):
@@ -480,7 +668,11 @@ class ExportPlanArgs(_Args):
 def export_plan(ctx: ToolContext, args: ExportPlanArgs) -> ToolResult:
     """Save the edit plan as JSON (written atomically)."""
     try:
-        written = ctx.plan.save(Path(args.path).expanduser())
+        allowed = ctx.allowed_folders()
+        target = check_output(contain(args.path, allowed, what="plan"), _inputs(ctx))
+        written = ctx.plan.save(target)
+    except PathError as e:
+        return ToolResult(False, str(e))
     except OSError as e:
         return ToolResult(False, f"could not write {args.path}: {e.strerror or e}")
     return ToolResult(True, f"saved the edit plan to {written}")
@@ -496,13 +688,28 @@ def render(ctx: ToolContext, args: RenderArgs) -> ToolResult:
     """Render the edited video with the current plan."""
     if ctx.renderer is None:
         return ToolResult(False, "no renderer is available here")
-    out = Path(args.output).expanduser()
-    alpha = Path(args.alpha).expanduser() if args.alpha else None
+    try:
+        allowed = ctx.allowed_folders()
+        out = check_output(contain(args.output, allowed, what="output"), _inputs(ctx))
+        alpha = contain(args.alpha, allowed, what="output") if args.alpha else None
+    except PathError as e:
+        return ToolResult(False, str(e))
     try:
         ctx.renderer(ctx.plan, out, alpha=alpha)
+    except (RenderError, MediaError) as e:
+        return ToolResult(False, f"could not render: {e}")
     except OSError as e:
         return ToolResult(False, f"could not render to {out}: {e.strerror or e}")
     return ToolResult(True, f"rendered {out}" + (f" and alpha {alpha}" if alpha else ""))
+
+
+def _inputs(ctx: ToolContext) -> list[Path]:
+    """Files an output must never replace: the source and the plan's background files."""
+    found = [ctx.source] if ctx.source is not None else []
+    for seg in ctx.plan.backgrounds:
+        if isinstance(seg.background, ImageBackground | VideoBackground):
+            found.append(Path(seg.background.path))
+    return found
 
 
 def default_registry() -> ToolRegistry:

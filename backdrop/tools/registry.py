@@ -122,6 +122,8 @@ class ToolRegistry:
                 args = json.loads(args) if args.strip() else {}
             except json.JSONDecodeError as e:
                 return ToolResult(False, f"{name}: arguments are not valid JSON ({e.msg})")
+            except (ValueError, RecursionError):  # 5,000-digit numbers, deep nesting
+                return ToolResult(False, f"{name}: arguments are too large or too deeply nested")
         if args is None:
             args = {}
         if not isinstance(args, Mapping):

@@ -8,19 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backdrop.render.plan import TimeRange
+from backdrop.render.plan import TimeRange, clock
 
 WHOLE = TimeRange()
 
 
-def format_clock(seconds: float) -> str:
-    """``75.5 -> '1:15.5'``, ``9 -> '0:09'``, ``3723 -> '1:02:03'`` (absolute value)."""
-    seconds = abs(seconds)
-    m, s = divmod(seconds, 60.0)
-    h, m = divmod(int(m), 60)
-    whole = f"{h}:{m:02d}:{int(s):02d}" if h else f"{m}:{int(s):02d}"
-    frac = s - int(s)
-    return whole + (f"{frac:.1f}"[1:] if frac >= 0.05 else "")
+format_clock = clock
+"""Seconds → ``m:ss`` / ``h:mm:ss`` (absolute value): :func:`backdrop.render.plan.clock`."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,367 @@
+"""Spoken-language clean-up for the rule-based interpreter (issue 11).
+
+What people say is not what the rule tables read: "um, could you make it, uh, blue between two
+and four seconds, no wait, teal. Thanks." These functions turn lower-cased text into the plain
+form the tables expect, each doing one thing, applied in this order by
+:func:`backdrop.agent.interpret._normalise`:
+
+* :func:`take_sizes` cuts output sizes ("4K", "1080p", "3840x2160", "1280 by 720", "full HD")
+  and the export phrase around them out of the text, so they are never read as times; the
+  caller says they were not applied (the plan has no output size).
+* :func:`fix_typos` corrects misspelt instruction words ("backgroud", "bleu", "frist") to the
+  closest word of the instruction vocabulary (Damerau-Levenshtein distance 1, 2 for long words).
+* :func:`words_to_numbers` turns number words into digits ("twenty-five" → 25, "two point
+  five" → 2.5); "one" only where it is a quantity.
+* :func:`spoken_times` rewrites time idioms ("the 2 second mark", "10 seconds in", "second 4",
+  "after the first minute") into the forms the range rules read.
+* :func:`now_phrases` replaces "from now on", "until now", "starting now" with the live play
+  position in seconds (:class:`NeedsPosition` when there is none).
+* :func:`mark_corrections` and :func:`mark_exclusions` put the markers :data:`FIX` ("no wait",
+  "actually", "I mean": the next clause replaces the previous one) and ``except`` ("but not in",
+  "other than", "apart from": the following times are excluded) into the text.
+* :func:`drop_filler` removes hesitations, politeness and sign-offs ("um", "please", "thanks",
+  "you know", "if you don't mind", "thanks for watching") and collapses stutters.
+
+Times stay in seconds throughout; nothing here knows about plans or tools.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+FIX = "§fix"
+"""Marker: the clause after it corrects (replaces) the clause before it."""
+
+# -- sizes -------------------------------------------------------------------------------------
+_SIZE_CORE = (
+    r"(?:\d{3,5}\s*[x×]\s*\d{3,5}|\d{3,5} by \d{3,5}|[248]k(?:\s+uhd)?|\d{3,4}p(?:60|30)?"
+    r"|(?:full|ultra)\s+hd|uhd|qhd|hd)"
+)
+_SIZE = re.compile(
+    r"(?:,?\s*(?:and\s+)?(?:then\s+)?(?:please\s+)?(?:export|render|output|save|encode|make|"
+    r"deliver|give me)\s+(?:(?:it|this|that|the (?:video|clip|file|export|output|result))\s+)?"
+    r"(?:(?:in|at|as|to)\s+)?(?:a\s+)?)?"
+    rf"(?<![\w.:])(?P<size>{_SIZE_CORE})(?![\w.:])"
+    r"(?:\s+(?:resolution|export|output|video|quality|version|format))?"
+)
+_SIZE_VERB_ONLY = re.compile(r"^(?:export|render|output|save|encode)(?: it| this| the video)?$")
+
+
+def take_sizes(text: str) -> tuple[str, list[str]]:
+    """``(text without size phrases, the sizes as said)``; "4K" and "1080p" are never times."""
+    sizes: list[str] = []
+
+    def cut(m: re.Match[str]) -> str:
+        sizes.append(m.group("size").upper().replace(" BY ", "×").replace("X", "×"))
+        return " , "
+
+    text = _SIZE.sub(cut, text)
+    return text, sizes
+
+
+# -- typos -------------------------------------------------------------------------------------
+_VOCAB = (  # noqa: SIM905 - a word list reads best as text
+    "background backgrounds backdrop remove delete erase blur blurry blurred blurring "
+    "replace change switch transparent gradient colour color fade first last final "
+    "seconds second minutes minute between until after before from starting over "
+    "black white red green blue yellow orange purple pink grey gray brown teal navy cyan "
+    "magenta violet maroon turquoise lavender silver golden beige cream coral crimson "
+    "edges edge softer sharper smoother tighter hair person please thanks keep image video "
+    "stronger weaker subtle darker lighter brighter strength radial horizontal vertical "
+    "whole entire except during throughout beginning start end undo redo"
+).split()
+# Short or common words that are never corrected, even when close to a vocabulary word.
+_COMMON = frozenset(
+    "a an the it is in on at to of and or but not no so do go be me my we us he she they "  # noqa: SIM905
+    "them then than this that these those with what when where who why how make made take "
+    "fade fades faded side lose lost give gave have has had more less some same just also "
+    "here there out off up down now only over your you yours our its all any each every "
+    "five four nine one two six ten hour hours want like look looks felt feel well will "
+    "would could should can may might must shall did does done been being into onto upon "
+    "slow fast soft hard dark light pale deep bright blues reds greens blurs edit edits "
+    "tone toned bit bits lot lots wait rather sorry mean meant okay yeah yes please stop "
+    "sky sand lime mint gold tan olive peach salmon aqua indigo emerald fuchsia charcoal "
+    "rest test best last lest past most west east mask task back black block clock rock "
+    "blend bland blunt blue blur bluer bluish reddish greenish later latter letter while "
+    "which whose write quite quiet other after water read ready seen removed deleted erased "
+    "replaced changed switched gone colours colors faded blurs fader lighten darken form "
+    "says said saying talk talks hello fellow mellow ends send sends lend bend thank thanked"
+    .split()
+)  # fmt: skip
+_TYPO_MAP = {
+    "teh": "the", "adn": "and", "plz": "please", "pls": "please", "thx": "thanks",
+    "bg": "background", "bkg": "background", "secs": "seconds", "sec": "second",
+}  # fmt: skip
+_WORD = re.compile(r"[a-z]+")
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance, or ``limit + 1`` beyond it."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+        if min(prev) > limit:
+            return limit + 1
+    return prev[-1]
+
+
+@lru_cache(maxsize=4096)
+def _correct(word: str) -> str:
+    if word in _TYPO_MAP:
+        return _TYPO_MAP[word]
+    if len(word) < 4 or word in _COMMON or word in _VOCAB:
+        return word
+    limit = 2 if len(word) >= 8 else 1
+    best, best_d = word, limit + 1
+    for v in _VOCAB:
+        if len(word) == 4 and len(v) == 4 and sorted(v) != sorted(word):
+            continue  # 4-letter substitutions are too often other real words
+        d = _distance(word, v, limit)
+        if d < best_d:
+            best, best_d = v, d
+    return best
+
+
+def fix_typos(text: str, protected: frozenset[str] = frozenset()) -> str:
+    """Misspelt instruction words corrected to the vocabulary (see the module docstring)."""
+    return _WORD.sub(lambda m: m.group(0) if m.group(0) in protected else _correct(m.group(0)),
+                     text)  # fmt: skip
+
+
+# -- numbers -----------------------------------------------------------------------------------
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19,
+}  # fmt: skip
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90}  # fmt: skip
+_U = "|".join(sorted(_UNITS, key=len, reverse=True))
+_TN = "|".join(_TENS)
+_NUMBER = re.compile(
+    rf"\b(?:(?P<tens>{_TN})(?:[\s-]+(?P<unit1>{_U}))?|(?P<unit>{_U}))"
+    rf"(?:\s+point\s+(?P<frac>{_U}))?\b"
+)
+_UNIT_AFTER = r"(?:seconds?|secs?|minutes?|mins?|hours?|s|m)\b"
+_ONE_CONTEXT = re.compile(
+    rf"^\s*(?:{_UNIT_AFTER}|and a half|point|to\b|and\s+(?:\d|{_U}|{_TN})|-|through|until|till)"
+)
+_ONE_BEFORE = re.compile(r"(?:first|last|final|from|between|at|until|till|over|for|after|to|"
+                         r"and|within|in|of|second|seconds|about|around)\s*$")  # fmt: skip
+
+
+def words_to_numbers(text: str) -> str:
+    """Number words → digits: "twenty five" → 25, "two point five" → 2.5, "one" only as a
+    quantity ("one second", "from one to three", not "the blue one")."""
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group("tens"):
+            value = _TENS[m.group("tens")] + (_UNITS[m.group("unit1")] if m.group("unit1") else 0)
+        else:
+            value = _UNITS[m.group("unit")]
+            if m.group("unit") == "one" and not m.group("frac"):
+                after, before = text[m.end() :], text[: m.start()]
+                if not (_ONE_CONTEXT.match(after) or _ONE_BEFORE.search(before)):
+                    return m.group(0)
+        out = str(value)
+        if m.group("frac"):
+            out += "." + str(_UNITS[m.group("frac")])
+        return out
+
+    return _NUMBER.sub(repl, text)
+
+
+# -- time idioms -------------------------------------------------------------------------------
+_N = r"\d+(?:\.\d+)?"
+_TIME_IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), r)
+    for p, r in (
+        # "the 2 second mark", "the 0:30 mark", "the 2-second point"
+        (rf"\bthe ({_N}|\d+:\d{{2}})[- ]?(seconds?|secs?|s|minutes?|mins?)?[- ]?"
+         r"(?:mark|point|timestamp|spot)\b", r"\1 \2"),
+        # "second 4", "seconds 2 to 6", "minute 2"
+        (rf"\bseconds? ({_N})\s*(to|and|-|through|till|until)\s*(?:seconds? )?({_N})\b",
+         r"from \1 to \3 seconds"),
+        (rf"\bsecond ({_N})\b", r"\1 seconds"),
+        (rf"\bminute ({_N})\b", r"\1 minutes"),
+        # "once we're 10 seconds in", "10 seconds in, ..."
+        (rf"\b(?:once|when) (?:we're|we are|it's|it is|we get|we hit|we reach) ({_N} ?"
+         rf"{_UNIT_AFTER}) in\b", r"from \1"),
+        (rf"\b(?:once|when) (?:we're|we are|it's|it is|we get|we hit|we reach) (?:to )?({_N} ?"
+         rf"{_UNIT_AFTER}|\d+:\d{{2}})", r"from \1"),
+        (rf"(?:^|(?<=[,;.] )|(?<=\bthen )|(?<=\band ))({_N} ?{_UNIT_AFTER}) in\b(?! the\b)",
+         r"from \1"),
+        (rf"\bstarting ({_N} ?{_UNIT_AFTER}) in\b", r"from \1"),
+        (rf"\b({_N} ?{_UNIT_AFTER}) into (?:the )?(?:video|clip)\b", r"\1"),
+        # "after the first minute" is "from 1 minute", not "the first minute"
+        (r"\b(after|past) the first\b", r"\1"),
+        # "the first or last second" → both
+        (rf"\bfirst (?:or|and) (?:the )?(?:last|final) ({_N} )?(seconds?|minutes?)\b",
+         r"first \1\2 and last \1\2"),
+        (r"\b(first|last|final) (?:couple of|couple) (seconds|minutes)\b", r"\1 2 \2"),
+        (r"\b(first|last|final) few (seconds|minutes)\b", r"\1 3 \2"),
+        (r"\ba couple(?: of)? (seconds|minutes)\b", r"2 \1"),
+        (r"\b(?:a )?few (seconds|minutes)\b", r"3 \1"),
+        # "the 3rd and 6th second", "the 10th second"
+        (rf"\b({_N})(?:st|nd|rd|th) (and|to|until|till|through) (?:the )?({_N})(?:st|nd|rd|th)"
+         r" seconds?\b", r"\1 \2 \3 seconds"),
+        (rf"\b({_N})(?:st|nd|rd|th) seconds?\b", r"\1 seconds"),
+        (r"\b(between|from|after|before|until|till|at|since) the (?=\d)", r"\1 "),
+        (r"\b(first|last|final) half (?:a |of a )?minute\b", r"\1 30 seconds"),
+        (r"\b(first|last|final) (?:a )?minute\b", r"\1 1 minute"),
+        # "would you mind removing the background": the gerund is the verb
+        (r"\b(remov|delet|eras|replac|chang|us|fad|mak|tak)ing\b", r"\1e"),
+        (r"\bgetting rid of\b", "get rid of"),
+        (r"\bthe (?:whole|entire) (?:time|video|clip|thing)\b", "the whole video"),
+        (r"\brest of (?:the )?(?:video|clip|time|it)\b", "for the rest of the video"),
+        (r"\bthe hell out of\b|\bthe heck out of\b", "heavily"),
+    )
+)  # fmt: skip
+
+
+def spoken_times(text: str) -> str:
+    """Time idioms rewritten into the forms the range rules read (see the module docstring)."""
+    for pattern, repl in _TIME_IDIOMS:
+        text = pattern.sub(repl, text)
+    return re.sub(r"\s+", " ", text)
+
+
+# -- "now" -------------------------------------------------------------------------------------
+class NeedsPosition(Exception):
+    """The text says "now" and there is no live play position to read it against."""
+
+
+_NOW_FROM = re.compile(
+    r"\b(?:from (?:right )?now(?: on(?:wards?)?)?(?: until the end)?|starting (?:right )?now|"
+    r"(?:as of|beginning) (?:right )?now|from (?:right )?here(?: on(?:wards?)?)?|from this point"
+    r"(?: on(?:wards?)?)?|from this moment(?: on)?|now until the end|henceforth)\b"
+)
+_NOW_UNTIL = re.compile(
+    r"\b(?:until|till|til|up to|up until) (?:right )?(?:now|here|this point|this moment)\b"
+)
+
+
+def now_phrases(text: str, now: float | None) -> str:
+    """ "from now on" → ``from {now}``; "until now" → ``until {now}`` (seconds).
+
+    Raises:
+        NeedsPosition: the text has such a phrase and ``now`` is ``None``.
+    """
+    if not (_NOW_FROM.search(text) or _NOW_UNTIL.search(text)):
+        return text
+    if now is None:
+        raise NeedsPosition
+    t = f"{max(now, 0.0):.3f}".rstrip("0").rstrip(".")
+    text = _NOW_FROM.sub(f" from {t} seconds ", text)
+    return _NOW_UNTIL.sub(f" until {t} seconds ", text)
+
+
+# -- corrections and exclusions ----------------------------------------------------------------
+_CORR_WORD = (
+    r"(?:no wait|wait no|wait|actually no|no actually|actually|no sorry|sorry|oops|whoops|"
+    r"i mean|i meant|or rather|rather|make that|nope|hmm|no)"
+)
+_CORRECTION = re.compile(
+    rf"(?:[,;:—–!]|\.+|\s-)\s*(?:{_CORR_WORD}\b[\s,.;:—–!-]*)+"
+    rf"|\s(?:and )?(?:then )?(?:change (?:your|my) mind(?: and)?|i mean|i meant|or rather|"
+    rf"oops|actually no)\b[\s,.;:—–!-]*"
+    rf"|\.\.\.\s*|\s(?:actually)\s+(?=(?:make|use|do|go|blur|remove|it'?s|red|blue|green))"
+)
+_LEADING_CORR = re.compile(
+    rf"^(?:(?:no wait|no sorry|no actually|no no|(?!no\b){_CORR_WORD}|no(?=\s*[,.;:!—–-])|"
+    rf"ok(?:ay)?|so|well)\b[\s,.;:—–!-]*)+"
+)
+
+
+def mark_corrections(text: str) -> str:
+    """Self-corrections inside a sentence become :data:`FIX` markers; one at the very start
+    ("actually, make it green") is only a new instruction and is dropped. A leading "also"
+    ("also for the last 5 seconds") asks for the same again."""
+    text = _LEADING_CORR.sub("", text.strip())
+    text = re.sub(r"^(?:and )?also\b", "same", text)
+    return _CORRECTION.sub(f" ; {FIX} ", text)
+
+
+_EXCLUDE = re.compile(
+    r"(?:,\s*)?(?:\bbut\s+)?\b(?:not\s+(?:in|during|for|at|over|within|on)|except(?:\s+(?:for|in|"
+    r"during|at|within|on))?(?:\s+for)?|other than|apart from|aside from|excluding|save for|"
+    r"everywhere but|all but|skip(?:ping)?|leaving out|with the exception of|not)\s+"
+    r"(?=(?:the\s+)?(?:very\s+)?(?:first|last|final|between|from|\d|after|before|until|till))"
+)
+_LEAVE = re.compile(
+    r"(?:,\s*)?(?:\bbut\s+)?\b(?:leave|keep)\s+(?P<span>(?:the\s+)?(?:first|last|final)\s+"
+    r"[^,;]*?)\s+(?:alone|untouched|as (?:it )?is|unchanged|clean|normal|out)\b"
+)
+
+
+def mark_exclusions(text: str) -> str:
+    """ "but not in the final second", "other than the last 5 s", "leave the first 8 s
+    alone" → ``except <times>``."""
+    text = _LEAVE.sub(lambda m: f" except {m.group('span')}", text)
+    return _EXCLUDE.sub(" except ", text)
+
+
+# -- filler ------------------------------------------------------------------------------------
+_FILLERS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p)
+    for p in (
+        r"\b(?:u+m+|u+h+m*|e+r+m*|h+m+|a+h+|e+h+|mm+)\b[,.]?",
+        r"\bthanks? (?:so|very) much\b|\bthank you(?: (?:so|very) much)?\b|\bthanks for watching"
+        r"\b|\bthanks\b|\bthx\b|\bcheers\b|\bmuch appreciated\b|\bappreciate it\b",
+        r"\b(?:please|plz|pls|kindly)\b",
+        r"\blike (?=\d|about\b|around\b)|\bor so\b|\bgive or take\b",
+        r"\b(?:you know|i guess|i suppose|i think|like i said|so yeah|yeah|yep|cool|great|"
+        r"perfect|nice|awesome|alright|all right|right|anyway|basically|whatever|bye|goodbye|"
+        r"see you|hey(?: backdrop| there)?|hi(?: backdrop)?|hello backdrop)\b[,.]?(?!\s+(?:to|of|"
+        r"edge|side|half|now))",
+        r"\b(?:if you (?:don't|do not) mind|if (?:that's|that is|it's|it is) (?:ok(?:ay)?|"
+        r"possible|alright|fine)|if you can|if possible|when you get a chance|for me|"
+        r"that would be (?:great|nice|good|awesome|perfect)|that'd be (?:great|nice)|"
+        r"is that (?:possible|ok(?:ay)?|alright)|would you be so kind as to|"
+        r"(?:i was|i'm) wondering if you could|is it possible to|do you think you could|"
+        r"would you mind|i'd appreciate it if you|could i get|can i get|can i have|"
+        r"(?:i would like|i'd like|i'd love|i want|i need)(?: you to| it if you)?|"
+        r"let's (?:do|go with|have)|"
+        r"go with|how about|what about|start with|to be honest|go ahead(?: and)?)\b",
+        r"(?:^|(?<=[,.;] ))(?:ok(?:ay)?|so|well|now|and|first of all|first(?! \d| or\b| and\b)|"
+        r"to start(?: with)?|at first)\b[,.]?",
+        r"\b(?:ok(?:ay)?|so|now)[.,?!]*\s*$",
+    )
+)
+_STUTTER = re.compile(r"\b(\w+(?:\s+\w+)?)(?:\s*,\s*|\s+)\1\b")
+
+
+def drop_filler(text: str) -> str:
+    """Hesitations, politeness and sign-offs removed; "make, make it" → "make it"."""
+    for pattern in _FILLERS:
+        text = pattern.sub(" ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    for _ in range(2):
+        text = _STUTTER.sub(r"\1", text)
+    text = re.sub(r"(?:\s*,\s*){2,}", ", ", text)
+    return re.sub(r"^[\s,.;]+|[\s,;]+$", "", text)
+
+
+__all__ = [
+    "FIX",
+    "NeedsPosition",
+    "drop_filler",
+    "fix_typos",
+    "mark_corrections",
+    "mark_exclusions",
+    "now_phrases",
+    "spoken_times",
+    "take_sizes",
+    "words_to_numbers",
+]

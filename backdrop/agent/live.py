@@ -1,0 +1,753 @@
+"""``backdrop live``: a live source edited frame by frame while the person talks to it.
+
+A :class:`LiveRunner` is a :class:`~backdrop.agent.session.Session` on a live source with live
+sinks. Three threads: the source's *capture* thread, the *live loop* (this module), and the
+session's own threads. The live loop takes each captured frame, renders it with the plan in
+force (:class:`~backdrop.render.live.LiveRenderer`, under the frame budget controller) and hands
+it to the sinks (recording, virtual camera, browser page). At each 200 ms micro-turn boundary of
+capture time it picks up the session's plan — so an instruction, typed or spoken, changes the
+frames from the next boundary after the session applied it, never half a frame — and it hands the
+finished micro-turn's :class:`~backdrop.perception.media.Chunk` to the session's analysis thread
+(through :class:`SessionFeed`, which drops chunks rather than queue them when analysis is
+behind), which raises notices as for a file.
+
+Typed lines and commands are those of ``backdrop chat`` (:class:`~backdrop.agent.chat.Chat`).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from backdrop.agent.chat import Chat
+from backdrop.agent.session import Session
+from backdrop.perception.events import Analyzer
+from backdrop.perception.live import BrowserCamera, ChunkAssembler, LiveSource, scale_chunk
+from backdrop.perception.media import CHUNK_SECONDS, Chunk, MediaInfo
+from backdrop.render.live import BudgetController, LiveRenderer, MaskerFactory
+from backdrop.render.live_sinks import (
+    LiveRecorder,
+    RecordingSink,
+    VirtualCamera,
+    WebPreview,
+    open_virtual_camera,
+)
+from backdrop.render.plan import EditPlan
+
+log = logging.getLogger(__name__)
+
+FEED_CHUNKS = 5
+"""Micro-turns the session's analysis may be behind before the oldest is dropped."""
+
+
+def live_analyzers(info: MediaInfo) -> list[Analyzer]:
+    """The analyzers a live stream runs: the cheap vision ones (scene cuts, lighting, people).
+
+    The slow ones (speech of the stream's own soundtrack, captions) are left out so analysis
+    keeps up with real time on two cores; :class:`LiveRunner` adds mask quality, scored on the
+    masks the live output computes anyway.
+    """
+    from backdrop.perception.lighting import LightingAnalyzer
+    from backdrop.perception.models import ModelMissingError, model_path
+    from backdrop.perception.scenecut import SceneCutAnalyzer
+
+    out: list[Analyzer] = [SceneCutAnalyzer(info.fps), LightingAnalyzer()]
+    try:
+        from backdrop.perception.people import PeopleAnalyzer
+        from backdrop.perception.person_crop import PoseDetector
+
+        out.append(PeopleAnalyzer(PoseDetector(model_path("pose-detection"))))
+    except ModelMissingError as e:
+        log.info("people analysis off: %s", e)
+    return out
+
+
+class SessionFeed:
+    """The live loop's finished micro-turns, as the session's source (see ``Session``).
+
+    Holds at most ``maxsize`` chunks; when the session's analysis is behind, the oldest is
+    dropped (counted in :attr:`dropped`).
+    """
+
+    def __init__(self, info: MediaInfo, maxsize: int = FEED_CHUNKS) -> None:
+        self.info = info
+        self.dropped = 0
+        self._q: deque[Chunk] = deque()
+        self._maxsize = maxsize
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def put(self, chunk: Chunk) -> None:
+        with self._cond:
+            while len(self._q) >= self._maxsize:
+                self._q.popleft()
+                self.dropped += 1
+            self._q.append(chunk)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def chunks(
+        self, chunk_seconds: float = CHUNK_SECONDS, size: tuple[int, int] | None = None
+    ) -> Iterator[Chunk]:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._q or self._closed)
+                if not self._q:
+                    return
+                chunk = self._q.popleft()
+            yield scale_chunk(chunk, size)
+
+
+@dataclass
+class LiveStats:
+    """What the status line and the benchmark report. Times in seconds."""
+
+    delivered: int = 0
+    skipped: int = 0
+    """Frames the budget controller dropped on purpose (its last level)."""
+    out_times: deque[float] = field(default_factory=lambda: deque(maxlen=240))
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=600))
+    all_latencies: list[float] = field(default_factory=list)
+    costs: list[float] = field(default_factory=list)
+    levels: list[int] = field(default_factory=list)
+
+    def add(self, out_at: float, latency: float, cost: float, level: int) -> None:
+        self.delivered += 1
+        self.out_times.append(out_at)
+        self.latencies.append(latency)
+        self.all_latencies.append(latency)
+        self.costs.append(cost)
+        self.levels.append(level)
+
+    def fps(self, window: float = 2.0) -> float:
+        """Delivered frames per second over the last ``window`` seconds."""
+        if len(self.out_times) < 2:
+            return 0.0
+        times = list(self.out_times)  # a snapshot: the live loop appends meanwhile
+        now = times[-1]
+        recent = [t for t in times if now - t <= window]
+        span = recent[-1] - recent[0]
+        return (len(recent) - 1) / span if span > 0 else 0.0
+
+    def latency_ms(self, q: float, recent: bool = True) -> float:
+        data = list(self.latencies) if recent else list(self.all_latencies)
+        return float(np.percentile(np.asarray(data), q) * 1000.0) if data else 0.0
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """The live output switched to ``plan`` at the frame captured at ``t`` seconds."""
+
+    t: float
+    plan: EditPlan
+
+
+def parse_say(text: str) -> tuple[float | None, str]:
+    """``"@2.5 make it blue"`` → ``(2.5, "make it blue")``; no ``@SECONDS`` → ``(None, text)``
+    (said at the start)."""
+    text = text.strip()
+    if text.startswith("@"):
+        head, _, rest = text[1:].partition(" ")
+        try:
+            return float(head), rest.strip()
+        except ValueError:
+            pass
+    return None, text
+
+
+class _LastMask:
+    """The session's preview masker on a live stream: the mask the live output last used (the
+    session previews the newest frame, which the live loop has just masked), so the model is
+    loaded and run once, not twice."""
+
+    def __init__(self, renderer: LiveRenderer) -> None:
+        self.renderer = renderer
+
+    def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
+        mask = self.renderer.last_mask
+        return mask if mask is not None else np.zeros(frame.shape[:2], np.float32)
+
+    def reset(self) -> None:
+        pass
+
+
+class LiveChat(Chat):
+    """``backdrop chat``'s commands for a live stream (/render and /wait make no sense live)."""
+
+    def _command(self, cmd: str, arg: str) -> bool:
+        if cmd == "/render":
+            self._print("backdrop: live streams are recorded with --record OUT.mp4")
+            return True
+        if cmd == "/wait":
+            self._print("backdrop: a live stream does not finish; /quit or Ctrl-C ends it")
+            return True
+        return super()._command(cmd, arg)
+
+
+class LiveRunner:
+    """A session on a live source, rendered frame by frame to live sinks.
+
+    Args:
+        source: the live source (not started yet; the runner starts and closes it).
+        say: prints one line for the person (replies, notices, what the outputs are).
+        record: MP4 to write the processed stream to (with audio); the plan goes beside it as
+            ``OUT.plan.json``. Both appear only when complete (at :meth:`stop`).
+        plan: the plan to start from.
+        virtual_cam: send the output to a virtual camera (one line says what to install
+            where there is none; the stream goes on).
+        web_port: serve the browser page on this port (None = off, 0 = any free port).
+        says: scripted instructions, ``"@SECONDS text"`` or ``"text"`` (at the start).
+        listen: hear the microphone all the time (:class:`Listener`).
+        analyzers, llm: as for :class:`~backdrop.agent.session.Session` (default analyzers:
+            :func:`live_analyzers`).
+        masker_factory: the subject masker for the live output (default: the plan's).
+        controller: the frame budget controller (default: one for the source's rate).
+        out_dir: where /export and /preview write by default.
+    """
+
+    def __init__(
+        self,
+        source: LiveSource,
+        *,
+        say: Callable[[str], None] = print,
+        record: Path | None = None,
+        plan: EditPlan | None = None,
+        virtual_cam: bool = False,
+        web_port: int | None = None,
+        says: Sequence[str] = (),
+        listen: bool = False,
+        analyzers: Callable[[MediaInfo], Sequence[Analyzer]] | None = None,
+        llm: object = None,
+        masker_factory: MaskerFactory | None = None,
+        controller: BudgetController | None = None,
+        out_dir: Path = Path("out"),
+    ) -> None:
+        self.source = source
+        self.info = source.info
+        self.say = say
+        self.record_path = Path(record) if record is not None else None
+        self.feed = SessionFeed(self.info)
+        self.renderer = LiveRenderer(self.info, masker_factory, controller)
+        self.session = Session(
+            self.feed,
+            analyzers=analyzers or self._default_analyzers,
+            llm=llm,  # type: ignore[arg-type]
+            masker_factory=lambda info, plan: _LastMask(self.renderer),
+        )
+        self.chat = LiveChat(self.session, say, out_dir)
+        self.stats = LiveStats()
+        self.plan_changes: list[PlanChange] = []
+        self._start_plan = plan
+        self._virtual_cam = virtual_cam
+        self._web_port = web_port
+        self._listen = listen
+        self.listener: Listener | None = None
+        self._says = sorted(
+            (parse_say(s) for s in says), key=lambda p: -1.0 if p[0] is None else p[0]
+        )
+        self._recording: RecordingSink | None = None
+        self.vcam: VirtualCamera | None = None
+        self.web: WebPreview | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
+        self.error: BaseException | None = None
+        self.t = 0.0
+        self.saved: list[Path] = []
+        self.record_origin: float | None = None
+        """Capture time (s) of the recording's first frame (its time 0), once stopped."""
+
+    def _default_analyzers(self, info: MediaInfo) -> list[Analyzer]:
+        """:func:`live_analyzers`, plus mask quality scored on the masks the live output
+        already computed (no second segmentation)."""
+        from backdrop.perception.mask_quality import MaskQualityAnalyzer
+
+        def last_mask(frame: np.ndarray) -> np.ndarray:
+            mask = self.renderer.last_mask
+            return mask if mask is not None else np.zeros(frame.shape[:2], np.float32)
+
+        return [*live_analyzers(info), MaskQualityAnalyzer(last_mask)]
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> LiveRunner:
+        """Open the outputs, load the masker, then start capturing and rendering."""
+        self.say(f"backdrop: {self.source.description}")
+        self.session.start()
+        if self._start_plan is not None:
+            plan = self._start_plan
+            self.session.call(lambda: self.session.ctx.history.apply(plan, "the starting plan"))
+            self.session.call(lambda: None).result(60)
+        self.renderer.warm_up()
+        self.renderer.set_plan(self.session.plan)
+        if self.record_path is not None:
+            rec = LiveRecorder(
+                self.record_path, self.info.width, self.info.height, self.info.fps,
+                audio=self.info.has_audio,
+            )  # fmt: skip
+            self._recording = RecordingSink(rec)
+        if self._virtual_cam:
+            self.vcam, line = open_virtual_camera(self.info.width, self.info.height, self.info.fps)
+            self.say(f"backdrop: {line}")
+        if self._web_port is not None:
+            camera = self.source if isinstance(self.source, BrowserCamera) else None
+            self.web = WebPreview(
+                port=self._web_port,
+                camera=camera.push_jpeg if camera is not None else None,
+                camera_size=(self.info.width, self.info.height, self.info.fps),
+                on_say=self._say_from_web,
+            )
+            self.say(f"backdrop: live page {self.web.url} · OBS browser source {self.web.url}obs")
+            if camera is not None:
+                self.say(f"backdrop: open {self.web.url}camera to send your browser's camera")
+        if self._listen:
+            self.listener = Listener(self.session.submit_audio, self.say)
+            self.say(f"backdrop: {self.listener.start_microphone()}")
+        self.source.start()
+        self._thread = threading.Thread(target=self._loop_guarded, name="live", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def handle(self, line: str) -> bool:
+        """A typed line (instruction or /command), as ``backdrop chat`` takes it. Blocks until
+        the reply; False means /quit."""
+        return self.chat.handle(line)
+
+    def _say_from_web(self, text: str) -> str:
+        """An instruction typed on the browser page; the reply's text."""
+        self.say(f"you (browser): {text}")
+        try:
+            return self.session.submit(text).result(120).text
+        except Exception as e:  # noqa: BLE001 - shown on the page, the stream goes on
+            return f"error: {e}"
+
+    def handle_async(self, line: str) -> threading.Thread:
+        """:meth:`handle` in a worker thread (for scripted lines from the live loop)."""
+        th = threading.Thread(target=self.chat.handle, args=(line,), name="say", daemon=True)
+        th.start()
+        self._workers.append(th)
+        return th
+
+    def stop(self) -> list[Path]:
+        """End cleanly: stop capturing, finish the recording and write the plan beside it.
+
+        Returns the files written (recording, plan).
+        """
+        self._stop.set()
+        self.source.close()
+        if self._thread is not None:
+            self._thread.join(10)
+        if self.listener is not None:
+            self.listener.close()
+        for th in self._workers:
+            th.join(30)
+        self.feed.close()
+        self.session.close()
+        for sink in (self.vcam, self.web):
+            if sink is not None:
+                sink.close()
+        if self._recording is not None:
+            rec, self._recording = self._recording, None
+            self.record_origin = rec.origin
+            path = rec.close()
+            if path is not None:
+                self.saved.append(path)
+                assert self.record_path is not None
+                self.saved.append(self.session.plan.save(plan_path_for(self.record_path)))
+        return self.saved
+
+    def abort(self) -> None:
+        """Stop without keeping a recording (an error happened before anything was worth it)."""
+        if self._recording is not None:
+            self._recording.abort()
+            self._recording = None
+        self.stop()
+
+    # -- the live loop --------------------------------------------------------------------------
+    def _loop_guarded(self) -> None:
+        try:
+            self._loop()
+        except BaseException as e:  # noqa: BLE001 - reported by the caller through .error
+            self.error = e
+            log.debug("live loop stopped", exc_info=True)
+
+    def _loop(self) -> None:
+        asm = ChunkAssembler(self.source)
+        turn = -1
+        audio_t = 0.0  # recorded audio is written up to here (capture seconds)
+        says = list(self._says)
+        while not self._stop.is_set():
+            frame = self.source.read(0.25)
+            if frame is None:
+                if self.source.ended:
+                    if self.source.error is not None:
+                        raise self.source.error
+                    break
+                continue
+            self.t = frame.t
+            index = int(frame.t // CHUNK_SECONDS)
+            if index != turn:  # a micro-turn boundary: pick up the plan, say what is due
+                turn = index
+                while says and (says[0][0] is None or says[0][0] <= frame.t):
+                    self.handle_async(says.pop(0)[1])
+                plan = self._committed_plan()
+                if plan is not None and plan is not self.renderer.plan:
+                    changed = plan != self.renderer.plan
+                    self.renderer.set_plan(plan)
+                    if changed:
+                        self.plan_changes.append(PlanChange(frame.t, plan))
+                audio_t = self._record_audio(audio_t)
+            asm.add(frame)
+            for chunk in asm.ready():
+                self.feed.put(chunk)
+            if self.renderer.skip(frame.index):
+                self.stats.skipped += 1
+                continue
+            done = self.renderer.render(frame.index, frame.t, frame.rgb)
+            self._deliver(frame.rgb, done.t, done.composite.rgb, done.composite.keep)
+            out_at = time.monotonic()
+            latency = out_at - frame.captured
+            level = self.renderer.controller.index
+            self.renderer.controller.update(done.cost, latency, out_at)
+            self.stats.add(out_at, latency, done.cost, level)
+        for chunk in asm.finish():
+            self.feed.put(chunk)
+        self._record_audio(audio_t, final=True)
+
+    def _committed_plan(self) -> EditPlan | None:
+        """The session's plan, or None while an instruction is half-applied (its tool calls
+        change the plan one by one inside a transaction; frames never show a partial edit)."""
+        history = self.session.ctx.history
+        plan = history.current
+        if history.in_transaction or history.current is not plan:
+            return None
+        return plan
+
+    def _deliver(
+        self, source: np.ndarray, t: float, rgb: np.ndarray, keep: np.ndarray | None
+    ) -> None:
+        if self._recording is not None:
+            self._recording.frame(rgb, t)
+        if self.vcam is not None:
+            self.vcam.frame(rgb, t)
+        if self.web is not None:
+            self.web.frame(rgb, t, source, keep)
+
+    def _record_audio(self, since: float, final: bool = False) -> float:
+        if self._recording is None or not self.source.has_audio or self._recording.origin is None:
+            return since
+        since = max(since, self._recording.origin)
+        until = self.source.audio_until
+        if final:
+            until = max(until, self.t)
+        if until - since < CHUNK_SECONDS and not final:
+            return since
+        if until > since:
+            self._recording.audio(self.source.audio(since, until), since)
+            return until
+        return since
+
+    # -- status ---------------------------------------------------------------------------------
+    @property
+    def dropped(self) -> int:
+        """Frames captured but not delivered: the source's buffer overflowed, or the controller
+        dropped them on purpose."""
+        return self.source.dropped + self.stats.skipped
+
+    def status(self) -> str:
+        """One line: delivered fps, capture→output latency, dropped frames, budget level."""
+        s = self.stats
+        dropped, captured = self.dropped, max(1, self.source.captured)  # read together
+        rec = ""
+        if self._recording is not None:
+            rec = f" · rec {self._recording.recorder.frames} frames"
+        return (
+            f"live {s.fps():4.1f} fps · latency {s.latency_ms(50):3.0f}/{s.latency_ms(95):3.0f} ms"
+            f" (p50/p95) · dropped {dropped} ({100.0 * dropped / captured:.1f} %)"
+            f" · level {self.renderer.controller.level.name} · t {self.t:6.1f} s{rec}"
+        )
+
+
+def plan_path_for(record: Path) -> Path:
+    """Where the plan of a recording goes: ``OUT.mp4`` → ``OUT.plan.json``."""
+    return record.with_suffix(".plan.json")
+
+
+def run_terminal(
+    runner: LiveRunner,
+    lines: Iterator[str] | None,
+    *,
+    status: Callable[[str], None],
+    duration: float | None = None,
+    status_every: float = 0.5,
+) -> None:
+    """Drive ``runner`` from typed ``lines`` (read in a thread) until /quit, the end of the
+    source, ``duration`` seconds of stream, or Ctrl-C (KeyboardInterrupt is left to the caller,
+    who calls :meth:`LiveRunner.stop`). ``status`` is called every ``status_every`` seconds."""
+    inbox: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert lines is not None
+        for line in lines:
+            inbox.put(line)
+
+    if lines is not None:
+        threading.Thread(target=read, name="stdin", daemon=True).start()
+    next_status = time.monotonic()
+    while runner.running:
+        if duration is not None and runner.t >= duration:
+            return
+        try:
+            line = inbox.get(timeout=0.1)
+        except queue.Empty:
+            line = None
+        if line is not None and not runner.handle(line):
+            return
+        if time.monotonic() >= next_status:
+            status(runner.status())
+            next_status = time.monotonic() + status_every
+
+
+class LiveError(Exception):
+    """``backdrop live`` cannot start; one line for the person."""
+
+
+def run_live(
+    *,
+    camera: str | None,
+    source: str | None,
+    realtime: bool,
+    loop: bool,
+    size: tuple[int, int] | None,
+    fps: float | None,
+    record: Path | None,
+    plan: Path | None,
+    says: Sequence[str],
+    listen: bool,
+    virtual_cam: bool,
+    web_port: int | None,
+    duration: float | None,
+    llm: object,
+    level: int | None,
+    out_dir: Path,
+    say: Callable[[str], None],
+    status_line: Callable[[str, bool], None],
+    stdin: Iterator[str] | None,
+) -> list[Path]:
+    """The ``backdrop live`` command: open the source, run until /quit, the end of a
+    non-looping file, ``duration`` seconds or Ctrl-C, then finish the outputs.
+
+    ``status_line(text, final)`` shows the status line. Returns the files written.
+
+    Raises:
+        LiveError, MediaError, PlanError: one line for the person.
+    """
+    import signal
+
+    from backdrop.perception.live import open_camera, open_source
+
+    browser = camera == "browser"
+    if browser:
+        camera, web_port = None, 8765 if web_port is None else web_port
+    if browser + (camera is not None) + (source is not None) != 1:
+        raise LiveError(
+            "say where the video comes from: --camera N, --camera browser or --source FILE|URL"
+        )
+    start_plan = EditPlan.load(plan) if plan is not None else None
+    if record is not None:
+        from backdrop.render.files import check_distinct, check_output
+
+        inputs = [p for p in (source, plan) if p is not None and "://" not in str(p)]
+        check_output(record, inputs)  # never an input, a device or a folder
+        if record.suffix.lower() != ".mp4":
+            raise LiveError(f"{record}: --record writes MP4; name it like OUT.mp4")
+        check_output(plan_path_for(record), inputs)
+        check_distinct([record, plan_path_for(record)])
+    if browser:
+        src: LiveSource = BrowserCamera(size or (1280, 720), fps or 30.0)
+    elif camera is not None:
+        src = open_camera(camera, size, fps)
+    else:
+        assert source is not None
+        src = open_source(source, realtime=realtime, loop=loop, size=size)
+    controller = BudgetController(src.info.fps, fixed=level)
+    runner = LiveRunner(
+        src, say=say, record=record, plan=start_plan, virtual_cam=virtual_cam,
+        web_port=web_port, says=says, listen=listen, llm=llm, controller=controller,
+        out_dir=out_dir,
+    )  # fmt: skip
+    try:
+        runner.start()
+    except BaseException:
+        runner.abort()
+        raise
+    interrupted = False
+    try:
+        run_terminal(runner, stdin, status=lambda s: status_line(s, False), duration=duration)
+    except KeyboardInterrupt:
+        interrupted = True
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not lose the file
+    try:
+        status_line(runner.status(), True)
+        saved = runner.stop()  # what was recorded is kept, also when the source broke off
+    finally:
+        signal.signal(signal.SIGINT, old)
+    how = "stopped (Ctrl-C)" if interrupted else "stopped"
+    kept = ", ".join(str(p) for p in saved)
+    say(f"backdrop: {how}; " + (f"kept {kept}" if kept else "nothing was recorded"))
+    if runner.error is not None:
+        raise LiveError(f"the live stream stopped: {runner.error}")
+    return saved
+
+
+class StatusPrinter:
+    """Lines for the person on ``out``; the status line on ``err``.
+
+    On a terminal the status line lives on the bottom row, outside a scrolling region that
+    holds the conversation, so redrawing it never overwrites what the person is typing;
+    elsewhere (logs, tests) it is printed as a line every ``every`` seconds.
+    """
+
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None,
+                 every: float = 2.0) -> None:  # fmt: skip
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.every = every
+        self._tty = self.err.isatty() and self.out.isatty()
+        self._rows = 0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def say(self, line: str) -> None:
+        with self._lock:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def status(self, text: str, final: bool = False) -> None:
+        with self._lock:
+            if self._tty:
+                self._bottom_row(text, final)
+            elif final or time.monotonic() >= self._next:
+                self.err.write(text + "\n")
+                self._next = time.monotonic() + self.every
+            self.err.flush()
+
+    def _bottom_row(self, text: str, final: bool) -> None:
+        import shutil
+
+        rows, cols = shutil.get_terminal_size((80, 24))[::-1]
+        if final:
+            if self._rows:  # give the row back: scroll region off, the last status a plain line
+                self.err.write(f"\0337\033[r\033[{self._rows};1H\033[2K\0338")
+                self._rows = 0
+            self.err.write(text + "\n")
+            return
+        if rows != self._rows:  # first time, or the terminal was resized
+            self.err.write(f"\n\0337\033[1;{rows - 1}r\0338\033[1A")
+            self._rows = rows
+        self.err.write(f"\0337\033[{rows};1H\033[2K{text[: cols - 1]}\0338")
+
+
+class Listener:
+    """Always-on voice (``--listen``): microphone audio gated by voice activity; each finished
+    utterance becomes a spoken instruction at the session's next micro-turn.
+
+    Blocks of float32 mono 16 kHz audio come from :meth:`feed` (the microphone callback, or a
+    test) and are handled in the listener's own thread, so neither the video nor the capture
+    waits for speech. ``say`` gets a short acknowledgement: "listening…" when speech starts,
+    "got it" when the utterance ended and was handed over (the session's reply follows). Only
+    the microphone is heard: a stream's own soundtrack is never taken as instructions.
+
+    Args:
+        submit: hands an utterance's samples to the session (``Session.submit_audio``).
+        say: prints one line.
+        params: voice-activity thresholds (default: those of spoken commands).
+    """
+
+    def __init__(
+        self,
+        submit: Callable[[np.ndarray], object],
+        say: Callable[[str], None],
+        params: object = None,
+    ) -> None:
+        from backdrop.agent.voice import COMMAND_VAD
+        from backdrop.perception.vad import SpeechSegmenter, VadState
+
+        self._speaking = VadState.SPEAKING
+        self.segmenter = SpeechSegmenter(params=params or COMMAND_VAD)  # type: ignore[arg-type]
+        self.submit = submit
+        self.say = say
+        self.utterances = 0
+        self._q: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=200)
+        self._mic: object = None
+        self._heard_start = False
+        self._thread = threading.Thread(target=self._run, name="listen", daemon=True)
+        self._thread.start()
+
+    def feed(self, samples: np.ndarray) -> None:
+        """Add microphone samples (float32 mono 16 kHz). Never blocks: a full queue drops."""
+        try:
+            self._q.put_nowait(np.asarray(samples, np.float32).reshape(-1).copy())
+        except queue.Full:
+            log.warning("listener behind: %d samples dropped", samples.size)
+
+    def start_microphone(self, device: int | str | None = None) -> str:
+        """Listen to the microphone; one line saying which, or why not (then nothing is heard)."""
+        from backdrop.perception.media import AUDIO_RATE
+
+        try:
+            import sounddevice as sd
+
+            stream = sd.InputStream(
+                samplerate=AUDIO_RATE, channels=1, dtype="float32", device=device,
+                blocksize=AUDIO_RATE // 10, callback=lambda d, *_: self.feed(d[:, 0]),
+            )  # fmt: skip
+            name = sd.query_devices(stream.device)["name"]
+            stream.start()
+        except Exception as e:  # noqa: BLE001 - PortAudio raises its own and OSError kinds
+            return f"not listening: no microphone ({' '.join(str(e).split())})"
+        self._mic = stream
+        return f"listening to {name}: just say what you want"
+
+    def _run(self) -> None:
+        while True:
+            block = self._q.get()
+            if block is None:
+                regions = self.segmenter.finish()
+            else:
+                regions = self.segmenter.push(block)
+                if self.segmenter.machine.state is self._speaking and not self._heard_start:
+                    self._heard_start = True
+                    self.say("backdrop: listening…")
+            for region in regions:
+                self._heard_start = False
+                self.utterances += 1
+                self.say("backdrop: got it")
+                self.submit(region.audio)
+            if block is None:
+                return
+
+    def close(self) -> None:
+        mic, self._mic = self._mic, None
+        if mic is not None:
+            mic.stop()  # type: ignore[attr-defined]
+            mic.close()  # type: ignore[attr-defined]
+        self._q.put(None)
+        self._thread.join(10)

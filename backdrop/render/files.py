@@ -1,0 +1,233 @@
+"""File safety: the one containment rule, output checks, and stale partial files.
+
+Three guarantees live here, so every caller (CLI, tools, LLM, web server, batch) shares them:
+
+* :func:`contain` — a path that comes from an instruction, a plan, an LLM tool call or the web
+  API is resolved (``~``, ``..`` and symlinks included) and must lie inside one of the allowed
+  folders; NUL bytes, percent-encoded separators and anything resolving elsewhere are refused
+  with a one-line :class:`PathError`.
+* :func:`check_outputs` — an output never replaces an input (same file or hard link), a device
+  or other special file, or a folder (except a PNG-frames folder Backdrop wrote, with ``force``),
+  and two outputs of one command never collide.
+* :func:`clean_stale_partials` — temporary siblings (``.NAME.partial-PID-XXXXXXXX.EXT``) left by
+  a run that was killed are removed on the next run into the same folder, and listed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+FRAMES_MARKER = ".backdrop-frames"
+"""A file Backdrop puts in every PNG-frames folder it writes, so it may replace it later."""
+
+_PARTIAL = re.compile(r"^\..+\.partial-(\d+)-[0-9a-f]{8}(\.[^.]*)?$")
+_ENCODED = re.compile(r"%(2e|2f|5c|00)", re.I)
+
+
+class PathError(ValueError):
+    """A path was refused; the message is one line fit to show a person."""
+
+
+# -- containment --------------------------------------------------------------------------------
+def contain(
+    path: str | os.PathLike[str],
+    allowed: Sequence[str | os.PathLike[str]],
+    *,
+    base: str | os.PathLike[str] | None = None,
+    what: str = "file",
+) -> Path:
+    """``path`` resolved, if it lies inside one of the ``allowed`` folders; else :class:`PathError`.
+
+    Args:
+        path: as a person, a plan, an LLM or a web page gave it: relative (to ``base``),
+            absolute, or starting with ``~``.
+        allowed: folders a path may resolve into (each resolved, symlinks followed). Empty = the
+            current working folder.
+        base: the folder relative paths start from (default: the first allowed folder).
+        what: the word used in messages ("background image", "plan", ...).
+
+    Returns:
+        The absolute, symlink-free path (it need not exist).
+
+    Raises:
+        PathError: empty, a NUL byte, percent-encoded ``.``/``/``/``\\``, or resolving
+            outside every allowed folder (``..``, an absolute path elsewhere, a symlink
+            pointing out, a symlinked folder on the way out).
+    """
+    text = os.fspath(path)
+    if not text.strip():
+        raise PathError(f"give a {what} path")
+    if "\x00" in text:
+        raise PathError(f"the {what} path contains a NUL byte")
+    if _ENCODED.search(text):
+        raise PathError(f"the {what} path {text!r} is percent-encoded; give it as plain text")
+    roots = [Path(a).expanduser().resolve() for a in allowed] or [Path.cwd().resolve()]
+    start = Path(base).expanduser().resolve() if base is not None else roots[0]
+    try:
+        full = (start / Path(text).expanduser()).resolve()
+    except (OSError, RuntimeError) as e:  # a symlink loop
+        raise PathError(f"the {what} path {text!r} cannot be resolved ({e})") from None
+    if not any(full == r or full.is_relative_to(r) for r in roots):
+        where = " or ".join(str(r) for r in roots)
+        raise PathError(f"{text}: the {what} is outside the allowed folder {where}; refused")
+    return full
+
+
+def allowed_folders(*paths: str | os.PathLike[str] | None) -> list[Path]:
+    """The working folder plus the folders of ``paths`` (files named on a command line)."""
+    out = [Path.cwd().resolve()]
+    for p in paths:
+        if p is None:
+            continue
+        q = Path(p).expanduser()
+        folder = q if q.is_dir() and not q.suffix else q.parent
+        r = folder.resolve()
+        if r not in out:
+            out.append(r)
+    return out
+
+
+# -- outputs ------------------------------------------------------------------------------------
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def is_frames_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a PNG-frames folder Backdrop wrote (it holds the marker file)."""
+    return (folder / FRAMES_MARKER).is_file()
+
+
+def check_output(
+    output: str | os.PathLike[str],
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    *,
+    folder: bool = False,
+    force: bool = False,
+) -> Path:
+    """Refuse an output path that would destroy something the person did not ask to replace.
+
+    Args:
+        output: where a file (or, with ``folder``, a PNG-frames folder) will be written.
+        inputs: files the command reads (the source video, a plan, background media).
+        folder: the output is a folder of PNG frames.
+        force: allow replacing a non-empty frames folder that Backdrop wrote earlier.
+
+    Returns:
+        ``output`` as a :class:`Path`.
+
+    Raises:
+        PathError: ``output`` is an input (same file or a hard link to it), a device, FIFO,
+            socket or other special file, an existing folder (for a file output), a file (for a
+            folder output), a non-empty folder Backdrop did not write, or one Backdrop wrote
+            without ``force``; or its parent exists and is not a folder.
+    """
+    p = Path(output)
+    if "\x00" in str(p):
+        raise PathError("the output path contains a NUL byte")
+    for src in inputs:
+        s = Path(src)
+        if s.exists() and p.exists() and _same_file(p, s):
+            raise PathError(f"{p}: the output is the input {s}; choose another output name")
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        parent = p.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise PathError(f"{p}: {parent} is a file, not a folder") from None
+        return p
+    except NotADirectoryError:
+        raise PathError(f"could not write {p}: a folder on its path is a file") from None
+    except OSError as e:
+        raise PathError(f"could not write {p} ({e.strerror or e})") from None
+    if stat.S_ISDIR(st.st_mode):
+        if not folder:
+            raise PathError(f"{p} is a folder; give a file name for the output (e.g. {p}/out.mp4)")
+        if not any(p.iterdir()):
+            return p
+        if not is_frames_folder(p):
+            raise PathError(
+                f"{p} is a folder that is not empty and was not written by Backdrop; "
+                "choose a new folder name (nothing was changed)"
+            )
+        if not force:
+            raise PathError(f"{p} holds frames from an earlier run; add --force to replace them")
+        return p
+    if not stat.S_ISREG(st.st_mode):
+        raise PathError(f"{p} is a device or special file, not a regular file; refused")
+    if folder:
+        raise PathError(f"{p} is a file; the PNG frames need a folder name")
+    return p
+
+
+def check_distinct(outputs: Iterable[str | os.PathLike[str] | None]) -> None:
+    """Refuse two outputs of one command that name the same file (e.g. ``--plan-out`` = ``-o``).
+
+    Raises:
+        PathError: two outputs resolve to the same place.
+    """
+    seen: dict[Path, Path] = {}
+    for o in outputs:
+        if o is None:
+            continue
+        key = Path(o).expanduser().resolve()
+        if key in seen:
+            raise PathError(f"{o} is given as two different outputs; give each its own name")
+        seen[key] = Path(o)
+
+
+# -- partial files ------------------------------------------------------------------------------
+def partial_sibling(final: str | os.PathLike[str]) -> Path:
+    """A temporary name beside ``final`` that carries this process's id (so a later run can tell
+    a killed run's leftover from a partial being written now), keeping ``final``'s suffix."""
+    f = Path(final)
+    return f.with_name(f".{f.stem}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}{f.suffix}")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_partials(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove partial outputs in ``folder`` whose writing process is gone. Returns them.
+
+    Only names Backdrop makes (:func:`partial_sibling`) are touched; a partial of a process that
+    is still running is left alone. Unreadable folders are skipped silently.
+    """
+    d = Path(folder)
+    removed: list[Path] = []
+    try:
+        entries = list(d.iterdir())
+    except OSError:
+        return removed
+    for p in entries:
+        m = _PARTIAL.match(p.name)
+        if m is None or _alive(int(m.group(1))):
+            continue
+        try:
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+        except OSError:
+            continue
+        removed.append(p)
+    return removed

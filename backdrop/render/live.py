@@ -1,0 +1,282 @@
+"""Rendering a live stream frame by frame within a frame budget.
+
+:class:`LiveRenderer` composes each captured frame with the plan in force through the same
+:class:`~backdrop.render.compose.Compositor` and :class:`~backdrop.render.maskers.Masker` that
+file renders use. :class:`BudgetController` keeps the cost of a frame within the budget of the
+frame rate (``1 / fps`` seconds) by stepping through :data:`LEVELS`, in this order: a smaller
+masker input, the mask model on every k-th frame only (the mask carried in between by optical
+flow), then dropping frames — and back up when there is room again. It never queues: a frame
+that cannot be finished is dropped by the source, so latency stays bounded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from backdrop.perception.media import MediaInfo
+from backdrop.render.compose import Composite, Compositor
+from backdrop.render.maskers import Masker, build_masker
+from backdrop.render.plan import EditPlan
+from backdrop.render.preview import masker_key
+
+MaskerFactory = Callable[[MediaInfo, EditPlan], Masker]
+
+
+@dataclass(frozen=True)
+class Level:
+    """One step of the frame budget ladder.
+
+    Attributes:
+        name: what the status line shows.
+        mask_long_side: the masker's input is scaled so its long side is at most this (pixels).
+        mask_every: run the mask model on every k-th frame; carry the mask by motion between.
+        keep_every: process every k-th frame only (1 = all); the others are dropped.
+    """
+
+    name: str
+    mask_long_side: int
+    mask_every: int = 1
+    keep_every: int = 1
+
+
+LEVELS: tuple[Level, ...] = (
+    Level("full", 1280),
+    Level("mask 640", 640),
+    Level("mask 384", 384),
+    Level("mask 1/2", 384, mask_every=2),
+    Level("mask 1/3", 384, mask_every=3),
+    Level("drop 1/2", 384, mask_every=3, keep_every=2),
+)
+"""The ladder, best quality first."""
+
+
+class BudgetController:
+    """Chooses the :class:`Level` from measured frame costs and latencies.
+
+    Steps down (cheaper) when the smoothed cost of a frame is over ``high`` × budget or the
+    capture→output latency is over ``max_latency`` for ``patience`` frames in a row; steps up
+    when the cost is under ``low`` × budget for ``room_seconds``. After a change it waits
+    ``settle_seconds`` before judging again. ``fixed`` pins a level (benchmarks, tests).
+
+    Args:
+        fps: the source's frame rate; the budget is ``1 / fps`` seconds.
+    """
+
+    def __init__(
+        self,
+        fps: float,
+        *,
+        high: float = 0.9,
+        low: float = 0.55,
+        max_latency: float | None = None,
+        patience: int = 4,
+        room_seconds: float = 2.0,
+        settle_seconds: float = 1.0,
+        fixed: int | None = None,
+    ) -> None:
+        self.budget = 1.0 / max(fps, 1.0)
+        self.high, self.low = high, low
+        self.max_latency = max_latency if max_latency is not None else 3.0 * self.budget
+        self.patience = patience
+        self.room_seconds = room_seconds
+        self.settle_seconds = settle_seconds
+        self.fixed = fixed
+        self.index = fixed if fixed is not None else 0
+        self.cost = 0.0
+        self.changes = 0
+        self._over = 0
+        self._room_since: float | None = None
+        self._changed_at = -1e9
+
+    @property
+    def level(self) -> Level:
+        return LEVELS[self.index]
+
+    def update(self, cost: float, latency: float, now: float | None = None) -> None:
+        """Record one processed frame: ``cost`` seconds of work, ``latency`` capture→output."""
+        now = time.monotonic() if now is None else now
+        self.cost = cost if self.cost == 0.0 else 0.8 * self.cost + 0.2 * cost
+        if self.fixed is not None or now - self._changed_at < self.settle_seconds:
+            return
+        if self.cost > self.high * self.budget or latency > self.max_latency:
+            self._over += 1
+            self._room_since = None
+            if self._over >= self.patience and self.index < len(LEVELS) - 1:
+                self._step(+1, now)
+            return
+        self._over = 0
+        if self.cost < self.low * self.budget and self.index > 0:
+            if self._room_since is None:
+                self._room_since = now
+            elif now - self._room_since >= self.room_seconds:
+                self._step(-1, now)
+        else:
+            self._room_since = None
+
+    def _step(self, d: int, now: float) -> None:
+        self.index += d
+        self.changes += 1
+        self._over = 0
+        self._room_since = None
+        self._changed_at = now
+        self.cost = 0.0
+
+
+class MotionCarrier:
+    """Carries a mask from one frame to the next by dense optical flow (DIS, on a small grey
+    copy of the frames, ``flow_width`` pixels wide)."""
+
+    def __init__(self, flow_width: int = 192) -> None:
+        self.flow_width = flow_width
+        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        self._prev: np.ndarray | None = None
+
+    def grey(self, frame: np.ndarray) -> np.ndarray:
+        h, w = frame.shape[:2]
+        fh = max(8, round(h * self.flow_width / w))
+        small = cv2.resize(frame, (self.flow_width, fh), interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+
+    def seen(self, frame: np.ndarray) -> None:
+        """The frame a fresh mask was computed on."""
+        self._prev = self.grey(frame)
+
+    def carry(self, mask: np.ndarray, frame: np.ndarray) -> np.ndarray:
+        """``mask`` (for the previous frame, ``h×w`` float32) moved onto ``frame``."""
+        cur = self.grey(frame)
+        if self._prev is None or self._prev.shape != cur.shape:
+            self._prev = cur
+            return mask
+        flow = self._dis.calc(cur, self._prev, None)  # cur pixel → where it was in prev
+        self._prev = cur
+        mh, mw = mask.shape[:2]
+        fh, fw = cur.shape
+        flow = cv2.resize(flow, (mw, mh), interpolation=cv2.INTER_LINEAR)
+        flow[..., 0] *= mw / fw
+        flow[..., 1] *= mh / fh
+        gx, gy = np.meshgrid(np.arange(mw, dtype=np.float32), np.arange(mh, dtype=np.float32))
+        return cv2.remap(mask, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+
+    def reset(self) -> None:
+        self._prev = None
+
+
+@dataclass(frozen=True)
+class RenderedFrame:
+    """A composed live frame: capture time ``t`` (s), the output, and what it cost (s)."""
+
+    index: int
+    t: float
+    composite: Composite
+    cost: float
+    masked: bool
+
+
+class LiveRenderer:
+    """Composes live frames with the plan in force, within the frame budget.
+
+    Args:
+        info: the stream's size and frame rate (``duration`` resolves relative times).
+        masker_factory: builds the subject masker for ``(info, plan)`` (default
+            :func:`~backdrop.render.maskers.build_masker`); it is rebuilt only when the plan's
+            subjects change, not its times or backgrounds.
+        controller: the budget controller (default: one for ``info.fps``).
+    """
+
+    def __init__(
+        self,
+        info: MediaInfo,
+        masker_factory: MaskerFactory | None = None,
+        controller: BudgetController | None = None,
+    ) -> None:
+        self.info = info
+        self.controller = controller or BudgetController(info.fps)
+        self._factory = masker_factory or (lambda i, p: build_masker(i, p))
+        self.plan: EditPlan | None = None
+        self._compositor: Compositor | None = None
+        self._masker: Masker | None = None
+        self._masker_key: object = None
+        self._mask: np.ndarray | None = None
+        self.last_mask: np.ndarray | None = None
+        """The subject mask of the last rendered frame (``h×w`` float32), or None."""
+        self._since_mask = 0
+        self._mask_input: tuple[int, ...] = ()
+        self._carrier = MotionCarrier()
+        self.costs: deque[float] = deque(maxlen=600)
+
+    def warm_up(self) -> None:
+        """Load the person masker now, so the first "remove the background" does not stall the
+        stream while a model loads."""
+        from backdrop.render.plan import KeepRule
+
+        plan = EditPlan(keep=[KeepRule()])
+        if self._masker is None:
+            self._masker = self._factory(self.info, plan)
+            self._masker_key = masker_key(plan)
+
+    def set_plan(self, plan: EditPlan) -> None:
+        """Use ``plan`` from the next frame on (call at a micro-turn boundary)."""
+        if plan is self.plan or plan == self.plan:
+            self.plan = plan
+            return
+        self._compositor = Compositor(plan, self.info.width, self.info.height, self.info.duration)
+        key = masker_key(plan)
+        if plan.keep and (self._masker is None or key != self._masker_key):
+            self._masker = self._factory(self.info, plan)
+            self._masker_key = key
+            self._mask = None
+        self.plan = plan
+
+    def skip(self, index: int) -> bool:
+        """Whether the frame with capture ``index`` is dropped at the current level."""
+        k = self.controller.level.keep_every
+        return k > 1 and index % k != 0
+
+    def render(self, index: int, t: float, frame: np.ndarray) -> RenderedFrame:
+        """Compose ``frame`` (``H×W×3`` uint8 RGB, capture time ``t`` s)."""
+        assert self._compositor is not None, "set_plan() first"
+        started = time.perf_counter()
+        level = self.controller.level
+        mask = None
+        masked = False
+        if self._compositor.needs_mask(t):
+            assert self._masker is not None
+            if self._mask is None or self._since_mask + 1 >= level.mask_every:
+                small = _scaled(frame, level.mask_long_side)
+                if small.shape != self._mask_input:  # a new input size: no stale smoothing
+                    self._masker.reset()
+                    self._mask_input = small.shape
+                mask = self._masker(small, t)
+                if level.mask_every > 1:
+                    self._carrier.seen(frame)
+                self._since_mask = 0
+                masked = True
+            else:
+                mask = self._carrier.carry(self._mask, frame)
+                self._since_mask += 1
+            self._mask = mask
+        elif self._masker is not None and self._mask is not None:
+            self._masker.reset()
+            self._carrier.reset()
+            self._mask = None
+        self.last_mask = mask
+        comp = self._compositor.compose(frame, t, mask)
+        cost = time.perf_counter() - started
+        self.costs.append(cost)
+        return RenderedFrame(index, t, comp, cost, masked)
+
+
+def _scaled(frame: np.ndarray, long_side: int) -> np.ndarray:
+    h, w = frame.shape[:2]
+    if max(h, w) <= long_side:
+        return frame
+    s = long_side / max(h, w)
+    return cv2.resize(frame, (max(2, round(w * s)), max(2, round(h * s))),
+                      interpolation=cv2.INTER_AREA)  # fmt: skip

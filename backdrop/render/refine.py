@@ -1,0 +1,369 @@
+"""The quality tier behind the preview: re-render frame ranges with the quality settings.
+
+The preview shows frames made with the fast edge (:func:`~backdrop.render.edges.alpha_from_mask`)
+as soon as it can. A :class:`RefineWorker` re-renders requested time ranges of the source in a
+background thread with the *quality settings* (:class:`~backdrop.render.compose.Compositor` with
+``quality=True``: matting at the boundary when the plan asks for it, colour decontamination,
+despill, the plan's heavier masker where one is installed) and hands each refined frame to a
+callback and to a :class:`RefineCache`. A viewer replaces a preview frame by the cached refined
+one whenever ``cache.get(plan_key, t)`` has it (:class:`~backdrop.render.preview.PreviewComposer`
+does so when given the cache as ``refined``); ``cache.ranges(plan_key)`` says which stretches
+of the video are refined (for a timeline).
+
+Refined frames belong to one plan: :func:`plan_key` fingerprints it, and a new plan makes the
+worker drop what it was doing (frames made for an old plan never reach the callback).
+
+The worker's thread lowers its own scheduling priority (``nice`` +10, Linux: per thread), so on
+a busy machine the preview keeps its speed and refinement takes what is left. An export renders
+every frame with the quality settings itself (:func:`~backdrop.render.pipeline.render_video`),
+so it is at least as refined as anything cached here.
+
+Conventions: times in seconds from the video's start; frames ``H×W×3`` uint8 RGB at the worker's
+``size`` (the preview size by default).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import hashlib
+import logging
+import os
+import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from backdrop.perception.events import Timeline
+from backdrop.perception.media import MediaInfo, probe
+from backdrop.render.atomic import atomic_path
+from backdrop.render.compose import Compositor
+from backdrop.render.maskers import Masker, build_masker
+from backdrop.render.plan import EditPlan
+
+log = logging.getLogger(__name__)
+
+WARMUP_S = 1.0
+"""Seconds of frames before a range the masker sees first (temporal smoothing settles)."""
+
+NICE = 10
+"""How much the worker thread lowers its priority (best effort)."""
+
+FrameFn = Callable[["RefinedFrame"], None]
+
+
+def plan_key(plan: EditPlan) -> str:
+    """A short fingerprint of ``plan`` (refined frames are valid for exactly one plan)."""
+    return hashlib.sha1(plan.to_json().encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RefinedFrame:
+    """One frame made with the quality settings.
+
+    Attributes:
+        t: the frame's time in seconds.
+        rgb: ``H×W×3`` uint8 RGB at the worker's size.
+        key: :func:`plan_key` of the plan it was made with.
+        seconds: how long it took to make (decode excluded).
+    """
+
+    t: float
+    rgb: np.ndarray
+    key: str
+    seconds: float
+
+
+class RefineCache:
+    """Refined frames by plan and time, at most ``max_frames`` (least recently used go first).
+
+    Thread-safe: the worker puts, viewers get.
+    """
+
+    def __init__(self, max_frames: int = 900, tolerance: float = 0.021) -> None:
+        self.max_frames = max_frames
+        self.tolerance = tolerance
+        self._lock = threading.Lock()
+        self._frames: OrderedDict[tuple[str, float], np.ndarray] = OrderedDict()
+        self._times: dict[str, list[float]] = {}
+
+    def put(self, frame: RefinedFrame) -> None:
+        with self._lock:
+            k = (frame.key, round(frame.t, 4))
+            if k not in self._frames:
+                bisect.insort(self._times.setdefault(frame.key, []), k[1])
+            self._frames[k] = frame.rgb
+            self._frames.move_to_end(k)
+            while len(self._frames) > self.max_frames:
+                (old_key, old_t), _ = self._frames.popitem(last=False)
+                times = self._times.get(old_key, [])
+                i = bisect.bisect_left(times, old_t)
+                if i < len(times) and times[i] == old_t:
+                    times.pop(i)
+
+    def get(self, key: str, t: float) -> np.ndarray | None:
+        """The refined frame nearest ``t`` (within ``tolerance`` s) for plan ``key``, or None."""
+        with self._lock:
+            times = self._times.get(key, [])
+            i = bisect.bisect_left(times, t)
+            best = None
+            for j in (i - 1, i):
+                ok = 0 <= j < len(times) and abs(times[j] - t) <= self.tolerance
+                if ok and (best is None or abs(times[j] - t) < abs(best - t)):
+                    best = times[j]
+            if best is None:
+                return None
+            self._frames.move_to_end((key, best))
+            return self._frames[(key, best)]
+
+    def ranges(self, key: str, gap: float = 0.25) -> list[tuple[float, float]]:
+        """Refined stretches ``[(t0, t1)]`` in seconds for plan ``key`` (frames closer than
+        ``gap`` seconds join one stretch)."""
+        with self._lock:
+            times = list(self._times.get(key, []))
+        out: list[tuple[float, float]] = []
+        for t in times:
+            if out and t - out[-1][1] <= gap:
+                out[-1] = (out[-1][0], t)
+            else:
+                out.append((t, t))
+        return out
+
+    def drop_other_plans(self, key: str) -> None:
+        """Forget refined frames of every plan but ``key``."""
+        with self._lock:
+            for k in [k for k in self._frames if k[0] != key]:
+                del self._frames[k]
+            self._times = {key: self._times.get(key, [])}
+
+
+def _resize(frame: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    if size is None or (frame.shape[1], frame.shape[0]) == size:
+        return frame
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+
+
+def refine_range(
+    source: str | Path,
+    plan: EditPlan,
+    t0: float,
+    t1: float,
+    *,
+    size: tuple[int, int] | None = None,
+    info: MediaInfo | None = None,
+    masker: Masker | None = None,
+    timeline: Timeline | None = None,
+    on_frame: FrameFn | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> list[RefinedFrame]:
+    """Render the frames of ``source`` in ``[t0, t1]`` seconds with the quality settings.
+
+    Args:
+        source: the video.
+        plan: the edit.
+        t0, t1: the range, seconds (``t1`` included when a frame falls on it).
+        size: ``(width, height)`` of the refined frames (default: the source's).
+        info: the source's probe, if known.
+        masker: the subject masker for frames of ``size`` (default: the plan's, built here).
+        timeline: analysis events for rules that need them (speakers, objects, cuts).
+        on_frame: called with each refined frame as soon as it is made.
+        cancelled: checked before each frame; True stops early.
+
+    Returns:
+        The refined frames, in time order.
+    """
+    from backdrop.render.pipeline import iter_frames_from
+
+    info = info if info is not None else probe(source)
+    w, h = size if size is not None else (info.width, info.height)
+    compositor = Compositor(plan, w, h, info.duration, quality=True)
+    if masker is None and plan.keep:
+        masker = build_masker(dataclasses.replace(info, width=w, height=h), plan, timeline)
+    out: list[RefinedFrame] = []
+    key = plan_key(plan)
+    start = max(0.0, t0 - WARMUP_S) if masker is not None else t0
+    for t, frame in iter_frames_from(source, start):
+        if cancelled() or t > t1 + 1e-6:
+            break
+        frame = _resize(frame, (w, h))
+        needs = compositor.needs_mask(t)
+        if t < t0 - 1e-6:  # warm-up: temporal state as a render from here would have it
+            if masker is not None:
+                masker(frame, t) if needs else masker.reset()
+            continue
+        started = time.perf_counter()
+        mask = masker(frame, t) if (needs and masker is not None) else None
+        if not needs and masker is not None:
+            masker.reset()
+        rgb = compositor.compose(frame, t, mask).rgb
+        rf = RefinedFrame(t, rgb, key, time.perf_counter() - started)
+        out.append(rf)
+        if on_frame is not None:
+            on_frame(rf)
+    return out
+
+
+def write_refined_png(
+    source: str | Path,
+    plan: EditPlan,
+    t: float,
+    path: str | Path,
+    *,
+    size: tuple[int, int] | None = None,
+    timeline: Timeline | None = None,
+) -> Path:
+    """Write the frame shown at ``t`` seconds, made with the quality settings, to ``path``
+    (PNG, atomically) — the "after" beside a preview's "before"."""
+    info = probe(source)
+    frames = refine_range(source, plan, t, t + 1.0 / max(info.fps, 1.0) - 1e-4, size=size,
+                          info=info, timeline=timeline)  # fmt: skip
+    if not frames:
+        raise ValueError(f"no frame at {t:.2f} s in {source}")
+    p = Path(path)
+    with atomic_path(p) as tmp:
+        ok, buf = cv2.imencode(".png", cv2.cvtColor(frames[0].rgb, cv2.COLOR_RGB2BGR))
+        if not ok:
+            raise OSError(f"{p}: could not encode PNG")
+        tmp.write_bytes(buf.tobytes())
+    return p
+
+
+class RefineWorker:
+    """Refines requested ranges of one source in a background thread.
+
+    Args:
+        source: the video.
+        plan: the plan to refine with (:meth:`set_plan` changes it).
+        size: ``(width, height)`` of refined frames (default: the source's).
+        cache: where refined frames go (default: a new :class:`RefineCache`).
+        on_frame: called (in the worker's thread) with each refined frame of the current plan.
+        timeline: analysis events for rules that need them.
+        masker_factory: ``(info at size, plan) → masker`` (default: the plan's own masker).
+    """
+
+    def __init__(
+        self,
+        source: str | Path,
+        plan: EditPlan,
+        *,
+        size: tuple[int, int] | None = None,
+        cache: RefineCache | None = None,
+        on_frame: FrameFn | None = None,
+        timeline: Timeline | None = None,
+        masker_factory: Callable[[MediaInfo, EditPlan], Masker] | None = None,
+    ) -> None:
+        self.source = Path(source)
+        self.info = probe(self.source)
+        self.size = size or (self.info.width, self.info.height)
+        self.cache = cache if cache is not None else RefineCache()
+        self.on_frame = on_frame
+        self.timeline = timeline
+        self._factory = masker_factory
+        self._plan = plan
+        self._key = plan_key(plan)
+        self._lock = threading.Lock()
+        self._q: queue.Queue[tuple[str, float, float] | None] = queue.Queue()
+        self._pending = 0
+        self._idle = threading.Event()
+        self._idle.set()
+        self._stop = threading.Event()
+        self.error: BaseException | None = None
+        self.frames_done = 0
+        self.seconds = 0.0
+        self._thread = threading.Thread(target=self._run, name="refine", daemon=True)
+        self._thread.start()
+
+    @property
+    def key(self) -> str:
+        """:func:`plan_key` of the plan being refined."""
+        return self._key
+
+    @property
+    def fps(self) -> float:
+        """Refined frames per second of work so far (0 before the first)."""
+        return self.frames_done / self.seconds if self.seconds > 0 else 0.0
+
+    def set_plan(self, plan: EditPlan) -> None:
+        """Refine with ``plan`` from now on; queued and running ranges of the old plan stop."""
+        with self._lock:
+            self._plan, self._key = plan, plan_key(plan)
+        self.cache.drop_other_plans(self._key)
+
+    def request(self, t0: float, t1: float) -> None:
+        """Queue ``[t0, t1]`` seconds for refinement with the current plan."""
+        t0 = min(max(0.0, t0), self.info.duration)
+        t1 = min(max(t0, t1), self.info.duration)
+        with self._lock:
+            self._pending += 1
+            self._idle.clear()
+        self._q.put((self._key, t0, t1))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every requested range is done; False on timeout."""
+        return self._idle.wait(timeout)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._q.put(None)
+        self._thread.join(10)
+
+    def _lower_priority(self) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
+        except (AttributeError, OSError, PermissionError):
+            log.debug("could not lower the refine thread's priority")
+
+    def _run(self) -> None:
+        self._lower_priority()
+        while not self._stop.is_set():
+            item = self._q.get()
+            if item is None:
+                return
+            try:
+                self._refine(*item)
+            finally:
+                with self._lock:
+                    self._pending -= 1
+                    if self._pending == 0:
+                        self._idle.set()
+
+    def _refine(self, key: str, t0: float, t1: float) -> None:
+        with self._lock:
+            plan, current = self._plan, self._key
+        if key != current:
+            return
+        masker = None
+        try:
+            if self._factory is not None and plan.keep:
+                w, h = self.size
+                masker = self._factory(dataclasses.replace(self.info, width=w, height=h), plan)
+            refine_range(
+                self.source,
+                plan,
+                t0,
+                t1,
+                size=self.size,
+                info=self.info,
+                masker=masker,
+                timeline=self.timeline,
+                on_frame=self._deliver,
+                cancelled=lambda: self._stop.is_set() or key != self._key,
+            )
+        except Exception as e:  # noqa: BLE001 - reported, the worker keeps serving
+            log.exception("refinement of %.2f–%.2f s failed", t0, t1)
+            self.error = e
+
+    def _deliver(self, frame: RefinedFrame) -> None:
+        if frame.key != self._key:
+            return
+        self.frames_done += 1
+        self.seconds += frame.seconds
+        self.cache.put(frame)
+        if self.on_frame is not None:
+            self.on_frame(frame)

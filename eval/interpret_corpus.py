@@ -1,0 +1,394 @@
+"""Accuracy of the rule-based interpreter on the instruction corpus (issue 11).
+
+The corpus (``eval/corpus/instructions.txt``) holds hand-written phrasings, each with the plan it
+must give, in a short notation described at the top of that file. ``--build`` turns it into
+JSON lines and splits it once, with a fixed seed, into a development split (70 %) and a held-out
+split (30 %): ``eval/corpus/instructions_dev.jsonl`` and ``instructions_heldout.jsonl``. The
+held-out split is for reporting only.
+
+Each case runs on a fresh :class:`~backdrop.tools.ToolContext` (a 60 s video unless the case
+says otherwise, with ``beach.jpg`` and ``waves.mp4`` beside it): its setup instructions first,
+then the instruction. The resulting plan is compared structurally with the expectation:
+background segments (kind, colour(s), time range resolved to seconds with a 0.05 s tolerance,
+fades, blur strength and opacity by value or direction), keep rules when given, edge changes by
+direction, and "unchanged" / "ask" cases by plan equality and the reply's kind.
+
+Usage::
+
+    python eval/interpret_corpus.py --build          # (re)write the two JSONL splits
+    python eval/interpret_corpus.py                   # accuracy on both splits
+    python eval/interpret_corpus.py --split dev -v    # failures of the dev split, with replies
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+CORPUS = ROOT / "corpus"
+SOURCE = CORPUS / "instructions.txt"
+SPLITS = {
+    "dev": CORPUS / "instructions_dev.jsonl",
+    "heldout": CORPUS / "instructions_heldout.jsonl",
+}
+SEED = 11
+HELDOUT_SHARE = 0.3
+DEFAULT_DURATION = 60.0
+TIME_TOL = 0.05
+
+
+# -- building the JSON corpus from the notation ------------------------------------------------
+def _colour(name: str) -> str:
+    from backdrop.render.colors import NAMED_COLORS
+
+    name = name.strip()
+    return name.lower() if name.startswith("#") else NAMED_COLORS[name]
+
+
+def _bound(text: str, default: float | None) -> float | None:
+    return default if text == "" else float(text)
+
+
+def _compare(token: str, key: str) -> dict[str, Any]:
+    """``s=0.4`` / ``s<0.6`` / ``op>0.5`` → ``{"op": "=", "value": 0.4}``."""
+    for op in ("<", ">", "="):
+        if op in token:
+            return {"op": op, "value": float(token.split(op, 1)[1])}
+    raise ValueError(f"bad comparison for {key}: {token!r}")
+
+
+def _parse_background(words: list[str]) -> dict[str, Any]:
+    kind = words[0]
+    out: dict[str, Any] = {
+        "type": {"clear": "transparent", "grad": "gradient"}.get(kind, kind),
+        "start": 0.0,
+        "end": None,
+    }
+    rest = words[1:]
+    if kind == "color":
+        # a colour name may have two words ("dark green", "green screen")
+        name_words = []
+        while (
+            rest and ".." not in rest[0] and "=" not in rest[0] and rest[0] not in ("fin", "fout")
+        ):
+            if rest[0][0] in "<>" and not name_words:
+                out["relation"] = "darker" if rest[0][0] == "<" else "lighter"
+                rest[0] = rest[0][1:]
+            name_words.append(rest.pop(0))
+            if len(name_words) == 2 or rest[:1] and rest[0].startswith(("s<", "s>", "op")):
+                break
+        name = " ".join(name_words)
+        try:
+            out["color"] = _colour(name)
+        except KeyError:  # the second word was not part of the name
+            out["color"] = _colour(name_words[0])
+            rest = name_words[1:] + rest
+    elif kind == "grad":
+        out["colors"] = [_colour(c) for c in rest.pop(0).split(",")]
+    for w in rest:
+        if ".." in w:
+            a, b = w.split("..")
+            out["start"], out["end"] = _bound(a, 0.0), _bound(b, None)
+        elif w.startswith("fin"):
+            out["fade_in"] = float(w[4:]) if "=" in w else True
+        elif w.startswith("fout"):
+            out["fade_out"] = float(w[5:]) if "=" in w else True
+        elif w.startswith("s"):
+            out["strength"] = _compare(w[1:], "strength")
+        elif w.startswith("op"):
+            out["opacity"] = _compare(w[2:], "opacity")
+        else:
+            raise ValueError(f"unknown background word {w!r}")
+    return out
+
+
+def parse_line(line: str) -> dict[str, Any]:
+    """One notation line → a corpus case (see the top of ``instructions.txt``)."""
+    said, expect_text = line.split("=>")
+    pos: float | None = None
+    if " ; pos=" in said:
+        said, p = said.split(" ; pos=")
+        pos = float(p)
+    *setup, text = [s.strip() for s in said.split("||")]
+    case: dict[str, Any] = {
+        "setup": setup,
+        "text": text,
+        "position": pos,
+        "duration": DEFAULT_DURATION,
+        "backgrounds": [],
+        "keep": None,
+        "edges": [],
+        "outcome": "change",
+        "mention": [],
+    }
+    for item in (i.strip() for i in expect_text.split(" ; ")):
+        words = item.split()
+        head = words[0]
+        if head == "bg":
+            case["backgrounds"].append(_parse_background(words[1:]))
+        elif head == "keep":
+            case["keep"] = case["keep"] or []
+            a, b = words[2].split("..") if len(words) > 2 else ("", "")
+            case["keep"].append(
+                {"subject": words[1], "start": _bound(a, 0.0), "end": _bound(b, None)}
+            )
+        elif head == "edges":
+            case["edges"].append(words[1])
+        elif head == "none":
+            pass  # no background segments at all
+        elif head in ("unchanged", "ask"):
+            case["outcome"] = head
+        elif head == "mention":
+            case["mention"].append(words[1])
+        elif head.startswith("pos="):
+            case["position"] = float(head[4:])
+        elif head.startswith("dur="):
+            case["duration"] = float(head[4:])
+        else:
+            raise ValueError(f"unknown expectation {item!r} in {line!r}")
+    return case
+
+
+def build() -> dict[str, int]:
+    """Parse the notation, split it with the fixed seed and write the two JSONL files."""
+    cases = []
+    kind = ""
+    for ln in SOURCE.read_text(encoding="utf-8").splitlines():
+        if ln.startswith("# -- "):
+            kind = ln[5:].split(",")[0].strip()
+        elif ln.strip() and not ln.startswith("#"):
+            case = parse_line(ln.strip())
+            case["kind"] = kind
+            cases.append(case)
+    for i, c in enumerate(cases):
+        c["id"] = i
+    order = list(range(len(cases)))
+    random.Random(SEED).shuffle(order)
+    n_held = round(len(cases) * HELDOUT_SHARE)
+    held = set(order[:n_held])
+    counts = {}
+    for split, keep in (("dev", lambda i: i not in held), ("heldout", lambda i: i in held)):
+        chosen = [c for c in cases if keep(c["id"])]
+        with SPLITS[split].open("w", encoding="utf-8") as f:
+            for c in chosen:
+                f.write(json.dumps(c, ensure_ascii=False) + "\n")
+        counts[split] = len(chosen)
+    return counts
+
+
+def load(split: str) -> list[dict[str, Any]]:
+    """The cases of one split (``dev`` or ``heldout``)."""
+    with SPLITS[split].open(encoding="utf-8") as f:
+        return [json.loads(ln) for ln in f if ln.strip()]
+
+
+# -- grading -----------------------------------------------------------------------------------
+def _luma(color: str) -> float:
+    from backdrop.render.colors import hex_to_rgb
+
+    r, g, b = hex_to_rgb(color)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _cmp(value: float, want: dict[str, Any]) -> bool:
+    op, v = want["op"], want["value"]
+    return {"=": abs(value - v) <= 0.02, "<": value < v - 1e-9, ">": value > v + 1e-9}[op]
+
+
+def _segment_problem(seg: Any, want: dict[str, Any], duration: float) -> str | None:
+    from backdrop.render.plan import TimeRange
+
+    bg = seg.background
+    if bg.type != want["type"]:
+        return f"type {bg.type} != {want['type']}"
+    t0, t1 = seg.range.resolve(duration)
+    w0, w1 = TimeRange.model_construct(start=want["start"], end=want["end"]).resolve(duration)
+    if abs(t0 - w0) > TIME_TOL or abs(t1 - w1) > TIME_TOL:
+        return f"range {t0:g}..{t1:g} != {w0:g}..{w1:g}"
+    if "color" in want:
+        rel = want.get("relation")
+        if rel is None and bg.color.lower() != want["color"]:
+            return f"colour {bg.color} != {want['color']}"
+        if rel == "darker" and not _luma(bg.color) < _luma(want["color"]) - 1:
+            return f"{bg.color} is not darker than {want['color']}"
+        if rel == "lighter" and not _luma(bg.color) > _luma(want["color"]) + 1:
+            return f"{bg.color} is not lighter than {want['color']}"
+    if "colors" in want and [c.lower() for c in bg.colors] != want["colors"]:
+        return f"colours {bg.colors} != {want['colors']}"
+    for key in ("fade_in", "fade_out"):
+        fade = getattr(seg, key)
+        w = want.get(key)
+        if w is None and fade is not None:
+            return f"unexpected {key}"
+        if w is not None and (fade is None or (w is not True and abs(fade.duration - w) > 0.01)):
+            return f"{key} {fade and fade.duration} != {w}"
+    if "strength" in want and not _cmp(bg.strength, want["strength"]):
+        return f"strength {bg.strength} vs {want['strength']}"
+    if "opacity" in want and not _cmp(seg.opacity, want["opacity"]):
+        return f"opacity {seg.opacity} vs {want['opacity']}"
+    return None
+
+
+def _backgrounds_problem(
+    segs: list[Any], wants: list[dict[str, Any]], duration: float
+) -> str | None:
+    if len(segs) != len(wants):
+        return f"{len(segs)} segments, expected {len(wants)}"
+    first = None
+    for order in (list(range(len(segs))), None):
+        if order is None:  # try time order on both sides (non-overlapping segments)
+            segs = sorted(segs, key=lambda s: s.range.resolve(duration))
+            from backdrop.render.plan import TimeRange
+
+            wants = sorted(
+                wants,
+                key=lambda w: TimeRange.model_construct(start=w["start"], end=w["end"]).resolve(
+                    duration
+                ),
+            )
+        problems = [_segment_problem(s, w, duration) for s, w in zip(segs, wants, strict=True)]
+        bad = next((p for p in problems if p), None)
+        if bad is None:
+            return None
+        first = first or bad
+    return first
+
+
+def _edges_problem(plan: Any, base: Any, wanted: list[str]) -> str | None:
+    e, b = plan.edges, base.edges
+    checks = {
+        "soften": e.feather > b.feather,
+        "sharpen": e.feather < b.feather,
+        "grow": e.shift > b.shift,
+        "shrink": e.shift < b.shift,
+        "refine": e.refine_radius > b.refine_radius or e.feather > b.feather,
+    }
+    if not wanted:
+        return None if e == b else f"edges changed: {e}"
+    for w in wanted:
+        if not checks[w]:
+            return f"edges not {w}: {e}"
+    return None
+
+
+@dataclass
+class Outcome:
+    """One graded case: ``ok``, and why not (``problem``), with the reply's text."""
+
+    case: dict[str, Any]
+    ok: bool
+    problem: str
+    reply: str
+
+
+def grade(case: dict[str, Any], interpreter: Any, folder: Path) -> Outcome:
+    """Run one case on a fresh context and compare the plan with the expectation."""
+    from backdrop.render.plan import EditPlan
+    from backdrop.tools import ToolContext
+
+    ctx = ToolContext(duration=case["duration"], source=folder / "talk.mp4")
+    if case.get("position") is not None and hasattr(ctx, "position"):
+        ctx.position = case["position"]
+    for s in case["setup"]:
+        interpreter.interpret(s, ctx)
+    before = ctx.plan
+    try:
+        reply = interpreter.interpret(case["text"], ctx)
+    except Exception as e:  # noqa: BLE001 - a crash is a failed case
+        return Outcome(case, False, f"raised {type(e).__name__}: {e}", "")
+    plan = ctx.plan
+
+    def out(problem: str | None) -> Outcome:
+        return Outcome(case, problem is None, problem or "", reply.text)
+
+    if case["outcome"] in ("unchanged", "ask"):
+        if plan != before:
+            return out("the plan changed")
+        if case["outcome"] == "ask" and not reply.clarify:
+            return out("expected a question")
+    else:
+        if reply.clarify:
+            return out("asked instead of acting")
+        problem = _backgrounds_problem(
+            list(plan.backgrounds), case["backgrounds"], case["duration"]
+        )
+        if problem:
+            return out(problem)
+        problem = _edges_problem(plan, before if case["setup"] else EditPlan(), case["edges"])
+        if problem:
+            return out(problem)
+        if case["keep"] is not None:
+            got = [(k.subject, k.action) for k in plan.keep]
+            if got != [(k["subject"], "keep") for k in case["keep"]]:
+                return out(f"keep rules {got}")
+    for word in case["mention"]:
+        if word.lower() not in reply.text.lower():
+            return out(f"the reply does not mention {word!r}")
+    return out(None)
+
+
+def evaluate(cases: Iterable[dict[str, Any]]) -> list[Outcome]:
+    """Grade every case with the session's interpreter (speech phrases around the rules)."""
+    from backdrop.agent.interpret_speech import SpeechInterpreter
+
+    interpreter = SpeechInterpreter()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        # real files: a background must be a readable image or video (tools check them)
+        import shutil
+
+        import cv2
+        import numpy as np
+
+        cv2.imwrite(str(folder / "beach.jpg"), np.full((8, 8, 3), 200, np.uint8))
+        shutil.copyfile(Path(__file__).resolve().parent.parent / "examples" / "sample.mp4",
+                        folder / "waves.mp4")  # fmt: skip
+        return [grade(c, interpreter, folder) for c in cases]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", action="store_true", help="rewrite the JSONL splits")
+    ap.add_argument("--split", choices=["dev", "heldout", "both"], default="both")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print each failure")
+    ap.add_argument("--by-kind", action="store_true", help="accuracy per kind of phrasing")
+    args = ap.parse_args(argv)
+    if args.build:
+        print(json.dumps(build()))
+        return 0
+    splits = ["dev", "heldout"] if args.split == "both" else [args.split]
+    for split in splits:
+        cases = load(split)
+        t = time.perf_counter()
+        results = evaluate(cases)
+        ms = (time.perf_counter() - t) * 1000 / max(len(cases), 1)
+        ok = sum(r.ok for r in results)
+        print(f"{split}: {ok}/{len(results)} = {100 * ok / len(results):.1f} %  ({ms:.1f} ms/case)")
+        if args.by_kind:
+            kinds: dict[str, list[bool]] = {}
+            for r in results:
+                kinds.setdefault(r.case.get("kind", ""), []).append(r.ok)
+            for kind, oks in kinds.items():
+                print(f"    {kind:<55} {sum(oks):>3}/{len(oks):<3}")
+        if args.verbose:
+            for r in results:
+                if not r.ok:
+                    c = r.case
+                    setup = " || ".join(c["setup"])
+                    print(f"  [{c['id']}] {setup + ' || ' if setup else ''}{c['text']!r}")
+                    print(f"      {r.problem}\n      reply: {r.reply}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT.parent))
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""The house rules the code layout keeps: imports point one way, and agent/ does no pixel work."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "backdrop"
+FLOORS = ("agent", "tools", "render", "perception")  # each may import only those after it
+PIXEL_LIBS = {"cv2", "av"}
+AUDIO_DECODING_LEFT = {"agent/voice.py"}  # audio-file decoding, to move to perception's audio
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _modules(floor: str) -> list[Path]:
+    return sorted((PACKAGE / floor).rglob("*.py"))
+
+
+def test_imports_point_one_way() -> None:
+    wrong = []
+    for i, floor in enumerate(FLOORS):
+        above = {f"backdrop.{f}" for f in FLOORS[:i]}
+        for path in _modules(floor):
+            for name in _imports(path):
+                if any(name == a or name.startswith(a + ".") for a in above):
+                    wrong.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    assert not wrong, wrong
+
+
+def test_agent_does_no_pixel_work() -> None:
+    found = []
+    for path in _modules("agent"):
+        rel = path.relative_to(PACKAGE).as_posix()
+        libs = {n.split(".")[0] for n in _imports(path)} & PIXEL_LIBS
+        if libs and rel not in AUDIO_DECODING_LEFT:
+            found.append(f"{rel} imports {sorted(libs)}")
+    assert not found, found

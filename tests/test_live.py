@@ -1,0 +1,276 @@
+"""Live building blocks: sources (file as camera, stream), chunks, the frame budget controller,
+motion-carried masks and the live sinks (recording, virtual camera, browser page).
+
+No camera is needed: a file played at its own rate stands in for one; a stream is the same file
+served over HTTP on localhost. No timing is asserted (the machine may be busy); only order,
+shapes, what was dropped rather than queued, and what the outputs hold.
+"""
+
+from __future__ import annotations
+
+import http.server
+import socketserver
+import sys
+import threading
+import time
+import urllib.request
+from functools import partial
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from backdrop.perception.live import ChunkAssembler, open_camera, open_source, parse_size
+from backdrop.perception.media import AUDIO_RATE, MediaError, iter_frames, probe
+from backdrop.render.live import LEVELS, BudgetController, LiveRenderer, MotionCarrier
+from backdrop.render.live_sinks import (
+    LiveRecorder,
+    RecordingSink,
+    WebPreview,
+    open_virtual_camera,
+)
+from backdrop.render.plan import EditPlan
+
+
+def test_file_as_camera_gives_200ms_chunks_with_capture_times_and_audio(make_video) -> None:
+    clip = make_video(width=160, height=96, fps=25.0, frames=30)  # 1.2 s
+    src = open_source(clip, realtime=True, loop=True)
+    assert src.live and src.info.has_audio and "real time, looping" in src.description
+    asm = ChunkAssembler(src)
+    chunks = []
+    src.start()
+    try:
+        for frame in src:
+            asm.add(frame)
+            chunks += asm.ready()
+            if frame.t > 2.0:  # past the end of the file: the loop goes on
+                break
+    finally:
+        src.close()
+    assert len(chunks) >= 8
+    times = np.concatenate([c.frame_times for c in chunks])
+    assert np.all(np.diff(times) > 0), "capture times go forward, across the loop too"
+    for c in chunks:
+        assert c.frames.shape[1:] == (96, 160, 3) and c.frames.dtype == np.uint8
+        assert len(c.frames) == len(c.frame_times)
+        assert np.all((c.frame_times >= c.t0 - 1e-9) & (c.frame_times < c.t1))
+        assert abs(c.t1 - c.t0 - 0.2) < 1e-9
+        assert c.audio is not None and c.audio.dtype == np.float32
+        assert c.audio.size == round(0.2 * AUDIO_RATE)
+    # the tone is there (not silence) and continuous (no gaps or overlaps between audio
+    # blocks) in the chunks fully inside the first play
+    assert np.abs(chunks[2].audio).max() > 0.1
+    inside = np.concatenate([c.audio for c in chunks[1:5]])
+    assert np.abs(np.diff(inside)).max() < 0.12
+
+
+def test_slow_consumer_gets_dropped_frames_not_a_queue(make_video) -> None:
+    clip = make_video(width=160, height=96, fps=25.0, frames=100, audio=False)
+    src = open_source(clip, realtime=True).start()
+    try:
+        first = src.read(10)
+        assert first is not None
+        time.sleep(1.5)  # the consumer is busy for ~37 frame periods
+        got = [src.read(0.01) for _ in range(5)]
+    finally:
+        src.close()
+    got = [f for f in got if f is not None]
+    assert src.dropped > 0
+    assert 1 <= len(got) <= 3, "only the newest frames were held"
+    assert got[0].index > first.index + 5, "what comes next is recent, not the next in line"
+
+
+def test_plain_file_source_gives_every_frame_and_ends(make_video) -> None:
+    clip = make_video(width=96, height=64, fps=25.0, frames=20, audio=False)
+    src = open_source(clip).start()
+    frames = list(src)
+    assert not src.live and src.ended and src.dropped == 0
+    assert [f.index for f in frames] == list(range(20))
+
+
+def test_network_stream_over_http(make_video, tmp_path: Path) -> None:
+    clip = make_video(width=160, height=96, fps=25.0, frames=25)
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(clip.parent))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = socketserver.TCPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{clip.name}"
+        src = open_source(url, size=(80, 48))
+        assert src.live and src.info.width == 80 and src.description.startswith("stream http")
+        chunks = []
+        for chunk in src.start().chunks():
+            chunks.append(chunk)
+            if len(chunks) == 3:
+                break
+        src.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert all(c.frames.shape[1:] == (48, 80, 3) for c in chunks)
+    assert all(c.audio is not None for c in chunks)
+
+
+def test_bad_sources_end_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(MediaError, match="no such file"):
+        open_source(tmp_path / "nope.mp4", realtime=True)
+    with pytest.raises(MediaError, match="cannot open"):
+        open_source("http://127.0.0.1:9/none.mp4")
+    with pytest.raises(MediaError, match="camera /dev/video97: no such camera"):
+        open_camera("/dev/video97")
+    with pytest.raises(MediaError, match="camera /dev/null: cannot open") as e:
+        open_camera("/dev/null")  # there, but not a camera
+    assert "\n" not in str(e.value)
+    with pytest.raises(ValueError, match="WIDTHxHEIGHT"):
+        parse_size("big")
+    assert parse_size("1280x720") == (1280, 720)
+
+
+def test_budget_controller_steps_down_in_order_and_back_up() -> None:
+    c = BudgetController(30.0, patience=2, room_seconds=1.0, settle_seconds=0.5)
+    now = 0.0
+    seen = [c.level.name]
+    for _ in range(200):  # every frame costs twice the budget
+        now += 1 / 30
+        c.update(2 * c.budget, 0.05, now)
+        if c.level.name != seen[-1]:
+            seen.append(c.level.name)
+    assert seen == [lv.name for lv in LEVELS], "smaller input, then every k-th mask, then drops"
+    for _ in range(600):  # now there is plenty of room
+        now += 1 / 30
+        c.update(0.1 * c.budget, 0.01, now)
+    assert c.index == 0
+    # a latency over the bound also steps down, even when the cost looks fine
+    d = BudgetController(30.0, patience=2, settle_seconds=0.0)
+    for i in range(3):
+        d.update(0.1 * d.budget, 0.5, float(i))
+    assert d.index >= 1
+    fixed = BudgetController(30.0, fixed=3)
+    fixed.update(10.0, 10.0, 0.0)
+    assert fixed.index == 3
+
+
+def _square(x: int, w: int = 192, h: int = 108) -> np.ndarray:
+    img = np.full((h, w, 3), 60, np.uint8)
+    rng = np.random.default_rng(0)
+    img[...] = rng.integers(40, 80, (h, w, 1), dtype=np.uint8)
+    img[30:70, x : x + 40] = (230, 200, 40)
+    img[40:50, x + 5 : x + 15] = (20, 20, 200)  # texture for the flow
+    return img
+
+
+def test_motion_carrier_moves_the_mask_with_the_subject() -> None:
+    carrier = MotionCarrier(flow_width=192)
+    f0, f1 = _square(40), _square(48)
+    mask0 = np.zeros((108, 192), np.float32)
+    mask0[30:70, 40:80] = 1.0
+    carrier.seen(f0)
+    moved = carrier.carry(mask0, f1)
+    truth = np.zeros_like(mask0)
+    truth[30:70, 48:88] = 1.0
+
+    def iou(a: np.ndarray, b: np.ndarray) -> float:
+        a, b = a > 0.5, b > 0.5
+        return float((a & b).sum() / max(1, (a | b).sum()))
+
+    assert iou(moved, truth) > iou(mask0, truth) + 0.05
+    assert iou(moved, truth) > 0.8
+
+
+def test_renderer_reuses_the_masker_and_carries_masks_between_model_runs(sample: Path) -> None:
+    calls: list[tuple[int, int]] = []
+
+    class Counting:
+        def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
+            calls.append(frame.shape[:2])
+            return np.ones(frame.shape[:2], np.float32)
+
+        def reset(self) -> None:
+            pass
+
+    built: list[EditPlan] = []
+
+    def factory(info, plan):
+        built.append(plan)
+        return Counting()
+
+    info = probe(sample)
+    r = LiveRenderer(info, factory, BudgetController(info.fps, fixed=3))  # "mask 1/2"
+    blue = EditPlan.from_json(
+        '{"schema_version":2,"keep":[{}],'
+        '"backgrounds":[{"background":{"type":"color","color":"#0000ff"}}]}'
+    )
+    r.set_plan(blue)
+    red = blue.model_copy(update={"backgrounds": []})
+    frame = next(iter_frames(sample))[1]
+    for i in range(6):
+        out = r.render(i, i / 24, frame)
+        assert out.composite.rgb.shape == frame.shape
+    assert len(calls) == 3, "the model ran on every 2nd frame"
+    assert max(calls[0]) == LEVELS[3].mask_long_side, "at the level's smaller input size"
+    r.set_plan(red)
+    assert len(built) == 1, "same subjects: the masker is kept"
+
+
+def test_recording_has_video_with_capture_times_and_audio(tmp_path: Path) -> None:
+    out = tmp_path / "rec.mp4"
+    sink = RecordingSink(LiveRecorder(out, 96, 64, 25.0, audio=True))
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(AUDIO_RATE) / AUDIO_RATE)).astype(np.float32)
+    times = [0.0, 0.04, 0.08, 0.2, 0.24, 0.6, 0.64, 0.96]  # gaps: dropped frames
+    for t in times:
+        sink.frame(np.full((64, 96, 3), 128, np.uint8), t)
+    sink.audio(tone[:8000], 0.0)
+    sink.audio(tone[8000:], 0.5)
+    assert not out.exists(), "nothing appears before the end"
+    assert sink.close() == out
+    info = probe(out)
+    assert info.has_audio and info.audio_codec == "aac"
+    got = [t for t, _ in iter_frames(out)]
+    assert np.allclose(got, times, atol=0.002)
+    assert not list(tmp_path.glob(".rec.partial-*"))
+
+
+def test_virtual_camera_without_backend_says_what_to_install(monkeypatch) -> None:
+    if list(Path("/dev").glob("video*")):
+        pytest.skip("this machine has video devices; a loopback one may exist")
+    cam, line = open_virtual_camera(160, 96, 25.0)
+    assert cam is None
+    assert "\n" not in line and "v4l2loopback" in line and "OBS" in line
+    monkeypatch.setitem(sys.modules, "pyvirtualcam", None)  # not installed at all
+    cam, line = open_virtual_camera(160, 96, 25.0)
+    assert cam is None and "pyvirtualcam is not installed" in line and "\n" not in line
+
+
+def test_web_preview_serves_the_page_mjpeg_and_the_alpha_frame() -> None:
+    web = WebPreview(port=0)
+    try:
+        rgb = np.zeros((64, 96, 3), np.uint8)
+        rgb[:, :48] = (0, 0, 255)
+        keep = np.zeros((64, 96), np.float32)
+        keep[:, 48:] = 1.0
+        src = np.full((64, 96, 3), 200, np.uint8)
+        web.frame(rgb, 0.0, src, keep)
+        page = urllib.request.urlopen(web.url, timeout=10).read().decode()
+        assert "/stream.mjpg" in page and "/obs" in page
+        assert "transparent" in urllib.request.urlopen(web.url + "obs", timeout=10).read().decode()
+        png = urllib.request.urlopen(web.url + "person.png", timeout=10).read()
+        rgba = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+        assert rgba.shape == (64, 96, 4)
+        assert rgba[:, :40, 3].max() == 0 and rgba[:, 56:, 3].min() == 255
+        stream = urllib.request.urlopen(web.url + "stream.mjpg", timeout=10)
+        head = stream.read(200)
+        assert b"--frame" in head and b"image/jpeg" in head
+        stream.close()
+    finally:
+        web.close()
+
+
+def test_microphone_says_which_or_why_not_in_one_line(make_video) -> None:
+    clip = make_video(width=96, height=64, fps=25.0, frames=10, audio=False)
+    src = open_source(clip, realtime=True)
+    line = src.use_microphone()
+    assert "\n" not in line
+    assert line.startswith("microphone ") == src.info.has_audio
+    if not src.info.has_audio:
+        assert line.startswith("no microphone (")
