@@ -436,6 +436,16 @@ def test_reported_crashers_get_an_answer(ctx: ToolContext, text: str) -> None:
         assert "Understood" not in reply.text
 
 
+@pytest.mark.parametrize(
+    "text", ["make it blue from 1:2:3:4", "make it blue from -5 seconds", "blue from 1e308 seconds"]
+)
+def test_impossible_times_are_asked_about_not_misread(ctx: ToolContext, text: str) -> None:
+    """A four-field clock, a negative or an absurd time is never read as some other time."""
+    reply = say(ctx, text)
+    assert not reply.changed and ctx.plan == EditPlan()
+    assert "Understood" not in reply.text
+
+
 def test_corpus_dev_split_accuracy() -> None:
     """The hand-written corpus's development split (eval/corpus, 70 %): a floor, not a target."""
     from eval.interpret_corpus import evaluate, load

@@ -780,6 +780,8 @@ def _inherit(new: _Clause, old: _Clause) -> _Clause:
 
 # -- step 1 ------------------------------------------------------------------------------------
 _SCI = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?e[+-]?\d+)(?![\w.])")
+_LONG_CLOCK = re.compile(r"(?<![\w:])\d+(?::\d+(?:\.\d+)?){3,}(?![\w:])")
+"""A clock with more than three fields ("1:2:3:4"): never silently read as its first field."""
 _NEGATIVE_TIME = re.compile(
     r"\b(?:from|at|after|since|until|till|to|between|before|starting(?: at)?|for|over|last|"
     r"first)\s+(?:the\s+)?(?:-|minus\s+|negative\s+)\s*\d"
@@ -849,6 +851,11 @@ def _normalise(
     if _NEGATIVE_TIME.search(text):
         raise Unclear(
             _clarify("A time can't be negative. Did you mean, say, “the last 5 seconds”?")
+        )
+    bad_clock = _LONG_CLOCK.search(text)
+    if bad_clock is not None:
+        raise Unclear(
+            _clarify(f"“{bad_clock.group(0)}” is not a time: write it as m:ss or h:mm:ss.")
         )
     text = _HASH_HEX.sub(lambda m: f"@h{m.group(1)}", text)
     if _COLOUR_WORDS.search(text):
