@@ -160,6 +160,8 @@ def _output_size(spec: str | None, info: MediaInfo) -> tuple[int, int] | None:
     if size != (info.width, info.height):
         err.print(Text(describe_scaling((info.width, info.height), size), style="yellow"))
     return size
+
+
 _FORCE_HELP = "Replace an --alpha frames folder that an earlier Backdrop run wrote."
 
 

@@ -91,6 +91,7 @@ def create_app(
         errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))}
                   for e in exc.errors()]  # fmt: skip
         return JSONResponse({"detail": errors}, status_code=422)
+
     app.add_middleware(Guard, token=editor.token)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_page_routes(app, editor)
