@@ -244,12 +244,13 @@ def test_bare_qualifier_retimes_the_last_change() -> None:
 def test_keep_the_talking_person() -> None:
     ctx = _ctx(_timeline())
     r = SpeechInterpreter().interpret("keep only the person who is talking", ctx)
-    # keep_subject may not accept 'speaker' yet: then the plan is unchanged and the reply says so
+    # when no one on screen is seen talking, the rule would keep nobody: it is refused with the
+    # reason (issue 12), the plan unchanged
     speaker_rules = [k for k in ctx.plan.keep if k.subject == "speaker"]
     if r.changed:
         assert speaker_rules and speaker_rules[0].speaker is None
     else:
-        assert "speaker" in r.text and not ctx.plan.keep
+        assert "talking" in r.text and "Understood" not in r.text and not ctx.plan.keep
 
 
 def test_no_timeline_says_analyse_first() -> None:
