@@ -143,6 +143,7 @@ class Chat:
                 if not arg:
                     raise ValueError("/voice needs a WAV file")
                 audio = voice.load_audio(Path(arg))
+                voice.check_instruction_audio(audio, arg)
             else:
                 seconds = float(arg) if arg else 5.0
                 self._print(f"backdrop: listening for {seconds:g} s …")

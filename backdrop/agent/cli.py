@@ -28,6 +28,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from backdrop.agent.voice import MAX_INSTRUCTION_SECONDS, check_instruction_audio
 from backdrop.perception.events import Timeline
 from backdrop.perception.media import MediaError, MediaInfo, probe
 from backdrop.perception.models import ModelInstallError, ModelMissingError
@@ -141,8 +142,8 @@ class _FpsColumn(ProgressColumn):
         return Text(f"{fps:5.1f} fps", style="cyan")
 
 
-VOICE_MAX_SECONDS = 30.0
-"""Longest spoken instruction transcribed (seconds), as the web editor's cap."""
+VOICE_MAX_SECONDS = MAX_INSTRUCTION_SECONDS
+"""Longest spoken instruction transcribed (seconds): voice.MAX_INSTRUCTION_SECONDS."""
 _SAM_HELP = "A Segment Anything checkpoint (sam_vit_b/l/h .pth) for box/point/object masks."
 _SIZE_HELP = "Scale the output: 4k, 1440p, 1080p, 720p, 480p (aspect kept) or WIDTHxHEIGHT."
 
@@ -349,12 +350,10 @@ def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
                 fail(f"--mic-seconds must be between 0 and {VOICE_MAX_SECONDS:.0f}", 2)
             err.print(f"listening for {mic_seconds:g} s…")
             audio = record_mic(mic_seconds)
-        if len(audio) > VOICE_MAX_SECONDS * 16_000:
-            fail(
-                f"{voice}: {len(audio) / 16_000:.0f} s of audio; say the instruction in at most "
-                f"{VOICE_MAX_SECONDS:.0f} s",
-                2,
-            )
+        try:
+            check_instruction_audio(audio, str(voice) if voice is not None else "the recording")
+        except VoiceError as e:
+            fail(str(e), 2)
         listener = load_voice_input()
     except (VoiceError, AsrModelMissingError) as e:
         fail(str(e))

@@ -48,6 +48,28 @@ class VoiceError(Exception):
     """An audio input cannot be used (unreadable file, no microphone); one line for a person."""
 
 
+MAX_INSTRUCTION_SECONDS = 30.0
+"""Longest spoken instruction transcribed (seconds): the CLI, the web editor and chat's /voice
+all refuse longer audio instead of spending minutes on it."""
+
+
+def check_instruction_audio(audio: np.ndarray, what: str = "the recording") -> None:
+    """Refuse audio longer than :data:`MAX_INSTRUCTION_SECONDS`.
+
+    Args:
+        audio: float32 mono samples at 16 kHz.
+        what: how the message names the audio ("the recording", a file name).
+
+    Raises:
+        VoiceError: one line saying how long it is and the limit.
+    """
+    if len(audio) > MAX_INSTRUCTION_SECONDS * AUDIO_RATE:
+        raise VoiceError(
+            f"{what} is {len(audio) / AUDIO_RATE:.0f} s long; say the instruction in at most "
+            f"{MAX_INSTRUCTION_SECONDS:.0f} s"
+        )
+
+
 def _to_mono_16k(data: np.ndarray, rate: int) -> np.ndarray:
     x = np.asarray(data, np.float32)
     if x.ndim == 2:

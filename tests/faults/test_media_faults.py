@@ -76,3 +76,33 @@ def test_a_spoken_instruction_longer_than_the_cap_is_refused(make_video, tmp_pat
     video = make_video("v.mp4", width=64, height=48, frames=3)
     msg = one_line_error(*cli("edit", video, "--voice", wav, "-o", tmp_path / "o.mp4")[::2])
     assert "at most" in msg and not (tmp_path / "o.mp4").exists()
+
+
+def test_chat_voice_longer_than_the_cap_is_refused_before_transcribing(tmp_path: Path) -> None:
+    """chat's /voice had no cap (5 min of speech: 129 s of transcription); it now says the limit
+    in one line and submits nothing to the session."""
+    import wave
+
+    import numpy as np
+
+    from backdrop.agent.chat import Chat
+    from backdrop.agent.voice import MAX_INSTRUCTION_SECONDS
+
+    wav = tmp_path / "long.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16_000)
+        w.writeframes(np.zeros(int((MAX_INSTRUCTION_SECONDS + 5) * 16_000), np.int16).tobytes())
+
+    class _NoSession:
+        def add_listener(self, fn: object) -> None:
+            pass
+
+        def submit_audio(self, audio: object) -> None:
+            raise AssertionError("audio over the cap reached the session")
+
+    said: list[str] = []
+    chat = Chat(_NoSession(), said.append, tmp_path)  # type: ignore[arg-type]
+    chat._voice("/voice", str(wav))
+    assert len(said) == 1 and "(error)" in said[0] and "at most 30 s" in said[0], said

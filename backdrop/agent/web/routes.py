@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from backdrop.agent.replies import Reply
+from backdrop.agent.voice import MAX_INSTRUCTION_SECONDS, check_instruction_audio
 from backdrop.agent.web.editor import Editor
 from backdrop.agent.web.hub import Client
 from backdrop.agent.web.security import TOKEN_COOKIE, read_body
@@ -31,7 +32,7 @@ from backdrop.render.preview import encode_jpeg
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_VOICE_BYTES = 10 << 20
 """Largest voice recording accepted (10 MiB, minutes of Opus)."""
-MAX_VOICE_SECONDS = 30.0
+MAX_VOICE_SECONDS = MAX_INSTRUCTION_SECONDS
 """Longest spoken instruction transcribed, seconds (an instruction is a sentence or two)."""
 REPLY_TIMEOUT_S = 120.0
 """Longest wait for the session to apply an instruction."""
@@ -197,11 +198,7 @@ def add_voice_route(app: FastAPI, editor: Editor) -> None:
                 path = Path(tmp) / f"voice{suffix}"
                 path.write_bytes(data)
                 audio = load_audio(path)
-            if len(audio) > MAX_VOICE_SECONDS * 16_000:
-                raise VoiceError(
-                    f"the recording is {len(audio) / 16_000:.0f} s long; "
-                    f"say the instruction in at most {MAX_VOICE_SECONDS:.0f} s"
-                )
+            check_instruction_audio(audio)
             return editor.voice_input().listen(audio)
 
         try:
