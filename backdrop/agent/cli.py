@@ -142,8 +142,6 @@ class _FpsColumn(ProgressColumn):
         return Text(f"{fps:5.1f} fps", style="cyan")
 
 
-VOICE_MAX_SECONDS = MAX_INSTRUCTION_SECONDS
-"""Longest spoken instruction transcribed (seconds): voice.MAX_INSTRUCTION_SECONDS."""
 _SAM_HELP = "A Segment Anything checkpoint (sam_vit_b/l/h .pth) for box/point/object masks."
 _SIZE_HELP = "Scale the output: 4k, 1440p, 1080p, 720p, 480p (aspect kept) or WIDTHxHEIGHT."
 
@@ -346,8 +344,8 @@ def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
         if voice is not None:
             audio = load_audio(voice)
         else:
-            if not 0 < mic_seconds <= VOICE_MAX_SECONDS:
-                fail(f"--mic-seconds must be between 0 and {VOICE_MAX_SECONDS:.0f}", 2)
+            if not 0 < mic_seconds <= MAX_INSTRUCTION_SECONDS:
+                fail(f"--mic-seconds must be between 0 and {MAX_INSTRUCTION_SECONDS:.0f}", 2)
             err.print(f"listening for {mic_seconds:g} s…")
             audio = record_mic(mic_seconds)
         try:

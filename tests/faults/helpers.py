@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import subprocess
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +48,17 @@ def blue_plan(path: Path) -> Path:
 def write_png(path: Path, w: int = 8, h: int = 8) -> Path:
     cv2.imwrite(str(path), np.full((h, w, 3), 180, np.uint8))
     return path
+
+
+def silent_wav(seconds: float, rate: int = 16_000) -> bytes:
+    """A mono 16-bit WAV file of ``seconds`` of silence at ``rate`` Hz, as bytes."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.zeros(int(seconds * rate), np.int16).tobytes())
+    return buf.getvalue()
 
 
 def partials(folder: Path) -> list[Path]:

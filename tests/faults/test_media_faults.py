@@ -11,7 +11,7 @@ from backdrop.perception.media import iter_frames, probe
 from backdrop.render.pipeline import render_video
 from backdrop.render.plan import EditPlan
 
-from .helpers import blue_plan, cli, one_line_error, write_png
+from .helpers import blue_plan, cli, one_line_error, silent_wav, write_png
 
 
 def _faststart_cut(src: Path, out: Path, keep: float = 0.5) -> Path:
@@ -61,18 +61,10 @@ def test_a_png_given_as_the_video_is_named_a_still_image(tmp_path: Path) -> None
 
 def test_a_spoken_instruction_longer_than_the_cap_is_refused(make_video, tmp_path: Path) -> None:
     """Was: 5 minutes of speech took 129 s to transcribe; now refused before transcribing."""
-    import wave
-
-    import numpy as np
-
-    from backdrop.agent.cli import VOICE_MAX_SECONDS
+    from backdrop.agent.voice import MAX_INSTRUCTION_SECONDS
 
     wav = tmp_path / "long.wav"
-    with wave.open(str(wav), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16_000)
-        w.writeframes(np.zeros(int((VOICE_MAX_SECONDS + 5) * 16_000), np.int16).tobytes())
+    wav.write_bytes(silent_wav(MAX_INSTRUCTION_SECONDS + 5))
     video = make_video("v.mp4", width=64, height=48, frames=3)
     msg = one_line_error(*cli("edit", video, "--voice", wav, "-o", tmp_path / "o.mp4")[::2])
     assert "at most" in msg and not (tmp_path / "o.mp4").exists()
@@ -81,19 +73,11 @@ def test_a_spoken_instruction_longer_than_the_cap_is_refused(make_video, tmp_pat
 def test_chat_voice_longer_than_the_cap_is_refused_before_transcribing(tmp_path: Path) -> None:
     """chat's /voice had no cap (5 min of speech: 129 s of transcription); it now says the limit
     in one line and submits nothing to the session."""
-    import wave
-
-    import numpy as np
-
     from backdrop.agent.chat import Chat
     from backdrop.agent.voice import MAX_INSTRUCTION_SECONDS
 
     wav = tmp_path / "long.wav"
-    with wave.open(str(wav), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16_000)
-        w.writeframes(np.zeros(int((MAX_INSTRUCTION_SECONDS + 5) * 16_000), np.int16).tobytes())
+    wav.write_bytes(silent_wav(MAX_INSTRUCTION_SECONDS + 5))
 
     class _NoSession:
         def add_listener(self, fn: object) -> None:

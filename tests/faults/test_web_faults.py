@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import io
 import threading
-import wave
 from pathlib import Path
 
-import numpy as np
 from fastapi.testclient import TestClient
 
 from backdrop.agent.session import Session
-from backdrop.agent.web.routes import MAX_VOICE_SECONDS
+from backdrop.agent.voice import MAX_INSTRUCTION_SECONDS
 from backdrop.agent.web.server import create_app
+
+from .helpers import silent_wav
 
 LOCAL = "http://127.0.0.1"
 
 
 def _factory(p: Path) -> Session:
     return Session(p, analyzers=lambda info: [], llm=False)
-
-
-def _wav(seconds: float, rate: int = 16_000) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(np.zeros(int(seconds * rate), np.int16).tobytes())
-    return buf.getvalue()
 
 
 def test_two_uploads_of_one_name_at_once_both_land(make_video, tmp_path: Path) -> None:
@@ -73,7 +62,7 @@ def test_voice_longer_than_the_cap_is_refused_before_transcribing(
     (work / "v.mp4").write_bytes(make_video("v.mp4", width=64, height=48, frames=4).read_bytes())
     app = create_app(work, "v.mp4", session_factory=_factory)
     with TestClient(app, base_url=LOCAL) as client:
-        r = client.post("/api/voice", content=_wav(MAX_VOICE_SECONDS + 10),
+        r = client.post("/api/voice", content=silent_wav(MAX_INSTRUCTION_SECONDS + 10),
                         headers={"content-type": "audio/wav"})  # fmt: skip
         assert r.status_code == 415 and "at most" in r.json()["detail"]
         # the session is still usable

@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from backdrop.agent.replies import Reply
-from backdrop.agent.voice import MAX_INSTRUCTION_SECONDS, check_instruction_audio
+from backdrop.agent.voice import check_instruction_audio
 from backdrop.agent.web.editor import Editor
 from backdrop.agent.web.hub import Client
 from backdrop.agent.web.security import TOKEN_COOKIE, read_body
@@ -32,8 +32,6 @@ from backdrop.render.preview import encode_jpeg
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_VOICE_BYTES = 10 << 20
 """Largest voice recording accepted (10 MiB, minutes of Opus)."""
-MAX_VOICE_SECONDS = MAX_INSTRUCTION_SECONDS
-"""Longest spoken instruction transcribed, seconds (an instruction is a sentence or two)."""
 REPLY_TIMEOUT_S = 120.0
 """Longest wait for the session to apply an instruction."""
 
