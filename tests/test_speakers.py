@@ -72,16 +72,7 @@ def test_read_rttm() -> None:
 def test_sample_wav_two_speakers_der() -> None:
     audio, rate = sf.read(AUDIO / "sample.wav", dtype="float32")
     assert rate == 16_000
-    vad = SpeechAnalyzer()
-    spk = SpeakerTurnAnalyzer(SpeakerEmbedder(load_voice_encoder()), vad)
-    events = []
-    for k, i in enumerate(range(0, audio.size, 3200)):
-        blank = np.zeros((0, 2, 2, 3), np.uint8)
-        c = Chunk(k, i / 16000, (i + 3200) / 16000, blank, np.zeros(0), audio[i : i + 3200])
-        vad.process(c)
-        events += spk.process(c)
-    vad.flush()
-    events += spk.flush()
+    events, spk = _stream(audio)
     hyp = [(e.t0, e.t1, e.speaker) for e in events]
     assert {s for *_, s in hyp} == {"S1", "S2"}
     r = diarization_error_rate(read_rttm(AUDIO / "sample.rttm"), hyp, collar=0.25)
