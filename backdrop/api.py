@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backdrop.perception.events import Timeline
+from backdrop.perception.core.events import Timeline
 from backdrop.render.facade import PlanLike, load_plan, render  # re-exported
 from backdrop.render.plan import EditPlan
 
@@ -62,14 +62,14 @@ def analyse_for(src: str | Path, instruction: str) -> Timeline | None:
     """The analysis ``instruction`` needs on ``src``: its speech when it refers to what is said,
     its objects when it names one (and a detector is installed); None when it needs neither."""
     from backdrop.agent.interpret_speech import SpeechInterpreter
-    from backdrop.perception.analysis import analyze
-    from backdrop.perception.detect import analyze_objects, objects_detector_installed
-    from backdrop.perception.media import probe
-    from backdrop.perception.objects import mentions_object
+    from backdrop.perception.core.analysis import analyze
+    from backdrop.perception.core.media import probe
+    from backdrop.perception.vision.detect import analyze_objects, objects_detector_installed
+    from backdrop.perception.vision.objects import mentions_object
 
     timeline: Timeline | None = None
     if SpeechInterpreter.needs_timeline(instruction):
-        from backdrop.perception.audio_analyzers import build_audio_analyzers
+        from backdrop.perception.audio.audio_analyzers import build_audio_analyzers
 
         timeline = analyze(src, build_audio_analyzers(probe(src)))
     if mentions_object(instruction) and objects_detector_installed():
@@ -115,7 +115,7 @@ def edit(
             the plan needs is not installed (one-line messages).
     """
     from backdrop.agent.interpret_speech import SpeechInterpreter
-    from backdrop.perception.media import probe
+    from backdrop.perception.core.media import probe
     from backdrop.tools import PlanHistory, ToolContext
 
     src = Path(src)

@@ -30,8 +30,8 @@ import numpy as np
 from moviepy import Effect, VideoClip
 
 from backdrop.api import EditError, PlanLike, load_plan
-from backdrop.perception.events import Timeline
-from backdrop.perception.media import MediaInfo
+from backdrop.perception.core.events import Timeline
+from backdrop.perception.core.media import MediaInfo
 from backdrop.render.plan import EditPlan, TransparentBackground
 
 
@@ -65,10 +65,10 @@ def clip_objects(clip: Any, every: float | None = None) -> Timeline:
     Raises:
         ModelMissingError: no detector is installed (the message says how to install it).
     """
-    from backdrop.perception.analysis import analysis_size
-    from backdrop.perception.detect import OBJECTS_EVERY, build_objects_analyzer
-    from backdrop.perception.media import Chunk
-    from backdrop.perception.models import ModelMissingError, get_spec
+    from backdrop.perception.core.analysis import analysis_size
+    from backdrop.perception.core.media import Chunk
+    from backdrop.perception.core.models import ModelMissingError, get_spec
+    from backdrop.perception.vision.detect import OBJECTS_EVERY, build_objects_analyzer
 
     step = every or OBJECTS_EVERY
     info = _clip_info(clip)
@@ -100,8 +100,8 @@ def plan_for_clip(clip: Any, instruction: str, start: EditPlan | None = None) ->
         EditError: not understood, or it changed nothing (the message is the reply).
     """
     from backdrop.agent.interpret_speech import SpeechInterpreter
-    from backdrop.perception.detect import objects_detector_installed
-    from backdrop.perception.objects import mentions_object
+    from backdrop.perception.vision.detect import objects_detector_installed
+    from backdrop.perception.vision.objects import mentions_object
     from backdrop.tools import PlanHistory, ToolContext
 
     ctx = ToolContext(history=PlanHistory(start or EditPlan()), duration=float(clip.duration))

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from backdrop.perception.media import iter_frames, probe
+from backdrop.perception.core.media import iter_frames, probe
 from backdrop.render.batch import BatchOptions, run_batch
 from backdrop.render.chunked import plan_spans, render_chunked
 from backdrop.render.pipeline import render_video

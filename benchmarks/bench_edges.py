@@ -42,7 +42,7 @@ def main() -> None:
     ap.add_argument("--export", action="store_true", help="also time exports (render_span)")
     args = ap.parse_args()
 
-    from backdrop.perception.media import iter_frames, probe
+    from backdrop.perception.core.media import iter_frames, probe
     from backdrop.render.compose import Compositor
     from backdrop.render.maskers import PreviewPersonMasker
     from backdrop.render.plan import BackgroundSegment, ColorBackground, EditPlan, KeepRule

@@ -42,8 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from backdrop.agent.live import LiveRunner, live_analyzers  # noqa: E402
-from backdrop.perception.live import open_source  # noqa: E402
-from backdrop.perception.media import iter_frames  # noqa: E402
+from backdrop.perception.core.live import open_source  # noqa: E402
+from backdrop.perception.core.media import iter_frames  # noqa: E402
 from backdrop.render.live import LEVELS  # noqa: E402
 from backdrop.render.plan import EditPlan  # noqa: E402
 

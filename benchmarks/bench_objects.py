@@ -3,7 +3,7 @@
 Recall of a named object = the share of sampled frames on which the detector reports at least
 one box of that class (the object is visible in every frame of both clips: the football in the
 juggling clip, the bed in the bedroom clip). "with look-alikes" also counts the classes the
-masker accepts for the name (:data:`backdrop.perception.objects.LOOKALIKES`, e.g. a football
+masker accepts for the name (:data:`backdrop.perception.vision.objects.LOOKALIKES`, e.g. a football
 read as a frisbee). Speed is the wall time of ``CocoDetector.detect`` per frame (letterbox,
 network, decoding, NMS), frames decoded beforehand.
 
@@ -36,9 +36,9 @@ def main() -> None:
     ap.add_argument("--min-score", type=float, default=0.25)
     args = ap.parse_args()
 
-    from backdrop.perception.media import iter_frames
-    from backdrop.perception.objects import LOOKALIKES
-    from backdrop.perception.yolo import load_coco_detector
+    from backdrop.perception.core.media import iter_frames
+    from backdrop.perception.vision.objects import LOOKALIKES
+    from backdrop.perception.vision.yolo import load_coco_detector
 
     print("| clip | object | input | frames | recall | with look-alikes | mean score | ms/frame "
           "(median) | ms/frame (p90) |")  # fmt: skip

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from backdrop.perception.media import iter_frames, probe
+from backdrop.perception.core.media import iter_frames, probe
 from backdrop.render.maskers import build_masker
 from backdrop.render.plan import EditPlan, KeepRule
 

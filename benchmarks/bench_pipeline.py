@@ -89,14 +89,14 @@ def demo_plan() -> Any:
 
 class SelfieMasker:
     """Backdrop's whole-frame preview tier: the selfie segmenter plus temporal smoothing
-    (:class:`backdrop.perception.segment.PersonMasker`), callable as ``masker(frame, t)``.
+    (:class:`backdrop.perception.vision.segment.PersonMasker`), callable as ``masker(frame, t)``.
 
     Used explicitly (rather than whatever the plan's default masker is) so the comparison with
     the naive script runs the same model on both sides.
     """
 
     def __init__(self, width: int, height: int) -> None:
-        from backdrop.perception.segment import PersonMasker, load_person_segmenter
+        from backdrop.perception.vision.segment import PersonMasker, load_person_segmenter
 
         self.segmenter = load_person_segmenter(width, height)
         self._inner = PersonMasker(self.segmenter)
@@ -144,7 +144,7 @@ def count_video_frames(path: Path) -> int:
 def case_backdrop(
     src: Path, dst: Path, alpha: Path | None, default_masker: bool = False
 ) -> dict[str, Any]:
-    from backdrop.perception.media import probe
+    from backdrop.perception.core.media import probe
     from backdrop.render.maskers import build_masker
     from backdrop.render.pipeline import render_video
 
@@ -184,7 +184,7 @@ def case_naive(src: Path, dst: Path, preset: str) -> dict[str, Any]:
     import numpy as np
     from moviepy import VideoFileClip
 
-    from backdrop.perception.segment import load_person_segmenter
+    from backdrop.perception.vision.segment import load_person_segmenter
     from backdrop.render.backgrounds import gradient
     from backdrop.render.plan import GradientBackground
 
@@ -234,7 +234,7 @@ def case_naive(src: Path, dst: Path, preset: str) -> dict[str, Any]:
 def case_stages(src: Path, out_dir: Path, max_frames: int | None) -> dict[str, Any]:
     """Each stage timed on its own, sequentially, in one process (no overlap)."""
     import backdrop.render.compose as compose_mod
-    from backdrop.perception.media import iter_frames, probe
+    from backdrop.perception.core.media import iter_frames, probe
     from backdrop.render.compose import Compositor
     from backdrop.render.writer import Mp4Writer, WebmAlphaWriter
 
@@ -577,7 +577,7 @@ def render_markdown(res: dict[str, Any]) -> str:
 
 
 def main_parent(args: argparse.Namespace) -> None:
-    from backdrop.perception.media import probe
+    from backdrop.perception.core.media import probe
 
     quick = args.quick
     reps, reps_other, reps_long = (1, 1, 1) if quick else (5, 3, 2)

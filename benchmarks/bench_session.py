@@ -25,7 +25,7 @@ from backdrop.agent.session import (  # noqa: E402
     Session,
 )
 from backdrop.agent.state import SceneState  # noqa: E402
-from backdrop.perception.events import (  # noqa: E402
+from backdrop.perception.core.events import (  # noqa: E402
     Caption,
     SceneCut,
     SpeakerTurn,

@@ -24,12 +24,12 @@ sys.path.insert(0, str(ROOT))
 
 from backdrop.agent.interpret_speech import SpeechInterpreter  # noqa: E402
 from backdrop.agent.voice import load_audio, load_voice_input  # noqa: E402
-from backdrop.perception.analysis import analyze  # noqa: E402
-from backdrop.perception.asr import Transcriber, _load, load_asr_model  # noqa: E402
-from backdrop.perception.audio_analyzers import build_audio_analyzers  # noqa: E402
-from backdrop.perception.events import ActiveSpeaker, SpeakerTurn, Speech  # noqa: E402
-from backdrop.perception.media import probe  # noqa: E402
-from backdrop.perception.speakers import diarization_error_rate, read_rttm  # noqa: E402
+from backdrop.perception.audio.asr import Transcriber, _load, load_asr_model  # noqa: E402
+from backdrop.perception.audio.audio_analyzers import build_audio_analyzers  # noqa: E402
+from backdrop.perception.audio.speakers import diarization_error_rate, read_rttm  # noqa: E402
+from backdrop.perception.core.analysis import analyze  # noqa: E402
+from backdrop.perception.core.events import ActiveSpeaker, SpeakerTurn, Speech  # noqa: E402
+from backdrop.perception.core.media import probe  # noqa: E402
 from backdrop.tools import PlanHistory, ToolContext  # noqa: E402
 from tests.test_asr import JFK_TEXT, wer  # noqa: E402
 

@@ -101,7 +101,7 @@ def evaluate(
 
 
 def methods(width: int, height: int) -> dict[str, Callable[[], Callable[[np.ndarray], np.ndarray]]]:
-    from backdrop.perception.segment import MaskSmoother, PersonMasker, load_person_segmenter
+    from backdrop.perception.vision.segment import MaskSmoother, PersonMasker, load_person_segmenter
 
     def raw() -> Callable[[np.ndarray], np.ndarray]:
         return load_person_segmenter(width, height).predict
@@ -110,25 +110,29 @@ def methods(width: int, height: int) -> dict[str, Callable[[], Callable[[np.ndar
         return PersonMasker(load_person_segmenter(width, height))
 
     def cropped() -> Callable[[np.ndarray], np.ndarray]:
-        from backdrop.perception.person_crop import load_crop_person_masker
+        from backdrop.perception.vision.person_crop import load_crop_person_masker
 
         m = load_crop_person_masker(width, height)
         m.smoother = MaskSmoother(w_min=1.0)  # raw crop masks, no smoothing
         return m
 
     def cropped_smoothed() -> Callable[[np.ndarray], np.ndarray]:
-        from backdrop.perception.person_crop import load_crop_person_masker
+        from backdrop.perception.vision.person_crop import load_crop_person_masker
 
         return load_crop_person_masker(width, height)
 
     def matted() -> Callable[[np.ndarray], np.ndarray]:
-        from backdrop.perception.matting import load_matting
+        from backdrop.perception.vision.matting import load_matting
 
         return load_matting()
 
     def prompted() -> Callable[[np.ndarray], np.ndarray]:
         # the fallback (U²-Net-p) prompted with the true box of frame 0 only, then tracked
-        from backdrop.perception.prompt_seg import PromptTracker, load_fallback_segmenter, mask_box
+        from backdrop.perception.vision.prompt_seg import (
+            PromptTracker,
+            load_fallback_segmenter,
+            mask_box,
+        )
 
         first = load_sequence()[0][1].astype(np.float32)
         box = mask_box(first)

@@ -3,8 +3,8 @@
 Run: ``.venv/bin/python eval/diarization.py [--collar 0.25] [--files dev00,sample] [--json out]``.
 
 The audio goes through the same streaming analyzers ``backdrop analyze`` runs
-(:class:`~backdrop.perception.vad.SpeechAnalyzer`, then
-:class:`~backdrop.perception.speakers.SpeakerTurnAnalyzer`), in 200 ms chunks. Files (all read
+(:class:`~backdrop.perception.audio.vad.SpeechAnalyzer`, then
+:class:`~backdrop.perception.audio.speakers.SpeakerTurnAnalyzer`), in 200 ms chunks. Files (all read
 from ``../shared/media``, eval only; see its README for licences):
 
 * ``sample`` — pyannote's tutorial ``sample.wav`` with ``sample.rttm`` (2 speakers).
@@ -37,8 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from backdrop.agent.voice import load_audio  # noqa: E402
-from backdrop.perception.media import AUDIO_RATE, Chunk  # noqa: E402
-from backdrop.perception.speakers import (  # noqa: E402
+from backdrop.perception.audio.speakers import (  # noqa: E402
     SpeakerEmbedder,
     SpeakerTurnAnalyzer,
     Turn,
@@ -46,7 +45,8 @@ from backdrop.perception.speakers import (  # noqa: E402
     load_voice_encoder,
     read_rttm,
 )
-from backdrop.perception.vad import SpeechAnalyzer  # noqa: E402
+from backdrop.perception.audio.vad import SpeechAnalyzer  # noqa: E402
+from backdrop.perception.core.media import AUDIO_RATE, Chunk  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "media"
 PYA = SHARED / "pyannote-audio" / "tests" / "data"

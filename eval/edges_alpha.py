@@ -87,7 +87,7 @@ def _modes(rvm_path: Path | None) -> dict[str, object]:
         ),
     }
     if rvm_path is not None:
-        from backdrop.perception.matting import RobustVideoMatting
+        from backdrop.perception.vision.matting import RobustVideoMatting
 
         rvm = RobustVideoMatting(rvm_path)
         modes["rvm"] = rvm
@@ -97,7 +97,7 @@ def _modes(rvm_path: Path | None) -> dict[str, object]:
 def _rvm_path(arg: str | None) -> Path | None:
     if arg:
         return Path(arg)
-    from backdrop.perception.models import ModelMissingError, model_path
+    from backdrop.perception.core.models import ModelMissingError, model_path
 
     try:
         return model_path("rvm-mobilenetv3")
@@ -106,7 +106,7 @@ def _rvm_path(arg: str | None) -> Path | None:
 
 
 def eval_lemur(rvm_path: Path | None, crops: Path | None) -> dict[str, dict[str, float]]:
-    from backdrop.perception.prompt_seg import load_fallback_segmenter
+    from backdrop.perception.vision.prompt_seg import load_fallback_segmenter
 
     frame = cv2.cvtColor(cv2.imread(str(LEMUR / "lemur.png")), cv2.COLOR_BGR2RGB)
     ref = cv2.imread(str(LEMUR / "lemur_alpha.png"), cv2.IMREAD_GRAYSCALE) / 255.0
@@ -133,7 +133,7 @@ def eval_lemur(rvm_path: Path | None, crops: Path | None) -> dict[str, dict[str,
 def eval_green(
     n_frames: int, rvm_path: Path | None, crops: Path | None
 ) -> dict[str, dict[str, float]]:
-    from backdrop.perception.media import iter_frames, probe
+    from backdrop.perception.core.media import iter_frames, probe
     from backdrop.render.decontam import green_excess
     from backdrop.render.maskers import PreviewPersonMasker
 

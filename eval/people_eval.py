@@ -40,7 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from backdrop.perception.media import MediaInfo  # noqa: E402
+from backdrop.perception.core.media import MediaInfo  # noqa: E402
 from backdrop.render.maskers import build_masker  # noqa: E402
 from backdrop.render.plan import EditPlan, KeepRule  # noqa: E402
 from tests import people_media as pm  # noqa: E402
@@ -166,9 +166,9 @@ def judo_rows() -> list[dict[str, object]]:
 
 
 def heads_rows(tmp: Path) -> list[dict[str, object]]:
-    from backdrop.perception.active_speaker import build_active_speaker_analyzer
-    from backdrop.perception.analysis import analyze
-    from backdrop.perception.media import iter_frames, probe
+    from backdrop.perception.core.analysis import analyze
+    from backdrop.perception.core.media import iter_frames, probe
+    from backdrop.perception.vision.active_speaker import build_active_speaker_analyzer
 
     rows = []
     cases = [("A", "silent", 2.0), ("A", "shifted", 2.0), ("B", "shifted", 2.0),

@@ -43,7 +43,7 @@ def needs_weights(*names: str) -> pytest.MarkDecorator:
 
 
 def _missing_models(names: Sequence[str]) -> list[str]:
-    from backdrop.perception.models import model_status
+    from backdrop.perception.core.models import model_status
 
     installed = {s.name for s in model_status() if s.installed}
     return [n for n in names if n not in installed]

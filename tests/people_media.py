@@ -20,7 +20,7 @@ import av
 import cv2
 import numpy as np
 
-from backdrop.perception.media import AUDIO_RATE, read_chunks
+from backdrop.perception.core.media import AUDIO_RATE, read_chunks
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "media"

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import backdrop
-from backdrop.perception.media import iter_frames, probe
+from backdrop.perception.core.media import iter_frames, probe
 from tests.conftest import needs_weights
 
 JUGGLE = Path(__file__).resolve().parent / "data" / "objects" / "juggle.mp4"

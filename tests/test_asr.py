@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from backdrop.perception.asr import (
+from backdrop.perception.audio.asr import (
     AsrModelMissingError,
     AsrOptions,
     Transcriber,
@@ -20,9 +20,9 @@ from backdrop.perception.asr import (
     load_asr_model,
     tail_cut,
 )
-from backdrop.perception.events import Word
-from backdrop.perception.media import Chunk
-from backdrop.perception.vad import SpeechAnalyzer
+from backdrop.perception.audio.vad import SpeechAnalyzer
+from backdrop.perception.core.events import Word
+from backdrop.perception.core.media import Chunk
 
 AUDIO = Path(__file__).parent / "data" / "audio"
 JFK_TEXT = (

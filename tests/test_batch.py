@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from backdrop.agent.batch import plan_from_instruction
-from backdrop.perception.media import iter_frames, probe, read_chunks
+from backdrop.perception.core.media import iter_frames, probe, read_chunks
 from backdrop.render.batch import (
     MANIFEST_NAME,
     BatchOptions,

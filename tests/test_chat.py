@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from backdrop.perception.media import iter_frames
+from backdrop.perception.core.media import iter_frames
 from backdrop.render.plan import EditPlan
 
 from .conftest import DATA, SAMPLE, backdrop, needs_espeak, write_video

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backdrop.perception.media import iter_frames, probe, read_chunks
+from backdrop.perception.core.media import iter_frames, probe, read_chunks
 from backdrop.render.plan import EditPlan
 from tests.conftest import backdrop
 

@@ -202,7 +202,7 @@ def test_green_fringe_gone_on_the_real_green_screen_clip() -> None:
     preview person masker: the cut-out's edge band (chroma-key reference 0.05–0.95) keeps less
     than :data:`FRINGE_MAX` green excess in the quality settings; measured ~24 with the preview's
     edge."""
-    from backdrop.perception.media import iter_frames, probe
+    from backdrop.perception.core.media import iter_frames, probe
     from backdrop.render.maskers import PreviewPersonMasker
 
     masker = PreviewPersonMasker(probe(GREEN_CLIP))

@@ -73,8 +73,8 @@ def test_matting_model_use_is_said_with_its_speed(
     """When the opt-in model is installed, "the hair edge looks rough" also switches to it and
     the reply says so, with the speed measured here (the model itself is faked: its file is
     hash-checked and GPLv3, so it is not in the test data; the real one is timed in BENCHMARKS)."""
-    import backdrop.perception.matting as matting
-    import backdrop.perception.models as models
+    import backdrop.perception.core.models as models
+    import backdrop.perception.vision.matting as matting
 
     real = models.model_status
 
@@ -86,7 +86,7 @@ def test_matting_model_use_is_said_with_its_speed(
     monkeypatch.setattr(models, "model_status", status)
     monkeypatch.setattr(matting, "matting_speed", lambda w, h, *a, **k: 3.25)
     monkeypatch.setattr(
-        "backdrop.perception.media.probe",
+        "backdrop.perception.core.media.probe",
         lambda p: type("I", (), {"width": 1280, "height": 720})(),
     )
     reply = INTERPRETER.interpret("the hair edge looks rough", ctx)

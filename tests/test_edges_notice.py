@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 
 from backdrop.agent.proactive import NoticeMaker
-from backdrop.perception.events import EdgeUncertainty, MaskQuality, SceneCut
-from backdrop.perception.mask_quality import EDGE_UNCERTAIN_AT, MaskQualityAnalyzer
-from backdrop.perception.media import Chunk
+from backdrop.perception.core.events import EdgeUncertainty, MaskQuality, SceneCut
+from backdrop.perception.core.media import Chunk
+from backdrop.perception.vision.mask_quality import EDGE_UNCERTAIN_AT, MaskQualityAnalyzer
 from backdrop.render.plan import BackgroundSegment, ColorBackground, EdgeSettings, EditPlan
 
 from .test_edges import _coarse, on_green  # noqa: F401  (fixture)

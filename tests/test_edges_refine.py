@@ -139,7 +139,7 @@ def test_chat_preview_writes_the_refined_frame_beside_it(
     from types import SimpleNamespace
 
     from backdrop.agent.chat import Chat
-    from backdrop.perception.media import probe
+    from backdrop.perception.core.media import probe
 
     plan = _plan(EdgeSettings()).model_copy(update={"keep": []})
     lines: list[str] = []
@@ -166,7 +166,7 @@ def test_preview_composer_shows_refined_frames_of_the_current_plan(
     one; for another plan, or a time not refined, the fast frame is made as before."""
     import dataclasses
 
-    from backdrop.perception.media import MediaInfo
+    from backdrop.perception.core.media import MediaInfo
     from backdrop.render.preview import PreviewComposer
 
     comp, ref = on_green

@@ -8,7 +8,6 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "backdrop"
 FLOORS = ("agent", "tools", "render", "perception")  # each may import only those after it
 PIXEL_LIBS = {"cv2", "av"}
-AUDIO_DECODING_LEFT = {"agent/voice.py"}  # audio-file decoding, to move to perception's audio
 
 
 def _imports(path: Path) -> set[str]:
@@ -41,6 +40,17 @@ def test_agent_does_no_pixel_work() -> None:
     for path in _modules("agent"):
         rel = path.relative_to(PACKAGE).as_posix()
         libs = {n.split(".")[0] for n in _imports(path)} & PIXEL_LIBS
-        if libs and rel not in AUDIO_DECODING_LEFT:
+        if libs:
             found.append(f"{rel} imports {sorted(libs)}")
     assert not found, found
+
+
+def test_perception_is_grouped() -> None:
+    """perception/ holds its shared core, audio and vision floors, and no loose modules."""
+    loose = [p.name for p in (PACKAGE / "perception").glob("*.py") if p.name != "__init__.py"]
+    assert not loose, loose
+    assert {p.name for p in (PACKAGE / "perception").iterdir() if p.is_dir()} >= {
+        "core",
+        "audio",
+        "vision",
+    }

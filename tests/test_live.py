@@ -21,8 +21,8 @@ import cv2
 import numpy as np
 import pytest
 
-from backdrop.perception.live import ChunkAssembler, open_camera, open_source, parse_size
-from backdrop.perception.media import AUDIO_RATE, MediaError, iter_frames, probe
+from backdrop.perception.core.live import ChunkAssembler, open_camera, open_source, parse_size
+from backdrop.perception.core.media import AUDIO_RATE, MediaError, iter_frames, probe
 from backdrop.render.live import LEVELS, BudgetController, LiveRenderer, MotionCarrier
 from backdrop.render.live_sinks import (
     LiveRecorder,

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from backdrop.agent.live import LiveRunner
-from backdrop.perception.live import BrowserCamera
-from backdrop.perception.media import iter_frames
+from backdrop.perception.core.live import BrowserCamera
+from backdrop.perception.core.media import iter_frames
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from backdrop.agent.live import LiveRunner
-from backdrop.perception.live import open_source
-from backdrop.perception.media import iter_frames, probe
+from backdrop.perception.core.live import open_source
+from backdrop.perception.core.media import iter_frames, probe
 from tests.conftest import needs_espeak
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,7 +210,7 @@ class _PeopleAfter:
         self.at, self.done = at, False
 
     def process(self, chunk) -> list:
-        from backdrop.perception.events import PeopleCount
+        from backdrop.perception.core.events import PeopleCount
 
         if self.done or chunk.t1 <= self.at:
             return [PeopleCount(t0=chunk.t0, t1=chunk.t1, source=self.name, n=1)]

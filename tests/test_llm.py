@@ -16,7 +16,7 @@ import pytest
 from backdrop.agent.llm import LLMConfig, LLMController
 from backdrop.agent.session import Session
 from backdrop.agent.state import SceneState
-from backdrop.perception.events import TranscriptSegment
+from backdrop.perception.core.events import TranscriptSegment
 from backdrop.tools import PlanHistory, ToolContext
 
 from .conftest import Scripted

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backdrop.perception.media import AUDIO_RATE, MediaError, iter_frames, probe, read_chunks
+from backdrop.perception.core.media import AUDIO_RATE, MediaError, iter_frames, probe, read_chunks
 
 
 def test_chunks_cover_frames_and_audio(make_video) -> None:

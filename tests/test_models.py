@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from backdrop.perception import models
-from backdrop.perception.models import (
+from backdrop.perception.core import models
+from backdrop.perception.core.models import (
     CATALOGUE,
     ModelInstallError,
     ModelMissingError,

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from backdrop.agent.interpret import RuleInterpreter
-from backdrop.perception.detect import BoxFillSegmenter, analyze_objects
-from backdrop.perception.events import ObjectsSeen, Timeline
-from backdrop.perception.media import iter_frames, probe
-from backdrop.perception.models import ModelInstallError, ModelMissingError, install_extras
-from backdrop.perception.objects import (
+from backdrop.perception.core.events import ObjectsSeen, Timeline
+from backdrop.perception.core.media import iter_frames, probe
+from backdrop.perception.core.models import ModelInstallError, ModelMissingError, install_extras
+from backdrop.perception.vision.detect import BoxFillSegmenter, analyze_objects
+from backdrop.perception.vision.objects import (
     COCO_NAMES,
     matches,
     mentions_object,
@@ -44,7 +44,7 @@ JUGGLE = DATA / "juggle.mp4"
 def detector():  # noqa: ANN201
     import torch
 
-    from backdrop.perception.yolo import load_coco_detector
+    from backdrop.perception.vision.yolo import load_coco_detector
 
     torch.set_num_threads(1)  # far faster than 2 on a busy 2-core machine
     return load_coco_detector()
@@ -112,14 +112,14 @@ def test_missing_object_messages() -> None:
 
 
 def test_missing_weights_say_how_to_install(tmp_path: Path) -> None:
-    from backdrop.perception.yolo import load_coco_detector
+    from backdrop.perception.vision.yolo import load_coco_detector
 
     with pytest.raises(ModelMissingError, match="backdrop models install --with yolov3-tiny"):
         load_coco_detector(models_dir=tmp_path)
 
 
 def test_wrong_weights_file_is_refused(tmp_path: Path) -> None:
-    from backdrop.perception.yolo import _build_network, load_darknet_weights
+    from backdrop.perception.vision.yolo import _build_network, load_darknet_weights
 
     bad = tmp_path / "x.weights"
     bad.write_bytes(np.zeros(5, np.int32).tobytes() + np.zeros(1000, np.float32).tobytes())
@@ -276,7 +276,7 @@ def test_box_fill_only_for_the_detectors_boxes() -> None:
 @pytest.mark.slow
 @DETECTOR
 def test_caption_says_what_is_there(detector) -> None:  # noqa: ANN001
-    from backdrop.perception.captions import DetectorDescriber
+    from backdrop.perception.vision.captions import DetectorDescriber
 
     describe = DetectorDescriber(objects=detector)
     frames = [f for i, (_t, f) in enumerate(iter_frames(BEDROOM)) if i in (0, 60)]
@@ -290,8 +290,8 @@ def test_caption_says_what_is_there(detector) -> None:  # noqa: ANN001
 @needs_weights("yolov3-tiny", "u2netp")
 def test_opening_suggestion_and_yes_but_keep_the_bed(detector) -> None:  # noqa: ANN001
     from backdrop.agent.session import NoticeMessage, Session
-    from backdrop.perception.captions import CaptionAnalyzer, DetectorDescriber
-    from backdrop.perception.detect import ObjectsAnalyzer
+    from backdrop.perception.vision.captions import CaptionAnalyzer, DetectorDescriber
+    from backdrop.perception.vision.detect import ObjectsAnalyzer
 
     def analyzers(info):  # noqa: ANN001, ANN202
         scale = info.width / 480  # frames arrive at the preview size (the clip's own, 480 px)

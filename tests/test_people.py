@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from backdrop.perception.events import (
+from backdrop.perception.core.events import (
     ActiveSpeaker,
     PersonTrack,
     Speech,
@@ -24,9 +24,9 @@ from backdrop.perception.events import (
     TranscriptSegment,
     Word,
 )
-from backdrop.perception.media import iter_frames, probe
-from backdrop.perception.models import model_path
-from backdrop.perception.tracking import PersonTracker, appearance, select_people
+from backdrop.perception.core.media import iter_frames, probe
+from backdrop.perception.core.models import model_path
+from backdrop.perception.vision.tracking import PersonTracker, appearance, select_people
 from backdrop.render.maskers import build_masker
 from backdrop.render.plan import EditPlan, KeepRule
 from tests import people_media as pm
@@ -94,10 +94,10 @@ def test_selectors_pick_by_position_colour_size_and_id() -> None:
 @NEEDS_POSE
 @NEEDS_HEADS
 def test_people_analyzer_emits_tracks_that_survive_an_occlusion(heads_dir: Path) -> None:
-    from backdrop.perception.analysis import analyze
-    from backdrop.perception.events import event_to_dict
-    from backdrop.perception.people import PeopleAnalyzer
-    from backdrop.perception.person_crop import PoseDetector
+    from backdrop.perception.core.analysis import analyze
+    from backdrop.perception.core.events import event_to_dict
+    from backdrop.perception.vision.people import PeopleAnalyzer
+    from backdrop.perception.vision.person_crop import PoseDetector
 
     fa, _ = pm.read_clip(pm.HEAD_A, 160, 4.0, 10.0)
     fb, _ = pm.read_clip(pm.HEAD_B, 160, 4.0, 10.0)
@@ -145,8 +145,8 @@ def test_keep_the_person_on_the_left_keeps_only_them_in_every_frame(heads_dir: P
 
 # -- the person who is talking -----------------------------------------------------------------
 def _speaker_accuracy(clip: Path, truth: list[str]) -> tuple[float, int]:
-    from backdrop.perception.active_speaker import build_active_speaker_analyzer
-    from backdrop.perception.analysis import analyze
+    from backdrop.perception.core.analysis import analyze
+    from backdrop.perception.vision.active_speaker import build_active_speaker_analyzer
 
     info = probe(clip)
     asd = build_active_speaker_analyzer(info)
@@ -202,7 +202,7 @@ def test_a_speaker_rule_that_would_keep_nobody_is_refused() -> None:
 @NEEDS_POSE
 @NEEDS_DAVIS
 def test_an_upside_down_dancer_is_kept_as_well_as_upright() -> None:
-    from backdrop.perception.person_crop import load_crop_person_masker
+    from backdrop.perception.vision.person_crop import load_crop_person_masker
 
     scores = {}
     for rot in (0, 180):
@@ -219,7 +219,7 @@ def test_an_upside_down_dancer_is_kept_as_well_as_upright() -> None:
 
 # -- what the agent says ------------------------------------------------------------------------
 def _track(pid: str, t0: float, box: tuple, **kw: object) -> PersonTrack:
-    from backdrop.perception.tracking import position_of
+    from backdrop.perception.vision.tracking import position_of
 
     x = ((box[0] + box[2]) / 2) / 640
     return PersonTrack(t0, t0 + 1.0, "people", person=pid, box=box,
@@ -228,7 +228,7 @@ def _track(pid: str, t0: float, box: tuple, **kw: object) -> PersonTrack:
 
 def test_scene_state_lists_people_and_the_speaker() -> None:
     from backdrop.agent.state import SceneState
-    from backdrop.perception.people import bind_speakers
+    from backdrop.perception.vision.people import bind_speakers
 
     st = SceneState(duration=4.0)
     events = []
@@ -246,7 +246,7 @@ def test_scene_state_lists_people_and_the_speaker() -> None:
 
 def test_people_notice_asks_everyone_or_one_and_no_speaker_notice_without_speech() -> None:
     from backdrop.agent.proactive import NoticeMaker
-    from backdrop.perception.events import PeopleCount, SpeakerTurn
+    from backdrop.perception.core.events import PeopleCount, SpeakerTurn
 
     nm = NoticeMaker(duration=10.0, tools=frozenset({"keep_subject"}))
     events = [
@@ -339,8 +339,8 @@ def test_no_speaker_notice_on_a_silent_or_music_only_clip(heads_dir: Path, sound
     """s18's own soundtrack has no intelligible speech (Whisper: a low-confidence "thank you"),
     yet voice activity fires and the diarizer labels two voices; no notice may come of it."""
     from backdrop.agent.proactive import NoticeMaker
-    from backdrop.perception.analysis import analyze
-    from backdrop.perception.audio_analyzers import build_audio_analyzers
+    from backdrop.perception.audio.audio_analyzers import build_audio_analyzers
+    from backdrop.perception.core.analysis import analyze
 
     frames, audio = pm.read_clip(pm.HEAD_B, 96, 8.0, 5.0)
     if sound == "silent":

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from backdrop.perception.media import iter_frames
+from backdrop.perception.core.media import iter_frames
 from backdrop.render.pipeline import render_video
 from backdrop.render.plan import BackgroundSegment, ColorBackground, EditPlan, KeepRule
 

@@ -12,7 +12,7 @@ import av
 import numpy as np
 import pytest
 
-from backdrop.perception.media import AUDIO_RATE, iter_frames, probe, read_chunks
+from backdrop.perception.core.media import AUDIO_RATE, iter_frames, probe, read_chunks
 from backdrop.render.pipeline import render_video
 from backdrop.render.plan import (
     BackgroundSegment,

@@ -19,9 +19,9 @@ from segment_anything.modeling import (  # noqa: E402
     TwoWayTransformer,
 )
 
-from backdrop.perception.models import ModelInstallError, ModelMissingError, pull_model  # noqa: E402
-from backdrop.perception.prompt_seg import PromptTracker  # noqa: E402
-from backdrop.perception.sam import SamSegmenter, load_sam  # noqa: E402
+from backdrop.perception.core.models import ModelInstallError, ModelMissingError, pull_model  # noqa: E402
+from backdrop.perception.vision.prompt_seg import PromptTracker  # noqa: E402
+from backdrop.perception.vision.sam import SamSegmenter, load_sam  # noqa: E402
 
 
 def tiny_sam() -> Sam:

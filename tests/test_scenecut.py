@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from backdrop.perception.analysis import analyze
-from backdrop.perception.events import SceneCut
-from backdrop.perception.media import probe
-from backdrop.perception.scenecut import SceneCutAnalyzer
+from backdrop.perception.core.analysis import analyze
+from backdrop.perception.core.events import SceneCut
+from backdrop.perception.core.media import probe
+from backdrop.perception.vision.scenecut import SceneCutAnalyzer
 from tests.conftest import SHARED_MEDIA
 
 GOLDENEYE = SHARED_MEDIA / "pyscenedetect" / "tests" / "resources" / "goldeneye-vfr-drop3.mp4"

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from backdrop.perception.models import ModelMissingError
-from backdrop.perception.segment import (
+from backdrop.perception.core.models import ModelMissingError
+from backdrop.perception.vision.segment import (
     MaskSmoother,
     PersonMasker,
     SelfieSegmenter,

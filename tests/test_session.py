@@ -16,7 +16,7 @@ from backdrop.agent.session import (
     Session,
 )
 from backdrop.agent.state import SUMMARY_BUDGET_CHARS, SceneState
-from backdrop.perception.events import (
+from backdrop.perception.core.events import (
     Caption,
     PeopleCount,
     SceneCut,

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from backdrop.perception.media import Chunk
-from backdrop.perception.speakers import (
+from backdrop.perception.audio.speakers import (
     OnlineSpeakerClustering,
     SpeakerEmbedder,
     SpeakerTurnAnalyzer,
@@ -20,7 +19,8 @@ from backdrop.perception.speakers import (
     silhouette,
     tonal_steadiness,
 )
-from backdrop.perception.vad import SpeechAnalyzer
+from backdrop.perception.audio.vad import SpeechAnalyzer
+from backdrop.perception.core.media import Chunk
 
 AUDIO = Path(__file__).parent / "data" / "audio"
 AMI = Path(__file__).resolve().parents[2] / "shared/media/pyannote-audio/tests/data/dev00.wav"

@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from backdrop.perception.media import Chunk
-from backdrop.perception.vad import (
+from backdrop.perception.audio.vad import (
     SpeechAnalyzer,
     SpeechSegmenter,
     VadParams,
@@ -16,6 +15,7 @@ from backdrop.perception.vad import (
     VadStateMachine,
     speech_regions,
 )
+from backdrop.perception.core.media import Chunk
 
 AUDIO = Path(__file__).parent / "data" / "audio"
 

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from backdrop.perception.events import ActiveSpeaker, Timeline
-from backdrop.perception.media import probe
-from backdrop.perception.models import ModelMissingError
+from backdrop.perception.core.events import ActiveSpeaker, Timeline
+from backdrop.perception.core.media import probe
+from backdrop.perception.core.models import ModelMissingError
 from backdrop.render.maskers import RuleMasker, build_masker, restrict_to_speaker
 from backdrop.render.pipeline import render_video
 from backdrop.render.plan import BackgroundSegment, ColorBackground, EditPlan, KeepRule
@@ -37,7 +37,7 @@ NEEDS_U2NETP = needs_weights("u2netp")
 
 @NEEDS_U2NETP
 def test_fallback_iou_given_the_true_box() -> None:
-    from backdrop.perception.prompt_seg import load_fallback_segmenter, mask_box
+    from backdrop.perception.vision.prompt_seg import load_fallback_segmenter, mask_box
 
     seg = load_fallback_segmenter()
     ious, box_only = [], []
@@ -56,8 +56,8 @@ def test_fallback_iou_given_the_true_box() -> None:
 
 @needs_weights("pose-landmarks")
 def test_crop_person_masks_beat_whole_frame_on_a_small_dancer() -> None:
-    from backdrop.perception.person_crop import load_crop_person_masker
-    from backdrop.perception.segment import load_person_segmenter
+    from backdrop.perception.vision.person_crop import load_crop_person_masker
+    from backdrop.perception.vision.segment import load_person_segmenter
 
     frames = _davis()
     h, w = frames[0][1].shape

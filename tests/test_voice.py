@@ -24,7 +24,7 @@ from backdrop.agent.voice import (
     load_audio,
     load_voice_input,
 )
-from backdrop.perception.events import SpeakerTurn, Speech, Timeline, TranscriptSegment, Word
+from backdrop.perception.core.events import SpeakerTurn, Speech, Timeline, TranscriptSegment, Word
 from backdrop.tools import PlanHistory, ToolContext
 from tests.conftest import ESPEAK, needs_espeak
 
@@ -103,7 +103,7 @@ SUBPROCESS = """
 import sys
 from backdrop.agent.interpret_speech import SpeechInterpreter
 from backdrop.agent.voice import VoiceInput, command_asr_options, handle_voice, load_audio
-from backdrop.perception.asr import Transcriber, load_asr_model
+from backdrop.perception.audio.asr import Transcriber, load_asr_model
 from backdrop.tools import PlanHistory, ToolContext
 voice = VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
 for wav, text in zip(sys.argv[1::2], sys.argv[2::2]):

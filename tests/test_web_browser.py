@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 from backdrop.agent.session import Session
-from backdrop.perception.lighting import LightingAnalyzer
-from backdrop.perception.media import iter_frames
-from backdrop.perception.scenecut import SceneCutAnalyzer
+from backdrop.perception.core.media import iter_frames
+from backdrop.perception.vision.lighting import LightingAnalyzer
+from backdrop.perception.vision.scenecut import SceneCutAnalyzer
 from backdrop.render.plan import EditPlan
 from tests.conftest import write_video
 

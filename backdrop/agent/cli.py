@@ -29,9 +29,9 @@ from rich.table import Table
 from rich.text import Text
 
 from backdrop.agent.voice import MAX_INSTRUCTION_SECONDS, check_instruction_audio
-from backdrop.perception.events import Timeline
-from backdrop.perception.media import MediaError, MediaInfo, probe
-from backdrop.perception.models import ModelInstallError, ModelMissingError
+from backdrop.perception.core.events import Timeline
+from backdrop.perception.core.media import MediaError, MediaInfo, probe
+from backdrop.perception.core.models import ModelInstallError, ModelMissingError
 from backdrop.render.files import (
     PathError,
     allowed_folders,
@@ -338,7 +338,7 @@ def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
         load_voice_input,
         record_mic,
     )
-    from backdrop.perception.asr import AsrModelMissingError
+    from backdrop.perception.audio.asr import AsrModelMissingError
 
     try:
         if voice is not None:
@@ -365,8 +365,8 @@ def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
 def _with_objects(video: Path, text: str, timeline: Timeline | None) -> Timeline | None:
     """``timeline`` plus the objects found in ``video`` when ``text`` names an object (and a
     detector is installed); unchanged otherwise."""
-    from backdrop.perception.detect import analyze_objects, objects_detector_installed
-    from backdrop.perception.objects import mentions_object
+    from backdrop.perception.vision.detect import analyze_objects, objects_detector_installed
+    from backdrop.perception.vision.objects import mentions_object
 
     if not mentions_object(text) or not objects_detector_installed():
         return timeline
@@ -380,9 +380,9 @@ def _with_objects(video: Path, text: str, timeline: Timeline | None) -> Timeline
 
 def _audio_timeline(video: Path, info: MediaInfo) -> Timeline:
     """Analyse VIDEO's soundtrack (speech, speakers, transcript, active speaker) for anchors."""
-    from backdrop.perception.analysis import analyze as run_analysis
-    from backdrop.perception.asr import AsrModelMissingError
-    from backdrop.perception.audio_analyzers import build_audio_analyzers
+    from backdrop.perception.audio.asr import AsrModelMissingError
+    from backdrop.perception.audio.audio_analyzers import build_audio_analyzers
+    from backdrop.perception.core.analysis import analyze as run_analysis
 
     if not info.has_audio:
         fail(f"{video}: has no audio track, so there is no speech to go by", 2)
@@ -429,7 +429,7 @@ def render(
     try:
         timeline = None
         if any(k.subject == "object" for k in plan.keep):
-            from backdrop.perception.detect import analyze_objects
+            from backdrop.perception.vision.detect import analyze_objects
 
             err.print("looking for the plan's objects in the video…")
             timeline = analyze_objects(video)
@@ -444,7 +444,7 @@ def analyze(
     as_json: Annotated[bool, typer.Option("--json", help="Print the events as JSON.")] = False,
 ) -> None:
     """What is in VIDEO over time: speech, transcript, speakers, cuts, lighting, people."""
-    from backdrop.perception.analysis import analyze as run_analysis
+    from backdrop.perception.core.analysis import analyze as run_analysis
 
     _probe(video)
     try:
@@ -454,7 +454,7 @@ def analyze(
     if as_json:
         out.print_json(json.dumps(timeline.to_dict()))
         return
-    from backdrop.perception.events import event_to_dict
+    from backdrop.perception.core.events import event_to_dict
 
     table = Table(title=f"{video} — {timeline.duration:.2f} s, {len(timeline.events)} events")
     for col in ("from", "to", "event", "details"):
@@ -558,7 +558,7 @@ def live(
 ) -> None:
     """Edit a live camera, stream or file-as-camera while you talk to it (see agent.live)."""
     from backdrop.agent.live import LiveError, StatusPrinter, run_live
-    from backdrop.perception.live import parse_size
+    from backdrop.perception.core.live import parse_size
 
     try:
         wh = parse_size(size) if size else None
@@ -738,7 +738,7 @@ def models_main(ctx: typer.Context) -> None:
     """List the models: what each is for, where it comes from, its licence, whether installed."""
     if ctx.invoked_subcommand is not None:
         return
-    from backdrop.perception.models import model_status
+    from backdrop.perception.core.models import model_status
 
     for st in model_status():
         state = "[green]installed[/]" if st.installed else f"[yellow]not installed[/] {st.note}"
@@ -765,7 +765,7 @@ def models_install(
     ] = None,
 ) -> None:
     """Put the embedded models in place (downloads the pinned MediaPipe wheel with pip)."""
-    from backdrop.perception.models import install_extras, install_models
+    from backdrop.perception.core.models import install_extras, install_models
 
     try:
         paths = install_models(progress=lambda msg: out.print(msg))
@@ -781,7 +781,7 @@ def models_pull(
     name: Annotated[str, typer.Argument(help="A quality-tier checkpoint, e.g. sam-vit-b.")],
 ) -> None:
     """Download a quality-tier checkpoint from its official location (needs the internet)."""
-    from backdrop.perception.models import pull_model
+    from backdrop.perception.core.models import pull_model
 
     try:
         path = pull_model(name, progress=lambda msg: out.print(msg))

@@ -1126,7 +1126,7 @@ def _read_subjects(c: _Clause, text: str) -> str:
     if m is not None:
         c.extra_calls.append(ToolCall("set_edges", {"despill": m["c"] or m["d"] or "auto"}))
     if _HAIR_ROUGH.search(text):
-        from backdrop.perception.models import model_status
+        from backdrop.perception.core.models import model_status
 
         if any(s.name == "rvm-mobilenetv3" and s.installed for s in model_status()):
             c.extra_calls.append(ToolCall("set_quality", {"tier": "matting"}))
@@ -1141,7 +1141,7 @@ def _read_subjects(c: _Clause, text: str) -> str:
 def _read_objects(c: _Clause, text: str, m: re.Match[str], action: str) -> tuple[str, bool]:
     """Object rules from a keep/remove verb and the list after it ("the person and the ball",
     "the teddy bear"); the object parts are taken out of ``text``, a leading person stays."""
-    from backdrop.perception.objects import read_object_list
+    from backdrop.perception.vision.objects import read_object_list
 
     names, stop = read_object_list(text, m.start(1), m.end(1), accept=_PERSON_NOUNS)
     objects = [n for n in names if _is_object(n.split()[0])]

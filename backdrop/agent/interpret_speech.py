@@ -34,7 +34,7 @@ from backdrop.agent.interpret import (
     Unsupported,
     with_leftovers,
 )
-from backdrop.perception.events import SpeakerTurn, Speech, Timeline, TranscriptSegment, Word
+from backdrop.perception.core.events import SpeakerTurn, Speech, Timeline, TranscriptSegment, Word
 from backdrop.render.plan import TimeRange
 from backdrop.tools import ToolCall, ToolContext, ToolRegistry
 

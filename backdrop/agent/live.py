@@ -7,7 +7,8 @@ force (:class:`~backdrop.render.live.LiveRenderer`, under the frame budget contr
 it to the sinks (recording, virtual camera, browser page). At each 200 ms micro-turn boundary of
 capture time it picks up the session's plan — so an instruction, typed or spoken, changes the
 frames from the next boundary after the session applied it, never half a frame — and it hands the
-finished micro-turn's :class:`~backdrop.perception.media.Chunk` to the session's analysis thread
+finished micro-turn's :class:`~backdrop.perception.core.media.Chunk` to the session's analysis
+thread
 (through :class:`SessionFeed`, which drops chunks rather than queue them when analysis is
 behind), which raises notices as for a file.
 
@@ -31,9 +32,9 @@ import numpy as np
 
 from backdrop.agent.chat import Chat
 from backdrop.agent.session import Session
-from backdrop.perception.events import Analyzer
-from backdrop.perception.live import BrowserCamera, ChunkAssembler, LiveSource, scale_chunk
-from backdrop.perception.media import CHUNK_SECONDS, Chunk, MediaInfo
+from backdrop.perception.core.events import Analyzer
+from backdrop.perception.core.live import BrowserCamera, ChunkAssembler, LiveSource, scale_chunk
+from backdrop.perception.core.media import CHUNK_SECONDS, Chunk, MediaInfo
 from backdrop.render.live import BudgetController, LiveRenderer, MaskerFactory
 from backdrop.render.live_sinks import (
     LiveRecorder,
@@ -57,14 +58,14 @@ def live_analyzers(info: MediaInfo) -> list[Analyzer]:
     keeps up with real time on two cores; :class:`LiveRunner` adds mask quality, scored on the
     masks the live output computes anyway.
     """
-    from backdrop.perception.lighting import LightingAnalyzer
-    from backdrop.perception.models import ModelMissingError, model_path
-    from backdrop.perception.scenecut import SceneCutAnalyzer
+    from backdrop.perception.core.models import ModelMissingError, model_path
+    from backdrop.perception.vision.lighting import LightingAnalyzer
+    from backdrop.perception.vision.scenecut import SceneCutAnalyzer
 
     out: list[Analyzer] = [SceneCutAnalyzer(info.fps), LightingAnalyzer()]
     try:
-        from backdrop.perception.people import PeopleAnalyzer
-        from backdrop.perception.person_crop import PoseDetector
+        from backdrop.perception.vision.people import PeopleAnalyzer
+        from backdrop.perception.vision.person_crop import PoseDetector
 
         out.append(PeopleAnalyzer(PoseDetector(model_path("pose-detection"))))
     except ModelMissingError as e:
@@ -274,7 +275,7 @@ class LiveRunner:
     def _default_analyzers(self, info: MediaInfo) -> list[Analyzer]:
         """:func:`live_analyzers`, plus mask quality scored on the masks the live output
         already computed (no second segmentation)."""
-        from backdrop.perception.mask_quality import MaskQualityAnalyzer
+        from backdrop.perception.vision.mask_quality import MaskQualityAnalyzer
 
         def last_mask(frame: np.ndarray) -> np.ndarray:
             mask = self.renderer.last_mask
@@ -561,7 +562,7 @@ def run_live(
     """
     import signal
 
-    from backdrop.perception.live import open_camera, open_source
+    from backdrop.perception.core.live import open_camera, open_source
 
     browser = camera == "browser"
     if browser:
@@ -688,7 +689,7 @@ class Listener:
         params: object = None,
     ) -> None:
         from backdrop.agent.voice import COMMAND_VAD
-        from backdrop.perception.vad import SpeechSegmenter, VadState
+        from backdrop.perception.audio.vad import SpeechSegmenter, VadState
 
         self._speaking = VadState.SPEAKING
         self.segmenter = SpeechSegmenter(params=params or COMMAND_VAD)  # type: ignore[arg-type]
@@ -710,7 +711,7 @@ class Listener:
 
     def start_microphone(self, device: int | str | None = None) -> str:
         """Listen to the microphone; one line saying which, or why not (then nothing is heard)."""
-        from backdrop.perception.media import AUDIO_RATE
+        from backdrop.perception.core.media import AUDIO_RATE
 
         try:
             import sounddevice as sd

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from backdrop.perception.events import (
+from backdrop.perception.core.events import (
     ActiveSpeaker,
     Caption,
     EdgeUncertainty,
@@ -295,7 +295,7 @@ class NoticeMaker:
 
     def _same_face(self, turn: SpeakerTurn) -> bool:
         """Whether the face talking during ``turn`` is one that talked for an earlier speaker."""
-        from backdrop.perception.tracking import box_iou
+        from backdrop.perception.vision.tracking import box_iou
 
         def faces(t0: float, t1: float) -> list[ActiveSpeaker]:
             return [f for f in self._faces if f.t0 < t1 and t0 < f.t1]

@@ -32,9 +32,9 @@ from backdrop.agent.llm import LLMConfig, LLMController
 from backdrop.agent.proactive import Notice, NoticeMaker
 from backdrop.agent.replies import Interpreter, Reply, step_reply
 from backdrop.agent.state import SceneState
-from backdrop.perception.analysis import default_analyzers
-from backdrop.perception.events import Analyzer, Event
-from backdrop.perception.media import (
+from backdrop.perception.core.analysis import default_analyzers
+from backdrop.perception.core.events import Analyzer, Event
+from backdrop.perception.core.media import (
     CHUNK_SECONDS,
     MediaInfo,
     probe,
@@ -125,7 +125,7 @@ class Session:
     Args:
         source: the video file, or a live feed: an object with ``info``
             (:class:`MediaInfo`) and ``chunks(chunk_seconds, size)`` yielding
-            :class:`~backdrop.perception.media.Chunk` s in real time (see ``agent.live``).
+            :class:`~backdrop.perception.core.media.Chunk` s in real time (see ``agent.live``).
         analyzers: factory of analyzers for the source (default: every one available).
         llm: language-model configuration; default from the environment; ``False`` = rules only.
         masker_factory: builds the preview masker for ``(preview_info, plan)`` (default: the
@@ -345,7 +345,7 @@ class Session:
 
     def _warm_up(self) -> None:
         """Load the person masker now, so the first instruction does not wait for it."""
-        from backdrop.perception.models import ModelMissingError
+        from backdrop.perception.core.models import ModelMissingError
 
         plan = EditPlan(keep=[KeepRule()])
         try:

@@ -7,7 +7,7 @@ import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from backdrop.perception.events import (
+from backdrop.perception.core.events import (
     ActiveSpeaker,
     Caption,
     Event,
@@ -96,7 +96,7 @@ class SceneState:
     def people(self, most: int = 6) -> str:
         """The tracked people in words, most prominent first: ``"3 people: P1 centre, in red,
         moving; P2 left; P3 right, speaking"`` ("" when none was tracked)."""
-        from backdrop.perception.people import bind_speakers, people_summary
+        from backdrop.perception.vision.people import bind_speakers, people_summary
 
         events = [e for e in self.events() if isinstance(e, PersonTrack | ActiveSpeaker)]
         rows = people_summary(bind_speakers(events))

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from backdrop.agent.replies import Interpreter, Reply
-from backdrop.perception.asr import AsrOptions, Transcriber
-from backdrop.perception.events import Word
-from backdrop.perception.media import AUDIO_RATE
-from backdrop.perception.vad import VadParams, speech_regions
+from backdrop.perception.audio.asr import AsrOptions, Transcriber
+from backdrop.perception.audio.files import VoiceError, load_audio, record_mic
+from backdrop.perception.audio.vad import VadParams, speech_regions
+from backdrop.perception.core.events import Word
+from backdrop.perception.core.media import AUDIO_RATE
 from backdrop.tools import ToolContext
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,6 @@ def command_asr_options(**overrides: object) -> AsrOptions:
     return AsrOptions(**{"initial_prompt": COMMAND_PROMPT, **overrides})  # type: ignore[arg-type]
 
 
-class VoiceError(Exception):
-    """An audio input cannot be used (unreadable file, no microphone); one line for a person."""
-
-
 MAX_INSTRUCTION_SECONDS = 30.0
 """Longest spoken instruction transcribed (seconds): the CLI, the web editor and chat's /voice
 all refuse longer audio instead of spending minutes on it."""
@@ -68,51 +64,6 @@ def check_instruction_audio(audio: np.ndarray, what: str = "the recording") -> N
             f"{what} is {len(audio) / AUDIO_RATE:.0f} s long; say the instruction in at most "
             f"{MAX_INSTRUCTION_SECONDS:.0f} s"
         )
-
-
-def _to_mono_16k(data: np.ndarray, rate: int) -> np.ndarray:
-    x = np.asarray(data, np.float32)
-    if x.ndim == 2:
-        x = x.mean(axis=1)
-    if rate != AUDIO_RATE and x.size:
-        import soxr
-
-        x = soxr.resample(x, rate, AUDIO_RATE).astype(np.float32)
-    return np.clip(x, -1.0, 1.0)
-
-
-def load_audio(path: str | Path) -> np.ndarray:
-    """Read ``path`` as float32 mono 16 kHz in [-1, 1] (channels averaged, resampled).
-
-    Integer, float and any-rate WAV files are read with soundfile; other containers (MP3, M4A,
-    a video's soundtrack) through FFmpeg (PyAV). Raises :class:`VoiceError`.
-    """
-    import soundfile as sf
-
-    path = Path(path)
-    if not path.is_file():
-        raise VoiceError(f"{path}: no such audio file")
-    try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-        return _to_mono_16k(data, int(rate))
-    except (sf.LibsndfileError, RuntimeError, TypeError):
-        pass
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise VoiceError(f"{path}: has no audio track")
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
-            blocks = [
-                out.to_ndarray().reshape(-1)
-                for frame in container.decode(container.streams.audio[0])
-                for out in resampler.resample(frame)
-            ]
-            blocks += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]
-    except av.error.FFmpegError as e:
-        raise VoiceError(f"{path}: not a readable audio file ({e.strerror or e})") from e
-    return np.clip(np.concatenate(blocks) if blocks else np.zeros(0, np.float32), -1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -208,7 +159,7 @@ def load_voice_input() -> VoiceInput:
         AsrModelMissingError: the embedded speech model is not installed (the message says
             how to install it).
     """
-    from backdrop.perception.asr import load_asr_model
+    from backdrop.perception.audio.asr import load_asr_model
 
     return VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
 
@@ -227,33 +178,6 @@ def handle_voice(
     reply = interpreter.interpret(heard.text, ctx)
     text = f"I heard: “{heard.text}”. {reply.text}"
     return VoiceReply(heard, Reply(text, reply.calls, reply.changed, reply.clarify))
-
-
-def record_mic(seconds: float, device: int | str | None = None) -> np.ndarray:
-    """Record ``seconds`` from the microphone as float32 mono 16 kHz.
-
-    Raises:
-        VoiceError: no capture library or no input device (the message says which).
-    """
-    try:
-        import sounddevice as sd
-    except (ImportError, OSError) as e:
-        raise VoiceError(f"microphone capture is not available here ({e})") from e
-    try:
-        info = sd.query_devices(device, kind="input")
-    except (ValueError, sd.PortAudioError) as e:
-        raise VoiceError(
-            "no microphone (audio capture device) found on this machine; "
-            "record a WAV file and pass it with --voice instead"
-        ) from e
-    rate = int(info.get("default_samplerate") or AUDIO_RATE)
-    try:
-        data = sd.rec(int(seconds * rate), samplerate=rate, channels=1, dtype="float32",
-                      device=device)  # fmt: skip
-        sd.wait()
-    except sd.PortAudioError as e:
-        raise VoiceError(f"recording from the microphone failed ({e})") from e
-    return _to_mono_16k(data, rate)
 
 
 __all__ = [

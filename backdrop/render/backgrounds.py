@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from backdrop.perception.media import MediaError, iter_frames, probe
+from backdrop.perception.core.media import MediaError, iter_frames, probe
 from backdrop.render.colors import hex_to_rgb
 from backdrop.render.plan import (
     Background,

@@ -36,8 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from backdrop.perception.media import MediaError, MediaInfo, probe
-from backdrop.perception.models import ModelMissingError
+from backdrop.perception.core.media import MediaError, MediaInfo, probe
+from backdrop.perception.core.models import ModelMissingError
 from backdrop.render.atomic import atomic_path
 from backdrop.render.chunked import DEFAULT_WARMUP, ChunkedJob, plan_spans
 from backdrop.render.plan import EditPlan, PlanError

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import av
 
-from backdrop.perception.media import MediaError, MediaInfo, probe
+from backdrop.perception.core.media import MediaError, MediaInfo, probe
 from backdrop.render.atomic import atomic_path
 from backdrop.render.pipeline import ProgressFn, RenderStats, render_span
 from backdrop.render.plan import EditPlan

@@ -27,7 +27,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from backdrop.perception.matting import pymatting_threads
+from backdrop.perception.vision.matting import pymatting_threads
 
 Screen = Literal["green", "blue"]
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from backdrop.perception.events import Timeline
+from backdrop.perception.core.events import Timeline
 from backdrop.render.plan import EditPlan
 
 PlanLike = EditPlan | str | Path | dict[str, Any]
@@ -66,13 +66,13 @@ def render(
 
     p = load_plan(plan)
     if timeline is None and any(k.subject == "object" for k in p.keep):
-        from backdrop.perception.detect import analyze_objects
+        from backdrop.perception.vision.detect import analyze_objects
 
         timeline = analyze_objects(src)
     checkpoint = Path(sam_checkpoint) if sam_checkpoint is not None else None
     wh: tuple[int, int] | None = None
     if isinstance(size, str):
-        from backdrop.perception.media import probe
+        from backdrop.perception.core.media import probe
 
         info = probe(src)
         wh = parse_size(size, info.width, info.height)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from backdrop.perception.media import MediaInfo
+from backdrop.perception.core.media import MediaInfo
 from backdrop.render.compose import Composite, Compositor
 from backdrop.render.maskers import Masker, build_masker
 from backdrop.render.plan import EditPlan

@@ -23,7 +23,7 @@ import av
 import cv2
 import numpy as np
 
-from backdrop.perception.media import AUDIO_RATE
+from backdrop.perception.core.media import AUDIO_RATE
 from backdrop.render.writer import Mp4Writer
 
 log = logging.getLogger(__name__)

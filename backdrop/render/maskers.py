@@ -12,9 +12,9 @@ Subjects: ``person`` (every person: the crop-based preview masker, or Robust Vid
 the ``matting`` tier; with a ``selector``, only the tracked people it names — main subject,
 left / right / centre, largest, colour, id, speaking — chosen per frame from the masker's people
 tracks with hysteresis), ``speaker`` (the tracked person whose face is the
-:class:`~backdrop.perception.events.ActiveSpeaker` at ``t``; the last speaker between turns, so
+:class:`~backdrop.perception.core.events.ActiveSpeaker` at ``t``; the last speaker between turns, so
 the frame is never empty), ``object`` (boxes of
-:class:`~backdrop.perception.events.ObjectsSeen` events with that label → prompted masks),
+:class:`~backdrop.perception.core.events.ObjectsSeen` events with that label → prompted masks),
 ``box`` and ``point`` (prompted at the rule's start, then tracked). Prompted subjects use
 Segment Anything when a checkpoint is given and the fallback (U²-Net-p) otherwise. Scene cuts in
 the timeline reset every temporal state.
@@ -30,8 +30,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from backdrop.perception.events import ActiveSpeaker, ObjectsSeen, SceneCut, Timeline
-from backdrop.perception.media import MediaInfo
+from backdrop.perception.core.events import ActiveSpeaker, ObjectsSeen, SceneCut, Timeline
+from backdrop.perception.core.media import MediaInfo
 from backdrop.render.plan import EditPlan, KeepRule
 
 log = logging.getLogger(__name__)
@@ -56,13 +56,13 @@ class PreviewPersonMasker:
     are installed, else the whole-frame selfie segmenter; temporally smoothed."""
 
     def __init__(self, info: MediaInfo, crop: bool = True) -> None:
-        from backdrop.perception.models import ModelMissingError
-        from backdrop.perception.segment import PersonMasker, load_person_segmenter
+        from backdrop.perception.core.models import ModelMissingError
+        from backdrop.perception.vision.segment import PersonMasker, load_person_segmenter
 
         self._inner: _FrameMasker
         if crop:
             try:
-                from backdrop.perception.person_crop import load_crop_person_masker
+                from backdrop.perception.vision.person_crop import load_crop_person_masker
 
                 self._inner = load_crop_person_masker(info.width, info.height)
                 return
@@ -71,7 +71,7 @@ class PreviewPersonMasker:
         self._inner = PersonMasker(load_person_segmenter(info.width, info.height))
 
     def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
-        from backdrop.perception.person_crop import CroppedPersonMasker
+        from backdrop.perception.vision.person_crop import CroppedPersonMasker
 
         if isinstance(self._inner, CroppedPersonMasker):
             return self._inner(frame, t)
@@ -85,7 +85,7 @@ class MattingPersonMasker:
     """Every person, as Robust Video Matting's alpha (matting tier; GPLv3 opt-in model)."""
 
     def __init__(self) -> None:
-        from backdrop.perception.matting import load_matting
+        from backdrop.perception.vision.matting import load_matting
 
         self._inner = load_matting()
 
@@ -156,7 +156,8 @@ def restrict_to_box(person: np.ndarray, box: tuple[float, float, float, float]) 
 
 class SpeakerFaces:
     """Where the active speaker's face is at each time, from the timeline's
-    :class:`~backdrop.perception.events.ActiveSpeaker` events (``speaker`` None = whoever talks).
+    :class:`~backdrop.perception.core.events.ActiveSpeaker` events (``speaker`` None = whoever
+    talks).
 
     Between turns the last speaker stays selected; before the first turn, the first speaker —
     so a speaker rule never leaves the frame empty while anyone has been seen talking.
@@ -194,7 +195,7 @@ class _PeopleSelector:
 
     def __init__(self, selector: str, timeline: Timeline | None, info: MediaInfo,
                  speaker: str | None = None, switch_s: float = 1.0) -> None:  # fmt: skip
-        from backdrop.perception.segment import MaskSmoother
+        from backdrop.perception.vision.segment import MaskSmoother
 
         self.selector, self.info, self.switch_s = selector, info, switch_s
         self.faces = SpeakerFaces(timeline, speaker) if selector == "speaking" else None
@@ -243,8 +244,8 @@ class _PeopleSelector:
 
     def __call__(self, frame: np.ndarray, t: float, person: np.ndarray,
                  masker: Masker) -> np.ndarray:  # fmt: skip
-        from backdrop.perception.person_crop import CroppedPersonMasker
-        from backdrop.perception.tracking import Track, select_people
+        from backdrop.perception.vision.person_crop import CroppedPersonMasker
+        from backdrop.perception.vision.tracking import Track, select_people
 
         size = (frame.shape[1], frame.shape[0])
         face = self.faces.face_at(t) if self.faces is not None else None
@@ -309,7 +310,7 @@ class _PromptMasker:
         return [] if event is None else [(b, None) for b in self._boxes(event)]
 
     def _boxes(self, e: ObjectsSeen) -> list[tuple[float, ...]]:
-        from backdrop.perception.objects import matches, resolve_label
+        from backdrop.perception.vision.objects import matches, resolve_label
 
         label = (self.rule.label or "").lower()
         want = resolve_label(label) or label
@@ -329,7 +330,7 @@ class _PromptMasker:
         return best
 
     def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
-        from backdrop.perception.prompt_seg import PromptTracker
+        from backdrop.perception.vision.prompt_seg import PromptTracker
 
         if self.rule.subject == "object" and self._trackers is not None:
             # a new detection of the object: re-prompt from its boxes (the flow tracker
@@ -354,7 +355,7 @@ class _PromptMasker:
             ]  # fmt: skip
             seg = self._make()
             if self.rule.subject == "object" and getattr(seg, "tier", "") == "fallback":
-                from backdrop.perception.detect import BoxFillSegmenter
+                from backdrop.perception.vision.detect import BoxFillSegmenter
 
                 seg = BoxFillSegmenter(seg, [b for b, _p in prompts if b is not None])
             self._trackers = [PromptTracker(seg, box=b, point=p) for b, p in prompts]  # type: ignore[arg-type]
@@ -406,12 +407,12 @@ class RuleMasker:
         tier = self.prompt_tier
         if tier not in self._segmenters:
             if tier == "sam":
-                from backdrop.perception.sam import load_sam
+                from backdrop.perception.vision.sam import load_sam
 
                 assert self.sam_checkpoint is not None
                 self._segmenters[tier] = load_sam(self.sam_checkpoint)
             else:
-                from backdrop.perception.prompt_seg import load_fallback_segmenter
+                from backdrop.perception.vision.prompt_seg import load_fallback_segmenter
 
                 log.info("no Segment Anything checkpoint: using the U²-Net-p fallback")
                 self._segmenters[tier] = load_fallback_segmenter()

@@ -24,7 +24,7 @@ import math
 import cv2
 import numpy as np
 
-from backdrop.perception.matting import (  # noqa: F401  (re-exported: the edge's pieces)
+from backdrop.perception.vision.matting import (  # noqa: F401  (re-exported: the edge's pieces)
     BAND_FRACTION,
     Trimap,
     band_width,

@@ -20,8 +20,14 @@ import av
 import cv2
 import numpy as np
 
-from backdrop.perception.events import Timeline
-from backdrop.perception.media import MediaError, MediaInfo, decode_shortfall, iter_frames, probe
+from backdrop.perception.core.events import Timeline
+from backdrop.perception.core.media import (
+    MediaError,
+    MediaInfo,
+    decode_shortfall,
+    iter_frames,
+    probe,
+)
 from backdrop.render.compose import Compositor
 from backdrop.render.files import PathError, check_distinct, check_output, clean_stale_partials
 from backdrop.render.maskers import Masker, build_masker
@@ -255,7 +261,7 @@ def render_video(
     a device, a folder (other than a frames folder Backdrop wrote, with ``force``) or collide
     with another. A source that breaks off is rendered as far as it decodes;
     ``RenderStats.missing_seconds`` says how much was missing. Raises :class:`RenderError` or
-    :class:`~backdrop.perception.media.MediaError` with a one-line message.
+    :class:`~backdrop.perception.core.media.MediaError` with a one-line message.
     """
     source = Path(source)
     info = probe(source)
@@ -363,7 +369,8 @@ def iter_frames_from(
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield ``(time_s, rgb)`` for every frame at or after ``start`` seconds.
 
-    Times and pixels are those :func:`~backdrop.perception.media.iter_frames` gives for the same
+    Times and pixels are those :func:`~backdrop.perception.core.media.iter_frames` gives for the
+    same
     frames (seconds from the video stream's first timestamp, rotation applied). The reader seeks
     to the keyframe at or before ``decode_from`` (default ``start``) and decodes forward; frames
     before ``start`` are decoded but not converted, so a seek costs at most one keyframe
@@ -456,7 +463,7 @@ def render_span(
         output: the chunk's H.264 MP4 (no audio); appears only when complete.
         t0, t1: the span in seconds from the video's start; ``t1=None`` = to the end.
         warmup: seconds of frames before ``t0`` to run the masker on (0 = none).
-        info: the source's :func:`~backdrop.perception.media.probe` result, if already known.
+        info: the source's :func:`~backdrop.perception.core.media.probe` result, if already known.
         masker, timeline, sam_checkpoint, progress, crf, preset, quality: as in
             :func:`render_video` (``progress`` counts the span's frames only).
 

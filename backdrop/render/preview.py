@@ -18,7 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from backdrop.perception.media import MediaInfo
+from backdrop.perception.core.media import MediaInfo
 from backdrop.render.atomic import atomic_path
 from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker

@@ -40,8 +40,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from backdrop.perception.events import Timeline
-from backdrop.perception.media import MediaInfo, probe
+from backdrop.perception.core.events import Timeline
+from backdrop.perception.core.media import MediaInfo, probe
 from backdrop.render.atomic import atomic_path
 from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker, build_masker

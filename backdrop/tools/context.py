@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from backdrop.perception.events import Timeline
+from backdrop.perception.core.events import Timeline
 from backdrop.render.plan import EditPlan, TimeRange
 from backdrop.tools.history import PlanHistory
 

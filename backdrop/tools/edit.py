@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backdrop.perception.media import MediaError, probe
+from backdrop.perception.core.media import MediaError, probe
 from backdrop.render.backgrounds import check_image
 from backdrop.render.files import PathError, check_output, contain
 from backdrop.render.plan import (
@@ -254,7 +254,7 @@ _SUBJECT_ALIASES = {"talker": "speaker", "speaking": "speaker", "region": "box",
 def _people_words(ctx: ToolContext, selector: str) -> str:
     """Whom ``selector`` names among the people analysis tracked, in words ("" when the video
     was not analysed for people): ``"keeping P2 (left, in white) of 3 people in view"``."""
-    from backdrop.perception.people import people_summary
+    from backdrop.perception.vision.people import people_summary
 
     if ctx.timeline is None:
         return ""
@@ -284,7 +284,7 @@ def _people_words(ctx: ToolContext, selector: str) -> str:
 
 def _video_width(ctx: ToolContext) -> float | None:
     """The source video's display width in pixels, or None when there is no readable source."""
-    from backdrop.perception.media import MediaError, probe
+    from backdrop.perception.core.media import MediaError, probe
 
     if ctx.source is None:
         return None
@@ -297,7 +297,7 @@ def _video_width(ctx: ToolContext) -> float | None:
 def _speaker_check(ctx: ToolContext, speaker: str | None) -> tuple[str | None, str]:
     """``(refusal, whom)``: why a speaker rule would keep nobody (None when it would keep
     someone), and who it keeps in words."""
-    from backdrop.perception.events import ActiveSpeaker, PersonTrack, Speech
+    from backdrop.perception.core.events import ActiveSpeaker, PersonTrack, Speech
 
     tl = ctx.timeline
     if tl is None:
@@ -327,7 +327,7 @@ def _speaker_check(ctx: ToolContext, speaker: str | None) -> tuple[str | None, s
                 order.append(label)
         whom = " then ".join(order[:4]) + (" …" if len(order) > 4 else "")
     else:
-        from backdrop.perception.tracking import position_of
+        from backdrop.perception.vision.tracking import position_of
 
         width = _video_width(ctx)
         order = []
@@ -356,9 +356,9 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
     elif subject not in ("speaker", "object", "box", "point"):
         subject, label = "object", label or raw
     if subject == "object":
-        from backdrop.perception.detect import objects_detector_installed
-        from backdrop.perception.events import ObjectsSeen
-        from backdrop.perception.objects import (
+        from backdrop.perception.core.events import ObjectsSeen
+        from backdrop.perception.vision.detect import objects_detector_installed
+        from backdrop.perception.vision.objects import (
             labels_seen,
             matches,
             missing_object_message,
@@ -464,7 +464,7 @@ class SetQualityArgs(_Args):
 @TOOLS.register
 def set_quality(ctx: ToolContext, args: SetQualityArgs) -> ToolResult:
     """Choose the segmentation tier for a time range ("the hair edge looks rough" → matting)."""
-    from backdrop.perception.models import model_status
+    from backdrop.perception.core.models import model_status
     from backdrop.render.plan import QualityRange
 
     if args.tier == "matting":
@@ -488,8 +488,8 @@ def _matting_said(ctx: ToolContext) -> str:
     what = "the opt-in matting model (Robust Video Matting, GPLv3) makes the person's alpha"
     if ctx.source is None:
         return what
-    from backdrop.perception.matting import matting_speed
-    from backdrop.perception.media import MediaError, probe
+    from backdrop.perception.core.media import MediaError, probe
+    from backdrop.perception.vision.matting import matting_speed
 
     try:
         info = probe(ctx.source)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import av
 
-from backdrop.perception.media import iter_frames, probe
+from backdrop.perception.core.media import iter_frames, probe
 from backdrop.render.pipeline import render_video
 from backdrop.render.plan import EditPlan
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from backdrop.perception.media import probe
+from backdrop.perception.core.media import probe
 from backdrop.render.atomic import atomic_path
 from backdrop.render.files import (
     FRAMES_MARKER,

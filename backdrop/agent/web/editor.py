@@ -23,7 +23,7 @@ from backdrop.agent.session import Message, Session
 from backdrop.agent.web.hub import Hub
 from backdrop.agent.web.security import inside, safe_name, save_body
 from backdrop.agent.web.wire import message_payloads
-from backdrop.perception.media import MediaError, probe
+from backdrop.perception.core.media import MediaError, probe
 from backdrop.render.files import partial_sibling
 
 if TYPE_CHECKING:

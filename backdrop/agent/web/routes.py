@@ -26,7 +26,7 @@ from backdrop.agent.web.editor import Editor
 from backdrop.agent.web.hub import Client
 from backdrop.agent.web.security import TOKEN_COOKIE, read_body
 from backdrop.agent.web.wire import notice_dict, reply_dict, timeline_dict
-from backdrop.perception.media import MediaError, probe
+from backdrop.perception.core.media import MediaError, probe
 from backdrop.render.preview import encode_jpeg
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -182,7 +182,7 @@ def add_voice_route(app: FastAPI, editor: Editor) -> None:
     @app.post("/api/voice")
     async def voice(request: Request) -> dict[str, Any]:
         from backdrop.agent.voice import Heard, VoiceError, didnt_catch, load_audio
-        from backdrop.perception.asr import AsrModelMissingError
+        from backdrop.perception.audio.asr import AsrModelMissingError
 
         session = editor.require()
         data = await read_body(request, MAX_VOICE_BYTES, "the recording")

@@ -41,7 +41,7 @@ from backdrop.agent.web.routes import (
     add_voice_route,
 )
 from backdrop.agent.web.security import Guard, is_loopback, new_token
-from backdrop.perception.media import probe
+from backdrop.perception.core.media import probe
 
 
 def create_app(

@@ -21,7 +21,7 @@ from backdrop.agent.session import (
     ReplyMessage,
     Session,
 )
-from backdrop.perception.events import LightingChange, PeopleCount, SceneCut, SpeakerTurn
+from backdrop.perception.core.events import LightingChange, PeopleCount, SceneCut, SpeakerTurn
 from backdrop.render.plan import Background, EditPlan, describe_background
 from backdrop.render.preview import encode_jpeg
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from backdrop.perception.models import ModelMissingError
+from backdrop.perception.core.models import ModelMissingError
 
 log = logging.getLogger(__name__)
 

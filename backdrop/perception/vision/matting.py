@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from backdrop.perception.models import model_path
+from backdrop.perception.core.models import model_path
 
 log = logging.getLogger(__name__)
 

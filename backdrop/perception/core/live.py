@@ -1,6 +1,6 @@
 """Live sources: a camera, a network stream, or a file played at its own rate as a stand-in camera.
 
-Conventions as :mod:`backdrop.perception.media`: frames are ``H×W×3`` uint8 RGB in display
+Conventions as :mod:`backdrop.perception.core.media`: frames are ``H×W×3`` uint8 RGB in display
 orientation, audio float32 mono 16 kHz in [-1, 1]. Times are *capture* times: float seconds on
 the monotonic clock since the source's first frame was captured (a file played in real time is
 released at its own timestamps, so its capture times follow the file's; a camera's or stream's
@@ -10,7 +10,8 @@ A capture thread reads the device or stream and puts frames into a small buffer
 (:data:`LIVE_BUFFER_FRAMES`); when the consumer falls behind, the *oldest* buffered frame is
 dropped (and counted), never queued, so latency stays bounded. A live source never ends by
 itself (a file without ``loop`` ends at its end). :class:`ChunkAssembler` groups the frames the
-consumer took into the same 200 ms :class:`~backdrop.perception.media.Chunk` shape a file gives,
+consumer took into the same 200 ms :class:`~backdrop.perception.core.media.Chunk` shape a file
+gives,
 with the audio captured over the same span.
 """
 
@@ -31,7 +32,7 @@ from typing import Any
 import av
 import numpy as np
 
-from backdrop.perception.media import (
+from backdrop.perception.core.media import (
     AUDIO_RATE,
     CHUNK_SECONDS,
     Chunk,

@@ -2,7 +2,7 @@
 
 Two detectors answer ``detect(frame, labels) -> [(label, XYXY pixel box, score)]``:
 
-* the embedded default, :class:`~backdrop.perception.yolo.CocoDetector` (YOLOv3-tiny, the 80
+* the embedded default, :class:`~backdrop.perception.vision.yolo.CocoDetector` (YOLOv3-tiny, the 80
   COCO classes; ``backdrop models install --with yolov3-tiny``), for which ``labels=None``
   means every class;
 * :class:`ZeroShotDetector`, a transformers OWL-ViT / OWLv2 folder loaded with
@@ -22,8 +22,8 @@ from typing import Protocol
 
 import numpy as np
 
-from backdrop.perception.events import Event, ObjectsSeen, Timeline
-from backdrop.perception.media import CHUNK_SECONDS, Chunk, MediaInfo
+from backdrop.perception.core.events import Event, ObjectsSeen, Timeline
+from backdrop.perception.core.media import CHUNK_SECONDS, Chunk, MediaInfo
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ ANALYSIS_MIN_SCORE = 0.15
 """Score down to which the analysis keeps detections (Darknet's demo uses 0.25). On the bedroom
 clip the bed's per-frame recall is 0.91 at 0.15 against 0.49 at 0.25 (BENCHMARKS.md); a named
 object is asked for, so a weak box beats none. What Backdrop *lists* as present needs more
-(:func:`~backdrop.perception.objects.labels_seen`)."""
+(:func:`~backdrop.perception.vision.objects.labels_seen`)."""
 
 
 class Detector(Protocol):
@@ -132,7 +132,7 @@ def build_objects_analyzer(
     ``$BACKDROP_DETECTOR_DIR`` with ``$BACKDROP_DETECTOR_LABELS`` (comma-separated) selects a
     zero-shot folder; otherwise the embedded YOLOv3-tiny when installed; None when neither is.
     """
-    from backdrop.perception.models import ModelMissingError
+    from backdrop.perception.core.models import ModelMissingError
 
     scale = info.width / size[0]
     folder, labels = (
@@ -143,7 +143,7 @@ def build_objects_analyzer(
         names = [s.strip() for s in labels.split(",") if s.strip()]
         return ObjectsAnalyzer(ZeroShotDetector(folder), names, every=every, scale=scale)
     try:
-        from backdrop.perception.yolo import load_coco_detector
+        from backdrop.perception.vision.yolo import load_coco_detector
 
         detector = load_coco_detector(min_score=ANALYSIS_MIN_SCORE)
         return ObjectsAnalyzer(detector, None, every=every, scale=scale)
@@ -154,7 +154,7 @@ def build_objects_analyzer(
 
 def objects_detector_installed() -> bool:
     """Whether an object detector is available (the embedded one, or a zero-shot folder)."""
-    from backdrop.perception.models import model_status
+    from backdrop.perception.core.models import model_status
 
     if os.environ.get("BACKDROP_DETECTOR_DIR") and os.environ.get("BACKDROP_DETECTOR_LABELS"):
         return True
@@ -171,9 +171,9 @@ def analyze_objects(
     Raises:
         ModelMissingError: no detector is installed (the message says how to install one).
     """
-    from backdrop.perception.analysis import analysis_size
-    from backdrop.perception.media import probe, read_chunks
-    from backdrop.perception.models import ModelMissingError, get_spec
+    from backdrop.perception.core.analysis import analysis_size
+    from backdrop.perception.core.media import probe, read_chunks
+    from backdrop.perception.core.models import ModelMissingError, get_spec
 
     info = probe(path)
     size = analysis_size(info)

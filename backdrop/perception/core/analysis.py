@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from backdrop.perception.events import Analyzer, Timeline
-from backdrop.perception.media import CHUNK_SECONDS, MediaInfo, probe, read_chunks
+from backdrop.perception.core.events import Analyzer, Timeline
+from backdrop.perception.core.media import CHUNK_SECONDS, MediaInfo, probe, read_chunks
 
 ANALYSIS_LONG_SIDE = 640
 """Frames are analysed scaled so their long side is at most this many pixels."""
@@ -20,8 +20,8 @@ def analysis_size(info: MediaInfo, long_side: int = ANALYSIS_LONG_SIDE) -> tuple
 
 def default_analyzers(info: MediaInfo) -> list[Analyzer]:
     """Every analyzer that can run on this machine for this video (audio ones need a track)."""
-    from backdrop.perception.audio_analyzers import build_audio_analyzers
-    from backdrop.perception.vision_analyzers import build_vision_analyzers
+    from backdrop.perception.audio.audio_analyzers import build_audio_analyzers
+    from backdrop.perception.vision.vision_analyzers import build_vision_analyzers
 
     return [*build_audio_analyzers(info), *build_vision_analyzers(info, analysis_size(info))]
 
@@ -48,7 +48,7 @@ def analyze(
             progress(min(chunk.t1, info.duration), info.duration)
     for a in analyzers:
         timeline.add(a.flush())
-    from backdrop.perception.people import bind_speakers
+    from backdrop.perception.vision.people import bind_speakers
 
     timeline.events = bind_speakers(timeline.events)  # which tracked person is talking
     return timeline

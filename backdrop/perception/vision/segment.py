@@ -1,7 +1,7 @@
 """Preview-tier person segmentation: MediaPipe selfie segmentation run with LiteRT, plus cheap
 temporal smoothing.
 
-Conventions: frames are ``H×W×3`` uint8 RGB (as :mod:`backdrop.perception.media` yields them);
+Conventions: frames are ``H×W×3`` uint8 RGB (as :mod:`backdrop.perception.core.media` yields them);
 masks are float32 person probabilities in [0, 1] at the model's own resolution ``(h_m, w_m)``
 (256×256 for the general model, 144×256 for the landscape model) — the caller resizes them to the
 frame. Sizes given as pairs are ``(width, height)`` in pixels.
@@ -21,8 +21,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from backdrop.perception.litert import open_interpreter
-from backdrop.perception.models import model_path
+from backdrop.perception.core.litert import open_interpreter
+from backdrop.perception.core.models import model_path
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class SelfieSegmenter:
 
     Args:
         model_path: a ``selfie_segmentation*.tflite`` file (see
-            :func:`backdrop.perception.models.model_path`).
+            :func:`backdrop.perception.core.models.model_path`).
         threads: CPU threads LiteRT may use.
     """
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backdrop.perception.events import ActiveSpeaker, Event
-from backdrop.perception.faces import FaceDetector, FaceLandmarker, _iou, mouth_opening
-from backdrop.perception.media import AUDIO_RATE, Chunk, MediaInfo
+from backdrop.perception.core.events import ActiveSpeaker, Event
+from backdrop.perception.core.media import AUDIO_RATE, Chunk, MediaInfo
+from backdrop.perception.vision.faces import FaceDetector, FaceLandmarker, _iou, mouth_opening
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ def build_active_speaker_analyzer(
     info: MediaInfo, speaker_of: Callable[[float, float], str | None] | None = None
 ) -> ActiveSpeakerAnalyzer | None:
     """The analyzer for ``info``, or None (logged) when the face models are not installed."""
-    from backdrop.perception.models import ModelMissingError
+    from backdrop.perception.core.models import ModelMissingError
 
     try:
         det, lm = FaceDetector(), FaceLandmarker()

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from backdrop.perception.media import Chunk
+from backdrop.perception.core.media import Chunk
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from backdrop.perception.events import Event, TranscriptSegment, Word
-from backdrop.perception.media import AUDIO_RATE, Chunk
-from backdrop.perception.vad import SpeechAnalyzer, SpeechRegion
+from backdrop.perception.audio.vad import SpeechAnalyzer, SpeechRegion
+from backdrop.perception.core.events import Event, TranscriptSegment, Word
+from backdrop.perception.core.media import AUDIO_RATE, Chunk
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from collections import deque
 import cv2
 import numpy as np
 
-from backdrop.perception.events import Event, LightingChange
-from backdrop.perception.media import Chunk
+from backdrop.perception.core.events import Event, LightingChange
+from backdrop.perception.core.media import Chunk
 
 
 def mean_luma(frame: np.ndarray) -> float:

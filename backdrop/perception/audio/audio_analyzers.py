@@ -1,6 +1,6 @@
 """Which audio analyzers run for a video, wired so the audio is scored once.
 
-Order matters: the :class:`~backdrop.perception.vad.SpeechAnalyzer` runs first on each chunk;
+Order matters: the :class:`~backdrop.perception.audio.vad.SpeechAnalyzer` runs first on each chunk;
 the speaker-turn analyzer labels the regions it closed; the transcript analyzer transcribes them
 and asks the speaker analyzer who spoke; the active-speaker analyzer (when the face models are
 installed) correlates lip motion with the speech energy.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from backdrop.perception.events import Analyzer
-from backdrop.perception.media import MediaInfo
+from backdrop.perception.core.events import Analyzer
+from backdrop.perception.core.media import MediaInfo
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +36,13 @@ def build_audio_analyzers(
     """
     if not info.has_audio:
         return []
-    from backdrop.perception.vad import SpeechAnalyzer
+    from backdrop.perception.audio.vad import SpeechAnalyzer
 
     vad = SpeechAnalyzer()
     out: list[Analyzer] = [vad]
     turns = None
     if speakers:
-        from backdrop.perception.speakers import (
+        from backdrop.perception.audio.speakers import (
             SpeakerEmbedder,
             SpeakerTurnAnalyzer,
             load_voice_encoder,
@@ -51,12 +51,12 @@ def build_audio_analyzers(
         turns = SpeakerTurnAnalyzer(SpeakerEmbedder(load_voice_encoder()), vad)
         out.append(turns)
     if transcript:
-        from backdrop.perception.asr import Transcriber, TranscriptAnalyzer, load_asr_model
+        from backdrop.perception.audio.asr import Transcriber, TranscriptAnalyzer, load_asr_model
 
         speaker_of = turns.speaker_of if turns is not None else None
         out.append(TranscriptAnalyzer(Transcriber(load_asr_model(asr_model)), vad, speaker_of))
     if active_speaker:
-        from backdrop.perception.active_speaker import build_active_speaker_analyzer
+        from backdrop.perception.vision.active_speaker import build_active_speaker_analyzer
 
         asd = build_active_speaker_analyzer(info, turns.speaker_of if turns else None)
         if asd is not None:

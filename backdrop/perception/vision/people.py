@@ -1,14 +1,14 @@
 """People in the frame: tracked identities (:class:`PersonTrack` events) and counts
 (:class:`PeopleCount` events).
 
-People are found with the BlazePose detector (:class:`~backdrop.perception.person_crop.
+People are found with the BlazePose detector (:class:`~backdrop.perception.vision.person_crop.
 PoseDetector`) on sampled frames (``every`` seconds); each detection's whole-body square is the
-person's box, and :class:`~backdrop.perception.tracking.PersonTracker` gives each person an
+person's box, and :class:`~backdrop.perception.vision.tracking.PersonTracker` gives each person an
 identity (``P1``, ``P2``, …) that persists across frames and short occlusions. Per person and
 per ``window_s`` window one :class:`PersonTrack` event is emitted (mean box in display pixels,
 position, clothing colour, prominence); a :class:`PeopleCount` event spans each run of equal
 counts of people in view. :func:`bind_speakers` marks the tracks whose face is the
-:class:`~backdrop.perception.events.ActiveSpeaker` (called once the audio analyzers are done).
+:class:`~backdrop.perception.core.events.ActiveSpeaker` (called once the audio analyzers are done).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from backdrop.perception.events import ActiveSpeaker, Event, PeopleCount, PersonTrack
-from backdrop.perception.media import Chunk
-from backdrop.perception.person_crop import PoseDetection, PoseDetector, detect_people
-from backdrop.perception.tracking import PersonTracker, position_of, prominence
+from backdrop.perception.core.events import ActiveSpeaker, Event, PeopleCount, PersonTrack
+from backdrop.perception.core.media import Chunk
+from backdrop.perception.vision.person_crop import PoseDetection, PoseDetector, detect_people
+from backdrop.perception.vision.tracking import PersonTracker, position_of, prominence
 
 
 def body_box(det: PoseDetection, width: int, height: int) -> tuple[float, float, float, float]:

@@ -7,7 +7,7 @@ Conventions: audio is float32 mono 16 kHz in [-1, 1]; times are float seconds. T
 into :class:`SpeechRegion` s with thresholds given in seconds and converted to frame counts once.
 :class:`SpeechSegmenter` streams audio blocks of any length through both and hands back each
 region, with its samples, as soon as it closes. :class:`SpeechAnalyzer` is the analyzer that
-emits :class:`~backdrop.perception.events.Speech` events.
+emits :class:`~backdrop.perception.core.events.Speech` events.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import webrtcvad
 
-from backdrop.perception.events import Event, Speech
-from backdrop.perception.media import AUDIO_RATE, Chunk
+from backdrop.perception.core.events import Event, Speech
+from backdrop.perception.core.media import AUDIO_RATE, Chunk
 
 log = logging.getLogger(__name__)
 

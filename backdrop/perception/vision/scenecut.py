@@ -13,8 +13,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from backdrop.perception.events import Event, SceneCut
-from backdrop.perception.media import Chunk
+from backdrop.perception.core.events import Event, SceneCut
+from backdrop.perception.core.media import Chunk
 
 
 def _default_detector(fps: float) -> Any:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 import os
 
-from backdrop.perception.events import Analyzer
-from backdrop.perception.media import MediaInfo
-from backdrop.perception.models import ModelMissingError, model_path
+from backdrop.perception.core.events import Analyzer
+from backdrop.perception.core.media import MediaInfo
+from backdrop.perception.core.models import ModelMissingError, model_path
 
 log = logging.getLogger(__name__)
 
@@ -21,17 +21,21 @@ CAPTIONER_ENV = "BACKDROP_CAPTIONER_DIR"
 
 def build_vision_analyzers(info: MediaInfo, size: tuple[int, int]) -> list[Analyzer]:
     """The vision analyzers for ``info`` (frames arrive at ``size`` = (width, height))."""
-    from backdrop.perception.captions import CaptionAnalyzer, DetectorDescriber, ImageCaptioner
-    from backdrop.perception.lighting import LightingAnalyzer
-    from backdrop.perception.mask_quality import MaskQualityAnalyzer
-    from backdrop.perception.scenecut import SceneCutAnalyzer
+    from backdrop.perception.vision.captions import (
+        CaptionAnalyzer,
+        DetectorDescriber,
+        ImageCaptioner,
+    )
+    from backdrop.perception.vision.lighting import LightingAnalyzer
+    from backdrop.perception.vision.mask_quality import MaskQualityAnalyzer
+    from backdrop.perception.vision.scenecut import SceneCutAnalyzer
 
     out: list[Analyzer] = [SceneCutAnalyzer(info.fps), LightingAnalyzer()]
     count = faces = None
     try:
-        from backdrop.perception.faces import FaceDetector
-        from backdrop.perception.people import PeopleAnalyzer
-        from backdrop.perception.person_crop import PoseDetector
+        from backdrop.perception.vision.faces import FaceDetector
+        from backdrop.perception.vision.people import PeopleAnalyzer
+        from backdrop.perception.vision.person_crop import PoseDetector
 
         people = PeopleAnalyzer(
             PoseDetector(model_path("pose-detection")), display_size=(info.width, info.height)
@@ -42,12 +46,12 @@ def build_vision_analyzers(info: MediaInfo, size: tuple[int, int]) -> list[Analy
     except ModelMissingError as e:
         log.info("people analysis off: %s", e)
     try:
-        from backdrop.perception.segment import PersonMasker, load_person_segmenter
+        from backdrop.perception.vision.segment import PersonMasker, load_person_segmenter
 
         out.append(MaskQualityAnalyzer(PersonMasker(load_person_segmenter(*size))))
     except ModelMissingError as e:
         log.info("mask quality off: %s", e)
-    from backdrop.perception.detect import build_objects_analyzer
+    from backdrop.perception.vision.detect import build_objects_analyzer
 
     objects = build_objects_analyzer(info, size)
     describe = DetectorDescriber(count, faces, objects=objects.detector if objects else None,

@@ -18,8 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from backdrop.perception.models import model_path
-from backdrop.perception.objects import COCO_NAMES, resolve_label
+from backdrop.perception.core.models import model_path
+from backdrop.perception.vision.objects import COCO_NAMES, resolve_label
 
 log = logging.getLogger(__name__)
 

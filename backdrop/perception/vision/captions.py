@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from backdrop.perception.events import Caption, Event
-from backdrop.perception.lighting import color_temperature, mean_luma
-from backdrop.perception.media import Chunk
-from backdrop.perception.segment import frame_thumbnail
+from backdrop.perception.core.events import Caption, Event
+from backdrop.perception.core.media import Chunk
+from backdrop.perception.vision.lighting import color_temperature, mean_luma
+from backdrop.perception.vision.segment import frame_thumbnail
 
 Describe = Callable[[np.ndarray], str]
 
@@ -76,9 +76,10 @@ class DetectorDescriber:
 
     Args:
         count_people: ``frame → number of people`` (pose detector), or None.
-        find_faces: ``frame → [Face]`` (:class:`~backdrop.perception.faces.FaceDetector`), or None.
+        find_faces: ``frame → [Face]`` (:class:`~backdrop.perception.vision.faces.FaceDetector`),
+            or None.
         objects: an object detector (``detect(frame, labels)``, e.g.
-            :class:`~backdrop.perception.yolo.CocoDetector`), or None.
+            :class:`~backdrop.perception.vision.yolo.CocoDetector`), or None.
         labels: what ``objects`` looks for (None = all it knows).
         scale: unused by the text (boxes are compared within one frame); kept so callers can
             pass the analyzer's display scale.

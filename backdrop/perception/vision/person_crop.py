@@ -31,15 +31,15 @@ import cv2
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from backdrop.perception.litert import open_interpreter
-from backdrop.perception.models import model_path
-from backdrop.perception.segment import (
+from backdrop.perception.core.litert import open_interpreter
+from backdrop.perception.core.models import model_path
+from backdrop.perception.vision.segment import (
     MaskSmoother,
     SelfieSegmenter,
     frame_thumbnail,
 )
-from backdrop.perception.tracking import PersonTracker
-from backdrop.perception.tracking import box_iou as _box_iou
+from backdrop.perception.vision.tracking import PersonTracker
+from backdrop.perception.vision.tracking import box_iou as _box_iou
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +257,8 @@ def roi_affine(roi: Roi, width: int, height: int, side: int) -> np.ndarray:
 class CropTrack:
     """One tracked person: their ROI, landmarks of the last frame (crop pixels, or None), how
     many frames they have gone without being confirmed, their identity (``pid``, from
-    :class:`~backdrop.perception.tracking.PersonTracker`), and their last mask (``mask``, at the
+    :class:`~backdrop.perception.vision.tracking.PersonTracker`), and their last mask (``mask``, at
+    the
     segmenter's output size) with its normalised XYXY ``box`` — carried through frames where the
     landmark model loses them."""
 
@@ -607,7 +608,7 @@ def load_crop_person_masker(
     Raises:
         ModelMissingError: the pose models are not installed (``backdrop models install``).
     """
-    from backdrop.perception.segment import load_person_segmenter
+    from backdrop.perception.vision.segment import load_person_segmenter
 
     det = PoseDetector(model_path("pose-detection", models_dir), threads)
     lm = PoseLandmarker(model_path("pose-landmarks", models_dir), threads)

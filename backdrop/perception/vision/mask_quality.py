@@ -11,7 +11,8 @@ Two measurements on the preview-tier person mask (float32 in [0, 1]):
 ``window`` seconds; ``reason`` names the larger problem when the score is below 0.7.
 
 Once per window it also measures the **edge band**
-(:func:`backdrop.perception.matting.edge_uncertainty`: closed-form matting in a band around the
+(:func:`backdrop.perception.vision.matting.edge_uncertainty`: closed-form matting in a band around
+the
 mask's edge at 144 lines, mean |matte − mask| there) and emits :class:`EdgeUncertainty` when
 that is at least :data:`EDGE_UNCERTAIN_AT` — the edge the quality tier's matting would visibly
 improve.
@@ -23,8 +24,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from backdrop.perception.events import EdgeUncertainty, Event, MaskQuality
-from backdrop.perception.media import Chunk
+from backdrop.perception.core.events import EdgeUncertainty, Event, MaskQuality
+from backdrop.perception.core.media import Chunk
 
 EDGE_UNCERTAIN_AT = 0.09
 """Edge-band uncertainty (mean |matte − mask|) from which :class:`EdgeUncertainty` is emitted.
@@ -104,7 +105,7 @@ class MaskQualityAnalyzer:
                 self._acc.append(mask_scores(m, self._prev))
                 self._prev = m
                 if self.edges and self._edge is None:
-                    from backdrop.perception.matting import edge_uncertainty
+                    from backdrop.perception.vision.matting import edge_uncertainty
 
                     self._edge = edge_uncertainty(m, frame, EDGE_WORK_HEIGHT)
             if t - self._t0 >= self.window:
