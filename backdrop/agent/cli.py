@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -48,6 +48,9 @@ from backdrop.render.plan import (
     plan_json_schema,
 )
 from backdrop.render.writer import RenderError
+
+if TYPE_CHECKING:
+    from backdrop.tools import ToolContext
 
 app = typer.Typer(
     add_completion=False,
@@ -317,6 +320,7 @@ def edit(
         err.print(Text(reply.text, style="yellow"))
         raise typer.Exit(2)
     out.print(Text(reply.text, style="green"))
+    ctx.timeline = _with_people(video, plan, ctx)
     out.print(f"source: {video} ({info.summary()})")
     if dry_run:
         if plan_out is not None:
@@ -376,6 +380,30 @@ def _with_objects(video: Path, text: str, timeline: Timeline | None) -> Timeline
         return found
     timeline.add(found.events)
     return timeline
+
+
+def _with_people(video: Path, plan: EditPlan, ctx: ToolContext) -> Timeline | None:
+    """``ctx.timeline`` plus the people in ``video`` when the plan keeps "the person" (the main
+    subject when several are in view), and say whom that is; the render follows that choice."""
+    from backdrop.perception.core.events import PersonTrack
+    from backdrop.perception.vision.people import analyze_people
+    from backdrop.tools.edit import main_subject_words
+
+    plain = any(k.subject == "person" and k.action == "keep" and k.selector is None
+                for k in plan.keep)  # fmt: skip
+    if not plain or (ctx.timeline is not None and ctx.timeline.of_type(PersonTrack)):
+        return ctx.timeline
+    try:
+        found = analyze_people(video)
+    except ModelMissingError:
+        return ctx.timeline
+    if ctx.timeline is None:
+        ctx.timeline = Timeline(duration=ctx.duration)
+    ctx.timeline.add(found)
+    whom = main_subject_words(ctx)
+    if whom:
+        out.print(Text(f"note: {whom}", style="green"))
+    return ctx.timeline
 
 
 def _audio_timeline(video: Path, info: MediaInfo) -> Timeline:

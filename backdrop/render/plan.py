@@ -25,6 +25,11 @@ Schema versions:
   left / right / centre, the largest, whoever is speaking, a clothing colour, a track id),
   resolved per frame from the people tracks. Versions 1 and 2 load unchanged (subsets) and are
   saved as version 3.
+* 4 — a person keep rule *without* a selector means "the person": everyone when one person is
+  in view, the main subject (largest and most central over time, moving, speaking; chosen with
+  hysteresis) when several are. ``selector="all"`` keeps everyone. Person keep rules without a
+  selector in version 1–3 plans meant everyone, so they load as ``selector="all"`` (same
+  result as before) and the plan is saved as version 4.
 """
 
 from __future__ import annotations
@@ -36,11 +41,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA_VERSIONS = {
     1: "person keep rules, backgrounds, fades, edge settings",
     2: "keep/remove rules for speakers, objects, boxes and points; lighting match; quality tiers",
     3: "person selectors (main subject, left/right/centre, colour, speaking, track id)",
+    4: "a person rule without a selector keeps the main subject when several people are in view",
 }
 
 PERSON_SELECTORS = ("all", "main", "left", "right", "centre", "largest", "speaking")
@@ -162,7 +168,9 @@ formatter of the project."""
 class KeepRule(_Model):
     """Keep (or remove) a subject in front of the background during ``range``.
 
-    ``person``: every person the segmenter finds. ``speaker``: the person who is talking —
+    ``person``: the person — with no ``selector``, everyone when one person is in view and the
+    main subject when several are (plan version 4; ``selector="all"`` keeps everyone; see
+    ``selector`` for the others). ``speaker``: the person who is talking —
     ``speaker`` names a diarized speaker ("S1"), or is None for whoever is talking at each
     moment. ``object``: a named thing (``label``, e.g. "couch"). ``box``: the region in ``box``
     (XYXY pixels) at ``range.start``, tracked from there. ``point``: the thing under ``point``
@@ -184,8 +192,9 @@ class KeepRule(_Model):
     selector: str | None = Field(
         None,
         description=(
-            "person: which people — 'all' (default), 'main' (the main subject), 'left', "
-            "'right', 'centre', 'largest', 'speaking', 'colour:<red|blue|…>' or 'id:P2'."
+            "person: which people — null (default: the person; the main subject when several "
+            "are in view), 'all' (everyone), 'main' (the main subject), 'left', 'right', "
+            "'centre', 'largest', 'speaking', 'colour:<red|blue|…>' or 'id:P2'."
         ),
     )
 
@@ -355,16 +364,42 @@ class QualityRange(_Model):
     range: TimeRange = Field(default_factory=TimeRange)
 
 
+def _everyone(rule: Any) -> Any:
+    """A version 1–3 keep rule with the meaning it had: a person keep rule without a selector
+    kept everyone (``selector="all"``)."""
+    if isinstance(rule, KeepRule):
+        plain = rule.subject == "person" and rule.action == "keep" and rule.selector is None
+        return rule.model_copy(update={"selector": "all"}) if plain else rule
+    if isinstance(rule, dict) and rule.get("subject", "person") == "person" and rule.get(
+        "action", "keep"
+    ) == "keep" and rule.get("selector") is None:
+        return {**rule, "selector": "all"}
+    return rule
+
+
 class EditPlan(_Model):
     """The whole edit. See the module docstring for time conventions and layering."""
 
-    schema_version: Literal[1, 2, 3] = SCHEMA_VERSION
+    schema_version: Literal[1, 2, 3, 4] = SCHEMA_VERSION
     keep: list[KeepRule] = Field(default_factory=list)
     backgrounds: list[BackgroundSegment] = Field(default_factory=list)
     edges: EdgeSettings = Field(default_factory=EdgeSettings)
     quality: list[QualityRange] = Field(
         default_factory=list, description="Tier per time range; empty = preview everywhere."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """Older plans in the current version, meaning the same: versions 1–3 are subsets of
+        version 4, except that their person keep rules without a selector kept everyone, so
+        those get ``selector="all"``."""
+        if not isinstance(data, dict) or data.get("schema_version") not in (1, 2, 3):
+            return data
+        keep = data.get("keep")
+        if isinstance(keep, list):
+            keep = [_everyone(k) for k in keep]
+        return {**data, "schema_version": SCHEMA_VERSION, **({"keep": keep} if keep else {})}
 
     # -- queries ---------------------------------------------------------------------------
     def is_empty(self) -> bool:
@@ -445,8 +480,7 @@ class EditPlan(_Model):
             more = f" (and {len(e.errors()) - 1} more problems)" if len(e.errors()) > 1 else ""
             msg = " ".join(str(err["msg"]).split())
             raise PlanError(f"{where}: {msg}{more}") from e
-        # older versions are subsets of the current one
-        return plan.model_copy(update={"schema_version": SCHEMA_VERSION})
+        return plan
 
     @classmethod
     def load(cls, path: str | Path) -> EditPlan:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -237,3 +238,24 @@ def people_summary(events: list[Event]) -> list[tuple[str, float, PersonTrack]]:
         rows.append((weight, pid, secs, rep))
     rows.sort(key=lambda r: -r[0])
     return [(pid, secs, rep) for _, pid, secs, rep in rows]
+
+
+def analyze_people(path: str | Path, every: float = 0.5) -> list[Event]:
+    """:class:`PersonTrack` and :class:`PeopleCount` events for the video at ``path`` (people
+    looked for every ``every`` seconds; boxes in display pixels), for choosing and naming the
+    main subject before a render.
+
+    Raises:
+        ModelMissingError: the pose detector is not installed.
+        MediaError: the video cannot be read.
+    """
+    from backdrop.perception.core.analysis import analyze
+    from backdrop.perception.core.media import probe
+    from backdrop.perception.core.models import model_path
+
+    info = probe(path)
+    people = PeopleAnalyzer(
+        PoseDetector(model_path("pose-detection")), every=every,
+        display_size=(info.width, info.height),
+    )  # fmt: skip
+    return list(analyze(path, [people]).events)

@@ -1,0 +1,154 @@
+"""The main subject, not a bystander (issue 12 item 2), scene cuts and spinning bodies.
+
+"Replace the background with green" keeps *the person*: everyone while one person is in view
+(exactly the plain person mask), the main subject while several are; "keep everyone" keeps all;
+plans saved before version 4 keep their meaning. Clips are built on the spot from DAVIS
+dance-twirl (CC BY 4.0, "DAVIS 2016, Perazzi et al.") by ``tests/people_media.crowd``: the
+dancer upside down (and spinning) with two upright bystanders at the edges — a stand-in for the
+issue's breakdance clip, which is not in the shared media.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from backdrop.perception.core.events import PersonTrack, Timeline
+from backdrop.perception.core.media import MediaInfo
+from backdrop.perception.vision.tracking import PersonTracker, appearance
+from backdrop.render.maskers import RuleMasker
+from backdrop.render.plan import EditPlan, KeepRule
+from tests import people_media as pm
+from tests.conftest import needs_weights
+
+NEEDS_POSE = needs_weights("pose-detection", "pose-landmarks")
+NEEDS_DAVIS = pytest.mark.skipif(not pm.DAVIS.exists(), reason="shared DAVIS absent")
+
+
+def _track(pid: str, t0: float, box: tuple, **kw: object) -> PersonTrack:
+    from backdrop.perception.vision.tracking import position_of
+
+    x = ((box[0] + box[2]) / 2) / 640
+    return PersonTrack(t0, t0 + 1.0, "people", person=pid, box=box,
+                       position=position_of((x, 0, x, 1)), **kw)  # type: ignore[arg-type]  # fmt: skip
+
+
+# -- the plan ------------------------------------------------------------------------------------
+def test_old_plans_keep_everyone_and_new_plans_keep_the_person() -> None:
+    old = {"schema_version": 3, "keep": [{}, {"subject": "person", "selector": "left"},
+                                         {"subject": "person", "action": "remove"}]}  # fmt: skip
+    plan = EditPlan.from_json(json.dumps(old))
+    assert plan.schema_version == 4
+    assert [k.selector for k in plan.keep] == ["all", "left", None]
+    assert plan.keep[0].describe().startswith("keep everyone")
+    # a version-4 plan's plain person rule stays "the person"
+    new = EditPlan.from_json(json.dumps({"schema_version": 4, "keep": [{}]}))
+    assert new.keep[0].selector is None and new.keep[0].describe().startswith("keep the person")
+    # saving and loading again does not change the meaning
+    assert EditPlan.from_json(plan.to_json()) == plan
+
+
+# -- what the agent says -------------------------------------------------------------------------
+def test_a_plain_background_change_says_whom_it_keeps() -> None:
+    from backdrop.agent.interpret import RuleInterpreter
+    from backdrop.tools import ToolContext
+
+    tl = Timeline(duration=4.0)
+    tl.add([
+        _track("P1", k, (280, 50, 380, 360), weight=0.3, moving=True, colour="blue")
+        for k in range(3)
+    ] + [_track("P2", k, (10, 200, 60, 360), weight=0.05) for k in range(3)])  # fmt: skip
+    ctx = ToolContext(duration=4.0, timeline=tl)
+    reply = RuleInterpreter().interpret("replace the background with green", ctx)
+    assert reply.changed and [(k.subject, k.selector) for k in ctx.plan.keep] == [("person", None)]
+    assert "keeping P1 (centre, moving, in blue), the main subject" in reply.text, reply.text
+    assert "keep everyone" in reply.text
+    # "keep everyone" / "all of them" keep all
+    for text in ("keep everyone", "keep all of them"):
+        reply = RuleInterpreter().interpret(text, ctx)
+        assert [(k.subject, k.selector) for k in ctx.plan.keep] == [("person", "all")], text
+    # one person in view: nothing to choose, nothing said about it
+    one = Timeline(duration=4.0)
+    one.add([_track("P1", k, (280, 50, 380, 360), weight=0.3) for k in range(3)])
+    ctx = ToolContext(duration=4.0, timeline=one)
+    reply = RuleInterpreter().interpret("replace the background with green", ctx)
+    assert reply.changed and "main subject" not in reply.text, reply.text
+
+
+# -- scene cuts ----------------------------------------------------------------------------------
+def test_a_cut_starts_new_identities_and_reidentifies_by_appearance() -> None:
+    rng = np.random.default_rng(1)
+
+    def shot(bg: tuple[int, int, int], shirt: tuple[int, int, int]) -> np.ndarray:
+        f = np.clip(rng.normal(0, 8, (120, 200, 3)) + bg, 0, 255).astype(np.uint8)
+        f[20:110, 80:120] = shirt
+        return f
+
+    box = (0.4, 0.17, 0.6, 0.92)
+    a, b = shot((40, 120, 40), (220, 30, 30)), shot((200, 200, 230), (30, 30, 220))
+    tr = PersonTracker()
+    ids = [tr.update(i / 10, [box], a)[0] for i in range(5)]
+    # a cut to another shot: a different person where the first one stood is someone new
+    ids += [tr.update(0.5 + i / 10, [box], b)[0] for i in range(3)]
+    assert tr.cuts and ids[:5] == ["P1"] * 5 and ids[5:] == ["P2"] * 3, ids
+    # and back: the first person is re-identified by appearance
+    assert tr.update(0.9, [box], a) == ["P1"]
+    # without a cut the same boxes keep one identity (appearance drift alone is not a cut)
+    tr = PersonTracker()
+    assert {tr.update(i / 10, [box], a)[0] for i in range(6)} == {"P1"}
+    assert appearance(a, box).shape == (32,)
+
+
+# -- the dancer, not the crowd ---------------------------------------------------------------------
+def _masks(frames: list[np.ndarray], selector: str | None) -> list[np.ndarray]:
+    h, w = frames[0].shape[:2]
+    info = MediaInfo(Path("mem"), w, h, 15.0, len(frames) / 15, len(frames), 0, "h264", False,
+                     None, None, None)  # fmt: skip
+    masker = RuleMasker(info, EditPlan(keep=[KeepRule(selector=selector)]), None, None)
+    return [cv2.resize(masker(f, i / 15), (w, h)) for i, f in enumerate(frames)]
+
+
+@pytest.mark.slow
+@NEEDS_POSE
+@NEEDS_DAVIS
+@pytest.mark.parametrize("spin", [0.0, 24.0])
+def test_the_person_is_the_upside_down_dancer_not_the_bystanders(spin: float) -> None:
+    frames, dancer, bystanders = pm.crowd(rotate=180.0, spin=spin, every=2)
+    masks = _masks(frames, None)
+    iou = [((m >= 0.5) & g).sum() / max(((m >= 0.5) | g).sum(), 1)
+           for m, g in zip(masks, dancer, strict=True)]  # fmt: skip
+    leak = [((m >= 0.5) & g).sum() / max(g.sum(), 1)
+            for m, g in zip(masks, bystanders, strict=True)]  # fmt: skip
+    # measured: IoU 0.83 (upright dancer alone: 0.84), bystanders 0.04 kept
+    assert np.mean(iou) >= 0.72 and np.min(iou) >= 0.4, (np.mean(iou), np.min(iou))
+    assert np.mean(leak) <= 0.1, np.mean(leak)
+
+
+@pytest.mark.slow
+@NEEDS_POSE
+@NEEDS_DAVIS
+def test_one_person_in_view_gets_exactly_the_plain_person_mask() -> None:
+    frames, _ = pm.dance(every=3, limit=20)
+    plain, everyone = _masks(frames, None), _masks(frames, "all")
+    assert all(np.array_equal(a, b) for a, b in zip(plain, everyone, strict=True))
+
+
+@pytest.mark.slow
+@NEEDS_POSE
+@NEEDS_DAVIS
+def test_edit_says_whom_it_keeps_among_several(tmp_path: Path) -> None:
+    from tests.conftest import backdrop
+
+    frames, _, _ = pm.crowd(every=2, limit=30)
+    frames = [np.ascontiguousarray(f[:, :426]) for f in frames]  # H.264 wants an even width
+    clip = pm.write_clip(tmp_path / "crowd.mp4", frames, 15.0)
+    res = backdrop("edit", str(clip), "replace the background with green", "--dry-run")
+    assert res.returncode == 0, res.stderr
+    out = " ".join(res.stdout.split())
+    assert "people in view: keeping P" in out and "the main subject" in out, out
+    plan = EditPlan.model_validate_json(out[out.index("{") :])
+    assert [(k.subject, k.selector) for k in plan.keep] == [("person", None)]
