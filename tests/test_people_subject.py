@@ -11,6 +11,7 @@ issue's breakdance clip, which is not in the shared media.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import cv2
@@ -152,3 +153,44 @@ def test_edit_says_whom_it_keeps_among_several(tmp_path: Path) -> None:
     assert "people in view: keeping P" in out and "the main subject" in out, out
     plan = EditPlan.model_validate_json(out[out.index("{") :])
     assert [(k.subject, k.selector) for k in plan.keep] == [("person", None)]
+
+
+# -- the browser editor's people notice ------------------------------------------------------------
+def test_the_editor_offers_each_person_with_a_thumbnail(tmp_path: Path, sample: Path) -> None:
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from backdrop.agent.session import Session
+    from backdrop.agent.web.server import create_app
+    from tests.conftest import Scripted
+
+    shutil.copy(sample, tmp_path / "sample.mp4")  # 1280×720: the juggler, plus a second "person"
+    events = [_track("P1", 1.0, (250, 100, 400, 700), weight=0.2),
+              _track("P2", 1.0, (40, 300, 240, 700), weight=0.18)]  # fmt: skip
+    factory = lambda p: Session(p, analyzers=lambda info: [Scripted(events)], llm=False)  # noqa: E731
+    with TestClient(create_app(tmp_path, session_factory=factory),
+                    base_url="http://127.0.0.1:8765") as client:  # fmt: skip
+        client.post("/api/open", json={"path": "sample.mp4"})
+        notice = None
+        for _ in range(600):
+            notices = client.get("/api/state").json()["notices"]
+            notice = next((n for n in notices if n["kind"] == "people"), None)
+            if notice is not None:
+                break
+            time.sleep(0.1)
+        assert notice is not None and "choices" in notice, notice
+        labels = [c["label"] for c in notice["choices"]]
+        assert labels == ["everyone", "P1 (centre)", "P2 (left)"], labels
+        assert notice["choices"][0]["thumb"] is None
+        r = client.get(notice["choices"][2]["thumb"])
+        assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+        thumb = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_COLOR)
+        # P2's box is 200×400 display pixels grown by 10 %: a tall thumbnail 96 pixels high
+        assert thumb.shape[0] == 96 and 0.4 < thumb.shape[1] / 96 < 0.7, thumb.shape
+        assert client.get(f"/api/notices/{notice['id']}/choices/9.jpg").status_code == 404
+        # clicking P2's thumbnail keeps only P2
+        reply = client.post(f"/api/notices/{notice['id']}", json={"answer": "yes", "choice": 2})
+        assert reply.status_code == 200 and reply.json()["changed"], reply.text
+        plan = EditPlan.from_json(client.get("/api/plan").text)
+        assert [(k.subject, k.selector) for k in plan.keep] == [("person", "id:P2")]

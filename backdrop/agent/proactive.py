@@ -118,6 +118,8 @@ class Notice:
             applies this instruction with the addition, as one step.
         choices: other answers offered, as ``(label, tool calls)`` (a people notice offers
             "everyone" and each person by id), for buttons or thumbnails.
+        thumbs: per choice, ``(t seconds, XYXY box in display pixels)`` of the person it
+            keeps, for a thumbnail (None for a choice that is not one person).
     """
 
     id: int
@@ -128,6 +130,7 @@ class Notice:
     scope: TimeRange | None = None
     instruction: str | None = None
     choices: tuple[tuple[str, tuple[ToolCall, ...]], ...] = ()
+    thumbs: tuple[tuple[float, tuple[float, float, float, float]] | None, ...] = ()
 
 
 @dataclass
@@ -153,6 +156,7 @@ class NoticeMaker:
     _choices: dict[tuple[str, Any], tuple[tuple[str, tuple[ToolCall, ...]], ...]] = field(
         default_factory=dict
     )
+    _thumbs: dict[tuple[str, Any], tuple[Any, ...]] = field(default_factory=dict)
 
     def notices(self, events: list[Event], plan: EditPlan) -> list[Notice]:
         """Notices for newly seen ``events`` (call once per micro-turn, in time order)."""
@@ -184,8 +188,10 @@ class NoticeMaker:
             self._last_t = ev.t0
             self._last_kind_t[kind] = ev.t0
             choices = self._choices.pop((kind, key), ())
+            thumbs = self._thumbs.pop((kind, key), ())
             out.append(
-                Notice(next(self._ids), kind, ev.t0, text, tuple(suggestion), scope, choices)
+                Notice(next(self._ids), kind, ev.t0, text, tuple(suggestion), scope,
+                       choices=choices, thumbs=thumbs)  # fmt: skip
             )
             if kind == "edge":
                 self._edge_scenes.add(key[0])
@@ -330,6 +336,8 @@ class NoticeMaker:
             for e in in_view[:4]
         ]  # fmt: skip
         self._choices[("people", "in view")] = tuple(choices)
+        where = (((e.t0 + e.t1) / 2, e.box) for e in in_view[:4])  # for thumbnails
+        self._thumbs[("people", "in view")] = (None, *where)
         return (
             "people",
             "in view",

@@ -224,11 +224,28 @@ class Session:
         unsure, gives "I didn't catch that" and changes nothing."""
         return self._put("audio", audio)
 
-    def answer(self, notice_id: int, yes: bool) -> Future[Reply | None]:
+    def answer(self, notice_id: int, yes: bool, choice: int | None = None) -> Future[Reply | None]:
         """Answer the pending notice ``notice_id`` at the next boundary: ``yes`` applies its
-        suggestion, ``no`` dismisses it. The future gives ``None`` when that notice is not
-        waiting for an answer (already answered, or never raised)."""
-        return self._put("answer", (notice_id, yes))
+        suggestion (or, with ``choice``, that one of its ``choices``), ``no`` dismisses it. The
+        future gives ``None`` when that notice is not waiting for an answer (already answered,
+        or never raised) or has no such choice."""
+        return self._put("answer", (notice_id, yes, choice))
+
+    def choice_thumbnail(self, notice_id: int, index: int) -> np.ndarray | None:
+        """The person that choice ``index`` of the pending notice ``notice_id`` keeps, cut from
+        the source frame (``h×w×3`` uint8 RGB, at most 96 pixels high), or None."""
+        from backdrop.perception.vision.people import person_thumbnail
+
+        def cut() -> np.ndarray | None:
+            with self._pending_lock:
+                n = next((n for n in self.pending if n.id == notice_id), None)
+            where = n.thumbs[index] if n is not None and index < len(n.thumbs) else None
+            if where is None:
+                return None
+            _, frame = self._source_frame(where[0])
+            return person_thumbnail(frame, where[1], (self.info.width, self.info.height))
+
+        return self.call(cut).result()
 
     def keep_point(self, x: float, y: float) -> Future[Reply]:
         """Keep the thing under ``(x, y)`` (source pixels from the top-left corner) from now on,
@@ -425,12 +442,16 @@ class Session:
         display = (self.info.width, self.info.height)
         return build_masker(info, plan, self.state.timeline, display_size=display)
 
-    def _answer_id(self, notice_id: int, yes: bool) -> Reply | None:
+    def _answer_id(self, notice_id: int, yes: bool, choice: int | None = None) -> Reply | None:
         with self._pending_lock:
             found = [n for n in self.pending if n.id == notice_id]
-            if not found:
+            if not found or (choice is not None and not 0 <= choice < len(found[0].choices)):
                 return None
             self.pending.remove(found[0])
+        if choice is not None and yes:  # a thumbnail clicked: that choice, as one step
+            label, calls = found[0].choices[choice]
+            step = run_step(self.ctx, list(calls), label, registry=self.registry)
+            return self._said(step_reply(step), label)
         return self._said(self._answer(found[0], yes), "yes" if yes else "no")
 
     def _answer(self, notice: Notice, yes: bool, rest: str = "") -> Reply:

@@ -245,7 +245,8 @@ class KeepSubjectArgs(_Args):
         description=(
             "person: which people — 'all' (everyone), 'main' (the main subject), 'left', "
             "'right', 'centre', 'largest', 'colour:red' (any colour word), 'id:P2'. Omit = "
-            "everyone."
+            "the person (the main subject when several people are in view); 'all' when the "
+            "user says everyone."
         ),
     )
 

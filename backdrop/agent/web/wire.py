@@ -33,7 +33,15 @@ def reply_dict(heard: str, reply: Reply) -> dict[str, Any]:
 
 
 def notice_dict(n: Notice) -> dict[str, Any]:
-    return {"type": "notice", "id": n.id, "kind": n.kind, "t": round(n.t, 3), "text": n.text}
+    out = {"type": "notice", "id": n.id, "kind": n.kind, "t": round(n.t, 3), "text": n.text}
+    if n.choices:  # "everyone" and each person, with a thumbnail where there is one person
+        out["choices"] = [
+            {"label": label,
+             "thumb": f"/api/notices/{n.id}/choices/{i}.jpg"
+             if i < len(n.thumbs) and n.thumbs[i] is not None else None}
+            for i, (label, _) in enumerate(n.choices)
+        ]  # fmt: skip
+    return out
 
 
 def _bg_colors(bg: Background) -> list[str]:

@@ -259,3 +259,34 @@ def analyze_people(path: str | Path, every: float = 0.5) -> list[Event]:
         display_size=(info.width, info.height),
     )  # fmt: skip
     return list(analyze(path, [people]).events)
+
+
+def person_thumbnail(
+    frame: np.ndarray,
+    box: tuple[float, float, float, float],
+    display_size: tuple[int, int],
+    height: int = 96,
+) -> np.ndarray:
+    """The person in ``box`` cut from ``frame`` for a thumbnail.
+
+    Args:
+        frame: ``H×W×3`` uint8 RGB (any scale of the display frame).
+        box: XYXY in display pixels (``display_size`` = (width, height)), e.g. a
+            :class:`PersonTrack` box.
+        height: thumbnail height in pixels.
+
+    Returns:
+        ``height×w×3`` uint8 RGB: the box grown by 10 % on each side, clipped to the frame.
+    """
+    import cv2
+
+    h, w = frame.shape[:2]
+    sx, sy = w / max(display_size[0], 1), h / max(display_size[1], 1)
+    x0, y0, x1, y1 = box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy
+    px, py = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
+    xa, xb = int(max(0, x0 - px)), int(min(w, max(x1 + px, x0 - px + 2)))
+    ya, yb = int(max(0, y0 - py)), int(min(h, max(y1 + py, y0 - py + 2)))
+    crop = frame[ya : max(yb, ya + 1), xa : max(xb, xa + 1)]
+    scale = height / crop.shape[0]
+    size = (max(1, round(crop.shape[1] * scale)), height)
+    return cv2.resize(np.ascontiguousarray(crop), size, interpolation=cv2.INTER_AREA)

@@ -317,15 +317,26 @@ function addNotice(n) {
   el.append(when, document.createTextNode(n.text));
   const answers = document.createElement("div");
   answers.className = "answers";
-  for (const answer of ["yes", "no"]) {
+  // a people notice: one button per choice ("everyone", each person with a thumbnail)
+  const options = (n.choices || []).map((c, i) => ({ answer: "yes", choice: i, ...c }));
+  if (!options.length) options.push({ answer: "yes" });
+  options.push({ answer: "no" });
+  for (const { answer, choice, label, thumb } of options) {
     const b = document.createElement("button");
     b.type = "button";
-    b.textContent = answer === "yes" ? "Yes" : "No";
-    b.className = `answer-${answer}`;
+    b.textContent = label || (answer === "yes" ? "Yes" : "No");
+    b.className = `answer-${answer}` + (thumb ? " choice" : "");
+    if (thumb) {
+      const img = document.createElement("img");
+      img.src = thumb;
+      img.alt = label;
+      b.prepend(img);
+    }
     b.addEventListener("click", async () => {
       answers.querySelectorAll("button").forEach((x) => { x.disabled = true; });
       try {
-        await api(`/api/notices/${n.id}`, { method: "POST", json: { answer } });
+        const json = choice === undefined ? { answer } : { answer, choice };
+        await api(`/api/notices/${n.id}`, { method: "POST", json });
         el.classList.add("answered");
       } catch (err) {
         fail(err);
