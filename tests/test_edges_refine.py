@@ -144,13 +144,13 @@ def test_chat_preview_writes_the_refined_frame_beside_it(
     plan = _plan(EdgeSettings()).model_copy(update={"keep": []})
     lines: list[str] = []
 
-    def preview_png(t: float, path: Path) -> Path:
+    def preview_png(t: float, path: Path, fast: bool = False) -> Path:
         path.write_bytes(b"")
         return path
 
     session = SimpleNamespace(
         source=clip, plan=plan, info=probe(clip), state=SimpleNamespace(timeline=None),
-        preview_png=preview_png, add_listener=lambda fn: None,
+        preview_png=preview_png, add_listener=lambda fn: None, refined_frame=lambda t: None,
     )  # fmt: skip
     chat = Chat(session, lines.append, out_dir=tmp_path)  # type: ignore[arg-type]
     chat.handle("/preview 0.5")
