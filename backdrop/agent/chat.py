@@ -140,7 +140,7 @@ class Chat:
             )
         how = "from the quality tier" if done is not None else "made now"
         self._print(
-            f"backdrop: the same frame refined (quality settings, {how}) written to {path} (after)"
+            f"backdrop: the same frame refined (quality settings) written to {path} (after, {how})"
         )
 
     def _voice(self, cmd: str, arg: str) -> None:
