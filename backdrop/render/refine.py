@@ -15,8 +15,14 @@ worker drop what it was doing (frames made for an old plan never reach the callb
 
 The worker's thread lowers its own scheduling priority (``nice`` +10, Linux: per thread), so on
 a busy machine the preview keeps its speed and refinement takes what is left. An export renders
-every frame with the quality settings itself (:func:`~backdrop.render.pipeline.render_video`),
-so it is at least as refined as anything cached here.
+with the quality settings too (:func:`~backdrop.render.pipeline.render_video`) and, given
+``refined=lambda t: cache.get(plan_key(plan), t)``, writes the frames refined here for its plan
+instead of making them again (the session does this; frames must be at the source's size).
+
+The session (:class:`~backdrop.agent.session.Session` with ``refine=True`` in ``chat`` and
+``serve``) asks for a window of seconds from the frame the person is looking at after each edit
+and each scrub; ``request(..., replace=True)`` drops windows not started, and frames already
+refined for the plan are not made again, so the work stays bounded.
 
 Conventions: times in seconds from the video's start; frames ``H×W×3`` uint8 RGB at the worker's
 ``size`` (the preview size by default).
