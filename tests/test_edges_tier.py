@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from backdrop.agent.chat import Chat
-from backdrop.agent.session import RefinedMessage, Session
+from backdrop.agent.session import PreviewMessage, RefinedMessage, Session
 from backdrop.perception.core.media import iter_frames
 from backdrop.render.decontam import green_excess
 
@@ -56,7 +56,9 @@ def test_refined_frames_replace_the_preview_and_the_export_uses_them(
                       refine_window=WINDOW).start()  # fmt: skip
     lines: list[str] = []
     refined_msgs: list[RefinedMessage] = []
+    previews: list[PreviewMessage] = []
     session.add_listener(lambda m: refined_msgs.append(m) if isinstance(m, RefinedMessage) else 0)
+    session.add_listener(lambda m: previews.append(m) if isinstance(m, PreviewMessage) else 0)
     chat = Chat(session, lines.append, out_dir=tmp_path)
     try:
         assert session.wait(120)
@@ -73,6 +75,8 @@ def test_refined_frames_replace_the_preview_and_the_export_uses_them(
         refined = session.refined_frame(T)
         assert refined is not None
         assert np.array_equal(shown, refined)
+        # ... and was pushed to the listeners as soon as it was made (the page shows it)
+        assert any(m.t == T and np.array_equal(m.rgb, refined) for m in previews)
         band = _edge_band(fast, refined)
         assert 0.002 < band.mean() < 0.2  # they differ at the edge only
         # what differs: the green fringe of the fast edge is gone (green screen detected)

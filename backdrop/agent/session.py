@@ -217,6 +217,7 @@ class Session:
         self._refine_asked: tuple[str, float, float] | None = None
         self._refine_seen = self.plan
         self._refine_emitted = 0.0
+        self._looked = (0.0, 0.0)  # (time asked for, time of the frame shown) by _render_at
 
     # -- public API (any thread) ------------------------------------------------------------
     @property
@@ -315,12 +316,6 @@ class Session:
         plan (what the editor's timeline marks)."""
         worker = self.refiner
         return [] if worker is None else self._refine_cache.ranges(worker.key)
-
-    def refine(self, t0: float, t1: float) -> Future[tuple[float, float] | None]:
-        """Refine ``[t0, t1]`` seconds with the current plan behind the preview (starting the
-        quality tier); the future gives the range queued, or None when there is nothing to
-        refine (no background replaced, or a live feed)."""
-        return self.call(lambda: self._refine_at(t0, t1 - t0))
 
     def export_plan(self, path: str | Path) -> Path:
         return self.plan.save(path)
@@ -543,6 +538,7 @@ class Session:
         self.cursor = t
         self.ctx.position = t  # "from now on" / "stop" are read against what was last shown
         ft, frame = self._source_frame(t)
+        self._looked = (t, ft)
         if self.refiner is not None:  # the tier is on: refine where the person is looking
             self._refine_at(ft)
         return self._composer.compose(self.plan, frame, ft, fast=fast)
@@ -609,12 +605,14 @@ class Session:
 
     def _on_refined(self, frame: RefinedFrame) -> None:
         """A refined frame is ready (worker thread): shown at once if the person is looking
-        at it; the timeline's refined stretches at most once a second."""
-        if abs(frame.t - self.cursor) <= self._refine_cache.tolerance:
+        at it (as the preview of the time asked for); the timeline's refined stretches at most
+        once a second."""
+        asked, shown = self._looked
+        if abs(frame.t - shown) <= self._refine_cache.tolerance:
             rgb = frame.rgb
             if (rgb.shape[1], rgb.shape[0]) != self._psize:
                 rgb = cv2.resize(rgb, self._psize, interpolation=cv2.INTER_AREA)
-            self._emit(PreviewMessage(frame.t, rgb))
+            self._emit(PreviewMessage(asked, rgb))
         now = time.monotonic()
         if now - self._refine_emitted >= 1.0:
             self._refine_emitted = now
