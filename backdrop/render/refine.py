@@ -277,7 +277,7 @@ class RefineWorker:
             range of the current plan is finished.
 
     Work is bounded: a range is refined once per plan (frames already in the cache are not
-    made again), and :meth:`request` with ``replace=True`` drops ranges still queued.
+    made again), and :meth:`request` with ``replace=True`` drops the ranges asked before it.
     """
 
     def __init__(
@@ -303,7 +303,8 @@ class RefineWorker:
         self._plan = plan
         self._key = plan_key(plan)
         self._lock = threading.Lock()
-        self._q: queue.Queue[tuple[str, float, float] | None] = queue.Queue()
+        self._q: queue.Queue[tuple[str, int, float, float] | None] = queue.Queue()
+        self._gen = 0  # bumped by a replacing request: ranges asked before it stop
         self._pending = 0
         self._idle = threading.Event()
         self._idle.set()
@@ -332,12 +333,14 @@ class RefineWorker:
 
     def request(self, t0: float, t1: float, *, replace: bool = False) -> tuple[float, float]:
         """Queue ``[t0, t1]`` seconds for refinement with the current plan; ``replace`` drops
-        the ranges still waiting (the one being refined finishes). Returns the range queued,
-        clipped to the video."""
+        the ranges still waiting and stops the one being refined after its current frame (the
+        person looks elsewhere now; frames made stay cached). Returns the range queued, clipped
+        to the video."""
         t0 = min(max(0.0, t0), self.info.duration)
         t1 = min(max(t0, t1), self.info.duration)
         with self._lock:
             if replace:
+                self._gen += 1
                 while True:
                     try:
                         item = self._q.get_nowait()
@@ -349,7 +352,8 @@ class RefineWorker:
                     self._pending -= 1
             self._pending += 1
             self._idle.clear()
-        self._q.put((self._key, t0, t1))
+            gen = self._gen
+        self._q.put((self._key, gen, t0, t1))
         return t0, t1
 
     @property
@@ -386,7 +390,7 @@ class RefineWorker:
                     if self._pending == 0:
                         self._idle.set()
 
-    def _refine(self, key: str, t0: float, t1: float) -> None:
+    def _refine(self, key: str, gen: int, t0: float, t1: float) -> None:
         with self._lock:
             plan, current = self._plan, self._key
         if key != current:
@@ -406,10 +410,11 @@ class RefineWorker:
                 masker=masker,
                 timeline=self.timeline,
                 on_frame=self._deliver,
-                cancelled=lambda: self._stop.is_set() or key != self._key,
+                cancelled=lambda: self._stop.is_set() or key != self._key or gen != self._gen,
                 skip=lambda t: self.cache.has(key, t),
             )
-            if self.on_done is not None and key == self._key and not self._stop.is_set():
+            current = key == self._key and gen == self._gen and not self._stop.is_set()
+            if self.on_done is not None and current:
                 self.on_done(t0, t1)
         except Exception as e:  # noqa: BLE001 - reported, the worker keeps serving
             log.exception("refinement of %.2f–%.2f s failed", t0, t1)
