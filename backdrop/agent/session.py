@@ -28,7 +28,13 @@ import numpy as np
 
 from backdrop.agent.interpret import RuleInterpreter
 from backdrop.agent.interpret_speech import SpeechInterpreter
-from backdrop.agent.llm import LLMConfig, LLMController
+from backdrop.agent.llm import (
+    LLMConfig,
+    LLMController,
+    LocalToolModel,
+    SecondOpinion,
+    local_llm_wanted,
+)
 from backdrop.agent.proactive import Notice, NoticeMaker
 from backdrop.agent.replies import Interpreter, Reply, step_reply
 from backdrop.agent.state import SceneState
@@ -155,6 +161,8 @@ class Session:
             timeline=self.state.timeline,
         )
         self.rules: Interpreter = SpeechInterpreter(RuleInterpreter(self.registry), self.registry)
+        if local_llm_wanted():  # opt-in: BACKDROP_LOCAL_LLM=1 (issue 11, item 3)
+            self.rules = SecondOpinion(self.rules, LocalToolModel(self.registry), self.registry)
         config = LLMConfig.from_env() if llm is None else (llm or None)
         self.llm: LLMController | None = (
             LLMController(
