@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import os
 import socket
 import sys
 import time
@@ -121,8 +122,12 @@ def test_a_slow_model_times_out_and_is_not_asked_again_while_busy() -> None:
 
 def test_missing_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "needle", None)  # import needle → ImportError
+    monkeypatch.setenv("NEEDLE_TELEMETRY", "1")
+    monkeypatch.delenv("DO_NOT_TRACK", raising=False)
     with pytest.raises(LLMError, match="models install --with llm"):
         llm.load_local_model([])
+    # telemetry is switched off before the import is even tried
+    assert os.environ["NEEDLE_TELEMETRY"] == "0" and os.environ["DO_NOT_TRACK"] == "1"
     # and the session keeps working with the rules alone
     reply = SecondOpinion(
         RuleInterpreter(default_registry()), LocalToolModel(), default_registry()
