@@ -308,6 +308,7 @@ def _interpret(text: str, video: Path, info: MediaInfo, ctx: ToolContext) -> Edi
     events when the words need them), say what was understood and return the new plan. Not
     understood, or nothing to do: says so and exits with code 2, writing nothing."""
     from backdrop.agent.interpret_speech import SpeechInterpreter
+    from backdrop.agent.replies import nothing_to_do
 
     interpreter = SpeechInterpreter()
     if interpreter.needs_timeline(text):
@@ -315,7 +316,7 @@ def _interpret(text: str, video: Path, info: MediaInfo, ctx: ToolContext) -> Edi
     ctx.timeline = _with_objects(video, text, ctx.timeline)
     reply = interpreter.interpret(text, ctx)
     plan = ctx.history.current
-    if reply.clarify or (not reply.changed and plan.is_empty()):
+    if nothing_to_do(reply, plan):
         views.warn(reply.text)
         raise typer.Exit(2)
     views.understood(reply.text, video, info)
