@@ -53,6 +53,7 @@ from backdrop.render.preview import (
     PREVIEW_LONG_SIDE,
     FrameCache,
     PreviewComposer,
+    blank_frame,
     preview_size,
     write_png,
 )
@@ -478,7 +479,7 @@ class Session:
         if self.live is not None:  # a live feed: the newest frame seen (black before one)
             latest = self._frames.latest()
             if latest is None:
-                return t, np.zeros((self._psize[1], self._psize[0], 3), np.uint8)
+                return t, blank_frame(self._psize)
             return latest
         hit = self._frames.get(t)
         if hit is not None:
