@@ -35,7 +35,7 @@ from backdrop.agent.session import Session
 from backdrop.perception.core.events import Analyzer
 from backdrop.perception.core.live import BrowserCamera, ChunkAssembler, LiveSource, scale_chunk
 from backdrop.perception.core.media import CHUNK_SECONDS, Chunk, MediaInfo
-from backdrop.render.live import BudgetController, LiveRenderer, MaskerFactory
+from backdrop.render.live import BudgetController, LiveRenderer, MaskerFactory, RenderedFrame
 from backdrop.render.live_sinks import (
     LiveRecorder,
     RecordingSink,
@@ -263,6 +263,7 @@ class LiveRunner:
         self._recording: RecordingSink | None = None
         self.vcam: VirtualCamera | None = None
         self.web: WebPreview | None = None
+        self._outputs: list[Callable[[int, float, np.ndarray], None]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._workers: list[threading.Thread] = []
@@ -422,7 +423,7 @@ class LiveRunner:
                 self.stats.skipped += 1
                 continue
             done = self.renderer.render(frame.index, frame.t, frame.rgb)
-            self._deliver(frame.rgb, done.t, done.composite.rgb, done.composite.keep)
+            self._deliver(frame.index, frame.rgb, done)
             out_at = time.monotonic()
             latency = out_at - frame.captured
             level = self.renderer.controller.index
@@ -441,9 +442,19 @@ class LiveRunner:
             return None
         return plan
 
-    def _deliver(
-        self, source: np.ndarray, t: float, rgb: np.ndarray, keep: np.ndarray | None
-    ) -> None:
+    def add_output(self, fn: Callable[[int, float, np.ndarray], None]) -> None:
+        """Also hand every output frame to ``fn(index, t, rgb)`` (capture index and seconds;
+        called on the live loop: ``fn`` must not block, e.g. a
+        :class:`~backdrop.render.live_sinks.JpegSink`'s ``frame``)."""
+        self._outputs = [*self._outputs, fn]
+
+    def remove_output(self, fn: Callable[[int, float, np.ndarray], None]) -> None:
+        self._outputs = [f for f in self._outputs if f is not fn]
+
+    def _deliver(self, index: int, source: np.ndarray, done: RenderedFrame) -> None:
+        t, rgb, keep = done.t, done.composite.rgb, done.composite.keep
+        for fn in self._outputs:
+            fn(index, t, rgb)
         if self._recording is not None:
             self._recording.frame(rgb, t)
         if self.vcam is not None:

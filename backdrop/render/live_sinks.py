@@ -232,6 +232,53 @@ class VirtualCamera:
             self._cam.close()
 
 
+class JpegSink:
+    """Hands the newest output frame, JPEG-encoded in its own thread, to ``send(jpeg, index)``
+    (any thread may be slow: older unsent frames are replaced, the stream never waits).
+
+    Args:
+        send: called with the JPEG bytes and the frame's capture index.
+        long_side: frames are scaled so their long side is at most this (pixels).
+        quality: JPEG quality (0–100).
+    """
+
+    def __init__(
+        self, send: Callable[[bytes, int], None], long_side: int = 1280, quality: int = 80
+    ) -> None:
+        self._send = send
+        self.long_side = long_side
+        self.quality = quality
+        self._sender = _Latest("jpeg-out", self._encode)
+
+    def _encode(self, item: tuple[np.ndarray, int]) -> None:
+        rgb, index = item
+        small = _fit(rgb, self.long_side)
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
+                               [cv2.IMWRITE_JPEG_QUALITY, self.quality])  # fmt: skip
+        if ok:
+            self._send(buf.tobytes(), index)
+
+    def frame(self, index: int, t: float, rgb: np.ndarray) -> None:
+        """The output frame with capture ``index`` (``t``: capture seconds)."""
+        self._sender.put((rgb, index))
+
+    @property
+    def sent(self) -> int:
+        return self._sender.sent
+
+    def close(self) -> None:
+        self._sender.close()
+
+
+def _fit(img: np.ndarray, long_side: int) -> np.ndarray:
+    """``img`` scaled so its long side is at most ``long_side`` pixels (never enlarged)."""
+    h, w = img.shape[:2]
+    s = long_side / max(h, w)
+    if s >= 1:
+        return img
+    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+
+
 def open_virtual_camera(width: int, height: int, fps: float) -> tuple[VirtualCamera | None, str]:
     """A virtual camera of ``width×height`` at ``fps``, and one line to tell the person: where
     the feed goes, or — where no backend exists — what to install (the stream goes on without)."""
@@ -426,11 +473,7 @@ class WebPreview:
             self._cond.notify_all()
 
     def _small(self, img: np.ndarray) -> np.ndarray:
-        h, w = img.shape[:2]
-        s = self.long_side / max(h, w)
-        if s >= 1:
-            return img
-        return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        return _fit(img, self.long_side)
 
     def next_jpeg(self, seen: int, timeout: float = 5.0) -> tuple[bytes | None, int]:
         """The next frame after sequence ``seen`` as JPEG; ``b""`` when none came within

@@ -516,9 +516,15 @@ class BrowserCamera(LiveSource):
             "frames scaled to that size"
         )
         self.received = 0
+        self._tags: dict[int, float] = {}
+        self._push_lock = threading.Lock()
 
-    def push_jpeg(self, data: bytes) -> bool:
-        """Add one JPEG (or PNG) frame; False when it cannot be decoded (it is skipped)."""
+    def push_jpeg(self, data: bytes, tag: float | None = None) -> bool:
+        """Add one JPEG (or PNG) frame; False when it cannot be decoded (it is skipped).
+
+        ``tag`` (the sender's own clock, e.g. the page's ``performance.now()`` in ms) is kept
+        with the frame and given back by :meth:`tag_of`, so the sender can measure its round
+        trip."""
         import cv2
 
         if self._stop.is_set():
@@ -529,9 +535,20 @@ class BrowserCamera(LiveSource):
         w, h = self.info.width, self.info.height
         if bgr.shape[:2] != (h, w):
             bgr = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_AREA)
-        self.received += 1
-        self._push(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        with self._push_lock:  # the index _push gives is `captured` now
+            self.received += 1
+            if tag is not None:
+                self._tags[self.captured] = tag
+                for old in [i for i in self._tags if i < self.captured - 64]:
+                    del self._tags[old]
+            self._push(rgb)
         return True
+
+    def tag_of(self, index: int) -> float | None:
+        """The ``tag`` the frame with capture ``index`` came with (None: none, or forgotten)."""
+        with self._push_lock:
+            return self._tags.get(index)
 
     def _run(self) -> None:
         self._stop.wait()  # frames come from push_jpeg (the web server's threads)
