@@ -52,7 +52,8 @@ FEED_CHUNKS = 5
 
 
 def live_analyzers(info: MediaInfo) -> list[Analyzer]:
-    """The analyzers a live stream runs: the cheap vision ones (scene cuts, lighting, people).
+    """The analyzers a live stream runs: the cheap vision ones (scene cuts, lighting, people —
+    with "nobody in frame" said while it is so).
 
     The slow ones (speech of the stream's own soundtrack, captions) are left out so analysis
     keeps up with real time on two cores; :class:`LiveRunner` adds mask quality, scored on the
@@ -64,10 +65,10 @@ def live_analyzers(info: MediaInfo) -> list[Analyzer]:
 
     out: list[Analyzer] = [SceneCutAnalyzer(info.fps), LightingAnalyzer()]
     try:
-        from backdrop.perception.vision.people import PeopleAnalyzer
         from backdrop.perception.vision.person_crop import PoseDetector
+        from backdrop.perception.vision.presence import PresenceAnalyzer
 
-        out.append(PeopleAnalyzer(PoseDetector(model_path("pose-detection"))))
+        out.append(PresenceAnalyzer(PoseDetector(model_path("pose-detection"))))
     except ModelMissingError as e:
         log.info("people analysis off: %s", e)
     return out

@@ -26,6 +26,7 @@ from backdrop.perception.core.events import (
     SpeakerTurn,
     TranscriptSegment,
 )
+from backdrop.perception.vision.presence import NOBODY_SOURCE
 from backdrop.render.plan import EditPlan, TimeRange, clock
 from backdrop.tools import ToolCall
 
@@ -108,7 +109,7 @@ class Notice:
     Attributes:
         id: unique within a session, from 1.
         kind: ``opening`` | ``scene_cut`` | ``lighting`` | ``people`` | ``mask_quality`` |
-            ``edge`` | ``new_speaker``.
+            ``edge`` | ``new_speaker`` | ``nobody`` (live: nobody in frame).
         t: video time (seconds) it refers to.
         text: what to show or say.
         suggestion: tool calls that "yes" applies.
@@ -228,6 +229,13 @@ class NoticeMaker:
             )
         if isinstance(ev, PersonTrack):
             return self._people_notice(ev)
+        if isinstance(ev, PeopleCount) and ev.source == NOBODY_SOURCE:  # live: nobody in frame
+            if plan.backgrounds:  # the room is hidden already: nothing to decide
+                return None
+            scope = TimeRange(start=round(ev.t1, 3))
+            call = ToolCall("blur_background", {"range": scope.model_dump()})
+            text = f"Nobody in frame since {clock(t)} — blur the room from now on?"
+            return "nobody", 0, text, [call], scope
         if isinstance(ev, PeopleCount):
             n_before, self._people = self._people, ev.n
             if ev.n > 1 and n_before <= 1 and not self._tracks:
