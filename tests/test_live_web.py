@@ -21,6 +21,7 @@ from starlette.websockets import WebSocketDisconnect
 from backdrop.agent.live import LiveRunner
 from backdrop.agent.web.server import create_app
 from backdrop.perception.core.live import BrowserCamera
+from tests.conftest import needs_weights
 from tests.test_live_browser import CHROMIUM, CHROMIUM_ARGS, y4m_clip
 
 WS = "ws://127.0.0.1:8765/ws/camera"
@@ -142,3 +143,40 @@ def test_camera_socket_refuses_without_camera_and_bad_frames(tmp_path: Path) -> 
             assert img.shape == (48, 64, 3)
         assert client.delete("/api/camera").status_code == 200
         assert client.delete("/api/camera").status_code == 409
+
+
+@needs_weights("pose-detection")
+def test_camera_mode_notices_are_answered_as_for_a_file(sample: Path, tmp_path: Path) -> None:
+    """Nobody in front of the browser's camera: the "nobody in frame" notice reaches the editor's
+    state like a file's notices, and answering it through the editor's route changes the plan."""
+    from backdrop.perception.core.media import iter_frames
+    from backdrop.perception.core.models import model_path
+    from backdrop.perception.vision.person_crop import PoseDetector
+    from backdrop.perception.vision.presence import PresenceAnalyzer
+
+    detector = PoseDetector(model_path("pose-detection"))
+
+    def runner(camera: BrowserCamera, out_dir: Path) -> LiveRunner:
+        return LiveRunner(camera, say=lambda line: None, llm=False, out_dir=out_dir,
+                          analyzers=lambda info: [PresenceAnalyzer(detector)])  # fmt: skip
+
+    _, first = next(iter_frames(sample, size=(320, 180)))
+    room = cv2.resize(np.ascontiguousarray(first[:, :106]), (320, 180))  # where nobody stands
+    ok, jpg = cv2.imencode(".jpg", cv2.cvtColor(room, cv2.COLOR_RGB2BGR))
+    app = create_app(tmp_path, live_factory=runner)
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        assert client.post("/api/camera", json={"width": 320, "height": 180, "fps": 10}).is_success
+        notices: list[dict] = []
+        with client.websocket_connect(WS) as ws:
+            deadline = time.monotonic() + 120
+            while not notices:
+                assert time.monotonic() < deadline, "no notice"
+                ws.send_bytes(np.float64(0).tobytes() + jpg.tobytes())  # 10 fps, unread acks
+                time.sleep(0.1)
+                notices = client.get("/api/state").json()["notices"]
+        assert [n["kind"] for n in notices] == ["nobody"], notices
+        r = client.post(f"/api/notices/{notices[0]['id']}", json={"answer": "yes"})
+        assert r.is_success and r.json()["changed"], r.text
+        plan = client.get("/api/plan").json()
+        assert [b["background"]["type"] for b in plan["backgrounds"]] == ["blur"]
+        assert client.delete("/api/camera").is_success
