@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import HTTPException, Request
 
-from backdrop.agent.session import Message, Session
+from backdrop.agent.session import Message, PreviewMessage, Session
 from backdrop.agent.web.hub import Hub
 from backdrop.agent.web.security import inside, safe_name, save_body
 from backdrop.agent.web.wire import message_payloads
@@ -199,6 +199,8 @@ class Editor:
         """Session listener (session thread): message → JSON for the pages."""
         if gen != self._generation:
             return
+        if self.live is not None and isinstance(msg, PreviewMessage):
+            return  # Camera mode: the page shows the live frames from /ws/camera
         for payload, keep in message_payloads(msg, session):
             self.hub.publish(payload, keep=keep)
 
