@@ -175,61 +175,67 @@ def read_number(rgb: np.ndarray) -> int:
     return sum(1 << b for b, on in enumerate(bits) if on)
 
 
-async def run_rtc_async(plan: EditPlan | None, clip: list[np.ndarray]) -> dict[str, Any]:
-    from aiortc import MediaStreamTrack, RTCPeerConnection, VideoStreamTrack
+def _edited_track(latest: asyncio.Queue[np.ndarray]) -> Any:
+    """Server → client: the newest edited frame."""
+    from aiortc import VideoStreamTrack
     from av import VideoFrame
+
+    class Edited(VideoStreamTrack):
+        async def recv(self) -> VideoFrame:
+            rgb = await latest.get()
+            pts, time_base = await self.next_timestamp()
+            frame = VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = pts, time_base
+            return frame
+
+    return Edited()
+
+
+def _clip_track(clip: list[np.ndarray], sent: dict[int, tuple[float, np.ndarray]]) -> Any:
+    """Client → server: the clip at 30 fps, each frame numbered (``sent``: number → time
+    sent in ms, frame)."""
+    from aiortc import VideoStreamTrack
+    from av import VideoFrame
+
+    class Camera(VideoStreamTrack):
+        i = 0
+
+        async def recv(self) -> VideoFrame:
+            pts, time_base = await self.next_timestamp()
+            n, self.i = self.i, self.i + 1
+            rgb = draw_number(clip[n % len(clip)], n)
+            sent[n] = (time.perf_counter() * 1000, rgb)
+            frame = VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = pts, time_base
+            return frame
+
+    return Camera()
+
+
+async def run_rtc_async(plan: EditPlan | None, clip: list[np.ndarray]) -> dict[str, Any]:
+    from aiortc import MediaStreamTrack, RTCPeerConnection
 
     camera = BrowserCamera((W, H), FPS)
     runner = runner_for(plan)(camera, OUT)
     runner.start()
-    latest: asyncio.Queue[tuple[np.ndarray, int]] = asyncio.Queue(maxsize=1)
+    latest: asyncio.Queue[np.ndarray] = asyncio.Queue(maxsize=1)
     loop = asyncio.get_running_loop()
 
-    def offer(item: tuple[np.ndarray, int]) -> None:
+    def offer(rgb: np.ndarray) -> None:
         if latest.full():
             latest.get_nowait()
-        latest.put_nowait(item)
+        latest.put_nowait(rgb)
 
-    runner.add_output(lambda index, t, rgb: loop.call_soon_threadsafe(offer, (rgb, index)))
-
-    class Edited(VideoStreamTrack):  # server → client: the newest edited frame
-        async def recv(self) -> VideoFrame:
-            rgb, _ = await latest.get()
-            pts, time_base = await self.next_timestamp()
-            frame = VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts, frame.time_base = pts, time_base
-            return frame
-
-    sent_at: dict[int, float] = {}
-    sent_rgb: dict[int, np.ndarray] = {}
-
-    class Camera(VideoStreamTrack):  # client → server: the clip at 30 fps, numbered
-        def __init__(self) -> None:
-            super().__init__()
-            self.i = 0
-
-        async def recv(self) -> VideoFrame:
-            pts, time_base = await self.next_timestamp()
-            n = self.i
-            self.i += 1
-            rgb = draw_number(clip[n % len(clip)], n)
-            sent_at[n], sent_rgb[n] = time.perf_counter() * 1000, rgb
-            frame = VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts, frame.time_base = pts, time_base
-            return frame
-
-    client, server = RTCPeerConnection(), RTCPeerConnection()
-    server.addTrack(Edited())
+    runner.add_output(lambda index, t, rgb: loop.call_soon_threadsafe(offer, rgb))
+    sent: dict[int, tuple[float, np.ndarray]] = {}
+    rtts: list[float] = []
+    quality: list[float] = []
+    got = 0
 
     async def take(track: MediaStreamTrack) -> None:  # server: frames into the runner
         while True:
             frame = await track.recv()
-            rgb = frame.to_ndarray(format="rgb24")
-            await asyncio.to_thread(camera.push_rgb, rgb)
-
-    rtts: list[float] = []
-    quality: list[float] = []
-    got = 0
+            await asyncio.to_thread(camera.push_rgb, frame.to_ndarray(format="rgb24"))
 
     async def back(track: MediaStreamTrack) -> None:  # client: edited frames
         nonlocal got
@@ -238,28 +244,27 @@ async def run_rtc_async(plan: EditPlan | None, clip: list[np.ndarray]) -> dict[s
             now = time.perf_counter() * 1000
             rgb = frame.to_ndarray(format="rgb24")
             got += 1
-            if plan is None:
-                n = read_number(rgb)
-                if n in sent_at:
-                    rtts.append(now - sent_at[n])
-                    if got % 10 == 0:
-                        quality.append(psnr(rgb[40:], sent_rgb[n][40:]))
+            n = read_number(rgb) if plan is None else -1
+            if n in sent:
+                rtts.append(now - sent[n][0])
+                if got % 10 == 0:
+                    quality.append(psnr(rgb[40:], sent[n][1][40:]))
 
+    client, server = RTCPeerConnection(), RTCPeerConnection()
     tasks: list[asyncio.Task[None]] = []
     server.on("track", lambda tr: tasks.append(asyncio.ensure_future(take(tr))))
     client.on("track", lambda tr: tasks.append(asyncio.ensure_future(back(tr))))
-    client.addTrack(Camera())
+    server.addTrack(_edited_track(latest))
+    client.addTrack(_clip_track(clip, sent))
     client.addTransceiver("video", direction="recvonly")
     await client.setLocalDescription(await client.createOffer())
     await server.setRemoteDescription(client.localDescription)
     await server.setLocalDescription(await server.createAnswer())
     await client.setRemoteDescription(server.localDescription)
-    seconds = len(clip) / FPS
     await asyncio.sleep(1.0)
     got0, t0 = got, time.perf_counter()
-    await asyncio.sleep(seconds - 1.0)
-    wall = time.perf_counter() - t0
-    n = got - got0
+    await asyncio.sleep(len(clip) / FPS - 1.0)
+    wall, n = time.perf_counter() - t0, got - got0
     for t in tasks:
         t.cancel()
     await client.close()
