@@ -464,7 +464,7 @@ def chat(
     _probe(video)
     if script is not None and not script.is_file():
         fail(f"{script}: no such script file")
-    session = Session(video, llm=False if rules_only else None).start()
+    session = Session(video, llm=False if rules_only else None, refine=True).start()
     talk = Chat(session, lambda line: out.print(Text(line)), out_dir)
     try:
         if script is not None:

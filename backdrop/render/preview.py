@@ -166,8 +166,11 @@ class PreviewComposer:
         """Forget the compositor (the plan may have changed in ways equality does not see)."""
         self._compositor = None
 
-    def compose(self, plan: EditPlan, frame: np.ndarray, t: float) -> np.ndarray:
-        """``frame`` (preview size, shown at ``t`` seconds) edited by ``plan``: H×W×3 uint8."""
+    def compose(
+        self, plan: EditPlan, frame: np.ndarray, t: float, *, fast: bool = False
+    ) -> np.ndarray:
+        """``frame`` (preview size, shown at ``t`` seconds) edited by ``plan``: H×W×3 uint8
+        (``fast``: the fast edge even where a refined frame exists)."""
         if self._compositor is None or self._plan != plan:
             self._compositor = Compositor(plan, self.info.width, self.info.height,
                                           self.info.duration)  # fmt: skip
@@ -176,13 +179,16 @@ class PreviewComposer:
                 self._masker = self._factory(self.info, plan)
                 self._masker_key = key
             self._plan = plan
-        if self.refined is not None:
+        if self.refined is not None and not fast:
             if self._keyed is not plan:
                 from backdrop.render.refine import plan_key
 
                 self._plan_key, self._keyed = plan_key(plan), plan
             done = self.refined.get(self._plan_key, t)
-            if done is not None and done.shape == frame.shape:
+            if done is not None and done.shape != frame.shape:  # refined at the source's size
+                done = cv2.resize(done, (frame.shape[1], frame.shape[0]),
+                                  interpolation=cv2.INTER_AREA)  # fmt: skip
+            if done is not None:
                 return done
         mask = None
         if self._compositor.needs_mask(t):

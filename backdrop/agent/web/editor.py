@@ -66,7 +66,8 @@ class Editor:
         workdir: the only folder files are read from or written to.
         token: required on every request when set (see :mod:`backdrop.agent.web.security`).
         session_factory: builds an unstarted :class:`Session` for a video path (default:
-            ``Session(path)`` with every analyzer and the LLM when configured).
+            ``Session(path, refine=True)`` with every analyzer, the LLM when configured and
+            the quality tier behind the preview).
         max_upload_bytes: largest accepted video upload.
     """
 
@@ -86,7 +87,7 @@ class Editor:
         self.render_job: RenderJob | None = None
         self.live: LiveRunner | None = None
         """The browser camera's runner while Camera mode is on (its session is ``session``)."""
-        self._factory = session_factory or (lambda p: Session(p))
+        self._factory = session_factory or (lambda p: Session(p, refine=True))
         self._open_lock = threading.Lock()
         self._voice: VoiceInput | None = None
         self._voice_lock = threading.Lock()

@@ -259,6 +259,12 @@ function drawTimeline() {
     const [pt, pb] = TL.rows.done;
     g.fillStyle = ui.done ? "#3b82f6" : "#4b5563";
     g.fillRect(x0, pt, tToX(tl.processed_until, w) - x0, pb - pt);
+    // refined behind the preview (the quality tier), for the current plan
+    g.fillStyle = "#22c55e";
+    for (const [r0, r1] of tl.refined || []) {
+      const a = tToX(r0, w);
+      g.fillRect(a, pt - 2, Math.max(tToX(r1, w) - a, 2), pb - pt + 4);
+    }
   }
   // notices waiting for an answer: small flags on the ruler
   for (const el of document.querySelectorAll(".msg.notice:not(.answered)")) {
