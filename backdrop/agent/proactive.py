@@ -27,6 +27,7 @@ from backdrop.perception.core.events import (
     SpeakerTurn,
     TranscriptSegment,
 )
+from backdrop.perception.vision.presence import NOBODY_SOURCE
 from backdrop.render.plan import EditPlan, TimeRange, clock
 from backdrop.tools import ToolCall
 
@@ -111,7 +112,7 @@ class Notice:
     Attributes:
         id: unique within a session, from 1.
         kind: ``opening`` | ``scene_cut`` | ``lighting`` | ``people`` | ``mask_quality`` |
-            ``edge`` | ``new_speaker``.
+            ``edge`` | ``new_speaker`` | ``nobody`` (live: nobody in frame).
         t: video time (seconds) it refers to.
         text: what to show or say.
         suggestion: tool calls that "yes" applies.
@@ -249,7 +250,10 @@ class NoticeMaker:
 
     def _people_count(self, ev: PeopleCount, plan: EditPlan) -> Proposal | None:
         """ "Two people from 0:05 in view — keep everyone, or only one?" when the count first
-        rises above one and no person tracks say more."""
+        rises above one and no person tracks say more. A live stream's early "nobody in frame"
+        count is :meth:`_nobody`'s."""
+        if ev.source == NOBODY_SOURCE:
+            return self._nobody(ev, plan)
         t = ev.t0
         n_before, self._people = self._people, ev.n
         if ev.n > 1 and n_before <= 1 and not self._tracks:
@@ -264,6 +268,16 @@ class NoticeMaker:
                 TimeRange(start=round(t, 3)),
             )
         return None
+
+    def _nobody(self, ev: PeopleCount, plan: EditPlan) -> Proposal | None:
+        """ "Nobody in frame since 0:12 — blur the room from now on?" (live, once), only while
+        no background hides the room already."""
+        if plan.backgrounds:
+            return None
+        scope = TimeRange(start=round(ev.t1, 3))
+        call = ToolCall("blur_background", {"range": scope.model_dump()})
+        text = f"Nobody in frame since {clock(ev.t0)} — blur the room from now on?"
+        return "nobody", 0, text, [call], scope
 
     def _mask_quality(self, ev: MaskQuality, plan: EditPlan) -> Proposal | None:
         """ "The cut-out looks rough around 0:20 — soften and refine the edges?" for a score

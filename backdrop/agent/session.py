@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 
 from backdrop.agent.interpret import RuleInterpreter
@@ -55,6 +54,7 @@ from backdrop.render.preview import (
     FrameCache,
     PreviewComposer,
     blank_frame,
+    fit_preview,
     preview_size,
     write_png,
 )
@@ -333,9 +333,7 @@ class Session:
         preview size (H×W×3 uint8), or None when it has not been refined (yet)."""
         worker = self.refiner
         done = None if worker is None else self._refine_cache.get(worker.key, t)
-        if done is None or (done.shape[1], done.shape[0]) == self._psize:
-            return done
-        return cv2.resize(done, self._psize, interpolation=cv2.INTER_AREA)
+        return None if done is None else fit_preview(done, self._psize)
 
     def refined_ranges(self) -> list[tuple[float, float]]:
         """Stretches ``[(t0, t1)]`` in seconds that the quality tier refined for the current
@@ -639,10 +637,7 @@ class Session:
         once a second."""
         asked, shown = self._looked
         if abs(frame.t - shown) <= self._refine_cache.tolerance:
-            rgb = frame.rgb
-            if (rgb.shape[1], rgb.shape[0]) != self._psize:
-                rgb = cv2.resize(rgb, self._psize, interpolation=cv2.INTER_AREA)
-            self._emit(PreviewMessage(asked, rgb))
+            self._emit(PreviewMessage(asked, fit_preview(frame.rgb, self._psize)))
         now = time.monotonic()
         if now - self._refine_emitted >= 1.0:
             self._refine_emitted = now

@@ -50,6 +50,14 @@ def blank_frame(size: tuple[int, int]) -> np.ndarray:
     return np.zeros((size[1], size[0], 3), np.uint8)
 
 
+def fit_preview(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``rgb`` (H×W×3 uint8) scaled to the preview ``size`` = (width, height) pixels (area
+    filter); returned as is when it already has that size."""
+    if (rgb.shape[1], rgb.shape[0]) == tuple(size):
+        return rgb
+    return cv2.resize(rgb, tuple(size), interpolation=cv2.INTER_AREA)
+
+
 def encode_jpeg(rgb: np.ndarray, quality: int = PREVIEW_JPEG_QUALITY) -> bytes:
     """H×W×3 uint8 RGB → JPEG bytes.
 
