@@ -111,6 +111,8 @@ def interpret(text: str, ctx: ToolContext, base: RuleInterpreter) -> Reply | Non
     if brand and (_TARGET.search(text) or not re.search(r"#[0-9a-f]{3}", text, re.I)):
         return _brand(text, ctx)  # "my brand colours #1e40af and #9333ea" stays the rules'
 
+    if _POINTING.search(text):
+        return _pointing(text, ctx, base)
     return None
 
 
@@ -157,4 +159,88 @@ def _brand(text: str, ctx: ToolContext) -> Reply:
     )
 
 
-__all__ = ["Proposal", "interpret", "pending"]
+# -- pointing --------------------------------------------------------------------------------
+_DEICTIC = {"this", "that", "these", "those", "here", "there", "point", "pointing", "look"}
+SCAN_STEP_S = 0.5
+"""Seconds between frames searched for a pointing arm when no spoken word or play position
+says when."""
+
+
+def pointing_times(ctx: ToolContext) -> list[float]:
+    """When to look for the pointing arm, in order of preference: the times of "this", "that",
+    "here", "there", "point…" in the video's own transcript (the words spoken while pointing),
+    the play position, then every :data:`SCAN_STEP_S` seconds through the video."""
+    from backdrop.perception.core.events import TranscriptSegment
+
+    times: list[float] = []
+    if ctx.timeline is not None:
+        for seg in ctx.timeline.of_type(TranscriptSegment):
+            for w in seg.words:
+                if w.text.strip(" .,!?").lower() in _DEICTIC:
+                    times.append(w.start + 0.5 * (w.end - w.start))
+    if ctx.position is not None:
+        times.append(ctx.position)
+    if ctx.duration:
+        n = int(ctx.duration / SCAN_STEP_S) + 1
+        times += [k * SCAN_STEP_S for k in range(n)]
+    return times or [0.0]
+
+
+def _pointing(text: str, ctx: ToolContext, base: RuleInterpreter) -> Reply:
+    from backdrop.agent.interpret import Parsed, Unclear, Unsupported, with_leftovers
+    from backdrop.agent.replies import sentence, step_reply
+    from backdrop.perception.core.models import ModelMissingError
+    from backdrop.perception.vision.pointing import pointed_in_video
+    from backdrop.render.plan import clock
+    from backdrop.tools import ToolCall
+    from backdrop.tools.runner import run_step
+
+    if ctx.source is None:
+        return Reply("I can only find what someone points at in a video file, not here.")
+    m = _POINTING.search(text)
+    action = "remove" if m is not None and m.group(0).lower().startswith("remove") else "keep"
+    try:
+        found = pointed_in_video(ctx.source, pointing_times(ctx))
+    except ModelMissingError as e:
+        return Reply(sentence(f"I can't see pointing without the pose models: {e}"))
+    if found is None:
+        return Reply(
+            "I didn't see anyone pointing at something in this video (an arm held straight out "
+            "towards it). Say what to keep by name instead, or click it in the editor."
+        )
+    from backdrop.perception.core.events import ObjectsSeen
+
+    seen = set()
+    if ctx.timeline is not None:
+        seen = {lab for e in ctx.timeline.of_type(ObjectsSeen) for lab in e.labels}
+    box = [round(v, 1) for v in found.box]
+    if found.label and found.label != "person" and found.label in seen:
+        call = ToolCall("keep_subject", {"subject": "object", "label": found.label,
+                                         "action": action})  # fmt: skip
+    else:
+        call = ToolCall("keep_subject", {"subject": "box", "box": box, "action": action})
+    what = f"the {found.label}" if found.label else "the region"
+    verb = "keeping" if action == "keep" else "removing"
+    who = re.search(r"\b(she|he|they)\b", m.group(0), re.I) if m is not None else None
+    said = (
+        f"{verb.capitalize()} {what} {who.group(1).lower() if who else 'you'} pointed at (the "
+        f"{found.ray.arm} arm at {clock(found.t)}; box {', '.join(str(round(v)) for v in box)})."
+    )
+    # the rest of the sentence ("remove the background and …") goes to the rules, one step
+    rest = (text[: m.start()] + " " + text[m.end() :]) if m is not None else ""
+    rest = re.sub(r"\s+", " ", rest).strip(" ,.!")
+    rest = re.sub(r"(?:^|\s)(?:and|but|then|also)$", "", rest, flags=re.I).strip(" ,")
+    parsed = Parsed([], [])
+    if re.search(r"[a-z]{3}", rest, re.I):
+        try:
+            parsed = base.parse(rest, ctx)
+        except (Unclear, Unsupported):
+            parsed = Parsed([], [], ignored=[rest])
+    step = run_step(ctx, [*parsed.calls, call], text, registry=base.registry, pre=parsed.pre)
+    reply = step_reply(step)
+    if step.failed is not None:
+        return with_leftovers(reply, parsed)
+    return with_leftovers(Reply(f"{said} {reply.text}", reply.calls, reply.changed), parsed)
+
+
+__all__ = ["Proposal", "interpret", "pending", "pointing_times"]

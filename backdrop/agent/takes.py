@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from backdrop.perception.core.takes import TakeReport, best_takes
+from backdrop.perception.core.takes import TakeReport, best_takes, leaders
 
 _ORDINALS = {
     "first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3,
@@ -56,32 +56,46 @@ def recommend(reports: list[TakeReport]) -> str:
     """Which take is best for what, and why, in a few sentences; ends with the question."""
     if len(reports) == 1:
         return "There is one take; I'll use it."
-    best = best_takes(reports)
-    said: dict[int, list[str]] = {}
+    lead = leaders(reports)
+    said: dict[tuple[int, ...], list[str]] = {}
 
-    def add(i: int, words: str) -> None:
-        said.setdefault(i, []).append(words)
+    def add(key: str, words: str) -> None:
+        if key in lead:
+            said.setdefault(tuple(sorted(lead[key])), []).append(words)
 
-    lit, steady, bright = best["light"], best["steadiest"], best["brightest"]
-    if lit == steady == bright:
-        add(lit, "the steadiest, brightest light")
-    elif lit == steady:
-        add(lit, "the steadiest, best-exposed light")
+    one = lead.get("light", [-1])[0]
+    if lead.get("steadiest") == [one] and lead.get("brightest", [one])[0] == one:
+        add("light", "the steadiest, brightest light")
+    elif lead.get("steadiest") == [one]:
+        add("light", "the steadiest, best-exposed light")
     else:
-        add(lit, "the best-exposed light")
-        add(steady, "the steadiest light")
-    add(best["sharpest"], "the sharpest picture")
-    if "mask" in best:
-        add(best["mask"], "the cleanest cut-out")
-    if "speech" in best:
-        add(best["speech"], "the clearest speech")
-    out = [f"Take {i + 1} has {_join(w)}." for i, w in sorted(said.items())]
-    o = best["overall"]
+        add("light", "the best-exposed light")
+        add("steadiest", "the steadiest light")
+    add("sharpest", "the sharpest picture")
+    add("mask", "the cleanest cut-out")
+    add("speech", "the clearest speech")
+    out = []
+    for who, words in sorted(said.items()):
+        if len(who) == 1:
+            out.append(f"Take {who[0] + 1} has {_join(words)}.")
+        else:
+            names = _join([str(i + 1) for i in who])
+            plain = [_TIED.get(w, w.replace("the ", "")) for w in words]
+            out.append(f"Takes {names} have equally {_join(plain)}.")
+    o = best_takes(reports)["overall"]
     out.append(
         f"Overall I'd use take {o + 1}. Which take should I edit? (a number, “the sharpest one”, "
         "or yes for take " + f"{o + 1})"
     )
     return " ".join(out)
+
+
+_TIED = {
+    "the steadiest light": "steady light", "the best-exposed light": "good exposure",
+    "the sharpest picture": "sharp pictures", "the cleanest cut-out": "clean cut-outs",
+    "the clearest speech": "clear speech", "the steadiest, brightest light": "steady, bright light",
+    "the steadiest, best-exposed light": "steady, well-exposed light",
+}  # fmt: skip
 
 
 def _join(words: list[str]) -> str:
@@ -128,13 +142,13 @@ _KEY_WORDS = {
 
 def strengths(index: int, reports: list[TakeReport]) -> list[str]:
     """What take ``index`` (from 0) is best at, in words (empty when it wins nothing)."""
-    best = best_takes(reports)
+    lead = leaders(reports)
     words = {
         "light": "the best-exposed light", "steadiest": "the steadiest light",
         "brightest": "the brightest picture", "sharpest": "the sharpest picture",
         "mask": "the cleanest cut-out", "speech": "the clearest speech",
     }  # fmt: skip
-    return [w for k, w in words.items() if best.get(k) == index]
+    return [w for k, w in words.items() if lead.get(k, [-1])[0] == index]
 
 
 def confirm(index: int, why: str, reports: list[TakeReport]) -> str:
@@ -142,7 +156,9 @@ def confirm(index: int, why: str, reports: list[TakeReport]) -> str:
     when it differs."""
     r = reports[index]
     good = strengths(index, reports)
-    text = f"Editing take {index + 1} ({r.path.name}), {why}"
+    text = f"Editing take {index + 1} ({r.path.name})" + (
+        "" if why.startswith("take ") else f", {why}"
+    )
     text += f": it has {_join(good)}." if good else "."
     o = best_takes(reports)["overall"]
     if o != index:
@@ -169,7 +185,11 @@ def choose(
         say(f"you: {line.strip()}")
         got = pick(line, reports)
         if got is not None:
-            say(f"backdrop: {confirm(got[0], got[1], reports)}")
+            agree = ""
+            if "?" in line:  # "Take 2 has the best lighting. Should I use that?"
+                o = best_takes(reports)["overall"]
+                agree = "Yes. " if got[0] == o else f"You can, though I'd use take {o + 1}. "
+            say(f"backdrop: {agree}{confirm(got[0], got[1], reports)}")
             return got[0]
         say(
             f"backdrop: Which take? Say a number from 1 to {len(reports)}, or describe it "

@@ -197,11 +197,45 @@ def analyze_take(path: str | Path, *, masks: bool = True, transcribe: bool = Tru
     return report
 
 
+TIE = 0.05
+"""Relative difference under which two takes tie on a criterion."""
+
+
+def _flicker(r: TakeReport) -> float:
+    """Light steadiness relative to the level (a dim take is not steadier for being dim)."""
+    return r.light_std / max(r.light, 0.02)
+
+
+def leaders(reports: list[TakeReport]) -> dict[str, list[int]]:
+    """Per criterion of :func:`best_takes`, every take within :data:`TIE` of the winner (the
+    winner first); a criterion where all takes tie is left out."""
+    best = best_takes(reports)
+    values = {
+        "brightest": lambda r: r.light,
+        "darkest": lambda r: -r.light,
+        "steadiest": lambda r: -_flicker(r),
+        "sharpest": lambda r: r.sharpness,
+        "mask": lambda r: r.mask_quality or 0.0,
+        "speech": lambda r: (r.word_confidence or 0.0) + 0.002 * (r.snr_db or 0.0),
+    }
+    out: dict[str, list[int]] = {}
+    for key, win in best.items():
+        if key not in values:
+            out[key] = [win]
+            continue
+        top = values[key](reports[win])
+        tol = 0.01 if key == "steadiest" else TIE * max(abs(top), 1e-6)  # flicker: absolute
+        tied = [i for i, r in enumerate(reports) if abs(values[key](r) - top) <= tol]
+        if len(tied) < len(reports):
+            out[key] = [win] + [i for i in tied if i != win]
+    return out
+
+
 def best_takes(reports: list[TakeReport]) -> dict[str, int]:
     """The index of the take that wins each criterion present in ``reports``.
 
     Criteria: ``"light"`` (level closest to a good exposure, 0.45–0.6, penalised by flicker),
-    ``"brightest"``, ``"darkest"``, ``"steadiest"`` (lowest ``light_std``), ``"sharpest"``,
+    ``"brightest"``, ``"darkest"``, ``"steadiest"`` (lowest ``light_std / light``), ``"sharpest"``,
     ``"mask"`` (highest mask quality), ``"speech"`` (clearest: word confidence, then SNR) and
     ``"overall"`` (the best mean rank of light, sharpness, mask and speech).
     """
@@ -217,7 +251,7 @@ def best_takes(reports: list[TakeReport]) -> dict[str, int]:
         "light": min(range(n), key=lambda i: exposure(reports[i])),
         "brightest": max(range(n), key=lambda i: reports[i].light),
         "darkest": min(range(n), key=lambda i: reports[i].light),
-        "steadiest": min(range(n), key=lambda i: reports[i].light_std),
+        "steadiest": min(range(n), key=lambda i: _flicker(reports[i])),
         "sharpest": max(range(n), key=lambda i: reports[i].sharpness),
     }
     if any(r.mask_quality is not None for r in reports):
@@ -243,4 +277,4 @@ def best_takes(reports: list[TakeReport]) -> dict[str, int]:
     return out
 
 
-__all__ = ["SAMPLES", "WORK_HEIGHT", "TakeReport", "analyze_take", "best_takes"]
+__all__ = ["SAMPLES", "TIE", "WORK_HEIGHT", "TakeReport", "analyze_take", "best_takes", "leaders"]
