@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -171,3 +171,28 @@ def test_proposal_no_and_bad_page(served: str) -> None:
     # explicit hex brand colours stay the rule interpreter's (no page is read)
     interp.interpret("my brand colours #1e40af and #9333ea", ctx)
     assert ctx.plan.backgrounds[-1].background.colors == ["#1e40af", "#9333ea"]
+
+
+def test_session_yes_answers_the_proposal_before_an_older_notice(
+    served: str, make_video: Callable[..., Path]
+) -> None:
+    """A pending notice (the opening one) does not take the "yes" meant for the brand
+    proposal: the proposal is the newer question."""
+    from backdrop.agent.proactive import Notice
+    from backdrop.agent.session import Session
+    from backdrop.tools import ToolCall
+
+    session = Session(make_video(), analyzers=lambda info: [], llm=False).start()
+    try:
+        session.wait(60)
+        blur = ToolCall("blur_background", {})
+        session.pending.append(Notice(1, "opening", 0.0, "Blur it?", (blur,)))
+        r = session.submit(f"match my brand colours from {served}/index.html").result(60)
+        assert "yes / no" in r.text and not session.plan.backgrounds
+        done = session.submit("yes").result(60)
+        assert done.changed and session.plan.backgrounds[-1].background.type == "gradient"
+        assert len(session.pending) == 1, "the older notice is still waiting"
+        session.submit("yes").result(60)  # now the notice's yes
+        assert session.plan.backgrounds[-1].background.type == "blur"
+    finally:
+        session.close()

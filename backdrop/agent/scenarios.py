@@ -155,7 +155,8 @@ def _brand(text: str, ctx: ToolContext) -> Reply:
     _propose(ctx, Proposal(instruction, offer))
     notes = f" ({'; '.join(report.notes)})" if report.notes else ""
     return Reply(
-        f"On {report.page} I found {found}{notes}. Shall I make the background {offer}? (yes / no)"
+        f"On {report.page} I found {found}{notes}. Shall I make the background {offer}? "
+        f"(yes / no — or in one go: “{instruction}”)"
     )
 
 
@@ -164,6 +165,8 @@ _DEICTIC = {"this", "that", "these", "those", "here", "there", "point", "pointin
 SCAN_STEP_S = 0.5
 """Seconds between frames searched for a pointing arm when no spoken word or play position
 says when."""
+MAX_SCAN = 120
+"""Most frames scanned (a long video is scanned at wider steps)."""
 
 
 def pointing_times(ctx: ToolContext) -> list[float]:
@@ -181,8 +184,9 @@ def pointing_times(ctx: ToolContext) -> list[float]:
     if ctx.position is not None:
         times.append(ctx.position)
     if ctx.duration:
-        n = int(ctx.duration / SCAN_STEP_S) + 1
-        times += [k * SCAN_STEP_S for k in range(n)]
+        n = min(int(ctx.duration / SCAN_STEP_S) + 1, MAX_SCAN)
+        step = max(SCAN_STEP_S, ctx.duration / MAX_SCAN)
+        times += [k * step for k in range(n)]
     return times or [0.0]
 
 
