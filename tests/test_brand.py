@@ -196,3 +196,22 @@ def test_session_yes_answers_the_proposal_before_an_older_notice(
         assert session.plan.backgrounds[-1].background.type == "blur"
     finally:
         session.close()
+
+
+def test_session_with_a_language_model_reads_the_page_too(
+    served: str, make_video: Callable[..., Path]
+) -> None:
+    """With an LLM configured (here one that cannot be reached) the page is still read and the
+    proposal applied: the phrase never goes to the model."""
+    from backdrop.agent.llm import LLMConfig
+    from backdrop.agent.session import Session
+
+    llm = LLMConfig(base_url="http://127.0.0.1:9/v1", api_key="k", model="m", timeout=2)
+    session = Session(make_video(), analyzers=lambda info: [], llm=llm).start()
+    try:
+        r = session.submit(f"use our brand colours from {served}/index.html").result(60)
+        assert "theme-color" in r.text and not session.plan.backgrounds
+        assert session.submit("yes please").result(60).changed
+        assert session.plan.backgrounds[-1].background.type == "gradient"
+    finally:
+        session.close()

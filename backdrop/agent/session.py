@@ -417,6 +417,10 @@ class Session:
         interpreter: Interpreter = self.llm or self.rules
         self.ctx.scope = scope
         try:
+            if self.llm is not None:  # the rules' SpeechInterpreter asks scenarios itself
+                own = scenarios.interpret(text, self.ctx, RuleInterpreter(self.registry))
+                if own is not None:
+                    return own
             return interpreter.interpret(text, self.ctx)
         finally:
             self.ctx.scope = None
