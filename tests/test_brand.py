@@ -56,6 +56,10 @@ def _site(root: Path) -> Path:
     _logo(root / "img" / "logo.png")
     (root / "garbage.html").write_bytes(bytes(range(256)) * 40)
     (root / "big.html").write_text("<html>" + "x" * 2_100_000)
+    (root / "filelink.html").write_text(
+        '<html><head><link rel="stylesheet" href="file:///etc/hostname">'
+        '<meta name="theme-color" content="#123456"></head></html>'
+    )
     return root
 
 
@@ -119,6 +123,8 @@ def test_bad_pages_end_in_one_clear_line(served: str, tmp_path: Path) -> None:
         brand_colors(f"{served}/garbage.html")
     with pytest.raises(BrandError, match="larger than"):
         brand_colors(f"{served}/big.html")
+    report = brand_colors(f"{served}/filelink.html")
+    assert report.colors[0].hex == "#123456" and "only link to http" in report.notes[0]
     with pytest.raises(BrandError, match="HTTP 404"):
         brand_colors(f"{served}/nope.html")
     with pytest.raises(BrandError, match="couldn't reach|did not answer"):
@@ -215,3 +221,28 @@ def test_session_with_a_language_model_reads_the_page_too(
         assert session.plan.backgrounds[-1].background.type == "gradient"
     finally:
         session.close()
+
+
+def test_links_stay_on_their_side(served: str, tmp_path: Path) -> None:
+    """A web page's links never read local files; a local page's links never reach the web."""
+    import base64
+
+    secret = tmp_path / "secret.css"
+    secret.write_text(":root { --brand: #ff0000; }")
+    site = tmp_path / "site"
+    site.mkdir()
+    page = site / "p.html"
+    page.write_text(
+        f'<html><head><meta name="theme-color" content="#0ea5e9">'
+        f'<link rel="stylesheet" href="{served}/css/site.css">'
+        f'<link rel="stylesheet" href="{secret}"></head><body></body></html>'
+    )
+    report = brand_colors(str(page), [tmp_path])
+    hexes = {c.hex for c in report.colors}
+    assert "#9333ea" not in hexes and "#ff0000" not in hexes  # neither the web nor /abs read
+    assert sum("skipped the stylesheet" in n for n in report.notes) == 2
+    # an inline (data:) SVG logo is read without any request
+    svg = base64.b64encode(b'<svg><rect fill="#10b981"/></svg>').decode()
+    page.write_text(f'<html><body><img class="logo" src="data:image/svg+xml;base64,{svg}">')
+    report = brand_colors(str(page), [tmp_path])
+    assert report.colors[0].hex == "#10b981" and "inline image" in report.colors[0].sources[0]

@@ -288,17 +288,44 @@ def normalise_target(target: str) -> str:
 
 
 def _link(base: str, ref: str) -> str:
-    """``ref`` as linked from ``base`` (a URL or a local path); http(s) and relative only."""
+    """``ref`` as linked from ``base``: a web page's links stay on the web (http(s) only), a
+    local file's links stay local (relative paths only), so neither leads to the other.
+
+    Raises:
+        BrandError: a link of the other kind (``file:`` from a web page, a web address or an
+            absolute path from a local file) or another scheme.
+    """
     if _is_url(base):
-        return urljoin(base, ref)
-    if _is_url(ref) or urlparse(ref).scheme:
-        return ref
+        url = urljoin(base, ref)
+        if not _is_url(url):
+            raise BrandError("a web page may only link to http(s) addresses")
+        return url
+    if urlparse(ref).scheme or ref.startswith(("/", "\\", "~")):
+        raise BrandError("a local page's links are read only when relative to it")
     return str(Path(base).parent / ref.split("?")[0].split("#")[0])
 
 
 def _short(ref: str) -> str:
+    """A link's file name, for what is said (at most 40 characters)."""
+    if ref.startswith("data:"):
+        return "(inline image)"
     name = urlparse(ref).path.rstrip("/").rsplit("/", 1)[-1] if _is_url(ref) else Path(ref).name
-    return name or ref
+    return (name or ref)[:40]
+
+
+def _data_uri(ref: str, limit: int) -> bytes:
+    """The bytes of a ``data:`` URI (base64 or percent-encoded), at most ``limit``."""
+    import base64
+    from urllib.parse import unquote_to_bytes
+
+    head, _, body = ref.partition(",")
+    if len(body) > 2 * limit:
+        raise BrandError(f"the inline image is larger than {limit // 1000} kB")
+    try:
+        data = base64.b64decode(body) if head.endswith(";base64") else unquote_to_bytes(body)
+    except ValueError as e:
+        raise BrandError("the inline image is not valid base64") from e
+    return data[:limit]
 
 
 # -- extraction --------------------------------------------------------------------------------
@@ -424,21 +451,25 @@ def brand_colors(
         if page.inline:
             _css_colors("x{" + ";".join(page.inline) + "}", "the page's style attributes", tally)
         for href in page.sheets[:MAX_STYLESHEETS]:
-            link = _link(ref, href)
             try:
+                link = _link(ref, href)
                 _css_colors(reader.read(link, MAX_ASSET_BYTES).decode("utf-8", "replace"),
                             _short(link), tally)  # fmt: skip
             except BrandError as e:
-                notes.append(f"skipped the stylesheet {_short(link)}: {e}")
+                notes.append(f"skipped the stylesheet {_short(href)}: {e}")
         logo = (page.logos or page.icons or [None])[0]
         if logo is not None:
-            link = _link(ref, logo)
             try:
-                for h, share in logo_palette(reader.read(link, MAX_ASSET_BYTES)):
+                if logo.startswith("data:image/"):  # inline: no request, no file
+                    link, data = logo, _data_uri(logo, MAX_ASSET_BYTES)
+                else:
+                    link = _link(ref, logo)
+                    data = reader.read(link, MAX_ASSET_BYTES)
+                for h, share in logo_palette(data):
                     if share >= 0.05:
                         tally.add(h, _W_LOGO * share, f"the logo {_short(link)} ({share:.0%})")
             except BrandError as e:
-                notes.append(f"skipped the logo {_short(link)}: {e}")
+                notes.append(f"skipped the logo {_short(logo)}: {e}")
     finally:
         reader.close()
     ranked = tally.ranked()
