@@ -87,3 +87,21 @@ def test_cli_analyze_compares_takes(takes: list[Path]) -> None:
     data = json.loads(r.stdout)
     assert [Path(t["path"]).name for t in data["takes"]] == [t.name for t in takes]
     assert "Overall I'd use take 2" in data["recommendation"]
+
+
+def test_chat_with_several_takes_opens_the_chosen_one(
+    takes: list[Path], reports: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``backdrop chat A B C``: the pick is read from the script's first lines (consumed), the
+    rest goes to the session of the chosen take; no script answer = the recommendation."""
+    import backdrop.perception.core.takes as takes_mod
+    from backdrop.agent import cli
+
+    by_path = {r.path: r for r in reports}
+    monkeypatch.setattr(takes_mod, "analyze_take", lambda p: by_path[Path(p)])
+    lines = ["# my takes", "the sharpest one", "make it blue"]
+    assert cli._choose_take(takes, lines) == takes[1] and lines == ["make it blue"]
+    lines = ["take 3"]
+    assert cli._choose_take(takes, lines) == takes[2] and lines == []
+    assert cli._choose_take(takes, []) == takes[1]
+    assert cli._choose_take(takes[:1], ["take 3"]) == takes[0]  # one video: no question
