@@ -246,3 +246,16 @@ def test_links_stay_on_their_side(served: str, tmp_path: Path) -> None:
     page.write_text(f'<html><body><img class="logo" src="data:image/svg+xml;base64,{svg}">')
     report = brand_colors(str(page), [tmp_path])
     assert report.colors[0].hex == "#10b981" and "inline image" in report.colors[0].sources[0]
+
+
+def test_time_said_before_the_brand_words_is_kept(tmp_path: Path) -> None:
+    _site(tmp_path / "site")
+    ctx = _ctx((tmp_path,))
+    interp = SpeechInterpreter(RuleInterpreter())
+    r = interp.interpret(
+        "for the first 3 seconds make the background my company colours from site/index.html", ctx
+    )
+    assert "first 3 seconds" in r.text and not ctx.plan.backgrounds
+    assert interp.interpret("yes", ctx).changed
+    seg = ctx.plan.backgrounds[-1]
+    assert seg.background.type == "gradient" and seg.range.end == pytest.approx(3.0)

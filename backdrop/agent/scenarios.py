@@ -35,9 +35,15 @@ _BRAND = re.compile(
     re.I,
 )
 _TARGET = re.compile(
-    r"\b(?:from|of|on|at|in|like)\s+(?:my\s+|our\s+|the\s+)?(?:(?:web)?site|page|homepage|"
-    r"website|file)?\s*(?P<t>https?://\S+|~?\.{0,2}/\S+|[\w~.-]+(?:/[\w~.%-]+)*\.html?\b|"
+    r"\b(?:from|of|on|at|in|like)\s+(?:my\s+|our\s+|the\s+)?(?:(?:(?:web)?site|page|homepage|"
+    r"file)\s+)?(?P<t>https?://\S+|~?\.{0,2}/\S+|[\w~.-]+(?:/[\w~.%-]+)*\.html?\b|"
     r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?::\d+)?(?:/\S*)?)",
+    re.I,
+)
+_LEAD_FILLER = re.compile(
+    r"(?:(?<=\s)|^)(?:(?:please|can you|could you|would you|make (?:it|the background|them)|"
+    r"match(?:es|ing)?|use|apply|with|in|to|my|our|the|and|then|so (?:it|that)|it|colou?rs?|"
+    r"of)\b[\s,]*)+$",
     re.I,
 )
 _WEBSITE = re.compile(r"\b(?:my|our|the)\s+(?:website|site|page|homepage|web page)\b", re.I)
@@ -152,6 +158,13 @@ def _brand(text: str, ctx: ToolContext) -> Reply:
     if rest and re.search(r"\w", rest):
         instruction += f" and {rest}"
         offer += f", and {rest}"
+    # what came before the brand words ("from 0:05 on, use my brand colours from …") leads
+    brand = _BRAND.search(text) or _WEBSITE.search(text)
+    lead = text[: min(m.start(), brand.start() if brand else m.start())]
+    lead = _LEAD_FILLER.sub("", lead).strip(" ,.;")
+    if re.search(r"\w", lead):
+        instruction = f"{lead}, {instruction}"
+        offer = f"{offer} ({lead})"
     _propose(ctx, Proposal(instruction, offer))
     notes = f" ({'; '.join(report.notes)})" if report.notes else ""
     return Reply(
