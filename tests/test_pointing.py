@@ -66,6 +66,25 @@ def test_first_object_along_the_arm() -> None:
     assert first_along(ray, boxes, labels, (960, 540)) == 2
     assert first_along(ray, boxes[:2] + boxes[3:], ["person", "lamp", "couch"], (960, 540)) == 1
     assert first_along(ray, [boxes[0], boxes[3]], ["person", "couch"], (960, 540)) is None
+    # "keep the lamp I'm pointing at": the named thing along the ray wins over a nearer one
+    assert first_along(ray, boxes, labels, (960, 540), prefer="lamp") == 1
+    assert first_along(ray, boxes, labels, (960, 540), prefer="couch") == 2  # not along it
+
+
+def test_pointing_phrases() -> None:
+    from backdrop.agent.scenarios import _POINTING
+
+    for said, noun in [
+        ("keep what I'm pointing at", None),
+        ("remove the thing she is pointing to", None),
+        ("keep the lamp he's pointing at", "lamp"),
+        ("keep the ball that I am pointing at", "ball"),
+        ("and keep whatever they point at", None),
+    ]:
+        m = _POINTING.search(said)
+        assert m is not None, said
+        assert m.group("noun") == noun, said
+    assert _POINTING.search("keep the lamp") is None
 
 
 def test_salient_region_along_the_arm() -> None:

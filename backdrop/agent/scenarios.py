@@ -55,7 +55,7 @@ _YES = re.compile(
 _NO = re.compile(r"^\s*(?:no|nope|nah|don'?t|dismiss|leave it|never ?mind)\b", re.I)
 _POINTING = re.compile(
     r"\b(?:keep|show|leave|preserve|isolate|remove)\s+(?:only\s+)?(?:what|whatever|the\s+(?:thing|"
-    r"object|one)|that|this)\s*(?:(?:i'?m|i\s+am|i|he'?s|he\s+is|she'?s|she\s+is|they'?re|they"
+    r"object|one|(?P<noun>[a-z]+(?:\s+ball)?))|that|this)\s*(?:that\s+)?(?:(?:i'?m|i\s+am|i|he'?s|he\s+is|she'?s|she\s+is|they'?re|they"
     r"\s+are|he|she|they|someone\s+is|the\s+person\s+is|you\s+see\s+me)\s+)?(?:point(?:ing|s|ed)?"
     r"|gestur(?:ing|es|ed))\s+(?:at|to|towards?)\b",
     re.I,
@@ -217,7 +217,12 @@ def _pointing(text: str, ctx: ToolContext, base: RuleInterpreter) -> Reply:
     m = _POINTING.search(text)
     action = "remove" if m is not None and m.group(0).lower().startswith("remove") else "keep"
     try:
-        found = pointed_in_video(ctx.source, pointing_times(ctx))
+        prefer = None
+        if m is not None and m.group("noun"):  # "keep the lamp I'm pointing at"
+            from backdrop.perception.vision.objects import resolve_label
+
+            prefer = resolve_label(m.group("noun"))
+        found = pointed_in_video(ctx.source, pointing_times(ctx), prefer=prefer)
     except ModelMissingError as e:
         return Reply(sentence(f"I can't see pointing without the pose models: {e}"))
     if found is None:

@@ -141,6 +141,7 @@ def first_along(
     boxes: list[tuple[float, float, float, float]],
     labels: list[str],
     frame_size: tuple[int, int],
+    prefer: str | None = None,
 ) -> int | None:
     """Index of the nearest box the ray enters (the pointing person's own box skipped), or
     ``None``. A box the hand is already inside counts only when it is not a person and reaches
@@ -151,6 +152,8 @@ def first_along(
         boxes: ``(x0, y0, x1, y1)`` frame pixels.
         labels: each box's label (a ``person`` box holding the hand is the pointer).
         frame_size: ``(width, height)`` pixels.
+        prefer: a label said with the pointing ("the lamp I'm pointing at"): the nearest box of
+            that label along the ray wins over nearer others.
     """
     margin = HIT_MARGIN * math.hypot(*frame_size)
     hits = []
@@ -163,7 +166,8 @@ def first_along(
         if span[0] <= 0 and (label == "person" or span[1] < 0.25 * math.hypot(*frame_size)):
             continue  # the hand is on it: a person beside the pointer, or a small thing held
         hits.append((span[0], i))
-    return min(hits)[1] if hits else None
+    named = [h for h in hits if prefer is not None and labels[h[1]] == prefer]
+    return min(named or hits)[1] if hits else None
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -251,6 +255,7 @@ def find_pointed(
     detector: PoseDetector,
     landmarker: PoseLandmarker,
     objects: list[tuple[str, tuple[float, float, float, float], float]],
+    prefer: str | None = None,
 ) -> Pointed | None:
     """The thing pointed at in ``frame``: the clearest pointing arm's first object along it,
     else a salient region; ``None`` when nobody points (or the ray finds nothing).
@@ -266,7 +271,7 @@ def find_pointed(
         return None
     ray = max(rays, key=lambda r: r.score)
     h, w = frame.shape[:2]
-    i = first_along(ray, [o[1] for o in objects], [o[0] for o in objects], (w, h))
+    i = first_along(ray, [o[1] for o in objects], [o[0] for o in objects], (w, h), prefer)
     if i is not None:
         return Pointed(t, ray, objects[i][0], tuple(float(v) for v in objects[i][1]))
     box = salient_along(frame, ray)
@@ -274,11 +279,12 @@ def find_pointed(
 
 
 def pointed_in_video(
-    source: str | Path, times: list[float], min_score: float = 0.3
+    source: str | Path, times: list[float], min_score: float = 0.3, prefer: str | None = None
 ) -> Pointed | None:
     """What someone in ``source`` points at: the first of ``times`` (seconds, in order of
     preference) at which an arm points with at least ``min_score``; objects from the embedded
-    COCO detector when installed (else a salient region). Boxes in display pixels.
+    COCO detector when installed (else a salient region); ``prefer``: a COCO label said with
+    the pointing, chosen over nearer things along the ray. Boxes in display pixels.
 
     Raises:
         ModelMissingError: the pose models are not installed.
@@ -299,7 +305,7 @@ def pointed_in_video(
         if not rays or max(r.score for r in rays) < min_score:
             continue
         objects = coco.detect(frame) if coco is not None else []
-        found = find_pointed(frame, ft, det, lm, objects)
+        found = find_pointed(frame, ft, det, lm, objects, prefer)
         if found is not None:
             return found
     return None
