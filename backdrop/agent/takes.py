@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from backdrop.perception.core.takes import TakeReport, best_takes, leaders
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 _ORDINALS = {
     "first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3,
@@ -50,6 +54,24 @@ def describe(reports: list[TakeReport]) -> list[str]:
             text += f' — "{r.transcript[:80]}{"…" if len(r.transcript) > 80 else ""}"'
         lines.append(text)
     return lines
+
+
+def comparison_table(reports: list[TakeReport]) -> Table:
+    """The takes side by side (``backdrop analyze A B C``): light, flicker, sharpness, cut-out
+    quality, speech and word confidence, one row per take."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(reports)} takes")
+    for col in ("take", "file", "light", "flicker", "sharpness", "cut-out", "speech", "words"):
+        table.add_column(col)
+    for i, r in enumerate(reports, 1):
+        table.add_row(
+            str(i), r.path.name, f"{r.light:.0%}", f"±{r.light_std:.1%}", f"{r.sharpness:.0f}",
+            "—" if r.mask_quality is None else f"{r.mask_quality:.2f}",
+            f"{r.speech_s:.1f} s" + ("" if r.snr_db is None else f", {r.snr_db:.0f} dB"),
+            "—" if r.word_confidence is None else f"{r.word_confidence:.0%}",
+        )  # fmt: skip
+    return table
 
 
 def recommend(reports: list[TakeReport]) -> str:
@@ -197,4 +219,4 @@ def choose(
         )
 
 
-__all__ = ["choose", "confirm", "describe", "pick", "recommend", "strengths"]
+__all__ = ["choose", "comparison_table", "confirm", "describe", "pick", "recommend", "strengths"]

@@ -44,6 +44,12 @@ def preview_size(info: MediaInfo, long_side: int = PREVIEW_LONG_SIDE) -> tuple[i
     return max(2, round(info.width * s / 2) * 2), max(2, round(info.height * s / 2) * 2)
 
 
+def blank_frame(size: tuple[int, int]) -> np.ndarray:
+    """A black frame of ``size`` = ``(width, height)`` pixels: H×W×3 uint8 RGB (what a live
+    preview shows before its first frame arrives)."""
+    return np.zeros((size[1], size[0], 3), np.uint8)
+
+
 def encode_jpeg(rgb: np.ndarray, quality: int = PREVIEW_JPEG_QUALITY) -> bytes:
     """H×W×3 uint8 RGB → JPEG bytes.
 
@@ -190,6 +196,7 @@ __all__ = [
     "PREVIEW_LONG_SIDE",
     "FrameCache",
     "PreviewComposer",
+    "blank_frame",
     "decode_jpeg",
     "encode_jpeg",
     "masker_key",
