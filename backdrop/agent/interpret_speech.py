@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from backdrop.agent import scenarios
 from backdrop.agent.interpret import (
     Parsed,
     Reply,
@@ -184,6 +185,8 @@ class SpeechInterpreter:
 
     def interpret(self, text: str, ctx: ToolContext) -> Reply:
         """Understand ``text`` and apply it to ``ctx`` as one undoable step."""
+        if (own := scenarios.interpret(text, ctx, self.base)) is not None:
+            return own  # brand colours from a page, pointing, a yes/no to a proposal
         anchor = find_anchor(text)
         if anchor is None:
             return self.base.interpret(text, ctx)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from backdrop.agent import scenarios
 from backdrop.agent.interpret import RuleInterpreter
 from backdrop.agent.interpret_speech import SpeechInterpreter
 from backdrop.agent.llm import (
@@ -472,7 +473,8 @@ class Session:
     def _apply(self, text: str, prefix: str = "") -> Reply:
         """Apply one utterance: an answer to the latest notice, or an instruction."""
         no = _NO.match(text)
-        notice = self._take_notice() if (no or _YES.match(text)) else None
+        proposed = scenarios.pending(self.ctx) is not None  # an answer to the interpreter's offer
+        notice = self._take_notice() if (no or _YES.match(text)) and not proposed else None
         if notice is not None:
             rest = "" if no else _YES.sub("", text, count=1).strip(" ,.!")
             reply = self._answer(notice, not no, rest)
@@ -494,6 +496,10 @@ class Session:
         interpreter: Interpreter = self.llm or self.rules
         self.ctx.scope = scope
         try:
+            if self.llm is not None:  # the rules' SpeechInterpreter asks scenarios itself
+                own = scenarios.interpret(text, self.ctx, RuleInterpreter(self.registry))
+                if own is not None:
+                    return own
             return interpreter.interpret(text, self.ctx)
         finally:
             self.ctx.scope = None

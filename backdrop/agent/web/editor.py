@@ -53,9 +53,18 @@ class RenderJob:
     started: float = dataclasses.field(default_factory=time.monotonic)
     seconds: float = 0.0
 
+    def seconds_left(self) -> float | None:
+        """Estimated seconds to the end at the rate so far (as the CLI's bar), or ``None``."""
+        if self.state != "running" or self.done <= 0 or self.total <= 0:
+            return None
+        elapsed = time.monotonic() - self.started
+        return max(0.0, elapsed * (self.total - self.done) / self.done)
+
     def as_dict(self, workdir: Path) -> dict[str, Any]:
+        left = self.seconds_left()
         return {"type": "render", "state": self.state, "done": self.done, "total": self.total,
                 "error": self.error, "seconds": round(self.seconds, 2),
+                "seconds_left": None if left is None else round(left, 1),
                 "output": self.output.relative_to(workdir).as_posix()}  # fmt: skip
 
 

@@ -630,6 +630,12 @@ async function startRender() {
   } catch (err) { fail(err); }
 }
 
+function clockLeft(s) {  // seconds → "0:42" / "1:02:03", as the CLI's time-remaining column
+  s = Math.ceil(s);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+}
+
 function onRender(job) {
   const bar = $("renderbar");
   const btn = $("render");
@@ -638,7 +644,8 @@ function onRender(job) {
     bar.max = job.total || 1;
     bar.value = job.done;
     btn.disabled = true;
-    btn.textContent = job.total ? `Rendering ${Math.round((100 * job.done) / job.total)}%` : "Rendering…";
+    const left = job.seconds_left == null ? "" : ` · ${clockLeft(job.seconds_left)} left`;
+    btn.textContent = job.total ? `Rendering ${Math.round((100 * job.done) / job.total)}%${left}` : "Rendering…";
   } else {
     bar.hidden = true;
     btn.disabled = false;
