@@ -22,7 +22,7 @@ from backdrop.agent.session import (
     Session,
 )
 from backdrop.perception.core.events import LightingChange, PeopleCount, SceneCut, SpeakerTurn
-from backdrop.render.plan import Background, EditPlan, describe_background
+from backdrop.render.plan import EditPlan, describe_background
 from backdrop.render.preview import encode_jpeg
 
 
@@ -34,17 +34,6 @@ def reply_dict(heard: str, reply: Reply) -> dict[str, Any]:
 
 def notice_dict(n: Notice) -> dict[str, Any]:
     return {"type": "notice", "id": n.id, "kind": n.kind, "t": round(n.t, 3), "text": n.text}
-
-
-def _bg_colors(bg: Background) -> list[str]:
-    kind = bg.type
-    if kind == "color":
-        return [bg.color]
-    if kind == "gradient":
-        return list(bg.colors)
-    if kind == "transparent":
-        return [bg.matte]
-    return ["#9ca3af"] if kind == "blur" else ["#a78bfa"]
 
 
 def _events(session: Session) -> list[dict[str, Any]]:
@@ -85,7 +74,7 @@ def timeline_dict(session: Session) -> dict[str, Any]:
                 "t0": t0,
                 "t1": t1,
                 "kind": seg.background.type,
-                "colors": _bg_colors(seg.background),
+                "colors": seg.background.swatch(),
                 "label": describe_background(seg.background),
                 "opacity": seg.opacity,
                 "fade_in": seg.fade_in.duration if seg.fade_in else 0.0,
