@@ -277,7 +277,7 @@ def edit(
     force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
 ) -> None:
     """Edit VIDEO by INSTRUCTION (typed, --voice WAV or --mic): say what was understood, render."""
-    from backdrop.agent.interpret_speech import SpeechInterpreter
+    from backdrop.agent.interpret import SpeechInterpreter
     from backdrop.tools import PlanHistory, ToolContext
 
     if output is None and alpha is None and not dry_run:
@@ -318,6 +318,8 @@ def edit(
         raise typer.Exit(2)
     out.print(Text(reply.text, style="green"))
     out.print(f"source: {video} ({info.summary()})")
+    if size is None and ctx.output_size is not None:  # "… and export in 4K" (--size wins)
+        out_size = _output_size(ctx.output_size, info)
     if dry_run:
         if plan_out is not None:
             _save_plan(plan, plan_out)

@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backdrop.agent.interpret import RuleInterpreter
-from backdrop.agent.interpret_speech import SpeechInterpreter
+from backdrop.agent.interpret import RuleInterpreter, SpeechInterpreter
 from backdrop.agent.llm import LLMConfig, LLMController
 from backdrop.agent.proactive import Notice, NoticeMaker
 from backdrop.agent.replies import Interpreter, Reply, step_reply
