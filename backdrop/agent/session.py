@@ -62,6 +62,9 @@ _YES = re.compile(
     r"^\s*(?:yes|yeah|yep|sure|ok(?:ay)?|please do|do it|go ahead)\b[\s,.!:;-]*", re.I
 )
 _NO = re.compile(r"^\s*(?:no|nope|nah|don'?t|dismiss|leave it|never ?mind)\b", re.I)
+IN_VIEW_S = 1.0
+"""A notice about a moment up to this many seconds after the play position counts as one the
+person has been shown: a bare "yes" / "no" answers among those first."""
 
 
 # -- messages -----------------------------------------------------------------------------------
@@ -272,8 +275,11 @@ class Session:
 
     def render(self, output: str | Path, **kw: Any) -> RenderStats:
         """Render the full-quality video with the current plan (blocking)."""
+        from backdrop.render.facade import parse_size
         from backdrop.render.pipeline import render_video
 
+        if "size" not in kw and self.ctx.output_size is not None:  # "export in 4K" was said
+            kw["size"] = parse_size(self.ctx.output_size, self.info.width, self.info.height)
         return render_video(self.source, self.plan, output, timeline=self.state.timeline, **kw)
 
     # -- the session thread -----------------------------------------------------------------
@@ -363,6 +369,7 @@ class Session:
                 if kind == "call":
                     fut.set_result(payload())
                     continue
+                self._live_now()
                 if kind == "answer":
                     reply: Reply | None = self._answer_id(*payload)
                 elif kind == "point":
@@ -391,7 +398,7 @@ class Session:
         return self._apply(heard.text, prefix=f"I heard: “{heard.text}”. ")
 
     def _apply(self, text: str, prefix: str = "") -> Reply:
-        """Apply one utterance: an answer to the latest notice, or an instruction."""
+        """Apply one utterance: an answer to the notice last shown, or an instruction."""
         no = _NO.match(text)
         notice = self._take_notice() if (no or _YES.match(text)) else None
         if notice is not None:
@@ -460,9 +467,34 @@ class Session:
                 self.pending.append(n)
             self._emit(NoticeMessage(n))
 
+    def _live_now(self) -> None:
+        """On a live feed the play position is "now": the newest frame received, so "from now
+        on" and "stop" act where the stream is (a file's position is where the person looks)."""
+        if self.live is None:
+            return
+        with self._slot_lock:
+            newest = self._slot[1] if self._slot is not None else None
+        latest = self._frames.latest()
+        times = [t for t in (newest, latest[0] if latest else None) if t is not None]
+        if times:
+            self.cursor = self.ctx.position = max(times)
+
     def _take_notice(self) -> Notice | None:
+        """The pending notice a bare "yes" / "no" answers, taken off the list.
+
+        Notices arrive as analysis runs ahead of the person, so the newest one may be about a
+        moment they have not reached (a scene cut at 0:40 while they read the opening
+        suggestion at 0:00). The answer goes to the notice they were last shown: of those about
+        moments at or before the play position (``cursor`` + :data:`IN_VIEW_S`), the latest
+        moment (the newer notice on a tie); only when none is in view, the newest notice.
+        """
         with self._pending_lock:
-            return self.pending.pop() if self.pending else None
+            if not self.pending:
+                return None
+            seen = [n for n in self.pending if n.t <= self.cursor + IN_VIEW_S]
+            chosen = max(reversed(seen), key=lambda n: n.t) if seen else self.pending[-1]
+            self.pending.remove(chosen)
+            return chosen
 
     def _source_frame(self, t: float) -> tuple[float, np.ndarray]:
         """The source frame at ``t`` (preview size): from the cache when within a micro-turn."""
