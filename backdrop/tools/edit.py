@@ -27,6 +27,8 @@ from backdrop.render.plan import (
     TimeRange,
     TransparentBackground,
     VideoBackground,
+    background_kinds,
+    background_type,
     describe_background,
 )
 from backdrop.render.writer import RenderError
@@ -163,9 +165,12 @@ _NO_SEGMENT = (
 
 
 # -- background tools --------------------------------------------------------------------------
+_KINDS = [background_type(k) for k in background_kinds()]
+
+
 class SetBackgroundArgs(_Args):
     background: Background = Field(
-        description="The new background: color, gradient, image, video, blur or transparent."
+        description=f"The new background: {', '.join(_KINDS[:-1])} or {_KINDS[-1]}."
     )
     range: TimeRange | None = Field(None, description=_RANGE_DOC)
     opacity: float | None = Field(
