@@ -62,9 +62,6 @@ _YES = re.compile(
     r"^\s*(?:yes|yeah|yep|sure|ok(?:ay)?|please do|do it|go ahead)\b[\s,.!:;-]*", re.I
 )
 _NO = re.compile(r"^\s*(?:no|nope|nah|don'?t|dismiss|leave it|never ?mind)\b", re.I)
-IN_VIEW_S = 1.0
-"""A notice about a moment up to this many seconds after the play position counts as one the
-person has been shown: a bare "yes" / "no" answers among those first."""
 
 
 # -- messages -----------------------------------------------------------------------------------
@@ -398,7 +395,8 @@ class Session:
         return self._apply(heard.text, prefix=f"I heard: “{heard.text}”. ")
 
     def _apply(self, text: str, prefix: str = "") -> Reply:
-        """Apply one utterance: an answer to the notice last shown, or an instruction."""
+        """Apply one utterance: an answer to a notice (see :meth:`_take_notice`), or an
+        instruction."""
         no = _NO.match(text)
         notice = self._take_notice() if (no or _YES.match(text)) else None
         if notice is not None:
@@ -482,17 +480,16 @@ class Session:
     def _take_notice(self) -> Notice | None:
         """The pending notice a bare "yes" / "no" answers, taken off the list.
 
-        Notices arrive as analysis runs ahead of the person, so the newest one may be about a
-        moment they have not reached (a scene cut at 0:40 while they read the opening
-        suggestion at 0:00). The answer goes to the notice they were last shown: of those about
-        moments at or before the play position (``cursor`` + :data:`IN_VIEW_S`), the latest
-        moment (the newer notice on a tie); only when none is in view, the newest notice.
+        The newest notice, except while nothing has been decided yet (the plan is empty) and
+        the opening suggestion ("I see a person … Should I remove the background?") waits: then
+        the answer is to that question, even when analysis running ahead has raised newer
+        notices meanwhile (a scene cut further on must not take the answer meant for it).
         """
         with self._pending_lock:
             if not self.pending:
                 return None
-            seen = [n for n in self.pending if n.t <= self.cursor + IN_VIEW_S]
-            chosen = max(reversed(seen), key=lambda n: n.t) if seen else self.pending[-1]
+            opening = [n for n in self.pending if n.kind == "opening"]
+            chosen = opening[-1] if opening and self.plan.is_empty() else self.pending[-1]
             self.pending.remove(chosen)
             return chosen
 
