@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backdrop.agent.interpret import RuleInterpreter, SpeechInterpreter
-from backdrop.agent.llm import LLMConfig, LLMController
+from backdrop.agent.llm import (
+    LLMConfig,
+    LLMController,
+    LocalToolModel,
+    SecondOpinion,
+    local_llm_wanted,
+)
 from backdrop.agent.proactive import Notice, NoticeMaker
 from backdrop.agent.replies import Interpreter, Reply, step_reply
 from backdrop.agent.state import SceneState
@@ -46,9 +52,12 @@ from backdrop.render.preview import (
     PREVIEW_LONG_SIDE,
     FrameCache,
     PreviewComposer,
+    blank_frame,
+    fit_preview,
     preview_size,
     write_png,
 )
+from backdrop.render.refine import RefineCache, RefinedFrame, RefineWorker, plan_key
 from backdrop.tools import PlanHistory, ToolCall, ToolContext, default_registry
 from backdrop.tools.runner import run_step
 
@@ -62,6 +71,9 @@ _YES = re.compile(
     r"^\s*(?:yes|yeah|yep|sure|ok(?:ay)?|please do|do it|go ahead)\b[\s,.!:;-]*", re.I
 )
 _NO = re.compile(r"^\s*(?:no|nope|nah|don'?t|dismiss|leave it|never ?mind)\b", re.I)
+
+REFINE_WINDOW_S = 2.0
+"""Seconds from the frame the person is looking at that the quality tier refines after an edit."""
 
 
 # -- messages -----------------------------------------------------------------------------------
@@ -98,6 +110,14 @@ class PreviewMessage(Message):
 
 
 @dataclass(frozen=True)
+class RefinedMessage(Message):
+    """More frames were refined behind the preview: the refined stretches ``[(t0, t1)]`` in
+    seconds for the current plan (all of them, not only the new ones)."""
+
+    ranges: list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
 class ErrorMessage(Message):
     text: str
 
@@ -130,6 +150,13 @@ class Session:
         masker_factory: builds the preview masker for ``(preview_info, plan)`` (default: the
             plan's masker from :func:`~backdrop.render.maskers.build_masker`).
         realtime: pace micro-turns to the wall clock (a live feed) instead of as fast as possible.
+        refine: run the quality tier behind the preview from the first edit (``chat``,
+            ``serve``): after each plan change a :class:`~backdrop.render.refine.RefineWorker`
+            re-renders ``refine_window`` seconds from the frame the person is looking at with
+            the quality settings, at the source's size; refined frames replace the preview's
+            and the export's. Off, the tier starts when an instruction turns on alpha matting
+            ("the hair edge looks rough"). Never for a live feed (no file to re-read).
+        refine_window: seconds refined from the frame looked at.
     """
 
     def __init__(
@@ -141,6 +168,8 @@ class Session:
         masker_factory: Callable[[MediaInfo, EditPlan], Masker] | None = None,
         realtime: bool = False,
         preview_long_side: int = PREVIEW_LONG_SIDE,
+        refine: bool = False,
+        refine_window: float = REFINE_WINDOW_S,
     ) -> None:
         self.live = None if isinstance(source, str | Path) else source
         self.source = Path(source) if self.live is None else Path(str(self.live.info.path))
@@ -154,6 +183,8 @@ class Session:
             timeline=self.state.timeline,
         )
         self.rules: Interpreter = SpeechInterpreter(RuleInterpreter(self.registry), self.registry)
+        if local_llm_wanted():  # opt-in: BACKDROP_LOCAL_LLM=1 (issue 11, item 3)
+            self.rules = SecondOpinion(self.rules, LocalToolModel(self.registry), self.registry)
         config = LLMConfig.from_env() if llm is None else (llm or None)
         self.llm: LLMController | None = (
             LLMController(
@@ -186,6 +217,15 @@ class Session:
         self._emit_lock = threading.Lock()
         self._pending_lock = threading.Lock()
         self.error: BaseException | None = None
+        # the quality tier: a refine worker behind the preview (started on first need)
+        self.refiner: RefineWorker | None = None
+        self._refine_auto = refine
+        self._refine_window = refine_window
+        self._refine_cache = RefineCache()
+        self._refine_asked: tuple[str, float, float] | None = None
+        self._refine_seen = self.plan
+        self._refine_emitted = 0.0
+        self._looked = (0.0, 0.0)  # (time asked for, time of the frame shown) by _render_at
 
     # -- public API (any thread) ------------------------------------------------------------
     @property
@@ -258,14 +298,30 @@ class Session:
         for th in (self._thread, self._analysis):
             if th is not None:
                 th.join(10)
+        if self.refiner is not None:
+            self.refiner.close()
 
-    def preview(self, t: float) -> np.ndarray:
-        """The edited frame at ``t`` seconds (preview size), with the current plan."""
-        return self.call(lambda: self._render_at(t)).result()
+    def preview(self, t: float, *, fast: bool = False) -> np.ndarray:
+        """The edited frame at ``t`` seconds (preview size), with the current plan: the refined
+        frame where the quality tier made one, else the fast one (``fast``: always that)."""
+        return self.call(lambda: self._render_at(t, fast=fast)).result()
 
-    def preview_png(self, t: float, path: str | Path) -> Path:
+    def preview_png(self, t: float, path: str | Path, *, fast: bool = False) -> Path:
         """Write the edited frame at ``t`` seconds to ``path`` (PNG, atomically)."""
-        return write_png(self.preview(t), path)
+        return write_png(self.preview(t, fast=fast), path)
+
+    def refined_frame(self, t: float) -> np.ndarray | None:
+        """The frame at ``t`` seconds refined for the current plan by the quality tier, at
+        preview size (H×W×3 uint8), or None when it has not been refined (yet)."""
+        worker = self.refiner
+        done = None if worker is None else self._refine_cache.get(worker.key, t)
+        return None if done is None else fit_preview(done, self._psize)
+
+    def refined_ranges(self) -> list[tuple[float, float]]:
+        """Stretches ``[(t0, t1)]`` in seconds that the quality tier refined for the current
+        plan (what the editor's timeline marks)."""
+        worker = self.refiner
+        return [] if worker is None else self._refine_cache.ranges(worker.key)
 
     def export_plan(self, path: str | Path) -> Path:
         return self.plan.save(path)
@@ -275,9 +331,14 @@ class Session:
         from backdrop.render.facade import parse_size
         from backdrop.render.pipeline import render_video
 
+        plan = self.plan
+        if self.refiner is not None and "refined" not in kw:  # frames refined for this plan
+            key, cache = self.refiner.key, self._refine_cache
+            if key == plan_key(plan):
+                kw["refined"] = lambda t: cache.get(key, t)
         if "size" not in kw and self.ctx.output_size is not None:  # "export in 4K" was said
             kw["size"] = parse_size(self.ctx.output_size, self.info.width, self.info.height)
-        return render_video(self.source, self.plan, output, timeline=self.state.timeline, **kw)
+        return render_video(self.source, plan, output, timeline=self.state.timeline, **kw)
 
     # -- the session thread -----------------------------------------------------------------
     def _emit(self, msg: Message) -> None:
@@ -411,6 +472,7 @@ class Session:
     def _said(self, reply: Reply, heard: str) -> Reply:
         """Tell the listeners ``reply`` (to what was ``heard``); the plan may have changed."""
         self._composer.invalidate()
+        reply = self._refine_after(reply)
         self._emit(ReplyMessage(reply.text, heard, reply.changed, reply.clarify))
         return reply
 
@@ -498,7 +560,7 @@ class Session:
         if self.live is not None:  # a live feed: the newest frame seen (black before one)
             latest = self._frames.latest()
             if latest is None:
-                return t, np.zeros((self._psize[1], self._psize[0], 3), np.uint8)
+                return t, blank_frame(self._psize)
             return latest
         hit = self._frames.get(t)
         if hit is not None:
@@ -507,14 +569,90 @@ class Session:
         self._frames.put(ft, img, int(t / CHUNK_SECONDS))
         return ft, img
 
-    def _render_at(self, t: float) -> np.ndarray:
+    def _render_at(self, t: float, *, fast: bool = False) -> np.ndarray:
         self.cursor = t
         self.ctx.position = t  # "from now on" / "stop" are read against what was last shown
         ft, frame = self._source_frame(t)
-        return self._compose(frame, ft)
+        self._looked = (t, ft)
+        if self.refiner is not None:  # the tier is on: refine where the person is looking
+            self._refine_at(ft)
+        return self._composer.compose(self.plan, frame, ft, fast=fast)
 
     def _compose(self, frame: np.ndarray, t: float) -> np.ndarray:
         return self._composer.compose(self.plan, frame, t)
+
+    # -- the quality tier (refine worker) -----------------------------------------------------
+    def _refine_at(self, t: float, seconds: float | None = None) -> tuple[float, float] | None:
+        """Queue ``seconds`` (default: the window) from ``t`` for refinement with the current
+        plan, unless that stretch is already asked for; None when nothing is to be refined."""
+        plan = self.plan
+        if self.live is not None or not (plan.keep and plan.backgrounds):
+            return None
+        if self.refiner is None:
+            self.refiner = RefineWorker(self.source, plan, cache=self._refine_cache,
+                                        on_frame=self._on_refined, on_done=self._on_refined_range,
+                                        timeline=self.state.timeline)  # fmt: skip
+            self._composer.refined = self._refine_cache
+        worker = self.refiner
+        if worker.key != plan_key(plan):
+            worker.set_plan(plan)
+        seconds = self._refine_window if seconds is None else seconds
+        asked = self._refine_asked
+        end = min(t + seconds, self.info.duration)
+        if asked is not None and asked[0] == worker.key and asked[1] <= t and end <= asked[2]:
+            return asked[1], asked[2]
+        t0, t1 = worker.request(t, t + seconds, replace=True)
+        self._refine_asked = (worker.key, t0, t1)
+        return t0, t1
+
+    def _refine_after(self, reply: Reply) -> Reply:
+        """After an utterance: a changed plan invalidates refined frames and, with the tier on,
+        is refined again from the frame looked at; turning on alpha matting ("the hair edge
+        looks rough") starts the tier there, and the reply says so."""
+        before, plan = self._refine_seen, self.plan
+        self._refine_seen = plan
+        if plan == before:
+            return reply
+        matting = any(q.tier == "matting" and q not in before.quality for q in plan.quality)
+        turned_on = matting or (plan.edges.refine == "matte" and before.edges.refine != "matte")
+        if self.refiner is not None:
+            self.refiner.set_plan(plan)  # the old plan's frames go, its ranges stop
+        if not (self._refine_auto or turned_on or self.refiner is not None):
+            return reply
+        t = self.cursor
+        if self.live is None:
+            t = self._source_frame(t)[0]
+        queued = self._refine_at(t)
+        if not turned_on:
+            return reply
+        if queued is None:
+            what = (" The quality tier has nothing to refine yet: no background is replaced."
+                    if self.live is None else "")  # fmt: skip
+        else:
+            a, b = queued
+            what = (
+                f" I'm re-rendering {clock(a)}–{clock(b)} (where you are looking) with these "
+                "quality settings behind the preview; refined frames replace the preview's as "
+                f"they are ready, and the export uses them (/preview {a:g} writes the before and "
+                "the after)."
+            )
+        return Reply(reply.text + what, reply.calls, reply.changed, reply.clarify)
+
+    def _on_refined(self, frame: RefinedFrame) -> None:
+        """A refined frame is ready (worker thread): shown at once if the person is looking
+        at it (as the preview of the time asked for); the timeline's refined stretches at most
+        once a second."""
+        asked, shown = self._looked
+        if abs(frame.t - shown) <= self._refine_cache.tolerance:
+            self._emit(PreviewMessage(asked, fit_preview(frame.rgb, self._psize)))
+        now = time.monotonic()
+        if now - self._refine_emitted >= 1.0:
+            self._refine_emitted = now
+            self._emit(RefinedMessage(self.refined_ranges()))
+
+    def _on_refined_range(self, t0: float, t1: float) -> None:
+        self._refine_emitted = time.monotonic()
+        self._emit(RefinedMessage(self.refined_ranges()))
 
 
 def describe_notice(n: Notice) -> str:

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int, float], None]
 """``progress(frames_done, frames_total_estimate, elapsed_seconds)``."""
+RefinedFn = Callable[[float], "np.ndarray | None"]
+"""``t`` seconds → a refined frame (H×W×3 uint8 RGB at the source size) or None."""
 
 
 @dataclass
@@ -57,6 +59,8 @@ class RenderStats:
     """Seconds at the end of the source that did not decode (a truncated file); 0 = none."""
     decoded_until: float = 0.0
     """Time of the last decoded source frame, seconds."""
+    refined: int = 0
+    """Frames taken from the refine worker's cache instead of composited (``refined=``)."""
 
     @property
     def fps(self) -> float:
@@ -179,9 +183,11 @@ def _compose_frames(
     progress: ProgressFn | None,
     total: int,
     size: tuple[int, int] | None = None,
+    refined: RefinedFn | None = None,
 ) -> None:
     """Segment and composite each ``(t, frame)`` and hand ``(t, rgb, frame, keep)`` to ``stages``
-    (scaled to ``size`` = (width, height) when given).
+    (scaled to ``size`` = (width, height) when given). ``refined(t)``: a frame already made
+    with the quality settings for this plan (used instead of compositing; ``keep`` is then None).
 
     The masker sees every frame that needs a mask, in order, and is reset on frames that do
     not, so its temporal state is the same whoever calls this with the same frames.
@@ -195,8 +201,13 @@ def _compose_frames(
             stats.segmented += 1
         elif masker is not None:
             masker.reset()
-        comp = compositor.compose(frame, t, mask)
-        item = (t, comp.rgb, frame if comp.fg is None else comp.fg, comp.keep)
+        done = refined(t) if refined is not None else None
+        if done is not None and done.shape == frame.shape:
+            item: tuple[Any, ...] = (t, done, frame, None)
+            stats.refined += 1
+        else:
+            comp = compositor.compose(frame, t, mask)
+            item = (t, comp.rgb, frame if comp.fg is None else comp.fg, comp.keep)
         if size is not None:
             item = (t, *(None if a is None else _scale(a, size) for a in item[1:]))
         for st in stages:
@@ -204,6 +215,10 @@ def _compose_frames(
         stats.frames += 1
         if progress is not None:
             progress(stats.frames, max(total, stats.frames), time.perf_counter() - t_start)
+
+
+def _is_mov(output: str | Path | None) -> bool:
+    return output is not None and Path(output).suffix.lower() == ".mov"
 
 
 def _scale(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -236,6 +251,7 @@ def render_video(
     quality: bool = True,
     size: tuple[int, int] | None = None,
     force: bool = False,
+    refined: RefinedFn | None = None,
 ) -> RenderStats:
     """Render ``plan`` over ``source``.
 
@@ -256,6 +272,10 @@ def render_video(
         size: ``(width, height)`` of the outputs when they are to be scaled (e.g. 4K); frames
             are edited at the source's size and then scaled (Lanczos up, area down).
         force: replace a PNG-frames folder an earlier Backdrop run wrote.
+        refined: ``refined(t)`` → a frame the refine worker made for exactly this plan at the
+            source's size, or None (:mod:`backdrop.render.refine`); such frames are written
+            as they are (the masker still sees them). Used for MP4 output only (alpha outputs
+            need the matte, which refined frames do not carry).
 
     Every output appears only when complete. No output may be the source, a background file,
     a device, a folder (other than a frames folder Backdrop wrote, with ``force``) or collide
@@ -330,6 +350,7 @@ def render_video(
         _compose_frames(
             _until_broken(_prefetch(iter_frames(source)), stats),
             compositor, masker, stages, stats, progress, total, size,
+            refined if alpha is None and not _is_mov(output) else None,
         )  # fmt: skip
         for st in stages:
             st.q.put(_END)

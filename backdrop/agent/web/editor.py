@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import HTTPException, Request
 
-from backdrop.agent.session import Message, Session
+from backdrop.agent.session import Message, PreviewMessage, Session
 from backdrop.agent.web.hub import Hub
 from backdrop.agent.web.security import inside, safe_name, save_body
 from backdrop.agent.web.wire import message_payloads
+from backdrop.perception.core.atomic import Partial
 from backdrop.perception.core.media import MediaError, probe
-from backdrop.render.files import partial_sibling
 
 if TYPE_CHECKING:
+    from backdrop.agent.live import LiveRunner
     from backdrop.agent.voice import VoiceInput
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,8 @@ class Editor:
         workdir: the only folder files are read from or written to.
         token: required on every request when set (see :mod:`backdrop.agent.web.security`).
         session_factory: builds an unstarted :class:`Session` for a video path (default:
-            ``Session(path)`` with every analyzer and the LLM when configured).
+            ``Session(path, refine=True)`` with every analyzer, the LLM when configured and
+            the quality tier behind the preview).
         max_upload_bytes: largest accepted video upload.
     """
 
@@ -83,7 +85,9 @@ class Editor:
         self.session: Session | None = None
         self.video: Path | None = None
         self.render_job: RenderJob | None = None
-        self._factory = session_factory or (lambda p: Session(p))
+        self.live: LiveRunner | None = None
+        """The browser camera's runner while Camera mode is on (its session is ``session``)."""
+        self._factory = session_factory or (lambda p: Session(p, refine=True))
         self._open_lock = threading.Lock()
         self._voice: VoiceInput | None = None
         self._voice_lock = threading.Lock()
@@ -133,14 +137,44 @@ class Editor:
             self.hub.reset()
             session.add_listener(lambda msg: self._relay(gen, session, msg))
             old, self.session, self.video = self.session, session, path
+            self._stop_live()
             if old is not None:
                 old.close()
             self.hub.publish({"type": "opened", **self.video_info()}, keep=True)
             session.start()
             return session
 
+    def open_live(self, runner: LiveRunner) -> None:
+        """Camera mode: close the current session and make ``runner``'s the editor's (blocking:
+        it loads the masker; see :mod:`backdrop.agent.web.camera`)."""
+        with self._open_lock:
+            session = runner.session
+            session.ctx.allowed = (self.workdir,)
+            self._generation += 1
+            gen = self._generation
+            self.hub.reset()
+            session.add_listener(lambda msg: self._relay(gen, session, msg))
+            old, self.session, self.video = self.session, session, None
+            self._stop_live()
+            if old is not None:
+                old.close()
+            self.live = runner
+            try:
+                runner.start()
+            except BaseException:
+                self.live, self.session = None, None
+                runner.abort()
+                raise
+            self.hub.publish({"type": "opened", **self.video_info()}, keep=True)
+
+    def _stop_live(self) -> None:
+        live, self.live = self.live, None
+        if live is not None:
+            live.stop()
+
     def close(self) -> None:
         with self._open_lock:
+            self._stop_live()
             if self.session is not None:
                 self.session.close()
                 self.session = None
@@ -153,6 +187,10 @@ class Editor:
     def video_info(self) -> dict[str, Any]:
         s = self.require()
         info = s.info
+        if self.live is not None:
+            return {"path": "camera", "camera": True, "width": info.width, "height": info.height,
+                    "fps": round(info.fps, 3), "duration": 0.0,
+                    "summary": self.live.source.description}  # fmt: skip
         assert self.video is not None
         return {"path": self.rel(self.video), "width": info.width, "height": info.height,
                 "fps": round(info.fps, 3), "duration": info.duration,
@@ -162,6 +200,8 @@ class Editor:
         """Session listener (session thread): message → JSON for the pages."""
         if gen != self._generation:
             return
+        if self.live is not None and isinstance(msg, PreviewMessage):
+            return  # Camera mode: the page shows the live frames from /ws/camera
         for payload, keep in message_payloads(msg, session):
             self.hub.publish(payload, keep=keep)
 
@@ -195,25 +235,24 @@ class Editor:
         while target.exists():
             target = folder / f"{Path(filename).stem}-{n}{Path(filename).suffix}"
             n += 1
-        partial = partial_sibling(target)  # unique: two uploads of one name do not collide
+        partial = Partial(target)  # unique: two uploads of one name do not collide
         try:
-            size = await save_body(request, partial, self.max_upload_bytes, "the video")
+            size = await save_body(request, partial.tmp, self.max_upload_bytes, "the video")
             if size == 0:
                 raise HTTPException(400, "the upload is empty")
-            await asyncio.to_thread(probe, partial)
+            await asyncio.to_thread(probe, partial.tmp)
         except MediaError as e:
-            partial.unlink(missing_ok=True)
-            why = str(e).replace(str(partial), filename).replace(partial.name, filename)
+            partial.discard()
+            why = str(e).replace(str(partial.tmp), filename).replace(partial.tmp.name, filename)
             raise HTTPException(415, f"{filename}: not a video Backdrop can read ({why})") from None
         except BaseException:
-            partial.unlink(missing_ok=True)
+            partial.discard()
             raise
         n = 1
         while target.exists():  # another upload of the same name finished first
             target = folder / f"{Path(filename).stem}-{n}{Path(filename).suffix}"
             n += 1
-        partial.rename(target)
-        return target
+        return partial.commit(target)
 
     def start_render(self) -> RenderJob:
         """Start a full-quality render of the open video with its current plan, in a worker
@@ -223,6 +262,8 @@ class Editor:
             HTTPException: 409 when no video is open or a render is already running.
         """
         session = self.require()
+        if self.live is not None:
+            raise HTTPException(409, "the camera is live: it is not rendered (export the plan)")
         assert self.video is not None
         job = self.render_job
         if job is not None and job.state == "running":

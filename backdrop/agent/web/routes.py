@@ -149,8 +149,8 @@ def add_edit_routes(app: FastAPI, editor: Editor) -> None:
     @app.get("/api/plan")
     async def export_plan() -> FileResponse:
         session = editor.require()
-        assert editor.video is not None
-        path = editor.out_dir() / f"{editor.video.stem}-plan.json"
+        stem = editor.video.stem if editor.video is not None else "camera"  # Camera mode
+        path = editor.out_dir() / f"{stem}-plan.json"
         await asyncio.to_thread(session.export_plan, path)
         return FileResponse(path, media_type="application/json", filename=path.name)
 

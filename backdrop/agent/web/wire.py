@@ -18,6 +18,7 @@ from backdrop.agent.session import (
     NoticeMessage,
     PreviewMessage,
     ProgressMessage,
+    RefinedMessage,
     ReplyMessage,
     Session,
 )
@@ -63,7 +64,8 @@ def _events(session: Session) -> list[dict[str, Any]]:
 def timeline_dict(session: Session) -> dict[str, Any]:
     """What the page draws on its timeline, in absolute seconds: the plan's background segments
     (with fades) and keep rules, scene events (cuts, lighting, speaker turns, people counts), how
-    far processing got, and the notices still waiting for an answer."""
+    far processing got, the stretches the quality tier refined for the current plan
+    (``refined``: ``[[t0, t1], ...]``), and the notices still waiting for an answer."""
     duration = session.info.duration
     plan: EditPlan = session.plan
     backgrounds = []
@@ -90,6 +92,7 @@ def timeline_dict(session: Session) -> dict[str, Any]:
         "type": "timeline",
         "duration": duration,
         "processed_until": session.state.processed_until,
+        "refined": [[round(a, 3), round(b, 3)] for a, b in session.refined_ranges()],
         "backgrounds": backgrounds,
         "keep": keep,
         "events": _events(session)[:2000],
@@ -112,6 +115,8 @@ def message_payloads(msg: Message, session: Session) -> list[tuple[dict[str, Any
         return [(reply, True), (timeline_dict(session), False)]
     if isinstance(msg, NoticeMessage):
         return [(notice_dict(msg.notice), True), (timeline_dict(session), False)]
+    if isinstance(msg, RefinedMessage):
+        return [(timeline_dict(session), False)]
     if isinstance(msg, ErrorMessage):
         return [({"type": "error", "text": msg.text}, True)]
     if isinstance(msg, DoneMessage):
