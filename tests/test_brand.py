@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from backdrop.agent.interpret import RuleInterpreter
-from backdrop.agent.interpret_speech import SpeechInterpreter
+from backdrop.agent.interpret import RuleInterpreter, SpeechInterpreter
 from backdrop.render.brand import (
     BrandError,
     brand_colors,

@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backdrop.agent.interpret import RuleInterpreter
-from backdrop.agent.interpret_speech import SpeechInterpreter
+from backdrop.agent.interpret import RuleInterpreter, SpeechInterpreter
 from backdrop.agent.scenarios import pointing_times
 from backdrop.perception.core.events import Timeline, TranscriptSegment, Word
 from backdrop.perception.vision.pointing import first_along, pointing_ray, salient_along

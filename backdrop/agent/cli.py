@@ -271,6 +271,8 @@ def edit(
     ctx = _edit_context(video, info, _start_plan(plan_in, allowed), allowed)
     text = instruction if instruction is not None else _hear(voice, mic, mic_seconds)
     plan = _interpret(text, video, info, ctx)
+    if size is None and ctx.output_size is not None:  # "… and export in 4K" (--size wins)
+        out_size = _output_size(ctx.output_size, info)
     if not dry_run:
         _render(video, plan, output, alpha, sam_checkpoint, ctx.timeline, out_size, force)
     if plan_out is not None:
@@ -307,7 +309,7 @@ def _interpret(text: str, video: Path, info: MediaInfo, ctx: ToolContext) -> Edi
     """Apply the instruction ``text`` to ``ctx``'s plan (with the soundtrack's and the objects'
     events when the words need them), say what was understood and return the new plan. Not
     understood, or nothing to do: says so and exits with code 2, writing nothing."""
-    from backdrop.agent.interpret_speech import SpeechInterpreter
+    from backdrop.agent.interpret import SpeechInterpreter
     from backdrop.agent.replies import nothing_to_do
 
     interpreter = SpeechInterpreter()

@@ -194,8 +194,16 @@ class NoticeMaker:
             choices = self._choices.pop((kind, key), ())
             thumbs = self._thumbs.pop((kind, key), ())
             out.append(
-                Notice(next(self._ids), kind, ev.t0, text, tuple(suggestion), scope,
-                       choices=choices, thumbs=thumbs)  # fmt: skip
+                Notice(
+                    next(self._ids),
+                    kind,
+                    ev.t0,
+                    text,
+                    tuple(suggestion),
+                    scope,
+                    choices=choices,
+                    thumbs=thumbs,
+                )  # fmt: skip
             )
             if kind == "edge":
                 self._edge_scenes.add(key[0])

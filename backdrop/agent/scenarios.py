@@ -1,7 +1,7 @@
 """Phrases of the seed scenarios that need more than the rule tables: brand colours read from a
 page the person names, keeping what someone points at, and answers to Backdrop's own proposals.
 
-:func:`interpret` is called first by :class:`~backdrop.agent.interpret_speech.SpeechInterpreter`
+:func:`interpret` is called first by :class:`~backdrop.agent.interpret.SpeechInterpreter`
 (a two-line hook); it returns ``None`` for everything it does not own, which then goes on to the
 rule-based interpreter unchanged.
 

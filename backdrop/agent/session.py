@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backdrop.agent import scenarios
-from backdrop.agent.interpret import RuleInterpreter
-from backdrop.agent.interpret_speech import SpeechInterpreter
+from backdrop.agent.interpret import RuleInterpreter, SpeechInterpreter
 from backdrop.agent.llm import (
     LLMConfig,
     LLMController,
@@ -347,6 +346,7 @@ class Session:
 
     def render(self, output: str | Path, **kw: Any) -> RenderStats:
         """Render the full-quality video with the current plan (blocking)."""
+        from backdrop.render.facade import parse_size
         from backdrop.render.pipeline import render_video
 
         plan = self.plan
@@ -354,6 +354,8 @@ class Session:
             key, cache = self.refiner.key, self._refine_cache
             if key == plan_key(plan):
                 kw["refined"] = lambda t: cache.get(key, t)
+        if "size" not in kw and self.ctx.output_size is not None:  # "export in 4K" was said
+            kw["size"] = parse_size(self.ctx.output_size, self.info.width, self.info.height)
         return render_video(self.source, plan, output, timeline=self.state.timeline, **kw)
 
     # -- the session thread -----------------------------------------------------------------
@@ -443,6 +445,7 @@ class Session:
                 if kind == "call":
                     fut.set_result(payload())
                     continue
+                self._live_now()
                 if kind == "answer":
                     reply: Reply | None = self._answer_id(*payload)
                 elif kind == "point":
@@ -471,7 +474,8 @@ class Session:
         return self._apply(heard.text, prefix=f"I heard: “{heard.text}”. ")
 
     def _apply(self, text: str, prefix: str = "") -> Reply:
-        """Apply one utterance: an answer to the latest notice, or an instruction."""
+        """Apply one utterance: an answer to a notice (see :meth:`_take_notice`), or an
+        instruction."""
         no = _NO.match(text)
         proposed = scenarios.pending(self.ctx) is not None  # an answer to the interpreter's offer
         notice = self._take_notice() if (no or _YES.match(text)) and not proposed else None
@@ -550,9 +554,33 @@ class Session:
                 self.pending.append(n)
             self._emit(NoticeMessage(n))
 
+    def _live_now(self) -> None:
+        """On a live feed the play position is "now": the newest frame received, so "from now
+        on" and "stop" act where the stream is (a file's position is where the person looks)."""
+        if self.live is None:
+            return
+        with self._slot_lock:
+            newest = self._slot[1] if self._slot is not None else None
+        latest = self._frames.latest()
+        times = [t for t in (newest, latest[0] if latest else None) if t is not None]
+        if times:
+            self.cursor = self.ctx.position = max(times)
+
     def _take_notice(self) -> Notice | None:
+        """The pending notice a bare "yes" / "no" answers, taken off the list.
+
+        The newest notice, except while nothing has been decided yet (the plan is empty) and
+        the opening suggestion ("I see a person … Should I remove the background?") waits: then
+        the answer is to that question, even when analysis running ahead has raised newer
+        notices meanwhile (a scene cut further on must not take the answer meant for it).
+        """
         with self._pending_lock:
-            return self.pending.pop() if self.pending else None
+            if not self.pending:
+                return None
+            opening = [n for n in self.pending if n.kind == "opening"]
+            chosen = opening[-1] if opening and self.plan.is_empty() else self.pending[-1]
+            self.pending.remove(chosen)
+            return chosen
 
     def _source_frame(self, t: float) -> tuple[float, np.ndarray]:
         """The source frame at ``t`` (preview size): from the cache when within a micro-turn."""

@@ -566,8 +566,7 @@ def build_masker(
         ModelMissingError: a model the plan needs is not installed (the message says how).
     """
     only_person = all(
-        r.subject == "person" and r.action == "keep" and r.selector == "all"
-        for r in plan.keep
+        r.subject == "person" and r.action == "keep" and r.selector == "all" for r in plan.keep
     )
     uses_matting = any(q.tier == "matting" for q in plan.quality)
     if only_person and not uses_matting and not (timeline and timeline.of_type(SceneCut)):

@@ -27,6 +27,8 @@ from backdrop.render.plan import (
     TimeRange,
     TransparentBackground,
     VideoBackground,
+    background_kinds,
+    background_type,
     describe_background,
 )
 from backdrop.render.writer import RenderError
@@ -165,9 +167,12 @@ _NO_SEGMENT = (
 
 
 # -- background tools --------------------------------------------------------------------------
+_KINDS = [background_type(k) for k in background_kinds()]
+
+
 class SetBackgroundArgs(_Args):
     background: Background = Field(
-        description="The new background: color, gradient, image, video, blur or transparent."
+        description=f"The new background: {', '.join(_KINDS[:-1])} or {_KINDS[-1]}."
     )
     range: TimeRange | None = Field(None, description=_RANGE_DOC)
     opacity: float | None = Field(
@@ -728,6 +733,32 @@ def export_plan(ctx: ToolContext, args: ExportPlanArgs) -> ToolResult:
     except OSError as e:
         return ToolResult(False, f"could not write {args.path}: {e.strerror or e}")
     return ToolResult(True, f"saved the edit plan to {written}")
+
+
+class SetOutputSizeArgs(_Args):
+    size: str = Field(
+        description="Export size: '4k', '1440p', '1080p', '720p', '480p' (aspect kept) or "
+        "'WIDTHxHEIGHT' (e.g. '3840x2160')."
+    )
+
+
+@TOOLS.register
+def set_output_size(ctx: ToolContext, args: SetOutputSizeArgs) -> ToolResult:
+    """Set the size the video is exported at ("export in 4K"); not part of the edit plan."""
+    from backdrop.render.facade import parse_size
+
+    spec = args.size.strip().lower().replace(" ", "").replace("×", "x")
+    try:
+        w, h = parse_size(spec, 1920, 1080)  # a 16:9 source, to check the spec and say it
+    except ValueError as e:
+        return ToolResult(False, str(e))
+    ctx.output_size = spec
+    if "x" in spec:
+        return ToolResult(True, f"export size → {w}×{h}")
+    said = {"fullhd": "full HD", "uhd": "UHD", "hd": "HD"}.get(
+        spec, spec.upper() if spec.endswith("k") else spec
+    )
+    return ToolResult(True, f"export size → {said} ({w}×{h} for a 16:9 video)")
 
 
 class RenderArgs(_Args):

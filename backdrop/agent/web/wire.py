@@ -23,7 +23,7 @@ from backdrop.agent.session import (
     Session,
 )
 from backdrop.perception.core.events import LightingChange, PeopleCount, SceneCut, SpeakerTurn
-from backdrop.render.plan import Background, EditPlan, describe_background
+from backdrop.render.plan import EditPlan, describe_background
 from backdrop.render.preview import encode_jpeg
 
 
@@ -43,17 +43,6 @@ def notice_dict(n: Notice) -> dict[str, Any]:
             for i, (label, _) in enumerate(n.choices)
         ]  # fmt: skip
     return out
-
-
-def _bg_colors(bg: Background) -> list[str]:
-    kind = bg.type
-    if kind == "color":
-        return [bg.color]
-    if kind == "gradient":
-        return list(bg.colors)
-    if kind == "transparent":
-        return [bg.matte]
-    return ["#9ca3af"] if kind == "blur" else ["#a78bfa"]
 
 
 def _events(session: Session) -> list[dict[str, Any]]:
@@ -95,7 +84,7 @@ def timeline_dict(session: Session) -> dict[str, Any]:
                 "t0": t0,
                 "t1": t1,
                 "kind": seg.background.type,
-                "colors": _bg_colors(seg.background),
+                "colors": seg.background.swatch(),
                 "label": describe_background(seg.background),
                 "opacity": seg.opacity,
                 "fade_in": seg.fade_in.duration if seg.fade_in else 0.0,
