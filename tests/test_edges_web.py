@@ -56,7 +56,8 @@ def test_refined_ranges_reach_the_page(tmp_path: Path, talking_head: Path) -> No
 @pytest.mark.slow
 def test_the_timeline_draws_refined_ranges_in_chromium(tmp_path: Path) -> None:
     """The page's drawing only (a timeline message handed to the page's own handler)."""
-    from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, running_server
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.test_web_browser import running_server
 
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium")

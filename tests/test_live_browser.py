@@ -16,12 +16,11 @@ import pytest
 from backdrop.agent.live import LiveRunner
 from backdrop.perception.core.live import BrowserCamera
 from backdrop.perception.core.media import iter_frames
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--use-fake-ui-for-media-stream",
-                 "--use-fake-device-for-media-stream"]  # fmt: skip
+CAMERA_ARGS = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
+               "--use-fake-device-for-media-stream"]  # fmt: skip
+"""Chromium with a fake camera (fed by ``--use-file-for-fake-video-capture``)."""
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -69,7 +68,7 @@ def test_browser_camera_comes_back_edited_and_a_chat_instruction_changes_it(
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
                 executable_path=str(CHROMIUM),
-                args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={clip}"],
+                args=[*CAMERA_ARGS, f"--use-file-for-fake-video-capture={clip}"],
             )
             page = browser.new_page()
             page.goto(url + "camera")

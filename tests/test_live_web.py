@@ -6,8 +6,6 @@ plan can be exported. Also the socket's refusals, without a browser."""
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +19,8 @@ from starlette.websockets import WebSocketDisconnect
 from backdrop.agent.live import LiveRunner
 from backdrop.agent.web.server import create_app
 from backdrop.perception.core.live import BrowserCamera
-from tests.conftest import needs_weights
-from tests.test_live_browser import CHROMIUM, CHROMIUM_ARGS, y4m_clip
+from tests.conftest import CHROMIUM, needs_weights, serving
+from tests.test_live_browser import CAMERA_ARGS, y4m_clip
 
 WS = "ws://127.0.0.1:8765/ws/camera"
 
@@ -35,26 +33,8 @@ def quiet_runner(camera: BrowserCamera, out_dir: Path) -> LiveRunner:
 
 @contextlib.contextmanager
 def running_server(workdir: Path) -> Iterator[str]:
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    app = create_app(workdir, live_factory=quiet_runner)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    with serving(create_app(workdir, live_factory=quiet_runner)) as url:
+        yield url
 
 
 def blue_shares(png: bytes) -> tuple[float, float]:
@@ -80,7 +60,7 @@ def test_camera_mode_in_chromium_comes_back_edited_and_chat_changes_it(
     with running_server(workdir) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={clip}"],
+            args=[*CAMERA_ARGS, f"--use-file-for-fake-video-capture={clip}"],
         )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})

@@ -200,45 +200,31 @@ def test_the_editor_offers_each_person_with_a_thumbnail(tmp_path: Path, sample: 
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
 def test_the_people_notice_shows_thumbnails_in_chromium(tmp_path: Path, sample: Path) -> None:
     import shutil
-    import threading
 
-    import uvicorn
     from playwright.sync_api import expect, sync_playwright
 
     from backdrop.agent.session import Session
     from backdrop.agent.web.server import create_app
-    from tests.conftest import Scripted
-    from tests.test_web_browser import CHROMIUM_ARGS, free_port
+    from tests.conftest import CHROMIUM_ARGS, Scripted, serving
 
     shutil.copy(sample, tmp_path / "sample.mp4")
     events = [_track("P1", 1.0, (250, 100, 400, 700), weight=0.2),
               _track("P2", 1.0, (40, 300, 240, 700), weight=0.18)]  # fmt: skip
     factory = lambda p: Session(p, analyzers=lambda info: [Scripted(events)], llm=False)  # noqa: E731
-    port = free_port()
-    app = create_app(tmp_path, session_factory=factory)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            time.sleep(0.05)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.select_option("#files", "sample.mp4")
-            page.click("#open")
-            notice = page.locator(".msg.notice").first
-            expect(notice).to_contain_text("people in view", timeout=60_000)
-            expect(notice.locator("button.choice img")).to_have_count(2)
-            page.wait_for_function(
-                "[...document.querySelectorAll('.msg.notice img')].every(i => i.naturalWidth > 0)"
-            )
-            notice.locator("button.choice", has_text="P2").click()
-            expect(notice).to_have_class("msg notice answered", timeout=15_000)
-            plan = EditPlan.from_json(page.request.get(f"http://127.0.0.1:{port}/api/plan").text())
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    with serving(create_app(tmp_path, session_factory=factory)) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(url)
+        page.select_option("#files", "sample.mp4")
+        page.click("#open")
+        notice = page.locator(".msg.notice").first
+        expect(notice).to_contain_text("people in view", timeout=60_000)
+        expect(notice.locator("button.choice img")).to_have_count(2)
+        page.wait_for_function(
+            "[...document.querySelectorAll('.msg.notice img')].every(i => i.naturalWidth > 0)"
+        )
+        notice.locator("button.choice", has_text="P2").click()
+        expect(notice).to_have_class("msg notice answered", timeout=15_000)
+        plan = EditPlan.from_json(page.request.get(f"{url}api/plan").text())
+        browser.close()
     assert [(k.subject, k.selector) for k in plan.keep] == [("person", "id:P2")]

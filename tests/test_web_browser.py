@@ -8,9 +8,7 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import statistics
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,12 +22,8 @@ from backdrop.perception.core.media import iter_frames
 from backdrop.perception.vision.lighting import LightingAnalyzer
 from backdrop.perception.vision.scenecut import SceneCutAnalyzer
 from backdrop.render.plan import EditPlan
-from tests.conftest import write_video
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, serving, write_video
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]  # fmt: skip
 SCREENSHOT_ENV = "BACKDROP_EDITOR_SCREENSHOT"
 """Set to a path to also save the final screenshot there (how docs/editor.png is made)."""
 
@@ -67,34 +61,12 @@ def cut_clip(sample: Path, path: Path) -> Path:
     return write_video(path, 640, 360, fps=24, frames=len(frames) + 48, frame_fn=frame)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running_server(workdir: Path) -> Iterator[str]:
-    import uvicorn
-
     from backdrop.agent.web.server import create_app
 
-    port = free_port()
-    app = create_app(workdir, session_factory=vision_session)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    with serving(create_app(workdir, session_factory=vision_session)) as url:
+        yield url
 
 
 def corner_blueness(png: bytes) -> float:
