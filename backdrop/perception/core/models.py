@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from backdrop.perception.core.atomic import atomic_file
 
@@ -714,3 +714,20 @@ def pull_model(
         ) from e
     say(f"installed {spec.name} → {target}")
     return target
+
+
+def load_local_transformers(model_dir: str | Path, model_class: str) -> tuple[Any, Any]:
+    """A transformers checkpoint folder's processor and model (``eval()`` mode), read from
+    ``model_dir`` only: the Hub is never contacted (``HF_HUB_OFFLINE``, ``local_files_only``).
+
+    Args:
+        model_dir: a folder saved with ``save_pretrained`` (model + processor).
+        model_class: the ``transformers`` auto class to load it with, e.g.
+            ``"AutoModelForZeroShotObjectDetection"``.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import transformers
+
+    processor = transformers.AutoProcessor.from_pretrained(str(model_dir), local_files_only=True)
+    auto = getattr(transformers, model_class)
+    return processor, auto.from_pretrained(str(model_dir), local_files_only=True).eval()

@@ -15,7 +15,6 @@ chair and a tv; 1 face (centre)". With a transformers image-to-text model in a l
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from backdrop.perception.core.events import Caption, Event
 from backdrop.perception.core.media import Chunk
+from backdrop.perception.core.models import load_local_transformers
 from backdrop.perception.vision.lighting import color_temperature, mean_luma
 from backdrop.perception.vision.segment import frame_thumbnail
 
@@ -133,13 +133,9 @@ class ImageCaptioner:
     """A transformers image-to-text model (BLIP and the like) from a local folder only."""
 
     def __init__(self, model_dir: str | Path, max_new_tokens: int = 30) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from transformers import AutoModelForImageTextToText, AutoProcessor
-
-        self.processor = AutoProcessor.from_pretrained(str(model_dir), local_files_only=True)
-        self.model = AutoModelForImageTextToText.from_pretrained(
-            str(model_dir), local_files_only=True
-        ).eval()
+        self.processor, self.model = load_local_transformers(
+            model_dir, "AutoModelForImageTextToText"
+        )
         self.max_new_tokens = max_new_tokens
 
     def __call__(self, frame: np.ndarray) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 
 from backdrop.perception.core.events import Event, ObjectsSeen, Timeline
 from backdrop.perception.core.media import CHUNK_SECONDS, Chunk, MediaInfo
+from backdrop.perception.core.models import load_local_transformers
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,9 @@ class ZeroShotDetector:
     """
 
     def __init__(self, model_dir: str | Path, min_score: float = 0.1) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from transformers import AutoModelForZeroShotObjectDetection, AutoProcessor
-
-        self.processor = AutoProcessor.from_pretrained(str(model_dir), local_files_only=True)
-        self.model = AutoModelForZeroShotObjectDetection.from_pretrained(
-            str(model_dir), local_files_only=True
-        ).eval()
+        self.processor, self.model = load_local_transformers(
+            model_dir, "AutoModelForZeroShotObjectDetection"
+        )
         self.min_score = min_score
 
     def detect(
