@@ -280,21 +280,42 @@ def render_video(
     compositor = Compositor(plan, info.width, info.height, info.duration, quality=quality)
     if masker is None and plan.keep:
         masker = build_masker(info, plan, timeline, sam_checkpoint)
-    audio = source if info.has_audio else None
     total = info.frame_count or max(1, round(info.duration * info.fps))
     if size is not None and tuple(size) == (info.width, info.height):
         size = None
-    ow, oh = (info.width, info.height) if size is None else size
+    sinks, stages = _open_outputs(plan, info, output, alpha, size, crf, preset, force)
+    stats = RenderStats(frames=0, seconds=0.0)
 
+    def check(stats: RenderStats) -> None:
+        if stats.frames == 0:
+            raise RenderError(f"{source}: no frames decoded")
+        stats.missing_seconds = decode_shortfall(info, stats.frames, stats.decoded_until)
+
+    frames = _until_broken(_prefetch(iter_frames(source)), stats)
+    return _drive(frames, compositor, masker, stages, sinks, stats, progress, total, size, check)
+
+
+def _open_outputs(
+    plan: EditPlan,
+    info: MediaInfo,
+    output: str | Path | None,
+    alpha: str | Path | None,
+    size: tuple[int, int] | None,
+    crf: int,
+    preset: str,
+    force: bool,
+) -> tuple[list[Any], list[_Stage]]:
+    """The writers of :func:`render_video`'s outputs and one encoder stage (not started) per
+    writer; a failure aborts the writers already opened. ``size`` = (width, height) or None."""
+    ow, oh = (info.width, info.height) if size is None else size
+    audio = info.path if info.has_audio else None
     sinks: list[Any] = []
     stages: list[_Stage] = []
-    stats = RenderStats(frames=0, seconds=0.0)
     try:
         if output is not None and Path(output).suffix.lower() == ".mov":
             # ProRes 4444: the edited frames; where the background is transparent, with the
             # kept subject as alpha (opaque elsewhere)
-            mov = ProResAlphaWriter(output, ow, oh, info.fps, audio,
-                                    info.duration)  # fmt: skip
+            mov = ProResAlphaWriter(output, ow, oh, info.fps, audio, info.duration)
             sinks.append(mov)
 
             def _mov(it: Any, w: ProResAlphaWriter = mov) -> None:
@@ -311,8 +332,7 @@ def render_video(
         if alpha is not None:
             ap = Path(alpha)
             if ap.suffix.lower() == ".webm":
-                aw: Any = WebmAlphaWriter(ap, ow, oh, info.fps, audio,
-                                          info.duration)  # fmt: skip
+                aw: Any = WebmAlphaWriter(ap, ow, oh, info.fps, audio, info.duration)
             elif ap.suffix.lower() == ".mov":
                 aw = ProResAlphaWriter(ap, ow, oh, info.fps, audio, info.duration)
             elif ap.suffix == "":
@@ -323,23 +343,40 @@ def render_video(
                 )
             sinks.append(aw)
             stages.append(_Stage("encode-alpha", lambda it, w=aw: w.write(it[2], it[0], it[3])))
+    except BaseException:
+        for sink in sinks:
+            sink.abort()
+        raise
+    return sinks, stages
+
+
+def _drive(
+    frames: Iterable[tuple[float, np.ndarray]],
+    compositor: Compositor,
+    masker: Masker | None,
+    stages: list[_Stage],
+    sinks: list[Any],
+    stats: RenderStats,
+    progress: ProgressFn | None,
+    total: int,
+    size: tuple[int, int] | None,
+    check: Callable[[RenderStats], None],
+) -> RenderStats:
+    """Start ``stages``, compose ``frames`` into them, wait for them, run ``check`` (which may
+    raise), close ``sinks`` (their paths into ``stats.outputs``) and return ``stats`` with the
+    wall seconds. On any error the stages are stopped and every sink aborted."""
+    try:
         for st in stages:
             st.start()
-
         t_start = time.perf_counter()
-        _compose_frames(
-            _until_broken(_prefetch(iter_frames(source)), stats),
-            compositor, masker, stages, stats, progress, total, size,
-        )  # fmt: skip
+        _compose_frames(frames, compositor, masker, stages, stats, progress, total, size)
         for st in stages:
             st.q.put(_END)
         for st in stages:
             st.join()
             if st.error is not None:
                 raise st.error
-        if stats.frames == 0:
-            raise RenderError(f"{source}: no frames decoded")
-        stats.missing_seconds = decode_shortfall(info, stats.frames, stats.decoded_until)
+        check(stats)
         for sink in sinks:
             stats.outputs.append(sink.close())
         stats.seconds = time.perf_counter() - t_start
@@ -484,43 +521,34 @@ def render_span(
     stats = RenderStats(frames=0, seconds=0.0)
     mp4 = Mp4Writer(output, info.width, info.height, info.fps, None, None, crf=crf, preset=preset)
     stage = _Stage("encode-span", lambda it: mp4.write(it[1], it[0]))
-    t_start = time.perf_counter()
-    frames = _prefetch(iter_frames_from(source, warm_from if masker is not None else t0))
+    decoded = _prefetch(iter_frames_from(source, warm_from if masker is not None else t0))
 
-    def in_span() -> Iterator[tuple[float, np.ndarray]]:
-        # runs in this thread, so the masker only ever sees one thread
-        for t, frame in frames:
-            if t >= end - 1e-6:
-                return
-            if t < t0 - 1e-6:  # warm-up: the masker sees it as a whole-video render would
-                if compositor.needs_mask(t):
-                    assert masker is not None
-                    masker(frame, t)
-                elif masker is not None:
-                    masker.reset()
-                continue
-            yield t, frame
-
-    try:
-        stage.start()
-        _compose_frames(in_span(), compositor, masker, [stage], stats, progress, total)
-        stage.q.put(_END)
-        stage.join()
-        if stage.error is not None:
-            raise stage.error
+    def check(stats: RenderStats) -> None:
         if stats.frames == 0:
             raise RenderError(f"{source}: no frames between {t0:.3f} s and {end:.3f} s")
-        stats.outputs.append(mp4.close())
-        stats.seconds = time.perf_counter() - t_start
-        return stats
-    except BaseException:
-        if stage.is_alive():
-            while True:
-                try:
-                    stage.q.get_nowait()
-                except queue.Empty:
-                    break
-            stage.q.put(_END)
-            stage.join(5)
-        mp4.abort()
-        raise
+
+    frames = _in_span(decoded, compositor, masker, t0, end)
+    return _drive(frames, compositor, masker, [stage], [mp4], stats, progress, total, None, check)
+
+
+def _in_span(
+    frames: Iterator[tuple[float, np.ndarray]],
+    compositor: Compositor,
+    masker: Masker | None,
+    t0: float,
+    end: float,
+) -> Iterator[tuple[float, np.ndarray]]:
+    """The frames of ``[t0, end)`` seconds; the masker is warmed up on those before ``t0`` as a
+    whole-video render would run it (masks thrown away, reset where no mask is needed). Runs in
+    the consumer's thread, so the masker only ever sees one thread."""
+    for t, frame in frames:
+        if t >= end - 1e-6:
+            return
+        if t < t0 - 1e-6:
+            if compositor.needs_mask(t):
+                assert masker is not None
+                masker(frame, t)
+            elif masker is not None:
+                masker.reset()
+            continue
+        yield t, frame
