@@ -179,9 +179,11 @@ def _compose_frames(
     progress: ProgressFn | None,
     total: int,
     size: tuple[int, int] | None = None,
+    i420: bool = False,
 ) -> None:
     """Segment and composite each ``(t, frame)`` and hand ``(t, rgb, frame, keep)`` to ``stages``
-    (scaled to ``size`` = (width, height) when given).
+    (scaled to ``size`` = (width, height) when given; with ``i420`` the output as I420 planes in
+    place of ``rgb``, :meth:`~backdrop.render.compose.Compositor.compose_i420`).
 
     The masker sees every frame that needs a mask, in order, and is reset on frames that do
     not, so its temporal state is the same whoever calls this with the same frames.
@@ -195,8 +197,12 @@ def _compose_frames(
             stats.segmented += 1
         elif masker is not None:
             masker.reset()
-        comp = compositor.compose(frame, t, mask)
-        item = (t, comp.rgb, frame if comp.fg is None else comp.fg, comp.keep)
+        if i420:
+            comp = compositor.compose_i420(frame, t, mask)
+            item = (t, comp.i420, frame if comp.fg is None else comp.fg, comp.keep)
+        else:
+            comp = compositor.compose(frame, t, mask)
+            item = (t, comp.rgb, frame if comp.fg is None else comp.fg, comp.keep)
         if size is not None:
             item = (t, *(None if a is None else _scale(a, size) for a in item[1:]))
         for st in stages:
@@ -292,7 +298,10 @@ def render_video(
         stats.missing_seconds = decode_shortfall(info, stats.frames, stats.decoded_until)
 
     frames = _until_broken(_prefetch(iter_frames(source)), stats)
-    return _drive(frames, compositor, masker, stages, sinks, stats, progress, total, size, check)
+    i420 = output is not None and Path(output).suffix.lower() != ".mov" and _wants_i420(info, size)
+    return _drive(
+        frames, compositor, masker, stages, sinks, stats, progress, total, size, check, i420
+    )
 
 
 def _open_outputs(
@@ -328,7 +337,10 @@ def _open_outputs(
             mp4 = Mp4Writer(output, ow, oh, info.fps, audio, info.duration,
                             crf=crf, preset=preset)  # fmt: skip
             sinks.append(mp4)
-            stages.append(_Stage("encode-mp4", lambda it, w=mp4: w.write(it[1], it[0])))
+            if _wants_i420(info, size):
+                stages.append(_Stage("encode-mp4", lambda it, w=mp4: w.write_i420(it[1], it[0])))
+            else:
+                stages.append(_Stage("encode-mp4", lambda it, w=mp4: w.write(it[1], it[0])))
         if alpha is not None:
             ap = Path(alpha)
             if ap.suffix.lower() == ".webm":
@@ -350,6 +362,12 @@ def _open_outputs(
     return sinks, stages
 
 
+def _wants_i420(info: MediaInfo, size: tuple[int, int] | None) -> bool:
+    """Whether an MP4 output is composited as I420 planes (frames edited at the output's size,
+    both sides even) instead of RGB converted by the writer."""
+    return size is None and info.width % 2 == 0 and info.height % 2 == 0
+
+
 def _drive(
     frames: Iterable[tuple[float, np.ndarray]],
     compositor: Compositor,
@@ -361,6 +379,7 @@ def _drive(
     total: int,
     size: tuple[int, int] | None,
     check: Callable[[RenderStats], None],
+    i420: bool = False,
 ) -> RenderStats:
     """Start ``stages``, compose ``frames`` into them, wait for them, run ``check`` (which may
     raise), close ``sinks`` (their paths into ``stats.outputs``) and return ``stats`` with the
@@ -369,7 +388,7 @@ def _drive(
         for st in stages:
             st.start()
         t_start = time.perf_counter()
-        _compose_frames(frames, compositor, masker, stages, stats, progress, total, size)
+        _compose_frames(frames, compositor, masker, stages, stats, progress, total, size, i420)
         for st in stages:
             st.q.put(_END)
         for st in stages:
@@ -520,7 +539,8 @@ def render_span(
     total = max(1, round((min(end, info.duration) - t0) * info.fps))
     stats = RenderStats(frames=0, seconds=0.0)
     mp4 = Mp4Writer(output, info.width, info.height, info.fps, None, None, crf=crf, preset=preset)
-    stage = _Stage("encode-span", lambda it: mp4.write(it[1], it[0]))
+    i420 = _wants_i420(info, None)
+    stage = _Stage("encode-span", lambda it: (mp4.write_i420 if i420 else mp4.write)(it[1], it[0]))
     decoded = _prefetch(iter_frames_from(source, warm_from if masker is not None else t0))
 
     def check(stats: RenderStats) -> None:
@@ -528,7 +548,9 @@ def render_span(
             raise RenderError(f"{source}: no frames between {t0:.3f} s and {end:.3f} s")
 
     frames = _in_span(decoded, compositor, masker, t0, end)
-    return _drive(frames, compositor, masker, [stage], [mp4], stats, progress, total, None, check)
+    return _drive(
+        frames, compositor, masker, [stage], [mp4], stats, progress, total, None, check, i420
+    )
 
 
 def _in_span(
