@@ -143,3 +143,53 @@ def test_render_video_i420_path_matches_rgb_path(make_video, tmp_path: Path, mon
     for (ta, ia), (tb, ib) in zip(fa, fb, strict=True):
         assert ta == pytest.approx(tb)
         assert np.abs(ia.astype(int) - ib.astype(int)).mean() < 1.5
+
+
+def _gop_video(path: Path, frames: int = 60, fps: float = 25.0) -> Path:
+    """A small H.264 clip with B-frames (referenced and not) and a keyframe every 12 frames."""
+    from fractions import Fraction
+
+    with av.open(str(path), "w") as c:
+        vs = c.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        vs.width, vs.height, vs.pix_fmt = 160, 96, "yuv420p"
+        vs.options = {"preset": "veryfast", "crf": "20", "g": "12", "bf": "3", "sc_threshold": "0"}
+        for i in range(frames):
+            img = _frame(160, 96, seed=i)
+            cv2.putText(img, str(i), (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (255, 255, 0), 3)
+            for p in vs.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in vs.encode(None):
+            c.mux(p)
+    return path
+
+
+def test_seek_reader_gives_read_frame_at_frames_in_any_scrub_order(tmp_path: Path) -> None:
+    """Forward within a keyframe interval (decoding on), across keyframes, backwards, before
+    the start and past the end: the same frame and time as a fresh seek-and-decode."""
+    from backdrop.perception.core.media import read_frame_at
+    from backdrop.render.preview import SeekReader
+
+    src = _gop_video(tmp_path / "gop.mp4")
+    reader = SeekReader(src, (80, 48))
+    times = [0.0, 0.05, 0.3, 0.31, 0.9, 1.7, 1.72, 0.5, 0.52, 2.2, 2.39, 5.0, 0.0, -1.0, 1.1]
+    for t in times:
+        fa, a = read_frame_at(src, t, size=(80, 48))
+        fb, b = reader.frame_at(t)
+        assert fb == pytest.approx(fa, abs=1e-6), t
+        assert b.shape == a.shape == (48, 80, 3)
+        assert np.array_equal(a, b), t
+    reader.close()
+
+
+def test_seek_reader_applies_rotation(make_video) -> None:
+    from backdrop.perception.core.media import read_frame_at
+    from backdrop.render.preview import SeekReader
+
+    src = make_video(width=96, height=64, frames=10, rotation=90)
+    reader = SeekReader(src)
+    for t in (0.0, 0.2, 0.1):
+        fa, a = read_frame_at(src, t)
+        fb, b = reader.frame_at(t)
+        assert fb == pytest.approx(fa) and np.array_equal(a, b)
+    assert b.shape[:2] == (96, 64)  # shown upright: the stored 96×64 turned a quarter
+    reader.close()
