@@ -660,7 +660,9 @@ def main_parent(args: argparse.Namespace) -> None:
     print(f"machine: {info['nproc']} CPUs, {info['cpu']}, Python {info['python']}")
     print(f"load average at start: {info['load_avg_start']}")
     notes: list[str] = []
-    inputs: dict[str, Path] = {"examples/sample.mp4": SAMPLE}
+    sample = Path(args.sample)
+    first = "examples/sample.mp4" if sample == SAMPLE else str(sample)
+    inputs: dict[str, Path] = {first: sample}
     s18 = Path(args.shared_media) / S18_REL
     if s18.is_file():
         looped = make_long(s18, OUT / "s18x2.mp4", 2)
@@ -685,7 +687,7 @@ def main_parent(args: argparse.Namespace) -> None:
     main_kinds = ["floor", "preview", "naive"] + ([] if quick else ["export", "naive-veryfast"])
     raw: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
     for label, src in inputs.items():
-        kinds = main_kinds if label == "examples/sample.mp4" else ["floor", "preview", "naive"]
+        kinds = main_kinds if label == first else ["floor", "preview", "naive"]
         for _ in range(reps):
             for kind in kinds:
                 raw.setdefault((kind, label, None), []).append(run(kind, label, src))
@@ -693,14 +695,14 @@ def main_parent(args: argparse.Namespace) -> None:
     sizes = args.sizes.split(",") if args.sizes else []
     for size in sizes:
         for _ in range(reps):
-            key = ("export", "examples/sample.mp4", size)
-            raw.setdefault(key, []).append(run("export", key[1], SAMPLE, size))
+            key = ("export", first, size)
+            raw.setdefault(key, []).append(run("export", first, sample, size))
     flat = None
     if not quick and "3840x2160" in sizes:
-        long_src = make_long(SAMPLE, OUT / "long3x.mp4", 3)
-        lr = run("export", "sample ×3", long_src, "3840x2160")
-        raw[("export", "examples/sample.mp4 ×3", "3840x2160")] = [lr]
-        short = raw[("export", "examples/sample.mp4", "3840x2160")]
+        long_src = make_long(sample, OUT / f"{sample.stem}x3.mp4", 3)
+        lr = run("export", f"{first} ×3", long_src, "3840x2160")
+        raw[("export", f"{first} ×3", "3840x2160")] = [lr]
+        short = raw[("export", first, "3840x2160")]
         short_mb = max(r["peak_rss_mb"] for r in short)
         flat = {
             "short_mb": short_mb,
@@ -709,10 +711,10 @@ def main_parent(args: argparse.Namespace) -> None:
             "long_frames": lr["frames"],
             "ratio": lr["peak_rss_mb"] / short_mb,
         }
-    stage_args = [str(SAMPLE), str(OUT)] + (["--max-frames", "120"] if quick else [])
+    stage_args = [str(sample), str(OUT)] + (["--max-frames", "120"] if quick else [])
     print("[stages]", end="")
     stages = run_case("stages", stage_args, tmo, args.wait_quiet)
-    stages["input"] = "examples/sample.mp4"
+    stages["input"] = first
 
     cases: list[dict[str, Any]] = []
     for (kind, label, size), runs in raw.items():
@@ -762,6 +764,7 @@ def main() -> None:
         help="exports scaled to these sizes, comma-separated WxH "
         "(default 1920x1080,3840x2160; with --quick 1920x1080; '' for none)",
     )
+    ap.add_argument("--sample", default=str(SAMPLE), help="the first input (default the sample)")
     ap.add_argument(
         "--shared-media",
         default=str(ROOT.parent / "shared" / "media"),
