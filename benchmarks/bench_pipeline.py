@@ -296,8 +296,10 @@ def case_stages(src: Path, out_dir: Path, max_frames: int | None) -> dict[str, A
         if owner is not None and hasattr(owner, attr):
             setattr(owner, attr, timed(getattr(owner, attr), "model"))
     end = info.duration
-    mp4 = Mp4Writer(out_dir / "stages.mp4", info.width, info.height, info.fps, src, end)
-    webm = WebmAlphaWriter(out_dir / "stages.webm", info.width, info.height, info.fps, src, end)
+    audio = src if info.has_audio else None
+    mp4 = Mp4Writer(out_dir / "stages.mp4", info.width, info.height, info.fps, audio, end)
+    webm = WebmAlphaWriter(out_dir / "stages.webm", info.width, info.height, info.fps, audio, end)
+    i420 = info.width % 2 == 0 and info.height % 2 == 0  # as render_video's MP4 output
     frames = segmented = 0
     it = iter_frames(src)
     try:
@@ -315,10 +317,13 @@ def case_stages(src: Path, out_dir: Path, max_frames: int | None) -> dict[str, A
                 segmented += 1
             acc["segment"] += pc() - s
             s = pc()
-            c = comp.compose(frame, t, mask)
+            c = comp.compose_i420(frame, t, mask) if i420 else comp.compose(frame, t, mask)
             acc["compose"] += pc() - s
             s = pc()
-            mp4.write(c.rgb, t)
+            if i420:
+                mp4.write_i420(c.i420, t)
+            else:
+                mp4.write(c.rgb, t)
             acc["encode_mp4"] += pc() - s
             s = pc()
             webm.write(frame, t, c.keep)
@@ -595,7 +600,7 @@ def render_markdown(res: dict[str, Any]) -> str:
             "segment": "segment (default masker: pose crops / selfie, smoothing)",
             "model": "  of which the models (LiteRT invoke, input/output)",
             "alpha": "alpha / edges (guided filter, full-res)",
-            "compose": "composite (background + blend)",
+            "compose": "composite (background + blend into I420)",
             "encode_mp4": "encode MP4 (x264 veryfast, audio copy)",
         }
         L += [
