@@ -1,8 +1,9 @@
 """The render job: decode → segment → composite → encode, streamed and overlapped.
 
-Decoding runs in one thread, each encoder in its own, and segmentation plus compositing in the
-caller's thread; bounded queues between them keep memory flat whatever the video's length (a
-few frames in flight). Codec work and OpenCV release the GIL, so the stages overlap on 2 cores.
+Decoding runs in one thread, segmentation in another, compositing in the caller's thread and
+each encoder in its own; bounded queues between them keep memory flat whatever the video's
+length (a few frames in flight). Codec work, the models and OpenCV release the GIL, so the
+stages overlap on 2 cores.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ class _Stage(threading.Thread):
         self.q.put(item)
 
 
-def _prefetch(it: Iterator[Any], maxsize: int = 8) -> Iterator[Any]:
-    """Run ``it`` in a thread, ``maxsize`` items ahead of the consumer."""
+def _prefetch(it: Iterator[Any], maxsize: int = 8, name: str = "decode") -> Iterator[Any]:
+    """Run ``it`` in a thread named ``name``, ``maxsize`` items ahead of the consumer."""
     q: queue.Queue[Any] = queue.Queue(maxsize)
     stop = threading.Event()
 
@@ -107,7 +108,7 @@ def _prefetch(it: Iterator[Any], maxsize: int = 8) -> Iterator[Any]:
         except BaseException as e:  # noqa: BLE001 - re-raised in the consumer
             q.put(e)
 
-    th = threading.Thread(target=work, name="decode", daemon=True)
+    th = threading.Thread(target=work, name=name, daemon=True)
     th.start()
     try:
         while True:
@@ -131,12 +132,14 @@ def _until_broken(
 ) -> Iterator[tuple[float, np.ndarray]]:
     """``frames`` until the source breaks off: a decode error after the first frame ends the
     stream (a truncated file renders as far as it decodes); ``stats.decoded_until`` follows."""
+    n = 0
     try:
         for t, frame in frames:
             stats.decoded_until = t
+            n += 1
             yield t, frame
     except MediaError as e:
-        if stats.frames == 0:
+        if n == 0:
             raise
         log.warning("%s", e)
 
@@ -186,17 +189,13 @@ def _compose_frames(
     place of ``rgb``, :meth:`~backdrop.render.compose.Compositor.compose_i420`).
 
     The masker sees every frame that needs a mask, in order, and is reset on frames that do
-    not, so its temporal state is the same whoever calls this with the same frames.
+    not, so its temporal state is the same whoever calls this with the same frames. It runs in
+    its own thread, a frame or two ahead of the compositing (the models release the GIL, so
+    segmenting the next frame overlaps compositing this one); only that thread touches it.
     """
     t_start = time.perf_counter()
-    for t, frame in frames:
-        mask = None
-        if compositor.needs_mask(t):
-            assert masker is not None
-            mask = masker(frame, t)
-            stats.segmented += 1
-        elif masker is not None:
-            masker.reset()
+    masked = _masked(frames, compositor, masker, stats)
+    for t, frame, mask in masked if masker is None else _prefetch(masked, 2, "mask"):
         if i420:
             comp = compositor.compose_i420(frame, t, mask)
             item = (t, comp.i420, frame if comp.fg is None else comp.fg, comp.keep)
@@ -210,6 +209,25 @@ def _compose_frames(
         stats.frames += 1
         if progress is not None:
             progress(stats.frames, max(total, stats.frames), time.perf_counter() - t_start)
+
+
+def _masked(
+    frames: Iterable[tuple[float, np.ndarray]],
+    compositor: Compositor,
+    masker: Masker | None,
+    stats: RenderStats,
+) -> Iterator[tuple[float, np.ndarray, np.ndarray | None]]:
+    """``(t, frame, mask)``: the subject's mask where the frame needs one, else None (and the
+    masker reset)."""
+    for t, frame in frames:
+        mask = None
+        if compositor.needs_mask(t):
+            assert masker is not None
+            mask = masker(frame, t)
+            stats.segmented += 1
+        elif masker is not None:
+            masker.reset()
+        yield t, frame, mask
 
 
 def _scale(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -561,8 +579,8 @@ def _in_span(
     end: float,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """The frames of ``[t0, end)`` seconds; the masker is warmed up on those before ``t0`` as a
-    whole-video render would run it (masks thrown away, reset where no mask is needed). Runs in
-    the consumer's thread, so the masker only ever sees one thread."""
+    whole-video render would run it (masks thrown away, reset where no mask is needed). It is
+    pulled by the masking thread, so the masker only ever sees that one thread."""
     for t, frame in frames:
         if t >= end - 1e-6:
             return
