@@ -193,3 +193,30 @@ def test_seek_reader_applies_rotation(make_video) -> None:
         assert fb == pytest.approx(fa) and np.array_equal(a, b)
     assert b.shape[:2] == (96, 64)  # shown upright: the stored 96×64 turned a quarter
     reader.close()
+
+
+def test_scaled_outputs_scale_only_what_each_writer_reads(
+    make_video, tmp_path: Path, monkeypatch
+) -> None:
+    """With ``size``, the MP4 gets the scaled picture, alpha outputs the scaled colour and
+    alpha; parts no writer reads are not scaled (an MP4 alone scales one image per frame)."""
+    from backdrop.perception.core.media import probe
+
+    src = make_video(width=320, height=180, frames=6, frame_fn=lambda i, w, h: _frame(w, h, i))
+    plan = _plan(GradientBackground(colors=["#1d4ed8", "#7e22ce"]))
+    calls: list[tuple[int, ...]] = []
+    scale = pipeline._scale
+    monkeypatch.setattr(pipeline, "_scale", lambda a, size: calls.append(a.shape) or scale(a, size))
+    pipeline.render_video(src, plan, tmp_path / "a.mp4", masker=_Ellipse(), size=(160, 90))
+    assert len(calls) == 6 and all(c == (180, 320, 3) for c in calls)  # the picture only
+    calls.clear()
+    pipeline.render_video(
+        src, plan, tmp_path / "b.mp4", alpha=tmp_path / "b.webm", masker=_Ellipse(), size=(160, 90)
+    )
+    assert len(calls) == 18  # picture, colour, alpha
+    calls.clear()
+    pipeline.render_video(src, plan, tmp_path / "c.mov", masker=_Ellipse(), size=(160, 90))
+    assert len(calls) == 12 and sorted({len(c) for c in calls}) == [2, 3]  # picture and alpha
+    for name in ("a.mp4", "b.mp4", "b.webm", "c.mov"):
+        info = probe(tmp_path / name)
+        assert (info.width, info.height) == (160, 90), name

@@ -70,10 +70,18 @@ _END = object()
 class _Stage(threading.Thread):
     """A thread that feeds items from a bounded queue to ``fn``; remembers its exception."""
 
-    def __init__(self, name: str, fn: Callable[[Any], None], maxsize: int = 8) -> None:
+    def __init__(
+        self,
+        name: str,
+        fn: Callable[[Any], None],
+        maxsize: int = 8,
+        uses: tuple[int, ...] = (1, 2, 3),
+    ) -> None:
         super().__init__(name=name, daemon=True)
         self.q: queue.Queue[Any] = queue.Queue(maxsize)
         self.fn = fn
+        self.uses = uses
+        """Which parts of the ``(t, out, fg, keep)`` items ``fn`` reads (others are not scaled)."""
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -203,7 +211,9 @@ def _compose_frames(
             comp = compositor.compose(frame, t, mask)
             item = (t, comp.rgb, frame if comp.fg is None else comp.fg, comp.keep)
         if size is not None:
-            item = (t, *(None if a is None else _scale(a, size) for a in item[1:]))
+            used = {i for st in stages for i in st.uses}
+            item = (t, *(_scale(a, size) if i in used and a is not None else None
+                         for i, a in enumerate(item[1:], 1)))  # fmt: skip
         for st in stages:
             st.put(item)
         stats.frames += 1
@@ -349,16 +359,20 @@ def _open_outputs(
                 clear = _transparent_at(plan, it[0], info.duration)
                 w.write(it[1], it[0], it[3] if clear else None)
 
-            stages.append(_Stage("encode-mov", _mov))
+            stages.append(_Stage("encode-mov", _mov, uses=(1, 3)))
         elif output is not None:
             check_output_suffix(output)
             mp4 = Mp4Writer(output, ow, oh, info.fps, audio, info.duration,
                             crf=crf, preset=preset)  # fmt: skip
             sinks.append(mp4)
             if _wants_i420(info, size):
-                stages.append(_Stage("encode-mp4", lambda it, w=mp4: w.write_i420(it[1], it[0])))
+                stages.append(
+                    _Stage("encode-mp4", lambda it, w=mp4: w.write_i420(it[1], it[0]), uses=(1,))
+                )
             else:
-                stages.append(_Stage("encode-mp4", lambda it, w=mp4: w.write(it[1], it[0])))
+                stages.append(
+                    _Stage("encode-mp4", lambda it, w=mp4: w.write(it[1], it[0]), uses=(1,))
+                )
         if alpha is not None:
             ap = Path(alpha)
             if ap.suffix.lower() == ".webm":
@@ -372,7 +386,9 @@ def _open_outputs(
                     f"{ap}: alpha output must be a .webm or .mov file or a folder for PNG frames"
                 )
             sinks.append(aw)
-            stages.append(_Stage("encode-alpha", lambda it, w=aw: w.write(it[2], it[0], it[3])))
+            alpha_stage = _Stage("encode-alpha", lambda it, w=aw: w.write(it[2], it[0], it[3]),
+                                 uses=(2, 3))  # fmt: skip
+            stages.append(alpha_stage)
     except BaseException:
         for sink in sinks:
             sink.abort()
