@@ -163,14 +163,28 @@ def _gop_video(path: Path, frames: int = 60, fps: float = 25.0) -> Path:
     return path
 
 
-def test_seek_reader_gives_read_frame_at_frames_in_any_scrub_order(tmp_path: Path) -> None:
+@pytest.mark.parametrize("indexed", [True, False])
+def test_seek_reader_gives_read_frame_at_frames_in_any_scrub_order(
+    tmp_path: Path, monkeypatch, indexed: bool
+) -> None:
     """Forward within a keyframe interval (decoding on), across keyframes, backwards, before
-    the start and past the end: the same frame and time as a fresh seek-and-decode."""
+    the start and past the end: the same frame and time as a fresh seek-and-decode, with the
+    keyframe index and before it is ready."""
+    import time
+
     from backdrop.perception.core.media import read_frame_at
     from backdrop.render.preview import SeekReader
 
     src = _gop_video(tmp_path / "gop.mp4")
+    if not indexed:
+        monkeypatch.setattr(SeekReader, "_index", lambda self: None)
     reader = SeekReader(src, (80, 48))
+    deadline = time.monotonic() + 30
+    while indexed and reader._keys is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (reader._keys is not None) == indexed
+    if indexed:
+        assert reader._keys == pytest.approx([0.0, 0.48, 0.96, 1.44, 1.92])  # every 12th frame
     times = [0.0, 0.05, 0.3, 0.31, 0.9, 1.7, 1.72, 0.5, 0.52, 2.2, 2.39, 5.0, 0.0, -1.0, 1.1]
     for t in times:
         fa, a = read_frame_at(src, t, size=(80, 48))

@@ -48,6 +48,9 @@ CACHE_JPEG_QUALITY = 90
 SKIP_NONREF_BEFORE = 0.5
 """Seconds before a scrub target before which non-reference frames are skipped, not decoded."""
 
+DECODE_ON_UNINDEXED = 1.0
+"""Before the keyframe index is ready: the farthest (seconds) a scrub decodes on, not seeks."""
+
 
 def preview_size(info: MediaInfo, long_side: int = PREVIEW_LONG_SIDE) -> tuple[int, int]:
     """``(width, height)`` in pixels of ``info``'s frames scaled to fit ``long_side`` (never
@@ -138,7 +141,7 @@ class SeekReader:
     Same frames and times as :func:`~backdrop.perception.core.media.read_frame_at` (the last frame
     starting at or before ``t``; seconds from the video stream's start; rotation applied; scaled
     to ``size`` = (width, height) after rotation when given), but the file stays open, the
-    keyframes are indexed on first use, and a target ahead of the last one within the same
+    keyframes are indexed in the background when it opens, and a target ahead of the last one within the same
     keyframe interval is reached by decoding on, not by seeking back (see the module docstring).
 
     Raises:
@@ -163,23 +166,27 @@ class SeekReader:
         self._last: tuple[float, av.VideoFrame] | None = None  # decoded, at or before a target
         self._ahead: tuple[float, av.VideoFrame] | None = None  # decoded past the last target
         self._target = 0.0
-        self._keyframes()
+        threading.Thread(target=self._index, name="keyframe-index", daemon=True).start()
 
     def close(self) -> None:
         with self._lock:
             self._frames = None
             self._c.close()
 
-    def _keyframes(self) -> list[float]:
-        if self._keys is None:
-            keys = {
-                float(p.pts * p.time_base) - self._v0
-                for p in self._c.demux(self._vs)
-                if p.is_keyframe and p.pts is not None
-            }
+    def _index(self) -> None:
+        """Keyframe times (seconds), read from the packets by a second reader; until they are
+        known a scrub decodes on up to :data:`DECODE_ON_UNINDEXED` seconds, else seeks."""
+        try:
+            with av.open(str(self.path)) as c:
+                vs = c.streams.video[0]
+                keys = {
+                    float(p.pts * p.time_base) - self._v0
+                    for p in c.demux(vs)
+                    if p.is_keyframe and p.pts is not None
+                }
             self._keys = sorted(keys) or [0.0]
-            self._seek(0.0)
-        return self._keys
+        except (av.error.FFmpegError, OSError, IndexError):
+            return  # a broken file: the reads say so
 
     def _seek(self, t: float) -> None:
         target = int((t + self._v0) / self._tb)
@@ -212,12 +219,15 @@ class SeekReader:
                 raise MediaError(f"{self.path}: cannot read the frame at {t:.2f} s ({e})") from e
 
     def _frame_at(self, t: float) -> tuple[float, np.ndarray]:
-        keys = self._keyframes()
-        key = keys[max(0, bisect.bisect_right(keys, t + 1e-6) - 1)]
+        keys = self._keys
         here = self._ahead or self._last
-        # decode on from here when no keyframe lies between here and t; else seek to it
-        if self._frames is None or here is None or here[0] > t + 1e-6 or key > here[0] + 1e-6:
-            self._seek(key)
+        if keys is not None:  # decode on from here when no keyframe lies between here and t
+            key = keys[max(0, bisect.bisect_right(keys, t + 1e-6) - 1)]
+            far = here is not None and key > here[0] + 1e-6
+        else:
+            key, far = t, here is not None and t > here[0] + DECODE_ON_UNINDEXED
+        if self._frames is None or here is None or here[0] > t + 1e-6 or far:
+            self._seek(key)  # to the keyframe at or before ``key``
         self._target = t
         best = self._last if self._last is not None and self._last[0] <= t + 1e-6 else None
         if self._ahead is not None and self._ahead[0] <= t + 1e-6:
