@@ -29,6 +29,8 @@ to H.264 MP4 (x264 ``veryfast`` crf 20, the source's audio copied):
   numpy float maths; ``write_videofile(codec="libx264", audio=True)`` with moviepy's defaults
   (preset ``medium``) — what a user writes in 20 lines; ``naive-veryfast`` the same with
   Backdrop's preset.
+* ``preview-serial``: the preview tier with the masker in the compositing thread
+  (``render.pipeline.MASK_THREAD = False``), to see what the masking thread buys.
 * ``stages``: the preview tier frame by frame with no overlap, timing each stage.
 
 Reported per case: fps, CPU ms per output frame (process + helper processes), cores busy, peak
@@ -161,6 +163,11 @@ def case_backdrop(
     from backdrop.render.pipeline import render_video
     from backdrop.render.plan import EditPlan
 
+    if tier == "preview-serial":  # the preview tier with the masker in the caller's thread
+        import backdrop.render.pipeline as pipeline_mod
+
+        pipeline_mod.MASK_THREAD = False
+        tier = "preview"
     info = probe(src)
     plan = EditPlan() if tier == "floor" else demo_plan()
     # loaded before the clock starts: the selfie masker (same model as the naive script), or
@@ -521,6 +528,7 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
 CASE_LABELS = {
     "floor": "codec floor (decode + encode, no masking)",
     "preview": "backdrop preview tier (default masker, fast edges)",
+    "preview-serial": "backdrop preview tier, masker in the compositing thread",
     "export": "backdrop export (default masker, quality edges)",
     "selfie": "backdrop, whole-frame selfie masker, fast edges",
     "naive": "naive moviepy script (preset medium, moviepy's default)",
@@ -689,7 +697,8 @@ def main_parent(args: argparse.Namespace) -> None:
         return run_case(name, cargs, tmo, args.wait_quiet)
 
     # the comparison: codec floor, preview tier and the naive script, interleaved per repetition
-    main_kinds = ["floor", "preview", "naive"] + ([] if quick else ["export", "naive-veryfast"])
+    extra = ["export", "naive-veryfast", "preview-serial"]
+    main_kinds = ["floor", "preview", "naive"] + ([] if quick else extra)
     raw: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
     for label, src in inputs.items():
         kinds = main_kinds if label == first else ["floor", "preview", "naive"]

@@ -66,6 +66,9 @@ class RenderStats:
 
 _END = object()
 
+MASK_THREAD = True
+"""Run the masker in its own thread, overlapping compositing (False: in the caller's)."""
+
 
 class _Stage(threading.Thread):
     """A thread that feeds items from a bounded queue to ``fn``; remembers its exception."""
@@ -203,7 +206,8 @@ def _compose_frames(
     """
     t_start = time.perf_counter()
     masked = _masked(frames, compositor, masker, stats)
-    for t, frame, mask in masked if masker is None else _prefetch(masked, 2, "mask"):
+    threaded = masker is not None and MASK_THREAD
+    for t, frame, mask in _prefetch(masked, 2, "mask") if threaded else masked:
         if i420:
             comp = compositor.compose_i420(frame, t, mask)
             item = (t, comp.i420, frame if comp.fg is None else comp.fg, comp.keep)
