@@ -115,6 +115,7 @@ def edit(
             the plan needs is not installed (one-line messages).
     """
     from backdrop.agent.interpret_speech import SpeechInterpreter
+    from backdrop.agent.replies import nothing_to_do
     from backdrop.perception.core.media import probe
     from backdrop.tools import PlanHistory, ToolContext
 
@@ -125,7 +126,7 @@ def edit(
     ctx.timeline = analyse_for(src, instruction)
     reply = SpeechInterpreter().interpret(instruction, ctx)
     result = ctx.history.current
-    if reply.clarify or (not reply.changed and result.is_empty()):
+    if nothing_to_do(reply, result):
         raise EditError(reply.text)
     done = EditResult(reply=reply.text, plan=result, timeline=ctx.timeline)
     if out is not None or alpha is not None:

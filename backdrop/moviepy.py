@@ -100,6 +100,7 @@ def plan_for_clip(clip: Any, instruction: str, start: EditPlan | None = None) ->
         EditError: not understood, or it changed nothing (the message is the reply).
     """
     from backdrop.agent.interpret_speech import SpeechInterpreter
+    from backdrop.agent.replies import nothing_to_do
     from backdrop.perception.vision.detect import objects_detector_installed
     from backdrop.perception.vision.objects import mentions_object
     from backdrop.tools import PlanHistory, ToolContext
@@ -109,7 +110,7 @@ def plan_for_clip(clip: Any, instruction: str, start: EditPlan | None = None) ->
         ctx.timeline = clip_objects(clip)
     reply = SpeechInterpreter().interpret(instruction, ctx)
     plan = ctx.history.current
-    if reply.clarify or (not reply.changed and plan.is_empty()):
+    if nothing_to_do(reply, plan):
         raise EditError(reply.text)
     return plan, reply.text, ctx.timeline
 

@@ -86,7 +86,7 @@ def fake_model() -> Iterator[tuple[FakeModel, str]]:
         server.server_close()
 
 
-def make_controller(base_url: str, timeout: float = 2.0) -> tuple[LLMController, ToolContext]:
+def make_controller(base_url: str, timeout: float = 15.0) -> tuple[LLMController, ToolContext]:
     state = SceneState(10.0)
     state.add(
         [TranscriptSegment(1.0, 3.0, "asr", text="welcome to the juggling show", speaker="S1")],

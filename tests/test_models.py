@@ -189,7 +189,7 @@ def test_install_refuses_a_tampered_model(installed_dir: Path, tmp_path: Path) -
     with pytest.raises(ModelInstallError, match="selfie_segmentation_landscape.tflite"):
         install_models(dest=dest, wheel=wheel)
     assert not (dest / "selfie_segmentation_landscape.tflite").exists()
-    assert not list(dest.glob(".*.part"))
+    assert not list(dest.glob(".*.partial-*"))  # no temporary file left (partial_sibling)
 
 
 def test_package_backed_entries_report_their_package(empty_models_dir: Path) -> None:

@@ -25,13 +25,14 @@ def plan_from_instruction(text: str) -> EditPlan:
         PlanError: the instruction was not understood or changes nothing; the message says why.
     """
     from backdrop.agent.interpret_speech import SpeechInterpreter
+    from backdrop.agent.replies import nothing_to_do
     from backdrop.tools import PlanHistory, ToolContext
 
     # the interpreter ``backdrop edit`` uses, so one instruction means one plan everywhere
     ctx = ToolContext(history=PlanHistory(EditPlan()), duration=None)
     reply = SpeechInterpreter().interpret(text, ctx)
     plan = ctx.history.current
-    if reply.clarify or (not reply.changed and plan.is_empty()):
+    if nothing_to_do(reply, plan):
         raise PlanError(reply.text)
     return plan
 

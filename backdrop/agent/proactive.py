@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,10 +74,12 @@ SCENE_GRADIENTS = (
 OPENING_INSTRUCTION = "remove the background"
 """The one edit proposed when a video is opened with someone in it."""
 
+Proposal = tuple[str, Any, str, list[ToolCall], TimeRange | None]
+"""What a notice rule proposes: ``(kind, key, text, tool calls, scope)``. ``(kind, key)`` is
+said once per video; ``scope`` is the stretch of video the suggestion is about, or None."""
 
-def _opening(
-    ev: Caption, plan: EditPlan
-) -> tuple[str, Any, str, list[ToolCall], TimeRange | None] | None:
+
+def _opening(ev: Caption, plan: EditPlan) -> Proposal | None:
     """The opening suggestion from the first caption: what is seen, and the one edit proposed
     (remove the background behind the people), while the plan is still empty."""
     if not plan.is_empty():
@@ -191,107 +194,133 @@ class NoticeMaker:
                 self._edge_scenes.add(key[0])
         return out
 
-    def _notice_for(
-        self, ev: Event, plan: EditPlan
-    ) -> tuple[str, Any, str, list[ToolCall], TimeRange | None] | None:
+    def _notice_for(self, ev: Event, plan: EditPlan) -> Proposal | None:
+        """The notice ``ev`` calls for, by the rule for its type in :data:`NOTICE_RULES`;
+        None when there is no rule or the rule declines."""
+        for cls in type(ev).__mro__:
+            rule = NOTICE_RULES.get(cls)
+            if rule is not None:
+                return rule(self, ev, plan)
+        return None
+
+    def _scene_cut(self, ev: SceneCut, plan: EditPlan) -> Proposal | None:
+        """ "New scene at 0:12 — a different background for this section?" (a gradient of its
+        own from :data:`SCENE_GRADIENTS`, from the cut on)."""
+        self._cuts += 1
+        at = ev.t1
+        colors = SCENE_GRADIENTS[(self._cuts - 1) % len(SCENE_GRADIENTS)]
+        scope = TimeRange(start=round(at, 3))
+        bg = {"type": "gradient", "colors": list(colors)}
+        call = ToolCall("set_background", {"background": bg, "range": scope.model_dump()})
+        return (
+            "scene_cut",
+            round(at, 1),
+            f"New scene at {clock(at)} — a different background for this section?",
+            [call],
+            scope,
+        )
+
+    def _lighting(self, ev: LightingChange, plan: EditPlan) -> Proposal | None:
+        """ "The lighting changed at 0:40 (brighter) — adjust the background to match?", unless
+        a scene cut within :data:`CUT_EXPLAINS_S` explains it."""
         t = ev.t0
-        if isinstance(ev, Caption):
-            return _opening(ev, plan)
-        if isinstance(ev, SceneCut):
-            self._cuts += 1
-            at = ev.t1
-            colors = SCENE_GRADIENTS[(self._cuts - 1) % len(SCENE_GRADIENTS)]
-            scope = TimeRange(start=round(at, 3))
-            bg = {"type": "gradient", "colors": list(colors)}
-            call = ToolCall("set_background", {"background": bg, "range": scope.model_dump()})
+        if any(abs(ev.t0 - c) <= CUT_EXPLAINS_S for c in self._cut_times):
+            return None
+        brighter = "brighter" if ev.delta_luma > 0 else "darker"
+        calls = [ToolCall("match_lighting", {})] if "match_lighting" in self.tools else []
+        if not calls:
+            calls = [ToolCall("set_edges", {"refine": "guided"})]
+        return (
+            "lighting",
+            round(t, 1),
+            f"The lighting changed at {clock(t)} ({brighter}) — adjust the background to match?",
+            calls,
+            TimeRange(start=round(t, 3)),
+        )
+
+    def _person_track(self, ev: PersonTrack, plan: EditPlan) -> Proposal | None:
+        return self._people_notice(ev)
+
+    def _people_count(self, ev: PeopleCount, plan: EditPlan) -> Proposal | None:
+        """ "Two people from 0:05 in view — keep everyone, or only one?" when the count first
+        rises above one and no person tracks say more."""
+        t = ev.t0
+        n_before, self._people = self._people, ev.n
+        if ev.n > 1 and n_before <= 1 and not self._tracks:
+            words = {2: "Two", 3: "Three", 4: "Four"}.get(ev.n, str(ev.n))
+            call = ToolCall("keep_subject", {"subject": "person", "selector": "all"})
             return (
-                "scene_cut",
-                round(at, 1),
-                f"New scene at {clock(at)} — a different background for this section?",
-                [call],
-                scope,
-            )
-        if isinstance(ev, LightingChange):
-            if any(abs(ev.t0 - c) <= CUT_EXPLAINS_S for c in self._cut_times):
-                return None
-            brighter = "brighter" if ev.delta_luma > 0 else "darker"
-            calls = [ToolCall("match_lighting", {})] if "match_lighting" in self.tools else []
-            if not calls:
-                calls = [ToolCall("set_edges", {"refine": "guided"})]
-            return (
-                "lighting",
+                "people",
                 round(t, 1),
-                f"The lighting changed at {clock(t)} ({brighter}) — "
-                "adjust the background to match?",
-                calls,
+                f"{words} people from {clock(t)} in view — keep everyone, or only one? "
+                "(yes = everyone; or say “the person on the left”, “the one in red”…)",
+                [call],
                 TimeRange(start=round(t, 3)),
             )
-        if isinstance(ev, PersonTrack):
-            return self._people_notice(ev)
-        if isinstance(ev, PeopleCount):
-            n_before, self._people = self._people, ev.n
-            if ev.n > 1 and n_before <= 1 and not self._tracks:
-                words = {2: "Two", 3: "Three", 4: "Four"}.get(ev.n, str(ev.n))
-                call = ToolCall("keep_subject", {"subject": "person", "selector": "all"})
-                return (
-                    "people",
-                    round(t, 1),
-                    f"{words} people from {clock(t)} in view — keep everyone, or only one? "
-                    "(yes = everyone; or say “the person on the left”, “the one in red”…)",
-                    [call],
-                    TimeRange(start=round(t, 3)),
-                )
-            return None
-        if (
-            isinstance(ev, MaskQuality)
-            and ev.score < MASK_QUALITY_NOTICE_BELOW
-            and plan.backgrounds
-        ):
-            edges = {
-                "feather": plan.edges.feather + 1.5,
-                "refine": "guided",
-                "refine_radius": min(64.0, plan.edges.refine_radius * 1.5),
-            }
-            call = ToolCall("set_edges", edges)
-            return (
-                "mask_quality",
-                round(t / 5.0),
-                f"The cut-out looks rough around {clock(t)} — soften and refine the edges?",
-                [call],
-                None,
-            )
-        if isinstance(ev, EdgeUncertainty) and plan.backgrounds and plan.edges.refine != "matte":
-            scene = sum(1 for c in self._cut_times if c <= ev.t0)
-            if scene in self._edge_scenes:  # once per scene (later windows retry if held back)
-                return None
-            return (
-                "edge",
-                (scene, round(t, 1)),
-                f"I can improve the hair edge here ({clock(t)}) — apply enhanced processing?",
-                [ToolCall("set_edges", {"refine": "matte"})],
-                None,
-            )
-        if isinstance(ev, SpeakerTurn) and ev.speaker not in self._speakers:
-            backed = sum(
-                max(0.0, min(ev.t1, b) - max(ev.t0, a)) for a, b in self._speech
-            )  # seconds of this turn where speech was actually detected
-            self._turn_s[ev.speaker] = self._turn_s.get(ev.speaker, 0.0) + backed
-            self._turns.append(ev)
-            if self._turn_s[ev.speaker] < NEW_SPEAKER_MIN_S or self._same_face(ev):
-                return None
-            first = not self._speakers
-            self._speakers.add(ev.speaker)
-            if first:
-                return None
-            call = ToolCall("keep_subject", {"subject": "speaker"})
-            return (
-                "new_speaker",
-                ev.speaker,
-                f"A new speaker ({ev.speaker}) at {clock(t)} — keep only whoever is talking?",
-                [call],
-                None,
-            )
         return None
+
+    def _mask_quality(self, ev: MaskQuality, plan: EditPlan) -> Proposal | None:
+        """ "The cut-out looks rough around 0:20 — soften and refine the edges?" for a score
+        under :data:`MASK_QUALITY_NOTICE_BELOW` while a background is set."""
+        t = ev.t0
+        if not (ev.score < MASK_QUALITY_NOTICE_BELOW and plan.backgrounds):
+            return None
+        edges = {
+            "feather": plan.edges.feather + 1.5,
+            "refine": "guided",
+            "refine_radius": min(64.0, plan.edges.refine_radius * 1.5),
+        }
+        call = ToolCall("set_edges", edges)
+        return (
+            "mask_quality",
+            round(t / 5.0),
+            f"The cut-out looks rough around {clock(t)} — soften and refine the edges?",
+            [call],
+            None,
+        )
+
+    def _edge(self, ev: EdgeUncertainty, plan: EditPlan) -> Proposal | None:
+        """ "I can improve the hair edge here (0:07) — apply enhanced processing?", once per
+        scene, while a background is set and the matting tier is not already on."""
+        t = ev.t0
+        if not (plan.backgrounds and plan.edges.refine != "matte"):
+            return None
+        scene = sum(1 for c in self._cut_times if c <= ev.t0)
+        if scene in self._edge_scenes:  # once per scene (later windows retry if held back)
+            return None
+        return (
+            "edge",
+            (scene, round(t, 1)),
+            f"I can improve the hair edge here ({clock(t)}) — apply enhanced processing?",
+            [ToolCall("set_edges", {"refine": "matte"})],
+            None,
+        )
+
+    def _speaker_turn(self, ev: SpeakerTurn, plan: EditPlan) -> Proposal | None:
+        """ "A new speaker (S2) at 1:02 — keep only whoever is talking?" once a second voice
+        has :data:`NEW_SPEAKER_MIN_S` of speech-backed turns and is not a face already heard."""
+        t = ev.t0
+        if ev.speaker in self._speakers:
+            return None
+        backed = sum(
+            max(0.0, min(ev.t1, b) - max(ev.t0, a)) for a, b in self._speech
+        )  # seconds of this turn where speech was actually detected
+        self._turn_s[ev.speaker] = self._turn_s.get(ev.speaker, 0.0) + backed
+        self._turns.append(ev)
+        if self._turn_s[ev.speaker] < NEW_SPEAKER_MIN_S or self._same_face(ev):
+            return None
+        first = not self._speakers
+        self._speakers.add(ev.speaker)
+        if first:
+            return None
+        call = ToolCall("keep_subject", {"subject": "speaker"})
+        return (
+            "new_speaker",
+            ev.speaker,
+            f"A new speaker ({ev.speaker}) at {clock(t)} — keep only whoever is talking?",
+            [call],
+            None,
+        )
 
     def _same_face(self, turn: SpeakerTurn) -> bool:
         """Whether the face talking during ``turn`` is one that talked for an earlier speaker."""
@@ -338,3 +367,21 @@ class NoticeMaker:
             list(everyone),
             None,
         )
+
+
+NoticeRule = Callable[[NoticeMaker, Any, EditPlan], Proposal | None]
+"""How one type of event becomes a notice: ``rule(maker, event, plan)`` → a :data:`Proposal`, or
+None for no notice. Rules may keep state on the maker (counts, what was seen)."""
+
+NOTICE_RULES: dict[type[Event], NoticeRule] = {
+    Caption: lambda maker, ev, plan: _opening(ev, plan),
+    SceneCut: NoticeMaker._scene_cut,
+    LightingChange: NoticeMaker._lighting,
+    PersonTrack: NoticeMaker._person_track,
+    PeopleCount: NoticeMaker._people_count,
+    MaskQuality: NoticeMaker._mask_quality,
+    EdgeUncertainty: NoticeMaker._edge,
+    SpeakerTurn: NoticeMaker._speaker_turn,
+}
+"""One rule per event type that can raise a notice. A new kind of notice is one rule (a
+:class:`NoticeMaker` method or a function) and one entry here."""

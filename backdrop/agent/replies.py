@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from backdrop.render.plan import EditPlan
 from backdrop.tools import ToolCall, ToolContext
 from backdrop.tools.runner import StepResult
 
@@ -71,4 +72,11 @@ def step_reply(step: StepResult, *, edited: bool = True) -> Reply:
     return Reply(" ".join(out), step.calls, step.changed)
 
 
-__all__ = ["Interpreter", "Reply", "sentence", "step_reply"]
+def nothing_to_do(reply: Reply, plan: EditPlan) -> bool:
+    """Whether a one-shot edit (``backdrop edit``, ``batch --say``, the Python API, the moviepy
+    effect) should stop after ``reply``: the instruction was not understood, or it changed
+    nothing and ``plan`` (the plan after it) is still empty. The reply's text says why."""
+    return reply.clarify or (not reply.changed and plan.is_empty())
+
+
+__all__ = ["Interpreter", "Reply", "nothing_to_do", "sentence", "step_reply"]

@@ -28,7 +28,13 @@ import numpy as np
 
 from backdrop.agent.interpret import RuleInterpreter
 from backdrop.agent.interpret_speech import SpeechInterpreter
-from backdrop.agent.llm import LLMConfig, LLMController
+from backdrop.agent.llm import (
+    LLMConfig,
+    LLMController,
+    LocalToolModel,
+    SecondOpinion,
+    local_llm_wanted,
+)
 from backdrop.agent.proactive import Notice, NoticeMaker
 from backdrop.agent.replies import Interpreter, Reply, step_reply
 from backdrop.agent.state import SceneState
@@ -47,6 +53,7 @@ from backdrop.render.preview import (
     FrameCache,
     PreviewComposer,
     SeekReader,
+    blank_frame,
     preview_size,
     write_png,
 )
@@ -155,6 +162,8 @@ class Session:
             timeline=self.state.timeline,
         )
         self.rules: Interpreter = SpeechInterpreter(RuleInterpreter(self.registry), self.registry)
+        if local_llm_wanted():  # opt-in: BACKDROP_LOCAL_LLM=1 (issue 11, item 3)
+            self.rules = SecondOpinion(self.rules, LocalToolModel(self.registry), self.registry)
         config = LLMConfig.from_env() if llm is None else (llm or None)
         self.llm: LLMController | None = (
             LLMController(
@@ -473,7 +482,7 @@ class Session:
         if self.live is not None:  # a live feed: the newest frame seen (black before one)
             latest = self._frames.latest()
             if latest is None:
-                return t, np.zeros((self._psize[1], self._psize[0], 3), np.uint8)
+                return t, blank_frame(self._psize)
             return latest
         hit = self._frames.get(t)
         if hit is not None:

@@ -1,21 +1,21 @@
-"""Write outputs atomically: to a temporary sibling, renamed into place only when complete."""
+"""Write outputs atomically: to a temporary sibling, renamed into place only when complete.
+
+The writer itself is :mod:`backdrop.perception.core.atomic` (the lowest floor that writes
+files); this module adds render's rule for what a finished output may replace
+(:func:`replace_into`: a file never replaces a folder, and a folder replaces only an empty one
+or a PNG-frames folder Backdrop wrote).
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from backdrop.render.files import PathError, is_frames_folder, partial_sibling
-
-
-def _remove(p: Path) -> None:
-    if p.is_dir() and not p.is_symlink():
-        shutil.rmtree(p, ignore_errors=True)
-    else:
-        p.unlink(missing_ok=True)
+from backdrop.perception.core.atomic import atomic_path as core_atomic_path
+from backdrop.perception.core.atomic import partial_sibling
+from backdrop.render.files import PathError, is_frames_folder
 
 
 def replace_into(tmp: Path, final: Path) -> None:
@@ -46,22 +46,15 @@ def replace_into(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
 
 
-@contextmanager
-def atomic_path(final: str | Path) -> Iterator[Path]:
+def atomic_path(final: str | Path) -> AbstractContextManager[Path]:
     """Yield a temporary path beside ``final``; on success rename it to ``final``.
 
     The temporary name keeps ``final``'s suffix (so codecs pick the right container) and carries
-    the process id (:func:`~backdrop.render.files.partial_sibling`, so a later run can clean up
-    after a killed one). On any exception (including ``KeyboardInterrupt``) the temporary file or
-    folder is removed and ``final`` is left as it was: an existing output is never replaced by a
-    partial one, and a folder Backdrop did not write is never replaced at all.
+    the process id (:func:`~backdrop.perception.core.atomic.partial_sibling`, so a later run can
+    clean up after a killed one). On any exception (including ``KeyboardInterrupt``) the
+    temporary file or folder is removed and ``final`` is left as it was: an existing output is
+    never replaced by a partial one, and a folder Backdrop did not write is never replaced at all
+    (:func:`replace_into`). This is :func:`backdrop.perception.core.atomic.atomic_path` with
+    render's folder rule.
     """
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = partial_sibling(final)
-    try:
-        yield tmp
-        replace_into(tmp, final)
-    except BaseException:
-        _remove(tmp)
-        raise
+    return core_atomic_path(final, replace=replace_into)

@@ -10,23 +10,25 @@ Three guarantees live here, so every caller (CLI, tools, LLM, web server, batch)
   or other special file, or a folder (except a PNG-frames folder Backdrop wrote, with ``force``),
   and two outputs of one command never collide.
 * :func:`clean_stale_partials` — temporary siblings (``.NAME.partial-PID-XXXXXXXX.EXT``) left by
-  a run that was killed are removed on the next run into the same folder, and listed.
+  a run that was killed are removed on the next run into the same folder, and listed. (It and
+  :func:`partial_sibling` live with the atomic writer in :mod:`backdrop.perception.core.atomic`
+  and are re-exported here.)
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import stat
-import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from backdrop.perception.core.atomic import clean_stale_partials as clean_stale_partials
+from backdrop.perception.core.atomic import partial_sibling as partial_sibling
 
 FRAMES_MARKER = ".backdrop-frames"
 """A file Backdrop puts in every PNG-frames folder it writes, so it may replace it later."""
 
-_PARTIAL = re.compile(r"^\..+\.partial-(\d+)-[0-9a-f]{8}(\.[^.]*)?$")
 _ENCODED = re.compile(r"%(2e|2f|5c|00)", re.I)
 
 
@@ -184,50 +186,3 @@ def check_distinct(outputs: Iterable[str | os.PathLike[str] | None]) -> None:
         if key in seen:
             raise PathError(f"{o} is given as two different outputs; give each its own name")
         seen[key] = Path(o)
-
-
-# -- partial files ------------------------------------------------------------------------------
-def partial_sibling(final: str | os.PathLike[str]) -> Path:
-    """A temporary name beside ``final`` that carries this process's id (so a later run can tell
-    a killed run's leftover from a partial being written now), keeping ``final``'s suffix."""
-    f = Path(final)
-    return f.with_name(f".{f.stem}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}{f.suffix}")
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def clean_stale_partials(folder: str | os.PathLike[str]) -> list[Path]:
-    """Remove partial outputs in ``folder`` whose writing process is gone. Returns them.
-
-    Only names Backdrop makes (:func:`partial_sibling`) are touched; a partial of a process that
-    is still running is left alone. Unreadable folders are skipped silently.
-    """
-    d = Path(folder)
-    removed: list[Path] = []
-    try:
-        entries = list(d.iterdir())
-    except OSError:
-        return removed
-    for p in entries:
-        m = _PARTIAL.match(p.name)
-        if m is None or _alive(int(m.group(1))):
-            continue
-        try:
-            if p.is_dir() and not p.is_symlink():
-                shutil.rmtree(p)
-            else:
-                p.unlink()
-        except OSError:
-            continue
-        removed.append(p)
-    return removed

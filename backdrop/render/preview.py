@@ -59,6 +59,12 @@ def preview_size(info: MediaInfo, long_side: int = PREVIEW_LONG_SIDE) -> tuple[i
     return max(2, round(info.width * s / 2) * 2), max(2, round(info.height * s / 2) * 2)
 
 
+def blank_frame(size: tuple[int, int]) -> np.ndarray:
+    """A black frame of ``size`` = ``(width, height)`` pixels: H×W×3 uint8 RGB (what a live
+    preview shows before its first frame arrives)."""
+    return np.zeros((size[1], size[0], 3), np.uint8)
+
+
 def encode_jpeg(rgb: np.ndarray, quality: int = PREVIEW_JPEG_QUALITY) -> bytes:
     """H×W×3 uint8 RGB → JPEG bytes.
 
@@ -141,8 +147,9 @@ class SeekReader:
     Same frames and times as :func:`~backdrop.perception.core.media.read_frame_at` (the last frame
     starting at or before ``t``; seconds from the video stream's start; rotation applied; scaled
     to ``size`` = (width, height) after rotation when given), but the file stays open, the
-    keyframes are indexed in the background when it opens, and a target ahead of the last one within the same
-    keyframe interval is reached by decoding on, not by seeking back (see the module docstring).
+    keyframes are indexed in the background when it opens, and a target ahead of the last one
+    within the same keyframe interval is reached by decoding on, not by seeking back (see the
+    module docstring).
 
     Raises:
         MediaError: the file cannot be read (on construction or on a read).
@@ -331,6 +338,7 @@ __all__ = [
     "FrameCache",
     "PreviewComposer",
     "SeekReader",
+    "blank_frame",
     "decode_jpeg",
     "encode_jpeg",
     "masker_key",

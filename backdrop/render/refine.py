@@ -42,10 +42,10 @@ import numpy as np
 
 from backdrop.perception.core.events import Timeline
 from backdrop.perception.core.media import MediaInfo, probe
-from backdrop.render.atomic import atomic_path
 from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker, build_masker
 from backdrop.render.plan import EditPlan
+from backdrop.render.preview import write_png
 
 log = logging.getLogger(__name__)
 
@@ -225,13 +225,7 @@ def write_refined_png(
                           info=info, timeline=timeline)  # fmt: skip
     if not frames:
         raise ValueError(f"no frame at {t:.2f} s in {source}")
-    p = Path(path)
-    with atomic_path(p) as tmp:
-        ok, buf = cv2.imencode(".png", cv2.cvtColor(frames[0].rgb, cv2.COLOR_RGB2BGR))
-        if not ok:
-            raise OSError(f"{p}: could not encode PNG")
-        tmp.write_bytes(buf.tobytes())
-    return p
+    return write_png(frames[0].rgb, path)
 
 
 class RefineWorker:

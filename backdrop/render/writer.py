@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import shutil
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -26,8 +25,9 @@ import av
 import cv2
 import numpy as np
 
+from backdrop.perception.core.atomic import Partial
 from backdrop.render.atomic import replace_into
-from backdrop.render.files import FRAMES_MARKER, PathError, partial_sibling
+from backdrop.render.files import FRAMES_MARKER, PathError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class RenderError(Exception):
     """Rendering cannot go on; the message is one line fit to show a person."""
 
 
-def _tmp_sibling(final: Path) -> Path:
+def _tmp_sibling(final: Path) -> Partial:
     """A temporary sibling of ``final`` (its folder made when missing); refuses an ``final`` that
     is a folder or a special file, so nothing is computed for an output that cannot be written.
     An output folder that is not writable ends in a one-line :class:`RenderError`."""
@@ -56,12 +56,12 @@ def _tmp_sibling(final: Path) -> Path:
     return _make_tmp(final)
 
 
-def _make_tmp(final: Path) -> Path:
+def _make_tmp(final: Path) -> Partial:
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise RenderError(f"cannot create the folder {final.parent} ({_why(e)})") from e
-    return partial_sibling(final)
+    return Partial(final)
 
 
 def _why(e: OSError) -> str:
@@ -213,11 +213,12 @@ class _AvVideoWriter:
     ) -> None:
         self.path = Path(path)
         self.width, self.height = even_size(width, height)
-        self._tmp = _tmp_sibling(self.path)
+        self._out = _tmp_sibling(self.path)
+        self._tmp = self._out.tmp
         try:
             self._container = av.open(str(self._tmp), mode="w", format=self.format)
         except OSError as e:
-            self._tmp.unlink(missing_ok=True)
+            self._out.discard()
             raise os_error(e, self.path) from e
         rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(30)
         self._stream = self._container.add_stream(self.codec, rate=rate)
@@ -283,13 +284,13 @@ class _AvVideoWriter:
         try:
             if self.frames == 0:
                 raise RenderError(f"{self.path}: no frames were written")
-            replace_into(self._tmp, self.path)
+            self._out.commit(replace=replace_into)
         except PathError as e:
             raise RenderError(str(e)) from e
         except OSError as e:
             raise os_error(e, self.path) from e
         finally:
-            self._tmp.unlink(missing_ok=True)
+            self._out.discard()
         return self.path
 
     def abort(self) -> None:
@@ -299,7 +300,7 @@ class _AvVideoWriter:
         self._closed = True
         with contextlib.suppress(Exception):  # the file is being thrown away
             self._container.close()
-        self._tmp.unlink(missing_ok=True)
+        self._out.discard()
 
     def __enter__(self) -> _AvVideoWriter:
         return self
@@ -493,12 +494,13 @@ class PngSequenceWriter:
                     raise RenderError(
                         f"{self.path} holds frames from an earlier run; add --force to replace them"
                     )
-        self._tmp = _make_tmp(self.path)
+        self._out = _make_tmp(self.path)
+        self._tmp = self._out.tmp
         try:
             self._tmp.mkdir()
             (self._tmp / FRAMES_MARKER).write_text("written by Backdrop\n")
         except OSError as e:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._out.discard()
             raise os_error(e, self.path) from e
         self._times: list[float] = []
         self.frames = 0
@@ -523,7 +525,7 @@ class PngSequenceWriter:
             return self.path
         try:
             (self._tmp / "times.txt").write_text("".join(f"{t:.6f}\n" for t in self._times))
-            replace_into(self._tmp, self.path)
+            self._out.commit(replace=replace_into)
         except PathError as e:
             self.abort()
             raise RenderError(str(e)) from e
@@ -536,4 +538,4 @@ class PngSequenceWriter:
     def abort(self) -> None:
         if not self._closed:
             self._closed = True
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._out.discard()

@@ -23,8 +23,8 @@ from backdrop.agent.session import Message, Session
 from backdrop.agent.web.hub import Hub
 from backdrop.agent.web.security import inside, safe_name, save_body
 from backdrop.agent.web.wire import message_payloads
+from backdrop.perception.core.atomic import Partial
 from backdrop.perception.core.media import MediaError, probe
-from backdrop.render.files import partial_sibling
 
 if TYPE_CHECKING:
     from backdrop.agent.voice import VoiceInput
@@ -195,25 +195,24 @@ class Editor:
         while target.exists():
             target = folder / f"{Path(filename).stem}-{n}{Path(filename).suffix}"
             n += 1
-        partial = partial_sibling(target)  # unique: two uploads of one name do not collide
+        partial = Partial(target)  # unique: two uploads of one name do not collide
         try:
-            size = await save_body(request, partial, self.max_upload_bytes, "the video")
+            size = await save_body(request, partial.tmp, self.max_upload_bytes, "the video")
             if size == 0:
                 raise HTTPException(400, "the upload is empty")
-            await asyncio.to_thread(probe, partial)
+            await asyncio.to_thread(probe, partial.tmp)
         except MediaError as e:
-            partial.unlink(missing_ok=True)
-            why = str(e).replace(str(partial), filename).replace(partial.name, filename)
+            partial.discard()
+            why = str(e).replace(str(partial.tmp), filename).replace(partial.tmp.name, filename)
             raise HTTPException(415, f"{filename}: not a video Backdrop can read ({why})") from None
         except BaseException:
-            partial.unlink(missing_ok=True)
+            partial.discard()
             raise
         n = 1
         while target.exists():  # another upload of the same name finished first
             target = folder / f"{Path(filename).stem}-{n}{Path(filename).suffix}"
             n += 1
-        partial.rename(target)
-        return target
+        return partial.commit(target)
 
     def start_render(self) -> RenderJob:
         """Start a full-quality render of the open video with its current plan, in a worker

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -233,6 +234,10 @@ def tail_cut(
     return keep
 
 
+_RawSegment = tuple[Any, list[tuple[str, Word]]]
+"""A faster-whisper segment and its ``(token as decoded, Word)`` pairs."""
+
+
 class Transcriber:
     """Transcribes 16 kHz audio with an injected faster-whisper model, with word timestamps.
 
@@ -264,10 +269,20 @@ class Transcriber:
             speech_end: end of the last voiced frame on the caller's clock (seconds), when
                 known: words that start at or after it are dropped.
         """
-        o = self.options
         audio = np.asarray(audio, np.float32).reshape(-1)
         if audio.size < int(0.1 * AUDIO_RATE):
             return Transcript(())
+        raw, dropped = self._guarded(self._decode(audio), offset)
+        flat = [w for _, ws in raw for _, w in ws]
+        keep = tail_cut(flat, speech_end, self.options)
+        tail = tuple(w.text for w in flat[keep:])
+        if tail:
+            log.debug("dropped a hallucinated tail %r", " ".join(tail))
+        return self._assemble(raw, keep, dropped, offset, source, tail)
+
+    def _decode(self, audio: np.ndarray) -> Iterable[Any]:
+        """faster-whisper's segments for ``audio``, decoded deterministically (lazy iterator)."""
+        o = self.options
         extra: dict[str, object] = {}
         if o.max_new_tokens is not None:
             extra["max_new_tokens"] = o.max_new_tokens
@@ -286,7 +301,13 @@ class Transcriber:
             initial_prompt=o.initial_prompt,
             **extra,
         )
-        raw: list[tuple[object, list[tuple[str, Word]]]] = []
+        return segments
+
+    def _guarded(self, segments: Iterable[Any], offset: float) -> tuple[list[_RawSegment], int]:
+        """Segments that pass the guards (silence, improbable, loops, no letters), each with
+        its ``(token, Word)`` pairs shifted by ``offset`` seconds; and how many were dropped."""
+        o = self.options
+        raw: list[_RawSegment] = []
         dropped = 0
         for s in segments:
             text = s.text.strip()
@@ -317,11 +338,19 @@ class Transcriber:
                 if w.word.strip()
             ]
             raw.append((s, words))
-        flat = [w for _, ws in raw for _, w in ws]
-        keep = tail_cut(flat, speech_end, o)
-        tail = tuple(w.text for w in flat[keep:])
-        if tail:
-            log.debug("dropped a hallucinated tail %r", " ".join(tail))
+        return raw, dropped
+
+    @staticmethod
+    def _assemble(
+        raw: list[_RawSegment],
+        keep: int,
+        dropped: int,
+        offset: float,
+        source: str,
+        tail: tuple[str, ...],
+    ) -> Transcript:
+        """The :class:`Transcript` of the first ``keep`` words of ``raw`` (segments cut short
+        take their text and times from their kept words)."""
         kept: list[TranscriptSegment] = []
         weight = logp = nsp = 0.0
         n = 0

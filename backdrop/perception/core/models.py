@@ -14,7 +14,6 @@ not install them.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.metadata
 import logging
@@ -25,11 +24,13 @@ import sys
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Literal
+
+from backdrop.perception.core.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 
@@ -573,25 +574,8 @@ def install_models(
     return paths
 
 
-@contextlib.contextmanager
-def _atomic_file(target: Path) -> Iterator[BinaryIO]:
-    """A binary file that becomes ``target`` when the block ends without an error: written to a
-    temporary sibling, synced, then renamed; on any error the sibling is removed and ``target``
-    is left as it was. (Models sit below ``render``; this is the one atomic writer here.)"""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
 def _write_atomic(data: bytes, target: Path) -> None:
-    with _atomic_file(target) as f:
+    with atomic_file(target) as f:
         f.write(data)
 
 
@@ -719,7 +703,7 @@ def pull_model(
     say(f"downloading {spec.url}")
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with _atomic_file(target) as f, urllib.request.urlopen(spec.url, timeout=timeout) as r:
+        with atomic_file(target) as f, urllib.request.urlopen(spec.url, timeout=timeout) as r:
             shutil.copyfileobj(r, f, 1 << 20)
     except (urllib.error.URLError, OSError, TimeoutError) as e:
         reason = getattr(e, "reason", None) or e
