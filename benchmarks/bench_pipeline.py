@@ -2,7 +2,7 @@
 
 Run from the repository root (unattended; it never asserts a timing)::
 
-    .venv/bin/python benchmarks/bench_pipeline.py              # full (~10 min on 2 quiet cores)
+    .venv/bin/python benchmarks/bench_pipeline.py              # full (~15 min on 2 quiet cores)
     .venv/bin/python benchmarks/bench_pipeline.py --quick      # 1 run per case, 1080p only
     .venv/bin/python benchmarks/bench_pipeline.py --wait-quiet 30   # wait for a quiet machine
 
