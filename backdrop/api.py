@@ -61,7 +61,7 @@ class EditResult:
 def analyse_for(src: str | Path, instruction: str) -> Timeline | None:
     """The analysis ``instruction`` needs on ``src``: its speech when it refers to what is said,
     its objects when it names one (and a detector is installed); None when it needs neither."""
-    from backdrop.agent.interpret_speech import SpeechInterpreter
+    from backdrop.agent.interpret import SpeechInterpreter
     from backdrop.perception.core.analysis import analyze
     from backdrop.perception.core.media import probe
     from backdrop.perception.vision.detect import analyze_objects, objects_detector_installed
@@ -114,7 +114,7 @@ def edit(
         MediaError, RenderError, ModelMissingError: the video cannot be read, written, or a model
             the plan needs is not installed (one-line messages).
     """
-    from backdrop.agent.interpret_speech import SpeechInterpreter
+    from backdrop.agent.interpret import SpeechInterpreter
     from backdrop.agent.replies import nothing_to_do
     from backdrop.perception.core.media import probe
     from backdrop.tools import PlanHistory, ToolContext
@@ -129,6 +129,7 @@ def edit(
     if nothing_to_do(reply, result):
         raise EditError(reply.text)
     done = EditResult(reply=reply.text, plan=result, timeline=ctx.timeline)
+    size = size if size is not None else ctx.output_size  # "… and export in 4K"
     if out is not None or alpha is not None:
         stats = render(src, result, out, alpha=alpha, timeline=ctx.timeline,
                        sam_checkpoint=sam_checkpoint, progress=progress, size=size)  # fmt: skip

@@ -99,7 +99,7 @@ def plan_for_clip(clip: Any, instruction: str, start: EditPlan | None = None) ->
     Raises:
         EditError: not understood, or it changed nothing (the message is the reply).
     """
-    from backdrop.agent.interpret_speech import SpeechInterpreter
+    from backdrop.agent.interpret import SpeechInterpreter
     from backdrop.agent.replies import nothing_to_do
     from backdrop.perception.vision.detect import objects_detector_installed
     from backdrop.perception.vision.objects import mentions_object

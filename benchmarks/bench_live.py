@@ -14,11 +14,14 @@ budget controller settles) with the live analyzers and no output sink, and repor
 - CPU % (process CPU time / wall time; 200 % = both cores of a 2-core machine),
 - the budget level the controller spent most frames at.
 
-``--busy`` runs every case a second time with one core kept busy by another process (a Python
-spin loop), to show the adaptation. Figures are printed as a Markdown table and written to
-``out/bench/bench_live.json``; nothing is asserted.
+The default run is the issue's whole "done when" list in one command: 720p30, 720p60,
+1080p30, and 720p30 again with one of the two cores kept busy by another process (a Python spin
+loop pinned to it) — each row printed with its target and whether it was met. ``--cpus N``
+(default 2) pins the benchmark to N CPUs first, so a larger machine measures "2 cores" too.
+``--busy`` adds a busy run of every case. Figures are printed as a Markdown table and written
+to ``out/bench/bench_live.json``; nothing is asserted. Run it on a quiet machine:
 
-    .venv/bin/python benchmarks/bench_live.py [--seconds 12] [--busy] [--cases 720p30,...]
+    .venv/bin/python benchmarks/bench_live.py [--seconds 12] [--cpus 2] [--busy] [--cases ...]
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -51,6 +56,41 @@ SAMPLE = ROOT / "examples" / "sample.mp4"
 PLAN = ROOT / "examples" / "sample-plan.json"
 OUT = ROOT / "out" / "bench"
 CASES = {"720p30": (1280, 720, 30), "720p60": (1280, 720, 60), "1080p30": (1920, 1080, 30)}
+DEFAULT_CASES = "720p30,720p60,1080p30,720p30+busy"
+"""The issue's targets: every case, and 720p30 with one core busy."""
+
+
+def target(case: str) -> tuple[str, Callable[[dict[str, Any]], bool]]:
+    """Issue 15's target for a case (its words, and a check of a result row)."""
+    if case.endswith("+busy"):
+        return (
+            "≥ 25 fps, p95 ≤ 100 ms",
+            lambda r: r["delivered_fps"] >= 25 and r["latency_p95_ms"] <= 100,
+        )
+    if case == "720p30":
+        return (
+            "0 % dropped, p95 ≤ 66 ms",
+            lambda r: r["dropped_pct"] == 0 and r["latency_p95_ms"] <= 66,
+        )
+    if case == "720p60":
+        return "≥ 55 fps", lambda r: r["delivered_fps"] >= 55
+    if case == "1080p30":
+        return "≥ 28 fps", lambda r: r["delivered_fps"] >= 28
+    return "-", lambda r: True
+
+
+def pin_cpus(n: int) -> list[int]:
+    """Pin this process (and the threads it starts) to its first ``n`` CPUs; returns them."""
+    cpus = sorted(os.sched_getaffinity(0))[:n]
+    os.sched_setaffinity(0, cpus)
+    return cpus
+
+
+def spinner(cpu: int | None) -> subprocess.Popen[bytes]:
+    """Another process keeping one core busy (pinned to ``cpu`` when given)."""
+    code = "import os,sys\nif len(sys.argv)>1: os.sched_setaffinity(0,{int(sys.argv[1])})\n"
+    code += "while True: pass"
+    return subprocess.Popen([sys.executable, "-c", code, *([str(cpu)] if cpu is not None else [])])
 
 
 def make_clip(width: int, height: int, fps: int, seconds: float = 8.0) -> Path:
@@ -144,36 +184,46 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=12.0, help="measured stream seconds")
     ap.add_argument("--warmup", type=float, default=3.0, help="seconds not counted at the start")
-    ap.add_argument("--cases", default=",".join(CASES), help="comma-separated case names")
-    ap.add_argument("--busy", action="store_true", help="also run with one core kept busy")
+    ap.add_argument("--cases", default=DEFAULT_CASES,
+                    help=f"comma-separated: {', '.join(CASES)}, each optionally +busy")  # fmt: skip
+    ap.add_argument("--busy", action="store_true", help="add a busy run of every case")
+    ap.add_argument("--cpus", type=int, default=2, help="pin to this many CPUs (0 = all)")
     args = ap.parse_args()
+    cpus = pin_cpus(args.cpus) if args.cpus > 0 else sorted(os.sched_getaffinity(0))
     names = [c.strip() for c in args.cases.split(",") if c.strip()]
+    if args.busy:
+        names += [f"{n}+busy" for n in names if not n.endswith("+busy")]
     rows = []
     for name in names:
-        w, h, fps = CASES[name]
+        w, h, fps = CASES[name.removesuffix("+busy")]
         clip = make_clip(w, h, fps)
-        rows.append(run_case(name, clip, args.seconds, args.warmup))
-        if args.busy:
-            spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-            try:
-                rows.append(run_case(name + "+busy", clip, args.seconds, args.warmup))
-            finally:
-                spin.kill()
-                spin.wait()
+        if not name.endswith("+busy"):
+            rows.append(run_case(name, clip, args.seconds, args.warmup))
+            continue
+        spin = spinner(cpus[-1] if len(cpus) > 1 else None)
+        try:
+            rows.append(run_case(name, clip, args.seconds, args.warmup))
+        finally:
+            spin.kill()
+            spin.wait()
     head = (
         "| case | delivered fps | dropped % | latency p50 ms | latency p95 ms | CPU % "
-        "| level (most frames) | others' CPU before % |"
+        "| level (most frames) | others' CPU before % | target | met |"
     )
+    print(f"pinned to CPUs {cpus}; '+busy' = one of them kept busy by another process")
     print(head)
-    print("|" + "---|" * 8)
+    print("|" + "---|" * 10)
     for r in rows:
+        words, check = target(str(r["case"]))
+        r["target"], r["met"] = words, bool(check(r))
         print(
             f"| {r['case']} | {r['delivered_fps']:.1f} | {r['dropped_pct']:.1f} "
             f"| {r['latency_p50_ms']:.0f} | {r['latency_p95_ms']:.0f} | {r['cpu_pct']:.0f} "
-            f"| {r['level']} | {r['others_cpu_before_pct']:.0f} |"
+            f"| {r['level']} | {r['others_cpu_before_pct']:.0f} | {words} "
+            f"| {'yes' if r['met'] else 'NO'} |"
         )
     OUT.mkdir(parents=True, exist_ok=True)
-    machine = {"cpus": os.cpu_count(), "platform": platform.platform()}
+    machine = {"cpus": os.cpu_count(), "pinned": cpus, "platform": platform.platform()}
     (OUT / "bench_live.json").write_text(
         json.dumps({"machine": machine, "args": vars(args), "rows": rows}, indent=2)
     )

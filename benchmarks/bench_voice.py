@@ -22,7 +22,7 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backdrop.agent.interpret_speech import SpeechInterpreter  # noqa: E402
+from backdrop.agent.interpret import SpeechInterpreter  # noqa: E402
 from backdrop.agent.voice import load_audio, load_voice_input  # noqa: E402
 from backdrop.perception.audio.asr import Transcriber, _load, load_asr_model  # noqa: E402
 from backdrop.perception.audio.audio_analyzers import build_audio_analyzers  # noqa: E402

@@ -129,6 +129,7 @@ def parse_line(line: str) -> dict[str, Any]:
         "edges": [],
         "outcome": "change",
         "mention": [],
+        "size": None,
     }
     for item in (i.strip() for i in expect_text.split(" ; ")):
         words = item.split()
@@ -149,6 +150,8 @@ def parse_line(line: str) -> dict[str, Any]:
             case["outcome"] = head
         elif head == "mention":
             case["mention"].append(words[1])
+        elif head == "size":
+            case["size"] = words[1]
         elif head.startswith("pos="):
             case["position"] = float(head[4:])
         elif head.startswith("dur="):
@@ -166,15 +169,22 @@ def build() -> dict[str, int]:
         if ln.startswith("# -- "):
             kind = ln[5:].split(",")[0].strip()
         elif ln.strip() and not ln.startswith("#"):
-            case = parse_line(ln.strip())
-            case["kind"] = kind
+            line, forced = ln.strip(), None
+            for split in SPLITS:  # "dev: …" / "heldout: …": a case added to one split on purpose
+                if line.startswith(f"{split}: "):
+                    line, forced = line[len(split) + 2 :], split
+            case = parse_line(line)
+            case["kind"], case["forced"] = kind, forced
             cases.append(case)
     for i, c in enumerate(cases):
         c["id"] = i
-    order = list(range(len(cases)))
+    # the seeded split covers the cases without a forced split, so adding forced cases (at the
+    # end of the file) leaves every earlier case in its split
+    free = [c["id"] for c in cases if c["forced"] is None]
+    order = list(range(len(free)))
     random.Random(SEED).shuffle(order)
-    n_held = round(len(cases) * HELDOUT_SHARE)
-    held = set(order[:n_held])
+    n_held = round(len(free) * HELDOUT_SHARE)
+    held = {free[i] for i in order[:n_held]} | {c["id"] for c in cases if c["forced"] == "heldout"}
     counts = {}
     for split, keep in (("dev", lambda i: i not in held), ("heldout", lambda i: i in held)):
         chosen = [c for c in cases if keep(c["id"])]
@@ -333,12 +343,14 @@ def grade(case: dict[str, Any], interpreter: Any, folder: Path) -> Outcome:
     for word in case["mention"]:
         if word.lower() not in reply.text.lower():
             return out(f"the reply does not mention {word!r}")
+    if case.get("size") is not None and getattr(ctx, "output_size", None) != case["size"]:
+        return out(f"export size {getattr(ctx, 'output_size', None)} != {case['size']}")
     return out(None)
 
 
 def evaluate(cases: Iterable[dict[str, Any]]) -> list[Outcome]:
     """Grade every case with the session's interpreter (speech phrases around the rules)."""
-    from backdrop.agent.interpret_speech import SpeechInterpreter
+    from backdrop.agent.interpret import SpeechInterpreter
 
     interpreter = SpeechInterpreter()
     with tempfile.TemporaryDirectory() as tmp:

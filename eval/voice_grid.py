@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from backdrop.agent.interpret_speech import SpeechInterpreter  # noqa: E402
+from backdrop.agent.interpret import SpeechInterpreter  # noqa: E402
 from backdrop.agent.voice import VoiceInput, command_asr_options, load_audio  # noqa: E402
 from backdrop.perception.audio.asr import Transcriber, load_asr_model  # noqa: E402
 from backdrop.tools import PlanHistory, ToolContext  # noqa: E402

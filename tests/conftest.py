@@ -66,6 +66,7 @@ _MODULE_MARKS = {
     "test_live_browser": ("browser", "slow"),
     "test_signals": ("cli", "slow"),  # tests/faults: edit killed mid-render (subprocesses)
     "test_fuzz": ("slow",),  # tests/faults: 10,000 Hypothesis examples per property
+    "test_takes": ("slow",),  # three real takes through the person masker and Whisper
 }
 _SLOW_TESTS = frozenset({
     "test_vision.py::test_box_rule_changes_the_output_where_the_object_is",
@@ -76,6 +77,8 @@ _SLOW_TESTS = frozenset({
     "test_session.py::test_instruction_during_processing_applies_from_next_micro_turn",
     "test_session.py::test_notices_are_rate_limited_and_never_repeated",
     "test_session_faults.py::test_chat_with_a_corrupt_background_answers_and_exits",
+    "test_pointing.py::test_keep_what_she_points_at_on_real_footage",
+    "test_brand.py::test_session_with_a_language_model_reads_the_page_too",
 })  # fmt: skip
 
 

@@ -173,3 +173,58 @@ def dance(rotate: int = 0, size: tuple[int, int] = (427, 240), every: int = 1,
         frames.append(img)
         masks.append(gt)
     return frames, masks
+
+
+def _rotate(img: np.ndarray, deg: float, nearest: bool = False) -> np.ndarray:
+    """``img`` turned ``deg`` degrees counter-clockwise about its centre (corners black)."""
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), deg, 1.0)
+    flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    return cv2.warpAffine(img, m, (w, h), flags=flags, borderMode=cv2.BORDER_CONSTANT)
+
+
+def crowd(rotate: float = 180.0, spin: float = 0.0, every: int = 2, limit: int | None = None,
+          ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:  # fmt: skip
+    """A dancer in front of bystanders, as in the issue's breakdance clip (a proxy: the DAVIS
+    breakdance sequence is not in the shared media).
+
+    DAVIS dance-twirl at 427×240, the dancer turned ``rotate`` degrees (180: upside down) plus
+    ``spin`` degrees more per frame (a spinning body; the whole frame turns about its centre),
+    with two still bystanders standing upright at the left and right edges (the dancer of frames
+    0 and 40 cut out with their hand-drawn masks, scaled to 0.6 and pasted in front).
+
+    Returns:
+        ``(frames, dancer truth, bystanders truth)``; truths are bool ``H×W`` (the dancer's
+        truth excludes pixels a bystander covers).
+    """
+    frames, masks = dance(every=1)
+    people = []
+    for k, x0, mirror in ((0, 4, False), (40, 338, True)):
+        f, g = frames[k], masks[k]
+        ys, xs = np.nonzero(g)
+        f = f[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        g = g[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        if mirror:
+            f, g = f[:, ::-1], g[:, ::-1]
+        size = (max(1, round(f.shape[1] * 0.6)), max(1, round(f.shape[0] * 0.6)))
+        f = cv2.resize(np.ascontiguousarray(f), size, interpolation=cv2.INTER_AREA)
+        g = cv2.resize(g.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+        people.append((f, g, x0))
+    out_f, out_d, out_b = [], [], []
+    idx = list(range(len(frames)))[::every][:limit]
+    for n, i in enumerate(idx):
+        deg = rotate + spin * n
+        img = _rotate(frames[i], deg)
+        dancer = _rotate(masks[i].astype(np.uint8), deg, nearest=True) > 0
+        by = np.zeros_like(dancer)
+        h = img.shape[0]
+        for f, g, x0 in people:
+            ph, pw = g.shape
+            y0 = h - ph - 4
+            region = img[y0 : y0 + ph, x0 : x0 + pw]
+            region[g] = f[g]
+            by[y0 : y0 + ph, x0 : x0 + pw] |= g
+        out_f.append(img)
+        out_d.append(dancer & ~by)
+        out_b.append(by)
+    return out_f, out_d, out_b

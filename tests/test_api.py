@@ -206,6 +206,21 @@ def test_output_size(tmp_path: Path) -> None:
     assert probe(tmp_path / "s.webm").width == 320
 
 
+def test_an_export_size_said_in_the_instruction_is_rendered(tmp_path: Path) -> None:
+    """ "… and export it at 320x180" sets the output size (never read as a time, never dropped);
+    a batch, which keeps each video's size, refuses it in one line."""
+    from backdrop.agent.batch import plan_from_instruction
+    from backdrop.render.plan import PlanError
+
+    out = tmp_path / "said.mp4"
+    result = backdrop.edit(JUGGLE, "make the background blue and export it at 320x180", out=out)
+    assert "export size" in result.reply.lower(), result.reply
+    assert [s.background.type for s in result.plan.backgrounds] == ["color"]
+    assert (probe(out).width, probe(out).height) == (320, 180)
+    with pytest.raises(PlanError, match="own size"):
+        plan_from_instruction("make it blue and export in 4K")
+
+
 def test_chat_export_otio(tmp_path: Path) -> None:
     from backdrop.agent.chat import Chat
     from backdrop.agent.session import Session

@@ -144,13 +144,13 @@ def test_chat_preview_writes_the_refined_frame_beside_it(
     plan = _plan(EdgeSettings()).model_copy(update={"keep": []})
     lines: list[str] = []
 
-    def preview_png(t: float, path: Path) -> Path:
+    def preview_png(t: float, path: Path, fast: bool = False) -> Path:
         path.write_bytes(b"")
         return path
 
     session = SimpleNamespace(
         source=clip, plan=plan, info=probe(clip), state=SimpleNamespace(timeline=None),
-        preview_png=preview_png, add_listener=lambda fn: None,
+        preview_png=preview_png, add_listener=lambda fn: None, refined_frame=lambda t: None,
     )  # fmt: skip
     chat = Chat(session, lines.append, out_dir=tmp_path)  # type: ignore[arg-type]
     chat.handle("/preview 0.5")
@@ -185,3 +185,47 @@ def test_preview_composer_shows_refined_frames_of_the_current_plan(
     assert np.array_equal(composer.compose(plan, comp, 0.6), fast)  # not refined there
     other = _plan(EdgeSettings())
     assert composer.compose(other, comp, 0.4) is not refined  # refined for another plan
+
+
+@pytest.mark.slow
+def test_worker_work_is_bounded_replaced_windows_and_frames_made_once(
+    clip: Path,
+    on_green: tuple[np.ndarray, np.ndarray],  # noqa: F811
+) -> None:
+    """What keeps the tier's work bounded while the person scrubs: a window asked with
+    ``replace=True`` stops the window being refined (after its current frame) and drops those
+    still waiting, and a frame already refined for the plan is not made again (the range is
+    still reported done)."""
+    import threading
+
+    _, ref = on_green
+    entered, release = threading.Event(), threading.Event()
+
+    class Gate(Coarse):  # holds the worker inside its first range until released
+        def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
+            entered.set()
+            release.wait(60)
+            return super().__call__(frame, t)
+
+    seen: list[RefinedFrame] = []
+    done: list[tuple[float, float]] = []
+    worker = RefineWorker(clip, _plan(EdgeSettings()), on_frame=seen.append,
+                          masker_factory=lambda info, p: Gate(_coarse(ref)),
+                          on_done=lambda a, b: done.append((a, b)))  # fmt: skip
+    try:
+        worker.request(0.0, 0.3)
+        assert entered.wait(60)  # the worker is inside the first range
+        worker.request(0.4, 0.5)  # waits ...
+        worker.request(0.7, 0.8, replace=True)  # ... and is dropped by this one
+        release.set()
+        assert worker.wait(120) and worker.error is None, worker.error
+        times = {round(f.t, 2) for f in seen}
+        # the first window stopped after the frame it was making (0.0)
+        assert {0.7, 0.8} <= times and not {0.1, 0.2, 0.3, 0.4, 0.5} & times, times
+        assert done == [(pytest.approx(0.7), pytest.approx(0.8))]
+        n, m = len(seen), len(done)
+        worker.request(0.7, 0.8)
+        assert worker.wait(120)
+        assert len(seen) == n and len(done) == m + 1  # nothing made again, the range reported
+    finally:
+        worker.close()

@@ -389,13 +389,24 @@ def test_a_trailing_hallucination_keeps_the_instruction(ctx: ToolContext) -> Non
         assert r.changed and "didn't understand" not in r.text, r.text
 
 
-@pytest.mark.parametrize("size", ["4K", "1080p", "3840x2160"])
-def test_sizes_are_never_times_and_are_said_not_applied(ctx: ToolContext, size: str) -> None:
+@pytest.mark.parametrize(
+    ("size", "spec"), [("4K", "4k"), ("1080p", "1080p"), ("3840x2160", "3840x2160")]
+)
+def test_sizes_are_never_times_and_set_the_export_size(
+    ctx: ToolContext, size: str, spec: str
+) -> None:
     reply = say(ctx, f"make it blue and export in {size}")
     assert segs(ctx.plan) == [(C["blue"], 0, 120)]
-    assert "can't change the export size" in reply.text and not reply.clarify
+    assert ctx.output_size == spec
+    assert "export size" in reply.text.lower() and not reply.clarify, reply.text
+    ctx.output_size = None
     alone = say(ctx, size)
-    assert not alone.changed and "export size" in alone.text
+    assert not alone.changed and "export size" in alone.text.lower() and ctx.output_size == spec
+
+
+def test_a_size_is_not_set_when_the_edit_fails(ctx: ToolContext) -> None:
+    reply = say(ctx, "use missing.jpg as the background and export in 4K")
+    assert not reply.changed and ctx.output_size is None, reply.text
 
 
 def test_now_and_stop_follow_the_play_position(ctx: ToolContext) -> None:

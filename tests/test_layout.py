@@ -54,3 +54,19 @@ def test_perception_is_grouped() -> None:
         "audio",
         "vision",
     }
+
+
+def test_agent_does_no_array_maths() -> None:
+    """agent/ passes arrays through (``np.ndarray`` in annotations) but computes nothing on
+    them: every numpy call lives in render/ or perception/."""
+    found = []
+    for path in _modules("agent"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in {"np", "numpy"}
+                and node.attr != "ndarray"
+            ):
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} np.{node.attr}")
+    assert not found, found

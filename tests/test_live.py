@@ -76,9 +76,11 @@ def test_slow_consumer_gets_dropped_frames_not_a_queue(make_video) -> None:
     finally:
         src.close()
     got = [f for f in got if f is not None]
-    assert src.dropped > 0
-    assert 1 <= len(got) <= 3, "only the newest frames were held"
-    assert got[0].index > first.index + 5, "what comes next is recent, not the next in line"
+    # ~37 frame periods passed with a 2-frame buffer: most were dropped, not queued (frames
+    # that arrive during the five reads may add to `got` on a loaded machine)
+    assert src.dropped >= 15, src.dropped
+    assert got, "the newest frames were held"
+    assert got[0].index > first.index + 20, "what comes next is recent, not the next in line"
 
 
 def test_plain_file_source_gives_every_frame_and_ends(make_video) -> None:

@@ -81,6 +81,31 @@ def test_notice_yes_applies_suggestion_and_no_dismisses(sample: Path) -> None:
     session.close()
 
 
+def test_bare_yes_answers_the_opening_suggestion_not_a_newer_notice(sample: Path) -> None:
+    """Analysis runs ahead of the person: while nothing is decided yet, a "yes" answers the
+    opening suggestion, not a newer notice about a moment further on (issue 10/11 bug); once
+    the plan has changes, a bare answer goes to the newest notice again."""
+    events = [
+        Caption(0.0, 0.2, "test", text="a person at a desk"),
+        SceneCut(3.95, 4.0, "test"),
+        PeopleCount(6.0, 6.2, "test", n=2),
+    ]
+    session, messages = run_session(sample, events)
+    session.start()
+    assert session.wait(60)
+    kinds = [m.notice.kind for m in messages if isinstance(m, NoticeMessage)]
+    assert kinds == ["opening", "scene_cut", "people"]
+    reply = session.submit("yes").result(10)  # the newest is "people"
+    assert reply.changed, reply.text
+    assert [s.background.type for s in session.plan.backgrounds] == ["transparent"]
+    assert [n.kind for n in session.pending] == ["scene_cut", "people"]
+    reply = session.submit("no").result(10)
+    assert not reply.changed
+    assert [n.kind for n in session.pending] == ["scene_cut"]
+    assert len(session.plan.backgrounds) == 1
+    session.close()
+
+
 def test_plain_yes_applies_the_concrete_suggestion(sample: Path) -> None:
     session, messages = run_session(sample, [SceneCut(4.0, 4.04, "test")])
     session.start()

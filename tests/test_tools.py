@@ -38,6 +38,7 @@ EXPECTED_TOOLS = {
     "undo",
     "redo",
     "export_plan",
+    "set_output_size",
     "render",
 }
 

@@ -15,7 +15,7 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from backdrop.agent.cli import app
-from backdrop.agent.interpret_speech import NEEDS_ANALYSIS, SpeechInterpreter, find_anchor
+from backdrop.agent.interpret import NEEDS_ANALYSIS, SpeechInterpreter, find_anchor
 from backdrop.agent.voice import (
     DIDNT_CATCH,
     VoiceError,
@@ -101,7 +101,7 @@ def test_voices_speeds_and_noise_give_the_typed_plan(
 
 SUBPROCESS = """
 import sys
-from backdrop.agent.interpret_speech import SpeechInterpreter
+from backdrop.agent.interpret import SpeechInterpreter
 from backdrop.agent.voice import VoiceInput, command_asr_options, handle_voice, load_audio
 from backdrop.perception.audio.asr import Transcriber, load_asr_model
 from backdrop.tools import PlanHistory, ToolContext

@@ -24,7 +24,7 @@ def plan_from_instruction(text: str) -> EditPlan:
     Raises:
         PlanError: the instruction was not understood or changes nothing; the message says why.
     """
-    from backdrop.agent.interpret_speech import SpeechInterpreter
+    from backdrop.agent.interpret import SpeechInterpreter
     from backdrop.agent.replies import nothing_to_do
     from backdrop.tools import PlanHistory, ToolContext
 
@@ -34,6 +34,11 @@ def plan_from_instruction(text: str) -> EditPlan:
     plan = ctx.history.current
     if nothing_to_do(reply, plan):
         raise PlanError(reply.text)
+    if ctx.output_size is not None:  # never silently dropped: a batch keeps each video's size
+        raise PlanError(
+            f"a batch keeps each video's own size, so I can't export at {ctx.output_size}: "
+            "say the instruction without the size"
+        )
     return plan
 
 

@@ -100,8 +100,8 @@ class Chat:
                 self._print(f"  - {line}")
         elif cmd == "/preview":
             t = parse_time(arg or "0")
-            path = s.preview_png(t, self.out_dir / f"preview-{t:07.2f}.png")
-            self._print(f"backdrop: preview of {clock(t)} written to {path}")
+            path = s.preview_png(t, self.out_dir / f"preview-{t:07.2f}.png", fast=True)
+            self._print(f"backdrop: preview of {clock(t)} written to {path} (before: fast edge)")
             if s.plan.backgrounds:
                 self._refined_png(t)
         elif cmd == "/export" and arg.lower().endswith(".otio"):
@@ -116,7 +116,8 @@ class Chat:
             out = Path(arg or self.out_dir / "chat.mp4")
             self._print(f"backdrop: rendering {out} …")
             stats = s.render(out)
-            self._print(f"backdrop: wrote {out} ({stats.frames} frames, {stats.fps:.0f} fps)")
+            used = f", {stats.refined} refined behind the preview" if stats.refined else ""
+            self._print(f"backdrop: wrote {out} ({stats.frames} frames{used}, {stats.fps:.0f} fps)")
         elif cmd in ("/voice", "/mic"):
             self._voice(cmd, arg)
         else:
@@ -125,15 +126,22 @@ class Chat:
 
     def _refined_png(self, t: float) -> None:
         """The "after" beside ``/preview``'s "before": the frame with the quality settings."""
-        from backdrop.render.preview import preview_size
+        from backdrop.render.preview import preview_size, write_png
         from backdrop.render.refine import write_refined_png
 
         s = self.session
         out = self.out_dir / f"preview-{t:07.2f}-refined.png"
-        path = write_refined_png(
-            s.source, s.plan, t, out, size=preview_size(s.info), timeline=s.state.timeline
+        done = s.refined_frame(t)  # made by the quality tier behind the preview, if it has
+        if done is not None:
+            path = write_png(done, out)
+        else:
+            path = write_refined_png(
+                s.source, s.plan, t, out, size=preview_size(s.info), timeline=s.state.timeline
+            )
+        how = "from the quality tier" if done is not None else "made now"
+        self._print(
+            f"backdrop: the same frame refined (quality settings) written to {path} (after, {how})"
         )
-        self._print(f"backdrop: the same frame refined (quality settings) written to {path}")
 
     def _voice(self, cmd: str, arg: str) -> None:
         from backdrop.agent import voice

@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.text import Text
@@ -271,6 +271,8 @@ def edit(
     ctx = _edit_context(video, info, _start_plan(plan_in, allowed), allowed)
     text = instruction if instruction is not None else _hear(voice, mic, mic_seconds)
     plan = _interpret(text, video, info, ctx)
+    if size is None and ctx.output_size is not None:  # "… and export in 4K" (--size wins)
+        out_size = _output_size(ctx.output_size, info)
     if not dry_run:
         _render(video, plan, output, alpha, sam_checkpoint, ctx.timeline, out_size, force)
     if plan_out is not None:
@@ -307,7 +309,7 @@ def _interpret(text: str, video: Path, info: MediaInfo, ctx: ToolContext) -> Edi
     """Apply the instruction ``text`` to ``ctx``'s plan (with the soundtrack's and the objects'
     events when the words need them), say what was understood and return the new plan. Not
     understood, or nothing to do: says so and exits with code 2, writing nothing."""
-    from backdrop.agent.interpret_speech import SpeechInterpreter
+    from backdrop.agent.interpret import SpeechInterpreter
     from backdrop.agent.replies import nothing_to_do
 
     interpreter = SpeechInterpreter()
@@ -320,6 +322,7 @@ def _interpret(text: str, video: Path, info: MediaInfo, ctx: ToolContext) -> Edi
         views.warn(reply.text)
         raise typer.Exit(2)
     views.understood(reply.text, video, info)
+    ctx.timeline = _with_people(video, plan, ctx)
     return plan
 
 
@@ -374,6 +377,30 @@ def _with_objects(video: Path, text: str, timeline: Timeline | None) -> Timeline
     return timeline
 
 
+def _with_people(video: Path, plan: EditPlan, ctx: ToolContext) -> Timeline | None:
+    """``ctx.timeline`` plus the people in ``video`` when the plan keeps "the person" (the main
+    subject when several are in view), and say whom that is; the render follows that choice."""
+    from backdrop.perception.core.events import PersonTrack
+    from backdrop.perception.vision.people import analyze_people
+    from backdrop.tools.edit import main_subject_words
+
+    plain = any(k.subject == "person" and k.action == "keep" and k.selector is None
+                for k in plan.keep)  # fmt: skip
+    if not plain or (ctx.timeline is not None and ctx.timeline.of_type(PersonTrack)):
+        return ctx.timeline
+    try:
+        found = analyze_people(video)
+    except ModelMissingError:
+        return ctx.timeline
+    if ctx.timeline is None:
+        ctx.timeline = Timeline(duration=ctx.duration)
+    ctx.timeline.add(found)
+    whom = main_subject_words(ctx)
+    if whom:
+        out.print(Text(f"note: {whom}", style="green"))
+    return ctx.timeline
+
+
 def _audio_timeline(video: Path, info: MediaInfo) -> Timeline:
     """Analyse VIDEO's soundtrack (speech, speakers, transcript, active speaker) for anchors."""
     from backdrop.perception.audio.asr import AsrModelMissingError
@@ -426,12 +453,17 @@ def render(
 
 @app.command()
 def analyze(
-    video: Annotated[Path, typer.Argument(help="The video to analyse.")],
+    videos: Annotated[list[Path], typer.Argument(help="The video(s) to analyse.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the events as JSON.")] = False,
 ) -> None:
-    """What is in VIDEO over time: speech, transcript, speakers, cuts, lighting, people."""
+    """What is in VIDEO over time: speech, transcript, speakers, cuts, lighting, people.
+    Several videos (takes): a comparison table of light, sharpness, cut-out and speech."""
     from backdrop.perception.core.analysis import analyze as run_analysis
 
+    if len(videos) > 1:
+        _compare_takes(videos, as_json)
+        return
+    video = videos[0]
     _probe(video)
     try:
         timeline = run_analysis(video)
@@ -443,9 +475,41 @@ def analyze(
     views.events_table(video, timeline)
 
 
+def _analyze_takes(videos: list[Path]) -> list[Any]:
+    """Each take measured (``perception.core.takes``), saying which it is at."""
+    from backdrop.perception.core.takes import analyze_take
+
+    reports = []
+    for i, v in enumerate(videos, 1):
+        _probe(v)
+        err.print(f"analysing take {i} of {len(videos)}: {v} …")
+        try:
+            reports.append(analyze_take(v))
+        except EXPECTED_ERRORS as e:
+            fail(str(e))
+    return reports
+
+
+def _compare_takes(videos: list[Path], as_json: bool) -> None:
+    """``backdrop analyze A B C``: the takes side by side and which is best for what."""
+    from dataclasses import asdict
+
+    from backdrop.agent.takes import comparison_table, recommend
+
+    reports = _analyze_takes(videos)
+    if as_json:
+        rows = [{**asdict(r), "path": str(r.path)} for r in reports]
+        out.print_json(json.dumps({"takes": rows, "recommendation": recommend(reports)}))
+        return
+    out.print(comparison_table(reports))
+    out.print(Text(recommend(reports)))
+
+
 @app.command()
 def chat(
-    video: Annotated[Path, typer.Argument(help="The video to talk about.")],
+    video: Annotated[
+        list[Path], typer.Argument(help="The video to talk about (several: takes to choose from).")
+    ],
     script: Annotated[
         Path | None,
         typer.Option("--script", help="Read the person's lines from this file (one a line)."),
@@ -461,14 +525,15 @@ def chat(
     from backdrop.agent.chat import HELP, Chat
     from backdrop.agent.session import Session
 
-    _probe(video)
     if script is not None and not script.is_file():
         fail(f"{script}: no such script file")
-    session = Session(video, llm=False if rules_only else None).start()
+    lines = script.read_text(encoding="utf-8").splitlines() if script is not None else None
+    video = _choose_take(video, lines)
+    session = Session(video, llm=False if rules_only else None, refine=True).start()
     talk = Chat(session, lambda line: out.print(Text(line)), out_dir)
     try:
-        if script is not None:
-            talk.run(script.read_text(encoding="utf-8").splitlines())
+        if lines is not None:
+            talk.run(lines)
             session.wait()
         else:
             out.print(Text(HELP))
@@ -481,6 +546,27 @@ def chat(
                     break
     finally:
         session.close()
+
+
+def _choose_take(videos: list[Path], lines: list[str] | None) -> Path:
+    """The take to edit: the only one, or the person's pick after the comparison (read from
+    ``lines``, consumed, or typed)."""
+    if len(videos) == 1:
+        _probe(videos[0])
+        return videos[0]
+    from backdrop.agent.takes import choose
+
+    reports = _analyze_takes(videos)
+
+    def answer() -> str | None:
+        if lines is not None:
+            return lines.pop(0) if lines else None
+        try:
+            return input("> ")
+        except EOFError:
+            return None
+
+    return videos[choose(reports, answer, lambda line: out.print(Text(line)))]
 
 
 @app.command()

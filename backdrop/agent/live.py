@@ -24,18 +24,22 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
-
-import numpy as np
+from typing import TYPE_CHECKING, TextIO
 
 from backdrop.agent.chat import Chat
 from backdrop.agent.session import Session
 from backdrop.perception.core.events import Analyzer
 from backdrop.perception.core.live import BrowserCamera, ChunkAssembler, LiveSource, scale_chunk
 from backdrop.perception.core.media import CHUNK_SECONDS, Chunk, MediaInfo
-from backdrop.render.live import BudgetController, LiveRenderer, MaskerFactory
+from backdrop.render.live import (
+    BudgetController,
+    LiveRenderer,
+    LiveStats,
+    MaskerFactory,
+    RenderedFrame,
+)
 from backdrop.render.live_sinks import (
     LiveRecorder,
     RecordingSink,
@@ -45,6 +49,9 @@ from backdrop.render.live_sinks import (
 )
 from backdrop.render.plan import EditPlan
 
+if TYPE_CHECKING:  # annotations only: agent/ does no array maths
+    import numpy as np
+
 log = logging.getLogger(__name__)
 
 FEED_CHUNKS = 5
@@ -52,7 +59,8 @@ FEED_CHUNKS = 5
 
 
 def live_analyzers(info: MediaInfo) -> list[Analyzer]:
-    """The analyzers a live stream runs: the cheap vision ones (scene cuts, lighting, people).
+    """The analyzers a live stream runs: the cheap vision ones (scene cuts, lighting, people —
+    with "nobody in frame" said while it is so).
 
     The slow ones (speech of the stream's own soundtrack, captions) are left out so analysis
     keeps up with real time on two cores; :class:`LiveRunner` adds mask quality, scored on the
@@ -64,10 +72,10 @@ def live_analyzers(info: MediaInfo) -> list[Analyzer]:
 
     out: list[Analyzer] = [SceneCutAnalyzer(info.fps), LightingAnalyzer()]
     try:
-        from backdrop.perception.vision.people import PeopleAnalyzer
         from backdrop.perception.vision.person_crop import PoseDetector
+        from backdrop.perception.vision.presence import PresenceAnalyzer
 
-        out.append(PeopleAnalyzer(PoseDetector(model_path("pose-detection"))))
+        out.append(PresenceAnalyzer(PoseDetector(model_path("pose-detection"))))
     except ModelMissingError as e:
         log.info("people analysis off: %s", e)
     return out
@@ -113,42 +121,6 @@ class SessionFeed:
             yield scale_chunk(chunk, size)
 
 
-@dataclass
-class LiveStats:
-    """What the status line and the benchmark report. Times in seconds."""
-
-    delivered: int = 0
-    skipped: int = 0
-    """Frames the budget controller dropped on purpose (its last level)."""
-    out_times: deque[float] = field(default_factory=lambda: deque(maxlen=240))
-    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=600))
-    all_latencies: list[float] = field(default_factory=list)
-    costs: list[float] = field(default_factory=list)
-    levels: list[int] = field(default_factory=list)
-
-    def add(self, out_at: float, latency: float, cost: float, level: int) -> None:
-        self.delivered += 1
-        self.out_times.append(out_at)
-        self.latencies.append(latency)
-        self.all_latencies.append(latency)
-        self.costs.append(cost)
-        self.levels.append(level)
-
-    def fps(self, window: float = 2.0) -> float:
-        """Delivered frames per second over the last ``window`` seconds."""
-        if len(self.out_times) < 2:
-            return 0.0
-        times = list(self.out_times)  # a snapshot: the live loop appends meanwhile
-        now = times[-1]
-        recent = [t for t in times if now - t <= window]
-        span = recent[-1] - recent[0]
-        return (len(recent) - 1) / span if span > 0 else 0.0
-
-    def latency_ms(self, q: float, recent: bool = True) -> float:
-        data = list(self.latencies) if recent else list(self.all_latencies)
-        return float(np.percentile(np.asarray(data), q) * 1000.0) if data else 0.0
-
-
 @dataclass(frozen=True)
 class PlanChange:
     """The live output switched to ``plan`` at the frame captured at ``t`` seconds."""
@@ -171,16 +143,14 @@ def parse_say(text: str) -> tuple[float | None, str]:
 
 
 class _LastMask:
-    """The session's preview masker on a live stream: the mask the live output last used (the
-    session previews the newest frame, which the live loop has just masked), so the model is
-    loaded and run once, not twice."""
+    """The session's preview masker on a live stream: the mask the live output last used
+    (:meth:`~backdrop.render.live.LiveRenderer.last_mask_or_empty`)."""
 
     def __init__(self, renderer: LiveRenderer) -> None:
         self.renderer = renderer
 
     def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
-        mask = self.renderer.last_mask
-        return mask if mask is not None else np.zeros(frame.shape[:2], np.float32)
+        return self.renderer.last_mask_or_empty(frame, t)
 
     def reset(self) -> None:
         pass
@@ -263,6 +233,7 @@ class LiveRunner:
         self._recording: RecordingSink | None = None
         self.vcam: VirtualCamera | None = None
         self.web: WebPreview | None = None
+        self._outputs: list[Callable[[int, float, np.ndarray], None]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._workers: list[threading.Thread] = []
@@ -277,11 +248,7 @@ class LiveRunner:
         already computed (no second segmentation)."""
         from backdrop.perception.vision.mask_quality import MaskQualityAnalyzer
 
-        def last_mask(frame: np.ndarray) -> np.ndarray:
-            mask = self.renderer.last_mask
-            return mask if mask is not None else np.zeros(frame.shape[:2], np.float32)
-
-        return [*live_analyzers(info), MaskQualityAnalyzer(last_mask)]
+        return [*live_analyzers(info), MaskQualityAnalyzer(self.renderer.last_mask_or_empty)]
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> LiveRunner:
@@ -422,7 +389,7 @@ class LiveRunner:
                 self.stats.skipped += 1
                 continue
             done = self.renderer.render(frame.index, frame.t, frame.rgb)
-            self._deliver(frame.rgb, done.t, done.composite.rgb, done.composite.keep)
+            self._deliver(frame.index, frame.rgb, done)
             out_at = time.monotonic()
             latency = out_at - frame.captured
             level = self.renderer.controller.index
@@ -441,9 +408,19 @@ class LiveRunner:
             return None
         return plan
 
-    def _deliver(
-        self, source: np.ndarray, t: float, rgb: np.ndarray, keep: np.ndarray | None
-    ) -> None:
+    def add_output(self, fn: Callable[[int, float, np.ndarray], None]) -> None:
+        """Also hand every output frame to ``fn(index, t, rgb)`` (capture index and seconds;
+        called on the live loop: ``fn`` must not block, e.g. a
+        :class:`~backdrop.render.live_sinks.JpegSink`'s ``frame``)."""
+        self._outputs = [*self._outputs, fn]
+
+    def remove_output(self, fn: Callable[[int, float, np.ndarray], None]) -> None:
+        self._outputs = [f for f in self._outputs if f is not fn]
+
+    def _deliver(self, index: int, source: np.ndarray, done: RenderedFrame) -> None:
+        t, rgb, keep = done.t, done.composite.rgb, done.composite.keep
+        for fn in self._outputs:
+            fn(index, t, rgb)
         if self._recording is not None:
             self._recording.frame(rgb, t)
         if self.vcam is not None:
@@ -562,8 +539,6 @@ def run_live(
     """
     import signal
 
-    from backdrop.perception.core.live import open_camera, open_source
-
     browser = camera == "browser"
     if browser:
         camera, web_port = None, 8765 if web_port is None else web_port
@@ -573,21 +548,8 @@ def run_live(
         )
     start_plan = EditPlan.load(plan) if plan is not None else None
     if record is not None:
-        from backdrop.render.files import check_distinct, check_output
-
-        inputs = [p for p in (source, plan) if p is not None and "://" not in str(p)]
-        check_output(record, inputs)  # never an input, a device or a folder
-        if record.suffix.lower() != ".mp4":
-            raise LiveError(f"{record}: --record writes MP4; name it like OUT.mp4")
-        check_output(plan_path_for(record), inputs)
-        check_distinct([record, plan_path_for(record)])
-    if browser:
-        src: LiveSource = BrowserCamera(size or (1280, 720), fps or 30.0)
-    elif camera is not None:
-        src = open_camera(camera, size, fps)
-    else:
-        assert source is not None
-        src = open_source(source, realtime=realtime, loop=loop, size=size)
+        _check_record(record, [p for p in (source, plan) if p is not None])
+    src = _open_live_source(camera, source, browser, realtime, loop, size, fps)
     controller = BudgetController(src.info.fps, fixed=level)
     runner = LiveRunner(
         src, say=say, record=record, plan=start_plan, virtual_cam=virtual_cam,
@@ -616,6 +578,42 @@ def run_live(
     if runner.error is not None:
         raise LiveError(f"the live stream stopped: {runner.error}")
     return saved
+
+
+def _check_record(record: Path, inputs: Sequence[str | Path]) -> None:
+    """``--record OUT.mp4`` and its plan beside it replace no input, device or folder.
+
+    Raises:
+        LiveError, ValueError: one line for the person.
+    """
+    from backdrop.render.files import check_distinct, check_output
+
+    files = [p for p in inputs if "://" not in str(p)]
+    check_output(record, files)  # never an input, a device or a folder
+    if record.suffix.lower() != ".mp4":
+        raise LiveError(f"{record}: --record writes MP4; name it like OUT.mp4")
+    check_output(plan_path_for(record), files)
+    check_distinct([record, plan_path_for(record)])
+
+
+def _open_live_source(
+    camera: str | None,
+    source: str | None,
+    browser: bool,
+    realtime: bool,
+    loop: bool,
+    size: tuple[int, int] | None,
+    fps: float | None,
+) -> LiveSource:
+    """The source ``backdrop live`` was asked for (not started)."""
+    from backdrop.perception.core.live import open_camera, open_source
+
+    if browser:
+        return BrowserCamera(size or (1280, 720), fps or 30.0)
+    if camera is not None:
+        return open_camera(camera, size, fps)
+    assert source is not None
+    return open_source(source, realtime=realtime, loop=loop, size=size)
 
 
 class StatusPrinter:
@@ -703,29 +701,26 @@ class Listener:
         self._thread.start()
 
     def feed(self, samples: np.ndarray) -> None:
-        """Add microphone samples (float32 mono 16 kHz). Never blocks: a full queue drops."""
+        """Add microphone samples (1-D float32 mono 16 kHz, not used by the caller afterwards).
+        Never blocks: a full queue drops."""
         try:
-            self._q.put_nowait(np.asarray(samples, np.float32).reshape(-1).copy())
+            self._q.put_nowait(samples)
         except queue.Full:
-            log.warning("listener behind: %d samples dropped", samples.size)
+            log.warning("listener behind: %d samples dropped", len(samples))
 
     def start_microphone(self, device: int | str | None = None) -> str:
         """Listen to the microphone; one line saying which, or why not (then nothing is heard)."""
-        from backdrop.perception.core.media import AUDIO_RATE
+        from backdrop.perception.core.live import open_microphone
 
+        stream, line = open_microphone(self.feed, device, block_seconds=0.1)
+        if stream is None:
+            return f"not listening: {line}"
         try:
-            import sounddevice as sd
-
-            stream = sd.InputStream(
-                samplerate=AUDIO_RATE, channels=1, dtype="float32", device=device,
-                blocksize=AUDIO_RATE // 10, callback=lambda d, *_: self.feed(d[:, 0]),
-            )  # fmt: skip
-            name = sd.query_devices(stream.device)["name"]
             stream.start()
         except Exception as e:  # noqa: BLE001 - PortAudio raises its own and OSError kinds
             return f"not listening: no microphone ({' '.join(str(e).split())})"
         self._mic = stream
-        return f"listening to {name}: just say what you want"
+        return f"listening to {line}: just say what you want"
 
     def _run(self) -> None:
         while True:

@@ -27,6 +27,7 @@ from backdrop.perception.core.events import (
     SpeakerTurn,
     TranscriptSegment,
 )
+from backdrop.perception.vision.presence import NOBODY_SOURCE
 from backdrop.render.plan import EditPlan, TimeRange, clock
 from backdrop.tools import ToolCall
 
@@ -111,7 +112,7 @@ class Notice:
     Attributes:
         id: unique within a session, from 1.
         kind: ``opening`` | ``scene_cut`` | ``lighting`` | ``people`` | ``mask_quality`` |
-            ``edge`` | ``new_speaker``.
+            ``edge`` | ``new_speaker`` | ``nobody`` (live: nobody in frame).
         t: video time (seconds) it refers to.
         text: what to show or say.
         suggestion: tool calls that "yes" applies.
@@ -121,6 +122,8 @@ class Notice:
             applies this instruction with the addition, as one step.
         choices: other answers offered, as ``(label, tool calls)`` (a people notice offers
             "everyone" and each person by id), for buttons or thumbnails.
+        thumbs: per choice, ``(t seconds, XYXY box in display pixels)`` of the person it
+            keeps, for a thumbnail (None for a choice that is not one person).
     """
 
     id: int
@@ -131,6 +134,7 @@ class Notice:
     scope: TimeRange | None = None
     instruction: str | None = None
     choices: tuple[tuple[str, tuple[ToolCall, ...]], ...] = ()
+    thumbs: tuple[tuple[float, tuple[float, float, float, float]] | None, ...] = ()
 
 
 @dataclass
@@ -156,6 +160,7 @@ class NoticeMaker:
     _choices: dict[tuple[str, Any], tuple[tuple[str, tuple[ToolCall, ...]], ...]] = field(
         default_factory=dict
     )
+    _thumbs: dict[tuple[str, Any], tuple[Any, ...]] = field(default_factory=dict)
 
     def notices(self, events: list[Event], plan: EditPlan) -> list[Notice]:
         """Notices for newly seen ``events`` (call once per micro-turn, in time order)."""
@@ -187,8 +192,18 @@ class NoticeMaker:
             self._last_t = ev.t0
             self._last_kind_t[kind] = ev.t0
             choices = self._choices.pop((kind, key), ())
+            thumbs = self._thumbs.pop((kind, key), ())
             out.append(
-                Notice(next(self._ids), kind, ev.t0, text, tuple(suggestion), scope, choices)
+                Notice(
+                    next(self._ids),
+                    kind,
+                    ev.t0,
+                    text,
+                    tuple(suggestion),
+                    scope,
+                    choices=choices,
+                    thumbs=thumbs,
+                )  # fmt: skip
             )
             if kind == "edge":
                 self._edge_scenes.add(key[0])
@@ -243,7 +258,10 @@ class NoticeMaker:
 
     def _people_count(self, ev: PeopleCount, plan: EditPlan) -> Proposal | None:
         """ "Two people from 0:05 in view — keep everyone, or only one?" when the count first
-        rises above one and no person tracks say more."""
+        rises above one and no person tracks say more. A live stream's early "nobody in frame"
+        count is :meth:`_nobody`'s."""
+        if ev.source == NOBODY_SOURCE:
+            return self._nobody(ev, plan)
         t = ev.t0
         n_before, self._people = self._people, ev.n
         if ev.n > 1 and n_before <= 1 and not self._tracks:
@@ -258,6 +276,16 @@ class NoticeMaker:
                 TimeRange(start=round(t, 3)),
             )
         return None
+
+    def _nobody(self, ev: PeopleCount, plan: EditPlan) -> Proposal | None:
+        """ "Nobody in frame since 0:12 — blur the room from now on?" (live, once), only while
+        no background hides the room already."""
+        if plan.backgrounds:
+            return None
+        scope = TimeRange(start=round(ev.t1, 3))
+        call = ToolCall("blur_background", {"range": scope.model_dump()})
+        text = f"Nobody in frame since {clock(ev.t0)} — blur the room from now on?"
+        return "nobody", 0, text, [call], scope
 
     def _mask_quality(self, ev: MaskQuality, plan: EditPlan) -> Proposal | None:
         """ "The cut-out looks rough around 0:20 — soften and refine the edges?" for a score
@@ -359,6 +387,8 @@ class NoticeMaker:
             for e in in_view[:4]
         ]  # fmt: skip
         self._choices[("people", "in view")] = tuple(choices)
+        where = (((e.t0 + e.t1) / 2, e.box) for e in in_view[:4])  # for thumbnails
+        self._thumbs[("people", "in view")] = (None, *where)
         return (
             "people",
             "in view",

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backdrop.agent.interpret import RuleInterpreter
-from backdrop.agent.interpret_speech import SpeechInterpreter
+from backdrop.agent import scenarios
+from backdrop.agent.interpret import RuleInterpreter, SpeechInterpreter
 from backdrop.agent.llm import (
     LLMConfig,
     LLMController,
@@ -54,9 +54,11 @@ from backdrop.render.preview import (
     PreviewComposer,
     SeekReader,
     blank_frame,
+    fit_preview,
     preview_size,
     write_png,
 )
+from backdrop.render.refine import RefineCache, RefinedFrame, RefineWorker, plan_key
 from backdrop.tools import PlanHistory, ToolCall, ToolContext, default_registry
 from backdrop.tools.runner import run_step
 
@@ -70,6 +72,9 @@ _YES = re.compile(
     r"^\s*(?:yes|yeah|yep|sure|ok(?:ay)?|please do|do it|go ahead)\b[\s,.!:;-]*", re.I
 )
 _NO = re.compile(r"^\s*(?:no|nope|nah|don'?t|dismiss|leave it|never ?mind)\b", re.I)
+
+REFINE_WINDOW_S = 2.0
+"""Seconds from the frame the person is looking at that the quality tier refines after an edit."""
 
 
 # -- messages -----------------------------------------------------------------------------------
@@ -106,6 +111,14 @@ class PreviewMessage(Message):
 
 
 @dataclass(frozen=True)
+class RefinedMessage(Message):
+    """More frames were refined behind the preview: the refined stretches ``[(t0, t1)]`` in
+    seconds for the current plan (all of them, not only the new ones)."""
+
+    ranges: list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
 class ErrorMessage(Message):
     text: str
 
@@ -138,6 +151,13 @@ class Session:
         masker_factory: builds the preview masker for ``(preview_info, plan)`` (default: the
             plan's masker from :func:`~backdrop.render.maskers.build_masker`).
         realtime: pace micro-turns to the wall clock (a live feed) instead of as fast as possible.
+        refine: run the quality tier behind the preview from the first edit (``chat``,
+            ``serve``): after each plan change a :class:`~backdrop.render.refine.RefineWorker`
+            re-renders ``refine_window`` seconds from the frame the person is looking at with
+            the quality settings, at the source's size; refined frames replace the preview's
+            and the export's. Off, the tier starts when an instruction turns on alpha matting
+            ("the hair edge looks rough"). Never for a live feed (no file to re-read).
+        refine_window: seconds refined from the frame looked at.
     """
 
     def __init__(
@@ -149,6 +169,8 @@ class Session:
         masker_factory: Callable[[MediaInfo, EditPlan], Masker] | None = None,
         realtime: bool = False,
         preview_long_side: int = PREVIEW_LONG_SIDE,
+        refine: bool = False,
+        refine_window: float = REFINE_WINDOW_S,
     ) -> None:
         self.live = None if isinstance(source, str | Path) else source
         self.source = Path(source) if self.live is None else Path(str(self.live.info.path))
@@ -197,6 +219,15 @@ class Session:
         self._emit_lock = threading.Lock()
         self._pending_lock = threading.Lock()
         self.error: BaseException | None = None
+        # the quality tier: a refine worker behind the preview (started on first need)
+        self.refiner: RefineWorker | None = None
+        self._refine_auto = refine
+        self._refine_window = refine_window
+        self._refine_cache = RefineCache()
+        self._refine_asked: tuple[str, float, float] | None = None
+        self._refine_seen = self.plan
+        self._refine_emitted = 0.0
+        self._looked = (0.0, 0.0)  # (time asked for, time of the frame shown) by _render_at
 
     # -- public API (any thread) ------------------------------------------------------------
     @property
@@ -234,11 +265,28 @@ class Session:
         unsure, gives "I didn't catch that" and changes nothing."""
         return self._put("audio", audio)
 
-    def answer(self, notice_id: int, yes: bool) -> Future[Reply | None]:
+    def answer(self, notice_id: int, yes: bool, choice: int | None = None) -> Future[Reply | None]:
         """Answer the pending notice ``notice_id`` at the next boundary: ``yes`` applies its
-        suggestion, ``no`` dismisses it. The future gives ``None`` when that notice is not
-        waiting for an answer (already answered, or never raised)."""
-        return self._put("answer", (notice_id, yes))
+        suggestion (or, with ``choice``, that one of its ``choices``), ``no`` dismisses it. The
+        future gives ``None`` when that notice is not waiting for an answer (already answered,
+        or never raised) or has no such choice."""
+        return self._put("answer", (notice_id, yes, choice))
+
+    def choice_thumbnail(self, notice_id: int, index: int) -> np.ndarray | None:
+        """The person that choice ``index`` of the pending notice ``notice_id`` keeps, cut from
+        the source frame (``h×w×3`` uint8 RGB, at most 96 pixels high), or None."""
+        from backdrop.perception.vision.people import person_thumbnail
+
+        def cut() -> np.ndarray | None:
+            with self._pending_lock:
+                n = next((n for n in self.pending if n.id == notice_id), None)
+            where = n.thumbs[index] if n is not None and index < len(n.thumbs) else None
+            if where is None:
+                return None
+            _, frame = self._source_frame(where[0])
+            return person_thumbnail(frame, where[1], (self.info.width, self.info.height))
+
+        return self.call(cut).result()
 
     def keep_point(self, x: float, y: float) -> Future[Reply]:
         """Keep the thing under ``(x, y)`` (source pixels from the top-left corner) from now on,
@@ -271,23 +319,47 @@ class Session:
                 th.join(10)
         if self._reader is not None:
             self._reader.close()
+        if self.refiner is not None:
+            self.refiner.close()
 
-    def preview(self, t: float) -> np.ndarray:
-        """The edited frame at ``t`` seconds (preview size), with the current plan."""
-        return self.call(lambda: self._render_at(t)).result()
+    def preview(self, t: float, *, fast: bool = False) -> np.ndarray:
+        """The edited frame at ``t`` seconds (preview size), with the current plan: the refined
+        frame where the quality tier made one, else the fast one (``fast``: always that)."""
+        return self.call(lambda: self._render_at(t, fast=fast)).result()
 
-    def preview_png(self, t: float, path: str | Path) -> Path:
+    def preview_png(self, t: float, path: str | Path, *, fast: bool = False) -> Path:
         """Write the edited frame at ``t`` seconds to ``path`` (PNG, atomically)."""
-        return write_png(self.preview(t), path)
+        return write_png(self.preview(t, fast=fast), path)
+
+    def refined_frame(self, t: float) -> np.ndarray | None:
+        """The frame at ``t`` seconds refined for the current plan by the quality tier, at
+        preview size (H×W×3 uint8), or None when it has not been refined (yet)."""
+        worker = self.refiner
+        done = None if worker is None else self._refine_cache.get(worker.key, t)
+        return None if done is None else fit_preview(done, self._psize)
+
+    def refined_ranges(self) -> list[tuple[float, float]]:
+        """Stretches ``[(t0, t1)]`` in seconds that the quality tier refined for the current
+        plan (what the editor's timeline marks)."""
+        worker = self.refiner
+        return [] if worker is None else self._refine_cache.ranges(worker.key)
 
     def export_plan(self, path: str | Path) -> Path:
         return self.plan.save(path)
 
     def render(self, output: str | Path, **kw: Any) -> RenderStats:
         """Render the full-quality video with the current plan (blocking)."""
+        from backdrop.render.facade import parse_size
         from backdrop.render.pipeline import render_video
 
-        return render_video(self.source, self.plan, output, timeline=self.state.timeline, **kw)
+        plan = self.plan
+        if self.refiner is not None and "refined" not in kw:  # frames refined for this plan
+            key, cache = self.refiner.key, self._refine_cache
+            if key == plan_key(plan):
+                kw["refined"] = lambda t: cache.get(key, t)
+        if "size" not in kw and self.ctx.output_size is not None:  # "export in 4K" was said
+            kw["size"] = parse_size(self.ctx.output_size, self.info.width, self.info.height)
+        return render_video(self.source, plan, output, timeline=self.state.timeline, **kw)
 
     # -- the session thread -----------------------------------------------------------------
     def _emit(self, msg: Message) -> None:
@@ -376,6 +448,7 @@ class Session:
                 if kind == "call":
                     fut.set_result(payload())
                     continue
+                self._live_now()
                 if kind == "answer":
                     reply: Reply | None = self._answer_id(*payload)
                 elif kind == "point":
@@ -404,9 +477,11 @@ class Session:
         return self._apply(heard.text, prefix=f"I heard: “{heard.text}”. ")
 
     def _apply(self, text: str, prefix: str = "") -> Reply:
-        """Apply one utterance: an answer to the latest notice, or an instruction."""
+        """Apply one utterance: an answer to a notice (see :meth:`_take_notice`), or an
+        instruction."""
         no = _NO.match(text)
-        notice = self._take_notice() if (no or _YES.match(text)) else None
+        proposed = scenarios.pending(self.ctx) is not None  # an answer to the interpreter's offer
+        notice = self._take_notice() if (no or _YES.match(text)) and not proposed else None
         if notice is not None:
             rest = "" if no else _YES.sub("", text, count=1).strip(" ,.!")
             reply = self._answer(notice, not no, rest)
@@ -419,6 +494,7 @@ class Session:
     def _said(self, reply: Reply, heard: str) -> Reply:
         """Tell the listeners ``reply`` (to what was ``heard``); the plan may have changed."""
         self._composer.invalidate()
+        reply = self._refine_after(reply)
         self._emit(ReplyMessage(reply.text, heard, reply.changed, reply.clarify))
         return reply
 
@@ -427,6 +503,10 @@ class Session:
         interpreter: Interpreter = self.llm or self.rules
         self.ctx.scope = scope
         try:
+            if self.llm is not None:  # the rules' SpeechInterpreter asks scenarios itself
+                own = scenarios.interpret(text, self.ctx, RuleInterpreter(self.registry))
+                if own is not None:
+                    return own
             return interpreter.interpret(text, self.ctx)
         finally:
             self.ctx.scope = None
@@ -437,12 +517,16 @@ class Session:
         display = (self.info.width, self.info.height)
         return build_masker(info, plan, self.state.timeline, display_size=display)
 
-    def _answer_id(self, notice_id: int, yes: bool) -> Reply | None:
+    def _answer_id(self, notice_id: int, yes: bool, choice: int | None = None) -> Reply | None:
         with self._pending_lock:
             found = [n for n in self.pending if n.id == notice_id]
-            if not found:
+            if not found or (choice is not None and not 0 <= choice < len(found[0].choices)):
                 return None
             self.pending.remove(found[0])
+        if choice is not None and yes:  # a thumbnail clicked: that choice, as one step
+            label, calls = found[0].choices[choice]
+            step = run_step(self.ctx, list(calls), label, registry=self.registry)
+            return self._said(step_reply(step), label)
         return self._said(self._answer(found[0], yes), "yes" if yes else "no")
 
     def _answer(self, notice: Notice, yes: bool, rest: str = "") -> Reply:
@@ -473,9 +557,33 @@ class Session:
                 self.pending.append(n)
             self._emit(NoticeMessage(n))
 
+    def _live_now(self) -> None:
+        """On a live feed the play position is "now": the newest frame received, so "from now
+        on" and "stop" act where the stream is (a file's position is where the person looks)."""
+        if self.live is None:
+            return
+        with self._slot_lock:
+            newest = self._slot[1] if self._slot is not None else None
+        latest = self._frames.latest()
+        times = [t for t in (newest, latest[0] if latest else None) if t is not None]
+        if times:
+            self.cursor = self.ctx.position = max(times)
+
     def _take_notice(self) -> Notice | None:
+        """The pending notice a bare "yes" / "no" answers, taken off the list.
+
+        The newest notice, except while nothing has been decided yet (the plan is empty) and
+        the opening suggestion ("I see a person … Should I remove the background?") waits: then
+        the answer is to that question, even when analysis running ahead has raised newer
+        notices meanwhile (a scene cut further on must not take the answer meant for it).
+        """
         with self._pending_lock:
-            return self.pending.pop() if self.pending else None
+            if not self.pending:
+                return None
+            opening = [n for n in self.pending if n.kind == "opening"]
+            chosen = opening[-1] if opening and self.plan.is_empty() else self.pending[-1]
+            self.pending.remove(chosen)
+            return chosen
 
     def _source_frame(self, t: float) -> tuple[float, np.ndarray]:
         """The source frame at ``t`` (preview size): from the cache when within a micro-turn."""
@@ -493,14 +601,90 @@ class Session:
         self._frames.put(ft, img, int(t / CHUNK_SECONDS))
         return ft, img
 
-    def _render_at(self, t: float) -> np.ndarray:
+    def _render_at(self, t: float, *, fast: bool = False) -> np.ndarray:
         self.cursor = t
         self.ctx.position = t  # "from now on" / "stop" are read against what was last shown
         ft, frame = self._source_frame(t)
-        return self._compose(frame, ft)
+        self._looked = (t, ft)
+        if self.refiner is not None:  # the tier is on: refine where the person is looking
+            self._refine_at(ft)
+        return self._composer.compose(self.plan, frame, ft, fast=fast)
 
     def _compose(self, frame: np.ndarray, t: float) -> np.ndarray:
         return self._composer.compose(self.plan, frame, t)
+
+    # -- the quality tier (refine worker) -----------------------------------------------------
+    def _refine_at(self, t: float, seconds: float | None = None) -> tuple[float, float] | None:
+        """Queue ``seconds`` (default: the window) from ``t`` for refinement with the current
+        plan, unless that stretch is already asked for; None when nothing is to be refined."""
+        plan = self.plan
+        if self.live is not None or not (plan.keep and plan.backgrounds):
+            return None
+        if self.refiner is None:
+            self.refiner = RefineWorker(self.source, plan, cache=self._refine_cache,
+                                        on_frame=self._on_refined, on_done=self._on_refined_range,
+                                        timeline=self.state.timeline)  # fmt: skip
+            self._composer.refined = self._refine_cache
+        worker = self.refiner
+        if worker.key != plan_key(plan):
+            worker.set_plan(plan)
+        seconds = self._refine_window if seconds is None else seconds
+        asked = self._refine_asked
+        end = min(t + seconds, self.info.duration)
+        if asked is not None and asked[0] == worker.key and asked[1] <= t and end <= asked[2]:
+            return asked[1], asked[2]
+        t0, t1 = worker.request(t, t + seconds, replace=True)
+        self._refine_asked = (worker.key, t0, t1)
+        return t0, t1
+
+    def _refine_after(self, reply: Reply) -> Reply:
+        """After an utterance: a changed plan invalidates refined frames and, with the tier on,
+        is refined again from the frame looked at; turning on alpha matting ("the hair edge
+        looks rough") starts the tier there, and the reply says so."""
+        before, plan = self._refine_seen, self.plan
+        self._refine_seen = plan
+        if plan == before:
+            return reply
+        matting = any(q.tier == "matting" and q not in before.quality for q in plan.quality)
+        turned_on = matting or (plan.edges.refine == "matte" and before.edges.refine != "matte")
+        if self.refiner is not None:
+            self.refiner.set_plan(plan)  # the old plan's frames go, its ranges stop
+        if not (self._refine_auto or turned_on or self.refiner is not None):
+            return reply
+        t = self.cursor
+        if self.live is None:
+            t = self._source_frame(t)[0]
+        queued = self._refine_at(t)
+        if not turned_on:
+            return reply
+        if queued is None:
+            what = (" The quality tier has nothing to refine yet: no background is replaced."
+                    if self.live is None else "")  # fmt: skip
+        else:
+            a, b = queued
+            what = (
+                f" I'm re-rendering {clock(a)}–{clock(b)} (where you are looking) with these "
+                "quality settings behind the preview; refined frames replace the preview's as "
+                f"they are ready, and the export uses them (/preview {a:g} writes the before and "
+                "the after)."
+            )
+        return Reply(reply.text + what, reply.calls, reply.changed, reply.clarify)
+
+    def _on_refined(self, frame: RefinedFrame) -> None:
+        """A refined frame is ready (worker thread): shown at once if the person is looking
+        at it (as the preview of the time asked for); the timeline's refined stretches at most
+        once a second."""
+        asked, shown = self._looked
+        if abs(frame.t - shown) <= self._refine_cache.tolerance:
+            self._emit(PreviewMessage(asked, fit_preview(frame.rgb, self._psize)))
+        now = time.monotonic()
+        if now - self._refine_emitted >= 1.0:
+            self._refine_emitted = now
+            self._emit(RefinedMessage(self.refined_ranges()))
+
+    def _on_refined_range(self, t0: float, t1: float) -> None:
+        self._refine_emitted = time.monotonic()
+        self._emit(RefinedMessage(self.refined_ranges()))
 
 
 def describe_notice(n: Notice) -> str:

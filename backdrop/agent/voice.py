@@ -11,6 +11,7 @@ changes nothing.
 from __future__ import annotations
 
 import logging
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from backdrop.agent.replies import Interpreter, Reply
 from backdrop.perception.audio.asr import AsrOptions, Transcriber
 from backdrop.perception.audio.files import VoiceError, load_audio, record_mic
-from backdrop.perception.audio.vad import VadParams, speech_regions
+from backdrop.perception.audio.vad import VadParams, spoken_span
 from backdrop.perception.core.events import Word
 from backdrop.perception.core.media import AUDIO_RATE
 from backdrop.tools import ToolContext
@@ -115,16 +116,15 @@ class VoiceInput:
 
     def listen(self, audio: np.ndarray) -> Heard:
         """Transcribe one utterance (float32 mono 16 kHz)."""
-        regions = speech_regions(np.asarray(audio, np.float32), self.vad)
-        speech_s = sum(r.t1 - r.t0 for r in regions)
-        if not regions:
+        span = spoken_span(audio, self.vad)
+        if span is None:
             return Heard("", reason="no speech")
-        s0, s1 = int(regions[0].t0 * AUDIO_RATE), int(regions[-1].t1 * AUDIO_RATE)
+        speech_s = span.speech_seconds
         tr = self.transcriber.transcribe(
-            audio[s0:s1], offset=regions[0].t0, source="voice", speech_end=regions[-1].speech_end
+            span.audio, offset=span.offset, source="voice", speech_end=span.speech_end
         )
         words = tr.words
-        conf = float(np.mean([w.probability for w in words])) if words else 0.0
+        conf = statistics.fmean(w.probability for w in words) if words else 0.0
         text = tr.text
         if not text:
             return Heard("", (), 0.0, tr.avg_logprob, speech_s, "no words")

@@ -16,15 +16,7 @@ import numpy as np
 
 from backdrop.perception.core.media import MediaError, iter_frames, probe
 from backdrop.render.colors import hex_to_rgb
-from backdrop.render.plan import (
-    Background,
-    BlurBackground,
-    ColorBackground,
-    GradientBackground,
-    ImageBackground,
-    TransparentBackground,
-    VideoBackground,
-)
+from backdrop.render.plan import Background, GradientBackground, VideoBackground
 from backdrop.render.writer import RenderError
 
 
@@ -188,35 +180,30 @@ class BackgroundSource:
         self._videos: dict[str, _VideoBackground] = {}
 
     def frame(self, bg: Background, t: float, frame: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-        """Background for time ``t`` seconds, given the source ``frame`` and subject ``alpha``."""
-        w, h = self.width, self.height
-        if isinstance(bg, BlurBackground):
-            return blur_behind(frame, alpha, bg.strength)
-        if isinstance(bg, VideoBackground):
-            key = bg.model_dump_json()
-            if key not in self._videos:
-                self._videos[key] = _VideoBackground(bg, w, h)
-            return self._videos[key].frame(t)
+        """Background for time ``t`` seconds, given the source ``frame`` and subject ``alpha``.
+
+        Each kind draws itself (``Background.draw``); static kinds are drawn once and cached.
+        """
+        if not bg.static:
+            return bg.draw(self, t, frame, alpha)
         key = bg.model_dump_json()
         cached = self._static.get(key)
         if cached is None:
-            if isinstance(bg, ColorBackground):
-                cached = solid(bg.color, w, h)
-            elif isinstance(bg, TransparentBackground):
-                cached = solid(bg.matte, w, h)
-            elif isinstance(bg, GradientBackground):
-                cached = gradient(bg, w, h)
-            elif isinstance(bg, ImageBackground):
-                cached = load_image(bg.path, w, h)
-            else:  # pragma: no cover - the union is closed
-                raise TypeError(f"unknown background {bg!r}")
+            cached = bg.draw(self, t, frame, alpha)
             self._static[key] = cached
         return cached
+
+    def video(self, bg: VideoBackground) -> _VideoBackground:
+        """The decoder of video background ``bg`` at this size, opened on first use."""
+        key = bg.model_dump_json()
+        if key not in self._videos:
+            self._videos[key] = _VideoBackground(bg, self.width, self.height)
+        return self._videos[key]
 
     def check(self, bgs: list[Background]) -> None:
         """Fail early (before any frame is encoded) on missing image or video files."""
         for bg in bgs:
-            if isinstance(bg, ImageBackground | VideoBackground):
+            if bg.extensions:  # a kind that shows a file
                 self.frame(
                     bg,
                     0.0,

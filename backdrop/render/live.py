@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -234,6 +234,13 @@ class LiveRenderer:
             self._mask = None
         self.plan = plan
 
+    def last_mask_or_empty(self, frame: np.ndarray, t: float = 0.0) -> np.ndarray:
+        """The subject mask of the last rendered frame, or an empty one (``frame``'s ``h×w``,
+        float32) before any: the session's masker on a live stream (it previews the newest
+        frame, which the live loop has just masked; the model runs once, not twice)."""
+        mask = self.last_mask
+        return mask if mask is not None else np.zeros(frame.shape[:2], np.float32)
+
     def skip(self, index: int) -> bool:
         """Whether the frame with capture ``index`` is dropped at the current level."""
         k = self.controller.level.keep_every
@@ -280,3 +287,42 @@ def _scaled(frame: np.ndarray, long_side: int) -> np.ndarray:
     s = long_side / max(h, w)
     return cv2.resize(frame, (max(2, round(w * s)), max(2, round(h * s))),
                       interpolation=cv2.INTER_AREA)  # fmt: skip
+
+
+@dataclass
+class LiveStats:
+    """What the status line and the benchmark report about a live stream. Times in seconds
+    (``time.monotonic()`` for ``out_at``)."""
+
+    delivered: int = 0
+    skipped: int = 0
+    """Frames the budget controller dropped on purpose (its last level)."""
+    out_times: deque[float] = field(default_factory=lambda: deque(maxlen=240))
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=600))
+    all_latencies: list[float] = field(default_factory=list)
+    costs: list[float] = field(default_factory=list)
+    levels: list[int] = field(default_factory=list)
+
+    def add(self, out_at: float, latency: float, cost: float, level: int) -> None:
+        self.delivered += 1
+        self.out_times.append(out_at)
+        self.latencies.append(latency)
+        self.all_latencies.append(latency)
+        self.costs.append(cost)
+        self.levels.append(level)
+
+    def fps(self, window: float = 2.0) -> float:
+        """Delivered frames per second over the last ``window`` seconds."""
+        if len(self.out_times) < 2:
+            return 0.0
+        times = list(self.out_times)  # a snapshot: the live loop appends meanwhile
+        now = times[-1]
+        recent = [t for t in times if now - t <= window]
+        span = recent[-1] - recent[0]
+        return (len(recent) - 1) / span if span > 0 else 0.0
+
+    def latency_ms(self, q: float, recent: bool = True) -> float:
+        """The ``q``-th percentile (0–100) of capture→output latency, ms (recent frames, or
+        all); 0 before any frame."""
+        data = list(self.latencies) if recent else list(self.all_latencies)
+        return float(np.percentile(np.asarray(data), q) * 1000.0) if data else 0.0

@@ -232,6 +232,53 @@ class VirtualCamera:
             self._cam.close()
 
 
+class JpegSink:
+    """Hands the newest output frame, JPEG-encoded in its own thread, to ``send(jpeg, index)``
+    (any thread may be slow: older unsent frames are replaced, the stream never waits).
+
+    Args:
+        send: called with the JPEG bytes and the frame's capture index.
+        long_side: frames are scaled so their long side is at most this (pixels).
+        quality: JPEG quality (0–100).
+    """
+
+    def __init__(
+        self, send: Callable[[bytes, int], None], long_side: int = 1280, quality: int = 80
+    ) -> None:
+        self._send = send
+        self.long_side = long_side
+        self.quality = quality
+        self._sender = _Latest("jpeg-out", self._encode)
+
+    def _encode(self, item: tuple[np.ndarray, int]) -> None:
+        rgb, index = item
+        small = _fit(rgb, self.long_side)
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
+                               [cv2.IMWRITE_JPEG_QUALITY, self.quality])  # fmt: skip
+        if ok:
+            self._send(buf.tobytes(), index)
+
+    def frame(self, index: int, t: float, rgb: np.ndarray) -> None:
+        """The output frame with capture ``index`` (``t``: capture seconds)."""
+        self._sender.put((rgb, index))
+
+    @property
+    def sent(self) -> int:
+        return self._sender.sent
+
+    def close(self) -> None:
+        self._sender.close()
+
+
+def _fit(img: np.ndarray, long_side: int) -> np.ndarray:
+    """``img`` scaled so its long side is at most ``long_side`` pixels (never enlarged)."""
+    h, w = img.shape[:2]
+    s = long_side / max(h, w)
+    if s >= 1:
+        return img
+    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+
+
 def open_virtual_camera(width: int, height: int, fps: float) -> tuple[VirtualCamera | None, str]:
     """A virtual camera of ``width×height`` at ``fps``, and one line to tell the person: where
     the feed goes, or — where no backend exists — what to install (the stream goes on without)."""
@@ -295,6 +342,98 @@ start().catch(e=>{log.textContent='camera: '+e;});
 </script></body></html>"""
 
 
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """The requests of a :class:`WebPreview` (its server carries ``preview``)."""
+
+    server: _Server
+
+    def log_message(self, fmt: str, *args: Any) -> None:
+        log.debug("web: " + fmt, *args)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        preview = self.server.preview
+        camera = preview.camera
+        path = self.path.split("?")[0]
+        if path == "/":
+            self._send(200, "text/html; charset=utf-8", _PAGE.encode())
+        elif path == "/obs":
+            self._send(200, "text/html; charset=utf-8", _OBS_PAGE.encode())
+        elif path == "/person.png":
+            png = preview.person_png()
+            if png is None:
+                self._send(503, "text/plain", b"no frame yet")
+            else:
+                self._send(200, "image/png", png)
+        elif path == "/stream.mjpg":
+            self._mjpeg()
+        elif path == "/camera" and camera is not None:
+            w, h, fps = preview.camera_size
+            page = (
+                _CAMERA_PAGE.replace("__W__", str(w))
+                .replace("__H__", str(h))
+                .replace("__FPS__", f"{fps:g}")
+            )
+            self._send(200, "text/html; charset=utf-8", page.encode())
+        else:
+            self._send(404, "text/plain", b"not found")
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        camera, on_say = self.server.preview.camera, self.server.preview.on_say
+        path = self.path.split("?")[0]
+        size = int(self.headers.get("Content-Length") or 0)
+        if size > 16 * 1024 * 1024:
+            self._send(413, "text/plain", b"too large")
+            return
+        body = self.rfile.read(size)
+        if path == "/camera/frame" and camera is not None:
+            ok = camera(body)
+            self._send(204 if ok else 400, "text/plain", b"" if ok else b"not an image")
+        elif path == "/say" and on_say is not None:
+            text = body.decode("utf-8", "replace").strip()
+            answer = on_say(text) if text else ""
+            self._send(200, "text/plain; charset=utf-8", answer.encode())
+        else:
+            self._send(404, "text/plain", b"not found")
+
+    def _send(self, code: int, ctype: str, body: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _mjpeg(self) -> None:
+        preview = self.server.preview
+        self.send_response(200)
+        self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        seen = -1
+        try:
+            while True:
+                jpg, seen = preview.next_jpeg(seen)
+                if jpg is None:
+                    return
+                if not jpg:
+                    continue
+                self.wfile.write(
+                    b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                    + str(len(jpg)).encode()
+                    + b"\r\n\r\n"
+                    + jpg
+                    + b"\r\n"
+                )
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+
+class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    preview: WebPreview
+
+
 class WebPreview:
     """A small HTTP server showing the live output: ``/`` (a page), ``/stream.mjpg`` (MJPEG),
     ``/obs`` (an OBS browser source: only the kept subject, on a transparent page) and
@@ -325,90 +464,11 @@ class WebPreview:
         self._seq = 0
         self._frame: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self._closed = False
-        preview = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, fmt: str, *args: Any) -> None:
-                log.debug("web: " + fmt, *args)
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                path = self.path.split("?")[0]
-                if path == "/":
-                    self._send(200, "text/html; charset=utf-8", _PAGE.encode())
-                elif path == "/obs":
-                    self._send(200, "text/html; charset=utf-8", _OBS_PAGE.encode())
-                elif path == "/person.png":
-                    png = preview.person_png()
-                    if png is None:
-                        self._send(503, "text/plain", b"no frame yet")
-                    else:
-                        self._send(200, "image/png", png)
-                elif path == "/stream.mjpg":
-                    self._mjpeg()
-                elif path == "/camera" and camera is not None:
-                    w, h, fps = camera_size
-                    page = (
-                        _CAMERA_PAGE.replace("__W__", str(w))
-                        .replace("__H__", str(h))
-                        .replace("__FPS__", f"{fps:g}")
-                    )
-                    self._send(200, "text/html; charset=utf-8", page.encode())
-                else:
-                    self._send(404, "text/plain", b"not found")
-
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                path = self.path.split("?")[0]
-                size = int(self.headers.get("Content-Length") or 0)
-                if size > 16 * 1024 * 1024:
-                    self._send(413, "text/plain", b"too large")
-                    return
-                body = self.rfile.read(size)
-                if path == "/camera/frame" and camera is not None:
-                    ok = camera(body)
-                    self._send(204 if ok else 400, "text/plain", b"" if ok else b"not an image")
-                elif path == "/say" and on_say is not None:
-                    text = body.decode("utf-8", "replace").strip()
-                    answer = on_say(text) if text else ""
-                    self._send(200, "text/plain; charset=utf-8", answer.encode())
-                else:
-                    self._send(404, "text/plain", b"not found")
-
-            def _send(self, code: int, ctype: str, body: bytes) -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _mjpeg(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                seen = -1
-                try:
-                    while True:
-                        jpg, seen = preview.next_jpeg(seen)
-                        if jpg is None:
-                            return
-                        if not jpg:
-                            continue
-                        self.wfile.write(
-                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                            + str(len(jpg)).encode()
-                            + b"\r\n\r\n"
-                            + jpg
-                            + b"\r\n"
-                        )
-                except (BrokenPipeError, ConnectionResetError):
-                    return
-
-        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self._server = Server((host, port), Handler)
+        self.camera = camera
+        self.camera_size = camera_size
+        self.on_say = on_say
+        self._server = _Server((host, port), _Handler)
+        self._server.preview = self
         self.url = f"http://{host}:{self._server.server_address[1]}/"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="web-preview", daemon=True
@@ -426,11 +486,7 @@ class WebPreview:
             self._cond.notify_all()
 
     def _small(self, img: np.ndarray) -> np.ndarray:
-        h, w = img.shape[:2]
-        s = self.long_side / max(h, w)
-        if s >= 1:
-            return img
-        return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        return _fit(img, self.long_side)
 
     def next_jpeg(self, seen: int, timeout: float = 5.0) -> tuple[bytes | None, int]:
         """The next frame after sequence ``seen`` as JPEG; ``b""`` when none came within

@@ -8,12 +8,14 @@ the compositor scales it to the frame), 1 = keep in front. It may keep temporal 
 
     mask = max(keep masks of the rules in force) × (1 − max(remove masks in force))
 
-Subjects: ``person`` (every person: the crop-based preview masker, or Robust Video Matting in
-the ``matting`` tier; with a ``selector``, only the tracked people it names — main subject,
-left / right / centre, largest, colour, id, speaking — chosen per frame from the masker's people
-tracks with hysteresis), ``speaker`` (the tracked person whose face is the
-:class:`~backdrop.perception.core.events.ActiveSpeaker` at ``t``; the last speaker between turns, so
-the frame is never empty), ``object`` (boxes of
+Subjects: ``person`` (people from the crop-based preview masker, or Robust Video Matting in
+the ``matting`` tier; ``selector="all"``: everyone; no selector: "the person" — everyone while
+one person is in view, the main subject while several are (the analysis' main subject when the
+timeline has people tracks, else the masker's own); with another ``selector``, only the tracked
+people it names — main subject, left / right / centre, largest, colour, id, speaking — chosen
+per frame from the masker's people tracks with hysteresis), ``speaker`` (the tracked person
+whose face is the :class:`~backdrop.perception.core.events.ActiveSpeaker` at ``t``; the last
+speaker between turns, so the frame is never empty), ``object`` (boxes of
 :class:`~backdrop.perception.core.events.ObjectsSeen` events with that label → prompted masks),
 ``box`` and ``point`` (prompted at the rule's start, then tracked). Prompted subjects use
 Segment Anything when a checkpoint is given and the fallback (U²-Net-p) otherwise. Scene cuts in
@@ -182,6 +184,44 @@ class SpeakerFaces:
         return (max(before, key=lambda e: e.t1) if before else self.events[0]).box
 
 
+CONFIRM_FRAMES = 5
+"""Frames a person must have been tracked in before the default rule counts them as in view
+(a false detection for a frame or two does not narrow the mask)."""
+
+
+class _MainHint:
+    """The main subject as the people analysis chose it over the whole video (the one the
+    reply names), followed per frame: the tracked person whose box overlaps that person's
+    :class:`~backdrop.perception.core.events.PersonTrack` box at ``t`` the most."""
+
+    def __init__(self, timeline: Timeline | None, display_size: tuple[int, int]) -> None:
+        from backdrop.perception.core.events import PersonTrack
+        from backdrop.perception.vision.people import people_summary
+
+        self.events = [] if timeline is None else [
+            e for e in timeline.of_type(PersonTrack) if isinstance(e, PersonTrack)]  # fmt: skip
+        rows = people_summary(list(self.events))
+        self.pid = rows[0][0] if len(rows) > 1 else None
+        self.size = display_size
+
+    def pick(self, tracks: list, t: float) -> str | None:
+        """Id of the track in ``tracks`` that is the analysis' main subject at ``t`` (None when
+        unknown: no analysis, or that person is not in view now)."""
+        from backdrop.perception.vision.tracking import box_iou
+
+        if self.pid is None:
+            return None
+        near = [e for e in self.events
+                if e.person == self.pid and e.t0 - 0.3 <= t <= e.t1 + 0.3]  # fmt: skip
+        if not near:
+            return None
+        e = min(near, key=lambda e: abs((e.t0 + e.t1) / 2 - t))
+        w, h = self.size
+        box = (e.box[0] / w, e.box[1] / h, e.box[2] / w, e.box[3] / h)
+        best = max(tracks, key=lambda tr: box_iou(tr.box, box), default=None)
+        return best.id if best is not None and box_iou(best.box, box) > 0.2 else None
+
+
 class _PeopleSelector:
     """A person rule with a selector (or a speaker rule): the tracked people it names, resolved
     per frame from the tracks the preview masker holds, with hysteresis.
@@ -194,10 +234,17 @@ class _PeopleSelector:
     """
 
     def __init__(self, selector: str, timeline: Timeline | None, info: MediaInfo,
-                 speaker: str | None = None, switch_s: float = 1.0) -> None:  # fmt: skip
+                 speaker: str | None = None, switch_s: float = 1.0, only_if_several: bool = False,
+                 display_size: tuple[int, int] | None = None) -> None:  # fmt: skip
         from backdrop.perception.vision.segment import MaskSmoother
 
         self.selector, self.info, self.switch_s = selector, info, switch_s
+        self.only_if_several = only_if_several
+        """The default rule ("the person"): the person mask passes through unchanged while at
+        most one confirmed person is tracked; the main subject is chosen only among several."""
+        self._restricting = False
+        self._hint = _MainHint(timeline, display_size or (info.width, info.height)) if (
+            selector == "main") else None  # fmt: skip
         self.faces = SpeakerFaces(timeline, speaker) if selector == "speaking" else None
         if self.faces is not None and not self.faces.events:
             log.warning(
@@ -211,7 +258,12 @@ class _PeopleSelector:
 
     def reset(self) -> None:
         self.chosen, self._pending = None, None
+        self._restricting = False
         self._smoother.reset()
+
+    def _several(self, tracks: list) -> bool:
+        """Whether at least two people tracked for ``CONFIRM_FRAMES`` frames are in view."""
+        return sum(tr.hits >= CONFIRM_FRAMES for tr in tracks) >= 2
 
     def _speaking_id(self, people: list, face: tuple[float, float, float, float] | None,
                      frame_size: tuple[int, int]) -> str | None:  # fmt: skip
@@ -254,7 +306,7 @@ class _PeopleSelector:
             # no tracks (pose models missing, or a test's fixed masker): faces only
             if face is not None:
                 return restrict_to_speaker(person, face, size)
-            if not self._warned:
+            if not self._warned and not self.only_if_several:
                 self._warned = True
                 log.warning("%s: no people tracks here; keeping everyone", self.selector)
             return person
@@ -266,8 +318,16 @@ class _PeopleSelector:
         speaking = self._speaking_id(people, face, size)
         if self.faces is not None and speaking is None and face is not None:
             return restrict_to_speaker(person, face, size)
-        cands = {tr.id for tr in select_people(self.selector, tracks, frame, speaking)}
+        if self.only_if_several and not self._several(tracks):
+            self._restricting = False
+            return person  # one person (or none) in view: exactly the plain person mask
+        hinted = self._hint.pick(tracks, t) if self._hint is not None else None
+        cands = {hinted} if hinted else {
+            tr.id for tr in select_people(self.selector, tracks, frame, speaking)}  # fmt: skip
         self._choose(cands, {p.pid for p in people}, t)
+        if not self._restricting:
+            self._restricting = True
+            self._smoother.reset()  # its state is stale after passing masks through
         if self.chosen is None:
             return person  # nobody matches yet: never an empty frame
         chosen = [p for p in people if p.pid in self.chosen]
@@ -382,6 +442,7 @@ class RuleMasker:
                  display_size: tuple[int, int] | None = None) -> None:  # fmt: skip
         self.info, self.plan, self.timeline = info, plan, timeline
         self.sam_checkpoint = sam_checkpoint
+        self.display_size = display_size
         self._person: dict[str, Masker] = {}
         self._selectors: dict[int, _PeopleSelector] = {}
         self._prompted: dict[int, _PromptMasker] = {}
@@ -446,10 +507,13 @@ class RuleMasker:
                     person = self._person_masker(t)(frame, t)
                 m = person
                 selector = "speaking" if rule.subject == "speaker" else rule.selector
-                if selector not in (None, "all"):
+                if selector != "all":
                     sel = self._selectors.get(i)
                     if sel is None:
-                        sel = _PeopleSelector(selector, self.timeline, self.info, rule.speaker)
+                        # no selector: "the person" — the main subject when several are in view
+                        sel = _PeopleSelector(selector or "main", self.timeline, self.info,
+                                              rule.speaker, only_if_several=selector is None,
+                                              display_size=self.display_size)  # fmt: skip
                         self._selectors[i] = sel
                     m = sel(frame, t, person, self._person_masker(t))
             else:
@@ -502,8 +566,7 @@ def build_masker(
         ModelMissingError: a model the plan needs is not installed (the message says how).
     """
     only_person = all(
-        r.subject == "person" and r.action == "keep" and r.selector in (None, "all")
-        for r in plan.keep
+        r.subject == "person" and r.action == "keep" and r.selector == "all" for r in plan.keep
     )
     uses_matting = any(q.tier == "matting" for q in plan.quality)
     if only_person and not uses_matting and not (timeline and timeline.of_type(SceneCut)):

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int, float], None]
 """``progress(frames_done, frames_total_estimate, elapsed_seconds)``."""
+RefinedFn = Callable[[float], "np.ndarray | None"]
+"""``t`` seconds → a refined frame (H×W×3 uint8 RGB at the source size) or None."""
 
 
 @dataclass
@@ -58,6 +60,8 @@ class RenderStats:
     """Seconds at the end of the source that did not decode (a truncated file); 0 = none."""
     decoded_until: float = 0.0
     """Time of the last decoded source frame, seconds."""
+    refined: int = 0
+    """Frames taken from the refine worker's cache instead of composited (``refined=``)."""
 
     @property
     def fps(self) -> float:
@@ -194,10 +198,13 @@ def _compose_frames(
     total: int,
     size: tuple[int, int] | None = None,
     i420: bool = False,
+    refined: RefinedFn | None = None,
 ) -> None:
     """Segment and composite each ``(t, frame)`` and hand ``(t, rgb, frame, keep)`` to ``stages``
     (scaled to ``size`` = (width, height) when given; with ``i420`` the output as I420 planes in
-    place of ``rgb``, :meth:`~backdrop.render.compose.Compositor.compose_i420`).
+    place of ``rgb``, :meth:`~backdrop.render.compose.Compositor.compose_i420`). ``refined(t)``:
+    a frame already made with the quality settings for this plan (used instead of compositing;
+    ``keep`` is then None).
 
     The masker sees every frame that needs a mask, in order, and is reset on frames that do
     not, so its temporal state is the same whoever calls this with the same frames. It runs in
@@ -208,7 +215,12 @@ def _compose_frames(
     masked = _masked(frames, compositor, masker, stats)
     threaded = masker is not None and MASK_THREAD
     for t, frame, mask in _prefetch(masked, 2, "mask") if threaded else masked:
-        if i420:
+        done = refined(t) if refined is not None else None
+        if done is not None and done.shape == frame.shape:
+            out = cv2.cvtColor(done, cv2.COLOR_RGB2YUV_I420) if i420 else done
+            item: tuple[Any, ...] = (t, out, frame, None)
+            stats.refined += 1
+        elif i420:
             comp = compositor.compose_i420(frame, t, mask)
             item = (t, comp.i420, frame if comp.fg is None else comp.fg, comp.keep)
         else:
@@ -244,6 +256,10 @@ def _masked(
         yield t, frame, mask
 
 
+def _is_mov(output: str | Path | None) -> bool:
+    return output is not None and Path(output).suffix.lower() == ".mov"
+
+
 def _scale(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """``img`` resized to ``size`` = (width, height): Lanczos up, area down."""
     if (img.shape[1], img.shape[0]) == size:
@@ -274,6 +290,7 @@ def render_video(
     quality: bool = True,
     size: tuple[int, int] | None = None,
     force: bool = False,
+    refined: RefinedFn | None = None,
 ) -> RenderStats:
     """Render ``plan`` over ``source``.
 
@@ -294,6 +311,10 @@ def render_video(
         size: ``(width, height)`` of the outputs when they are to be scaled (e.g. 4K); frames
             are edited at the source's size and then scaled (Lanczos up, area down).
         force: replace a PNG-frames folder an earlier Backdrop run wrote.
+        refined: ``refined(t)`` → a frame the refine worker made for exactly this plan at the
+            source's size, or None (:mod:`backdrop.render.refine`); such frames are written
+            as they are (the masker still sees them). Used for MP4 output only (alpha outputs
+            need the matte, which refined frames do not carry).
 
     Every output appears only when complete. No output may be the source, a background file,
     a device, a folder (other than a frames folder Backdrop wrote, with ``force``) or collide
@@ -305,13 +326,8 @@ def render_video(
     info = probe(source)
     if output is None and alpha is None:
         raise RenderError("nothing to write: give an output video and/or an alpha output")
-    check_render_outputs(
-        source,
-        plan,
-        [Path(output) if output is not None else None],
-        alpha=Path(alpha) if alpha is not None else None,
-        force=force,
-    )
+    out_path, alpha_path = (None if p is None else Path(p) for p in (output, alpha))
+    check_render_outputs(source, plan, [out_path], alpha=alpha_path, force=force)
     for folder in {Path(p).parent for p in (output, alpha) if p is not None}:
         for left in clean_stale_partials(folder):  # a killed run's leftovers (web, tools)
             log.warning("removed %s, a partial file an interrupted run left", left.name)
@@ -330,9 +346,10 @@ def render_video(
         stats.missing_seconds = decode_shortfall(info, stats.frames, stats.decoded_until)
 
     frames = _until_broken(_prefetch(iter_frames(source)), stats)
-    i420 = output is not None and Path(output).suffix.lower() != ".mov" and _wants_i420(info, size)
+    i420 = output is not None and not _is_mov(output) and _wants_i420(info, size)
+    ready = refined if alpha is None and not _is_mov(output) else None  # MP4 only
     return _drive(
-        frames, compositor, masker, stages, sinks, stats, progress, total, size, check, i420
+        frames, compositor, masker, stages, sinks, stats, progress, total, size, check, i420, ready
     )
 
 
@@ -418,6 +435,7 @@ def _drive(
     size: tuple[int, int] | None,
     check: Callable[[RenderStats], None],
     i420: bool = False,
+    refined: RefinedFn | None = None,
 ) -> RenderStats:
     """Start ``stages``, compose ``frames`` into them, wait for them, run ``check`` (which may
     raise), close ``sinks`` (their paths into ``stats.outputs``) and return ``stats`` with the
@@ -426,7 +444,9 @@ def _drive(
         for st in stages:
             st.start()
         t_start = time.perf_counter()
-        _compose_frames(frames, compositor, masker, stages, stats, progress, total, size, i420)
+        _compose_frames(
+            frames, compositor, masker, stages, stats, progress, total, size, i420, refined
+        )
         for st in stages:
             st.q.put(_END)
         for st in stages:

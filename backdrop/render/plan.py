@@ -25,22 +25,34 @@ Schema versions:
   left / right / centre, the largest, whoever is speaking, a clothing colour, a track id),
   resolved per frame from the people tracks. Versions 1 and 2 load unchanged (subsets) and are
   saved as version 3.
+* 4 — a person keep rule *without* a selector means "the person": everyone when one person is
+  in view, the main subject (largest and most central over time, moving, speaking; chosen with
+  hysteresis) when several are. ``selector="all"`` keeps everyone. Person keep rules without a
+  selector in version 1–3 plans meant everyone, so they load as ``selector="all"`` (same
+  result as before) and the plan is saved as version 4.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import typing
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-SCHEMA_VERSION = 3
+if TYPE_CHECKING:
+    import numpy as np
+
+    from backdrop.render.backgrounds import BackgroundSource
+
+SCHEMA_VERSION = 4
 SCHEMA_VERSIONS = {
     1: "person keep rules, backgrounds, fades, edge settings",
     2: "keep/remove rules for speakers, objects, boxes and points; lighting match; quality tiers",
     3: "person selectors (main subject, left/right/centre, colour, speaking, track id)",
+    4: "a person rule without a selector keeps the main subject when several people are in view",
 }
 
 PERSON_SELECTORS = ("all", "main", "left", "right", "centre", "largest", "speaking")
@@ -162,7 +174,9 @@ formatter of the project."""
 class KeepRule(_Model):
     """Keep (or remove) a subject in front of the background during ``range``.
 
-    ``person``: every person the segmenter finds. ``speaker``: the person who is talking —
+    ``person``: the person — with no ``selector``, everyone when one person is in view and the
+    main subject when several are (plan version 4; ``selector="all"`` keeps everyone; see
+    ``selector`` for the others). ``speaker``: the person who is talking —
     ``speaker`` names a diarized speaker ("S1"), or is None for whoever is talking at each
     moment. ``object``: a named thing (``label``, e.g. "couch"). ``box``: the region in ``box``
     (XYXY pixels) at ``range.start``, tracked from there. ``point``: the thing under ``point``
@@ -184,8 +198,9 @@ class KeepRule(_Model):
     selector: str | None = Field(
         None,
         description=(
-            "person: which people — 'all' (default), 'main' (the main subject), 'left', "
-            "'right', 'centre', 'largest', 'speaking', 'colour:<red|blue|…>' or 'id:P2'."
+            "person: which people — null (default: the person; the main subject when several "
+            "are in view), 'all' (everyone), 'main' (the main subject), 'left', 'right', "
+            "'centre', 'largest', 'speaking', 'colour:<red|blue|…>' or 'id:P2'."
         ),
     )
 
@@ -223,14 +238,63 @@ def _fmt_list(values: list[float] | None) -> str:
     return ",".join(f"{v:g}" for v in values or [])
 
 
-class ColorBackground(_Model):
+class _BackgroundKind(_Model):
+    """One kind of background, defined in one place: its fields, how it reads, the colours the
+    editor's timeline draws it with, the words and file suffixes that name it in an
+    instruction, and how its pictures are made (:meth:`draw`, on the helpers of
+    :mod:`backdrop.render.backgrounds`). The :data:`Background` union lists the kinds; the
+    renderer, the interpreter's vocabulary and the editor read them from there
+    (:func:`background_kinds`), so a new kind is one class here and its entry in the union.
+    """
+
+    nouns: ClassVar[tuple[str, ...]] = ()
+    """Words that name this kind in an instruction ("gradient", "picture")."""
+    extensions: ClassVar[tuple[str, ...]] = ()
+    """Suffixes (lower case, no dot) of the files this kind shows; empty = no file."""
+    static: ClassVar[bool] = True
+    """The picture is the same at every time and for every frame (built once per size)."""
+
+    def describe(self) -> str:
+        """How the background reads in a reply ("background → blue")."""
+        raise NotImplementedError
+
+    def swatch(self) -> list[str]:
+        """``'#rrggbb'`` colours the editor's timeline draws this background with."""
+        return ["#a78bfa"]
+
+    def draw(
+        self, source: BackgroundSource, t: float, frame: np.ndarray, alpha: np.ndarray
+    ) -> np.ndarray:
+        """The background picture (``H×W×3`` uint8 RGB, the size of ``source``) at ``t`` seconds,
+        given the source ``frame`` (``H×W×3`` uint8 RGB) and the subject's ``alpha`` (``H×W``
+        float32 0..1)."""
+        raise NotImplementedError
+
+
+class ColorBackground(_BackgroundKind):
     type: Literal["color"] = "color"
     color: str = Field(description="'#rrggbb'")
 
+    nouns: ClassVar[tuple[str, ...]] = ("colour", "color", "shade", "tint")
     _hex = field_validator("color")(_check_hex)
 
+    def describe(self) -> str:
+        from backdrop.render.colors import color_name
 
-class GradientBackground(_Model):
+        return f"background → {color_name(self.color)}"
+
+    def swatch(self) -> list[str]:
+        return [self.color]
+
+    def draw(
+        self, source: BackgroundSource, t: float, frame: np.ndarray, alpha: np.ndarray
+    ) -> np.ndarray:
+        from backdrop.render.backgrounds import solid
+
+        return solid(self.color, source.width, source.height)
+
+
+class GradientBackground(_BackgroundKind):
     type: Literal["gradient"] = "gradient"
     colors: list[str] = Field(
         min_length=2, description="Two or more '#rrggbb' stops, evenly spaced."
@@ -241,37 +305,111 @@ class GradientBackground(_Model):
         description="Linear only: direction in degrees, 0 = left→right, 90 = top→bottom.",
     )
 
+    nouns: ClassVar[tuple[str, ...]] = ("gradient",)
+
     @field_validator("colors")
     @classmethod
     def _hexes(cls, v: list[str]) -> list[str]:
         return [_check_hex(c) for c in v]
 
+    def describe(self) -> str:
+        from backdrop.render.colors import color_name
 
-class ImageBackground(_Model):
+        return f"background → {self.kind} gradient {' to '.join(map(color_name, self.colors))}"
+
+    def swatch(self) -> list[str]:
+        return list(self.colors)
+
+    def draw(
+        self, source: BackgroundSource, t: float, frame: np.ndarray, alpha: np.ndarray
+    ) -> np.ndarray:
+        from backdrop.render.backgrounds import gradient
+
+        return gradient(self, source.width, source.height)
+
+
+class ImageBackground(_BackgroundKind):
     type: Literal["image"] = "image"
     path: str = Field(description="Image file; scaled to cover the frame, centred.")
 
+    nouns: ClassVar[tuple[str, ...]] = ("image", "picture", "photo")
+    extensions: ClassVar[tuple[str, ...]] = ("jpg", "jpeg", "png", "webp", "bmp")
 
-class VideoBackground(_Model):
+    def describe(self) -> str:
+        return f"background → image {self.path}"
+
+    def draw(
+        self, source: BackgroundSource, t: float, frame: np.ndarray, alpha: np.ndarray
+    ) -> np.ndarray:
+        from backdrop.render.backgrounds import load_image
+
+        return load_image(self.path, source.width, source.height)
+
+
+class VideoBackground(_BackgroundKind):
     type: Literal["video"] = "video"
     path: str = Field(description="Video file; scaled to cover the frame; loops when shorter.")
     loop: bool = True
 
+    nouns: ClassVar[tuple[str, ...]] = ("video",)
+    extensions: ClassVar[tuple[str, ...]] = ("mp4", "mov", "webm", "mkv", "avi")
+    static: ClassVar[bool] = False
 
-class BlurBackground(_Model):
+    def describe(self) -> str:
+        return f"background → video {self.path}" + (" (looped)" if self.loop else "")
+
+    def draw(
+        self, source: BackgroundSource, t: float, frame: np.ndarray, alpha: np.ndarray
+    ) -> np.ndarray:
+        return source.video(self).frame(t)
+
+
+class BlurBackground(_BackgroundKind):
     type: Literal["blur"] = "blur"
     strength: float = Field(
         0.6, ge=0.0, le=1.0, description="0 = none, 1 = very strong (sigma 2 % of frame height)."
     )
 
+    nouns: ClassVar[tuple[str, ...]] = ("blur",)
+    static: ClassVar[bool] = False
 
-class TransparentBackground(_Model):
+    def describe(self) -> str:
+        return f"background blurred (strength {self.strength:.2f})"
+
+    def swatch(self) -> list[str]:
+        return ["#9ca3af"]
+
+    def draw(
+        self, source: BackgroundSource, t: float, frame: np.ndarray, alpha: np.ndarray
+    ) -> np.ndarray:
+        from backdrop.render.backgrounds import blur_behind
+
+        return blur_behind(frame, alpha, self.strength)
+
+
+class TransparentBackground(_BackgroundKind):
     """Background removed: transparent in alpha outputs, ``matte`` colour in opaque ones."""
 
     type: Literal["transparent"] = "transparent"
     matte: str = Field("#000000", description="Colour shown where the output has no alpha.")
 
+    nouns: ClassVar[tuple[str, ...]] = ("transparency",)
     _hex = field_validator("matte")(_check_hex)
+
+    def describe(self) -> str:
+        from backdrop.render.colors import color_name
+
+        return f"background removed (transparent; {color_name(self.matte)} where no alpha)"
+
+    def swatch(self) -> list[str]:
+        return [self.matte]
+
+    def draw(
+        self, source: BackgroundSource, t: float, frame: np.ndarray, alpha: np.ndarray
+    ) -> np.ndarray:
+        from backdrop.render.backgrounds import solid
+
+        return solid(self.matte, source.width, source.height)
 
 
 Background = Annotated[
@@ -283,6 +421,16 @@ Background = Annotated[
     | TransparentBackground,
     Field(discriminator="type"),
 ]
+
+
+def background_kinds() -> tuple[type[_BackgroundKind], ...]:
+    """Every background kind, in the order of the :data:`Background` union."""
+    return tuple(typing.get_args(typing.get_args(Background)[0]))
+
+
+def background_type(kind: type[_BackgroundKind]) -> str:
+    """The ``type`` tag of a background kind in the plan's JSON (``"color"``, ``"blur"``)."""
+    return str(kind.model_fields["type"].default)
 
 
 class Fade(_Model):
@@ -355,16 +503,45 @@ class QualityRange(_Model):
     range: TimeRange = Field(default_factory=TimeRange)
 
 
+def _everyone(rule: Any) -> Any:
+    """A version 1–3 keep rule with the meaning it had: a person keep rule without a selector
+    kept everyone (``selector="all"``)."""
+    if isinstance(rule, KeepRule):
+        plain = rule.subject == "person" and rule.action == "keep" and rule.selector is None
+        return rule.model_copy(update={"selector": "all"}) if plain else rule
+    if (
+        isinstance(rule, dict)
+        and rule.get("subject", "person") == "person"
+        and rule.get("action", "keep") == "keep"
+        and rule.get("selector") is None
+    ):
+        return {**rule, "selector": "all"}
+    return rule
+
+
 class EditPlan(_Model):
     """The whole edit. See the module docstring for time conventions and layering."""
 
-    schema_version: Literal[1, 2, 3] = SCHEMA_VERSION
+    schema_version: Literal[1, 2, 3, 4] = SCHEMA_VERSION
     keep: list[KeepRule] = Field(default_factory=list)
     backgrounds: list[BackgroundSegment] = Field(default_factory=list)
     edges: EdgeSettings = Field(default_factory=EdgeSettings)
     quality: list[QualityRange] = Field(
         default_factory=list, description="Tier per time range; empty = preview everywhere."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """Older plans in the current version, meaning the same: versions 1–3 are subsets of
+        version 4, except that their person keep rules without a selector kept everyone, so
+        those get ``selector="all"``."""
+        if not isinstance(data, dict) or data.get("schema_version") not in (1, 2, 3):
+            return data
+        keep = data.get("keep")
+        if isinstance(keep, list):
+            keep = [_everyone(k) for k in keep]
+        return {**data, "schema_version": SCHEMA_VERSION, **({"keep": keep} if keep else {})}
 
     # -- queries ---------------------------------------------------------------------------
     def is_empty(self) -> bool:
@@ -445,8 +622,7 @@ class EditPlan(_Model):
             more = f" (and {len(e.errors()) - 1} more problems)" if len(e.errors()) > 1 else ""
             msg = " ".join(str(err["msg"]).split())
             raise PlanError(f"{where}: {msg}{more}") from e
-        # older versions are subsets of the current one
-        return plan.model_copy(update={"schema_version": SCHEMA_VERSION})
+        return plan
 
     @classmethod
     def load(cls, path: str | Path) -> EditPlan:
@@ -550,20 +726,8 @@ def check_json_limits(
 
 
 def describe_background(bg: Background) -> str:
-    from backdrop.render.colors import color_name
-
-    if isinstance(bg, ColorBackground):
-        return f"background → {color_name(bg.color)}"
-    if isinstance(bg, GradientBackground):
-        names = " to ".join(color_name(c) for c in bg.colors)
-        return f"background → {bg.kind} gradient {names}"
-    if isinstance(bg, ImageBackground):
-        return f"background → image {bg.path}"
-    if isinstance(bg, VideoBackground):
-        return f"background → video {bg.path}" + (" (looped)" if bg.loop else "")
-    if isinstance(bg, BlurBackground):
-        return f"background blurred (strength {bg.strength:.2f})"
-    return f"background removed (transparent; {color_name(bg.matte)} where no alpha)"
+    """How ``bg`` reads in a reply (see each kind's ``describe``)."""
+    return bg.describe()
 
 
 def plan_json_schema() -> dict[str, Any]:

@@ -65,6 +65,14 @@ def blank_frame(size: tuple[int, int]) -> np.ndarray:
     return np.zeros((size[1], size[0], 3), np.uint8)
 
 
+def fit_preview(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``rgb`` (H×W×3 uint8) scaled to the preview ``size`` = (width, height) pixels (area
+    filter); returned as is when it already has that size."""
+    if (rgb.shape[1], rgb.shape[0]) == tuple(size):
+        return rgb
+    return cv2.resize(rgb, tuple(size), interpolation=cv2.INTER_AREA)
+
+
 def encode_jpeg(rgb: np.ndarray, quality: int = PREVIEW_JPEG_QUALITY) -> bytes:
     """H×W×3 uint8 RGB → JPEG bytes.
 
@@ -307,8 +315,11 @@ class PreviewComposer:
         """Forget the compositor (the plan may have changed in ways equality does not see)."""
         self._compositor = None
 
-    def compose(self, plan: EditPlan, frame: np.ndarray, t: float) -> np.ndarray:
-        """``frame`` (preview size, shown at ``t`` seconds) edited by ``plan``: H×W×3 uint8."""
+    def compose(
+        self, plan: EditPlan, frame: np.ndarray, t: float, *, fast: bool = False
+    ) -> np.ndarray:
+        """``frame`` (preview size, shown at ``t`` seconds) edited by ``plan``: H×W×3 uint8
+        (``fast``: the fast edge even where a refined frame exists)."""
         if self._compositor is None or self._plan != plan:
             self._compositor = Compositor(plan, self.info.width, self.info.height,
                                           self.info.duration)  # fmt: skip
@@ -317,13 +328,16 @@ class PreviewComposer:
                 self._masker = self._factory(self.info, plan)
                 self._masker_key = key
             self._plan = plan
-        if self.refined is not None:
+        if self.refined is not None and not fast:
             if self._keyed is not plan:
                 from backdrop.render.refine import plan_key
 
                 self._plan_key, self._keyed = plan_key(plan), plan
             done = self.refined.get(self._plan_key, t)
-            if done is not None and done.shape == frame.shape:
+            if done is not None and done.shape != frame.shape:  # refined at the source's size
+                done = cv2.resize(done, (frame.shape[1], frame.shape[0]),
+                                  interpolation=cv2.INTER_AREA)  # fmt: skip
+            if done is not None:
                 return done
         mask = None
         if self._compositor.needs_mask(t):

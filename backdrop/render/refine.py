@@ -15,8 +15,14 @@ worker drop what it was doing (frames made for an old plan never reach the callb
 
 The worker's thread lowers its own scheduling priority (``nice`` +10, Linux: per thread), so on
 a busy machine the preview keeps its speed and refinement takes what is left. An export renders
-every frame with the quality settings itself (:func:`~backdrop.render.pipeline.render_video`),
-so it is at least as refined as anything cached here.
+with the quality settings too (:func:`~backdrop.render.pipeline.render_video`) and, given
+``refined=lambda t: cache.get(plan_key(plan), t)``, writes the frames refined here for its plan
+instead of making them again (the session does this; frames must be at the source's size).
+
+The session (:class:`~backdrop.agent.session.Session` with ``refine=True`` in ``chat`` and
+``serve``) asks for a window of seconds from the frame the person is looking at after each edit
+and each scrub; ``request(..., replace=True)`` drops windows not started, and frames already
+refined for the plan are not made again, so the work stays bounded.
 
 Conventions: times in seconds from the video's start; frames ``H×W×3`` uint8 RGB at the worker's
 ``size`` (the preview size by default).
@@ -86,22 +92,32 @@ class RefineCache:
     Thread-safe: the worker puts, viewers get.
     """
 
-    def __init__(self, max_frames: int = 900, tolerance: float = 0.021) -> None:
+    def __init__(
+        self, max_frames: int = 900, tolerance: float = 0.021, max_bytes: int = 512 << 20
+    ) -> None:
         self.max_frames = max_frames
+        self.max_bytes = max_bytes
         self.tolerance = tolerance
         self._lock = threading.Lock()
         self._frames: OrderedDict[tuple[str, float], np.ndarray] = OrderedDict()
         self._times: dict[str, list[float]] = {}
+        self._bytes = 0
 
     def put(self, frame: RefinedFrame) -> None:
         with self._lock:
             k = (frame.key, round(frame.t, 4))
             if k not in self._frames:
                 bisect.insort(self._times.setdefault(frame.key, []), k[1])
+            else:
+                self._bytes -= self._frames[k].nbytes
             self._frames[k] = frame.rgb
+            self._bytes += frame.rgb.nbytes
             self._frames.move_to_end(k)
-            while len(self._frames) > self.max_frames:
-                (old_key, old_t), _ = self._frames.popitem(last=False)
+            while len(self._frames) > 1 and (
+                len(self._frames) > self.max_frames or self._bytes > self.max_bytes
+            ):
+                (old_key, old_t), old = self._frames.popitem(last=False)
+                self._bytes -= old.nbytes
                 times = self._times.get(old_key, [])
                 i = bisect.bisect_left(times, old_t)
                 if i < len(times) and times[i] == old_t:
@@ -135,11 +151,18 @@ class RefineCache:
                 out.append((t, t))
         return out
 
+    def has(self, key: str, t: float) -> bool:
+        """Whether a frame refined for plan ``key`` exists within ``tolerance`` s of ``t``."""
+        with self._lock:
+            times = self._times.get(key, [])
+            i = bisect.bisect_left(times, t - self.tolerance)
+            return i < len(times) and times[i] <= t + self.tolerance
+
     def drop_other_plans(self, key: str) -> None:
         """Forget refined frames of every plan but ``key``."""
         with self._lock:
             for k in [k for k in self._frames if k[0] != key]:
-                del self._frames[k]
+                self._bytes -= self._frames.pop(k).nbytes
             self._times = {key: self._times.get(key, [])}
 
 
@@ -161,6 +184,7 @@ def refine_range(
     timeline: Timeline | None = None,
     on_frame: FrameFn | None = None,
     cancelled: Callable[[], bool] = lambda: False,
+    skip: Callable[[float], bool] = lambda t: False,
 ) -> list[RefinedFrame]:
     """Render the frames of ``source`` in ``[t0, t1]`` seconds with the quality settings.
 
@@ -174,6 +198,8 @@ def refine_range(
         timeline: analysis events for rules that need them (speakers, objects, cuts).
         on_frame: called with each refined frame as soon as it is made.
         cancelled: checked before each frame; True stops early.
+        skip: ``skip(t)`` True = a frame already refined: the masker still sees it (its
+            temporal state stays as in a render) but it is not composited or returned.
 
     Returns:
         The refined frames, in time order.
@@ -201,6 +227,8 @@ def refine_range(
         mask = masker(frame, t) if (needs and masker is not None) else None
         if not needs and masker is not None:
             masker.reset()
+        if skip(t):
+            continue
         rgb = compositor.compose(frame, t, mask).rgb
         rf = RefinedFrame(t, rgb, key, time.perf_counter() - started)
         out.append(rf)
@@ -239,6 +267,11 @@ class RefineWorker:
         on_frame: called (in the worker's thread) with each refined frame of the current plan.
         timeline: analysis events for rules that need them.
         masker_factory: ``(info at size, plan) → masker`` (default: the plan's own masker).
+        on_done: called (in the worker's thread) with ``(t0, t1)`` seconds when a requested
+            range of the current plan is finished.
+
+    Work is bounded: a range is refined once per plan (frames already in the cache are not
+    made again), and :meth:`request` with ``replace=True`` drops the ranges asked before it.
     """
 
     def __init__(
@@ -251,18 +284,21 @@ class RefineWorker:
         on_frame: FrameFn | None = None,
         timeline: Timeline | None = None,
         masker_factory: Callable[[MediaInfo, EditPlan], Masker] | None = None,
+        on_done: Callable[[float, float], None] | None = None,
     ) -> None:
         self.source = Path(source)
         self.info = probe(self.source)
         self.size = size or (self.info.width, self.info.height)
         self.cache = cache if cache is not None else RefineCache()
         self.on_frame = on_frame
+        self.on_done = on_done
         self.timeline = timeline
         self._factory = masker_factory
         self._plan = plan
         self._key = plan_key(plan)
         self._lock = threading.Lock()
-        self._q: queue.Queue[tuple[str, float, float] | None] = queue.Queue()
+        self._q: queue.Queue[tuple[str, int, float, float] | None] = queue.Queue()
+        self._gen = 0  # bumped by a replacing request: ranges asked before it stop
         self._pending = 0
         self._idle = threading.Event()
         self._idle.set()
@@ -289,14 +325,35 @@ class RefineWorker:
             self._plan, self._key = plan, plan_key(plan)
         self.cache.drop_other_plans(self._key)
 
-    def request(self, t0: float, t1: float) -> None:
-        """Queue ``[t0, t1]`` seconds for refinement with the current plan."""
+    def request(self, t0: float, t1: float, *, replace: bool = False) -> tuple[float, float]:
+        """Queue ``[t0, t1]`` seconds for refinement with the current plan; ``replace`` drops
+        the ranges still waiting and stops the one being refined after its current frame (the
+        person looks elsewhere now; frames made stay cached). Returns the range queued, clipped
+        to the video."""
         t0 = min(max(0.0, t0), self.info.duration)
         t1 = min(max(t0, t1), self.info.duration)
         with self._lock:
+            if replace:
+                self._gen += 1
+                while True:
+                    try:
+                        item = self._q.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is None:  # closing: keep the stop marker
+                        self._q.put(None)
+                        break
+                    self._pending -= 1
             self._pending += 1
             self._idle.clear()
-        self._q.put((self._key, t0, t1))
+            gen = self._gen
+        self._q.put((self._key, gen, t0, t1))
+        return t0, t1
+
+    @property
+    def busy(self) -> bool:
+        """Whether ranges are queued or being refined."""
+        return not self._idle.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every requested range is done; False on timeout."""
@@ -327,7 +384,7 @@ class RefineWorker:
                     if self._pending == 0:
                         self._idle.set()
 
-    def _refine(self, key: str, t0: float, t1: float) -> None:
+    def _refine(self, key: str, gen: int, t0: float, t1: float) -> None:
         with self._lock:
             plan, current = self._plan, self._key
         if key != current:
@@ -347,8 +404,12 @@ class RefineWorker:
                 masker=masker,
                 timeline=self.timeline,
                 on_frame=self._deliver,
-                cancelled=lambda: self._stop.is_set() or key != self._key,
+                cancelled=lambda: self._stop.is_set() or key != self._key or gen != self._gen,
+                skip=lambda t: self.cache.has(key, t),
             )
+            current = key == self._key and gen == self._gen and not self._stop.is_set()
+            if self.on_done is not None and current:
+                self.on_done(t0, t1)
         except Exception as e:  # noqa: BLE001 - reported, the worker keeps serving
             log.exception("refinement of %.2f–%.2f s failed", t0, t1)
             self.error = e

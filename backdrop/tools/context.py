@@ -44,6 +44,9 @@ class ToolContext:
         allowed: Folders that paths in tool arguments may lead into (the containment rule,
             :func:`backdrop.render.files.contain`); relative paths start from the first. Empty =
             the current working folder and the source video's folder.
+        output_size: The export size asked for ("export in 4K"), as a ``--size`` spec
+            (``4k``, ``1080p``, ``3840x2160``: see :func:`backdrop.render.facade.parse_size`), or
+            ``None`` = the source's size. Not part of the plan: whoever renders applies it.
     """
 
     history: PlanHistory = field(default_factory=PlanHistory)
@@ -56,6 +59,7 @@ class ToolContext:
     position: float | None = None
     scope: TimeRange | None = None
     allowed: tuple[Path, ...] = ()
+    output_size: str | None = None
 
     def allowed_folders(self) -> list[Path]:
         """The folders tool paths may lead into (see ``allowed``), the first being the base."""

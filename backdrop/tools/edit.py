@@ -27,6 +27,8 @@ from backdrop.render.plan import (
     TimeRange,
     TransparentBackground,
     VideoBackground,
+    background_kinds,
+    background_type,
     describe_background,
 )
 from backdrop.render.writer import RenderError
@@ -94,6 +96,8 @@ def _place_segment(ctx: ToolContext, seg: BackgroundSegment, label: str) -> Tool
     changed = ctx.history.apply(new, label)
     ctx.focus = len(new.backgrounds) - 1
     text = f"{describe_background(seg.background)} ({seg.range.describe()})"
+    if changed and not plan.keep and (whom := main_subject_words(ctx)):
+        text += _note(ctx, [whom])  # the default rule keeps the main subject: say whom
     return ToolResult(True, text if changed else f"already so: {text}", changed)
 
 
@@ -163,9 +167,12 @@ _NO_SEGMENT = (
 
 
 # -- background tools --------------------------------------------------------------------------
+_KINDS = [background_type(k) for k in background_kinds()]
+
+
 class SetBackgroundArgs(_Args):
     background: Background = Field(
-        description="The new background: color, gradient, image, video, blur or transparent."
+        description=f"The new background: {', '.join(_KINDS[:-1])} or {_KINDS[-1]}."
     )
     range: TimeRange | None = Field(None, description=_RANGE_DOC)
     opacity: float | None = Field(
@@ -243,7 +250,8 @@ class KeepSubjectArgs(_Args):
         description=(
             "person: which people — 'all' (everyone), 'main' (the main subject), 'left', "
             "'right', 'centre', 'largest', 'colour:red' (any colour word), 'id:P2'. Omit = "
-            "everyone."
+            "the person (the main subject when several people are in view); 'all' when the "
+            "user says everyone."
         ),
     )
 
@@ -280,6 +288,25 @@ def _people_words(ctx: ToolContext, selector: str) -> str:
         return f"{n}; none matches yet, so the choice is made frame by frame as people appear"
     pid, _, ev = chosen
     return f"keeping {pid} ({words(ev)}) of {n}; followed frame by frame"
+
+
+def main_subject_words(ctx: ToolContext) -> str:
+    """Whom the default person rule keeps when the analysis tracked several people ("" when
+    it tracked fewer than two, or the video was not analysed): ``"3 people in view: keeping P2
+    (centre, moving, in blue), the main subject …; say “keep everyone” to keep them all"``."""
+    from backdrop.perception.vision.people import people_summary
+
+    rows = people_summary(ctx.timeline.events) if ctx.timeline is not None else []
+    if len(rows) < 2:
+        return ""
+    pid, _, ev = rows[0]
+    what = [ev.position] + (["moving"] if ev.moving else []) + (["talking"] if ev.speaking else [])
+    what += [f"in {ev.colour}"] if ev.colour else []
+    return (
+        f"{len(rows)} people in view: keeping {pid} ({', '.join(what)}), the main subject "
+        "(largest and most central over time, moving, talking); say “keep everyone” to keep "
+        "them all, or “the person on the left”, “the one in red”, “P2”"
+    )
 
 
 def _video_width(ctx: ToolContext) -> float | None:
@@ -343,11 +370,10 @@ def _speaker_check(ctx: ToolContext, speaker: str | None) -> tuple[str | None, s
     return None, f"talking: {whom}; the last speaker stays kept between turns"
 
 
-@TOOLS.register
-def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
-    """Keep a subject in front of the background, or remove one from what is kept: the person
-    (everyone, or one chosen by selector: main, left, right, centre, largest, a colour, an id),
-    whoever is talking (or one speaker), a named object, a box or a point."""
+def _resolve_subject(ctx: ToolContext, args: KeepSubjectArgs) -> tuple[str, str | None, str]:
+    """``(subject, label, refusal)`` for the words of ``args``: person words → ``person``,
+    anything unknown → an object by that name, which must have been seen (else ``refusal``
+    says so)."""
     raw = args.subject.strip().lower().removeprefix("the ")
     subject = _SUBJECT_ALIASES.get(raw, raw)
     label = args.label
@@ -355,52 +381,97 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
         subject = "person"
     elif subject not in ("speaker", "object", "box", "point"):
         subject, label = "object", label or raw
-    if subject == "object":
-        from backdrop.perception.core.events import ObjectsSeen
-        from backdrop.perception.vision.detect import objects_detector_installed
-        from backdrop.perception.vision.objects import (
-            labels_seen,
-            matches,
-            missing_object_message,
-            resolve_label,
-        )
+    if subject != "object":
+        return subject, label, ""
+    from backdrop.perception.core.events import ObjectsSeen
+    from backdrop.perception.vision.detect import objects_detector_installed
+    from backdrop.perception.vision.objects import (
+        labels_seen,
+        matches,
+        missing_object_message,
+        resolve_label,
+    )
 
-        label = (label or "").strip().lower().removeprefix("the ")
-        events = [] if ctx.timeline is None else ctx.timeline.of_type(ObjectsSeen)
-        seen, sure = labels_seen(events)
-        canonical = resolve_label(label)
-        if label not in seen and not (canonical and any(matches(canonical, s) for s in seen)):
-            searched = ctx.timeline is not None
-            why = missing_object_message(label, sure, objects_detector_installed(), searched)
-            return ToolResult(False, why)
-        label = label if label in seen else canonical
+    label = (label or "").strip().lower().removeprefix("the ")
+    events = [] if ctx.timeline is None else ctx.timeline.of_type(ObjectsSeen)
+    seen, sure = labels_seen(events)
+    canonical = resolve_label(label)
+    if label not in seen and not (canonical and any(matches(canonical, s) for s in seen)):
+        searched = ctx.timeline is not None
+        why = missing_object_message(label, sure, objects_detector_installed(), searched)
+        return subject, label, why
+    return subject, label if label in seen else canonical, ""
+
+
+def _resolve_selector(args: KeepSubjectArgs, subject: str) -> tuple[str | None, str]:
+    """``(selector, refusal)``: the person selector of ``args`` in the plan's spelling (None for
+    "the person" and for subjects other than a person)."""
     selector = args.selector.strip().lower() if args.selector else None
-    if selector is not None and subject != "person":
-        selector = None
+    if selector is None or subject != "person":
+        return None, ""
     if selector in ("everyone", "everybody", "both"):
         selector = "all"
-    if selector is not None:
-        selector = selector.replace("center", "centre").replace("color:", "colour:")
-        if selector.startswith("id:"):
-            selector = "id:" + selector[3:].upper()
-        from backdrop.render.plan import PERSON_SELECTORS, SELECTOR_COLOURS
+    selector = selector.replace("center", "centre").replace("color:", "colour:")
+    if selector.startswith("id:"):
+        selector = "id:" + selector[3:].upper()
+    from backdrop.render.plan import PERSON_SELECTORS, SELECTOR_COLOURS
 
-        ok = selector in PERSON_SELECTORS or selector.startswith("id:p") or (
-            selector.startswith("colour:") and selector[7:] in SELECTOR_COLOURS)  # fmt: skip
-        if not ok and not selector.startswith("id:P"):
-            return ToolResult(
-                False,
-                f"I don't know which person “{args.selector}” means: say everyone, the main "
-                "person, left, right, centre, the largest, a colour (“the one in red”) or an id "
-                "(“P2”)",
-            )
-    whom = ""
+    ok = selector in PERSON_SELECTORS or selector.startswith("id:P") or (
+        selector.startswith("colour:") and selector[7:] in SELECTOR_COLOURS)  # fmt: skip
+    if ok:
+        return selector, ""
+    return None, (
+        f"I don't know which person “{args.selector}” means: say everyone, the main "
+        "person, left, right, centre, the largest, a colour (“the one in red”) or an id "
+        "(“P2”)"
+    )
+
+
+def _whom(ctx: ToolContext, args: KeepSubjectArgs, subject: str,
+          selector: str | None) -> tuple[str | None, str]:  # fmt: skip
+    """``(refusal, words)``: whom a person or speaker rule keeps, said back to the user."""
     if subject == "speaker" and args.action == "keep":
-        refusal, whom = _speaker_check(ctx, args.speaker)
-        if refusal is not None:
-            return ToolResult(False, refusal)
+        return _speaker_check(ctx, args.speaker)
     if subject == "person" and selector not in (None, "all"):
-        whom = _people_words(ctx, selector)
+        return None, _people_words(ctx, selector)
+    if subject == "person" and selector is None and args.action == "keep":
+        return None, main_subject_words(ctx)
+    return None, ""
+
+
+def _rules_with(ctx: ToolContext, rule: KeepRule, fitted: TimeRange) -> list[KeepRule]:
+    """The plan's keep rules once ``rule`` (over ``fitted``) is added: rules it makes redundant
+    go, and a new choice of people replaces the person keeps it covers."""
+    keep = [k for k in ctx.plan.keep
+            if not (k.model_copy(update={"range": rule.range}) == rule
+                    and range_within(k.range, fitted, ctx.duration))]  # fmt: skip
+    if rule.action == "keep" and (rule.subject == "speaker" or (
+            rule.subject == "person" and rule.selector)):  # fmt: skip
+        # "only the person who is talking" / "on the left" / "everyone": another person keep
+        # over the same time would win (masks combine by maximum), so the new choice replaces it
+        keep = [
+            k for k in keep
+            if not (k.subject in ("person", "speaker") and k.action == "keep"
+                    and range_within(k.range, fitted, ctx.duration))
+        ]  # fmt: skip
+    if rule.action == "remove" and not any(k.action == "keep" for k in keep):
+        keep.append(KeepRule(subject="person", range=fitted))
+    return [*keep, rule]
+
+
+@TOOLS.register
+def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
+    """Keep a subject in front of the background, or remove one from what is kept: the person
+    (the main subject when several people are in view; or everyone, or one chosen by selector:
+    main, left, right, centre, largest, a colour, an id), whoever is talking (or one speaker), a
+    named object, a box or a point."""
+    subject, label, refusal = _resolve_subject(ctx, args)
+    selector, bad = _resolve_selector(args, subject)
+    refusal = refusal or bad
+    if not refusal:
+        refusal, whom = _whom(ctx, args, subject, selector)
+    if refusal:
+        return ToolResult(False, refusal)
     if subject == "box" and args.box is None:
         return ToolResult(False, "say which box: x0,y0,x1,y1 in video pixels")
     if subject == "point" and args.point is None:
@@ -421,24 +492,10 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
         )
     except ValueError as e:
         return ToolResult(False, str(e).splitlines()[-1])
-    plan = ctx.plan
-    same = [k for k in plan.keep if k.model_copy(update={"range": fitted}) == rule]
+    same = [k for k in ctx.plan.keep if k.model_copy(update={"range": fitted}) == rule]
     if any(range_within(fitted, k.range, ctx.duration) for k in same):
         return ToolResult(True, f"already so: {rule.describe()}" + note)
-    keep = [k for k in plan.keep
-            if not (k.model_copy(update={"range": rule.range}) == rule
-                    and range_within(k.range, fitted, ctx.duration))]  # fmt: skip
-    if args.action == "keep" and (subject == "speaker" or (subject == "person" and selector)):
-        # "only the person who is talking" / "on the left" / "everyone": another person keep
-        # over the same time would win (masks combine by maximum), so the new choice replaces it
-        keep = [
-            k for k in keep
-            if not (k.subject in ("person", "speaker") and k.action == "keep"
-                    and range_within(k.range, fitted, ctx.duration))
-        ]  # fmt: skip
-    if args.action == "remove" and not any(k.action == "keep" for k in keep):
-        keep.append(KeepRule(subject="person", range=fitted))
-    new = plan.model_copy(update={"keep": [*keep, rule]})
+    new = ctx.plan.model_copy(update={"keep": _rules_with(ctx, rule, fitted)})
     changed = ctx.history.apply(new, rule.describe())
     extra = ""
     if subject in ("box", "point", "object"):
@@ -676,6 +733,32 @@ def export_plan(ctx: ToolContext, args: ExportPlanArgs) -> ToolResult:
     except OSError as e:
         return ToolResult(False, f"could not write {args.path}: {e.strerror or e}")
     return ToolResult(True, f"saved the edit plan to {written}")
+
+
+class SetOutputSizeArgs(_Args):
+    size: str = Field(
+        description="Export size: '4k', '1440p', '1080p', '720p', '480p' (aspect kept) or "
+        "'WIDTHxHEIGHT' (e.g. '3840x2160')."
+    )
+
+
+@TOOLS.register
+def set_output_size(ctx: ToolContext, args: SetOutputSizeArgs) -> ToolResult:
+    """Set the size the video is exported at ("export in 4K"); not part of the edit plan."""
+    from backdrop.render.facade import parse_size
+
+    spec = args.size.strip().lower().replace(" ", "").replace("×", "x")
+    try:
+        w, h = parse_size(spec, 1920, 1080)  # a 16:9 source, to check the spec and say it
+    except ValueError as e:
+        return ToolResult(False, str(e))
+    ctx.output_size = spec
+    if "x" in spec:
+        return ToolResult(True, f"export size → {w}×{h}")
+    said = {"fullhd": "full HD", "uhd": "UHD", "hd": "HD"}.get(
+        spec, spec.upper() if spec.endswith("k") else spec
+    )
+    return ToolResult(True, f"export size → {said} ({w}×{h} for a 16:9 video)")
 
 
 class RenderArgs(_Args):

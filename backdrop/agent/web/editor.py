@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import HTTPException, Request
 
-from backdrop.agent.session import Message, Session
+from backdrop.agent.session import Message, PreviewMessage, Session
 from backdrop.agent.web.hub import Hub
 from backdrop.agent.web.security import inside, safe_name, save_body
 from backdrop.agent.web.wire import message_payloads
@@ -27,6 +27,7 @@ from backdrop.perception.core.atomic import Partial
 from backdrop.perception.core.media import MediaError, probe
 
 if TYPE_CHECKING:
+    from backdrop.agent.live import LiveRunner
     from backdrop.agent.voice import VoiceInput
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,18 @@ class RenderJob:
     started: float = dataclasses.field(default_factory=time.monotonic)
     seconds: float = 0.0
 
+    def seconds_left(self) -> float | None:
+        """Estimated seconds to the end at the rate so far (as the CLI's bar), or ``None``."""
+        if self.state != "running" or self.done <= 0 or self.total <= 0:
+            return None
+        elapsed = time.monotonic() - self.started
+        return max(0.0, elapsed * (self.total - self.done) / self.done)
+
     def as_dict(self, workdir: Path) -> dict[str, Any]:
+        left = self.seconds_left()
         return {"type": "render", "state": self.state, "done": self.done, "total": self.total,
                 "error": self.error, "seconds": round(self.seconds, 2),
+                "seconds_left": None if left is None else round(left, 1),
                 "output": self.output.relative_to(workdir).as_posix()}  # fmt: skip
 
 
@@ -65,7 +75,8 @@ class Editor:
         workdir: the only folder files are read from or written to.
         token: required on every request when set (see :mod:`backdrop.agent.web.security`).
         session_factory: builds an unstarted :class:`Session` for a video path (default:
-            ``Session(path)`` with every analyzer and the LLM when configured).
+            ``Session(path, refine=True)`` with every analyzer, the LLM when configured and
+            the quality tier behind the preview).
         max_upload_bytes: largest accepted video upload.
     """
 
@@ -83,7 +94,9 @@ class Editor:
         self.session: Session | None = None
         self.video: Path | None = None
         self.render_job: RenderJob | None = None
-        self._factory = session_factory or (lambda p: Session(p))
+        self.live: LiveRunner | None = None
+        """The browser camera's runner while Camera mode is on (its session is ``session``)."""
+        self._factory = session_factory or (lambda p: Session(p, refine=True))
         self._open_lock = threading.Lock()
         self._voice: VoiceInput | None = None
         self._voice_lock = threading.Lock()
@@ -133,14 +146,44 @@ class Editor:
             self.hub.reset()
             session.add_listener(lambda msg: self._relay(gen, session, msg))
             old, self.session, self.video = self.session, session, path
+            self._stop_live()
             if old is not None:
                 old.close()
             self.hub.publish({"type": "opened", **self.video_info()}, keep=True)
             session.start()
             return session
 
+    def open_live(self, runner: LiveRunner) -> None:
+        """Camera mode: close the current session and make ``runner``'s the editor's (blocking:
+        it loads the masker; see :mod:`backdrop.agent.web.camera`)."""
+        with self._open_lock:
+            session = runner.session
+            session.ctx.allowed = (self.workdir,)
+            self._generation += 1
+            gen = self._generation
+            self.hub.reset()
+            session.add_listener(lambda msg: self._relay(gen, session, msg))
+            old, self.session, self.video = self.session, session, None
+            self._stop_live()
+            if old is not None:
+                old.close()
+            self.live = runner
+            try:
+                runner.start()
+            except BaseException:
+                self.live, self.session = None, None
+                runner.abort()
+                raise
+            self.hub.publish({"type": "opened", **self.video_info()}, keep=True)
+
+    def _stop_live(self) -> None:
+        live, self.live = self.live, None
+        if live is not None:
+            live.stop()
+
     def close(self) -> None:
         with self._open_lock:
+            self._stop_live()
             if self.session is not None:
                 self.session.close()
                 self.session = None
@@ -153,6 +196,10 @@ class Editor:
     def video_info(self) -> dict[str, Any]:
         s = self.require()
         info = s.info
+        if self.live is not None:
+            return {"path": "camera", "camera": True, "width": info.width, "height": info.height,
+                    "fps": round(info.fps, 3), "duration": 0.0,
+                    "summary": self.live.source.description}  # fmt: skip
         assert self.video is not None
         return {"path": self.rel(self.video), "width": info.width, "height": info.height,
                 "fps": round(info.fps, 3), "duration": info.duration,
@@ -162,6 +209,8 @@ class Editor:
         """Session listener (session thread): message → JSON for the pages."""
         if gen != self._generation:
             return
+        if self.live is not None and isinstance(msg, PreviewMessage):
+            return  # Camera mode: the page shows the live frames from /ws/camera
         for payload, keep in message_payloads(msg, session):
             self.hub.publish(payload, keep=keep)
 
@@ -222,6 +271,8 @@ class Editor:
             HTTPException: 409 when no video is open or a render is already running.
         """
         session = self.require()
+        if self.live is not None:
+            raise HTTPException(409, "the camera is live: it is not rendered (export the plan)")
         assert self.video is not None
         job = self.render_job
         if job is not None and job.state == "running":

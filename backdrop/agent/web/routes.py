@@ -47,6 +47,7 @@ class InstructBody(BaseModel):
 
 class AnswerBody(BaseModel):
     answer: Literal["yes", "no"]
+    choice: int | None = Field(None, ge=0, le=16, description="Which of the notice's choices.")
 
 
 class PointBody(BaseModel):
@@ -121,10 +122,20 @@ def add_edit_routes(app: FastAPI, editor: Editor) -> None:
 
     @app.post("/api/notices/{notice_id}")
     async def answer(notice_id: int, body: AnswerBody) -> dict[str, Any]:
-        reply = await _wait(editor.require().answer(notice_id, body.answer == "yes"))
+        reply = await _wait(editor.require().answer(notice_id, body.answer == "yes", body.choice))
         if reply is None:
-            raise HTTPException(404, f"notice {notice_id} is not waiting for an answer")
+            raise HTTPException(404, f"notice {notice_id} is not waiting for that answer")
         return reply_dict(body.answer, reply)
+
+    @app.get("/api/notices/{notice_id}/choices/{index}.jpg")
+    async def choice_thumbnail(notice_id: int, index: int) -> Response:
+        session = editor.require()
+        rgb = None if index < 0 else await asyncio.to_thread(
+            session.choice_thumbnail, notice_id, index)  # fmt: skip
+        if rgb is None:
+            raise HTTPException(404, f"notice {notice_id} has no picture for choice {index}")
+        jpeg = await asyncio.to_thread(encode_jpeg, rgb)
+        return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
     @app.post("/api/point")
     async def point(body: PointBody) -> dict[str, Any]:
@@ -149,8 +160,8 @@ def add_edit_routes(app: FastAPI, editor: Editor) -> None:
     @app.get("/api/plan")
     async def export_plan() -> FileResponse:
         session = editor.require()
-        assert editor.video is not None
-        path = editor.out_dir() / f"{editor.video.stem}-plan.json"
+        stem = editor.video.stem if editor.video is not None else "camera"  # Camera mode
+        path = editor.out_dir() / f"{stem}-plan.json"
         await asyncio.to_thread(session.export_plan, path)
         return FileResponse(path, media_type="application/json", filename=path.name)
 

@@ -31,6 +31,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from backdrop.agent.session import Session
+from backdrop.agent.web.camera import LiveFactory, add_camera_routes
 from backdrop.agent.web.editor import MAX_UPLOAD_BYTES, Editor
 from backdrop.agent.web.routes import (
     STATIC,
@@ -51,6 +52,7 @@ def create_app(
     *,
     session_factory: Callable[[Path], Session] | None = None,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    live_factory: LiveFactory | None = None,
 ) -> FastAPI:
     """The editor app for ``workdir``; ``video`` (inside it) is opened at once when given.
 
@@ -60,6 +62,7 @@ def create_app(
         token: when set, every request and WebSocket must carry it.
         session_factory: builds an unstarted session for a video (tests inject fast analyzers).
         max_upload_bytes: largest video upload accepted.
+        live_factory: builds the runner for Camera mode (tests inject fast analyzers).
 
     Raises:
         ValueError: ``video`` is outside ``workdir`` or not a file.
@@ -99,6 +102,7 @@ def create_app(
     add_render_routes(app, editor)
     add_voice_route(app, editor)
     add_socket_route(app, editor)
+    add_camera_routes(app, editor, live_factory)
     return app
 
 

@@ -18,11 +18,12 @@ from backdrop.agent.session import (
     NoticeMessage,
     PreviewMessage,
     ProgressMessage,
+    RefinedMessage,
     ReplyMessage,
     Session,
 )
 from backdrop.perception.core.events import LightingChange, PeopleCount, SceneCut, SpeakerTurn
-from backdrop.render.plan import Background, EditPlan, describe_background
+from backdrop.render.plan import EditPlan, describe_background
 from backdrop.render.preview import encode_jpeg
 
 
@@ -33,18 +34,15 @@ def reply_dict(heard: str, reply: Reply) -> dict[str, Any]:
 
 
 def notice_dict(n: Notice) -> dict[str, Any]:
-    return {"type": "notice", "id": n.id, "kind": n.kind, "t": round(n.t, 3), "text": n.text}
-
-
-def _bg_colors(bg: Background) -> list[str]:
-    kind = bg.type
-    if kind == "color":
-        return [bg.color]
-    if kind == "gradient":
-        return list(bg.colors)
-    if kind == "transparent":
-        return [bg.matte]
-    return ["#9ca3af"] if kind == "blur" else ["#a78bfa"]
+    out = {"type": "notice", "id": n.id, "kind": n.kind, "t": round(n.t, 3), "text": n.text}
+    if n.choices:  # "everyone" and each person, with a thumbnail where there is one person
+        out["choices"] = [
+            {"label": label,
+             "thumb": f"/api/notices/{n.id}/choices/{i}.jpg"
+             if i < len(n.thumbs) and n.thumbs[i] is not None else None}
+            for i, (label, _) in enumerate(n.choices)
+        ]  # fmt: skip
+    return out
 
 
 def _events(session: Session) -> list[dict[str, Any]]:
@@ -74,7 +72,8 @@ def _events(session: Session) -> list[dict[str, Any]]:
 def timeline_dict(session: Session) -> dict[str, Any]:
     """What the page draws on its timeline, in absolute seconds: the plan's background segments
     (with fades) and keep rules, scene events (cuts, lighting, speaker turns, people counts), how
-    far processing got, and the notices still waiting for an answer."""
+    far processing got, the stretches the quality tier refined for the current plan
+    (``refined``: ``[[t0, t1], ...]``), and the notices still waiting for an answer."""
     duration = session.info.duration
     plan: EditPlan = session.plan
     backgrounds = []
@@ -85,7 +84,7 @@ def timeline_dict(session: Session) -> dict[str, Any]:
                 "t0": t0,
                 "t1": t1,
                 "kind": seg.background.type,
-                "colors": _bg_colors(seg.background),
+                "colors": seg.background.swatch(),
                 "label": describe_background(seg.background),
                 "opacity": seg.opacity,
                 "fade_in": seg.fade_in.duration if seg.fade_in else 0.0,
@@ -101,6 +100,7 @@ def timeline_dict(session: Session) -> dict[str, Any]:
         "type": "timeline",
         "duration": duration,
         "processed_until": session.state.processed_until,
+        "refined": [[round(a, 3), round(b, 3)] for a, b in session.refined_ranges()],
         "backgrounds": backgrounds,
         "keep": keep,
         "events": _events(session)[:2000],
@@ -123,6 +123,8 @@ def message_payloads(msg: Message, session: Session) -> list[tuple[dict[str, Any
         return [(reply, True), (timeline_dict(session), False)]
     if isinstance(msg, NoticeMessage):
         return [(notice_dict(msg.notice), True), (timeline_dict(session), False)]
+    if isinstance(msg, RefinedMessage):
+        return [(timeline_dict(session), False)]
     if isinstance(msg, ErrorMessage):
         return [({"type": "error", "text": msg.text}, True)]
     if isinstance(msg, DoneMessage):

@@ -267,6 +267,37 @@ def speech_regions(
     return [*seg.push(audio), *seg.finish()]
 
 
+@dataclass(frozen=True)
+class SpokenSpan:
+    """The voiced part of an utterance: from the first region's start to the last one's end.
+
+    Attributes:
+        audio: float32 mono 16 kHz samples of that span.
+        offset: its start, seconds from the start of the utterance's audio.
+        speech_end: end of the last voiced frame, seconds (nothing said after it counts).
+        speech_seconds: total voice-activity time, seconds.
+    """
+
+    audio: np.ndarray = field(repr=False)
+    offset: float
+    speech_end: float
+    speech_seconds: float
+
+
+def spoken_span(audio: np.ndarray, params: VadParams = VadParams()) -> SpokenSpan | None:
+    """The voiced span of one utterance (float32 mono 16 kHz), or None when nothing is voiced."""
+    regions = speech_regions(np.asarray(audio, np.float32), params)
+    if not regions:
+        return None
+    s0, s1 = int(regions[0].t0 * AUDIO_RATE), int(regions[-1].t1 * AUDIO_RATE)
+    return SpokenSpan(
+        audio[s0:s1],
+        offset=regions[0].t0,
+        speech_end=regions[-1].speech_end,
+        speech_seconds=sum(r.t1 - r.t0 for r in regions),
+    )
+
+
 class SpeechAnalyzer:
     """Emits a :class:`Speech` event for each voice-activity region as it closes.
 

@@ -111,26 +111,18 @@ class LiveSource:
         """Take this source's audio from a microphone (PortAudio through sounddevice; the
         default input when ``device`` is None), on the capture clock. Returns one line saying
         which microphone, or why there is none (the source then goes on without audio)."""
-        try:
-            import sounddevice as sd
-
-            stream = sd.InputStream(
-                samplerate=AUDIO_RATE, channels=1, dtype="float32", device=device,
-                blocksize=AUDIO_RATE // 20, callback=self._on_mic,
-            )  # fmt: skip
-            name = sd.query_devices(stream.device)["name"]
-        except Exception as e:  # noqa: BLE001 - PortAudio raises its own and OSError kinds
-            reason = " ".join(str(e).split()) or type(e).__name__
-            return f"no microphone ({reason})"
+        stream, line = open_microphone(self._on_mic, device, block_seconds=0.05)
+        if stream is None:
+            return line
         self._mic = stream
         self.info = replace(self.info, has_audio=True)
-        return f"microphone {name}"
+        return f"microphone {line}"
 
-    def _on_mic(self, indata: np.ndarray, frames: int, _time: Any, _status: Any) -> None:
+    def _on_mic(self, samples: np.ndarray) -> None:
         if self._mono0 is None:
             return  # before the first frame: not on the capture clock yet
-        t = time.monotonic() - self._mono0 - frames / AUDIO_RATE  # the block's first sample
-        self._audio.put(t, indata[:, 0].copy())
+        t = time.monotonic() - self._mono0 - samples.size / AUDIO_RATE  # its first sample
+        self._audio.put(t, samples)
 
     # -- consumer side ------------------------------------------------------------------------
     def start(self) -> LiveSource:
@@ -516,9 +508,15 @@ class BrowserCamera(LiveSource):
             "frames scaled to that size"
         )
         self.received = 0
+        self._tags: dict[int, float] = {}
+        self._push_lock = threading.Lock()
 
-    def push_jpeg(self, data: bytes) -> bool:
-        """Add one JPEG (or PNG) frame; False when it cannot be decoded (it is skipped)."""
+    def push_jpeg(self, data: bytes, tag: float | None = None) -> bool:
+        """Add one JPEG (or PNG) frame; False when it cannot be decoded (it is skipped).
+
+        ``tag`` (the sender's own clock, e.g. the page's ``performance.now()`` in ms) is kept
+        with the frame and given back by :meth:`tag_of`, so the sender can measure its round
+        trip."""
         import cv2
 
         if self._stop.is_set():
@@ -526,15 +524,61 @@ class BrowserCamera(LiveSource):
         bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if bgr is None:
             return False
+        return self.push_rgb(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), tag)
+
+    def push_rgb(self, rgb: np.ndarray, tag: float | None = None) -> bool:
+        """Add one decoded frame (``H×W×3`` uint8 RGB; scaled to the stream's size), as
+        :meth:`push_jpeg` (a WebRTC track's frames come decoded)."""
+        import cv2
+
+        if self._stop.is_set():
+            return False
         w, h = self.info.width, self.info.height
-        if bgr.shape[:2] != (h, w):
-            bgr = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_AREA)
-        self.received += 1
-        self._push(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        if rgb.shape[:2] != (h, w):
+            rgb = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+        with self._push_lock:  # the index _push gives is `captured` now
+            self.received += 1
+            if tag is not None:
+                self._tags[self.captured] = tag
+                for old in [i for i in self._tags if i < self.captured - 64]:
+                    del self._tags[old]
+            self._push(rgb)
         return True
+
+    def tag_of(self, index: int) -> float | None:
+        """The ``tag`` the frame with capture ``index`` came with (None: none, or forgotten)."""
+        with self._push_lock:
+            return self._tags.get(index)
 
     def _run(self) -> None:
         self._stop.wait()  # frames come from push_jpeg (the web server's threads)
+
+
+def open_microphone(
+    on_block: Callable[[np.ndarray], None],
+    device: int | str | None = None,
+    block_seconds: float = 0.1,
+) -> tuple[Any, str]:
+    """An unstarted microphone stream (PortAudio through sounddevice; the default input when
+    ``device`` is None) handing ``on_block`` float32 mono 16 kHz blocks (1-D copies, about
+    ``block_seconds`` long) from PortAudio's thread. Returns ``(stream, its name)``, or
+    ``(None, one line saying why there is none)``; ``stream.start()`` / ``stop()`` /
+    ``close()`` drive it."""
+
+    def callback(indata: np.ndarray, _frames: int, _time: Any, _status: Any) -> None:
+        on_block(indata[:, 0].astype(np.float32, copy=True))
+
+    try:
+        import sounddevice as sd
+
+        stream = sd.InputStream(
+            samplerate=AUDIO_RATE, channels=1, dtype="float32", device=device,
+            blocksize=max(1, round(AUDIO_RATE * block_seconds)), callback=callback,
+        )  # fmt: skip
+        name = str(sd.query_devices(stream.device)["name"])
+    except Exception as e:  # noqa: BLE001 - PortAudio raises its own and OSError kinds
+        return None, f"no microphone ({' '.join(str(e).split()) or type(e).__name__})"
+    return stream, name
 
 
 def _asked(size: tuple[int, int] | None, fps: float | None) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -237,3 +238,55 @@ def people_summary(events: list[Event]) -> list[tuple[str, float, PersonTrack]]:
         rows.append((weight, pid, secs, rep))
     rows.sort(key=lambda r: -r[0])
     return [(pid, secs, rep) for _, pid, secs, rep in rows]
+
+
+def analyze_people(path: str | Path, every: float = 0.5) -> list[Event]:
+    """:class:`PersonTrack` and :class:`PeopleCount` events for the video at ``path`` (people
+    looked for every ``every`` seconds; boxes in display pixels), for choosing and naming the
+    main subject before a render.
+
+    Raises:
+        ModelMissingError: the pose detector is not installed.
+        MediaError: the video cannot be read.
+    """
+    from backdrop.perception.core.analysis import analyze
+    from backdrop.perception.core.media import probe
+    from backdrop.perception.core.models import model_path
+
+    info = probe(path)
+    people = PeopleAnalyzer(
+        PoseDetector(model_path("pose-detection")), every=every,
+        display_size=(info.width, info.height),
+    )  # fmt: skip
+    return list(analyze(path, [people]).events)
+
+
+def person_thumbnail(
+    frame: np.ndarray,
+    box: tuple[float, float, float, float],
+    display_size: tuple[int, int],
+    height: int = 96,
+) -> np.ndarray:
+    """The person in ``box`` cut from ``frame`` for a thumbnail.
+
+    Args:
+        frame: ``H×W×3`` uint8 RGB (any scale of the display frame).
+        box: XYXY in display pixels (``display_size`` = (width, height)), e.g. a
+            :class:`PersonTrack` box.
+        height: thumbnail height in pixels.
+
+    Returns:
+        ``height×w×3`` uint8 RGB: the box grown by 10 % on each side, clipped to the frame.
+    """
+    import cv2
+
+    h, w = frame.shape[:2]
+    sx, sy = w / max(display_size[0], 1), h / max(display_size[1], 1)
+    x0, y0, x1, y1 = box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy
+    px, py = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
+    xa, xb = int(max(0, x0 - px)), int(min(w, max(x1 + px, x0 - px + 2)))
+    ya, yb = int(max(0, y0 - py)), int(min(h, max(y1 + py, y0 - py + 2)))
+    crop = frame[ya : max(yb, ya + 1), xa : max(xb, xa + 1)]
+    scale = height / crop.shape[0]
+    size = (max(1, round(crop.shape[1] * scale)), height)
+    return cv2.resize(np.ascontiguousarray(crop), size, interpolation=cv2.INTER_AREA)

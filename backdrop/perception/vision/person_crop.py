@@ -271,6 +271,26 @@ class CropTrack:
     velocity: tuple[float, float] = (0.0, 0.0)
     head: tuple[float, float, float, float] | None = None
     age: int = 0
+    angle: float | None = None
+    spin: float = 0.0
+
+
+SPIN_MIN = 0.08
+"""Turn of the body axis per frame (radians, ~4.6°) above which a spinning person's next crop
+is turned ahead by their smoothed spin (see :func:`_ahead`)."""
+
+
+def _ahead(tr: CropTrack, roi: Roi) -> Roi:
+    """The ROI for ``tr``'s next frame from this frame's measured ``roi``: a person spinning
+    faster than :data:`SPIN_MIN` (a breakdancer, a twirl) gets the crop turned on by their
+    smoothed spin, so the body stays upright in the crop the landmark model sees; anyone else
+    gets ``roi`` unchanged."""
+    turn = 0.0 if tr.angle is None else (roi.angle - tr.angle + math.pi) % (2 * math.pi) - math.pi
+    tr.angle = roi.angle
+    tr.spin = 0.5 * tr.spin + 0.5 * turn
+    if abs(tr.spin) < SPIN_MIN:
+        return roi
+    return Roi(roi.cx, roi.cy, roi.size, roi.angle + tr.spin)
 
 
 PersonTrack = CropTrack
@@ -473,7 +493,7 @@ class CropPersonSegmenter:
             pts /= np.array([w, h], np.float32)
             new_roi = _roi_from_points(pts[0], pts[1], w, h)
             tr.velocity = (new_roi.cx - tr.roi.cx, new_roi.cy - tr.roi.cy)
-            tr.roi = new_roi
+            tr.roi = _ahead(tr, new_roi)
             tr.landmarks = lms
             tr.misses = 0
             tr.mask = pasted

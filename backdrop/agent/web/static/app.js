@@ -50,6 +50,7 @@ function clock(s) {
 function setStatus() {
   const v = ui.video;
   if (!v) { $("status").textContent = "No video open"; return; }
+  if (v.camera) { $("status").textContent = `Camera — ${v.width}×${v.height} at ${v.fps} fps, live`; return; }
   const pct = v.duration ? Math.round((100 * ui.progress) / v.duration) : 0;
   const where = ui.done ? "processed" : `processing ${pct}%`;
   $("status").textContent = `${v.path} — ${v.width}×${v.height}, ${clock(v.duration)} · ${where}`;
@@ -167,7 +168,7 @@ function drawTimeline() {
   const labels = [["background", TL.rows.bg], ["keep", TL.rows.keep], ["events", TL.rows.ev], ["processed", TL.rows.done]];
   g.fillStyle = "#9aa3b2";
   for (const [name, [a, b]] of labels) g.fillText(name, 8, (a + b) / 2);
-  if (!ui.video) return;
+  if (!ui.video || ui.video.camera) return; // Camera mode has no timeline
   const d = ui.video.duration;
   const x0 = tToX(0, w);
   const x1 = tToX(d, w);
@@ -258,6 +259,12 @@ function drawTimeline() {
     const [pt, pb] = TL.rows.done;
     g.fillStyle = ui.done ? "#3b82f6" : "#4b5563";
     g.fillRect(x0, pt, tToX(tl.processed_until, w) - x0, pb - pt);
+    // refined behind the preview (the quality tier), for the current plan
+    g.fillStyle = "#22c55e";
+    for (const [r0, r1] of tl.refined || []) {
+      const a = tToX(r0, w);
+      g.fillRect(a, pt - 2, Math.max(tToX(r1, w) - a, 2), pb - pt + 4);
+    }
   }
   // notices waiting for an answer: small flags on the ruler
   for (const el of document.querySelectorAll(".msg.notice:not(.answered)")) {
@@ -317,15 +324,26 @@ function addNotice(n) {
   el.append(when, document.createTextNode(n.text));
   const answers = document.createElement("div");
   answers.className = "answers";
-  for (const answer of ["yes", "no"]) {
+  // a people notice: one button per choice ("everyone", each person with a thumbnail)
+  const options = (n.choices || []).map((c, i) => ({ answer: "yes", choice: i, ...c }));
+  if (!options.length) options.push({ answer: "yes" });
+  options.push({ answer: "no" });
+  for (const { answer, choice, label, thumb } of options) {
     const b = document.createElement("button");
     b.type = "button";
-    b.textContent = answer === "yes" ? "Yes" : "No";
-    b.className = `answer-${answer}`;
+    b.textContent = label || (answer === "yes" ? "Yes" : "No");
+    b.className = `answer-${answer}` + (thumb ? " choice" : "");
+    if (thumb) {
+      const img = document.createElement("img");
+      img.src = thumb;
+      img.alt = label;
+      b.prepend(img);
+    }
     b.addEventListener("click", async () => {
       answers.querySelectorAll("button").forEach((x) => { x.disabled = true; });
       try {
-        await api(`/api/notices/${n.id}`, { method: "POST", json: { answer } });
+        const json = choice === undefined ? { answer } : { answer, choice };
+        await api(`/api/notices/${n.id}`, { method: "POST", json });
         el.classList.add("answered");
       } catch (err) {
         fail(err);
@@ -352,6 +370,8 @@ async function say(text) {
 function onMessage(m) {
   switch (m.type) {
     case "opened":
+      if (!m.camera && cam.on) stopCamera(false);
+      document.body.classList.toggle("camera", !!m.camera);
       ui.video = m; ui.cursor = 0; ui.progress = 0; ui.done = false; ui.timeline = null;
       $("log").replaceChildren();
       $("download").hidden = true; $("renderbar").hidden = true;
@@ -361,6 +381,7 @@ function onMessage(m) {
       setStatus(); setClock(); drawTimeline();
       break;
     case "preview":
+      if (cam.on) break; // the camera's own frames come over /ws/camera
       if (ui.live || Math.abs(m.t - ui.cursor) < 0.05) {
         if (!ui.scrub.busy && !ui.playing) showFrame(`data:image/jpeg;base64,${m.jpeg}`, false);
         if (ui.live) { ui.cursor = m.t; setClock(); drawTimeline(); }
@@ -508,6 +529,84 @@ async function toggleMic() {
   btn.classList.add("recording");
 }
 
+// -- camera mode: the browser's camera, edited live (see backdrop/agent/web/camera.py) ------
+const cam = { on: false, socket: null, stream: null, video: null, canvas: null, fps: 30,
+  inflight: 0, sent: 0, received: 0, acked: 0, rtt: [] };
+ui.camera = cam;
+
+async function startCamera() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    fail(new Error("the camera needs a secure page (localhost or https)"));
+    return;
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720, frameRate: 30 }, audio: false });
+  } catch (err) { fail(new Error(`no camera: ${err.message}`)); return; }
+  const video = document.createElement("video");
+  video.muted = true; video.playsInline = true; video.srcObject = stream;
+  await video.play();
+  const set = stream.getVideoTracks()[0].getSettings();
+  const width = video.videoWidth || set.width || 1280;
+  const height = video.videoHeight || set.height || 720;
+  const fps = Math.min(60, Math.max(1, Math.round(set.frameRate || 30)));
+  $("status").textContent = "starting the camera…";
+  try {
+    await api("/api/camera", { method: "POST", json: { width, height, fps } });
+  } catch (err) { stream.getTracks().forEach((t) => t.stop()); fail(err); setStatus(); return; }
+  const canvas = document.createElement("canvas");
+  canvas.width = width; canvas.height = height;
+  Object.assign(cam, { on: true, stream, video, canvas, fps, inflight: 0, sent: 0, received: 0, acked: 0, rtt: [] });
+  $("camera").classList.add("on"); $("camera").textContent = "Stop camera";
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const q = token ? `?token=${encodeURIComponent(token)}` : "";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws/camera${q}`);
+  socket.binaryType = "arraybuffer";
+  cam.socket = socket;
+  socket.onmessage = (ev) => {
+    if (typeof ev.data === "string") { cam.inflight = Math.max(0, cam.inflight - 1); cam.acked++; return; }
+    const tag = new DataView(ev.data).getFloat64(0, true);
+    const now = performance.now();
+    if (tag >= 0) { cam.rtt.push(now - tag); if (cam.rtt.length > 600) cam.rtt.shift(); }
+    cam.received++;
+    showFrame(URL.createObjectURL(new Blob([ev.data.slice(8)], { type: "image/jpeg" })), true);
+    if (cam.received % 15 === 0) {
+      const sorted = [...cam.rtt].sort((a, b) => a - b);
+      const p50 = sorted[Math.floor(sorted.length / 2)] || 0;
+      $("latency").textContent = `camera: ${cam.received} frames back · round trip ${Math.round(p50)} ms (p50)`;
+    }
+  };
+  socket.onopen = () => cameraLoop(socket);
+  socket.onclose = () => { if (cam.socket === socket && cam.on) stopCamera(false); };
+}
+
+// One frame in flight: the next is taken when the server has acknowledged the last.
+async function cameraLoop(socket) {
+  const g = cam.canvas.getContext("2d");
+  let next = performance.now();
+  while (cam.on && cam.socket === socket && socket.readyState === WebSocket.OPEN) {
+    const now = performance.now();
+    if (cam.inflight > 0 || now < next) { await new Promise((r) => setTimeout(r, cam.inflight > 0 ? 3 : next - now)); continue; }
+    next = Math.max(next + 1000 / cam.fps, now);
+    g.drawImage(cam.video, 0, 0, cam.canvas.width, cam.canvas.height);
+    const blob = await new Promise((r) => cam.canvas.toBlob(r, "image/jpeg", 0.85));
+    if (!blob || socket.readyState !== WebSocket.OPEN) continue;
+    cam.inflight++; cam.sent++;
+    socket.send(new Blob([new Float64Array([now]).buffer, blob]));
+  }
+}
+
+function stopCamera(tellServer = true) {
+  if (!cam.on) return;
+  cam.on = false;
+  if (cam.socket) cam.socket.close();
+  if (cam.stream) cam.stream.getTracks().forEach((t) => t.stop());
+  cam.socket = null; cam.stream = null;
+  $("camera").classList.remove("on"); $("camera").textContent = "Camera";
+  document.body.classList.remove("camera");
+  if (tellServer) api("/api/camera", { method: "DELETE" }).then(() => { ui.video = null; setStatus(); }).catch(fail);
+}
+
 // -- exports --------------------------------------------------------------------------------
 async function exportPlan() {
   try {
@@ -531,6 +630,12 @@ async function startRender() {
   } catch (err) { fail(err); }
 }
 
+function clockLeft(s) {  // seconds → "0:42" / "1:02:03", as the CLI's time-remaining column
+  s = Math.ceil(s);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+}
+
 function onRender(job) {
   const bar = $("renderbar");
   const btn = $("render");
@@ -539,7 +644,8 @@ function onRender(job) {
     bar.max = job.total || 1;
     bar.value = job.done;
     btn.disabled = true;
-    btn.textContent = job.total ? `Rendering ${Math.round((100 * job.done) / job.total)}%` : "Rendering…";
+    const left = job.seconds_left == null ? "" : ` · ${clockLeft(job.seconds_left)} left`;
+    btn.textContent = job.total ? `Rendering ${Math.round((100 * job.done) / job.total)}%${left}` : "Rendering…";
   } else {
     bar.hidden = true;
     btn.disabled = false;
@@ -574,6 +680,7 @@ function main() {
   $("mic").addEventListener("click", toggleMic);
   $("export").addEventListener("click", exportPlan);
   $("render").addEventListener("click", startRender);
+  $("camera").addEventListener("click", () => (cam.on ? stopCamera() : startCamera()));
   document.addEventListener("keydown", (ev) => {
     if (ev.target.tagName === "INPUT" || !ui.video) return;
     if (ev.key === "ArrowLeft" || ev.key === "ArrowRight") {

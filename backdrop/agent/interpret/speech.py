@@ -26,14 +26,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from backdrop.agent.interpret import (
-    Parsed,
-    Reply,
-    RuleInterpreter,
-    Unclear,
-    Unsupported,
-    with_leftovers,
+from backdrop.agent import scenarios
+from backdrop.agent.interpret.errors import Unclear, Unsupported
+from backdrop.agent.interpret.lexicon.people import (
+    ORDINALS,
+    SPEAKER_ORDINALS,
+    TALK,
+    find_keep_speaker,
 )
+from backdrop.agent.interpret.rules import Parsed, RuleInterpreter, with_leftovers
+from backdrop.agent.replies import Reply, step_reply
 from backdrop.perception.core.events import SpeakerTurn, Speech, Timeline, TranscriptSegment, Word
 from backdrop.render.plan import TimeRange
 from backdrop.tools import ToolCall, ToolContext, ToolRegistry
@@ -48,25 +50,10 @@ NEEDS_ANALYSIS = (
 MERGE_GAP_S = 0.3
 """Speech ranges closer than this many seconds are merged into one segment."""
 
-_TALK = r"(?:talking|speaking|talks|speaks|talk|speak)"
 _WHO = r"(?:someone|somebody|anyone|anybody|people|a person|he|she|they|i|you|we|the person)"
-_KEEP = r"(?:keep|show|leave|preserve|retain|isolate)"
-_ORD = {
-    "first": 1, "1st": 1, "one": 1, "1": 1, "second": 2, "2nd": 2, "two": 2, "2": 2,
-    "third": 3, "3rd": 3, "three": 3, "3": 3, "fourth": 4, "4th": 4, "four": 4, "4": 4,
-}  # fmt: skip
-_ORDS = "|".join(sorted(_ORD, key=len, reverse=True))
-
-_KEEP_NTH = re.compile(
-    rf"\b{_KEEP}\s+(?:only\s+)?(?:the\s+)?(?:(?P<ord>{_ORDS})\s+speaker|speaker\s+(?P<num>{_ORDS})"
-    rf"|s(?P<sid>\d))\b(?:\s+only)?"
-)
-_KEEP_TALKER = re.compile(
-    rf"\b{_KEEP}\s+(?:only\s+)?(?:the\s+)?(?:(?:person|one|people|guy|woman|man|face|speaker)\s+"
-    rf"(?:who(?:'s| is| are)?|that(?:'s| is)?)\s+(?:currently\s+)?{_TALK}|(?:current|active)\s+"
-    rf"speaker|whoever\s+(?:is\s+)?{_TALK}|(?:the\s+)?speakers?|who(?:ever)?\s+(?:is\s+)?{_TALK})"
-    r"\b(?:\s+only)?"
-)
+_ORD = SPEAKER_ORDINALS
+_ORDS = ORDINALS
+_TALK = TALK
 _SILENCE = re.compile(
     rf"\b(?:only\s+)?(?:(?:while|when|whenever)\s+(?:no ?one|nobody)\s+(?:is\s+)?{_TALK}"
     r"|during\s+(?:the\s+)?(?:silences?|pauses?|quiet\s+parts?))\b"
@@ -117,19 +104,10 @@ def find_anchor(text: str) -> SpeechAnchor | None:
     if len(low) != len(orig):  # rare case-folding that changes length: match on the text as is
         low = orig
     keep_anchor: SpeechAnchor | None = None
-    m = _KEEP_NTH.search(low)
-    if m:
-        n = m.group("ord") or m.group("num")
-        keep_anchor = SpeechAnchor(
-            "keep_talker",
-            _cut(orig, m),
-            speaker=_ORD[n] if n else None,
-            sid=f"S{m.group('sid')}" if m.group("sid") else None,
-        )
-    else:
-        m = _KEEP_TALKER.search(low)
-        if m:
-            keep_anchor = SpeechAnchor("keep_talker", _cut(orig, m))
+    keep = find_keep_speaker(low)
+    if keep is not None:
+        rest = _cut_span(orig, keep.start, keep.end)
+        keep_anchor = SpeechAnchor("keep_talker", rest, speaker=keep.ordinal, sid=keep.sid)
     if keep_anchor is not None:
         orig = keep_anchor.rest
         low = orig.lower() if len(orig.lower()) == len(orig) else orig
@@ -156,7 +134,12 @@ def find_anchor(text: str) -> SpeechAnchor | None:
 
 def _cut(text: str, m: re.Match[str]) -> str:
     """``text`` without the span ``m`` matched (in its lower-cased copy), tidied."""
-    out = (text[: m.start()] + " " + text[m.end() :]).strip()
+    return _cut_span(text, m.start(), m.end())
+
+
+def _cut_span(text: str, start: int, end: int) -> str:
+    """``text`` without ``text[start:end]``, tidied."""
+    out = (text[:start] + " " + text[end:]).strip()
     out = re.sub(r"\s+([,.;!?])", r"\1", re.sub(r"\s{2,}", " ", out))
     out = re.sub(r"^(?:and|but|then|,)\s+|\s+(?:and|but|only|,)$", "", out, flags=re.IGNORECASE)
     return out.strip(" ,")
@@ -184,6 +167,8 @@ class SpeechInterpreter:
 
     def interpret(self, text: str, ctx: ToolContext) -> Reply:
         """Understand ``text`` and apply it to ``ctx`` as one undoable step."""
+        if (own := scenarios.interpret(text, ctx, self.base)) is not None:
+            return own  # brand colours from a page, pointing, a yes/no to a proposal
         anchor = find_anchor(text)
         if anchor is None:
             return self.base.interpret(text, ctx)
@@ -193,7 +178,8 @@ class SpeechInterpreter:
             parsed = Parsed([], [])
             if _meaningful(anchor.rest):
                 parsed = self.base.parse(anchor.rest, ctx)
-            return with_leftovers(self._interpret(text, anchor, ctx, ctx.timeline, parsed), parsed)
+            reply, ran = self._interpret(text, anchor, ctx, ctx.timeline, parsed)
+            return with_leftovers(reply, parsed, ctx if ran else None)
         except Unclear as e:
             return Reply(str(e), clarify=True)
         except Unsupported as e:
@@ -202,22 +188,23 @@ class SpeechInterpreter:
     # -- internals -------------------------------------------------------------------------
     def _interpret(
         self, text: str, anchor: SpeechAnchor, ctx: ToolContext, tl: Timeline, parsed: Parsed
-    ) -> Reply:
+    ) -> tuple[Reply, bool]:
+        """The reply, and whether the step ran (so the export size said is set too)."""
         pre, calls = parsed.pre, parsed.calls
         if anchor.kind == "keep_talker":
             sid = anchor.sid
             if anchor.speaker is not None:
                 order = _speakers_in_order(tl)
                 if anchor.speaker > len(order):
-                    return Reply(_n_speakers(order))
+                    return Reply(_n_speakers(order)), False
                 sid = order[anchor.speaker - 1]
             return self._run(text, ctx, pre, [*calls, _keep_speaker_call(self.registry, sid)])
 
         ranges, problem = _anchor_ranges(anchor, tl)
         if problem:
-            return Reply(problem)
+            return Reply(problem), False
         if not ranges:
-            return Reply(_nothing_found(anchor))
+            return Reply(_nothing_found(anchor)), False
         out: list[ToolCall] = []
         placed = False
         for call in calls:
@@ -232,10 +219,8 @@ class SpeechInterpreter:
         if not placed:
             moved = self._retime_focused(ctx, ranges)
             if moved is None:
-                return Reply(
-                    "Say what to do at those times, for example “blur the background while "
-                    "someone is speaking”."
-                )
+                say = "Say what to do at those times, for example “blur the background while"
+                return Reply(say + " someone is speaking”."), False
             out = [*moved, *out]
         return self._run(text, ctx, pre, out)
 
@@ -254,9 +239,10 @@ class SpeechInterpreter:
 
     def _run(
         self, text: str, ctx: ToolContext, pre: list[ToolCall], calls: list[ToolCall]
-    ) -> Reply:
+    ) -> tuple[Reply, bool]:
         """Run ``pre`` (undo/redo), then ``calls`` as one history step; all or nothing."""
-        return self.base.run(text, ctx, pre, calls)
+        step = self.base.step(text, ctx, pre, calls)
+        return step_reply(step, edited=bool(calls)), step.ok
 
 
 def _meaningful(rest: str) -> bool:

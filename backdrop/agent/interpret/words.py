@@ -3,11 +3,8 @@
 What people say is not what the rule tables read: "um, could you make it, uh, blue between two
 and four seconds, no wait, teal. Thanks." These functions turn lower-cased text into the plain
 form the tables expect, each doing one thing, applied in this order by
-:func:`backdrop.agent.interpret._normalise`:
+:func:`backdrop.agent.interpret.normalise.normalise`:
 
-* :func:`take_sizes` cuts output sizes ("4K", "1080p", "3840x2160", "1280 by 720", "full HD")
-  and the export phrase around them out of the text, so they are never read as times; the
-  caller says they were not applied (the plan has no output size).
 * :func:`fix_typos` corrects misspelt instruction words ("backgroud", "bleu", "frist") to the
   closest word of the instruction vocabulary (Damerau-Levenshtein distance 1, 2 for long words).
 * :func:`words_to_numbers` turns number words into digits ("twenty-five" → 25, "two point
@@ -32,33 +29,6 @@ from functools import lru_cache
 
 FIX = "§fix"
 """Marker: the clause after it corrects (replaces) the clause before it."""
-
-# -- sizes -------------------------------------------------------------------------------------
-_SIZE_CORE = (
-    r"(?:\d{3,5}\s*[x×]\s*\d{3,5}|\d{3,5} by \d{3,5}|[248]k(?:\s+uhd)?|\d{3,4}p(?:60|30)?"
-    r"|(?:full|ultra)\s+hd|uhd|qhd|hd)"
-)
-_SIZE = re.compile(
-    r"(?:,?\s*(?:and\s+)?(?:then\s+)?(?:please\s+)?(?:export|render|output|save|encode|make|"
-    r"deliver|give me)\s+(?:(?:it|this|that|the (?:video|clip|file|export|output|result))\s+)?"
-    r"(?:(?:in|at|as|to)\s+)?(?:a\s+)?)?"
-    rf"(?<![\w.:])(?P<size>{_SIZE_CORE})(?![\w.:])"
-    r"(?:\s+(?:resolution|export|output|video|quality|version|format))?"
-)
-_SIZE_VERB_ONLY = re.compile(r"^(?:export|render|output|save|encode)(?: it| this| the video)?$")
-
-
-def take_sizes(text: str) -> tuple[str, list[str]]:
-    """``(text without size phrases, the sizes as said)``; "4K" and "1080p" are never times."""
-    sizes: list[str] = []
-
-    def cut(m: re.Match[str]) -> str:
-        sizes.append(m.group("size").upper().replace(" BY ", "×").replace("X", "×"))
-        return " , "
-
-    text = _SIZE.sub(cut, text)
-    return text, sizes
-
 
 # -- typos -------------------------------------------------------------------------------------
 _VOCAB = (  # noqa: SIM905 - a word list reads best as text
@@ -132,8 +102,14 @@ def _correct(word: str) -> str:
     return best
 
 
+_VERB_TYPOS = re.compile(r"^(\W*)(?:bluer|blurr|bler)\s+(?=(?:the|my|this|that|it|out)\b)")
+"""A sentence that starts "bluer the background" means "blur" (a real word, so not a typo to
+:func:`_correct`; "make it bluer" stays)."""
+
+
 def fix_typos(text: str, protected: frozenset[str] = frozenset()) -> str:
     """Misspelt instruction words corrected to the vocabulary (see the module docstring)."""
+    text = _VERB_TYPOS.sub(r"\1blur ", text)
     return _WORD.sub(lambda m: m.group(0) if m.group(0) in protected else _correct(m.group(0)),
                      text)  # fmt: skip
 
@@ -362,6 +338,5 @@ __all__ = [
     "mark_exclusions",
     "now_phrases",
     "spoken_times",
-    "take_sizes",
     "words_to_numbers",
 ]

@@ -1,0 +1,170 @@
+"""Step 2: a normalised sentence → clauses, and the :class:`Clause` record each is read into.
+
+The sentence is cut at ``;``, ``.``, "then", and at ``,`` / "and" / "but" where the next piece
+starts an action of its own; other pieces are glued back ("blue and purple", "between 1:10 and
+1:30")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME
+from backdrop.agent.interpret.words import FIX
+from backdrop.render.colors import NAMED_COLORS
+from backdrop.render.plan import TimeRange
+from backdrop.tools import ToolCall
+
+# -- step 2: clause splitting ------------------------------------------------------------------
+_SPLIT = re.compile(
+    r"\s*(;|\.(?=\s|$)|,?\s*\band then\b|,?\s*\bthen\b|,\s*and\b|,\s*but\b|,|\band\b|\bbut\b"
+    r"|\balso\b|\bplus\b)\s*"
+)
+_HARD = re.compile(r"[;.]|\bthen\b")
+_FILLER = re.compile(
+    r"^(?:(?:please|also|now|just|and|but|so|ok(?:ay)?|actually|then|oh|hey|um|uh|"
+    r"can you|could you|would you|will you|i want you to|i'd like you to|i want to|let's|"
+    r"go ahead and|try to|maybe)\b[\s,]*)+"
+)
+_STARTER = re.compile(
+    r"^(?:make|turn|change|set|use|put|replace|swap|switch|remove|get rid|delete|erase|drop|"
+    r"cut|take|hide|lose|blur|unblur|fade|keep|preserve|leave|undo|redo|go back|revert|"
+    r"scratch|never ?mind|soften|sharpen|smooth|tighten|shrink|grow|expand|give|add|apply|"
+    r"i want|i'd like|i would like|the (?:edge|edges|hair|outline|background|bg|mask)|edges?\b|"
+    r"hair|it'?s|it is|gradually|slowly|slightly|softer|sharper|crisper|tighter|stronger|"
+    r"weaker|subtle|half|full|only|show|no\b|without|do\b|don't|more|less)"
+)
+
+
+# -- clause record -----------------------------------------------------------------------------
+@dataclass
+class Clause:
+    """What one clause says. Unset fields mean the clause said nothing about them."""
+
+    text: str
+    sequential: bool = False
+    undo: int = 0
+    redo: int = 0
+    background: dict[str, Any] | None = None
+    remove: bool = False
+    blur: bool = False
+    keep: bool = False
+    fades: dict[str, float] = field(default_factory=dict)
+    range: TimeRange | None = None
+    relative: Literal["after", "before"] | None = None
+    strength: tuple[Literal["abs", "rel"], float] | None = None
+    edges: list[str] = field(default_factory=list)
+    target_all: bool = False
+    subjects: list[dict[str, Any]] = field(default_factory=list)
+    extra_calls: list[ToolCall] = field(default_factory=list)
+    correction: bool = False
+    exclude: list[TimeRange] = field(default_factory=list)
+    shade: float | None = None
+    previous: bool = False
+    swap: tuple[str, str] | None = None
+    same: bool = False
+    stop: bool = False
+    extend: bool = False
+    also: list[TimeRange] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+
+    def understood(self) -> bool:
+        return bool(
+            self.subjects
+            or self.exclude
+            or self.shade is not None
+            or self.previous
+            or self.swap
+            or self.stop
+            or self.extra_calls
+            or self.undo
+            or self.redo
+            or self.background
+            or self.remove
+            or self.blur
+            or self.keep
+            or self.fades
+            or self.range
+            or self.strength
+            or self.edges
+        )
+
+
+# -- step 2 ------------------------------------------------------------------------------------
+def split_clauses(text: str) -> list[tuple[str, bool, bool]]:
+    """Clauses as ``(text, sequential, correction)``: ``sequential`` = joined by "then" to the
+    previous one; ``correction`` = it replaces the previous clause ("…, no wait, red")."""
+    parts = _SPLIT.split(text)
+    clauses: list[list[Any]] = []
+    pending_sep: str | None = None
+    for i, part in enumerate(parts):
+        if i % 2:  # a separator (after an empty piece, separators add up: ". then ,")
+            pending_sep = part if pending_sep is None else f"{pending_sep} {part}"
+            continue
+        piece = part.strip()
+        fix = piece.startswith(FIX)
+        if fix:
+            piece = piece[len(FIX) :].strip(" ,")
+        piece = _FILLER.sub("", piece).strip()
+        if not piece:
+            continue
+        sep = (pending_sep or "").strip()
+        if not clauses:
+            clauses.append([piece, False, fix])
+        elif (
+            fix or _HARD.search(sep) or _STARTER.match(piece) or _new_action(clauses[-1][0], piece)
+        ):
+            clauses.append([piece, "then" in sep, fix])
+        else:
+            joint = sep.replace(",", " ").strip()
+            clauses[-1][0] += f" {joint} {piece}" if joint else f", {piece}"
+        pending_sep = None
+    return [(c, bool(s), bool(f)) for c, s, f in clauses]
+
+
+_CONTENT = re.compile(
+    r"@p\d|@h|\bblur|\bfad(?:e|ing)|\btransparent\b|\bgradient\b|\b(?:"
+    + "|".join(re.escape(n) for n in sorted(NAMED_COLORS, key=len, reverse=True))
+    + r")\b"
+)
+_SEQUENCE_WORD = re.compile(
+    r"\b(?:after that|afterwards?|from then on|for the rest|the rest|thereafter|later)\b"
+)
+
+
+_LEADING_TIME = re.compile(
+    rf"(?:between|from|after|starting(?: at| from)?|at|during|until|till|in the (?:first|last))"
+    rf"\s+(?:the\s+)?{TIME}"
+)
+_OPEN_RANGE = re.compile(rf"\b(?:between|from)\s+{TIME}\s*$")
+
+
+def _has_time(text: str) -> bool:
+    return (
+        any(p.search(text) for p, _ in RANGE_RULES)
+        or _SEQUENCE_WORD.search(text) is not None
+        or _OPEN_RANGE.search(text) is not None
+    )
+
+
+def _new_action(prev: str, piece: str) -> bool:
+    """Whether ``piece`` (after "and" / ",") is an action of its own, not more of ``prev``.
+
+    "blue between 2 and 4 s and red for the last 2 s" is two segments, not a gradient: a piece
+    with its own colour (or effect) and its own time starts a new clause when the clause before
+    it already has one.
+    """
+    if _CONTENT.search(prev) is not None and _has_time(prev) and _LEADING_TIME.match(piece):
+        return True  # "between 2 and 4 seconds blue, between 6 and 8 red"
+    if _CONTENT.search(piece) is None or _CONTENT.search(prev) is None:
+        return False
+    head = piece.split(" except ")[0]
+    return _has_time(head) and (
+        _has_time(prev)
+        or _SEQUENCE_WORD.search(head) is not None
+        or re.match(r"(?:at|from|after|starting)\b", head) is not None
+    )
+
+
+# -- step 3 ------------------------------------------------------------------------------------

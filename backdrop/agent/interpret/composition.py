@@ -1,0 +1,492 @@
+"""Step 4: a sentence's clauses → tool calls.
+
+Background changes become segment drafts (remove + replace in one sentence is one segment);
+fades, strength and bare time ranges attach to the latest draft of the sentence, or to the
+focused segment of the plan when there is none; relative references ("a bit darker", "change
+the blue to teal", "like before"), exclusions and "stop" become calls on the plan as it is.
+Times are seconds; negative times count back from the end of the video."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from backdrop.agent.interpret.clauses import Clause
+from backdrop.agent.interpret.errors import Unclear, clarify
+from backdrop.agent.interpret.lexicon.colours import colour_name, shade_of
+from backdrop.render.plan import (
+    BackgroundSegment,
+    BlurBackground,
+    EditPlan,
+    TimeRange,
+    describe_background,
+)
+from backdrop.tools import ToolCall, ToolContext
+
+_Tool = Literal["set_background", "remove_background", "blur_background"]
+
+
+@dataclass
+class _Draft:
+    """A background segment being composed from one or more clauses of a sentence."""
+
+    tool: _Tool
+    background: dict[str, Any] | None = None
+    blur: float = 0.6
+    range: TimeRange | None = None
+    opacity: float | None = None
+    fades: dict[str, float] = field(default_factory=dict)
+    more_ranges: list[TimeRange] = field(default_factory=list)
+
+
+def compose(
+    clauses: list[Clause], ctx: ToolContext, notes: list[str] | None = None
+) -> tuple[list[ToolCall], list[ToolCall]]:
+    """Turn a sentence's clauses into ``(undo/redo calls, edit calls)``.
+
+    ``notes`` (when given) receives what was understood but done differently from the words
+    ("there was no blue, so …").
+    """
+    composer = _Composer(clauses, ctx, [] if notes is None else notes)
+    for n, c in enumerate(clauses):
+        composer.add(n, c)
+    return composer.finish()
+
+
+@dataclass
+class _Composer:
+    """The state of composing one sentence: calls so far, the segment being drafted, and a time
+    range said before the change it belongs to ("from 2 seconds on, put a red background …")."""
+
+    clauses: list[Clause]
+    ctx: ToolContext
+    notes: list[str]
+    pre: list[ToolCall] = field(default_factory=list)
+    steps: list[_Draft | ToolCall] = field(default_factory=list)
+    edges: list[str] = field(default_factory=list)
+    prev_range: TimeRange | None = None
+    draft: _Draft | None = None
+    pending: TimeRange | None = None
+    pending_also: list[TimeRange] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # "after that" in a new sentence refers to the segment the last change touched.
+        focus = self.ctx.focused_index()
+        self.prev_range = None if focus is None else self.ctx.plan.backgrounds[focus].range
+
+    def add(self, n: int, c: Clause) -> None:
+        """Compose clause number ``n``."""
+        self.pre += [ToolCall("undo")] * c.undo + [ToolCall("redo")] * c.redo
+        kind = self._kind(c)
+        # "after that" and "then" only place a new background; elsewhere they are sequencing.
+        rng = _clause_range(c, self.prev_range) if kind is not None else c.range
+        if kind is not None and rng is None and self.pending is not None:
+            rng, self.pending = self.pending, None
+        if rng is not None:
+            self.prev_range = rng
+        if c.stop:
+            self.steps.append(_stop_call(self.ctx))
+            return
+        if c.swap or c.previous or (c.shade is not None and kind is None):
+            self.steps += _relative_calls(c, self.ctx, self.draft, self.notes)
+            if kind is None:
+                return
+        if kind is not None:
+            self._place(kind, c, rng)
+        else:
+            self._unplaced(n, c, rng)
+        self._attach(c, kind)
+
+    def finish(self) -> tuple[list[ToolCall], list[ToolCall]]:
+        """``(undo/redo calls, edit calls)`` of the sentence."""
+        if self.pending is not None:
+            args = {"range": _range_arg(self.pending), "target": "last"}
+            self.steps.append(ToolCall("set_time_range", args))
+        calls = [call for step in self.steps for call in _flatten(step)]
+        if self.edges:
+            calls.append(ToolCall("set_edges", _edge_update(self.ctx.plan, self.edges)))
+        return self.pre, calls
+
+    def _kind(self, c: Clause) -> _Tool | None:
+        if c.background:
+            return "set_background"
+        if c.blur and not _adjusts_blur(c, self.ctx, self.draft):
+            return "blur_background"
+        return "remove_background" if c.remove else None
+
+    def _place(self, kind: _Tool, c: Clause, rng: TimeRange | None) -> None:
+        """A clause that places a background: a new draft, or more of the current one."""
+        draft = self.draft
+        if (
+            draft is not None
+            and kind == "set_background"
+            and draft.tool == "remove_background"
+            and (rng is None or draft.range is None or rng == draft.range)
+        ):
+            # "remove the background and make it blue" is one blue segment.
+            draft.tool, draft.background = "set_background", c.background
+            draft.range = rng or draft.range
+            return
+        if (
+            draft is not None
+            and kind == "remove_background"
+            and draft.tool == "set_background"
+            and (rng is None or rng == draft.range)
+        ):
+            return  # "make it blue and remove the background": the blue segment already does
+        if draft is not None and rng is not None and rng.end is None and rng.start != 0:
+            # "make it red, and at 10 seconds change it to blue": red ends at 10 s
+            if draft.range is None:
+                draft.range = TimeRange(start=0.0, end=rng.start)
+            elif draft.range.end is None and 0 <= draft.range.start < rng.start:
+                draft.range = TimeRange(start=draft.range.start, end=rng.start)
+        self.draft = _Draft(tool=kind, background=c.background, range=rng)
+        self.draft.more_ranges = list(c.also if rng is c.range else self.pending_also)
+        self.pending_also = []
+        self.steps.append(self.draft)
+
+    def _unplaced(self, n: int, c: Clause, rng: TimeRange | None) -> None:
+        """A clause that places nothing: a keep, a copy, an extension or a bare time range."""
+        if c.keep:
+            args: dict[str, Any] = {"subject": "person"}
+            if rng is not None:
+                args["range"] = _range_arg(rng)
+            self.steps.append(ToolCall("keep_subject", args))
+        elif c.same and rng is not None and self.draft is None:
+            self.steps += _copy_calls(self.ctx, rng)
+        elif c.extend and rng is not None and self.draft is None and _focused(self.ctx):
+            self.steps.append(_extend_call(self.ctx, rng))
+        elif rng is not None:
+            self._bare_range(n, c, rng)
+
+    def _bare_range(self, n: int, c: Clause, rng: TimeRange) -> None:
+        """A time range alone: for the next clause's change, the draft's, or the focused one."""
+        draft, later = self.draft, self.clauses[n + 1 : n + 2]
+        if later and _places(later[0], self.ctx) and _own_range_free(later[0]):
+            self.pending, self.pending_also = rng, c.also  # "remove it. then, from 20 s, blur it"
+        elif draft is not None and draft.range is not None and not c.correction:
+            # "blue from 5 to 10 s, and from 20 to 25 s": one more segment like it
+            draft.more_ranges += [rng, *c.also]
+        elif draft is not None:
+            draft.range = rng
+            draft.more_ranges += c.also
+        elif any(_places(x, self.ctx) for x in self.clauses[n + 1 :]):
+            self.pending, self.pending_also = rng, c.also
+        else:
+            target = "all" if c.target_all else "last"
+            self.steps.append(ToolCall("set_time_range", {"range": _range_arg(rng),
+                                                          "target": target}))  # fmt: skip
+
+    def _attach(self, c: Clause, kind: _Tool | None) -> None:
+        """Exclusions, keeps, subjects, fades, strength and edges of clause ``c``."""
+        target = "all" if c.target_all else "last"
+        if c.exclude:
+            self.steps += _exclude(c.exclude, self.draft, self.ctx)
+        if kind is not None and c.keep:
+            self.steps.append(ToolCall("keep_subject", {"subject": "person"}))
+        for subj in c.subjects:
+            args = dict(subj)
+            if c.range is not None:
+                args["range"] = _range_arg(c.range)
+            self.steps.append(ToolCall("keep_subject", args))
+        self.steps += c.extra_calls
+        if c.fades:
+            if self.draft is not None:
+                self.draft.fades.update(c.fades)
+            else:
+                for fade_kind, seconds in c.fades.items():
+                    args = {"kind": fade_kind, "duration": seconds, "target": target}
+                    self.steps.append(ToolCall("add_transition", args))
+        if c.strength is not None:
+            if self.draft is not None:
+                _strengthen(self.draft, c.strength)
+            else:
+                level = _level_for(self.ctx, c.strength)
+                self.steps.append(ToolCall("set_strength", {"level": level}))
+        self.edges += c.edges
+
+
+def _extend_call(ctx: ToolContext, rng: TimeRange) -> ToolCall:
+    """ "keep it going until 20 seconds": the focused segment's start stays."""
+    seg = _focused(ctx)
+    assert seg is not None
+    start = seg.range.start if rng.start == 0 else rng.start
+    try:
+        rng = TimeRange(start=start, end=rng.end)
+    except ValidationError as e:
+        raise Unclear(clarify("That would end before it starts; which time?")) from e
+    return ToolCall("set_time_range", {"range": _range_arg(rng), "target": "last"})
+
+
+def _own_range_free(c: Clause) -> bool:
+    """Whether clause ``c`` names no time of its own (not even "after that")."""
+    return c.range is None and c.relative is None and not c.sequential and not c.exclude
+
+
+def _places(c: Clause, ctx: ToolContext) -> bool:
+    """Whether clause ``c`` places a new background segment."""
+    return bool(c.background or c.remove or (c.blur and not _adjusts_blur(c, ctx, None)))
+
+
+def _adjusts_blur(c: Clause, ctx: ToolContext, draft: _Draft | None) -> bool:
+    """ "less blur", "more blur", "too blurry": a relative change of the focused blur, not a new
+    blur segment (only when the clause says nothing else about the background)."""
+    if c.strength is None or c.strength[0] != "rel" or c.range is not None or c.exclude:
+        return False
+    if c.background or c.remove or draft is not None:
+        return False
+    i = ctx.focused_index()
+    return i is not None and isinstance(ctx.plan.backgrounds[i].background, BlurBackground)
+
+
+def _focused(ctx: ToolContext) -> BackgroundSegment | None:
+    i = ctx.focused_index()
+    return None if i is None else ctx.plan.backgrounds[i]
+
+
+def _stop_call(ctx: ToolContext) -> ToolCall:
+    """ "stop": the focused segment ends at the play position."""
+    seg = _focused(ctx)
+    if seg is None:
+        raise Unclear(clarify("There is nothing to stop yet."))
+    if ctx.position is None:
+        raise Unclear(
+            "Stop where? There is no live play position here; say a time, for example “end it "
+            "at 0:20”."
+        )
+    t = round(max(ctx.position, 0.0), 3)
+    try:
+        rng = TimeRange(start=seg.range.start, end=t)
+    except ValidationError as e:
+        raise Unclear(
+            "That change hasn't started yet at this point, so there is nothing to stop."
+        ) from e
+    return ToolCall("set_time_range", {"range": _range_arg(rng), "target": "last"})
+
+
+def _relative_calls(
+    c: Clause, ctx: ToolContext, draft: _Draft | None, notes: list[str]
+) -> list[ToolCall]:
+    """Calls for "change the blue to teal", "like before" and "a bit darker"."""
+    if c.swap is not None:
+        return _swap_calls(ctx, *c.swap, notes)
+    seg = _focused(ctx)
+    if c.previous:
+        if seg is None:
+            raise Unclear(clarify("There is no earlier background to go back to."))
+        for plan in reversed(ctx.history.past):
+            olds = [s for s in plan.backgrounds if s.range == seg.range] or plan.backgrounds[-1:]
+            if olds and olds[-1].background != seg.background:
+                bg = olds[-1].background.model_dump(mode="json")
+                rng = c.range or seg.range  # "the previous one for the last 10 seconds"
+                return [ToolCall("set_background", {"background": bg, "range": _range_arg(rng)})]
+        raise Unclear(clarify("There is no earlier background to go back to."))
+    assert c.shade is not None
+    if seg is None:
+        raise Unclear(clarify("Darker or lighter than what? There is no background yet."))
+    bg = seg.background.model_dump(mode="json")
+    if bg["type"] == "color":
+        bg["color"] = shade_of(bg["color"], c.shade)
+    elif bg["type"] == "gradient":
+        bg["colors"] = [shade_of(col, c.shade) for col in bg["colors"]]
+    else:
+        word = "darker" if c.shade < 0 else "lighter"
+        notes.append(f"I can't make {describe_background(seg.background)} {word} yet")
+        return []
+    rng = c.range or seg.range
+    return [ToolCall("set_background", {"background": bg, "range": _range_arg(rng)})]
+
+
+def _swap_calls(ctx: ToolContext, old: str, new: str, notes: list[str]) -> list[ToolCall]:
+    """Every segment using colour ``old`` uses ``new`` instead (a gradient keeps its others).
+
+    When no segment uses ``old``, the focused segment becomes ``new`` (a plain colour, never a
+    gradient of the two) and a note says so.
+    """
+    calls: list[ToolCall] = []
+    for seg in ctx.plan.backgrounds:
+        bg = seg.background.model_dump(mode="json")
+        if bg["type"] == "color" and bg["color"].lower() == old:
+            bg["color"] = new
+        elif bg["type"] == "gradient" and old in [col.lower() for col in bg["colors"]]:
+            bg["colors"] = [new if col.lower() == old else col for col in bg["colors"]]
+        else:
+            continue
+        calls.append(ToolCall("set_background", {"background": bg,
+                                                 "range": _range_arg(seg.range)}))  # fmt: skip
+    if calls:
+        return calls
+    seg = _focused(ctx)
+    args: dict[str, Any] = {"background": {"type": "color", "color": new}}
+    if seg is not None:
+        args["range"] = _range_arg(seg.range)
+        notes.append(
+            f"there was no {colour_name(old)} in the plan, so the background "
+            f"({seg.range.describe()}) is now {colour_name(new)}"
+        )
+    return [ToolCall("set_background", args)]
+
+
+def _copy_calls(ctx: ToolContext, rng: TimeRange) -> list[ToolCall]:
+    """ "the same for the last 10 seconds": the focused background again over ``rng``."""
+    seg = _focused(ctx)
+    if seg is None:
+        raise Unclear(clarify("The same as what? There is no background yet."))
+    bg = seg.background.model_dump(mode="json")
+    return [ToolCall("set_background", {"background": bg, "range": _range_arg(rng),
+                                        "opacity": seg.opacity})]  # fmt: skip
+
+
+def _complement(base: TimeRange, excluded: list[TimeRange]) -> list[TimeRange]:
+    """The parts of ``base`` outside every range of ``excluded``.
+
+    Works on times as said (negative = from the end), ordering them as on any video longer
+    than the times named: positive times first, then times counted from the end.
+    """
+
+    def key(t: float | None) -> tuple[int, float]:
+        if t is None:
+            return (2, 0.0)
+        return (1, t) if t < 0 or (t == 0 and math.copysign(1.0, t) < 0) else (0, t)
+
+    out: list[TimeRange] = []
+    cur: float | None = base.start
+    for ex in sorted(excluded, key=lambda r: key(r.start)):
+        if key(ex.start) > key(cur):
+            end = ex.start if key(ex.start) < key(base.end) else base.end
+            with contextlib.suppress(ValidationError):
+                out.append(TimeRange(start=cur if cur is not None else 0.0, end=end))
+        if key(ex.end) > key(cur):
+            cur = ex.end
+        if cur is None or key(cur) >= key(base.end):
+            return out
+    with contextlib.suppress(ValidationError):
+        out.append(TimeRange(start=cur, end=base.end))
+    return out
+
+
+def _exclude(excluded: list[TimeRange], draft: _Draft | None, ctx: ToolContext) -> list[ToolCall]:
+    """Cut ``excluded`` out of the sentence's segment (or the focused one): the rest remains."""
+    if draft is not None:
+        ranges = _complement(draft.range or TimeRange(), excluded)
+        if not ranges:
+            raise Unclear(clarify("That leaves no time at all; which part should change?"))
+        draft.range, draft.more_ranges = ranges[0], ranges[1:]
+        return []
+    seg = _focused(ctx)
+    if seg is None:
+        return [ToolCall("set_time_range", {"range": _range_arg(excluded[0]), "target": "last"})]
+    ranges = _complement(seg.range, excluded)
+    if not ranges:
+        raise Unclear(clarify("That leaves no time at all; which part should change?"))
+    calls = [ToolCall("set_time_range", {"range": _range_arg(ranges[0]), "target": "last"})]
+    bg = seg.background.model_dump(mode="json")
+    for rng in ranges[1:]:
+        calls.append(ToolCall("set_background", {"background": bg, "range": _range_arg(rng),
+                                                 "opacity": seg.opacity}))  # fmt: skip
+    return calls
+
+
+def _clause_range(c: Clause, prev: TimeRange | None) -> TimeRange | None:
+    """The clause's own range, or one relative to the previous clause's ("after that")."""
+    if c.range is not None:
+        return c.range
+    relative = c.relative or ("after" if c.sequential else None)
+    if prev is None or relative is None:
+        return None
+    if relative == "after" and prev.end is not None:
+        return TimeRange(start=prev.end)
+    if relative == "before" and prev.start != 0:
+        return TimeRange(start=0.0, end=prev.start)
+    return None
+
+
+def _range_arg(rng: TimeRange) -> dict[str, Any]:
+    return rng.model_dump(mode="json")
+
+
+def _strengthen(draft: _Draft, strength: tuple[str, float]) -> None:
+    mode, value = strength
+    if draft.tool == "blur_background":
+        draft.blur = _clip01(value if mode == "abs" else draft.blur + value)
+    else:
+        base = 1.0 if draft.opacity is None else draft.opacity
+        draft.opacity = _clip01(value if mode == "abs" else base + value)
+
+
+def _level_for(ctx: ToolContext, strength: tuple[str, float]) -> float:
+    mode, value = strength
+    if mode == "abs":
+        return _clip01(value)
+    i = ctx.focused_index()
+    base = 1.0
+    if i is not None:
+        seg = ctx.plan.backgrounds[i]
+        bg = seg.background
+        base = bg.strength if isinstance(bg, BlurBackground) else seg.opacity
+    return _clip01(base + value)
+
+
+def _clip01(x: float) -> float:
+    return round(min(max(x, 0.0), 1.0), 3)
+
+
+def _flatten(step: _Draft | ToolCall) -> list[ToolCall]:
+    if isinstance(step, ToolCall):
+        return [step]
+    args: dict[str, Any] = {}
+    if step.tool == "set_background":
+        args["background"] = step.background
+        if step.opacity is not None:
+            args["opacity"] = step.opacity
+    elif step.tool == "blur_background":
+        args["strength"] = step.blur
+    calls: list[ToolCall] = []
+    ranges: list[TimeRange | None] = [step.range, *step.more_ranges]
+    for rng in ranges:
+        one = dict(args)
+        if rng is not None:
+            one["range"] = _range_arg(rng)
+        calls.append(ToolCall(step.tool, one))
+        if step.tool != "set_background" and step.opacity is not None:
+            calls.append(ToolCall("set_strength", {"level": step.opacity}))
+        for kind, seconds in step.fades.items():
+            calls.append(ToolCall("add_transition", {"kind": kind, "duration": seconds}))
+    return calls
+
+
+def _edge_update(plan: EditPlan, actions: list[str]) -> dict[str, Any]:
+    """New edge settings after ``actions`` (in order), as ``set_edges`` arguments.
+
+    Units are pixels of a 720-line frame: "soften" raises the feather by at least 1.5,
+    "sharpen" halves it and turns on guided refinement (matting stays on), "refine" (rough
+    hair) turns on alpha matting, enlarges the guided-filter radius and adds 0.5 feather,
+    "shrink"/"grow" move the edge by 1.5.
+    """
+    e = plan.edges
+    feather, refine, radius, shift = e.feather, e.refine, e.refine_radius, e.shift
+    for action in actions:
+        if action == "soften":
+            feather = min(50.0, feather + max(1.5, feather * 0.5))
+        elif action == "sharpen":
+            feather, refine = feather * 0.5, ("matte" if refine == "matte" else "guided")
+        elif action == "refine":
+            refine = "matte"  # alpha matting at the edge (quality tier; preview stays guided)
+            radius = min(64.0, max(radius * 1.5, radius + 4.0))
+            feather = min(50.0, feather + 0.5)
+        elif action == "shrink":
+            shift = max(-20.0, shift - 1.5)
+        elif action == "grow":
+            shift = min(20.0, shift + 1.5)
+    new = {
+        "feather": round(feather, 2),
+        "refine": refine,
+        "refine_radius": round(radius, 2),
+        "shift": round(shift, 2),
+    }
+    old = e.model_dump()
+    return {k: v for k, v in new.items() if v != old[k]} or {"feather": round(feather, 2)}

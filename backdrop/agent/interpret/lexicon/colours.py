@@ -1,0 +1,63 @@
+"""Colours: the named colours and gradient presets of :mod:`backdrop.render.colors`, shades
+("dark blue"), gradient shapes and angles, and the colour maths (:func:`shade_of`, :func:`luma`).
+Colours are ``#rrggbb`` strings."""
+
+from __future__ import annotations
+
+import re
+
+from backdrop.agent.interpret.errors import Unclear, clarify
+from backdrop.render.colors import NAMED_COLORS, NAMED_GRADIENTS, hex_to_rgb
+
+# Colours: full names (multi-word first) beat "light"/"dark" + a name.
+NAMES = "|".join(re.escape(n) for n in sorted(NAMED_COLORS, key=len, reverse=True))
+COLOUR = re.compile(
+    rf"@h(?P<hex>[0-9a-f]{{6}})|\b(?P<named>{NAMES})\b"
+    rf"|\b(?P<mod>light|dark|pale|deep|bright)\s+(?P<base>{NAMES})\b"
+)
+GRADIENT = re.compile(r"\bgradients?\b")
+PRESET = re.compile(
+    r"\b(" + "|".join(NAMED_GRADIENTS) + r")\b(?=\s+(?:gradient|background|colou?rs?|look|theme|"
+    r"vibe|feel|style|mood))|\blike (?:a |an |the )?(" + "|".join(NAMED_GRADIENTS) + r")\b"
+)
+RADIAL = re.compile(r"\b(?:radial|circular|from the (?:centre|center))\b")
+ANGLES: tuple[tuple[re.Pattern[str], float], ...] = (
+    (re.compile(r"\b(?:horizontal(?:ly)?|left to right|sideways)\b"), 0.0),
+    (re.compile(r"\bright to left\b"), 180.0),
+    (re.compile(r"\bdiagonal(?:ly)?\b"), 45.0),
+    (re.compile(r"\bbottom to top\b"), 270.0),
+    (re.compile(r"\b(?:vertical(?:ly)?|top to bottom)\b"), 90.0),
+)
+
+
+def shade_of(color: str, amount: float) -> str:
+    """Mix ``color`` ('#rrggbb') toward white (``amount > 0``) or black (``< 0``), 0..1."""
+    out = []
+    for c in hex_to_rgb(color):
+        target = 255 if amount > 0 else 0
+        out.append(round(c + (target - c) * abs(amount)))
+    return "#" + "".join(f"{c:02x}" for c in out)
+
+
+def luma(color: str) -> float:
+    r, g, b = hex_to_rgb(color)
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255.0
+
+
+def hex_of(said: str) -> str:
+    m = COLOUR.fullmatch(said.strip())
+    if m is None:  # pragma: no cover - _COL and COLOUR name the same colours
+        raise Unclear(clarify(f"Which colour is “{said}”?"))
+    if m.group("hex"):
+        return "#" + m.group("hex")
+    if m.group("named"):
+        return NAMED_COLORS[m.group("named")]
+    base = NAMED_COLORS[m.group("base")]
+    return shade_of(base, 0.45 if m.group("mod") in {"light", "pale", "bright"} else -0.4)
+
+
+_HEX_NAMES = {v: k for k, v in reversed(list(NAMED_COLORS.items()))}
+
+
+def colour_name(hex_colour: str) -> str:
+    return _HEX_NAMES.get(hex_colour.lower(), hex_colour)

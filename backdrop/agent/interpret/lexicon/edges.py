@@ -1,0 +1,43 @@
+"""Edges of the cut-out: the nouns, the complaint → action rules (grow, shrink, refine, sharpen,
+soften), colour spill, rough hair and matching the lighting."""
+
+from __future__ import annotations
+
+import re
+
+# Edges: (pattern, action). Actions are applied to the current settings in _edge_update.
+EDGE_NOUN = re.compile(
+    r"\b(?:edges?|outlines?|borders?|cut-?out|halo|fringe|mask|hair(?:line)?|silhouette|"
+    r"contours?)\b"
+)
+EDGE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), a)
+    for p, a in (
+        (r"\b(?:cut(?:s|ting)? (?:into|off)|eat(?:s|ing)? into|chop(?:s|ping)? off|clip(?:s|ping)?"
+         r" (?:off|into)|too tight|missing (?:my|the|his|her)|loses? (?:my|the|his|her)|"
+         r"grow|expand|bigger|looser|wider)\b", "grow"),
+        (r"\b(?:tight(?:er|en)?|shrink|smaller|too loose|halo|fringe|background (?:is )?"
+         r"(?:showing|bleeding|leaking))\b", "shrink"),
+        (r"\b(?:rough|jagged|choppy|ragged|messy|blocky|stair-?stepp?(?:ed|ing)|aliased|"
+         r"pixelated|bad|ugly|noisy|flicker(?:s|ing|y)?)\b", "refine"),
+        (r"\b(?:too (?:soft|blurry|fuzzy|smooth)|less (?:soft|blurry|fuzzy))\b", "sharpen"),
+        (r"\b(?:too (?:sharp|harsh|hard|crisp)|less (?:sharp|harsh|hard|crisp))\b", "soften"),
+        (r"\b(?:soft(?:er|en)?|smooth(?:er)?|feather(?:ed)?|blur(?:rier|ry|red)?|gentler)\b",
+         "soften"),
+        (r"\b(?:sharp(?:er|en)?|crisp(?:er)?|harder|cleaner)\b", "sharpen"),
+    )
+)  # fmt: skip
+PRONOUN = re.compile(r"\b(?:me|my|him|his|her|them|us|person)\b")
+BARE_EDGE = re.compile(r"\b(?:sharper|crisper|tighter|softer|smoother|sharpen)\b")
+
+MATCH_LIGHT = re.compile(
+    r"\b(?:match|fix|adjust|balance)\s+(?:the\s+)?(?:lighting|light|brightness|colou?r "
+    r"temperature|white balance)\b|\blighting (?:doesn'?t|does not) match\b"
+)
+HAIR_ROUGH = re.compile(r"\bhair\b.*\b(?:rough|jagged|choppy|bad|blocky|messy|ugly|wrong)\b")
+SPILL = re.compile(  # "there's green on her hair", "blue fringe", "despill" → set_edges despill
+    r"\b(?P<c>green|blue)(?:ish)?(?:\s+(?:spill|fringe|fringing|tint|cast|halo|glow|edges?))?"
+    r"\s+(?:on|in|around|at|along)\s+(?:the\s+|his\s+|her\s+|their\s+|my\s+)?"
+    r"(?:hair|edges?|head|shoulders?|outline|silhouette|face|person)\b"
+    r"|\b(?P<d>green|blue)(?:ish)?\s+(?:spill|fringe|fringing|tint|cast|halo)\b|\bdespill\b"
+)

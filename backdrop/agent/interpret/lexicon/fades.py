@@ -1,0 +1,27 @@
+"""Fades: the kind ("fade in", "fade out", "gradually"), their durations ("over 3 s", "a
+2 second fade") and "quick" / "slow". Durations are seconds."""
+
+from __future__ import annotations
+
+import re
+
+from backdrop.agent.interpret.lexicon.times import TIME
+
+# Fades. The duration is read after the kind; "over" may say "the first/last".
+FADE = re.compile(
+    r"\b(?:fad(?:e|es|ed|ing)|dissolve)[- ]?(?:(?:it|them|this|that|everything|all|things|"
+    r"(?:the|my) (?:background|bg|blur|effect|colou?r|gradient|change|image|video))\s+)?"
+    r"(in and out|out and in|in ?& ?out|in/out|in|out|away|up)?\b"
+)
+GRADUALLY = re.compile(r"\b(?:gradually|progressively|smoothly|(slowly))\b")
+FADE_DURATION = (
+    re.compile(rf"\b(?:over|across|lasting|taking|of)\s+(?:about |around |roughly )?"
+               rf"(?:the (?:first|last|final) )?({TIME})"),
+    re.compile(rf"\b(?:for|in|within)\s+(?:about |around |roughly )?({TIME})"),
+    re.compile(rf"\b(?:a|an|the|with)\s+({TIME})[- ]?(?:long\s+)?(?=(?:fad|dissolve|transition))"),
+)  # fmt: skip
+FADE_NOISE = re.compile(
+    r"\b(?:at|towards?|near|by) the (?:end|start|beginning)\b|\bat (?:the )?(?:end|start)\b"
+)
+QUICK = re.compile(r"\b(?:quick(?:ly)?|fast|short)\b")
+SLOW = re.compile(r"\b(?:slow(?:ly)?|long)\b")

@@ -1,0 +1,130 @@
+"""People: keeping the person, the speaker (the one table both interpreters read "keep the
+speaker" with), boxes and points, person selectors ("the one on the left"), and refusing to
+remove everyone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from backdrop.agent.interpret.lexicon.backgrounds import DETERMINER
+
+KEEP_PERSON = re.compile(
+    r"\b(?:keep|preserve|retain|leave in|don'?t remove|do not remove)\s+(?:only\s+)?"
+    + DETERMINER
+    + r"(?:person|people|me|myself|speaker|subject|us|man|woman|guy|girl|host|presenter|him|"
+    r"her|them|face|body|foreground)\b(?:\s+(?:who|that)\s+(?:is\s+)?\w+)?"
+)
+
+NOBODY = re.compile(
+    r"\b(?:remove|delete|erase|get rid of|take out|cut out|hide|lose|eliminate|drop)\s+"
+    r"(?:(?:all|every|each)\s+)?(?:of\s+)?(?:the\s+)?(?:me|myself|him|her|them|us|everyone|"
+    r"everybody|anyone|anybody|person|people|persons|speaker|speakers|subject|man|woman|guy|girl|"
+    r"host|presenter|humans?)\b(?!\s+(?:out\b|from\b))"
+    r"|\b(?:don'?t|do not|never)\s+keep\s+(?:anybody|anyone|any ?one|the person|me|him|her|"
+    r"them|people|us)\b|\bkeep\s+(?:nobody|no ?one|no people)\b"
+)
+
+
+_ACTION = r"(?P<verb>keep|preserve|retain|leave in|remove|delete|erase|get rid of|take out|hide)"
+_NUM = r"(\d+(?:\.\d+)?)"
+_SEP = r"\s*,\s*|\s+"
+KEEP_BOX = re.compile(
+    rf"\b{_ACTION}\s+(?:only\s+)?(?:the\s+)?(?:box|region|area|rectangle)\s+(?:from\s+)?"
+    rf"{_NUM}(?:{_SEP}){_NUM}(?:{_SEP}|\s+to\s+){_NUM}(?:{_SEP}){_NUM}"
+)
+KEEP_POINT = re.compile(
+    rf"\b{_ACTION}\s+(?:only\s+)?(?:what(?:ever)?\s+is|what's|the (?:thing|object)|the one)"
+    rf"\s+at\s+{_NUM}(?:{_SEP}){_NUM}"
+)
+# "Keep the speaker" in every phrasing, read by both interpreters from this one table: the
+# rule-based one keeps whoever talks (or a given id, "S2"); the speech one also resolves "the
+# second speaker" against the analysed timeline.
+TALK = r"(?:talking|speaking|talks|speaks|talk|speak)"
+SPEAKER_ORDINALS = {
+    "first": 1, "1st": 1, "one": 1, "1": 1, "second": 2, "2nd": 2, "two": 2, "2": 2,
+    "third": 3, "3rd": 3, "three": 3, "3": 3, "fourth": 4, "4th": 4, "four": 4, "4": 4,
+}  # fmt: skip
+ORDINALS = "|".join(sorted(SPEAKER_ORDINALS, key=len, reverse=True))
+KEEP_SPEAKER = re.compile(
+    r"\b(?:keep|show|leave|preserve|retain|isolate)\s+(?:only\s+)?(?:the\s+)?(?:"
+    rf"(?P<ord>{ORDINALS})\s+speaker|speaker\s+(?P<num>{ORDINALS})"
+    r"|(?:(?:active\s+|current\s+)?speaker\s+)?s(?P<sid>\d+)"
+    r"|(?:person|one|people|guy|woman|man|face|speaker)\s+(?:who(?:'s| is| are)?|that(?:'s| is)?)"
+    rf"\s+(?:currently\s+)?{TALK}|(?:current|active)\s+speaker|whoever\s+(?:is\s+)?{TALK}"
+    rf"|speakers?|talker|who(?:ever)?\s+(?:is\s+)?{TALK})\b(?:\s+only)?"
+)
+
+
+@dataclass(frozen=True)
+class SpeakerKeep:
+    """A "keep the speaker" phrase: ``ordinal`` (1-based, in order of first speech) or ``sid``
+    (a diarized id such as "S2"), or neither (whoever is talking); ``start``/``end`` index the
+    phrase in the text it was found in."""
+
+    ordinal: int | None
+    sid: str | None
+    start: int
+    end: int
+
+
+def find_keep_speaker(text: str) -> SpeakerKeep | None:
+    """The first "keep the speaker" phrase in lower-cased ``text``, or ``None``."""
+    m = KEEP_SPEAKER.search(text)
+    if m is None:
+        return None
+    n = m.group("ord") or m.group("num")
+    sid = f"S{m.group('sid')}" if m.group("sid") else None
+    return SpeakerKeep(SPEAKER_ORDINALS[n] if n else None, sid, m.start(), m.end())
+
+
+REMOVE_WORDS = ("remove", "delete", "erase", "get rid of", "take out", "hide")
+
+
+# -- person selectors (issue 12): "the person on the left", "everyone", "the one in red" ------
+_WHO = r"(?:person|one|people|man|woman|guy|girl|kid|child|dancer|player|speaker|presenter)"
+_PERSON_SELECTORS: tuple[tuple[str, str], ...] = (
+    (
+        r"every(?:one|body)|all (?:of )?(?:the |them|us)?\s*(?:people|persons)?|both(?: of them)?"
+        r"|the two of them",
+        "all",
+    ),
+    (rf"(?:the )?{_WHO} on the left|(?:the )?left(?:most)? {_WHO}", "left"),
+    (rf"(?:the )?{_WHO} on the right|(?:the )?right(?:most)? {_WHO}", "right"),
+    (
+        rf"(?:the )?{_WHO} in the (?:middle|centre|center)"
+        rf"|(?:the )?(?:middle|centre|center) {_WHO}",
+        "centre",
+    ),
+    (rf"(?:the )?(?:biggest|largest|closest|nearest) {_WHO}", "largest"),
+    (rf"(?:the )?main (?:{_WHO}|subject)", "main"),
+    (
+        rf"(?:the )?{_WHO} (?:in|wearing|dressed in) (?:a |the )?(?P<colour>red|orange|yellow|green"
+        r"|blue|purple|pink|white|black|gr[ae]y)",
+        "colour",
+    ),
+    (r"(?:person |track )?(?P<pid>p\d+)", "id"),
+)
+_SELECT_PERSON = re.compile(
+    r"\b(?:keep|show|preserve|retain|leave in|focus on)\s+(?:only\s+|just\s+)?(?:"
+    + "|".join(f"(?P<s{i}>{p})" for i, (p, _) in enumerate(_PERSON_SELECTORS))
+    + r")(?:\s+(?:only|in front))?\b"
+)
+
+
+def person_selector(text: str) -> tuple[str | None, str]:
+    """``(selector, text without the phrase)`` for "keep the person on the left" and the like
+    (see ``_PERSON_SELECTORS``); ``(None, text)`` when the text names no particular people."""
+    m = _SELECT_PERSON.search(text)
+    if m is None:
+        return None, text
+    for i, (_, sel) in enumerate(_PERSON_SELECTORS):
+        if m.group(f"s{i}") is None:
+            continue
+        if sel == "colour":
+            colour = m.group("colour").replace("gray", "grey").replace("grey", "grey")
+            sel = f"colour:{colour}"
+        elif sel == "id":
+            sel = f"id:{m.group('pid').upper()}"
+        return sel, text[: m.start()] + " " + text[m.end() :]
+    return None, text

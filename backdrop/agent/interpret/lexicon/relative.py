@@ -1,0 +1,48 @@
+"""References to what is already there: "a bit darker", "like before", "change the blue to
+teal", "the same for …", "stop", "keep it going until …"."""
+
+from __future__ import annotations
+
+import re
+
+from backdrop.agent.interpret.lexicon.colours import NAMES
+
+# Relative references: darker/lighter, the previous background, one colour for another, the same
+# for another time, and "stop" (end the focused segment at the play position).
+_COL = rf"(?:@h[0-9a-f]{{6}}|(?:(?:light|dark|pale|deep|bright)\s+)?(?:{NAMES}))"
+SHADE = re.compile(
+    r"\b(?P<amt>a little bit|a (?:bit|little|touch|tad|shade)|slightly|somewhat|much|a lot|way|"
+    r"far|lots|even|bit)?\s*(?P<dir>darker|lighter|brighter|deeper|paler|dimmer|richer)\b"
+)
+PREVIOUS = re.compile(
+    r"\b(?:(?:like|as) (?:before|it was(?: before)?|earlier|last time|previously)|(?:back )?to "
+    r"(?:the )?(?:previous|old|earlier|original|last|former) (?:colou?r|background|one|look)|"
+    r"(?:the )?(?:previous|old|earlier|original|former) (?:colou?r|background|one|look)|"
+    r"what it was before)\b"
+)
+SWAP = (
+    re.compile(
+        rf"\b(?:change|turn|swap|switch|replace|make|convert)\s+(?:the\s+|that\s+|this\s+)?"
+        rf"(?P<a>{_COL})(?:\s+(?:one|part|bit|colou?r|background|bg))?\s+(?:to|into|for|with|by)"
+        rf"\s+(?:a\s+|an\s+|some\s+)?(?P<b>{_COL})\b"
+    ),
+    re.compile(
+        rf"\binstead of (?:the\s+)?(?P<a>{_COL})\s*,?\s*(?:(?:use|make it|go with|do|have|try|"
+        rf"put)\s+)?(?:a\s+|an\s+)?(?P<b>{_COL})\b"
+    ),
+    re.compile(rf"\b(?P<b>{_COL})\s+instead of (?:the\s+)?(?P<a>{_COL})\b"),
+)
+SAME = re.compile(
+    r"\b(?:do |the )?same(?: thing| again| effect| colou?r| background)?\b|\bas well\b|"
+    r"\btoo\s*$|\bcopy (?:it|that|this)\b|\brepeat (?:it|that|this)\b"
+)
+STOP = re.compile(
+    r"^\s*(?:stop|end|finish|cut off|kill)(?:\s+(?:it|that|this|there|everything|blurring|"
+    r"the (?:blur\w*|background|effect|colou?r|change|fade|gradient|image|video)))?"
+    r"(?:\s+(?:here|now|there|right here|right now|at this point|at this moment))?\s*$"
+)
+EXTEND = re.compile(
+    r"\b(?:keep (?:it |that |this )?going|extend (?:it|that|this)|make (?:it|that|this) last|"
+    r"let (?:it|that|this) (?:run|go on|continue)|carry on|continue(?: it| that)?|go on)"
+    r"(?=\s+(?:until|till|til|to|up to|through|for)\b)(?:\s+to\b)?"
+)

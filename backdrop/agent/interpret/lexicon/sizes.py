@@ -1,0 +1,49 @@
+"""Output sizes said in an instruction ("4K", "1080p", "3840x2160", "1280 by 720", "full HD"),
+with the export phrase around them. They are cut out of the text before anything reads times,
+so a size is never read as a time."""
+
+from __future__ import annotations
+
+import re
+
+_SIZE_CORE = (
+    r"(?:\d{3,5}\s*[x×]\s*\d{3,5}|\d{3,5} by \d{3,5}|[248]k(?:\s+uhd)?|\d{3,4}p(?:60|30)?"
+    r"|(?:full|ultra)\s+hd|uhd|qhd|hd)"
+)
+_SIZE = re.compile(
+    r"(?:,?\s*(?:and\s+)?(?:then\s+)?(?:please\s+)?(?:export|render|output|save|encode|make|"
+    r"deliver|give me)\s+(?:(?:it|this|that|the (?:video|clip|file|export|output|result))\s+)?"
+    r"(?:(?:in|at|as|to)\s+)?(?:a\s+)?)?"
+    rf"(?<![\w.:])(?P<size>{_SIZE_CORE})(?![\w.:])"
+    r"(?:\s+(?:resolution|export|output|video|quality|version|format))?"
+)
+_NAMED = {"full hd": "1080p", "ultra hd": "4k", "uhd": "4k", "qhd": "1440p", "hd": "720p"}
+
+
+def size_spec(said: str) -> str:
+    """A size as said → a ``--size`` spec (:func:`backdrop.render.facade.parse_size`):
+    "4K UHD" → ``4k``, "full HD" → ``1080p``, "1080p60" → ``1080p``, "1280 by 720" →
+    ``1280x720``."""
+    s = re.sub(r"\s+", " ", said.strip().lower())
+    if s in _NAMED:
+        return _NAMED[s]
+    m = re.fullmatch(r"(\d{3,5})\s*(?:[x×]|by)\s*(\d{3,5})", s)
+    if m:
+        return f"{m.group(1)}x{m.group(2)}"
+    m = re.fullmatch(r"(\d{3,4}p)(?:60|30)?", s)
+    if m:
+        return m.group(1)
+    return s.split()[0]  # "4k uhd" → "4k"
+
+
+def take_sizes(text: str) -> tuple[str, list[str]]:
+    """``(text without size phrases, the sizes said as --size specs)``; "4K" and "1080p" are
+    never times."""
+    sizes: list[str] = []
+
+    def cut(m: re.Match[str]) -> str:
+        sizes.append(size_spec(m.group("size")))
+        return " , "
+
+    text = _SIZE.sub(cut, text)
+    return text, sizes

@@ -1,0 +1,170 @@
+"""Step 1: the person's text → the plain lower-case form the rule tables read.
+
+Paths and hex colours become placeholders (``@pN``, ``@hrrggbb``), output sizes are taken out
+(they are never times), spoken numbers and time idioms become digits, "now" becomes the live
+play position, corrections and exclusions are marked, filler is dropped and common phrasings
+are rewritten (``REWRITES``). Times are seconds."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from backdrop.agent.interpret.errors import Unclear, clarify
+from backdrop.agent.interpret.lexicon.files import (
+    BARE_HEX,
+    BARE_PATH,
+    COLOUR_WORDS,
+    EXTENSIONS,
+    HASH_HEX,
+    QUOTED_PATH,
+)
+from backdrop.agent.interpret.lexicon.sizes import take_sizes
+from backdrop.agent.interpret.lexicon.times import (
+    MAX_SECONDS,
+    NUMBER_WORD,
+    NUMBER_WORDS,
+    SPOKEN_TIMES,
+)
+from backdrop.agent.interpret.words import (
+    drop_filler,
+    fix_typos,
+    mark_corrections,
+    mark_exclusions,
+    now_phrases,
+    spoken_times,
+    words_to_numbers,
+)
+from backdrop.render.colors import NAMED_COLORS, NAMED_GRADIENTS
+
+MAX_CHARS = 2000
+"""Longer instructions are read up to this many characters."""
+_PROTECTED = frozenset(
+    w for name in (*NAMED_COLORS, *NAMED_GRADIENTS) for w in name.split()
+) | frozenset(EXTENSIONS)
+
+_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), r)
+    for p, r in (
+        (r"\b(?:what(?:'s| is)|everything) (?:behind|around) (?:me|him|her|us|them|the person)\b",
+         "the background"),
+        (r"\beverything (?:except|but|other than|apart from|besides) (?:me|him|her|us|them|"
+         r"the person|the people|the speaker)\b", "the background"),
+        (r"\b(?:background|bg|backdrop|scene|surroundings)\s+(?:to be\s+)?(?:gone|off|removed|"
+         r"deleted|erased|taken out|cut out|away|needs to go|has to go|should go|must go|to go|"
+         r"out of here|disappear\w*|vanish\w*)\b", "remove the background"),
+        (r"\b(?:kill|nuke|ditch|scrap|zap|dump|trash|bin|wipe(?: out)?|clear(?: out)?|"
+         r"strip(?: out)?)\s+(?=(?:the |that |this |my |all the )?(?:background|bg|backdrop|"
+         r"surroundings)\b)", "remove "),
+        (r"\bget (?:that|the|this|my) (?:background|bg|backdrop) out(?: of (?:here|there))?\b",
+         "remove the background"),
+        (r"\b(?:remove|delete|erase|get rid of|lose|drop|hide) (?:the rest|everything else)\b",
+         "remove the background"),
+        (r"\b(?:(?:i|we) )?(?:(?:want|need|have) to |should |must |to )?(?:stay|remain) "
+         r"(?:visible|in (?:the )?(?:picture|shot|frame|video))\b", "keep the person"),
+        (r"\bmore (?:transparent|see-through|translucent)\b", "weaker"),
+        (r"\bkeep it (?:light|subtle|gentle|soft|low|mild)\b", "subtle"),
+        (r"\bless (?:transparent|see-through|translucent)\b", "stronger"),
+        (r"\b(red|green|blue|yellow|orange|pink|purple|grey|gray|brown|teal)(?:d?ish|y)\b",
+         r"\1"),
+        (r"\bbluish\b", "blue"), (r"\bpurplish\b", "purple"),
+        (r"\b(?:fill|paint|colou?r)\s+(?:it|the background|the bg|the backdrop|that|everything)"
+         r"\s+(?:with|in)\b", "make it"),
+    )
+)  # fmt: skip
+
+
+_SCI = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?e[+-]?\d+)(?![\w.])")
+_LONG_CLOCK = re.compile(r"(?<![\w:])\d+(?::\d+(?:\.\d+)?){3,}(?![\w:])")
+"""A clock with more than three fields ("1:2:3:4"): never silently read as its first field."""
+_NEGATIVE_TIME = re.compile(
+    r"\b(?:from|at|after|since|until|till|to|between|before|starting(?: at)?|for|over|last|"
+    r"first)\s+(?:the\s+)?(?:-|minus\s+|negative\s+)\s*\d"
+)
+
+
+_HALF = re.compile(
+    r"\b(?:the )?(?P<which>first|second|last|latter|final|other) half(?: of (?:the |this )?"
+    r"(?:video|clip|it|thing))?\b|\b(?:the )?middle (?P<n>\d+(?:\.\d+)?) ?(?P<unit>seconds?|s|"
+    r"minutes?)\b"
+)
+
+
+def _halves(text: str, duration: float | None) -> str:
+    """ "the first half" → "the first 30 seconds" of a 60 s video; "the middle 10 seconds" →
+    "from 25 to 35 seconds"."""
+
+    def repl(m: re.Match[str]) -> str:
+        if duration is None:
+            raise Unclear(
+                clarify("I don't know how long this video is yet; say the times in seconds.")
+            )
+        if m.group("n"):
+            n = float(m.group("n")) * (60.0 if m.group("unit").startswith("m") else 1.0)
+            a, b = max(0.0, (duration - n) / 2), min(duration, (duration + n) / 2)
+            return f" from {a:g} to {b:g} seconds "
+        half = duration / 2
+        if m.group("which") == "first":
+            return f" the first {half:g} seconds "
+        return f" from {half:g} seconds "
+
+    return _HALF.sub(repl, text)
+
+
+def _plain_number(m: re.Match[str]) -> str:
+    """ "1e3" → "1000"; a number too large for any video stays too large (and is asked about)."""
+    value = float(m.group(1))
+    if not math.isfinite(value) or value > MAX_SECONDS:
+        return str(int(MAX_SECONDS * 10))
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def normalise(
+    text: str, now: float | None = None, duration: float | None = None
+) -> tuple[str, list[str], list[str]]:
+    """``(text, paths, sizes)``: lower-cased text with placeholders for paths (``@pN``) and hex
+    colours (``@hrrggbb``), spoken language cleaned up (see :mod:`.words`), and the
+    output sizes that were said (cut out: they are never times).
+
+    Raises:
+        NeedsPosition: the text says "now" and ``now`` is ``None``.
+    """
+    paths: list[str] = []
+
+    def keep_path(m: re.Match[str]) -> str:
+        paths.append(next(g for g in m.groups() if g))
+        return f" @p{len(paths) - 1} "
+
+    # Placeholders and markers are ours alone: the person's text cannot contain them.
+    text = "".join(ch if ch.isprintable() else " " for ch in text[:MAX_CHARS])
+    text = text.replace("@", " ").replace("§", " ")
+    text = QUOTED_PATH.sub(keep_path, text)
+    text = BARE_PATH.sub(keep_path, text)
+    text = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    text, sizes = take_sizes(text)
+    text = _SCI.sub(_plain_number, text)
+    if _NEGATIVE_TIME.search(text):
+        raise Unclear(clarify("A time can't be negative. Did you mean, say, “the last 5 seconds”?"))
+    bad_clock = _LONG_CLOCK.search(text)
+    if bad_clock is not None:
+        raise Unclear(
+            clarify(f"“{bad_clock.group(0)}” is not a time: write it as m:ss or h:mm:ss.")
+        )
+    text = HASH_HEX.sub(lambda m: f"@h{m.group(1)}", text)
+    if COLOUR_WORDS.search(text):
+        text = BARE_HEX.sub(lambda m: f"@h{m.group(1)}", text)
+    text = fix_typos(text, _PROTECTED)
+    text = words_to_numbers(text)
+    text = NUMBER_WORD.sub(lambda m: str(NUMBER_WORDS[m.group(1)]), text)
+    for pattern, repl in SPOKEN_TIMES:
+        text = pattern.sub(repl, text)
+    text = spoken_times(text)
+    text = _halves(text, duration)
+    text = now_phrases(text, now)
+    text = re.sub(r"[!?\"]+", " , ", text)
+    text = mark_exclusions(text)
+    text = mark_corrections(text)
+    text = drop_filler(text)
+    for pattern, repl in _REWRITES:
+        text = pattern.sub(repl, text)
+    return re.sub(r"\s+", " ", text).strip(" .,"), paths, sizes

@@ -1,0 +1,492 @@
+"""Step 3: one clause → a :class:`~.clauses.Clause`, with the tables of :mod:`.lexicon`.
+
+Each reader takes the words it understood out of the text and returns the rest, in a fixed
+order: history, stop/extend, fades, subjects, time ranges, relative references, edges,
+background, strength. A time phrase nobody read is kept in ``Clause.unread`` so the reply can
+name it. Times are seconds; negative times count back from the end."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from backdrop.agent.interpret.clauses import Clause
+from backdrop.agent.interpret.errors import CAPABILITIES, EXAMPLES, Unclear, Unsupported, clarify
+from backdrop.agent.interpret.lexicon.backgrounds import (
+    BLUR,
+    BLUR_TARGET,
+    CUT_ME_OUT,
+    KEEP_VERB,
+    REMOVE_VERB,
+    TAKE_AWAY,
+    TRANSPARENT,
+)
+from backdrop.agent.interpret.lexicon.colours import (
+    ANGLES,
+    COLOUR,
+    GRADIENT,
+    PRESET,
+    RADIAL,
+    hex_of,
+    luma,
+    shade_of,
+)
+from backdrop.agent.interpret.lexicon.edges import (
+    BARE_EDGE,
+    EDGE_NOUN,
+    EDGE_RULES,
+    HAIR_ROUGH,
+    MATCH_LIGHT,
+    PRONOUN,
+    SPILL,
+)
+from backdrop.agent.interpret.lexicon.fades import (
+    FADE,
+    FADE_DURATION,
+    FADE_NOISE,
+    GRADUALLY,
+    QUICK,
+    SLOW,
+)
+from backdrop.agent.interpret.lexicon.files import PATH_TOKEN, file_kind
+from backdrop.agent.interpret.lexicon.history import REDO, REPEAT, UNDO
+from backdrop.agent.interpret.lexicon.nouns import BG_NOUNS, EFFECT_NOUNS, NOT_NOUNS, PERSON_NOUNS
+from backdrop.agent.interpret.lexicon.people import (
+    KEEP_BOX,
+    KEEP_PERSON,
+    KEEP_POINT,
+    NOBODY,
+    REMOVE_WORDS,
+    find_keep_speaker,
+    person_selector,
+)
+from backdrop.agent.interpret.lexicon.relative import EXTEND, PREVIOUS, SAME, SHADE, STOP, SWAP
+from backdrop.agent.interpret.lexicon.strength import (
+    BLUR_INTENSITY,
+    STRENGTH_ABS,
+    STRENGTH_REL,
+    TARGET_ALL,
+)
+from backdrop.agent.interpret.lexicon.times import (
+    AFTER_THAT,
+    BEFORE_THAT,
+    FOR_RULE,
+    FROM_START,
+    MIN_SPAN,
+    RANGE_RULES,
+    TO_END,
+    WHOLE,
+    to_seconds,
+)
+from backdrop.render.colors import NAMED_COLORS, NAMED_GRADIENTS
+from backdrop.render.plan import TimeRange
+from backdrop.tools import ToolCall
+
+
+def _take(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, str]:
+    """First match of ``pattern`` and ``text`` with the match blanked out."""
+    m = pattern.search(text)
+    if m is None:
+        return None, text
+    return m, text[: m.start()] + " " + text[m.end() :]
+
+
+def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
+    c = Clause(text=text, sequential=sequential)
+    rest = f" {text} "
+    rest = _read_history(c, rest)
+    if STOP.match(rest):
+        c.stop = True
+        return c
+    m = EXTEND.search(rest)
+    if m is not None:  # "extend it to 30 seconds" = until 30 seconds
+        c.extend = True
+        rest = (
+            rest[: m.start()] + " until " + rest[m.end() :]
+            if m.group(0).endswith(" to")
+            else (rest[: m.start()] + " " + rest[m.end() :])
+        )
+    _check_nobody(rest)
+    if TAKE_AWAY.search(rest):
+        raise Unclear(
+            "I can't take one effect away on its own yet. Say “undo” to go back a step, or say "
+            "what the background should be instead, e.g. “remove the background” or “make it "
+            "blue”."
+        )
+    rest = _read_fades(c, rest)
+    rest = _read_subjects(c, rest)
+    rest = _read_range(c, rest)
+    rest = _read_relative(c, rest)
+    _check_supported(rest)
+    rest = _read_edges(c, rest)
+    rest = _read_background(c, rest, paths)
+    _read_strength(c, rest)
+    if TARGET_ALL.search(text):
+        c.target_all = True
+    c.unread = [m.group(0).strip() for m in _UNREAD_TIME.finditer(rest)]
+    return c
+
+
+# A time phrase the range rules did not read ("from the intro", "until she sits down"): the
+# clause is applied without it, so the reply names it.
+_UNREAD_TIME = re.compile(
+    r"\b(?:from|until|till|after|before|during|between|except|since|starting|once|when|while) "
+    r"(?!(?:it|that|this|them|then|now|there|here|me|him|her|us|start|beginning|end|"
+    r"the (?:start|beginning|end|background|bg|video|clip|person))\b)(?:the |a |an )?"
+    r"[a-z][a-z']{2,}(?: [a-z']+){0,2}"
+)
+
+
+def _read_history(c: Clause, text: str) -> str:
+    for pattern, attr in ((UNDO, "undo"), (REDO, "redo")):
+        m, text = _take(pattern, text)
+        if m is not None:
+            times = m.group(1)
+            count = 1
+            if times:
+                count = REPEAT.get(times) or int(times.split()[0])
+            setattr(c, attr, count)
+    return text
+
+
+def _read_subjects(c: Clause, text: str) -> str:
+    """Speaker, box and point rules, "match the lighting", and rough hair → matting tier."""
+    speaker = find_keep_speaker(text)
+    if speaker is None:
+        selector, text = person_selector(text)
+        if selector is not None:
+            c.subjects.append({"subject": "person", "selector": selector})
+    elif speaker.ordinal is not None:
+        raise Unclear(
+            "To know who the speakers are in order I need the video analysed first (for "
+            "example `backdrop analyze VIDEO`); or say “keep the speaker” for whoever talks."
+        )
+    else:
+        text = text[: speaker.start] + " " + text[speaker.end :]
+        c.subjects.append(
+            {"subject": "speaker", **({"speaker": speaker.sid} if speaker.sid else {})}
+        )
+    m, text = _take(KEEP_BOX, text)
+    if m is not None:
+        action = "remove" if m.group("verb") in REMOVE_WORDS else "keep"
+        box = [float(m.group(i)) for i in range(2, 6)]
+        c.subjects.append({"subject": "box", "box": box, "action": action})
+    m, text = _take(KEEP_POINT, text)
+    if m is not None:
+        action = "remove" if m.group("verb") in REMOVE_WORDS else "keep"
+        c.subjects.append({"subject": "point", "point": [float(m.group(2)), float(m.group(3))],
+                           "action": action})  # fmt: skip
+    m, text = _take(MATCH_LIGHT, text)
+    if m is not None:
+        c.extra_calls.append(ToolCall("match_lighting", {"on": True}))
+    m, text = _take(SPILL, text)
+    if m is not None:
+        c.extra_calls.append(ToolCall("set_edges", {"despill": m["c"] or m["d"] or "auto"}))
+    if HAIR_ROUGH.search(text):
+        from backdrop.perception.core.models import model_status
+
+        if any(s.name == "rvm-mobilenetv3" and s.installed for s in model_status()):
+            c.extra_calls.append(ToolCall("set_quality", {"tier": "matting"}))
+    for pattern, action in ((REMOVE_VERB, "remove"), (KEEP_VERB, "keep")):
+        for m in pattern.finditer(text):
+            text, found = _read_objects(c, text, m, action)
+            if found:
+                break
+    return text
+
+
+def _read_objects(c: Clause, text: str, m: re.Match[str], action: str) -> tuple[str, bool]:
+    """Object rules from a keep/remove verb and the list after it ("the person and the ball",
+    "the teddy bear"); the object parts are taken out of ``text``, a leading person stays."""
+    from backdrop.perception.vision.objects import read_object_list
+
+    names, stop = read_object_list(text, m.start(1), m.end(1), accept=PERSON_NOUNS)
+    objects = [n for n in names if _is_object(n.split()[0])]
+    if not objects:
+        return text, False
+    for noun in objects:
+        c.subjects.append({"subject": "object", "label": noun, "action": action})
+    # "keep the person and the ball": "keep the person" is read by the person rules
+    cut = m.start() if _is_object(names[0].split()[0]) else m.end(1)
+    return text[:cut] + " " + text[stop:], True
+
+
+def _is_object(noun: str) -> bool:
+    known = BG_NOUNS | EFFECT_NOUNS | NOT_NOUNS | PERSON_NOUNS
+    return not (noun in known or noun in NAMED_COLORS or noun.startswith(("@", "background")))
+
+
+def _check_supported(text: str) -> None:
+    """Raise :class:`Unsupported` when the clause keeps/removes/blurs a named object."""
+    if CUT_ME_OUT.search(text):
+        return
+    for pattern, verb in ((REMOVE_VERB, "remove"), (KEEP_VERB, "keep"), (BLUR_TARGET, "blur")):
+        for m in pattern.finditer(text):
+            noun = m.group(1)
+            known = BG_NOUNS | EFFECT_NOUNS | NOT_NOUNS
+            if verb != "blur":
+                known |= PERSON_NOUNS
+            if noun in known or noun in NAMED_COLORS or noun.startswith(("@", "background")):
+                continue
+            if noun in PERSON_NOUNS:
+                raise Unsupported(
+                    f"I can't blur the person yet, only what is behind them. {CAPABILITIES}. "
+                    f"For example: {EXAMPLES[2]}."
+                )
+            raise Unsupported(
+                f"I can't {verb} “the {noun}” yet: the embedded interpreter doesn't pick out "
+                f"named objects, only the person. {CAPABILITIES}. For example: "
+                f"{', '.join(EXAMPLES[:2])}."
+            )
+
+
+def _read_fades(c: Clause, text: str) -> str:
+    leading, text = _take(FADE_DURATION[-1], text)  # "a 3 second fade"
+    if GRADIENT.search(text) and not re.search(r"\bfad\w*\s+(?:\w+\s+){0,3}?(?:in|out)\b", text):
+        return text  # "fade the background from black to white, like a gradient"
+    fade, text = _take(FADE, text)
+    gradual, text = _take(GRADUALLY, text)
+    if fade is None and gradual is None:
+        return text
+    kinds = {"in": ("fade_in",), "up": ("fade_in",), "out": ("fade_out",), "away": ("fade_out",)}
+    word = (fade.group(1) if fade else None) or "in"
+    chosen = kinds.get(word, ("fade_in", "fade_out"))
+    second, rest = _take(FADE, text)  # "with a fade in and a fade out"
+    if second is not None and second.group(1) and kinds.get(second.group(1)) != chosen:
+        chosen, text = ("fade_in", "fade_out"), rest
+    duration = 1.0 if gradual is None else 3.0 if gradual.group(1) else 2.0
+    if leading is not None:
+        duration = to_seconds(leading.group(1))
+    for pattern in () if leading else FADE_DURATION[:-1]:
+        m, text = _take(pattern, text)
+        if m is not None:
+            duration = to_seconds(m.group(1))
+            break
+    else:
+        q, text = _take(QUICK, text)
+        s, text = _take(SLOW, text)
+        duration = 0.5 if q else 3.0 if s else duration
+    if duration <= 0:
+        raise Unclear(clarify("A fade needs a length above zero."))
+    _, text = _take(FADE_NOISE, text)
+    c.fades = dict.fromkeys(chosen, duration)
+    return text
+
+
+def _read_range(c: Clause, text: str) -> str:
+    head, sep, tail = text.partition(" except ")
+    if sep:
+        excluded, tail = _ranges_in(tail)
+        if excluded:
+            c.exclude = excluded
+            text = head + " " + tail
+    # Complete spans (a pair, "the first N", "the last N"): two or more are several segments,
+    # "between 5 and 10 and again between 20 and 25 seconds", "the first and last 5 seconds".
+    probe, spans = text, 0
+    for p, _ in RANGE_RULES[:4]:
+        for m in p.finditer(probe):
+            spans += 1
+            probe = probe[: m.start()] + " " * (m.end() - m.start()) + probe[m.end() :]
+    if spans >= 2:
+        ranges, text = _ranges_in(text)
+        c.range, c.also = ranges[0], ranges[1:]
+        return text
+    start: float | None = None
+    end: float | None = None
+    given = False
+    for pattern, build in RANGE_RULES:
+        while (m := pattern.search(text)) is not None:
+            s, e, has_s, has_e = build(m)
+            if has_e and e is not None and e <= 0 and not has_s:
+                raise Unclear(clarify("A time range needs a length above zero; which span?"))
+            if pattern is FOR_RULE and start is not None and start >= 0 and end is None:
+                s, e = start, start + (e or 0.0)  # "for 5 seconds starting at 10 seconds"
+            if has_s and start is None:
+                start = s
+            if has_e and end is None:
+                end = e
+            given = True
+            text = text[: m.start()] + " " + text[m.end() :]
+    for pattern, attr in ((AFTER_THAT, "after"), (BEFORE_THAT, "before")):
+        m, text = _take(pattern, text)
+        if m is not None and not given:
+            c.relative = attr  # type: ignore[assignment]
+    whole, text = _take(WHOLE, text)
+    to_end, text = _take(TO_END, text)
+    _, text = _take(FROM_START, text)
+    if whole is not None and not given:
+        c.range = TimeRange()
+        c.relative = None
+    elif to_end is not None and not given and c.relative is None:
+        c.range, c.extend = TimeRange(), True  # "until the end": the change runs to the end
+    if given:
+        a, b = start or 0.0, end
+        if b is not None and (a >= 0) == (b >= 0) and 0 < b - a < MIN_SPAN:
+            raise Unclear(clarify("That time range is shorter than a frame; which span?"))
+        try:
+            c.range = TimeRange(start=start or 0.0, end=end)
+        except ValidationError as e:
+            raise Unclear(
+                clarify("The end of that time range comes before its start; which span?")
+            ) from e
+    return text
+
+
+_SHADE_AMOUNT = {"small": 0.15, "big": 0.45, None: 0.25}
+
+
+def _read_relative(c: Clause, text: str) -> str:
+    """Darker/lighter, "like before", "change the blue to teal", "the same for …"."""
+    for pattern in SWAP:
+        m = pattern.search(text)
+        if m is not None:
+            c.swap = (hex_of(m.group("a")), hex_of(m.group("b")))
+            return text[: m.start()] + " " + text[m.end() :]
+    m, text = _take(PREVIOUS, text)
+    if m is not None:
+        c.previous = True
+    m, text = _take(SHADE, text)
+    if m is not None:
+        amt = m.group("amt")
+        size = None
+        if amt in ("a little bit", "a bit", "a little", "a touch", "a tad", "a shade", "slightly",
+                   "somewhat", "bit"):  # fmt: skip
+            size = "small"
+        elif amt in ("much", "a lot", "way", "far", "lots", "even"):
+            size = "big"
+        sign = -1.0 if m.group("dir") in ("darker", "deeper", "dimmer", "richer") else 1.0
+        c.shade = sign * _SHADE_AMOUNT[size]
+    m, text = _take(SAME, text)
+    if m is not None:
+        c.same = True
+    return text
+
+
+def _check_nobody(text: str) -> None:
+    """Refuse a rule that would leave no person in front: Backdrop always keeps someone."""
+    if CUT_ME_OUT.search(text):
+        return
+    if NOBODY.search(text):
+        raise Unsupported(
+            "I won't remove every person: Backdrop always keeps at least one person in front of "
+            "the background. Say what to do with the background instead, for example "
+            f"{EXAMPLES[0]} or {EXAMPLES[2]}."
+        )
+
+
+def _ranges_in(text: str) -> tuple[list[TimeRange], str]:
+    """Every time range said in ``text`` (each on its own) and the text without them."""
+    found: list[tuple[int, TimeRange]] = []
+    for pattern, build in RANGE_RULES:
+        while (m := pattern.search(text)) is not None:
+            s, e, has_s, has_e = build(m)
+            try:
+                rng = TimeRange(start=s if has_s and s is not None else 0.0,
+                                end=e if has_e else None)  # fmt: skip
+            except ValidationError as err:
+                raise Unclear(
+                    clarify("The end of that time range comes before its start; which span?")
+                ) from err
+            found.append((m.start(), rng))
+            text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
+    return [r for _, r in sorted(found, key=lambda x: x[0])], text
+
+
+def _read_edges(c: Clause, text: str) -> str:
+    has_noun = EDGE_NOUN.search(text) is not None
+    bare = BARE_EDGE.search(text) is not None and BLUR.search(text) is None
+    # "the edge is cutting into me" speaks about the edge without naming it.
+    cutting = EDGE_RULES[0][0].search(text) is not None and PRONOUN.search(text) is not None
+    if not (has_noun or bare or cutting):
+        return text
+    for pattern, action in EDGE_RULES:
+        m, text = _take(pattern, text)
+        if m is not None:
+            c.edges.append(action)
+    if has_noun and not c.edges:
+        c.edges.append("refine")  # "fix the edges", "the hair edge"
+    _, text = _take(EDGE_NOUN, text)
+    return text
+
+
+def _read_background(c: Clause, text: str, paths: list[str]) -> str:
+    m, text = _take(CUT_ME_OUT, text)
+    if m is not None:
+        c.remove = True
+    m, text = _take(KEEP_PERSON, text)
+    if m is not None:
+        c.keep = True
+    m, text = _take(TRANSPARENT, text)
+    if m is not None:
+        c.remove = True
+    if BLUR.search(text):
+        c.blur = True
+        relative = any(p.search(text) for p, _ in STRENGTH_REL)
+        for pattern, level in () if relative else BLUR_INTENSITY:
+            hit, text = _take(pattern, text)
+            if hit is not None and c.strength is None:
+                c.strength = ("abs", level)
+        _, text = _take(BLUR, text)
+    path = PATH_TOKEN.search(text)
+    if path is not None:
+        p = paths[int(path.group(1))]
+        c.background = {"type": file_kind(p), "path": p}
+        return text[: path.start()] + " " + text[path.end() :]
+    preset, text = _take(PRESET, text)
+    if preset is not None:  # "a sunset gradient", "an ocean background"
+        name = preset.group(1) or preset.group(2)
+        c.background = {"type": "gradient", "colors": list(NAMED_GRADIENTS[name])}
+        return GRADIENT.sub(" ", text)
+    colours = []
+    for m in COLOUR.finditer(text):
+        if m.group("hex"):
+            colours.append("#" + m.group("hex"))
+        elif m.group("named"):
+            colours.append(NAMED_COLORS[m.group("named")])
+        else:
+            base = NAMED_COLORS[m.group("base")]
+            amount = 0.45 if m.group("mod") in {"light", "pale", "bright"} else -0.4
+            colours.append(shade_of(base, amount))
+    if colours and c.shade is not None:  # "make the green a bit darker"
+        colours = [shade_of(col, c.shade) for col in colours]
+        c.shade = None
+    text = COLOUR.sub(" ", text)
+    gradient = GRADIENT.search(text) is not None
+    if gradient and not colours:
+        raise Unclear(clarify("Which colours should the gradient use?", gradient=True))
+    if len(colours) == 1 and not gradient:
+        c.background = {"type": "color", "color": colours[0]}
+    elif colours:
+        if len(colours) == 1:
+            base = colours[0]
+            colours.append(shade_of(base, 0.45 if luma(base) < 0.35 else -0.45))
+        bg: dict[str, Any] = {"type": "gradient", "colors": colours}
+        if RADIAL.search(text):
+            bg["kind"] = "radial"
+        else:
+            for pattern, angle in ANGLES:
+                if pattern.search(text):
+                    bg["angle"] = angle
+                    break
+        c.background = bg
+    return text
+
+
+def _read_strength(c: Clause, text: str) -> None:
+    if c.strength is not None:
+        return
+    for pattern, delta in STRENGTH_REL:
+        if pattern.search(text):
+            c.strength = ("rel", delta)
+            return
+    for pattern, level in STRENGTH_ABS:
+        m = pattern.search(text)
+        if m is not None:
+            value = level if level is not None else float(m.group(1)) / 100.0
+            c.strength = ("abs", min(max(value, 0.0), 1.0))
+            return
+
+
+# -- step 4 ------------------------------------------------------------------------------------

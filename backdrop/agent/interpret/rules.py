@@ -1,0 +1,268 @@
+"""The rule-based interpreter: reads a sentence (normalise → clauses → read → compose) and runs
+the calls through the tool registry as one undoable step. The reply names what was applied,
+what was understood but not applied, and what was not understood."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+from backdrop.agent.interpret.clauses import Clause, split_clauses
+from backdrop.agent.interpret.composition import compose
+from backdrop.agent.interpret.errors import Unclear, Unsupported, clarify
+from backdrop.agent.interpret.lexicon.history import DONT
+from backdrop.agent.interpret.lexicon.times import TIME, to_seconds
+from backdrop.agent.interpret.normalise import normalise
+from backdrop.agent.interpret.read import read_clause
+from backdrop.agent.interpret.words import FIX, NeedsPosition
+from backdrop.agent.replies import Reply, sentence, step_reply
+from backdrop.render.plan import TimeRange
+from backdrop.tools import ToolCall, ToolContext, ToolRegistry, default_registry
+from backdrop.tools.runner import StepResult, run_step
+
+
+@dataclass
+class Parsed:
+    """An instruction read but not yet run.
+
+    Attributes:
+        pre: undo/redo calls, run one by one before ``calls``.
+        calls: the edit calls, run as one history step.
+        ignored: parts of the text that were not understood (said back to the person).
+        notes: things understood but done differently ("there was nothing to undo"), in plain
+            words.
+        took_back: the sentence undid its own change ("make it blue and then undo that").
+        sizes: export sizes said ("4K" → ``4k``), as ``--size`` specs; set after the edits
+            ran (:func:`with_leftovers`).
+    """
+
+    pre: list[ToolCall]
+    calls: list[ToolCall]
+    ignored: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    took_back: bool = False
+    sizes: list[str] = field(default_factory=list)
+
+
+# -- the interpreter ---------------------------------------------------------------------------
+class RuleInterpreter:
+    """Maps English instructions to tool calls with rule tables; no model needed.
+
+    Args:
+        registry: The tools to dispatch through (default: every built-in tool).
+    """
+
+    def __init__(self, registry: ToolRegistry | None = None) -> None:
+        self.registry = registry or default_registry()
+
+    # -- public ----------------------------------------------------------------------------------
+    def interpret(self, text: str, ctx: ToolContext) -> Reply:
+        """Understand ``text`` and apply it to ``ctx`` as one undoable step.
+
+        Returns a :class:`Reply`. What was understood is applied and said back; parts that were
+        not understood are named ("I didn't understand “is it”"). Only when nothing actionable
+        is understood does it ask. When a tool refuses (a missing file, nothing to fade), the
+        plan is left unchanged.
+        """
+        try:
+            parsed = self.parse(text, ctx)
+        except Unclear as e:
+            return Reply(str(e), clarify=True)
+        except Unsupported as e:
+            return Reply(str(e))
+        if not parsed.pre and not parsed.calls:
+            return nothing_done_reply(parsed, ctx)
+        step = self.step(text, ctx, parsed.pre, parsed.calls)
+        reply = step_reply(step, edited=bool(parsed.calls))
+        return with_leftovers(reply, parsed, ctx if step.ok else None)
+
+    def run(self, text: str, ctx: ToolContext, pre: list[ToolCall], calls: list[ToolCall]) -> Reply:
+        """Run ``pre`` (undo/redo) one by one, then ``calls`` as one history step labelled
+        ``text``: all or nothing. The reply says what changed, or why nothing did."""
+        return step_reply(self.step(text, ctx, pre, calls), edited=bool(calls))
+
+    def step(
+        self, text: str, ctx: ToolContext, pre: list[ToolCall], calls: list[ToolCall]
+    ) -> StepResult:
+        """Like :meth:`run`, returning the :class:`~backdrop.tools.runner.StepResult`."""
+        return run_step(ctx, calls, text, registry=self.registry, pre=pre)
+
+    def plan_calls(self, text: str, ctx: ToolContext) -> tuple[list[ToolCall], list[ToolCall]]:
+        """Parse ``text`` into ``(undo/redo calls, edit calls)`` without running them.
+
+        Parts that are not understood are left out (:meth:`parse` names them).
+
+        Raises:
+            Unclear: nothing in it was understood (its message is the clarifying question).
+            Unsupported: names something the embedded interpreter cannot do.
+        """
+        parsed = self.parse(text, ctx)
+        return parsed.pre, parsed.calls
+
+    def parse(self, text: str, ctx: ToolContext) -> Parsed:
+        """Read ``text`` into a :class:`Parsed` (calls, ignored parts, notes) without running it.
+
+        Raises:
+            Unclear: nothing actionable was understood, or a time cannot be read.
+            Unsupported: names something the embedded interpreter cannot do.
+        """
+        try:
+            norm, paths, sizes = normalise(text, ctx.position, ctx.duration)
+        except NeedsPosition as e:
+            raise Unclear(
+                "I don't know where “now” is here: there is no live play position. Say a time "
+                "instead, for example “from 0:12 on, make it green”."
+            ) from e
+        notes: list[str] = []
+        clauses: list[Clause] = []
+        ignored: list[str] = []
+        took_back = False
+        for piece, seq, fix in split_clauses(norm):
+            # "blur it; no actually, don't" takes back what came before, like "undo that"
+            c = Clause(piece, undo=1) if DONT.match(piece) else read_clause(piece, seq, paths)
+            c.correction = fix
+            ignored += c.unread if c.understood() else []
+            edits = [x for x in clauses if not (x.undo or x.redo)]
+            if fix and not c.understood() and edits and _correct_time(edits[-1], piece):
+                continue  # "fade it in over 2 seconds, no, 4 seconds"
+            if not c.understood():
+                if not _is_noise(piece):
+                    ignored.append(piece)
+                continue
+            edits = [x for x in clauses if not (x.undo or x.redo)]
+            if c.undo and _only_history(c) and edits:
+                # "make it blue and then undo that": the sentence takes back its own change
+                clauses = [x for x in clauses if x.undo or x.redo]
+                took_back = True
+                continue
+            if c.correction and edits:
+                clauses.remove(edits[-1])
+                c = _inherit(c, edits[-1])
+            clauses.append(c)
+        if not clauses:
+            if took_back or sizes:
+                return Parsed([], [], ignored, notes, took_back, sizes)
+            what = f" by “{_quote(ignored[0])}”" if ignored and ignored[0] != norm else ""
+            raise Unclear(clarify(f"I'm not sure what you mean{what}."))
+        pre, calls = compose(clauses, ctx, notes)
+        undos = sum(1 for call in pre if call.name == "undo")
+        if undos and calls and len(ctx.history.past) < undos:
+            # "never mind, make it green" on a fresh plan: nothing to take back, do the rest
+            pre = [call for call in pre if call.name != "undo"]
+            notes.append("there was nothing to undo")
+        return Parsed(pre, calls, ignored, notes, took_back, sizes)
+
+
+def nothing_done_reply(parsed: Parsed, ctx: ToolContext | None = None) -> Reply:
+    """The reply when an instruction was read but leaves nothing to run."""
+    parts: list[str] = []
+    if parsed.took_back:
+        parts.append("You took that back in the same sentence, so nothing changed.")
+    parts += _apply_size(parsed, ctx)
+    parts += [sentence(n[:1].upper() + n[1:]) for n in parsed.notes]
+    if parsed.ignored:
+        parts.append(_not_understood(parsed.ignored))
+    if not parts:
+        return Reply(clarify("I'm not sure what you'd like me to change."), clarify=True)
+    return Reply(" ".join(parts))
+
+
+def with_leftovers(reply: Reply, parsed: Parsed, ctx: ToolContext | None = None) -> Reply:
+    """``reply`` with the export size (set on ``ctx`` when given: the step ran), what was not
+    applied and what was not understood said after it."""
+    extra = _apply_size(parsed, ctx)
+    extra += [sentence(n[:1].upper() + n[1:]) for n in parsed.notes]
+    if parsed.ignored:
+        extra.append(_not_understood(parsed.ignored))
+    if not extra:
+        return reply
+    return Reply(" ".join([reply.text, *extra]), reply.calls, reply.changed, reply.clarify)
+
+
+def _not_understood(ignored: list[str]) -> str:
+    said = " or ".join(f"“{_quote(i)}”" for i in ignored[:3])
+    return f"I didn't understand {said}, so I left that out."
+
+
+def _quote(text: str) -> str:
+    text = re.sub(r"@p\d+", "the file", text)
+    text = re.sub(r"@h([0-9a-f]{6})", r"#\1", text).replace(FIX, "").strip(" ,;")
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _apply_size(parsed: Parsed, ctx: ToolContext | None) -> list[str]:
+    """Set the export size said ("export in 4K"; the last one when several were said) and say
+    so; the sentence's edits already ran. ``ctx`` ``None``: the edits failed, so the size is
+    not set either."""
+    if not parsed.sizes or ctx is None:
+        return []
+    call = ToolCall("set_output_size", {"size": parsed.sizes[-1]})
+    result = default_registry().run(ctx, call)
+    if not result.ok:
+        return [sentence(f"I couldn't set the export size: {result.message}")]
+    return [sentence(result.message[:1].upper() + result.message[1:])]
+
+
+_NOISE = re.compile(
+    r"^(?:[\s,.;:!?'-]|\b(?:and|but|or|then|so|the|a|it|that|this|in|at|to|of)\b)*$"
+)
+
+
+def _is_noise(piece: str) -> bool:
+    """Connectives and punctuation left over after the clean-up: nothing to report."""
+    return _NOISE.match(piece) is not None
+
+
+_BARE_TIME = re.compile(
+    rf"^(?:(?:to|over|for|until|till|make it|the first|the last|first|last)\s+)?({TIME})$"
+)
+
+
+def _correct_time(prev: Clause, piece: str) -> bool:
+    """A correction that is only a time ("…, no, 4 seconds") changes the previous clause's
+    fade length, or the length of its "first/last N" range. Returns whether it did."""
+    m = _BARE_TIME.match(piece.strip())
+    if m is None:
+        return False
+    t = to_seconds(m.group(1))
+    if prev.fades:
+        prev.fades = dict.fromkeys(prev.fades, t)
+        return True
+    rng = prev.range
+    if rng is not None and rng.start == 0 and rng.end is not None and rng.end > 0 and t > 0:
+        prev.range = TimeRange(start=0.0, end=t)
+        return True
+    if rng is not None and rng.start < 0 and rng.end is None and t > 0:
+        prev.range = TimeRange(start=-t)
+        return True
+    return False
+
+
+def _only_history(c: Clause) -> bool:
+    return not (dataclasses.replace(c, undo=0, redo=0, text="", sequential=False,
+                                    correction=False).understood())  # fmt: skip
+
+
+def _inherit(new: Clause, old: Clause) -> Clause:
+    """A correction: ``new`` replaces ``old``, keeping what ``old`` said and ``new`` does not.
+
+    "make it red for the first 10 s, no wait, blue" → blue for the first 10 s; "…, sorry, the
+    first 20 s" → red for the first 20 s.
+    """
+    out = dataclasses.replace(new)
+    says_background = new.background or new.remove or new.blur
+    if not says_background:
+        out.background, out.remove, out.blur = old.background, old.remove, old.blur
+        out.keep = out.keep or old.keep
+    if out.range is None and not out.exclude and out.relative is None:
+        out.range, out.exclude, out.relative = old.range, old.exclude, old.relative
+    if not out.fades:
+        out.fades = old.fades
+    if out.strength is None and not says_background:
+        out.strength = old.strength
+    out.sequential = old.sequential
+    return out
+
+
+# -- step 1 ------------------------------------------------------------------------------------
