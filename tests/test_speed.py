@@ -234,3 +234,23 @@ def test_scaled_outputs_scale_only_what_each_writer_reads(
     for name in ("a.mp4", "b.mp4", "b.webm", "c.mov"):
         info = probe(tmp_path / name)
         assert (info.width, info.height) == (160, 90), name
+
+
+def test_refined_frames_are_written_as_they_are_through_the_i420_path(
+    make_video, tmp_path: Path
+) -> None:
+    """Frames the refine worker made replace the composite on the I420 path too (MP4 only)."""
+    src = make_video(width=320, height=180, frames=8, frame_fn=lambda i, w, h: _frame(w, h, i))
+    plan = _plan(GradientBackground(colors=["#1d4ed8", "#7e22ce"]))
+    red = np.zeros((180, 320, 3), np.uint8)
+    red[..., 0] = 220
+
+    def refined(t: float) -> np.ndarray | None:
+        return red if t < 0.11 else None  # the first 3 frames (25 fps)
+
+    out = tmp_path / "r.mp4"
+    stats = pipeline.render_video(src, plan, out, masker=_Ellipse(), quality=False, refined=refined)
+    assert stats.refined == 3
+    frames = [img for _, img in iter_frames(out)]
+    assert all(np.abs(f.astype(int) - red).mean() < 4 for f in frames[:3])
+    assert all(np.abs(f.astype(int) - red).mean() > 40 for f in frames[3:])
