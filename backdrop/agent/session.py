@@ -45,7 +45,6 @@ from backdrop.perception.core.media import (
     MediaInfo,
     probe,
     read_chunks,
-    read_frame_at,
 )
 from backdrop.render.maskers import Masker, build_masker
 from backdrop.render.plan import EditPlan, KeepRule, TimeRange, clock
@@ -53,6 +52,7 @@ from backdrop.render.preview import (
     PREVIEW_LONG_SIDE,
     FrameCache,
     PreviewComposer,
+    SeekReader,
     blank_frame,
     fit_preview,
     preview_size,
@@ -205,6 +205,7 @@ class Session:
         self._listeners: list[Callable[[Message], None]] = []
         self._inbox: queue.Queue[tuple[str, Any, Future[Any]]] = queue.Queue()
         self._frames = FrameCache(CHUNK_SECONDS)
+        self._reader: SeekReader | None = None  # scrubs ahead of processing (opened on first)
         self._composer = PreviewComposer(self._pinfo, masker_factory or self._default_masker)
         self._voice: VoiceInput | None = None
         self._stop = threading.Event()
@@ -316,6 +317,8 @@ class Session:
         for th in (self._thread, self._analysis):
             if th is not None:
                 th.join(10)
+        if self._reader is not None:
+            self._reader.close()
         if self.refiner is not None:
             self.refiner.close()
 
@@ -592,7 +595,9 @@ class Session:
         hit = self._frames.get(t)
         if hit is not None:
             return hit
-        ft, img = read_frame_at(self.source, t, size=self._psize)
+        if self._reader is None:
+            self._reader = SeekReader(self.source, self._psize)
+        ft, img = self._reader.frame_at(min(t, max(self.info.duration - 1e-3, 0.0)))
         self._frames.put(ft, img, int(t / CHUNK_SECONDS))
         return ft, img
 

@@ -5,6 +5,12 @@ segment's strength at time t (opacity × fades), the fraction of the source pixe
 ``keep = 1 − (1 − a)·w`` and the output is ``keep·frame + (1 − keep)·background``. Alpha outputs
 carry the source pixels with ``keep`` as their alpha, so a removed background is transparent and a
 fade-in fades the background out.
+
+:meth:`Compositor.compose_i420` makes the same frame as planar YUV 4:2:0 (what x264 encodes):
+the frame and the background are converted once (the background only when it changes), luma
+is blended with ``keep`` at full resolution and each chroma plane with ``keep`` averaged over
+2×2 pixels, so half as many samples are blended as in RGB and the encoder's RGB → YUV
+conversion of the output goes away.
 """
 
 from __future__ import annotations
@@ -25,11 +31,15 @@ class Composite:
 
     ``fg`` (H×W×3 uint8, or None = the source frame) is the colour alpha outputs carry with
     ``keep``: in the quality settings, the subject's decontaminated colour at its edge.
+    ``i420`` (``(3H/2)×W`` uint8: the Y plane, then U and V at half size, BT.601 limited range as
+    cv2's ``COLOR_RGB2YUV_I420``) is set by :meth:`Compositor.compose_i420`, which may leave
+    ``rgb`` None.
     """
 
-    rgb: np.ndarray
+    rgb: np.ndarray | None
     keep: np.ndarray | None
     fg: np.ndarray | None = None
+    i420: np.ndarray | None = None
 
 
 class Compositor:
@@ -47,6 +57,7 @@ class Compositor:
         self.width, self.height, self.duration = width, height, duration
         self.backgrounds = BackgroundSource(width, height)
         self.backgrounds.check([s.background for s in plan.backgrounds])
+        self._bg_yuv: tuple[np.ndarray, np.ndarray] | None = None  # (background, its I420)
 
     def needs_mask(self, t: float) -> bool:
         """Whether the frame at ``t`` seconds needs the subject's mask (saves segmentation)."""
@@ -57,19 +68,14 @@ class Compositor:
             and self.plan.keeps_anything(t, self.duration)
         )
 
-    def compose(self, frame: np.ndarray, t: float, mask: np.ndarray | None) -> Composite:
-        """Compose the frame shown at ``t`` seconds.
-
-        Args:
-            frame: ``H×W×3`` uint8 RGB source frame.
-            t: its time in seconds.
-            mask: the subject's ``h×w`` float32 probability (any resolution), or None when
-                :meth:`needs_mask` is False.
-        """
+    def _layers(
+        self, frame: np.ndarray, t: float, mask: np.ndarray | None
+    ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(w, alpha, fg, bg)`` at ``t``, or None when the frame is shown unedited."""
         seg = self.plan.active_segment(t, self.duration)
         w = seg.weight(t, self.duration) if seg is not None else 0.0
         if seg is None or w <= 0.0:
-            return Composite(frame, None)
+            return None
         if self.plan.keeps_anything(t, self.duration):
             if mask is None:
                 raise ValueError(f"a subject mask is needed at t={t:.3f} s")
@@ -83,6 +89,25 @@ class Compositor:
         bg = self.backgrounds.frame(seg.background, t, frame, alpha)
         if seg.match_lighting:
             bg = match_lighting(bg, frame, alpha)
+        return w, alpha, fg, bg
+
+    def compose(self, frame: np.ndarray, t: float, mask: np.ndarray | None) -> Composite:
+        """Compose the frame shown at ``t`` seconds.
+
+        Args:
+            frame: ``H×W×3`` uint8 RGB source frame.
+            t: its time in seconds.
+            mask: the subject's ``h×w`` float32 probability (any resolution), or None when
+                :meth:`needs_mask` is False.
+        """
+        layers = self._layers(frame, t, mask)
+        if layers is None:
+            return Composite(frame, None)
+        return self._blend_rgb(frame, *layers)
+
+    def _blend_rgb(
+        self, frame: np.ndarray, w: float, alpha: np.ndarray, fg: np.ndarray, bg: np.ndarray
+    ) -> Composite:
         # keep = 1 - (1 - a) * w  ==  a*w + (1 - w)
         keep = cv2.addWeighted(alpha, w, alpha, 0.0, 1.0 - w)
         if fg is frame:
@@ -94,3 +119,32 @@ class Compositor:
             a_w = alpha * w
             fg = cv2.blendLinear(fg, frame, a_w, np.full_like(a_w, 1.0 - w))  # straight colour
         return Composite(out, keep, fg)
+
+    def compose_i420(self, frame: np.ndarray, t: float, mask: np.ndarray | None) -> Composite:
+        """:meth:`compose` with the output as I420 (``Composite.i420``; see the module
+        docstring). ``rgb`` is None where the planes were blended directly (the preview's
+        edges: the subject's colour is the frame's); with decontaminated colour the RGB frame
+        is made and converted. ``frame`` needs an even width and height."""
+        h, w = frame.shape[:2]
+        if h & 1 or w & 1:
+            raise ValueError(f"I420 needs an even frame size, got {w}×{h}")
+        layers = self._layers(frame, t, mask)
+        if layers is None:
+            return Composite(frame, None, i420=cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420))
+        wt, alpha, fg, bg = layers
+        if fg is not frame:
+            c = self._blend_rgb(frame, wt, alpha, fg, bg)
+            return Composite(c.rgb, c.keep, c.fg, cv2.cvtColor(c.rgb, cv2.COLOR_RGB2YUV_I420))
+        keep = cv2.addWeighted(alpha, wt, alpha, 0.0, 1.0 - wt)
+        src = cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
+        if self._bg_yuv is None or self._bg_yuv[0] is not bg:  # static backgrounds: once
+            self._bg_yuv = (bg, cv2.cvtColor(bg, cv2.COLOR_RGB2YUV_I420))
+        back = self._bg_yuv[1]
+        out = np.empty_like(src)
+        out[:h] = cv2.blendLinear(src[:h], back[:h], keep, 1.0 - keep)
+        # U then V, each (H/2)×(W/2), seen as one H×(W/2) image; keep averaged over 2×2
+        kc = cv2.resize(keep, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        kc = np.vstack([kc, kc])
+        uv = cv2.blendLinear(src[h:].reshape(h, w // 2), back[h:].reshape(h, w // 2), kc, 1.0 - kc)
+        out[h:] = uv.reshape(h // 2, w)
+        return Composite(None, keep, None, out)

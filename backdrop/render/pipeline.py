@@ -1,8 +1,9 @@
 """The render job: decode → segment → composite → encode, streamed and overlapped.
 
-Decoding runs in one thread, each encoder in its own, and segmentation plus compositing in the
-caller's thread; bounded queues between them keep memory flat whatever the video's length (a
-few frames in flight). Codec work and OpenCV release the GIL, so the stages overlap on 2 cores.
+Decoding runs in one thread, segmentation in another, compositing in the caller's thread and
+each encoder in its own; bounded queues between them keep memory flat whatever the video's
+length (a few frames in flight). Codec work, the models and OpenCV release the GIL, so the
+stages overlap on 2 cores.
 """
 
 from __future__ import annotations
@@ -69,14 +70,25 @@ class RenderStats:
 
 _END = object()
 
+MASK_THREAD = True
+"""Run the masker in its own thread, overlapping compositing (False: in the caller's)."""
+
 
 class _Stage(threading.Thread):
     """A thread that feeds items from a bounded queue to ``fn``; remembers its exception."""
 
-    def __init__(self, name: str, fn: Callable[[Any], None], maxsize: int = 8) -> None:
+    def __init__(
+        self,
+        name: str,
+        fn: Callable[[Any], None],
+        maxsize: int = 8,
+        uses: tuple[int, ...] = (1, 2, 3),
+    ) -> None:
         super().__init__(name=name, daemon=True)
         self.q: queue.Queue[Any] = queue.Queue(maxsize)
         self.fn = fn
+        self.uses = uses
+        """Which parts of the ``(t, out, fg, keep)`` items ``fn`` reads (others are not scaled)."""
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -96,8 +108,8 @@ class _Stage(threading.Thread):
         self.q.put(item)
 
 
-def _prefetch(it: Iterator[Any], maxsize: int = 8) -> Iterator[Any]:
-    """Run ``it`` in a thread, ``maxsize`` items ahead of the consumer."""
+def _prefetch(it: Iterator[Any], maxsize: int = 8, name: str = "decode") -> Iterator[Any]:
+    """Run ``it`` in a thread named ``name``, ``maxsize`` items ahead of the consumer."""
     q: queue.Queue[Any] = queue.Queue(maxsize)
     stop = threading.Event()
 
@@ -111,7 +123,7 @@ def _prefetch(it: Iterator[Any], maxsize: int = 8) -> Iterator[Any]:
         except BaseException as e:  # noqa: BLE001 - re-raised in the consumer
             q.put(e)
 
-    th = threading.Thread(target=work, name="decode", daemon=True)
+    th = threading.Thread(target=work, name=name, daemon=True)
     th.start()
     try:
         while True:
@@ -135,12 +147,14 @@ def _until_broken(
 ) -> Iterator[tuple[float, np.ndarray]]:
     """``frames`` until the source breaks off: a decode error after the first frame ends the
     stream (a truncated file renders as far as it decodes); ``stats.decoded_until`` follows."""
+    n = 0
     try:
         for t, frame in frames:
             stats.decoded_until = t
+            n += 1
             yield t, frame
     except MediaError as e:
-        if stats.frames == 0:
+        if n == 0:
             raise
         log.warning("%s", e)
 
@@ -183,16 +197,54 @@ def _compose_frames(
     progress: ProgressFn | None,
     total: int,
     size: tuple[int, int] | None = None,
+    i420: bool = False,
     refined: RefinedFn | None = None,
 ) -> None:
     """Segment and composite each ``(t, frame)`` and hand ``(t, rgb, frame, keep)`` to ``stages``
-    (scaled to ``size`` = (width, height) when given). ``refined(t)``: a frame already made
-    with the quality settings for this plan (used instead of compositing; ``keep`` is then None).
+    (scaled to ``size`` = (width, height) when given; with ``i420`` the output as I420 planes in
+    place of ``rgb``, :meth:`~backdrop.render.compose.Compositor.compose_i420`). ``refined(t)``:
+    a frame already made with the quality settings for this plan (used instead of compositing;
+    ``keep`` is then None).
 
     The masker sees every frame that needs a mask, in order, and is reset on frames that do
-    not, so its temporal state is the same whoever calls this with the same frames.
+    not, so its temporal state is the same whoever calls this with the same frames. It runs in
+    its own thread, a frame or two ahead of the compositing (the models release the GIL, so
+    segmenting the next frame overlaps compositing this one); only that thread touches it.
     """
     t_start = time.perf_counter()
+    masked = _masked(frames, compositor, masker, stats)
+    threaded = masker is not None and MASK_THREAD
+    for t, frame, mask in _prefetch(masked, 2, "mask") if threaded else masked:
+        done = refined(t) if refined is not None else None
+        if done is not None and done.shape == frame.shape:
+            out = cv2.cvtColor(done, cv2.COLOR_RGB2YUV_I420) if i420 else done
+            item: tuple[Any, ...] = (t, out, frame, None)
+            stats.refined += 1
+        elif i420:
+            comp = compositor.compose_i420(frame, t, mask)
+            item = (t, comp.i420, frame if comp.fg is None else comp.fg, comp.keep)
+        else:
+            comp = compositor.compose(frame, t, mask)
+            item = (t, comp.rgb, frame if comp.fg is None else comp.fg, comp.keep)
+        if size is not None:
+            used = {i for st in stages for i in st.uses}
+            item = (t, *(_scale(a, size) if i in used and a is not None else None
+                         for i, a in enumerate(item[1:], 1)))  # fmt: skip
+        for st in stages:
+            st.put(item)
+        stats.frames += 1
+        if progress is not None:
+            progress(stats.frames, max(total, stats.frames), time.perf_counter() - t_start)
+
+
+def _masked(
+    frames: Iterable[tuple[float, np.ndarray]],
+    compositor: Compositor,
+    masker: Masker | None,
+    stats: RenderStats,
+) -> Iterator[tuple[float, np.ndarray, np.ndarray | None]]:
+    """``(t, frame, mask)``: the subject's mask where the frame needs one, else None (and the
+    masker reset)."""
     for t, frame in frames:
         mask = None
         if compositor.needs_mask(t):
@@ -201,20 +253,7 @@ def _compose_frames(
             stats.segmented += 1
         elif masker is not None:
             masker.reset()
-        done = refined(t) if refined is not None else None
-        if done is not None and done.shape == frame.shape:
-            item: tuple[Any, ...] = (t, done, frame, None)
-            stats.refined += 1
-        else:
-            comp = compositor.compose(frame, t, mask)
-            item = (t, comp.rgb, frame if comp.fg is None else comp.fg, comp.keep)
-        if size is not None:
-            item = (t, *(None if a is None else _scale(a, size) for a in item[1:]))
-        for st in stages:
-            st.put(item)
-        stats.frames += 1
-        if progress is not None:
-            progress(stats.frames, max(total, stats.frames), time.perf_counter() - t_start)
+        yield t, frame, mask
 
 
 def _is_mov(output: str | Path | None) -> bool:
@@ -287,52 +326,78 @@ def render_video(
     info = probe(source)
     if output is None and alpha is None:
         raise RenderError("nothing to write: give an output video and/or an alpha output")
-    check_render_outputs(
-        source,
-        plan,
-        [Path(output) if output is not None else None],
-        alpha=Path(alpha) if alpha is not None else None,
-        force=force,
-    )
+    out_path, alpha_path = (None if p is None else Path(p) for p in (output, alpha))
+    check_render_outputs(source, plan, [out_path], alpha=alpha_path, force=force)
     for folder in {Path(p).parent for p in (output, alpha) if p is not None}:
         for left in clean_stale_partials(folder):  # a killed run's leftovers (web, tools)
             log.warning("removed %s, a partial file an interrupted run left", left.name)
     compositor = Compositor(plan, info.width, info.height, info.duration, quality=quality)
     if masker is None and plan.keep:
         masker = build_masker(info, plan, timeline, sam_checkpoint)
-    audio = source if info.has_audio else None
     total = info.frame_count or max(1, round(info.duration * info.fps))
     if size is not None and tuple(size) == (info.width, info.height):
         size = None
-    ow, oh = (info.width, info.height) if size is None else size
+    sinks, stages = _open_outputs(plan, info, output, alpha, size, crf, preset, force)
+    stats = RenderStats(frames=0, seconds=0.0)
 
+    def check(stats: RenderStats) -> None:
+        if stats.frames == 0:
+            raise RenderError(f"{source}: no frames decoded")
+        stats.missing_seconds = decode_shortfall(info, stats.frames, stats.decoded_until)
+
+    frames = _until_broken(_prefetch(iter_frames(source)), stats)
+    i420 = output is not None and not _is_mov(output) and _wants_i420(info, size)
+    ready = refined if alpha is None and not _is_mov(output) else None  # MP4 only
+    return _drive(
+        frames, compositor, masker, stages, sinks, stats, progress, total, size, check, i420, ready
+    )
+
+
+def _open_outputs(
+    plan: EditPlan,
+    info: MediaInfo,
+    output: str | Path | None,
+    alpha: str | Path | None,
+    size: tuple[int, int] | None,
+    crf: int,
+    preset: str,
+    force: bool,
+) -> tuple[list[Any], list[_Stage]]:
+    """The writers of :func:`render_video`'s outputs and one encoder stage (not started) per
+    writer; a failure aborts the writers already opened. ``size`` = (width, height) or None."""
+    ow, oh = (info.width, info.height) if size is None else size
+    audio = info.path if info.has_audio else None
     sinks: list[Any] = []
     stages: list[_Stage] = []
-    stats = RenderStats(frames=0, seconds=0.0)
     try:
         if output is not None and Path(output).suffix.lower() == ".mov":
             # ProRes 4444: the edited frames; where the background is transparent, with the
             # kept subject as alpha (opaque elsewhere)
-            mov = ProResAlphaWriter(output, ow, oh, info.fps, audio,
-                                    info.duration)  # fmt: skip
+            mov = ProResAlphaWriter(output, ow, oh, info.fps, audio, info.duration)
             sinks.append(mov)
 
             def _mov(it: Any, w: ProResAlphaWriter = mov) -> None:
                 clear = _transparent_at(plan, it[0], info.duration)
                 w.write(it[1], it[0], it[3] if clear else None)
 
-            stages.append(_Stage("encode-mov", _mov))
+            stages.append(_Stage("encode-mov", _mov, uses=(1, 3)))
         elif output is not None:
             check_output_suffix(output)
             mp4 = Mp4Writer(output, ow, oh, info.fps, audio, info.duration,
                             crf=crf, preset=preset)  # fmt: skip
             sinks.append(mp4)
-            stages.append(_Stage("encode-mp4", lambda it, w=mp4: w.write(it[1], it[0])))
+            if _wants_i420(info, size):
+                stages.append(
+                    _Stage("encode-mp4", lambda it, w=mp4: w.write_i420(it[1], it[0]), uses=(1,))
+                )
+            else:
+                stages.append(
+                    _Stage("encode-mp4", lambda it, w=mp4: w.write(it[1], it[0]), uses=(1,))
+                )
         if alpha is not None:
             ap = Path(alpha)
             if ap.suffix.lower() == ".webm":
-                aw: Any = WebmAlphaWriter(ap, ow, oh, info.fps, audio,
-                                          info.duration)  # fmt: skip
+                aw: Any = WebmAlphaWriter(ap, ow, oh, info.fps, audio, info.duration)
             elif ap.suffix.lower() == ".mov":
                 aw = ProResAlphaWriter(ap, ow, oh, info.fps, audio, info.duration)
             elif ap.suffix == "":
@@ -342,25 +407,53 @@ def render_video(
                     f"{ap}: alpha output must be a .webm or .mov file or a folder for PNG frames"
                 )
             sinks.append(aw)
-            stages.append(_Stage("encode-alpha", lambda it, w=aw: w.write(it[2], it[0], it[3])))
+            alpha_stage = _Stage("encode-alpha", lambda it, w=aw: w.write(it[2], it[0], it[3]),
+                                 uses=(2, 3))  # fmt: skip
+            stages.append(alpha_stage)
+    except BaseException:
+        for sink in sinks:
+            sink.abort()
+        raise
+    return sinks, stages
+
+
+def _wants_i420(info: MediaInfo, size: tuple[int, int] | None) -> bool:
+    """Whether an MP4 output is composited as I420 planes (frames edited at the output's size,
+    both sides even) instead of RGB converted by the writer."""
+    return size is None and info.width % 2 == 0 and info.height % 2 == 0
+
+
+def _drive(
+    frames: Iterable[tuple[float, np.ndarray]],
+    compositor: Compositor,
+    masker: Masker | None,
+    stages: list[_Stage],
+    sinks: list[Any],
+    stats: RenderStats,
+    progress: ProgressFn | None,
+    total: int,
+    size: tuple[int, int] | None,
+    check: Callable[[RenderStats], None],
+    i420: bool = False,
+    refined: RefinedFn | None = None,
+) -> RenderStats:
+    """Start ``stages``, compose ``frames`` into them, wait for them, run ``check`` (which may
+    raise), close ``sinks`` (their paths into ``stats.outputs``) and return ``stats`` with the
+    wall seconds. On any error the stages are stopped and every sink aborted."""
+    try:
         for st in stages:
             st.start()
-
         t_start = time.perf_counter()
         _compose_frames(
-            _until_broken(_prefetch(iter_frames(source)), stats),
-            compositor, masker, stages, stats, progress, total, size,
-            refined if alpha is None and not _is_mov(output) else None,
-        )  # fmt: skip
+            frames, compositor, masker, stages, stats, progress, total, size, i420, refined
+        )
         for st in stages:
             st.q.put(_END)
         for st in stages:
             st.join()
             if st.error is not None:
                 raise st.error
-        if stats.frames == 0:
-            raise RenderError(f"{source}: no frames decoded")
-        stats.missing_seconds = decode_shortfall(info, stats.frames, stats.decoded_until)
+        check(stats)
         for sink in sinks:
             stats.outputs.append(sink.close())
         stats.seconds = time.perf_counter() - t_start
@@ -504,44 +597,38 @@ def render_span(
     total = max(1, round((min(end, info.duration) - t0) * info.fps))
     stats = RenderStats(frames=0, seconds=0.0)
     mp4 = Mp4Writer(output, info.width, info.height, info.fps, None, None, crf=crf, preset=preset)
-    stage = _Stage("encode-span", lambda it: mp4.write(it[1], it[0]))
-    t_start = time.perf_counter()
-    frames = _prefetch(iter_frames_from(source, warm_from if masker is not None else t0))
+    i420 = _wants_i420(info, None)
+    stage = _Stage("encode-span", lambda it: (mp4.write_i420 if i420 else mp4.write)(it[1], it[0]))
+    decoded = _prefetch(iter_frames_from(source, warm_from if masker is not None else t0))
 
-    def in_span() -> Iterator[tuple[float, np.ndarray]]:
-        # runs in this thread, so the masker only ever sees one thread
-        for t, frame in frames:
-            if t >= end - 1e-6:
-                return
-            if t < t0 - 1e-6:  # warm-up: the masker sees it as a whole-video render would
-                if compositor.needs_mask(t):
-                    assert masker is not None
-                    masker(frame, t)
-                elif masker is not None:
-                    masker.reset()
-                continue
-            yield t, frame
-
-    try:
-        stage.start()
-        _compose_frames(in_span(), compositor, masker, [stage], stats, progress, total)
-        stage.q.put(_END)
-        stage.join()
-        if stage.error is not None:
-            raise stage.error
+    def check(stats: RenderStats) -> None:
         if stats.frames == 0:
             raise RenderError(f"{source}: no frames between {t0:.3f} s and {end:.3f} s")
-        stats.outputs.append(mp4.close())
-        stats.seconds = time.perf_counter() - t_start
-        return stats
-    except BaseException:
-        if stage.is_alive():
-            while True:
-                try:
-                    stage.q.get_nowait()
-                except queue.Empty:
-                    break
-            stage.q.put(_END)
-            stage.join(5)
-        mp4.abort()
-        raise
+
+    frames = _in_span(decoded, compositor, masker, t0, end)
+    return _drive(
+        frames, compositor, masker, [stage], [mp4], stats, progress, total, None, check, i420
+    )
+
+
+def _in_span(
+    frames: Iterator[tuple[float, np.ndarray]],
+    compositor: Compositor,
+    masker: Masker | None,
+    t0: float,
+    end: float,
+) -> Iterator[tuple[float, np.ndarray]]:
+    """The frames of ``[t0, end)`` seconds; the masker is warmed up on those before ``t0`` as a
+    whole-video render would run it (masks thrown away, reset where no mask is needed). It is
+    pulled by the masking thread, so the masker only ever sees that one thread."""
+    for t, frame in frames:
+        if t >= end - 1e-6:
+            return
+        if t < t0 - 1e-6:
+            if compositor.needs_mask(t):
+                assert masker is not None
+                masker(frame, t)
+            elif masker is not None:
+                masker.reset()
+            continue
+        yield t, frame

@@ -6,19 +6,28 @@ What a live session shows while the person talks: frames scaled so the long side
 source thumbnails kept as JPEG in a :class:`FrameCache` for scrubbing, and frames encoded as
 JPEG (:func:`encode_jpeg`, for the browser) or PNG (:func:`write_png`, atomically). Frames are
 H×W×3 uint8 RGB throughout; times are seconds.
+
+Scrubbing ahead of what the session has processed reads the source through a :class:`SeekReader`:
+the file stays open, its keyframes are indexed once, a scrub forward within the same keyframe
+interval decodes on from where the last one stopped instead of seeking back, and frames more
+than :data:`SKIP_NONREF_BEFORE` seconds before the target are not decoded unless other frames
+need them (the decoder skips non-reference frames there).
 """
 
 from __future__ import annotations
 
+import bisect
+import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import av
 import cv2
 import numpy as np
 
-from backdrop.perception.core.media import MediaInfo
+from backdrop.perception.core.media import MediaError, MediaInfo
 from backdrop.render.atomic import atomic_path
 from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker
@@ -35,6 +44,12 @@ PREVIEW_JPEG_QUALITY = 85
 
 CACHE_JPEG_QUALITY = 90
 """JPEG quality of cached source thumbnails (they are edited again before being shown)."""
+
+SKIP_NONREF_BEFORE = 0.5
+"""Seconds before a scrub target before which non-reference frames are skipped, not decoded."""
+
+DECODE_ON_UNINDEXED = 1.0
+"""Before the keyframe index is ready: the farthest (seconds) a scrub decodes on, not seeks."""
 
 
 def preview_size(info: MediaInfo, long_side: int = PREVIEW_LONG_SIDE) -> tuple[int, int]:
@@ -134,6 +149,132 @@ class FrameCache:
         return hit[0], decode_jpeg(hit[1])
 
 
+class SeekReader:
+    """The frame shown at any time of one video file, for scrubbing (thread-safe).
+
+    Same frames and times as :func:`~backdrop.perception.core.media.read_frame_at` (the last frame
+    starting at or before ``t``; seconds from the video stream's start; rotation applied; scaled
+    to ``size`` = (width, height) after rotation when given), but the file stays open, the
+    keyframes are indexed in the background when it opens, and a target ahead of the last one
+    within the same keyframe interval is reached by decoding on, not by seeking back (see the
+    module docstring).
+
+    Raises:
+        MediaError: the file cannot be read (on construction or on a read).
+    """
+
+    def __init__(self, path: str | Path, size: tuple[int, int] | None = None) -> None:
+        self.path = Path(path)
+        self.size = size
+        self._lock = threading.Lock()
+        try:
+            self._c = av.open(str(self.path))
+            self._vs = self._c.streams.video[0]
+        except (av.error.FFmpegError, IndexError, OSError) as e:
+            raise MediaError(f"{self.path}: not a readable video ({e})") from e
+        self._vs.thread_type = "AUTO"
+        tb = self._vs.time_base
+        self._tb = float(tb)
+        self._v0 = float(self._vs.start_time * tb) if self._vs.start_time is not None else 0.0
+        self._keys: list[float] | None = None
+        self._frames: Iterator[av.VideoFrame] | None = None
+        self._last: tuple[float, av.VideoFrame] | None = None  # decoded, at or before a target
+        self._ahead: tuple[float, av.VideoFrame] | None = None  # decoded past the last target
+        self._target = 0.0
+        threading.Thread(target=self._index, name="keyframe-index", daemon=True).start()
+
+    def close(self) -> None:
+        with self._lock:
+            self._frames = None
+            self._c.close()
+
+    def _index(self) -> None:
+        """Keyframe times (seconds), read from the packets by a second reader; until they are
+        known a scrub decodes on up to :data:`DECODE_ON_UNINDEXED` seconds, else seeks."""
+        try:
+            with av.open(str(self.path)) as c:
+                vs = c.streams.video[0]
+                keys = {
+                    float(p.pts * p.time_base) - self._v0
+                    for p in c.demux(vs)
+                    if p.is_keyframe and p.pts is not None
+                }
+            self._keys = sorted(keys) or [0.0]
+        except (av.error.FFmpegError, OSError, IndexError):
+            return  # a broken file: the reads say so
+
+    def _seek(self, t: float) -> None:
+        target = int((t + self._v0) / self._tb)
+        try:
+            self._c.seek(target, stream=self._vs, backward=True, any_frame=False)
+        except av.error.FFmpegError:
+            self._c.seek(0)
+        self._vs.codec_context.flush_buffers()
+        self._frames = self._decode()
+        self._last = self._ahead = None
+
+    def _decode(self) -> Iterator[av.VideoFrame]:
+        ctx = self._vs.codec_context
+        for packet in self._c.demux(self._vs):
+            pts = packet.pts if packet.pts is not None else packet.dts
+            near = pts is None or float(pts * packet.time_base) - self._v0 >= (
+                self._target - SKIP_NONREF_BEFORE
+            )
+            ctx.skip_frame = "DEFAULT" if near else "NONREF"
+            yield from ctx.decode(packet)
+
+    def frame_at(self, t: float) -> tuple[float, np.ndarray]:
+        """``(frame time in seconds, H×W×3 uint8 RGB)`` of the frame shown at ``t`` seconds
+        (before the first frame: the first frame)."""
+        with self._lock:
+            try:
+                return self._frame_at(max(t, 0.0))
+            except av.error.FFmpegError as e:
+                self._frames = None
+                raise MediaError(f"{self.path}: cannot read the frame at {t:.2f} s ({e})") from e
+
+    def _frame_at(self, t: float) -> tuple[float, np.ndarray]:
+        keys = self._keys
+        here = self._ahead or self._last
+        if keys is not None:  # decode on from here when no keyframe lies between here and t
+            key = keys[max(0, bisect.bisect_right(keys, t + 1e-6) - 1)]
+            far = here is not None and key > here[0] + 1e-6
+        else:
+            key, far = t, here is not None and t > here[0] + DECODE_ON_UNINDEXED
+        if self._frames is None or here is None or here[0] > t + 1e-6 or far:
+            self._seek(key)  # to the keyframe at or before ``key``
+        self._target = t
+        best = self._last if self._last is not None and self._last[0] <= t + 1e-6 else None
+        if self._ahead is not None and self._ahead[0] <= t + 1e-6:
+            best, self._ahead = self._ahead, None
+        while self._ahead is None:
+            frame = next(self._frames, None)  # type: ignore[arg-type]
+            if frame is None:
+                break
+            if frame.pts is None:
+                continue
+            ft = float(frame.pts * frame.time_base) - self._v0
+            if ft > t + 1e-6 and best is not None:
+                self._ahead = (ft, frame)
+            else:
+                best = (ft, frame)
+        if best is None:
+            raise MediaError(f"{self.path}: no frame at {t:.2f} s")
+        self._last = best
+        return best[0], _frame_rgb(best[1], self.size)
+
+
+def _frame_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
+    """As ``perception.core.media``: RGB in display orientation, scaled after rotation."""
+    k = int(round((frame.rotation or 0.0) / 90.0)) % 4
+    if size is not None:
+        tw, th = size if k % 2 == 0 else (size[1], size[0])
+        img = frame.to_ndarray(format="rgb24", width=tw, height=th)
+    else:
+        img = frame.to_ndarray(format="rgb24")
+    return np.ascontiguousarray(np.rot90(img, k)) if k else img
+
+
 def masker_key(plan: EditPlan) -> tuple[Any, ...]:
     """What decides which masker a plan needs (time ranges do not: the masker gets ``t``)."""
     rules = tuple(
@@ -210,6 +351,7 @@ __all__ = [
     "PREVIEW_LONG_SIDE",
     "FrameCache",
     "PreviewComposer",
+    "SeekReader",
     "blank_frame",
     "decode_jpeg",
     "encode_jpeg",

@@ -245,7 +245,10 @@ class _AvVideoWriter:
 
     def write(self, rgb: np.ndarray, t: float, alpha: np.ndarray | None = None) -> None:
         """Encode one frame shown at ``t`` seconds."""
-        frame = self._frame(_pad_even(rgb), None if alpha is None else _pad_even(alpha))
+        self._encode(self._frame(_pad_even(rgb), None if alpha is None else _pad_even(alpha)), t)
+
+    def _encode(self, frame: av.VideoFrame, t: float) -> None:
+        """Encode ``frame`` (this writer's size and pixel format) shown at ``t`` seconds."""
         pts = int(round(t / VIDEO_TIME_BASE))
         if pts <= self._last_pts:
             pts = self._last_pts + 1
@@ -340,6 +343,15 @@ class Mp4Writer(_AvVideoWriter):
     def _frame(self, rgb: np.ndarray, alpha: np.ndarray | None) -> av.VideoFrame:
         return _yuv_frame(rgb)
 
+    def write_i420(self, i420: np.ndarray, t: float) -> None:
+        """Encode one frame given as I420 planes (``(3H/2)×W`` uint8, H×W this writer's even
+        size; BT.601 limited range, as cv2's ``COLOR_RGB2YUV_I420``) shown at ``t`` seconds."""
+        if i420.shape != (self.height * 3 // 2, self.width):
+            raise ValueError(
+                f"I420 frame of shape {i420.shape} for a {self.width}×{self.height} video"
+            )
+        self._encode(_i420_frame(i420, self.width, self.height), t)
+
 
 def _yuv_frame(rgb: np.ndarray, alpha: np.ndarray | None = None) -> av.VideoFrame:
     """A ``yuv420p`` frame (``yuva420p`` with ``alpha``, ``H×W`` uint8) from ``H×W×3`` RGB.
@@ -348,7 +360,12 @@ def _yuv_frame(rgb: np.ndarray, alpha: np.ndarray | None = None) -> av.VideoFram
     where swscale took ~1 ms for RGB→yuv420p and ~6.5 ms for RGBA→yuva420p (BENCHMARKS.md).
     """
     h, w = rgb.shape[:2]
-    yuv = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).reshape(-1)
+    return _i420_frame(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), w, h, alpha)
+
+
+def _i420_frame(i420: np.ndarray, w: int, h: int, alpha: np.ndarray | None = None) -> av.VideoFrame:
+    """A ``yuv420p`` (``yuva420p`` with ``alpha``) frame from cv2-layout I420 planes."""
+    yuv = i420.reshape(-1)
     frame = av.VideoFrame(w, h, "yuv420p" if alpha is None else "yuva420p")
     n, q = h * w, (h // 2) * (w // 2)
     planes = [yuv[:n], yuv[n : n + q], yuv[n + q :]] + ([] if alpha is None else [alpha])

@@ -139,6 +139,9 @@ def frame_thumbnail(frame_rgb: np.ndarray, size: tuple[int, int] = THUMB_SIZE) -
     Returns:
         ``(size[1], size[0])`` float32 luma in [0, 1].
     """
+    h, w = frame_rgb.shape[:2]
+    if w >= 4 * size[0] and h >= 4 * size[1]:  # halve first: cv2's 2×2 area path is ~4× faster
+        frame_rgb = cv2.resize(frame_rgb, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
     small = cv2.resize(frame_rgb, size, interpolation=cv2.INTER_AREA)
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     return grey.astype(np.float32) * np.float32(1.0 / 255.0)
