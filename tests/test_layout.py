@@ -70,3 +70,18 @@ def test_agent_does_no_array_maths() -> None:
             ):
                 found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} np.{node.attr}")
     assert not found, found
+
+
+MAX_FUNCTION_LINES = 80
+
+
+def test_functions_stay_short() -> None:
+    """Every function in backdrop/ fits on a screen (≤ 80 lines, docstring included)."""
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} {lines}")
+    assert not long, long

@@ -604,6 +604,8 @@ class Session:
     def _render_at(self, t: float, *, fast: bool = False) -> np.ndarray:
         self.cursor = t
         self.ctx.position = t  # "from now on" / "stop" are read against what was last shown
+        if self.refiner is not None:
+            self.refiner.hold()  # the preview goes first; the refine resumes behind it
         ft, frame = self._source_frame(t)
         self._looked = (t, ft)
         if self.refiner is not None:  # the tier is on: refine where the person is looking

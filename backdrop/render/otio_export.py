@@ -23,21 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from backdrop.render.atomic import atomic_path
-from backdrop.render.plan import (
-    BlurBackground,
-    ColorBackground,
-    EditPlan,
-    GradientBackground,
-    ImageBackground,
-    TransparentBackground,
-    VideoBackground,
-)
-
-GENERATOR_KINDS = {
-    ColorBackground: "SolidColor",
-    BlurBackground: "Blur",
-    TransparentBackground: "Transparent",
-}
+from backdrop.render.plan import Background, EditPlan
 
 
 def _rt(seconds: float, rate: float) -> Any:
@@ -52,18 +38,13 @@ def _range(t0: float, t1: float, rate: float) -> Any:
     return otio.opentime.TimeRange(_rt(t0, rate), _rt(max(t1 - t0, 0.0), rate))
 
 
-def _reference(bg: Any, t0: float, t1: float, rate: float) -> Any:
+def _reference(bg: Background, t0: float, t1: float, rate: float) -> Any:
     import opentimelineio as otio
 
-    if isinstance(bg, ImageBackground | VideoBackground):
-        url = Path(bg.path).expanduser().resolve().as_uri()
+    kind, params = bg.interchange()
+    if kind == "file":
+        url = Path(params["path"]).expanduser().resolve().as_uri()
         return otio.schema.ExternalReference(target_url=url)
-    if isinstance(bg, GradientBackground):
-        kind = "LinearGradient" if bg.kind == "linear" else "RadialGradient"
-        params = {"colors": list(bg.colors), "angle": bg.angle}
-    else:
-        kind = GENERATOR_KINDS[type(bg)]
-        params = bg.model_dump(mode="json", exclude={"type"})
     return otio.schema.GeneratorReference(
         generator_kind=kind, parameters=params, available_range=_range(t0, t1, rate)
     )
@@ -96,7 +77,7 @@ def plan_to_otio(
             name=f"{seg.background.type} background",
             media_reference=_reference(seg.background, t0, t1, rate),
             source_range=_range(0.0, t1 - t0, rate)
-            if isinstance(seg.background, ImageBackground | VideoBackground)
+            if seg.background.extensions
             else _range(t0, t1, rate),
         )
         clip.metadata["backdrop"] = {"segment": seg.model_dump(mode="json")}

@@ -262,6 +262,17 @@ class _BackgroundKind(_Model):
         """``'#rrggbb'`` colours the editor's timeline draws this background with."""
         return ["#a78bfa"]
 
+    def interchange(self) -> tuple[str, dict[str, Any]]:
+        """How an editing program's timeline names it (OpenTimelineIO export): ``("file",
+        {"path": …})`` for a kind that shows a file, else a generator kind and its parameters
+        (e.g. ``("SolidColor", {"color": "#1d4ed8"})``)."""
+        if self.extensions:
+            return "file", {"path": str(self.path)}
+        return self.generator, self.model_dump(mode="json", exclude={"type"})
+
+    generator: ClassVar[str] = ""
+    """The OpenTimelineIO generator kind of a kind that shows no file ("SolidColor")."""
+
     def draw(
         self, source: BackgroundSource, t: float, frame: np.ndarray, alpha: np.ndarray
     ) -> np.ndarray:
@@ -276,6 +287,7 @@ class ColorBackground(_BackgroundKind):
     color: str = Field(description="'#rrggbb'")
 
     nouns: ClassVar[tuple[str, ...]] = ("colour", "color", "shade", "tint")
+    generator: ClassVar[str] = "SolidColor"
     _hex = field_validator("color")(_check_hex)
 
     def describe(self) -> str:
@@ -319,6 +331,10 @@ class GradientBackground(_BackgroundKind):
 
     def swatch(self) -> list[str]:
         return list(self.colors)
+
+    def interchange(self) -> tuple[str, dict[str, Any]]:
+        kind = "LinearGradient" if self.kind == "linear" else "RadialGradient"
+        return kind, {"colors": list(self.colors), "angle": self.angle}
 
     def draw(
         self, source: BackgroundSource, t: float, frame: np.ndarray, alpha: np.ndarray
@@ -371,6 +387,7 @@ class BlurBackground(_BackgroundKind):
     )
 
     nouns: ClassVar[tuple[str, ...]] = ("blur",)
+    generator: ClassVar[str] = "Blur"
     static: ClassVar[bool] = False
 
     def describe(self) -> str:
@@ -394,6 +411,7 @@ class TransparentBackground(_BackgroundKind):
     matte: str = Field("#000000", description="Colour shown where the output has no alpha.")
 
     nouns: ClassVar[tuple[str, ...]] = ("transparency",)
+    generator: ClassVar[str] = "Transparent"
     _hex = field_validator("matte")(_check_hex)
 
     def describe(self) -> str:

@@ -61,6 +61,10 @@ WARMUP_S = 1.0
 NICE = 10
 """How much the worker thread lowers its priority (best effort)."""
 
+HOLD_SECONDS = 0.25
+"""After a preview is asked for, the worker starts no new frame for this long (seconds): while
+the person scrubs, the preview has the CPU; the refine resumes when they stop."""
+
 FrameFn = Callable[["RefinedFrame"], None]
 
 
@@ -306,6 +310,7 @@ class RefineWorker:
         self.error: BaseException | None = None
         self.frames_done = 0
         self.seconds = 0.0
+        self._hold_until = 0.0
         self._thread = threading.Thread(target=self._run, name="refine", daemon=True)
         self._thread.start()
 
@@ -349,6 +354,20 @@ class RefineWorker:
             gen = self._gen
         self._q.put((self._key, gen, t0, t1))
         return t0, t1
+
+    def hold(self, seconds: float = HOLD_SECONDS) -> None:
+        """Start no new frame for ``seconds`` from now (a preview is being made: it goes first;
+        the frame in progress finishes)."""
+        self._hold_until = max(self._hold_until, time.monotonic() + seconds)
+
+    def _wait_hold(self) -> bool:
+        """Wait out a :meth:`hold` (before each frame); True when the worker is closing."""
+        while not self._stop.is_set():
+            left = self._hold_until - time.monotonic()
+            if left <= 0:
+                return False
+            self._stop.wait(min(left, 0.05))
+        return True
 
     @property
     def busy(self) -> bool:
@@ -404,7 +423,7 @@ class RefineWorker:
                 masker=masker,
                 timeline=self.timeline,
                 on_frame=self._deliver,
-                cancelled=lambda: self._stop.is_set() or key != self._key or gen != self._gen,
+                cancelled=lambda: self._wait_hold() or key != self._key or gen != self._gen,
                 skip=lambda t: self.cache.has(key, t),
             )
             current = key == self._key and gen == self._gen and not self._stop.is_set()
