@@ -26,6 +26,7 @@ from backdrop.perception.core.media import (
     MediaError,
     MediaInfo,
     decode_shortfall,
+    frame_to_rgb,
     iter_frames,
     probe,
 )
@@ -473,11 +474,6 @@ def _drive(
         raise
 
 
-def _rot_k(rotation: float) -> int:
-    """``np.rot90`` quarter turns for a frame's display-matrix rotation (as perception.media)."""
-    return int(round(rotation / 90.0)) % 4
-
-
 def iter_frames_from(
     source: str | Path, start: float, decode_from: float | None = None
 ) -> Iterator[tuple[float, np.ndarray]]:
@@ -525,11 +521,7 @@ def iter_frames_from(
                     last_t = t
                     if t < start - 1e-6:
                         continue
-                    k = _rot_k(frame.rotation or 0.0)
-                    img = frame.to_ndarray(format="rgb24")
-                    if k:
-                        img = np.ascontiguousarray(np.rot90(img, k))
-                    yield t, img
+                    yield t, frame_to_rgb(frame, None)
                 else:
                     return
             except av.error.FFmpegError as e:

@@ -27,7 +27,7 @@ import av
 import cv2
 import numpy as np
 
-from backdrop.perception.core.media import MediaError, MediaInfo
+from backdrop.perception.core.media import MediaError, MediaInfo, frame_to_rgb
 from backdrop.render.atomic import atomic_path
 from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker
@@ -261,18 +261,7 @@ class SeekReader:
         if best is None:
             raise MediaError(f"{self.path}: no frame at {t:.2f} s")
         self._last = best
-        return best[0], _frame_rgb(best[1], self.size)
-
-
-def _frame_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
-    """As ``perception.core.media``: RGB in display orientation, scaled after rotation."""
-    k = int(round((frame.rotation or 0.0) / 90.0)) % 4
-    if size is not None:
-        tw, th = size if k % 2 == 0 else (size[1], size[0])
-        img = frame.to_ndarray(format="rgb24", width=tw, height=th)
-    else:
-        img = frame.to_ndarray(format="rgb24")
-    return np.ascontiguousarray(np.rot90(img, k)) if k else img
+        return best[0], frame_to_rgb(best[1], self.size)
 
 
 def masker_key(plan: EditPlan) -> tuple[Any, ...]:

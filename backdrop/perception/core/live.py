@@ -39,7 +39,7 @@ from backdrop.perception.core.media import (
     MediaError,
     MediaInfo,
     _reason,
-    _to_rgb,
+    frame_to_rgb,
     probe,
 )
 
@@ -418,7 +418,7 @@ class AvSource(LiveSource):
                             wait = wall0 + (media_t - m0) - time.monotonic()
                             if wait > 0 and self._stop.wait(wait):
                                 return
-                        rgb = partial(_to_rgb, frame, self._size)
+                        rgb = partial(frame_to_rgb, frame, self._size)
                         if self._realtime or not self.live:
                             self._push(rgb, media_t - m0 if not self.live else None)
                         else:

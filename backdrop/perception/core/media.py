@@ -110,7 +110,7 @@ def _rot_k(rotation: float) -> int:
     return int(round(rotation / 90.0)) % 4
 
 
-def _to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
+def frame_to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
     """``H×W×3`` uint8 RGB in display orientation, scaled to ``size`` = (width, height) after
     rotation when given."""
     k = _rot_k(frame.rotation or 0.0)
@@ -194,7 +194,7 @@ def _video_frames(path: Path, size: tuple[int, int] | None) -> Iterator[tuple[fl
                 if t <= last_t:  # duplicated or out-of-order timestamps: keep time monotonic
                     t = last_t + 1e-4
                 last_t = t
-                yield t, _to_rgb(frame, size)
+                yield t, frame_to_rgb(frame, size)
         except av.error.FFmpegError as e:
             raise MediaError(
                 f"{path}: the video breaks off at {last_t:.2f} s ({_reason(e)})"
@@ -378,7 +378,7 @@ def read_frame_at(
         if best is None:
             raise MediaError(f"{path}: no frame at {t:.2f} s")
         ft, frame = best
-        return ft, _to_rgb(frame, size)
+        return ft, frame_to_rgb(frame, size)
     except av.error.FFmpegError as e:
         raise MediaError(f"{path}: cannot read the frame at {t:.2f} s ({_reason(e)})") from e
     finally:
