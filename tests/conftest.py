@@ -248,18 +248,24 @@ def write_video(
         dur = (ts[-1] if ts else 0.0) + 1.0 / fps
         n = int(dur * audio_rate)
         tone = (0.3 * np.sin(2 * np.pi * tone_hz * np.arange(n) / audio_rate)).astype(np.float32)
-        step = 1024
-        for k in range(0, n, step):
-            af = av.AudioFrame.from_ndarray(tone[None, k : k + step], format="fltp", layout="mono")
-            af.sample_rate = audio_rate
-            af.pts = k
-            af.time_base = Fraction(1, audio_rate)
-            for p in a_stream.encode(af):
-                container.mux(p)
-        for p in a_stream.encode(None):
-            container.mux(p)
+        mux_mono_audio(container, a_stream, tone, audio_rate)
     container.close()
     return path
+
+
+def mux_mono_audio(container: Any, stream: Any, samples: np.ndarray, rate: int) -> None:
+    """Encode float32 mono ``samples`` (at ``rate`` Hz, in [-1, 1]) into the open audio
+    ``stream`` of ``container`` in 1024-sample frames, then flush it."""
+    step = 1024
+    for k in range(0, samples.size, step):
+        af = av.AudioFrame.from_ndarray(samples[None, k : k + step], format="fltp", layout="mono")
+        af.sample_rate = rate
+        af.pts = k
+        af.time_base = Fraction(1, rate)
+        for p in stream.encode(af):
+            container.mux(p)
+    for p in stream.encode(None):
+        container.mux(p)
 
 
 @pytest.fixture

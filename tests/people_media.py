@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from backdrop.perception.core.media import AUDIO_RATE, read_chunks
+from tests.conftest import mux_mono_audio
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "media"
@@ -81,17 +82,7 @@ def write_clip(
     for p in vs.encode(None):
         container.mux(p)
     if a_stream is not None and audio is not None:
-        step = 1024
-        for k in range(0, audio.size, step):
-            af = av.AudioFrame.from_ndarray(audio[None, k : k + step], format="fltp",
-                                            layout="mono")  # fmt: skip
-            af.sample_rate = AUDIO_RATE
-            af.pts = k
-            af.time_base = Fraction(1, AUDIO_RATE)
-            for p in a_stream.encode(af):
-                container.mux(p)
-        for p in a_stream.encode(None):
-            container.mux(p)
+        mux_mono_audio(container, a_stream, audio, AUDIO_RATE)
     container.close()
     return path
 
