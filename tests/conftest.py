@@ -320,3 +320,13 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(15)
+
+
+def wait_for(cond: Callable[[], object], timeout: float, what: str) -> None:
+    """Poll ``cond`` every 50 ms until it is truthy; AssertionError naming ``what`` after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)

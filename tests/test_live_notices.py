@@ -5,7 +5,6 @@ timing."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import cv2
@@ -18,7 +17,7 @@ from backdrop.perception.core.media import iter_frames
 from backdrop.perception.core.models import model_path
 from backdrop.perception.vision.person_crop import PoseDetector
 from backdrop.perception.vision.presence import PresenceAnalyzer
-from tests.conftest import needs_weights, write_video
+from tests.conftest import needs_weights, wait_for, write_video
 
 FPS = 15
 PERSON_S, EMPTY_S = 2.0, 2.5
@@ -42,14 +41,6 @@ def empty_stretch_clip(sample: Path, path: Path) -> Path:
 
     return write_video(path, 320, 180, fps=FPS, frames=n_person + int(EMPTY_S * FPS),
                        audio=False, frame_fn=frame)  # fmt: skip
-
-
-def wait_for(cond, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 @needs_weights("pose-detection")

@@ -23,7 +23,7 @@ import numpy as np
 from backdrop.agent.live import LiveRunner
 from backdrop.perception.core.live import open_source
 from backdrop.perception.core.media import iter_frames, probe
-from tests.conftest import needs_espeak
+from tests.conftest import needs_espeak, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ESPEAK = shutil.which("espeak-ng")
@@ -36,14 +36,6 @@ def shares(rgb: np.ndarray) -> tuple[float, float]:
     blue = (b > r + 80) & (b > g + 40)
     red = (r > b + 80) & (r > g + 80)
     return float(blue.mean()), float(red.mean())
-
-
-def wait_for(cond, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 @needs_espeak
