@@ -455,18 +455,28 @@ def render(
 def analyze(
     videos: Annotated[list[Path], typer.Argument(help="The video(s) to analyse.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the events as JSON.")] = False,
+    speakers: Annotated[
+        int | None,
+        typer.Option("--speakers", help="How many people talk (default: estimated)."),
+    ] = None,
 ) -> None:
     """What is in VIDEO over time: speech, transcript, speakers, cuts, lighting, people.
     Several videos (takes): a comparison table of light, sharpness, cut-out and speech."""
+    from backdrop.perception.audio.speakers import check_speaker_count
     from backdrop.perception.core.analysis import analyze as run_analysis
 
+    if speakers is not None:
+        try:
+            check_speaker_count(speakers)
+        except ValueError as e:
+            fail(f"--speakers: {e}")
     if len(videos) > 1:
         _compare_takes(videos, as_json)
         return
     video = videos[0]
     _probe(video)
     try:
-        timeline = run_analysis(video)
+        timeline = run_analysis(video, speakers=speakers)
     except EXPECTED_ERRORS as e:
         fail(str(e))
     if as_json:

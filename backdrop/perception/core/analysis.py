@@ -30,12 +30,17 @@ def analyze(
     path: str | Path,
     analyzers: Sequence[Analyzer] | None = None,
     progress: Callable[[float, float], None] | None = None,
+    speakers: int | None = None,
 ) -> Timeline:
     """Stream ``path`` through ``analyzers`` (default: :func:`default_analyzers`).
 
     ``progress(seconds_done, duration)`` is called after each chunk. Frames reach the analyzers
     at :func:`analysis_size`; event coordinates (boxes) are scaled back to display pixels by the
     analyzers that emit them.
+
+    Once the file is fully heard, analyzers with a ``final_pass`` (speaker turns) redo their
+    events over the whole file; ``speakers`` is the number of speakers the person gave (None:
+    estimated).
     """
     info = probe(path)
     if analyzers is None:
@@ -48,6 +53,12 @@ def analyze(
             progress(min(chunk.t1, info.duration), info.duration)
     for a in analyzers:
         timeline.add(a.flush())
+    for a in analyzers:
+        final = getattr(a, "final_pass", None)
+        if final is not None:  # the whole file heard: e.g. speaker turns clustered at once
+            if speakers is not None:
+                a.n_speakers = speakers  # type: ignore[attr-defined]
+            timeline.events = final(timeline.events)
     from backdrop.perception.vision.people import bind_speakers
 
     timeline.events = bind_speakers(timeline.events)  # which tracked person is talking
