@@ -39,6 +39,7 @@ EXPECTED_TOOLS = {
     "redo",
     "export_plan",
     "set_output_size",
+    "set_speaker_count",
     "render",
 }
 

@@ -39,7 +39,7 @@ from backdrop.agent.proactive import Notice, NoticeMaker
 from backdrop.agent.replies import Interpreter, Reply, step_reply
 from backdrop.agent.state import SceneState
 from backdrop.perception.core.analysis import default_analyzers
-from backdrop.perception.core.events import Analyzer, Event
+from backdrop.perception.core.events import Analyzer, Event, SpeakerTurn
 from backdrop.perception.core.media import (
     CHUNK_SECONDS,
     MediaInfo,
@@ -210,6 +210,9 @@ class Session:
         self._voice: VoiceInput | None = None
         self._stop = threading.Event()
         self._done = threading.Event()
+        self._speaker_pass: Any = None  # the speaker analyzer, for the whole-file pass
+        self._speakers_used: int | None = None  # the count its final turns were made with
+        self._speaker_lock = threading.Lock()
         self._idle = threading.Event()
         self._thread: threading.Thread | None = None
         self._analysis: threading.Thread | None = None
@@ -399,6 +402,9 @@ class Session:
             tail = [e for a in analyzers for e in a.flush()]
             self.state.add(tail, processed_until=self.info.duration)
             self._notice(tail)
+            if self.live is None:  # a recorded file, fully heard: speaker turns at once
+                self._speaker_pass = next((a for a in analyzers if hasattr(a, "final_pass")), None)
+                self._whole_file_speakers(force=True)
         except BaseException as e:  # noqa: BLE001 - reported to listeners, session stays usable
             self.error = e
             log.exception("processing failed")
@@ -407,6 +413,18 @@ class Session:
             self._done.set()
             self._emit(DoneMessage())
             self._wake.set()
+
+    def _whole_file_speakers(self, force: bool = False) -> bool:
+        """Redo the speaker turns over the whole heard file with the count said (or estimated);
+        whether they were redone (``force``, or the count changed since the last time)."""
+        with self._speaker_lock:
+            spk, n = self._speaker_pass, self.ctx.speakers
+            if spk is None or (n == self._speakers_used and not force):
+                return False
+            spk.n_speakers = n
+            self.state.rewrite(spk.final_pass)
+            self._speakers_used = n
+            return True
 
     def _serve(self) -> None:
         """The session thread: utterances at boundaries, then the newest frame's preview."""
@@ -487,9 +505,28 @@ class Session:
             reply = self._answer(notice, not no, rest)
         else:
             reply = self._interpret(text)
+        reply = self._after_count(reply)
         if prefix:
             reply = Reply(prefix + reply.text, reply.calls, reply.changed, reply.clarify)
         return self._said(reply, text)
+
+    def _after_count(self, reply: Reply) -> Reply:
+        """After "there are two speakers": the speaker turns redone now when the file has been
+        heard (and said so); live, the reply says the count waits for a recorded file."""
+        extra = ""
+        if self.live is not None and any(c.name == "set_speaker_count" for c in reply.calls):
+            extra = (" (Live, the turns stay as they were heard; the count is used when a "
+                     "recorded file is analysed.)")  # fmt: skip
+        elif (
+            self.ctx.speakers != self._speakers_used
+            and self._done.is_set()
+            and self._whole_file_speakers()
+        ):
+            n = len({e.speaker for e in self.state.events() if isinstance(e, SpeakerTurn)})
+            extra = f" Speaker turns found again: {n} speaker(s)."
+        if not extra:
+            return reply
+        return Reply(reply.text + extra, reply.calls, reply.changed, reply.clarify)
 
     def _said(self, reply: Reply, heard: str) -> Reply:
         """Tell the listeners ``reply`` (to what was ``heard``); the plan may have changed."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from backdrop.perception.core.events import (
@@ -57,6 +58,11 @@ class SceneState:
             self.timeline.add(events)
             if processed_until is not None:
                 self.processed_until = max(self.processed_until, processed_until)
+
+    def rewrite(self, fn: Callable[[list[Event]], list[Event]]) -> None:
+        """Replace every event by ``fn(events)`` (speaker turns redone over the whole file)."""
+        with self._lock:
+            self.timeline.events = fn(list(self.timeline.events))
 
     def events(self) -> list[Event]:
         with self._lock:

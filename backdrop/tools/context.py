@@ -47,6 +47,9 @@ class ToolContext:
         output_size: The export size asked for ("export in 4K"), as a ``--size`` spec
             (``4k``, ``1080p``, ``3840x2160``: see :func:`backdrop.render.facade.parse_size`), or
             ``None`` = the source's size. Not part of the plan: whoever renders applies it.
+        speakers: How many people talk in the video, as the person said ("there are two
+            speakers"), or ``None`` = estimated. Speaker turns are clustered into that many
+            voices once the whole video is heard. Not part of the plan.
     """
 
     history: PlanHistory = field(default_factory=PlanHistory)
@@ -60,6 +63,7 @@ class ToolContext:
     scope: TimeRange | None = None
     allowed: tuple[Path, ...] = ()
     output_size: str | None = None
+    speakers: int | None = None
 
     def allowed_folders(self) -> list[Path]:
         """The folders tool paths may lead into (see ``allowed``), the first being the base."""

@@ -761,6 +761,25 @@ def set_output_size(ctx: ToolContext, args: SetOutputSizeArgs) -> ToolResult:
     return ToolResult(True, f"export size → {said} ({w}×{h} for a 16:9 video)")
 
 
+class SetSpeakerCountArgs(_Args):
+    speakers: int = Field(description="How many people talk in the video (1 to 20).")
+
+
+@TOOLS.register
+def set_speaker_count(ctx: ToolContext, args: SetSpeakerCountArgs) -> ToolResult:
+    """Set how many people talk in the video ("there are two speakers"); speaker turns are
+    clustered into that many voices. Not part of the edit plan."""
+    from backdrop.perception.audio.speakers import check_speaker_count
+
+    try:
+        n = check_speaker_count(args.speakers)
+    except ValueError as e:
+        return ToolResult(False, str(e))
+    ctx.speakers = n
+    voices = "one speaker" if n == 1 else f"{n} speakers"
+    return ToolResult(True, f"I'll split the voices into {voices}")
+
+
 class RenderArgs(_Args):
     output: str = Field(description="Output video file.")
     alpha: str | None = Field(None, description="Optional separate alpha (matte) output file.")

@@ -34,6 +34,7 @@ from backdrop.agent.interpret.lexicon.people import (
     TALK,
     find_keep_speaker,
 )
+from backdrop.agent.interpret.lexicon.speakers import find_speaker_count
 from backdrop.agent.interpret.rules import Parsed, RuleInterpreter, with_leftovers
 from backdrop.agent.replies import Reply, step_reply
 from backdrop.perception.core.events import SpeakerTurn, Speech, Timeline, TranscriptSegment, Word
@@ -169,6 +170,9 @@ class SpeechInterpreter:
         """Understand ``text`` and apply it to ``ctx`` as one undoable step."""
         if (own := scenarios.interpret(text, ctx, self.base)) is not None:
             return own  # brand colours from a page, pointing, a yes/no to a proposal
+        count, rest = find_speaker_count(text)
+        if count is not None:  # "there are two speakers" (and maybe an edit after it)
+            return self._speaker_count(count.n, rest, ctx)
         anchor = find_anchor(text)
         if anchor is None:
             return self.base.interpret(text, ctx)
@@ -236,6 +240,22 @@ class SpeechInterpreter:
             args: dict[str, Any] = {"background": bg, "range": _arg(rng), "opacity": seg.opacity}
             calls.append(ToolCall("set_background", args))
         return calls
+
+    def _speaker_count(self, n: int, rest: str, ctx: ToolContext) -> Reply:
+        """Set the number of speakers said (``set_speaker_count``), say it back, then the rest
+        of the sentence as its own instruction."""
+        call = ToolCall("set_speaker_count", {"speakers": n})
+        result = self.registry.run(ctx, call)
+        said = (
+            f"{result.message[:1].upper()}{result.message[1:]}."
+            if result.ok
+            else f"I can't split the voices into {n}: {result.message}."
+        )
+        calls = [call] if result.ok else []
+        if not _meaningful(rest):
+            return Reply(said, calls)
+        more = self.interpret(rest, ctx)
+        return Reply(f"{said} {more.text}", [*calls, *more.calls], more.changed, more.clarify)
 
     def _run(
         self, text: str, ctx: ToolContext, pre: list[ToolCall], calls: list[ToolCall]
