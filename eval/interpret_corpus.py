@@ -74,7 +74,10 @@ def _parse_background(words: list[str]) -> dict[str, Any]:
         "end": None,
     }
     rest = words[1:]
-    if kind == "color":
+    if kind == "color" and rest and "~" in rest[0]:  # "blue~red": the blue moved toward red
+        was, toward = rest.pop(0).split("~")
+        out["color"], out["toward"], out["relation"] = _colour(was), _colour(toward), "toward"
+    elif kind == "color":
         # a colour name may have two words ("dark green", "green screen")
         name_words = []
         while (
@@ -202,6 +205,13 @@ def load(split: str) -> list[dict[str, Any]]:
 
 
 # -- grading -----------------------------------------------------------------------------------
+def _rgb_gap(a: str, b: str) -> float:
+    """Euclidean distance of two '#rrggbb' colours in 0–255 RGB."""
+    from backdrop.render.colors import hex_to_rgb
+
+    return float(sum((x - y) ** 2 for x, y in zip(hex_to_rgb(a), hex_to_rgb(b), strict=True)))**0.5
+
+
 def _luma(color: str) -> float:
     from backdrop.render.colors import hex_to_rgb
 
@@ -232,6 +242,10 @@ def _segment_problem(seg: Any, want: dict[str, Any], duration: float) -> str | N
             return f"{bg.color} is not darker than {want['color']}"
         if rel == "lighter" and not _luma(bg.color) > _luma(want["color"]) + 1:
             return f"{bg.color} is not lighter than {want['color']}"
+        if rel == "toward" and not _rgb_gap(bg.color, want["toward"]) < _rgb_gap(
+            want["color"], want["toward"]
+        ) - 1:
+            return f"{bg.color} did not move from {want['color']} toward {want['toward']}"
     if "colors" in want and [c.lower() for c in bg.colors] != want["colors"]:
         return f"colours {bg.colors} != {want['colors']}"
     for key in ("fade_in", "fade_out"):

@@ -61,6 +61,7 @@ class Clause:
     correction: bool = False
     exclude: list[TimeRange] = field(default_factory=list)
     shade: float | None = None
+    tint: tuple[str, float] | None = None
     previous: bool = False
     swap: tuple[str, str] | None = None
     same: bool = False
@@ -74,6 +75,7 @@ class Clause:
             self.subjects
             or self.exclude
             or self.shade is not None
+            or self.tint is not None
             or self.previous
             or self.swap
             or self.stop

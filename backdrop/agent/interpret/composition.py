@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from backdrop.agent.interpret.clauses import Clause
 from backdrop.agent.interpret.errors import Unclear, clarify
-from backdrop.agent.interpret.lexicon.colours import colour_name, shade_of
+from backdrop.agent.interpret.lexicon.colours import colour_name, shade_of, tint_of
 from backdrop.render.plan import (
     BackgroundSegment,
     BlurBackground,
@@ -91,7 +91,7 @@ class _Composer:
         if c.stop:
             self.steps.append(_stop_call(self.ctx))
             return
-        if c.swap or c.previous or (c.shade is not None and kind is None):
+        if c.swap or c.previous or ((c.shade is not None or c.tint) and kind is None):
             self.steps += _relative_calls(c, self.ctx, self.draft, self.notes)
             if kind is None:
                 return
@@ -285,6 +285,8 @@ def _relative_calls(
                 rng = c.range or seg.range  # "the previous one for the last 10 seconds"
                 return [ToolCall("set_background", {"background": bg, "range": _range_arg(rng)})]
         raise Unclear(clarify("There is no earlier background to go back to."))
+    if c.tint is not None:
+        return _tint_calls(c, seg, notes)
     assert c.shade is not None
     if seg is None:
         raise Unclear(clarify("Darker or lighter than what? There is no background yet."))
@@ -296,6 +298,32 @@ def _relative_calls(
     else:
         word = "darker" if c.shade < 0 else "lighter"
         notes.append(f"I can't make {describe_background(seg.background)} {word} yet")
+        return []
+    rng = c.range or seg.range
+    return [ToolCall("set_background", {"background": bg, "range": _range_arg(rng)})]
+
+
+def _tint_calls(c: Clause, seg: BackgroundSegment | None, notes: list[str]) -> list[ToolCall]:
+    """ "Redder", "a bit bluer": the focused colour (or each gradient colour) mixed toward the
+    hue. With no background yet, the background becomes that colour (and a note says so)."""
+    assert c.tint is not None
+    toward, amount = c.tint
+    if seg is None:
+        notes.append(f"there was no background colour yet, so it is now {colour_name(toward)}")
+        bg: dict[str, Any] = {"type": "color", "color": toward}
+        args: dict[str, Any] = {"background": bg}
+        if c.range is not None:
+            args["range"] = _range_arg(c.range)
+        return [ToolCall("set_background", args)]
+    bg = seg.background.model_dump(mode="json")
+    if bg["type"] == "color":
+        bg["color"] = tint_of(bg["color"], toward, amount)
+    elif bg["type"] == "gradient":
+        bg["colors"] = [tint_of(col, toward, amount) for col in bg["colors"]]
+    else:
+        notes.append(
+            f"I can't tint {describe_background(seg.background)} toward {colour_name(toward)} yet"
+        )
         return []
     rng = c.range or seg.range
     return [ToolCall("set_background", {"background": bg, "range": _range_arg(rng)})]

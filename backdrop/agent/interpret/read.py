@@ -62,7 +62,16 @@ from backdrop.agent.interpret.lexicon.people import (
     find_keep_speaker,
     person_selector,
 )
-from backdrop.agent.interpret.lexicon.relative import EXTEND, PREVIOUS, SAME, SHADE, STOP, SWAP
+from backdrop.agent.interpret.lexicon.relative import (
+    EXTEND,
+    PREVIOUS,
+    SAME,
+    SHADE,
+    STOP,
+    SWAP,
+    TINT,
+    TINTS,
+)
 from backdrop.agent.interpret.lexicon.strength import (
     BLUR_INTENSITY,
     STRENGTH_ABS,
@@ -335,6 +344,17 @@ def _read_range(c: Clause, text: str) -> str:
 
 
 _SHADE_AMOUNT = {"small": 0.15, "big": 0.45, None: 0.25}
+_TINT_AMOUNT = {"small": 0.2, "big": 0.55, None: 0.35}
+
+
+def _amount_size(amt: str | None) -> str | None:
+    """"a bit" → ``small``, "much" → ``big``, nothing said → ``None``."""
+    if amt in ("a little bit", "a bit", "a little", "a touch", "a tad", "a shade", "slightly",
+               "somewhat", "bit"):  # fmt: skip
+        return "small"
+    if amt in ("much", "a lot", "way", "far", "lots", "even"):
+        return "big"
+    return None
 
 
 def _read_relative(c: Clause, text: str) -> str:
@@ -349,15 +369,12 @@ def _read_relative(c: Clause, text: str) -> str:
         c.previous = True
     m, text = _take(SHADE, text)
     if m is not None:
-        amt = m.group("amt")
-        size = None
-        if amt in ("a little bit", "a bit", "a little", "a touch", "a tad", "a shade", "slightly",
-                   "somewhat", "bit"):  # fmt: skip
-            size = "small"
-        elif amt in ("much", "a lot", "way", "far", "lots", "even"):
-            size = "big"
         sign = -1.0 if m.group("dir") in ("darker", "deeper", "dimmer", "richer") else 1.0
-        c.shade = sign * _SHADE_AMOUNT[size]
+        c.shade = sign * _SHADE_AMOUNT[_amount_size(m.group("amt"))]
+    m, text = _take(TINT, text)
+    if m is not None:  # "redder", "a bit bluer", "more purple"
+        name = TINTS[m.group("dir")] if m.group("dir") else m.group("more")
+        c.tint = (NAMED_COLORS[name], _TINT_AMOUNT[_amount_size(m.group("amt"))])
     m, text = _take(SAME, text)
     if m is not None:
         c.same = True

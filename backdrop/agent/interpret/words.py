@@ -102,9 +102,13 @@ def _correct(word: str) -> str:
     return best
 
 
-_VERB_TYPOS = re.compile(r"^(\W*)(?:bluer|blurr|bler)\s+(?=(?:the|my|this|that|it|out)\b)")
+_VERB_TYPOS = re.compile(
+    r"^(\W*)(?:(?:blurr|bler)\s+(?=(?:the|my|this|that|it|out)\b)|bluer\s+(?=(?:the|this|that|it|"
+    r"out)\b))"
+)
 """A sentence that starts "bluer the background" means "blur" (a real word, so not a typo to
-:func:`_correct`; "make it bluer" stays)."""
+:func:`_correct`; "make it bluer" stays, and "bluer my background" is the comparative colour,
+like "redder my background")."""
 
 
 def fix_typos(text: str, protected: frozenset[str] = frozenset()) -> str:
@@ -246,8 +250,10 @@ def now_phrases(text: str, now: float | None) -> str:
 # -- corrections and exclusions ----------------------------------------------------------------
 _CORR_WORD = (
     r"(?:no wait|wait no|wait|actually no|no actually|actually|no sorry|sorry|oops|whoops|"
-    r"i mean|i meant|or rather|rather|make that|nope|hmm|no)"
+    r"i mean|i meant|or rather|rather|make that|nope|hmm|"
+    r"no(?!\s+(?:background|backdrop|bg|blur|colou?r|effect|fade|image|video)s?\b))"
 )
+"""Words that start a correction ("…, no wait, blue"); "…, no background" is not one."""
 _CORRECTION = re.compile(
     rf"(?:[,;:—–!]|\.+|\s-)\s*(?:{_CORR_WORD}\b[\s,.;:—–!-]*)+"
     rf"|\s(?:and )?(?:then )?(?:change (?:your|my) mind(?: and)?|i mean|i meant|or rather|"

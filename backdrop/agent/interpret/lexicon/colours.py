@@ -1,5 +1,6 @@
 """Colours: the named colours and gradient presets of :mod:`backdrop.render.colors`, shades
-("dark blue"), gradient shapes and angles, and the colour maths (:func:`shade_of`, :func:`luma`).
+("dark blue"), gradient shapes and angles, and the colour maths (:func:`shade_of`,
+:func:`tint_of`, :func:`luma`).
 Colours are ``#rrggbb`` strings."""
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ def shade_of(color: str, amount: float) -> str:
         target = 255 if amount > 0 else 0
         out.append(round(c + (target - c) * abs(amount)))
     return "#" + "".join(f"{c:02x}" for c in out)
+
+
+def tint_of(color: str, toward: str, amount: float) -> str:
+    """Mix ``color`` toward the colour ``toward`` (both '#rrggbb') by ``amount`` (0..1): "a
+    bit redder" is ``tint_of(c, red, 0.2)``."""
+    mixed = (
+        round(a + (b - a) * amount)
+        for a, b in zip(hex_to_rgb(color), hex_to_rgb(toward), strict=True)
+    )
+    return "#" + "".join(f"{c:02x}" for c in mixed)
 
 
 def luma(color: str) -> float:

@@ -1,5 +1,5 @@
-"""References to what is already there: "a bit darker", "like before", "change the blue to
-teal", "the same for …", "stop", "keep it going until …"."""
+"""References to what is already there: "a bit darker", "redder", "like before", "change the
+blue to teal", "the same for …", "stop", "keep it going until …"."""
 
 from __future__ import annotations
 
@@ -14,6 +14,19 @@ SHADE = re.compile(
     r"\b(?P<amt>a little bit|a (?:bit|little|touch|tad|shade)|slightly|somewhat|much|a lot|way|"
     r"far|lots|even|bit)?\s*(?P<dir>darker|lighter|brighter|deeper|paler|dimmer|richer)\b"
 )
+TINTS = {
+    "redder": "red", "bluer": "blue", "greener": "green", "yellower": "yellow",
+    "pinker": "pink", "oranger": "orange", "purpler": "purple", "browner": "brown",
+    "greyer": "gray", "grayer": "gray", "warmer": "orange", "cooler": "blue",
+}  # fmt: skip
+"""Comparative colour words → the named colour they move toward ("warmer" = toward orange)."""
+_MORE = "red|blue|green|yellow|pink|orange|purple|teal|violet|cyan|magenta|brown"
+TINT = re.compile(
+    r"\b(?P<amt>a little bit|a (?:bit|little|touch|tad|shade)|slightly|somewhat|much|a lot|way|"
+    r"far|lots|even|bit)?\s*(?:(?P<dir>" + "|".join(TINTS) + r")|more\s+(?P<more>" + _MORE
+    + r")(?:dish|ish)?)\b(?:\s+(?:colou?r|tone|tint|hue|shade))?"
+)
+"""A move toward a hue: "redder", "a bit bluer", "much greener", "more purple", "warmer"."""
 PREVIOUS = re.compile(
     r"\b(?:(?:like|as) (?:before|it was(?: before)?|earlier|last time|previously)|(?:back )?to "
     r"(?:the )?(?:previous|old|earlier|original|last|former) (?:colou?r|background|one|look)|"
