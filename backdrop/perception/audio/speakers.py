@@ -302,6 +302,7 @@ def spectral_split(x: np.ndarray, k: int, keep: float = 0.3, seeds: int = 5) -> 
     normalised) are split by k-means (best of ``seeds`` starts). Labels are 0 … ``k``-1.
     """
     from scipy.cluster.vq import kmeans2
+    from scipy.linalg import eigh
 
     n = len(x)
     if k <= 1 or n <= k:
@@ -313,8 +314,7 @@ def spectral_split(x: np.ndarray, k: int, keep: float = 0.3, seeds: int = 5) -> 
     aff = (aff + aff.T) / 2
     d = np.maximum(aff.sum(axis=1), 1e-12)
     lap = np.eye(n) - aff / np.sqrt(np.outer(d, d))
-    _, vec = np.linalg.eigh(lap)
-    u = vec[:, :k]
+    _, u = eigh(lap, subset_by_index=[0, k - 1])  # the k smallest only
     u = u / np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-9)
     best: tuple[float, np.ndarray] | None = None
     for seed in range(seeds):
@@ -351,7 +351,7 @@ class WholeFileClustering:
 
     quiet_ratio: float = 0.8
     min_turn_s: float = 1.0
-    max_windows: int = 1500
+    max_windows: int = 1000
 
     def labels(
         self, embs: np.ndarray, rms: np.ndarray, n_speakers: int | None = None
@@ -360,7 +360,10 @@ class WholeFileClustering:
         n = len(embs)
         if n == 0:
             return np.zeros(0, int)
-        k = n_speakers if n_speakers is not None else int(cluster_speakers(embs).max()) + 1
+        k = n_speakers
+        if k is None:  # the streaming rule over (at most max_windows of) all windows at once
+            even = np.linspace(0, n - 1, min(n, self.max_windows)).astype(int)
+            k = int(cluster_speakers(embs[even]).max()) + 1
         if k <= 1:
             return np.zeros(n, int)
         x = embs.astype(np.float64)
