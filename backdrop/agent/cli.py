@@ -41,6 +41,8 @@ from backdrop.render.plan import (
 from backdrop.render.writer import RenderError
 
 if TYPE_CHECKING:
+    from backdrop.agent.interpret import SpeechInterpreter
+    from backdrop.agent.replies import Reply
     from backdrop.tools import ToolContext
 
 app = typer.Typer(
@@ -316,7 +318,7 @@ def _interpret(text: str, video: Path, info: MediaInfo, ctx: ToolContext) -> Edi
     if interpreter.needs_timeline(text):
         ctx.timeline = _audio_timeline(video, info)
     ctx.timeline = _with_objects(video, text, ctx.timeline)
-    reply = interpreter.interpret(text, ctx)
+    reply = _accept_proposal(interpreter.interpret(text, ctx), interpreter, ctx)
     plan = ctx.history.current
     if nothing_to_do(reply, plan):
         views.warn(reply.text)
@@ -324,6 +326,22 @@ def _interpret(text: str, video: Path, info: MediaInfo, ctx: ToolContext) -> Edi
     views.understood(reply.text, video, info)
     ctx.timeline = _with_people(video, plan, ctx)
     return plan
+
+
+def _accept_proposal(reply: Reply, interpreter: SpeechInterpreter, ctx: ToolContext) -> Reply:
+    """A one-shot edit cannot wait for a yes: when the instruction ended in a proposal (brand
+    colours read from the page it named), apply it and say so, with where each colour came
+    from; ``reply`` unchanged otherwise."""
+    from backdrop.agent.replies import Reply
+    from backdrop.agent.scenarios import pending
+
+    proposal = pending(ctx)
+    if proposal is None or reply.clarify:
+        return reply
+    done = interpreter.interpret("yes", ctx)
+    found = reply.text.partition(" Shall I ")[0]
+    head = f"{found} Applying {proposal.text} (a one-shot edit does not wait for a yes)."
+    return Reply(f"{head} {done.text}", done.calls, done.changed, done.clarify)
 
 
 def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str:
