@@ -510,13 +510,11 @@ def _analyze_takes(videos: list[Path]) -> list[Any]:
 
 def _compare_takes(videos: list[Path], as_json: bool) -> None:
     """``backdrop analyze A B C``: the takes side by side and which is best for what."""
-    from dataclasses import asdict
-
-    from backdrop.agent.takes import comparison_table, recommend
+    from backdrop.agent.takes import comparison_table, recommend, take_rows
 
     reports = _analyze_takes(videos)
     if as_json:
-        rows = [{**asdict(r), "path": str(r.path)} for r in reports]
+        rows = take_rows(reports)
         out.print_json(json.dumps({"takes": rows, "recommendation": recommend(reports)}))
         return
     out.print(comparison_table(reports))
@@ -656,7 +654,8 @@ def live(
 @app.command()
 def serve(
     video: Annotated[
-        Path | None, typer.Argument(help="A video to open at once (inside the working folder).")
+        list[Path] | None,
+        typer.Argument(help="A video to open at once (inside the working folder); several: takes."),
     ] = None,
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on; not loopback = token required.")
@@ -673,13 +672,13 @@ def serve(
 
     if not workdir.is_dir():
         fail(f"{workdir}: no such folder")
-    if video is not None:
-        if not video.resolve().is_relative_to(workdir.resolve()):
-            fail(f"{video} is outside the working folder {workdir.resolve()} (see --workdir)", 2)
-        _probe(video)
+    for v in video or []:
+        if not v.resolve().is_relative_to(workdir.resolve()):
+            fail(f"{v} is outside the working folder {workdir.resolve()} (see --workdir)", 2)
+        _probe(v)
     token = None if is_loopback(host) else new_token()
     try:
-        web = create_app(workdir, video.resolve() if video else None, token)
+        web = create_app(workdir, [v.resolve() for v in video or []], token)
     except (ValueError, *EXPECTED_ERRORS) as e:
         fail(str(e))
     shown = f"[{host}]" if ":" in host else host

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from backdrop.perception.core.takes import TakeReport, best_takes, leaders
 
@@ -219,4 +220,44 @@ def choose(
         )
 
 
-__all__ = ["choose", "comparison_table", "confirm", "describe", "pick", "recommend", "strengths"]
+_ABOUT_TAKES = re.compile(
+    r"\b(?:takes?|clips?|versions?|recordings?)\b|\bthe\s+(?:\w+\s+){0,2}one\b|"
+    r"\bone\s+with\b|^\s*(?:use|pick|choose|switch to|go with|edit)\s+(?:the\s+)?\w+est\b",
+    re.I,
+)
+
+
+def pick_in_chat(text: str, reports: list[TakeReport], asked: bool) -> tuple[int, str] | None:
+    """The take chosen by a line said in an editor that has several takes open, or ``None``
+    when the line is about something else (an edit, an answer to a notice).
+
+    The same words as :func:`pick` ("use take 2", "the one with the best light", "the sharpest
+    one"), but only when the line is about takes; while the comparison's question is still
+    open (``asked``), a bare "yes" or "2" answers it too.
+    """
+    if not asked and not _ABOUT_TAKES.search(text):
+        return None
+    if (
+        asked
+        and not _ABOUT_TAKES.search(text)
+        and not re.match(r"^\s*(?:yes|ok|sure|#?\d+)\b", text, re.I)
+    ):
+        return None
+    return pick(text, reports)
+
+
+def take_rows(reports: list[TakeReport]) -> list[dict[str, Any]]:
+    """Each take's figures as JSON-ready rows (``backdrop analyze --json``, the editor), with its
+    line from :func:`describe` and what it is best at (:func:`strengths`)."""
+    lines = describe(reports)
+    return [
+        {**asdict(r), "path": str(r.path), "take": i + 1, "line": lines[i],
+         "best_at": strengths(i, reports)}
+        for i, r in enumerate(reports)
+    ]  # fmt: skip
+
+
+__all__ = [
+    "choose", "comparison_table", "confirm", "describe", "pick", "pick_in_chat", "recommend",
+    "strengths", "take_rows",
+]  # fmt: skip
