@@ -10,7 +10,6 @@ from backdrop.perception.core.events import Timeline
 from backdrop.render.plan import EditPlan, TimeRange
 from backdrop.tools.history import PlanHistory
 
-
 OUTPUT_SIZE = "output_size"
 """The history setting that holds the export size (see :attr:`ToolContext.output_size`)."""
 
