@@ -135,12 +135,25 @@ def test_takes_in_the_editor(tmp_path: Path, sample: Path) -> None:
                     break
                 page.wait_for_timeout(200)
             assert corner_blueness(frame.screenshot()) > 100, "the plan did not follow the take"
+            with page.expect_download() as dl:  # the export is the chosen take's
+                page.click("#export")
+            assert dl.value.suggested_filename == "take-bright-plan.json"
 
             # undo: the take switch is a step of its own; the blue stays
             page.fill("#text", "undo")
             page.press("#text", "Enter")
             expect(page.locator("#status")).to_contain_text("take-dark.mp4", timeout=30_000)
             expect(page.locator("#plan")).to_contain_text("blue", timeout=30_000)
+
+            # several files uploaded at once open as takes (a new edit: the plan starts empty)
+            page.set_input_files("#upload", [str(b), str(a)])
+            expect(page.locator("#status")).to_contain_text("uploads/take-bright.mp4",
+                                                            timeout=60_000)  # fmt: skip
+            expect(takes).to_have_count(2)
+            expect(takes.nth(1)).to_contain_text("take-dark.mp4")
+            expect(page.locator("#takewhy")).to_contain_text("Overall I'd use take 1",
+                                                             timeout=120_000)  # fmt: skip
+            expect(page.locator("#plan")).not_to_contain_text("blue", timeout=30_000)
             assert not errors, errors
         finally:
             browser.close()

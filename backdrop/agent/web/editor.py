@@ -178,7 +178,7 @@ class Editor:
             if history is None:
                 self.hub.reset()
             else:
-                self.hub.latest.clear()  # the other take's frames and timeline
+                self.hub.forget_latest()  # the other take's frames and timeline
             session.add_listener(lambda msg: self._relay(gen, session, msg))
             old, self.session, self.video = self.session, session, path
             self._stop_live()
