@@ -29,10 +29,16 @@ def test_export_size_follows_undo_and_redo() -> None:
     assert ctx.plan.backgrounds and ctx.output_size == "4k"
 
     # one sentence, one step: "make it red and export in 720p" is undone as a whole
+    blue = ctx.plan
     rules.interpret("make it red and export in 720p", ctx)
-    assert ctx.output_size == "720p"
+    assert ctx.output_size == "720p" and ctx.plan != blue
+    undone = rules.interpret("undo", ctx)
+    assert ctx.output_size == "4k" and ctx.plan == blue, undone.text
+    assert "make it red and export in 720p" in undone.text
+    # the size alone, when the edit changed nothing, is a step of its own
+    rules.interpret("keep the person and export in 720p", ctx)
     rules.interpret("undo", ctx)
-    assert ctx.output_size == "4k" and ctx.plan.backgrounds[-1].background.color != "#ff0000"
+    assert ctx.output_size == "4k" and ctx.plan == blue
 
 
 def test_export_size_is_not_in_the_plan_file() -> None:
@@ -42,3 +48,16 @@ def test_export_size_is_not_in_the_plan_file() -> None:
     again = EditPlan.from_json(ctx.plan.to_json())
     assert again == ctx.plan and '"4k"' not in ctx.plan.to_json()
     assert again.schema_version == 4  # older Backdrops still read the plans this one writes
+
+
+def test_history_settings_roll_back_with_a_transaction() -> None:
+    h = PlanHistory()
+    with h.transaction("sentence") as txn:
+        h.set_setting("output_size", "4k", "export size 4k")
+        assert h.setting("output_size") == "4k"  # later calls see it
+        txn.discard()
+    assert h.setting("output_size") is None and not h.can_undo
+    with h.transaction("sentence"):
+        h.set_setting("output_size", "4k", "export size 4k")
+    assert h.undo_label == "sentence" and h.undo() and h.setting("output_size") is None
+    assert h.redo() and h.setting("output_size") == "4k"

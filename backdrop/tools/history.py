@@ -84,6 +84,11 @@ class PlanHistory:
     def in_transaction(self) -> bool:
         return self._txn_start is not None
 
+    @property
+    def depth(self) -> int:
+        """How many steps :meth:`undo` can revert."""
+        return len(self._undo)
+
     def setting(self, key: str) -> str | None:
         """The setting ``key`` now (``None`` = never set, or unset)."""
         return self._settings.get(key)
@@ -119,6 +124,17 @@ class PlanHistory:
         self._undo.append(_Step(self._current, self._current, label, before, dict(self._settings)))
         self._redo.clear()
         return True
+
+    def merge_last(self) -> None:
+        """Make the last two steps one, with the earlier one's label (a sentence's export size,
+        set after its edits ran, joins their step so that one undo reverts the sentence)."""
+        self._no_txn("merge steps")
+        if len(self._undo) < 2:
+            return
+        second = self._undo.pop()
+        first = self._undo[-1]
+        self._undo[-1] = _Step(first.before, second.after, first.label, first.settings_before,
+                               second.settings_after)  # fmt: skip
 
     def undo(self) -> bool:
         """Revert the last step. Returns ``False`` when there is nothing to undo."""
