@@ -52,6 +52,10 @@ def test_take_words_in_chat_only_when_about_takes() -> None:
     assert pick_in_chat("yes", r, asked=True)[0] == 1  # type: ignore[index]  # the recommended
     assert pick_in_chat("2", r, asked=True) == (1, "take 2")
     assert pick_in_chat("make the background blue", r, asked=True) is None
+    # before the takes are measured: by number or position only
+    assert pick_in_chat("use take 2", [], asked=False, count=2) == (1, "take 2")
+    assert pick_in_chat("the last one", [], asked=False, count=3) == (2, "take 3")
+    assert pick_in_chat("the brightest one", [], asked=False, count=2) is None
 
 
 @contextlib.contextmanager

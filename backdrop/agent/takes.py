@@ -125,14 +125,16 @@ def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def pick(text: str, reports: list[TakeReport]) -> tuple[int, str] | None:
+def pick(text: str, reports: list[TakeReport], count: int | None = None) -> tuple[int, str] | None:
     """The take the person chose in ``text``: ``(index from 0, why in words)``, or ``None``.
 
     Reads "take 2", "2", "the second one", "the last one", and descriptions ("the brightest
     one", "the one with the clearest speech", "the best", "yes" = the recommended take).
+    ``count``: how many takes there are when ``reports`` is empty (not measured yet: only
+    numbers and positions are read).
     """
     t = text.strip().lower()
-    n = len(reports)
+    n = len(reports) or (count or 0)
     m = re.search(r"\btake\s*#?\s*(\d+)\b|^\s*#?(\d+)\s*[.!]?\s*$", t)
     if m:
         k = int(m.group(1) or m.group(2))
@@ -144,6 +146,8 @@ def pick(text: str, reports: list[TakeReport]) -> tuple[int, str] | None:
             return k - 1, f"take {k}"
     if re.search(r"\b(?:last|final)\s+(?:one|take|clip)\b", t):
         return n - 1, f"take {n}"
+    if not reports:
+        return None
     best = best_takes(reports)
     for pattern, key in _DESCRIBED:
         if re.search(pattern, t) and key in best:
@@ -227,13 +231,15 @@ _ABOUT_TAKES = re.compile(
 )
 
 
-def pick_in_chat(text: str, reports: list[TakeReport], asked: bool) -> tuple[int, str] | None:
+def pick_in_chat(
+    text: str, reports: list[TakeReport], asked: bool, count: int | None = None
+) -> tuple[int, str] | None:
     """The take chosen by a line said in an editor that has several takes open, or ``None``
     when the line is about something else (an edit, an answer to a notice).
 
     The same words as :func:`pick` ("use take 2", "the one with the best light", "the sharpest
     one"), but only when the line is about takes; while the comparison's question is still
-    open (``asked``), a bare "yes" or "2" answers it too.
+    open (``asked``), a bare "yes" or "2" answers it too. ``count``: as for :func:`pick`.
     """
     if not asked and not _ABOUT_TAKES.search(text):
         return None
@@ -243,7 +249,7 @@ def pick_in_chat(text: str, reports: list[TakeReport], asked: bool) -> tuple[int
         and not re.match(r"^\s*(?:yes|ok|sure|#?\d+)\b", text, re.I)
     ):
         return None
-    return pick(text, reports)
+    return pick(text, reports, count)
 
 
 def take_rows(reports: list[TakeReport]) -> list[dict[str, Any]]:

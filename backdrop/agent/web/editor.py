@@ -304,11 +304,12 @@ class Editor:
                 "recommendation": recommend(reports) if reports else self.take_note}  # fmt: skip
 
     def take_said(self, text: str) -> tuple[int, str] | None:
-        """The take ``text`` picks (index from 0, why), when several takes are open, measured,
-        and the line is about them (see :func:`backdrop.agent.takes.pick_in_chat`)."""
-        if len(self.takes) < 2 or self.take_reports is None:
+        """The take ``text`` picks (index from 0, why), when several takes are open and the line
+        is about them (see :func:`backdrop.agent.takes.pick_in_chat`; before they are measured,
+        by number or position only)."""
+        if len(self.takes) < 2:
             return None
-        return pick_in_chat(text, self.take_reports, self._take_asked)
+        return pick_in_chat(text, self.take_reports or [], self._take_asked, len(self.takes))
 
     def use_take(self, index: int, why: str) -> str:
         """Edit take ``index`` (from 0) from now on, keeping the plan (blocking; call in a
@@ -316,10 +317,15 @@ class Editor:
         if not 0 <= index < len(self.takes):
             raise HTTPException(404, f"there is no take {index + 1}")
         session = self.require()
+        if self.live is not None:
+            raise HTTPException(409, "the camera is live; close it to edit a take")
         path = self.takes[index]
         history = session.ctx.history
         label = f"use take {index + 1} ({path.name})"
-        session.call(lambda: history.set_setting(TAKE, self.rel(path), label)).result(30)
+        try:  # on the session thread, between its micro-turns
+            session.call(lambda: history.set_setting(TAKE, self.rel(path), label)).result(120)
+        except TimeoutError:
+            raise HTTPException(504, "the session is busy; try again in a moment") from None
         self._take_asked = False
         if path != self.video:
             self._open(path, history)
