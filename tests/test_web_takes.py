@@ -16,7 +16,7 @@ import pytest
 from backdrop.agent.takes import pick_in_chat
 from backdrop.perception.core.media import iter_frames
 from backdrop.perception.core.takes import TakeReport
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, serving, write_video
+from tests.conftest import CHROMIUM, chromium_page, serving, write_video
 from tests.test_web_browser import corner_blueness, vision_session
 
 SIZE = (320, 180)
@@ -73,91 +73,83 @@ def frame_mean(png: bytes) -> float:
 @pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
 def test_takes_in_the_editor(tmp_path: Path, sample: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     a, b, dark_mean, bright_mean = make_takes(sample, tmp_path)
     between = (dark_mean + bright_mean) / 2
 
-    with editor_on(tmp_path, [a, b]) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 860})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(url)
-            frame = page.locator("#frame")
+    with editor_on(tmp_path, [a, b]) as url, chromium_page(url) as (page, errors):
+        frame = page.locator("#frame")
 
-            def shows(cond: str, what: str) -> None:  # the preview's brightness, polled
-                for _ in range(150):
-                    m = frame_mean(frame.screenshot())
-                    if (m < between) if cond == "dark" else (m > between):
-                        return
-                    page.wait_for_timeout(200)
-                raise AssertionError(f"{what}: preview mean {m:.0f}, dark {dark_mean:.0f}, "
-                                     f"bright {bright_mean:.0f}")  # fmt: skip
-
-            # both takes listed with the comparison; take 1 (dark) is edited first
-            takes = page.locator("#takelist button.take")
-            expect(takes).to_have_count(2, timeout=20_000)
-            expect(page.locator("#takewhy")).to_contain_text("Overall I'd use take 2",
-                                                             timeout=120_000)  # fmt: skip
-            expect(takes.nth(0)).to_contain_text("take-dark.mp4")
-            expect(takes.nth(0)).to_contain_text("light")
-            expect(takes.nth(1)).to_contain_text("sharpness")
-            expect(takes.nth(1)).to_contain_text("cut-out quality")
-            expect(takes.nth(1)).to_contain_text("best")
-            expect(page.locator(".msg.agent").first).to_contain_text("Take 2 has")
-            expect(page.locator("#status")).to_contain_text("take-dark.mp4")
-            page.wait_for_function("document.getElementById('frame').naturalWidth > 0",
-                                   timeout=30_000)  # fmt: skip
-            shows("dark", "take 1 at first")
-
-            # by chat, in the CLI's words: the preview now comes from the bright take
-            page.fill("#text", "the one with the best light")
-            page.press("#text", "Enter")
-            expect(page.locator(".msg.agent").last).to_contain_text("Editing take 2",
-                                                                    timeout=30_000)  # fmt: skip
-            expect(page.locator("#status")).to_contain_text("take-bright.mp4", timeout=30_000)
-            expect(takes.nth(1)).to_have_class("take current")
-            shows("bright", "after picking the best light")
-
-            # by click: back to the dark take
-            takes.nth(0).click()
-            expect(page.locator("#status")).to_contain_text("take-dark.mp4", timeout=30_000)
-            shows("dark", "after clicking take 1")
-
-            # an edit on take 1, then take 2 by number: the plan is the edit's, not the file's
-            page.fill("#text", "make the background blue")
-            page.press("#text", "Enter")
-            expect(page.locator("#plan")).to_contain_text("blue", timeout=30_000)
-            page.fill("#text", "use take 2")
-            page.press("#text", "Enter")
-            expect(page.locator("#status")).to_contain_text("take-bright.mp4", timeout=30_000)
-            expect(page.locator("#plan")).to_contain_text("blue", timeout=30_000)
+        def shows(cond: str, what: str) -> None:  # the preview's brightness, polled
             for _ in range(150):
-                if corner_blueness(frame.screenshot()) > 100:
-                    break
+                m = frame_mean(frame.screenshot())
+                if (m < between) if cond == "dark" else (m > between):
+                    return
                 page.wait_for_timeout(200)
-            assert corner_blueness(frame.screenshot()) > 100, "the plan did not follow the take"
-            with page.expect_download() as dl:  # the export is the chosen take's
-                page.click("#export")
-            assert dl.value.suggested_filename == "take-bright-plan.json"
+            raise AssertionError(f"{what}: preview mean {m:.0f}, dark {dark_mean:.0f}, "
+                                 f"bright {bright_mean:.0f}")  # fmt: skip
 
-            # undo: the take switch is a step of its own; the blue stays
-            page.fill("#text", "undo")
-            page.press("#text", "Enter")
-            expect(page.locator("#status")).to_contain_text("take-dark.mp4", timeout=30_000)
-            expect(page.locator("#plan")).to_contain_text("blue", timeout=30_000)
+        # both takes listed with the comparison; take 1 (dark) is edited first
+        takes = page.locator("#takelist button.take")
+        expect(takes).to_have_count(2, timeout=20_000)
+        expect(page.locator("#takewhy")).to_contain_text("Overall I'd use take 2",
+                                                         timeout=120_000)  # fmt: skip
+        expect(takes.nth(0)).to_contain_text("take-dark.mp4")
+        expect(takes.nth(0)).to_contain_text("light")
+        expect(takes.nth(1)).to_contain_text("sharpness")
+        expect(takes.nth(1)).to_contain_text("cut-out quality")
+        expect(takes.nth(1)).to_contain_text("best")
+        expect(page.locator(".msg.agent").first).to_contain_text("Take 2 has")
+        expect(page.locator("#status")).to_contain_text("take-dark.mp4")
+        page.wait_for_function("document.getElementById('frame').naturalWidth > 0",
+                               timeout=30_000)  # fmt: skip
+        shows("dark", "take 1 at first")
 
-            # several files uploaded at once open as takes (a new edit: the plan starts empty)
-            page.set_input_files("#upload", [str(b), str(a)])
-            expect(page.locator("#status")).to_contain_text("uploads/take-bright.mp4",
-                                                            timeout=60_000)  # fmt: skip
-            expect(takes).to_have_count(2)
-            expect(takes.nth(1)).to_contain_text("take-dark.mp4")
-            expect(page.locator("#takewhy")).to_contain_text("Overall I'd use take 1",
-                                                             timeout=120_000)  # fmt: skip
-            expect(page.locator("#plan")).not_to_contain_text("blue", timeout=30_000)
-            assert not errors, errors
-        finally:
-            browser.close()
+        # by chat, in the CLI's words: the preview now comes from the bright take
+        page.fill("#text", "the one with the best light")
+        page.press("#text", "Enter")
+        expect(page.locator(".msg.agent").last).to_contain_text("Editing take 2",
+                                                                timeout=30_000)  # fmt: skip
+        expect(page.locator("#status")).to_contain_text("take-bright.mp4", timeout=30_000)
+        expect(takes.nth(1)).to_have_class("take current")
+        shows("bright", "after picking the best light")
+
+        # by click: back to the dark take
+        takes.nth(0).click()
+        expect(page.locator("#status")).to_contain_text("take-dark.mp4", timeout=30_000)
+        shows("dark", "after clicking take 1")
+
+        # an edit on take 1, then take 2 by number: the plan is the edit's, not the file's
+        page.fill("#text", "make the background blue")
+        page.press("#text", "Enter")
+        expect(page.locator("#plan")).to_contain_text("blue", timeout=30_000)
+        page.fill("#text", "use take 2")
+        page.press("#text", "Enter")
+        expect(page.locator("#status")).to_contain_text("take-bright.mp4", timeout=30_000)
+        expect(page.locator("#plan")).to_contain_text("blue", timeout=30_000)
+        for _ in range(150):
+            if corner_blueness(frame.screenshot()) > 100:
+                break
+            page.wait_for_timeout(200)
+        assert corner_blueness(frame.screenshot()) > 100, "the plan did not follow the take"
+        with page.expect_download() as dl:  # the export is the chosen take's
+            page.click("#export")
+        assert dl.value.suggested_filename == "take-bright-plan.json"
+
+        # undo: the take switch is a step of its own; the blue stays
+        page.fill("#text", "undo")
+        page.press("#text", "Enter")
+        expect(page.locator("#status")).to_contain_text("take-dark.mp4", timeout=30_000)
+        expect(page.locator("#plan")).to_contain_text("blue", timeout=30_000)
+
+        # several files uploaded at once open as takes (a new edit: the plan starts empty)
+        page.set_input_files("#upload", [str(b), str(a)])
+        expect(page.locator("#status")).to_contain_text("uploads/take-bright.mp4",
+                                                        timeout=60_000)  # fmt: skip
+        expect(takes).to_have_count(2)
+        expect(takes.nth(1)).to_contain_text("take-dark.mp4")
+        expect(page.locator("#takewhy")).to_contain_text("Overall I'd use take 1",
+                                                         timeout=120_000)  # fmt: skip
+        expect(page.locator("#plan")).not_to_contain_text("blue", timeout=30_000)
+        assert not errors, errors
