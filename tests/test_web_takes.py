@@ -16,7 +16,7 @@ import pytest
 from backdrop.agent.takes import pick_in_chat
 from backdrop.perception.core.media import iter_frames
 from backdrop.perception.core.takes import TakeReport
-from tests.conftest import CHROMIUM, chromium_page, serving, write_video
+from tests.conftest import CHROMIUM, chromium_page, serving, wait_for, write_video
 from tests.test_web_browser import corner_blueness, vision_session
 
 SIZE = (320, 180)
@@ -153,3 +153,41 @@ def test_takes_in_the_editor(tmp_path: Path, sample: Path) -> None:
                                                          timeout=120_000)  # fmt: skip
         expect(page.locator("#plan")).not_to_contain_text("blue", timeout=30_000)
         assert not errors, errors
+
+
+def test_takes_api(tmp_path: Path, sample: Path) -> None:
+    """Uploads stored without opening, opened together as takes, picked by number before and
+    after they are measured; bad takes end in one clear answer."""
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from backdrop.agent.cli import app as cli_app
+    from backdrop.agent.web.server import create_app
+    from tests.test_web_api import LOCAL, scripted
+
+    (tmp_path / "made").mkdir()
+    a, b, _, _ = make_takes(sample, tmp_path / "made")
+    work = tmp_path / "work"
+    work.mkdir()
+    with TestClient(create_app(work, session_factory=scripted()), base_url=LOCAL) as client:
+        stored = [client.post(f"/api/upload?open=false&name={p.name}", content=p.read_bytes())
+                  for p in (a, b)]  # fmt: skip
+        assert [r.json()["path"] for r in stored] == ["uploads/take-dark.mp4",
+                                                      "uploads/take-bright.mp4"]  # fmt: skip
+        assert client.get("/api/state").json()["video"] is None  # stored, not opened
+        opened = client.post("/api/takes", json={"paths": [r.json()["path"] for r in stored]})
+        assert opened.status_code == 200 and opened.json()["take"] == 1
+        assert len(opened.json()["takes"]["takes"]) == 2
+        said = client.post("/api/instruct", json={"text": "use take 2"}).json()
+        assert "Editing take 2" in said["text"]
+        assert client.get("/api/state").json()["video"]["path"] == "uploads/take-bright.mp4"
+        wait_for(lambda: client.get("/api/takes").json()["ready"], 120, "the comparison")
+        rows = client.get("/api/takes").json()["takes"]
+        assert rows[1]["light"] > rows[0]["light"] and rows[1]["best_at"]
+        assert client.post("/api/takes/3").status_code == 404
+        assert client.post("/api/takes", json={"paths": ["../x.mp4"]}).status_code == 403
+        assert client.post("/api/takes", json={"paths": []}).status_code == 422
+        client.post("/api/open", json={"path": "uploads/take-dark.mp4"})
+        assert client.get("/api/takes").status_code == 404  # one video now
+    r = CliRunner().invoke(cli_app, ["serve", str(a), str(sample), "--workdir", str(a.parent)])
+    assert r.exit_code == 2 and "outside the working folder" in r.output

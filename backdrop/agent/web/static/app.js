@@ -55,7 +55,8 @@ function setStatus() {
   if (v.camera) { $("status").textContent = `Camera — ${v.width}×${v.height} at ${v.fps} fps, live`; return; }
   const pct = v.duration ? Math.round((100 * ui.progress) / v.duration) : 0;
   const where = ui.done ? "processed" : `processing ${pct}%`;
-  $("status").textContent = `${v.path} — ${v.width}×${v.height}, ${clock(v.duration)} · ${where}`;
+  const take = v.take ? `take ${v.take}: ` : "";
+  $("status").textContent = `${take}${v.path} — ${v.width}×${v.height}, ${clock(v.duration)} · ${where}`;
 }
 
 function setClock() {
