@@ -428,10 +428,14 @@ class CropPersonSegmenter:
         min_presence: landmark-model presence below which a track is dropped.
         change_threshold: mean absolute difference, in grey levels (0–255), between the
             :data:`CHANGE_THUMB`² grey thumbnail of a person's crop region on this frame and on
-            the frame where the landmark model last ran for them, below which the model is not
-            run again: their last mask, box, ROI and landmarks are carried unchanged.
+            the frame where the landmark model last ran for them — averaged over their crop
+            mask grown by :data:`CHANGE_GROW` (the band a limb moves into), over the whole
+            thumbnail when that mask is empty — below which the model is not run again: their
+            last mask, box, ROI and landmarks are carried unchanged.
         max_skip: most consecutive frames a person's landmark model may be skipped that way
-            (frames); 0 runs it on every frame.
+            (frames); 0 runs it on every frame. A head-and-shoulders person's ``large_every``
+            refresh counts as one such frame, so theirs may wait
+            ``large_every × (max_skip + 1)`` frames while nothing moves.
         runs: landmark-model runs so far (one per person per frame it ran).
         skips: person-frames where it was not run (crop unchanged, or a head-and-shoulders
             person between ``large_every`` refreshes).
@@ -449,7 +453,7 @@ class CropPersonSegmenter:
     carry_after: int = 5
     large_side: float | None = None
     large_every: int = 4
-    change_threshold: float = 1.5
+    change_threshold: float = 1.0
     max_skip: int = 3
     runs: int = 0
     skips: int = 0
