@@ -81,6 +81,10 @@ def test_a_moving_clip_runs_the_landmark_model_on_nearly_every_frame() -> None:
     panned = [np.roll(img, 6 * i, axis=1) for i in range(8)]
     _, ran = _run(panned, max_skip=3)
     assert sum(ran) >= len(ran) - 1, ran
+    # a cut with no reset (a later frame of the dance after a still stretch): it runs at once
+    later = cv2.cvtColor(cv2.imread(str(DAVIS_FRAME.with_name("00015.jpg"))), cv2.COLOR_BGR2RGB)
+    _, ran = _run([*_still(3), later], max_skip=3)
+    assert ran == [True, False, False, True], ran
 
 
 @NEEDS_POSE
