@@ -43,6 +43,9 @@ _x = np.clip(
     (np.arange(256, dtype=np.float32) / 255.0 - MATTE_LOW) / (MATTE_HIGH - MATTE_LOW), 0, 1
 )
 _MATTE_LUT = (_x * _x * (3.0 - 2.0 * _x)).astype(np.float32)
+_GRAY_LUT = np.arange(256, dtype=np.uint8).astype(np.float32) * (1.0 / 255.0)
+"""uint8 grey → float32 in [0, 1] in one pass, bit for bit ``gray.astype(float32) / 255``'s
+form used by the whole-frame evaluation (``astype(float32) * (1.0 / 255.0)``)."""
 
 
 def _box(img: np.ndarray, r: int) -> np.ndarray:
@@ -133,6 +136,10 @@ curve. Why: with the window's mask values in an interval of width 2e, its slope 
 12.2e of 0 (or 1): ±0.13 for e = 0.01, which rounds to 8 bits below ``255·MATTE_LOW`` (or at or
 above ``255·MATTE_HIGH``)."""
 
+BAND_TILE = 64
+"""Side of the square tiles the band is evaluated in: full-resolution pixels up to 720 lines,
+scaled with the height above."""
+
 BAND_MAX_SHARE = 0.7
 """Above this share of the frame's tiles in the band, the whole frame is evaluated at once."""
 
@@ -170,19 +177,23 @@ def _axis(full: int, work: int, tile: int) -> _Axis:
 
 
 def _band_tiles(m: np.ndarray, radius: int, ya: _Axis, xa: _Axis) -> tuple[np.ndarray, np.ndarray]:
-    """``(fill, band)``: ``fill`` is ``wh×ww`` float32, 1 where the guided output is exactly 1
-    at that work pixel and its neighbours (window 2·radius + 1), else 0; ``band`` is the
-    ``rows×cols`` bool tile map, True where a tile's output is not certainly 0 or 1 (a tile
-    outside it takes ``fill``'s value at its nearest work pixels, all equal)."""
-    side = 2 * (2 * radius + 1) + 1
+    """``(fill, band)``: ``band`` is the ``rows×cols`` bool tile map, True where a tile's
+    output is not certainly 0 or 1; ``fill`` (``wh×ww`` float32) is 1 where ``m`` is within
+    ``BAND_EPS`` of 1, else 0: outside the band, a full-resolution pixel's value at its nearest
+    work pixel.
+
+    A tile is outside the band when every work pixel of its segment has only values near 0
+    (or only near 1) within 2·radius + 2: its full pixels are interpolated from work pixels
+    within 2 of the segment, whose filter windows (2·radius) lie inside those."""
+    side = 2 * (2 * radius + 2) + 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
-    sure0 = cv2.erode(cv2.inRange(m, -BAND_EPS, BAND_EPS), kernel)
-    sure1 = cv2.erode(cv2.inRange(m, 1.0 - BAND_EPS, 1.0 + BAND_EPS), kernel)
-    # certain 0 and certain 1 never touch (their windows would overlap), so one 3×3 erosion of
-    # their union is each eroded: certain with 2·radius + 2 of context, ±1 px of rounding
-    sure = cv2.erode(cv2.max(sure0, sure1), np.ones((3, 3), np.uint8))
-    per_tile = np.minimum.reduceat(np.minimum.reduceat(sure, ya.segs, 0), xa.segs, 1)
-    return (sure1 > 0).astype(np.float32), per_tile == 0
+    near1 = cv2.inRange(m, 1.0 - BAND_EPS, 1.0 + BAND_EPS)
+    sure = cv2.max(cv2.erode(cv2.inRange(m, -BAND_EPS, BAND_EPS), kernel), cv2.erode(near1, kernel))
+    # any unsure pixel in a tile's segment: the max over the longest segment from its start
+    # (reaching past a short segment only widens the band, never wrongly narrows it)
+    reach = [int(np.diff(a.segs, append=a.work).max()) for a in (ya, xa)]
+    unsure = cv2.dilate(cv2.bitwise_not(sure), np.ones(reach, np.uint8), anchor=(0, 0))
+    return (near1 > 0).astype(np.float32), unsure[np.ix_(ya.segs, xa.segs)] > 0
 
 
 def _guided_alpha(m: np.ndarray, gray: np.ndarray, radius: int) -> np.ndarray:
@@ -196,7 +207,7 @@ def _guided_alpha(m: np.ndarray, gray: np.ndarray, radius: int) -> np.ndarray:
     do not depend on the position) or cut from the whole frame's upsampling (other factors)."""
     height, width = gray.shape
     wh, ww = m.shape
-    tile = 32 * max(2, -(-height // WORK_HEIGHT))
+    tile = BAND_TILE // 2 * max(2, -(-height // WORK_HEIGHT))
     ya, xa = _axis(height, wh, tile), _axis(width, ww, tile)
     fill, band = _band_tiles(m, radius, ya, xa)
     if band.mean() > BAND_MAX_SHARE:
@@ -212,7 +223,7 @@ def _guided_alpha(m: np.ndarray, gray: np.ndarray, radius: int) -> np.ndarray:
         y0, y1 = ya.tile(i0, i1)
         x0, x1 = xa.tile(j0, j1)
         a, b = up(y0, y1, x0, x1)
-        g = gray[y0:y1, x0:x1].astype(np.float32) * (1.0 / 255.0)
+        g = cv2.LUT(gray[y0:y1, x0:x1], _GRAY_LUT)
         alpha = cv2.add(cv2.multiply(a, g), b)
         out[y0:y1, x0:x1] = cv2.LUT(cv2.convertScaleAbs(alpha, alpha=255.0), _MATTE_LUT)
     return out
@@ -237,10 +248,10 @@ class _Upsampler:
         y0, y1, x0, x1 = box
         if ya.factor and xa.factor:
             fy, fx = ya.factor, xa.factor
-            g = gray[y0 * fy : y1 * fy, x0 * fx : x1 * fx].astype(np.float32) * (1.0 / 255.0)
+            g = cv2.LUT(gray[y0 * fy : y1 * fy, x0 * fx : x1 * fx], _GRAY_LUT)
             g_work = cv2.resize(g, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
         else:
-            g = gray.astype(np.float32) * (1.0 / 255.0)
+            g = cv2.LUT(gray, _GRAY_LUT)
             g_work = cv2.resize(g, (xa.work, ya.work), interpolation=cv2.INTER_AREA)[y0:y1, x0:x1]
         self.a, self.b = guided_coefficients(g_work, m[y0:y1, x0:x1], radius)
         self.origin, self.ya, self.xa = (y0, x0), ya, xa
@@ -278,19 +289,22 @@ def _rects(band: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Tile rectangles ``(i0, i1, j0, j1)`` (half-open rows, columns) covering ``band``'s
     True tiles: the runs of each tile row, gaps of one tile bridged, stacked where consecutive
     rows have the same run."""
+    rows, cols = band.shape
+    padded = np.zeros((rows, cols + 2), np.int8)
+    padded[:, 1:-1] = band
+    padded[:, 2:-2] |= padded[:, 1:-3] & padded[:, 3:-1]  # bridge gaps of one tile
+    step = np.diff(padded, axis=1)
+    si, sj = np.nonzero(step == 1)
+    _, ej = np.nonzero(step == -1)  # row-major: each row's starts and ends pair up in order
+    by_row: dict[int, list[tuple[int, int]]] = {}
+    for i, j0, j1 in zip(si.tolist(), sj.tolist(), ej.tolist(), strict=True):
+        by_row.setdefault(i, []).append((j0, j1))
     out: list[tuple[int, int, int, int]] = []
-    open_runs: dict[tuple[int, int], int] = {}  # run → first row
-    for i, row in enumerate(band):
-        idx = np.flatnonzero(row)
-        runs: list[tuple[int, int]] = []
-        if idx.size:
-            cut = np.flatnonzero(np.diff(idx) > 2)
-            starts, ends = np.r_[idx[0], idx[cut + 1]], np.r_[idx[cut], idx[-1]] + 1
-            runs = list(zip(starts.tolist(), ends.tolist(), strict=True))
-        now = {r: open_runs.pop(r, i) for r in runs}
+    open_runs: dict[tuple[int, int], int] = {}  # run → its first row
+    for i in range(rows + 1):
+        now = {r: open_runs.pop(r, i) for r in by_row.get(i, ())}
         out.extend((i0, i, j0, j1) for (j0, j1), i0 in open_runs.items())
         open_runs = now
-    out.extend((i0, len(band), j0, j1) for (j0, j1), i0 in open_runs.items())
     return out
 
 
