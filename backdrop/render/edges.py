@@ -9,8 +9,9 @@ frame's height.
 
 Two settings share the plan's edge settings:
 
-* **preview** (:func:`alpha_from_mask`): the guided filter only; a few ms per frame, what the
-  live preview and scrubbing use, unchanged by the options below;
+* **preview** (:func:`alpha_from_mask`): the guided filter only, evaluated in the tiles around
+  the outline (elsewhere its output is exactly 0 or 1 and is filled in); a few ms per frame,
+  what the live preview and scrubbing use, unchanged by the options below;
 * **quality** (:func:`quality_edges`): exports and the refine worker. ``refine="matte"`` solves
   alpha matting in a band around the edge (:mod:`backdrop.render.matte`); then the subject's own
   colour is estimated where the alpha is fractional and a green/blue screen's spill is taken out
@@ -238,8 +239,9 @@ def _around(axis: _Axis, lo: int, hi: int, margin: int) -> tuple[int, int]:
 
 
 class _Upsampler:
-    """The guided coefficients ``a``, ``b`` solved in the work box ``by × bx`` (exact 2·radius
-    inside its sides, except at the image's own), upsampled to full-resolution rectangles."""
+    """The guided coefficients ``a``, ``b`` solved in the work box ``(y0, y1, x0, x1)``
+    (half-open; exact from 2·radius inside its sides, or at the image's own), upsampled to
+    full-resolution rectangles."""
 
     def __init__(
         self, gray: np.ndarray, m: np.ndarray, radius: int, box: tuple[int, int, int, int],
