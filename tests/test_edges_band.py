@@ -146,3 +146,27 @@ def test_tiny_subject_and_odd_sizes() -> None:
         band, whole = _both(mask, frame, EdgeSettings())
         assert np.abs(band - whole).max() <= TOL
         assert band.max() > 0.5
+
+
+@pytest.mark.parametrize(("w", "h", "t"), [(1000, 562, 5.0), (640, 362, 0.7)])
+def test_i420_composite_of_the_band_edge_at_heights_not_a_multiple_of_4(
+    w: int, h: int, t: float
+) -> None:
+    """The compositor blends U and V as two (H/2)×(W/2) planes of the I420 buffer, which do
+    not start on a row of it when H/2 is odd: the result still matches the RGB composite."""
+    from backdrop.render.compose import Compositor
+    from backdrop.render.plan import BackgroundSegment, Fade, GradientBackground
+
+    frame = cv2.resize(_guide(), (w, h), interpolation=cv2.INTER_AREA)
+    mask = np.zeros((h // 4, w // 4), np.float32)
+    cv2.ellipse(mask, (w // 8, h // 8), (w // 16, h // 6), 0, 0, 360, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), 2)
+    seg = BackgroundSegment(background=GradientBackground(colors=["#1d4ed8", "#7e22ce"]),
+                            fade_in=Fade(duration=2.0))  # fmt: skip
+    comp = Compositor(EditPlan(keep=[KeepRule()], backgrounds=[seg]), w, h, 10.0)
+    yuv = comp.compose_i420(frame, t, mask).i420
+    ref = cv2.cvtColor(comp.compose(frame, t, mask).rgb, cv2.COLOR_RGB2YUV_I420)
+    assert yuv.shape == ref.shape
+    assert np.abs(yuv[:h].astype(int) - ref[:h]).max() <= 2  # luma: rounding only
+    d = np.abs(yuv[h:].astype(int) - ref[h:])
+    assert d.mean() < 0.3 and (d > 4).mean() < 0.01  # chroma: only the outline differs

@@ -142,11 +142,10 @@ class Compositor:
         back = self._bg_yuv[1]
         out = np.empty_like(src)
         cv2.blendLinear(src[:h], back[:h], keep, 1.0 - keep, dst=out[:h])
-        # U then V, each (H/2)×(W/2) (h/4 rows of the I420 buffer); keep averaged over 2×2
+        # U then V, each (H/2)×(W/2), one after the other; keep averaged over 2×2
         kc = cv2.resize(keep, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-        kc_inv = 1.0 - kc
-        for rows in (slice(h, h + h // 4), slice(h + h // 4, None)):
-            plane = (h // 2, w // 2)
-            cv2.blendLinear(src[rows].reshape(plane), back[rows].reshape(plane), kc, kc_inv,
-                            dst=out[rows].reshape(plane))  # fmt: skip
+        kc_inv, n = 1.0 - kc, (h // 2) * (w // 2)
+        for k in (slice(0, n), slice(n, None)):
+            s, b, o = (a[h:].reshape(-1)[k].reshape(h // 2, w // 2) for a in (src, back, out))
+            cv2.blendLinear(s, b, kc, kc_inv, dst=o)  # into out's plane (a view)
         return Composite(None, keep, None, out)
