@@ -626,7 +626,7 @@ def render_markdown(res: dict[str, Any]) -> str:
             "decode": "decode (PyAV, H.264 → RGB)",
             "segment": "segment (default masker: pose crops / selfie, smoothing)",
             "model": "  of which the models (LiteRT invoke, input/output)",
-            "alpha": "alpha / edges (guided filter, full-res)",
+            "alpha": "alpha / edges (guided filter in the band around the outline)",
             "compose": "composite (background + blend into I420)",
             "encode_mp4": "encode MP4 (x264 veryfast, audio copy)",
         }
