@@ -38,6 +38,7 @@ from backdrop.agent.llm import (
 from backdrop.agent.proactive import Notice, NoticeMaker
 from backdrop.agent.replies import Interpreter, Reply, step_reply
 from backdrop.agent.state import SceneState
+from backdrop.perception.core import workers
 from backdrop.perception.core.analysis import default_analyzers
 from backdrop.perception.core.events import Analyzer, Event
 from backdrop.perception.core.media import (
@@ -255,6 +256,8 @@ class Session:
         if self._thread is None:
             self._thread = threading.Thread(target=self._serve, name="session", daemon=True)
             self._analysis = threading.Thread(target=self._analyse, name="analysis", daemon=True)
+            for th in (self._thread, self._analysis):  # waited for at exit (models in use)
+                workers.track(th, stop=self._stop.set)
             self._thread.start()
             self._analysis.start()
         return self

@@ -23,6 +23,7 @@ import av
 import cv2
 import numpy as np
 
+from backdrop.perception.core import workers
 from backdrop.perception.core.media import AUDIO_RATE
 from backdrop.render.writer import Mp4Writer
 
@@ -120,6 +121,7 @@ class RecordingSink:
         self.error: BaseException | None = None
         self._q: queue.Queue[Any] = queue.Queue(maxsize)
         self._thread = threading.Thread(target=self._run, name="record", daemon=True)
+        workers.track(self._thread, stop=lambda: self._q.put(_STOP, timeout=1.0))  # at exit
         self._thread.start()
 
     def _run(self) -> None:
@@ -182,6 +184,7 @@ class _Latest:
         self.sent = 0
         self.replaced = 0
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        workers.track(self._thread, stop=self.close)
         self._thread.start()
 
     def put(self, item: Any) -> None:
