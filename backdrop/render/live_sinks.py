@@ -435,7 +435,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             return
 
-
     def _camera_socket(self, camera: Callable[[bytes], bool]) -> None:
         """The page's camera over a WebSocket, as the editor's ``/ws/camera``: binary messages
         of 8 bytes (the page's clock, a little-endian float64 in ms) and a JPEG, each answered
