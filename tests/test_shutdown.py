@@ -111,3 +111,34 @@ def test_edit_and_live_end_cleanly_while_another_process_keeps_a_core_busy(
     finally:
         spin.kill()
         spin.wait()
+
+
+@pytest.mark.slow
+def test_a_live_runner_its_owner_never_stopped_ends_at_exit(sample: Path) -> None:
+    """The script returns while the live loop, capture, session and analysis threads run: at
+    exit each is told to stop and ends; none is left for finalization (none named)."""
+    code = textwrap.dedent(
+        f"""
+        import logging, sys, time
+        logging.basicConfig(level=logging.WARNING)
+        from backdrop.agent.live import LiveRunner
+        from backdrop.perception.core import workers
+        from backdrop.perception.core.live import open_source
+
+        src = open_source({str(sample)!r}, realtime=True, loop=True, size=(320, 180))
+        runner = LiveRunner(src, say=lambda _: None, llm=False).start()
+        while runner.stats.delivered < 5:
+            time.sleep(0.1)
+        names = sorted({{th.name for th in workers.alive()}})
+        print("running:", ",".join(names), flush=True)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert {"live", "capture", "session", "analysis"} <= set(
+        done.stdout.split("running:")[1].strip().split(",")
+    )
+    assert "still running at exit" not in done.stderr, done.stderr[-1500:]
+    assert "terminate called" not in done.stderr

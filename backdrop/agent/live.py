@@ -291,7 +291,7 @@ class LiveRunner:
             self.listener = Listener(self.session.submit_audio, self.say)
             self.say(f"backdrop: {self.listener.start_microphone()}")
         self.source.start()
-        self._thread = workers.start(self._loop_guarded, "live", stop=self._stop.set)
+        self._thread = workers.start(self._loop_guarded, "live", stop=self._stop_at_exit)
         return self
 
     @property
@@ -342,6 +342,11 @@ class LiveRunner:
                 assert self.record_path is not None
                 self.saved.append(self.session.plan.save(plan_path_for(self.record_path)))
         return self.saved
+
+    def _stop_at_exit(self) -> None:
+        """Never stopped by its owner: end the loop and the session's feed (never blocks)."""
+        self._stop.set()
+        self.feed.close()
 
     def _joined(self, threads: Sequence[threading.Thread | None], timeout: float) -> None:
         """Join ``threads`` within ``timeout`` seconds in total; say which are still running
