@@ -330,3 +330,23 @@ def wait_for(cond: Callable[[], object], timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def chromium_page(
+    url: str, width: int = 1400, height: int = 860
+) -> Iterator[tuple[Any, list[str]]]:
+    """Debian's Chromium (headless, through Playwright) on ``url``: yields the page and the list
+    its uncaught script errors are collected in; closes the browser afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            yield page, errors
+        finally:
+            browser.close()

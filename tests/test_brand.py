@@ -258,3 +258,25 @@ def test_time_said_before_the_brand_words_is_kept(tmp_path: Path) -> None:
     assert interp.interpret("yes", ctx).changed
     seg = ctx.plan.backgrounds[-1]
     assert seg.background.type == "gradient" and seg.range.end == pytest.approx(3.0)
+
+
+def test_one_shot_edit_applies_the_brand_proposal(served: str, tmp_path: Path) -> None:
+    """``backdrop edit`` cannot wait for a yes: it applies the top proposal and says where each
+    colour came from; exit 2 only when there is nothing to apply, saying why."""
+    from tests.conftest import backdrop, write_video
+
+    clip = write_video(tmp_path / "clip.mp4", audio=False)
+    plan_out = tmp_path / "plan.json"
+    done = backdrop(
+        "edit", clip, f"match my brand colours from {served}/index.html", "--dry-run",
+        "--plan-out", plan_out,
+    )  # fmt: skip
+    said = done.stdout + done.stderr
+    assert done.returncode == 0, said
+    assert "theme-color" in said and "--brand-accent" in said and "Applying" in said
+    bg = EditPlan.load(plan_out).backgrounds[-1].background
+    assert bg.type == "gradient" and {"#1e40af", "#9333ea"} <= set(bg.colors)
+
+    bad = backdrop("edit", clip, f"match my brand colours from {served}/garbage.html", "--dry-run")
+    assert bad.returncode == 2 and "couldn't read" in bad.stdout + bad.stderr
+    assert "{" not in bad.stdout  # no plan printed

@@ -41,6 +41,8 @@ from backdrop.render.plan import (
 from backdrop.render.writer import RenderError
 
 if TYPE_CHECKING:
+    from backdrop.agent.interpret import SpeechInterpreter
+    from backdrop.agent.replies import Reply
     from backdrop.tools import ToolContext
 
 app = typer.Typer(
@@ -314,7 +316,7 @@ def _interpret(text: str, video: Path, info: MediaInfo, ctx: ToolContext) -> Edi
 
     interpreter = SpeechInterpreter()
     ctx.timeline = _analysis_for(text, video, info, interpreter.needs_timeline(text))
-    reply = interpreter.interpret(text, ctx)
+    reply = _accept_proposal(interpreter.interpret(text, ctx), interpreter, ctx)
     plan = ctx.history.current
     if nothing_to_do(reply, plan):
         views.warn(reply.text)
@@ -322,6 +324,22 @@ def _interpret(text: str, video: Path, info: MediaInfo, ctx: ToolContext) -> Edi
     views.understood(reply.text, video, info)
     ctx.timeline = _with_people(video, plan, ctx)
     return plan
+
+
+def _accept_proposal(reply: Reply, interpreter: SpeechInterpreter, ctx: ToolContext) -> Reply:
+    """A one-shot edit cannot wait for a yes: when the instruction ended in a proposal (brand
+    colours read from the page it named), apply it and say so, with where each colour came
+    from; ``reply`` unchanged otherwise."""
+    from backdrop.agent.replies import Reply
+    from backdrop.agent.scenarios import pending
+
+    proposal = pending(ctx)
+    if proposal is None or reply.clarify:
+        return reply
+    done = interpreter.interpret("yes", ctx)
+    found = reply.text.partition(" Shall I ")[0]
+    head = f"{found} Applying {proposal.text} (a one-shot edit does not wait for a yes)."
+    return Reply(f"{head} {done.text}", done.calls, done.changed, done.clarify)
 
 
 def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str:
@@ -473,13 +491,11 @@ def _analyze_takes(videos: list[Path]) -> list[Any]:
 
 def _compare_takes(videos: list[Path], as_json: bool) -> None:
     """``backdrop analyze A B C``: the takes side by side and which is best for what."""
-    from dataclasses import asdict
-
-    from backdrop.agent.takes import comparison_table, recommend
+    from backdrop.agent.takes import comparison_table, recommend, take_rows
 
     reports = _analyze_takes(videos)
     if as_json:
-        rows = [{**asdict(r), "path": str(r.path)} for r in reports]
+        rows = take_rows(reports)
         out.print_json(json.dumps({"takes": rows, "recommendation": recommend(reports)}))
         return
     out.print(comparison_table(reports))
@@ -619,7 +635,8 @@ def live(
 @app.command()
 def serve(
     video: Annotated[
-        Path | None, typer.Argument(help="A video to open at once (inside the working folder).")
+        list[Path] | None,
+        typer.Argument(help="A video to open at once (inside the working folder); several: takes."),
     ] = None,
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on; not loopback = token required.")
@@ -636,13 +653,13 @@ def serve(
 
     if not workdir.is_dir():
         fail(f"{workdir}: no such folder")
-    if video is not None:
-        if not video.resolve().is_relative_to(workdir.resolve()):
-            fail(f"{video} is outside the working folder {workdir.resolve()} (see --workdir)", 2)
-        _probe(video)
+    for v in video or []:
+        if not v.resolve().is_relative_to(workdir.resolve()):
+            fail(f"{v} is outside the working folder {workdir.resolve()} (see --workdir)", 2)
+        _probe(v)
     token = None if is_loopback(host) else new_token()
     try:
-        web = create_app(workdir, video.resolve() if video else None, token)
+        web = create_app(workdir, [v.resolve() for v in video or []], token)
     except (ValueError, *EXPECTED_ERRORS) as e:
         fail(str(e))
     shown = f"[{host}]" if ":" in host else host

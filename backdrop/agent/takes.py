@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from backdrop.perception.core.takes import TakeReport, best_takes, leaders
 
@@ -124,14 +125,16 @@ def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def pick(text: str, reports: list[TakeReport]) -> tuple[int, str] | None:
+def pick(text: str, reports: list[TakeReport], count: int | None = None) -> tuple[int, str] | None:
     """The take the person chose in ``text``: ``(index from 0, why in words)``, or ``None``.
 
     Reads "take 2", "2", "the second one", "the last one", and descriptions ("the brightest
     one", "the one with the clearest speech", "the best", "yes" = the recommended take).
+    ``count``: how many takes there are when ``reports`` is empty (not measured yet: only
+    numbers and positions are read).
     """
     t = text.strip().lower()
-    n = len(reports)
+    n = len(reports) or (count or 0)
     m = re.search(r"\btake\s*#?\s*(\d+)\b|^\s*#?(\d+)\s*[.!]?\s*$", t)
     if m:
         k = int(m.group(1) or m.group(2))
@@ -143,6 +146,8 @@ def pick(text: str, reports: list[TakeReport]) -> tuple[int, str] | None:
             return k - 1, f"take {k}"
     if re.search(r"\b(?:last|final)\s+(?:one|take|clip)\b", t):
         return n - 1, f"take {n}"
+    if not reports:
+        return None
     best = best_takes(reports)
     for pattern, key in _DESCRIBED:
         if re.search(pattern, t) and key in best:
@@ -219,4 +224,46 @@ def choose(
         )
 
 
-__all__ = ["choose", "comparison_table", "confirm", "describe", "pick", "recommend", "strengths"]
+_ABOUT_TAKES = re.compile(
+    r"\b(?:takes?|clips?|versions?|recordings?)\b|\bthe\s+(?:\w+\s+){0,2}one\b|"
+    r"\bone\s+with\b|^\s*(?:use|pick|choose|switch to|go with|edit)\s+(?:the\s+)?\w+est\b",
+    re.I,
+)
+
+
+def pick_in_chat(
+    text: str, reports: list[TakeReport], asked: bool, count: int | None = None
+) -> tuple[int, str] | None:
+    """The take chosen by a line said in an editor that has several takes open, or ``None``
+    when the line is about something else (an edit, an answer to a notice).
+
+    The same words as :func:`pick` ("use take 2", "the one with the best light", "the sharpest
+    one"), but only when the line is about takes; while the comparison's question is still
+    open (``asked``), a bare "yes" or "2" answers it too. ``count``: as for :func:`pick`.
+    """
+    if not asked and not _ABOUT_TAKES.search(text):
+        return None
+    if (
+        asked
+        and not _ABOUT_TAKES.search(text)
+        and not re.match(r"^\s*(?:yes|ok|sure|#?\d+)\b", text, re.I)
+    ):
+        return None
+    return pick(text, reports, count)
+
+
+def take_rows(reports: list[TakeReport]) -> list[dict[str, Any]]:
+    """Each take's figures as JSON-ready rows (``backdrop analyze --json``, the editor), with its
+    line from :func:`describe` and what it is best at (:func:`strengths`)."""
+    lines = describe(reports)
+    return [
+        {**asdict(r), "path": str(r.path), "take": i + 1, "line": lines[i],
+         "best_at": strengths(i, reports)}
+        for i, r in enumerate(reports)
+    ]  # fmt: skip
+
+
+__all__ = [
+    "choose", "comparison_table", "confirm", "describe", "pick", "pick_in_chat", "recommend",
+    "strengths", "take_rows",
+]  # fmt: skip

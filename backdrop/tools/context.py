@@ -10,6 +10,9 @@ from backdrop.perception.core.events import Timeline
 from backdrop.render.plan import EditPlan, TimeRange
 from backdrop.tools.history import PlanHistory
 
+OUTPUT_SIZE = "output_size"
+"""The history setting that holds the export size (see :attr:`ToolContext.output_size`)."""
+
 
 class Renderer(Protocol):
     """Renders ``plan`` to ``output`` (and, when given, an alpha/matte output to ``alpha``).
@@ -44,9 +47,9 @@ class ToolContext:
         allowed: Folders that paths in tool arguments may lead into (the containment rule,
             :func:`backdrop.render.files.contain`); relative paths start from the first. Empty =
             the current working folder and the source video's folder.
-        output_size: The export size asked for ("export in 4K"), as a ``--size`` spec
-            (``4k``, ``1080p``, ``3840x2160``: see :func:`backdrop.render.facade.parse_size`), or
-            ``None`` = the source's size. Not part of the plan: whoever renders applies it.
+
+    The export size asked for ("export in 4K") is :attr:`output_size`, kept in the history (so
+    undo and redo move it with the plan).
     """
 
     history: PlanHistory = field(default_factory=PlanHistory)
@@ -59,7 +62,19 @@ class ToolContext:
     position: float | None = None
     scope: TimeRange | None = None
     allowed: tuple[Path, ...] = ()
-    output_size: str | None = None
+
+    @property
+    def output_size(self) -> str | None:
+        """The export size asked for ("export in 4K"), as a ``--size`` spec (``4k``, ``1080p``,
+        ``3840x2160``: see :func:`backdrop.render.facade.parse_size`), or ``None`` = the source's
+        size. Not part of the plan file: whoever renders applies it. Setting it is an undoable
+        step (part of the running instruction's step inside a transaction)."""
+        return self.history.setting(OUTPUT_SIZE)
+
+    @output_size.setter
+    def output_size(self, spec: str | None) -> None:
+        said = "the source's export size" if spec is None else f"export size {spec}"
+        self.history.set_setting(OUTPUT_SIZE, spec, said)
 
     def allowed_folders(self) -> list[Path]:
         """The folders tool paths may lead into (see ``allowed``), the first being the base."""

@@ -171,7 +171,7 @@ def nothing_done_reply(parsed: Parsed, ctx: ToolContext | None = None) -> Reply:
 def with_leftovers(reply: Reply, parsed: Parsed, ctx: ToolContext | None = None) -> Reply:
     """``reply`` with the export size (set on ``ctx`` when given: the step ran), what was not
     applied and what was not understood said after it."""
-    extra = _apply_size(parsed, ctx)
+    extra = _apply_size(parsed, ctx, join=reply.changed)
     extra += [sentence(n[:1].upper() + n[1:]) for n in parsed.notes]
     if parsed.ignored:
         extra.append(_not_understood(parsed.ignored))
@@ -191,14 +191,17 @@ def _quote(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _apply_size(parsed: Parsed, ctx: ToolContext | None) -> list[str]:
+def _apply_size(parsed: Parsed, ctx: ToolContext | None, join: bool = False) -> list[str]:
     """Set the export size said ("export in 4K"; the last one when several were said) and say
-    so; the sentence's edits already ran. ``ctx`` ``None``: the edits failed, so the size is
-    not set either."""
+    so; the sentence's edits already ran (``join``: and made an undo step, which the size joins).
+    ``ctx`` ``None``: the edits failed, so the size is not set either."""
     if not parsed.sizes or ctx is None:
         return []
     call = ToolCall("set_output_size", {"size": parsed.sizes[-1]})
+    depth = ctx.history.depth
     result = default_registry().run(ctx, call)
+    if join and ctx.history.depth == depth + 1:
+        ctx.history.merge_last()
     if not result.ok:
         return [sentence(f"I couldn't set the export size: {result.message}")]
     return [sentence(result.message[:1].upper() + result.message[1:])]

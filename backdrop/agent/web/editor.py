@@ -4,6 +4,12 @@ the render in progress, the speech model; and the upload of a video into the wor
 An :class:`Editor` lives on ``app.state`` (never in module globals). Opening a video closes the
 previous session and starts a new one whose messages reach the pages through the
 :class:`~backdrop.agent.web.hub.Hub`.
+
+Several takes (``backdrop serve A.mp4 B.mp4``, or several files uploaded at once): the first is
+opened at once while each is measured in the background (:mod:`backdrop.perception.core.takes`,
+worded by :mod:`backdrop.agent.takes`); picking another take opens a session for it that carries
+the same plan history, so the plan (per edit, not per file) stays, and the switch is itself an
+undoable step (the history setting :data:`TAKE`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from fastapi import HTTPException, Request
 
 from backdrop.agent.session import Message, PreviewMessage, Session
+from backdrop.agent.takes import confirm, pick_in_chat, recommend, take_rows
 from backdrop.agent.web.hub import Hub
 from backdrop.agent.web.security import inside, safe_name, save_body
 from backdrop.agent.web.wire import message_payloads
@@ -29,6 +36,8 @@ from backdrop.perception.core.media import MediaError, probe
 if TYPE_CHECKING:
     from backdrop.agent.live import LiveRunner
     from backdrop.agent.voice import VoiceInput
+    from backdrop.perception.core.takes import TakeReport
+    from backdrop.tools import PlanHistory
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,10 @@ OUT_DIR = "out"
 """Exports and renders go to this folder of the working folder."""
 UPLOAD_DIR = "uploads"
 """Uploaded videos are stored in this folder of the working folder."""
+TAKE = "take"
+"""The plan-history setting naming the take being edited (relative path; ``None`` = the first)."""
+MAX_TAKES = 8
+"""Most takes opened together."""
 
 
 @dataclasses.dataclass
@@ -78,6 +91,8 @@ class Editor:
             ``Session(path, refine=True)`` with every analyzer, the LLM when configured and
             the quality tier behind the preview).
         max_upload_bytes: largest accepted video upload.
+        take_analyzer: measures one take for the comparison (default:
+            :func:`~backdrop.perception.core.takes.analyze_take`).
     """
 
     def __init__(
@@ -86,6 +101,7 @@ class Editor:
         token: str | None = None,
         session_factory: Callable[[Path], Session] | None = None,
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
+        take_analyzer: Callable[[Path], TakeReport] | None = None,
     ) -> None:
         self.workdir = Path(workdir).resolve()
         self.token = token
@@ -102,6 +118,14 @@ class Editor:
         self._voice_lock = threading.Lock()
         self._generation = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.takes: list[Path] = []
+        """The takes open together (empty: one video)."""
+        self.take_reports: list[TakeReport] | None = None
+        """Each take's measurements, once the background analysis has finished."""
+        self.take_note = ""
+        """Why the takes could not be compared, when they could not."""
+        self._take_asked = False
+        self._take_analyzer = take_analyzer
 
     # -- paths ------------------------------------------------------------------------------
     def inside(self, rel: str) -> Path:
@@ -136,26 +160,39 @@ class Editor:
     # -- the session ------------------------------------------------------------------------
     def open(self, path: Path) -> Session:
         """Close the current session and start one for ``path`` (blocking; call in a thread)."""
+        self.takes, self.take_reports, self._take_asked = [], None, False
+        return self._open(path)
+
+    def _open(self, path: Path, history: PlanHistory | None = None) -> Session:
+        """Start a session for ``path``; with ``history`` (a take switch) it carries that plan
+        history and the conversation so far stays."""
         with self._open_lock:
             # the old session stays in place until the new one is built, so a request answered
             # meanwhile (another upload's reply) never finds "no video open"
             session = self._factory(path)
             session.ctx.allowed = (self.workdir,)  # tool paths stay in the working folder
+            if history is not None:
+                session.ctx.history = history
             self._generation += 1
             gen = self._generation
-            self.hub.reset()
+            if history is None:
+                self.hub.reset()
+            else:
+                self.hub.forget_latest()  # the other take's frames and timeline
             session.add_listener(lambda msg: self._relay(gen, session, msg))
             old, self.session, self.video = self.session, session, path
             self._stop_live()
             if old is not None:
                 old.close()
-            self.hub.publish({"type": "opened", **self.video_info()}, keep=True)
+            info = {"type": "opened", **self.video_info(), "switched": history is not None}
+            self.hub.publish(info, keep=True)
             session.start()
             return session
 
     def open_live(self, runner: LiveRunner) -> None:
         """Camera mode: close the current session and make ``runner``'s the editor's (blocking:
         it loads the masker; see :mod:`backdrop.agent.web.camera`)."""
+        self.takes, self.take_reports, self._take_asked = [], None, False
         with self._open_lock:
             session = runner.session
             session.ctx.allowed = (self.workdir,)
@@ -201,9 +238,10 @@ class Editor:
                     "fps": round(info.fps, 3), "duration": 0.0,
                     "summary": self.live.source.description}  # fmt: skip
         assert self.video is not None
+        take = self.takes.index(self.video) + 1 if self.video in self.takes else None
         return {"path": self.rel(self.video), "width": info.width, "height": info.height,
                 "fps": round(info.fps, 3), "duration": info.duration,
-                "summary": info.summary()}  # fmt: skip
+                "summary": info.summary(), "take": take}  # fmt: skip
 
     def _relay(self, gen: int, session: Session, msg: Message) -> None:
         """Session listener (session thread): message → JSON for the pages."""
@@ -213,6 +251,100 @@ class Editor:
             return  # Camera mode: the page shows the live frames from /ws/camera
         for payload, keep in message_payloads(msg, session):
             self.hub.publish(payload, keep=keep)
+
+    # -- takes ------------------------------------------------------------------------------
+    def open_takes(self, paths: list[Path]) -> Session:
+        """Open several takes of one shot (blocking; call in a thread): the first is edited at
+        once while all are measured in a background thread; the comparison reaches the pages
+        as a ``takes`` message (and the conversation) when it is ready."""
+        if len(paths) == 1:
+            return self.open(paths[0])
+        if not 2 <= len(paths) <= MAX_TAKES:
+            raise HTTPException(422, f"give 2 to {MAX_TAKES} takes, not {len(paths)}")
+        self.takes, self.take_reports, self.take_note = list(paths), None, ""
+        self._take_asked = False
+        session = self._open(paths[0])
+        self.hub.publish(self.takes_dict(), keep=True)
+        threading.Thread(target=self._measure_takes, args=(list(paths),), name="takes",
+                         daemon=True).start()  # fmt: skip
+        return session
+
+    def _measure_takes(self, paths: list[Path]) -> None:
+        """Background thread: measure each take, then say the comparison."""
+        from backdrop.perception.core.takes import analyze_take
+
+        analyze = self._take_analyzer or analyze_take
+        try:
+            reports = [analyze(p) for p in paths]
+        except Exception as e:  # noqa: BLE001 - said on the page; editing goes on
+            log.exception("take analysis failed")
+            if paths == self.takes:
+                self.take_note = f"I couldn't compare the takes: {e}"
+                self.hub.publish({"type": "error", "text": self.take_note}, keep=True)
+            return
+        if paths != self.takes:  # other videos were opened meanwhile
+            return
+        self.take_reports, self._take_asked = reports, True
+        self.hub.publish(self.takes_dict(), keep=True)
+
+    def takes_dict(self) -> dict[str, Any]:
+        """The ``takes`` message: each take (its path, and once measured its figures, its line
+        and what it is best at), the recommendation and which take is being edited."""
+        reports = self.take_reports
+        rows: list[dict[str, Any]] = (
+            take_rows(reports)
+            if reports is not None
+            else [{"take": i + 1, "line": f"Take {i + 1} ({p.name}): measuring…"}
+                  for i, p in enumerate(self.takes)]
+        )  # fmt: skip
+        for row, path in zip(rows, self.takes, strict=True):
+            row["path"] = self.rel(path)
+        current = self.takes.index(self.video) + 1 if self.video in self.takes else None
+        return {"type": "takes", "takes": rows, "current": current, "ready": reports is not None,
+                "recommendation": recommend(reports) if reports else self.take_note}  # fmt: skip
+
+    def take_said(self, text: str) -> tuple[int, str] | None:
+        """The take ``text`` picks (index from 0, why), when several takes are open and the line
+        is about them (see :func:`backdrop.agent.takes.pick_in_chat`; before they are measured,
+        by number or position only)."""
+        if len(self.takes) < 2:
+            return None
+        return pick_in_chat(text, self.take_reports or [], self._take_asked, len(self.takes))
+
+    def use_take(self, index: int, why: str) -> str:
+        """Edit take ``index`` (from 0) from now on, keeping the plan (blocking; call in a
+        thread); an undoable step. Returns what to say."""
+        if not 0 <= index < len(self.takes):
+            raise HTTPException(404, f"there is no take {index + 1}")
+        session = self.require()
+        if self.live is not None:
+            raise HTTPException(409, "the camera is live; close it to edit a take")
+        path = self.takes[index]
+        history = session.ctx.history
+        label = f"use take {index + 1} ({path.name})"
+        try:  # on the session thread, between its micro-turns
+            session.call(lambda: history.set_setting(TAKE, self.rel(path), label)).result(120)
+        except TimeoutError:
+            raise HTTPException(504, "the session is busy; try again in a moment") from None
+        self._take_asked = False
+        if path != self.video:
+            self._open(path, history)
+        self.hub.publish(self.takes_dict(), keep=True)
+        if self.take_reports is not None:
+            return confirm(index, why, self.take_reports) + " The plan stays as it was."
+        return f"Editing take {index + 1} ({path.name}); the plan stays as it was."
+
+    def follow_take(self) -> None:
+        """After an undo or redo: open the take the plan history now names, if it changed
+        (blocking; call in a thread)."""
+        session = self.session
+        if len(self.takes) < 2 or session is None or self.live is not None:
+            return
+        named = session.ctx.history.setting(TAKE)
+        path = self.takes[0] if named is None else self.workdir / named
+        if path != self.video and path in self.takes:
+            self._open(path, session.ctx.history)
+            self.hub.publish(self.takes_dict(), keep=True)
 
     # -- voice ------------------------------------------------------------------------------
     def voice_input(self) -> VoiceInput:

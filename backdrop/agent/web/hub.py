@@ -76,6 +76,12 @@ class Hub:
             self.history.clear()
             self.latest.clear()
 
+    def forget_latest(self) -> None:
+        """Forget the latest frames, progress and timeline (another take is opened; the
+        conversation stays)."""
+        with self._lock:
+            self.latest.clear()
+
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
             return [*self.history, *self.latest.values()]

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from backdrop.agent.replies import Reply
 from backdrop.agent.voice import check_instruction_audio
-from backdrop.agent.web.editor import Editor
+from backdrop.agent.web.editor import MAX_TAKES, Editor
 from backdrop.agent.web.hub import Client
 from backdrop.agent.web.security import TOKEN_COOKIE, read_body
 from backdrop.agent.web.wire import notice_dict, reply_dict, timeline_dict
@@ -39,6 +39,12 @@ REPLY_TIMEOUT_S = 120.0
 # -- request bodies -----------------------------------------------------------------------------
 class OpenBody(BaseModel):
     path: str = Field(min_length=1, max_length=4096, description="Relative to the working folder.")
+
+
+class TakesBody(BaseModel):
+    paths: list[str] = Field(
+        min_length=1, max_length=MAX_TAKES, description="Takes of one shot, in order."
+    )
 
 
 class InstructBody(BaseModel):
@@ -61,6 +67,26 @@ async def _wait(future: Future[Any]) -> Any:
         return await asyncio.to_thread(future.result, REPLY_TIMEOUT_S)
     except TimeoutError:
         raise HTTPException(504, "the session is busy; try again in a moment") from None
+
+
+async def _say(editor: Editor, text: str) -> dict[str, Any]:
+    """A line said to the editor: a take picked ("use take 2", "the one with the best light"),
+    else an instruction for the session; after an undo or redo, the take the history names."""
+    session = editor.require()
+    took = editor.take_said(text)
+    if took is not None:
+        return await _use_take(editor, took[0], took[1], text)
+    reply: Reply = await _wait(session.submit(text))
+    await asyncio.to_thread(editor.follow_take)
+    return reply_dict(text, reply)
+
+
+async def _use_take(editor: Editor, index: int, why: str, heard: str) -> dict[str, Any]:
+    """Switch to take ``index`` (from 0), keeping the plan; said in the conversation."""
+    text = await asyncio.to_thread(editor.use_take, index, why)
+    out = reply_dict(heard, Reply(text, changed=True))
+    editor.hub.publish({"type": "reply", **out}, keep=True)
+    return out
 
 
 # -- routes -------------------------------------------------------------------------------------
@@ -92,11 +118,36 @@ def add_page_routes(app: FastAPI, editor: Editor) -> None:
 
     @app.post("/api/upload")
     async def upload(
-        request: Request, name: str = Query(min_length=1, max_length=255)
+        request: Request,
+        name: str = Query(min_length=1, max_length=255),
+        open_it: bool = Query(True, alias="open", description="false: store it only (a take)."),
     ) -> dict[str, Any]:
         target = await editor.upload(request, name)
+        if not open_it:
+            return {"path": editor.rel(target)}
         await asyncio.to_thread(editor.open, target)
         return editor.video_info()
+
+    @app.post("/api/takes")
+    async def open_takes(body: TakesBody) -> dict[str, Any]:
+        paths = [editor.inside(p) for p in body.paths]
+        for path in paths:
+            try:
+                await asyncio.to_thread(probe, path)
+            except MediaError as e:
+                raise HTTPException(415, str(e)) from None
+        await asyncio.to_thread(editor.open_takes, paths)
+        return {**editor.video_info(), "takes": editor.takes_dict()}
+
+    @app.get("/api/takes")
+    async def takes() -> dict[str, Any]:
+        if not editor.takes:
+            raise HTTPException(404, "one video is open, not several takes")
+        return editor.takes_dict()
+
+    @app.post("/api/takes/{number}")
+    async def use_take(number: int) -> dict[str, Any]:
+        return await _use_take(editor, number - 1, f"take {number}", f"use take {number}")
 
     @app.get("/api/state")
     async def state() -> dict[str, Any]:
@@ -116,9 +167,7 @@ def add_edit_routes(app: FastAPI, editor: Editor) -> None:
 
     @app.post("/api/instruct")
     async def instruct(body: InstructBody) -> dict[str, Any]:
-        text = body.text.strip()
-        reply: Reply = await _wait(editor.require().submit(text))
-        return reply_dict(text, reply)
+        return await _say(editor, body.text.strip())
 
     @app.post("/api/notices/{notice_id}")
     async def answer(notice_id: int, body: AnswerBody) -> dict[str, Any]:
@@ -195,7 +244,7 @@ def add_voice_route(app: FastAPI, editor: Editor) -> None:
         from backdrop.agent.voice import Heard, VoiceError, didnt_catch, load_audio
         from backdrop.perception.audio.asr import AsrModelMissingError
 
-        session = editor.require()
+        editor.require()
         data = await read_body(request, MAX_VOICE_BYTES, "the recording")
         if not data:
             raise HTTPException(400, "the recording is empty")
@@ -221,8 +270,7 @@ def add_voice_route(app: FastAPI, editor: Editor) -> None:
             editor.hub.publish({"type": "reply", "heard": "(voice)", "text": text,
                                 "changed": False, "clarify": True}, keep=True)  # fmt: skip
             return {"heard": "", "text": text, "changed": False, "clarify": True}
-        reply: Reply = await _wait(session.submit(heard.text))
-        return reply_dict(heard.text, reply)
+        return await _say(editor, heard.text)
 
 
 def add_socket_route(app: FastAPI, editor: Editor) -> None:

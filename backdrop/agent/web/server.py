@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,38 +45,48 @@ from backdrop.agent.web.routes import (
 from backdrop.agent.web.security import Guard, is_loopback, new_token
 from backdrop.perception.core.media import probe
 
+if TYPE_CHECKING:
+    from backdrop.perception.core.takes import TakeReport
+
 
 def create_app(
     workdir: str | Path,
-    video: str | Path | None = None,
+    video: str | Path | Sequence[str | Path] | None = None,
     token: str | None = None,
     *,
     session_factory: Callable[[Path], Session] | None = None,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     live_factory: LiveFactory | None = None,
+    take_analyzer: Callable[[Path], TakeReport] | None = None,
 ) -> FastAPI:
-    """The editor app for ``workdir``; ``video`` (inside it) is opened at once when given.
+    """The editor app for ``workdir``; ``video`` (inside it) is opened at once when given, and
+    several (takes of one shot) are opened together to choose from.
 
     Args:
         workdir: the working folder; nothing outside it is read or served.
-        video: a video to open at start (relative to ``workdir`` or absolute inside it).
+        video: a video to open at start (relative to ``workdir`` or absolute inside it), or
+            several takes.
         token: when set, every request and WebSocket must carry it.
         session_factory: builds an unstarted session for a video (tests inject fast analyzers).
         max_upload_bytes: largest video upload accepted.
         live_factory: builds the runner for Camera mode (tests inject fast analyzers).
+        take_analyzer: measures one take for the comparison (default: ``analyze_take``).
 
     Raises:
         ValueError: ``video`` is outside ``workdir`` or not a file.
         MediaError: ``video`` is not a readable video.
     """
-    editor = Editor(Path(workdir), token, session_factory, max_upload_bytes)
-    if video is not None:
+    editor = Editor(Path(workdir), token, session_factory, max_upload_bytes, take_analyzer)
+    videos = [video] if isinstance(video, str | Path) else list(video or [])
+    paths = []
+    for v in videos:
         try:
-            path = editor.inside(str(video))
+            paths.append(editor.inside(str(v)))
         except HTTPException as e:
-            raise ValueError(f"{video}: {e.detail}") from None
-        probe(path)
-        editor.open(path)
+            raise ValueError(f"{v}: {e.detail}") from None
+        probe(paths[-1])
+    if paths:
+        editor.open_takes(paths)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -271,8 +271,9 @@ def best_takes(reports: list[TakeReport]) -> dict[str, int]:
         [-(r.word_confidence or 0.0) - 0.01 * (r.snr_db or 0.0) for r in reports],
     ]
     ranks = np.zeros(n)
-    for k in keys:
-        ranks += np.argsort(np.argsort(np.array(k), kind="stable"), kind="stable")
+    for k in keys:  # a take's rank: how many takes beat it (ties share a rank, favour no one)
+        v = np.array(k)
+        ranks += (v[None, :] < v[:, None]).sum(axis=1)
     out["overall"] = int(np.argmin(ranks))
     return out
 

@@ -16,6 +16,8 @@ const ui = {
   scrub: { busy: false, next: null, times: [], server: [] },
   frameUrl: null,
   maxUpload: 0,
+  takes: null,          // last "takes" message: the takes open together, or null
+  takeSaid: false,      // the comparison has been said in the conversation
 };
 window.backdrop = ui; // for tests and curious people
 
@@ -53,7 +55,8 @@ function setStatus() {
   if (v.camera) { $("status").textContent = `Camera — ${v.width}×${v.height} at ${v.fps} fps, live`; return; }
   const pct = v.duration ? Math.round((100 * ui.progress) / v.duration) : 0;
   const where = ui.done ? "processed" : `processing ${pct}%`;
-  $("status").textContent = `${v.path} — ${v.width}×${v.height}, ${clock(v.duration)} · ${where}`;
+  const take = v.take ? `take ${v.take}: ` : "";
+  $("status").textContent = `${take}${v.path} — ${v.width}×${v.height}, ${clock(v.duration)} · ${where}`;
 }
 
 function setClock() {
@@ -373,7 +376,7 @@ function onMessage(m) {
       if (!m.camera && cam.on) stopCamera(false);
       document.body.classList.toggle("camera", !!m.camera);
       ui.video = m; ui.cursor = 0; ui.progress = 0; ui.done = false; ui.timeline = null;
-      $("log").replaceChildren();
+      if (!m.switched) { $("log").replaceChildren(); showTakes(null); } // a new video, not another take
       $("download").hidden = true; $("renderbar").hidden = true;
       $("player").style.aspectRatio = `${m.width} / ${m.height}`;
       setLive(true);
@@ -415,6 +418,9 @@ function onMessage(m) {
     case "render":
       onRender(m);
       break;
+    case "takes":
+      showTakes(m);
+      break;
     default:
       break;
   }
@@ -424,7 +430,7 @@ function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const q = token ? `?token=${encodeURIComponent(token)}` : "";
   const socket = new WebSocket(`${scheme}://${location.host}/ws${q}`);
-  socket.onopen = () => { $("log").replaceChildren(); };
+  socket.onopen = () => { $("log").replaceChildren(); ui.takeSaid = false; };
   socket.onmessage = (ev) => onMessage(JSON.parse(ev.data));
   socket.onclose = () => { setTimeout(connect, 1000); };
 }
@@ -460,6 +466,61 @@ async function upload(file) {
     });
     await loadFiles();
   } catch (err) { fail(err); setStatus(); }
+}
+
+// Several files at once: takes of one shot, stored, then opened together to choose from.
+async function uploadTakes(files) {
+  const paths = [];
+  try {
+    for (const file of files) {
+      $("status").textContent = `uploading take ${paths.length + 1} of ${files.length}: ${file.name}…`;
+      const resp = await api(`/api/upload?open=false&name=${encodeURIComponent(file.name)}`, {
+        method: "POST", body: file, headers: { "Content-Type": "application/octet-stream" },
+      });
+      paths.push((await resp.json()).path);
+    }
+    await api("/api/takes", { method: "POST", json: { paths } });
+    await loadFiles();
+  } catch (err) { fail(err); setStatus(); }
+}
+
+// -- takes ----------------------------------------------------------------------------------
+function showTakes(m) {
+  ui.takes = m;
+  $("takes").hidden = !m;
+  if (!m) { ui.takeSaid = false; return; }
+  $("takelist").replaceChildren(...m.takes.map((t) => {
+    const li = document.createElement("li");
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "take" + (t.take === m.current ? " current" : "");
+    b.dataset.take = t.take;
+    b.title = `Edit take ${t.take} (the plan stays)`;
+    const line = document.createElement("span");
+    line.className = "line";
+    line.textContent = t.line;
+    b.appendChild(line);
+    if (t.best_at && t.best_at.length) {
+      const best = document.createElement("span");
+      best.className = "best";
+      best.textContent = `best: ${t.best_at.join(", ")}`;
+      b.appendChild(best);
+    }
+    b.addEventListener("click", () => useTake(t.take));
+    li.appendChild(b);
+    return li;
+  }));
+  $("takewhy").textContent = m.recommendation || "";
+  if (m.ready && m.recommendation && !ui.takeSaid) {
+    ui.takeSaid = true;
+    addMsg("agent", m.recommendation);
+  }
+}
+
+async function useTake(n) {
+  try {
+    await api(`/api/takes/${n}`, { method: "POST" });
+  } catch (err) { fail(err); }
 }
 
 // -- point prompts --------------------------------------------------------------------------
@@ -672,7 +733,11 @@ function main() {
     say(text);
   });
   $("open").addEventListener("click", openSelected);
-  $("upload").addEventListener("change", (ev) => { const f = ev.target.files[0]; if (f) upload(f); ev.target.value = ""; });
+  $("upload").addEventListener("change", (ev) => {
+    const files = [...ev.target.files];
+    if (files.length > 1) uploadTakes(files); else if (files.length) upload(files[0]);
+    ev.target.value = "";
+  });
   $("play").addEventListener("click", play);
   $("live").addEventListener("click", () => setLive(!ui.live));
   $("pick").addEventListener("click", () => setPicking(!ui.picking));
