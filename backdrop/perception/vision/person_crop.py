@@ -36,6 +36,7 @@ from backdrop.perception.core.models import model_path
 from backdrop.perception.vision.segment import (
     MaskSmoother,
     SelfieSegmenter,
+    area_shrink,
     frame_thumbnail,
 )
 from backdrop.perception.vision.tracking import PersonTracker
@@ -555,9 +556,7 @@ class CropPersonSegmenter:
         if self._small is None:
             h, w = frame.shape[:2]
             sw, sh = max(1, w // CHANGE_SCALE), max(1, h // CHANGE_SCALE)
-            if w >= 4 * sw and h >= 4 * sh:  # halve first: cv2's 2×2 area path is fast
-                frame = cv2.resize(frame, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-            small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
+            small = area_shrink(frame, (sw, sh))
             self._small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
             self._small_scale = (w / sw, h / sh)
         sx, sy = self._small_scale
