@@ -808,7 +808,8 @@ def main() -> None:
         type=float,
         default=0.0,
         metavar="S",
-        help=f"before each case wait up to S seconds for other work to drop to {QUIET * 100:.0f}%% CPU",
+        help=f"before each case wait up to S seconds for other work to drop to "
+        f"{QUIET * 100:.0f}%% CPU",
     )
     ap.add_argument("--case", choices=["backdrop", "naive", "stages"], help=argparse.SUPPRESS)
     ap.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
