@@ -62,23 +62,9 @@ def analyse_for(src: str | Path, instruction: str) -> Timeline | None:
     """The analysis ``instruction`` needs on ``src``: its speech when it refers to what is said,
     its objects when it names one (and a detector is installed); None when it needs neither."""
     from backdrop.agent.interpret import SpeechInterpreter
-    from backdrop.perception.core.analysis import analyze
-    from backdrop.perception.core.media import probe
-    from backdrop.perception.vision.detect import analyze_objects, objects_detector_installed
-    from backdrop.perception.vision.objects import mentions_object
+    from backdrop.perception.core.analysis import analyze_for as analyse
 
-    timeline: Timeline | None = None
-    if SpeechInterpreter.needs_timeline(instruction):
-        from backdrop.perception.audio.audio_analyzers import build_audio_analyzers
-
-        timeline = analyze(src, build_audio_analyzers(probe(src)))
-    if mentions_object(instruction) and objects_detector_installed():
-        found = analyze_objects(src)
-        if timeline is None:
-            timeline = found
-        else:
-            timeline.add(found.events)
-    return timeline
+    return analyse(src, instruction, speech=SpeechInterpreter.needs_timeline(instruction))
 
 
 def edit(

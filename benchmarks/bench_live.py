@@ -36,11 +36,9 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +49,7 @@ from backdrop.perception.core.live import open_source  # noqa: E402
 from backdrop.perception.core.media import iter_frames  # noqa: E402
 from backdrop.render.live import LEVELS  # noqa: E402
 from backdrop.render.plan import EditPlan  # noqa: E402
+from backdrop.render.writer import Mp4Writer  # noqa: E402
 
 SAMPLE = ROOT / "examples" / "sample.mp4"
 PLAN = ROOT / "examples" / "sample-plan.json"
@@ -94,31 +93,20 @@ def spinner(cpu: int | None) -> subprocess.Popen[bytes]:
 
 
 def make_clip(width: int, height: int, fps: int, seconds: float = 8.0) -> Path:
-    """The sample re-timed to ``fps`` (frames repeated) and scaled to ``width×height``."""
+    """The sample re-timed to ``fps`` (frames repeated) and scaled to ``width×height``, written
+    with the project's H.264 writer (atomically)."""
     path = OUT / "live" / f"sample-{height}p{fps}.mp4"
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     src = [(t, f) for t, f in iter_frames(SAMPLE, size=(width, height)) if t < seconds]
-    tmp = path.with_name(f".{path.name}.partial.mp4")
-    out = av.open(str(tmp), "w")
-    vs = out.add_stream("libx264", rate=Fraction(fps))
-    vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
-    vs.options = {"preset": "veryfast", "crf": "20", "g": str(fps)}
     j = 0
-    for i in range(int(seconds * fps)):
-        t = i / fps
-        while j + 1 < len(src) and src[j + 1][0] <= t:
-            j += 1
-        frame = av.VideoFrame.from_ndarray(src[j][1], format="rgb24")
-        frame.pts = i
-        frame.time_base = Fraction(1, fps)
-        for p in vs.encode(frame):
-            out.mux(p)
-    for p in vs.encode(None):
-        out.mux(p)
-    out.close()
-    os.replace(tmp, path)
+    with Mp4Writer(path, width, height, fps) as out:
+        for i in range(int(seconds * fps)):
+            t = i / fps
+            while j + 1 < len(src) and src[j + 1][0] <= t:
+                j += 1
+            out.write(src[j][1], t)
     return path
 
 

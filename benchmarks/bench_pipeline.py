@@ -262,6 +262,28 @@ def case_naive(src: Path, dst: Path, preset: str) -> dict[str, Any]:
     }
 
 
+def _patch_models(timed: Any) -> Any:
+    """Wrap the masker's model calls (pose detector, pose landmarker, selfie segmenter) on
+    their classes with ``timed(fn, "model")``; returns the function that undoes it."""
+    from backdrop.perception.vision import person_crop, segment
+
+    patched = []
+    for cls, attr in (
+        (person_crop.PoseLandmarker, "run"),
+        (person_crop.PoseDetector, "detect"),
+        (segment.SelfieSegmenter, "predict"),
+    ):
+        orig = cls.__dict__[attr]
+        setattr(cls, attr, timed(orig, "model"))
+        patched.append((cls, attr, orig))
+
+    def undo() -> None:
+        for cls, attr, orig in patched:
+            setattr(cls, attr, orig)
+
+    return undo
+
+
 def case_stages(src: Path, out_dir: Path, max_frames: int | None) -> dict[str, Any]:
     """Each stage of the preview tier (default masker, fast edges) timed on its own,
     sequentially, in one process (no overlap)."""
@@ -292,16 +314,10 @@ def case_stages(src: Path, out_dir: Path, max_frames: int | None) -> dict[str, A
 
     orig_alpha = compose_mod.alpha_from_mask
     compose_mod.alpha_from_mask = timed(orig_alpha, "alpha")  # type: ignore[assignment]
-    # the model calls (LiteRT invoke and their input/output handling), wherever they are
-    inner = getattr(masker, "_inner", masker)
-    for owner, attr in (
-        (getattr(getattr(inner, "crops", None), "landmarker", None), "run"),
-        (getattr(getattr(inner, "crops", None), "detector", None), "detect"),
-        (getattr(inner, "whole", None), "predict"),
-        (getattr(inner, "segmenter", None), "predict"),
-    ):
-        if owner is not None and hasattr(owner, attr):
-            setattr(owner, attr, timed(getattr(owner, attr), "model"))
+    # the model calls (LiteRT invoke and their input/output handling), wherever the masker
+    # holds them: patched on the model classes, since the rule masker builds its person masker
+    # on the first frame (instance attributes looked up here found nothing: the row read 0)
+    undo = _patch_models(timed)
     end = info.duration
     audio = src if info.has_audio else None
     mp4 = Mp4Writer(out_dir / "stages.mp4", info.width, info.height, info.fps, audio, end)
@@ -344,7 +360,10 @@ def case_stages(src: Path, out_dir: Path, max_frames: int | None) -> dict[str, A
         acc["encode_webm"] += pc() - s
     finally:
         compose_mod.alpha_from_mask = orig_alpha
+        undo()
         it.close()
+    if segmented and not acc["model"]:
+        raise RuntimeError("no model call was timed: the masker's model classes changed")
     acc["compose"] -= acc["alpha"]  # compose() calls alpha_from_mask; report them apart
     ms = {k: 1000.0 * v / max(frames, 1) for k, v in acc.items()}
     return {"frames": frames, "segmented": segmented, "ms_per_frame": ms, **usage()}
@@ -607,7 +626,7 @@ def render_markdown(res: dict[str, Any]) -> str:
             "decode": "decode (PyAV, H.264 → RGB)",
             "segment": "segment (default masker: pose crops / selfie, smoothing)",
             "model": "  of which the models (LiteRT invoke, input/output)",
-            "alpha": "alpha / edges (guided filter, full-res)",
+            "alpha": "alpha / edges (guided filter in the band around the outline)",
             "compose": "composite (background + blend into I420)",
             "encode_mp4": "encode MP4 (x264 veryfast, audio copy)",
         }
@@ -789,7 +808,8 @@ def main() -> None:
         type=float,
         default=0.0,
         metavar="S",
-        help=f"before each case wait up to S seconds for other work to drop to {QUIET:.0%} CPU",
+        help=f"before each case wait up to S seconds for other work to drop to "
+        f"{QUIET * 100:.0f}%% CPU",
     )
     ap.add_argument("--case", choices=["backdrop", "naive", "stages"], help=argparse.SUPPRESS)
     ap.add_argument("paths", nargs="*", help=argparse.SUPPRESS)

@@ -9,7 +9,9 @@ shapes, what was dropped rather than queued, and what the outputs hold.
 from __future__ import annotations
 
 import http.server
+import json
 import socketserver
+import struct
 import sys
 import threading
 import time
@@ -21,7 +23,13 @@ import cv2
 import numpy as np
 import pytest
 
-from backdrop.perception.core.live import ChunkAssembler, open_camera, open_source, parse_size
+from backdrop.perception.core.live import (
+    BrowserCamera,
+    ChunkAssembler,
+    open_camera,
+    open_source,
+    parse_size,
+)
 from backdrop.perception.core.media import AUDIO_RATE, MediaError, iter_frames, probe
 from backdrop.render.live import LEVELS, BudgetController, LiveRenderer, MotionCarrier
 from backdrop.render.live_sinks import (
@@ -266,6 +274,40 @@ def test_web_preview_serves_the_page_mjpeg_and_the_alpha_frame() -> None:
         stream.close()
     finally:
         web.close()
+
+
+def test_live_page_camera_frames_come_over_the_editors_websocket_protocol() -> None:
+    """``backdrop live --camera browser``'s page sends frames as the editor's ``/ws/camera``
+    does: 8-byte clock + JPEG, each acknowledged (one in flight); a bad frame is answered with
+    an error and the socket goes on; another site's page is refused; closing the preview ends
+    the socket with a close frame."""
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.sync.client import connect
+
+    camera = BrowserCamera((96, 64), 10.0)
+    web = WebPreview(port=0, camera=camera.push_jpeg, camera_size=(96, 64, 10.0))
+    url = web.url.replace("http://", "ws://") + "ws/camera"
+    jpeg = cv2.imencode(".jpg", np.full((64, 96, 3), (255, 0, 0), np.uint8))[1].tobytes()
+    try:
+        page = urllib.request.urlopen(web.url + "camera", timeout=10).read().decode()
+        assert "/ws/camera" in page and "/camera/frame" not in page
+        with connect(url, origin=web.url.rstrip("/"), open_timeout=10) as ws:
+            for i in range(3):
+                ws.send(struct.pack("<d", 1000.0 + i) + jpeg)
+                assert json.loads(ws.recv(10)) == {"type": "ack"}
+            ws.send(struct.pack("<d", 1.0) + b"not a picture")
+            assert json.loads(ws.recv(10)) == {"type": "ack", "error": "bad frame"}
+        assert camera.received == 3
+        with pytest.raises(InvalidStatus):
+            connect(url, origin="http://elsewhere.example", open_timeout=10)
+        with connect(url, open_timeout=10) as ws:
+            web.close()
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+    finally:
+        web.close()
+        camera.close()
 
 
 def test_microphone_says_which_or_why_not_in_one_line(make_video) -> None:

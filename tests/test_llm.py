@@ -162,3 +162,75 @@ def test_session_uses_the_model_with_the_scene_summary(fake_model, sample: Path)
     assert session.plan.backgrounds[0].background.type == "transparent"
     assert "hello there everyone" in json.dumps(model.requests[-1]["messages"])
     session.close()
+
+
+@pytest.fixture
+def stalled_endpoint() -> Iterator[dict[str, str]]:
+    """Real HTTP servers on loopback that never answer: one reads the request and stays
+    silent, one sends its headers and then drips a byte every 0.2 s; and a port where nothing
+    listens (down)."""
+    release = threading.Event()
+
+    class Silent(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server API
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            release.wait(60)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    class Drip(Silent):
+        def do_POST(self) -> None:  # noqa: N802 - http.server API
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            while not release.wait(0.2):
+                try:
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                except OSError:
+                    return
+
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), h) for h in (Silent, Drip)]
+    for server in servers:
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        down = s.getsockname()[1]  # closed again: nothing listens here
+    urls = [f"http://127.0.0.1:{srv.server_address[1]}/v1" for srv in servers]
+    try:
+        yield {"silent": urls[0], "drip": urls[1], "down": f"http://127.0.0.1:{down}/v1"}
+    finally:
+        release.set()
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def _request_threads() -> int:
+    return sum(th.name.startswith("deadline-") for th in threading.enumerate())
+
+
+@pytest.mark.parametrize("kind", ["silent", "drip", "down"])
+def test_a_stalled_endpoint_answers_in_time_and_leaves_no_thread(stalled_endpoint, kind) -> None:
+    controller, ctx = make_controller(stalled_endpoint[kind], timeout=1.0)
+    before = _request_threads()
+    for i in range(5):
+        started = time.monotonic()
+        reply = controller.interpret("make the background green", ctx)
+        assert time.monotonic() - started < 1.0 + 10  # bounded by the deadline: it did not hang
+        first = reply.text.split(") ")[0]
+        assert "\n" not in reply.text
+        assert ("unreachable" if kind == "down" else "timed out") in first
+        assert "built-in interpreter" in first
+        assert ctx.plan.backgrounds[0].background.color == "#16a34a"
+        ctx.history.undo()
+        assert _request_threads() <= before + 1, f"request threads piled up after {i + 1}"
+    # the abandoned request ends on its own by its deadline: no thread is left behind
+    stop = time.monotonic() + 10
+    while _request_threads() > before and time.monotonic() < stop:
+        time.sleep(0.05)
+    assert _request_threads() == before

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from backdrop.agent.session import (
@@ -12,6 +14,7 @@ from backdrop.agent.session import (
     Message,
     NoticeMessage,
     PreviewMessage,
+    PreviewTimeout,
     ReplyMessage,
     Session,
 )
@@ -215,3 +218,49 @@ def test_answer_by_id_and_a_click_call_the_tools_directly(sample: Path) -> None:
     session.submit("undo").result(10)
     assert session.plan == before
     session.close()
+
+
+class _GatedMasker:
+    """A masker that blocks while ``gate`` is clear (a wedged model); keeps nothing."""
+
+    def __init__(self, gate: threading.Event) -> None:
+        self.gate = gate
+        self.calls = 0
+
+    def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
+        self.calls += 1
+        self.gate.wait()
+        return np.zeros(frame.shape[:2], np.float32)
+
+    def reset(self) -> None:
+        pass
+
+
+def test_a_stuck_masker_gives_one_clear_line_in_time_and_the_session_goes_on(
+    sample: Path,
+) -> None:
+    gate = threading.Event()
+    gate.set()
+    masker = _GatedMasker(gate)
+    session = Session(sample, analyzers=lambda info: [Scripted([])], llm=False,
+                      masker_factory=lambda info, plan: masker, preview_timeout=1.0)  # fmt: skip
+    session.start()
+    try:
+        assert session.wait(120)
+        assert session.submit("make the background blue").result(120).changed
+        assert blueness(session.preview(1.0)) > 100
+        gate.clear()  # the masker wedges
+        for t in (2.0, 3.0):  # the stuck one, then one queued behind it: both answered in time
+            started = time.monotonic()
+            with pytest.raises(PreviewTimeout) as caught:
+                session.preview(t)
+            assert time.monotonic() - started < 1.0 + 10  # bounded: it did not hang
+            text = str(caught.value)
+            assert "took longer than 1 s" in text and "\n" not in text
+        calls = masker.calls
+        gate.set()  # unstuck: the next request is served, the abandoned queued one never ran
+        assert blueness(session.preview(1.5)) > 100
+        assert masker.calls == calls + 1
+    finally:
+        gate.set()
+        session.close()

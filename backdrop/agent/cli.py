@@ -315,9 +315,7 @@ def _interpret(text: str, video: Path, info: MediaInfo, ctx: ToolContext) -> Edi
     from backdrop.agent.replies import nothing_to_do
 
     interpreter = SpeechInterpreter()
-    if interpreter.needs_timeline(text):
-        ctx.timeline = _audio_timeline(video, info)
-    ctx.timeline = _with_objects(video, text, ctx.timeline)
+    ctx.timeline = _analysis_for(text, video, info, interpreter.needs_timeline(text))
     reply = _accept_proposal(interpreter.interpret(text, ctx), interpreter, ctx)
     plan = ctx.history.current
     if nothing_to_do(reply, plan):
@@ -379,22 +377,6 @@ def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str:
     return heard.text
 
 
-def _with_objects(video: Path, text: str, timeline: Timeline | None) -> Timeline | None:
-    """``timeline`` plus the objects found in ``video`` when ``text`` names an object (and a
-    detector is installed); unchanged otherwise."""
-    from backdrop.perception.vision.detect import analyze_objects, objects_detector_installed
-    from backdrop.perception.vision.objects import mentions_object
-
-    if not mentions_object(text) or not objects_detector_installed():
-        return timeline
-    err.print("looking for objects in the video…")
-    found = analyze_objects(video)
-    if timeline is None:
-        return found
-    timeline.add(found.events)
-    return timeline
-
-
 def _with_people(video: Path, plan: EditPlan, ctx: ToolContext) -> Timeline | None:
     """``ctx.timeline`` plus the people in ``video`` when the plan keeps "the person" (the main
     subject when several are in view), and say whom that is; the render follows that choice."""
@@ -419,17 +401,16 @@ def _with_people(video: Path, plan: EditPlan, ctx: ToolContext) -> Timeline | No
     return ctx.timeline
 
 
-def _audio_timeline(video: Path, info: MediaInfo) -> Timeline:
-    """Analyse VIDEO's soundtrack (speech, speakers, transcript, active speaker) for anchors."""
+def _analysis_for(text: str, video: Path, info: MediaInfo, speech: bool) -> Timeline | None:
+    """What the instruction ``text`` needs analysed in VIDEO: its soundtrack (speech, speakers,
+    transcript) when ``speech``, its objects when it names one. A failure exits with its line."""
     from backdrop.perception.audio.asr import AsrModelMissingError
-    from backdrop.perception.audio.audio_analyzers import build_audio_analyzers
-    from backdrop.perception.core.analysis import analyze as run_analysis
+    from backdrop.perception.core.analysis import analyze_for
 
-    if not info.has_audio:
+    if speech and not info.has_audio:
         fail(f"{video}: has no audio track, so there is no speech to go by", 2)
-    err.print("analysing the soundtrack…")
     try:
-        return run_analysis(video, build_audio_analyzers(info))
+        return analyze_for(video, text, speech=speech, say=err.print)
     except (*EXPECTED_ERRORS, AsrModelMissingError) as e:
         fail(str(e))
 

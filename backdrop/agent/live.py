@@ -17,6 +17,7 @@ Typed lines and commands are those of ``backdrop chat`` (:class:`~backdrop.agent
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import sys
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from backdrop.agent.chat import Chat
 from backdrop.agent.session import Session
+from backdrop.perception.core import workers
 from backdrop.perception.core.events import Analyzer
 from backdrop.perception.core.live import BrowserCamera, ChunkAssembler, LiveSource, scale_chunk
 from backdrop.perception.core.media import CHUNK_SECONDS, Chunk, MediaInfo
@@ -56,6 +58,10 @@ log = logging.getLogger(__name__)
 
 FEED_CHUNKS = 5
 """Micro-turns the session's analysis may be behind before the oldest is dropped."""
+STOP_JOIN_S = 10.0
+"""Seconds :meth:`LiveRunner.stop` waits for the live loop (and the listener) to end."""
+SAY_JOIN_S = 30.0
+"""Seconds in total it waits for scripted lines still waiting for their replies."""
 
 
 def live_analyzers(info: MediaInfo) -> list[Analyzer]:
@@ -285,8 +291,7 @@ class LiveRunner:
             self.listener = Listener(self.session.submit_audio, self.say)
             self.say(f"backdrop: {self.listener.start_microphone()}")
         self.source.start()
-        self._thread = threading.Thread(target=self._loop_guarded, name="live", daemon=True)
-        self._thread.start()
+        self._thread = workers.start(self._loop_guarded, "live", stop=self._stop_at_exit)
         return self
 
     @property
@@ -308,8 +313,7 @@ class LiveRunner:
 
     def handle_async(self, line: str) -> threading.Thread:
         """:meth:`handle` in a worker thread (for scripted lines from the live loop)."""
-        th = threading.Thread(target=self.chat.handle, args=(line,), name="say", daemon=True)
-        th.start()
+        th = workers.start(self.chat.handle, "say", line)
         self._workers.append(th)
         return th
 
@@ -320,12 +324,10 @@ class LiveRunner:
         """
         self._stop.set()
         self.source.close()
-        if self._thread is not None:
-            self._thread.join(10)
+        self._joined([self._thread], STOP_JOIN_S)  # the loop ends after the frame it is on
         if self.listener is not None:
             self.listener.close()
-        for th in self._workers:
-            th.join(30)
+        self._joined(self._workers, SAY_JOIN_S)  # scripted lines waiting for their reply
         self.feed.close()
         self.session.close()
         for sink in (self.vcam, self.web):
@@ -340,6 +342,18 @@ class LiveRunner:
                 assert self.record_path is not None
                 self.saved.append(self.session.plan.save(plan_path_for(self.record_path)))
         return self.saved
+
+    def _stop_at_exit(self) -> None:
+        """Never stopped by its owner: end the loop and the session's feed (never blocks)."""
+        self._stop.set()
+        self.feed.close()
+
+    def _joined(self, threads: Sequence[threading.Thread | None], timeout: float) -> None:
+        """Join ``threads`` within ``timeout`` seconds in total; say which are still running
+        (they get more time at interpreter exit, see :mod:`~backdrop.perception.core.workers`)."""
+        left = workers.join(threads, timeout)
+        if left:
+            log.warning("still running after %g s: %s", timeout, ", ".join(left))
 
     def abort(self) -> None:
         """Stop without keeping a recording (an error happened before anything was worth it)."""
@@ -697,8 +711,7 @@ class Listener:
         self._q: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=200)
         self._mic: object = None
         self._heard_start = False
-        self._thread = threading.Thread(target=self._run, name="listen", daemon=True)
-        self._thread.start()
+        self._thread = workers.start(self._run, "listen", stop=self._end)
 
     def feed(self, samples: np.ndarray) -> None:
         """Add microphone samples (1-D float32 mono 16 kHz, not used by the caller afterwards).
@@ -745,5 +758,15 @@ class Listener:
         if mic is not None:
             mic.stop()  # type: ignore[attr-defined]
             mic.close()  # type: ignore[attr-defined]
-        self._q.put(None)
-        self._thread.join(10)
+        self._end()
+        workers.join([self._thread], STOP_JOIN_S)
+
+    def _end(self) -> None:
+        """Tell the thread to finish the utterance it heard and end (never blocks)."""
+        try:
+            self._q.put_nowait(None)
+        except queue.Full:  # far behind: drop the oldest block to make room
+            with contextlib.suppress(queue.Empty):
+                self._q.get_nowait()
+            with contextlib.suppress(queue.Full):
+                self._q.put_nowait(None)

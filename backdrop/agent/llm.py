@@ -9,13 +9,19 @@ rule-based interpreter with a short notice; the person's instruction is never lo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import math
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import httpcore
+import httpx
 
 from backdrop.agent.deadline import DeadlineExceeded, call_with_deadline
 from backdrop.agent.interpret import RuleInterpreter
@@ -54,6 +60,98 @@ class LLMConfig:
         return cls(base_url=base, api_key=key or "not-needed", model=model, timeout=timeout)
 
 
+# -- a total deadline on every socket operation of a request ---------------------------------
+_request = threading.local()
+"""``at``: the monotonic time by which the current thread's request must be over (or absent)."""
+
+
+@contextlib.contextmanager
+def request_deadline(at: float) -> Iterator[None]:
+    """Every socket operation of the HTTP requests this thread makes through :func:`http_client`
+    inside the block ends by ``at`` (``time.monotonic()`` seconds): its timeout is cut to the
+    time left, and with none left it fails as a timeout. So a request abandoned by
+    :func:`~backdrop.agent.deadline.call_with_deadline` ends on its own by the deadline, even
+    against an endpoint that never answers or drips its answer a byte at a time."""
+    before = getattr(_request, "at", None)
+    _request.at = at
+    try:
+        yield
+    finally:
+        _request.at = before
+
+
+def _capped(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` (seconds, None = none) cut to what is left of this thread's deadline."""
+    at = getattr(_request, "at", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise error("the request's total deadline passed")
+    return min(math.inf if timeout is None else timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose reads, writes and TLS handshake respect :func:`request_deadline`."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _capped(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _capped(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:  # fmt: skip
+        inner = self._inner.start_tls(
+            ssl_context, server_hostname, _capped(timeout, httpcore.ConnectTimeout)
+        )
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's blocking sockets, every operation bounded by :func:`request_deadline`."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:  # fmt: skip
+        cap = _capped(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            self._inner.connect_tcp(host, port, cap, local_address, socket_options)
+        )
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> httpcore.NetworkStream:  # fmt: skip
+        cap = _capped(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_unix_socket(path, cap, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def http_client(timeout: float) -> httpx.Client:
+    """An HTTP client for the language-model endpoint: ``timeout`` seconds on connect, read,
+    write and the connection pool, and inside :func:`request_deadline` never past the deadline
+    in total."""
+    transport = httpx.HTTPTransport(retries=0)
+    # httpx takes no network backend; its pool does (same settings as HTTPTransport's own)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(), retries=0, network_backend=_DeadlineBackend()
+    )
+    return httpx.Client(transport=transport, timeout=httpx.Timeout(timeout))
+
+
 @dataclass
 class LLMController:
     """Turns an instruction into tool calls with a chat model; falls back to the rules.
@@ -79,8 +177,9 @@ class LLMController:
             self._client = OpenAI(
                 base_url=self.config.base_url,
                 api_key=self.config.api_key,
-                timeout=self.config.timeout,
+                timeout=httpx.Timeout(self.config.timeout),  # connect, read, write, pool
                 max_retries=0,
+                http_client=http_client(self.config.timeout),
             )
         return self._client
 
@@ -100,19 +199,22 @@ class LLMController:
         """One round trip: the model's reply text and its tool calls. Raises :class:`LLMError`."""
         import openai
 
+        client, messages = self._openai(), self.request(text, ctx)
+        at = time.monotonic() + self.config.timeout
+
+        def send() -> Any:
+            with request_deadline(at):  # the thread ends by the deadline too, never lingers
+                return client.chat.completions.create(
+                    model=self.config.model,
+                    messages=messages,
+                    tools=self.registry.schemas(),
+                    tool_choice="auto",
+                )
+
         try:
             # a total deadline: the client's timeout is per read, and a dripping endpoint
             # would otherwise hold the session thread for minutes
-            resp = call_with_deadline(
-                lambda: self._openai().chat.completions.create(
-                    model=self.config.model,
-                    messages=self.request(text, ctx),
-                    tools=self.registry.schemas(),
-                    tool_choice="auto",
-                ),
-                self.config.timeout,
-                "the language model",
-            )
+            resp = call_with_deadline(send, self.config.timeout, "the language model")
         except DeadlineExceeded as e:
             raise LLMError("the language model timed out") from e
         except openai.APITimeoutError as e:

@@ -38,6 +38,7 @@ from backdrop.agent.llm import (
 from backdrop.agent.proactive import Notice, NoticeMaker
 from backdrop.agent.replies import Interpreter, Reply, step_reply
 from backdrop.agent.state import SceneState
+from backdrop.perception.core import workers
 from backdrop.perception.core.analysis import default_analyzers
 from backdrop.perception.core.events import Analyzer, Event, SpeakerTurn
 from backdrop.perception.core.media import (
@@ -75,6 +76,16 @@ _NO = re.compile(r"^\s*(?:no|nope|nah|don'?t|dismiss|leave it|never ?mind)\b", r
 
 REFINE_WINDOW_S = 2.0
 """Seconds from the frame the person is looking at that the quality tier refines after an edit."""
+PREVIEW_TIMEOUT_S = 30.0
+"""Seconds a preview request waits for the session thread (renderer and masker) before it gives
+up with :class:`PreviewTimeout`; generous, since the first one may wait for the masker to load
+on a busy machine."""
+
+
+class PreviewTimeout(TimeoutError):
+    """A preview was not ready in time (a wedged or very slow masker); the message is one line
+    for the person. The session keeps working: a later request is served once the thread is
+    free again."""
 
 
 # -- messages -----------------------------------------------------------------------------------
@@ -158,6 +169,7 @@ class Session:
             and the export's. Off, the tier starts when an instruction turns on alpha matting
             ("the hair edge looks rough"). Never for a live feed (no file to re-read).
         refine_window: seconds refined from the frame looked at.
+        preview_timeout: seconds :meth:`preview` waits before :class:`PreviewTimeout`.
     """
 
     def __init__(
@@ -171,6 +183,7 @@ class Session:
         preview_long_side: int = PREVIEW_LONG_SIDE,
         refine: bool = False,
         refine_window: float = REFINE_WINDOW_S,
+        preview_timeout: float = PREVIEW_TIMEOUT_S,
     ) -> None:
         self.live = None if isinstance(source, str | Path) else source
         self.source = Path(source) if self.live is None else Path(str(self.live.info.path))
@@ -200,6 +213,7 @@ class Session:
         self.turns = TurnStats()
         self._analyzers = analyzers or default_analyzers
         self._realtime = realtime
+        self.preview_timeout = preview_timeout
         self._psize = preview_size(self.info, preview_long_side)
         self._pinfo = dataclasses.replace(self.info, width=self._psize[0], height=self._psize[1])
         self._listeners: list[Callable[[Message], None]] = []
@@ -245,6 +259,8 @@ class Session:
         if self._thread is None:
             self._thread = threading.Thread(target=self._serve, name="session", daemon=True)
             self._analysis = threading.Thread(target=self._analyse, name="analysis", daemon=True)
+            for th in (self._thread, self._analysis):  # waited for at exit (models in use)
+                workers.track(th, stop=self._stop.set)
             self._thread.start()
             self._analysis.start()
         return self
@@ -327,8 +343,25 @@ class Session:
 
     def preview(self, t: float, *, fast: bool = False) -> np.ndarray:
         """The edited frame at ``t`` seconds (preview size), with the current plan: the refined
-        frame where the quality tier made one, else the fast one (``fast``: always that)."""
-        return self.call(lambda: self._render_at(t, fast=fast)).result()
+        frame where the quality tier made one, else the fast one (``fast``: always that).
+
+        Raises:
+            PreviewTimeout: not ready within ``preview_timeout`` seconds (the session thread
+                is stuck in the renderer or masker). A request still queued is dropped; one
+                already running finishes in the background and the next request is served
+                after it.
+        """
+        fut = self.call(lambda: self._render_at(t, fast=fast))
+        try:
+            return fut.result(self.preview_timeout)
+        except TimeoutError:
+            if fut.done():  # its own TimeoutError, or it finished just now
+                return fut.result()
+            fut.cancel()  # still queued behind the stuck one: never run it
+            raise PreviewTimeout(
+                f"the preview of {clock(t)} took longer than {self.preview_timeout:g} s "
+                "(the masker may be stuck); try again in a moment"
+            ) from None
 
     def preview_png(self, t: float, path: str | Path, *, fast: bool = False) -> Path:
         """Write the edited frame at ``t`` seconds to ``path`` (PNG, atomically)."""
@@ -462,6 +495,8 @@ class Session:
                 kind, payload, fut = self._inbox.get_nowait()
             except queue.Empty:
                 return
+            if not fut.set_running_or_notify_cancel():
+                continue  # given up on while it waited (a preview past its timeout)
             try:
                 if kind == "call":
                     fut.set_result(payload())

@@ -109,7 +109,7 @@ class Compositor:
         self, frame: np.ndarray, w: float, alpha: np.ndarray, fg: np.ndarray, bg: np.ndarray
     ) -> Composite:
         # keep = 1 - (1 - a) * w  ==  a*w + (1 - w)
-        keep = cv2.addWeighted(alpha, w, alpha, 0.0, 1.0 - w)
+        keep = alpha if w == 1.0 else cv2.addWeighted(alpha, w, alpha, 0.0, 1.0 - w)
         if fg is frame:
             return Composite(cv2.blendLinear(frame, bg, keep, 1.0 - keep), keep)
         # the subject's own colour in front: w·(a·F + (1 − a)·bg) + (1 − w)·I
@@ -135,16 +135,17 @@ class Compositor:
         if fg is not frame:
             c = self._blend_rgb(frame, wt, alpha, fg, bg)
             return Composite(c.rgb, c.keep, c.fg, cv2.cvtColor(c.rgb, cv2.COLOR_RGB2YUV_I420))
-        keep = cv2.addWeighted(alpha, wt, alpha, 0.0, 1.0 - wt)
+        keep = alpha if wt == 1.0 else cv2.addWeighted(alpha, wt, alpha, 0.0, 1.0 - wt)
         src = cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
         if self._bg_yuv is None or self._bg_yuv[0] is not bg:  # static backgrounds: once
             self._bg_yuv = (bg, cv2.cvtColor(bg, cv2.COLOR_RGB2YUV_I420))
         back = self._bg_yuv[1]
         out = np.empty_like(src)
-        out[:h] = cv2.blendLinear(src[:h], back[:h], keep, 1.0 - keep)
-        # U then V, each (H/2)×(W/2), seen as one H×(W/2) image; keep averaged over 2×2
+        cv2.blendLinear(src[:h], back[:h], keep, 1.0 - keep, dst=out[:h])
+        # U then V, each (H/2)×(W/2), one after the other; keep averaged over 2×2
         kc = cv2.resize(keep, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-        kc = np.vstack([kc, kc])
-        uv = cv2.blendLinear(src[h:].reshape(h, w // 2), back[h:].reshape(h, w // 2), kc, 1.0 - kc)
-        out[h:] = uv.reshape(h // 2, w)
+        kc_inv, n = 1.0 - kc, (h // 2) * (w // 2)
+        for k in (slice(0, n), slice(n, None)):
+            s, b, o = (a[h:].reshape(-1)[k].reshape(h // 2, w // 2) for a in (src, back, out))
+            cv2.blendLinear(s, b, kc, kc_inv, dst=o)  # into out's plane (a view)
         return Composite(None, keep, None, out)

@@ -23,6 +23,7 @@ import av
 import cv2
 import numpy as np
 
+from backdrop.perception.core import workers
 from backdrop.perception.core.media import AUDIO_RATE
 from backdrop.render.writer import Mp4Writer
 
@@ -120,6 +121,7 @@ class RecordingSink:
         self.error: BaseException | None = None
         self._q: queue.Queue[Any] = queue.Queue(maxsize)
         self._thread = threading.Thread(target=self._run, name="record", daemon=True)
+        workers.track(self._thread, stop=lambda: self._q.put(_STOP, timeout=1.0))  # at exit
         self._thread.start()
 
     def _run(self) -> None:
@@ -182,6 +184,7 @@ class _Latest:
         self.sent = 0
         self.replaced = 0
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        workers.track(self._thread, stop=self.close)
         self._thread.start()
 
     def put(self, item: Any) -> None:
@@ -327,14 +330,20 @@ const ctx=c.getContext('2d');let sent=0;
 async function start(){
  const s=await navigator.mediaDevices.getUserMedia({video:{width:W,height:H,frameRate:FPS},
    audio:false});
- v.srcObject=s;await v.play();pump();}
-async function pump(){
- while(true){
-  const t0=performance.now();ctx.drawImage(v,0,0,W,H);
+ v.srcObject=s;await v.play();connect();}
+function connect(){
+ const ws=new WebSocket((location.protocol==='https:'?'wss://':'ws://')+location.host+
+   '/ws/camera');let t0=0;
+ async function send(){
+  t0=performance.now();ctx.drawImage(v,0,0,W,H);
   const b=await new Promise(r=>c.toBlob(r,'image/jpeg',0.85));
-  try{await fetch('/camera/frame',{method:'POST',body:b});sent++;}catch(e){}
-  const wait=1000/FPS-(performance.now()-t0);if(wait>0)await new Promise(r=>setTimeout(r,wait));
- }}
+  const tag=new DataView(new ArrayBuffer(8));tag.setFloat64(0,t0,true);
+  if(ws.readyState===1)ws.send(new Blob([tag.buffer,b]));}
+ ws.onopen=send;
+ ws.onmessage=e=>{if(typeof e.data!=='string')return;sent++;
+  setTimeout(send,Math.max(0,1000/FPS-(performance.now()-t0)));};
+ ws.onclose=()=>{log.textContent='camera: reconnecting…';setTimeout(connect,1000);};
+}
 document.getElementById('f').onsubmit=async e=>{e.preventDefault();
  const i=document.getElementById('say');const text=i.value;i.value='';log.textContent='…';
  const r=await fetch('/say',{method:'POST',body:text});log.textContent=await r.text();};
@@ -366,6 +375,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._send(200, "image/png", png)
         elif path == "/stream.mjpg":
             self._mjpeg()
+        elif path == "/ws/camera" and camera is not None:
+            self._camera_socket(camera)
         elif path == "/camera" and camera is not None:
             w, h, fps = preview.camera_size
             page = (
@@ -378,17 +389,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(404, "text/plain", b"not found")
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        camera, on_say = self.server.preview.camera, self.server.preview.on_say
+        on_say = self.server.preview.on_say
         path = self.path.split("?")[0]
         size = int(self.headers.get("Content-Length") or 0)
         if size > 16 * 1024 * 1024:
             self._send(413, "text/plain", b"too large")
             return
         body = self.rfile.read(size)
-        if path == "/camera/frame" and camera is not None:
-            ok = camera(body)
-            self._send(204 if ok else 400, "text/plain", b"" if ok else b"not an image")
-        elif path == "/say" and on_say is not None:
+        if path == "/say" and on_say is not None:
             text = body.decode("utf-8", "replace").strip()
             answer = on_say(text) if text else ""
             self._send(200, "text/plain; charset=utf-8", answer.encode())
@@ -427,6 +435,61 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             return
 
+    def _camera_socket(self, camera: Callable[[bytes], bool]) -> None:
+        """The page's camera over a WebSocket, as the editor's ``/ws/camera``: binary messages
+        of 8 bytes (the page's clock, a little-endian float64 in ms) and a JPEG, each answered
+        by a text ``{"type": "ack"}`` (with ``"error"`` when it was not an image); the page
+        sends the next frame on the answer, so one frame is in flight and a slow server makes
+        it send less, never queue. Only pages of this server (or no ``Origin``) may connect."""
+        from websockets.datastructures import Headers
+        from websockets.frames import Opcode
+        from websockets.http11 import Request
+        from websockets.protocol import State
+        from websockets.server import ServerProtocol
+
+        preview = self.server.preview
+        self.close_connection = True  # the connection is the socket's from here on
+        hello = ServerProtocol(origins=preview.origins)  # http.server has read the request
+        hello.send_response(hello.accept(Request(self.path, Headers(self.headers.items()))))
+        if not self._flush(hello) or hello.state is not State.OPEN:
+            return  # refused (not a WebSocket request, or another site's page): it said why
+        ws = ServerProtocol(state=State.OPEN, max_size=16 * 1024 * 1024)  # frames from here
+        sock = self.connection
+        sock.settimeout(1.0)  # to notice the preview closing
+        while self._flush(ws) and ws.state is State.OPEN and not preview.closed:
+            try:
+                data = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if data:
+                ws.receive_data(data)
+            else:
+                ws.receive_eof()
+            for event in ws.events_received():
+                if event.opcode is Opcode.BINARY:
+                    ok = len(event.data) > 8 and camera(bytes(event.data[8:]))
+                    ws.send_text(_ACK if ok else _BAD_FRAME)
+        if ws.state is State.OPEN:  # the stream stopped: say so to the page
+            ws.send_close(1001, "the live stream stopped")
+        self._flush(ws)
+
+    def _flush(self, ws: Any) -> bool:
+        """Send what the WebSocket protocol has to send; False once the connection is over."""
+        for chunk in ws.data_to_send():
+            if not chunk:  # the protocol closed the connection
+                return False
+            try:
+                self.connection.sendall(chunk)
+            except OSError:
+                return False
+        return True
+
+
+_ACK = b'{"type": "ack"}'
+_BAD_FRAME = b'{"type": "ack", "error": "bad frame"}'
+
 
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
@@ -441,10 +504,11 @@ class WebPreview:
     scaled so their long side is at most ``long_side`` pixels.
 
     With ``camera``, ``/camera`` is a page that sends the browser's own camera
-    (``getUserMedia``, ``camera_size`` = width, height, fps asked for) as JPEG posts to
-    ``/camera/frame`` (handed to ``camera``; one post in flight, so a slow server makes the page
-    send less, never queue) and shows the edited stream; its text box posts to ``/say``, whose
-    answer (``on_say(text)``) it shows.
+    (``getUserMedia``, ``camera_size`` = width, height, fps asked for) over the WebSocket
+    ``/ws/camera`` in the editor's protocol (8-byte clock + JPEG, each acknowledged; one frame
+    in flight, so a slow server makes the page send less, never queue), handed to ``camera``,
+    and shows the edited stream; its text box posts to ``/say``, whose answer
+    (``on_say(text)``) it shows.
 
     Args:
         host, port: where to listen (port 0 = any free port; see :attr:`url`).
@@ -470,6 +534,10 @@ class WebPreview:
         self._server = _Server((host, port), _Handler)
         self._server.preview = self
         self.url = f"http://{host}:{self._server.server_address[1]}/"
+        port = self._server.server_address[1]
+        names = {host, "127.0.0.1", "localhost"} if host in ("127.0.0.1", "localhost") else {host}
+        self.origins: list[str | None] = [None, *(f"http://{n}:{port}" for n in sorted(names))]
+        """Origins whose pages may send camera frames (None: clients that send no Origin)."""
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="web-preview", daemon=True
         )
@@ -515,6 +583,10 @@ class WebPreview:
         bgra = cv2.cvtColor(np.dstack([src, alpha]), cv2.COLOR_RGBA2BGRA)
         ok, buf = cv2.imencode(".png", self._small(bgra), [cv2.IMWRITE_PNG_COMPRESSION, 1])
         return buf.tobytes() if ok else None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def close(self) -> None:
         with self._cond:

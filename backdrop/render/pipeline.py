@@ -21,6 +21,7 @@ import av
 import cv2
 import numpy as np
 
+from backdrop.perception.core import workers
 from backdrop.perception.core.events import Timeline
 from backdrop.perception.core.media import (
     MediaError,
@@ -86,6 +87,7 @@ class _Stage(threading.Thread):
         uses: tuple[int, ...] = (1, 2, 3),
     ) -> None:
         super().__init__(name=name, daemon=True)
+        workers.track(self)  # ended by the end marker, also on errors; waited for at exit
         self.q: queue.Queue[Any] = queue.Queue(maxsize)
         self.fn = fn
         self.uses = uses
@@ -124,8 +126,7 @@ def _prefetch(it: Iterator[Any], maxsize: int = 8, name: str = "decode") -> Iter
         except BaseException as e:  # noqa: BLE001 - re-raised in the consumer
             q.put(e)
 
-    th = threading.Thread(target=work, name=name, daemon=True)
-    th.start()
+    th = workers.start(work, name, stop=stop.set)
     try:
         while True:
             item = q.get()

@@ -46,6 +46,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from backdrop.perception.core import workers
 from backdrop.perception.core.events import Timeline
 from backdrop.perception.core.media import MediaInfo, probe
 from backdrop.render.compose import Compositor
@@ -312,6 +313,7 @@ class RefineWorker:
         self.seconds = 0.0
         self._hold_until = 0.0
         self._thread = threading.Thread(target=self._run, name="refine", daemon=True)
+        workers.track(self._thread, stop=self._wake_to_stop)  # waited for at exit (models in use)
         self._thread.start()
 
     @property
@@ -379,9 +381,12 @@ class RefineWorker:
         return self._idle.wait(timeout)
 
     def close(self) -> None:
+        self._wake_to_stop()
+        self._thread.join(10)
+
+    def _wake_to_stop(self) -> None:
         self._stop.set()
         self._q.put(None)
-        self._thread.join(10)
 
     def _lower_priority(self) -> None:
         try:

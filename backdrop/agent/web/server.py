@@ -31,7 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from backdrop.agent.session import Session
+from backdrop.agent.session import PreviewTimeout, Session
 from backdrop.agent.web.camera import LiveFactory, add_camera_routes
 from backdrop.agent.web.editor import MAX_UPLOAD_BYTES, Editor
 from backdrop.agent.web.routes import (
@@ -105,6 +105,10 @@ def create_app(
         errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))}
                   for e in exc.errors()]  # fmt: skip
         return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(PreviewTimeout)
+    async def preview_stuck(_: Request, exc: PreviewTimeout) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=504)  # one line, not a 500
 
     app.add_middleware(Guard, token=editor.token)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -63,3 +63,29 @@ def analyze(
 
     timeline.events = bind_speakers(timeline.events)  # which tracked person is talking
     return timeline
+
+
+def analyze_for(
+    path: str | Path, text: str, *, speech: bool, say: Callable[[str], None] | None = None
+) -> Timeline | None:
+    """The analysis an instruction needs on ``path``: its soundtrack (speech, speakers,
+    transcript) when ``speech`` (the words refer to what is said, e.g. "after I say hello" —
+    the interpreter decides), its objects when ``text`` names one and a detector is installed;
+    None when it needs neither. ``say`` is told, in a few words, what is being analysed."""
+    from backdrop.perception.vision.detect import analyze_objects, objects_detector_installed
+    from backdrop.perception.vision.objects import mentions_object
+
+    note = say or (lambda _line: None)
+    timeline: Timeline | None = None
+    if speech:
+        from backdrop.perception.audio.audio_analyzers import build_audio_analyzers
+
+        note("analysing the soundtrack…")
+        timeline = analyze(path, build_audio_analyzers(probe(path)))
+    if mentions_object(text) and objects_detector_installed():
+        note("looking for objects in the video…")
+        found = analyze_objects(path)
+        if timeline is None:
+            return found
+        timeline.add(found.events)
+    return timeline

@@ -32,6 +32,7 @@ from typing import Any
 import av
 import numpy as np
 
+from backdrop.perception.core import workers
 from backdrop.perception.core.media import (
     AUDIO_RATE,
     CHUNK_SECONDS,
@@ -129,8 +130,7 @@ class LiveSource:
         if self._mic is not None:
             self._mic.start()
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run_guarded, name="capture", daemon=True)
-            self._thread.start()
+            self._thread = workers.start(self._run_guarded, "capture", stop=self._stop.set)
         return self
 
     def read(self, timeout: float | None = None) -> LiveFrame | None:

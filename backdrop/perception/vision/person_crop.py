@@ -36,6 +36,7 @@ from backdrop.perception.core.models import model_path
 from backdrop.perception.vision.segment import (
     MaskSmoother,
     SelfieSegmenter,
+    area_shrink,
     frame_thumbnail,
 )
 from backdrop.perception.vision.tracking import PersonTracker
@@ -51,6 +52,14 @@ LANDMARK_SIZE = 256
 
 ROI_SCALE = 1.25
 """MediaPipe's enlargement of the hip→scale-point square around a body."""
+
+CHANGE_THUMB = 32
+"""Side (pixels) of the grey thumbnail of a person's crop region compared between frames to
+decide whether the landmark model must run again (see ``CropPersonSegmenter.change_threshold``)."""
+
+CHANGE_SCALE = 8
+"""The frame is shrunk by this factor (area average) before the crop thumbnails are cut from it,
+so that each thumbnail pixel averages the frame instead of sampling single pixels (noise)."""
 
 
 @dataclass(frozen=True)
@@ -260,7 +269,10 @@ class CropTrack:
     :class:`~backdrop.perception.vision.tracking.PersonTracker`), and their last mask (``mask``, at
     the
     segmenter's output size) with its normalised XYXY ``box`` — carried through frames where the
-    landmark model loses them."""
+    landmark model loses them, and through frames where their crop has not changed since the
+    model last ran (``ref_thumb``: the grey :data:`CHANGE_THUMB`² thumbnail of the crop region
+    ``ref_affine`` — frame pixels → 256² crop — on that frame; ``skipped``: frames since;
+    ``backoff``: frames before the crop is compared again)."""
 
     roi: Roi
     landmarks: np.ndarray | None = None
@@ -273,6 +285,11 @@ class CropTrack:
     age: int = 0
     angle: float | None = None
     spin: float = 0.0
+    ref_thumb: np.ndarray | None = None
+    ref_affine: np.ndarray | None = None
+    ref_weight: np.ndarray | None = None
+    skipped: int = 0
+    backoff: int = 0
 
 
 SPIN_MIN = 0.08
@@ -306,6 +323,31 @@ def _same_head(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 
 
 """Former name of :class:`CropTrack` (the event of that name is in ``events``)."""
+
+
+CHANGE_BACKOFF = 5
+"""Frames a person's crop is not compared again (the landmark model runs) after a change of
+more than :data:`CHANGE_BACKOFF_FACTOR` times the threshold: someone clearly moving is not
+measured on every frame, which saves the measure's cost (~1–2 ms per frame at 720p)."""
+
+CHANGE_BACKOFF_FACTOR = 3.0
+"""Multiple of ``CropPersonSegmenter.change_threshold`` above which :data:`CHANGE_BACKOFF`
+applies."""
+
+CHANGE_GROW = 3
+"""Thumbnail pixels (of :data:`CHANGE_THUMB`) the person's crop mask is grown by to weight the
+change measure: the band a limb can move into between two frames counts as much as the body."""
+
+
+def _change_weight(prob: np.ndarray) -> np.ndarray | None:
+    """Weights (``CHANGE_THUMB``² float32, summing to 1) of the thumbnail pixels in the change
+    measure: the person's crop mask shrunk to the thumbnail and grown by :data:`CHANGE_GROW`;
+    None when the mask is empty (the plain mean is used)."""
+    small = cv2.resize(prob, (CHANGE_THUMB, CHANGE_THUMB), interpolation=cv2.INTER_AREA)
+    k = np.ones((2 * CHANGE_GROW + 1, 2 * CHANGE_GROW + 1), np.uint8)
+    region = cv2.dilate((small >= 0.1).astype(np.uint8), k).astype(np.float32)
+    total = float(region.sum())
+    return region / total if total > 0 else None
 
 
 def mask_box(mask: np.ndarray, thresh: float = 0.5) -> tuple[float, float, float, float] | None:
@@ -396,6 +438,19 @@ class CropPersonSegmenter:
             masks with a whole-frame model) is re-segmented in the crop only
             every ``large_every`` frames; their last crop mask and box stand in between.
         min_presence: landmark-model presence below which a track is dropped.
+        change_threshold: mean absolute difference, in grey levels (0–255), between the
+            :data:`CHANGE_THUMB`² grey thumbnail of a person's crop region on this frame and on
+            the frame where the landmark model last ran for them — averaged over their crop
+            mask grown by :data:`CHANGE_GROW` (the band a limb moves into), over the whole
+            thumbnail when that mask is empty — below which the model is not run again: their
+            last mask, box, ROI and landmarks are carried unchanged.
+        max_skip: most consecutive frames a person's landmark model may be skipped that way
+            (frames); 0 runs it on every frame. A head-and-shoulders person's ``large_every``
+            refresh counts as one such frame, so theirs may wait
+            ``large_every × (max_skip + 1)`` frames while nothing moves.
+        runs: landmark-model runs so far (one per person per frame it ran).
+        skips: person-frames where it was not run (crop unchanged, or a head-and-shoulders
+            person between ``large_every`` refreshes).
     """
 
     detector: PoseDetector
@@ -410,6 +465,10 @@ class CropPersonSegmenter:
     carry_after: int = 5
     large_side: float | None = None
     large_every: int = 4
+    change_threshold: float = 1.0
+    max_skip: int = 3
+    runs: int = 0
+    skips: int = 0
     tracks: list[CropTrack] = field(default_factory=list)
     carried: list[CropTrack] = field(default_factory=list)
     tracker: PersonTracker = field(default_factory=PersonTracker)
@@ -417,6 +476,8 @@ class CropPersonSegmenter:
     _lost: bool = False
     _frame_no: int = 0
     _t: float | None = None
+    _small: np.ndarray | None = None
+    _small_scale: tuple[float, float] = (1.0, 1.0)
 
     def reset(self) -> None:
         """Forget tracked people (scene cut, seek)."""
@@ -439,6 +500,7 @@ class CropPersonSegmenter:
         (seconds) times the identity tracker (default: frame count / 30)."""
         h, w = frame.shape[:2]
         self._t = t
+        self._small = None
         ow, oh = self.out_size(w, h)
         self._since_detect += 1
         self._frame_no += 1
@@ -450,60 +512,24 @@ class CropPersonSegmenter:
         alive: list[CropTrack] = []
         lost: list[CropTrack] = []
         for tr in self.tracks:
-            if (
-                self.large_side is not None
-                and tr.roi.size * w >= self.large_side * h
-                and tr.roi.cy > 0.95  # hips below the frame: head and shoulders
-                and tr.mask is not None
-                and self._frame_no % self.large_every
-            ):
+            if self._head_and_shoulders_rest(tr, w, h):
                 # a head-and-shoulders person: the whole-frame model masks them; their crop
                 # (which tracks them) is refreshed only every ``large_every`` frames
+                self.skips += 1
                 alive.append(tr)
                 continue
-            m = roi_affine(tr.roi, w, h, LANDMARK_SIZE)
-            crop = cv2.warpAffine(
-                frame, m, (LANDMARK_SIZE, LANDMARK_SIZE), flags=cv2.INTER_LINEAR,
-                borderMode=cv2.BORDER_CONSTANT,
-            )  # fmt: skip
-            presence, lms, prob = self.landmarker.run(crop)
-            if presence < self.min_presence:
-                log.debug("person track lost (presence %.2f)", presence)
+            if self._unchanged(tr, frame):
+                # the crop looks as it did when the model last ran: carry that frame's result
+                self.skips += 1
+                tr.skipped += 1
+                tr.age += 1
+                np.maximum(out, tr.mask, out=out)  # type: ignore[arg-type]
+            elif not self._segment(tr, frame, (ow, oh)):
                 lost.append(tr)
                 continue
-            prob = _only_this_person(prob, lms)
-            if self.selfie is not None and self.crop_model != "pose":
-                sp = self.selfie.predict(crop)
-                if sp.shape != prob.shape:
-                    sp = cv2.resize(sp, prob.shape[::-1], interpolation=cv2.INTER_LINEAR)
-                if self.crop_model == "max":
-                    prob = np.maximum(prob, _only_this_person(sp, lms))
-                else:
-                    prob = sp if self.crop_model == "selfie" else 0.5 * (prob + sp)
-            # paste: crop → output mask (the output is the frame scaled by ow/w)
-            out_to_crop = m @ np.diag([w / ow, h / oh, 1.0])
-            pasted = cv2.warpAffine(
-                prob, out_to_crop, (ow, oh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                borderMode=cv2.BORDER_CONSTANT,
-            )  # fmt: skip
-            np.maximum(out, pasted, out=out)
-            # next ROI from the auxiliary landmarks 33 (hip centre) and 34 (scale point)
-            minv = cv2.invertAffineTransform(m)
-            pts = lms[33:35, :2] @ minv[:, :2].T + minv[:, 2]
-            pts /= np.array([w, h], np.float32)
-            new_roi = _roi_from_points(pts[0], pts[1], w, h)
-            tr.velocity = (new_roi.cx - tr.roi.cx, new_roi.cy - tr.roi.cy)
-            tr.roi = _ahead(tr, new_roi)
-            tr.landmarks = lms
-            tr.misses = 0
-            tr.mask = pasted
-            tr.age += 1
-            tr.box = mask_box(pasted) or _clip_box(tr.roi.box(w, h), w, h)
-            face = lms[:11, :2] @ minv[:, :2].T + minv[:, 2]
-            (hx0, hy0), (hx1, hy1) = face.min(0) / (w, h), face.max(0) / (w, h)
-            pad = 0.25 * max(hx1 - hx0, (hy1 - hy0) * h / w)
-            tr.head = (hx0 - pad, hy0 - pad, hx1 + pad, hy1 + pad)
-            if any(a.head is not None and _same_head(tr.head, a.head) for a in alive):
+            else:
+                np.maximum(out, tr.mask, out=out)  # type: ignore[arg-type]
+            if any(a.head is not None and _same_head(tr.head, a.head) for a in alive):  # type: ignore[arg-type]
                 continue  # two tracks converged on one person: keep the older
             alive.append(tr)
         out = self._carry(alive, lost, out)
@@ -511,6 +537,117 @@ class CropPersonSegmenter:
         self._lost = bool(lost)
         self._identify(frame, alive)
         return out
+
+    def _head_and_shoulders_rest(self, tr: CropTrack, w: int, h: int) -> bool:
+        """Whether ``tr`` is a head-and-shoulders person (see ``large_side``) whose crop is not
+        refreshed on this frame."""
+        return (
+            self.large_side is not None
+            and tr.roi.size * w >= self.large_side * h
+            and tr.roi.cy > 0.95  # hips below the frame: head and shoulders
+            and tr.mask is not None
+            and bool(self._frame_no % self.large_every)
+        )
+
+    def _roi_thumb(self, frame: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """Grey :data:`CHANGE_THUMB`² float32 thumbnail (grey levels 0–255) of the crop region of
+        affine ``m`` (frame pixels → 256² crop), cut from the frame shrunk :data:`CHANGE_SCALE`
+        times (computed once per frame)."""
+        if self._small is None:
+            h, w = frame.shape[:2]
+            sw, sh = max(1, w // CHANGE_SCALE), max(1, h // CHANGE_SCALE)
+            small = area_shrink(frame, (sw, sh))
+            self._small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+            self._small_scale = (w / sw, h / sh)
+        sx, sy = self._small_scale
+        to_thumb = m @ np.diag([sx, sy, 1.0]) * (CHANGE_THUMB / LANDMARK_SIZE)
+        thumb = cv2.warpAffine(
+            self._small, to_thumb, (CHANGE_THUMB, CHANGE_THUMB), flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+        )  # fmt: skip
+        return thumb.astype(np.float32)
+
+    def _unchanged(self, tr: CropTrack, frame: np.ndarray) -> bool:
+        """Whether the landmark model can be skipped for ``tr`` on ``frame``: it ran for them
+        within ``max_skip`` frames and their crop region's thumbnail differs from that frame's
+        by less than ``change_threshold`` grey levels on average (a change above
+        :data:`CHANGE_BACKOFF_FACTOR` times that starts a :data:`CHANGE_BACKOFF`)."""
+        if tr.backoff > 0:  # clearly moving a moment ago: not measured for a few frames
+            tr.backoff -= 1
+            return False
+        if tr.ref_thumb is None or tr.ref_affine is None or tr.mask is None or tr.head is None:
+            return False
+        if tr.skipped >= self.max_skip:
+            return False
+        diff = cv2.absdiff(self._roi_thumb(frame, tr.ref_affine), tr.ref_thumb)
+        if tr.ref_weight is not None:  # where the person is or could move to
+            change = float((diff * tr.ref_weight).sum())
+        else:
+            change = float(diff.mean())
+        if change >= CHANGE_BACKOFF_FACTOR * self.change_threshold:
+            tr.backoff = CHANGE_BACKOFF
+        return change < self.change_threshold
+
+    def _segment(self, tr: CropTrack, frame: np.ndarray, out_wh: tuple[int, int]) -> bool:
+        """Run the landmark model on ``tr``'s crop of ``frame``: updates its mask (pasted at
+        ``out_wh``), box, head, ROI for the next frame and change thumbnail; False when the
+        person is lost (presence below ``min_presence``)."""
+        h, w = frame.shape[:2]
+        ow, oh = out_wh
+        self.runs += 1
+        m = roi_affine(tr.roi, w, h, LANDMARK_SIZE)
+        crop = cv2.warpAffine(
+            frame, m, (LANDMARK_SIZE, LANDMARK_SIZE), flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+        )  # fmt: skip
+        presence, lms, prob = self.landmarker.run(crop)
+        if presence < self.min_presence:
+            log.debug("person track lost (presence %.2f)", presence)
+            return False
+        prob = self._crop_prob(crop, prob, lms)
+        # paste: crop → output mask (the output is the frame scaled by ow/w)
+        out_to_crop = m @ np.diag([w / ow, h / oh, 1.0])
+        pasted = cv2.warpAffine(
+            prob, out_to_crop, (ow, oh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_CONSTANT,
+        )  # fmt: skip
+        tr.skipped = 0
+        if self.max_skip > 0 and tr.backoff == 0:  # the next frame compares with this one
+            tr.ref_thumb, tr.ref_affine = self._roi_thumb(frame, m), m
+            tr.ref_weight = _change_weight(prob)
+        else:
+            tr.ref_thumb = tr.ref_affine = tr.ref_weight = None
+        # next ROI from the auxiliary landmarks 33 (hip centre) and 34 (scale point)
+        minv = cv2.invertAffineTransform(m)
+        pts = lms[33:35, :2] @ minv[:, :2].T + minv[:, 2]
+        pts /= np.array([w, h], np.float32)
+        new_roi = _roi_from_points(pts[0], pts[1], w, h)
+        tr.velocity = (new_roi.cx - tr.roi.cx, new_roi.cy - tr.roi.cy)
+        tr.roi = _ahead(tr, new_roi)
+        tr.landmarks = lms
+        tr.misses = 0
+        tr.mask = pasted
+        tr.age += 1
+        tr.box = mask_box(pasted) or _clip_box(tr.roi.box(w, h), w, h)
+        face = lms[:11, :2] @ minv[:, :2].T + minv[:, 2]
+        (hx0, hy0), (hx1, hy1) = face.min(0) / (w, h), face.max(0) / (w, h)
+        pad = 0.25 * max(hx1 - hx0, (hy1 - hy0) * h / w)
+        tr.head = (hx0 - pad, hy0 - pad, hx1 + pad, hy1 + pad)
+        return True
+
+    def _crop_prob(self, crop: np.ndarray, prob: np.ndarray, lms: np.ndarray) -> np.ndarray:
+        """The crop's person probability: the pose model's, restricted to this person, combined
+        with the selfie model's per ``crop_model``."""
+        prob = _only_this_person(prob, lms)
+        if self.selfie is not None and self.crop_model != "pose":
+            sp = self.selfie.predict(crop)
+            if sp.shape != prob.shape:
+                sp = cv2.resize(sp, prob.shape[::-1], interpolation=cv2.INTER_LINEAR)
+            if self.crop_model == "max":
+                prob = np.maximum(prob, _only_this_person(sp, lms))
+            else:
+                prob = sp if self.crop_model == "selfie" else 0.5 * (prob + sp)
+        return prob
 
     def _carry(self, alive: list[CropTrack], lost: list[CropTrack], out: np.ndarray) -> np.ndarray:
         """Carry the masks of people the landmark model just lost for up to ``carry_frames``

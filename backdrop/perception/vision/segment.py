@@ -129,6 +129,18 @@ def load_person_segmenter(
     return SelfieSegmenter(path, threads=threads)
 
 
+def area_shrink(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``img`` (``H×W`` or ``H×W×C``, any dtype cv2 resizes) area-averaged down to ``size`` =
+    ``(width, height)`` pixels, halving first while the image is at least 4× the target on
+    both sides: cv2's 2×2 area path is ~4× faster than a general area resize, and the result
+    differs from the direct one only by rounding."""
+    h, w = img.shape[:2]
+    while w >= 4 * size[0] and h >= 4 * size[1]:
+        w, h = w // 2, h // 2
+        img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+
+
 def frame_thumbnail(frame_rgb: np.ndarray, size: tuple[int, int] = THUMB_SIZE) -> np.ndarray:
     """A small grey thumbnail for change detection.
 
@@ -139,11 +151,7 @@ def frame_thumbnail(frame_rgb: np.ndarray, size: tuple[int, int] = THUMB_SIZE) -
     Returns:
         ``(size[1], size[0])`` float32 luma in [0, 1].
     """
-    h, w = frame_rgb.shape[:2]
-    if w >= 4 * size[0] and h >= 4 * size[1]:  # halve first: cv2's 2×2 area path is ~4× faster
-        frame_rgb = cv2.resize(frame_rgb, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-    small = cv2.resize(frame_rgb, size, interpolation=cv2.INTER_AREA)
-    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    grey = cv2.cvtColor(area_shrink(frame_rgb, size), cv2.COLOR_RGB2GRAY)
     return grey.astype(np.float32) * np.float32(1.0 / 255.0)
 
 

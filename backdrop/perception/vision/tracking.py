@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from backdrop.perception.vision.segment import area_shrink
+
 Box = tuple[float, float, float, float]
 
 COLOURS: dict[str, tuple[float, float] | None] = {
@@ -91,8 +93,7 @@ frame spinning 48° ≥ 0.87)."""
 def frame_signature(frame: np.ndarray) -> np.ndarray:
     """A frame's colour signature for cut detection: a normalised 8×4×4 HSV histogram (128
     floats summing to 1) of the frame scaled to 64×36."""
-    small = cv2.resize(frame, (64, 36), interpolation=cv2.INTER_AREA)
-    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    hsv = cv2.cvtColor(area_shrink(frame, (64, 36)), cv2.COLOR_RGB2HSV)
     hist = cv2.calcHist([hsv], [0, 1, 2], None, [8, 4, 4], [0, 180, 0, 256, 0, 256]).reshape(-1)
     return (hist / max(float(hist.sum()), 1.0)).astype(np.float32)
 
