@@ -59,6 +59,25 @@ def test_whole_file_two_speakers_estimated_and_given(heard, given: int | None) -
     assert spk.speaker_of(22.5, 27.5) == other  # speaker_of answers from the new turns
 
 
+def test_remembered_windows_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session that never ends (live) keeps at most MAX_REMEMBERED_WINDOWS windows for the
+    whole-file pass: older ones are thinned, and the pass still finds the two voices."""
+    import backdrop.perception.audio.speakers as speakers
+
+    audio, _ = sf.read(AUDIO / "sample.wav", dtype="float32")
+    _, full = _stream(audio)
+    n_full = sum(len(e) for e in full._embs)
+    limit = n_full // 3
+    monkeypatch.setattr(speakers, "MAX_REMEMBERED_WINDOWS", limit)
+    _, spk = _stream(audio)
+    kept = sum(len(e) for e in spk._embs)
+    assert kept <= limit < n_full
+    assert sum(len(s) for s in spk._spans) == kept == sum(len(r) for r in spk._rms)
+    turns = spk.final_turns(2)
+    assert {e.speaker for e in turns} == {"S1", "S2"}
+    assert _who_at(turns, 11.0, 14.2) != _who_at(turns, 15.0, 17.5)
+
+
 def test_whole_file_count_of_one_merges_the_voices(heard) -> None:
     _, spk = heard
     turns = spk.final_turns(1)

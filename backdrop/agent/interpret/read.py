@@ -348,7 +348,7 @@ _TINT_AMOUNT = {"small": 0.2, "big": 0.55, None: 0.35}
 
 
 def _amount_size(amt: str | None) -> str | None:
-    """"a bit" → ``small``, "much" → ``big``, nothing said → ``None``."""
+    """ "a bit" → ``small``, "much" → ``big``, nothing said → ``None``."""
     if amt in ("a little bit", "a bit", "a little", "a touch", "a tad", "a shade", "slightly",
                "somewhat", "bit"):  # fmt: skip
         return "small"

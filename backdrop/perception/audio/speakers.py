@@ -214,6 +214,12 @@ class OnlineSpeakerClustering:
         return len(set(self.ids))
 
 
+MAX_REMEMBERED_WINDOWS = 20_000
+"""Most speech windows :class:`SpeakerAnalyzer` keeps for the whole-file pass (~1 KB each, about
+2 hours of speech); past it every other window is dropped, so a live session that never ends
+stays bounded (the whole-file pass thins to far fewer windows anyway)."""
+
+
 def _fold_small(x: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:
     """Give members of clusters smaller than ``min_size`` to the closest larger centre."""
     sizes = np.bincount(labels)
@@ -459,6 +465,7 @@ class SpeakerTurnAnalyzer:
         self._spans: list[np.ndarray] = []
         self._embs: list[np.ndarray] = []
         self._rms: list[np.ndarray] = []
+        self._remembered = 0  # windows kept in _spans/_embs/_rms
 
     def process(self, chunk: Chunk) -> list[Event]:
         return self._label(self.vad.last_closed)
@@ -507,6 +514,23 @@ class SpeakerTurnAnalyzer:
         self._spans.append(spans)
         self._embs.append(embs)
         self._rms.append(np.asarray(rms))
+        self._remembered += len(spans)
+        if self._remembered > MAX_REMEMBERED_WINDOWS:  # a long live session: thin, stay bounded
+            self._thin(MAX_REMEMBERED_WINDOWS)
+
+    def _thin(self, limit: int) -> None:
+        """Drop remembered windows until at most ``limit`` are left: every other window of each
+        region, then (regions of one window) every other region's windows; a region left with
+        none takes the nearest window's speaker in the whole-file pass."""
+        while self._remembered > limit:
+            step = [slice(None, None, 2)] * len(self._spans)
+            if all(len(a) <= 1 for a in self._spans):  # every other region that has one
+                full = np.cumsum([len(a) for a in self._spans])
+                step = [slice(0, 0) if n % 2 == 0 else slice(None) for n in full]
+            self._spans = [a[k] for a, k in zip(self._spans, step, strict=True)]
+            self._embs = [a[k] for a, k in zip(self._embs, step, strict=True)]
+            self._rms = [a[k] for a, k in zip(self._rms, step, strict=True)]
+            self._remembered = sum(len(a) for a in self._spans)
 
     def final_turns(
         self, n_speakers: int | None = None, clustering: WholeFileClustering | None = None

@@ -23,7 +23,10 @@ TINTS = {
 _MORE = "red|blue|green|yellow|pink|orange|purple|teal|violet|cyan|magenta|brown"
 TINT = re.compile(
     r"\b(?P<amt>a little bit|a (?:bit|little|touch|tad|shade)|slightly|somewhat|much|a lot|way|"
-    r"far|lots|even|bit)?\s*(?:(?P<dir>" + "|".join(TINTS) + r")|more\s+(?P<more>" + _MORE
+    r"far|lots|even|bit)?\s*(?:(?P<dir>"
+    + "|".join(TINTS)
+    + r")|more\s+(?P<more>"
+    + _MORE
     + r")(?:dish|ish)?)\b(?:\s+(?:colou?r|tone|tint|hue|shade))?"
 )
 """A move toward a hue: "redder", "a bit bluer", "much greener", "more purple", "warmer"."""
