@@ -18,6 +18,11 @@ Usage::
     python eval/interpret_corpus.py --build          # (re)write the two JSONL splits
     python eval/interpret_corpus.py                   # accuracy on both splits
     python eval/interpret_corpus.py --split dev -v    # failures of the dev split, with replies
+    python eval/interpret_corpus.py --split heldout2  # the blind set, read from its notation
+    python eval/interpret_corpus.py --check-only --split heldout2   # parse only, no interpreter
+
+``eval/corpus/heldout2.txt`` is a second held-out set written blind (without seeing the
+interpreter or the other phrasings), read straight from its notation; never tune on it.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ SPLITS = {
     "dev": CORPUS / "instructions_dev.jsonl",
     "heldout": CORPUS / "instructions_heldout.jsonl",
 }
+BLIND = {"heldout2": CORPUS / "heldout2.txt"}  # read straight from the notation
+EDGE_WORDS = ("soften", "sharpen", "grow", "shrink", "refine")
 SEED = 11
 HELDOUT_SHARE = 0.3
 DEFAULT_DURATION = 60.0
@@ -68,6 +75,8 @@ def _compare(token: str, key: str) -> dict[str, Any]:
 
 def _parse_background(words: list[str]) -> dict[str, Any]:
     kind = words[0]
+    if kind not in ("color", "grad", "blur", "clear", "image", "video"):
+        raise ValueError(f"unknown background kind {kind!r}")
     out: dict[str, Any] = {
         "type": {"clear": "transparent", "grad": "gradient"}.get(kind, kind),
         "start": 0.0,
@@ -146,6 +155,8 @@ def parse_line(line: str) -> dict[str, Any]:
                 {"subject": words[1], "start": _bound(a, 0.0), "end": _bound(b, None)}
             )
         elif head == "edges":
+            if words[1] not in EDGE_WORDS:
+                raise ValueError(f"unknown edge change {words[1]!r}")
             case["edges"].append(words[1])
         elif head == "none":
             pass  # no background segments at all
@@ -164,11 +175,11 @@ def parse_line(line: str) -> dict[str, Any]:
     return case
 
 
-def build() -> dict[str, int]:
-    """Parse the notation, split it with the fixed seed and write the two JSONL files."""
-    cases = []
+def read_notation(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The cases of a notation file, and one ``file:line: why`` message per malformed line."""
+    cases, bad = [], []
     kind = ""
-    for ln in SOURCE.read_text(encoding="utf-8").splitlines():
+    for n, ln in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if ln.startswith("# -- "):
             kind = ln[5:].split(",")[0].strip()
         elif ln.strip() and not ln.startswith("#"):
@@ -176,11 +187,23 @@ def build() -> dict[str, int]:
             for split in SPLITS:  # "dev: …" / "heldout: …": a case added to one split on purpose
                 if line.startswith(f"{split}: "):
                     line, forced = line[len(split) + 2 :], split
-            case = parse_line(line)
+            try:
+                case = parse_line(line)
+            except (ValueError, KeyError, IndexError) as e:
+                bad.append(f"{path.name}:{n}: {type(e).__name__}: {e}  <- {line!r}")
+                continue
             case["kind"], case["forced"] = kind, forced
             cases.append(case)
     for i, c in enumerate(cases):
         c["id"] = i
+    return cases, bad
+
+
+def build() -> dict[str, int]:
+    """Parse the notation, split it with the fixed seed and write the two JSONL files."""
+    cases, bad = read_notation(SOURCE)
+    if bad:
+        raise ValueError("malformed corpus lines:\n" + "\n".join(bad))
     # the seeded split covers the cases without a forced split, so adding forced cases (at the
     # end of the file) leaves every earlier case in its split
     free = [c["id"] for c in cases if c["forced"] is None]
@@ -199,7 +222,12 @@ def build() -> dict[str, int]:
 
 
 def load(split: str) -> list[dict[str, Any]]:
-    """The cases of one split (``dev`` or ``heldout``)."""
+    """The cases of one split (``dev``, ``heldout`` or the blind ``heldout2``)."""
+    if split in BLIND:
+        cases, bad = read_notation(BLIND[split])
+        if bad:
+            raise ValueError("malformed corpus lines:\n" + "\n".join(bad))
+        return cases
     with SPLITS[split].open(encoding="utf-8") as f:
         return [json.loads(ln) for ln in f if ln.strip()]
 
@@ -209,7 +237,9 @@ def _rgb_gap(a: str, b: str) -> float:
     """Euclidean distance of two '#rrggbb' colours in 0–255 RGB."""
     from backdrop.render.colors import hex_to_rgb
 
-    return float(sum((x - y) ** 2 for x, y in zip(hex_to_rgb(a), hex_to_rgb(b), strict=True)))**0.5
+    return (
+        float(sum((x - y) ** 2 for x, y in zip(hex_to_rgb(a), hex_to_rgb(b), strict=True))) ** 0.5
+    )
 
 
 def _luma(color: str) -> float:
@@ -242,9 +272,10 @@ def _segment_problem(seg: Any, want: dict[str, Any], duration: float) -> str | N
             return f"{bg.color} is not darker than {want['color']}"
         if rel == "lighter" and not _luma(bg.color) > _luma(want["color"]) + 1:
             return f"{bg.color} is not lighter than {want['color']}"
-        if rel == "toward" and not _rgb_gap(bg.color, want["toward"]) < _rgb_gap(
-            want["color"], want["toward"]
-        ) - 1:
+        if (
+            rel == "toward"
+            and not _rgb_gap(bg.color, want["toward"]) < _rgb_gap(want["color"], want["toward"]) - 1
+        ):
             return f"{bg.color} did not move from {want['color']} toward {want['toward']}"
     if "colors" in want and [c.lower() for c in bg.colors] != want["colors"]:
         return f"colours {bg.colors} != {want['colors']}"
@@ -384,7 +415,10 @@ def evaluate(cases: Iterable[dict[str, Any]]) -> list[Outcome]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", action="store_true", help="rewrite the JSONL splits")
-    ap.add_argument("--split", choices=["dev", "heldout", "both"], default="both")
+    ap.add_argument("--split", choices=["dev", "heldout", *BLIND, "both"], default="both")
+    ap.add_argument(
+        "--check-only", action="store_true", help="parse the split's notation file, run nothing"
+    )
     ap.add_argument("-v", "--verbose", action="store_true", help="print each failure")
     ap.add_argument("--by-kind", action="store_true", help="accuracy per kind of phrasing")
     args = ap.parse_args(argv)
@@ -392,6 +426,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(build()))
         return 0
     splits = ["dev", "heldout"] if args.split == "both" else [args.split]
+    if args.check_only:
+        path = BLIND.get(args.split, SOURCE)
+        cases, bad = read_notation(path)
+        print(f"{path.name}: {len(cases)} lines parse, {len(bad)} malformed")
+        for b in bad:
+            print(b)
+        return 1 if bad else 0
     for split in splits:
         cases = load(split)
         t = time.perf_counter()
