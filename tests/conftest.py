@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -290,6 +291,16 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]  # fmt: skip
+
+
+def ctrl_c_reaches_child() -> None:
+    """``preexec_fn`` for a child the test interrupts with SIGINT: Ctrl-C back to its default.
+
+    A shell without job control starts background jobs with SIGINT ignored, and an ignored
+    signal stays ignored across exec (Python then installs no KeyboardInterrupt handler), so
+    a suite started as ``make test &`` from a script would see its children ignore the
+    test's Ctrl-C. The child gets the default a terminal user's process has."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def free_port() -> int:

@@ -23,7 +23,7 @@ import numpy as np
 from backdrop.agent.live import LiveRunner
 from backdrop.perception.core.live import open_source
 from backdrop.perception.core.media import iter_frames, probe
-from tests.conftest import needs_espeak, wait_for
+from tests.conftest import ctrl_c_reaches_child, needs_espeak, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ESPEAK = shutil.which("espeak-ng")
@@ -123,7 +123,7 @@ def test_ctrl_c_keeps_the_recording_and_the_plan(sample: Path, tmp_path: Path) -
         _cli("--source", str(sample), "--realtime", "--loop", "--size", "320x180", "--rules",
              "--record", str(out), "--say", "make the background blue", "--virtual-cam"),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=_env(), cwd=tmp_path,
+        env=_env(), cwd=tmp_path, preexec_fn=ctrl_c_reaches_child,
     )  # fmt: skip
     stdout: list[str] = []
     stderr: list[str] = []

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ctrl_c_reaches_child
+
 from .helpers import partials
 
 
@@ -21,6 +23,7 @@ def _start(video: Path, out: Path) -> subprocess.Popen[str]:
         [sys.executable, "-m", "backdrop.agent.cli", "edit", str(video),
          "make the background blue", "-o", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=ctrl_c_reaches_child,
     )  # fmt: skip
 
 
