@@ -57,7 +57,9 @@ def test_interrupt_mid_render_keeps_the_previous_output(
     _wait_for_partial(proc, out_dir)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == code, err
+    # 130/143: the CLI's own exit; -SIGINT: the interpreter re-raised Ctrl-C at exit (seen once
+    # in a full suite after the handler had run; a shell reports both as 130)
+    assert proc.returncode in (code, -sig if sig == signal.SIGINT else code), err
     assert "Traceback" not in err and "no partial output was kept" in err
     assert out.read_bytes() == b"previous good output"
     assert partials(out_dir) == []
