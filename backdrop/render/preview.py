@@ -159,11 +159,16 @@ class SeekReader:
     within the same keyframe interval is reached by decoding on, not by seeking back (see the
     module docstring).
 
+    ``threads``: the decoder's threading (``"AUTO"``; ``"SLICE"`` for a file with short keyframe
+    intervals such as a scrub proxy, where frame threading only adds latency).
+
     Raises:
         MediaError: the file cannot be read (on construction or on a read).
     """
 
-    def __init__(self, path: str | Path, size: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, path: str | Path, size: tuple[int, int] | None = None, *, threads: str = "AUTO"
+    ) -> None:
         self.path = Path(path)
         self.size = size
         self._lock = threading.Lock()
@@ -172,7 +177,7 @@ class SeekReader:
             self._vs = self._c.streams.video[0]
         except (av.error.FFmpegError, IndexError, OSError) as e:
             raise MediaError(f"{self.path}: not a readable video ({e})") from e
-        self._vs.thread_type = "AUTO"
+        self._vs.thread_type = threads
         tb = self._vs.time_base
         self._tb = float(tb)
         self._v0 = float(self._vs.start_time * tb) if self._vs.start_time is not None else 0.0
