@@ -3,7 +3,8 @@ often micro-turns miss their 200 ms budget, and how big the model's context is.
 
 Run: ``.venv/bin/python benchmarks/bench_session.py [--video PATH] [--n 30]``. Prints figures;
 asserts nothing. ``latency_after_first_*`` leave out each session's first instruction (sent
-0.5 s after it opened, it also waits for the masker to load: a cold start, not an edit). Uses ``examples/sample.mp4`` (1280×720) by default and the default analyzers.
+0.5 s after it opened, it also waits for the masker to load: a cold start, not an edit).
+Uses ``examples/sample.mp4`` (1280×720) by default and the default analyzers.
 """
 
 from __future__ import annotations
