@@ -156,3 +156,54 @@ def test_session_scrubs_from_the_proxy_once_ready(sample: Path) -> None:
         session.close()
         plain.close()
     assert not folder.exists()
+
+
+def test_a_new_background_reuses_the_mask_of_the_frame_looked_at(sample: Path) -> None:
+    """Instruction → preview (issue 14): a plan change that keeps the masker (a new background)
+    recomposes the frame without running the masker on it again, and looks the same as a fresh
+    composer's; a new frame, or a plan that needs another masker, runs it."""
+    import dataclasses
+
+    from backdrop.render.maskers import build_masker
+    from backdrop.render.plan import BackgroundSegment, ColorBackground, EditPlan, KeepRule
+    from backdrop.render.preview import MASK_MEMORY, PreviewComposer
+
+    info = probe(sample)
+    size = preview_size(info)
+    pinfo = dataclasses.replace(info, width=size[0], height=size[1])
+    calls: list[float] = []
+
+    def factory(i, plan):  # the real masker, counted
+        masker = build_masker(i, plan)
+
+        def run(frame: np.ndarray, t: float) -> np.ndarray:
+            calls.append(t)
+            return masker(frame, t)
+
+        return run
+
+    def plan(color: str, **keep: object) -> EditPlan:
+        bg = BackgroundSegment(background=ColorBackground(color=color))
+        return EditPlan(keep=[KeepRule(**keep)], backgrounds=[bg])
+
+    reader = SeekReader(sample, size)
+    t, frame = reader.frame_at(3.0)
+    composer = PreviewComposer(pinfo, factory)
+    green = composer.compose(plan("#00ff00"), frame, t)
+    blue = composer.compose(plan("#0000ff"), frame, t)
+    assert calls == [t]  # the masker ran once for the two plans
+    fresh = PreviewComposer(pinfo, factory).compose(plan("#0000ff"), frame, t)
+    assert np.abs(fresh.astype(np.int16) - blue).mean() < 1.0  # temporal state aside
+    assert np.abs(green.astype(np.int16) - blue).mean() > 5  # it did change the background
+    calls.clear()
+    t2, frame2 = reader.frame_at(5.0)
+    composer.compose(plan("#0000ff"), frame2, t2)
+    assert calls == [t2]  # another frame: masked
+    composer.compose(plan("#0000ff", action="remove"), frame2, t2)  # another masker
+    composer.compose(plan("#0000ff"), frame2, t2)  # and back: built again, masks forgotten
+    assert calls == [t2, t2]
+    for k in range(MASK_MEMORY + 2):
+        tk, fk = reader.frame_at(6.0 + 0.2 * k)
+        composer.compose(plan("#0000ff"), fk, tk)
+    assert len(composer._masks) == MASK_MEMORY  # noqa: SLF001 - bounded
+    reader.close()
