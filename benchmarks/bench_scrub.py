@@ -27,8 +27,10 @@ import argparse
 import random
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -95,23 +97,6 @@ def one_video(video: str, reps: int, before: bool) -> None:
     table(ms)
 
 
-class Held:
-    """An analyzer that holds processing at the first chunk until released: every scrub is
-    ahead of processing (as on a long video with every analyzer on)."""
-
-    def __init__(self) -> None:
-        import threading
-
-        self.release = threading.Event()
-
-    def process(self, chunk: object) -> list:
-        self.release.wait(600)
-        return []
-
-    def flush(self) -> list:
-        return []
-
-
 def shown(video: str, reps: int) -> None:
     """The frame shown: ``Session.preview(t)`` (source frame, masker, compositor) with
     "replace the background with green", ahead of processing, without and with the proxy."""
@@ -119,7 +104,8 @@ def shown(video: str, reps: int) -> None:
     from backdrop.perception.core.media import probe
 
     info = probe(video)
-    held = Held()
+    release = threading.Event()  # processing waits at the first chunk: every scrub is ahead
+    held = SimpleNamespace(process=lambda chunk: [] if release.wait(600) else [], flush=list)
     sessions = {
         how: Session(video, llm=False, analyzers=lambda i: [held], proxy=how == "proxy (now)")
         for how in ("SeekReader (before)", "proxy (now)")
@@ -138,7 +124,7 @@ def shown(video: str, reps: int) -> None:
                     t0 = time.perf_counter()
                     s.preview(ts)
                     ms.setdefault((name, how), []).append(1000 * (time.perf_counter() - t0))
-    held.release.set()
+    release.set()
     for s in sessions.values():
         s.close()
     print(f"{video}: frame shown (Session.preview, green background, ahead of processing)")
