@@ -171,7 +171,8 @@ class Session:
             ("the hair edge looks rough"). Never for a live feed (no file to re-read).
         proxy: write a preview-size scrub proxy of the file in the background from
             :meth:`start` (``serve``): a :class:`~backdrop.render.proxy.ProxyWorker`, held
-            while the person scrubs or an instruction or export is under way; once it is
+            while the person scrubs, the session thread has work (an instruction, a preview,
+            a processed frame to show, the masker loading) or an export runs; once it is
             complete, scrubs ahead of processing read it instead of the source. Never for a
             live feed.
         refine_window: seconds refined from the frame looked at.
@@ -279,8 +280,9 @@ class Session:
         return self
 
     def _busy(self) -> bool:
-        """Whether an instruction, a preview or an export is under way (the proxy waits)."""
-        return self._exporting > 0 or not self._inbox.empty()
+        """Whether the session thread has work (an instruction, a preview, a processed frame
+        to show, the masker loading) or an export runs: the proxy waits meanwhile."""
+        return self._exporting > 0 or not self._idle.is_set()
 
     def _put(self, kind: str, payload: Any) -> Future[Any]:
         fut: Future[Any] = Future()
