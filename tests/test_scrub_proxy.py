@@ -207,3 +207,16 @@ def test_a_new_background_reuses_the_mask_of_the_frame_looked_at(sample: Path) -
         composer.compose(plan("#0000ff"), fk, tk)
     assert len(composer._masks) == MASK_MEMORY  # noqa: SLF001 - bounded
     reader.close()
+
+
+def test_another_person_selector_needs_another_masker() -> None:
+    """ "Keep the person on the left" after "keep the main subject" changes only the selector:
+    the preview's masker (and the masks it remembers) must change with it."""
+    from backdrop.render.plan import EditPlan, KeepRule
+    from backdrop.render.preview import masker_key
+
+    def key(selector: str | None) -> tuple:
+        return masker_key(EditPlan(keep=[KeepRule(selector=selector)]))
+
+    assert key("left") != key("main") != key(None)
+    assert key("left") == key("left")

@@ -276,7 +276,15 @@ class SeekReader:
 def masker_key(plan: EditPlan) -> tuple[Any, ...]:
     """What decides which masker a plan needs (time ranges do not: the masker gets ``t``)."""
     rules = tuple(
-        (k.subject, k.action, k.label, k.speaker, tuple(k.box or ()), tuple(k.point or ()))
+        (
+            k.subject,
+            k.action,
+            k.label,
+            k.speaker,
+            k.selector,
+            tuple(k.box or ()),
+            tuple(k.point or ()),
+        )  # fmt: skip
         for k in plan.keep
     )
     return rules, tuple(q.tier for q in plan.quality)
