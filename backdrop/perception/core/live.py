@@ -142,14 +142,15 @@ class LiveSource:
         with self._cond:
             if not self._cond.wait_for(lambda: self._buffer or self._ended, timeout):
                 return None
-            if self._buffer:
-                index, t, image, captured = self._buffer.popleft()
-                self._cond.notify_all()
-                # converted here, not at capture, so frames that get dropped cost no conversion
-                return LiveFrame(index, t, image() if callable(image) else image, captured)
-            if self.error is not None:
-                raise self.error
-            return None
+            if not self._buffer:
+                if self.error is not None:
+                    raise self.error
+                return None
+            index, t, image, captured = self._buffer.popleft()
+            self._cond.notify_all()
+        # converted here, not at capture, so frames that get dropped cost no conversion; and
+        # outside the lock, so the capture thread goes on decoding meanwhile
+        return LiveFrame(index, t, image() if callable(image) else image, captured)
 
     @property
     def ended(self) -> bool:
