@@ -225,6 +225,29 @@ def test_carried_mask_stays_close_to_the_mask_computed_frames_later(sample: Path
     assert np.mean(carried) >= np.mean(held) - 0.005, (carried, held)
 
 
+def test_half_size_alpha_of_the_cheap_levels_stays_close_to_the_full_one(sample: Path) -> None:
+    """The cheap levels make the edge's alpha at half size: on a real frame the composite's
+    alpha stays within a small difference of the full-size one, and the person is kept."""
+    from backdrop.render.compose import Compositor
+    from backdrop.render.maskers import PreviewPersonMasker
+
+    info = probe(sample)
+    frame = next(iter_frames(sample))[1]
+    mask = PreviewPersonMasker(info)(frame, 0.0)
+    plan = EditPlan.load(Path(__file__).resolve().parent.parent / "examples" / "sample-plan.json")
+    comp = Compositor(plan, info.width, info.height, info.duration)
+    full = comp.compose(frame, 3.0, mask).keep
+    comp.alpha_scale = [lv for lv in LEVELS if lv.alpha_scale < 1][0].alpha_scale
+    half = comp.compose(frame, 3.0, mask).keep
+    assert full is not None and half is not None and half.shape == full.shape
+    outline = (full > 0.02) & (full < 0.98)
+    assert outline.any() and (full > 0.5).mean() > 0.02
+    assert np.abs(half - full).mean() < 0.005
+    assert np.abs(half - full)[outline].mean() < 0.2
+    a, b = full > 0.5, half > 0.5
+    assert (a & b).sum() / (a | b).sum() > 0.97
+
+
 def _square(x: int, w: int = 192, h: int = 108) -> np.ndarray:
     img = np.full((h, w, 3), 60, np.uint8)
     rng = np.random.default_rng(0)
