@@ -246,6 +246,12 @@ def test_half_size_alpha_of_the_cheap_levels_stays_close_to_the_full_one(sample:
     assert np.abs(half - full)[outline].mean() < 0.2
     a, b = full > 0.5, half > 0.5
     assert (a & b).sum() / (a | b).sum() > 0.97
+    # which levels use it: the cheap ones, and every level but the top one above 720 lines
+    from backdrop.render.live import _alpha_scale
+
+    assert [_alpha_scale(lv, 720) for lv in LEVELS] == [lv.alpha_scale for lv in LEVELS]
+    assert _alpha_scale(LEVELS[0], 1080) == 1.0
+    assert all(_alpha_scale(lv, 1080) == 0.5 for lv in LEVELS[1:])
 
 
 def _square(x: int, w: int = 192, h: int = 108) -> np.ndarray:

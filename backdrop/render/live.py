@@ -361,11 +361,26 @@ class LiveRenderer:
             self._carrier.reset()
             self._mask = None
         self.last_mask = mask
-        self._compositor.alpha_scale = level.alpha_scale
+        self._compositor.alpha_scale = _alpha_scale(level, frame.shape[0])
         comp = self._compositor.compose(frame, t, mask)
         cost = time.perf_counter() - started
         self.costs.append(cost)
         return RenderedFrame(index, t, comp, cost, masked)
+
+
+ALPHA_LINES = 720
+"""Below the ladder's top level, a frame taller than this has the edge's alpha made at half
+size (a whole factor: the frame's area shrink stays on OpenCV's fast path). 1080p: 22 instead
+of 34 ms CPU on a busy machine, mean alpha difference 0.0005; a 1280×720 alpha (scale 2/3)
+saved only 12 %."""
+
+
+def _alpha_scale(level: Level, height: int) -> float:
+    """The fraction of the frame's size the edge's alpha is made at, for a ``height``-line
+    frame at ``level``."""
+    if level is LEVELS[0] or height <= ALPHA_LINES:
+        return level.alpha_scale
+    return min(level.alpha_scale, 0.5)
 
 
 def _scaled(frame: np.ndarray, long_side: int) -> np.ndarray:
