@@ -36,6 +36,7 @@ from backdrop.perception.core.events import Analyzer
 from backdrop.perception.core.live import BrowserCamera, ChunkAssembler, LiveSource, scale_chunk
 from backdrop.perception.core.media import CHUNK_SECONDS, Chunk, MediaInfo
 from backdrop.render.live import (
+    LEVELS,
     BudgetController,
     LiveRenderer,
     LiveStats,
@@ -571,6 +572,9 @@ def run_live(
     """
     import signal
 
+    if level is not None and not 0 <= level < len(LEVELS):
+        names = ", ".join(f"{i} = {lv.name}" for i, lv in enumerate(LEVELS))
+        raise LiveError(f"--level takes {names}")
     browser = camera == "browser"
     if browser:
         camera, web_port = None, 8765 if web_port is None else web_port
