@@ -348,8 +348,7 @@ class LiveRenderer:
                     self._masker.reset()
                     self._mask_input = small.shape
                 mask = self._masker(small, t)
-                if level.mask_every > 1:
-                    self._carrier.seen(frame)
+                self._carrier.seen(frame)  # always: the level may change before the next frame
                 self._since_mask = 0
                 masked = True
             else:
