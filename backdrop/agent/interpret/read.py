@@ -29,6 +29,7 @@ from backdrop.agent.interpret.lexicon.colours import (
     GRADIENT,
     PRESET,
     RADIAL,
+    colour_of,
     hex_of,
     luma,
     shade_of,
@@ -74,6 +75,7 @@ from backdrop.agent.interpret.lexicon.relative import (
 )
 from backdrop.agent.interpret.lexicon.strength import (
     BLUR_INTENSITY,
+    ONLY_DEGREE,
     STRENGTH_ABS,
     STRENGTH_REL,
     TARGET_ALL,
@@ -458,14 +460,7 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
         return GRADIENT.sub(" ", text)
     colours = []
     for m in COLOUR.finditer(text):
-        if m.group("hex"):
-            colours.append("#" + m.group("hex"))
-        elif m.group("named"):
-            colours.append(NAMED_COLORS[m.group("named")])
-        else:
-            base = NAMED_COLORS[m.group("base")]
-            amount = 0.45 if m.group("mod") in {"light", "pale", "bright"} else -0.4
-            colours.append(shade_of(base, amount))
+        colours.append(colour_of(m))
     if colours and c.shade is not None:  # "make the green a bit darker"
         colours = [shade_of(col, c.shade) for col in colours]
         c.shade = None
@@ -494,6 +489,11 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
 def _read_strength(c: Clause, text: str) -> None:
     if c.strength is not None:
         return
+    if ONLY_DEGREE.match(text):  # "blur the background, but only slightly"
+        for pattern, level in BLUR_INTENSITY:
+            if pattern.search(text):
+                c.strength = ("abs", level)
+                return
     for pattern, delta in STRENGTH_REL:
         if pattern.search(text):
             c.strength = ("rel", delta)
