@@ -86,6 +86,7 @@ from backdrop.agent.interpret.lexicon.times import (
     FOR_RULE,
     FROM_START,
     MIN_SPAN,
+    NEXT_SPAN,
     RANGE_RULES,
     TO_END,
     WHOLE,
@@ -307,8 +308,13 @@ def _read_range(c: Clause, text: str) -> str:
     start: float | None = None
     end: float | None = None
     given = False
-    for pattern, build in RANGE_RULES:
+    m, text = _take(NEXT_SPAN, text)
+    if m is not None:  # "next 10 seconds green": a length after the previous part
+        text, c.sequential = f"{text[: m.start()]} for {m.group(1)} {text[m.start() :]}", True
+    said: set[int] = set()
+    for i, (pattern, build) in enumerate(RANGE_RULES):
         while (m := pattern.search(text)) is not None:
+            said.add(i)
             s, e, has_s, has_e = build(m)
             if has_e and e is not None and e <= 0 and not has_s:
                 raise Unclear(clarify("A time range needs a length above zero; which span?"))
@@ -320,10 +326,14 @@ def _read_range(c: Clause, text: str) -> str:
                 end = e
             given = True
             text = text[: m.start()] + " " + text[m.end() :]
+    c.span = {frozenset({len(RANGE_RULES) - 1}): "for", frozenset({len(RANGE_RULES) - 2}): "until"
+              }.get(frozenset(said))  # type: ignore[assignment]  # fmt: skip
     for pattern, attr in ((AFTER_THAT, "after"), (BEFORE_THAT, "before")):
         m, text = _take(pattern, text)
         if m is not None and not given:
             c.relative = attr  # type: ignore[assignment]
+        elif m is not None and attr == "after" and c.span is not None:
+            c.sequential = True  # "after that, grey for 4 seconds"
     whole, text = _take(WHOLE, text)
     to_end, text = _take(TO_END, text)
     _, text = _take(FROM_START, text)
@@ -332,6 +342,7 @@ def _read_range(c: Clause, text: str) -> str:
         c.relative = None
     elif to_end is not None and not given and c.relative is None:
         c.range, c.extend = TimeRange(), True  # "until the end": the change runs to the end
+        c.span = "until"
     if given:
         a, b = start or 0.0, end
         if b is not None and (a >= 0) == (b >= 0) and 0 < b - a < MIN_SPAN:

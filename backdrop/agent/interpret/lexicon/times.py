@@ -53,6 +53,8 @@ AFTER_THAT = re.compile(
     r"the rest of the (?:time|video|clip))\b"
 )
 BEFORE_THAT = re.compile(r"\bbefore that\b")
+NEXT_SPAN = re.compile(rf"^\s*(?:for\s+)?(?:the\s+)?next\s+({TIME})")
+"""A part of a sequence that starts with its length: "(for) the next 10 seconds green"."""
 WHOLE = re.compile(
     r"\b(?:the )?(?:whole|entire|full) (?:video|clip|thing|time|way through)\b|\bthroughout\b"
     r"|\ball the time\b|\beverywhere\b"
