@@ -141,7 +141,8 @@ _SEQUENCE_WORD = re.compile(
 
 
 _LEADING_TIME = re.compile(
-    rf"(?:between|from|after|starting(?: at| from)?|at|during|until|till|in the (?:first|last)|(?:the )?next)"
+    r"(?:between|from|after|starting(?: at| from)?|at|during|until|till|in the (?:first|last)"
+    r"|(?:the )?next)"
     rf"\s+(?:the\s+)?{TIME}"
 )
 _OPEN_RANGE = re.compile(rf"\b(?:between|from)\s+{TIME}\s*$")

@@ -276,7 +276,7 @@ SPEAKERS_LATER = (
 
 
 def _keep_talker_later(reply: Reply, ctx: ToolContext) -> Reply:
-    """"Keep whoever is talking" before the speakers are known: the rule-based interpreter reads
+    """ "Keep whoever is talking" before the speakers are known: the rule-based interpreter reads
     it as a keep-speaker rule (the plan resolves it against the speakers later); the reply says
     plainly that it applies once they are known."""
     kept = any(k.subject == "speaker" and k.action == "keep" for k in ctx.plan.keep)

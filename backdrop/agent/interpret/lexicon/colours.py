@@ -51,6 +51,8 @@ def colour_of(m: re.Match[str]) -> str:
         return named_hex(m.group("named"))
     base = named_hex(m.group("base"))
     return shade_of(base, 0.45 if m.group("mod") in {"light", "pale", "bright", "pastel"} else -0.4)
+
+
 GRADIENT = re.compile(r"\bgradients?\b")
 PRESET = re.compile(
     r"\b(" + "|".join(NAMED_GRADIENTS) + r")\b(?=\s+(?:gradient|background|colou?rs?|look|theme|"

@@ -35,9 +35,9 @@ BLUR_INTENSITY: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(r"\b(?:medium|moderate(?:ly)?|normal|regular|average|standard)\b"), 0.6),
 )  # fmt: skip
 ONLY_DEGREE = re.compile(
-    r"^\s*(?:(?:but|and|only|just|though|please|do it|make it)\s+)*(?P<deg>slightly|a little(?: bit)?|"
-    r"a bit|a touch|lightly|gently|subtly|mildly|heavily|strongly|a lot|lots|really strongly|"
-    r"intensely)(?:\s+(?:please|though|thanks))*\s*$"
+    r"^\s*(?:(?:but|and|only|just|though|please|do it|make it)\s+)*"
+    r"(?P<deg>slightly|a little(?: bit)?|a bit|a touch|lightly|gently|subtly|mildly|heavily|"
+    r"strongly|a lot|lots|really strongly|intensely)(?:\s+(?:please|though|thanks))*\s*$"
 )
 """A clause that is only a degree ("…, but only slightly"): the strength of the change before."""
 TARGET_ALL = re.compile(r"\b(?:everything|all of (?:it|them)|all (?:the )?segments|every)\b")
