@@ -137,6 +137,7 @@ _CONTENT = re.compile(
 )
 _SEQUENCE_WORD = re.compile(
     r"\b(?:after that|afterwards?|from then on|for the rest|the rest|thereafter|later)\b"
+    r"|\bnext\s+\d"
 )
 
 

@@ -48,7 +48,8 @@ SPEAKER_ORDINALS = {
 }  # fmt: skip
 ORDINALS = "|".join(sorted(SPEAKER_ORDINALS, key=len, reverse=True))
 KEEP_SPEAKER = re.compile(
-    r"\b(?:keep|show|leave|preserve|retain|isolate)\s+(?:only\s+)?(?:the\s+)?(?:"
+    r"\b(?:keep|show|leave|preserve|retain|isolate|focus on|follow|stay on)\s+(?:only\s+|just\s+)?"
+    r"(?:the\s+)?(?:"
     rf"(?P<ord>{ORDINALS})\s+speaker|speaker\s+(?P<num>{ORDINALS})"
     r"|(?:(?:active\s+|current\s+)?speaker\s+)?s(?P<sid>\d+)"
     r"|(?:person|one|people|guy|woman|man|face|speaker)\s+(?:who(?:'s| is| are)?|that(?:'s| is)?)"

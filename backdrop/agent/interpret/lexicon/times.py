@@ -53,7 +53,7 @@ AFTER_THAT = re.compile(
     r"the rest of the (?:time|video|clip))\b"
 )
 BEFORE_THAT = re.compile(r"\bbefore that\b")
-NEXT_SPAN = re.compile(rf"^\s*(?:for\s+)?(?:the\s+)?next\s+({TIME})")
+NEXT_SPAN = re.compile(rf"\b(?:for\s+)?(?:the\s+)?next\s+({TIME})")
 """A part of a sequence that starts with its length: "(for) the next 10 seconds green"."""
 WHOLE = re.compile(
     r"\b(?:the )?(?:whole|entire|full) (?:video|clip|thing|time|way through)\b|\bthroughout\b"
