@@ -27,7 +27,7 @@ BLUR_INTENSITY: tuple[tuple[re.Pattern[str], float], ...] = (
                 r"light|lightly|soft|softly|subtle|subtly|mild|mildly|little)|barely|the slightest|"
                 r"a (?:tiny|teeny|wee) (?:bit|touch)|tiny bit|just a hint|a hint)\b"), 0.15),
     (re.compile(r"\b(?:a lot|lots|heavily|strongly|very|really|much|extreme(?:ly)?|super|"
-                r"heavy|strong|completely|intense(?:ly)?|huge|massive(?:ly)?|thick|maximum|max|"
+                r"heavy|strong|completely|intense(?:ly)?|huge|massive(?:ly)?|thick|"
                 r"serious(?:ly)?|loads|totally|crazy|hard)\b"), 0.9),
     (re.compile(r"\b(?:slight(?:ly)?|a little|a bit|light(?:ly)?|gentle|gently|subtle|subtly|"
                 r"a touch|mild(?:ly)?|soft(?:ly)?|bit|small|minimal|faint(?:ly)?|little|low|"
