@@ -71,6 +71,8 @@ C = NAMED_COLORS
          "finally white", [(C["black"], 0, 3), (C["grey"], 3, 7), (C["white"], 7, 60)]),
         ("um, the first 10 seconds red, next 10 seconds green, then blue",
          [(C["red"], 0, 10), (C["green"], 10, 20), (C["blue"], 20, 60)]),
+        ("purple for ten seconds, then orange for another ten, then black for the remainder",
+         [(C["purple"], 0, 10), (C["orange"], 10, 20), (C["black"], 20, 60)]),
         ("blue for 2 seconds, then red for 2 seconds, then green for 2 seconds, then white",
          [(C["blue"], 0, 2), (C["red"], 2, 4), (C["green"], 4, 6), (C["white"], 6, 60)]),
     ],
@@ -216,6 +218,19 @@ def test_two_matching_files_ask_which(folder: Path) -> None:
     assert "Beach_Sunset.jpg" in reply and "beach-morning.jpg" in reply
     ctx, _, _ = _said("use the sunset photo", folder=folder)  # one word still tells them apart
     assert Path(ctx.plan.backgrounds[0].background.path).name == "Beach_Sunset.jpg"
+
+
+def test_synonyms_do_not_chain_and_a_bare_name_needs_one_match(folder: Path) -> None:
+    """ "waves" means the sea, not the beach (a synonym of a synonym); "use the waves as my
+    background" names the waves video; a colour or preset word is never a file."""
+    ctx, reply, clarify = _said("use the waves photo", folder=folder)
+    assert clarify and ctx.plan.is_empty() and "Beach_Sunset.jpg" in reply
+    ctx, _, _ = _said("use the waves as my background", folder=folder)
+    assert Path(ctx.plan.backgrounds[0].background.path).name == "waves_loop-02.mp4"
+    ctx, _, _ = _said("put the beach behind me", folder=folder)
+    assert Path(ctx.plan.backgrounds[0].background.path).name == "Beach_Sunset.jpg"
+    ctx, _, _ = _said("use the ocean as my background", folder=folder)
+    assert all(s.background.type != "video" for s in ctx.plan.backgrounds)  # a preset's name
 
 
 def test_the_video_being_edited_is_not_a_description(folder: Path) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from backdrop.agent.interpret.errors import Unclear
 from backdrop.agent.interpret.lexicon.files import EXTENSIONS, file_kind
+from backdrop.render.colors import NAMED_COLORS, NAMED_GRADIENTS
 from backdrop.tools import ToolContext
 
 
@@ -39,7 +40,7 @@ VIDEO_NOUNS = _set("video videos clip clips footage movie movies film recording 
 SYNONYMS: tuple[frozenset[str], ...] = tuple(
     _set(group)
     for group in (
-        "ocean sea waves wave surf seaside water",
+        "ocean sea waves wave surf water",
         "beach shore sand seaside coast",
         "forest woods wood trees tree jungle",
         "city skyline town urban street downtown",
@@ -75,6 +76,16 @@ PHRASE = re.compile(
     rf"(?P<after>{_WORD}(?:\s+{_WORD})?))?"
 )
 _ANY_NOUN = re.compile(rf"\b(?:{_NOUN})\b")
+# No media noun, but said as the background: "use the waves as my background". Only a single
+# matching file is taken; colour and gradient-preset names stay what they are.
+BARE = re.compile(
+    r"\b(?:use|put|set|want|with|to)\s+(?:the|my|that|this|our)\s+"
+    rf"(?P<words>{_WORD}(?:\s+{_WORD})?)\s+(?=as\s+(?:(?:my|the|a|our)\s+)?(?:background|backdrop|bg)\b"
+    r"|behind\b|in the back)"
+)
+_NOT_FILES = frozenset(w for n in (*NAMED_COLORS, *NAMED_GRADIENTS) for w in n.split()) | _set(
+    "blur blurred blurry colour color gradient same previous video clip person"
+)
 # The phrase says what the background should be: asked about when no file matches.
 _PLACING_BEFORE = re.compile(
     r"\b(?:use|put|with|for|to|as|into|background|backdrop|bg|be|is|want|like|show)\s*$"
@@ -103,9 +114,10 @@ def _stem(word: str) -> str:
 
 def _senses(word: str) -> set[str]:
     """The word, its singular and its synonyms (all singular)."""
-    out = {word, _stem(word)}
-    for group in SYNONYMS:
-        if out & group or {_stem(w) for w in group} & out:
+    said = {word, _stem(word)}
+    out = set(said)
+    for group in SYNONYMS:  # only the groups the word is in: synonyms of synonyms are not
+        if said & (group | {_stem(w) for w in group}):
             out |= group
     return {_stem(w) for w in out} | out
 
@@ -165,8 +177,10 @@ def resolve_described(text: str, ctx: ToolContext) -> str:
             the background should be; the message asks which file.
     """
     low = text.lower()
-    if len(low) != len(text) or _ANY_NOUN.search(low) is None:
+    if len(low) != len(text):
         return text
+    if _ANY_NOUN.search(low) is None:
+        return _bare(text, low, ctx)
     phrases = _phrases(low)
     if not phrases:
         return text
@@ -183,6 +197,21 @@ def resolve_described(text: str, ctx: ToolContext) -> str:
         elif _PLACING_BEFORE.search(low[: ph.start]) or _PLACING_AFTER.match(low[ph.end :]):
             raise Unclear(_no_match(low[ph.start : ph.end], ph.kind, files))
     return text
+
+
+def _bare(text: str, low: str, ctx: ToolContext) -> str:
+    """``text`` with "use the waves as my background" naming the one file that matches."""
+    m = BARE.search(low)
+    if m is None:
+        return text
+    words = [w for w in m.group("words").split() if w not in _STOP]
+    if not words or any(w in _NOT_FILES for w in words):
+        return text
+    found = [p for p in available_backgrounds(ctx)
+             if any(_senses(w) & name_words(p) for w in words)]  # fmt: skip
+    if len(found) != 1:
+        return text
+    return f'{text[: m.start("words")]}"{found[0].name}"{text[m.end("words") :]}'
 
 
 def _no_match(phrase: str, kind: str, files: list[Path]) -> str:
