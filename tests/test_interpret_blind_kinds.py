@@ -202,8 +202,12 @@ def test_a_description_with_a_time_and_a_keep(folder: Path) -> None:
 
 
 def test_no_matching_file_is_asked_about_never_picked(folder: Path) -> None:
-    for said in ("use the mountain photo as the background", "put the forest video behind me",
-                 "use the beach video as the background"):  # fmt: skip
+    for said in (
+        "use the mountain photo as the background",
+        "put the forest video behind me",
+        "use the beach video as the background",
+        "blur the background and use the mountain photo for the last 5 seconds",
+    ):
         ctx, reply, clarify = _said(said, folder=folder)
         assert clarify and ctx.plan.is_empty(), said
         assert "Understood" not in reply

@@ -174,7 +174,9 @@ def resolve_described(text: str, ctx: ToolContext) -> str:
 
     Raises:
         Unclear: several files match one description, or none does where the phrase says what
-            the background should be; the message asks which file.
+            the background should be; the message asks which file. The whole instruction waits
+            for the answer: applying the rest could give the description's time or strength to
+            another change ("blur it and use the mountain photo for the last 5 s").
     """
     low = text.lower()
     if len(low) != len(text):
