@@ -8,7 +8,7 @@ name it. Times are seconds; negative times count back from the end."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -311,10 +311,10 @@ def _read_range(c: Clause, text: str) -> str:
     m, text = _take(NEXT_SPAN, text)
     if m is not None:  # "next 10 seconds green": a length after the previous part
         text, c.sequential = f"{text[: m.start()]} for {m.group(1)} {text[m.start() :]}", True
-    said: set[int] = set()
-    for i, (pattern, build) in enumerate(RANGE_RULES):
+    said: set[re.Pattern[str]] = set()
+    for pattern, build in RANGE_RULES:
         while (m := pattern.search(text)) is not None:
-            said.add(i)
+            said.add(pattern)
             s, e, has_s, has_e = build(m)
             if has_e and e is not None and e <= 0 and not has_s:
                 raise Unclear(clarify("A time range needs a length above zero; which span?"))
@@ -326,8 +326,7 @@ def _read_range(c: Clause, text: str) -> str:
                 end = e
             given = True
             text = text[: m.start()] + " " + text[m.end() :]
-    c.span = {frozenset({len(RANGE_RULES) - 1}): "for", frozenset({len(RANGE_RULES) - 2}): "until"
-              }.get(frozenset(said))  # type: ignore[assignment]  # fmt: skip
+    c.span = _span_of(said)
     for pattern, attr in ((AFTER_THAT, "after"), (BEFORE_THAT, "before")):
         m, text = _take(pattern, text)
         if m is not None and not given:
@@ -354,6 +353,17 @@ def _read_range(c: Clause, text: str) -> str:
                 clarify("The end of that time range comes before its start; which span?")
             ) from e
     return text
+
+
+_UNTIL_RULE = RANGE_RULES[-2][0]  # "until 10 s", "till 0:10", "up to 5 seconds"
+
+
+def _span_of(said: set[re.Pattern[str]]) -> Literal["for", "until"] | None:
+    """ "for": the range rules that read the clause said only a length ("for 5 s"); "until":
+    only an end ("until 10 s"); else ``None``."""
+    if said == {FOR_RULE}:
+        return "for"
+    return "until" if said == {_UNTIL_RULE} else None
 
 
 _SHADE_AMOUNT = {"small": 0.15, "big": 0.45, None: 0.25}
