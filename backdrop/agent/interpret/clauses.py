@@ -69,6 +69,12 @@ class Clause:
     extend: bool = False
     also: list[TimeRange] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
+    drop: dict[str, str] | None = None
+    """Take a change out: ``{"color": "#rrggbb"}`` or ``{"kind": "blur"}`` ("drop the green")."""
+    rest: bool = False
+    """The time no change covers yet ("the rest of it")."""
+    ref_colour: str | None = None
+    """The plan colour a shaded colour was said of ("make the purple a bit lighter")."""
 
     def understood(self) -> bool:
         return bool(
@@ -78,6 +84,7 @@ class Clause:
             or self.tint is not None
             or self.previous
             or self.swap
+            or self.drop
             or self.stop
             or self.extra_calls
             or self.undo

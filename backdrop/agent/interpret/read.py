@@ -63,8 +63,11 @@ from backdrop.agent.interpret.lexicon.people import (
     person_selector,
 )
 from backdrop.agent.interpret.lexicon.relative import (
+    DROP,
+    DROP_KINDS,
     EXTEND,
     PREVIOUS,
+    REST,
     SAME,
     SHADE,
     STOP,
@@ -118,6 +121,13 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
             else (rest[: m.start()] + " " + rest[m.end() :])
         )
     _check_nobody(rest)
+    if (m := DROP.match(rest)) is not None:  # "drop the green", "get rid of the blur"
+        c.drop = (
+            {"color": hex_of(m.group("a"))}
+            if m.group("a")
+            else {"kind": DROP_KINDS[m.group("kind")]}
+        )
+        return c
     if TAKE_AWAY.search(rest):
         raise Unclear(
             "I can't take one effect away on its own yet. Say “undo” to go back a step, or say "
@@ -127,6 +137,8 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
     rest = _read_fades(c, rest)
     rest = _read_subjects(c, rest)
     rest = _read_range(c, rest)
+    m, rest = _take(REST, rest)
+    c.rest = m is not None and c.range is None
     rest = _read_relative(c, rest)
     _check_supported(rest)
     rest = _read_edges(c, rest)
@@ -467,6 +479,8 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
             amount = 0.45 if m.group("mod") in {"light", "pale", "bright"} else -0.4
             colours.append(shade_of(base, amount))
     if colours and c.shade is not None:  # "make the green a bit darker"
+        if len(colours) == 1:  # the plan's green, where there is one (see composition)
+            c.ref_colour = colours[0]
         colours = [shade_of(col, c.shade) for col in colours]
         c.shade = None
     text = COLOUR.sub(" ", text)

@@ -47,11 +47,10 @@ TIME = (
     rf"|\b\d+(?:\.\d+)?(?![\d.])(?!\s*(?:%|percent|px|pixel))(?:\s*{_UNIT}\b)?)"
 )
 
-AFTER_THAT = re.compile(
-    r"\b(?:after that|afterwards?|thereafter|from then on|from there on|"
-    r"for the rest(?: of (?:the |it|the video|the clip|the time))?(?:video|clip|time)?|"
-    r"the rest of the (?:time|video|clip))\b"
-)
+AFTER_THAT = re.compile(r"\b(?:after that|afterwards?|thereafter|from then on|from there on)\b")
+"""After the previous change's range. "The rest (of the video)" is not this but the time no change
+covers yet (``lexicon.relative.REST``): after "orange from 3 to 7 s", the rest is 0–3 s and 7 s
+on."""
 BEFORE_THAT = re.compile(r"\bbefore that\b")
 WHOLE = re.compile(
     r"\b(?:the )?(?:whole|entire|full) (?:video|clip|thing|time|way through)\b|\bthroughout\b"
