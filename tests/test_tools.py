@@ -30,6 +30,8 @@ EXPECTED_TOOLS = {
     "set_background",
     "remove_background",
     "blur_background",
+    "drop_background",
+    "change_colour",
     "keep_subject",
     "set_time_range",
     "add_transition",

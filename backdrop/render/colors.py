@@ -97,6 +97,17 @@ def hex_to_rgb(color: str) -> tuple[int, int, int]:
     return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
 
 
+NEAR_COLOUR = 64.0
+"""RGB distance (0–255 units) within which two colours are "the same colour" when a person names
+one ("the purple" after it was made a bit lighter)."""
+
+
+def near_colour(a: str, b: str, tolerance: float = NEAR_COLOUR) -> bool:
+    """Whether hex colours ``a`` and ``b`` are within ``tolerance`` (Euclidean, 0–255 RGB)."""
+    pa, pb = hex_to_rgb(a), hex_to_rgb(b)
+    return sum((x - y) ** 2 for x, y in zip(pa, pb, strict=True)) <= tolerance**2
+
+
 def color_name(color: str) -> str:
     """A friendly name for a hex colour: its name when it is one of ours, else the hex."""
     return _BY_HEX.get(color.lower(), color.lower())

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backdrop.perception.core.media import MediaError, probe
 from backdrop.render.backgrounds import check_image
+from backdrop.render.colors import near_colour
 from backdrop.render.files import PathError, check_output, contain
 from backdrop.render.plan import (
     Background,
@@ -201,6 +202,77 @@ def set_background(ctx: ToolContext, args: SetBackgroundArgs) -> ToolResult:
         if str(found) != bg.path:
             bg = bg.model_copy(update={"path": str(found)})
     return _segment_with(ctx, bg, args.range, args.opacity, "set background")
+
+
+class DropBackgroundArgs(_Args):
+    kind: Literal["color", "gradient", "blur", "image", "video", "transparent"] | None = Field(
+        None, description="Only changes of this kind (omit: any kind)."
+    )
+    color: str | None = Field(
+        None,
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="Only changes using this colour (#rrggbb, or one near it), plain or in a "
+        "gradient.",
+    )
+
+
+def drops(seg: BackgroundSegment, args: DropBackgroundArgs) -> bool:
+    """Whether :func:`drop_background` with ``args`` takes ``seg`` out."""
+    bg = seg.background
+    if args.kind is not None and bg.type != args.kind:
+        return False
+    if args.color is None:
+        return True
+    colours = [bg.color] if bg.type == "color" else list(getattr(bg, "colors", []))
+    return any(near_colour(args.color, c) for c in colours)
+
+
+@TOOLS.register
+def drop_background(ctx: ToolContext, args: DropBackgroundArgs) -> ToolResult:
+    """Take background changes out of the plan ("drop the green", "get rid of the blur"): every
+    change of that kind or using that colour; the original background shows there again."""
+    if args.kind is None and args.color is None:
+        return ToolResult(False, "say which background change to take out")
+    plan = ctx.plan
+    gone = [s for s in plan.backgrounds if drops(s, args)]
+    if not gone:
+        return ToolResult(False, "there is no such background change in the plan")
+    left = [s for s in plan.backgrounds if not drops(s, args)]
+    ctx.history.apply(plan.model_copy(update={"backgrounds": left}), "drop background")
+    ctx.focus = len(left) - 1 if left else None
+    said = "; ".join(f"{describe_background(s.background)} ({s.range.describe()})" for s in gone)
+    rest = "" if left else "; the original background shows everywhere"
+    return ToolResult(True, f"took out {said}{rest}", True)
+
+
+class ChangeColourArgs(_Args):
+    old: str = Field(pattern=r"^#[0-9a-fA-F]{6}$", description="The colour in the plan (#rrggbb).")
+    new: str = Field(pattern=r"^#[0-9a-fA-F]{6}$", description="Its replacement (#rrggbb).")
+
+
+@TOOLS.register
+def change_colour(ctx: ToolContext, args: ChangeColourArgs) -> ToolResult:
+    """Use one colour instead of another ("change the blue to teal"): every change using the old
+    colour (or one near it), plain or in a gradient, keeps its time range, fades and place."""
+    updates: dict[int, BackgroundSegment] = {}
+    for i, seg in enumerate(ctx.plan.backgrounds):
+        bg = seg.background.model_dump(mode="json")
+        if bg["type"] == "color" and near_colour(bg["color"], args.old):
+            bg["color"] = args.new.lower()
+        elif bg["type"] == "gradient" and any(near_colour(c, args.old) for c in bg["colors"]):
+            bg["colors"] = [args.new.lower() if near_colour(c, args.old) else c
+                            for c in bg["colors"]]  # fmt: skip
+        else:
+            continue
+        updates[i] = seg.model_copy(update={"background": type(seg.background)(**bg)})
+    if not updates:
+        return ToolResult(False, "no change in the plan uses that colour")
+    changed = ctx.history.apply(_with_segments(ctx, updates), "change colour")
+    ctx.focus = max(updates)
+    said = "; ".join(
+        f"{describe_background(s.background)} ({s.range.describe()})" for s in updates.values()
+    )
+    return ToolResult(True, said, changed)
 
 
 class RemoveBackgroundArgs(_Args):

@@ -146,6 +146,11 @@ def plan_changes(before: EditPlan, after: EditPlan, edited: bool = True) -> list
     for seg in after.backgrounds:
         if seg not in before.backgrounds:
             parts.append(EditPlan(backgrounds=[seg]).describe()[0])
+    if not parts:  # changes taken out ("drop the green"), not replaced by new ones
+        for seg in before.backgrounds:
+            if seg not in after.backgrounds:
+                said = EditPlan(backgrounds=[seg]).describe()[0]
+                parts.append(f"took out “{said}”, the original background shows there again")
     for k in after.keep:
         if k not in before.keep:
             whole = k.range == TimeRange()

@@ -74,6 +74,12 @@ class Clause:
     span: Literal["for", "until"] | None = None
     """How the clause's range was said when it gave no start: a length ("for 5 s") or only an
     end ("until 10 s"); in a sequence ("…, then green for 5 s") it follows the previous part."""
+    drop: dict[str, str] | None = None
+    """Take a change out: ``{"color": "#rrggbb"}`` or ``{"kind": "blur"}`` ("drop the green")."""
+    rest: bool = False
+    """The time no change covers yet ("the rest of it")."""
+    ref_colour: str | None = None
+    """The plan colour a shaded colour was said of ("make the purple a bit lighter")."""
 
     def understood(self) -> bool:
         return bool(
@@ -83,6 +89,7 @@ class Clause:
             or self.tint is not None
             or self.previous
             or self.swap
+            or self.drop
             or self.stop
             or self.extra_calls
             or self.undo

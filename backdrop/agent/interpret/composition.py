@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,6 +27,7 @@ from backdrop.render.plan import (
     describe_background,
 )
 from backdrop.tools import ToolCall, ToolContext
+from backdrop.tools.edit import DropBackgroundArgs, drops
 
 _Tool = Literal["set_background", "remove_background", "blur_background"]
 
@@ -81,7 +83,17 @@ class _Composer:
     def add(self, n: int, c: Clause) -> None:
         """Compose clause number ``n``."""
         self.pre += [ToolCall("undo")] * c.undo + [ToolCall("redo")] * c.redo
+        if c.drop is not None:
+            call = _drop_call(c, self.ctx)
+            if call is not None:
+                self.steps.append(call)
+                return
+            c.remove = True  # "remove the green screen" with no green change: the background
         kind = self._kind(c)
+        if c.rest and kind is not None:
+            self._rest_of(c)
+        if self._reshade(c, kind):
+            return
         # "after that" and "then" only place a new background; elsewhere they are sequencing.
         rng = _clause_range(c, self.prev_range) if kind is not None else c.range
         if kind is not None and rng is None and self.pending is not None:
@@ -110,6 +122,29 @@ class _Composer:
         if self.edges:
             calls.append(ToolCall("set_edges", _edge_update(self.ctx.plan, self.edges)))
         return self.pre, calls
+
+    def _rest_of(self, c: Clause) -> None:
+        """ "the rest of it": the time no change covers yet (the plan's and this sentence's)."""
+        covered = [s.range for s in self.ctx.plan.backgrounds]
+        for step in self.steps:
+            if isinstance(step, _Draft):
+                covered += [step.range or TimeRange(), *step.more_ranges]
+        ranges = _complement(TimeRange(), covered)
+        if not ranges:
+            raise Unclear(clarify("There is no rest: the changes already cover the whole video."))
+        c.range, c.also = ranges[0], ranges[1:]
+
+    def _reshade(self, c: Clause, kind: _Tool | None) -> bool:
+        """ "make the purple bit a bit lighter": the plan's purple changes where it is (its own
+        time range); whether the clause was that."""
+        if c.ref_colour is None or kind != "set_background" or c.range is not None:
+            return False
+        if self.draft is not None or c.background is None or "color" not in c.background:
+            return False
+        if not _uses_colour(self.ctx.plan, c.ref_colour):
+            return False
+        self.steps += _swap_calls(self.ctx, c.ref_colour, c.background["color"], self.notes)
+        return True
 
     def _kind(self, c: Clause) -> _Tool | None:
         if c.background:
@@ -144,6 +179,8 @@ class _Composer:
                 draft.range = TimeRange(start=0.0, end=rng.start)
             elif draft.range.end is None and 0 <= draft.range.start < rng.start:
                 draft.range = TimeRange(start=draft.range.start, end=rng.start)
+        if rng is None and draft is None and _IT.search(c.text) and not c.correction:
+            rng = _focused_part(self.ctx)  # "make it blue" after "blur from 2 s": from 2 s
         self.draft = _Draft(tool=kind, background=c.background, range=rng)
         self.draft.more_ranges = list(c.also if rng is c.range else self.pending_also)
         self.pending_also = []
@@ -243,6 +280,42 @@ def _adjusts_blur(c: Clause, ctx: ToolContext, draft: _Draft | None) -> bool:
     return i is not None and isinstance(ctx.plan.backgrounds[i].background, BlurBackground)
 
 
+_IT = re.compile(
+    r"\b(?:make|turn|change|paint|colou?r|switch|set)\s+(?:it|that|this)\b|"
+    r"^\s*(?:it|that|this)\s+(?:should|could|can|must|needs to)\b"
+)
+"""A change said of "it" (the change the person last made), not of the whole background."""
+
+
+def _focused_part(ctx: ToolContext) -> TimeRange | None:
+    """The focused segment's range when it is only part of the video (else None)."""
+    seg = _focused(ctx)
+    if seg is None or (seg.range.start == 0 and seg.range.end is None):
+        return None
+    return seg.range
+
+
+def _uses_colour(plan: EditPlan, colour: str) -> bool:
+    return any(drops(s, DropBackgroundArgs(color=colour)) for s in plan.backgrounds)
+
+
+def _drop_call(c: Clause, ctx: ToolContext) -> ToolCall | None:
+    """ "drop the green": the call taking the plan's green out; None when there is no green
+    change and the words name the background ("remove the green screen": the background is
+    removed instead)."""
+    assert c.drop is not None
+    args = DropBackgroundArgs(**c.drop)
+    if any(drops(s, args) for s in ctx.plan.backgrounds):
+        return ToolCall("drop_background", dict(c.drop))
+    if "color" in c.drop and _BG_WORD.search(c.text):
+        return None
+    what = colour_name(c.drop["color"]) if "color" in c.drop else c.drop["kind"]
+    raise Unclear(clarify(f"There is no {what} in the plan to take out."))
+
+
+_BG_WORD = re.compile(r"\b(?:background|bg|backdrop|screen)\b")
+
+
 def _focused(ctx: ToolContext) -> BackgroundSegment | None:
     i = ctx.focused_index()
     return None if i is None else ctx.plan.backgrounds[i]
@@ -335,19 +408,8 @@ def _swap_calls(ctx: ToolContext, old: str, new: str, notes: list[str]) -> list[
     When no segment uses ``old``, the focused segment becomes ``new`` (a plain colour, never a
     gradient of the two) and a note says so.
     """
-    calls: list[ToolCall] = []
-    for seg in ctx.plan.backgrounds:
-        bg = seg.background.model_dump(mode="json")
-        if bg["type"] == "color" and bg["color"].lower() == old:
-            bg["color"] = new
-        elif bg["type"] == "gradient" and old in [col.lower() for col in bg["colors"]]:
-            bg["colors"] = [new if col.lower() == old else col for col in bg["colors"]]
-        else:
-            continue
-        calls.append(ToolCall("set_background", {"background": bg,
-                                                 "range": _range_arg(seg.range)}))  # fmt: skip
-    if calls:
-        return calls
+    if _uses_colour(ctx.plan, old):  # each such change keeps its range and its place
+        return [ToolCall("change_colour", {"old": old, "new": new})]
     seg = _focused(ctx)
     args: dict[str, Any] = {"background": {"type": "color", "color": new}}
     if seg is not None:

@@ -64,8 +64,11 @@ from backdrop.agent.interpret.lexicon.people import (
     person_selector,
 )
 from backdrop.agent.interpret.lexicon.relative import (
+    DROP,
+    DROP_KINDS,
     EXTEND,
     PREVIOUS,
+    REST,
     SAME,
     SHADE,
     STOP,
@@ -121,6 +124,13 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
             else (rest[: m.start()] + " " + rest[m.end() :])
         )
     _check_nobody(rest)
+    if (m := DROP.match(rest)) is not None:  # "drop the green", "get rid of the blur"
+        c.drop = (
+            {"color": hex_of(m.group("a"))}
+            if m.group("a")
+            else {"kind": DROP_KINDS[m.group("kind")]}
+        )
+        return c
     if TAKE_AWAY.search(rest):
         raise Unclear(
             "I can't take one effect away on its own yet. Say “undo” to go back a step, or say "
@@ -130,6 +140,8 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
     rest = _read_fades(c, rest)
     rest = _read_subjects(c, rest)
     rest = _read_range(c, rest)
+    m, rest = _take(REST, rest)
+    c.rest = m is not None and c.range is None
     rest = _read_relative(c, rest)
     _check_supported(rest)
     rest = _read_edges(c, rest)
@@ -483,6 +495,8 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
     for m in COLOUR.finditer(text):
         colours.append(colour_of(m))
     if colours and c.shade is not None:  # "make the green a bit darker"
+        if len(colours) == 1:  # the plan's green, where there is one (see composition)
+            c.ref_colour = colours[0]
         colours = [shade_of(col, c.shade) for col in colours]
         c.shade = None
     text = COLOUR.sub(" ", text)

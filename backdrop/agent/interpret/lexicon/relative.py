@@ -48,6 +48,37 @@ SWAP = (
     ),
     re.compile(rf"\b(?P<b>{_COL})\s+instead of (?:the\s+)?(?P<a>{_COL})\b"),
 )
+SWAP_SHOULD = re.compile(
+    rf"\b(?:the\s+)?(?P<a>{_COL})(?:\s+(?:one|part|bit|colou?r|background|bg))?\s+(?:should|"
+    rf"could|would|must|needs? to|has to|ought to)\s+(?:be|look|become)\s+(?:more\s+(?:of\s+|"
+    rf"like\s+)?|like\s+)?(?:a\s+|an\s+)?(?P<b>{_COL})\b"
+)
+"""One colour for another, said as what it should be: "the orange should be more of a teal"."""
+SWAP = (*SWAP, SWAP_SHOULD)
+_PART = (
+    r"(?:\s+(?:one|ones|part|parts|bit|bits|section|sections|segment|segments|colou?r|"
+    r"background|bg|backdrop|screen|effect))?"
+)
+DROP = re.compile(
+    r"^\s*(?:drop|remove|delete|get rid of|lose|ditch|take out|take away|kill|scrap|eliminate|"
+    r"cut out|throw out|bin)\s+(?:the\s+|that\s+|this\s+|all (?:the\s+)?|any\s+)?"
+    rf"(?:(?P<a>{_COL})|(?P<kind>blur|blurring|gradient|image|picture|photo|video|clip))"
+    + _PART
+    + r"(?:\s+(?:entirely|entire|completely|altogether|totally|too|as well|again|now|please))*\s*$"
+)
+"""Taking a change out of the plan by its colour or kind: "drop the green", "get rid of the blur
+part"; the words must be the whole clause."""
+DROP_KINDS = {
+    "blur": "blur", "blurring": "blur", "gradient": "gradient", "image": "image",
+    "picture": "image", "photo": "image", "video": "video", "clip": "video",
+}  # fmt: skip
+REST = re.compile(
+    r"\b(?:(?:for |in |during |over )?the rest(?: of (?:it|the (?:video|clip|time|way)))?|"
+    r"everywhere else|(?:for |in |during )?(?:all )?the (?:other|remaining) (?:parts?|bits?|"
+    r"times?|sections?)|(?:for |in |during )?the remaining time|elsewhere|"
+    r"(?:for )?the remainder(?: of (?:the )?(?:video|clip|time))?)\b"
+)
+"""The time no background change covers yet: "make the rest of it a soft blur"."""
 SAME = re.compile(
     r"\b(?:do |the )?same(?: thing| again| effect| colou?r| background)?\b|\bas well\b|"
     r"\btoo\s*$|\bcopy (?:it|that|this)\b|\brepeat (?:it|that|this)\b"

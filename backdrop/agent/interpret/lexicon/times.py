@@ -47,12 +47,10 @@ TIME = (
     rf"|\b\d+(?:\.\d+)?(?![\d.])(?!\s*(?:%|percent|px|pixel))(?:\s*{_UNIT}\b)?)"
 )
 
-AFTER_THAT = re.compile(
-    r"\b(?:after that|afterwards?|thereafter|from then on|from there on|"
-    r"for the rest(?: of (?:the |it|the video|the clip|the time))?(?:video|clip|time)?|"
-    r"the rest of the (?:time|video|clip)|"
-    r"(?:for )?the remainder(?: of (?:the )?(?:video|clip|time))?)\b"
-)
+AFTER_THAT = re.compile(r"\b(?:after that|afterwards?|thereafter|from then on|from there on)\b")
+"""After the previous change's range. "The rest (of the video)" is not this but the time no change
+covers yet (``lexicon.relative.REST``): after "orange from 3 to 7 s", the rest is 0–3 s and 7 s
+on."""
 BEFORE_THAT = re.compile(r"\bbefore that\b")
 NEXT_SPAN = re.compile(rf"\b(?:for\s+)?(?:the\s+)?next\s+({TIME})")
 """A part of a sequence that starts with its length: "(for) the next 10 seconds green"."""
