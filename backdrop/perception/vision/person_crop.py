@@ -35,9 +35,9 @@ from ai_edge_litert.interpreter import Interpreter
 from backdrop.perception.core.litert import open_interpreter
 from backdrop.perception.core.models import model_path
 from backdrop.perception.vision.segment import (
+    FrameShrinks,
     MaskSmoother,
     SelfieSegmenter,
-    area_shrink,
     frame_thumbnail,
 )
 from backdrop.perception.vision.tracking import PersonTracker
@@ -309,6 +309,8 @@ class CropWork:
             (:meth:`CropPersonSegmenter.out_size`).
         live: copies of the tracks the landmark model kept (or carried unchanged) on this frame.
         carried: copies of the lost tracks whose masks are carried on this frame.
+        shrinks: the frame's shrinks, shared by the change measure, the tracker's cut signature
+            and the smoother's thumbnail.
     """
 
     frame: np.ndarray
@@ -316,6 +318,7 @@ class CropWork:
     mask: np.ndarray
     live: list[CropTrack]
     carried: list[CropTrack]
+    shrinks: FrameShrinks
 
     @property
     def rois(self) -> list[Roi]:
@@ -508,6 +511,7 @@ class CropPersonSegmenter:
     _frame_no: int = 0
     _small: np.ndarray | None = None
     _small_scale: tuple[float, float] = (1.0, 1.0)
+    _shrinks: FrameShrinks | None = None
     _keys: int = 0
     _pids: dict[int, str] = field(default_factory=dict)
     _people: list[CropTrack] = field(default_factory=list)
@@ -554,6 +558,7 @@ class CropPersonSegmenter:
         :meth:`identify` of frame n does; frames must come in order."""
         h, w = frame.shape[:2]
         self._small = None
+        self._shrinks = FrameShrinks(frame)
         ow, oh = self.out_size(w, h)
         self._since_detect += 1
         self._frame_no += 1
@@ -591,6 +596,7 @@ class CropPersonSegmenter:
         return CropWork(
             frame, t if t is not None else self._frame_no / 30.0, out,
             [copy.copy(tr) for tr in alive], [copy.copy(tr) for tr in self.carried],
+            self._shrinks,
         )  # fmt: skip
 
     def identify(self, work: CropWork) -> None:
@@ -598,7 +604,8 @@ class CropPersonSegmenter:
         live track of ``work`` its identity (re-identified after an occlusion), each carried
         one the identity it last had; :meth:`people_masks` then returns ``work``'s people."""
         named = [tr for tr in work.live if tr.box is not None]
-        ids = self.tracker.update(work.t, [tr.box for tr in named], work.frame)  # type: ignore[misc]
+        boxes = [tr.box for tr in named]
+        ids = self.tracker.update(work.t, boxes, work.frame, shrinks=work.shrinks)  # type: ignore[arg-type]
         for tr, pid in zip(named, ids, strict=True):
             tr.pid = self._pids[tr.key] = pid
         for tr in [*work.live, *work.carried]:
@@ -623,7 +630,7 @@ class CropPersonSegmenter:
         if self._small is None:
             h, w = frame.shape[:2]
             sw, sh = max(1, w // CHANGE_SCALE), max(1, h // CHANGE_SCALE)
-            small = area_shrink(frame, (sw, sh))
+            small = (self._shrinks or FrameShrinks(frame)).area((sw, sh))
             self._small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
             self._small_scale = (w / sw, h / sh)
         sx, sy = self._small_scale
@@ -820,7 +827,7 @@ class CroppedPersonMasker:
             whole = cv2.resize(whole, mask.shape[::-1], interpolation=cv2.INTER_LINEAR)
             self.whole_mask = whole
             mask = whole if not rois else np.maximum(mask, whole)
-        self.thumb = frame_thumbnail(frame)
+        self.thumb = frame_thumbnail(frame, shrinks=work.shrinks)
         return self.smoother.smooth(mask, self.thumb)
 
     def reset(self) -> None:
