@@ -234,3 +234,13 @@ def test_a_stalled_endpoint_answers_in_time_and_leaves_no_thread(stalled_endpoin
     while _request_threads() > before and time.monotonic() < stop:
         time.sleep(0.05)
     assert _request_threads() == before
+
+
+def test_the_client_pool_is_deadline_bounded() -> None:
+    """httpx and httpcore are pinned together: the private pool the deadline backend goes into
+    is still there (an upgrade that removes it fails here, not silently in the field)."""
+    from backdrop.agent.llm import _DeadlineBackend, http_client
+
+    with http_client(5.0) as client:
+        pool = client._transport._pool  # type: ignore[attr-defined]
+        assert isinstance(pool._network_backend, _DeadlineBackend)

@@ -134,6 +134,8 @@ def test_instruction_sets_the_count(said: str, n: int) -> None:
     assert [c.name for c in reply.calls] == ["set_speaker_count"]
     assert str(n) in reply.text or "one speaker" in reply.text
     assert not reply.clarify and not ctx.plan.backgrounds
+    assert ctx.history.undo() and ctx.speakers is None  # one undoable step
+    assert ctx.history.redo() and ctx.speakers == n
 
 
 def test_instruction_count_with_an_edit_and_absurd_counts() -> None:
@@ -208,5 +210,11 @@ def test_session_count_said_after_analysis(talk_clip: Path) -> None:
         reply = session.submit("actually there are two speakers").result(120)
         assert session.ctx.speakers == 2 and speakers() == {"S1", "S2"}
         assert "2 speakers" in reply.text
+        reply = session.submit("undo").result(120)  # the count is an undoable step
+        assert session.ctx.speakers == 1 and speakers() == {"S1"}, reply.text
+        session.submit("undo").result(120)  # back to the estimate
+        assert session.ctx.speakers is None and speakers() == {"S1", "S2"}
+        session.submit("redo").result(120)
+        assert session.ctx.speakers == 1 and speakers() == {"S1"}
     finally:
         session.close()

@@ -145,10 +145,16 @@ def http_client(timeout: float) -> httpx.Client:
     write and the connection pool, and inside :func:`request_deadline` never past the deadline
     in total."""
     transport = httpx.HTTPTransport(retries=0)
-    # httpx takes no network backend; its pool does (same settings as HTTPTransport's own)
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(), retries=0, network_backend=_DeadlineBackend()
-    )
+    # httpx takes no network backend; its pool does (same settings as HTTPTransport's own).
+    # httpx and httpcore are pinned together (pyproject.toml); should the private attribute
+    # ever go, the client still works with httpx's own timeouts (each read bounded, not the
+    # total), and the log says so.
+    if isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
+        transport._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(), retries=0, network_backend=_DeadlineBackend()
+        )
+    else:
+        log.warning("httpx changed: LLM requests are bounded per read, not by the deadline")
     return httpx.Client(transport=transport, timeout=httpx.Timeout(timeout))
 
 

@@ -12,6 +12,8 @@ from backdrop.tools.history import PlanHistory
 
 OUTPUT_SIZE = "output_size"
 """The history setting that holds the export size (see :attr:`ToolContext.output_size`)."""
+SPEAKERS = "speakers"
+"""The history setting that holds the number of speakers said (see :attr:`ToolContext.speakers`)."""
 
 
 class Renderer(Protocol):
@@ -47,12 +49,10 @@ class ToolContext:
         allowed: Folders that paths in tool arguments may lead into (the containment rule,
             :func:`backdrop.render.files.contain`); relative paths start from the first. Empty =
             the current working folder and the source video's folder.
-        speakers: How many people talk in the video, as the person said ("there are two
-            speakers"), or ``None`` = estimated. Speaker turns are clustered into that many
-            voices once the whole video is heard. Not part of the plan.
 
-    The export size asked for ("export in 4K") is :attr:`output_size`, kept in the history (so
-    undo and redo move it with the plan).
+    The export size asked for ("export in 4K") is :attr:`output_size` and the number of speakers
+    said ("there are two speakers") :attr:`speakers`, both kept in the history (so undo and redo
+    move them with the plan).
     """
 
     history: PlanHistory = field(default_factory=PlanHistory)
@@ -65,7 +65,6 @@ class ToolContext:
     position: float | None = None
     scope: TimeRange | None = None
     allowed: tuple[Path, ...] = ()
-    speakers: int | None = None
 
     @property
     def output_size(self) -> str | None:
@@ -79,6 +78,20 @@ class ToolContext:
     def output_size(self, spec: str | None) -> None:
         said = "the source's export size" if spec is None else f"export size {spec}"
         self.history.set_setting(OUTPUT_SIZE, spec, said)
+
+    @property
+    def speakers(self) -> int | None:
+        """How many people talk in the video, as the person said ("there are two speakers"), or
+        ``None`` = estimated. Speaker turns are clustered into that many voices once the whole
+        video is heard. Not part of the plan file; setting it is an undoable step like
+        :attr:`output_size`."""
+        said = self.history.setting(SPEAKERS)
+        return None if said is None else int(said)
+
+    @speakers.setter
+    def speakers(self, n: int | None) -> None:
+        said = "the estimated speaker count" if n is None else f"{n} speaker(s)"
+        self.history.set_setting(SPEAKERS, None if n is None else str(n), said)
 
     def allowed_folders(self) -> list[Path]:
         """The folders tool paths may lead into (see ``allowed``), the first being the base."""

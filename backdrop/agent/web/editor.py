@@ -54,6 +54,10 @@ MAX_TAKES = 8
 """Most takes opened together."""
 
 
+class RenderStopped(Exception):
+    """A render ended because the editor closed (the server is stopping)."""
+
+
 @dataclasses.dataclass
 class RenderJob:
     """A full-quality render in progress (or finished): ``output`` inside the working folder."""
@@ -118,6 +122,8 @@ class Editor:
         self._voice_lock = threading.Lock()
         self._generation = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing = threading.Event()
+        """Set by :meth:`close`: a render still running stops at its next frame."""
         self.takes: list[Path] = []
         """The takes open together (empty: one video)."""
         self.take_reports: list[TakeReport] | None = None
@@ -219,6 +225,9 @@ class Editor:
             live.stop()
 
     def close(self) -> None:
+        """Stop the camera, the session and a render still running (it stops at its next frame
+        and keeps no partial file), so the server's exit never waits for a render to end."""
+        self._closing.set()
         with self._open_lock:
             self._stop_live()
             if self.session is not None:
@@ -418,6 +427,8 @@ class Editor:
 
     def _render(self, session: Session, job: RenderJob) -> None:
         def progress(done: int, total: int, elapsed: float) -> None:
+            if self._closing.is_set():
+                raise RenderStopped("stopped: the editor was closed; no partial output was kept")
             job.done, job.total = done, total
             if done % 5 == 0 or done == total:
                 self.hub.publish(job.as_dict(self.workdir))
