@@ -12,7 +12,8 @@ budget controller settles) with the live analyzers and no output sink, and repor
   controller's last level dropped them),
 - capture→output latency p50/p95 (ms, from the frame's capture to the composed frame),
 - CPU % (process CPU time / wall time; 200 % = both cores of a 2-core machine),
-- the budget level the controller spent most frames at.
+- the budget level the controller spent most frames at, and the controller's measured cost
+  of a frame that ran the mask model and of one whose mask was carried by motion (ms).
 
 The default run is the issue's whole "done when" list in one command: 720p30, 720p60,
 1080p30, and 720p30 again with one of the two cores kept busy by another process (a Python spin
@@ -149,6 +150,7 @@ def run_case(name: str, clip: Path, seconds: float, warmup: float) -> dict[str, 
     n, cap, drop = runner.stats.delivered - n0, src.captured - cap0, runner.dropped - drop0
     lat = np.asarray(runner.stats.all_latencies[n0 : n0 + n]) * 1000.0
     levels = Counter(runner.stats.levels[n0 : n0 + n])
+    ctl = runner.renderer.controller
     runner.stop()
     if runner.error is not None:
         raise RuntimeError(f"{name}: {runner.error}")
@@ -165,7 +167,21 @@ def run_case(name: str, clip: Path, seconds: float, warmup: float) -> dict[str, 
         "level": LEVELS[top].name,
         "levels": {LEVELS[k].name: v for k, v in sorted(levels.items())},
         "others_cpu_before_pct": busy_before,
+        # the controller's measured cost of a frame that ran the mask model (by masker input
+        # long side) and of a carried one, ms (loop wall time: render and outputs)
+        "masked_frame_ms": {str(k): 1000.0 * v for k, v in ctl.mask_cost.items()},
+        "carried_frame_ms": 1000.0 * ctl.carry_cost if ctl.carry_cost is not None else None,
     }
+
+
+def _costs(row: dict[str, Any]) -> str:
+    """The row's measured masked (at its level's masker input) / carried frame costs, ms ("–"
+    where not measured)."""
+    size = str(next(lv.mask_long_side for lv in LEVELS if lv.name == row["level"]))
+    masked = row["masked_frame_ms"].get(size)
+    m = f"{masked:.0f}" if masked is not None else "–"
+    c = f"{row['carried_frame_ms']:.0f}" if row["carried_frame_ms"] is not None else "–"
+    return f"{m} / {c}"
 
 
 def main() -> None:
@@ -196,18 +212,19 @@ def main() -> None:
             spin.wait()
     head = (
         "| case | delivered fps | dropped % | latency p50 ms | latency p95 ms | CPU % "
-        "| level (most frames) | others' CPU before % | target | met |"
+        "| level (most frames) | masked / carried frame ms | others' CPU before % | target "
+        "| met |"
     )
     print(f"pinned to CPUs {cpus}; '+busy' = one of them kept busy by another process")
     print(head)
-    print("|" + "---|" * 10)
+    print("|" + "---|" * 11)
     for r in rows:
         words, check = target(str(r["case"]))
         r["target"], r["met"] = words, bool(check(r))
         print(
             f"| {r['case']} | {r['delivered_fps']:.1f} | {r['dropped_pct']:.1f} "
             f"| {r['latency_p50_ms']:.0f} | {r['latency_p95_ms']:.0f} | {r['cpu_pct']:.0f} "
-            f"| {r['level']} | {r['others_cpu_before_pct']:.0f} | {words} "
+            f"| {r['level']} | {_costs(r)} | {r['others_cpu_before_pct']:.0f} | {words} "
             f"| {'yes' if r['met'] else 'NO'} |"
         )
     OUT.mkdir(parents=True, exist_ok=True)

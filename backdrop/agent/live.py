@@ -36,6 +36,7 @@ from backdrop.perception.core.events import Analyzer
 from backdrop.perception.core.live import BrowserCamera, ChunkAssembler, LiveSource, scale_chunk
 from backdrop.perception.core.media import CHUNK_SECONDS, Chunk, MediaInfo
 from backdrop.render.live import (
+    LEVELS,
     BudgetController,
     LiveRenderer,
     LiveStats,
@@ -60,6 +61,15 @@ FEED_CHUNKS = 5
 """Micro-turns the session's analysis may be behind before the oldest is dropped."""
 STOP_JOIN_S = 10.0
 """Seconds :meth:`LiveRunner.stop` waits for the live loop (and the listener) to end."""
+ANALYSIS_FPS = 15.0
+"""Frames per second the session's analysis sees of a live stream (scene cuts, lighting,
+people): a 30 or 60 fps camera's other frames are rendered but not analysed, which halves
+to quarters the analysis thread's share of the two cores; cuts, light changes and people
+coming in are still seen within 1/15 s."""
+PEOPLE_EVERY_S = 0.5
+"""Seconds between the live people analysis's detections (one LiteRT thread, ~65 ms CPU each
+at 720p: at the file default of 0.25 s it took a quarter of a core from the live output;
+"nobody in frame" and "a second person came in" are held for a second or more anyway)."""
 SAY_JOIN_S = 30.0
 """Seconds in total it waits for scripted lines still waiting for their replies."""
 
@@ -68,9 +78,10 @@ def live_analyzers(info: MediaInfo) -> list[Analyzer]:
     """The analyzers a live stream runs: the cheap vision ones (scene cuts, lighting, people —
     with "nobody in frame" said while it is so).
 
-    The slow ones (speech of the stream's own soundtrack, captions) are left out so analysis
-    keeps up with real time on two cores; :class:`LiveRunner` adds mask quality, scored on the
-    masks the live output computes anyway.
+    The slow ones (speech of the stream's own soundtrack, captions) are left out and people are
+    looked for every :data:`PEOPLE_EVERY_S` seconds with one thread, so analysis keeps up with
+    real time on two cores and leaves them to the live output; :class:`LiveRunner` adds mask
+    quality, scored on the masks the live output computes anyway.
     """
     from backdrop.perception.core.models import ModelMissingError, model_path
     from backdrop.perception.vision.lighting import LightingAnalyzer
@@ -81,7 +92,8 @@ def live_analyzers(info: MediaInfo) -> list[Analyzer]:
         from backdrop.perception.vision.person_crop import PoseDetector
         from backdrop.perception.vision.presence import PresenceAnalyzer
 
-        out.append(PresenceAnalyzer(PoseDetector(model_path("pose-detection"))))
+        detector = PoseDetector(model_path("pose-detection"), threads=1)
+        out.append(PresenceAnalyzer(detector, every=PEOPLE_EVERY_S))
     except ModelMissingError as e:
         log.info("people analysis off: %s", e)
     return out
@@ -375,6 +387,7 @@ class LiveRunner:
         turn = -1
         audio_t = 0.0  # recorded audio is written up to here (capture seconds)
         says = list(self._says)
+        analyse_at = 0.0  # capture time of the next frame the session's analysis gets
         while not self._stop.is_set():
             frame = self.source.read(0.25)
             if frame is None:
@@ -396,19 +409,25 @@ class LiveRunner:
                     if changed:
                         self.plan_changes.append(PlanChange(frame.t, plan))
                 audio_t = self._record_audio(audio_t)
-            asm.add(frame)
+            if frame.t >= analyse_at - 0.25 / ANALYSIS_FPS:  # a little early: a camera's jitter
+                asm.add(frame)
+                analyse_at += 1.0 / ANALYSIS_FPS
+                if analyse_at <= frame.t:  # frames were dropped: from this one on
+                    analyse_at = frame.t + 1.0 / ANALYSIS_FPS
             for chunk in asm.ready():
                 self.feed.put(chunk)
             if self.renderer.skip(frame.index):
                 self.stats.skipped += 1
                 continue
+            started = time.perf_counter()
             done = self.renderer.render(frame.index, frame.t, frame.rgb)
             self._deliver(frame.index, frame.rgb, done)
+            cost = time.perf_counter() - started  # the frame's whole work, outputs included
             out_at = time.monotonic()
             latency = out_at - frame.captured
             level = self.renderer.controller.index
-            self.renderer.controller.update(done.cost, latency, out_at)
-            self.stats.add(out_at, latency, done.cost, level)
+            self.renderer.controller.update(cost, latency, out_at, masked=done.masked)
+            self.stats.add(out_at, latency, cost, level)
         for chunk in asm.finish():
             self.feed.put(chunk)
         self._record_audio(audio_t, final=True)
@@ -553,6 +572,9 @@ def run_live(
     """
     import signal
 
+    if level is not None and not 0 <= level < len(LEVELS):
+        names = ", ".join(f"{i} = {lv.name}" for i, lv in enumerate(LEVELS))
+        raise LiveError(f"--level takes {names}")
     browser = camera == "browser"
     if browser:
         camera, web_port = None, 8765 if web_port is None else web_port

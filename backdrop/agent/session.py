@@ -59,6 +59,7 @@ from backdrop.render.preview import (
     preview_size,
     write_png,
 )
+from backdrop.render.proxy import ProxyReader, ProxyWorker
 from backdrop.render.refine import RefineCache, RefinedFrame, RefineWorker, plan_key
 from backdrop.tools import PlanHistory, ToolCall, ToolContext, default_registry
 from backdrop.tools.runner import run_step
@@ -168,6 +169,12 @@ class Session:
             the quality settings, at the source's size; refined frames replace the preview's
             and the export's. Off, the tier starts when an instruction turns on alpha matting
             ("the hair edge looks rough"). Never for a live feed (no file to re-read).
+        proxy: write a preview-size scrub proxy of the file in the background from
+            :meth:`start` (``serve``): a :class:`~backdrop.render.proxy.ProxyWorker`, held
+            while the person scrubs, the session thread has work (an instruction, a preview,
+            a processed frame to show, the masker loading) or an export runs; once it is
+            complete, scrubs ahead of processing read it instead of the source. Never for a
+            live feed.
         refine_window: seconds refined from the frame looked at.
         preview_timeout: seconds :meth:`preview` waits before :class:`PreviewTimeout`.
     """
@@ -184,6 +191,7 @@ class Session:
         refine: bool = False,
         refine_window: float = REFINE_WINDOW_S,
         preview_timeout: float = PREVIEW_TIMEOUT_S,
+        proxy: bool = False,
     ) -> None:
         self.live = None if isinstance(source, str | Path) else source
         self.source = Path(source) if self.live is None else Path(str(self.live.info.path))
@@ -220,6 +228,10 @@ class Session:
         self._inbox: queue.Queue[tuple[str, Any, Future[Any]]] = queue.Queue()
         self._frames = FrameCache(CHUNK_SECONDS)
         self._reader: SeekReader | None = None  # scrubs ahead of processing (opened on first)
+        self._want_proxy = proxy and self.live is None
+        self.proxy: ProxyWorker | None = None  # the scrub proxy being written (from start)
+        self._proxy_reader: ProxyReader | None = None
+        self._exporting = 0
         self._composer = PreviewComposer(self._pinfo, masker_factory or self._default_masker)
         self._voice: VoiceInput | None = None
         self._stop = threading.Event()
@@ -263,7 +275,14 @@ class Session:
                 workers.track(th, stop=self._stop.set)
             self._thread.start()
             self._analysis.start()
+            if self._want_proxy:  # low priority; waits while an instruction or export runs
+                self.proxy = ProxyWorker(self.source, self._psize, busy=self._busy)
         return self
+
+    def _busy(self) -> bool:
+        """Whether the session thread has work (an instruction, a preview, a processed frame
+        to show, the masker loading) or an export runs: the proxy waits meanwhile."""
+        return self._exporting > 0 or not self._idle.is_set()
 
     def _put(self, kind: str, payload: Any) -> Future[Any]:
         fut: Future[Any] = Future()
@@ -338,6 +357,10 @@ class Session:
                 th.join(10)
         if self._reader is not None:
             self._reader.close()
+        if self._proxy_reader is not None:
+            self._proxy_reader.close()
+        if self.proxy is not None:
+            self.proxy.close()  # its temporary folder goes with it
         if self.refiner is not None:
             self.refiner.close()
 
@@ -395,7 +418,11 @@ class Session:
                 kw["refined"] = lambda t: cache.get(key, t)
         if "size" not in kw and self.ctx.output_size is not None:  # "export in 4K" was said
             kw["size"] = parse_size(self.ctx.output_size, self.info.width, self.info.height)
-        return render_video(self.source, plan, output, timeline=self.state.timeline, **kw)
+        self._exporting += 1
+        try:
+            return render_video(self.source, plan, output, timeline=self.state.timeline, **kw)
+        finally:
+            self._exporting -= 1
 
     # -- the session thread -----------------------------------------------------------------
     def _emit(self, msg: Message) -> None:
@@ -667,9 +694,14 @@ class Session:
         hit = self._frames.get(t)
         if hit is not None:
             return hit
-        if self._reader is None:
+        if self._proxy_reader is None and self.proxy is not None:
+            self._proxy_reader = self.proxy.reader()  # None until the proxy is complete
+        reader = self._proxy_reader
+        if reader is None and self._reader is None:
             self._reader = SeekReader(self.source, self._psize)
-        ft, img = self._reader.frame_at(min(t, max(self.info.duration - 1e-3, 0.0)))
+        reader = reader or self._reader
+        assert reader is not None
+        ft, img = reader.frame_at(min(t, max(self.info.duration - 1e-3, 0.0)))
         self._frames.put(ft, img, int(t / CHUNK_SECONDS))
         return ft, img
 
@@ -678,6 +710,8 @@ class Session:
         self.ctx.position = t  # "from now on" / "stop" are read against what was last shown
         if self.refiner is not None:
             self.refiner.hold()  # the preview goes first; the refine resumes behind it
+        if self.proxy is not None:
+            self.proxy.hold()  # so does the proxy
         ft, frame = self._source_frame(t)
         self._looked = (t, ft)
         if self.refiner is not None:  # the tier is on: refine where the person is looking

@@ -48,6 +48,10 @@ CACHE_JPEG_QUALITY = 90
 SKIP_NONREF_BEFORE = 0.5
 """Seconds before a scrub target before which non-reference frames are skipped, not decoded."""
 
+MASK_MEMORY = 8
+"""Masks a :class:`PreviewComposer` remembers (by masker and frame time): the preview after an
+instruction that changes only the background reuses the mask of the frame looked at."""
+
 DECODE_ON_UNINDEXED = 1.0
 """Before the keyframe index is ready: the farthest (seconds) a scrub decodes on, not seeks."""
 
@@ -159,11 +163,16 @@ class SeekReader:
     within the same keyframe interval is reached by decoding on, not by seeking back (see the
     module docstring).
 
+    ``threads``: the decoder's threading (``"AUTO"``; ``"SLICE"`` for a file with short keyframe
+    intervals such as a scrub proxy, where frame threading only adds latency).
+
     Raises:
         MediaError: the file cannot be read (on construction or on a read).
     """
 
-    def __init__(self, path: str | Path, size: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, path: str | Path, size: tuple[int, int] | None = None, *, threads: str = "AUTO"
+    ) -> None:
         self.path = Path(path)
         self.size = size
         self._lock = threading.Lock()
@@ -172,7 +181,7 @@ class SeekReader:
             self._vs = self._c.streams.video[0]
         except (av.error.FFmpegError, IndexError, OSError) as e:
             raise MediaError(f"{self.path}: not a readable video ({e})") from e
-        self._vs.thread_type = "AUTO"
+        self._vs.thread_type = threads
         tb = self._vs.time_base
         self._tb = float(tb)
         self._v0 = float(self._vs.start_time * tb) if self._vs.start_time is not None else 0.0
@@ -267,7 +276,15 @@ class SeekReader:
 def masker_key(plan: EditPlan) -> tuple[Any, ...]:
     """What decides which masker a plan needs (time ranges do not: the masker gets ``t``)."""
     rules = tuple(
-        (k.subject, k.action, k.label, k.speaker, tuple(k.box or ()), tuple(k.point or ()))
+        (
+            k.subject,
+            k.action,
+            k.label,
+            k.speaker,
+            k.selector,
+            tuple(k.box or ()),
+            tuple(k.point or ()),
+        )  # fmt: skip
         for k in plan.keep
     )
     return rules, tuple(q.tier for q in plan.quality)
@@ -282,6 +299,12 @@ class PreviewComposer:
 
     ``refined``: a :class:`~backdrop.render.refine.RefineCache` a refine worker fills; a frame
     refined for the current plan is shown instead of the fast one (None = never).
+
+    The masks of the last :data:`MASK_MEMORY` frames are remembered by (masker, frame time): a
+    plan change that keeps the same masker (a new background, a fade, edges) recomposes the
+    frame looked at without running the masker on it again (issue 14: the instruction →
+    preview path). A frame time stands for one source frame (a file's frames, a live feed's
+    capture times), whatever the frame's coding on the way (cache JPEG, proxy, source).
     """
 
     def __init__(self, info: MediaInfo, masker_factory: Callable[[MediaInfo, EditPlan], Masker]):
@@ -294,11 +317,13 @@ class PreviewComposer:
         self._plan: EditPlan | None = None
         self._masker: Masker | None = None
         self._masker_key: tuple[Any, ...] = ()
+        self._masks: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
 
     def warm_up(self, plan: EditPlan) -> None:
         """Build the masker for ``plan`` now (so the first instruction does not wait for it)."""
         self._masker = self._factory(self.info, plan)
         self._masker_key = masker_key(plan)
+        self._masks.clear()
 
     def invalidate(self) -> None:
         """Forget the compositor (the plan may have changed in ways equality does not see)."""
@@ -316,6 +341,7 @@ class PreviewComposer:
             if plan.keep and (self._masker is None or key != self._masker_key):
                 self._masker = self._factory(self.info, plan)
                 self._masker_key = key
+                self._masks.clear()
             self._plan = plan
         if self.refined is not None and not fast:
             if self._keyed is not plan:
@@ -328,15 +354,28 @@ class PreviewComposer:
                                   interpolation=cv2.INTER_AREA)  # fmt: skip
             if done is not None:
                 return done
-        mask = None
-        if self._compositor.needs_mask(t):
-            assert self._masker is not None
-            mask = self._masker(frame, t)
+        mask = self._mask(frame, t) if self._compositor.needs_mask(t) else None
         return self._compositor.compose(frame, t, mask).rgb
+
+    def _mask(self, frame: np.ndarray, t: float) -> np.ndarray:
+        """The masker's h×w float32 mask of ``frame`` (shown at ``t`` seconds): remembered
+        when this masker already made it (a copy: the compositor may work in place)."""
+        assert self._masker is not None
+        key = (round(t, 4), frame.shape)
+        hit = self._masks.get(key)
+        if hit is not None:
+            self._masks.move_to_end(key)
+            return hit.copy()
+        mask = self._masker(frame, t)
+        self._masks[key] = mask.copy()  # the masker may reuse its buffer for the next frame
+        while len(self._masks) > MASK_MEMORY:
+            self._masks.popitem(last=False)
+        return mask
 
 
 __all__ = [
     "FRAME_CACHE_LIMIT",
+    "MASK_MEMORY",
     "PREVIEW_LONG_SIDE",
     "FrameCache",
     "PreviewComposer",

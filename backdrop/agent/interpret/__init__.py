@@ -1,6 +1,8 @@
 """The embedded, rule-based interpreter: English instructions → tool calls.
 
-It is table driven. An instruction goes through four steps, each in its own module:
+It is table driven. A background file named by description ("the beach photo") is first
+replaced by the name of the one available file it matches (:mod:`.described`; several or none:
+a question). The instruction then goes through four steps, each in its own module:
 
 1. **Normalise** (:mod:`.normalise`, spoken-language clean-up in :mod:`.words`): file paths
    (quoted or not) and hex colours become placeholders (``@p0``, ``@h1e40af``) so that their

@@ -18,10 +18,12 @@ from backdrop.tools import ToolCall
 
 # -- step 2: clause splitting ------------------------------------------------------------------
 _SPLIT = re.compile(
-    r"\s*(;|\.(?=\s|$)|,?\s*\band then\b|,?\s*\bthen\b|,\s*and\b|,\s*but\b|,|\band\b|\bbut\b"
-    r"|\balso\b|\bplus\b)\s*"
+    r"\s*(;|\.(?=\s|$)|,?\s*\band then\b|,?\s*\bthen\b"
+    r"|,?\s*\b(?:and )?(?:finally|lastly|followed by|after which)\b"
+    r"|,\s*and\b|,\s*but\b|,|\band\b|\bbut\b|\balso\b|\bplus\b)\s*"
 )
-_HARD = re.compile(r"[;.]|\bthen\b")
+_HARD = re.compile(r"[;.]|\bthen\b|\bfinally\b|\blastly\b|\bfollowed by\b|\bafter which\b")
+_NEXT = re.compile(r"\bthen\b|\bfinally\b|\blastly\b|\bfollowed by\b|\bafter which\b")
 _FILLER = re.compile(
     r"^(?:(?:please|also|now|just|and|but|so|ok(?:ay)?|actually|then|oh|hey|um|uh|"
     r"can you|could you|would you|will you|i want you to|i'd like you to|i want to|let's|"
@@ -69,6 +71,9 @@ class Clause:
     extend: bool = False
     also: list[TimeRange] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
+    span: Literal["for", "until"] | None = None
+    """How the clause's range was said when it gave no start: a length ("for 5 s") or only an
+    end ("until 10 s"); in a sequence ("…, then green for 5 s") it follows the previous part."""
 
     def understood(self) -> bool:
         return bool(
@@ -117,7 +122,7 @@ def split_clauses(text: str) -> list[tuple[str, bool, bool]]:
         elif (
             fix or _HARD.search(sep) or _STARTER.match(piece) or _new_action(clauses[-1][0], piece)
         ):
-            clauses.append([piece, "then" in sep, fix])
+            clauses.append([piece, _NEXT.search(sep) is not None, fix])
         else:
             joint = sep.replace(",", " ").strip()
             clauses[-1][0] += f" {joint} {piece}" if joint else f", {piece}"
@@ -132,11 +137,13 @@ _CONTENT = re.compile(
 )
 _SEQUENCE_WORD = re.compile(
     r"\b(?:after that|afterwards?|from then on|for the rest|the rest|thereafter|later)\b"
+    r"|\bnext\s+\d"
 )
 
 
 _LEADING_TIME = re.compile(
-    rf"(?:between|from|after|starting(?: at| from)?|at|during|until|till|in the (?:first|last))"
+    r"(?:between|from|after|starting(?: at| from)?|at|during|until|till|in the (?:first|last)"
+    r"|(?:the )?next)"
     rf"\s+(?:the\s+)?{TIME}"
 )
 _OPEN_RANGE = re.compile(rf"\b(?:between|from)\s+{TIME}\s*$")

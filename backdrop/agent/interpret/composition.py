@@ -420,7 +420,18 @@ def _exclude(excluded: list[TimeRange], draft: _Draft | None, ctx: ToolContext) 
 
 
 def _clause_range(c: Clause, prev: TimeRange | None) -> TimeRange | None:
-    """The clause's own range, or one relative to the previous clause's ("after that")."""
+    """The clause's own range, or one relative to the previous clause's ("after that").
+
+    In a sequence a part said with a length or an end only follows the previous part: "red for
+    the first 5 s, then green for 5 s" puts green at 5–10 s, "…, then green until 10 s" too.
+    """
+    follows = c.sequential or c.relative == "after"
+    if c.range is not None and c.span and follows and prev is not None and prev.end is not None:
+        t0, t1 = prev.end, c.range.end
+        if prev.end > 0 and t1 is not None and c.span == "for":
+            return TimeRange(start=t0, end=t0 + t1)
+        if prev.end > 0 and c.span == "until" and (t1 is None or t1 > t0):
+            return TimeRange(start=t0, end=t1)  # "…, then teal till the end"
     if c.range is not None:
         return c.range
     relative = c.relative or ("after" if c.sequential else None)

@@ -8,7 +8,7 @@ name it. Times are seconds; negative times count back from the end."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -29,6 +29,7 @@ from backdrop.agent.interpret.lexicon.colours import (
     GRADIENT,
     PRESET,
     RADIAL,
+    colour_of,
     hex_of,
     luma,
     shade_of,
@@ -74,6 +75,7 @@ from backdrop.agent.interpret.lexicon.relative import (
 )
 from backdrop.agent.interpret.lexicon.strength import (
     BLUR_INTENSITY,
+    ONLY_DEGREE,
     STRENGTH_ABS,
     STRENGTH_REL,
     TARGET_ALL,
@@ -84,6 +86,7 @@ from backdrop.agent.interpret.lexicon.times import (
     FOR_RULE,
     FROM_START,
     MIN_SPAN,
+    NEXT_SPAN,
     RANGE_RULES,
     TO_END,
     WHOLE,
@@ -305,8 +308,13 @@ def _read_range(c: Clause, text: str) -> str:
     start: float | None = None
     end: float | None = None
     given = False
+    m, text = _take(NEXT_SPAN, text)
+    if m is not None:  # "next 10 seconds green": a length after the previous part
+        text, c.sequential = f"{text[: m.start()]} for {m.group(1)} {text[m.start() :]}", True
+    said: set[re.Pattern[str]] = set()
     for pattern, build in RANGE_RULES:
         while (m := pattern.search(text)) is not None:
+            said.add(pattern)
             s, e, has_s, has_e = build(m)
             if has_e and e is not None and e <= 0 and not has_s:
                 raise Unclear(clarify("A time range needs a length above zero; which span?"))
@@ -318,10 +326,13 @@ def _read_range(c: Clause, text: str) -> str:
                 end = e
             given = True
             text = text[: m.start()] + " " + text[m.end() :]
+    c.span = _span_of(said)
     for pattern, attr in ((AFTER_THAT, "after"), (BEFORE_THAT, "before")):
         m, text = _take(pattern, text)
         if m is not None and not given:
             c.relative = attr  # type: ignore[assignment]
+        elif m is not None and attr == "after" and c.span is not None:
+            c.sequential = True  # "after that, grey for 4 seconds"
     whole, text = _take(WHOLE, text)
     to_end, text = _take(TO_END, text)
     _, text = _take(FROM_START, text)
@@ -330,6 +341,7 @@ def _read_range(c: Clause, text: str) -> str:
         c.relative = None
     elif to_end is not None and not given and c.relative is None:
         c.range, c.extend = TimeRange(), True  # "until the end": the change runs to the end
+        c.span = "until"
     if given:
         a, b = start or 0.0, end
         if b is not None and (a >= 0) == (b >= 0) and 0 < b - a < MIN_SPAN:
@@ -341,6 +353,17 @@ def _read_range(c: Clause, text: str) -> str:
                 clarify("The end of that time range comes before its start; which span?")
             ) from e
     return text
+
+
+_UNTIL_RULE = RANGE_RULES[-2][0]  # "until 10 s", "till 0:10", "up to 5 seconds"
+
+
+def _span_of(said: set[re.Pattern[str]]) -> Literal["for", "until"] | None:
+    """ "for": the range rules that read the clause said only a length ("for 5 s"); "until":
+    only an end ("until 10 s"); else ``None``."""
+    if said == {FOR_RULE}:
+        return "for"
+    return "until" if said == {_UNTIL_RULE} else None
 
 
 _SHADE_AMOUNT = {"small": 0.15, "big": 0.45, None: 0.25}
@@ -458,14 +481,7 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
         return GRADIENT.sub(" ", text)
     colours = []
     for m in COLOUR.finditer(text):
-        if m.group("hex"):
-            colours.append("#" + m.group("hex"))
-        elif m.group("named"):
-            colours.append(NAMED_COLORS[m.group("named")])
-        else:
-            base = NAMED_COLORS[m.group("base")]
-            amount = 0.45 if m.group("mod") in {"light", "pale", "bright"} else -0.4
-            colours.append(shade_of(base, amount))
+        colours.append(colour_of(m))
     if colours and c.shade is not None:  # "make the green a bit darker"
         colours = [shade_of(col, c.shade) for col in colours]
         c.shade = None
@@ -494,6 +510,11 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
 def _read_strength(c: Clause, text: str) -> None:
     if c.strength is not None:
         return
+    if ONLY_DEGREE.match(text):  # "blur the background, but only slightly"
+        for pattern, level in BLUR_INTENSITY:
+            if pattern.search(text):
+                c.strength = ("abs", level)
+                return
     for pattern, delta in STRENGTH_REL:
         if pattern.search(text):
             c.strength = ("rel", delta)

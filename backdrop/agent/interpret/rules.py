@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from backdrop.agent.interpret.clauses import Clause, split_clauses
 from backdrop.agent.interpret.composition import compose
+from backdrop.agent.interpret.described import resolve_described
 from backdrop.agent.interpret.errors import Unclear, Unsupported, clarify
 from backdrop.agent.interpret.lexicon.history import DONT
 from backdrop.agent.interpret.lexicon.times import TIME, to_seconds
@@ -107,6 +108,7 @@ class RuleInterpreter:
             Unclear: nothing actionable was understood, or a time cannot be read.
             Unsupported: names something the embedded interpreter cannot do.
         """
+        text = resolve_described(text, ctx)  # "the beach photo" → its file name
         try:
             norm, paths, sizes = normalise(text, ctx.position, ctx.duration)
         except NeedsPosition as e:

@@ -177,6 +177,8 @@ class SpeechInterpreter:
         if anchor is None:
             return self.base.interpret(text, ctx)
         if ctx.timeline is None:
+            if anchor.kind == "keep_talker" and anchor.speaker is None and anchor.sid is None:
+                return _keep_talker_later(self.base.interpret(text, ctx), ctx)
             return Reply(NEEDS_ANALYSIS)
         try:
             parsed = Parsed([], [])
@@ -263,6 +265,24 @@ class SpeechInterpreter:
         """Run ``pre`` (undo/redo), then ``calls`` as one history step; all or nothing."""
         step = self.base.step(text, ctx, pre, calls)
         return step_reply(step, edited=bool(calls)), step.ok
+
+
+SPEAKERS_LATER = (
+    "Who is talking isn't known yet (this video's speech hasn't been analysed), so the rule "
+    "follows whoever is talking once the speakers are known (for example after `backdrop "
+    "analyze VIDEO`)."
+)
+"""Said after "keep whoever is talking" is applied to a video with no analysed speech."""
+
+
+def _keep_talker_later(reply: Reply, ctx: ToolContext) -> Reply:
+    """ "Keep whoever is talking" before the speakers are known: the rule-based interpreter reads
+    it as a keep-speaker rule (the plan resolves it against the speakers later); the reply says
+    plainly that it applies once they are known."""
+    kept = any(k.subject == "speaker" and k.action == "keep" for k in ctx.plan.keep)
+    if reply.clarify or not kept:
+        return reply
+    return Reply(f"{reply.text} {SPEAKERS_LATER}", reply.calls, reply.changed, reply.clarify)
 
 
 def _meaningful(rest: str) -> bool:

@@ -92,8 +92,8 @@ class Editor:
         workdir: the only folder files are read from or written to.
         token: required on every request when set (see :mod:`backdrop.agent.web.security`).
         session_factory: builds an unstarted :class:`Session` for a video path (default:
-            ``Session(path, refine=True)`` with every analyzer, the LLM when configured and
-            the quality tier behind the preview).
+            ``Session(path, refine=True, proxy=True)`` with every analyzer, the LLM when
+            configured, the quality tier behind the preview and the scrub proxy).
         max_upload_bytes: largest accepted video upload.
         take_analyzer: measures one take for the comparison (default:
             :func:`~backdrop.perception.core.takes.analyze_take`).
@@ -116,7 +116,7 @@ class Editor:
         self.render_job: RenderJob | None = None
         self.live: LiveRunner | None = None
         """The browser camera's runner while Camera mode is on (its session is ``session``)."""
-        self._factory = session_factory or (lambda p: Session(p, refine=True))
+        self._factory = session_factory or (lambda p: Session(p, refine=True, proxy=True))
         self._open_lock = threading.Lock()
         self._voice: VoiceInput | None = None
         self._voice_lock = threading.Lock()

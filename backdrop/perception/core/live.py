@@ -23,7 +23,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
@@ -63,21 +63,30 @@ AUDIO_KEEP_SECONDS = 10.0
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 
 
-@dataclass(frozen=True)
 class LiveFrame:
     """One captured frame.
 
     Attributes:
         index: capture sequence number (0-based; a gap in what a consumer sees = dropped frames).
         t: capture time, seconds since the source's first frame.
-        rgb: ``H×W×3`` uint8 RGB.
         captured: ``time.monotonic()`` when it was captured (for capture→output latency).
     """
 
-    index: int
-    t: float
-    rgb: np.ndarray
-    captured: float
+    __slots__ = ("index", "t", "captured", "_image")
+
+    def __init__(
+        self, index: int, t: float, image: np.ndarray | Callable[[], np.ndarray], captured: float
+    ) -> None:
+        self.index, self.t, self.captured = index, t, captured
+        self._image = image
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """``H×W×3`` uint8 RGB, converted from the decoded frame on first use (a frame the
+        consumer drops unseen costs no conversion)."""
+        if callable(self._image):
+            self._image = self._image()
+        return self._image
 
 
 class LiveSource:
@@ -142,14 +151,15 @@ class LiveSource:
         with self._cond:
             if not self._cond.wait_for(lambda: self._buffer or self._ended, timeout):
                 return None
-            if self._buffer:
-                index, t, image, captured = self._buffer.popleft()
-                self._cond.notify_all()
-                # converted here, not at capture, so frames that get dropped cost no conversion
-                return LiveFrame(index, t, image() if callable(image) else image, captured)
-            if self.error is not None:
-                raise self.error
-            return None
+            if not self._buffer:
+                if self.error is not None:
+                    raise self.error
+                return None
+            index, t, image, captured = self._buffer.popleft()
+            self._cond.notify_all()
+        # converted when the consumer first looks (LiveFrame.rgb), not at capture: frames that
+        # get dropped cost no conversion, and it runs outside this lock
+        return LiveFrame(index, t, image, captured)
 
     @property
     def ended(self) -> bool:
@@ -708,6 +718,7 @@ class ChunkAssembler:
         if self._frames and self._index(frame.t) != self._index(self._frames[0].t):
             self._closed.append((self._index(self._frames[0].t), self._frames, time.monotonic()))
             self._frames = []
+        _ = frame.rgb  # converted now: the chunk holds no decoder frame while it waits for audio
         self._frames.append(frame)
 
     def ready(self, force: bool = False) -> list[Chunk]:

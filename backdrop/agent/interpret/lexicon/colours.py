@@ -10,12 +10,49 @@ import re
 from backdrop.agent.interpret.errors import Unclear, clarify
 from backdrop.render.colors import NAMED_COLORS, NAMED_GRADIENTS, hex_to_rgb
 
-# Colours: full names (multi-word first) beat "light"/"dark" + a name.
-NAMES = "|".join(re.escape(n) for n in sorted(NAMED_COLORS, key=len, reverse=True))
-COLOUR = re.compile(
-    rf"@h(?P<hex>[0-9a-f]{{6}})|\b(?P<named>{NAMES})\b"
-    rf"|\b(?P<mod>light|dark|pale|deep|bright)\s+(?P<base>{NAMES})\b"
+# Colours: full names (multi-word first, "off white" also "off-white") beat "light"/"dark" + a
+# name. Two colour words side by side with nothing between them name ONE colour when the first
+# is a specific colour and the second a basic hue ("lime green", "olive green", "coral pink"):
+# the first, more specific word is the colour. Only "X to Y" / "X and Y" / a gradient word make
+# a gradient.
+NAMES = "|".join(
+    re.escape(n).replace(r"\ ", r"[\s-]+") for n in sorted(NAMED_COLORS, key=len, reverse=True)
 )
+BASIC_HUES = ("red", "green", "blue", "yellow", "orange", "purple", "pink", "grey", "gray",
+              "brown", "white", "black")  # fmt: skip
+_SPECIFIC = "|".join(
+    re.escape(n) for n in sorted(NAMED_COLORS, key=len, reverse=True)
+    if " " not in n and n not in BASIC_HUES
+)  # fmt: skip
+_MULTI = "|".join(
+    re.escape(n).replace(r"\ ", r"[\s-]+")
+    for n in sorted(NAMED_COLORS, key=len, reverse=True) if " " in n
+)  # fmt: skip
+COLOUR = re.compile(
+    rf"@h(?P<hex>[0-9a-f]{{6}})"
+    rf"|\b(?!(?:{_MULTI})\b)(?P<first>{_SPECIFIC})[\s-]+(?:{'|'.join(BASIC_HUES)})\b"
+    rf"|\b(?P<named>{NAMES})\b"
+    rf"|\b(?P<mod>light|dark|pale|deep|bright|pastel)[\s-]+(?P<base>{NAMES})\b"
+)
+
+
+def named_hex(name: str) -> str:
+    """The ``#rrggbb`` of a colour name as said ("off-white", "navy  blue")."""
+    return NAMED_COLORS[" ".join(name.replace("-", " ").split())]
+
+
+def colour_of(m: re.Match[str]) -> str:
+    """The ``#rrggbb`` a :data:`COLOUR` match names."""
+    if m.group("hex"):
+        return "#" + m.group("hex")
+    if m.group("first"):
+        return NAMED_COLORS[m.group("first")]
+    if m.group("named"):
+        return named_hex(m.group("named"))
+    base = named_hex(m.group("base"))
+    return shade_of(base, 0.45 if m.group("mod") in {"light", "pale", "bright", "pastel"} else -0.4)
+
+
 GRADIENT = re.compile(r"\bgradients?\b")
 PRESET = re.compile(
     r"\b(" + "|".join(NAMED_GRADIENTS) + r")\b(?=\s+(?:gradient|background|colou?rs?|look|theme|"
@@ -59,12 +96,7 @@ def hex_of(said: str) -> str:
     m = COLOUR.fullmatch(said.strip())
     if m is None:  # pragma: no cover - _COL and COLOUR name the same colours
         raise Unclear(clarify(f"Which colour is “{said}”?"))
-    if m.group("hex"):
-        return "#" + m.group("hex")
-    if m.group("named"):
-        return NAMED_COLORS[m.group("named")]
-    base = NAMED_COLORS[m.group("base")]
-    return shade_of(base, 0.45 if m.group("mod") in {"light", "pale", "bright"} else -0.4)
+    return colour_of(m)
 
 
 _HEX_NAMES = {v: k for k, v in reversed(list(NAMED_COLORS.items()))}

@@ -41,18 +41,25 @@ KEEP_POINT = re.compile(
 # rule-based one keeps whoever talks (or a given id, "S2"); the speech one also resolves "the
 # second speaker" against the analysed timeline.
 TALK = r"(?:talking|speaking|talks|speaks|talk|speak)"
+_TALKING = r"(?:talking|speaking)"
 SPEAKER_ORDINALS = {
     "first": 1, "1st": 1, "one": 1, "1": 1, "second": 2, "2nd": 2, "two": 2, "2": 2,
     "third": 3, "3rd": 3, "three": 3, "3": 3, "fourth": 4, "4th": 4, "four": 4, "4": 4,
 }  # fmt: skip
 ORDINALS = "|".join(sorted(SPEAKER_ORDINALS, key=len, reverse=True))
 KEEP_SPEAKER = re.compile(
-    r"\b(?:keep|show|leave|preserve|retain|isolate)\s+(?:only\s+)?(?:the\s+)?(?:"
+    r"\b(?:keep|show|leave|preserve|retain|isolate|focus on|follow|stay on)\s+(?:only\s+|just\s+)?"
+    r"(?:the\s+)?(?:"
     rf"(?P<ord>{ORDINALS})\s+speaker|speaker\s+(?P<num>{ORDINALS})"
     r"|(?:(?:active\s+|current\s+)?speaker\s+)?s(?P<sid>\d+)"
     r"|(?:person|one|people|guy|woman|man|face|speaker)\s+(?:who(?:'s| is| are)?|that(?:'s| is)?)"
-    rf"\s+(?:currently\s+)?{TALK}|(?:current|active)\s+speaker|whoever\s+(?:is\s+)?{TALK}"
-    rf"|speakers?|talker|who(?:ever)?\s+(?:is\s+)?{TALK})\b(?:\s+only)?"
+    rf"\s+(?:currently\s+|now\s+)?(?:{TALK}|doing the talking)"
+    r"|(?:current|active)\s+(?:speaker|talker)"
+    rf"|(?:person|one|people|guy|woman|man|face)\s+(?:currently\s+|now\s+)?(?:{_TALKING}"
+    r"|doing the talking)|(?:currently\s+)?(?:talking|speaking)\s+(?:person|one|guy|woman|man|"
+    r"face|people)"
+    rf"|speakers?|talker|who(?:ever)?(?:'s|\s+is|\s+are)?\s+(?:currently\s+|now\s+)?"
+    rf"(?:{TALK}|doing the talking))\b(?:\s+only)?"
 )
 
 

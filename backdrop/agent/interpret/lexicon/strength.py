@@ -22,9 +22,22 @@ STRENGTH_ABS: tuple[tuple[re.Pattern[str], float | None], ...] = (
     (re.compile(r"\b(?:subtle|subtly|faint|barely|a hint)\b"), 0.4),
 )
 BLUR_INTENSITY: tuple[tuple[re.Pattern[str], float], ...] = (
+    # checked in order: "very gentle" before "very", "gentle" before the default strength 0.6
+    (re.compile(r"\b(?:(?:very|really|super|extra|ever so)\s+(?:gentle|gently|slight|slightly|"
+                r"light|lightly|soft|softly|subtle|subtly|mild|mildly|little)|barely|the slightest|"
+                r"a (?:tiny|teeny|wee) (?:bit|touch)|tiny bit|just a hint|a hint)\b"), 0.15),
     (re.compile(r"\b(?:a lot|lots|heavily|strongly|very|really|much|extreme(?:ly)?|super|"
-                r"heavy|strong|completely)\b"), 0.9),
-    (re.compile(r"\b(?:slightly|a little|a bit|lightly|light|gently|subtly|a touch|mild(?:ly)?|"
-                r"soft(?:ly)?|bit)\b"), 0.3),
+                r"heavy|strong|completely|intense(?:ly)?|huge|massive(?:ly)?|thick|"
+                r"serious(?:ly)?|loads|totally|crazy|hard)\b"), 0.9),
+    (re.compile(r"\b(?:slight(?:ly)?|a little|a bit|light(?:ly)?|gentle|gently|subtle|subtly|"
+                r"a touch|mild(?:ly)?|soft(?:ly)?|bit|small|minimal|faint(?:ly)?|little|low|"
+                r"delicate|hint)\b"), 0.3),
+    (re.compile(r"\b(?:medium|moderate(?:ly)?|normal|regular|average|standard)\b"), 0.6),
 )  # fmt: skip
+ONLY_DEGREE = re.compile(
+    r"^\s*(?:(?:but|and|only|just|though|please|do it|make it)\s+)*"
+    r"(?P<deg>slightly|a little(?: bit)?|a bit|a touch|lightly|gently|subtly|mildly|heavily|"
+    r"strongly|a lot|lots|really strongly|intensely)(?:\s+(?:please|though|thanks))*\s*$"
+)
+"""A clause that is only a degree ("…, but only slightly"): the strength of the change before."""
 TARGET_ALL = re.compile(r"\b(?:everything|all of (?:it|them)|all (?:the )?segments|every)\b")

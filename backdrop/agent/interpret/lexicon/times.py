@@ -50,9 +50,12 @@ TIME = (
 AFTER_THAT = re.compile(
     r"\b(?:after that|afterwards?|thereafter|from then on|from there on|"
     r"for the rest(?: of (?:the |it|the video|the clip|the time))?(?:video|clip|time)?|"
-    r"the rest of the (?:time|video|clip))\b"
+    r"the rest of the (?:time|video|clip)|"
+    r"(?:for )?the remainder(?: of (?:the )?(?:video|clip|time))?)\b"
 )
 BEFORE_THAT = re.compile(r"\bbefore that\b")
+NEXT_SPAN = re.compile(rf"\b(?:for\s+)?(?:the\s+)?next\s+({TIME})")
+"""A part of a sequence that starts with its length: "(for) the next 10 seconds green"."""
 WHOLE = re.compile(
     r"\b(?:the )?(?:whole|entire|full) (?:video|clip|thing|time|way through)\b|\bthroughout\b"
     r"|\ball the time\b|\beverywhere\b"
@@ -133,7 +136,9 @@ RANGE_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], _Span]], ...
         lambda m: (None, to_seconds(m.group("a")), False, True),
     ),
     (
-        FOR_RULE := re.compile(rf"\bfor\s+(?:about\s+)?(?P<a>{TIME})"),
+        FOR_RULE := re.compile(
+            rf"\bfor\s+(?:about\s+|another\s+|a further\s+|an(?:other)? extra\s+)?(?P<a>{TIME})"
+        ),
         lambda m: (0.0, to_seconds(m.group("a")), True, True),
     ),
 )
