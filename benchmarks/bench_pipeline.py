@@ -31,6 +31,8 @@ to H.264 MP4 (x264 ``veryfast`` crf 20, the source's audio copied):
   Backdrop's preset.
 * ``preview-serial``: the preview tier with the masker in the compositing thread
   (``render.pipeline.MASK_THREAD = False``), to see what the masking thread buys.
+* ``preview-1mask``: the preview tier with the masker's two stages in one thread
+  (``render.pipeline.MASK_STAGES = False``), to see what the second masking thread buys.
 * ``stages``: the preview tier frame by frame with no overlap, timing each stage.
 
 Reported per case: fps, CPU ms per output frame (process + helper processes), cores busy, peak
@@ -167,6 +169,11 @@ def case_backdrop(
         import backdrop.render.pipeline as pipeline_mod
 
         pipeline_mod.MASK_THREAD = False
+        tier = "preview"
+    elif tier == "preview-1mask":  # the masker's two stages in one thread (before issue 14's split)
+        import backdrop.render.pipeline as pipeline_mod
+
+        pipeline_mod.MASK_STAGES = False
         tier = "preview"
     info = probe(src)
     plan = EditPlan() if tier == "floor" else demo_plan()
@@ -548,6 +555,7 @@ CASE_LABELS = {
     "floor": "codec floor (decode + encode, no masking)",
     "preview": "backdrop preview tier (default masker, fast edges)",
     "preview-serial": "backdrop preview tier, masker in the compositing thread",
+    "preview-1mask": "backdrop preview tier, the masker's two stages in one thread",
     "export": "backdrop export (default masker, quality edges)",
     "selfie": "backdrop, whole-frame selfie masker, fast edges",
     "naive": "naive moviepy script (preset medium, moviepy's default)",
@@ -717,10 +725,10 @@ def main_parent(args: argparse.Namespace) -> None:
 
     # the comparison: codec floor, preview tier and the naive script, interleaved per repetition
     extra = ["export", "naive-veryfast", "preview-serial"]
-    main_kinds = ["floor", "preview", "naive"] + ([] if quick else extra)
+    main_kinds = ["floor", "preview", "naive", "preview-1mask"] + ([] if quick else extra)
     raw: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
     for label, src in inputs.items():
-        kinds = main_kinds if label == first else ["floor", "preview", "naive"]
+        kinds = main_kinds if label == first else ["floor", "preview", "naive", "preview-1mask"]
         for _ in range(reps):
             for kind in kinds:
                 raw.setdefault((kind, label, None), []).append(run(kind, label, src))

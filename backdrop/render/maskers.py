@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -45,6 +46,39 @@ class Masker(Protocol):
     def __call__(self, frame: np.ndarray, t: float) -> np.ndarray: ...
 
     def reset(self) -> None: ...
+
+
+@dataclass
+class _Done:
+    """Stage 1's result of a masker that has no stages: the finished mask."""
+
+    mask: np.ndarray
+
+
+def mask_first(masker: Masker, frame: np.ndarray, t: float) -> Any:
+    """Stage 1 of ``masker``'s work on a frame (the models): its ``first(frame, t)``, or the
+    whole call for a masker without stages. Frames in order, one thread."""
+    first = getattr(masker, "first", None)
+    return first(frame, t) if first is not None else _Done(masker(frame, t))
+
+
+def mask_second(masker: Masker, work: Any) -> np.ndarray:
+    """Stage 2 of a frame whose stage 1 gave ``work`` (tracking, smoothing): the mask. It may
+    run in another thread while :func:`mask_first` works on the next frame; frames in order.
+    ``mask_second(m, mask_first(m, frame, t))`` is ``m(frame, t)``."""
+    return work.mask if isinstance(work, _Done) else masker.second(work)  # type: ignore[attr-defined]
+
+
+def reset_first(masker: Masker) -> None:
+    """The part of ``masker.reset()`` that belongs to stage 1 (all of it without stages)."""
+    getattr(masker, "reset_first", masker.reset)()
+
+
+def reset_second(masker: Masker) -> None:
+    """The part of ``masker.reset()`` that belongs to stage 2 (nothing without stages)."""
+    second = getattr(masker, "reset_second", None)
+    if second is not None:
+        second()
 
 
 class _FrameMasker(Protocol):
@@ -73,14 +107,32 @@ class PreviewPersonMasker:
         self._inner = PersonMasker(load_person_segmenter(info.width, info.height))
 
     def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
+        return self.second(self.first(frame, t))
+
+    def _staged(self) -> bool:
         from backdrop.perception.vision.person_crop import CroppedPersonMasker
 
-        if isinstance(self._inner, CroppedPersonMasker):
-            return self._inner(frame, t)
-        return self._inner(frame)
+        return isinstance(self._inner, CroppedPersonMasker)
+
+    def first(self, frame: np.ndarray, t: float) -> Any:
+        """Stage 1 (:func:`mask_first`): the crop masker's models, or the whole selfie masker."""
+        if self._staged():
+            return self._inner.first(frame, t)  # type: ignore[attr-defined]
+        return _Done(self._inner(frame))
+
+    def second(self, work: Any) -> np.ndarray:
+        """Stage 2 (:func:`mask_second`): identities, whole-frame model, smoothing."""
+        return work.mask if isinstance(work, _Done) else self._inner.second(work)  # type: ignore[attr-defined]
 
     def reset(self) -> None:
         self._inner.reset()
+
+    def reset_first(self) -> None:
+        getattr(self._inner, "reset_first", self._inner.reset)()
+
+    def reset_second(self) -> None:
+        if self._staged():
+            self._inner.reset_second()  # type: ignore[attr-defined]
 
 
 class MattingPersonMasker:
@@ -494,17 +546,37 @@ class RuleMasker:
         return last is not None and any(last < c <= t for c in self._cuts)
 
     def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
-        if self._crossed_cut(t):
-            self.reset()
+        return self.second(self.first(frame, t))
+
+    def first(self, frame: np.ndarray, t: float) -> _RuleWork:
+        """Stage 1 of a frame (:func:`mask_first`): scene cuts, the person masker's stage 1 and
+        the prompted masks."""
+        cut = self._crossed_cut(t)
+        if cut:
+            self._reset_first()
         rules = list(enumerate(self.plan.keep))
-        active = [(i, r) for i, r in rules if r.range.contains(t, self.info.duration)]
-        person: np.ndarray | None = None
+        work = _RuleWork(frame, t, cut, [(i, r) for i, r in rules
+                                         if r.range.contains(t, self.info.duration)])  # fmt: skip
+        for i, rule in work.active:
+            if rule.subject not in ("person", "speaker"):
+                work.prompted[i] = self._prompted[i](frame, t)
+            elif work.person_masker is None:
+                work.person_masker = self._person_masker(t)
+                work.person = mask_first(work.person_masker, frame, t)
+        return work
+
+    def second(self, work: _RuleWork) -> np.ndarray:
+        """Stage 2 of ``work``'s frame (:func:`mask_second`): the person masker's stage 2, the
+        people selectors, and the rules combined."""
+        if work.cut:
+            self._reset_second()
+        frame, t, pm = work.frame, work.t, work.person_masker
+        person = None if pm is None else mask_second(pm, work.person)
         keep: np.ndarray | None = None
         remove: np.ndarray | None = None
-        for i, rule in active:
+        for i, rule in work.active:
             if rule.subject in ("person", "speaker"):
-                if person is None:
-                    person = self._person_masker(t)(frame, t)
+                assert person is not None and pm is not None
                 m = person
                 selector = "speaking" if rule.subject == "speaker" else rule.selector
                 if selector != "all":
@@ -515,9 +587,9 @@ class RuleMasker:
                                               rule.speaker, only_if_several=selector is None,
                                               display_size=self.display_size)  # fmt: skip
                         self._selectors[i] = sel
-                    m = sel(frame, t, person, self._person_masker(t))
+                    m = sel(frame, t, person, pm)
             else:
-                m = self._prompted[i](frame, t)
+                m = work.prompted[i]
             if rule.action == "keep":
                 keep = m if keep is None else np.maximum(keep, _fit(m, keep))
             else:
@@ -530,12 +602,44 @@ class RuleMasker:
         return keep.astype(np.float32, copy=False)
 
     def reset(self) -> None:
-        for m in self._person.values():
-            m.reset()
+        self._reset_first()
+        self._reset_second()
+
+    def reset_first(self) -> None:
+        """Stage 1's part of :meth:`reset` (the thread that calls :meth:`first`)."""
+        self._reset_first()
+
+    def reset_second(self) -> None:
+        """Stage 2's part of :meth:`reset` (the thread that calls :meth:`second`)."""
+        self._reset_second()
+
+    def _reset_first(self) -> None:
+        for m in list(self._person.values()):
+            reset_first(m)
         for p in self._prompted.values():
             p.reset()
-        for sel in self._selectors.values():
+
+    def _reset_second(self) -> None:
+        for m in list(self._person.values()):  # stage 1 may add a masker meanwhile
+            reset_second(m)
+        for sel in list(self._selectors.values()):
             sel.reset()
+
+
+@dataclass
+class _RuleWork:
+    """What :meth:`RuleMasker.first` hands :meth:`RuleMasker.second` for one frame."""
+
+    frame: np.ndarray
+    t: float
+    cut: bool
+    """A scene cut was crossed: stage 2 resets its state before this frame."""
+    active: list[tuple[int, KeepRule]]
+    person_masker: Masker | None = None
+    person: Any = None
+    """The person masker's stage-1 result (:func:`mask_first`)."""
+    prompted: dict[int, np.ndarray] = field(default_factory=dict)
+    """Masks of the prompted rules (box, point, object) by rule index."""
 
 
 def _fit(m: np.ndarray, like: np.ndarray) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The render job: decode → segment → composite → encode, streamed and overlapped.
 
-Decoding runs in one thread, segmentation in another, compositing in the caller's thread and
-each encoder in its own; bounded queues between them keep memory flat whatever the video's
+Decoding runs in one thread, segmentation in two (the models of frame n+1 while tracking and
+smoothing frame n, :data:`MASK_STAGES`), compositing in the caller's thread and each encoder in
+its own; bounded queues between them keep memory flat whatever the video's
 length (a few frames in flight). Codec work, the models and OpenCV release the GIL, so the
 stages overlap on 2 cores.
 """
@@ -33,7 +34,14 @@ from backdrop.perception.core.media import (
 )
 from backdrop.render.compose import Compositor
 from backdrop.render.files import PathError, check_distinct, check_output, clean_stale_partials
-from backdrop.render.maskers import Masker, build_masker
+from backdrop.render.maskers import (
+    Masker,
+    build_masker,
+    mask_first,
+    mask_second,
+    reset_first,
+    reset_second,
+)
 from backdrop.render.plan import EditPlan, ImageBackground, VideoBackground
 from backdrop.render.writer import (
     Mp4Writer,
@@ -74,6 +82,13 @@ _END = object()
 
 MASK_THREAD = True
 """Run the masker in its own thread, overlapping compositing (False: in the caller's)."""
+
+MASK_STAGES = True
+"""With :data:`MASK_THREAD`, split the masker's work on a frame into two threads: stage 1 (the
+landmark / detector models, :func:`~backdrop.render.maskers.mask_first`) of frame n+1 runs while
+stage 2 (identities, whole-frame model, thumbnails, smoother,
+:func:`~backdrop.render.maskers.mask_second`) of frame n does; masks and their order are those of
+one thread."""
 
 
 class _Stage(threading.Thread):
@@ -209,14 +224,13 @@ def _compose_frames(
     ``keep`` is then None).
 
     The masker sees every frame that needs a mask, in order, and is reset on frames that do
-    not, so its temporal state is the same whoever calls this with the same frames. It runs in
-    its own thread, a frame or two ahead of the compositing (the models release the GIL, so
-    segmenting the next frame overlaps compositing this one); only that thread touches it.
+    not, so its temporal state is the same whoever calls this with the same frames. It runs a
+    frame or two ahead of the compositing (the models release the GIL, so segmenting the next
+    frame overlaps compositing this one), in two threads: its stage 1 (the models) of frame n+1
+    overlaps its stage 2 (tracking, smoothing) of frame n (:func:`_mask_stream`).
     """
     t_start = time.perf_counter()
-    masked = _masked(frames, compositor, masker, stats)
-    threaded = masker is not None and MASK_THREAD
-    for t, frame, mask in _prefetch(masked, 2, "mask") if threaded else masked:
+    for t, frame, mask in _mask_stream(frames, compositor, masker, stats):
         done = refined(t) if refined is not None else None
         if done is not None and done.shape == frame.shape:
             out = cv2.cvtColor(done, cv2.COLOR_RGB2YUV_I420) if i420 else done
@@ -239,23 +253,60 @@ def _compose_frames(
             progress(stats.frames, max(total, stats.frames), time.perf_counter() - t_start)
 
 
-def _masked(
+def _mask_stream(
     frames: Iterable[tuple[float, np.ndarray]],
     compositor: Compositor,
     masker: Masker | None,
     stats: RenderStats,
+    threads: int | None = None,
 ) -> Iterator[tuple[float, np.ndarray, np.ndarray | None]]:
-    """``(t, frame, mask)``: the subject's mask where the frame needs one, else None (and the
-    masker reset)."""
+    """``(t, frame, mask)`` of each frame, in order: the subject's mask where the frame needs
+    one, else None (and the masker reset). ``threads``: 0 = in the caller's thread, 1 = the
+    masker in one thread, 2 = its two stages in two threads (default: from :data:`MASK_THREAD`
+    and :data:`MASK_STAGES`). The masks are the same whichever."""
+    if threads is None:
+        threads = 0 if not MASK_THREAD else 2 if MASK_STAGES else 1
+    if masker is None or threads == 0:
+        return _mask_second(_mask_first(frames, compositor, masker, stats), masker)
+    if threads == 1:
+        return _prefetch(_mask_second(_mask_first(frames, compositor, masker, stats), masker),
+                         2, "mask")  # fmt: skip
+    first = _prefetch(_mask_first(frames, compositor, masker, stats), 1, "mask-models")
+    return _prefetch(_mask_second(first, masker), 2, "mask")
+
+
+def _mask_first(
+    frames: Iterable[tuple[float, np.ndarray]],
+    compositor: Compositor,
+    masker: Masker | None,
+    stats: RenderStats,
+) -> Iterator[tuple[float, np.ndarray, Any]]:
+    """``(t, frame, work)``: stage 1 of the masker where the frame needs a mask, else None (and
+    stage 1's state reset)."""
     for t, frame in frames:
-        mask = None
+        work = None
         if compositor.needs_mask(t):
             assert masker is not None
-            mask = masker(frame, t)
+            work = mask_first(masker, frame, t)
             stats.segmented += 1
         elif masker is not None:
-            masker.reset()
-        yield t, frame, mask
+            reset_first(masker)
+        yield t, frame, work
+
+
+def _mask_second(
+    items: Iterable[tuple[float, np.ndarray, Any]], masker: Masker | None
+) -> Iterator[tuple[float, np.ndarray, np.ndarray | None]]:
+    """``(t, frame, mask)``: stage 2 of each frame stage 1 worked on, else None (and stage 2's
+    state reset, at the same frame as stage 1's)."""
+    for t, frame, work in items:
+        if work is not None:
+            assert masker is not None
+            yield t, frame, mask_second(masker, work)
+            continue
+        if masker is not None:
+            reset_second(masker)
+        yield t, frame, None
 
 
 def _is_mov(output: str | Path | None) -> bool:
@@ -613,7 +664,8 @@ def _in_span(
 ) -> Iterator[tuple[float, np.ndarray]]:
     """The frames of ``[t0, end)`` seconds; the masker is warmed up on those before ``t0`` as a
     whole-video render would run it (masks thrown away, reset where no mask is needed). It is
-    pulled by the masking thread, so the masker only ever sees that one thread."""
+    pulled by the masker's first stage, and the warm-up ends before the first frame reaches the
+    second, so the masker's two stages never overlap during it."""
     for t, frame in frames:
         if t >= end - 1e-6:
             return

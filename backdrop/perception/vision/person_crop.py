@@ -21,6 +21,7 @@ square in pixels, ``angle`` radians counter-clockwise); masks are float32 in [0,
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from dataclasses import dataclass, field
@@ -34,9 +35,9 @@ from ai_edge_litert.interpreter import Interpreter
 from backdrop.perception.core.litert import open_interpreter
 from backdrop.perception.core.models import model_path
 from backdrop.perception.vision.segment import (
+    FrameShrinks,
     MaskSmoother,
     SelfieSegmenter,
-    area_shrink,
     frame_thumbnail,
 )
 from backdrop.perception.vision.tracking import PersonTracker
@@ -290,6 +291,39 @@ class CropTrack:
     ref_weight: np.ndarray | None = None
     skipped: int = 0
     backoff: int = 0
+    key: int = 0
+    """Serial number of the track in its segmenter (the identity stage's handle on it)."""
+
+
+@dataclass
+class CropWork:
+    """One frame's result of :meth:`CropPersonSegmenter.first` (the model stage), handed to
+    :meth:`CropPersonSegmenter.identify` (the identity stage). The identity stage may run while
+    the model stage already works on the next frame, so nothing here changes after the frame:
+    the tracks are copies taken at its end (their masks are never changed in place).
+
+    Attributes:
+        frame: the frame, ``H×W×3`` uint8 RGB.
+        t: its time in seconds (frame count / 30 when the caller gave none).
+        mask: the people's crop masks pasted into one ``h×w`` float32 mask in [0, 1]
+            (:meth:`CropPersonSegmenter.out_size`).
+        live: copies of the tracks the landmark model kept (or carried unchanged) on this frame.
+        carried: copies of the lost tracks whose masks are carried on this frame.
+        shrinks: the frame's shrinks, shared by the change measure, the tracker's cut signature
+            and the smoother's thumbnail.
+    """
+
+    frame: np.ndarray
+    t: float
+    mask: np.ndarray
+    live: list[CropTrack]
+    carried: list[CropTrack]
+    shrinks: FrameShrinks
+
+    @property
+    def rois(self) -> list[Roi]:
+        """ROIs of the live tracks (normalised, see :class:`Roi`), for the next frame."""
+        return [tr.roi for tr in self.live]
 
 
 SPIN_MIN = 0.08
@@ -475,16 +509,30 @@ class CropPersonSegmenter:
     _since_detect: int = 0
     _lost: bool = False
     _frame_no: int = 0
-    _t: float | None = None
     _small: np.ndarray | None = None
     _small_scale: tuple[float, float] = (1.0, 1.0)
+    _shrinks: FrameShrinks | None = None
+    _keys: int = 0
+    _pids: dict[int, str] = field(default_factory=dict)
+    _people: list[CropTrack] = field(default_factory=list)
 
     def reset(self) -> None:
-        """Forget tracked people (scene cut, seek)."""
+        """Forget tracked people (scene cut, seek): :meth:`reset_tracks` and
+        :meth:`reset_identities`."""
+        self.reset_tracks()
+        self.reset_identities()
+
+    def reset_tracks(self) -> None:
+        """Forget the model stage's tracks (call in the thread that calls :meth:`first`)."""
         self.tracks = []
         self.carried = []
-        self.tracker.reset()
         self._since_detect = 0
+
+    def reset_identities(self) -> None:
+        """Forget identities (call in the thread that calls :meth:`identify`)."""
+        self.tracker.reset()
+        self._pids = {}
+        self._people = []
 
     def out_size(self, width: int, height: int) -> tuple[int, int]:
         """``(width, height)`` of the returned mask for a ``width×height`` frame."""
@@ -497,10 +545,20 @@ class CropPersonSegmenter:
 
     def __call__(self, frame: np.ndarray, t: float | None = None) -> np.ndarray:
         """Person probability for ``frame`` (``H×W×3`` uint8 RGB) at :meth:`out_size`; ``t``
-        (seconds) times the identity tracker (default: frame count / 30)."""
+        (seconds) times the identity tracker (default: frame count / 30). The same as
+        :meth:`first` then :meth:`identify`."""
+        work = self.first(frame, t)
+        self.identify(work)
+        return work.mask
+
+    def first(self, frame: np.ndarray, t: float | None = None) -> CropWork:
+        """The model stage of a frame: find and follow the people, run the landmark model on
+        their crops, paste their masks, carry lost ones. It reads and writes only this stage's
+        state (tracks, detector schedule, change thumbnails), so frame n+1's may run while
+        :meth:`identify` of frame n does; frames must come in order."""
         h, w = frame.shape[:2]
-        self._t = t
         self._small = None
+        self._shrinks = FrameShrinks(frame)
         ow, oh = self.out_size(w, h)
         self._since_detect += 1
         self._frame_no += 1
@@ -535,8 +593,24 @@ class CropPersonSegmenter:
         out = self._carry(alive, lost, out)
         self.tracks = alive
         self._lost = bool(lost)
-        self._identify(frame, alive)
-        return out
+        return CropWork(
+            frame, t if t is not None else self._frame_no / 30.0, out,
+            [copy.copy(tr) for tr in alive], [copy.copy(tr) for tr in self.carried],
+            self._shrinks,
+        )  # fmt: skip
+
+    def identify(self, work: CropWork) -> None:
+        """The identity stage of a frame (after its :meth:`first`, frames in order): give each
+        live track of ``work`` its identity (re-identified after an occlusion), each carried
+        one the identity it last had; :meth:`people_masks` then returns ``work``'s people."""
+        named = [tr for tr in work.live if tr.box is not None]
+        boxes = [tr.box for tr in named]
+        ids = self.tracker.update(work.t, boxes, work.frame, shrinks=work.shrinks)  # type: ignore[arg-type]
+        for tr, pid in zip(named, ids, strict=True):
+            tr.pid = self._pids[tr.key] = pid
+        for tr in [*work.live, *work.carried]:
+            tr.pid = self._pids.get(tr.key, tr.pid)
+        self._people = [tr for tr in [*work.live, *work.carried] if tr.mask is not None]
 
     def _head_and_shoulders_rest(self, tr: CropTrack, w: int, h: int) -> bool:
         """Whether ``tr`` is a head-and-shoulders person (see ``large_side``) whose crop is not
@@ -556,7 +630,7 @@ class CropPersonSegmenter:
         if self._small is None:
             h, w = frame.shape[:2]
             sw, sh = max(1, w // CHANGE_SCALE), max(1, h // CHANGE_SCALE)
-            small = area_shrink(frame, (sw, sh))
+            small = (self._shrinks or FrameShrinks(frame)).area((sw, sh))
             self._small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
             self._small_scale = (w / sw, h / sh)
         sx, sy = self._small_scale
@@ -675,17 +749,10 @@ class CropPersonSegmenter:
         self.carried = carried
         return out
 
-    def _identify(self, frame: np.ndarray, alive: list[CropTrack]) -> None:
-        """Give each live track its identity (re-identified after an occlusion)."""
-        boxes = [tr.box for tr in alive if tr.box is not None]
-        t = self._t if self._t is not None else self._frame_no / 30.0
-        ids = self.tracker.update(t, boxes, frame)  # type: ignore[arg-type]
-        for tr, pid in zip([tr for tr in alive if tr.box is not None], ids, strict=True):
-            tr.pid = pid
-
     def people_masks(self) -> list[CropTrack]:
-        """The people of the last frame (live and carried) with ``pid``, ``box`` and ``mask``."""
-        return [tr for tr in [*self.tracks, *self.carried] if tr.mask is not None]
+        """The people of the last frame :meth:`identify` saw (live and carried; copies) with
+        ``pid``, ``box`` and ``mask``."""
+        return self._people
 
     def _detect(self, frame: np.ndarray, tiles: bool = True) -> None:
         h, w = frame.shape[:2]
@@ -701,7 +768,8 @@ class CropPersonSegmenter:
             if any(_same_head(det.box, t.head) for t in self.tracks if t.head is not None):
                 continue
             if len(self.tracks) < self.max_people:
-                self.tracks.append(CropTrack(roi, head=tuple(det.box)))  # type: ignore[arg-type]
+                self._keys += 1
+                self.tracks.append(CropTrack(roi, head=tuple(det.box), key=self._keys))  # type: ignore[arg-type]
 
 
 class CroppedPersonMasker:
@@ -735,9 +803,23 @@ class CroppedPersonMasker:
         self.thumb: np.ndarray | None = None
 
     def __call__(self, frame: np.ndarray, t: float | None = None) -> np.ndarray:
+        """The smoothed person mask of ``frame`` (``H×W×3`` uint8 RGB) at ``t`` seconds:
+        :meth:`second` of :meth:`first`."""
+        return self.second(self.first(frame, t))
+
+    def first(self, frame: np.ndarray, t: float | None = None) -> CropWork:
+        """Stage 1 (the landmark and detector models): :meth:`CropPersonSegmenter.first`."""
+        return self.crops.first(frame, t)
+
+    def second(self, work: CropWork) -> np.ndarray:
+        """Stage 2 of ``work``'s frame: identities, the whole-frame model where needed, the
+        frame thumbnail and the temporal smoother. It touches none of stage 1's state, so it
+        may run in another thread while :meth:`first` works on the next frame (each stage's
+        frames in order)."""
+        frame = work.frame
         h, w = frame.shape[:2]
-        mask = self.crops(frame, t)
-        rois = self.crops.people()
+        self.crops.identify(work)
+        mask, rois = work.mask, work.rois
         big = any(r.size * w >= self.large_fraction * h for r in rois)
         self.whole_mask = None
         if not rois or big:
@@ -745,11 +827,20 @@ class CroppedPersonMasker:
             whole = cv2.resize(whole, mask.shape[::-1], interpolation=cv2.INTER_LINEAR)
             self.whole_mask = whole
             mask = whole if not rois else np.maximum(mask, whole)
-        self.thumb = frame_thumbnail(frame)
+        self.thumb = frame_thumbnail(frame, shrinks=work.shrinks)
         return self.smoother.smooth(mask, self.thumb)
 
     def reset(self) -> None:
-        self.crops.reset()
+        self.reset_first()
+        self.reset_second()
+
+    def reset_first(self) -> None:
+        """Reset stage 1's state (in the thread that calls :meth:`first`)."""
+        self.crops.reset_tracks()
+
+    def reset_second(self) -> None:
+        """Reset stage 2's state (in the thread that calls :meth:`second`)."""
+        self.crops.reset_identities()
         self.smoother.reset()
 
 

@@ -133,25 +133,66 @@ def area_shrink(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """``img`` (``H×W`` or ``H×W×C``, any dtype cv2 resizes) area-averaged down to ``size`` =
     ``(width, height)`` pixels, halving first while the image is at least 4× the target on
     both sides: cv2's 2×2 area path is ~4× faster than a general area resize, and the result
-    differs from the direct one only by rounding."""
-    h, w = img.shape[:2]
-    while w >= 4 * size[0] and h >= 4 * size[1]:
-        w, h = w // 2, h // 2
-        img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
-    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+    differs from the direct one only by rounding. :class:`FrameShrinks` shares the halvings
+    among several sizes of one image."""
+    return FrameShrinks(img).area(size)
 
 
-def frame_thumbnail(frame_rgb: np.ndarray, size: tuple[int, int] = THUMB_SIZE) -> np.ndarray:
+class FrameShrinks:
+    """The area-averaged shrinks of one image (usually a frame), sharing their halvings.
+
+    :meth:`area` gives exactly what :func:`area_shrink` gives for the same size (the same
+    sequence of cv2 calls on the same arrays), but the halvings (full → ½ → ¼ …) are computed
+    once and kept, so the frame thumbnail of the smoother (32×18), the tracker's cut signature
+    (64×36) and the crop change measure (⅛ of the frame) of one 720p frame pay for the
+    full-resolution halving once instead of three times. Not thread-safe; one per frame, used
+    by one thread at a time.
+
+    Args:
+        img: ``H×W`` or ``H×W×C`` image, any dtype cv2 resizes (not copied; not to be changed
+            while this is in use).
+    """
+
+    def __init__(self, img: np.ndarray) -> None:
+        self.levels: list[np.ndarray] = [img]
+        """``levels[k]``: the image halved ``k`` times (``(w >> k, h >> k)`` by integer
+        halving of each level's size), as far as computed."""
+
+    def _level(self, k: int) -> np.ndarray:
+        while len(self.levels) <= k:
+            prev = self.levels[-1]
+            half = (prev.shape[1] // 2, prev.shape[0] // 2)
+            self.levels.append(cv2.resize(prev, half, interpolation=cv2.INTER_AREA))
+        return self.levels[k]
+
+    def area(self, size: tuple[int, int]) -> np.ndarray:
+        """The image area-averaged to ``size`` = ``(width, height)`` pixels (a new array or a
+        kept level: do not change it in place)."""
+        h, w = self.levels[0].shape[:2]
+        k = 0
+        while w >= 4 * size[0] and h >= 4 * size[1]:
+            w, h, k = w // 2, h // 2, k + 1
+        if (w // 2, h // 2) == tuple(size) and w >= 2 and h >= 2:
+            return self._level(k + 1)  # the same call as the halving: keep it for others
+        return cv2.resize(self._level(k), size, interpolation=cv2.INTER_AREA)
+
+
+def frame_thumbnail(
+    frame_rgb: np.ndarray, size: tuple[int, int] = THUMB_SIZE, shrinks: FrameShrinks | None = None
+) -> np.ndarray:
     """A small grey thumbnail for change detection.
 
     Args:
         frame_rgb: ``H×W×3`` uint8 RGB.
         size: ``(width, height)`` of the thumbnail in pixels.
+        shrinks: ``frame_rgb``'s :class:`FrameShrinks`, when other shrinks of it are made too
+            (the same result, the halvings shared).
 
     Returns:
         ``(size[1], size[0])`` float32 luma in [0, 1].
     """
-    grey = cv2.cvtColor(area_shrink(frame_rgb, size), cv2.COLOR_RGB2GRAY)
+    small = (shrinks or FrameShrinks(frame_rgb)).area(size)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     return grey.astype(np.float32) * np.float32(1.0 / 255.0)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from backdrop.perception.vision.segment import area_shrink
+from backdrop.perception.vision.segment import FrameShrinks
 
 Box = tuple[float, float, float, float]
 
@@ -90,10 +90,11 @@ a scene cut (cuts in the shared film excerpt score 0.41 and 0.71; fast dancing �
 frame spinning 48° ≥ 0.87)."""
 
 
-def frame_signature(frame: np.ndarray) -> np.ndarray:
+def frame_signature(frame: np.ndarray, shrinks: FrameShrinks | None = None) -> np.ndarray:
     """A frame's colour signature for cut detection: a normalised 8×4×4 HSV histogram (128
-    floats summing to 1) of the frame scaled to 64×36."""
-    hsv = cv2.cvtColor(area_shrink(frame, (64, 36)), cv2.COLOR_RGB2HSV)
+    floats summing to 1) of the frame scaled to 64×36 (from ``shrinks``, ``frame``'s
+    :class:`~backdrop.perception.vision.segment.FrameShrinks`, when given: the same result)."""
+    hsv = cv2.cvtColor((shrinks or FrameShrinks(frame)).area((64, 36)), cv2.COLOR_RGB2HSV)
     hist = cv2.calcHist([hsv], [0, 1, 2], None, [8, 4, 4], [0, 180, 0, 256, 0, 256]).reshape(-1)
     return (hist / max(float(hist.sum()), 1.0)).astype(np.float32)
 
@@ -231,8 +232,8 @@ class PersonTracker:
             tr.across_cut = True
         self.cuts.append(t)
 
-    def _check_cut(self, t: float, frame: np.ndarray) -> None:
-        sig = frame_signature(frame)
+    def _check_cut(self, t: float, frame: np.ndarray, shrinks: FrameShrinks | None) -> None:
+        sig = frame_signature(frame, shrinks)
         if self._signature is not None and similarity(self._signature, sig) < CUT_SIMILARITY:
             self.cut(t)
         self._signature = sig
@@ -263,16 +264,18 @@ class PersonTracker:
         return 0.6 * app + 0.4 * max(0.0, 1.0 - dist / 1.5)
 
     def update(self, t: float, boxes: Sequence[Box], frame: np.ndarray | None = None,
-               hists: Sequence[np.ndarray] | None = None) -> list[str]:  # fmt: skip
+               hists: Sequence[np.ndarray] | None = None,
+               shrinks: FrameShrinks | None = None) -> list[str]:  # fmt: skip
         """Match this frame's person ``boxes`` (normalised XYXY) to tracks; returns their ids.
 
         Appearance histograms come from ``hists`` or are computed from ``frame``; unmatched
         boxes start new tracks; tracks unmatched for ``max_lost_s`` are forgotten. A ``frame``
         that looks nothing like the previous one (:data:`CUT_SIMILARITY`) is a scene cut
-        (:meth:`cut`).
+        (:meth:`cut`). ``shrinks``: ``frame``'s
+        :class:`~backdrop.perception.vision.segment.FrameShrinks`, shared with other users.
         """
         if frame is not None:
-            self._check_cut(t, frame)
+            self._check_cut(t, frame, shrinks)
         if hists is None:
             hists = [appearance(frame, b) if frame is not None else np.full(32, 1 / 32, np.float32)
                      for b in boxes]  # fmt: skip
