@@ -17,10 +17,7 @@ from backdrop.perception.audio.speakers import (
     eigengap_count,
     read_rttm,
 )
-from tests.test_speakers import _stream
-
-AUDIO = Path(__file__).parent / "data" / "audio"
-AMI = Path(__file__).resolve().parents[2] / "shared/media/pyannote-audio/tests/data/dev00.wav"
+from tests.test_speakers import AMI, AUDIO, _stream
 
 
 def _heard(path: Path):

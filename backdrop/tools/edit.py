@@ -96,7 +96,7 @@ def _place_segment(ctx: ToolContext, seg: BackgroundSegment, label: str) -> Tool
     new = _ensure_keep(plan.model_copy(update={"backgrounds": [*kept, seg]}))
     changed = ctx.history.apply(new, label)
     ctx.focus = len(new.backgrounds) - 1
-    text = f"{describe_background(seg.background)} ({seg.range.describe()})"
+    text = _said(seg)
     if changed and not plan.keep and (whom := main_subject_words(ctx)):
         text += _note(ctx, [whom])  # the default rule keeps the main subject: say whom
     return ToolResult(True, text if changed else f"already so: {text}", changed)
@@ -216,15 +216,23 @@ class DropBackgroundArgs(_Args):
     )
 
 
+def uses_colour(bg: Background, colour: str) -> bool:
+    """Whether ``bg`` is ``colour`` (#rrggbb, or one near it: :func:`near_colour`) or a gradient
+    with it among its colours."""
+    colours = [bg.color] if bg.type == "color" else list(getattr(bg, "colors", []))
+    return any(near_colour(colour, c) for c in colours)
+
+
 def drops(seg: BackgroundSegment, args: DropBackgroundArgs) -> bool:
     """Whether :func:`drop_background` with ``args`` takes ``seg`` out."""
-    bg = seg.background
-    if args.kind is not None and bg.type != args.kind:
+    if args.kind is not None and seg.background.type != args.kind:
         return False
-    if args.color is None:
-        return True
-    colours = [bg.color] if bg.type == "color" else list(getattr(bg, "colors", []))
-    return any(near_colour(args.color, c) for c in colours)
+    return args.color is None or uses_colour(seg.background, args.color)
+
+
+def _said(seg: BackgroundSegment) -> str:
+    """A segment in plain words: "background → red (from 0:03 to the end)"."""
+    return f"{describe_background(seg.background)} ({seg.range.describe()})"
 
 
 @TOOLS.register
@@ -240,7 +248,7 @@ def drop_background(ctx: ToolContext, args: DropBackgroundArgs) -> ToolResult:
     left = [s for s in plan.backgrounds if not drops(s, args)]
     ctx.history.apply(plan.model_copy(update={"backgrounds": left}), "drop background")
     ctx.focus = len(left) - 1 if left else None
-    said = "; ".join(f"{describe_background(s.background)} ({s.range.describe()})" for s in gone)
+    said = "; ".join(_said(s) for s in gone)
     rest = "" if left else "; the original background shows everywhere"
     return ToolResult(True, f"took out {said}{rest}", True)
 
@@ -254,25 +262,23 @@ class ChangeColourArgs(_Args):
 def change_colour(ctx: ToolContext, args: ChangeColourArgs) -> ToolResult:
     """Use one colour instead of another ("change the blue to teal"): every change using the old
     colour (or one near it), plain or in a gradient, keeps its time range, fades and place."""
+    new = args.new.lower()
     updates: dict[int, BackgroundSegment] = {}
     for i, seg in enumerate(ctx.plan.backgrounds):
-        bg = seg.background.model_dump(mode="json")
-        if bg["type"] == "color" and near_colour(bg["color"], args.old):
-            bg["color"] = args.new.lower()
-        elif bg["type"] == "gradient" and any(near_colour(c, args.old) for c in bg["colors"]):
-            bg["colors"] = [args.new.lower() if near_colour(c, args.old) else c
-                            for c in bg["colors"]]  # fmt: skip
-        else:
+        bg = seg.background
+        if not uses_colour(bg, args.old):
             continue
-        updates[i] = seg.model_copy(update={"background": type(seg.background)(**bg)})
+        if bg.type == "color":
+            bg = bg.model_copy(update={"color": new})
+        else:  # a gradient: only its stops near the old colour change
+            stops = [new if near_colour(c, args.old) else c for c in bg.colors]
+            bg = bg.model_copy(update={"colors": stops})
+        updates[i] = seg.model_copy(update={"background": bg})
     if not updates:
         return ToolResult(False, "no change in the plan uses that colour")
     changed = ctx.history.apply(_with_segments(ctx, updates), "change colour")
     ctx.focus = max(updates)
-    said = "; ".join(
-        f"{describe_background(s.background)} ({s.range.describe()})" for s in updates.values()
-    )
-    return ToolResult(True, said, changed)
+    return ToolResult(True, "; ".join(_said(s) for s in updates.values()), changed)
 
 
 class RemoveBackgroundArgs(_Args):

@@ -27,7 +27,7 @@ from backdrop.render.plan import (
     describe_background,
 )
 from backdrop.tools import ToolCall, ToolContext
-from backdrop.tools.edit import DropBackgroundArgs, drops
+from backdrop.tools.edit import DropBackgroundArgs, drops, uses_colour
 
 _Tool = Literal["set_background", "remove_background", "blur_background"]
 
@@ -139,10 +139,11 @@ class _Composer:
         time range); whether the clause was that."""
         if c.ref_colour is None or kind != "set_background" or c.range is not None:
             return False
-        if self.draft is not None or c.background is None or "color" not in c.background:
+        if self.draft is not None or "color" not in (c.background or {}):
             return False
         if not _uses_colour(self.ctx.plan, c.ref_colour):
             return False
+        assert c.background is not None
         self.steps += _swap_calls(self.ctx, c.ref_colour, c.background["color"], self.notes)
         return True
 
@@ -296,7 +297,7 @@ def _focused_part(ctx: ToolContext) -> TimeRange | None:
 
 
 def _uses_colour(plan: EditPlan, colour: str) -> bool:
-    return any(drops(s, DropBackgroundArgs(color=colour)) for s in plan.backgrounds)
+    return any(uses_colour(s.background, colour) for s in plan.backgrounds)
 
 
 def _drop_call(c: Clause, ctx: ToolContext) -> ToolCall | None:
