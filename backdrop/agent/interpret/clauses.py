@@ -39,6 +39,13 @@ _STARTER = re.compile(
 )
 
 
+_FADE_TAIL = re.compile(
+    rf"^(?:it\s+)?(?:in|out)\b(?:\s+(?:over|across|lasting|taking|for|within)\b|\s+{TIME}|\s*$)"
+)
+"""A second fade said without its verb ("… then out over 4 s"): part of the clause before."""
+_FADED = re.compile(r"\b(?:fad(?:e|es|ed|ing)|dissolve)\b")
+
+
 # -- clause record -----------------------------------------------------------------------------
 @dataclass
 class Clause:
@@ -124,7 +131,9 @@ def split_clauses(text: str) -> list[tuple[str, bool, bool]]:
         if not piece:
             continue
         sep = (pending_sep or "").strip()
-        if not clauses:
+        if clauses and _FADE_TAIL.match(piece) and _FADED.search(clauses[-1][0]):
+            clauses[-1][0] += f" and {piece}"  # "fade in over 2 s, then out over 4"
+        elif not clauses:
             clauses.append([piece, False, fix])
         elif (
             fix or _HARD.search(sep) or _STARTER.match(piece) or _new_action(clauses[-1][0], piece)

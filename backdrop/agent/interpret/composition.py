@@ -12,6 +12,7 @@ import contextlib
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -24,6 +25,7 @@ from backdrop.render.plan import (
     BlurBackground,
     EditPlan,
     TimeRange,
+    clock,
     describe_background,
 )
 from backdrop.tools import ToolCall, ToolContext
@@ -74,6 +76,10 @@ class _Composer:
     draft: _Draft | None = None
     pending: TimeRange | None = None
     pending_also: list[TimeRange] = field(default_factory=list)
+    pending_exclude: list[TimeRange] = field(default_factory=list)
+    run: list[_Draft] = field(default_factory=list)
+    """Parts of a sequence said without a length ("…, then the beach image, then the waves
+    video"): they share the time from the first one's start to the next part (or the end)."""
 
     def __post_init__(self) -> None:
         # "after that" in a new sentence refers to the segment the last change touched.
@@ -90,10 +96,19 @@ class _Composer:
                 return
             c.remove = True  # "remove the green screen" with no green change: the background
         kind = self._kind(c)
+        if c.undo and kind is None and c.range is not None:
+            span = _span_words(c.range)
+            raise Unclear(
+                f"Should I take back the last change (say “undo”), or leave {span} as it was "
+                f"(say “leave {span} as it is”)?"
+            )
         if c.rest and kind is not None:
             self._rest_of(c)
         if self._reshade(c, kind):
             return
+        if kind is not None and self._follows_on(c, kind):
+            c.sequential = True  # "red for 5 s and blue for 5 s": blue comes after red
+        follows = kind is not None and (c.sequential or c.relative == "after")
         # "after that" and "then" only place a new background; elsewhere they are sequencing.
         rng = _clause_range(c, self.prev_range) if kind is not None else c.range
         if kind is not None and rng is None and self.pending is not None:
@@ -108,13 +123,14 @@ class _Composer:
             if kind is None:
                 return
         if kind is not None:
-            self._place(kind, c, rng)
+            self._place(kind, c, rng, follows)
         else:
             self._unplaced(n, c, rng)
-        self._attach(c, kind)
+        self._attach(n, c, kind)
 
     def finish(self) -> tuple[list[ToolCall], list[ToolCall]]:
         """``(undo/redo calls, edit calls)`` of the sentence."""
+        self._share_run(None)
         if self.pending is not None:
             args = {"range": _range_arg(self.pending), "target": "last"}
             self.steps.append(ToolCall("set_time_range", args))
@@ -125,6 +141,11 @@ class _Composer:
 
     def _rest_of(self, c: Clause) -> None:
         """ "the rest of it": the time no change covers yet (the plan's and this sentence's)."""
+        if self.pending_exclude:  # "don't touch the first 3 s, blur the rest"
+            covered, self.pending_exclude = self.pending_exclude, []
+            ranges = _complement(TimeRange(), covered)
+            c.range, c.also = ranges[0], ranges[1:]
+            return
         covered = [s.range for s in self.ctx.plan.backgrounds]
         for step in self.steps:
             if isinstance(step, _Draft):
@@ -154,7 +175,20 @@ class _Composer:
             return "blur_background"
         return "remove_background" if c.remove else None
 
-    def _place(self, kind: _Tool, c: Clause, rng: TimeRange | None) -> None:
+    def _follows_on(self, c: Clause, kind: _Tool) -> bool:
+        """Whether a part said with only a length or an end ("blue for 5 s", "blue until 10 s")
+        follows the sentence's previous part, which starts at a time and ends at one: two
+        lengths in a row are one after the other, not on top of each other."""
+        draft = self.draft
+        if c.sequential or c.span is None or c.relative is not None or c.correction:
+            return False
+        if draft is None or draft.range is None or draft.range.end is None:
+            return False
+        if {kind, draft.tool} == {"set_background", "remove_background"}:
+            return False  # "remove the background for 10 s and make it blue for 10 s": one
+        return draft.range.start >= 0 and draft.range.end > 0
+
+    def _place(self, kind: _Tool, c: Clause, rng: TimeRange | None, follows: bool) -> None:
         """A clause that places a background: a new draft, or more of the current one."""
         draft = self.draft
         if (
@@ -178,14 +212,83 @@ class _Composer:
             # "make it red, and at 10 seconds change it to blue": red ends at 10 s
             if draft.range is None:
                 draft.range = TimeRange(start=0.0, end=rng.start)
-            elif draft.range.end is None and 0 <= draft.range.start < rng.start:
+            elif draft.range.end is None and _order(draft.range.start) < _order(rng.start):
+                self._share_run(rng.start)
                 draft.range = TimeRange(start=draft.range.start, end=rng.start)
+        elif follows and draft is not None and draft.range is not None and rng is not None:
+            self._share_run(rng.start)
+        join_run = follows and c.range is None and rng is None and _open_part(draft)
+        if join_run:  # "…, then the beach image, then the waves video": shares the time left
+            assert draft is not None and draft.range is not None
+            self.run = self.run or [draft]
+            rng = TimeRange(start=draft.range.start)
+        elif follows and draft is not None and draft.range is not None and rng is not None:
+            self._check_order(draft, rng, c)
+        elif follows and draft is not None and draft.range is None and rng is None:
+            new, old = _draft_name(c.background, kind), _draft_name(draft.background, draft.tool)
+            raise Unclear(
+                f"When should {new} take over from {old}? Say a time, for example “{old} for "
+                f"the first 10 seconds, then {new}” or “{old}, then {new} from 0:20”."
+            )
         if rng is None and draft is None and _IT.search(c.text) and not c.correction:
             rng = _focused_part(self.ctx)  # "make it blue" after "blur from 2 s": from 2 s
         self.draft = _Draft(tool=kind, background=c.background, range=rng)
+        if join_run:
+            self.run.append(self.draft)
         self.draft.more_ranges = list(c.also if rng is c.range else self.pending_also)
         self.pending_also = []
         self.steps.append(self.draft)
+        if self.pending_exclude:  # "don't touch the last 10 s and make everything else blue"
+            self.steps += _exclude(self.pending_exclude, self.draft, self.ctx)
+            self.pending_exclude = []
+
+    def _check_order(self, prev: _Draft, rng: TimeRange, c: Clause) -> None:
+        """Ask when a part of a sequence would overlap the part before it ("red until 5 s, then
+        blue till 3 s"): the words contradict each other, so neither reading is safe."""
+        assert prev.range is not None
+        d = self.ctx.duration or _nominal_duration(prev.range, rng)
+        a0, a1 = prev.range.resolve(d)
+        b0, b1 = rng.resolve(d)
+        if b0 >= a1 - 1e-6 or b1 <= a0 + 1e-6:
+            return
+        new, old = _draft_name(c.background, self._kind(c)), _draft_name(prev.background, prev.tool)
+        said = f"Those times overlap: {old} is {prev.range.describe()}, and {new}, "
+        said += f"which comes after it, would be {rng.describe()}."
+        if a1 >= d:
+            raise Unclear(f"{said} When should {new} start?")
+        length = c.range.end if c.range is not None and c.range.end and c.range.end > 0 else 5.0
+        raise Unclear(
+            f"{said} Did you mean {new} from {clock(a1)}, for example “{old} until {clock(a1)}, "
+            f"then {new} for {length:g} seconds”? Say the times again."
+        )
+
+    def _share_run(self, end: float | None) -> None:
+        """Share the time from the run's start to ``end`` (seconds; ``None`` = the video's end)
+        evenly between the run's parts, and say so."""
+        run, self.run = self.run, []
+        if not run:
+            return
+        assert run[0].range is not None
+        start = run[0].range.start
+        d = self.ctx.duration
+        if d is None:
+            raise Unclear(clarify(
+                f"How long should {_draft_name(run[0].background, run[0].tool)} last? I don't "
+                "know how long the video is, so I can't share the rest evenly."
+            ))  # fmt: skip
+        t0, t1 = TimeRange(start=start, end=end).resolve(d)
+        step = (t1 - t0) / len(run)
+        if step < MIN_PART:
+            raise Unclear(clarify("There is no time left for those parts; which times?"))
+        for i, part in enumerate(run):
+            a = round(t0 + i * step, 3)
+            part.range = TimeRange(start=a, end=end if i == len(run) - 1 else round(a + step, 3))
+        names = [_draft_name(p.background, p.tool) for p in run]
+        said = ", ".join(names[:-1]) + f" and {names[-1]}"
+        self.notes.append(
+            f"you didn't say how long {', '.join(names[:-1])} should last, so {said} share "
+            f"{clock(t0)}–{clock(t1)} evenly ({step:g} s each)"
+        )
 
     def _unplaced(self, n: int, c: Clause, rng: TimeRange | None) -> None:
         """A clause that places nothing: a keep, a copy, an extension or a bare time range."""
@@ -219,10 +322,19 @@ class _Composer:
             self.steps.append(ToolCall("set_time_range", {"range": _range_arg(rng),
                                                           "target": target}))  # fmt: skip
 
-    def _attach(self, c: Clause, kind: _Tool | None) -> None:
-        """Exclusions, keeps, subjects, fades, strength and edges of clause ``c``."""
+    def _attach(self, n: int, c: Clause, kind: _Tool | None) -> None:
+        """Exclusions, keeps, subjects, fades, strength and edges of clause ``c`` (number
+        ``n``)."""
         target = "all" if c.target_all else "last"
-        if c.exclude:
+        later = self.clauses[n + 1 :]
+        if (
+            c.exclude
+            and kind is None
+            and self.draft is None
+            and any(_places(x, self.ctx) for x in later)
+        ):
+            self.pending_exclude += c.exclude  # "leave the first 3 s alone, blur the rest"
+        elif c.exclude:
             self.steps += _exclude(c.exclude, self.draft, self.ctx)
         if kind is not None and c.keep:
             self.steps.append(ToolCall("keep_subject", {"subject": "person"}))
@@ -246,6 +358,54 @@ class _Composer:
                 level = _level_for(self.ctx, c.strength)
                 self.steps.append(ToolCall("set_strength", {"level": level}))
         self.edges += c.edges
+
+
+MIN_PART = 0.1
+"""Parts of a sequence shorter than this (seconds) are asked about."""
+
+
+def _order(t: float) -> tuple[int, float]:
+    """Sort key of a time as said: positive times first, then times counted from the end."""
+    return (1, t) if t < 0 else (0, t)
+
+
+def _open_part(draft: _Draft | None) -> bool:
+    """Whether ``draft`` starts at a time and runs on with no end said ("…, then the beach
+    image"), so that a next part of the sequence shares its time."""
+    return draft is not None and draft.range is not None and draft.range.end is None
+
+
+def _span_words(rng: TimeRange) -> str:
+    """A time range as a person says it: "the last 5 seconds", "the first 10 seconds", "0:10 to
+    0:20"."""
+    if rng.start < 0 and rng.end is None:
+        return f"the last {-rng.start:g} seconds"
+    if rng.start == 0 and rng.end is not None and rng.end > 0:
+        return f"the first {rng.end:g} seconds"
+    return rng.describe()
+
+
+def _nominal_duration(*ranges: TimeRange) -> float:
+    """A video length longer than every time in ``ranges`` (seconds), for comparing them when
+    the real length is unknown."""
+    times = [abs(t) for r in ranges for t in (r.start, r.end) if t is not None]
+    return 2.0 * max(times, default=0.0) + 1.0
+
+
+def _draft_name(background: dict[str, Any] | None, tool: _Tool | None) -> str:
+    """A part of a sequence in words: "red", "the image", "the blur"."""
+    if tool == "blur_background":
+        return "the blur"
+    if tool == "remove_background" or background is None:
+        return "the transparent background"
+    kind = background.get("type")
+    if kind == "color":
+        return colour_name(background["color"])
+    if kind in ("image", "video") and background.get("path"):
+        return PurePath(str(background["path"])).name
+    return {"gradient": "the gradient", "image": "the image", "video": "the video"}.get(
+        str(kind), "the background"
+    )
 
 
 def _extend_call(ctx: ToolContext, rng: TimeRange) -> ToolCall:

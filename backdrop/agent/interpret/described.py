@@ -36,7 +36,9 @@ IMAGE_NOUNS = _set(
     "photo photos photograph photographs picture pictures pic pics image images img still "
     "stills snapshot snap shot wallpaper jpg jpeg png"
 )
-VIDEO_NOUNS = _set("video videos clip clips footage movie movies film recording loop mp4 mov")
+VIDEO_NOUNS = _set(
+    "video videos vid vids clip clips footage movie movies film recording loop mp4 mov"
+)
 SYNONYMS: tuple[frozenset[str], ...] = tuple(
     _set(group)
     for group in (

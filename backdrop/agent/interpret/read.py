@@ -8,6 +8,7 @@ name it. Times are seconds; negative times count back from the end."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -45,14 +46,16 @@ from backdrop.agent.interpret.lexicon.edges import (
 )
 from backdrop.agent.interpret.lexicon.fades import (
     FADE,
+    FADE_BARE,
     FADE_DURATION,
+    FADE_MORE,
     FADE_NOISE,
     GRADUALLY,
     QUICK,
     SLOW,
 )
 from backdrop.agent.interpret.lexicon.files import PATH_TOKEN, file_kind
-from backdrop.agent.interpret.lexicon.history import REDO, REPEAT, UNDO
+from backdrop.agent.interpret.lexicon.history import REDO, UNDO, history_count
 from backdrop.agent.interpret.lexicon.nouns import BG_NOUNS, EFFECT_NOUNS, NOT_NOUNS, PERSON_NOUNS
 from backdrop.agent.interpret.lexicon.people import (
     KEEP_BOX,
@@ -167,11 +170,7 @@ def _read_history(c: Clause, text: str) -> str:
     for pattern, attr in ((UNDO, "undo"), (REDO, "redo")):
         m, text = _take(pattern, text)
         if m is not None:
-            times = m.group(1)
-            count = 1
-            if times:
-                count = REPEAT.get(times) or int(times.split()[0])
-            setattr(c, attr, count)
+            setattr(c, attr, history_count(m))
     return text
 
 
@@ -266,37 +265,100 @@ def _check_supported(text: str) -> None:
             )
 
 
+_FADE_KINDS: dict[str | None, tuple[str, ...]] = {
+    None: ("fade_in",), "in": ("fade_in",), "up": ("fade_in",), "out": ("fade_out",),
+    "away": ("fade_out",),
+}  # fmt: skip
+
+
+@dataclass
+class _FadePart:
+    """One fade said in a clause: where its words are (``start`` includes a length said before
+    it, "a 2 second fade in"), its kinds and the length said before it (seconds)."""
+
+    start: int
+    end: int
+    kinds: tuple[str, ...]
+    lead: float | None = None
+
+
+def _fade_parts(text: str) -> tuple[list[_FadePart], list[tuple[int, int]]]:
+    """The fades said in ``text``, in order, and the spans of their words: "fade in" and a bare
+    second kind ("… and out over 4 s"), each with a length said before it ("a 2 second fade")."""
+    leads = {m.end(): m for m in FADE_DURATION[-1].finditer(text)}
+    parts: list[_FadePart] = []
+    spans: list[tuple[int, int]] = []
+    for m in FADE.finditer(text):
+        kinds = _FADE_KINDS.get(m.group(1), ("fade_in", "fade_out"))
+        lead = leads.get(m.start())
+        start = m.start() if lead is None else lead.start()
+        parts.append(_FadePart(start, m.end(), kinds, lead and to_seconds(lead.group(1))))
+        spans.append((start, m.end()))
+    if parts:
+        for m in FADE_MORE.finditer(text, parts[0].end):
+            if not any(a < m.end() and m.start() < b for a, b in spans):
+                parts.append(_FadePart(m.start(), m.end(), _FADE_KINDS[m.group("k")]))
+                spans.append((m.start(), m.end()))
+    parts.sort(key=lambda p: p.start)
+    return parts, spans
+
+
+def _fade_length(window: str, around: str) -> tuple[float | None, str | None, list[re.Match[str]]]:
+    """A fade's length said in ``window`` (the words after it, seconds), or "quick"/"slow" said
+    in ``around``; with the matches used."""
+    m = FADE_BARE.match(window)
+    if m is not None:
+        return to_seconds(m.group(1)), None, [m]
+    for pattern in FADE_DURATION[:-1]:
+        m = pattern.search(window)
+        if m is not None:
+            return to_seconds(m.group(1)), None, [m]
+    q, s = QUICK.search(around), SLOW.search(around)
+    return None, ("quick" if q else "slow" if s else None), []
+
+
 def _read_fades(c: Clause, text: str) -> str:
-    leading, text = _take(FADE_DURATION[-1], text)  # "a 3 second fade"
+    """Fades with their lengths (seconds). Each fade keeps the length said with it ("fade in
+    over 2 s and out over 4 s", "a 2 second fade in and a 5 second fade out"); one said for
+    several serves them all ("fade in and out over 2 s", "a fade in and a fade out over 3 s")."""
     if GRADIENT.search(text) and not re.search(r"\bfad\w*\s+(?:\w+\s+){0,3}?(?:in|out)\b", text):
         return text  # "fade the background from black to white, like a gradient"
-    fade, text = _take(FADE, text)
-    gradual, text = _take(GRADUALLY, text)
-    if fade is None and gradual is None:
+    parts, spans = _fade_parts(text)
+    gradual = GRADUALLY.search(text)
+    if gradual is not None:
+        spans.append(gradual.span())
+        if not parts:  # "gradually blur the background (over 4 s)": a fade in
+            parts = [_FadePart(0, 0, ("fade_in",))]
+    if not parts:
         return text
-    kinds = {"in": ("fade_in",), "up": ("fade_in",), "out": ("fade_out",), "away": ("fade_out",)}
-    word = (fade.group(1) if fade else None) or "in"
-    chosen = kinds.get(word, ("fade_in", "fade_out"))
-    second, rest = _take(FADE, text)  # "with a fade in and a fade out"
-    if second is not None and second.group(1) and kinds.get(second.group(1)) != chosen:
-        chosen, text = ("fade_in", "fade_out"), rest
-    duration = 1.0 if gradual is None else 3.0 if gradual.group(1) else 2.0
-    if leading is not None:
-        duration = to_seconds(leading.group(1))
-    for pattern in () if leading else FADE_DURATION[:-1]:
-        m, text = _take(pattern, text)
-        if m is not None:
-            duration = to_seconds(m.group(1))
-            break
-    else:
-        q, text = _take(QUICK, text)
-        s, text = _take(SLOW, text)
-        duration = 0.5 if q else 3.0 if s else duration
-    if duration <= 0:
-        raise Unclear(clarify("A fade needs a length above zero."))
-    _, text = _take(FADE_NOISE, text)
-    c.fades = dict.fromkeys(chosen, duration)
-    return text
+    default = 1.0 if gradual is None else 3.0 if gradual.group(1) else 2.0
+    said: list[tuple[_FadePart, float | None, str | None]] = []
+    for i, part in enumerate(parts):
+        nxt = parts[i + 1].start if i + 1 < len(parts) else len(text)
+        before = parts[i - 1].end if i else 0
+        length, speed, used = _fade_length(text[part.end : nxt], text[before:nxt])
+        spans += [(part.end + m.start(), part.end + m.end()) for m in used]
+        said.append((part, part.lead if part.lead is not None else length, speed))
+    shared = next((t for _, t, _ in said if t is not None), None)
+    c.fades = {}
+    for part, length, speed in said:
+        if length is None:
+            length = {"quick": 0.5, "slow": 3.0}.get(speed or "", shared or default)
+        if length <= 0:
+            raise Unclear(clarify("A fade needs a length above zero."))
+        c.fades.update(dict.fromkeys(part.kinds, length))
+    for pattern in (QUICK, SLOW) if any(speed for _, _, speed in said) else ():
+        spans += [m.span() for m in pattern.finditer(text)]
+    spans += [m.span() for m in FADE_NOISE.finditer(text)]
+    return _blank(text, spans)
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each ``(start, end)`` span replaced by spaces."""
+    chars = list(text)
+    for a, b in spans:
+        chars[a:b] = " " * (b - a)
+    return "".join(chars)
 
 
 def _read_range(c: Clause, text: str) -> str:

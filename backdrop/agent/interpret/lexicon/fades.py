@@ -23,5 +23,14 @@ FADE_DURATION = (
 FADE_NOISE = re.compile(
     r"\b(?:at|towards?|near|by) the (?:end|start|beginning)\b|\bat (?:the )?(?:end|start)\b"
 )
+FADE_MORE = re.compile(
+    r"(?:,|\band\b|\bthen\b|\bbut\b)\s+(?:then\s+)?(?:(?:it|them|that)\s+)?(?P<k>in|out)\b"
+    rf"(?=\s+(?:over|across|lasting|taking|for|within|in\s+{TIME}|(?:about |around )?{TIME})|"
+    r"\s*(?:$|[,;]))"
+)
+"""A second fade said without the verb, after a first one: "fade in over 2 s *and out over
+4 s*", "fading in for 3 s *and out for 1*"."""
+FADE_BARE = re.compile(rf"^\s*(?:about |around |roughly )?({TIME})(?=\s*(?:$|[,;]|\band\b))")
+"""A fade's length said straight after it: "fade in 2 s"."""
 QUICK = re.compile(r"\b(?:quick(?:ly)?|fast|short)\b")
 SLOW = re.compile(r"\b(?:slow(?:ly)?|long)\b")
