@@ -227,3 +227,36 @@ def test_a_time_left_with_a_colour_is_not_a_start() -> None:
     """ "the last 5 seconds in red": "5 seconds in" is not "from 5 seconds" here."""
     ctx, text, _ = _said("make the last 5 seconds in red")
     assert _close(_spans(ctx), [(C["red"], 55, 60)]), (_spans(ctx), text)
+
+
+# -- parts said by their length, the middle of the video, fades said before the change ---------
+@pytest.mark.parametrize(
+    ("texts", "want"),
+    [
+        (["5 seconds of red then 5 seconds of blue"], [(C["red"], 0, 5), (C["blue"], 5, 10)]),
+        (["ten seconds red, ten seconds blue, then green"],
+         [(C["red"], 0, 10), (C["blue"], 10, 20), (C["green"], 20, 60)]),
+        (["make it red, then switch to blue halfway through"],
+         [(C["red"], 0, 30), (C["blue"], 30, 60)]),
+        (["blur everything but leave out the last 3 seconds"], [("blur", 0, 57)]),
+        (["between 10 and 20 seconds make it yellow"], [(C["yellow"], 10, 20)]),
+    ],
+)  # fmt: skip
+def test_lengths_halfway_and_leave_out(texts: list[str], want: list) -> None:
+    ctx, text, clarify = _said(*texts)
+    assert not clarify, text
+    assert _close(_spans(ctx), want), (_spans(ctx), text)
+
+
+@pytest.mark.parametrize(
+    ("texts", "fade_in", "fade_out"),
+    [
+        (["make it red", "two second fade in, four second fade out"], 2.0, 4.0),
+        (["fade in over 3 seconds and out over 2, and make it green"], 3.0, 2.0),
+    ],
+)  # fmt: skip
+def test_fade_lengths_said_first(texts: list[str], fade_in: float, fade_out: float) -> None:
+    ctx, text, _ = _said(*texts)
+    (seg,) = ctx.plan.backgrounds
+    assert seg.fade_in is not None and seg.fade_out is not None, text
+    assert (seg.fade_in.duration, seg.fade_out.duration) == (fade_in, fade_out), text

@@ -77,6 +77,7 @@ class _Composer:
     pending: TimeRange | None = None
     pending_also: list[TimeRange] = field(default_factory=list)
     pending_exclude: list[TimeRange] = field(default_factory=list)
+    pending_fades: dict[str, float] = field(default_factory=dict)
     run: list[_Draft] = field(default_factory=list)
     """Parts of a sequence said without a length ("…, then the beach image, then the waves
     video"): they share the time from the first one's start to the next part (or the end)."""
@@ -241,6 +242,8 @@ class _Composer:
         if self.pending_exclude:  # "don't touch the last 10 s and make everything else blue"
             self.steps += _exclude(self.pending_exclude, self.draft, self.ctx)
             self.pending_exclude = []
+        self.draft.fades.update(self.pending_fades)  # "fade in over 3 s, and make it green"
+        self.pending_fades = {}
 
     def _check_order(self, prev: _Draft, rng: TimeRange, c: Clause) -> None:
         """Ask when a part of a sequence would overlap the part before it ("red until 5 s, then
@@ -259,7 +262,7 @@ class _Composer:
         length = c.range.end if c.range is not None and c.range.end and c.range.end > 0 else 5.0
         raise Unclear(
             f"{said} Did you mean {new} from {clock(a1)}, for example “{old} until {clock(a1)}, "
-            f"then {new} for {length:g} seconds”? Say the times again."
+            f"then {new} for {_seconds(length)}”? Say the times again."
         )
 
     def _share_run(self, end: float | None) -> None:
@@ -284,10 +287,11 @@ class _Composer:
             a = round(t0 + i * step, 3)
             part.range = TimeRange(start=a, end=end if i == len(run) - 1 else round(a + step, 3))
         names = [_draft_name(p.background, p.tool) for p in run]
+        about = "" if abs(step - round(step, 1)) < 1e-6 else "about "
         said = ", ".join(names[:-1]) + f" and {names[-1]}"
         self.notes.append(
             f"you didn't say how long {', '.join(names[:-1])} should last, so {said} share "
-            f"{clock(t0)}–{clock(t1)} evenly ({step:g} s each)"
+            f"{clock(t0)}–{clock(t1)} evenly ({about}{_seconds(round(step, 1))} each)"
         )
 
     def _unplaced(self, n: int, c: Clause, rng: TimeRange | None) -> None:
@@ -322,18 +326,18 @@ class _Composer:
             self.steps.append(ToolCall("set_time_range", {"range": _range_arg(rng),
                                                           "target": target}))  # fmt: skip
 
+    def _places_later(self, n: int) -> bool:
+        """Whether a clause after number ``n`` places a background."""
+        return any(_places(x, self.ctx) for x in self.clauses[n + 1 :])
+
     def _attach(self, n: int, c: Clause, kind: _Tool | None) -> None:
         """Exclusions, keeps, subjects, fades, strength and edges of clause ``c`` (number
         ``n``)."""
         target = "all" if c.target_all else "last"
-        later = self.clauses[n + 1 :]
-        if (
-            c.exclude
-            and kind is None
-            and self.draft is None
-            and any(_places(x, self.ctx) for x in later)
-        ):
-            self.pending_exclude += c.exclude  # "leave the first 3 s alone, blur the rest"
+        # said before the change it is about: "leave the first 3 s alone, blur the rest"
+        waits = kind is None and self.draft is None and self._places_later(n)
+        if c.exclude and waits:
+            self.pending_exclude += c.exclude
         elif c.exclude:
             self.steps += _exclude(c.exclude, self.draft, self.ctx)
         if kind is not None and c.keep:
@@ -344,7 +348,9 @@ class _Composer:
                 args["range"] = _range_arg(c.range)
             self.steps.append(ToolCall("keep_subject", args))
         self.steps += c.extra_calls
-        if c.fades:
+        if c.fades and waits:
+            self.pending_fades.update(c.fades)
+        elif c.fades:
             if self.draft is not None:
                 self.draft.fades.update(c.fades)
             else:
@@ -375,13 +381,18 @@ def _open_part(draft: _Draft | None) -> bool:
     return draft is not None and draft.range is not None and draft.range.end is None
 
 
+def _seconds(t: float) -> str:
+    """ "1 second", "2.5 seconds"."""
+    return f"{t:g} second" + ("" if t == 1 else "s")
+
+
 def _span_words(rng: TimeRange) -> str:
     """A time range as a person says it: "the last 5 seconds", "the first 10 seconds", "0:10 to
     0:20"."""
     if rng.start < 0 and rng.end is None:
-        return f"the last {-rng.start:g} seconds"
+        return f"the last {_seconds(-rng.start)}"
     if rng.start == 0 and rng.end is not None and rng.end > 0:
-        return f"the first {rng.end:g} seconds"
+        return f"the first {_seconds(rng.end)}"
     return rng.describe()
 
 

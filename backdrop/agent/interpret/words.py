@@ -194,6 +194,13 @@ _TIME_IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"\bthe (?:opening|beginning|initial|start(?:ing)?) (?=(?:{_N}|few|couple)\b)",
          "the first "),
         (rf"\bthe (?:closing|ending|concluding|end|final) (?=(?:{_N}|few|couple)\b)", "the last "),
+        # "5 seconds of red", "ten seconds red, ten seconds blue": a part said by its length
+        (rf"(?<!first )(?<!last )(?<!final )(?<!next )(?<!over )(?<!\bin )(?<!within )"
+         rf"\b({_N} ?{_UNIT_AFTER}) of (?!(?:the|it|this|that|a|an|video|clip|footage)\b)",
+         r"for \1 "),
+        (rf"(?:^|(?<=[,;.] )|(?<=\bthen ))({_N} ?{_UNIT_AFTER})(?= (?!(?:in|into|of|"
+         r"later|before|after|from|to|and|until|till|through|fade|fading|long|each|more|"
+         r"then|or)\b)[a-z@])", r"for \1"),
         # "after the first minute" is "from 1 minute", not "the first minute"
         (r"\b(after|past) the first\b", r"\1"),
         # "the first or last second" → both
@@ -288,7 +295,8 @@ def mark_corrections(text: str) -> str:
 _EXCLUDE = re.compile(
     r"(?:,\s*)?(?:\bbut\s+)?\b(?:not\s+(?:in|during|for|at|over|within|on)|except(?:\s+(?:for|in|"
     r"during|at|within|on))?(?:\s+for)?|other than|apart from|aside from|excluding|save for|"
-    r"everywhere but|all but|skip(?:ping)?|leaving out|with the exception of|not)\s+"
+    r"everywhere but|all but|skip(?:ping)?|leav(?:e|ing) out|omit(?:ting)?|exclud(?:e|ing)|"
+    r"with the exception of|not)\s+"
     r"(?=(?:the\s+)?(?:very\s+)?(?:first|last|final|between|from|\d|after|before|until|till))"
 )
 _SPAN = (

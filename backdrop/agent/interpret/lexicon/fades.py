@@ -18,7 +18,9 @@ FADE_DURATION = (
     re.compile(rf"\b(?:over|across|lasting|taking|of)\s+(?:about |around |roughly )?"
                rf"(?:the (?:first|last|final) )?({TIME})"),
     re.compile(rf"\b(?:for|in|within)\s+(?:about |around |roughly )?({TIME})"),
-    re.compile(rf"\b(?:a|an|the|with)\s+({TIME})[- ]?(?:long\s+)?(?=(?:fad|dissolve|transition))"),
+    re.compile(rf"(?:\b(?:a|an|the|with)\s+|(?<!for )(?<!over )(?<!until )(?<!till )(?<!first )"
+               rf"(?<!last )(?<!after )(?<!from ))({TIME})[- ]?(?:long\s+)?"
+               r"(?=(?:fad|dissolve|transition))"),
 )  # fmt: skip
 FADE_NOISE = re.compile(
     r"\b(?:at|towards?|near|by) the (?:end|start|beginning)\b|\bat (?:the )?(?:end|start)\b"
