@@ -260,3 +260,16 @@ def test_fade_lengths_said_first(texts: list[str], fade_in: float, fade_out: flo
     (seg,) = ctx.plan.backgrounds
     assert seg.fade_in is not None and seg.fade_out is not None, text
     assert (seg.fade_in.duration, seg.fade_out.duration) == (fade_in, fade_out), text
+
+
+def test_two_changes_that_partly_overlap_are_asked_about() -> None:
+    ctx, text, clarify = _said("red from 0 to 10 s and blue from 5 to 15 s")
+    assert clarify and ctx.plan.backgrounds == [], text
+    assert "overlap" in text and "0:05" in text and "0:10" in text
+
+
+def test_a_change_inside_another_is_layered_as_said() -> None:
+    ctx, text, clarify = _said("make it red for the first 20 seconds and blue from 5 to 10 seconds")
+    assert not clarify, text
+    segs = [(s.background.color, *s.range.resolve(DURATION)) for s in ctx.plan.backgrounds]
+    assert segs == [(C["red"], 0.0, 20.0), (C["blue"], 5.0, 10.0)], text

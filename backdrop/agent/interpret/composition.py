@@ -225,6 +225,8 @@ class _Composer:
             rng = TimeRange(start=draft.range.start)
         elif follows and draft is not None and draft.range is not None and rng is not None:
             self._check_order(draft, rng, c)
+        elif rng is not None:
+            self._check_crossing(rng, c, kind)
         elif follows and draft is not None and draft.range is None and rng is None:
             new, old = _draft_name(c.background, kind), _draft_name(draft.background, draft.tool)
             raise Unclear(
@@ -264,6 +266,26 @@ class _Composer:
             f"{said} Did you mean {new} from {clock(a1)}, for example “{old} until {clock(a1)}, "
             f"then {new} for {_seconds(length)}”? Say the times again."
         )
+
+    def _check_crossing(self, rng: TimeRange, c: Clause, kind: _Tool) -> None:
+        """Ask when two changes of the sentence partly overlap ("red from 0 to 10 s and blue from
+        5 to 15 s"): which shows in the shared part is not said. One inside the other ("red for
+        20 s and blue from 5 to 10 s") is a change on top of another, as said."""
+        for step in self.steps:
+            if not isinstance(step, _Draft) or step.range is None or step in self.run:
+                continue
+            d = self.ctx.duration or _nominal_duration(step.range, rng)
+            a0, a1 = step.range.resolve(d)
+            b0, b1 = rng.resolve(d)
+            if a0 < b0 < a1 < b1 or b0 < a0 < b1 < a1:
+                old, new = _draft_name(step.background, step.tool), _draft_name(c.background, kind)
+                first, then = (old, new) if a0 < b0 else (new, old)
+                raise Unclear(
+                    f"{old[:1].upper() + old[1:]} ({step.range.describe()}) and {new} "
+                    f"({rng.describe()}) overlap from {clock(max(a0, b0))} to "
+                    f"{clock(min(a1, b1))}: which should show there? Say the times again, for "
+                    f"example “{first} until {clock(max(a0, b0))}, then {then}”."
+                )
 
     def _share_run(self, end: float | None) -> None:
         """Share the time from the run's start to ``end`` (seconds; ``None`` = the video's end)
