@@ -273,3 +273,20 @@ def test_a_change_inside_another_is_layered_as_said() -> None:
     assert not clarify, text
     segs = [(s.background.color, *s.range.resolve(DURATION)) for s in ctx.plan.backgrounds]
     assert segs == [(C["red"], 0.0, 20.0), (C["blue"], 5.0, 10.0)], text
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["blur the first 10 s, then back to normal", "blur for the first ten seconds then no blur",
+     "make it blur for 10 seconds, then back to the original background"],
+)  # fmt: skip
+def test_back_to_normal_after_a_part_leaves_the_rest_and_says_so(said: str) -> None:
+    ctx, text, clarify = _said(said)
+    assert not clarify, text
+    assert _close(_spans(ctx), [("blur", 0, 10)]), (_spans(ctx), text)
+    assert "stays as it was" in text and "didn't understand" not in text
+
+
+def test_back_to_normal_after_an_open_part_asks() -> None:
+    ctx, text, clarify = _said("make it red, then back to normal")
+    assert clarify and ctx.plan.backgrounds == [], text

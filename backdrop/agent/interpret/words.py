@@ -194,13 +194,6 @@ _TIME_IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"\bthe (?:opening|beginning|initial|start(?:ing)?) (?=(?:{_N}|few|couple)\b)",
          "the first "),
         (rf"\bthe (?:closing|ending|concluding|end|final) (?=(?:{_N}|few|couple)\b)", "the last "),
-        # "5 seconds of red", "ten seconds red, ten seconds blue": a part said by its length
-        (rf"(?<!first )(?<!last )(?<!final )(?<!next )(?<!over )(?<!\bin )(?<!within )"
-         rf"\b({_N} ?{_UNIT_AFTER}) of (?!(?:the|it|this|that|a|an|video|clip|footage)\b)",
-         r"for \1 "),
-        (rf"(?:^|(?<=[,;.] )|(?<=\bthen ))({_N} ?{_UNIT_AFTER})(?= (?!(?:in|into|of|"
-         r"later|before|after|from|to|and|until|till|through|fade|fading|long|each|more|"
-         r"then|or)\b)[a-z@])", r"for \1"),
         # "after the first minute" is "from 1 minute", not "the first minute"
         (r"\b(after|past) the first\b", r"\1"),
         # "the first or last second" → both
@@ -223,6 +216,13 @@ _TIME_IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bthe (?:whole|entire) (?:time|video|clip|thing)\b", "the whole video"),
         (r"\brest of (?:the )?(?:video|clip|time|it)\b", "for the rest of the video"),
         (r"\bthe hell out of\b|\bthe heck out of\b", "heavily"),
+        # "5 seconds of red", "ten seconds red, ten seconds blue": a part said by its length
+        (rf"(?<!first )(?<!last )(?<!final )(?<!next )(?<!over )(?<!\bin )(?<!within )"
+         rf"\b({_N} ?{_UNIT_AFTER}) of (?!(?:the|it|this|that|a|an|video|clip|footage)\b)",
+         r"for \1 "),
+        (rf"(?:^|(?<=[,;.] )|(?<=\bthen ))({_N} ?{_UNIT_AFTER})(?= (?!(?:in|into|of|"
+         r"later|before|after|from|to|and|until|till|through|fade|fading|long|each|more|"
+         r"then|or)\b)[a-z@])", r"for \1"),
     )
 )  # fmt: skip
 

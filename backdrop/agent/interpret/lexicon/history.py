@@ -12,7 +12,7 @@ _NOUN = (
 )
 _DID = r"(?:\s+(?:you|i|we) (?:just )?(?:did|made|said|asked(?: for)?|applied|changed))?"
 _LAST = (
-    r"(?:\s+(?:(?:the|my|your|that|this)\s+)?(?:very\s+)?(?:last|previous|latest|most recent|"
+    r"(?:,?\s+(?:(?:the|my|your|that|this)\s+)?(?:very\s+)?(?:last|previous|latest|most recent|"
     rf"prior)(?!\s+\d+(?:\.\d+)?\s*{_UNIT}\b)(?:\s+(?P<n>\d+|two|three|couple(?: of)?))?"
     rf"(?:\s+{_NOUN})?{_DID}"
     r"|\s+what (?:you|i|we) (?:just )?(?:did|made|changed)"
