@@ -6,9 +6,9 @@ two fades in one sentence keep their own lengths; "undo that last one" only undo
 times in a sequence are asked about, and lengths joined by "and" follow each other; "then X from
 T" after an open first part covers only the time after T."""
 
+# ruff: noqa: F811 - the `folder` fixture, imported from test_interpret_blind_kinds, is a parameter
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,34 +16,10 @@ import pytest
 from backdrop.agent.interpret import SpeechInterpreter
 from backdrop.render.colors import NAMED_COLORS as C
 from backdrop.tools import ToolContext
+from tests.test_interpret_blind_kinds import _said, folder  # noqa: F401 - `folder`: a fixture
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample.mp4"
 DURATION = 60.0
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    """A session folder: the video being edited, a beach photo and a waves video beside it."""
-    import cv2
-    import numpy as np
-
-    shutil.copyfile(EXAMPLE, tmp_path / "talk.mp4")
-    shutil.copyfile(EXAMPLE, tmp_path / "waves.mp4")
-    cv2.imwrite(str(tmp_path / "beach.jpg"), np.full((8, 8, 3), 200, np.uint8))
-    return tmp_path
-
-
-def _said(*texts: str, folder: Path | None = None) -> tuple[ToolContext, str, bool]:
-    """Say ``texts`` in order to a fresh 60 s session; the context and the last reply."""
-    source = folder / "talk.mp4" if folder is not None else None
-    allowed = (folder,) if folder is not None else ()
-    ctx = ToolContext(duration=DURATION, source=source, allowed=allowed)
-    si = SpeechInterpreter()
-    reply = None
-    for t in texts:
-        reply = si.interpret(t, ctx)
-    assert reply is not None
-    return ctx, reply.text, reply.clarify
+BEACH, WAVES = "Beach_Sunset.jpg", "waves_loop-02.mp4"  # the files of the ``folder`` fixture
 
 
 def _spans(ctx: ToolContext) -> list[tuple[str, float, float]]:
@@ -70,15 +46,15 @@ def _close(got: list[tuple[str, float, float]], want: list[tuple[str, float, flo
     ("said", "want"),
     [
         ("red for the first 10 s, then the beach image for 10 s, then the waves video",
-         [(C["red"], 0, 10), ("beach.jpg", 10, 20), ("waves.mp4", 20, 60)]),
+         [(C["red"], 0, 10), (BEACH, 10, 20), (WAVES, 20, 60)]),
         ("start with red for ten seconds, then show the beach photo until 30 s, then play the "
-         "waves clip", [(C["red"], 0, 10), ("beach.jpg", 10, 30), ("waves.mp4", 30, 60)]),
+         "waves clip", [(C["red"], 0, 10), (BEACH, 10, 30), (WAVES, 30, 60)]),
         ("blur it for the first 3 s, then the waves video for 4 s, then the beach image",
-         [("blur", 0, 3), ("waves.mp4", 3, 7), ("beach.jpg", 7, 60)]),
+         [("blur", 0, 3), (WAVES, 3, 7), (BEACH, 7, 60)]),
         ("first the beach image for 20 seconds, then blue, then the waves video for the last 10 "
-         "seconds", [("beach.jpg", 0, 20), (C["blue"], 20, 50), ("waves.mp4", 50, 60)]),
+         "seconds", [(BEACH, 0, 20), (C["blue"], 20, 50), (WAVES, 50, 60)]),
         ("teh beach pic for 6 secs, then red for 6, then the waves vid",
-         [("beach.jpg", 0, 6), (C["red"], 6, 12), ("waves.mp4", 12, 60)]),
+         [(BEACH, 0, 6), (C["red"], 6, 12), (WAVES, 12, 60)]),
     ],
 )  # fmt: skip
 def test_a_mixed_sequence_keeps_every_part(folder: Path, said: str, want: list) -> None:
@@ -91,9 +67,9 @@ def test_parts_without_a_length_share_the_time_left_and_the_reply_says_so(folder
     ctx, text, _ = _said(
         "red for the first 10 s, then the beach image, then the waves video", folder=folder
     )
-    want = [(C["red"], 0, 10), ("beach.jpg", 10, 35), ("waves.mp4", 35, 60)]
+    want = [(C["red"], 0, 10), (BEACH, 10, 35), (WAVES, 35, 60)]
     assert _close(_spans(ctx), want), _spans(ctx)
-    assert "evenly" in text and "beach.jpg" in text and "waves.mp4" in text
+    assert "evenly" in text and BEACH in text and WAVES in text
 
 
 # -- 2. leaving a span alone ---------------------------------------------------------------------
@@ -136,6 +112,8 @@ def test_a_span_left_alone_is_cut_out(texts: list[str], want: list) -> None:
         (["make it black, fade in quickly and fade out over 5 seconds"], 0.5, 5.0),
         (["make it pink", "fade in 2 s, fade out 3 s"], 2.0, 3.0),
         (["blur it", "fade it in and out over 2 seconds"], 2.0, 2.0),
+        (["make it red", "two second fade in, four second fade out"], 2.0, 4.0),
+        (["fade in over 3 seconds and out over 2, and make it green"], 3.0, 2.0),
     ],
 )  # fmt: skip
 def test_each_fade_keeps_its_own_length(texts: list[str], fade_in: float, fade_out: float) -> None:
@@ -246,20 +224,6 @@ def test_lengths_halfway_and_leave_out(texts: list[str], want: list) -> None:
     ctx, text, clarify = _said(*texts)
     assert not clarify, text
     assert _close(_spans(ctx), want), (_spans(ctx), text)
-
-
-@pytest.mark.parametrize(
-    ("texts", "fade_in", "fade_out"),
-    [
-        (["make it red", "two second fade in, four second fade out"], 2.0, 4.0),
-        (["fade in over 3 seconds and out over 2, and make it green"], 3.0, 2.0),
-    ],
-)  # fmt: skip
-def test_fade_lengths_said_first(texts: list[str], fade_in: float, fade_out: float) -> None:
-    ctx, text, _ = _said(*texts)
-    (seg,) = ctx.plan.backgrounds
-    assert seg.fade_in is not None and seg.fade_out is not None, text
-    assert (seg.fade_in.duration, seg.fade_out.duration) == (fade_in, fade_out), text
 
 
 def test_two_changes_that_partly_overlap_are_asked_about() -> None:
