@@ -90,6 +90,9 @@ def test_parts_without_a_length_share_the_time_left_and_the_reply_says_so(folder
         (["don't touch the last ten seconds and make everything else blue"],
          [(C["blue"], 0, 50)]),
         (["blur it", "but keep the first 4 seconds unblurred"], [("blur", 4, 60)]),
+        (["for the first 5 seconds leave it as it is, then blur it"], [("blur", 5, 60)]),
+        (["make it black, but the first and last 2 seconds should stay as they are"],
+         [(C["black"], 2, 58)]),
     ],
 )  # fmt: skip
 def test_a_span_left_alone_is_cut_out(texts: list[str], want: list) -> None:

@@ -303,7 +303,8 @@ _SPAN = (
     rf"(?:the\s+)?(?:very\s+)?(?:first|last|final)\s+{_TIME}|(?:between|from)\s+{_TIME}\s*"
     rf"(?:and|to|until|till|through|-)\s*{_TIME}|{_TIME}\s*(?:to|-|until|till)\s*{_TIME}"
 )
-"""A span of time said on its own ("the first 5 seconds", "10 to 20 seconds")."""
+_SPANS = rf"(?:{_SPAN})(?:\s*(?:,|and|or|,\s*and)\s+(?:{_SPAN}))*"
+"""A span of time said on its own ("the first 5 seconds", "10 to 20 seconds"), or several."""
 _AS_IS = (
     r"(?:alone|untouched|unchanged|unedited|unaltered|unmodified|unblurred|intact|clean|normal|"
     r"original|out|(?:exactly )?(?:as|the way|how) (?:it|they|that|those|these) (?:is|are|was|"
@@ -319,20 +320,34 @@ _HANDS_OFF = re.compile(
     r"(?:,\s*)?(?:\bbut\s+)?\b(?:(?:don'?t|do not|never|please don'?t)\s+(?:you\s+)?|"
     r"without\s+|not\s+)(?:touch|touching|change|changing|edit|editing|alter|altering|modify|"
     r"modifying|affect|affecting|mess with|messing with|do anything (?:to|in|during|with))"
-    rf"\s+(?:anything\s+(?:in|during)\s+)?(?P<span>{_SPAN})"
+    rf"\s+(?:anything\s+(?:in|during)\s+)?(?P<span>{_SPANS})"
 )
 _STAYS = re.compile(
-    rf"(?:,\s*)?(?:\bbut\s+)?(?P<span>{_SPAN})\s+(?:(?:should|must|can|will|need to|needs to|"
+    rf"(?:,\s*)?(?:\bbut\s+)?(?P<span>{_SPANS})\s+(?:(?:should|must|can|will|need to|needs to|"
     r"has to|have to|ought to)\s+)?(?:stay|stays|remain|remains|be left|are left|is left|"
     rf"be kept|are kept|left|kept)\s+{_AS_IS}\b"
 )
+
+_IT_AS_IS = (
+    r"(?:just\s+)?(?:leave|keep|let)\s+(?:it|that|this|everything|things|the (?:background|"
+    rf"video|bg))\s+(?:be\s+)?{_AS_IS}"
+)
+_LEAVE_IT = (
+    re.compile(rf"\b(?:for|during|in|over)\s+(?P<span>{_SPANS})\s*,?\s+{_IT_AS_IS}\b"),
+    re.compile(
+        rf"(?:,\s*)?(?:\bbut\s+)?\b{_IT_AS_IS}\s+(?:for|during|in|over)\s+(?P<span>{_SPANS})"
+    ),
+)
+"""A span said with "leave it as it is": "for the first 5 s leave it as it is", "keep it
+unchanged during the last 3 s"."""
 
 
 def mark_exclusions(text: str) -> str:
     """ "but not in the final second", "other than the last 5 s", "leave the first 8 s
     alone", "don't touch the first 2 seconds", "the last 5 s should stay as they are" →
     ``except <times>``."""
-    text = _STAYS.sub(lambda m: f" except {m.group('span')}", text)
+    for pattern in (_STAYS, *_LEAVE_IT):
+        text = pattern.sub(lambda m: f" except {m.group('span')}", text)
     text = _HANDS_OFF.sub(lambda m: f" except {m.group('span')}", text)
     text = _LEAVE.sub(lambda m: f" except {m.group('span')}", text)
     return _EXCLUDE.sub(" except ", text)
