@@ -4,6 +4,12 @@ Background changes become segment drafts (remove + replace in one sentence is on
 fades, strength and bare time ranges attach to the latest draft of the sentence, or to the
 focused segment of the plan when there is none; relative references ("a bit darker", "change
 the blue to teal", "like before"), exclusions and "stop" become calls on the plan as it is.
+Fades and exclusions said before the change they belong to wait for it.
+
+Sequences: a part said with only a length or an end follows the part before it ("red for 5 s
+and blue for 5 s"); parts said with no length share the time left evenly (the reply says so);
+times that contradict the order ("red until 5 s, then blue till 3 s"), two changes that partly
+overlap, and "X, then Y" with no time at all are asked about instead of overlapping silently.
 Times are seconds; negative times count back from the end of the video."""
 
 from __future__ import annotations
