@@ -162,7 +162,9 @@ def test_undo_with_a_time_asks() -> None:
     "said",
     ["red until 5 s then blue till 3 s", "red until 10 s, blue until 5 s",
      "make it red from 10 s to 20 s, then blue until 15 s",
-     "make it red for twenty seconds, then blue from 10 s", "make it red, then blue"],
+     "make it red for twenty seconds, then blue from 10 s", "make it red, then blue",
+     "red from 20 s, then blue, then green for the first 5 seconds",
+     "red for the first 10 s, then blue, then green for the last 55 seconds"],
 )  # fmt: skip
 def test_contradictory_sequence_times_are_asked_about(said: str) -> None:
     ctx, text, clarify = _said(said)

@@ -138,6 +138,7 @@ class _Composer:
     def finish(self) -> tuple[list[ToolCall], list[ToolCall]]:
         """``(undo/redo calls, edit calls)`` of the sentence."""
         self._share_run(None)
+        self._check_crossings()
         if self.pending is not None:
             args = {"range": _range_arg(self.pending), "target": "last"}
             self.steps.append(ToolCall("set_time_range", args))
@@ -219,7 +220,7 @@ class _Composer:
             # "make it red, and at 10 seconds change it to blue": red ends at 10 s
             if draft.range is None:
                 draft.range = TimeRange(start=0.0, end=rng.start)
-            elif draft.range.end is None and _order(draft.range.start) < _order(rng.start):
+            elif draft.range.end is None and _before(draft.range.start, rng.start, self.ctx):
                 self._share_run(rng.start)
                 draft.range = TimeRange(start=draft.range.start, end=rng.start)
         elif follows and draft is not None and draft.range is not None and rng is not None:
@@ -231,8 +232,6 @@ class _Composer:
             rng = TimeRange(start=draft.range.start)
         elif follows and draft is not None and draft.range is not None and rng is not None:
             self._check_order(draft, rng, c)
-        elif rng is not None:
-            self._check_crossing(rng, c, kind)
         elif follows and draft is not None and draft.range is None and rng is None:
             new, old = _draft_name(c.background, kind), _draft_name(draft.background, draft.tool)
             raise Unclear(
@@ -273,24 +272,35 @@ class _Composer:
             f"then {new} for {_seconds(length)}”? Say the times again."
         )
 
-    def _check_crossing(self, rng: TimeRange, c: Clause, kind: _Tool) -> None:
-        """Ask when two changes of the sentence partly overlap ("red from 0 to 10 s and blue from
-        5 to 15 s"): which shows in the shared part is not said. One inside the other ("red for
-        20 s and blue from 5 to 10 s") is a change on top of another, as said."""
-        for step in self.steps:
-            if not isinstance(step, _Draft) or step.range is None or step in self.run:
-                continue
-            d = self.ctx.duration or _nominal_duration(step.range, rng)
-            a0, a1 = step.range.resolve(d)
-            b0, b1 = rng.resolve(d)
-            if a0 < b0 < a1 < b1 or b0 < a0 < b1 < a1:
-                old, new = _draft_name(step.background, step.tool), _draft_name(c.background, kind)
+    def _check_crossings(self) -> None:
+        """Ask when two changes of the sentence partly overlap, as finally placed ("red from 0
+        to 10 s and blue from 5 to 15 s"): which shows in the shared part is not said. One
+        inside the other ("red for 20 s and blue from 5 to 10 s") is a change on top of another,
+        as said."""
+        placed = [
+            (step, rng)
+            for step in self.steps
+            if isinstance(step, _Draft) and step.range is not None
+            for rng in (step.range, *step.more_ranges)
+        ]
+        for i, (one, r1) in enumerate(placed):
+            for two, r2 in placed[i + 1 :]:
+                if one is two:
+                    continue
+                d = self.ctx.duration or _nominal_duration(r1, r2)
+                (a0, a1), (b0, b1) = r1.resolve(d), r2.resolve(d)
+                if not (a0 < b0 < a1 < b1 or b0 < a0 < b1 < a1):
+                    continue
+                old, new = (
+                    _draft_name(one.background, one.tool),
+                    _draft_name(two.background, two.tool),
+                )
                 first, then = (old, new) if a0 < b0 else (new, old)
                 raise Unclear(
-                    f"{old[:1].upper() + old[1:]} ({step.range.describe()}) and {new} "
-                    f"({rng.describe()}) overlap from {clock(max(a0, b0))} to "
-                    f"{clock(min(a1, b1))}: which should show there? Say the times again, for "
-                    f"example “{first} until {clock(max(a0, b0))}, then {then}”."
+                    f"{old[:1].upper() + old[1:]} ({r1.describe()}) and {new} ({r2.describe()}) "
+                    f"overlap from {clock(max(a0, b0))} to {clock(min(a1, b1))}: which should show "
+                    f"there? Say the times again, for example “{first} until "
+                    f"{clock(max(a0, b0))}, then {then}”."
                 )
 
     def _share_run(self, end: float | None) -> None:
@@ -307,10 +317,15 @@ class _Composer:
                 f"How long should {_draft_name(run[0].background, run[0].tool)} last? I don't "
                 "know how long the video is, so I can't share the rest evenly."
             ))  # fmt: skip
-        t0, t1 = TimeRange(start=start, end=end).resolve(d)
+        t0 = TimeRange(start=start).resolve(d)[0]
+        t1 = d if end is None else TimeRange(start=end).resolve(d)[0]
         step = (t1 - t0) / len(run)
         if step < MIN_PART:
-            raise Unclear(clarify("There is no time left for those parts; which times?"))
+            names = " and ".join(_draft_name(p.background, p.tool) for p in run)
+            raise Unclear(
+                f"There is no time left for {names} from {clock(t0)} before the next part starts "
+                f"({clock(t1)}). Say the times again, for example with “for 5 seconds” each."
+            )
         for i, part in enumerate(run):
             a = round(t0 + i * step, 3)
             part.range = TimeRange(start=a, end=end if i == len(run) - 1 else round(a + step, 3))
@@ -398,9 +413,15 @@ MIN_PART = 0.1
 """Parts of a sequence shorter than this (seconds) are asked about."""
 
 
-def _order(t: float) -> tuple[int, float]:
-    """Sort key of a time as said: positive times first, then times counted from the end."""
-    return (1, t) if t < 0 else (0, t)
+def _before(a: float, b: float, ctx: ToolContext) -> bool:
+    """Whether time ``a`` comes before time ``b`` (seconds; negative = from the end) in this
+    video, or, when its length is unknown, on any video longer than both."""
+    if ctx.duration is not None:
+        return (
+            TimeRange(start=a).resolve(ctx.duration)[0]
+            < TimeRange(start=b).resolve(ctx.duration)[0]
+        )
+    return ((1, a) if a < 0 else (0, a)) < ((1, b) if b < 0 else (0, b))
 
 
 def _open_part(draft: _Draft | None) -> bool:

@@ -221,8 +221,9 @@ _TIME_IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          rf"\b({_N} ?{_UNIT_AFTER}) of (?!(?:the|it|this|that|a|an|video|clip|footage)\b)",
          r"for \1 "),
         (rf"(?:^|(?<=[,;.] )|(?<=\bthen ))({_N} ?{_UNIT_AFTER})(?= (?!(?:in|into|of|"
-         r"later|before|after|from|to|and|until|till|through|fade|fading|long|each|more|"
-         r"then|or)\b)[a-z@])", r"for \1"),
+         r"later|earlier|ago|before|after|from|to|and|until|till|through|fade|fading|long|"
+         r"each|more|less|then|or|please|thanks|thank|ok|okay|is|are|was|were|should|would|"
+         r"will|could|can|at)\b)[a-z@])", r"for \1"),
     )
 )  # fmt: skip
 
