@@ -9,6 +9,7 @@ T" after an open first part covers only the time after T."""
 # ruff: noqa: F811 - the `folder` fixture, imported from test_interpret_blind_kinds, is a parameter
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,43 @@ def test_back_to_normal_after_a_part_leaves_the_rest_and_says_so(said: str) -> N
 def test_back_to_normal_after_an_open_part_asks() -> None:
     ctx, text, clarify = _said("make it red, then back to normal")
     assert clarify and ctx.plan.backgrounds == [], text
+
+
+# -- random sequences: a plan without partly overlapping changes, or a clean question -----------
+_PARTS = ["red", "blue", "the beach image", "the waves video", "blur it", "make it green",
+          "remove the background"]  # fmt: skip
+_TIMES = ["", "for {n} s", "until {n} s", "from {n} s", "for the first {n} seconds",
+          "for the last {n} seconds", "between {n} and {m} s", "after {n} seconds",
+          "{n} seconds in", "till the end"]  # fmt: skip
+_JOINS = [", then ", " then ", " and ", ", ", ", after that ", " and then ", ", and finally "]
+_TAILS = ["", " but leave the first {n} seconds as they are", " except the last {n} s",
+          " and fade in over {n} s and out over {m} s", ", then back to normal"]  # fmt: skip
+
+
+def _random_sequence(rng: random.Random) -> str:
+    said = ""
+    for j in range(rng.randint(1, 4)):
+        t = rng.choice(_TIMES).format(n=rng.choice([0, 1, 2, 5, 10, 30, 70]),
+                                      m=rng.choice([3, 8, 20, 90]))  # fmt: skip
+        p = rng.choice(_PARTS)
+        piece = f"{p} {t}" if rng.random() < 0.7 else f"{t} {p}"
+        said += (rng.choice(_JOINS) if j else "") + piece.strip()
+    return said + rng.choice(_TAILS).format(n=rng.choice([1, 3, 5]), m=rng.choice([2, 4]))
+
+
+def test_random_sequences_never_overlap_behind_an_understood(folder: Path) -> None:
+    """300 seeded random sequences of parts, times, joins and exclusions: each gives a plan in
+    which no two changes partly overlap, or a question; nothing raises."""
+    rng = random.Random(1)
+    si = SpeechInterpreter()
+    for _ in range(300):
+        said = _random_sequence(rng)
+        duration = rng.choice([DURATION, 8.0, None])
+        ctx = ToolContext(duration=duration, source=folder / "talk.mp4", allowed=(folder,))
+        reply = si.interpret(said, ctx)
+        if reply.clarify or duration is None:
+            continue
+        spans = [s.range.resolve(duration) for s in ctx.plan.backgrounds]
+        for i, (a0, a1) in enumerate(spans):
+            for b0, b1 in spans[i + 1 :]:
+                assert not (a0 < b0 < a1 < b1 or b0 < a0 < b1 < a1), (said, spans, reply.text)
