@@ -494,6 +494,7 @@ def _wants_i420(info: MediaInfo, size: tuple[int, int] | None) -> bool:
     return size is None and info.width % 2 == 0 and info.height % 2 == 0
 
 
+@interrupt.at_safe_points
 def _drive(
     frames: Iterable[tuple[float, np.ndarray]],
     compositor: Compositor,
@@ -515,28 +516,6 @@ def _drive(
     Ctrl-C and SIGTERM are taken at safe points only (between frames and while waiting,
     :func:`~backdrop.perception.core.interrupt.deferred`): raised inside a queue's own code,
     they could leave a stage waiting for ever for the end marker already in its queue."""
-    with interrupt.deferred():
-        return _drive_stages(
-            frames, compositor, masker, stages, sinks, stats, progress, total, size, check, i420,
-            refined,
-        )  # fmt: skip
-
-
-def _drive_stages(
-    frames: Iterable[tuple[float, np.ndarray]],
-    compositor: Compositor,
-    masker: Masker | None,
-    stages: list[_Stage],
-    sinks: list[Any],
-    stats: RenderStats,
-    progress: ProgressFn | None,
-    total: int,
-    size: tuple[int, int] | None,
-    check: Callable[[RenderStats], None],
-    i420: bool = False,
-    refined: RefinedFn | None = None,
-) -> RenderStats:
-    """:func:`_drive` with the signals deferred."""
     try:
         for st in stages:
             st.start()

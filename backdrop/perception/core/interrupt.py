@@ -19,17 +19,20 @@ changes.
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 POLL_S = 0.1
 """Seconds between two looks at a noted signal while the main thread waits on a worker."""
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+P = ParamSpec("P")
+R = TypeVar("R")
 Handler = Callable[[int, FrameType | None], Any]
 
 _pending: list[int] = []
@@ -69,6 +72,17 @@ def deferred() -> Iterator[None]:
         _pending.clear()
         for sig in pending:  # the body ended (or failed) after the signal came: honour it now
             handlers[sig](sig, None)
+
+
+def at_safe_points(fn: Callable[P, R]) -> Callable[P, R]:
+    """``fn`` run within :func:`deferred`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with deferred():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def check() -> None:
