@@ -94,6 +94,8 @@ def test_parts_without_a_length_share_the_time_left_and_the_reply_says_so(folder
         (["for the first 5 seconds leave it as it is, then blur it"], [("blur", 5, 60)]),
         (["make it black, but the first and last 2 seconds should stay as they are"],
          [(C["black"], 2, 58)]),
+        (["blur everything, the opening 4 seconds excepted"], [("blur", 4, 60)]),
+        (["remove the background for the last 10 seconds"], [("transparent", 50, 60)]),
     ],
 )  # fmt: skip
 def test_a_span_left_alone_is_cut_out(texts: list[str], want: list) -> None:
@@ -118,6 +120,8 @@ def test_a_span_left_alone_is_cut_out(texts: list[str], want: list) -> None:
         (["blur it", "fade it in and out over 2 seconds"], 2.0, 2.0),
         (["make it red", "two second fade in, four second fade out"], 2.0, 4.0),
         (["fade in over 3 seconds and out over 2, and make it green"], 3.0, 2.0),
+        (["make it red", "fade in and fade out, 2 and 4 seconds respectively"], 2.0, 4.0),
+        (["make it red", "a fade-in of 2 seconds and a fade-out of 4 seconds"], 2.0, 4.0),
     ],
 )  # fmt: skip
 def test_each_fade_keeps_its_own_length(texts: list[str], fade_in: float, fade_out: float) -> None:
@@ -133,7 +137,9 @@ def test_each_fade_keeps_its_own_length(texts: list[str], fade_in: float, fade_o
 @pytest.mark.parametrize(
     "undo",
     ["undo that last one", "undo the last one", "revert the last one", "undo the previous step",
-     "please undo that last edit", "can you undo the last thing you did", "undo last"],
+     "please undo that last edit", "can you undo the last thing you did", "undo last",
+     "take that last one back", "cancel the last change", "remove the last change",
+     "delete that last edit"],
 )  # fmt: skip
 def test_undo_the_last_one_only_undoes(undo: str) -> None:
     ctx, _, _ = _said("make it blue for the first 10 seconds")

@@ -131,7 +131,11 @@ def split_clauses(text: str) -> list[tuple[str, bool, bool]]:
         if not piece:
             continue
         sep = (pending_sep or "").strip()
-        if clauses and _FADE_TAIL.match(piece) and _FADED.search(clauses[-1][0]):
+        if (
+            clauses
+            and _FADED.search(clauses[-1][0])
+            and (_FADE_TAIL.match(piece) or (_FADED.match(piece) and "respectively" in text))
+        ):
             clauses[-1][0] += f" and {piece}"  # "fade in over 2 s, then out over 4"
         elif not clauses:
             clauses.append([piece, False, fix])

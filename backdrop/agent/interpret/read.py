@@ -52,6 +52,7 @@ from backdrop.agent.interpret.lexicon.fades import (
     FADE_NOISE,
     GRADUALLY,
     QUICK,
+    RESPECTIVELY,
     SLOW,
 )
 from backdrop.agent.interpret.lexicon.files import PATH_TOKEN, file_kind
@@ -339,6 +340,10 @@ def _read_fades(c: Clause, text: str) -> str:
         length, speed, used = _fade_length(text[part.end : nxt], text[before:nxt])
         spans += [(part.end + m.start(), part.end + m.end()) for m in used]
         said.append((part, part.lead if part.lead is not None else length, speed))
+    both = RESPECTIVELY.search(text)
+    if both is not None and len(said) == 2 and all(t is None for _, t, _ in said):
+        spans.append(both.span())  # "fade in and fade out, 2 and 4 seconds respectively"
+        said = [(p, to_seconds(both.group(i + 1)), None) for i, (p, _, _) in enumerate(said)]
     shared = next((t for _, t, _ in said if t is not None), None)
     c.fades = {}
     for part, length, speed in said:

@@ -59,7 +59,7 @@ _COMMON = frozenset(
     "which whose write quite quiet other after water read ready seen removed deleted erased "
     "replaced changed switched gone colours colors faded blurs fader lighten darken form "
     "says said saying talk talks hello fellow mellow ends send sends lend bend thank thanked "
-    "untouched unchanged unedited unaltered unblurred intact"
+    "untouched unchanged unedited unaltered unblurred intact excepted excluded respectively"
     .split()
 )  # fmt: skip
 _TYPO_MAP = {
@@ -329,6 +329,11 @@ _STAYS = re.compile(
     rf"be kept|are kept|left|kept)\s+{_AS_IS}\b"
 )
 
+_EXCEPTED = re.compile(
+    rf"(?:,\s*)?(?:\bwith\s+)?(?P<span>{_SPANS})\s+(?:excepted|excluded|aside|left out|not "
+    r"included|spared)\b"
+)
+"""An exclusion said after its span: "blur everything, the opening 4 seconds excepted"."""
 _IT_AS_IS = (
     r"(?:just\s+)?(?:leave|keep|let)\s+(?:it|that|this|everything|things|the (?:background|"
     rf"video|bg))\s+(?:be\s+)?{_AS_IS}"
@@ -347,7 +352,7 @@ def mark_exclusions(text: str) -> str:
     """ "but not in the final second", "other than the last 5 s", "leave the first 8 s
     alone", "don't touch the first 2 seconds", "the last 5 s should stay as they are" →
     ``except <times>``."""
-    for pattern in (_STAYS, *_LEAVE_IT):
+    for pattern in (_STAYS, _EXCEPTED, *_LEAVE_IT):
         text = pattern.sub(lambda m: f" except {m.group('span')}", text)
     text = _HANDS_OFF.sub(lambda m: f" except {m.group('span')}", text)
     text = _LEAVE.sub(lambda m: f" except {m.group('span')}", text)

@@ -34,5 +34,10 @@ FADE_MORE = re.compile(
 4 s*", "fading in for 3 s *and out for 1*"."""
 FADE_BARE = re.compile(rf"^\s*(?:about |around |roughly )?({TIME})(?=\s*(?:$|[,;]|\band\b))")
 """A fade's length said straight after it: "fade in 2 s"."""
+RESPECTIVELY = re.compile(
+    rf"(?:\b(?:over|of|for|lasting)\s+)?({TIME})\s*(?:,\s*and|,|and)\s*({TIME})\s*,?\s*"
+    r"respectively\b"
+)
+"""Two fade lengths said after the fades, in their order: "…, 2 and 4 seconds respectively"."""
 QUICK = re.compile(r"\b(?:quick(?:ly)?|fast|short)\b")
 SLOW = re.compile(r"\b(?:slow(?:ly)?|long)\b")

@@ -21,8 +21,23 @@ _LAST = (
 """What is undone, said after the verb: "that last one", "the last two changes", "the previous
 step", "the last thing you did". A time after "last" ("undo the last 5 seconds") is not read
 here."""
+_LAST_CHANGE = (
+    r"(?:(?:the|that|my|your|this)\s+)?(?:very\s+)?(?:last|previous|latest|most recent)"
+    rf"(?:\s+(?P<n2>\d+|two|three)(?!\s*{_UNIT}\b))?(?:\s+{_NOUN})?{_DID}"
+)
+_DROP_VERB = (
+    r"(?:cancel|remove|delete|drop|scrap|discard|get rid of|ditch|throw away|throw out|erase|"
+    r"reverse|bin|lose)"
+)
 UNDO = re.compile(
-    r"\b(?:(?:undo|revert|roll back|take back)(?:\s+(?:that|it|this))?" + _LAST + r"|go back"
+    rf"\b(?:{_DROP_VERB}\s+(?=(?:(?:the|that|my|your|this)\s+)?(?:very\s+)?(?:last|previous|"
+    rf"latest|most recent)(?:\s+1(?![\d.])(?!\s*{_UNIT}\b)|(?:\s+(?:\d+|two|three)"
+    rf"(?!\s*{_UNIT}\b))?\s+{_NOUN}\b))"
+    + _LAST_CHANGE
+    + r"|take\s+(?:(?:that|it|this)\s+)?"
+    + _LAST_CHANGE.replace("P<n2>", "P<n3>")
+    + r"\s+back|"
+    r"(?:undo|revert|roll back|take back)(?:\s+(?:that|it|this))?" + _LAST + r"|go back"
     r"(?:\s+(?P<steps>one|a|\d+) steps?)?(?! to)|take (?:that|it|this) back|scratch that|"
     r"never ?mind|forget (?:it|that|about (?:it|that))|cancel (?:it|that))\b"
     r"(?:\s+(?P<times>twice|\d+ times|two times|three times))?"
@@ -41,7 +56,7 @@ def history_count(m: re.Match[str]) -> int:
     times = m.group("times")
     if times:
         count = REPEAT.get(times) or int(times.split()[0])
-    for name in ("n", "steps"):
+    for name in ("n", "n2", "n3", "steps"):
         said = m.groupdict().get(name)
         if said:
             count *= COUNTS.get(said) or max(int(said), 1)
