@@ -56,6 +56,9 @@ def _close(got: list[tuple[str, float, float]], want: list[tuple[str, float, flo
          "seconds", [(BEACH, 0, 20), (C["blue"], 20, 50), (WAVES, 50, 60)]),
         ("teh beach pic for 6 secs, then red for 6, then the waves vid",
          [(BEACH, 0, 6), (C["red"], 6, 12), (WAVES, 12, 60)]),
+        ("uh red for like the first ten seconds then uh the beach pic for 10 s and then the waves",
+         [(C["red"], 0, 10), (BEACH, 10, 20), (WAVES, 20, 60)]),
+        ("the waves for 5 seconds, then blue", [(WAVES, 0, 5), (C["blue"], 5, 60)]),
     ],
 )  # fmt: skip
 def test_a_mixed_sequence_keeps_every_part(folder: Path, said: str, want: list) -> None:
@@ -117,6 +120,7 @@ def test_a_span_left_alone_is_cut_out(texts: list[str], want: list) -> None:
         (["make it yellow", "a 4 second fade out and a 2 second fade in"], 2.0, 4.0),
         (["make it black, fade in quickly and fade out over 5 seconds"], 0.5, 5.0),
         (["make it pink", "fade in 2 s, fade out 3 s"], 2.0, 3.0),
+        (["make it red", "fade in ovr 2 secs and out ovr 4"], 2.0, 4.0),
         (["blur it", "fade it in and out over 2 seconds"], 2.0, 2.0),
         (["make it red", "two second fade in, four second fade out"], 2.0, 4.0),
         (["fade in over 3 seconds and out over 2, and make it green"], 3.0, 2.0),

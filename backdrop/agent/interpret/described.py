@@ -85,6 +85,13 @@ BARE = re.compile(
     rf"(?P<words>{_WORD}(?:\s+{_WORD})?)\s+(?=as\s+(?:(?:my|the|a|our)\s+)?(?:background|backdrop|bg)\b"
     r"|behind\b|in the back)"
 )
+BARE_PART = re.compile(
+    r"(?:^|[,;.]\s*|\b(?:then|after that|afterwards|followed by|finally|next|and then)\s+)"
+    rf"(?:the|my|that|our)\s+(?P<words>{_WORD}(?:\s+{_WORD})?)\s*(?=$|[,;.]|\b(?:then|and|for|"
+    r"until|till|from|after|at|during|in the (?:first|last)|starting)\b)"
+)
+"""A part of a sequence that is only a file's description, without a media noun: "…, then the
+waves" (only a single matching file is taken)."""
 _NOT_FILES = frozenset(w for n in (*NAMED_COLORS, *NAMED_GRADIENTS) for w in n.split()) | _set(
     "blur blurred blurry colour color gradient same previous video clip person"
 )
@@ -185,6 +192,11 @@ def resolve_described(text: str, ctx: ToolContext) -> str:
         return text
     if _ANY_NOUN.search(low) is None:
         return _bare(text, low, ctx)
+    return _bare_parts(_described(text, low, ctx), ctx)
+
+
+def _described(text: str, low: str, ctx: ToolContext) -> str:
+    """``text`` with each media phrase ("the beach photo") replaced by the file it names."""
     phrases = _phrases(low)
     if not phrases:
         return text
@@ -207,15 +219,34 @@ def _bare(text: str, low: str, ctx: ToolContext) -> str:
     """``text`` with "use the waves as my background" naming the one file that matches."""
     m = BARE.search(low)
     if m is None:
+        return _bare_parts(text, ctx)
+    found = _one_file(m.group("words"), ctx)
+    if found is None:
         return text
-    words = [w for w in m.group("words").split() if w not in _STOP]
+    return f'{text[: m.start("words")]}"{found.name}"{text[m.end("words") :]}'
+
+
+def _bare_parts(text: str, ctx: ToolContext) -> str:
+    """``text`` with "…, then the waves" naming the one file that matches (sequence parts)."""
+    low = text.lower()
+    if len(low) != len(text):
+        return text
+    for m in reversed(list(BARE_PART.finditer(low))):
+        found = _one_file(m.group("words"), ctx)
+        if found is not None:
+            text = f'{text[: m.start("words")]}"{found.name}"{text[m.end("words") :]}'
+    return text
+
+
+def _one_file(said: str, ctx: ToolContext) -> Path | None:
+    """The one background file whose name matches the words ``said`` (not a colour, preset or
+    effect word), or ``None``."""
+    words = [w for w in said.split() if w not in _STOP]
     if not words or any(w in _NOT_FILES for w in words):
-        return text
+        return None
     found = [p for p in available_backgrounds(ctx)
              if any(_senses(w) & name_words(p) for w in words)]  # fmt: skip
-    if len(found) != 1:
-        return text
-    return f'{text[: m.start("words")]}"{found[0].name}"{text[m.end("words") :]}'
+    return found[0] if len(found) == 1 else None
 
 
 def _no_match(phrase: str, kind: str, files: list[Path]) -> str:

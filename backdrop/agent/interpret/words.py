@@ -65,6 +65,7 @@ _COMMON = frozenset(
 _TYPO_MAP = {
     "teh": "the", "adn": "and", "plz": "please", "pls": "please", "thx": "thanks",
     "bg": "background", "bkg": "background", "secs": "seconds", "sec": "second",
+    "tht": "that", "ovr": "over", "thn": "then",
 }  # fmt: skip
 _WORD = re.compile(r"[a-z]+")
 
