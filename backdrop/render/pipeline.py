@@ -332,17 +332,23 @@ def _is_mov(output: str | Path | None) -> bool:
     return output is not None and Path(output).suffix.lower() == ".mov"
 
 
+UPSCALE = cv2.INTER_CUBIC
+"""How scaled exports are enlarged (see :func:`_scale`)."""
+
+
 def _scale(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``img`` resized to ``size`` = (width, height): Lanczos up, area down."""
+    """``img`` resized to ``size`` = (width, height): bicubic up, area down (bicubic, not
+    Lanczos: within 45.6 dB PSNR of it on a real 720p → 4K frame, under x264's own loss, and
+    ~12× faster in OpenCV: 4.1 vs 50 CPU-ms for a 4K luma plane)."""
     if (img.shape[1], img.shape[0]) == size:
         return img
     up = size[0] > img.shape[1]
-    return cv2.resize(img, size, interpolation=cv2.INTER_LANCZOS4 if up else cv2.INTER_AREA)
+    return cv2.resize(img, size, interpolation=UPSCALE if up else cv2.INTER_AREA)
 
 
 def _scale_i420(i420: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """cv2-layout I420 planes (``(3H/2)×W`` uint8 of an H×W frame, both even) resized to
-    ``size`` = (width, height), both even: each plane on its own (Lanczos up, area down), so a
+    ``size`` = (width, height), both even: each plane on its own (as :func:`_scale`), so a
     scaled export skips the RGB frame at the output size and its conversion (4K: ~190 → ~90
     CPU-ms per frame with the conversion at the source size)."""
     h, w = i420.shape[0] * 2 // 3, i420.shape[1]
@@ -365,7 +371,7 @@ def _scale_into(img: np.ndarray, dst: np.ndarray) -> None:
     """``img`` resized into ``dst`` (a contiguous array of the wanted size): as :func:`_scale`."""
     up = dst.shape[1] > img.shape[1]
     cv2.resize(img, (dst.shape[1], dst.shape[0]), dst=dst,
-               interpolation=cv2.INTER_LANCZOS4 if up else cv2.INTER_AREA)  # fmt: skip
+               interpolation=UPSCALE if up else cv2.INTER_AREA)  # fmt: skip
 
 
 def _transparent_at(plan: EditPlan, t: float, duration: float) -> bool:
@@ -409,7 +415,7 @@ def render_video(
             decontamination, despill; :func:`~backdrop.render.edges.quality_edges`); False =
             the preview's fast edge.
         size: ``(width, height)`` of the outputs when they are to be scaled (e.g. 4K); frames
-            are edited at the source's size and then scaled (Lanczos up, area down).
+            are edited at the source's size and then scaled (bicubic up, area down).
         force: replace a PNG-frames folder an earlier Backdrop run wrote.
         refined: ``refined(t)`` → a frame the refine worker made for exactly this plan at the
             source's size, or None (:mod:`backdrop.render.refine`); such frames are written
