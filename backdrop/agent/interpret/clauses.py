@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from backdrop.agent.interpret.lexicon.colours import COLOUR
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME
 from backdrop.agent.interpret.words import FIX
 from backdrop.render.colors import NAMED_COLORS
@@ -80,10 +81,17 @@ class Clause:
     """The time no change covers yet ("the rest of it")."""
     ref_colour: str | None = None
     """The plan colour a shaded colour was said of ("make the purple a bit lighter")."""
+    append: tuple[str, str, bool] | None = None
+    """A colour added to a gradient: ``(#rrggbb, "end" | "start" | "middle", whether a gradient
+    or a stop was named)`` ("add yellow on the end", "a third colour, white")."""
+    reset: bool = False
+    """Throw the whole plan away ("start over")."""
 
     def understood(self) -> bool:
         return bool(
             self.subjects
+            or self.append
+            or self.reset
             or self.exclude
             or self.shade is not None
             or self.tint is not None
@@ -126,6 +134,8 @@ def split_clauses(text: str) -> list[tuple[str, bool, bool]]:
         sep = (pending_sep or "").strip()
         if not clauses:
             clauses.append([piece, False, fix])
+        elif not fix and _more_stops(clauses[-1][0], piece):
+            clauses[-1][0] += f" to {piece}"  # "a gradient with navy, then teal, then white"
         elif (
             fix or _HARD.search(sep) or _STARTER.match(piece) or _new_action(clauses[-1][0], piece)
         ):
@@ -135,6 +145,18 @@ def split_clauses(text: str) -> list[tuple[str, bool, bool]]:
             clauses[-1][0] += f" {joint} {piece}" if joint else f", {piece}"
         pending_sep = None
     return [(c, bool(s), bool(f)) for c, s, f in clauses]
+
+
+_LISTED = re.compile(r"\b(?:gradients?|blend(?:ed|ing)?|ombr[eé]|\d+[\s-]*(?:colou?r|tone)s?)\b")
+_STOP_PIECE = re.compile(
+    rf"^(?:(?:and|to|into|with)\s+)?(?:(?:a|an|some)\s+)?(?:{COLOUR.pattern})$"
+)
+
+
+def _more_stops(prev: str, piece: str) -> bool:
+    """Whether ``piece`` is only another colour of the gradient ``prev`` lists ("a gradient with
+    navy, then teal, then white")."""
+    return _LISTED.search(prev) is not None and _STOP_PIECE.match(piece) is not None
 
 
 _CONTENT = re.compile(

@@ -89,6 +89,16 @@ class _Composer:
                 self.steps.append(call)
                 return
             c.remove = True  # "remove the green screen" with no green change: the background
+        if c.reset:
+            self.steps.append(ToolCall("start_over"))
+            self.notes.append("I started over from the original video; say “undo” to get the "
+                              "plan back")  # fmt: skip
+            return
+        if c.append is not None:
+            self.steps += _append_calls(c.append, self.ctx, self.draft)
+            return
+        if self._reblur(c):
+            return
         kind = self._kind(c)
         if c.rest and kind is not None:
             self._rest_of(c)
@@ -145,6 +155,31 @@ class _Composer:
             return False
         assert c.background is not None
         self.steps += _swap_calls(self.ctx, c.ref_colour, c.background["color"], self.notes)
+        return True
+
+    def _reblur(self, c: Clause) -> bool:
+        """ "less blur" / "make the blur 20 %" when the last change is not the blur: every blur
+        of the plan changes in place; with no blur to change, a question (never a new blur over
+        a colour). Whether the clause was that."""
+        if not c.blur or _adjusts_blur(c, self.ctx, self.draft):
+            return False
+        blurs = _blur_strengths(c, self.ctx, self.draft)
+        if blurs is None or c.strength is None:
+            return False
+        mode, value = c.strength
+        if not blurs:
+            if (mode == "abs" or value > 0) and not self.ctx.plan.backgrounds:
+                return False  # "more blur" / "the blur at 30 %" on a fresh plan: a new blur
+            what = "weaker" if mode == "rel" and value < 0 else "stronger" if mode == "rel" else (
+                f"{value:.0%}")  # fmt: skip
+            bgs = self.ctx.plan.backgrounds
+            now = f" ({describe_background(bgs[-1].background)})" if bgs else ""
+            raise Unclear(
+                f"There is no blur to make {what}: the background isn't blurred{now}. Say “blur "
+                "the background” to blur it."
+            )
+        level = _clip01(value if mode == "abs" else blurs[-1] + value)
+        self.steps.append(ToolCall("set_strength", {"level": level, "target": "blur"}))
         return True
 
     def _kind(self, c: Clause) -> _Tool | None:
@@ -248,6 +283,43 @@ class _Composer:
         self.edges += c.edges
 
 
+def _with_stop(colours: list[str], colour: str, where: str) -> list[str]:
+    """``colours`` with ``colour`` added at the ``end``, the ``start`` or the ``middle``."""
+    at = {"end": len(colours), "start": 0}.get(where, (len(colours) + 1) // 2)
+    return [*colours[:at], colour, *colours[at:]]
+
+
+def _append_calls(
+    append: tuple[str, str, bool], ctx: ToolContext, draft: _Draft | None
+) -> list[ToolCall]:
+    """ "Add yellow on the end": the colour joins the gradient of this sentence, else the
+    focused gradient (same range, fades and opacity); a plain colour becomes a gradient only
+    when a gradient or a stop was named ("add yellow to the end of the gradient")."""
+    colour, where, named = append
+    if draft is not None and (draft.background or {}).get("type") == "gradient":
+        assert draft.background is not None
+        draft.background = {**draft.background,
+                            "colors": _with_stop(draft.background["colors"], colour, where)}
+        return []  # fmt: skip
+    seg = _focused(ctx)
+    bg = None if seg is None else seg.background.model_dump(mode="json")
+    if seg is not None and bg is not None and bg["type"] == "gradient":
+        bg["colors"] = _with_stop(bg["colors"], colour, where)
+    elif seg is not None and bg is not None and bg["type"] == "color" and named:
+        bg = {"type": "gradient", "colors": _with_stop([bg["color"]], colour, where)}
+    else:
+        what = ("there is no background change yet" if seg is None
+                else f"the change now is: {describe_background(seg.background)}")  # fmt: skip
+        name = colour_name(colour)
+        raise Unclear(
+            f"Add {name} to what? There is no gradient to add a colour to ({what}). Say, for "
+            f"example, “a blue to {name} gradient”, or “{name} for the last 5 seconds” for the "
+            "end of the video."
+        )
+    assert seg is not None
+    return [ToolCall("set_background", {"background": bg, "range": _range_arg(seg.range)})]
+
+
 def _extend_call(ctx: ToolContext, rng: TimeRange) -> ToolCall:
     """ "keep it going until 20 seconds": the focused segment's start stays."""
     seg = _focused(ctx)
@@ -279,6 +351,27 @@ def _adjusts_blur(c: Clause, ctx: ToolContext, draft: _Draft | None) -> bool:
         return False
     i = ctx.focused_index()
     return i is not None and isinstance(ctx.plan.backgrounds[i].background, BlurBackground)
+
+
+def _blur_strengths(c: Clause, ctx: ToolContext, draft: _Draft | None) -> list[float] | None:
+    """The strengths of the plan's blurs when clause ``c`` changes the blur's strength ("less
+    blur", "set the blur strength to 25 %") rather than placing a blur; else ``None``."""
+    if c.strength is None or c.range is not None or c.exclude or c.also:
+        return None
+    if c.background or c.remove or draft is not None or c.rest:
+        return None
+    if c.strength[0] != "rel" and not _BLUR_NOUN.search(c.text):
+        return None
+    return [s.background.strength for s in ctx.plan.backgrounds
+            if isinstance(s.background, BlurBackground)]  # fmt: skip
+
+
+_BLUR_NOUN = re.compile(
+    r"\b(?:the|that|this|my|your)\s+(?:blur(?:ring|riness)?|bokeh)\b"
+    r"(?!\s+(?:the|it|my|out|everything|him|her|me|them|us|background|bg|backdrop)\b)"
+    r"|\bblur\s+(?:strength|level|amount|intensity)\b"
+)
+"""The blur as a thing that has a strength ("make the blur 20 %"), not the verb "blur the …"."""
 
 
 _IT = re.compile(

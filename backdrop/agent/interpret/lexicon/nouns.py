@@ -18,7 +18,10 @@ PERSON_NOUNS = _words(
     "person people me myself speaker subject us man woman guy girl host presenter "
     "him her them face body foreground"
 )
-EFFECT_NOUNS = _words("fade effect change changes edit edits edge edges") | frozenset(
+EFFECT_NOUNS = _words(
+    "fade effect change changes edit edits edge edges strength level intensity amount opacity "
+    "transparency"
+) | frozenset(
     noun for kind in background_kinds() for noun in kind.nouns
 )
 """Words for effects: the nouns of every background kind of the plan, fades, edges, edits."""

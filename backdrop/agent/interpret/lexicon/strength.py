@@ -18,6 +18,8 @@ STRENGTH_REL: tuple[tuple[re.Pattern[str], float], ...] = (
 STRENGTH_ABS: tuple[tuple[re.Pattern[str], float | None], ...] = (
     (re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:%|percent)"), None),
     (re.compile(r"\bhalf(?:\s+(?:strength|opacity|intensity|as strong|way))?\b"), 0.5),
+    (re.compile(r"\bthree quarters\b(?!\s+of\b)"), 0.75),
+    (re.compile(r"\b(?:a\s+)?quarter\b(?!\s+of\b)"), 0.25),
     (re.compile(r"\b(?:full(?:\s+(?:strength|opacity|intensity))?|fully|maximum|max)\b"), 1.0),
     (re.compile(r"\b(?:subtle|subtly|faint|barely|a hint)\b"), 0.4),
 )
