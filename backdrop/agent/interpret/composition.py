@@ -91,8 +91,11 @@ class _Composer:
             c.remove = True  # "remove the green screen" with no green change: the background
         if c.reset:
             self.steps.append(ToolCall("start_over"))
-            self.notes.append("I started over from the original video; say “undo” to get the "
-                              "plan back")  # fmt: skip
+            self.notes.append(
+                "there was nothing to start over from: the plan is still empty"
+                if self.ctx.plan == EditPlan()
+                else "I started over from the original video; say “undo” to get the plan back"
+            )
             return
         if c.append is not None:
             self.steps += _append_calls(c.append, self.ctx, self.draft)

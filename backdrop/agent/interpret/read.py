@@ -18,6 +18,7 @@ from backdrop.agent.interpret.lexicon.adjust import (
     APPEND_HEAD,
     APPEND_NOISE,
     APPEND_WHERE,
+    LESS_HUE,
     OTHER_PERSON,
     START_OVER,
     STOP_NOUN,
@@ -134,6 +135,11 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
     if _read_append(c, rest):
         return c
     _check_other_person(rest)
+    if (hue := LESS_HUE.search(rest)) is not None:  # "less red": not a strength, not red
+        raise Unclear(
+            f"I can't take {hue.group('hue')} out of a colour yet. Say the colour you want "
+            "instead, for example “make it blue”, “a bit bluer” or “a bit darker”."
+        )
     m = EXTEND.search(rest)
     if m is not None:  # "extend it to 30 seconds" = until 30 seconds
         c.extend = True
@@ -203,7 +209,7 @@ def _check_other_person(text: str) -> None:
     if m is None or not (m.group("which") or m.group("where") or m.group("who") not in
                          ("person", "people", "one")):  # fmt: skip
         return
-    said = m.group(0).split(maxsplit=1)[1] if " " in m.group(0) else m.group(0)
+    said = m.group("obj").strip()
     raise Unclear(
         f"Who should stay in the picture? I can't pick out “{said}” by description, but I can "
         "keep one person and drop the others: say, for example, “keep the person on the left”, "

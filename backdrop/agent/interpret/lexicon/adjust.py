@@ -72,9 +72,19 @@ _SHADE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )  # fmt: skip
 
 
+_ABOUT_PEOPLE = re.compile(
+    r"\b(?:i'm|i am|me|my|he|she|him|her|his|they|them|face|faces|skin|person|people|subject|"
+    r"lighting|exposure|video|footage|clip|edges?|hair|outline)\b"
+)
+"""Words that put "too dark" on the person or the picture, not on the background colour."""
+
+
 def shade_words(text: str) -> str:
     """ "less dark" / "too dark" → "lighter", "not as bright" → "darker", "lighten it up" →
-    "lighter": the direction of the colour, never a strength."""
+    "lighter": the direction of the colour, never a strength (left as said when the sentence
+    is about the person or the picture: "my face is too dark")."""
+    if _ABOUT_PEOPLE.search(text):
+        return text
     for pattern, repl in _SHADE_WORDS:
         text = pattern.sub(repl, text)
     return text
@@ -145,13 +155,16 @@ FILES_QUESTION = re.compile(
     r"\s+)?(?:files|backgrounds|images|videos|pictures|photos|clips)\b[^,;.]*$)"
 )
 """A question about which background files there are ("which background files have I got?")."""
-_PERSON = r"(?:person|people|guy|guys|man|men|woman|women|girl|boy|kid|child|lady|dude|fella|one)"
+_PERSON = (
+    r"(?:person|people|guy|guys|man|men|woman|women|girl|boy|kid|child|lady|dude|fella|"
+    r"(?<=other )one|(?<=another )one)"
+)
 OTHER_PERSON = re.compile(
     r"\b(?:remove|delete|erase|get rid of|take out|cut out|hide|lose|drop|blur|mask out|"
-    r"eliminate)\s+(?:the\s+|that\s+|this\s+)?(?:(?P<which>other|second|2nd|third|3rd|extra|"
-    r"another|background|random|left|right)\s+)?(?P<who>"
+    r"eliminate)\s+(?P<obj>(?:the\s+|that\s+|this\s+)?(?:(?P<which>other|second|2nd|third|3rd|"
+    r"extra|another|background|random|left|right)\s+)?(?P<who>"
     + _PERSON
-    + r")\b(?P<where>\s+(?:behind|next to|beside|on the (?:left|right)|in the (?:back(?:ground)?|"
-    r"middle|corner)))?"
+    + r")\b(?P<where>\s+(?:(?:behind|next to|beside)(?:\s+(?:me|him|her|us|them))?|"
+    r"on the (?:left|right)|in the (?:back(?:ground)?|middle|corner)))?)"
 )
 """Taking one person out while another stays: a question, since who is who needs pointing."""
