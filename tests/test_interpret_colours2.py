@@ -239,3 +239,30 @@ def test_hiding_another_person_asks_who_stays(text: str) -> None:
     ctx, said, asked = _said("remove the background", text)
     assert asked and "keep" in said
     assert [s.background.type for s in ctx.plan.backgrounds] == ["transparent"]
+
+
+# -- more phrasings of the same kinds -------------------------------------------------------------
+def test_colours_before_the_gradient_word_are_its_first_stops() -> None:
+    ctx, _, asked = _said("red, then orange, then yellow gradient")
+    assert not asked
+    assert _only(ctx).background.colors == [C["red"], C["orange"], C["yellow"]]
+
+
+def test_a_colour_at_the_end_is_a_stop_of_a_gradient_and_a_question_otherwise() -> None:
+    ctx, _, asked = _said("make it a red to blue gradient", "white at the very end")
+    assert not asked and _only(ctx).background.colors == [C["red"], C["blue"], C["white"]]
+    ctx, said, asked = _said("make it red", "blue at the start")
+    assert asked and "first 5 seconds" in said
+    assert _only(ctx).background.color == C["red"]
+
+
+def test_less_of_a_hue_asks_instead_of_setting_that_hue() -> None:
+    ctx, said, asked = _said("make it purple", "less red")
+    assert asked and "red" in said
+    seg = _only(ctx)
+    assert seg.background.color == C["purple"] and seg.opacity == 1.0
+
+
+def test_a_two_hue_colour_is_said_back_in_words() -> None:
+    _, said, _ = _said("make it blue green")
+    assert "between blue and green" in said

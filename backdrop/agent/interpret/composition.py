@@ -82,6 +82,7 @@ class _Composer:
 
     def add(self, n: int, c: Clause) -> None:
         """Compose clause number ``n``."""
+        self.notes += c.notes
         self.pre += [ToolCall("undo")] * c.undo + [ToolCall("redo")] * c.redo
         if c.drop is not None:
             call = _drop_call(c, self.ctx)
@@ -314,10 +315,14 @@ def _append_calls(
         what = ("there is no background change yet" if seg is None
                 else f"the change now is: {describe_background(seg.background)}")  # fmt: skip
         name = colour_name(colour)
+        other = colour_name(bg["color"]) if bg and bg["type"] == "color" else "blue"
+        other = "white" if other == name else other
+        pair = f"{name} to {other}" if where == "start" else f"{other} to {name}"
+        when = "first" if where == "start" else "last"
         raise Unclear(
             f"Add {name} to what? There is no gradient to add a colour to ({what}). Say, for "
-            f"example, “a blue to {name} gradient”, or “{name} for the last 5 seconds” for the "
-            "end of the video."
+            f"example, “a {pair} gradient”, or “{name} for the {when} 5 seconds” for that part "
+            "of the video."
         )
     assert seg is not None
     return [ToolCall("set_background", {"background": bg, "range": _range_arg(seg.range)})]

@@ -206,7 +206,8 @@ PLACE = re.compile(
     r"\b(?:(?:put|place|take|send|drop|move|transport|teleport|stick|bring|stand)\s+(?:me|us|"
     r"him|her|them|the person|the speaker)|(?:i|we) (?:want|would like|'d like) to be|make it "
     r"look like (?:i'm|i am|we're|we are|he's|she's)|as if (?:i|we|he|she) (?:were|was|are|am|"
-    r"is))\s+(?:on|in|at|to|into|onto|by|near|inside|out on|out in|down at|up in|up on)\s+"
+    r"is))\s+(?:somewhere\s+)?(?:on|in|at|to|into|onto|by|near|inside|out on|out in|down at|"
+    r"up in|up on)\s+"
     rf"(?:(?:the|a|an|some|my|our)\s+)?(?P<words>{_WORD}(?:\s+{_WORD})?)"
 )
 _NOT_PLACES = _set(

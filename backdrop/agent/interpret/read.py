@@ -573,6 +573,11 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
     stops = STOPS.search(text)
     listed = bool(GRADIENT.search(text) or stops or (BLEND.search(text) and matches))
     colours = _colours_of(matches, listed, int(stops.group(1)) if stops else None)
+    if not listed:  # "blue green": say which colour that is
+        for m in matches:
+            if m.group("pair"):
+                hues = " and ".join(re.split(r"[\s-]+", m.group(0)))
+                c.notes.append(f"“{m.group(0)}” is {colour_of(m)}, a colour between {hues}")
     if colours and c.shade is not None:  # "make the green a bit darker"
         if len(colours) == 1:  # the plan's green, where there is one (see composition)
             c.ref_colour = colours[0]

@@ -105,14 +105,17 @@ STOP_NOUN = re.compile(
 )
 """A gradient stop as a noun: "a third colour", "another colour stop"."""
 APPEND_HEAD = re.compile(
-    r"^\s*(?:(?:and|also|then|now|can you|could you)\s+)*(?:(?P<verb>add|append|tack|stick|put|"
-    r"throw|pop|include|insert|finish with|end with|start with|begin with)\b(?:\s+(?:on|in))?"
+    r"^\s*(?:(?:and|also|then|now|can you|could you|can we|could we|can i|could i|let's|maybe)"
+    r"\s+)*(?:(?P<verb>add|append|tack|stick|put|throw|pop|include|insert|have|use|get|want|"
+    r"finish with|end with|start with|begin with)\b(?:\s+(?:on|in))?"
     r"|(?=(?:a|an|another|one more)\s+(?:(?:3rd|third|4th|fourth|new|extra|additional)\s+)?"
-    r"colou?r\b))"
+    r"colou?r\b)"
+    rf"|(?=(?:(?:a|an|some)\s+)?{_COL}\s*,?\s+(?:on|at|in|onto)\s+the\s+(?:very\s+)?(?:end|"
+    r"start|beginning|middle)\b))"
 )
 """The start of a clause adding a gradient stop: a verb, or "a third colour …"."""
 APPEND_WHERE = re.compile(
-    r"\b(?:on|onto|at|to|in|into)\s+(?:the\s+)?(?P<where>end|start|beginning|front|back|bottom|"
+    r"\b(?:on|onto|at|to|in|into)\s+(?:the\s+)?(?:very\s+)?(?P<where>end|start|beginning|front|back|bottom|"
     r"top|middle|centre|center|left|right)(?:\s+of\s+(?:it|the\s+(?:gradient|blend|background|"
     r"bg|backdrop|colou?rs)))?\b|\b(?:on|onto|to|into)\s+(?:it|the\s+(?:gradient|blend|mix|"
     r"colou?rs))\b"

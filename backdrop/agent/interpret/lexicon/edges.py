@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 _MOVE = (
-    r"\b(?:pull|bring|draw|take|tuck|move|push|let|nudge|shift|suck)\s+(?:(?:the|my|his|her|"
+    r"\b(?:pull|bring|draw|take|tuck|move|push|let|nudge|shift|suck|come|go)\s+(?:(?:the|my|his|her|"
     r"their|that|this|it|its)\s+)?(?:(?:edges?|outlines?|borders?|mask|matte|cut-?out|"
     r"silhouette|contours?)\s+)?(?:(?:a\s+)?(?:bit|little|touch|tad|notch|slightly|more)\s+)?"
 )
