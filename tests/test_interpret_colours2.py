@@ -266,3 +266,22 @@ def test_less_of_a_hue_asks_instead_of_setting_that_hue() -> None:
 def test_a_two_hue_colour_is_said_back_in_words() -> None:
     _, said, _ = _said("make it blue green")
     assert "between blue and green" in said
+
+
+def test_a_colour_the_gradient_has_moves_instead_of_doubling() -> None:
+    ctx, _, _ = _said("make it red to blue to green", "put the blue at the end")
+    assert _only(ctx).background.colors == [C["red"], C["green"], C["blue"]]
+
+
+def test_reset_the_edges_puts_the_defaults_back() -> None:
+    from backdrop.render.plan import EdgeSettings
+
+    ctx, _, asked = _said("soften the edges", "pull the edge in", "reset the edges")
+    e, d = ctx.plan.edges, EdgeSettings()
+    assert not asked and (e.feather, e.shift, e.refine) == (d.feather, d.shift, d.refine)
+
+
+def test_a_fraction_after_a_time_word_stays_a_time() -> None:
+    ctx, _, _ = _said("blur it starting at 0.5")
+    seg = _only(ctx)
+    assert seg.range.start == pytest.approx(0.5) and seg.background.strength == pytest.approx(0.6)

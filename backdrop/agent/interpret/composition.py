@@ -19,9 +19,11 @@ from pydantic import ValidationError
 from backdrop.agent.interpret.clauses import Clause
 from backdrop.agent.interpret.errors import Unclear, clarify
 from backdrop.agent.interpret.lexicon.colours import colour_name, shade_of, tint_of
+from backdrop.render.colors import near_colour
 from backdrop.render.plan import (
     BackgroundSegment,
     BlurBackground,
+    EdgeSettings,
     EditPlan,
     TimeRange,
     describe_background,
@@ -288,7 +290,9 @@ class _Composer:
 
 
 def _with_stop(colours: list[str], colour: str, where: str) -> list[str]:
-    """``colours`` with ``colour`` added at the ``end``, the ``start`` or the ``middle``."""
+    """``colours`` with ``colour`` added at the ``end``, the ``start`` or the ``middle`` (moved
+    there when the gradient has it already: "put the blue in the middle")."""
+    colours = [c for c in colours if not near_colour(c, colour)] or colours
     at = {"end": len(colours), "start": 0}.get(where, (len(colours) + 1) // 2)
     return [*colours[:at], colour, *colours[at:]]
 
@@ -668,7 +672,7 @@ def _edge_update(plan: EditPlan, actions: list[str]) -> dict[str, Any]:
     Units are pixels of a 720-line frame: "soften" raises the feather by at least 1.5,
     "sharpen" halves it and turns on guided refinement (matting stays on), "refine" (rough
     hair) turns on alpha matting, enlarges the guided-filter radius and adds 0.5 feather,
-    "shrink"/"grow" move the edge by 1.5.
+    "shrink"/"grow" move the edge by 1.5, "reset" puts the defaults back.
     """
     e = plan.edges
     feather, refine, radius, shift = e.feather, e.refine, e.refine_radius, e.shift
@@ -685,6 +689,9 @@ def _edge_update(plan: EditPlan, actions: list[str]) -> dict[str, Any]:
             shift = max(-20.0, shift - 1.5)
         elif action == "grow":
             shift = min(20.0, shift + 1.5)
+        elif action == "reset":  # "reset the edges": the default settings again
+            d = EdgeSettings()
+            feather, refine, radius, shift = d.feather, d.refine, d.refine_radius, d.shift
     new = {
         "feather": round(feather, 2),
         "refine": refine,

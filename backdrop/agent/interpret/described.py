@@ -212,7 +212,8 @@ PLACE = re.compile(
 )
 _NOT_PLACES = _set(
     "front middle centre center foreground frame picture shot focus spotlight corner left right "
-    "end start beginning back top bottom side place spot position view scene video clip"
+    "end start beginning back top bottom side place spot position view scene video clip first "
+    "last final next second seconds minute minutes mark"
 )
 
 

@@ -28,13 +28,18 @@ _FRACTION = re.compile(
     r"hours?))"
 )
 """A fraction said as the level of a strength word ("blur at 0.9", "strength 0.25")."""
+_TIME_VERB = re.compile(
+    r"\b(?:start(?:s|ing)?|begin(?:s|ning)?|end(?:s|ing)?|stop(?:s|ping)?|from|until|till|up)\s*$"
+)
+"""Words before "at 0.5" / "to 0.5" that make it a time, not a level."""
 _TRANSPARENT_BY = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:transparent|see-through)\b")
 """How transparent, as a percentage: the opacity is the rest ("25 % transparent" = 75 %)."""
 _TO_LEVEL = re.compile(
     r"\b(?:drop|lower|reduce|bring|turn|dial|take|knock|cut|tone|pull)\s+"
     r"(?P<obj>it|that|this|the\s+(?:opacity|strength|blur|colou?r|background|bg|backdrop|effect|"
     r"level|intensity|amount))(?:\s+(?:down|back))?\s+to\b"
-    r"(?=\s+(?:\d|half\b|a quarter\b|quarter\b|a third\b|zero\b|nothing\b|minimum\b|low\b))"
+    r"(?=\s+(?:\d+(?:\.\d+)?\s*(?:%|percent)|half\b|a quarter\b|quarter\b|zero\b|nothing\b|"
+    r"minimum\b|low\b))"
 )
 """A level reached by a lowering verb: "drop it to half opacity" sets it, removes nothing."""
 
@@ -48,9 +53,14 @@ def scores_to_percent(text: str) -> str:
         n, d = float(m.group("n")), float(m.group("d"))
         return m.group(0) if n > d else f"{100 * n / d:g}%"
 
+    def fraction(m: re.Match[str]) -> str:
+        if _TIME_VERB.search(text[: m.start()]):
+            return m.group(0)  # "blur it starting at 0.5": a time
+        return f"{m.group('pre')} {100 * float(m.group('n')):g}%"
+
     text = _SCORE.sub(score, text)
     if _STRENGTH_WORD.search(text):
-        text = _FRACTION.sub(lambda m: f"{m.group('pre')} {100 * float(m.group('n')):g}%", text)
+        text = _FRACTION.sub(fraction, text)
     text = _TRANSPARENT_BY.sub(lambda m: f"{100 - float(m.group(1)):g}% opacity", text)
     return _TO_LEVEL.sub(lambda m: f"set {m.group('obj')} to", text)
 
@@ -152,8 +162,8 @@ START_OVER = re.compile(
 """Throwing the whole plan away ("start over"): one step, so "undo" brings it back."""
 FILES_QUESTION = re.compile(
     r"^\s*(?:(?:so|and|ok(?:ay)?|hey|um|well)[\s,]+)*(?:(?:what|which)\b(?:(?!\b(?:make|blur|"
-    r"remove|fade|turn|change)\b).)*\b(?:files?|backgrounds|images|videos|pictures|photos|clips|"
-    r"options)\b(?:(?!\b(?:make|blur|remove|fade|turn|change)\b).)*$|(?:(?:can|could) you\s+)?"
+    r"remove|fade|turn|change)\b).)*\b(?:files?|backgrounds|images|videos|pictures|photos|"
+    r"clips)\b(?:(?!\b(?:make|blur|remove|fade|turn|change)\b).)*$|(?:(?:can|could) you\s+)?"
     r"(?:list|show me|tell me(?: about)?|name)\s+(?:the\s+|my\s+|all\s+(?:the\s+)?)?(?:background"
     r"\s+)?(?:files|backgrounds|images|videos|pictures|photos|clips)\b[^,;.]*$)"
 )

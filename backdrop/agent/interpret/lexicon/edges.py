@@ -35,6 +35,8 @@ EDGE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:soft(?:er|en)?|smooth(?:er)?|feather(?:ed)?|blur(?:rier|ry|red)?|gentler)\b",
          "soften"),
         (r"\b(?:sharp(?:er|en)?|crisp(?:er)?|harder|cleaner)\b", "sharpen"),
+        (r"\b(?:reset|restore|back to (?:the )?(?:default|normal|original))\b|"
+         r"\b(?:default|normal|original) (?:edges?|outlines?|mask)\b", "reset"),
     )
 )  # fmt: skip
 PRONOUN = re.compile(r"\b(?:me|my|him|his|her|them|us|person)\b")
