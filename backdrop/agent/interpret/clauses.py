@@ -136,7 +136,7 @@ def split_clauses(text: str) -> list[tuple[str, bool, bool]]:
         sep = (pending_sep or "").strip()
         if not clauses:
             clauses.append([piece, False, fix])
-        elif not fix and _more_stops(clauses[-1][0], piece):
+        elif _more_stops(clauses[-1][0], piece) and not (fix and COLOUR.search(clauses[-1][0])):
             clauses[-1][0] += f" to {piece}"  # "a gradient with navy, then teal, then white"
         elif (
             fix or _HARD.search(sep) or _STARTER.match(piece) or _new_action(clauses[-1][0], piece)

@@ -14,7 +14,7 @@ from backdrop.agent.interpret.lexicon.colours import NAMES
 
 # -- scores and fractions → percentages ---------------------------------------------------------
 _SCORE = re.compile(
-    r"(?<![\d.:/])(?P<n>\d+(?:\.\d+)?)\s*(?:out of|/|on a scale of(?: 0 to| 1 to)?)\s*"
+    r"(?<![\d.:/])(?P<n>\d+(?:\.\d+)?)\s*(?:out of|outta|/|on a scale of(?: 0 to| 1 to)?)\s*"
     r"(?P<d>5|10|100)\b(?![.:/]\d)(?!\s*(?:seconds?|secs?|s\b|minutes?|mins?|m\b))"
 )
 """A score: "3 out of 10", "7/10", "8 on a scale of 10"."""
@@ -24,8 +24,8 @@ _STRENGTH_WORD = re.compile(
 )
 _FRACTION = re.compile(
     r"\b(?P<pre>at|to|of|strength|level|intensity|opacity|amount|blur|is|be|=|:)\s+"
-    r"(?P<n>0?\.\d+)(?![\d.:%])(?!\s*(?:%|percent|seconds?|secs?|s\b|minutes?|mins?|m\b|h\b|"
-    r"hours?))"
+    r"(?P<n>0?\.\d+|point \d+)(?![\d.:%])"
+    r"(?!\s*(?:%|percent|seconds?|secs?|s\b|minutes?|mins?|m\b|h\b|hours?))"
 )
 """A fraction said as the level of a strength word ("blur at 0.9", "strength 0.25")."""
 _TIME_VERB = re.compile(
@@ -38,8 +38,8 @@ _TO_LEVEL = re.compile(
     r"\b(?:drop|lower|reduce|bring|turn|dial|take|knock|cut|tone|pull)\s+"
     r"(?P<obj>it|that|this|the\s+(?:opacity|strength|blur|colou?r|background|bg|backdrop|effect|"
     r"level|intensity|amount))(?:\s+(?:down|back))?\s+to\b"
-    r"(?=\s+(?:\d+(?:\.\d+)?\s*(?:%|percent)|half\b|a quarter\b|quarter\b|zero\b|nothing\b|"
-    r"minimum\b|low\b))"
+    r"(?=\s+(?:(?:like|about|around|roughly|maybe)\s+)?(?:\d+(?:\.\d+)?\s*(?:%|percent)|half\b|"
+    r"a quarter\b|quarter\b|zero\b|nothing\b|minimum\b|low\b))"
 )
 """A level reached by a lowering verb: "drop it to half opacity" sets it, removes nothing."""
 
@@ -56,7 +56,8 @@ def scores_to_percent(text: str) -> str:
     def fraction(m: re.Match[str]) -> str:
         if _TIME_VERB.search(text[: m.start()]):
             return m.group(0)  # "blur it starting at 0.5": a time
-        return f"{m.group('pre')} {100 * float(m.group('n')):g}%"
+        n = float(m.group("n").replace("point ", "0."))
+        return f"{m.group('pre')} {100 * n:g}%"
 
     text = _SCORE.sub(score, text)
     if _STRENGTH_WORD.search(text):
@@ -116,7 +117,7 @@ STOP_NOUN = re.compile(
 """A gradient stop as a noun: "a third colour", "another colour stop"."""
 APPEND_HEAD = re.compile(
     r"^\s*(?:(?:and|also|then|now|can you|could you|can we|could we|can i|could i|let's|maybe)"
-    r"\s+)*(?:(?P<verb>add|append|tack|stick|put|throw|pop|include|insert|have|use|get|want|"
+    r"\s+)*(?:(?P<verb>add|ad|append|tack|stick|put|throw|pop|include|insert|have|use|get|want|"
     r"finish with|end with|start with|begin with)\b(?:\s+(?:on|in))?"
     r"|(?=(?:a|an|another|one more)\s+(?:(?:3rd|third|4th|fourth|new|extra|additional)\s+)?"
     r"colou?r\b)"
