@@ -8,7 +8,6 @@ person to hide) ask instead of changing the plan."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,31 +17,10 @@ from backdrop.agent.interpret.lexicon.colours import luma
 from backdrop.render.colors import NAMED_COLORS as C
 from backdrop.render.plan import EditPlan
 from backdrop.tools import ToolContext
+from tests.test_interpret_blind_kinds import _said, folder  # noqa: F401 - a fixture
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample.mp4"
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    """A session folder: the video being edited, a beach photo and a waves video beside it."""
-    import cv2
-    import numpy as np
-
-    shutil.copyfile(EXAMPLE, tmp_path / "talk.mp4")
-    shutil.copyfile(EXAMPLE, tmp_path / "waves.mp4")
-    cv2.imwrite(str(tmp_path / "beach.jpg"), np.full((8, 8, 3), 200, np.uint8))
-    return tmp_path
-
-
-def _said(*texts: str, folder: Path | None = None) -> tuple[ToolContext, str, bool]:
-    """The context after each text in turn, and the last reply's text and whether it asked."""
-    ctx = ToolContext(duration=60.0, source=folder / "talk.mp4" if folder else None)
-    si = SpeechInterpreter()
-    reply = None
-    for t in texts:
-        reply = si.interpret(t, ctx)
-    assert reply is not None
-    return ctx, reply.text, reply.clarify
+BEACH, WAVES = "Beach_Sunset.jpg", "waves_loop-02.mp4"
+"""The files beside the video in the ``folder`` fixture."""
 
 
 def _only(ctx: ToolContext):
@@ -190,17 +168,17 @@ def test_gradient_words_and_lists_stay_gradients(text: str) -> None:
 
 
 # -- 7. honest non-answers and the small adjustments ---------------------------------------------
-def test_a_place_with_no_file_asks_and_names_the_files(folder: Path) -> None:
+def test_a_place_with_no_file_asks_and_names_the_files(folder: Path) -> None:  # noqa: F811
     ctx, said, asked = _said("put me in the forest", folder=folder)
-    assert asked and "forest" in said and "beach.jpg" in said
+    assert asked and "forest" in said and BEACH in said
     assert ctx.plan == EditPlan()
     ctx, _, asked = _said("take me to the beach", folder=folder)
-    assert not asked and Path(_only(ctx).background.path).name == "beach.jpg"
+    assert not asked and Path(_only(ctx).background.path).name == BEACH
 
 
-def test_which_files_lists_them_and_changes_nothing(folder: Path) -> None:
+def test_which_files_lists_them_and_changes_nothing(folder: Path) -> None:  # noqa: F811
     ctx, said, asked = _said("which background files have I got?", folder=folder)
-    assert "beach.jpg" in said and "waves.mp4" in said and "talk.mp4" not in said
+    assert BEACH in said and WAVES in said and "talk.mp4" not in said
     assert ctx.plan == EditPlan()
 
 
