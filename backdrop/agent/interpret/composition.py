@@ -174,7 +174,8 @@ class _Composer:
             return False
         mode, value = c.strength
         if not blurs:
-            if (mode == "abs" or value > 0) and not self.ctx.plan.backgrounds:
+            verb = _BLUR_VERB.search(c.text) is not None  # "blur it a bit less": a light blur
+            if (mode == "abs" or value > 0 or verb) and not self.ctx.plan.backgrounds:
                 return False  # "more blur" / "the blur at 30 %" on a fresh plan: a new blur
             what = "weaker" if mode == "rel" and value < 0 else "stronger" if mode == "rel" else (
                 f"{value:.0%}")  # fmt: skip
@@ -384,6 +385,9 @@ _BLUR_NOUN = re.compile(
     r"|\bblur\s+(?:strength|level|amount|intensity)\b"
 )
 """The blur as a thing that has a strength ("make the blur 20 %"), not the verb "blur the …"."""
+_BLUR_VERB = re.compile(
+    r"\bblur\s+(?:out\s+)?(?:the|my|it|this|that|everything|background|bg|backdrop)\b"
+)
 
 
 _IT = re.compile(

@@ -336,6 +336,7 @@ def _read_fades(c: Clause, text: str) -> str:
     if GRADIENT.search(text) and not explicit:
         return text  # "fade the background from black to white, like a gradient"
     timed = any(p.search(text) for p in (FADE_DURATION[0], FADE_DURATION[2]))
+    timed = timed or any(p.search(text) for p, _ in RANGE_RULES)  # "fading to blue at 10 s"
     if _FADE_BETWEEN.search(text) and len(COLOUR.findall(text)) >= 2 and not (explicit or timed):
         return text  # "fade it from navy at the top to black": colours, not a transition
     fade, text = _take(FADE, text)

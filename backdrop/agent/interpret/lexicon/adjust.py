@@ -85,7 +85,8 @@ _SHADE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 _ABOUT_PEOPLE = re.compile(
     r"\b(?:i'm|i am|me|my|he|she|him|her|his|they|them|face|faces|skin|person|people|subject|"
-    r"lighting|exposure|video|footage|clip|edges?|hair|outline)\b"
+    r"lighting|exposure|video|footage|clip|edges?|hair|outline|the light|lights|window|sun|room|"
+    r"picture|frame|shot|scene)\b"
 )
 """Words that put "too dark" on the person or the picture, not on the background colour."""
 
