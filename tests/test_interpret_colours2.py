@@ -263,3 +263,18 @@ def test_a_fraction_after_a_time_word_stays_a_time() -> None:
     ctx, _, _ = _said("blur it starting at 0.5")
     seg = _only(ctx)
     assert seg.range.start == pytest.approx(0.5) and seg.background.strength == pytest.approx(0.6)
+
+
+def test_one_stop_of_a_gradient_set_to_a_colour() -> None:
+    ctx, _, asked = _said("make it a pink to purple gradient", "make the last colour navy")
+    assert not asked and _only(ctx).background.colors == [C["pink"], C["navy"]]
+    ctx, said, asked = _said("make it blue", "make the last colour navy")
+    assert asked and "gradient" in said and _only(ctx).background.color == C["blue"]
+
+
+@pytest.mark.parametrize(
+    ("text", "opacity"), [("reduce opacity to 60%", 0.6), ("bring the opacity down a bit", 0.8)]
+)
+def test_an_opacity_said_with_a_lowering_verb(text: str, opacity: float) -> None:
+    ctx, _, asked = _said("make it blue", text)
+    assert not asked and _only(ctx).opacity == pytest.approx(opacity)

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from backdrop.agent.interpret.clauses import Clause
 from backdrop.agent.interpret.errors import Unclear, clarify
+from backdrop.agent.interpret.lexicon.adjust import STOP_INDEX
 from backdrop.agent.interpret.lexicon.colours import colour_name, shade_of, tint_of
 from backdrop.render.colors import near_colour
 from backdrop.render.plan import (
@@ -293,6 +294,11 @@ class _Composer:
 def _with_stop(colours: list[str], colour: str, where: str) -> list[str]:
     """``colours`` with ``colour`` added at the ``end``, the ``start`` or the ``middle`` (moved
     there when the gradient has it already: "put the blue in the middle")."""
+    if where.startswith("="):  # "make the last colour navy": that stop becomes the colour
+        i = STOP_INDEX.get(where[1:], len(colours) // 2)
+        if not -len(colours) <= i < len(colours):
+            raise Unclear(clarify(f"The gradient has only {len(colours)} colours; which one?"))
+        return [colour if j == i % len(colours) else c for j, c in enumerate(colours)]
     colours = [c for c in colours if not near_colour(c, colour)] or colours
     at = {"end": len(colours), "start": 0}.get(where, (len(colours) + 1) // 2)
     return [*colours[:at], colour, *colours[at:]]
@@ -314,6 +320,13 @@ def _append_calls(
     bg = None if seg is None else seg.background.model_dump(mode="json")
     if seg is not None and bg is not None and bg["type"] == "gradient":
         bg["colors"] = _with_stop(bg["colors"], colour, where)
+    elif where.startswith("=") and seg is not None:  # "make the last colour navy" on a colour
+        raise Unclear(
+            f"There is only one colour now ({describe_background(seg.background)}), not a "
+            f"gradient. Say “make it {colour_name(colour)}”, or a gradient such as “a "
+            f"{colour_name(bg['color']) if bg and bg['type'] == 'color' else 'white'} to "
+            f"{colour_name(colour)} gradient”."
+        )
     elif seg is not None and bg is not None and bg["type"] == "color" and named:
         bg = {"type": "gradient", "colors": _with_stop([bg["color"]], colour, where)}
     else:

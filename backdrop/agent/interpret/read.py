@@ -20,6 +20,7 @@ from backdrop.agent.interpret.lexicon.adjust import (
     APPEND_WHERE,
     LESS_HUE,
     OTHER_PERSON,
+    RESTOP,
     START_OVER,
     STOP_NOUN,
     WHERE,
@@ -181,6 +182,10 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
 def _read_append(c: Clause, text: str) -> bool:
     """ "add yellow on the end", "put a third colour, white, at the start", "append gold": one
     colour added to a gradient (``c.append``). Whether the clause was that."""
+    restop = RESTOP.match(text)
+    if restop is not None:  # "make the last colour navy"
+        c.append = (hex_of(restop.group("c")), f"={restop.group('which')}", True)
+        return True
     head = APPEND_HEAD.match(text)
     if head is None:
         return False
@@ -369,6 +374,7 @@ def _read_fades(c: Clause, text: str) -> str:
 
 
 _FADE_BETWEEN = re.compile(
+    r"\b(?:vertical|horizontal|diagonal|colou?r|smooth|soft|gentle|linear|radial)\s+fade\b|"
     r"\bfad(?:e|es|ed|ing)\b(?:\s+(?:it|that|this|the (?:background|bg|backdrop|colou?rs?|screen)|"
     r"colou?rs?|down|smoothly|gently|gradually|softly|slowly|nicely|all the way))*\s+(?:from|"
     r"between)\b|\bfad(?:e|es|ed|ing)\s+(?:down\s+|off\s+|smoothly\s+|gently\s+|gradually\s+)?"

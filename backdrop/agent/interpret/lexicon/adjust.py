@@ -24,7 +24,7 @@ _STRENGTH_WORD = re.compile(
 )
 _FRACTION = re.compile(
     r"\b(?P<pre>at|to|of|strength|level|intensity|opacity|amount|blur|is|be|=|:)\s+"
-    r"(?P<n>0?\.\d+|point \d+)(?![\d.:%])"
+    r"(?:(?:about|around|roughly|like|maybe)\s+)?(?P<n>0?\.\d+|point \d+)(?![\d.:%])"
     r"(?!\s*(?:%|percent|seconds?|secs?|s\b|minutes?|mins?|m\b|h\b|hours?))"
 )
 """A fraction said as the level of a strength word ("blur at 0.9", "strength 0.25")."""
@@ -35,9 +35,10 @@ _TIME_VERB = re.compile(
 _TRANSPARENT_BY = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:transparent|see-through)\b")
 """How transparent, as a percentage: the opacity is the rest ("25 % transparent" = 75 %)."""
 _TO_LEVEL = re.compile(
-    r"\b(?:drop|lower|reduce|bring|turn|dial|take|knock|cut|tone|pull)\s+"
-    r"(?P<obj>it|that|this|the\s+(?:opacity|strength|blur|colou?r|background|bg|backdrop|effect|"
-    r"level|intensity|amount))(?:\s+(?:down|back))?\s+to\b"
+    r"\b(?:drop|lower|reduce|decrease|bring|turn|dial|take|knock|cut|tone|pull|raise|increase|"
+    r"bump|boost|push|crank)\s+"
+    r"(?P<obj>it|that|this|(?:the\s+)?(?:opacity|strength|blur|colou?r|background|bg|backdrop|"
+    r"effect|level|intensity|amount))(?:\s+(?:down|back|up))?\s+to\b"
     r"(?=\s+(?:(?:like|about|around|roughly|maybe)\s+)?(?:\d+(?:\.\d+)?\s*(?:%|percent)|half\b|"
     r"a quarter\b|quarter\b|zero\b|nothing\b|minimum\b|low\b))"
 )
@@ -123,7 +124,7 @@ APPEND_HEAD = re.compile(
     r"|(?=(?:a|an|another|one more)\s+(?:(?:3rd|third|4th|fourth|new|extra|additional)\s+)?"
     r"colou?r\b)"
     rf"|(?=(?:(?:a|an|some)\s+)?{_COL}\s*,?\s+(?:on|at|in|onto)\s+the\s+(?:very\s+)?(?:end|"
-    r"start|beginning|middle)\b))"
+    r"start|beginning|middle|top|bottom|left|right)\b))"
 )
 """The start of a clause adding a gradient stop: a verb, or "a third colour …"."""
 APPEND_WHERE = re.compile(
@@ -152,20 +153,38 @@ def append_verb_alone(verb: str | None) -> bool:
     return verb in _APPEND_VERBS_ALONE
 
 
+RESTOP = re.compile(
+    r"^\s*(?:(?:can you|could you|and|now)\s+)*(?:make|change|set|turn|switch|swap)\s+the\s+"
+    r"(?P<which>first|second|third|last|final|top|bottom|middle|end|start|left|right)\s+"
+    r"(?:colou?r|stop|one|band|shade)(?:\s+stop)?\s+(?:to\s+|into\s+|for\s+)?(?:a\s+|an\s+)?"
+    rf"(?P<c>{_COL})\s*$"
+)
+"""One stop of a gradient set to a colour: "make the last colour navy"."""
+STOP_INDEX = {
+    "first": 0, "top": 0, "start": 0, "left": 0, "second": 1, "third": 2,
+    "last": -1, "final": -1, "bottom": -1, "end": -1, "right": -1,
+}  # fmt: skip
+"""Which stop (an index into the colour list) a word names; "middle" is the middle one."""
+
 # -- start over, questions about the files, other people -----------------------------------------
 START_OVER = re.compile(
     r"^\s*(?:(?:let's|let us|i want to|i'd like to|can we|could we|we should|just)\s+)?"
     r"(?:start (?:over|again|afresh|from scratch|from the beginning)|begin again|reset"
     r"(?: (?:it|everything|all|the (?:plan|edits?|changes|whole thing)))?|clear (?:everything|"
     r"all (?:the )?(?:edits|changes)|the (?:plan|edits|changes))|start with a clean slate|"
-    r"wipe (?:the slate|everything)(?: clean)?|from scratch)(?:\s+(?:again|please|from scratch|"
-    r"then))*\s*$"
+    r"wipe (?:the slate|everything)(?: clean)?|from scratch|(?:scrap|ditch|bin|trash|wipe|clear|"
+    r"undo|lose) (?:everything|it all|all of it|all (?:the |my )?(?:edits|changes))(?:,?\s+and\s+"
+    r"(?:start (?:over|again|afresh|from scratch)|begin again))?)(?:\s+(?:again|please|"
+    r"from scratch|then))*\s*$"
 )
 """Throwing the whole plan away ("start over"): one step, so "undo" brings it back."""
 FILES_QUESTION = re.compile(
     r"^\s*(?:(?:so|and|ok(?:ay)?|hey|um|well)[\s,]+)*(?:(?:what|which)\b(?:(?!\b(?:make|blur|"
     r"remove|fade|turn|change)\b).)*\b(?:files?|backgrounds|images|videos|pictures|photos|"
-    r"clips)\b(?:(?!\b(?:make|blur|remove|fade|turn|change)\b).)*$|(?:(?:can|could) you\s+)?"
+    r"clips)\b(?:(?!\b(?:make|blur|remove|fade|turn|change)\b).)*$"
+    r"|(?:is there|are there|do i have|have i got|have we got|do we have|got)\s+(?:any|an?|some)?"
+    r"\s*(?:other\s+)?(?:background\s+)?(?:files?|backgrounds?|images?|videos?|pictures?|photos?|"
+    r"clips?)\b[^,;.]*$|(?:(?:can|could) you\s+)?"
     r"(?:list|show me|tell me(?: about)?|name)\s+(?:the\s+|my\s+|all\s+(?:the\s+)?)?(?:background"
     r"\s+)?(?:files|backgrounds|images|videos|pictures|photos|clips)\b[^,;.]*$)"
 )

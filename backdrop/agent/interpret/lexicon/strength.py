@@ -11,7 +11,9 @@ STRENGTH_REL: tuple[tuple[re.Pattern[str], float], ...] = (
                 r"enough|\btoo (?:subtle|faint|weak)\b"), 0.2),
     (re.compile(r"\b(?:too (?:much|strong|heavy|intense|blurry)|overdone|not (?:so|as|that) much|"
                 r"more subtle|subtler|weaker|less(?: strong| intense| obvious| visible)?|"
-                r"tone (?:it )?down|dial (?:it )?back|reduce|fainter)\b"), -0.2),
+                r"tone (?:it )?down|dial (?:it )?back|reduce|fainter|(?:bring|turn|dial|knock|take)"
+                r"(?: (?:it|that|this|the (?:opacity|strength|blur|effect|colou?r)))? down)\b"),
+     -0.2),
     (re.compile(r"\b(?:stronger|more(?: intense| strong| visible| obvious)?|intensify|boost|"
                 r"crank (?:it )?up|increase|heavier|blurrier)\b"), 0.2),
 )  # fmt: skip
