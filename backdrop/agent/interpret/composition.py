@@ -178,13 +178,14 @@ class _Composer:
             verb = _BLUR_VERB.search(c.text) is not None  # "blur it a bit less": a light blur
             if (mode == "abs" or value > 0 or verb) and not self.ctx.plan.backgrounds:
                 return False  # "more blur" / "the blur at 30 %" on a fresh plan: a new blur
-            what = "weaker" if mode == "rel" and value < 0 else "stronger" if mode == "rel" else (
-                f"{value:.0%}")  # fmt: skip
+            what = "make weaker" if mode == "rel" and value < 0 else "make stronger" if (
+                mode == "rel") else f"set to {value:.0%}"  # fmt: skip
             bgs = self.ctx.plan.backgrounds
             now = f" ({describe_background(bgs[-1].background)})" if bgs else ""
+            level = f" at {value:.0%}" if mode == "abs" else ""
             raise Unclear(
-                f"There is no blur to make {what}: the background isn't blurred{now}. Say “blur "
-                "the background” to blur it."
+                f"There is no blur to {what}: the background isn't blurred{now}. Say “blur "
+                f"the background{level}” to blur it instead."
             )
         level = _clip01(value if mode == "abs" else blurs[-1] + value)
         self.steps.append(ToolCall("set_strength", {"level": level, "target": "blur"}))
