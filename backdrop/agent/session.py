@@ -257,6 +257,7 @@ class Session:
         self._refine_seen = self.plan
         self._refine_emitted = 0.0
         self._looked = (0.0, 0.0)  # (time asked for, time of the frame shown) by _render_at
+        self._looked_frame: tuple[float, float, np.ndarray] | None = None  # (asked, time, rgb)
 
     # -- public API (any thread) ------------------------------------------------------------
     @property
@@ -363,6 +364,7 @@ class Session:
             self.proxy.close()  # its temporary folder goes with it
         if self.refiner is not None:
             self.refiner.close()
+        self._composer.close()
 
     def preview(self, t: float, *, fast: bool = False) -> np.ndarray:
         """The edited frame at ``t`` seconds (preview size), with the current plan: the refined
@@ -490,7 +492,8 @@ class Session:
         """The session thread: utterances at boundaries, then the newest frame's preview."""
         self._warm_up()
         while not self._stop.is_set():
-            self._wake.wait(0.1)
+            if self._slot is None:
+                self._wake.wait(0.1)
             self._wake.clear()
             self._drain()
             with self._slot_lock:
@@ -499,11 +502,24 @@ class Session:
                 index, t, frame = item
                 self._frames.put(t, frame, index)
                 try:
-                    self._emit(PreviewMessage(t, self._compose(frame, t)))
+                    self._show_newest(frame, t)
                 except Exception as e:  # noqa: BLE001 - e.g. a background file vanished
                     self._emit(ErrorMessage(f"preview failed: {e}"))
             if self._inbox.empty() and self._slot is None:
                 self._idle.set()
+
+    def _show_newest(self, frame: np.ndarray, t: float) -> None:
+        """Preview the newest processed frame (shown at ``t`` seconds). Its mask is made in the
+        composer's masking thread; instructions and calls arriving meanwhile are applied and
+        previewed at once (the frame looked at, from its remembered mask), not after it."""
+        job = self._composer.mask_later(self.plan, frame, t)
+        if job is not None:
+            job.add_done_callback(lambda _: self._wake.set())
+            while not job.done() and not self._stop.is_set():
+                self._wake.wait(0.1)
+                self._wake.clear()
+                self._drain()
+        self._emit(PreviewMessage(t, self._compose(frame, t)))
 
     def _warm_up(self) -> None:
         """Load the person masker now, so the first instruction does not wait for it."""
@@ -712,11 +728,16 @@ class Session:
             self.refiner.hold()  # the preview goes first; the refine resumes behind it
         if self.proxy is not None:
             self.proxy.hold()  # so does the proxy
-        ft, frame = self._source_frame(t)
+        looked = self._looked_frame
+        if self.live is None and looked is not None and looked[0] == t:
+            ft, frame = looked[1], looked[2]  # the frame looked at again (after an instruction)
+        else:
+            ft, frame = self._source_frame(t)
+            self._looked_frame = (t, ft, frame)
         self._looked = (t, ft)
         if self.refiner is not None:  # the tier is on: refine where the person is looking
             self._refine_at(ft)
-        return self._composer.compose(self.plan, frame, ft, fast=fast)
+        return self._composer.compose(self.plan, frame, ft, fast=fast, pin=True)
 
     def _compose(self, frame: np.ndarray, t: float) -> np.ndarray:
         return self._composer.compose(self.plan, frame, t)
