@@ -170,3 +170,27 @@ def test_an_instruction_is_previewed_while_a_new_frame_is_being_masked(sample: P
     finally:
         counted.gate.set()
         session.close()
+
+
+def test_the_first_instruction_finds_the_frame_looked_at_masked(sample: Path) -> None:
+    """While nothing is decided, the frame looked at is masked in the masking thread for the
+    default rule, so the first "remove the background" is previewed without the masker."""
+    counted = _Counted()
+    session = Session(sample, analyzers=lambda info: [Scripted([], delay=0.05)], llm=False,
+                      masker_factory=counted.factory)  # fmt: skip
+    messages: list[object] = []
+    session.add_listener(messages.append)
+    session.start()
+    try:
+        wait_for(lambda: counted.calls, 120, "the frame looked at masked before any instruction")
+        name, t = counted.calls[0]
+        assert name == "preview-mask" and t < 0.2  # the cursor's micro-turn (0 s)
+        assert session.submit("make the background blue").result(120).changed
+        wait_for(lambda: any(isinstance(m, ReplyMessage) for m in messages), 60, "the reply")
+        i = next(i for i, m in enumerate(messages) if isinstance(m, ReplyMessage))
+        wait_for(lambda: any(isinstance(m, PreviewMessage) for m in messages[i:]), 60, "a preview")
+        shown = next(m for m in messages[i:] if isinstance(m, PreviewMessage))
+        assert shown.t == pytest.approx(session.cursor) and blueness(shown.rgb) > 100
+        assert not [c for c in counted.calls if c[0] != "preview-mask"]  # never in line
+    finally:
+        session.close()

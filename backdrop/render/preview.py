@@ -366,9 +366,8 @@ class PreviewComposer:
         self._alphas: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
         self._mem_lock = threading.Lock()  # the masks remembered and the masker they are of
         self._run_lock = threading.Lock()  # held while the masker runs (it has state)
-        self._jobs: queue.Queue[tuple[Masker, np.ndarray, float, Future[None]] | None] = (
-            queue.Queue()
-        )
+        self._jobs: queue.Queue[tuple[Masker, np.ndarray, float, bool, Future[None]] | None]
+        self._jobs = queue.Queue()
         self._worker: threading.Thread | None = None
 
     def warm_up(self, plan: EditPlan) -> None:
@@ -440,12 +439,14 @@ class PreviewComposer:
         finally:
             compositor.frame_key = None
 
-    def mask_later(self, plan: EditPlan, frame: np.ndarray, t: float) -> Future[None] | None:
+    def mask_later(
+        self, plan: EditPlan, frame: np.ndarray, t: float, *, pin: bool = False
+    ) -> Future[None] | None:
         """Start masking ``frame`` (shown at ``t`` seconds) for ``plan`` in the composer's
-        thread; a later :meth:`compose` of it finds the mask made. None when there is nothing
-        to make (no mask needed at ``t``, a refined frame shown instead, or already made); the
-        future is done when the mask is remembered (or the masker failed: :meth:`compose` then
-        runs it again and raises)."""
+        thread; a later :meth:`compose` of it finds the mask made (``pin``: kept as the frame
+        looked at). None when there is nothing to make (no mask needed at ``t``, a refined
+        frame shown instead, or already made); the future is done when the mask is remembered
+        (or the masker failed: :meth:`compose` then runs it again and raises)."""
         compositor = self._use(plan)
         if not compositor.needs_mask(t) or self._refined(plan, frame, t) is not None:
             return None
@@ -456,7 +457,7 @@ class PreviewComposer:
         if self._worker is None:
             self._worker = workers.start(self._work, "preview-mask", stop=self.close)
         fut: Future[None] = Future()
-        self._jobs.put((masker, frame, t, fut))
+        self._jobs.put((masker, frame, t, pin, fut))
         return fut
 
     def close(self) -> None:
@@ -469,11 +470,13 @@ class PreviewComposer:
     def _work(self) -> None:
         """The ``preview-mask`` thread: masks frames for :meth:`mask_later`, in order."""
         while (job := self._jobs.get()) is not None:
-            masker, frame, t, fut = job
+            masker, frame, t, pin, fut = job
             if not fut.set_running_or_notify_cancel():
                 continue
             try:
-                self._run(masker, frame, t)
+                mask = self._run(masker, frame, t)
+                if pin:
+                    self._pin(masker, (round(t, 4), frame.shape), mask)
                 fut.set_result(None)
             except BaseException as e:  # noqa: BLE001 - compose() runs it again and raises
                 fut.set_exception(e)
@@ -515,12 +518,15 @@ class PreviewComposer:
         assert masker is not None
         mask = self._run(masker, frame, t)
         if pin:
-            key = (round(t, 4), frame.shape)
-            with self._mem_lock:
-                if masker is self._masker and (self._pinned is None or self._pinned[0] != key):
-                    self._pinned = (key, mask)
-                    self._alphas.clear()  # remembered only for the mask pinned
+            self._pin(masker, (round(t, 4), frame.shape), mask)
         return mask.copy()
+
+    def _pin(self, masker: Masker, key: tuple[Any, ...], mask: np.ndarray) -> None:
+        """Keep ``mask`` (``masker``'s, of the frame ``key``) as the frame looked at's."""
+        with self._mem_lock:
+            if masker is self._masker and (self._pinned is None or self._pinned[0] != key):
+                self._pinned = (key, mask)
+                self._alphas.clear()  # remembered only for the mask pinned
 
 
 __all__ = [
