@@ -59,6 +59,32 @@ class _Counted:
         return run
 
 
+def _started(sample: Path, counted: _Counted, delay: float) -> tuple[Session, list[object]]:
+    """A started session on ``sample`` with ``counted``'s maskers, chunks ``delay`` s apart,
+    and the list its messages go to."""
+    session = Session(sample, analyzers=lambda info: [Scripted([], delay=delay)], llm=False,
+                      masker_factory=counted.factory)  # fmt: skip
+    messages: list[object] = []
+    session.add_listener(messages.append)
+    session.start()
+    return session, messages
+
+
+def _preview_after_reply(messages: list[object], seen: int) -> PreviewMessage:
+    """The first preview after the first reply among ``messages[seen:]`` (waited for)."""
+    found: list[PreviewMessage] = []
+
+    def shown() -> bool:
+        new = messages[seen:]
+        replied = [i for i, m in enumerate(new) if isinstance(m, ReplyMessage)]
+        if replied:
+            found[:] = [m for m in new[replied[0] :] if isinstance(m, PreviewMessage)]
+        return bool(found)
+
+    wait_for(shown, 60, "a preview after the reply")
+    return found[0]
+
+
 @pytest.fixture(scope="module")
 def frames(sample: Path) -> tuple[object, list[tuple[float, np.ndarray]]]:
     info = probe(sample)
@@ -136,11 +162,7 @@ def test_an_instruction_is_previewed_while_a_new_frame_is_being_masked(sample: P
     """The masker wedges on the newest processed frame; a new background is still applied and
     previewed on the frame looked at, from its remembered mask, without running the masker."""
     counted = _Counted()
-    session = Session(sample, analyzers=lambda info: [Scripted([], delay=0.2)], llm=False,
-                      masker_factory=counted.factory)  # fmt: skip
-    messages: list[object] = []
-    session.add_listener(messages.append)
-    session.start()
+    session, messages = _started(sample, counted, 0.2)
     try:
         assert session.submit("make the background green").result(120).changed
         green = session.preview(1.0)  # the frame looked at
@@ -149,19 +171,8 @@ def test_an_instruction_is_previewed_while_a_new_frame_is_being_masked(sample: P
         assert counted.calls[-1][0] == "preview-mask"
         n, seen = len(counted.calls), len(messages)
         assert session.submit("make the background blue").result(60).changed
-        after: list[PreviewMessage] = []
-
-        def blue_shown() -> bool:
-            new = messages[seen:]
-            replied = [i for i, m in enumerate(new) if isinstance(m, ReplyMessage)]
-            after[:] = (
-                [m for m in new[replied[0] :] if isinstance(m, PreviewMessage)] if replied else []
-            )
-            return bool(after)
-
-        wait_for(blue_shown, 60, "a preview after the reply")
+        shown = _preview_after_reply(messages, seen)
         assert not counted.gate.is_set() and len(counted.calls) == n  # masker still stuck, not run
-        shown = after[0]
         assert shown.t == pytest.approx(1.0) and blueness(shown.rgb) > 100
         # the same person kept: only the background changed
         changed = np.abs(shown.rgb.astype(np.int16) - green).sum(-1) > 90
@@ -176,20 +187,13 @@ def test_the_first_instruction_finds_the_frame_looked_at_masked(sample: Path) ->
     """While nothing is decided, the frame looked at is masked in the masking thread for the
     default rule, so the first "remove the background" is previewed without the masker."""
     counted = _Counted()
-    session = Session(sample, analyzers=lambda info: [Scripted([], delay=0.05)], llm=False,
-                      masker_factory=counted.factory)  # fmt: skip
-    messages: list[object] = []
-    session.add_listener(messages.append)
-    session.start()
+    session, messages = _started(sample, counted, 0.05)
     try:
         wait_for(lambda: counted.calls, 120, "the frame looked at masked before any instruction")
         name, t = counted.calls[0]
         assert name == "preview-mask" and t < 0.2  # the cursor's micro-turn (0 s)
         assert session.submit("make the background blue").result(120).changed
-        wait_for(lambda: any(isinstance(m, ReplyMessage) for m in messages), 60, "the reply")
-        i = next(i for i, m in enumerate(messages) if isinstance(m, ReplyMessage))
-        wait_for(lambda: any(isinstance(m, PreviewMessage) for m in messages[i:]), 60, "a preview")
-        shown = next(m for m in messages[i:] if isinstance(m, PreviewMessage))
+        shown = _preview_after_reply(messages, 0)
         assert shown.t == pytest.approx(session.cursor) and blueness(shown.rgb) > 100
         assert not [c for c in counted.calls if c[0] != "preview-mask"]  # never in line
     finally:
