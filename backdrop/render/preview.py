@@ -363,6 +363,7 @@ class PreviewComposer:
         self._masker_key: tuple[Any, ...] = ()
         self._masks: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
         self._pinned: tuple[tuple[Any, ...], np.ndarray] | None = None
+        self._pins = 0  # frames pinned so far: the edges remembered are of the newest pin
         self._alphas: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
         self._mem_lock = threading.Lock()  # the masks remembered and the masker they are of
         self._run_lock = threading.Lock()  # held while the masker runs (it has state)
@@ -433,7 +434,7 @@ class PreviewComposer:
         if not compositor.needs_mask(t):
             return compositor.compose(frame, t, None).rgb
         mask = self._mask(frame, t, pin)
-        compositor.frame_key = (round(t, 4), frame.shape) if pin else None
+        compositor.frame_key = (round(t, 4), frame.shape, self._pins) if pin else None
         try:
             return compositor.compose(frame, t, mask).rgb
         finally:
@@ -526,7 +527,7 @@ class PreviewComposer:
         with self._mem_lock:
             if masker is self._masker and (self._pinned is None or self._pinned[0] != key):
                 self._pinned = (key, mask)
-                self._alphas.clear()  # remembered only for the mask pinned
+                self._pins += 1  # edges of an earlier pin are not used again (they age out)
 
 
 __all__ = [
