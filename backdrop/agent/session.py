@@ -548,6 +548,8 @@ class Session:
                 self._wake.wait(0.1)
                 self._wake.clear()
                 self._drain()
+            if self._stop.is_set():
+                return
         self._emit(PreviewMessage(t, self._compose(frame, t)))
 
     def _warm_up(self) -> None:
