@@ -749,7 +749,7 @@ class SetStrengthArgs(_Args):
     target: Literal["last", "blur"] = Field(
         "last",
         description="'last': the last background change; 'blur': every blur in the plan, in "
-        "place (\"less blur\" when the last change is not a blur).",
+        'place ("less blur" when the last change is not a blur).',
     )
 
 
@@ -812,8 +812,9 @@ def start_over(ctx: ToolContext, args: NoArgs) -> ToolResult:
     ctx.history.apply(EditPlan(), "start over")
     ctx.focus = None
     return ToolResult(
-        True, "started over: the plan is empty and the original video shows (say “undo” to get "
-        "it back)", True
+        True,
+        "started over: the plan is empty and the original video shows (say “undo” to get it back)",
+        True,
     )
 
 

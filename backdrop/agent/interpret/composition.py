@@ -314,8 +314,10 @@ def _append_calls(
     colour, where, named = append
     if draft is not None and (draft.background or {}).get("type") == "gradient":
         assert draft.background is not None
-        draft.background = {**draft.background,
-                            "colors": _with_stop(draft.background["colors"], colour, where)}
+        draft.background = {
+            **draft.background,
+            "colors": _with_stop(draft.background["colors"], colour, where),
+        }
         return []  # fmt: skip
     seg = _focused(ctx)
     bg = None if seg is None else seg.background.model_dump(mode="json")

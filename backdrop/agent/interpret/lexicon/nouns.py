@@ -21,9 +21,7 @@ PERSON_NOUNS = _words(
 EFFECT_NOUNS = _words(
     "fade effect change changes edit edits edge edges strength level intensity amount opacity "
     "transparency"
-) | frozenset(
-    noun for kind in background_kinds() for noun in kind.nouns
-)
+) | frozenset(noun for kind in background_kinds() for noun in kind.nouns)
 """Words for effects: the nouns of every background kind of the plan, fades, edges, edits."""
 NOT_NOUNS = _words(
     "a lot little bit more less out only for from in until till between after and but "
