@@ -25,10 +25,13 @@ from pydantic import ValidationError
 
 from backdrop.agent.interpret.clauses import Clause
 from backdrop.agent.interpret.errors import Unclear, clarify
+from backdrop.agent.interpret.lexicon.adjust import STOP_INDEX
 from backdrop.agent.interpret.lexicon.colours import colour_name, shade_of, tint_of
+from backdrop.render.colors import near_colour
 from backdrop.render.plan import (
     BackgroundSegment,
     BlurBackground,
+    EdgeSettings,
     EditPlan,
     TimeRange,
     clock,
@@ -95,6 +98,7 @@ class _Composer:
 
     def add(self, n: int, c: Clause) -> None:
         """Compose clause number ``n``."""
+        self.notes += c.notes
         self.pre += [ToolCall("undo")] * c.undo + [ToolCall("redo")] * c.redo
         if c.drop is not None:
             call = _drop_call(c, self.ctx)
@@ -102,6 +106,19 @@ class _Composer:
                 self.steps.append(call)
                 return
             c.remove = True  # "remove the green screen" with no green change: the background
+        if c.reset:
+            self.steps.append(ToolCall("start_over"))
+            self.notes.append(
+                "there was nothing to start over from: the plan is still empty"
+                if self.ctx.plan == EditPlan()
+                else "I started over from the original video; say “undo” to get the plan back"
+            )
+            return
+        if c.append is not None:
+            self.steps += _append_calls(c.append, self.ctx, self.draft)
+            return
+        if self._reblur(c):
+            return
         kind = self._kind(c)
         if c.undo and kind is None and c.range is not None:
             span = _span_words(c.range)
@@ -174,6 +191,33 @@ class _Composer:
             return False
         assert c.background is not None
         self.steps += _swap_calls(self.ctx, c.ref_colour, c.background["color"], self.notes)
+        return True
+
+    def _reblur(self, c: Clause) -> bool:
+        """ "less blur" / "make the blur 20 %" when the last change is not the blur: every blur
+        of the plan changes in place; with no blur to change, a question (never a new blur over
+        a colour). Whether the clause was that."""
+        if not c.blur or _adjusts_blur(c, self.ctx, self.draft):
+            return False
+        blurs = _blur_strengths(c, self.ctx, self.draft)
+        if blurs is None or c.strength is None:
+            return False
+        mode, value = c.strength
+        if not blurs:
+            verb = _BLUR_VERB.search(c.text) is not None  # "blur it a bit less": a light blur
+            if (mode == "abs" or value > 0 or verb) and not self.ctx.plan.backgrounds:
+                return False  # "more blur" / "the blur at 30 %" on a fresh plan: a new blur
+            what = "make weaker" if mode == "rel" and value < 0 else "make stronger" if (
+                mode == "rel") else f"set to {value:.0%}"  # fmt: skip
+            bgs = self.ctx.plan.backgrounds
+            now = f" ({describe_background(bgs[-1].background)})" if bgs else ""
+            level = f" at {value:.0%}" if mode == "abs" else ""
+            raise Unclear(
+                f"There is no blur to {what}: the background isn't blurred{now}. Say “blur "
+                f"the background{level}” to blur it instead."
+            )
+        level = _clip01(value if mode == "abs" else blurs[-1] + value)
+        self.steps.append(ToolCall("set_strength", {"level": level, "target": "blur"}))
         return True
 
     def _kind(self, c: Clause) -> _Tool | None:
@@ -468,6 +512,63 @@ def _draft_name(background: dict[str, Any] | None, tool: _Tool | None) -> str:
     )
 
 
+def _with_stop(colours: list[str], colour: str, where: str) -> list[str]:
+    """``colours`` with ``colour`` added at the ``end``, the ``start`` or the ``middle`` (moved
+    there when the gradient has it already: "put the blue in the middle")."""
+    if where.startswith("="):  # "make the last colour navy": that stop becomes the colour
+        i = STOP_INDEX.get(where[1:], len(colours) // 2)
+        if not -len(colours) <= i < len(colours):
+            raise Unclear(clarify(f"The gradient has only {len(colours)} colours; which one?"))
+        return [colour if j == i % len(colours) else c for j, c in enumerate(colours)]
+    colours = [c for c in colours if not near_colour(c, colour)] or colours
+    at = {"end": len(colours), "start": 0}.get(where, (len(colours) + 1) // 2)
+    return [*colours[:at], colour, *colours[at:]]
+
+
+def _append_calls(
+    append: tuple[str, str, bool], ctx: ToolContext, draft: _Draft | None
+) -> list[ToolCall]:
+    """ "Add yellow on the end": the colour joins the gradient of this sentence, else the
+    focused gradient (same range, fades and opacity); a plain colour becomes a gradient only
+    when a gradient or a stop was named ("add yellow to the end of the gradient")."""
+    colour, where, named = append
+    if draft is not None and (draft.background or {}).get("type") == "gradient":
+        assert draft.background is not None
+        draft.background = {
+            **draft.background,
+            "colors": _with_stop(draft.background["colors"], colour, where),
+        }
+        return []  # fmt: skip
+    seg = _focused(ctx)
+    bg = None if seg is None else seg.background.model_dump(mode="json")
+    if seg is not None and bg is not None and bg["type"] == "gradient":
+        bg["colors"] = _with_stop(bg["colors"], colour, where)
+    elif where.startswith("=") and seg is not None:  # "make the last colour navy" on a colour
+        raise Unclear(
+            f"There is only one colour now ({describe_background(seg.background)}), not a "
+            f"gradient. Say “make it {colour_name(colour)}”, or a gradient such as “a "
+            f"{colour_name(bg['color']) if bg and bg['type'] == 'color' else 'white'} to "
+            f"{colour_name(colour)} gradient”."
+        )
+    elif seg is not None and bg is not None and bg["type"] == "color" and named:
+        bg = {"type": "gradient", "colors": _with_stop([bg["color"]], colour, where)}
+    else:
+        what = ("there is no background change yet" if seg is None
+                else f"the change now is: {describe_background(seg.background)}")  # fmt: skip
+        name = colour_name(colour)
+        other = colour_name(bg["color"]) if bg and bg["type"] == "color" else "blue"
+        other = "white" if other == name else other
+        pair = f"{name} to {other}" if where == "start" else f"{other} to {name}"
+        when = "first" if where == "start" else "last"
+        raise Unclear(
+            f"Add {name} to what? There is no gradient to add a colour to ({what}). Say, for "
+            f"example, “a {pair} gradient”, or “{name} for the {when} 5 seconds” for that part "
+            "of the video."
+        )
+    assert seg is not None
+    return [ToolCall("set_background", {"background": bg, "range": _range_arg(seg.range)})]
+
+
 def _extend_call(ctx: ToolContext, rng: TimeRange) -> ToolCall:
     """ "keep it going until 20 seconds": the focused segment's start stays."""
     seg = _focused(ctx)
@@ -499,6 +600,30 @@ def _adjusts_blur(c: Clause, ctx: ToolContext, draft: _Draft | None) -> bool:
         return False
     i = ctx.focused_index()
     return i is not None and isinstance(ctx.plan.backgrounds[i].background, BlurBackground)
+
+
+def _blur_strengths(c: Clause, ctx: ToolContext, draft: _Draft | None) -> list[float] | None:
+    """The strengths of the plan's blurs when clause ``c`` changes the blur's strength ("less
+    blur", "set the blur strength to 25 %") rather than placing a blur; else ``None``."""
+    if c.strength is None or c.range is not None or c.exclude or c.also:
+        return None
+    if c.background or c.remove or draft is not None or c.rest:
+        return None
+    if c.strength[0] != "rel" and not _BLUR_NOUN.search(c.text):
+        return None
+    return [s.background.strength for s in ctx.plan.backgrounds
+            if isinstance(s.background, BlurBackground)]  # fmt: skip
+
+
+_BLUR_NOUN = re.compile(
+    r"\b(?:the|that|this|my|your)\s+(?:blur(?:ring|riness)?|bokeh)\b"
+    r"(?!\s+(?:the|it|my|out|everything|him|her|me|them|us|background|bg|backdrop)\b)"
+    r"|\bblur\s+(?:strength|level|amount|intensity)\b"
+)
+"""The blur as a thing that has a strength ("make the blur 20 %"), not the verb "blur the …"."""
+_BLUR_VERB = re.compile(
+    r"\bblur\s+(?:out\s+)?(?:the|my|it|this|that|everything|background|bg|backdrop)\b"
+)
 
 
 _IT = re.compile(
@@ -787,7 +912,7 @@ def _edge_update(plan: EditPlan, actions: list[str]) -> dict[str, Any]:
     Units are pixels of a 720-line frame: "soften" raises the feather by at least 1.5,
     "sharpen" halves it and turns on guided refinement (matting stays on), "refine" (rough
     hair) turns on alpha matting, enlarges the guided-filter radius and adds 0.5 feather,
-    "shrink"/"grow" move the edge by 1.5.
+    "shrink"/"grow" move the edge by 1.5, "reset" puts the defaults back.
     """
     e = plan.edges
     feather, refine, radius, shift = e.feather, e.refine, e.refine_radius, e.shift
@@ -804,6 +929,9 @@ def _edge_update(plan: EditPlan, actions: list[str]) -> dict[str, Any]:
             shift = max(-20.0, shift - 1.5)
         elif action == "grow":
             shift = min(20.0, shift + 1.5)
+        elif action == "reset":  # "reset the edges": the default settings again
+            d = EdgeSettings()
+            feather, refine, radius, shift = d.feather, d.refine, d.refine_radius, d.shift
     new = {
         "feather": round(feather, 2),
         "refine": refine,

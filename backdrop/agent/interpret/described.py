@@ -215,8 +215,81 @@ def _described(text: str, low: str, ctx: ToolContext) -> str:
     return text
 
 
+# Said as a place to be: "put me on the beach", "take us to the city", "I want to be in a forest".
+PLACE = re.compile(
+    r"\b(?:(?:put|place|take|send|drop|move|transport|teleport|stick|bring|stand)\s+(?:me|us|"
+    r"him|her|them|the person|the speaker)|(?:i|we) (?:want|would like|'d like) to be|make it "
+    r"look like (?:i'm|i am|we're|we are|he's|she's)|as if (?:i|we|he|she) (?:were|was|are|am|"
+    r"is))\s+(?:somewhere\s+)?(?:on|in|at|to|into|onto|by|near|inside|out on|out in|down at|"
+    r"up in|up on)\s+"
+    rf"(?:(?:the|a|an|some|my|our)\s+)?(?P<words>{_WORD}(?:\s+{_WORD})?)"
+)
+_NOT_PLACES = _set(
+    "front middle centre center foreground frame picture shot focus spotlight corner left right "
+    "end start beginning back top bottom side place spot position view scene video clip first "
+    "last final next second seconds minute minutes mark"
+)
+
+
+def _place(text: str, low: str, ctx: ToolContext) -> str | None:
+    """``text`` with "put me on the beach" naming the one file that matches, as "put "beach.jpg"
+    behind me"; ``None`` when there is no such phrase.
+
+    Raises:
+        Unclear: several files match, or none does (the question names the files there are).
+    """
+    m = PLACE.search(low)
+    if m is None:
+        return None
+    words = [w for w in m.group("words").split() if w not in _STOP and w not in _NOT_PLACES]
+    colours = set(NAMED_COLORS) | {"blur", "blurred", "blurry", "light", "dark", "gradient"}
+    if not words or " ".join(words) in colours or any(w in colours for w in words):
+        return None
+    files = available_backgrounds(ctx)
+    found = [p for p in files if any(_senses(w) & name_words(p) for w in words)]
+    said = " ".join(words)
+    if len(found) == 1:
+        return f'{text[: m.start()]}put "{found[0].name}" behind me{text[m.end() :]}'
+    if found:
+        names = " or ".join(f"“{p.name}”" for p in found[:4])
+        raise Unclear(f"Which file do you mean by “{said}”: {names}?")
+    there = ", ".join(p.name for p in files[:6])
+    listed = f" The background files here are: {there}." if there else (
+        " I see no image or video files beside the video.")  # fmt: skip
+    preset = next((w for w in words if w in NAMED_GRADIENTS), None)
+    offer = f" Or I can make a {preset}-coloured gradient: say “a {preset} gradient”."
+    offer = offer if preset else ""
+    raise Unclear(
+        f"I have no picture or video of “{said}” here, so I can't put you there.{listed} Which "
+        f"file should I use? Say its name, for example “use beach.jpg as the background”.{offer}"
+    )
+
+
+def files_answer(text: str, ctx: ToolContext) -> str | None:
+    """The answer to "which background files have I got?", or ``None`` for other text."""
+    from backdrop.agent.interpret.lexicon.adjust import FILES_QUESTION
+
+    if FILES_QUESTION.match(text.lower().strip(" ?!.")) is None:
+        return None
+    files = available_backgrounds(ctx)
+    if not files:
+        return (
+            "I see no image or video files beside the video. Put one there, or give its path, "
+            "for example “use ~/Pictures/beach.jpg as the background”."
+        )
+    said = ", ".join(f"{p.name} ({file_kind(p.name)})" for p in files[:12])
+    more = f" and {len(files) - 12} more" if len(files) > 12 else ""
+    return (
+        f"The background files I can use here: {said}{more}. Say, for example, “use "
+        f"{files[0].name} as the background”."
+    )
+
+
 def _bare(text: str, low: str, ctx: ToolContext) -> str:
     """``text`` with "use the waves as my background" naming the one file that matches."""
+    placed = _place(text, low, ctx)
+    if placed is not None:
+        return placed
     m = BARE.search(low)
     if m is None:
         return _bare_parts(text, ctx)

@@ -11,6 +11,7 @@ import math
 import re
 
 from backdrop.agent.interpret.errors import Unclear, clarify
+from backdrop.agent.interpret.lexicon.adjust import scores_to_percent, shade_words
 from backdrop.agent.interpret.lexicon.files import (
     BARE_HEX,
     BARE_PATH,
@@ -172,6 +173,7 @@ def normalise(
     text = fix_typos(text, _PROTECTED)
     text = words_to_numbers(text)
     text = NUMBER_WORD.sub(lambda m: str(NUMBER_WORDS[m.group(1)]), text)
+    text = shade_words(scores_to_percent(text))  # "3 out of 10", "less dark": never times
     for pattern, repl in SPOKEN_TIMES:
         text = pattern.sub(repl, text)
     text = spoken_times(text)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from backdrop.agent.interpret.clauses import Clause, split_clauses
 from backdrop.agent.interpret.composition import compose
-from backdrop.agent.interpret.described import resolve_described
+from backdrop.agent.interpret.described import files_answer, resolve_described
 from backdrop.agent.interpret.errors import Unclear, Unsupported, clarify
 from backdrop.agent.interpret.lexicon.history import DONT
 from backdrop.agent.interpret.lexicon.times import TIME, to_seconds
@@ -66,6 +66,9 @@ class RuleInterpreter:
         is understood does it ask. When a tool refuses (a missing file, nothing to fade), the
         plan is left unchanged.
         """
+        answer = files_answer(text, ctx)  # "which background files have I got?"
+        if answer is not None:
+            return Reply(answer)
         try:
             parsed = self.parse(text, ctx)
         except Unclear as e:
