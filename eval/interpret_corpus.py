@@ -49,7 +49,11 @@ SPLITS = {
     "heldout": CORPUS / "instructions_heldout.jsonl",
 }
 # the blind sets, read straight from the notation
-BLIND = {"heldout2": CORPUS / "heldout2.txt", "heldout3": CORPUS / "heldout3.txt"}
+BLIND = {
+    "heldout2": CORPUS / "heldout2.txt",
+    "heldout3": CORPUS / "heldout3.txt",
+    "heldout4": CORPUS / "heldout4.txt",
+}
 EDGE_WORDS = ("soften", "sharpen", "grow", "shrink", "refine")
 SEED = 11
 HELDOUT_SHARE = 0.3
