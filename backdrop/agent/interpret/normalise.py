@@ -47,7 +47,8 @@ _PROTECTED = frozenset(
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), r)
     for p, r in (
-        (r"\b(?:what(?:'s| is)|everything) (?:behind|around) (?:me|him|her|us|them|the person)\b",
+        (r"\b(?:what(?:'s| is)|whatever(?:'s| is)?|everything|all that'?s?|anything) "
+         r"(?:behind|around) (?:me|him|her|us|them|the person)\b",
          "the background"),
         (r"\beverything (?:except|but|other than|apart from|besides) (?:me|him|her|us|them|"
          r"the person|the people|the speaker)\b", "the background"),

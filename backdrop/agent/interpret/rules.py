@@ -47,6 +47,28 @@ class Parsed:
 
 
 # -- the interpreter ---------------------------------------------------------------------------
+_PERSON_PART = re.compile(
+    r"\b(?:make|turn|change|paint|dye|recolou?r|colou?r|tint)\s+(?:the colou?r of\s+)?"
+    r"(?:my|his|her|their|your|the (?:person|guy|man|woman|girl|boy|speaker)'?s)\s+(?:\w+\s+)?"
+    r"(?P<part>jacket|shirt|t-?shirt|top|hair|skin|face|clothes|outfit|dress|hat|cap|eyes|lips|"
+    r"jeans|trousers|pants|shoes|sweater|jumper|hoodie|coat|tie|glasses|beard|suit|sleeves?|"
+    r"scarf)\b"
+)
+"""A change asked of the person themselves ("make my jacket blue", "turn his hair pink")."""
+
+
+def _not_the_person(text: str) -> None:
+    """Raise :class:`Unclear` for a change of the person's own look: Backdrop changes only
+    what is behind them, and reading "make my jacket blue" as a blue background (as it did)
+    answers "Understood" for something else."""
+    m = _PERSON_PART.search(text.lower())
+    if m is not None:
+        raise Unclear(
+            f"I can only change what is behind the person (the background), not the "
+            f"{m['part']}. Did you mean the background? For example “make the background blue”."
+        )
+
+
 class RuleInterpreter:
     """Maps English instructions to tool calls with rule tables; no model needed.
 
@@ -111,6 +133,7 @@ class RuleInterpreter:
             Unclear: nothing actionable was understood, or a time cannot be read.
             Unsupported: names something the embedded interpreter cannot do.
         """
+        _not_the_person(text)  # "make my jacket blue"
         text = resolve_described(text, ctx)  # "the beach photo" → its file name
         try:
             norm, paths, sizes = normalise(text, ctx.position, ctx.duration)

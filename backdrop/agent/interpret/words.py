@@ -297,7 +297,8 @@ def mark_corrections(text: str) -> str:
 _EXCLUDE = re.compile(
     r"(?:,\s*)?(?:\bbut\s+)?\b(?:not\s+(?:in|during|for|at|over|within|on)|except(?:\s+(?:for|in|"
     r"during|at|within|on))?(?:\s+for)?|other than|apart from|aside from|excluding|save for|"
-    r"everywhere but|all but|skip(?:ping)?|leav(?:e|ing) out|omit(?:ting)?|exclud(?:e|ing)|"
+    r"everywhere but|all but|(?:everything|all of it|the whole (?:thing|video|clip)|the rest)\s+"
+    r"but|skip(?:ping)?|leav(?:e|ing) out|omit(?:ting)?|exclud(?:e|ing)|"
     r"with the exception of|not)\s+"
     r"(?=(?:the\s+)?(?:very\s+)?(?:first|last|final|between|from|\d|after|before|until|till))"
 )
@@ -372,7 +373,7 @@ _FILLERS: tuple[re.Pattern[str], ...] = tuple(
         r"\b(?:you know|i guess|i suppose|i think|like i said|so yeah|yeah|yep|cool|great|"
         r"perfect|nice|awesome|alright|all right|right|anyway|basically|whatever|bye|goodbye|"
         r"see you|hey(?: backdrop| there)?|hi(?: backdrop)?|hello backdrop)\b[,.]?(?!\s+(?:to|of|"
-        r"edge|side|half|now))",
+        r"edge|side|half|now)|(?:'s| is)? (?:behind|around) )",
         r"\b(?:if you (?:don't|do not) mind|if (?:that's|that is|it's|it is) (?:ok(?:ay)?|"
         r"possible|alright|fine)|if you can|if possible|when you get a chance|for me|"
         r"that would be (?:great|nice|good|awesome|perfect)|that'd be (?:great|nice)|"

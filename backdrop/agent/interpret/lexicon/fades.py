@@ -18,6 +18,9 @@ FADE_DURATION = (
     re.compile(rf"\b(?:over|across|lasting|taking|of)\s+(?:about |around |roughly )?"
                rf"(?:the (?:first|last|final) )?({TIME})"),
     re.compile(rf"\b(?:for|in|within)\s+(?:about |around |roughly )?({TIME})"),
+    re.compile(rf"(?:\b(?:let'?s say|say|maybe|perhaps|about|around|roughly|something like|"
+               rf"ideally)\s+|,\s*)({TIME})(?:\s+(?:each|apiece|both))?(?=\s*(?:$|[,;.]|\band\b))"
+               r"(?!.*\brespectively\b)"),
     re.compile(rf"(?:\b(?:a|an|the|with)\s+|(?<!for )(?<!over )(?<!until )(?<!till )(?<!first )"
                rf"(?<!last )(?<!after )(?<!from ))({TIME})[- ]?(?:long\s+)?"
                r"(?=(?:fad|dissolve|transition))"),
