@@ -39,7 +39,7 @@ class Level:
         name: what the status line shows.
         mask_long_side: the masker's input is scaled so its long side is at most this (pixels).
         mask_every: run the mask model on every k-th frame; carry the mask by motion between.
-        keep_every: process every k-th frame only (1 = all); the others are dropped.
+        drop_every: drop one frame in every n (0 = none: 6 keeps 5 of 6 frames, 2 every other).
         alpha_scale: the edge's alpha is made at this fraction of the frame's size and
             upsampled (:attr:`~backdrop.render.compose.Compositor.alpha_scale`).
     """
@@ -47,8 +47,18 @@ class Level:
     name: str
     mask_long_side: int
     mask_every: int = 1
-    keep_every: int = 1
+    drop_every: int = 0
     alpha_scale: float = 1.0
+
+    @property
+    def kept(self) -> float:
+        """The share of captured frames processed (1 = all)."""
+        return 1.0 - 1.0 / self.drop_every if self.drop_every else 1.0
+
+    def drops(self, index: int) -> bool:
+        """Whether the frame with capture ``index`` is dropped at this level (the last of
+        every ``drop_every``)."""
+        return self.drop_every > 0 and index % self.drop_every == self.drop_every - 1
 
 
 LEVELS: tuple[Level, ...] = (
@@ -58,22 +68,28 @@ LEVELS: tuple[Level, ...] = (
     Level("mask 1/3", 640, mask_every=3),
     Level("mask 1/4", 640, mask_every=4, alpha_scale=0.5),
     Level("mask 1/6", 640, mask_every=6, alpha_scale=0.5),
-    Level("drop 1/2", 640, mask_every=6, keep_every=2, alpha_scale=0.5),
+    Level("drop 1/6", 640, mask_every=6, drop_every=6, alpha_scale=0.5),
+    Level("drop 1/4", 640, mask_every=6, drop_every=4, alpha_scale=0.5),
+    Level("drop 1/3", 640, mask_every=6, drop_every=3, alpha_scale=0.5),
+    Level("drop 1/2", 640, mask_every=6, drop_every=2, alpha_scale=0.5),
 )
 """The ladder, best quality first. The pose-crop masker's models have fixed input sizes, so an
 input below 640 saves almost nothing (measured: 17 ms at 1280, 16 ms at 640, 17 ms at 384 per
 720p frame) while its coarser mask shows on every frame; the mask model on every k-th frame is
 what saves (a carried frame costs the flow, ~1–3 ms CPU at 720p, and the edge and blend).
 From "mask 1/4" on the edge's alpha is made at half size and upsampled (720p: 5.8 instead of
-9.8 ms CPU; mean alpha difference 0.001, in the 1 % of pixels on the outline)."""
+9.8 ms CPU; mean alpha difference 0.001, in the 1 % of pixels on the outline). Frames are
+dropped in steps (one in 6, 4, 3, then every other), so a machine a little short of time
+loses a sixth of the frames, not half."""
 
 
 class BudgetController:
     """Chooses the :class:`Level` from measured frame costs and latencies.
 
-    Steps down (cheaper) when the smoothed cost of a processed frame is over ``high`` × its
-    time (the budget × ``keep_every``: a level that drops every other frame has two budgets for
-    each frame it keeps) or the capture→output latency is over ``max_latency`` for
+    Steps down (cheaper) when the smoothed cost of a processed frame (with a cost model:
+    the level's predicted mean, so one frame that ran the model is no reason) is over ``high`` × its
+    time (the budget ÷ :attr:`Level.kept`: a level that drops every other frame has two budgets
+    for each frame it keeps) or the capture→output latency is over ``max_latency`` for
     ``patience`` frames in a row; steps up when the cost is under ``low`` × that time for
     ``room_seconds``. After a change it waits
     ``settle_seconds`` before judging again. ``fixed`` pins a level (benchmarks, tests).
@@ -81,7 +97,7 @@ class BudgetController:
     When :meth:`update` is told whether each frame ran the mask model (``masked``), the
     controller also keeps the measured cost of a masked frame (per masker input size) and of a
     carried one, predicts each level's mean cost per captured frame from them
-    (``(masked + (k − 1) · carried) / k / keep_every``), and steps down straight to the best
+    (``(masked + (k − 1) · carried) / k × kept``), and steps down straight to the best
     level predicted to fit under ``high`` × budget (a level it cannot predict yet is tried),
     and up only to a level predicted to fit (or, to re-measure after the load changed, once
     the room has lasted ``4 × room_seconds``). So it settles at the best level that keeps up
@@ -135,11 +151,11 @@ class BudgetController:
             return None
         masked = self.mask_cost[bigger[0]]
         if lv.mask_every == 1:
-            return masked / lv.keep_every
+            return masked * lv.kept
         if self.carry_cost is None:
             return None
         per = (masked + (lv.mask_every - 1) * self.carry_cost) / lv.mask_every
-        return per / lv.keep_every
+        return per * lv.kept
 
     def update(
         self, cost: float, latency: float, now: float | None = None, masked: bool | None = None
@@ -152,15 +168,19 @@ class BudgetController:
             self._measure(cost, masked)
         if self.fixed is not None or now - self._changed_at < self.settle_seconds:
             return
-        per_frame = self.budget * self.level.keep_every  # time there is for a processed frame
-        if self.cost > self.high * per_frame or latency > self.max_latency:
+        per_frame = self.budget / self.level.kept  # time there is for a processed frame
+        load = self.cost
+        if masked is not None:  # the mean over the mask cycle, not the last frames' spike
+            p = self.predicted(self.index)
+            load = p / self.level.kept if p is not None else load
+        if load > self.high * per_frame or latency > self.max_latency:
             self._over += 1
             self._room_since = None
             if self._over >= self.patience and self.index < len(LEVELS) - 1:
                 self._step(self._down() - self.index, now)
             return
         self._over = 0
-        if self.cost < self.low * per_frame and self.index > 0:
+        if load < self.low * per_frame and self.index > 0:
             if self._room_since is None:
                 self._room_since = now
             elif now - self._room_since >= self.room_seconds:
@@ -330,8 +350,7 @@ class LiveRenderer:
 
     def skip(self, index: int) -> bool:
         """Whether the frame with capture ``index`` is dropped at the current level."""
-        k = self.controller.level.keep_every
-        return k > 1 and index % k != 0
+        return self.controller.level.drops(index)
 
     def render(self, index: int, t: float, frame: np.ndarray) -> RenderedFrame:
         """Compose ``frame`` (``H×W×3`` uint8 RGB, capture time ``t`` s)."""
