@@ -448,3 +448,100 @@ def test_blend_in_the_outline_box_is_the_whole_frame_blend(sample: Path) -> None
     for k in (keep, 0.6 * keep + 0.4, np.zeros_like(keep)):
         k = k.astype(np.float32)
         assert np.array_equal(blend_in_box(frame, bg, k), cv2.blendLinear(frame, bg, k, 1 - k))
+
+
+def test_mask_thread_masks_the_newest_frame_and_never_queues() -> None:
+    """While the model is busy, frames handed to it replace each other (one waits at most);
+    when it is free it masks the newest, and the newest mask is what comes out."""
+    from backdrop.render.live import MaskWorker
+
+    gate, started = threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    class Slow:
+        def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
+            seen.append(int(frame[0, 0, 0]))
+            started.set()
+            gate.wait(10)
+            return np.full(frame.shape[:2], frame[0, 0, 0], np.float32)
+
+        def reset(self) -> None:
+            pass
+
+    def frame(i: int) -> np.ndarray:
+        return np.full((4, 6, 3), i, np.uint8)
+
+    worker = MaskWorker(Slow())
+    try:
+        worker.submit(0, frame(0), 0.0)
+        assert started.wait(10)
+        for i in range(1, 10):  # the model is busy with frame 0
+            worker.submit(i, frame(i), i / 30)
+        assert not worker.idle and worker.replaced == 8, "one frame waits, the others replaced"
+        assert worker.take() is None, "nothing finished yet"
+        gate.set()
+        got = []
+        while not worker.idle or not got:
+            out = worker.take(wait=5.0)
+            if out is not None:
+                got.append(out)
+        got += [o for o in [worker.take()] if o is not None]
+        assert seen == [0, 9], "the model saw the first frame and then only the newest"
+        assert got[-1][0] == 9 and float(got[-1][1].max()) == 9.0, "the newest mask comes out"
+        assert len(got) <= 2
+    finally:
+        gate.set()
+        worker.close()
+
+
+def test_threaded_renderer_hands_every_kth_frame_to_the_mask_thread_and_follows_motion(
+    sample: Path,
+) -> None:
+    """With the model in its own thread (level "mask 1/3"), the first frame gets its own mask,
+    the model sees about every 3rd frame (never more), and every frame's mask — the newest
+    model mask moved from its frame by motion — stays close to the one the model makes on
+    that frame (the juggler: fast legs, a ball)."""
+    from backdrop.render.live import _scaled
+    from backdrop.render.maskers import PreviewPersonMasker
+
+    info = probe(sample)
+    frames = [f for _, f in iter_frames(sample)][:30]
+    third = [lv.name for lv in LEVELS].index("mask 1/3")
+    side = LEVELS[third].mask_long_side
+    truth = PreviewPersonMasker(info)
+    want = [truth(_scaled(f, side), 3.0 + i / 24) for i, f in enumerate(frames)]
+    calls: list[int] = []
+
+    class Counting:
+        def __init__(self) -> None:
+            self.inner = PreviewPersonMasker(info)
+
+        def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
+            calls.append(round((t - 3.0) * 24))
+            return self.inner(frame, t)
+
+        def reset(self) -> None:
+            self.inner.reset()
+
+    plan = EditPlan.load(Path(__file__).resolve().parent.parent / "examples" / "sample-plan.json")
+    r = LiveRenderer(info, lambda i, p: Counting(), BudgetController(24, fixed=third), True)
+    r.set_plan(plan)
+
+    def iou(a: np.ndarray, b: np.ndarray) -> float:
+        a, b = a > 0.5, b > 0.5
+        return float((a & b).sum() / max(1, (a | b).sum()))
+
+    try:
+        ious = []
+        for i, f in enumerate(frames):
+            out = r.render(i, 3.0 + i / 24, f)  # after the plan's fade-in
+            assert out.composite.rgb.shape == f.shape
+            if i == 0:
+                assert np.array_equal(r.last_mask, want[0]), "the first frame's own mask"
+            ious.append(iou(r.last_mask, want[i]))
+            time.sleep(0.01)  # a camera's frames come apart; the model gets its turn
+    finally:
+        r.close()
+    assert calls[0] == 0 and len(calls) <= len(frames) // 3 + 1, calls
+    assert len(calls) >= 4, "the model kept running in its thread"
+    assert np.mean(ious) >= 0.8 and min(ious) >= 0.6, ious

@@ -173,7 +173,7 @@ def test_live_command_bad_inputs_end_in_one_line(sample: Path, tmp_path: Path) -
         (["--source", str(sample), "--record", str(tmp_path / "x.mkv")], "writes MP4"),
         (["--source", str(sample), "--record", str(tmp_path)], "is a folder"),
         (["--source", str(sample), "--record", str(sample)], "the output is the input"),
-        (["--source", str(sample), "--level", "9"], "--level takes 0 = full"),
+        (["--source", str(sample), "--level", "99"], "--level takes 0 = full"),
     ]
     for args, words in cases:
         res = subprocess.run(_cli(*args), capture_output=True, text=True, env=_env(), timeout=120)

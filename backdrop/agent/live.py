@@ -230,7 +230,7 @@ class LiveRunner:
         self.say = say
         self.record_path = Path(record) if record is not None else None
         self.feed = SessionFeed(self.info)
-        self.renderer = LiveRenderer(self.info, masker_factory, controller)
+        self.renderer = LiveRenderer(self.info, masker_factory, controller, threaded=True)
         self.session = Session(
             self.feed,
             analyzers=analyzers or self._default_analyzers,
@@ -337,6 +337,7 @@ class LiveRunner:
         self._stop.set()
         self.source.close()
         self._joined([self._thread], STOP_JOIN_S)  # the loop ends after the frame it is on
+        self.renderer.close()
         if self.listener is not None:
             self.listener.close()
         self._joined(self._workers, SAY_JOIN_S)  # scripted lines waiting for their reply
@@ -426,7 +427,9 @@ class LiveRunner:
             out_at = time.monotonic()
             latency = out_at - frame.captured
             level = self.renderer.controller.index
-            self.renderer.controller.update(cost, latency, out_at, masked=done.masked)
+            # a frame handed to the mask thread is charged the model's CPU: the cores are shared
+            work = cost + done.model_cost
+            self.renderer.controller.update(work, latency, out_at, masked=done.masked)
             self.stats.add(out_at, latency, cost, level)
         for chunk in asm.finish():
             self.feed.put(chunk)

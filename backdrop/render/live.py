@@ -14,6 +14,7 @@ stays bounded.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from backdrop.perception.core import workers
 from backdrop.perception.core.media import MediaInfo
 from backdrop.render.compose import Composite, Compositor
 from backdrop.render.maskers import Masker, build_masker
@@ -246,25 +248,36 @@ class MotionCarrier:
             return grey
         return cv2.resize(grey, (fw, fh), interpolation=cv2.INTER_AREA)
 
-    def seen(self, frame: np.ndarray) -> None:
-        """The frame a fresh mask was computed on."""
-        self._prev = self.grey(frame)
+    @property
+    def prev(self) -> np.ndarray | None:
+        """The :meth:`grey` of the last frame seen or carried onto (None after a reset)."""
+        return self._prev
+
+    def seen(self, frame: np.ndarray, grey: np.ndarray | None = None) -> None:
+        """The frame a fresh mask was computed on (``grey``: its :meth:`grey`, when made)."""
+        self._prev = self.grey(frame) if grey is None else grey
 
     def carry(self, mask: np.ndarray, frame: np.ndarray) -> np.ndarray:
         """``mask`` (for the previous frame, ``h×w`` float32, any resolution) moved onto
         ``frame`` (``H×W×3`` uint8 RGB); same shape as ``mask``."""
         cur = self.grey(frame)
-        if self._prev is None or self._prev.shape != cur.shape:
-            self._prev = cur
+        prev, self._prev = self._prev, cur
+        if prev is None or prev.shape != cur.shape:
             return mask
-        flow = self._dis.calc(cur, self._prev, None)  # cur pixel → where it was in prev
-        self._prev = cur
+        return self.move(mask, prev, cur, frame.shape[1], frame.shape[0])
+
+    def move(
+        self, mask: np.ndarray, prev: np.ndarray, cur: np.ndarray, width: int, height: int
+    ) -> np.ndarray:
+        """``mask`` (``h×w`` float32, any resolution) of the frame whose :meth:`grey` is
+        ``prev`` moved onto the frame whose grey is ``cur`` (both frames ``width×height``
+        pixels; one flow, however many frames apart); same shape as ``mask``."""
+        flow = self._dis.calc(cur, prev, None)  # cur pixel → where it was in prev
         mh, mw = mask.shape[:2]
-        fh, fw = cur.shape
-        k = max(1, round(frame.shape[1] / self.flow_width))
+        k = max(1, round(width / self.flow_width))
         flow = cv2.resize(flow, (mw, mh), interpolation=cv2.INTER_LINEAR)
         # flow pixels → frame pixels (× k) → mask pixels, plus each pixel's own place
-        scale = (k * mw / frame.shape[1], k * mh / frame.shape[0], 0.0, 0.0)
+        scale = (k * mw / width, k * mh / height, 0.0, 0.0)
         if self._grid is None or self._grid.shape[:2] != (mh, mw):
             gx, gy = np.meshgrid(np.arange(mw, dtype=np.float32), np.arange(mh, dtype=np.float32))
             self._grid = np.dstack([gx, gy])
@@ -273,6 +286,116 @@ class MotionCarrier:
 
     def reset(self) -> None:
         self._prev = None
+
+
+class MaskWorker:
+    """The mask model in its own thread: the newest frame in, the newest mask out, never a
+    queue.
+
+    :meth:`submit` puts a frame in a one-frame inbox (a frame the model has not started yet is
+    replaced: the newest wins, counted in :attr:`replaced`); the thread runs ``masker`` on it
+    and leaves ``(index, mask)`` in a one-mask outbox (a mask not taken yet is replaced by the
+    newer one); :meth:`take` empties it. So the live loop overlaps the model with the edge, the
+    blend and the outputs of the frames in between, and neither side ever waits in a line.
+
+    Args:
+        masker: the subject masker (used only by this thread from now on, until
+            :meth:`wait_idle` returns).
+        name: the thread's name.
+    """
+
+    def __init__(self, masker: Masker, name: str = "live-mask") -> None:
+        self.masker = masker
+        self.replaced = 0
+        self.model_seconds = 0.0
+        """Seconds (wall) the last model run took."""
+        self.error: BaseException | None = None
+        self._cond = threading.Condition()
+        self._inbox: tuple[int, np.ndarray, float] | None = None
+        self._outbox: tuple[int, np.ndarray] | None = None
+        self._busy = False
+        self._reset = False
+        self._closed = False
+        self._thread = workers.start(self._run, name, stop=self.close)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing waiting and nothing being masked."""
+        with self._cond:
+            return self._inbox is None and not self._busy
+
+    def submit(self, index: int, frame: np.ndarray, t: float) -> None:
+        """Mask ``frame`` (``H×W×3`` uint8 RGB, capture ``index``, ``t`` seconds; not changed
+        by the caller afterwards) as soon as the model is free."""
+        with self._cond:
+            if self._inbox is not None:
+                self.replaced += 1
+            self._inbox = (index, frame, t)
+            self._cond.notify_all()
+
+    def take(self, wait: float = 0.0) -> tuple[int, np.ndarray] | None:
+        """The newest finished ``(index, mask)`` not taken yet, or None; with ``wait`` > 0,
+        waits up to that many seconds for the frame in hand to finish.
+
+        Raises:
+            BaseException: what the masker raised.
+        """
+        with self._cond:
+            if wait > 0:
+                self._cond.wait_for(
+                    lambda: self._outbox is not None or self.error is not None
+                    or (self._inbox is None and not self._busy),
+                    wait,
+                )  # fmt: skip
+            if self.error is not None:
+                raise self.error
+            out, self._outbox = self._outbox, None
+            return out
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Wait until the model is free (the caller may then use ``masker`` itself)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._inbox is None and not self._busy, timeout)
+
+    def reset(self) -> None:
+        """Drop the frame waiting and the mask not taken; the masker's state is reset before
+        its next frame."""
+        with self._cond:
+            self._inbox = self._outbox = None
+            self._reset = True
+
+    def close(self) -> None:
+        """End the thread (after the frame in hand; never blocks)."""
+        with self._cond:
+            self._closed = True
+            self._inbox = None
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._inbox is not None or self._closed)
+                if self._closed:
+                    return
+                assert self._inbox is not None
+                (index, frame, t), self._inbox = self._inbox, None
+                self._busy, reset, self._reset = True, self._reset, False
+            try:
+                started = time.perf_counter()
+                if reset:
+                    self.masker.reset()
+                mask = self.masker(frame, t)
+                self.model_seconds = time.perf_counter() - started
+            except BaseException as e:  # noqa: BLE001 - handed to the live loop by take()
+                with self._cond:
+                    self.error, self._busy = e, False
+                    self._cond.notify_all()
+                return
+            with self._cond:
+                self._busy = False
+                if not self._reset:  # a mask from before a reset is stale
+                    self._outbox = (index, mask)
+                self._cond.notify_all()
 
 
 @dataclass(frozen=True)
@@ -284,6 +407,9 @@ class RenderedFrame:
     composite: Composite
     cost: float
     masked: bool
+    model_cost: float = 0.0
+    """Seconds the model's last run in the mask thread took, where this frame was handed to
+    it (0 where the model ran within ``cost`` or not at all)."""
 
 
 class LiveRenderer:
@@ -295,6 +421,10 @@ class LiveRenderer:
             :func:`~backdrop.render.maskers.build_masker`); it is rebuilt only when the plan's
             subjects change, not its times or backgrounds.
         controller: the budget controller (default: one for ``info.fps``).
+        threaded: at levels that run the model on every k-th frame only, run it in its own
+            thread (:class:`MaskWorker`; the newest model mask is carried by motion from the
+            frame it was made on), so the loop goes on with the frames in between meanwhile.
+            Levels that run it on every frame run it in the loop (each frame its own mask).
     """
 
     def __init__(
@@ -302,8 +432,12 @@ class LiveRenderer:
         info: MediaInfo,
         masker_factory: MaskerFactory | None = None,
         controller: BudgetController | None = None,
+        threaded: bool = False,
     ) -> None:
         self.info = info
+        self.threaded = threaded
+        self._worker: MaskWorker | None = None
+        self._greys: deque[tuple[int, np.ndarray]] = deque(maxlen=GREYS_KEPT)
         self.controller = controller or BudgetController(info.fps)
         self._factory = masker_factory or (lambda i, p: build_masker(i, p))
         self.plan: EditPlan | None = None
@@ -336,6 +470,7 @@ class LiveRenderer:
         self._compositor = Compositor(plan, self.info.width, self.info.height, self.info.duration)
         key = masker_key(plan)
         if plan.keep and (self._masker is None or key != self._masker_key):
+            self.close()  # the mask thread used the old masker
             self._masker = self._factory(self.info, plan)
             self._masker_key = key
             self._mask = None
@@ -359,22 +494,16 @@ class LiveRenderer:
         level = self.controller.level
         mask = None
         masked = False
+        model = 0.0
         if self._compositor.needs_mask(t):
             assert self._masker is not None
-            if self._mask is None or self._since_mask + 1 >= level.mask_every:
-                small = _scaled(frame, level.mask_long_side)
-                if small.shape != self._mask_input:  # a new input size: no stale smoothing
-                    self._masker.reset()
-                    self._mask_input = small.shape
-                mask = self._masker(small, t)
-                self._carrier.seen(frame)  # always: the level may change before the next frame
-                self._since_mask = 0
-                masked = True
+            if self.threaded and level.mask_every > 1:
+                mask, masked, model = self._mask_threaded(index, t, frame, level)
             else:
-                mask = self._carrier.carry(self._mask, frame)
-                self._since_mask += 1
+                mask, masked = self._mask_here(t, frame, level)
             self._mask = mask
         elif self._masker is not None and self._mask is not None:
+            self._masker_free()
             self._masker.reset()
             self._carrier.reset()
             self._mask = None
@@ -383,8 +512,100 @@ class LiveRenderer:
         comp = self._compositor.compose(frame, t, mask)
         cost = time.perf_counter() - started
         self.costs.append(cost)
-        return RenderedFrame(index, t, comp, cost, masked)
+        return RenderedFrame(index, t, comp, cost, masked, model)
 
+    def _masker_free(self) -> None:
+        """Make sure the mask thread is not using the masker (this thread may, after)."""
+        if self._worker is not None:
+            self._worker.wait_idle()
+            self._worker.take()  # a mask made before: the caller decides afresh
+            self._worker.reset()
+
+    def _mask_here(self, t: float, frame: np.ndarray, level: Level) -> tuple[np.ndarray, bool]:
+        """The mask made on this thread: the model's on every ``mask_every``-th frame, carried
+        by motion between. Returns ``(mask, whether the model ran)``."""
+        assert self._masker is not None
+        if self._mask is None or self._since_mask + 1 >= level.mask_every:
+            self._masker_free()
+            small = _scaled(frame, level.mask_long_side)
+            if small.shape != self._mask_input:  # a new input size: no stale smoothing
+                self._masker.reset()
+                self._mask_input = small.shape
+            mask = self._masker(small, t)
+            self._carrier.seen(frame)  # always: the level may change before the next frame
+            self._since_mask = 0
+            return mask, True
+        self._since_mask += 1
+        return self._carrier.carry(self._mask, frame), False
+
+    def _mask_threaded(
+        self, index: int, t: float, frame: np.ndarray, level: Level
+    ) -> tuple[np.ndarray, bool, float]:
+        """The mask from the mask thread (:class:`MaskWorker`): the newest model mask, moved
+        by motion from the frame it was made on to this one (one flow), else the last mask
+        carried on; a frame is handed to the model every ``mask_every``-th frame when it is
+        free. The first mask is waited for (this frame's own). Returns ``(mask, whether a frame
+        was handed to the model, the model's last run in seconds)``."""
+        if self._worker is None:
+            assert self._masker is not None
+            self._worker = MaskWorker(self._masker)
+        worker = self._worker
+        h, w = frame.shape[:2]
+        cur = self._carrier.grey(frame)
+        handed = False
+        got = worker.take()
+        if got is None and self._mask is None:  # nothing to carry yet: wait for this frame's
+            self._hand(worker, index, t, frame, level)
+            handed = True
+            while got is None and worker.error is None and not worker.idle:
+                got = worker.take(wait=MASK_WAIT_S)
+            got = got or worker.take()
+        mask = None
+        if got is not None:
+            j, fresh = got
+            then = next((g for i, g in self._greys if i == j), None)
+            if j == index:
+                mask = fresh
+            elif then is not None and then.shape == cur.shape:
+                mask = self._carrier.move(fresh, then, cur, w, h)
+        prev = self._carrier.prev  # the grey of the frame self._mask belongs to
+        if mask is None and self._mask is not None:
+            same = prev is not None and prev.shape == cur.shape
+            mask = self._carrier.move(self._mask, prev, cur, w, h) if same else self._mask
+        if mask is None:  # the model's mask of a frame no longer known: held
+            mask = got[1] if got is not None else np.zeros((h, w), np.float32)
+        self._greys.append((index, cur))
+        self._carrier.seen(frame, cur)
+        self._since_mask += 1
+        if not handed and self._since_mask >= level.mask_every and worker.idle:
+            self._hand(worker, index, t, frame, level)
+            handed = True
+        return mask, handed, worker.model_seconds if handed else 0.0
+
+    def _hand(
+        self, worker: MaskWorker, index: int, t: float, frame: np.ndarray, level: Level
+    ) -> None:
+        """Hand ``frame`` to the mask thread, at the level's masker input size."""
+        small = _scaled(frame, level.mask_long_side)
+        if small.shape != self._mask_input:  # a new input size: no stale smoothing
+            worker.reset()
+            self._mask_input = small.shape
+        worker.submit(index, small, t)
+        self._since_mask = 0
+
+    def close(self) -> None:
+        """End the mask thread (never blocks for long)."""
+        if self._worker is not None:
+            self._worker.close()
+            workers.join([self._worker._thread], 5.0)
+            self._worker = None
+
+
+MASK_WAIT_S = 30.0
+"""Seconds the first frame waits for its mask from the mask thread (a model loading)."""
+GREYS_KEPT = 12
+"""Recent frames whose small grey copy is kept, to move a model mask that arrives late from
+its frame to the current one."""
 
 ALPHA_LINES = 720
 """Below the ladder's top level, a frame taller than this has the edge's alpha made at half
