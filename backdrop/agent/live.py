@@ -427,9 +427,8 @@ class LiveRunner:
             out_at = time.monotonic()
             latency = out_at - frame.captured
             level = self.renderer.controller.index
-            # a frame handed to the mask thread is charged the model's CPU: the cores are shared
-            work = cost + done.model_cost
-            self.renderer.controller.update(work, latency, out_at, masked=done.masked)
+            model = done.model_cost or None  # the mask thread's last run, where handed to it
+            self.renderer.controller.update(cost, latency, out_at, masked=done.masked, model=model)
             self.stats.add(out_at, latency, cost, level)
         for chunk in asm.finish():
             self.feed.put(chunk)

@@ -44,6 +44,9 @@ class Level:
         drop_every: drop one frame in every n (0 = none: 6 keeps 5 of 6 frames, 2 every other).
         alpha_scale: the edge's alpha is made at this fraction of the frame's size and
             upsampled (:attr:`~backdrop.render.compose.Compositor.alpha_scale`).
+        threaded: the model runs in its own thread (:class:`MaskWorker`), overlapped with the
+            loop: every frame, also the one handed to the model, shows the newest model mask
+            moved there by motion (a threaded renderer; otherwise as ``mask_every``).
     """
 
     name: str
@@ -51,6 +54,7 @@ class Level:
     mask_every: int = 1
     drop_every: int = 0
     alpha_scale: float = 1.0
+    threaded: bool = False
 
     @property
     def kept(self) -> float:
@@ -70,26 +74,31 @@ LEVELS: tuple[Level, ...] = (
     Level("mask 1/3", 640, mask_every=3),
     Level("mask 1/4", 640, mask_every=4, alpha_scale=0.5),
     Level("mask 1/6", 640, mask_every=6, alpha_scale=0.5),
-    Level("drop 1/6", 640, mask_every=6, drop_every=6, alpha_scale=0.5),
-    Level("drop 1/4", 640, mask_every=6, drop_every=4, alpha_scale=0.5),
-    Level("drop 1/3", 640, mask_every=6, drop_every=3, alpha_scale=0.5),
-    Level("drop 1/2", 640, mask_every=6, drop_every=2, alpha_scale=0.5),
+    Level("thread 1/3", 640, mask_every=3, alpha_scale=0.5, threaded=True),
+    Level("thread 1/6", 640, mask_every=6, alpha_scale=0.5, threaded=True),
+    Level("drop 1/6", 640, mask_every=6, drop_every=6, alpha_scale=0.5, threaded=True),
+    Level("drop 1/4", 640, mask_every=6, drop_every=4, alpha_scale=0.5, threaded=True),
+    Level("drop 1/3", 640, mask_every=6, drop_every=3, alpha_scale=0.5, threaded=True),
+    Level("drop 1/2", 640, mask_every=6, drop_every=2, alpha_scale=0.5, threaded=True),
 )
 """The ladder, best quality first. The pose-crop masker's models have fixed input sizes, so an
 input below 640 saves almost nothing (measured: 17 ms at 1280, 16 ms at 640, 17 ms at 384 per
 720p frame) while its coarser mask shows on every frame; the mask model on every k-th frame is
 what saves (a carried frame costs the flow, ~1–3 ms CPU at 720p, and the edge and blend).
 From "mask 1/4" on the edge's alpha is made at half size and upsampled (720p: 5.8 instead of
-9.8 ms CPU; mean alpha difference 0.001, in the 1 % of pixels on the outline). Frames are
-dropped in steps (one in 6, 4, 3, then every other), so a machine a little short of time
-loses a sixth of the frames, not half."""
+9.8 ms CPU; mean alpha difference 0.001, in the 1 % of pixels on the outline). Below those,
+the model runs in its own thread ("thread 1/k"), so the loop's cost per frame is a carried
+frame's: each frame's mask is then the newest model mask carried from an older frame (on the
+juggler, IoU with the model's own mask 0.87–0.89 at 24 fps, about "mask 1/6"'s 0.89; "mask
+1/2" is 0.96). Frames are dropped last, in steps (one in 6, 4, 3, then every other), so a
+machine a little short of time loses a sixth of the frames, not half."""
 
 
 class BudgetController:
     """Chooses the :class:`Level` from measured frame costs and latencies.
 
-    Steps down (cheaper) when the smoothed cost of a processed frame (with a cost model:
-    the level's predicted mean, so one frame that ran the model is no reason) is over ``high`` × its
+    Steps down (cheaper) when the smoothed cost of a processed frame (with a cost model: the
+    level's predicted mean, so one frame that ran the model is no reason) is over ``high`` × its
     time (the budget ÷ :attr:`Level.kept`: a level that drops every other frame has two budgets
     for each frame it keeps) or the capture→output latency is over ``max_latency`` for
     ``patience`` frames in a row; steps up when the cost is under ``low`` × that time for
@@ -99,7 +108,8 @@ class BudgetController:
     When :meth:`update` is told whether each frame ran the mask model (``masked``), the
     controller also keeps the measured cost of a masked frame (per masker input size) and of a
     carried one, predicts each level's mean cost per captured frame from them
-    (``(masked + (k − 1) · carried) / k × kept``), and steps down straight to the best
+    (``(masked + (k − 1) · carried) / k × kept``; a threaded level: ``max(carried, model / k)
+    × kept``, with the model's run in its thread), and steps down straight to the best
     level predicted to fit under ``high`` × budget (a level it cannot predict yet is tried),
     and up only to a level predicted to fit (or, to re-measure after the load changed, once
     the room has lasted ``4 × room_seconds``). So it settles at the best level that keeps up
@@ -134,7 +144,10 @@ class BudgetController:
         self.mask_cost: dict[int, float] = {}
         """Smoothed seconds of a frame that ran the mask model, by masker input long side."""
         self.carry_cost: float | None = None
-        """Smoothed seconds of a frame whose mask was carried (or that needed none)."""
+        """Smoothed seconds of a frame whose mask was carried (or that needed none; at a
+        threaded level, every frame: the model is not in the loop's cost)."""
+        self.model_cost: float | None = None
+        """Smoothed seconds of a model run in its own thread (threaded levels)."""
         self._over = 0
         self._room_since: float | None = None
         self._changed_at = -1e9
@@ -148,6 +161,8 @@ class BudgetController:
         measured yet. A masker input not measured is taken to cost what the nearest larger
         measured one costs (an upper bound)."""
         lv = LEVELS[index]
+        if lv.threaded:
+            return self._predicted_threaded(lv)
         bigger = sorted(s for s in self.mask_cost if s >= lv.mask_long_side)
         if not bigger:
             return None
@@ -159,15 +174,37 @@ class BudgetController:
         per = (masked + (lv.mask_every - 1) * self.carry_cost) / lv.mask_every
         return per * lv.kept
 
+    def _predicted_threaded(self, lv: Level) -> float | None:
+        """A threaded level keeps up when the loop does (a carried frame's cost) and the
+        model thread does (its run within ``mask_every`` frames): the larger of the two."""
+        if self.carry_cost is None:
+            return None
+        model = self.model_cost
+        if model is None and self.mask_cost:  # not run threaded yet: a masked frame's extra
+            model = max(0.0, min(self.mask_cost.values()) - self.carry_cost)
+        if model is None:
+            return None
+        return max(self.carry_cost, model / lv.mask_every) * lv.kept
+
     def update(
-        self, cost: float, latency: float, now: float | None = None, masked: bool | None = None
+        self,
+        cost: float,
+        latency: float,
+        now: float | None = None,
+        masked: bool | None = None,
+        model: float | None = None,
     ) -> None:
         """Record one processed frame: ``cost`` seconds of work, ``latency`` capture→output
-        (s); ``masked``: whether it ran the mask model (None: not known, no cost model)."""
+        (s); ``masked``: whether it ran the mask model, or at a threaded level was handed to
+        the model's thread (None: not known, no cost model); ``model``: the seconds the
+        model's last run in its thread took, for a frame handed to it."""
         now = time.monotonic() if now is None else now
         self.cost = cost if self.cost == 0.0 else 0.8 * self.cost + 0.2 * cost
+        if model is not None:
+            old_m = self.model_cost
+            self.model_cost = model if old_m is None else 0.7 * old_m + 0.3 * model
         if masked is not None:
-            self._measure(cost, masked)
+            self._measure(cost, masked and not self.level.threaded)
         if self.fixed is not None or now - self._changed_at < self.settle_seconds:
             return
         per_frame = self.budget / self.level.kept  # time there is for a processed frame
@@ -497,7 +534,7 @@ class LiveRenderer:
         model = 0.0
         if self._compositor.needs_mask(t):
             assert self._masker is not None
-            if self.threaded and level.mask_every > 1:
+            if self.threaded and level.threaded:
                 mask, masked, model = self._mask_threaded(index, t, frame, level)
             else:
                 mask, masked = self._mask_here(t, frame, level)
@@ -552,11 +589,11 @@ class LiveRenderer:
         worker = self._worker
         h, w = frame.shape[:2]
         cur = self._carrier.grey(frame)
-        handed = False
+        handed = waited = False
         got = worker.take()
         if got is None and self._mask is None:  # nothing to carry yet: wait for this frame's
             self._hand(worker, index, t, frame, level)
-            handed = True
+            handed = waited = True
             while got is None and worker.error is None and not worker.idle:
                 got = worker.take(wait=MASK_WAIT_S)
             got = got or worker.take()
@@ -580,7 +617,8 @@ class LiveRenderer:
         if not handed and self._since_mask >= level.mask_every and worker.idle:
             self._hand(worker, index, t, frame, level)
             handed = True
-        return mask, handed, worker.model_seconds if handed else 0.0
+        # the model's time is charged to the frame handed to it (waited for: already in its cost)
+        return mask, handed, worker.model_seconds if handed and not waited else 0.0
 
     def _hand(
         self, worker: MaskWorker, index: int, t: float, frame: np.ndarray, level: Level
