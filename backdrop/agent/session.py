@@ -225,6 +225,9 @@ class Session:
         self._psize = preview_size(self.info, preview_long_side)
         self._pinfo = dataclasses.replace(self.info, width=self._psize[0], height=self._psize[1])
         self._listeners: list[Callable[[Message], None]] = []
+        self.auto_preview = True
+        """Compose a preview of each analysed chunk's newest frame for the listeners (a live
+        stream's own output is its preview: ``backdrop live`` turns this off)."""
         self._inbox: queue.Queue[tuple[str, Any, Future[Any]]] = queue.Queue()
         self._frames = FrameCache(CHUNK_SECONDS)
         self._reader: SeekReader | None = None  # scrubs ahead of processing (opened on first)
@@ -498,6 +501,7 @@ class Session:
             if item is not None:
                 index, t, frame = item
                 self._frames.put(t, frame, index)
+            if item is not None and self.auto_preview:
                 try:
                     self._emit(PreviewMessage(t, self._compose(frame, t)))
                 except Exception as e:  # noqa: BLE001 - e.g. a background file vanished
