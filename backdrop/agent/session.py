@@ -179,6 +179,10 @@ class Session:
         preview_timeout: seconds :meth:`preview` waits before :class:`PreviewTimeout`.
     """
 
+    auto_preview = True
+    """Compose a preview of each analysed chunk's newest frame for the listeners (a live
+    stream's own output is its preview: ``backdrop live`` turns this off)."""
+
     def __init__(
         self,
         source: str | Path | Any,
@@ -225,9 +229,6 @@ class Session:
         self._psize = preview_size(self.info, preview_long_side)
         self._pinfo = dataclasses.replace(self.info, width=self._psize[0], height=self._psize[1])
         self._listeners: list[Callable[[Message], None]] = []
-        self.auto_preview = True
-        """Compose a preview of each analysed chunk's newest frame for the listeners (a live
-        stream's own output is its preview: ``backdrop live`` turns this off)."""
         self._inbox: queue.Queue[tuple[str, Any, Future[Any]]] = queue.Queue()
         self._frames = FrameCache(CHUNK_SECONDS)
         self._reader: SeekReader | None = None  # scrubs ahead of processing (opened on first)

@@ -5,11 +5,12 @@
 file renders use. :class:`BudgetController` keeps the cost of a frame within the budget of the
 frame rate (``1 / fps`` seconds) by stepping through :data:`LEVELS`, in this order: a smaller
 masker input, the mask model on every k-th frame only (k up to 6; the mask carried in between
-by optical flow, no model run, and from k = 4 the edge made at half size), then dropping frames
-— and back up when there is room again. It predicts each level's cost from the measured cost
-of frames that ran the model and of carried ones, so it goes straight to the best level that
-keeps up. It never queues: a frame that cannot be finished is dropped by the source, so latency
-stays bounded.
+by optical flow, no model run, and from k = 4 the edge made at 360 lines), the model in its own
+thread (:class:`MaskWorker`; the loop then pays only for carried frames), then dropping one
+frame in 6, 4, 3 or 2 — and back up when there is room again. It predicts each level's cost
+from the measured cost of frames that ran the model and of carried ones, so it goes straight to
+the best level that keeps up. It never queues: a frame that cannot be finished is dropped by
+the source, so latency stays bounded.
 """
 
 from __future__ import annotations
