@@ -12,7 +12,8 @@ budget controller settles) with the live analyzers and no output sink, and repor
   controller's last level dropped them),
 - capture→output latency p50/p95 (ms, from the frame's capture to the composed frame),
 - CPU % (process CPU time / wall time; 200 % = both cores of a 2-core machine) and CPU ms
-  per delivered frame (the steadiest figure on a machine shared with other work),
+  per delivered frame (the whole process: it includes decoding every captured frame and the
+  analysis, so it grows when fewer frames are delivered),
 - the budget level the controller spent most frames at, and the controller's measured cost
   of a frame that ran the mask model and of one whose mask was carried by motion (ms).
 
@@ -165,8 +166,7 @@ def run_case(name: str, clip: Path, seconds: float, warmup: float) -> dict[str, 
         "latency_p50_ms": float(np.percentile(lat, 50)) if n else float("nan"),
         "latency_p95_ms": float(np.percentile(lat, 95)) if n else float("nan"),
         "cpu_pct": 100.0 * cpu / wall if wall > 0 else 0.0,
-        # CPU of the whole process per delivered frame: on a machine shared with others the
-        # steadiest figure (fps and latency there say more about the others than about us)
+        # CPU of the whole process per delivered frame (decoding and analysis included)
         "cpu_ms_per_frame": 1000.0 * cpu / n if n else float("nan"),
         "level": LEVELS[top].name,
         "levels": {LEVELS[k].name: v for k, v in sorted(levels.items())},
