@@ -38,7 +38,7 @@ from backdrop.render.plan import (
     VideoBackground,
     plan_json_schema,
 )
-from backdrop.render.writer import RenderError
+from backdrop.render.writer import RenderError, check_output_suffix
 
 if TYPE_CHECKING:
     from backdrop.agent.interpret import SpeechInterpreter
@@ -91,6 +91,7 @@ def _check_outputs(
     try:
         check_distinct([output, plan_out, alpha])
         if output is not None:
+            check_output_suffix(output)  # before the models load and "Understood" is said
             check_output(output, ins)
         if plan_out is not None:
             check_output(plan_out, ins)
@@ -98,7 +99,7 @@ def _check_outputs(
             if alpha.suffix and alpha.suffix.lower() != ".webm":
                 fail(f"{alpha}: --alpha must be a .webm file or a folder for PNG frames", 2)
             check_output(alpha, ins, folder=alpha.suffix == "", force=force)
-    except PathError as e:
+    except (PathError, RenderError) as e:
         fail(str(e), 2)
     folders = {(p.parent if p.parent != Path("") else Path(".")) for p in (output, plan_out, alpha)
                if p is not None}  # fmt: skip

@@ -103,6 +103,39 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
+SYSTEM_FOLDERS = (Path("/dev"), Path("/proc"), Path("/sys"))
+"""Folders of devices and kernel files: no output is ever written there (but
+:data:`SHARED_MEMORY`, a plain in-memory folder people use for scratch files)."""
+SHARED_MEMORY = Path("/dev/shm")
+
+
+def _landing(path: Path) -> Path:
+    """Where a write to ``path`` will land once the folders on its way are made: ``path`` itself
+    when it exists (or is a link, which a rename replaces), else ``path`` resolved. A path through
+    a folder still to be made and back out (``new/../a.mp4``) cannot be stat'ed now, but after
+    ``mkdir`` it names ``a.mp4``: it must be checked as that file (the input, a device...)."""
+    if path.exists() or path.is_symlink():
+        return path
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path
+
+
+def _not_in_system_folder(path: Path) -> Path:
+    """``path``, unless it (resolved) lies in one of :data:`SYSTEM_FOLDERS` and not in shared
+    memory: then :class:`PathError` (a new file in ``/dev`` or a kernel setting in ``/sys``)."""
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        real = path.absolute()
+    where = (real, *real.parents)
+    for d in SYSTEM_FOLDERS:
+        if d in where and SHARED_MEMORY not in where:
+            raise PathError(f"{path}: {d} holds devices and kernel files, not outputs; refused")
+    return path
+
+
 def is_frames_folder(folder: Path) -> bool:
     """Whether ``folder`` is a PNG-frames folder Backdrop wrote (it holds the marker file)."""
     return (folder / FRAMES_MARKER).is_file()
@@ -135,19 +168,20 @@ def check_output(
     p = Path(output)
     if "\x00" in str(p):
         raise PathError("the output path contains a NUL byte")
+    land = _landing(p)
     for src in inputs:
         s = Path(src)
-        if s.exists() and p.exists() and _same_file(p, s):
+        if s.exists() and land.exists() and _same_file(land, s):
             raise PathError(f"{p}: the output is the input {s}; choose another output name")
     try:
-        st = os.stat(p)
+        st = os.stat(land)
     except FileNotFoundError:
-        parent = p.parent
+        parent = land.parent
         while not parent.exists() and parent != parent.parent:
             parent = parent.parent
         if not parent.is_dir():
             raise PathError(f"{p}: {parent} is a file, not a folder") from None
-        return p
+        return _not_in_system_folder(p)
     except NotADirectoryError:
         raise PathError(f"could not write {p}: a folder on its path is a file") from None
     except OSError as e:
@@ -155,9 +189,9 @@ def check_output(
     if stat.S_ISDIR(st.st_mode):
         if not folder:
             raise PathError(f"{p} is a folder; give a file name for the output (e.g. {p}/out.mp4)")
-        if not any(p.iterdir()):
+        if not any(land.iterdir()):
             return p
-        if not is_frames_folder(p):
+        if not is_frames_folder(land):
             raise PathError(
                 f"{p} is a folder that is not empty and was not written by Backdrop; "
                 "choose a new folder name (nothing was changed)"
@@ -169,7 +203,7 @@ def check_output(
         raise PathError(f"{p} is a device or special file, not a regular file; refused")
     if folder:
         raise PathError(f"{p} is a file; the PNG frames need a folder name")
-    return p
+    return _not_in_system_folder(p)
 
 
 def check_distinct(outputs: Iterable[str | os.PathLike[str] | None]) -> None:

@@ -22,7 +22,7 @@ import av
 import cv2
 import numpy as np
 
-from backdrop.perception.core import workers
+from backdrop.perception.core import interrupt, workers
 from backdrop.perception.core.events import Timeline
 from backdrop.perception.core.media import (
     MediaError,
@@ -121,9 +121,22 @@ class _Stage(threading.Thread):
                     self.error = e
 
     def put(self, item: Any) -> None:
-        if self.error is not None:
-            raise self.error
-        self.q.put(item)
+        """Queue ``item`` (waiting while the queue is full); raises the stage's error, and a
+        Ctrl-C noted meanwhile (:mod:`~backdrop.perception.core.interrupt`)."""
+        while True:
+            if self.error is not None:
+                raise self.error
+            try:
+                self.q.put(item, timeout=interrupt.POLL_S)
+                return
+            except queue.Full:
+                interrupt.check()
+
+    def wait(self) -> None:
+        """Join the thread; a Ctrl-C noted meanwhile is raised."""
+        while self.is_alive():
+            self.join(interrupt.POLL_S)
+            interrupt.check()
 
 
 def _prefetch(it: Iterator[Any], maxsize: int = 8, name: str = "decode") -> Iterator[Any]:
@@ -144,7 +157,11 @@ def _prefetch(it: Iterator[Any], maxsize: int = 8, name: str = "decode") -> Iter
     th = workers.start(work, name, stop=stop.set)
     try:
         while True:
-            item = q.get()
+            try:
+                item = q.get(timeout=interrupt.POLL_S)
+            except queue.Empty:
+                interrupt.check()
+                continue
             if item is _END:
                 return
             if isinstance(item, BaseException):
@@ -231,6 +248,7 @@ def _compose_frames(
     """
     t_start = time.perf_counter()
     for t, frame, mask in _mask_stream(frames, compositor, masker, stats):
+        interrupt.check()
         done = refined(t) if refined is not None else None
         if done is not None and done.shape == frame.shape:
             out = cv2.cvtColor(done, cv2.COLOR_RGB2YUV_I420) if i420 else done
@@ -476,6 +494,7 @@ def _wants_i420(info: MediaInfo, size: tuple[int, int] | None) -> bool:
     return size is None and info.width % 2 == 0 and info.height % 2 == 0
 
 
+@interrupt.at_safe_points
 def _drive(
     frames: Iterable[tuple[float, np.ndarray]],
     compositor: Compositor,
@@ -492,7 +511,11 @@ def _drive(
 ) -> RenderStats:
     """Start ``stages``, compose ``frames`` into them, wait for them, run ``check`` (which may
     raise), close ``sinks`` (their paths into ``stats.outputs``) and return ``stats`` with the
-    wall seconds. On any error the stages are stopped and every sink aborted."""
+    wall seconds. On any error the stages are stopped and every sink aborted.
+
+    Ctrl-C and SIGTERM are taken at safe points only (between frames and while waiting,
+    :func:`~backdrop.perception.core.interrupt.deferred`): raised inside a queue's own code,
+    they could leave a stage waiting for ever for the end marker already in its queue."""
     try:
         for st in stages:
             st.start()
@@ -501,11 +524,12 @@ def _drive(
             frames, compositor, masker, stages, stats, progress, total, size, i420, refined
         )
         for st in stages:
-            st.q.put(_END)
+            st.put(_END)
         for st in stages:
-            st.join()
+            st.wait()
             if st.error is not None:
                 raise st.error
+        interrupt.check()  # nothing is final yet
         check(stats)
         for sink in sinks:
             stats.outputs.append(sink.close())

@@ -212,3 +212,42 @@ def test_renders_outside_the_cli_clean_stale_partials_too(clip: Path, tmp_path: 
     dead.write_bytes(b"half")
     render_video(clip, EditPlan(), out_dir / "v-edited.mp4")
     assert not dead.exists() and (out_dir / "v-edited.mp4").is_file()
+
+
+def test_an_output_through_a_new_folder_and_back_is_checked_where_it_lands(
+    clip: Path, tmp_path: Path
+) -> None:
+    """``new/../clip.mp4`` cannot be stat'ed before ``new`` exists, but after the writer makes
+    ``new`` it names the input: it used to replace the input."""
+    before = clip.read_bytes()
+    sneaky = clip.parent / "new" / ".." / clip.name
+    msg = one_line_error(*cli("edit", clip, "make the background blue", "-o", sneaky)[::2])
+    assert "is the input" in msg and clip.read_bytes() == before
+    assert not (clip.parent / "new").exists()
+    # the same way into /dev: checked without writing anything (as root it would be replaced)
+    to_null = tmp_path / "new" / os.path.relpath("/dev/null", tmp_path / "new")
+    with pytest.raises(PathError, match="special file"):
+        check_output(to_null, [clip])
+
+
+def test_no_output_is_made_in_device_or_kernel_folders(clip: Path, tmp_path: Path) -> None:
+    """A new file in /dev (``--plan-out /dev/sda`` on a machine without that disk) or a kernel
+    setting in /sys is refused before anything is written; /dev/shm is a plain folder."""
+    for bad in ("/dev/backdrop-test-output.json", "/sys/kernel/backdrop-test", "/proc/backdrop"):
+        with pytest.raises(PathError, match="devices and kernel files"):
+            check_output(bad, [clip])
+        assert not Path(bad).exists()
+    code, _, err = cli("edit", clip, "make the background blue", "--dry-run",
+                       "--plan-out", "/dev/backdrop-test-plan.json")  # fmt: skip
+    assert "devices and kernel files" in one_line_error(code, err)
+    assert not Path("/dev/backdrop-test-plan.json").exists()
+    if Path("/dev/shm").is_dir():
+        assert check_output("/dev/shm/backdrop-test.mp4", [clip]) == Path(
+            "/dev/shm/backdrop-test.mp4"
+        )
+
+
+def test_an_output_format_that_is_not_written_is_refused_before_any_work(clip: Path) -> None:
+    code, out, err = cli("edit", clip, "make the background blue", "-o", clip.with_suffix(".webm"))
+    assert "can't write .webm video" in one_line_error(code, err) and code == 2
+    assert "Understood" not in out + err and not clip.with_suffix(".webm").exists()
