@@ -33,6 +33,9 @@ to H.264 MP4 (x264 ``veryfast`` crf 20, the source's audio copied):
   (``render.pipeline.MASK_THREAD = False``), to see what the masking thread buys.
 * ``preview-1mask``: the preview tier with the masker's two stages in one thread
   (``render.pipeline.MASK_STAGES = False``), to see what the second masking thread buys.
+* ``preview-1thread``: the preview tier with one LiteRT thread per masker model
+  (``perception.vision.person_crop.MODEL_THREADS = 1``; the masks are the same), to see whether
+  the models' second thread pays where the cores are busy anyway.
 * ``stages``: the preview tier frame by frame with no overlap, timing each stage.
 
 Reported per case: fps, CPU ms per output frame (process + helper processes), cores busy, peak
@@ -174,6 +177,11 @@ def case_backdrop(
         import backdrop.render.pipeline as pipeline_mod
 
         pipeline_mod.MASK_STAGES = False
+        tier = "preview"
+    elif tier == "preview-1thread":  # one LiteRT thread per masker model (issue 14)
+        import backdrop.perception.vision.person_crop as person_crop_mod
+
+        person_crop_mod.MODEL_THREADS = 1
         tier = "preview"
     info = probe(src)
     plan = EditPlan() if tier == "floor" else demo_plan()
@@ -556,6 +564,7 @@ CASE_LABELS = {
     "preview": "backdrop preview tier (default masker, fast edges)",
     "preview-serial": "backdrop preview tier, masker in the compositing thread",
     "preview-1mask": "backdrop preview tier, the masker's two stages in one thread",
+    "preview-1thread": "backdrop preview tier, one LiteRT thread per masker model",
     "export": "backdrop export (default masker, quality edges)",
     "selfie": "backdrop, whole-frame selfie masker, fast edges",
     "naive": "naive moviepy script (preset medium, moviepy's default)",
@@ -724,7 +733,7 @@ def main_parent(args: argparse.Namespace) -> None:
         return run_case(name, cargs, tmo, args.wait_quiet)
 
     # the comparison: codec floor, preview tier and the naive script, interleaved per repetition
-    extra = ["export", "naive-veryfast", "preview-serial"]
+    extra = ["export", "naive-veryfast", "preview-serial", "preview-1thread"]
     main_kinds = ["floor", "preview", "naive", "preview-1mask"] + ([] if quick else extra)
     raw: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
     for label, src in inputs.items():

@@ -219,10 +219,13 @@ def test_scaled_outputs_scale_only_what_each_writer_reads(
     src = make_video(width=320, height=180, frames=6, frame_fn=lambda i, w, h: _frame(w, h, i))
     plan = _plan(GradientBackground(colors=["#1d4ed8", "#7e22ce"]))
     calls: list[tuple[int, ...]] = []
-    scale = pipeline._scale
+    scale, scale_i420 = pipeline._scale, pipeline._scale_i420
     monkeypatch.setattr(pipeline, "_scale", lambda a, size: calls.append(a.shape) or scale(a, size))
+    monkeypatch.setattr(
+        pipeline, "_scale_i420", lambda a, size: calls.append(a.shape) or scale_i420(a, size)
+    )
     pipeline.render_video(src, plan, tmp_path / "a.mp4", masker=_Ellipse(), size=(160, 90))
-    assert len(calls) == 6 and all(c == (180, 320, 3) for c in calls)  # the picture only
+    assert len(calls) == 6 and all(c == (270, 320) for c in calls)  # the picture only, as I420
     calls.clear()
     pipeline.render_video(
         src, plan, tmp_path / "b.mp4", alpha=tmp_path / "b.webm", masker=_Ellipse(), size=(160, 90)
@@ -234,6 +237,25 @@ def test_scaled_outputs_scale_only_what_each_writer_reads(
     for name in ("a.mp4", "b.mp4", "b.webm", "c.mov"):
         info = probe(tmp_path / name)
         assert (info.width, info.height) == (160, 90), name
+
+
+def test_a_scaled_export_through_i420_planes_matches_the_rgb_scaled_one(
+    make_video, tmp_path: Path, monkeypatch
+) -> None:
+    """Scaling the composite's I420 planes (up and down) gives the picture that scaling the RGB
+    composite and converting it gives, within a few grey levels (chroma is 4:2:0 either way)."""
+    src = make_video(width=320, height=180, frames=4, frame_fn=lambda i, w, h: _frame(w, h, i))
+    plan = _plan(GradientBackground(colors=["#1d4ed8", "#7e22ce"]))
+    for size in ((640, 360), (160, 90)):
+        pipeline.render_video(src, plan, tmp_path / "planes.mp4", masker=_Ellipse(), size=size)
+        with monkeypatch.context() as m:
+            m.setattr(pipeline, "_wants_i420", lambda info, size: False)
+            pipeline.render_video(src, plan, tmp_path / "rgb.mp4", masker=_Ellipse(), size=size)
+        a = [f for _, f in iter_frames(tmp_path / "planes.mp4")]
+        b = [f for _, f in iter_frames(tmp_path / "rgb.mp4")]
+        assert len(a) == len(b) == 4 and a[0].shape == (size[1], size[0], 3)
+        diff = np.abs(np.stack(a).astype(int) - np.stack(b).astype(int))
+        assert diff.mean() < 2.5 and np.percentile(diff, 99) < 20, (size, diff.mean())
 
 
 def test_refined_frames_are_written_as_they_are_through_the_i420_path(

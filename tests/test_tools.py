@@ -38,6 +38,7 @@ EXPECTED_TOOLS = {
     "set_edges",
     "set_strength",
     "undo",
+    "start_over",
     "redo",
     "export_plan",
     "set_output_size",

@@ -7,7 +7,10 @@ last frame to the *session* thread, which owns the plan and everything that rend
 utterances from :meth:`Session.submit` between two preview frames (the micro-turn boundary, so
 nothing is half-applied), re-renders the frame the person is looking at first, then previews the
 newest frame the analysis handed over (older ones are skipped when it falls behind). So a slow
-model never delays an instruction's preview. Listeners receive :class:`Message` s, one at a time.
+model never delays an instruction's preview. That newest frame's mask is made in the preview
+composer's own thread while the session thread goes on applying instructions (whose preview
+recomposes the frame looked at from its remembered mask). Listeners receive :class:`Message` s,
+one at a time.
 """
 
 from __future__ import annotations
@@ -48,7 +51,14 @@ from backdrop.perception.core.media import (
     read_chunks,
 )
 from backdrop.render.maskers import Masker, build_masker
-from backdrop.render.plan import EditPlan, KeepRule, TimeRange, clock
+from backdrop.render.plan import (
+    BackgroundSegment,
+    ColorBackground,
+    EditPlan,
+    KeepRule,
+    TimeRange,
+    clock,
+)
 from backdrop.render.preview import (
     PREVIEW_LONG_SIDE,
     FrameCache,
@@ -81,6 +91,13 @@ PREVIEW_TIMEOUT_S = 30.0
 """Seconds a preview request waits for the session thread (renderer and masker) before it gives
 up with :class:`PreviewTimeout`; generous, since the first one may wait for the masker to load
 on a busy machine."""
+
+
+_KEEP_PERSON = EditPlan(
+    keep=[KeepRule()], backgrounds=[BackgroundSegment(background=ColorBackground(color="#000000"))]
+)
+"""The plan the masker is warmed up with, and the frame looked at masked for while nothing is
+decided: "remove the background" (the masker a first edit most often needs)."""
 
 
 class PreviewTimeout(TimeoutError):
@@ -261,6 +278,8 @@ class Session:
         self._refine_seen = self.plan
         self._refine_emitted = 0.0
         self._looked = (0.0, 0.0)  # (time asked for, time of the frame shown) by _render_at
+        self._looked_frame: tuple[float, float, np.ndarray] | None = None  # (asked, time, rgb)
+        self._premasked: float | None = None  # the cursor masked for while nothing is decided
 
     # -- public API (any thread) ------------------------------------------------------------
     @property
@@ -367,6 +386,7 @@ class Session:
             self.proxy.close()  # its temporary folder goes with it
         if self.refiner is not None:
             self.refiner.close()
+        self._composer.close()
 
     def preview(self, t: float, *, fast: bool = False) -> np.ndarray:
         """The edited frame at ``t`` seconds (preview size), with the current plan: the refined
@@ -494,7 +514,8 @@ class Session:
         """The session thread: utterances at boundaries, then the newest frame's preview."""
         self._warm_up()
         while not self._stop.is_set():
-            self._wake.wait(0.1)
+            if self._slot is None:
+                self._wake.wait(0.1)
             self._wake.clear()
             self._drain()
             with self._slot_lock:
@@ -504,19 +525,44 @@ class Session:
                 self._frames.put(t, frame, index)
             if item is not None and self.auto_preview:
                 try:
-                    self._emit(PreviewMessage(t, self._compose(frame, t)))
+                    self._show_newest(frame, t, index)
                 except Exception as e:  # noqa: BLE001 - e.g. a background file vanished
                     self._emit(ErrorMessage(f"preview failed: {e}"))
             if self._inbox.empty() and self._slot is None:
                 self._idle.set()
 
+    def _show_newest(self, frame: np.ndarray, t: float, index: int) -> None:
+        """Preview the newest processed frame (shown at ``t`` seconds, micro-turn ``index``).
+        Its mask is made in the composer's masking thread; instructions and calls arriving
+        meanwhile are applied and previewed at once (the frame looked at, from its remembered
+        mask), not after it. While nothing is decided, the frame looked at is masked for the
+        default rule (keep the person) in that thread, so the first instruction finds it."""
+        plan = self.plan
+        job = self._composer.mask_later(plan, frame, t)
+        if not plan.keep and self.live is None and self._premasked != self.cursor:
+            self._premasked = self.cursor
+            looked = (
+                (t, frame)
+                if index == int(self.cursor / CHUNK_SECONDS)
+                else self._source_frame(self.cursor)
+            )
+            self._composer.mask_later(_KEEP_PERSON, looked[1], looked[0], pin=True)  # no wait
+        if job is not None:
+            job.add_done_callback(lambda _: self._wake.set())
+            while not job.done() and not self._stop.is_set():
+                self._wake.wait(0.1)
+                self._wake.clear()
+                self._drain()
+            if self._stop.is_set():
+                return
+        self._emit(PreviewMessage(t, self._compose(frame, t)))
+
     def _warm_up(self) -> None:
         """Load the person masker now, so the first instruction does not wait for it."""
         from backdrop.perception.core.models import ModelMissingError
 
-        plan = EditPlan(keep=[KeepRule()])
         try:
-            self._composer.warm_up(plan)
+            self._composer.warm_up(_KEEP_PERSON)
         except ModelMissingError as e:
             self._emit(ErrorMessage(str(e)))
 
@@ -717,11 +763,16 @@ class Session:
             self.refiner.hold()  # the preview goes first; the refine resumes behind it
         if self.proxy is not None:
             self.proxy.hold()  # so does the proxy
-        ft, frame = self._source_frame(t)
+        looked = self._looked_frame
+        if self.live is None and looked is not None and looked[0] == t:
+            ft, frame = looked[1], looked[2]  # the frame looked at again (after an instruction)
+        else:
+            ft, frame = self._source_frame(t)
+            self._looked_frame = (t, ft, frame)
         self._looked = (t, ft)
         if self.refiner is not None:  # the tier is on: refine where the person is looking
             self._refine_at(ft)
-        return self._composer.compose(self.plan, frame, ft, fast=fast)
+        return self._composer.compose(self.plan, frame, ft, fast=fast, pin=True)
 
     def _compose(self, frame: np.ndarray, t: float) -> np.ndarray:
         return self._composer.compose(self.plan, frame, t)

@@ -193,6 +193,10 @@ class BackgroundSource:
             self._static[key] = cached
         return cached
 
+    def static_cached(self) -> list[str]:
+        """The static backgrounds drawn and cached so far (their JSON)."""
+        return list(self._static)
+
     def video(self, bg: VideoBackground) -> _VideoBackground:
         """The decoder of video background ``bg`` at this size, opened on first use."""
         key = bg.model_dump_json()

@@ -262,7 +262,8 @@ def _compose_frames(
             item = (t, comp.rgb, frame if comp.fg is None else comp.fg, comp.keep)
         if size is not None:
             used = {i for st in stages for i in st.uses}
-            item = (t, *(_scale(a, size) if i in used and a is not None else None
+            item = (t, *(None if i not in used or a is None
+                         else _scale_i420(a, size) if i == 1 and i420 else _scale(a, size)
                          for i, a in enumerate(item[1:], 1)))  # fmt: skip
         for st in stages:
             st.put(item)
@@ -331,12 +332,46 @@ def _is_mov(output: str | Path | None) -> bool:
     return output is not None and Path(output).suffix.lower() == ".mov"
 
 
+UPSCALE = cv2.INTER_CUBIC
+"""How scaled exports are enlarged (see :func:`_scale`)."""
+
+
 def _scale(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``img`` resized to ``size`` = (width, height): Lanczos up, area down."""
+    """``img`` resized to ``size`` = (width, height): bicubic up, area down (bicubic, not
+    Lanczos: within 45.6 dB PSNR of it on a real 720p → 4K frame, under x264's own loss, and
+    ~12× faster in OpenCV: 4.1 vs 50 CPU-ms for a 4K luma plane)."""
     if (img.shape[1], img.shape[0]) == size:
         return img
     up = size[0] > img.shape[1]
-    return cv2.resize(img, size, interpolation=cv2.INTER_LANCZOS4 if up else cv2.INTER_AREA)
+    return cv2.resize(img, size, interpolation=UPSCALE if up else cv2.INTER_AREA)
+
+
+def _scale_i420(i420: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """cv2-layout I420 planes (``(3H/2)×W`` uint8 of an H×W frame, both even) resized to
+    ``size`` = (width, height), both even: each plane on its own (as :func:`_scale`), so a
+    scaled export skips the RGB frame at the output size and its conversion (4K: ~190 → ~90
+    CPU-ms per frame with the conversion at the source size)."""
+    h, w = i420.shape[0] * 2 // 3, i420.shape[1]
+    ow, oh = size
+    if (w, h) == size:
+        return i420
+    out = np.empty((oh * 3 // 2, ow), np.uint8)
+    flat, src = out.reshape(-1), i420.reshape(-1)
+    n, q, oq = h * w, (h // 2) * (w // 2), (oh // 2) * (ow // 2)
+    _scale_into(i420[:h], out[:oh])
+    for k in range(2):  # U then V, each a (H/2)×(W/2) block after the luma
+        plane = src[n + k * q : n + (k + 1) * q].reshape(h // 2, w // 2)
+        _scale_into(
+            plane, flat[ow * oh + k * oq : ow * oh + (k + 1) * oq].reshape(oh // 2, ow // 2)
+        )
+    return out
+
+
+def _scale_into(img: np.ndarray, dst: np.ndarray) -> None:
+    """``img`` resized into ``dst`` (a contiguous array of the wanted size): as :func:`_scale`."""
+    up = dst.shape[1] > img.shape[1]
+    cv2.resize(img, (dst.shape[1], dst.shape[0]), dst=dst,
+               interpolation=UPSCALE if up else cv2.INTER_AREA)  # fmt: skip
 
 
 def _transparent_at(plan: EditPlan, t: float, duration: float) -> bool:
@@ -380,7 +415,7 @@ def render_video(
             decontamination, despill; :func:`~backdrop.render.edges.quality_edges`); False =
             the preview's fast edge.
         size: ``(width, height)`` of the outputs when they are to be scaled (e.g. 4K); frames
-            are edited at the source's size and then scaled (Lanczos up, area down).
+            are edited at the source's size and then scaled (bicubic up, area down).
         force: replace a PNG-frames folder an earlier Backdrop run wrote.
         refined: ``refined(t)`` → a frame the refine worker made for exactly this plan at the
             source's size, or None (:mod:`backdrop.render.refine`); such frames are written
@@ -489,9 +524,11 @@ def _open_outputs(
 
 
 def _wants_i420(info: MediaInfo, size: tuple[int, int] | None) -> bool:
-    """Whether an MP4 output is composited as I420 planes (frames edited at the output's size,
-    both sides even) instead of RGB converted by the writer."""
-    return size is None and info.width % 2 == 0 and info.height % 2 == 0
+    """Whether an MP4 output is composited as I420 planes instead of RGB converted by the
+    writer: both sides of the source even, and of ``size`` = (width, height) when the output
+    is scaled (the planes are then scaled, :func:`_scale_i420`)."""
+    even = info.width % 2 == 0 and info.height % 2 == 0
+    return even and (size is None or (size[0] % 2 == 0 and size[1] % 2 == 0))
 
 
 @interrupt.at_safe_points

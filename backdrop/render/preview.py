@@ -17,9 +17,11 @@ need them (the decoder skips non-reference frames there).
 from __future__ import annotations
 
 import bisect
+import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +29,10 @@ import av
 import cv2
 import numpy as np
 
+from backdrop.perception.core import workers
 from backdrop.perception.core.media import MediaError, MediaInfo, frame_to_rgb
 from backdrop.render.atomic import atomic_path
+from backdrop.render.backgrounds import BackgroundSource
 from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker
 from backdrop.render.plan import EditPlan
@@ -290,6 +294,39 @@ def masker_key(plan: EditPlan) -> tuple[Any, ...]:
     return rules, tuple(q.tier for q in plan.quality)
 
 
+ALPHA_MEMORY = 4
+"""Preview edges (alphas) a :class:`PreviewComposer` remembers, by mask and edge settings: an
+instruction that changes only the background or a fade recomposes the frame looked at without
+the edge filter."""
+
+BACKGROUND_MEMORY = 16
+"""Static backgrounds (colours, gradients, images at preview size) a :class:`PreviewComposer`
+keeps from one plan to the next; past it they are drawn again."""
+
+
+class _PreviewCompositor(Compositor):
+    """The compositor with the preview edge of a frame remembered in its composer's memory
+    (``alphas``, keyed by :attr:`frame_key` and the plan's edge settings)."""
+
+    frame_key: tuple[Any, ...] | None = None
+    alphas: OrderedDict[tuple[Any, ...], np.ndarray]
+
+    def _preview_alpha(self, mask: np.ndarray, frame: np.ndarray) -> np.ndarray:
+        if self.frame_key is None:
+            return super()._preview_alpha(mask, frame)
+        key = (self.frame_key, self.plan.edges.model_dump_json(), self.alpha_scale)
+        hit = self.alphas.get(key)
+        if hit is None:
+            hit = super()._preview_alpha(mask, frame)
+            hit.flags.writeable = False  # shared between plans: never changed in place
+            self.alphas[key] = hit
+            while len(self.alphas) > ALPHA_MEMORY:
+                self.alphas.popitem(last=False)
+        else:
+            self.alphas.move_to_end(key)
+        return hit
+
+
 class PreviewComposer:
     """Applies the current plan to preview frames; rebuilds only what a plan change needs.
 
@@ -305,6 +342,12 @@ class PreviewComposer:
     frame looked at without running the masker on it again (issue 14: the instruction →
     preview path). A frame time stands for one source frame (a file's frames, a live feed's
     capture times), whatever the frame's coding on the way (cache JPEG, proxy, source).
+    The mask of the frame composed with ``pin=True`` (the one the person looks at) is kept
+    besides those, so newer frames never push it out.
+
+    :meth:`mask_later` runs the masker on a frame in the composer's own thread
+    (``preview-mask``), so the thread that owns the plan stays free for instructions while a new
+    frame is masked; the masker is never run by two threads at once. :meth:`close` ends it.
     """
 
     def __init__(self, info: MediaInfo, masker_factory: Callable[[MediaInfo, EditPlan], Masker]):
@@ -313,67 +356,183 @@ class PreviewComposer:
         self.refined: Any = None
         self._plan_key = ""
         self._keyed: EditPlan | None = None
-        self._compositor: Compositor | None = None
+        self._compositor: _PreviewCompositor | None = None
+        self._backgrounds: BackgroundSource | None = None  # static backgrounds drawn so far
         self._plan: EditPlan | None = None
         self._masker: Masker | None = None
         self._masker_key: tuple[Any, ...] = ()
         self._masks: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
+        self._pinned: tuple[tuple[Any, ...], np.ndarray] | None = None
+        self._pins = 0  # frames pinned so far: the edges remembered are of the newest pin
+        self._alphas: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
+        self._mem_lock = threading.Lock()  # the masks remembered and the masker they are of
+        self._run_lock = threading.Lock()  # held while the masker runs (it has state)
+        self._jobs: queue.Queue[tuple[Masker, np.ndarray, float, bool, Future[None]] | None]
+        self._jobs = queue.Queue()
+        self._worker: threading.Thread | None = None
 
     def warm_up(self, plan: EditPlan) -> None:
         """Build the masker for ``plan`` now (so the first instruction does not wait for it)."""
-        self._masker = self._factory(self.info, plan)
-        self._masker_key = masker_key(plan)
-        self._masks.clear()
+        self._set_masker(self._factory(self.info, plan), masker_key(plan))
+
+    def _set_masker(self, masker: Masker, key: tuple[Any, ...]) -> None:
+        with self._mem_lock:
+            self._masker, self._masker_key = masker, key
+            self._masks.clear()
+            self._pinned = None
+            self._alphas.clear()
 
     def invalidate(self) -> None:
         """Forget the compositor (the plan may have changed in ways equality does not see)."""
         self._compositor = None
 
-    def compose(
-        self, plan: EditPlan, frame: np.ndarray, t: float, *, fast: bool = False
-    ) -> np.ndarray:
-        """``frame`` (preview size, shown at ``t`` seconds) edited by ``plan``: H×W×3 uint8
-        (``fast``: the fast edge even where a refined frame exists)."""
+    def _use(self, plan: EditPlan) -> _PreviewCompositor:
+        """The compositor (and masker) for ``plan``, rebuilt only when the plan changed; the
+        static backgrounds already drawn and the edges remembered carry over."""
         if self._compositor is None or self._plan != plan:
-            self._compositor = Compositor(plan, self.info.width, self.info.height,
-                                          self.info.duration)  # fmt: skip
+            compositor = _PreviewCompositor(plan, self.info.width, self.info.height,
+                                            self.info.duration)  # fmt: skip
+            compositor.alphas = self._alphas
+            drawn = self._backgrounds
+            if (
+                drawn is not None
+                and len(drawn.static_cached()) <= BACKGROUND_MEMORY
+                and not any(s.background.extensions for s in plan.backgrounds)  # files: reread
+            ):
+                compositor.backgrounds = drawn
+            self._compositor, self._backgrounds = compositor, compositor.backgrounds
             key = masker_key(plan)
             if plan.keep and (self._masker is None or key != self._masker_key):
-                self._masker = self._factory(self.info, plan)
-                self._masker_key = key
-                self._masks.clear()
+                self._set_masker(self._factory(self.info, plan), key)
             self._plan = plan
-        if self.refined is not None and not fast:
-            if self._keyed is not plan:
-                from backdrop.render.refine import plan_key
+        return self._compositor
 
-                self._plan_key, self._keyed = plan_key(plan), plan
-            done = self.refined.get(self._plan_key, t)
-            if done is not None and done.shape != frame.shape:  # refined at the source's size
-                done = cv2.resize(done, (frame.shape[1], frame.shape[0]),
-                                  interpolation=cv2.INTER_AREA)  # fmt: skip
-            if done is not None:
-                return done
-        mask = self._mask(frame, t) if self._compositor.needs_mask(t) else None
-        return self._compositor.compose(frame, t, mask).rgb
+    def _refined(self, plan: EditPlan, frame: np.ndarray, t: float) -> np.ndarray | None:
+        """The frame at ``t`` refined for ``plan`` (at ``frame``'s size), or None."""
+        if self.refined is None:
+            return None
+        if self._keyed is not plan:
+            from backdrop.render.refine import plan_key
 
-    def _mask(self, frame: np.ndarray, t: float) -> np.ndarray:
-        """The masker's h×w float32 mask of ``frame`` (shown at ``t`` seconds): remembered
-        when this masker already made it (a copy: the compositor may work in place)."""
-        assert self._masker is not None
-        key = (round(t, 4), frame.shape)
+            self._plan_key, self._keyed = plan_key(plan), plan
+        done = self.refined.get(self._plan_key, t)
+        if done is not None and done.shape != frame.shape:  # refined at the source's size
+            done = cv2.resize(done, (frame.shape[1], frame.shape[0]),
+                              interpolation=cv2.INTER_AREA)  # fmt: skip
+        return done
+
+    def compose(
+        self, plan: EditPlan, frame: np.ndarray, t: float, *, fast: bool = False, pin: bool = False
+    ) -> np.ndarray:
+        """``frame`` (preview size, shown at ``t`` seconds) edited by ``plan``: H×W×3 uint8
+        (``fast``: the fast edge even where a refined frame exists; ``pin``: this is the frame
+        the person looks at, keep its mask until another frame is pinned)."""
+        compositor = self._use(plan)
+        done = None if fast else self._refined(plan, frame, t)
+        if done is not None:
+            return done
+        if not compositor.needs_mask(t):
+            return compositor.compose(frame, t, None).rgb
+        mask = self._mask(frame, t, pin)
+        compositor.frame_key = (round(t, 4), frame.shape, self._pins) if pin else None
+        try:
+            return compositor.compose(frame, t, mask).rgb
+        finally:
+            compositor.frame_key = None
+
+    def mask_later(
+        self, plan: EditPlan, frame: np.ndarray, t: float, *, pin: bool = False
+    ) -> Future[None] | None:
+        """Start masking ``frame`` (shown at ``t`` seconds) for ``plan`` in the composer's
+        thread; a later :meth:`compose` of it finds the mask made (``pin``: kept as the frame
+        looked at). None when there is nothing to make (no mask needed at ``t``, a refined
+        frame shown instead, or already made); the future is done when the mask is remembered
+        (or the masker failed: :meth:`compose` then runs it again and raises)."""
+        compositor = self._use(plan)
+        if not compositor.needs_mask(t) or self._refined(plan, frame, t) is not None:
+            return None
+        with self._mem_lock:
+            masker = self._masker
+            if masker is None or self._remembered((round(t, 4), frame.shape)) is not None:
+                return None
+        if self._worker is None:
+            self._worker = workers.start(self._work, "preview-mask", stop=self.close)
+        fut: Future[None] = Future()
+        self._jobs.put((masker, frame, t, pin, fut))
+        return fut
+
+    def close(self) -> None:
+        """End the masking thread (after the frame it is on); jobs still queued are dropped."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            self._jobs.put(None)
+            worker.join(10)
+
+    def _work(self) -> None:
+        """The ``preview-mask`` thread: masks frames for :meth:`mask_later`, in order."""
+        while (job := self._jobs.get()) is not None:
+            masker, frame, t, pin, fut = job
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                mask = self._run(masker, frame, t)
+                if pin:
+                    self._pin(masker, (round(t, 4), frame.shape), mask)
+                fut.set_result(None)
+            except BaseException as e:  # noqa: BLE001 - compose() runs it again and raises
+                fut.set_exception(e)
+
+    def _remembered(self, key: tuple[Any, ...]) -> np.ndarray | None:
+        """The mask remembered under ``key`` (call with ``_mem_lock`` held), or None."""
+        if self._pinned is not None and self._pinned[0] == key:
+            return self._pinned[1]
         hit = self._masks.get(key)
         if hit is not None:
             self._masks.move_to_end(key)
-            return hit.copy()
-        mask = self._masker(frame, t)
-        self._masks[key] = mask.copy()  # the masker may reuse its buffer for the next frame
-        while len(self._masks) > MASK_MEMORY:
-            self._masks.popitem(last=False)
+        return hit
+
+    def _run(self, masker: Masker, frame: np.ndarray, t: float) -> np.ndarray:
+        """``masker``'s mask of ``frame``, made once (another thread may be making it) and
+        remembered while ``masker`` is still the composer's; the remembered array itself."""
+        key = (round(t, 4), frame.shape)
+        with self._mem_lock:  # remembered: no wait for a masker busy on another frame
+            hit = self._remembered(key) if masker is self._masker else None
+        if hit is not None:
+            return hit
+        with self._run_lock:
+            with self._mem_lock:  # made meanwhile by the other thread?
+                hit = self._remembered(key) if masker is self._masker else None
+            if hit is not None:
+                return hit
+            mask = masker(frame, t).copy()  # the masker may reuse its buffer for the next frame
+        with self._mem_lock:
+            if masker is self._masker:
+                self._masks[key] = mask
+                while len(self._masks) > MASK_MEMORY:
+                    self._masks.popitem(last=False)
         return mask
+
+    def _mask(self, frame: np.ndarray, t: float, pin: bool = False) -> np.ndarray:
+        """The masker's h×w float32 mask of ``frame`` (shown at ``t`` seconds): remembered
+        when this masker already made it (a copy: the compositor may work in place)."""
+        masker = self._masker
+        assert masker is not None
+        mask = self._run(masker, frame, t)
+        if pin:
+            self._pin(masker, (round(t, 4), frame.shape), mask)
+        return mask.copy()
+
+    def _pin(self, masker: Masker, key: tuple[Any, ...], mask: np.ndarray) -> None:
+        """Keep ``mask`` (``masker``'s, of the frame ``key``) as the frame looked at's."""
+        with self._mem_lock:
+            if masker is self._masker and (self._pinned is None or self._pinned[0] != key):
+                self._pinned = (key, mask)
+                self._pins += 1  # edges of an earlier pin are not used again (they age out)
 
 
 __all__ = [
+    "ALPHA_MEMORY",
+    "BACKGROUND_MEMORY",
     "FRAME_CACHE_LIMIT",
     "MASK_MEMORY",
     "PREVIEW_LONG_SIDE",

@@ -746,11 +746,29 @@ def set_edges(ctx: ToolContext, args: SetEdgesArgs) -> ToolResult:
 
 class SetStrengthArgs(_Args):
     level: float = Field(ge=0.0, le=1.0, description="0..1; 0.4 = subtle, 1 = full strength.")
+    target: Literal["last", "blur"] = Field(
+        "last",
+        description="'last': the last background change; 'blur': every blur in the plan, in "
+        'place ("less blur" when the last change is not a blur).',
+    )
 
 
 @TOOLS.register
 def set_strength(ctx: ToolContext, args: SetStrengthArgs) -> ToolResult:
-    """Set how strong the last background change is: blur amount for a blur, else its opacity."""
+    """Set how strong the last background change is: blur amount for a blur, else its opacity
+    (``target`` 'blur': the amount of every blur instead)."""
+    if args.target == "blur":
+        blurs = {
+            i: s.model_copy(update={"background": s.background.model_copy(
+                update={"strength": args.level})})
+            for i, s in enumerate(ctx.plan.backgrounds) if isinstance(s.background, BlurBackground)
+        }  # fmt: skip
+        if not blurs:
+            return ToolResult(False, "there is no blur in the plan")
+        changed = ctx.history.apply(_with_segments(ctx, blurs), "strength")
+        ctx.focus = max(blurs)
+        said = "; ".join(s.range.describe() for s in blurs.values())
+        return ToolResult(True, f"blur strength {args.level:.0%} ({said})", changed)
     i = ctx.focused_index()
     if i is None:
         return ToolResult(False, _NO_SEGMENT)
@@ -783,6 +801,21 @@ def undo(ctx: ToolContext, args: NoArgs) -> ToolResult:
         return ToolResult(False, "there is nothing to undo")
     _refocus(ctx)
     return ToolResult(True, f"undid {label!r}", True)
+
+
+@TOOLS.register
+def start_over(ctx: ToolContext, args: NoArgs) -> ToolResult:
+    """Start over: clear the whole edit plan (background changes, keep rules, edges, quality),
+    so the original video shows again. One step: "undo" brings the plan back."""
+    if ctx.plan == EditPlan():
+        return ToolResult(True, "already so: the plan is empty, nothing is changed yet", False)
+    ctx.history.apply(EditPlan(), "start over")
+    ctx.focus = None
+    return ToolResult(
+        True,
+        "started over: the plan is empty and the original video shows (say “undo” to get it back)",
+        True,
+    )
 
 
 @TOOLS.register

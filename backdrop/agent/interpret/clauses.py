@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from backdrop.agent.interpret.lexicon.colours import COLOUR
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME
 from backdrop.agent.interpret.words import FIX
 from backdrop.render.colors import NAMED_COLORS
@@ -37,6 +38,13 @@ _STARTER = re.compile(
     r"hair|it'?s|it is|gradually|slowly|slightly|softer|sharper|crisper|tighter|stronger|"
     r"weaker|subtle|half|full|only|show|no\b|without|do\b|don't|more|less)"
 )
+
+
+_FADE_TAIL = re.compile(
+    rf"^(?:it\s+)?(?:in|out)\b(?:\s+(?:over|across|lasting|taking|for|within)\b|\s+{TIME}|\s*$)"
+)
+"""A second fade said without its verb ("… then out over 4 s"): part of the clause before."""
+_FADED = re.compile(r"\b(?:fad(?:e|es|ed|ing)|dissolve)\b")
 
 
 # -- clause record -----------------------------------------------------------------------------
@@ -80,10 +88,19 @@ class Clause:
     """The time no change covers yet ("the rest of it")."""
     ref_colour: str | None = None
     """The plan colour a shaded colour was said of ("make the purple a bit lighter")."""
+    append: tuple[str, str, bool] | None = None
+    """A colour added to a gradient: ``(#rrggbb, "end" | "start" | "middle", whether a gradient
+    or a stop was named)`` ("add yellow on the end", "a third colour, white")."""
+    reset: bool = False
+    """Throw the whole plan away ("start over")."""
+    notes: list[str] = field(default_factory=list)
+    """What the reply should add in plain words ("blue green is #198183, between the two")."""
 
     def understood(self) -> bool:
         return bool(
             self.subjects
+            or self.append
+            or self.reset
             or self.exclude
             or self.shade is not None
             or self.tint is not None
@@ -124,8 +141,16 @@ def split_clauses(text: str) -> list[tuple[str, bool, bool]]:
         if not piece:
             continue
         sep = (pending_sep or "").strip()
-        if not clauses:
+        if (
+            clauses
+            and _FADED.search(clauses[-1][0])
+            and (_FADE_TAIL.match(piece) or (_FADED.match(piece) and "respectively" in text))
+        ):
+            clauses[-1][0] += f" and {piece}"  # "fade in over 2 s, then out over 4"
+        elif not clauses:
             clauses.append([piece, False, fix])
+        elif _more_stops(clauses[-1][0], piece) and not (fix and COLOUR.search(clauses[-1][0])):
+            clauses[-1][0] += f" to {piece}"  # "a gradient with navy, then teal, then white"
         elif (
             fix or _HARD.search(sep) or _STARTER.match(piece) or _new_action(clauses[-1][0], piece)
         ):
@@ -134,7 +159,41 @@ def split_clauses(text: str) -> list[tuple[str, bool, bool]]:
             joint = sep.replace(",", " ").strip()
             clauses[-1][0] += f" {joint} {piece}" if joint else f", {piece}"
         pending_sep = None
-    return [(c, bool(s), bool(f)) for c, s, f in clauses]
+    return [(c, bool(s), bool(f)) for c, s, f in _join_stops(clauses)]
+
+
+_LISTED = re.compile(r"\b(?:gradients?|blend(?:ed|ing)?|ombr[eé]|\d+[\s-]*(?:colou?r|tone)s?)\b")
+_COL_ANY = re.sub(r"\?P<\w+>", "", COLOUR.pattern)  # the colour pattern, repeatable
+_STOP_PIECE = re.compile(
+    rf"^(?:(?:and|to|into|with)\s+)?(?:(?:a|an|some)\s+)?(?:{_COL_ANY})"
+    rf"(?:\s+(?:and|to|into)\s+(?:{_COL_ANY}))*$"
+)
+
+
+def _more_stops(prev: str, piece: str) -> bool:
+    """Whether ``piece`` is only more colours of the gradient ``prev`` lists ("a gradient with
+    navy, then teal, then white")."""
+    return _LISTED.search(prev) is not None and _STOP_PIECE.match(piece) is not None
+
+
+def _join_stops(clauses: list[list[Any]]) -> list[list[Any]]:
+    """Colour-only clauses before one that names a gradient of colours are its first stops:
+    "red, then orange, then yellow gradient" is one red → orange → yellow gradient."""
+    out: list[list[Any]] = []
+    for clause in clauses:
+        text = clause[0]
+        bare = _LISTED.sub(" ", text).strip()
+        if _LISTED.search(text) and _STOP_PIECE.match(bare) and not clause[2]:
+            run = 0
+            while run < len(out) and _STOP_PIECE.match(out[-1 - run][0]) and not out[-1 - run][2]:
+                run += 1
+            if run:
+                first = out[-run]
+                joined = " to ".join([c[0] for c in out[-run:]] + [text])
+                out[-run:] = [[joined, first[1], first[2]]]
+                continue
+        out.append(clause)
+    return out
 
 
 _CONTENT = re.compile(

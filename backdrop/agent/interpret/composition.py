@@ -4,6 +4,12 @@ Background changes become segment drafts (remove + replace in one sentence is on
 fades, strength and bare time ranges attach to the latest draft of the sentence, or to the
 focused segment of the plan when there is none; relative references ("a bit darker", "change
 the blue to teal", "like before"), exclusions and "stop" become calls on the plan as it is.
+Fades and exclusions said before the change they belong to wait for it.
+
+Sequences: a part said with only a length or an end follows the part before it ("red for 5 s
+and blue for 5 s"); parts said with no length share the time left evenly (the reply says so);
+times that contradict the order ("red until 5 s, then blue till 3 s"), two changes that partly
+overlap, and "X, then Y" with no time at all are asked about instead of overlapping silently.
 Times are seconds; negative times count back from the end of the video."""
 
 from __future__ import annotations
@@ -12,18 +18,23 @@ import contextlib
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from backdrop.agent.interpret.clauses import Clause
 from backdrop.agent.interpret.errors import Unclear, clarify
+from backdrop.agent.interpret.lexicon.adjust import STOP_INDEX
 from backdrop.agent.interpret.lexicon.colours import colour_name, shade_of, tint_of
+from backdrop.render.colors import near_colour
 from backdrop.render.plan import (
     BackgroundSegment,
     BlurBackground,
+    EdgeSettings,
     EditPlan,
     TimeRange,
+    clock,
     describe_background,
 )
 from backdrop.tools import ToolCall, ToolContext
@@ -74,6 +85,11 @@ class _Composer:
     draft: _Draft | None = None
     pending: TimeRange | None = None
     pending_also: list[TimeRange] = field(default_factory=list)
+    pending_exclude: list[TimeRange] = field(default_factory=list)
+    pending_fades: dict[str, float] = field(default_factory=dict)
+    run: list[_Draft] = field(default_factory=list)
+    """Parts of a sequence said without a length ("…, then the beach image, then the waves
+    video"): they share the time from the first one's start to the next part (or the end)."""
 
     def __post_init__(self) -> None:
         # "after that" in a new sentence refers to the segment the last change touched.
@@ -82,6 +98,7 @@ class _Composer:
 
     def add(self, n: int, c: Clause) -> None:
         """Compose clause number ``n``."""
+        self.notes += c.notes
         self.pre += [ToolCall("undo")] * c.undo + [ToolCall("redo")] * c.redo
         if c.drop is not None:
             call = _drop_call(c, self.ctx)
@@ -89,11 +106,33 @@ class _Composer:
                 self.steps.append(call)
                 return
             c.remove = True  # "remove the green screen" with no green change: the background
+        if c.reset:
+            self.steps.append(ToolCall("start_over"))
+            self.notes.append(
+                "there was nothing to start over from: the plan is still empty"
+                if self.ctx.plan == EditPlan()
+                else "I started over from the original video; say “undo” to get the plan back"
+            )
+            return
+        if c.append is not None:
+            self.steps += _append_calls(c.append, self.ctx, self.draft)
+            return
+        if self._reblur(c):
+            return
         kind = self._kind(c)
+        if c.undo and kind is None and c.range is not None:
+            span = _span_words(c.range)
+            raise Unclear(
+                f"Should I take back the last change (say “undo”), or leave {span} as it was "
+                f"(say “leave {span} as it is”)?"
+            )
         if c.rest and kind is not None:
             self._rest_of(c)
         if self._reshade(c, kind):
             return
+        if kind is not None and self._follows_on(c, kind):
+            c.sequential = True  # "red for 5 s and blue for 5 s": blue comes after red
+        follows = kind is not None and (c.sequential or c.relative == "after")
         # "after that" and "then" only place a new background; elsewhere they are sequencing.
         rng = _clause_range(c, self.prev_range) if kind is not None else c.range
         if kind is not None and rng is None and self.pending is not None:
@@ -108,13 +147,15 @@ class _Composer:
             if kind is None:
                 return
         if kind is not None:
-            self._place(kind, c, rng)
+            self._place(kind, c, rng, follows)
         else:
             self._unplaced(n, c, rng)
-        self._attach(c, kind)
+        self._attach(n, c, kind)
 
     def finish(self) -> tuple[list[ToolCall], list[ToolCall]]:
         """``(undo/redo calls, edit calls)`` of the sentence."""
+        self._share_run(None)
+        self._check_crossings()
         if self.pending is not None:
             args = {"range": _range_arg(self.pending), "target": "last"}
             self.steps.append(ToolCall("set_time_range", args))
@@ -125,6 +166,11 @@ class _Composer:
 
     def _rest_of(self, c: Clause) -> None:
         """ "the rest of it": the time no change covers yet (the plan's and this sentence's)."""
+        if self.pending_exclude:  # "don't touch the first 3 s, blur the rest"
+            covered, self.pending_exclude = self.pending_exclude, []
+            ranges = _complement(TimeRange(), covered)
+            c.range, c.also = ranges[0], ranges[1:]
+            return
         covered = [s.range for s in self.ctx.plan.backgrounds]
         for step in self.steps:
             if isinstance(step, _Draft):
@@ -147,6 +193,33 @@ class _Composer:
         self.steps += _swap_calls(self.ctx, c.ref_colour, c.background["color"], self.notes)
         return True
 
+    def _reblur(self, c: Clause) -> bool:
+        """ "less blur" / "make the blur 20 %" when the last change is not the blur: every blur
+        of the plan changes in place; with no blur to change, a question (never a new blur over
+        a colour). Whether the clause was that."""
+        if not c.blur or _adjusts_blur(c, self.ctx, self.draft):
+            return False
+        blurs = _blur_strengths(c, self.ctx, self.draft)
+        if blurs is None or c.strength is None:
+            return False
+        mode, value = c.strength
+        if not blurs:
+            verb = _BLUR_VERB.search(c.text) is not None  # "blur it a bit less": a light blur
+            if (mode == "abs" or value > 0 or verb) and not self.ctx.plan.backgrounds:
+                return False  # "more blur" / "the blur at 30 %" on a fresh plan: a new blur
+            what = "make weaker" if mode == "rel" and value < 0 else "make stronger" if (
+                mode == "rel") else f"set to {value:.0%}"  # fmt: skip
+            bgs = self.ctx.plan.backgrounds
+            now = f" ({describe_background(bgs[-1].background)})" if bgs else ""
+            level = f" at {value:.0%}" if mode == "abs" else ""
+            raise Unclear(
+                f"There is no blur to {what}: the background isn't blurred{now}. Say “blur "
+                f"the background{level}” to blur it instead."
+            )
+        level = _clip01(value if mode == "abs" else blurs[-1] + value)
+        self.steps.append(ToolCall("set_strength", {"level": level, "target": "blur"}))
+        return True
+
     def _kind(self, c: Clause) -> _Tool | None:
         if c.background:
             return "set_background"
@@ -154,7 +227,20 @@ class _Composer:
             return "blur_background"
         return "remove_background" if c.remove else None
 
-    def _place(self, kind: _Tool, c: Clause, rng: TimeRange | None) -> None:
+    def _follows_on(self, c: Clause, kind: _Tool) -> bool:
+        """Whether a part said with only a length or an end ("blue for 5 s", "blue until 10 s")
+        follows the sentence's previous part, which starts at a time and ends at one: two
+        lengths in a row are one after the other, not on top of each other."""
+        draft = self.draft
+        if c.sequential or c.span is None or c.relative is not None or c.correction:
+            return False
+        if draft is None or draft.range is None or draft.range.end is None:
+            return False
+        if {kind, draft.tool} == {"set_background", "remove_background"}:
+            return False  # "remove the background for 10 s and make it blue for 10 s": one
+        return draft.range.start >= 0 and draft.range.end > 0
+
+    def _place(self, kind: _Tool, c: Clause, rng: TimeRange | None, follows: bool) -> None:
         """A clause that places a background: a new draft, or more of the current one."""
         draft = self.draft
         if (
@@ -178,14 +264,122 @@ class _Composer:
             # "make it red, and at 10 seconds change it to blue": red ends at 10 s
             if draft.range is None:
                 draft.range = TimeRange(start=0.0, end=rng.start)
-            elif draft.range.end is None and 0 <= draft.range.start < rng.start:
+            elif draft.range.end is None and _before(draft.range.start, rng.start, self.ctx):
+                self._share_run(rng.start)
                 draft.range = TimeRange(start=draft.range.start, end=rng.start)
+        elif follows and draft is not None and draft.range is not None and rng is not None:
+            self._share_run(rng.start)
+        join_run = follows and c.range is None and rng is None and _open_part(draft)
+        if join_run:  # "…, then the beach image, then the waves video": shares the time left
+            assert draft is not None and draft.range is not None
+            self.run = self.run or [draft]
+            rng = TimeRange(start=draft.range.start)
+        elif follows and draft is not None and draft.range is not None and rng is not None:
+            self._check_order(draft, rng, c)
+        elif follows and draft is not None and draft.range is None and rng is None:
+            new, old = _draft_name(c.background, kind), _draft_name(draft.background, draft.tool)
+            raise Unclear(
+                f"When should {new} take over from {old}? Say a time, for example “{old} for "
+                f"the first 10 seconds, then {new}” or “{old}, then {new} from 0:20”."
+            )
         if rng is None and draft is None and _IT.search(c.text) and not c.correction:
             rng = _focused_part(self.ctx)  # "make it blue" after "blur from 2 s": from 2 s
         self.draft = _Draft(tool=kind, background=c.background, range=rng)
+        if join_run:
+            self.run.append(self.draft)
         self.draft.more_ranges = list(c.also if rng is c.range else self.pending_also)
         self.pending_also = []
         self.steps.append(self.draft)
+        if self.pending_exclude:  # "don't touch the last 10 s and make everything else blue"
+            self.steps += _exclude(self.pending_exclude, self.draft, self.ctx)
+            self.pending_exclude = []
+        self.draft.fades.update(self.pending_fades)  # "fade in over 3 s, and make it green"
+        self.pending_fades = {}
+
+    def _check_order(self, prev: _Draft, rng: TimeRange, c: Clause) -> None:
+        """Ask when a part of a sequence would overlap the part before it ("red until 5 s, then
+        blue till 3 s"): the words contradict each other, so neither reading is safe."""
+        assert prev.range is not None
+        d = self.ctx.duration or _nominal_duration(prev.range, rng)
+        a0, a1 = prev.range.resolve(d)
+        b0, b1 = rng.resolve(d)
+        if b0 >= a1 - 1e-6 or b1 <= a0 + 1e-6:
+            return
+        new, old = _draft_name(c.background, self._kind(c)), _draft_name(prev.background, prev.tool)
+        said = f"Those times overlap: {old} is {prev.range.describe()}, and {new}, "
+        said += f"which comes after it, would be {rng.describe()}."
+        if a1 >= d:
+            raise Unclear(f"{said} When should {new} start?")
+        length = c.range.end if c.range is not None and c.range.end and c.range.end > 0 else 5.0
+        raise Unclear(
+            f"{said} Did you mean {new} from {clock(a1)}, for example “{old} until {clock(a1)}, "
+            f"then {new} for {_seconds(length)}”? Say the times again."
+        )
+
+    def _check_crossings(self) -> None:
+        """Ask when two changes of the sentence partly overlap, as finally placed ("red from 0
+        to 10 s and blue from 5 to 15 s"): which shows in the shared part is not said. One
+        inside the other ("red for 20 s and blue from 5 to 10 s") is a change on top of another,
+        as said."""
+        placed = [
+            (step, rng)
+            for step in self.steps
+            if isinstance(step, _Draft) and step.range is not None
+            for rng in (step.range, *step.more_ranges)
+        ]
+        for i, (one, r1) in enumerate(placed):
+            for two, r2 in placed[i + 1 :]:
+                if one is two:
+                    continue
+                d = self.ctx.duration or _nominal_duration(r1, r2)
+                (a0, a1), (b0, b1) = r1.resolve(d), r2.resolve(d)
+                if not (a0 < b0 < a1 < b1 or b0 < a0 < b1 < a1):
+                    continue
+                old, new = (
+                    _draft_name(one.background, one.tool),
+                    _draft_name(two.background, two.tool),
+                )
+                first, then = (old, new) if a0 < b0 else (new, old)
+                raise Unclear(
+                    f"{old[:1].upper() + old[1:]} ({r1.describe()}) and {new} ({r2.describe()}) "
+                    f"overlap from {clock(max(a0, b0))} to {clock(min(a1, b1))}: which should show "
+                    f"there? Say the times again, for example “{first} until "
+                    f"{clock(max(a0, b0))}, then {then}”."
+                )
+
+    def _share_run(self, end: float | None) -> None:
+        """Share the time from the run's start to ``end`` (seconds; ``None`` = the video's end)
+        evenly between the run's parts, and say so."""
+        run, self.run = self.run, []
+        if not run:
+            return
+        assert run[0].range is not None
+        start = run[0].range.start
+        d = self.ctx.duration
+        if d is None:
+            raise Unclear(clarify(
+                f"How long should {_draft_name(run[0].background, run[0].tool)} last? I don't "
+                "know how long the video is, so I can't share the rest evenly."
+            ))  # fmt: skip
+        t0 = TimeRange(start=start).resolve(d)[0]
+        t1 = d if end is None else TimeRange(start=end).resolve(d)[0]
+        step = (t1 - t0) / len(run)
+        if step < MIN_PART:
+            names = " and ".join(_draft_name(p.background, p.tool) for p in run)
+            raise Unclear(
+                f"There is no time left for {names} from {clock(t0)} before the next part starts "
+                f"({clock(t1)}). Say the times again, for example with “for 5 seconds” each."
+            )
+        for i, part in enumerate(run):
+            a = round(t0 + i * step, 3)
+            part.range = TimeRange(start=a, end=end if i == len(run) - 1 else round(a + step, 3))
+        names = [_draft_name(p.background, p.tool) for p in run]
+        about = "" if abs(step - round(step, 1)) < 1e-6 else "about "
+        said = ", ".join(names[:-1]) + f" and {names[-1]}"
+        self.notes.append(
+            f"you didn't say how long {', '.join(names[:-1])} should last, so {said} share "
+            f"{clock(t0)}–{clock(t1)} evenly ({about}{_seconds(round(step, 1))} each)"
+        )
 
     def _unplaced(self, n: int, c: Clause, rng: TimeRange | None) -> None:
         """A clause that places nothing: a keep, a copy, an extension or a bare time range."""
@@ -219,10 +413,19 @@ class _Composer:
             self.steps.append(ToolCall("set_time_range", {"range": _range_arg(rng),
                                                           "target": target}))  # fmt: skip
 
-    def _attach(self, c: Clause, kind: _Tool | None) -> None:
-        """Exclusions, keeps, subjects, fades, strength and edges of clause ``c``."""
+    def _places_later(self, n: int) -> bool:
+        """Whether a clause after number ``n`` places a background."""
+        return any(_places(x, self.ctx) for x in self.clauses[n + 1 :])
+
+    def _attach(self, n: int, c: Clause, kind: _Tool | None) -> None:
+        """Exclusions, keeps, subjects, fades, strength and edges of clause ``c`` (number
+        ``n``)."""
         target = "all" if c.target_all else "last"
-        if c.exclude:
+        # said before the change it is about: "leave the first 3 s alone, blur the rest"
+        waits = kind is None and self.draft is None and self._places_later(n)
+        if c.exclude and waits:
+            self.pending_exclude += c.exclude
+        elif c.exclude:
             self.steps += _exclude(c.exclude, self.draft, self.ctx)
         if kind is not None and c.keep:
             self.steps.append(ToolCall("keep_subject", {"subject": "person"}))
@@ -232,7 +435,9 @@ class _Composer:
                 args["range"] = _range_arg(c.range)
             self.steps.append(ToolCall("keep_subject", args))
         self.steps += c.extra_calls
-        if c.fades:
+        if c.fades and waits:
+            self.pending_fades.update(c.fades)
+        elif c.fades:
             if self.draft is not None:
                 self.draft.fades.update(c.fades)
             else:
@@ -246,6 +451,122 @@ class _Composer:
                 level = _level_for(self.ctx, c.strength)
                 self.steps.append(ToolCall("set_strength", {"level": level}))
         self.edges += c.edges
+
+
+MIN_PART = 0.1
+"""Parts of a sequence shorter than this (seconds) are asked about."""
+
+
+def _before(a: float, b: float, ctx: ToolContext) -> bool:
+    """Whether time ``a`` comes before time ``b`` (seconds; negative = from the end) in this
+    video, or, when its length is unknown, on any video longer than both."""
+    if ctx.duration is not None:
+        return (
+            TimeRange(start=a).resolve(ctx.duration)[0]
+            < TimeRange(start=b).resolve(ctx.duration)[0]
+        )
+    return ((1, a) if a < 0 else (0, a)) < ((1, b) if b < 0 else (0, b))
+
+
+def _open_part(draft: _Draft | None) -> bool:
+    """Whether ``draft`` starts at a time and runs on with no end said ("…, then the beach
+    image"), so that a next part of the sequence shares its time."""
+    return draft is not None and draft.range is not None and draft.range.end is None
+
+
+def _seconds(t: float) -> str:
+    """ "1 second", "2.5 seconds"."""
+    return f"{t:g} second" + ("" if t == 1 else "s")
+
+
+def _span_words(rng: TimeRange) -> str:
+    """A time range as a person says it: "the last 5 seconds", "the first 10 seconds", "0:10 to
+    0:20"."""
+    if rng.start < 0 and rng.end is None:
+        return f"the last {_seconds(-rng.start)}"
+    if rng.start == 0 and rng.end is not None and rng.end > 0:
+        return f"the first {_seconds(rng.end)}"
+    return rng.describe()
+
+
+def _nominal_duration(*ranges: TimeRange) -> float:
+    """A video length longer than every time in ``ranges`` (seconds), for comparing them when
+    the real length is unknown."""
+    times = [abs(t) for r in ranges for t in (r.start, r.end) if t is not None]
+    return 2.0 * max(times, default=0.0) + 1.0
+
+
+def _draft_name(background: dict[str, Any] | None, tool: _Tool | None) -> str:
+    """A part of a sequence in words: "red", "the image", "the blur"."""
+    if tool == "blur_background":
+        return "the blur"
+    if tool == "remove_background" or background is None:
+        return "the transparent background"
+    kind = background.get("type")
+    if kind == "color":
+        return colour_name(background["color"])
+    if kind in ("image", "video") and background.get("path"):
+        return PurePath(str(background["path"])).name
+    return {"gradient": "the gradient", "image": "the image", "video": "the video"}.get(
+        str(kind), "the background"
+    )
+
+
+def _with_stop(colours: list[str], colour: str, where: str) -> list[str]:
+    """``colours`` with ``colour`` added at the ``end``, the ``start`` or the ``middle`` (moved
+    there when the gradient has it already: "put the blue in the middle")."""
+    if where.startswith("="):  # "make the last colour navy": that stop becomes the colour
+        i = STOP_INDEX.get(where[1:], len(colours) // 2)
+        if not -len(colours) <= i < len(colours):
+            raise Unclear(clarify(f"The gradient has only {len(colours)} colours; which one?"))
+        return [colour if j == i % len(colours) else c for j, c in enumerate(colours)]
+    colours = [c for c in colours if not near_colour(c, colour)] or colours
+    at = {"end": len(colours), "start": 0}.get(where, (len(colours) + 1) // 2)
+    return [*colours[:at], colour, *colours[at:]]
+
+
+def _append_calls(
+    append: tuple[str, str, bool], ctx: ToolContext, draft: _Draft | None
+) -> list[ToolCall]:
+    """ "Add yellow on the end": the colour joins the gradient of this sentence, else the
+    focused gradient (same range, fades and opacity); a plain colour becomes a gradient only
+    when a gradient or a stop was named ("add yellow to the end of the gradient")."""
+    colour, where, named = append
+    if draft is not None and (draft.background or {}).get("type") == "gradient":
+        assert draft.background is not None
+        draft.background = {
+            **draft.background,
+            "colors": _with_stop(draft.background["colors"], colour, where),
+        }
+        return []  # fmt: skip
+    seg = _focused(ctx)
+    bg = None if seg is None else seg.background.model_dump(mode="json")
+    if seg is not None and bg is not None and bg["type"] == "gradient":
+        bg["colors"] = _with_stop(bg["colors"], colour, where)
+    elif where.startswith("=") and seg is not None:  # "make the last colour navy" on a colour
+        raise Unclear(
+            f"There is only one colour now ({describe_background(seg.background)}), not a "
+            f"gradient. Say “make it {colour_name(colour)}”, or a gradient such as “a "
+            f"{colour_name(bg['color']) if bg and bg['type'] == 'color' else 'white'} to "
+            f"{colour_name(colour)} gradient”."
+        )
+    elif seg is not None and bg is not None and bg["type"] == "color" and named:
+        bg = {"type": "gradient", "colors": _with_stop([bg["color"]], colour, where)}
+    else:
+        what = ("there is no background change yet" if seg is None
+                else f"the change now is: {describe_background(seg.background)}")  # fmt: skip
+        name = colour_name(colour)
+        other = colour_name(bg["color"]) if bg and bg["type"] == "color" else "blue"
+        other = "white" if other == name else other
+        pair = f"{name} to {other}" if where == "start" else f"{other} to {name}"
+        when = "first" if where == "start" else "last"
+        raise Unclear(
+            f"Add {name} to what? There is no gradient to add a colour to ({what}). Say, for "
+            f"example, “a {pair} gradient”, or “{name} for the {when} 5 seconds” for that part "
+            "of the video."
+        )
+    assert seg is not None
+    return [ToolCall("set_background", {"background": bg, "range": _range_arg(seg.range)})]
 
 
 def _extend_call(ctx: ToolContext, rng: TimeRange) -> ToolCall:
@@ -279,6 +600,30 @@ def _adjusts_blur(c: Clause, ctx: ToolContext, draft: _Draft | None) -> bool:
         return False
     i = ctx.focused_index()
     return i is not None and isinstance(ctx.plan.backgrounds[i].background, BlurBackground)
+
+
+def _blur_strengths(c: Clause, ctx: ToolContext, draft: _Draft | None) -> list[float] | None:
+    """The strengths of the plan's blurs when clause ``c`` changes the blur's strength ("less
+    blur", "set the blur strength to 25 %") rather than placing a blur; else ``None``."""
+    if c.strength is None or c.range is not None or c.exclude or c.also:
+        return None
+    if c.background or c.remove or draft is not None or c.rest:
+        return None
+    if c.strength[0] != "rel" and not _BLUR_NOUN.search(c.text):
+        return None
+    return [s.background.strength for s in ctx.plan.backgrounds
+            if isinstance(s.background, BlurBackground)]  # fmt: skip
+
+
+_BLUR_NOUN = re.compile(
+    r"\b(?:the|that|this|my|your)\s+(?:blur(?:ring|riness)?|bokeh)\b"
+    r"(?!\s+(?:the|it|my|out|everything|him|her|me|them|us|background|bg|backdrop)\b)"
+    r"|\bblur\s+(?:strength|level|amount|intensity)\b"
+)
+"""The blur as a thing that has a strength ("make the blur 20 %"), not the verb "blur the …"."""
+_BLUR_VERB = re.compile(
+    r"\bblur\s+(?:out\s+)?(?:the|my|it|this|that|everything|background|bg|backdrop)\b"
+)
 
 
 _IT = re.compile(
@@ -567,7 +912,7 @@ def _edge_update(plan: EditPlan, actions: list[str]) -> dict[str, Any]:
     Units are pixels of a 720-line frame: "soften" raises the feather by at least 1.5,
     "sharpen" halves it and turns on guided refinement (matting stays on), "refine" (rough
     hair) turns on alpha matting, enlarges the guided-filter radius and adds 0.5 feather,
-    "shrink"/"grow" move the edge by 1.5.
+    "shrink"/"grow" move the edge by 1.5, "reset" puts the defaults back.
     """
     e = plan.edges
     feather, refine, radius, shift = e.feather, e.refine, e.refine_radius, e.shift
@@ -584,6 +929,9 @@ def _edge_update(plan: EditPlan, actions: list[str]) -> dict[str, Any]:
             shift = max(-20.0, shift - 1.5)
         elif action == "grow":
             shift = min(20.0, shift + 1.5)
+        elif action == "reset":  # "reset the edges": the default settings again
+            d = EdgeSettings()
+            feather, refine, radius, shift = d.feather, d.refine, d.refine_radius, d.shift
     new = {
         "feather": round(feather, 2),
         "refine": refine,

@@ -36,7 +36,9 @@ IMAGE_NOUNS = _set(
     "photo photos photograph photographs picture pictures pic pics image images img still "
     "stills snapshot snap shot wallpaper jpg jpeg png"
 )
-VIDEO_NOUNS = _set("video videos clip clips footage movie movies film recording loop mp4 mov")
+VIDEO_NOUNS = _set(
+    "video videos vid vids clip clips footage movie movies film recording loop mp4 mov"
+)
 SYNONYMS: tuple[frozenset[str], ...] = tuple(
     _set(group)
     for group in (
@@ -83,6 +85,13 @@ BARE = re.compile(
     rf"(?P<words>{_WORD}(?:\s+{_WORD})?)\s+(?=as\s+(?:(?:my|the|a|our)\s+)?(?:background|backdrop|bg)\b"
     r"|behind\b|in the back)"
 )
+BARE_PART = re.compile(
+    r"(?:^|[,;.]\s*|\b(?:then|after that|afterwards|followed by|finally|next|and then)\s+)"
+    rf"(?:the|my|that|our)\s+(?P<words>{_WORD}(?:\s+{_WORD})?)\s*(?=$|[,;.]|\b(?:then|and|for|"
+    r"until|till|from|after|at|during|in the (?:first|last)|starting)\b)"
+)
+"""A part of a sequence that is only a file's description, without a media noun: "…, then the
+waves" (only a single matching file is taken)."""
 _NOT_FILES = frozenset(w for n in (*NAMED_COLORS, *NAMED_GRADIENTS) for w in n.split()) | _set(
     "blur blurred blurry colour color gradient same previous video clip person"
 )
@@ -183,6 +192,11 @@ def resolve_described(text: str, ctx: ToolContext) -> str:
         return text
     if _ANY_NOUN.search(low) is None:
         return _bare(text, low, ctx)
+    return _bare_parts(_described(text, low, ctx), ctx)
+
+
+def _described(text: str, low: str, ctx: ToolContext) -> str:
+    """``text`` with each media phrase ("the beach photo") replaced by the file it names."""
     phrases = _phrases(low)
     if not phrases:
         return text
@@ -201,19 +215,111 @@ def resolve_described(text: str, ctx: ToolContext) -> str:
     return text
 
 
+# Said as a place to be: "put me on the beach", "take us to the city", "I want to be in a forest".
+PLACE = re.compile(
+    r"\b(?:(?:put|place|take|send|drop|move|transport|teleport|stick|bring|stand)\s+(?:me|us|"
+    r"him|her|them|the person|the speaker)|(?:i|we) (?:want|would like|'d like) to be|make it "
+    r"look like (?:i'm|i am|we're|we are|he's|she's)|as if (?:i|we|he|she) (?:were|was|are|am|"
+    r"is))\s+(?:somewhere\s+)?(?:on|in|at|to|into|onto|by|near|inside|out on|out in|down at|"
+    r"up in|up on)\s+"
+    rf"(?:(?:the|a|an|some|my|our)\s+)?(?P<words>{_WORD}(?:\s+{_WORD})?)"
+)
+_NOT_PLACES = _set(
+    "front middle centre center foreground frame picture shot focus spotlight corner left right "
+    "end start beginning back top bottom side place spot position view scene video clip first "
+    "last final next second seconds minute minutes mark"
+)
+
+
+def _place(text: str, low: str, ctx: ToolContext) -> str | None:
+    """``text`` with "put me on the beach" naming the one file that matches, as "put "beach.jpg"
+    behind me"; ``None`` when there is no such phrase.
+
+    Raises:
+        Unclear: several files match, or none does (the question names the files there are).
+    """
+    m = PLACE.search(low)
+    if m is None:
+        return None
+    words = [w for w in m.group("words").split() if w not in _STOP and w not in _NOT_PLACES]
+    colours = set(NAMED_COLORS) | {"blur", "blurred", "blurry", "light", "dark", "gradient"}
+    if not words or " ".join(words) in colours or any(w in colours for w in words):
+        return None
+    files = available_backgrounds(ctx)
+    found = [p for p in files if any(_senses(w) & name_words(p) for w in words)]
+    said = " ".join(words)
+    if len(found) == 1:
+        return f'{text[: m.start()]}put "{found[0].name}" behind me{text[m.end() :]}'
+    if found:
+        names = " or ".join(f"“{p.name}”" for p in found[:4])
+        raise Unclear(f"Which file do you mean by “{said}”: {names}?")
+    there = ", ".join(p.name for p in files[:6])
+    listed = f" The background files here are: {there}." if there else (
+        " I see no image or video files beside the video.")  # fmt: skip
+    preset = next((w for w in words if w in NAMED_GRADIENTS), None)
+    offer = f" Or I can make a {preset}-coloured gradient: say “a {preset} gradient”."
+    offer = offer if preset else ""
+    raise Unclear(
+        f"I have no picture or video of “{said}” here, so I can't put you there.{listed} Which "
+        f"file should I use? Say its name, for example “use beach.jpg as the background”.{offer}"
+    )
+
+
+def files_answer(text: str, ctx: ToolContext) -> str | None:
+    """The answer to "which background files have I got?", or ``None`` for other text."""
+    from backdrop.agent.interpret.lexicon.adjust import FILES_QUESTION
+
+    if FILES_QUESTION.match(text.lower().strip(" ?!.")) is None:
+        return None
+    files = available_backgrounds(ctx)
+    if not files:
+        return (
+            "I see no image or video files beside the video. Put one there, or give its path, "
+            "for example “use ~/Pictures/beach.jpg as the background”."
+        )
+    said = ", ".join(f"{p.name} ({file_kind(p.name)})" for p in files[:12])
+    more = f" and {len(files) - 12} more" if len(files) > 12 else ""
+    return (
+        f"The background files I can use here: {said}{more}. Say, for example, “use "
+        f"{files[0].name} as the background”."
+    )
+
+
 def _bare(text: str, low: str, ctx: ToolContext) -> str:
     """``text`` with "use the waves as my background" naming the one file that matches."""
+    placed = _place(text, low, ctx)
+    if placed is not None:
+        return placed
     m = BARE.search(low)
     if m is None:
+        return _bare_parts(text, ctx)
+    found = _one_file(m.group("words"), ctx)
+    if found is None:
         return text
-    words = [w for w in m.group("words").split() if w not in _STOP]
+    return f'{text[: m.start("words")]}"{found.name}"{text[m.end("words") :]}'
+
+
+def _bare_parts(text: str, ctx: ToolContext) -> str:
+    """``text`` with "…, then the waves" naming the one file that matches (sequence parts)."""
+    low = text.lower()
+    if len(low) != len(text):
+        return text
+    for m in reversed(list(BARE_PART.finditer(low))):
+        found = _one_file(m.group("words"), ctx)
+        if found is not None:
+            text = f'{text[: m.start("words")]}"{found.name}"{text[m.end("words") :]}'
+    return text
+
+
+def _one_file(said: str, ctx: ToolContext) -> Path | None:
+    """The one background file whose name matches the words ``said`` (not a colour, preset or
+    effect word), or ``None``."""
+    words = [w for w in said.split() if w not in _STOP]
     if not words or any(w in _NOT_FILES for w in words):
-        return text
+        return None
     found = [p for p in available_backgrounds(ctx)
              if any(_senses(w) & name_words(p) for w in words)]  # fmt: skip
-    if len(found) != 1:
-        return text
-    return f'{text[: m.start("words")]}"{found[0].name}"{text[m.end("words") :]}'
+    return found[0] if len(found) == 1 else None
 
 
 def _no_match(phrase: str, kind: str, files: list[Path]) -> str:

@@ -11,6 +11,7 @@ import math
 import re
 
 from backdrop.agent.interpret.errors import Unclear, clarify
+from backdrop.agent.interpret.lexicon.adjust import scores_to_percent, shade_words
 from backdrop.agent.interpret.lexicon.files import (
     BARE_HEX,
     BARE_PATH,
@@ -90,6 +91,14 @@ _HALF = re.compile(
 )
 
 
+_HALFWAY = re.compile(
+    r"\b(?:(?P<prep>at|from|after|starting at|starting from|by|until|till|up to|before)\s+)?"
+    r"(?:the\s+)?half[- ]?way(?:\s+(?:through|point|mark|in))?(?:\s+(?:of\s+|through\s+)?"
+    r"(?:the|this)\s+(?:video|clip))?\b"
+)
+"""The middle of the video as a moment: "halfway through", "at the halfway point"."""
+
+
 def _halves(text: str, duration: float | None) -> str:
     """ "the first half" → "the first 30 seconds" of a 60 s video; "the middle 10 seconds" →
     "from 25 to 35 seconds"."""
@@ -108,7 +117,15 @@ def _halves(text: str, duration: float | None) -> str:
             return f" the first {half:g} seconds "
         return f" from {half:g} seconds "
 
-    return _HALF.sub(repl, text)
+    def halfway(m: re.Match[str]) -> str:
+        if duration is None:
+            raise Unclear(
+                clarify("I don't know how long this video is yet; say the times in seconds.")
+            )
+        word = "until" if m.group("prep") in ("by", "until", "till", "up to", "before") else "from"
+        return f" {word} {duration / 2:g} seconds "
+
+    return _HALFWAY.sub(halfway, _HALF.sub(repl, text))
 
 
 def _plain_number(m: re.Match[str]) -> str:
@@ -156,6 +173,7 @@ def normalise(
     text = fix_typos(text, _PROTECTED)
     text = words_to_numbers(text)
     text = NUMBER_WORD.sub(lambda m: str(NUMBER_WORDS[m.group(1)]), text)
+    text = shade_words(scores_to_percent(text))  # "3 out of 10", "less dark": never times
     for pattern, repl in SPOKEN_TIMES:
         text = pattern.sub(repl, text)
     text = spoken_times(text)

@@ -8,12 +8,25 @@ name it. Times are seconds; negative times count back from the end."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from backdrop.agent.interpret.clauses import Clause
 from backdrop.agent.interpret.errors import CAPABILITIES, EXAMPLES, Unclear, Unsupported, clarify
+from backdrop.agent.interpret.lexicon.adjust import (
+    APPEND_HEAD,
+    APPEND_NOISE,
+    APPEND_WHERE,
+    LESS_HUE,
+    OTHER_PERSON,
+    RESTOP,
+    START_OVER,
+    STOP_NOUN,
+    WHERE,
+    append_verb_alone,
+)
 from backdrop.agent.interpret.lexicon.backgrounds import (
     BLUR,
     BLUR_TARGET,
@@ -25,13 +38,16 @@ from backdrop.agent.interpret.lexicon.backgrounds import (
 )
 from backdrop.agent.interpret.lexicon.colours import (
     ANGLES,
+    BLEND,
     COLOUR,
     GRADIENT,
     PRESET,
     RADIAL,
+    STOPS,
     colour_of,
     hex_of,
     luma,
+    pair_colours,
     shade_of,
 )
 from backdrop.agent.interpret.lexicon.edges import (
@@ -45,14 +61,17 @@ from backdrop.agent.interpret.lexicon.edges import (
 )
 from backdrop.agent.interpret.lexicon.fades import (
     FADE,
+    FADE_BARE,
     FADE_DURATION,
+    FADE_MORE,
     FADE_NOISE,
     GRADUALLY,
     QUICK,
+    RESPECTIVELY,
     SLOW,
 )
 from backdrop.agent.interpret.lexicon.files import PATH_TOKEN, file_kind
-from backdrop.agent.interpret.lexicon.history import REDO, REPEAT, UNDO
+from backdrop.agent.interpret.lexicon.history import REDO, UNDO, history_count
 from backdrop.agent.interpret.lexicon.nouns import BG_NOUNS, EFFECT_NOUNS, NOT_NOUNS, PERSON_NOUNS
 from backdrop.agent.interpret.lexicon.people import (
     KEEP_BOX,
@@ -115,6 +134,17 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
     if STOP.match(rest):
         c.stop = True
         return c
+    if START_OVER.match(rest):
+        c.reset = True
+        return c
+    if _read_append(c, rest):
+        return c
+    _check_other_person(rest)
+    if (hue := LESS_HUE.search(rest)) is not None:  # "less red": not a strength, not red
+        raise Unclear(
+            f"I can't take {hue.group('hue')} out of a colour yet. Say the colour you want "
+            "instead, for example “make it blue”, “a bit bluer” or “a bit darker”."
+        )
     m = EXTEND.search(rest)
     if m is not None:  # "extend it to 30 seconds" = until 30 seconds
         c.extend = True
@@ -153,6 +183,49 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
     return c
 
 
+def _read_append(c: Clause, text: str) -> bool:
+    """ "add yellow on the end", "put a third colour, white, at the start", "append gold": one
+    colour added to a gradient (``c.append``). Whether the clause was that."""
+    restop = RESTOP.match(text)
+    if restop is not None:  # "make the last colour navy"
+        c.append = (hex_of(restop.group("c")), f"={restop.group('which')}", True)
+        return True
+    head = APPEND_HEAD.match(text)
+    if head is None:
+        return False
+    body = text[head.end() :]
+    colours = list(COLOUR.finditer(body))
+    if len(colours) != 1:
+        return False
+    where = APPEND_WHERE.search(body)
+    named = STOP_NOUN.search(body) is not None or bool(GRADIENT.search(body) or BLEND.search(body))
+    if not (where or named or append_verb_alone(head.group("verb"))):
+        return False  # "put yellow behind me": a new background, not a stop
+    rest = COLOUR.sub(" ", body)
+    for pattern in (APPEND_WHERE, STOP_NOUN, GRADIENT, BLEND):
+        rest = pattern.sub(" ", rest)
+    if APPEND_NOISE.sub("", rest):
+        return False  # more was said ("add yellow at the end for 5 seconds")
+    place = WHERE.get(where.group("where") or "end", "end") if where else "end"
+    c.append = (colour_of(colours[0]), place, named)
+    return True
+
+
+def _check_other_person(text: str) -> None:
+    """Ask who stays when one person of several is to go ("hide the other guy"): the person
+    rules keep people by where they are, not by description."""
+    m = OTHER_PERSON.search(text)
+    if m is None or not (m.group("which") or m.group("where") or m.group("who") not in
+                         ("person", "people", "one")):  # fmt: skip
+        return
+    said = m.group("obj").strip()
+    raise Unclear(
+        f"Who should stay in the picture? I can't pick out “{said}” by description, but I can "
+        "keep one person and drop the others: say, for example, “keep the person on the left”, "
+        "“keep the speaker”, or point at who stays: “keep what is at 400,520” (video pixels)."
+    )
+
+
 # A time phrase the range rules did not read ("from the intro", "until she sits down"): the
 # clause is applied without it, so the reply names it.
 _UNREAD_TIME = re.compile(
@@ -167,11 +240,7 @@ def _read_history(c: Clause, text: str) -> str:
     for pattern, attr in ((UNDO, "undo"), (REDO, "redo")):
         m, text = _take(pattern, text)
         if m is not None:
-            times = m.group(1)
-            count = 1
-            if times:
-                count = REPEAT.get(times) or int(times.split()[0])
-            setattr(c, attr, count)
+            setattr(c, attr, history_count(m))
     return text
 
 
@@ -266,37 +335,120 @@ def _check_supported(text: str) -> None:
             )
 
 
-def _read_fades(c: Clause, text: str) -> str:
-    leading, text = _take(FADE_DURATION[-1], text)  # "a 3 second fade"
-    if GRADIENT.search(text) and not re.search(r"\bfad\w*\s+(?:\w+\s+){0,3}?(?:in|out)\b", text):
-        return text  # "fade the background from black to white, like a gradient"
-    fade, text = _take(FADE, text)
-    gradual, text = _take(GRADUALLY, text)
-    if fade is None and gradual is None:
-        return text
-    kinds = {"in": ("fade_in",), "up": ("fade_in",), "out": ("fade_out",), "away": ("fade_out",)}
-    word = (fade.group(1) if fade else None) or "in"
-    chosen = kinds.get(word, ("fade_in", "fade_out"))
-    second, rest = _take(FADE, text)  # "with a fade in and a fade out"
-    if second is not None and second.group(1) and kinds.get(second.group(1)) != chosen:
-        chosen, text = ("fade_in", "fade_out"), rest
-    duration = 1.0 if gradual is None else 3.0 if gradual.group(1) else 2.0
-    if leading is not None:
-        duration = to_seconds(leading.group(1))
-    for pattern in () if leading else FADE_DURATION[:-1]:
-        m, text = _take(pattern, text)
+_FADE_KINDS: dict[str | None, tuple[str, ...]] = {
+    None: ("fade_in",), "in": ("fade_in",), "up": ("fade_in",), "out": ("fade_out",),
+    "away": ("fade_out",),
+}  # fmt: skip
+
+
+@dataclass
+class _FadePart:
+    """One fade said in a clause: where its words are (``start`` includes a length said before
+    it, "a 2 second fade in"), its kinds and the length said before it (seconds)."""
+
+    start: int
+    end: int
+    kinds: tuple[str, ...]
+    lead: float | None = None
+
+
+def _fade_parts(text: str) -> tuple[list[_FadePart], list[tuple[int, int]]]:
+    """The fades said in ``text``, in order, and the spans of their words: "fade in" and a bare
+    second kind ("… and out over 4 s"), each with a length said before it ("a 2 second fade")."""
+    leads = {m.end(): m for m in FADE_DURATION[-1].finditer(text)}
+    parts: list[_FadePart] = []
+    spans: list[tuple[int, int]] = []
+    for m in FADE.finditer(text):
+        kinds = _FADE_KINDS.get(m.group(1), ("fade_in", "fade_out"))
+        lead = leads.get(m.start())
+        start = m.start() if lead is None else lead.start()
+        parts.append(_FadePart(start, m.end(), kinds, lead and to_seconds(lead.group(1))))
+        spans.append((start, m.end()))
+    if parts:
+        for m in FADE_MORE.finditer(text, parts[0].end):
+            if not any(a < m.end() and m.start() < b for a, b in spans):
+                parts.append(_FadePart(m.start(), m.end(), _FADE_KINDS[m.group("k")]))
+                spans.append((m.start(), m.end()))
+    parts.sort(key=lambda p: p.start)
+    return parts, spans
+
+
+def _fade_length(window: str, around: str) -> tuple[float | None, str | None, list[re.Match[str]]]:
+    """A fade's length said in ``window`` (the words after it, seconds), or "quick"/"slow" said
+    in ``around``; with the matches used."""
+    m = FADE_BARE.match(window)
+    if m is not None:
+        return to_seconds(m.group(1)), None, [m]
+    for pattern in FADE_DURATION[:-1]:
+        m = pattern.search(window)
         if m is not None:
-            duration = to_seconds(m.group(1))
-            break
-    else:
-        q, text = _take(QUICK, text)
-        s, text = _take(SLOW, text)
-        duration = 0.5 if q else 3.0 if s else duration
-    if duration <= 0:
-        raise Unclear(clarify("A fade needs a length above zero."))
-    _, text = _take(FADE_NOISE, text)
-    c.fades = dict.fromkeys(chosen, duration)
-    return text
+            return to_seconds(m.group(1)), None, [m]
+    q, s = QUICK.search(around), SLOW.search(around)
+    return None, ("quick" if q else "slow" if s else None), []
+
+
+def _read_fades(c: Clause, text: str) -> str:
+    """Fades with their lengths (seconds). Each fade keeps the length said with it ("fade in
+    over 2 s and out over 4 s", "a 2 second fade in and a 5 second fade out"); one said for
+    several serves them all ("fade in and out over 2 s", "a fade in and a fade out over 3 s")."""
+    explicit = re.search(r"\bfad\w*\s+(?:\w+\s+){0,3}?(?:in|out)\b", text)
+    if GRADIENT.search(text) and not explicit:
+        return text  # "fade the background from black to white, like a gradient"
+    timed = any(p.search(text) for p in (FADE_DURATION[0], FADE_DURATION[2]))
+    timed = timed or any(p.search(text) for p, _ in RANGE_RULES)  # "fading to blue at 10 s"
+    if _FADE_BETWEEN.search(text) and len(COLOUR.findall(text)) >= 2 and not (explicit or timed):
+        return text  # "fade it from navy at the top to black": colours, not a transition
+    parts, spans = _fade_parts(text)
+    gradual = GRADUALLY.search(text)
+    if gradual is not None:
+        spans.append(gradual.span())
+        if not parts:  # "gradually blur the background (over 4 s)": a fade in
+            parts = [_FadePart(0, 0, ("fade_in",))]
+    if not parts:
+        return text
+    default = 1.0 if gradual is None else 3.0 if gradual.group(1) else 2.0
+    said: list[tuple[_FadePart, float | None, str | None]] = []
+    for i, part in enumerate(parts):
+        nxt = parts[i + 1].start if i + 1 < len(parts) else len(text)
+        before = parts[i - 1].end if i else 0
+        length, speed, used = _fade_length(text[part.end : nxt], text[before:nxt])
+        spans += [(part.end + m.start(), part.end + m.end()) for m in used]
+        said.append((part, part.lead if part.lead is not None else length, speed))
+    both = RESPECTIVELY.search(text)
+    if both is not None and len(said) == 2 and all(t is None for _, t, _ in said):
+        spans.append(both.span())  # "fade in and fade out, 2 and 4 seconds respectively"
+        said = [(p, to_seconds(both.group(i + 1)), None) for i, (p, _, _) in enumerate(said)]
+    shared = next((t for _, t, _ in said if t is not None), None)
+    c.fades = {}
+    for part, length, speed in said:
+        if length is None:
+            length = {"quick": 0.5, "slow": 3.0}.get(speed or "", shared or default)
+        if length <= 0:
+            raise Unclear(clarify("A fade needs a length above zero."))
+        c.fades.update(dict.fromkeys(part.kinds, length))
+    for pattern in (QUICK, SLOW) if any(speed for _, _, speed in said) else ():
+        spans += [m.span() for m in pattern.finditer(text)]
+    spans += [m.span() for m in FADE_NOISE.finditer(text)]
+    return _blank(text, spans)
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each ``(start, end)`` span replaced by spaces."""
+    chars = list(text)
+    for a, b in spans:
+        chars[a:b] = " " * (b - a)
+    return "".join(chars)
+
+
+_FADE_BETWEEN = re.compile(
+    r"\b(?:vertical|horizontal|diagonal|colou?r|smooth|soft|gentle|linear|radial)\s+fade\b|"
+    r"\bfad(?:e|es|ed|ing)\b(?:\s+(?:it|that|this|the (?:background|bg|backdrop|colou?rs?|screen)|"
+    r"colou?rs?|down|smoothly|gently|gradually|softly|slowly|nicely|all the way))*\s+(?:from|"
+    r"between)\b|\bfad(?:e|es|ed|ing)\s+(?:down\s+|off\s+|smoothly\s+|gently\s+|gradually\s+)?"
+    r"(?:in)?to\b"
+)
+"""A fade word that joins colours ("fading from pink into white", "red fading into black"): the
+colours are a gradient, not a fade in or out (checked only when two colours are said)."""
 
 
 def _read_range(c: Clause, text: str) -> str:
@@ -491,16 +643,22 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
         name = preset.group(1) or preset.group(2)
         c.background = {"type": "gradient", "colors": list(NAMED_GRADIENTS[name])}
         return GRADIENT.sub(" ", text)
-    colours = []
-    for m in COLOUR.finditer(text):
-        colours.append(colour_of(m))
+    matches = list(COLOUR.finditer(text))
+    stops = STOPS.search(text)
+    listed = bool(GRADIENT.search(text) or stops or (BLEND.search(text) and matches))
+    colours = _colours_of(matches, listed, int(stops.group(1)) if stops else None)
+    if not listed:  # "blue green": say which colour that is
+        for m in matches:
+            if m.group("pair"):
+                hues = " and ".join(re.split(r"[\s-]+", m.group(0)))
+                c.notes.append(f"“{m.group(0)}” is {colour_of(m)}, a colour between {hues}")
     if colours and c.shade is not None:  # "make the green a bit darker"
         if len(colours) == 1:  # the plan's green, where there is one (see composition)
             c.ref_colour = colours[0]
         colours = [shade_of(col, c.shade) for col in colours]
         c.shade = None
     text = COLOUR.sub(" ", text)
-    gradient = GRADIENT.search(text) is not None
+    gradient = listed
     if gradient and not colours:
         raise Unclear(clarify("Which colours should the gradient use?", gradient=True))
     if len(colours) == 1 and not gradient:
@@ -519,6 +677,20 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
                     break
         c.background = bg
     return text
+
+
+def _colours_of(matches: list[re.Match[str]], listed: bool, count: int | None) -> list[str]:
+    """The colours said, as ``#rrggbb``. Two hues side by side ("blue green") are one colour,
+    except in a list of gradient colours ("a blue green gradient"), where an unhyphenated pair
+    is two stops unless that makes more stops than the count said ("a 2 colour blend")."""
+    one = [colour_of(m) for m in matches]
+    if not listed:
+        return one
+    out: list[str] = []
+    for m in matches:
+        hyphened = "-" in m.group(0) and len(matches) > 1
+        out += [colour_of(m)] if hyphened else pair_colours(m)
+    return one if count is not None and len(out) > count >= len(one) else out
 
 
 def _read_strength(c: Clause, text: str) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from backdrop.agent.interpret.clauses import Clause, split_clauses
 from backdrop.agent.interpret.composition import compose
-from backdrop.agent.interpret.described import resolve_described
+from backdrop.agent.interpret.described import files_answer, resolve_described
 from backdrop.agent.interpret.errors import Unclear, Unsupported, clarify
 from backdrop.agent.interpret.lexicon.history import DONT
 from backdrop.agent.interpret.lexicon.times import TIME, to_seconds
@@ -66,6 +66,9 @@ class RuleInterpreter:
         is understood does it ask. When a tool refuses (a missing file, nothing to fade), the
         plan is left unchanged.
         """
+        answer = files_answer(text, ctx)  # "which background files have I got?"
+        if answer is not None:
+            return Reply(answer)
         try:
             parsed = self.parse(text, ctx)
         except Unclear as e:
@@ -121,6 +124,16 @@ class RuleInterpreter:
         ignored: list[str] = []
         took_back = False
         for piece, seq, fix in split_clauses(norm):
+            edits = [x for x in clauses if not (x.undo or x.redo)]
+            if seq and edits and _AS_BEFORE.match(piece):
+                # "blur the first 10 s, then back to normal": the rest stays as it is
+                if edits[-1].range is None or edits[-1].range.end is None:
+                    raise Unclear(
+                        "When should it go back to how it was? Say a time, for example “… for "
+                        "the first 10 seconds, then back to normal”."
+                    )
+                notes.append("after that the video stays as it was")
+                continue
             # "blur it; no actually, don't" takes back what came before, like "undo that"
             c = Clause(piece, undo=1) if DONT.match(piece) else read_clause(piece, seq, paths)
             c.correction = fix
@@ -242,6 +255,16 @@ def _correct_time(prev: Clause, piece: str) -> bool:
         prev.range = TimeRange(start=-t)
         return True
     return False
+
+
+_AS_BEFORE = re.compile(
+    r"^(?:(?:go|goes|going|switch|switches|come|comes|return|returns)\s+)?(?:back\s+)?"
+    r"(?:to\s+)?(?:(?:the\s+)?(?:normal|original|usual|real|plain)(?:\s+(?:background|video|"
+    r"look|one))?|nothing|no (?:blur|effect|change|colou?r|background change)|(?:as|how|what) it "
+    r"was(?: before)?|unchanged|unblurred|untouched|as is)$"
+)
+"""A last part of a sequence that changes nothing ("…, then back to normal", "…, then no
+blur"): the time after the part before stays as it was."""
 
 
 def _only_history(c: Clause) -> bool:

@@ -27,6 +27,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from backdrop.agent.interpret.lexicon.times import TIME as _TIME
+
 FIX = "§fix"
 """Marker: the clause after it corrects (replaces) the clause before it."""
 
@@ -56,12 +58,14 @@ _COMMON = frozenset(
     "blend bland blunt blue blur bluer bluish reddish greenish later latter letter while "
     "which whose write quite quiet other after water read ready seen removed deleted erased "
     "replaced changed switched gone colours colors faded blurs fader lighten darken form "
-    "says said saying talk talks hello fellow mellow ends send sends lend bend thank thanked"
+    "says said saying talk talks hello fellow mellow ends send sends lend bend thank thanked "
+    "untouched unchanged unedited unaltered unblurred intact excepted excluded respectively"
     .split()
 )  # fmt: skip
 _TYPO_MAP = {
     "teh": "the", "adn": "and", "plz": "please", "pls": "please", "thx": "thanks",
     "bg": "background", "bkg": "background", "secs": "seconds", "sec": "second",
+    "tht": "that", "ovr": "over", "thn": "then",
 }  # fmt: skip
 _WORD = re.compile(r"[a-z]+")
 
@@ -183,7 +187,14 @@ _TIME_IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"(?:^|(?<=[,;.] )|(?<=\bthen )|(?<=\band ))({_N} ?{_UNIT_AFTER}) in\b(?! the\b)",
          r"from \1"),
         (rf"\bstarting ({_N} ?{_UNIT_AFTER}) in\b", r"from \1"),
+        # "then blue 10 seconds in": at the end of a part (not "5 seconds in red")
+        (rf"\b({_N} ?{_UNIT_AFTER}) in\b(?=\s*(?:$|[,;.]|(?:and |then )?(?:then|make|switch|"
+         r"change|turn|go|use|put|remove)\b))", r"from \1"),
         (rf"\b({_N} ?{_UNIT_AFTER}) into (?:the )?(?:video|clip)\b", r"\1"),
+        # "the opening 3 seconds", "the closing 4 s": the first / the last
+        (rf"\bthe (?:opening|beginning|initial|start(?:ing)?) (?=(?:{_N}|few|couple)\b)",
+         "the first "),
+        (rf"\bthe (?:closing|ending|concluding|end|final) (?=(?:{_N}|few|couple)\b)", "the last "),
         # "after the first minute" is "from 1 minute", not "the first minute"
         (r"\b(after|past) the first\b", r"\1"),
         # "the first or last second" → both
@@ -206,6 +217,14 @@ _TIME_IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bthe (?:whole|entire) (?:time|video|clip|thing)\b", "the whole video"),
         (r"\brest of (?:the )?(?:video|clip|time|it)\b", "for the rest of the video"),
         (r"\bthe hell out of\b|\bthe heck out of\b", "heavily"),
+        # "5 seconds of red", "ten seconds red, ten seconds blue": a part said by its length
+        (rf"(?<!first )(?<!last )(?<!final )(?<!next )(?<!over )(?<!\bin )(?<!within )"
+         rf"\b({_N} ?{_UNIT_AFTER}) of (?!(?:the|it|this|that|a|an|video|clip|footage)\b)",
+         r"for \1 "),
+        (rf"(?:^|(?<=[,;.] )|(?<=\bthen ))({_N} ?{_UNIT_AFTER})(?= (?!(?:in|into|of|"
+         r"later|earlier|ago|before|after|from|to|and|until|till|through|fade|fading|long|"
+         r"each|more|less|then|or|please|thanks|thank|ok|okay|is|are|was|were|should|would|"
+         r"will|could|can|at)\b)[a-z@])", r"for \1"),
     )
 )  # fmt: skip
 
@@ -278,18 +297,65 @@ def mark_corrections(text: str) -> str:
 _EXCLUDE = re.compile(
     r"(?:,\s*)?(?:\bbut\s+)?\b(?:not\s+(?:in|during|for|at|over|within|on)|except(?:\s+(?:for|in|"
     r"during|at|within|on))?(?:\s+for)?|other than|apart from|aside from|excluding|save for|"
-    r"everywhere but|all but|skip(?:ping)?|leaving out|with the exception of|not)\s+"
+    r"everywhere but|all but|skip(?:ping)?|leav(?:e|ing) out|omit(?:ting)?|exclud(?:e|ing)|"
+    r"with the exception of|not)\s+"
     r"(?=(?:the\s+)?(?:very\s+)?(?:first|last|final|between|from|\d|after|before|until|till))"
 )
-_LEAVE = re.compile(
-    r"(?:,\s*)?(?:\bbut\s+)?\b(?:leave|keep)\s+(?P<span>(?:the\s+)?(?:first|last|final)\s+"
-    r"[^,;]*?)\s+(?:alone|untouched|as (?:it )?is|unchanged|clean|normal|out)\b"
+_SPAN = (
+    rf"(?:the\s+)?(?:very\s+)?(?:first|last|final)\s+{_TIME}|(?:between|from)\s+{_TIME}\s*"
+    rf"(?:and|to|until|till|through|-)\s*{_TIME}|{_TIME}\s*(?:to|-|until|till)\s*{_TIME}"
 )
+_SPANS = rf"(?:{_SPAN})(?:\s*(?:,|and|or|,\s*and)\s+(?:{_SPAN}))*"
+"""A span of time said on its own ("the first 5 seconds", "10 to 20 seconds"), or several."""
+_AS_IS = (
+    r"(?:alone|untouched|unchanged|unedited|unaltered|unmodified|unblurred|intact|clean|normal|"
+    r"original|out|(?:exactly )?(?:as|the way|how) (?:it|they|that|those|these) (?:is|are|was|"
+    r"were|looks?|looked)|as is|as-is|as they are|the same|in peace|on their own|by themselves)"
+)
+"""What a span left alone stays as: "alone", "as they are", "untouched"."""
+_LEAVE = re.compile(
+    r"(?:,\s*)?(?:\bbut\s+)?(?:\band\s+)?\b(?:leave|leaving|keep|keeping|let)\s+"
+    rf"(?P<span>(?:the\s+)?(?:very\s+)?(?:first|last|final|between|from|\d)[^,;]*?)\s+{_AS_IS}"
+    r"(?:\s+(?:please|though))?\b"
+)
+_HANDS_OFF = re.compile(
+    r"(?:,\s*)?(?:\bbut\s+)?\b(?:(?:don'?t|do not|never|please don'?t)\s+(?:you\s+)?|"
+    r"without\s+|not\s+)(?:touch|touching|change|changing|edit|editing|alter|altering|modify|"
+    r"modifying|affect|affecting|mess with|messing with|do anything (?:to|in|during|with))"
+    rf"\s+(?:anything\s+(?:in|during)\s+)?(?P<span>{_SPANS})"
+)
+_STAYS = re.compile(
+    rf"(?:,\s*)?(?:\bbut\s+)?(?P<span>{_SPANS})\s+(?:(?:should|must|can|will|need to|needs to|"
+    r"has to|have to|ought to)\s+)?(?:stay|stays|remain|remains|be left|are left|is left|"
+    rf"be kept|are kept|left|kept)\s+{_AS_IS}\b"
+)
+
+_EXCEPTED = re.compile(
+    rf"(?:,\s*)?(?:\bwith\s+)?(?P<span>{_SPANS})\s+(?:excepted|excluded|aside|left out|not "
+    r"included|spared)\b"
+)
+"""An exclusion said after its span: "blur everything, the opening 4 seconds excepted"."""
+_IT_AS_IS = (
+    r"(?:just\s+)?(?:leave|keep|let)\s+(?:it|that|this|everything|things|the (?:background|"
+    rf"video|bg))\s+(?:be\s+)?{_AS_IS}"
+)
+_LEAVE_IT = (
+    re.compile(rf"\b(?:for|during|in|over)\s+(?P<span>{_SPANS})\s*,?\s+{_IT_AS_IS}\b"),
+    re.compile(
+        rf"(?:,\s*)?(?:\bbut\s+)?\b{_IT_AS_IS}\s+(?:for|during|in|over)\s+(?P<span>{_SPANS})"
+    ),
+)
+"""A span said with "leave it as it is": "for the first 5 s leave it as it is", "keep it
+unchanged during the last 3 s"."""
 
 
 def mark_exclusions(text: str) -> str:
     """ "but not in the final second", "other than the last 5 s", "leave the first 8 s
-    alone" → ``except <times>``."""
+    alone", "don't touch the first 2 seconds", "the last 5 s should stay as they are" →
+    ``except <times>``."""
+    for pattern in (_STAYS, _EXCEPTED, *_LEAVE_IT):
+        text = pattern.sub(lambda m: f" except {m.group('span')}", text)
+    text = _HANDS_OFF.sub(lambda m: f" except {m.group('span')}", text)
     text = _LEAVE.sub(lambda m: f" except {m.group('span')}", text)
     return _EXCLUDE.sub(" except ", text)
 

@@ -58,6 +58,12 @@ CHANGE_THUMB = 32
 """Side (pixels) of the grey thumbnail of a person's crop region compared between frames to
 decide whether the landmark model must run again (see ``CropPersonSegmenter.change_threshold``)."""
 
+MODEL_THREADS = 2
+"""LiteRT threads each model of :func:`load_crop_person_masker` uses by default. One thread cost
+less CPU per frame on s18 where every core was busy (11.4 vs 15.3 CPU-ms per frame, one busy
+run) but more wall time on the juggler, whose masker is the critical path; the masks are the
+same. ``bench_pipeline.py``'s ``preview-1thread`` case measures it."""
+
 CHANGE_SCALE = 8
 """The frame is shrunk by this factor (area average) before the crop thumbnails are cut from it,
 so that each thumbnail pixel averages the frame instead of sampling single pixels (noise)."""
@@ -847,17 +853,19 @@ class CroppedPersonMasker:
 def load_crop_person_masker(
     width: int,
     height: int,
-    threads: int = 2,
+    threads: int | None = None,
     crop_model: str = "pose",
     models_dir: Path | None = None,
 ) -> CroppedPersonMasker:
-    """Build :class:`CroppedPersonMasker` from the installed embedded models.
+    """Build :class:`CroppedPersonMasker` from the installed embedded models (``threads``:
+    LiteRT threads per model, default :data:`MODEL_THREADS`).
 
     Raises:
         ModelMissingError: the pose models are not installed (``backdrop models install``).
     """
     from backdrop.perception.vision.segment import load_person_segmenter
 
+    threads = MODEL_THREADS if threads is None else threads
     det = PoseDetector(model_path("pose-detection", models_dir), threads)
     lm = PoseLandmarker(model_path("pose-landmarks", models_dir), threads)
     selfie = None

@@ -19,7 +19,25 @@ NAMES = "|".join(
     re.escape(n).replace(r"\ ", r"[\s-]+") for n in sorted(NAMED_COLORS, key=len, reverse=True)
 )
 BASIC_HUES = ("red", "green", "blue", "yellow", "orange", "purple", "pink", "grey", "gray",
-              "brown", "white", "black")  # fmt: skip
+              "brown")  # fmt: skip
+"""The head words of a two-word colour ("lime green"); white and black are not ("teal white and
+gold" is three colours)."""
+_GREYS = ("grey", "gray")
+COMPOUNDS = frozenset(
+    frozenset(p)
+    for p in (
+        ("red", "orange"), ("orange", "yellow"), ("yellow", "green"), ("green", "blue"),
+        ("blue", "purple"), ("purple", "red"), ("red", "pink"), ("pink", "purple"),
+        ("red", "brown"), ("orange", "brown"), ("yellow", "brown"),
+        *((h, g) for h in ("blue", "green", "purple", "pink", "brown") for g in _GREYS),
+    )
+)  # fmt: skip
+"""Two basic hues said side by side that name ONE colour between them, as neighbours on the
+colour wheel do ("blue green", "red-orange", "blue grey"); other pairs ("red blue") stay two."""
+_PAIRS = "|".join(
+    rf"{a}[\s-]+{b}" for pair in sorted(COMPOUNDS, key=sorted) for a in sorted(pair)
+    for b in sorted(pair) if a != b
+)  # fmt: skip
 _SPECIFIC = "|".join(
     re.escape(n) for n in sorted(NAMED_COLORS, key=len, reverse=True)
     if " " not in n and n not in BASIC_HUES
@@ -31,6 +49,7 @@ _MULTI = "|".join(
 COLOUR = re.compile(
     rf"@h(?P<hex>[0-9a-f]{{6}})"
     rf"|\b(?!(?:{_MULTI})\b)(?P<first>{_SPECIFIC})[\s-]+(?:{'|'.join(BASIC_HUES)})\b"
+    rf"|\b(?!(?:{_MULTI})\b)(?P<pair>{_PAIRS})\b"
     rf"|\b(?P<named>{NAMES})\b"
     rf"|\b(?P<mod>light|dark|pale|deep|bright|pastel)[\s-]+(?P<base>{NAMES})\b"
 )
@@ -47,13 +66,33 @@ def colour_of(m: re.Match[str]) -> str:
         return "#" + m.group("hex")
     if m.group("first"):
         return NAMED_COLORS[m.group("first")]
+    if m.group("pair"):  # "blue green": the second word is the hue, moved toward the first
+        first, second = re.split(r"[\s-]+", m.group("pair"))
+        return tint_of(NAMED_COLORS[second], NAMED_COLORS[first], PAIR_MIX)
     if m.group("named"):
         return named_hex(m.group("named"))
     base = named_hex(m.group("base"))
     return shade_of(base, 0.45 if m.group("mod") in {"light", "pale", "bright", "pastel"} else -0.4)
 
 
+PAIR_MIX = 0.4
+"""How far a two-hue colour moves its second hue toward the first ("blue green")."""
+
+
+def pair_colours(m: re.Match[str]) -> list[str]:
+    """The two colours of a two-hue :data:`COLOUR` match read as a list ("a blue green
+    gradient"), else the one colour the match names."""
+    if not m.group("pair"):
+        return [colour_of(m)]
+    return [NAMED_COLORS[w] for w in re.split(r"[\s-]+", m.group("pair"))]
+
+
 GRADIENT = re.compile(r"\bgradients?\b")
+BLEND = re.compile(r"\b(?:blend(?:ed|ing)?|ombr[eé]|mix(?:ed)?)\b")
+"""Words that make the colours said a gradient when there are colours ("a blend of teal and
+gold"); without colours they mean something else ("blend the edges")."""
+STOPS = re.compile(r"\b(\d+)[\s-]*(?:colou?r|tone|stop|shade)s?\b")
+"""How many colours a gradient has, as said ("a three colour blend", "3-tone")."""
 PRESET = re.compile(
     r"\b(" + "|".join(NAMED_GRADIENTS) + r")\b(?=\s+(?:gradient|background|colou?rs?|look|theme|"
     r"vibe|feel|style|mood))|\blike (?:a |an |the )?(" + "|".join(NAMED_GRADIENTS) + r")\b"

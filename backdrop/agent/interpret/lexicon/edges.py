@@ -5,6 +5,14 @@ from __future__ import annotations
 
 import re
 
+_MOVE = (
+    r"\b(?:pull|bring|draw|take|tuck|move|push|let|nudge|shift|suck|come|go)\s+(?:(?:the|my|his|her|"
+    r"their|that|this|it|its)\s+)?(?:(?:edges?|outlines?|borders?|mask|matte|cut-?out|"
+    r"silhouette|contours?)\s+)?(?:(?:a\s+)?(?:bit|little|touch|tad|notch|slightly|more)\s+)?"
+)
+_DEGREE = r"(?:\s+(?:a\s+)?(?:little bit|bit|little|touch|tad|notch|more|slightly))?"
+"""A verb moving the edge, before "in" (shrink) or "out" (grow): "bring the edges in a bit"."""
+
 # Edges: (pattern, action). Actions are applied to the current settings in _edge_update.
 EDGE_NOUN = re.compile(
     r"\b(?:edges?|outlines?|borders?|cut-?out|halo|fringe|mask|hair(?:line)?|silhouette|"
@@ -15,9 +23,11 @@ EDGE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for p, a in (
         (r"\b(?:cut(?:s|ting)? (?:into|off)|eat(?:s|ing)? into|chop(?:s|ping)? off|clip(?:s|ping)?"
          r" (?:off|into)|too tight|missing (?:my|the|his|her)|loses? (?:my|the|his|her)|"
-         r"grow|expand|bigger|looser|wider)\b", "grow"),
+         r"grow|expand|bigger|looser|wider|dilate)\b"
+         rf"|{_MOVE}out(?:wards?)?{_DEGREE}\b", "grow"),
         (r"\b(?:tight(?:er|en)?|shrink|smaller|too loose|halo|fringe|background (?:is )?"
-         r"(?:showing|bleeding|leaking))\b", "shrink"),
+         r"(?:showing|bleeding|leaking)|erode|contract|choke)\b"
+         rf"|{_MOVE}in(?:wards?)?{_DEGREE}\b", "shrink"),
         (r"\b(?:rough|jagged|choppy|ragged|messy|blocky|stair-?stepp?(?:ed|ing)|aliased|"
          r"pixelated|bad|ugly|noisy|flicker(?:s|ing|y)?)\b", "refine"),
         (r"\b(?:too (?:soft|blurry|fuzzy|smooth)|less (?:soft|blurry|fuzzy))\b", "sharpen"),
@@ -25,6 +35,8 @@ EDGE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:soft(?:er|en)?|smooth(?:er)?|feather(?:ed)?|blur(?:rier|ry|red)?|gentler)\b",
          "soften"),
         (r"\b(?:sharp(?:er|en)?|crisp(?:er)?|harder|cleaner)\b", "sharpen"),
+        (r"\b(?:reset|restore|back to (?:the )?(?:default|normal|original))\b|"
+         r"\b(?:default|normal|original) (?:edges?|outlines?|mask)\b", "reset"),
     )
 )  # fmt: skip
 PRONOUN = re.compile(r"\b(?:me|my|him|his|her|them|us|person)\b")

@@ -18,10 +18,26 @@ FADE_DURATION = (
     re.compile(rf"\b(?:over|across|lasting|taking|of)\s+(?:about |around |roughly )?"
                rf"(?:the (?:first|last|final) )?({TIME})"),
     re.compile(rf"\b(?:for|in|within)\s+(?:about |around |roughly )?({TIME})"),
-    re.compile(rf"\b(?:a|an|the|with)\s+({TIME})[- ]?(?:long\s+)?(?=(?:fad|dissolve|transition))"),
+    re.compile(rf"(?:\b(?:a|an|the|with)\s+|(?<!for )(?<!over )(?<!until )(?<!till )(?<!first )"
+               rf"(?<!last )(?<!after )(?<!from ))({TIME})[- ]?(?:long\s+)?"
+               r"(?=(?:fad|dissolve|transition))"),
 )  # fmt: skip
 FADE_NOISE = re.compile(
     r"\b(?:at|towards?|near|by) the (?:end|start|beginning)\b|\bat (?:the )?(?:end|start)\b"
 )
+FADE_MORE = re.compile(
+    r"(?:,|\band\b|\bthen\b|\bbut\b)\s+(?:then\s+)?(?:(?:it|them|that)\s+)?(?P<k>in|out)\b"
+    rf"(?=\s+(?:over|across|lasting|taking|for|within|in\s+{TIME}|(?:about |around )?{TIME})|"
+    r"\s*(?:$|[,;]))"
+)
+"""A second fade said without the verb, after a first one: "fade in over 2 s *and out over
+4 s*", "fading in for 3 s *and out for 1*"."""
+FADE_BARE = re.compile(rf"^\s*(?:about |around |roughly )?({TIME})(?=\s*(?:$|[,;]|\band\b))")
+"""A fade's length said straight after it: "fade in 2 s"."""
+RESPECTIVELY = re.compile(
+    rf"(?:\b(?:over|of|for|lasting)\s+)?({TIME})\s*(?:,\s*and|,|and)\s*({TIME})\s*,?\s*"
+    r"respectively\b"
+)
+"""Two fade lengths said after the fades, in their order: "…, 2 and 4 seconds respectively"."""
 QUICK = re.compile(r"\b(?:quick(?:ly)?|fast|short)\b")
 SLOW = re.compile(r"\b(?:slow(?:ly)?|long)\b")

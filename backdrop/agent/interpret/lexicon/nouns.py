@@ -18,13 +18,15 @@ PERSON_NOUNS = _words(
     "person people me myself speaker subject us man woman guy girl host presenter "
     "him her them face body foreground"
 )
-EFFECT_NOUNS = _words("fade effect change changes edit edits edge edges") | frozenset(
-    noun for kind in background_kinds() for noun in kind.nouns
-)
+EFFECT_NOUNS = _words(
+    "fade effect change changes edit edits edge edges strength level intensity amount opacity "
+    "transparency"
+) | frozenset(noun for kind in background_kinds() for noun in kind.nouns)
 """Words for effects: the nouns of every background kind of the plan, fades, edges, edits."""
 NOT_NOUNS = _words(
     "a lot little bit more less out only for from in until till between after and but "
     "please now slightly heavily strongly completely entirely fully too very really first last "
     "whole entire rest end start beginning behind on over across around at with to of into "
-    "onto up down here there just bit effect everything it's is"
+    "onto up down here there just bit effect everything it's is should could would must needs "
+    "need has was be looks look seems"
 )

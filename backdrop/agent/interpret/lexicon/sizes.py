@@ -36,10 +36,36 @@ def size_spec(said: str) -> str:
     return s.split()[0]  # "4k uhd" → "4k"
 
 
+_SPOKEN_LINES = {
+    "three sixty": "360", "four eighty": "480", "five forty": "540", "seven twenty": "720",
+    "ten eighty": "1080", "fourteen forty": "1440", "twenty one sixty": "2160",
+    "twenty-one sixty": "2160",
+}  # fmt: skip
+_SPOKEN_SIZE = re.compile(
+    r"\b(?:(?P<lines>" + "|".join(_SPOKEN_LINES) + r")[\s-]*(?:p|pee)\b"
+    r"|(?P<k>two|four|eight)[\s-]+k\b|(?P<n>\d{3,4})\s+(?:p|pee)\b)"
+)
+"""A size said as words ("seven twenty p", "four k", "1080 p"), as a transcript writes it."""
+
+
+def spoken_sizes(text: str) -> str:
+    """ "seven twenty p" → "720p", "four k" → "4k", "1080 p" → "1080p"."""
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group("lines"):
+            return _SPOKEN_LINES[m.group("lines")] + "p"
+        if m.group("k"):
+            return {"two": "2", "four": "4", "eight": "8"}[m.group("k")] + "k"
+        return m.group("n") + "p"
+
+    return _SPOKEN_SIZE.sub(repl, text)
+
+
 def take_sizes(text: str) -> tuple[str, list[str]]:
     """``(text without size phrases, the sizes said as --size specs)``; "4K" and "1080p" are
     never times."""
     sizes: list[str] = []
+    text = spoken_sizes(text)
 
     def cut(m: re.Match[str]) -> str:
         sizes.append(size_spec(m.group("size")))

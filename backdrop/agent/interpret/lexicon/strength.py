@@ -11,13 +11,17 @@ STRENGTH_REL: tuple[tuple[re.Pattern[str], float], ...] = (
                 r"enough|\btoo (?:subtle|faint|weak)\b"), 0.2),
     (re.compile(r"\b(?:too (?:much|strong|heavy|intense|blurry)|overdone|not (?:so|as|that) much|"
                 r"more subtle|subtler|weaker|less(?: strong| intense| obvious| visible)?|"
-                r"tone (?:it )?down|dial (?:it )?back|reduce|fainter)\b"), -0.2),
+                r"tone (?:it )?down|dial (?:it )?back|reduce|fainter|(?:bring|turn|dial|knock|take)"
+                r"(?: (?:it|that|this|the (?:opacity|strength|blur|effect|colou?r)))? down)\b"),
+     -0.2),
     (re.compile(r"\b(?:stronger|more(?: intense| strong| visible| obvious)?|intensify|boost|"
                 r"crank (?:it )?up|increase|heavier|blurrier)\b"), 0.2),
 )  # fmt: skip
 STRENGTH_ABS: tuple[tuple[re.Pattern[str], float | None], ...] = (
     (re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:%|percent)"), None),
     (re.compile(r"\bhalf(?:\s+(?:strength|opacity|intensity|as strong|way))?\b"), 0.5),
+    (re.compile(r"\bthree quarters\b(?!\s+of\b)"), 0.75),
+    (re.compile(r"\b(?:a\s+)?quarter\b(?!\s+of\b)"), 0.25),
     (re.compile(r"\b(?:full(?:\s+(?:strength|opacity|intensity))?|fully|maximum|max)\b"), 1.0),
     (re.compile(r"\b(?:subtle|subtly|faint|barely|a hint)\b"), 0.4),
 )
