@@ -49,6 +49,8 @@ def test_typed_and_spoken_instructions_change_the_live_frames_from_their_micro_t
     runner = LiveRunner(
         src, say=lines.append, record=tmp_path / "live.mp4", analyzers=lambda info: [], llm=False
     )
+    messages: list[object] = []
+    runner.session.add_listener(messages.append)
     runner.start()
     try:
         wait_for(lambda: runner.stats.delivered >= 3 and runner.t > 1.0, 120, "first frames")
@@ -65,6 +67,13 @@ def test_typed_and_spoken_instructions_change_the_live_frames_from_their_micro_t
         saved = runner.stop()
     said = "\n".join(lines)
     assert "I heard" in said and "red" in said, said
+    from backdrop.agent.session import PreviewMessage, ProgressMessage
+
+    chunks = sum(isinstance(m, ProgressMessage) for m in messages)
+    previews = sum(isinstance(m, PreviewMessage) for m in messages)
+    # each instruction's reply shows its preview; none is composed per analysed chunk (the
+    # live output is the preview)
+    assert chunks >= 10 and previews <= 2, (chunks, previews)
     assert saved == [tmp_path / "live.mp4", tmp_path / "live.plan.json"]
     plan = json.loads(saved[1].read_text())
     assert plan["backgrounds"][-1]["background"]["color"].lower() == "#e11d2e"
@@ -173,7 +182,7 @@ def test_live_command_bad_inputs_end_in_one_line(sample: Path, tmp_path: Path) -
         (["--source", str(sample), "--record", str(tmp_path / "x.mkv")], "writes MP4"),
         (["--source", str(sample), "--record", str(tmp_path)], "is a folder"),
         (["--source", str(sample), "--record", str(sample)], "the output is the input"),
-        (["--source", str(sample), "--level", "9"], "--level takes 0 = full"),
+        (["--source", str(sample), "--level", "99"], "--level takes 0 = full"),
     ]
     for args, words in cases:
         res = subprocess.run(_cli(*args), capture_output=True, text=True, env=_env(), timeout=120)

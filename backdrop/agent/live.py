@@ -230,13 +230,14 @@ class LiveRunner:
         self.say = say
         self.record_path = Path(record) if record is not None else None
         self.feed = SessionFeed(self.info)
-        self.renderer = LiveRenderer(self.info, masker_factory, controller)
+        self.renderer = LiveRenderer(self.info, masker_factory, controller, threaded=True)
         self.session = Session(
             self.feed,
             analyzers=analyzers or self._default_analyzers,
             llm=llm,  # type: ignore[arg-type]
             masker_factory=lambda info, plan: _LastMask(self.renderer),
         )
+        self.session.auto_preview = False  # the live output is the preview (5 fewer composes/s)
         self.chat = LiveChat(self.session, say, out_dir)
         self.stats = LiveStats()
         self.plan_changes: list[PlanChange] = []
@@ -337,6 +338,7 @@ class LiveRunner:
         self._stop.set()
         self.source.close()
         self._joined([self._thread], STOP_JOIN_S)  # the loop ends after the frame it is on
+        self.renderer.close()
         if self.listener is not None:
             self.listener.close()
         self._joined(self._workers, SAY_JOIN_S)  # scripted lines waiting for their reply
@@ -426,7 +428,8 @@ class LiveRunner:
             out_at = time.monotonic()
             latency = out_at - frame.captured
             level = self.renderer.controller.index
-            self.renderer.controller.update(cost, latency, out_at, masked=done.masked)
+            model = done.model_cost or None  # the mask thread's last run, where handed to it
+            self.renderer.controller.update(cost, latency, out_at, masked=done.masked, model=model)
             self.stats.add(out_at, latency, cost, level)
         for chunk in asm.finish():
             self.feed.put(chunk)

@@ -196,6 +196,10 @@ class Session:
         preview_timeout: seconds :meth:`preview` waits before :class:`PreviewTimeout`.
     """
 
+    auto_preview = True
+    """Compose a preview of each analysed chunk's newest frame for the listeners (a live
+    stream's own output is its preview: ``backdrop live`` turns this off)."""
+
     def __init__(
         self,
         source: str | Path | Any,
@@ -519,6 +523,7 @@ class Session:
             if item is not None:
                 index, t, frame = item
                 self._frames.put(t, frame, index)
+            if item is not None and self.auto_preview:
                 try:
                     self._show_newest(frame, t, index)
                 except Exception as e:  # noqa: BLE001 - e.g. a background file vanished

@@ -124,7 +124,7 @@ class Compositor:
         # keep = 1 - (1 - a) * w  ==  a*w + (1 - w)
         keep = alpha if w == 1.0 else cv2.addWeighted(alpha, w, alpha, 0.0, 1.0 - w)
         if fg is frame:
-            return Composite(cv2.blendLinear(frame, bg, keep, 1.0 - keep), keep)
+            return Composite(blend_in_box(frame, bg, keep), keep)
         # the subject's own colour in front: w·(a·F + (1 − a)·bg) + (1 − w)·I
         out = cv2.blendLinear(fg, bg, alpha, 1.0 - alpha)
         if w < 1.0:
@@ -162,3 +162,18 @@ class Compositor:
             s, b, o = (a[h:].reshape(-1)[k].reshape(h // 2, w // 2) for a in (src, back, out))
             cv2.blendLinear(s, b, kc, kc_inv, dst=o)  # into out's plane (a view)
         return Composite(None, keep, None, out)
+
+
+def blend_in_box(frame: np.ndarray, bg: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``keep·frame + (1 − keep)·bg``, exactly ``cv2.blendLinear(frame, bg, keep, 1 − keep)``,
+    blended only inside the bounding box of ``keep > 0`` (the subject's outline box; outside it
+    the output is the background, copied). ``frame``, ``bg``: ``H×W×3`` uint8; ``keep``:
+    ``H×W`` float32 in [0, 1]. A person filling a fifth of a 720p frame: about half the CPU
+    of the whole-frame blend."""
+    x, y, w, h = cv2.boundingRect(cv2.compare(keep, 0.0, cv2.CMP_GT))
+    out = bg.copy()
+    if w and h:
+        box = (slice(y, y + h), slice(x, x + w))
+        k = keep[box]
+        out[box] = cv2.blendLinear(frame[box], bg[box], k, 1.0 - k)
+    return out
