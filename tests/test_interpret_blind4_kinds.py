@@ -3,7 +3,7 @@ checked on new phrasings written for the dev split (not the blind set's): "every
 last 5 s" is an exclusion (it used to give exactly the excluded span); a fade length said loosely
 ("let's say 3 seconds", "three seconds each") is the length (it used to be 1 s); "whatever's
 behind me" is the background; and a change of the person's own look ("make my jacket blue") is
-asked about, never read as a background colour."""
+asked about, never read as a background colour; "at one side" is a place, not 1 s."""
 
 from __future__ import annotations
 
@@ -72,6 +72,20 @@ def test_a_change_of_the_persons_own_look_is_asked_about(text: str) -> None:
     ctx, reply, clarify = _said("make the background grey", text)
     assert clarify and "background" in reply, reply
     assert ctx.plan == _said("make the background grey")[0].plan, reply  # unchanged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gradient from teal at one side to white at the other",
+        "purple at one end fading into pink at the other end",
+    ],
+)
+def test_one_side_is_a_place_not_a_second(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert not clarify and len(ctx.plan.backgrounds) == 1, reply
+    rng = ctx.plan.backgrounds[0].range
+    assert (rng.start, rng.end) == (0.0, None), reply  # it was 1 s to the end
 
 
 def test_the_edges_around_the_hair_are_still_the_edges() -> None:

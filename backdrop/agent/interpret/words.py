@@ -141,6 +141,8 @@ _UNIT_AFTER = r"(?:seconds?|secs?|minutes?|mins?|hours?|s|m)\b"
 _ONE_CONTEXT = re.compile(
     rf"^\s*(?:{_UNIT_AFTER}|and a half|point|to\b|and\s+(?:\d|{_U}|{_TN})|-|through|until|till)"
 )
+_ONE_PLACE = re.compile(r"^\s*(?:side|sides|end|edge|corner|hand|direction|another)\b")
+"""After "one", a place, not a quantity: "navy at one side, black at the other"."""
 _ONE_BEFORE = re.compile(r"(?:first|last|final|from|between|at|until|till|over|for|after|to|"
                          r"and|within|in|of|second|seconds|about|around)\s*$")  # fmt: skip
 
@@ -156,7 +158,9 @@ def words_to_numbers(text: str) -> str:
             value = _UNITS[m.group("unit")]
             if m.group("unit") == "one" and not m.group("frac"):
                 after, before = text[m.end() :], text[: m.start()]
-                if not (_ONE_CONTEXT.match(after) or _ONE_BEFORE.search(before)):
+                if _ONE_PLACE.match(after) or not (
+                    _ONE_CONTEXT.match(after) or _ONE_BEFORE.search(before)
+                ):
                     return m.group(0)
         out = str(value)
         if m.group("frac"):
