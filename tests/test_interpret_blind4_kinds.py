@@ -2,15 +2,18 @@
 checked on new phrasings written for the dev split (not the blind set's): "everything but the
 last 5 s" is an exclusion (it used to give exactly the excluded span); a fade length said loosely
 ("let's say 3 seconds", "three seconds each") is the length (it used to be 1 s); "whatever's
-behind me" is the background; and a change of the person's own look ("make my jacket blue") is
-asked about, never read as a background colour; "at one side" is a place, not 1 s."""
+behind me" is the background; "after that the beach photo" follows the part before it; a change
+of the person's own look ("make my jacket blue") is asked about, never read as a background
+colour; "at one side" is a place, not 1 s."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from backdrop.render.plan import BlurBackground
-from tests.test_interpret_blind_kinds import _said
+from tests.test_interpret_blind_kinds import _said, folder  # noqa: F401 - a fixture
 
 
 @pytest.mark.parametrize(
@@ -86,6 +89,15 @@ def test_one_side_is_a_place_not_a_second(text: str) -> None:
     assert not clarify and len(ctx.plan.backgrounds) == 1, reply
     rng = ctx.plan.backgrounds[0].range
     assert (rng.start, rng.end) == (0.0, None), reply  # it was 1 s to the end
+
+
+def test_after_that_the_beach_photo_follows_the_colour(folder: Path) -> None:  # noqa: F811
+    """ "after that the beach photo": "that" belongs to "after that", not to the file's
+    description (it used to swallow the sequence word and drop the colour)."""
+    text = "blue for ten seconds and after that the beach photo"
+    ctx, reply, clarify = _said(text, folder=folder)
+    kinds = [(b.background.type, b.range.start, b.range.end) for b in ctx.plan.backgrounds]
+    assert not clarify and kinds == [("color", 0.0, 10.0), ("image", 10.0, None)], reply
 
 
 def test_the_edges_around_the_hair_are_still_the_edges() -> None:

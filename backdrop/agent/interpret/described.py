@@ -73,7 +73,7 @@ _STOP = _set(
 _NOUN = "|".join(sorted(IMAGE_NOUNS | VIDEO_NOUNS, key=len, reverse=True))
 _WORD = r"[a-z][a-z'-]*"
 PHRASE = re.compile(
-    rf"\b(?:(?:the|my|our|your|that|this|a|an)\s+)?(?P<before>(?:{_WORD}\s+){{0,2}}?)"
+    rf"\b(?:(?:the|my|our|your|(?<!after )that|this|a|an)\s+)?(?P<before>(?:{_WORD}\s+){{0,2}}?)"
     rf"(?P<noun>{_NOUN})\b(?:\s+(?:of|with|showing|from|at)\s+(?:the\s+|a\s+|an\s+|some\s+|my\s+)?"
     rf"(?P<after>{_WORD}(?:\s+{_WORD})?))?"
 )
