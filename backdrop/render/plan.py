@@ -678,8 +678,10 @@ class EditPlan(_Model):
             lines.append(k.describe())
         for seg in self.backgrounds:
             parts = [f"{describe_background(seg.background)} ({seg.range.describe()})"]
-            if seg.opacity < 1.0:
+            if seg.opacity < 1.0 and seg.background.type == "transparent":
                 parts.append(f"at {seg.opacity:.0%} strength")
+            elif seg.opacity < 1.0:  # the original background shows through
+                parts.append(f"{1.0 - seg.opacity:.0%} see-through ({seg.opacity:.0%} opaque)")
             if seg.fade_in:
                 parts.append(f"fading in over {seg.fade_in.duration:g} s")
             if seg.fade_out:

@@ -746,10 +746,11 @@ def set_edges(ctx: ToolContext, args: SetEdgesArgs) -> ToolResult:
 
 class SetStrengthArgs(_Args):
     level: float = Field(ge=0.0, le=1.0, description="0..1; 0.4 = subtle, 1 = full strength.")
-    target: Literal["last", "blur"] = Field(
+    target: Literal["last", "blur", "opacity"] = Field(
         "last",
         description="'last': the last background change; 'blur': every blur in the plan, in "
-        'place ("less blur" when the last change is not a blur).',
+        "place (\"less blur\" when the last change is not a blur); 'opacity': the last change's "
+        'opacity whatever its kind ("a bit see-through": the original shows through).',
     )
 
 
@@ -773,7 +774,7 @@ def set_strength(ctx: ToolContext, args: SetStrengthArgs) -> ToolResult:
     if i is None:
         return ToolResult(False, _NO_SEGMENT)
     seg = ctx.plan.backgrounds[i]
-    if isinstance(seg.background, BlurBackground):
+    if isinstance(seg.background, BlurBackground) and args.target != "opacity":
         bg = seg.background.model_copy(update={"strength": args.level})
         seg, what = seg.model_copy(update={"background": bg}), "blur strength"
     else:

@@ -93,6 +93,9 @@ class Clause:
     or a stop was named)`` ("add yellow on the end", "a third colour, white")."""
     reset: bool = False
     """Throw the whole plan away ("start over")."""
+    see_through: float | None = None
+    """The opacity a see-through word asks for (0..1: "a bit see-through" 0.7); the background
+    stays and the original shows through it."""
     notes: list[str] = field(default_factory=list)
     """What the reply should add in plain words ("blue green is #198183, between the two")."""
 
@@ -119,6 +122,7 @@ class Clause:
             or self.range
             or self.strength
             or self.edges
+            or self.see_through is not None
         )
 
 

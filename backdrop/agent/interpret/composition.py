@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from backdrop.agent.interpret.clauses import Clause
 from backdrop.agent.interpret.errors import Unclear, clarify
 from backdrop.agent.interpret.lexicon.adjust import STOP_INDEX
-from backdrop.agent.interpret.lexicon.colours import colour_name, shade_of, tint_of
+from backdrop.agent.interpret.lexicon.colours import COLOUR, colour_name, shade_of, tint_of
 from backdrop.render.colors import near_colour
 from backdrop.render.plan import (
     BackgroundSegment,
@@ -126,6 +126,8 @@ class _Composer:
                 f"Should I take back the last change (say “undo”), or leave {span} as it was "
                 f"(say “leave {span} as it is”)?"
             )
+        if c.see_through is not None and self._see_through(c, kind):
+            return
         if c.rest and kind is not None:
             self._rest_of(c)
         if self._reshade(c, kind):
@@ -191,6 +193,41 @@ class _Composer:
             return False
         assert c.background is not None
         self.steps += _swap_calls(self.ctx, c.ref_colour, c.background["color"], self.notes)
+        return True
+
+    def _see_through(self, c: Clause, kind: _Tool | None) -> bool:
+        """ "make it a bit see-through", "make the blue a little transparent": the background
+        there stays and its opacity changes (the original shows through). Whether the clause
+        was that (a clause that also places a new background gets the opacity in ``_attach``)."""
+        seg = _focused(self.ctx)
+        said = (c.background or {}).get("color")
+        same = (
+            said is not None and seg is not None and uses_colour(seg.background, said)
+        )  # "make the blue a little transparent": the blue there, not a new blue
+        if said is not None and not same and _THE_COLOUR.search(c.text) and c.range is None:
+            now = describe_background(seg.background) if seg is not None else "no change yet"
+            raise Unclear(
+                f"There is no {colour_name(said)} to make see-through ({now}). Say which "
+                "change, for example “make it a bit see-through” for the last one."
+            )
+        if kind is not None and not (same and self.draft is None and c.range is None):
+            return False
+        if self.draft is not None:
+            self.draft.opacity = c.see_through
+            return True
+        if seg is None:
+            raise Unclear(clarify(
+                "See-through over what? There is no background change yet: say what the "
+                "background should be, for example “make it blue, a bit see-through”."
+            ))  # fmt: skip
+        if c.range is not None:
+            what = describe_background(seg.background).removeprefix("background → ")
+            raise Unclear(
+                f"Should the whole {what} change ({seg.range.describe()}) be see-through, or "
+                f"only {c.range.describe()}? Say, for example, “make it a bit see-through” for "
+                "all of it."
+            )
+        self.steps.append(ToolCall("set_strength", {"level": c.see_through, "target": "opacity"}))
         return True
 
     def _reblur(self, c: Clause) -> bool:
@@ -282,8 +319,8 @@ class _Composer:
                 f"When should {new} take over from {old}? Say a time, for example “{old} for "
                 f"the first 10 seconds, then {new}” or “{old}, then {new} from 0:20”."
             )
-        if rng is None and draft is None and _IT.search(c.text) and not c.correction:
-            rng = _focused_part(self.ctx)  # "make it blue" after "blur from 2 s": from 2 s
+        if rng is None and draft is None and (c.same or _IT.search(c.text)) and not c.correction:
+            rng = _focused_part(self.ctx)  # "make it blue" / "the same but blue": its part
         self.draft = _Draft(tool=kind, background=c.background, range=rng)
         if join_run:
             self.run.append(self.draft)
@@ -444,6 +481,8 @@ class _Composer:
                 for fade_kind, seconds in c.fades.items():
                     args = {"kind": fade_kind, "duration": seconds, "target": target}
                     self.steps.append(ToolCall("add_transition", args))
+        if c.see_through is not None and self.draft is not None:
+            self.draft.opacity = c.see_through  # "a blue background, slightly see-through"
         if c.strength is not None:
             if self.draft is not None:
                 _strengthen(self.draft, c.strength)
@@ -626,6 +665,10 @@ _BLUR_VERB = re.compile(
 )
 
 
+_THE_COLOUR = re.compile(
+    r"\b(?:the|that|this)\s+(?:" + re.sub(r"\?P<\w+>", "", COLOUR.pattern) + ")"
+)
+"""A colour said as one already there ("make the blue a little transparent")."""
 _IT = re.compile(
     r"\b(?:make|turn|change|paint|colou?r|switch|set)\s+(?:it|that|this)\b|"
     r"^\s*(?:it|that|this)\s+(?:should|could|can|must|needs to)\b"
@@ -899,7 +942,9 @@ def _flatten(step: _Draft | ToolCall) -> list[ToolCall]:
         if rng is not None:
             one["range"] = _range_arg(rng)
         calls.append(ToolCall(step.tool, one))
-        if step.tool != "set_background" and step.opacity is not None:
+        if step.tool == "blur_background" and step.opacity is not None:  # a see-through blur
+            calls.append(ToolCall("set_strength", {"level": step.opacity, "target": "opacity"}))
+        elif step.tool != "set_background" and step.opacity is not None:
             calls.append(ToolCall("set_strength", {"level": step.opacity}))
         for kind, seconds in step.fades.items():
             calls.append(ToolCall("add_transition", {"kind": kind, "duration": seconds}))

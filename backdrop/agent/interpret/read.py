@@ -33,8 +33,10 @@ from backdrop.agent.interpret.lexicon.backgrounds import (
     CUT_ME_OUT,
     KEEP_VERB,
     REMOVE_VERB,
+    SEE_THROUGH,
     TAKE_AWAY,
     TRANSPARENT,
+    see_through_opacity,
 )
 from backdrop.agent.interpret.lexicon.colours import (
     ANGLES,
@@ -59,6 +61,7 @@ from backdrop.agent.interpret.lexicon.edges import (
     PRONOUN,
     SPILL,
 )
+from backdrop.agent.interpret.lexicon.ends import AT_END, AT_START, EDGE_DEFAULT_S, EDGE_LENGTH
 from backdrop.agent.interpret.lexicon.fades import (
     FADE,
     FADE_BARE,
@@ -89,6 +92,7 @@ from backdrop.agent.interpret.lexicon.relative import (
     PREVIOUS,
     REST,
     SAME,
+    SAME_AS_BEFORE,
     SHADE,
     STOP,
     SWAP,
@@ -472,6 +476,7 @@ def _read_range(c: Clause, text: str) -> str:
     start: float | None = None
     end: float | None = None
     given = False
+    edge, text = _take_edge(text)  # "at the end", "towards the end", "in the first bit"
     m, text = _take(NEXT_SPAN, text)
     if m is not None:  # "next 10 seconds green": a length after the previous part
         text, c.sequential = f"{text[: m.start()]} for {m.group(1)} {text[m.start() :]}", True
@@ -506,6 +511,8 @@ def _read_range(c: Clause, text: str) -> str:
     elif to_end is not None and not given and c.relative is None:
         c.range, c.extend = TimeRange(), True  # "until the end": the change runs to the end
         c.span = "until"
+    if edge is not None:
+        start, end, given = _edge_range(c, edge, start, end, given, said)
     if given:
         a, b = start or 0.0, end
         if b is not None and (a >= 0) == (b >= 0) and 0 < b - a < MIN_SPAN:
@@ -517,6 +524,43 @@ def _read_range(c: Clause, text: str) -> str:
                 clarify("The end of that time range comes before its start; which span?")
             ) from e
     return text
+
+
+def _take_edge(text: str) -> tuple[str | None, str]:
+    """ "end" / "start" when the clause says the end or the start of the video without a
+    length, and the text without those words."""
+    for pattern, edge in ((AT_END, "end"), (AT_START, "start")):
+        m, text = _take(pattern, text)
+        if m is not None:
+            loose, text = _take(EDGE_LENGTH, text)  # "…, say eight seconds": for that long
+            if loose is not None:
+                text = f"{text} for {loose.group(1)}"
+            return edge, text
+    return None, text
+
+
+def _edge_range(
+    c: Clause,
+    edge: str,
+    start: float | None,
+    end: float | None,
+    given: bool,
+    said: set[re.Pattern[str]],
+) -> tuple[float | None, float | None, bool]:
+    """The range "at the end (for 5 s)" / "at the start" says, as ``(start, end, given)``: a
+    length said with it counts from that end; none said is :data:`EDGE_DEFAULT_S`, said back
+    in ``c.notes``; a start or an end said as a time wins."""
+    if given and said != {FOR_RULE}:
+        return start, end, given  # "at the end, from 50 s": the time said
+    length = (end or 0.0) - (start or 0.0) if given else EDGE_DEFAULT_S
+    if not given:
+        which = "last" if edge == "end" else "first"
+        c.notes.append(
+            f"you didn't say how long, so I made it the {which} {EDGE_DEFAULT_S:g} s; say for "
+            f"example “the {which} 10 seconds” for another length"
+        )
+    c.span = None
+    return (-length, None, True) if edge == "end" else (0.0, length, True)
 
 
 _UNTIL_RULE = RANGE_RULES[-2][0]  # "until 10 s", "till 0:10", "up to 5 seconds"
@@ -551,6 +595,9 @@ def _read_relative(c: Clause, text: str) -> str:
         if m is not None:
             c.swap = (hex_of(m.group("a")), hex_of(m.group("b")))
             return text[: m.start()] + " " + text[m.end() :]
+    m, text = _take(SAME_AS_BEFORE, text)  # "same as before but navy": the same part, in navy
+    if m is not None:
+        c.same = True
     m, text = _take(PREVIOUS, text)
     if m is not None:
         c.previous = True
@@ -616,6 +663,9 @@ def _read_edges(c: Clause, text: str) -> str:
 
 
 def _read_background(c: Clause, text: str, paths: list[str]) -> str:
+    m, text = _take(SEE_THROUGH, text)
+    if m is not None:  # "a bit see-through": the background stays, the original shows through
+        c.see_through = see_through_opacity(m)
     m, text = _take(CUT_ME_OUT, text)
     if m is not None:
         c.remove = True

@@ -12,8 +12,10 @@ from backdrop.agent.interpret.clauses import Clause, split_clauses
 from backdrop.agent.interpret.composition import compose
 from backdrop.agent.interpret.described import files_answer, resolve_described
 from backdrop.agent.interpret.errors import Unclear, Unsupported, clarify
+from backdrop.agent.interpret.lexicon.colours import colour_name
+from backdrop.agent.interpret.lexicon.conflicts import CLEAR_WORD, NOT_BLURRED, keeps_as_is
 from backdrop.agent.interpret.lexicon.history import DONT
-from backdrop.agent.interpret.lexicon.times import TIME, to_seconds
+from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME, to_seconds
 from backdrop.agent.interpret.normalise import normalise
 from backdrop.agent.interpret.read import read_clause
 from backdrop.agent.interpret.words import FIX, NeedsPosition
@@ -145,7 +147,8 @@ class RuleInterpreter:
         notes: list[str] = []
         clauses: list[Clause] = []
         ignored: list[str] = []
-        took_back = False
+        took_back = same_next = False
+        as_is: list[str] = []
         for piece, seq, fix in split_clauses(norm):
             edits = [x for x in clauses if not (x.undo or x.redo)]
             if seq and edits and _AS_BEFORE.match(piece):
@@ -157,6 +160,8 @@ class RuleInterpreter:
                     )
                 notes.append("after that the video stays as it was")
                 continue
+            if keeps_as_is(piece) and not _has_range(piece):
+                as_is.append(piece)  # "blur it but keep it sharp": asked about below
             # "blur it; no actually, don't" takes back what came before, like "undo that"
             c = Clause(piece, undo=1) if DONT.match(piece) else read_clause(piece, seq, paths)
             c.correction = fix
@@ -165,9 +170,12 @@ class RuleInterpreter:
             if fix and not c.understood() and edits and _correct_time(edits[-1], piece):
                 continue  # "fade it in over 2 seconds, no, 4 seconds"
             if not c.understood():
-                if not _is_noise(piece):
+                if c.same and _SAME_ALONE.match(piece):
+                    same_next = True  # "same thing, but make it green": green over that part
+                elif not _is_noise(piece):
                     ignored.append(piece)
                 continue
+            c.same, same_next = c.same or same_next, False
             edits = [x for x in clauses if not (x.undo or x.redo)]
             if c.undo and _only_history(c) and edits:
                 # "make it blue and then undo that": the sentence takes back its own change
@@ -178,6 +186,7 @@ class RuleInterpreter:
                 clauses.remove(edits[-1])
                 c = _inherit(c, edits[-1])
             clauses.append(c)
+        _check_conflicts(clauses, as_is)
         if not clauses:
             if took_back or sizes:
                 return Parsed([], [], ignored, notes, took_back, sizes)
@@ -253,6 +262,61 @@ _NOISE = re.compile(
 def _is_noise(piece: str) -> bool:
     """Connectives and punctuation left over after the clean-up: nothing to report."""
     return _NOISE.match(piece) is not None
+
+
+def _has_range(piece: str) -> bool:
+    return any(p.search(piece) for p, _ in RANGE_RULES)
+
+
+def _changes_whole(c: Clause) -> bool:
+    """Whether clause ``c`` changes the background with no time of its own."""
+    places = c.background or c.remove or c.blur
+    return bool(places) and c.range is None and not c.exclude and not c.also
+
+
+def _check_conflicts(clauses: list[Clause], as_is: list[str]) -> None:
+    """Ask about a sentence that contradicts itself: a change and "keep it as it is" ("blur it
+    but keep it sharp"), or a colour, image or blur said to be transparent as well ("red and
+    also completely transparent"). Applying either reading alone would answer "Understood"
+    for something that was not said."""
+    changes = [c for c in clauses if _changes_whole(c)]
+    as_is += [m.group(0).strip(" ,") for c in changes if (m := NOT_BLURRED.search(c.text))]
+    if as_is and changes:
+        said = [_quote(changes[0].text), _quote(as_is[0])]
+        both = f"“{said[0]}” and “{said[1]}” contradict each other"
+        if said[1] in said[0]:
+            both = f"“{said[0]}” says both"
+        raise Unclear(
+            f"{both}: should I change the background, or leave it as it is? Say just the one "
+            "you want."
+        )
+    clear = [c for c in changes if c.remove and CLEAR_WORD.search(c.text)]
+    other = [c for c in changes if c.background or c.blur]
+    if clear and other:
+        bg = other[0].background or {}
+        what = (
+            colour_name(bg["color"]) if "color" in bg else "blurred" if other[0].blur and not bg
+            else f"the {bg.get('type', 'picture')}"
+        )  # fmt: skip
+        said = [_quote(other[0].text), _quote(clear[0].text)]
+        both = (
+            f"“{said[0]}” says both" if said[0] == said[1]
+            else f"“{said[0]}” and “{said[1]}” contradict each other"
+        )  # fmt: skip
+        example = what if "color" in bg else "blue"
+        raise Unclear(
+            f"{both}: should the background be {what}, or transparent (removed)? For a "
+            f"background you can partly see through, say for example “make it {example}, a bit "
+            "see-through”."
+        )
+
+
+_SAME_ALONE = re.compile(
+    r"^(?:(?:do|the|um|uh|like|ok(?:ay)?|yeah)\s+)*same(?:\s+(?:thing|again|effect|as before|as "
+    r"last time|like before))?(?:\s+again)?\s*$"
+)
+"""A clause that only says "the same" ("same thing, but make it green"): the next change goes
+where the last one is."""
 
 
 _BARE_TIME = re.compile(

@@ -83,6 +83,11 @@ SAME = re.compile(
     r"\b(?:do |the )?same(?: thing| again| effect| colou?r| background)?\b|\bas well\b|"
     r"\btoo\s*$|\bcopy (?:it|that|this)\b|\brepeat (?:it|that|this)\b"
 )
+SAME_AS_BEFORE = re.compile(
+    r"\b(?:do |the )?same(?: thing| again| effect)?\s+(?:as|like)\s+(?:before|earlier|last time|"
+    r"previously|that|the (?:last|previous) one)\b"
+)
+"""The same change as the last one ("same as before but navy"): not the previous background."""
 STOP = re.compile(
     r"^\s*(?:stop|end|finish|cut off|kill)(?:\s+(?:it|that|this|there|everything|blurring|"
     r"the (?:blur\w*|background|effect|colou?r|change|fade|gradient|image|video)))?"

@@ -1,0 +1,36 @@
+"""The end or the start of the video said without a length: "put blue at the end of the video",
+"green towards the end", "in the last bit", "red at the start". With a length ("at the end for
+5 seconds") that many seconds there; without one, :data:`EDGE_DEFAULT_S` seconds, and the reply
+says so. Times are seconds."""
+
+from __future__ import annotations
+
+import re
+
+EDGE_DEFAULT_S = 5.0
+"""How long "at the end" / "in the first bit" lasts when no length is said (seconds)."""
+_OF = (
+    r"(?:\s+(?:of|in)\s+(?:the\s+|my\s+|this\s+)?(?:video|clip|recording|film|movie|thing|it|"
+    r"talk|vid))?"
+)
+_BIT = r"(?:little\s+)?(?:bit|part|section|stretch|moments?|few\s+seconds|seconds|portion|stage)"
+AT_END = re.compile(
+    r"\b(?:(?:right|just|only)\s+)?(?:at|towards?|near|around|close to)\s+the\s+(?:very\s+)?"
+    rf"(?:end|finish|tail end|close){_OF}(?!\s+(?:of\s+the\s+(?:gradient|blend)|colou?r))\b"
+    rf"|\b(?:in|for|during|over)\s+the\s+(?:last|final|closing|ending|end)\s+{_BIT}{_OF}\b"
+    rf"|\b(?:at|for)\s+the\s+(?:last|final)\s+{_BIT}{_OF}\b"
+    r"|\bat the end of it all\b"
+)
+"""The end of the video, said without a length."""
+AT_START = re.compile(
+    r"\b(?:(?:right|just|only)\s+)?(?:at|near|around)\s+the\s+(?:very\s+)?"
+    rf"(?:start|beginning|outset){_OF}(?!\s+(?:of\s+the\s+(?:gradient|blend)|colou?r))\b"
+    rf"|\b(?:in|for|during|over)\s+the\s+(?:first|opening|early|starting|beginning)\s+{_BIT}{_OF}\b"
+    r"|\bearly on\b"
+)
+"""The start of the video, said without a length."""
+EDGE_LENGTH = re.compile(
+    r"(?:,\s*|\b(?:let'?s\s+)?say\s+|\b(?:about|around|roughly|maybe|like)\s+)"
+    r"(\d+(?:\.\d+)?\s*(?:seconds?|secs?|s|minutes?|mins?))\b"
+)
+"""A length said loosely beside "at the end" ("for the last part, say eight seconds")."""

@@ -1,0 +1,156 @@
+"""Kinds that answered "Understood" and did something else (issue 11, helper interpa), checked on
+new phrasings written for the dev split: "the same but blue" after a change over part of the
+video keeps that part (it used to cover the whole video); a see-through word with a degree keeps
+the background and lowers its opacity (it used to remove the background, or answer that nothing
+changed); contradictions in one clause are asked about; "at the end" / "towards the end" are
+honoured; "light blue green" is one colour; "fade from red to blue over 5 s" is a colour change
+over time, not a gradient; shaded colours are said back by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from backdrop.render.colors import NAMED_COLORS
+from tests.test_interpret_blind_kinds import _said
+
+C = NAMED_COLORS
+
+
+def _spans(ctx) -> list[tuple[str, float, float]]:  # noqa: ANN001 - a ToolContext
+    out = []
+    for seg in ctx.plan.backgrounds:
+        bg = seg.background
+        t0, t1 = seg.range.resolve(60.0)
+        out.append((getattr(bg, "color", None) or bg.type, round(t0, 2), round(t1, 2)))
+    return sorted(out, key=lambda s: s[1])
+
+
+# -- 1. "the same but X" keeps the part the last change covers ----------------------------------
+@pytest.mark.parametrize(
+    ("texts", "want"),
+    [
+        (("make it red for the first 10 seconds", "do the same but in blue"),
+         [(C["blue"], 0.0, 10.0)]),
+        (("blur from 20 to 30 s", "same thing but make it green"), [(C["green"], 20.0, 30.0)]),
+        (("make it teal between 5 and 15 seconds", "same again, but purple this time"),
+         [(C["purple"], 5.0, 15.0)]),
+        (("make the last 8 seconds orange", "um the same but like yellow please"),
+         [(C["yellow"], 52.0, 60.0)]),
+        (("make it red for the first 10 seconds", "same as before but navy"),
+         [(C["navy"], 0.0, 10.0)]),
+    ],
+)  # fmt: skip
+def test_the_same_but_another_colour_keeps_the_part(
+    texts: tuple[str, ...], want: list[tuple[str, float, float]]
+) -> None:
+    ctx, reply, clarify = _said(*texts)
+    assert not clarify and "didn't understand" not in reply, reply
+    assert _spans(ctx) == want, reply
+
+
+# -- 2. see-through with a degree keeps the background ------------------------------------------
+@pytest.mark.parametrize(
+    ("texts", "opacity"),
+    [
+        (("make it blue", "make it a bit see-through"), 0.7),
+        (("make it blue", "make the blue a little transparent"), 0.7),
+        (("make it blue", "semi-transparent please"), 0.5),
+        (("make it blue", "let me see a bit of the room through it"), 0.7),
+        (("make it blue", "make it 30% transparent"), 0.7),
+        (("blue background, slightly see through",), 0.7),
+        (("make it a green background that is twenty percent transparent",), 0.8),
+        (("make it red for the first ten seconds", "make it kinda see through"), 0.7),
+    ],
+)
+def test_see_through_keeps_the_background_and_sets_its_opacity(
+    texts: tuple[str, ...], opacity: float
+) -> None:
+    ctx, reply, clarify = _said(*texts)
+    assert not clarify, reply
+    segs = ctx.plan.backgrounds
+    assert len(segs) == 1 and segs[0].background.type == "color", reply
+    assert segs[0].opacity == pytest.approx(opacity), reply
+    assert "see-through" in reply, reply
+
+
+def test_a_see_through_colour_that_is_not_there_is_asked_about() -> None:
+    ctx, reply, clarify = _said("make it red", "make the green a bit transparent")
+    assert clarify and "no green" in reply, reply
+    assert ctx.plan.backgrounds[0].background.color == C["red"]
+    assert ctx.plan.backgrounds[0].opacity == 1.0
+
+
+def test_see_through_with_nothing_there_is_asked_about() -> None:
+    ctx, reply, clarify = _said("make it semi transparent")
+    assert clarify and not ctx.plan.backgrounds, reply
+
+
+def test_a_see_through_blur_keeps_its_strength() -> None:
+    ctx, reply, clarify = _said("blur it", "make the blur a bit see-through")
+    seg = ctx.plan.backgrounds[0]
+    assert not clarify and seg.background.type == "blur", reply
+    assert seg.background.strength == pytest.approx(0.6) and seg.opacity == pytest.approx(0.7)
+
+
+# -- 3. a sentence that contradicts itself is asked about ----------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "red and also completely transparent",
+        "blur it but keep it sharp",
+        "remove the background but keep the background",
+        "make it blue but don't change the background",
+        "blur the background but not blurry",
+        "uh make it green and, like, keep the original background",
+        "a transparent pink background please",
+        "blur it and make it see-through",
+    ],
+)
+def test_a_contradiction_in_one_sentence_is_asked_about(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert clarify and not ctx.plan.backgrounds, reply
+    assert "Understood" not in reply
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("blur the background but keep me sharp", "blur"),
+        ("remove the background and make it blue", "color"),
+        ("make it red for the first 10 seconds and leave the rest as it is", "color"),
+    ],
+)
+def test_a_change_with_what_stays_is_no_contradiction(text: str, kind: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert not clarify and [s.background.type for s in ctx.plan.backgrounds] == [kind], reply
+
+
+# -- 4. "at the end", "towards the end", "in the first bit" are honoured ------------------------
+@pytest.mark.parametrize(
+    ("text", "start", "end", "default"),
+    [
+        ("put blue at the end of the video", -5.0, None, True),
+        ("red at the end for 5 seconds", -5.0, None, False),
+        ("green towards the end", -5.0, None, True),
+        ("make it yellow in the last bit", -5.0, None, True),
+        ("blur it near the end of the clip for like ten seconds", -10.0, None, False),
+        ("at the very end, make it black", -5.0, None, True),
+        ("make it red at the start", 0.0, 5.0, True),
+        ("so um early on make it white", 0.0, 5.0, True),
+    ],
+)
+def test_the_end_or_the_start_said_without_a_time_is_honoured(
+    text: str, start: float, end: float | None, default: bool
+) -> None:
+    ctx, reply, clarify = _said(text)
+    assert not clarify and len(ctx.plan.backgrounds) == 1, reply
+    rng = ctx.plan.backgrounds[0].range
+    assert (rng.start, rng.end) == (start, end), reply
+    assert ("you didn't say how long" in reply.lower()) == default, reply
+
+
+def test_a_fade_at_the_end_stays_a_fade() -> None:
+    ctx, reply, _ = _said("make it orange", "fade it out at the end, let's say 3 seconds")
+    seg = ctx.plan.backgrounds[0]
+    assert seg.range.start == 0 and seg.range.end is None, reply
+    assert seg.fade_out is not None and seg.fade_out.duration == 3.0
