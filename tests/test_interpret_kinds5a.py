@@ -154,3 +154,72 @@ def test_a_fade_at_the_end_stays_a_fade() -> None:
     seg = ctx.plan.backgrounds[0]
     assert seg.range.start == 0 and seg.range.end is None, reply
     assert seg.fade_out is not None and seg.fade_out.duration == 3.0
+
+
+# -- 5. a shade word and two hues side by side are one colour; side by side is never a gradient --
+@pytest.mark.parametrize(
+    "text",
+    ["light blue green", "make it a dark green blue", "um pale yellow green background please"],
+)
+def test_a_shaded_two_hue_colour_is_one_colour(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    segs = ctx.plan.backgrounds
+    assert not clarify and len(segs) == 1 and segs[0].background.type == "color", reply
+    assert "one colour" in reply, reply
+
+
+@pytest.mark.parametrize("text", ["make it red blue", "dark blue navy", "red white blue please"])
+def test_colours_side_by_side_that_are_not_one_colour_are_asked_about(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert clarify and not ctx.plan.backgrounds and "gradient" in reply, reply
+
+
+@pytest.mark.parametrize(
+    ("text", "colours"),
+    [
+        ("light blue to green", [C["light blue"], C["green"]]),
+        ("a light blue green gradient", [C["light blue"], C["green"]]),
+        ("red white and blue", [C["red"], C["white"], C["blue"]]),
+    ],
+)
+def test_a_gradient_is_said_with_to_and_or_gradient(text: str, colours: list[str]) -> None:
+    ctx, reply, clarify = _said(text)
+    assert not clarify and ctx.plan.backgrounds[0].background.colors == colours, reply
+
+
+# -- 6. one colour becoming another over time is asked about, never a gradient -----------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fade from red to blue over 5 s",
+        "transition from red to blue over five seconds",
+        "go from red to blue over 5 seconds",
+        "red turning into blue over 4 s",
+        "uh can the background like slowly fade from green into yellow over ten seconds",
+        "fade from red to blue between 10 and 15 seconds",
+    ],
+)
+def test_a_colour_becoming_another_over_time_is_asked_about(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert clarify and not ctx.plan.backgrounds, reply
+    assert "cross-fade" in reply and "gradient" in reply, reply
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("i want a backdrop that fades from orange into purple", "gradient"),
+        ("make it a red to blue gradient and fade it in over 2 seconds", "gradient"),
+        ("fade to a red background over 3 seconds", "color"),
+    ],
+)
+def test_a_fade_between_colours_without_a_time_stays_a_gradient(text: str, kind: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert not clarify and ctx.plan.backgrounds[0].background.type == kind, reply
+
+
+# -- a swap said with a time changes only that time ---------------------------------------------
+def test_a_colour_swap_with_a_time_changes_only_that_time() -> None:
+    ctx, reply, clarify = _said("make it red", "change the red to blue for the last 5 s")
+    assert not clarify, reply
+    assert _spans(ctx) == [(C["red"], 0.0, 60.0), (C["blue"], 55.0, 60.0)], reply

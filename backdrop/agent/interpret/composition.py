@@ -144,6 +144,9 @@ class _Composer:
         if c.stop:
             self.steps.append(_stop_call(self.ctx))
             return
+        if c.swap and rng is not None and kind is None:  # "change the red to blue for the last 5 s"
+            self.steps.append(_swap_over(self.ctx, *c.swap, rng, self.notes))
+            return
         if c.swap or c.previous or ((c.shade is not None or c.tint) and kind is None):
             self.steps += _relative_calls(c, self.ctx, self.draft, self.notes)
             if kind is None:
@@ -801,13 +804,27 @@ def _swap_calls(ctx: ToolContext, old: str, new: str, notes: list[str]) -> list[
         return [ToolCall("change_colour", {"old": old, "new": new})]
     seg = _focused(ctx)
     args: dict[str, Any] = {"background": {"type": "color", "color": new}}
-    if seg is not None:
+    if seg is None:
+        notes.append(f"there was no {colour_name(old)} in the plan, so it is {colour_name(new)}")
+    else:
         args["range"] = _range_arg(seg.range)
         notes.append(
             f"there was no {colour_name(old)} in the plan, so the background "
             f"({seg.range.describe()}) is now {colour_name(new)}"
         )
     return [ToolCall("set_background", args)]
+
+
+def _swap_over(ctx: ToolContext, old: str, new: str, rng: TimeRange, notes: list[str]) -> ToolCall:
+    """ "change the red to blue for the last 5 s": ``new`` over ``rng`` only, on top of what is
+    there (the red stays elsewhere); a note says when there was no ``old`` there."""
+    if not _uses_colour(ctx.plan, old):
+        notes.append(
+            f"there was no {colour_name(old)} in the plan, so {colour_name(new)} is "
+            f"{rng.describe()} only"
+        )
+    args = {"background": {"type": "color", "color": new}, "range": _range_arg(rng)}
+    return ToolCall("set_background", args)
 
 
 def _copy_calls(ctx: ToolContext, rng: TimeRange) -> list[ToolCall]:

@@ -46,6 +46,7 @@ from backdrop.agent.interpret.lexicon.colours import (
     PRESET,
     RADIAL,
     STOPS,
+    colour_name,
     colour_of,
     hex_of,
     luma,
@@ -63,12 +64,15 @@ from backdrop.agent.interpret.lexicon.edges import (
 )
 from backdrop.agent.interpret.lexicon.ends import AT_END, AT_START, EDGE_DEFAULT_S, EDGE_LENGTH
 from backdrop.agent.interpret.lexicon.fades import (
+    CROSS_CHANGE,
+    CROSS_FADE,
     FADE,
     FADE_BARE,
     FADE_DURATION,
     FADE_MORE,
     FADE_NOISE,
     GRADUALLY,
+    OVER,
     QUICK,
     RESPECTIVELY,
     SLOW,
@@ -171,6 +175,7 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
             "what the background should be instead, e.g. “remove the background” or “make it "
             "blue”."
         )
+    _check_cross_fade(rest)
     rest = _read_fades(c, rest)
     rest = _read_subjects(c, rest)
     rest = _read_range(c, rest)
@@ -436,12 +441,44 @@ def _read_fades(c: Clause, text: str) -> str:
     return _blank(text, spans)
 
 
+def _check_cross_fade(text: str) -> None:
+    """Ask about one colour becoming another over time ("fade from red to blue over 5 s", "go
+    from red to blue between 10 and 15 s"): the plan shows one background at a time, so a
+    cross-fade between two can't be made, and a gradient or a fade from the original video
+    would answer "Understood" for something else."""
+    pair = _COLOUR_TO_COLOUR.search(text)
+    if pair is None or GRADIENT.search(text) or STOPS.search(text):
+        return
+    if CROSS_FADE.search(text):
+        timed = any(p.search(text) for p in FADE_DURATION[:3])
+        timed = timed or any(p.search(text) for p, _ in RANGE_RULES)
+    else:
+        timed = CROSS_CHANGE.search(text) is not None and OVER.search(text) is not None
+    if not timed:
+        return  # "fading from pink into white": a gradient
+    a, b = pair.group("a"), pair.group("b")
+    raise Unclear(
+        f"I can't cross-fade from {a} to {b} yet: the video shows one background at a time. "
+        f"I can cut from {a} to {b} at a time you say (“{a} for 5 seconds, then {b}”), fade "
+        f"{b} in over the original video (“{a} for 5 seconds, then {b} fading in over 2 "
+        f"seconds”), or make a {a} to {b} gradient across the picture. Which would you like?"
+    )
+
+
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     """``text`` with each ``(start, end)`` span replaced by spaces."""
     chars = list(text)
     for a, b in spans:
         chars[a:b] = " " * (b - a)
     return "".join(chars)
+
+
+_COLOUR_TO_COLOUR = re.compile(
+    rf"(?P<a>{re.sub(r'[?]P<[a-z]+>', '', COLOUR.pattern)})\s+(?:(?:slowly\s+|gradually\s+)?"
+    r"(?:turn|fad|chang|go|morph|melt|shift|becom|dissolv|transition)\w*\s+)?(?:(?:in)?to|then)\s+"
+    r"(?:a\s+|an\s+)?"
+    rf"(?P<b>{re.sub(r'[?]P<[a-z]+>', '', COLOUR.pattern)})"
+)
 
 
 _FADE_BETWEEN = re.compile(
@@ -698,10 +735,14 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
     listed = bool(GRADIENT.search(text) or stops or (BLEND.search(text) and matches))
     colours = _colours_of(matches, listed, int(stops.group(1)) if stops else None)
     if not listed:  # "blue green": say which colour that is
+        _check_side_by_side(matches, text)
         for m in matches:
-            if m.group("pair"):
-                hues = " and ".join(re.split(r"[\s-]+", m.group(0)))
-                c.notes.append(f"“{m.group(0)}” is {colour_of(m)}, a colour between {hues}")
+            if m.group("pair") or m.group("mpair"):
+                pair = m.group("pair") or m.group("mpair")
+                hues = " and ".join(re.split(r"[\s-]+", pair))
+                c.notes.append(
+                    f"“{m.group(0)}” is one colour ({colour_name(colour_of(m))}), between {hues}"
+                )
     if colours and c.shade is not None:  # "make the green a bit darker"
         if len(colours) == 1:  # the plan's green, where there is one (see composition)
             c.ref_colour = colours[0]
@@ -727,6 +768,19 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
                     break
         c.background = bg
     return text
+
+
+def _check_side_by_side(matches: list[re.Match[str]], text: str) -> None:
+    """Ask about two colours said side by side that are not one colour ("make it red blue",
+    "dark blue navy"): a gradient needs "to", "and", "into" or a gradient word, and guessing one
+    colour between them would answer "Understood" for a colour nobody named."""
+    pairs = list(zip(matches, matches[1:], strict=False))
+    if pairs and not any(text[a.end() : b.start()].strip(" -") for a, b in pairs):
+        names = [m.group(0) for m in matches]
+        raise Unclear(
+            f"“{' '.join(names)}”: is that one colour, or a gradient ({' to '.join(names)})? "
+            f"Say, for example, “make it {names[-1]}” or “a {' to '.join(names)} gradient”."
+        )
 
 
 def _colours_of(matches: list[re.Match[str]], listed: bool, count: int | None) -> list[str]:

@@ -40,7 +40,7 @@ _PAIRS = "|".join(
 )  # fmt: skip
 _SPECIFIC = "|".join(
     re.escape(n) for n in sorted(NAMED_COLORS, key=len, reverse=True)
-    if " " not in n and n not in BASIC_HUES
+    if " " not in n and n not in BASIC_HUES and n not in ("white", "black")
 )  # fmt: skip
 _MULTI = "|".join(
     re.escape(n).replace(r"\ ", r"[\s-]+")
@@ -50,6 +50,7 @@ COLOUR = re.compile(
     rf"@h(?P<hex>[0-9a-f]{{6}})"
     rf"|\b(?!(?:{_MULTI})\b)(?P<first>{_SPECIFIC})[\s-]+(?:{'|'.join(BASIC_HUES)})\b"
     rf"|\b(?!(?:{_MULTI})\b)(?P<pair>{_PAIRS})\b"
+    rf"|\b(?P<pmod>light|dark|pale|deep|bright|pastel)[\s-]+(?P<mpair>{_PAIRS})\b"
     rf"|\b(?P<named>{NAMES})\b"
     rf"|\b(?P<mod>light|dark|pale|deep|bright|pastel)[\s-]+(?P<base>{NAMES})\b"
 )
@@ -69,10 +70,18 @@ def colour_of(m: re.Match[str]) -> str:
     if m.group("pair"):  # "blue green": the second word is the hue, moved toward the first
         first, second = re.split(r"[\s-]+", m.group("pair"))
         return tint_of(NAMED_COLORS[second], NAMED_COLORS[first], PAIR_MIX)
+    if m.group("mpair"):  # "light blue green": a light colour between blue and green
+        first, second = re.split(r"[\s-]+", m.group("mpair"))
+        return shade_of(tint_of(NAMED_COLORS[second], NAMED_COLORS[first], PAIR_MIX),
+                        _MOD_SHADE[m.group("pmod")])  # fmt: skip
     if m.group("named"):
         return named_hex(m.group("named"))
-    base = named_hex(m.group("base"))
-    return shade_of(base, 0.45 if m.group("mod") in {"light", "pale", "bright", "pastel"} else -0.4)
+    return shade_of(named_hex(m.group("base")), _MOD_SHADE[m.group("mod")])
+
+
+_MOD_SHADE = {"light": 0.45, "pale": 0.45, "bright": 0.45, "pastel": 0.45, "dark": -0.4,
+              "deep": -0.4}  # fmt: skip
+"""How far a shade word moves a colour toward white (> 0) or black (< 0): "dark red"."""
 
 
 PAIR_MIX = 0.4
@@ -82,6 +91,13 @@ PAIR_MIX = 0.4
 def pair_colours(m: re.Match[str]) -> list[str]:
     """The two colours of a two-hue :data:`COLOUR` match read as a list ("a blue green
     gradient"), else the one colour the match names."""
+    if m.group("mpair"):  # "a light blue green gradient": light blue to green
+        first, second = re.split(r"[\s-]+", m.group("mpair"))
+        mod = m.group("pmod")
+        shaded = NAMED_COLORS.get(f"{mod} {first}") or shade_of(
+            NAMED_COLORS[first], _MOD_SHADE[mod]
+        )
+        return [shaded, NAMED_COLORS[second]]
     if not m.group("pair"):
         return [colour_of(m)]
     return [NAMED_COLORS[w] for w in re.split(r"[\s-]+", m.group("pair"))]

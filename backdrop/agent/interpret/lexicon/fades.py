@@ -44,3 +44,16 @@ RESPECTIVELY = re.compile(
 """Two fade lengths said after the fades, in their order: "…, 2 and 4 seconds respectively"."""
 QUICK = re.compile(r"\b(?:quick(?:ly)?|fast|short)\b")
 SLOW = re.compile(r"\b(?:slow(?:ly)?|long)\b")
+CROSS_FADE = re.compile(
+    r"\b(?:fad(?:e|es|ed|ing)|dissolv\w*|transition\w*|morph\w*|melt\w*|blend\w*)\b"
+)
+"""A verb of one background fading into another: with a time said ("fade from red to blue over
+5 s", "… between 10 and 15 s") a change over time, not a gradient."""
+CROSS_CHANGE = re.compile(
+    r"\b(?:go(?:es|ing)?|turn(?:s|ing)?|chang(?:e|es|ing)|shift\w*|becom\w*|switch\w*)\b"
+)
+"""A verb of one colour becoming another: a change over time only with a length said "over" it
+("go from red to blue over five seconds"; "change the red to blue for the last 5 s" is a swap)."""
+OVER = re.compile(
+    rf"\b(?:over|across|lasting|taking|within)\s+(?:about |around |roughly )?({TIME})"
+)
