@@ -223,3 +223,33 @@ def test_a_colour_swap_with_a_time_changes_only_that_time() -> None:
     ctx, reply, clarify = _said("make it red", "change the red to blue for the last 5 s")
     assert not clarify, reply
     assert _spans(ctx) == [(C["red"], 0.0, 60.0), (C["blue"], 55.0, 60.0)], reply
+
+
+# -- 7. shaded and mixed colours are said back in words, not as hex ----------------------------
+@pytest.mark.parametrize(
+    ("texts", "words"),
+    [
+        (("make it dark red",), "dark red"),
+        (("make it red", "a bit darker"), "slightly darker red"),
+        (("make it teal", "make it lighter"), "lighter teal"),
+        (("make it blue", "a bit redder"), "blue with a touch of red"),
+        (("light blue green",), "light colour between green and blue"),
+        (("make it pink", "much darker please"), "dark pink"),
+    ],
+)
+def test_a_shaded_colour_is_said_by_name(texts: tuple[str, ...], words: str) -> None:
+    _, reply, clarify = _said(*texts)
+    assert not clarify and words in reply, reply
+    assert "#" not in reply, reply
+
+
+def test_spoken_colour_names_shades_mixes_and_falls_back_to_the_nearest() -> None:
+    from backdrop.agent.interpret.lexicon.colours import shade_of, tint_of
+    from backdrop.render.colors import spoken_colour
+
+    assert spoken_colour(C["red"]) == "red"
+    assert spoken_colour(shade_of(C["red"], -0.4)) == "dark red"
+    assert spoken_colour(shade_of(C["teal"], 0.45)) == "light teal"
+    assert spoken_colour(tint_of(C["green"], C["blue"], 0.4)) == "a colour between green and blue"
+    odd = spoken_colour("#123456")
+    assert odd.startswith("a colour near") and "#123456" in odd

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from backdrop.agent.interpret import SpeechInterpreter
-from backdrop.render.colors import NAMED_COLORS, hex_to_rgb
+from backdrop.render.colors import NAMED_COLORS, hex_to_rgb, spoken_colour
 from backdrop.tools import ToolContext
 
 
@@ -41,7 +41,9 @@ def test_comparative_moves_toward_the_hue(start: str, said: str, hue: str) -> No
     was, toward = NAMED_COLORS[start], NAMED_COLORS[hue]
     assert seg.background.type == "color" and seg.background.color != was
     assert _gap(seg.background.color, toward) < _gap(was, toward) - 10
-    assert reply.startswith("Understood") and seg.background.color in reply
+    # said back in words, not as hex (kind 7 of the interpa brief: "#8b0000" → "dark red")
+    assert reply.startswith("Understood") and spoken_colour(seg.background.color) in reply
+    assert seg.background.color not in reply
 
 
 def test_amount_words_scale_the_move() -> None:

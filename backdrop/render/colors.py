@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 # CSS basic and common extended colours, plus words people use for backgrounds.
 NAMED_COLORS: dict[str, str] = {
     "black": "#000000",
@@ -111,6 +113,118 @@ def near_colour(a: str, b: str, tolerance: float = NEAR_COLOUR) -> bool:
 def color_name(color: str) -> str:
     """A friendly name for a hex colour: its name when it is one of ours, else the hex."""
     return _BY_HEX.get(color.lower(), color.lower())
+
+
+def spoken_colour(color: str) -> str:
+    """A hex colour in words for a reply: its name when it is one of ours ("red"), a shade of
+    one ("dark red", "a slightly lighter teal"), a mix of two ("blue with a touch of red", "a
+    colour between green and blue"), else the nearest name with the hex ("a colour near navy
+    (#123456)"). Shades and mixes match within 2 units per channel (0–255)."""
+    c = color.lower()
+    return _BY_HEX.get(c) or _spoken(c)
+
+
+_SPOKEN_TOL = 2.0
+"""How far (per channel, 0–255) a colour may be from a shade or a mix to be named as one."""
+_BASES = [(h, n) for h, n in _BY_HEX.items() if h not in ("#000000", "#ffffff")]
+
+
+def _fit(rgb: tuple[int, ...], a: tuple[int, ...], b: tuple[int, ...]) -> tuple[float, float]:
+    """``(t, err)``: the point ``a + (b - a) t`` nearest ``rgb`` and its largest channel gap."""
+    den = sum((y - x) ** 2 for x, y in zip(a, b, strict=True))
+    if den == 0:
+        return 0.0, 255.0
+    t = sum((v - x) * (y - x) for v, x, y in zip(rgb, a, b, strict=True)) / den
+    err = max(abs(x + (y - x) * t - v) for v, x, y in zip(rgb, a, b, strict=True))
+    return t, err
+
+
+def _shade_words(t: float, name: str, dark: bool) -> str:
+    word, more = ("dark", "darker") if dark else ("light", "lighter")
+    if (0.35 <= t <= 0.45) if dark else (0.4 <= t <= 0.5):
+        return f"{word} {name}"
+    if t < 0.2:
+        return f"a slightly {more} {name}"
+    return f"a {more} {name}" if t < 0.35 else f"a very {word} {name}"
+
+
+@functools.lru_cache(maxsize=256)
+def _spoken(c: str) -> str:
+    rgb = hex_to_rgb(c)
+    best: tuple[float, str] | None = None
+    for h, name in _BASES:  # a shade of one of ours: toward black or white
+        base = hex_to_rgb(h)
+        for target, dark in (((0, 0, 0), True), ((255, 255, 255), False)):
+            t, err = _fit(rgb, base, target)
+            if 0.02 < t < 0.9 and err <= _SPOKEN_TOL and (best is None or err < best[0]):
+                best = (err, _shade_words(t, name, dark))
+    if best is not None:
+        return best[1]
+    for i, (ha, na) in enumerate(_MIXES):  # a mix of two everyday colours
+        for hb, nb in _MIXES[i + 1 :]:
+            t, err = _fit(rgb, hex_to_rgb(ha), hex_to_rgb(hb))
+            if 0.02 < t < 0.98 and err <= _SPOKEN_TOL and (best is None or err < best[0]):
+                (na2, nb2, t2) = (na, nb, t) if t <= 0.5 else (nb, na, 1.0 - t)
+                said = f"{na2} with a touch of {nb2}" if t2 < 0.3 else f"a colour between {na2} "
+                best = (err, said if t2 < 0.3 else f"{said}and {nb2}")
+    if best is not None:
+        return best[1]
+    for i, (ha, na) in enumerate(_HUES):  # a shade of a mix of two hues ("light blue green")
+        for hb, nb in _HUES[i + 1 :]:
+            said = _shaded_mix(rgb, (hex_to_rgb(ha), na), (hex_to_rgb(hb), nb))
+            if said is not None and (best is None or said[0] < best[0]):
+                best = said
+    if best is not None:
+        return best[1]
+    near = min(_BY_HEX.items(), key=lambda kv: _gap(rgb, hex_to_rgb(kv[0])))[1]
+    return f"a colour near {near} ({c})"
+
+
+_HUES = [(NAMED_COLORS[n], n) for n in ("red", "green", "blue", "yellow", "orange", "purple",
+                                         "pink", "grey", "brown")]  # fmt: skip
+
+
+_MIXES = _HUES + [(NAMED_COLORS[n], n) for n in ("teal", "navy", "violet", "cyan", "magenta")]
+"""The colours a mix is named by: mixes of rarer names ("red with a touch of turquoise") read as
+a different colour than the eye sees."""
+
+
+def _shaded_mix(
+    rgb: tuple[int, ...], a: tuple[tuple[int, ...], str], b: tuple[tuple[int, ...], str]
+) -> tuple[float, str] | None:
+    """``(err, words)`` when ``rgb`` is a mix of hues ``a`` and ``b`` moved toward black or
+    white ("a light colour between blue and green"), else None. The colour is
+    ``a + (b - a) p + (target - a) q``: linear in ``p`` and ``q``, solved by least squares."""
+    (ca, na), (cb, nb) = a, b
+    out: tuple[float, str] | None = None
+    for target, word in (((0, 0, 0), "dark"), ((255, 255, 255), "light")):
+        u = [y - x for x, y in zip(ca, cb, strict=True)]
+        w = [t - x for x, t in zip(ca, target, strict=True)]
+        r = [v - x for v, x in zip(rgb, ca, strict=True)]
+        uu, uw, ww = (
+            sum(x * x for x in u),
+            sum(x * y for x, y in zip(u, w, strict=True)),
+            sum(x * x for x in w),
+        )
+        ur, wr = (
+            sum(x * y for x, y in zip(u, r, strict=True)),
+            sum(x * y for x, y in zip(w, r, strict=True)),
+        )
+        det = uu * ww - uw * uw
+        if abs(det) < 1e-9:
+            continue
+        p, q = (ur * ww - wr * uw) / det, (wr * uu - ur * uw) / det
+        if not (0.05 < q < 0.9 and 0.05 < p < (1 - q) * 0.95):
+            continue
+        err = max(abs(x + pu * p + qw * q - v) for x, pu, qw, v in zip(ca, u, w, rgb, strict=True))
+        if err <= _SPOKEN_TOL and (out is None or err < out[0]):
+            first, second = (na, nb) if p / (1 - q) <= 0.5 else (nb, na)
+            out = (err, f"a {word} colour between {first} and {second}")
+    return out
+
+
+def _gap(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    return float(sum((x - y) ** 2 for x, y in zip(a, b, strict=True)))
 
 
 # Gradient presets people ask for by name ("a sunset gradient"), as colour stops top → bottom.

@@ -291,9 +291,9 @@ class ColorBackground(_BackgroundKind):
     _hex = field_validator("color")(_check_hex)
 
     def describe(self) -> str:
-        from backdrop.render.colors import color_name
+        from backdrop.render.colors import spoken_colour
 
-        return f"background → {color_name(self.color)}"
+        return f"background → {spoken_colour(self.color)}"
 
     def swatch(self) -> list[str]:
         return [self.color]
@@ -325,9 +325,9 @@ class GradientBackground(_BackgroundKind):
         return [_check_hex(c) for c in v]
 
     def describe(self) -> str:
-        from backdrop.render.colors import color_name
+        from backdrop.render.colors import spoken_colour
 
-        return f"background → {self.kind} gradient {' to '.join(map(color_name, self.colors))}"
+        return f"background → {self.kind} gradient {' to '.join(map(spoken_colour, self.colors))}"
 
     def swatch(self) -> list[str]:
         return list(self.colors)

@@ -46,7 +46,6 @@ from backdrop.agent.interpret.lexicon.colours import (
     PRESET,
     RADIAL,
     STOPS,
-    colour_name,
     colour_of,
     hex_of,
     luma,
@@ -740,8 +739,9 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
             if m.group("pair") or m.group("mpair"):
                 pair = m.group("pair") or m.group("mpair")
                 hues = " and ".join(re.split(r"[\s-]+", pair))
+                grad = " to ".join(re.split(r"[\s-]+", pair))
                 c.notes.append(
-                    f"“{m.group(0)}” is one colour ({colour_name(colour_of(m))}), between {hues}"
+                    f"“{m.group(0)}” is one colour, between {hues}; for a gradient say “{grad}”"
                 )
     if colours and c.shade is not None:  # "make the green a bit darker"
         if len(colours) == 1:  # the plan's green, where there is one (see composition)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from backdrop.agent.interpret.errors import Unclear, clarify
-from backdrop.render.colors import NAMED_COLORS, NAMED_GRADIENTS, hex_to_rgb
+from backdrop.render.colors import NAMED_COLORS, NAMED_GRADIENTS, hex_to_rgb, spoken_colour
 
 # Colours: full names (multi-word first, "off white" also "off-white") beat "light"/"dark" + a
 # name. Two colour words side by side with nothing between them name ONE colour when the first
@@ -154,8 +154,6 @@ def hex_of(said: str) -> str:
     return colour_of(m)
 
 
-_HEX_NAMES = {v: k for k, v in reversed(list(NAMED_COLORS.items()))}
-
-
 def colour_name(hex_colour: str) -> str:
-    return _HEX_NAMES.get(hex_colour.lower(), hex_colour)
+    """A colour in words for a reply ("red", "dark red", "blue with a touch of red")."""
+    return spoken_colour(hex_colour)
