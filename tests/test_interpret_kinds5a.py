@@ -253,3 +253,91 @@ def test_spoken_colour_names_shades_mixes_and_falls_back_to_the_nearest() -> Non
     assert spoken_colour(tint_of(C["green"], C["blue"], 0.4)) == "a colour between green and blue"
     odd = spoken_colour("#123456")
     assert odd.startswith("a colour near") and "#123456" in odd
+
+
+# -- more phrasings tried as a new user would ----------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "colour"),
+    [
+        ("make it a light shade of blue", C["light blue"]),
+        ("turn the backround blu", C["blue"]),
+        ("make it a pale version of pink", None),
+    ],
+)
+def test_shade_phrases_and_typos_name_the_colour(text: str, colour: str | None) -> None:
+    ctx, reply, clarify = _said(text)
+    bg = ctx.plan.backgrounds[0].background
+    assert not clarify and bg.type == "color", reply
+    if colour is not None:
+        assert bg.color == colour, reply
+    else:
+        assert "light pink" in reply, reply
+
+
+def test_blue_ish_green_is_one_colour() -> None:
+    ctx, reply, clarify = _said("make it blue-ish green")
+    assert not clarify and ctx.plan.backgrounds[0].background.type == "color", reply
+
+
+@pytest.mark.parametrize("text", ["make the background black and white", "make it black-and-white"])
+def test_black_and_white_is_asked_about(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert clarify and not ctx.plan.backgrounds and "greyscale" in reply, reply
+
+
+def test_totally_see_through_is_transparent() -> None:
+    ctx, reply, clarify = _said("i want the background totally see through")
+    assert not clarify and ctx.plan.backgrounds[0].background.type == "transparent", reply
+
+
+def test_minutes_and_seconds_said_in_words_are_a_clock_time() -> None:
+    from backdrop.agent.interpret import SpeechInterpreter
+    from backdrop.tools import ToolContext
+
+    ctx = ToolContext(duration=180.0)
+    reply = SpeechInterpreter().interpret(
+        "make it red between one minute and one minute thirty", ctx
+    )
+    rng = ctx.plan.backgrounds[0].range
+    assert not reply.clarify and (rng.start, rng.end) == (60.0, 90.0), reply.text
+
+
+def test_see_through_for_a_time_is_a_see_through_copy_there() -> None:
+    ctx, reply, clarify = _said(
+        "make it red", "can you make it see through a bit for the last 10 s"
+    )
+    assert not clarify, reply
+    segs = ctx.plan.backgrounds
+    assert [s.background.type for s in segs] == ["color", "color"], reply
+    assert segs[0].opacity == 1.0 and segs[1].opacity == pytest.approx(0.7)
+    assert (segs[1].range.start, segs[1].range.end) == (-10.0, None)
+
+
+def test_a_tad_transparent_keeps_the_colour_and_twice_as_transparent_is_asked() -> None:
+    ctx, reply, _ = _said("make it blue", "a tad transparent")
+    assert ctx.plan.backgrounds[0].background.type == "color", reply
+    assert ctx.plan.backgrounds[0].opacity == pytest.approx(0.7)
+    ctx, reply, clarify = _said("make it blue", "make it twice as transparent")
+    assert clarify and ctx.plan.backgrounds[0].opacity == 1.0, reply
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("um like, blur the uh background, for like, the first, uh, five seconds", [(0.0, 5.0)]),
+        ("blur between the 10 and 20 second marks", [(10.0, 20.0)]),
+        ("make it red at the end and blue at the start", [(0.0, 5.0), (55.0, 60.0)]),
+    ],
+)
+def test_spoken_time_phrases_are_kept(text: str, want: list[tuple[float, float]]) -> None:
+    ctx, reply, clarify = _said(text)
+    assert not clarify, reply
+    assert [(a, b) for _, a, b in _spans(ctx)] == want, reply
+
+
+def test_add_a_colour_at_the_end_of_a_timed_gradient_is_still_a_stop() -> None:
+    ctx, reply, _ = _said(
+        "make it a red to blue gradient for the first 10 seconds and add white at the end"
+    )
+    (seg,) = ctx.plan.backgrounds
+    assert seg.background.colors == [C["red"], C["blue"], C["white"]], reply

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from backdrop.agent.interpret.lexicon.colours import COLOUR
+from backdrop.agent.interpret.lexicon.ends import AT_END, AT_START
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME
 from backdrop.agent.interpret.words import FIX
 from backdrop.render.colors import NAMED_COLORS
@@ -222,6 +223,8 @@ _OPEN_RANGE = re.compile(rf"\b(?:between|from)\s+{TIME}\s*$")
 def _has_time(text: str) -> bool:
     return (
         any(p.search(text) for p, _ in RANGE_RULES)
+        or AT_END.search(text) is not None  # "red at the end and blue at the start"
+        or AT_START.search(text) is not None
         or _SEQUENCE_WORD.search(text) is not None
         or _OPEN_RANGE.search(text) is not None
     )

@@ -223,13 +223,12 @@ class _Composer:
                 "See-through over what? There is no background change yet: say what the "
                 "background should be, for example “make it blue, a bit see-through”."
             ))  # fmt: skip
-        if c.range is not None:
-            what = describe_background(seg.background).removeprefix("background → ")
-            raise Unclear(
-                f"Should the whole {what} change ({seg.range.describe()}) be see-through, or "
-                f"only {c.range.describe()}? Say, for example, “make it a bit see-through” for "
-                "all of it."
-            )
+        if c.range is not None:  # "see-through for the last 10 s": a see-through copy there
+            bg = seg.background.model_dump(mode="json")
+            for rng in (c.range, *c.also):
+                args = {"background": bg, "range": _range_arg(rng), "opacity": c.see_through}
+                self.steps.append(ToolCall("set_background", args))
+            return True
         self.steps.append(ToolCall("set_strength", {"level": c.see_through, "target": "opacity"}))
         return True
 

@@ -67,7 +67,14 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bmore (?:transparent|see-through|translucent)\b", "weaker"),
         (r"\bkeep it (?:light|subtle|gentle|soft|low|mild)\b", "subtle"),
         (r"\bless (?:transparent|see-through|translucent)\b", "stronger"),
-        (r"\b(red|green|blue|yellow|orange|pink|purple|grey|gray|brown|teal)(?:d?ish|y)\b",
+        (r"(?:^|(?<=[\s,]))like\s*,\s*", " "),  # "um like, blur the uh background"
+        (r"\b(for|in|over|during|from|until|till|at|to)\s*,?\s+like\s*,?\s+", r"\1 "),
+        (r"\b(for|in|over|during)\s*,\s*", r"\1 "),  # "for, the first 5 s"
+        (r"\b(first|last|final|next)\s*,\s*(?=\d)", r"\1 "),  # "the first, 5 seconds"
+        (r"\b(\d+(?:\.\d+)?)[- ](?:seconds?|secs?|s) marks?\b", r"\1 seconds"),
+        (r"\b(light|dark|pale|deep|bright|pastel) (?:shade|tone|version|hue) of (?:a |an )?",
+         r"\1 "),  # "a light shade of blue": light blue
+        (r"\b(red|green|blue|yellow|orange|pink|purple|grey|gray|brown|teal)-?(?:d?ish|y)\b",
          r"\1"),
         (r"\bbluish\b", "blue"), (r"\bpurplish\b", "purple"),
         (r"\b(?:fill|paint|colou?r)\s+(?:it|the background|the bg|the backdrop|that|everything)"
@@ -76,6 +83,11 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )  # fmt: skip
 
 
+_MIN_SEC = re.compile(
+    r"\b(?:(?P<m>\d+)|a|one) (?:minutes?|mins?) (?:and )?(?P<s>[0-5]?\d)(?: (?:seconds?|secs?|s))?"
+    r"(?![\d.:]| (?:minutes?|mins?|hours?|times?|percent|%)\b)"
+)
+"""Minutes and seconds said in words ("one minute thirty", "2 minutes 15 seconds") → m:ss."""
 _SCI = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?e[+-]?\d+)(?![\w.])")
 _LONG_CLOCK = re.compile(r"(?<![\w:])\d+(?::\d+(?:\.\d+)?){3,}(?![\w:])")
 """A clock with more than three fields ("1:2:3:4"): never silently read as its first field."""
@@ -173,6 +185,7 @@ def normalise(
         text = BARE_HEX.sub(lambda m: f"@h{m.group(1)}", text)
     text = fix_typos(text, _PROTECTED)
     text = words_to_numbers(text)
+    text = _MIN_SEC.sub(lambda m: f"{m['m'] or 1}:{int(m['s']):02d}", text)  # "1 minute 30"
     text = NUMBER_WORD.sub(lambda m: str(NUMBER_WORDS[m.group(1)]), text)
     text = shade_words(scores_to_percent(text))  # "3 out of 10", "less dark": never times
     for pattern, repl in SPOKEN_TIMES:

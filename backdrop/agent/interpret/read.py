@@ -28,6 +28,7 @@ from backdrop.agent.interpret.lexicon.adjust import (
     append_verb_alone,
 )
 from backdrop.agent.interpret.lexicon.backgrounds import (
+    AS_CLEAR,
     BLUR,
     BLUR_TARGET,
     CUT_ME_OUT,
@@ -134,7 +135,9 @@ def _take(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, st
     return m, text[: m.start()] + " " + text[m.end() :]
 
 
-def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
+def read_clause(text: str, sequential: bool, paths: list[str], timed: bool = False) -> Clause:
+    """Read one clause. ``timed``: an earlier clause of the sentence said a time, so "blue at
+    the start" is a time here ("red at the end and blue at the start"), not a gradient stop."""
     c = Clause(text=text, sequential=sequential)
     rest = f" {text} "
     rest = _read_history(c, rest)
@@ -144,7 +147,8 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
     if START_OVER.match(rest):
         c.reset = True
         return c
-    if _read_append(c, rest):
+    timed = timed and not re.match(r"\s*(?:add|append|tack|stick|include|throw in)\b", rest)
+    if not (timed and (AT_END.search(rest) or AT_START.search(rest))) and _read_append(c, rest):
         return c
     _check_other_person(rest)
     if (hue := LESS_HUE.search(rest)) is not None:  # "less red": not a strength, not red
@@ -590,10 +594,9 @@ def _edge_range(
         return start, end, given  # "at the end, from 50 s": the time said
     length = (end or 0.0) - (start or 0.0) if given else EDGE_DEFAULT_S
     if not given:
-        which = "last" if edge == "end" else "first"
         c.notes.append(
-            f"you didn't say how long, so I made it the {which} {EDGE_DEFAULT_S:g} s; say for "
-            f"example “the {which} 10 seconds” for another length"
+            f"you didn't say how long, so I made it {EDGE_DEFAULT_S:g} s; say for example “for "
+            "10 seconds” for another length"
         )
     c.span = None
     return (-length, None, True) if edge == "end" else (0.0, length, True)
@@ -699,6 +702,11 @@ def _read_edges(c: Clause, text: str) -> str:
 
 
 def _read_background(c: Clause, text: str, paths: list[str]) -> str:
+    if AS_CLEAR.search(text):
+        raise Unclear(
+            "How see-through should it be? Say an amount, for example “make it 30 % "
+            "see-through” or “half see-through”."
+        )
     m, text = _take(SEE_THROUGH, text)
     if m is not None:  # "a bit see-through": the background stays, the original shows through
         c.see_through = see_through_opacity(m)
@@ -748,6 +756,11 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
             c.ref_colour = colours[0]
         colours = [shade_of(col, c.shade) for col in colours]
         c.shade = None
+    if len(colours) == 2 and not listed and _BLACK_AND_WHITE.search(c.text):
+        raise Unclear(
+            "“Black and white”: do you mean the background in greyscale (I can't do that yet), "
+            "or a black to white gradient? For the gradient say “a black to white gradient”."
+        )
     text = COLOUR.sub(" ", text)
     gradient = listed
     if gradient and not colours:
@@ -768,6 +781,10 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
                     break
         c.background = bg
     return text
+
+
+_BLACK_AND_WHITE = re.compile(r"\bblack[\s,-]*(?:and|&)[\s,-]*white\b")
+"""An idiom for greyscale, not two colours ("make the background black and white")."""
 
 
 def _check_side_by_side(matches: list[re.Match[str]], text: str) -> None:

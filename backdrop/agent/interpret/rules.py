@@ -163,7 +163,11 @@ class RuleInterpreter:
             if keeps_as_is(piece) and not _has_range(piece):
                 as_is.append(piece)  # "blur it but keep it sharp": asked about below
             # "blur it; no actually, don't" takes back what came before, like "undo that"
-            c = Clause(piece, undo=1) if DONT.match(piece) else read_clause(piece, seq, paths)
+            timed = any(x.range is not None for x in clauses)  # "…, and blue at the start"
+            if DONT.match(piece):
+                c = Clause(piece, undo=1)
+            else:
+                c = read_clause(piece, seq, paths, timed)
             c.correction = fix
             ignored += c.unread if c.understood() else []
             edits = [x for x in clauses if not (x.undo or x.redo)]
@@ -198,7 +202,7 @@ class RuleInterpreter:
             # "never mind, make it green" on a fresh plan: nothing to take back, do the rest
             pre = [call for call in pre if call.name != "undo"]
             notes.append("there was nothing to undo")
-        return Parsed(pre, calls, ignored, notes, took_back, sizes)
+        return Parsed(pre, calls, ignored, list(dict.fromkeys(notes)), took_back, sizes)
 
 
 def nothing_done_reply(parsed: Parsed, ctx: ToolContext | None = None) -> Reply:

@@ -65,7 +65,7 @@ _COMMON = frozenset(
 _TYPO_MAP = {
     "teh": "the", "adn": "and", "plz": "please", "pls": "please", "thx": "thanks",
     "bg": "background", "bkg": "background", "secs": "seconds", "sec": "second",
-    "tht": "that", "ovr": "over", "thn": "then",
+    "tht": "that", "ovr": "over", "thn": "then", "blu": "blue", "grn": "green",
 }  # fmt: skip
 _WORD = re.compile(r"[a-z]+")
 

@@ -18,7 +18,7 @@ KEEP_VERB = re.compile(
 BLUR_TARGET = re.compile(r"\bblur\s+(?:out\s+)?(?:(?:the|my|that|this)\s+)?([a-z]+)")
 CUT_ME_OUT = re.compile(r"\bcut\s+(?:me|us|the person|him|her)\s+out\b")
 TRANSPARENT = re.compile(
-    r"\b(?:transparent|see-through|alpha|no background|without (?:a |the |any )?background|"
+    r"\b(?:transparent|see[\s-]?through|alpha|no background|without (?:a |the |any )?background|"
     r"(?:remove|delete|erase|get rid of|take out|take away|cut out|drop|hide|lose|strip|"
     r"eliminate)\s+(?:(?:the\s+)?rest\s+of\s+)?"
     + DETERMINER
@@ -28,9 +28,12 @@ TRANSPARENT = re.compile(
 SEE_THROUGH = re.compile(
     r"\b(?:(?P<pct>\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?P<pw>transparent|see[\s-]*through|"
     r"translucent|opaque)"
-    r"|(?P<deg>(?:just\s+)?a (?:little |tiny |wee )?bit|a little|a touch|(?:very\s+)?slightly|"
+    r"|(?P<deg>(?:just\s+)?a (?:little |tiny |wee )?bit|a little|a touch|a tad|a smidge|"
+    r"(?:very\s+)?slightly|"
     r"somewhat|kind of|kinda|sort of|partly|partially|semi|half|halfway|mostly|very|quite|"
     r"really|almost)[\s-]*(?P<dw>transparent|see[\s-]*through|translucent)"
+    r"|see[\s-]*through\s+(?P<after>(?:just\s+)?a (?:little |tiny |wee )?bit|a little|a touch|"
+    r"a tad|slightly|somewhat)"
     r"|(?P<bare>translucent)"
     r"|(?:let (?:me|us|them|people|you) |so (?:that )?(?:i|we|you|people) can |(?:i|we) (?:want|"
     r"need|would like) to |can (?:i|we|you) )?see (?P<see>a (?:little |tiny )?bit|a little|some|"
@@ -53,10 +56,19 @@ def see_through_opacity(m: re.Match[str]) -> float:
         return round(pct if m.group("pw") == "opaque" else 1.0 - pct, 3)
     if m.group("bare"):
         return 0.6
+    if m.group("after"):
+        return 0.7
     if m.group("see"):
         return 0.5 if m.group("see") == "half" else 0.7
     deg = m.group("deg").split()[-1]
     return _DEGREES.get(deg, 0.7)
+
+
+AS_CLEAR = re.compile(
+    r"\b(?:twice|half|three times|(?:a )?(?:bit|lot) more|much more)\s+as\s+(?:transparent|"
+    r"see[\s-]*through|translucent)"
+)
+"""See-through said relative to now ("twice as transparent"): asked about, never a removal."""
 
 
 TAKE_AWAY = re.compile(
