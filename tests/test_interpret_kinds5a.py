@@ -341,3 +341,47 @@ def test_add_a_colour_at_the_end_of_a_timed_gradient_is_still_a_stop() -> None:
     )
     (seg,) = ctx.plan.backgrounds
     assert seg.background.colors == [C["red"], C["blue"], C["white"]], reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "make it blue in the middle",
+        "blur the middle part of the video",
+        "make it sky blue for the intro",
+        "put a white background behind me for the outro",
+    ],
+)
+def test_a_part_of_the_video_with_unknown_times_is_asked_about(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert clarify and not ctx.plan.backgrounds, reply
+
+
+def test_from_the_middle_is_from_halfway() -> None:
+    ctx, reply, _ = _said("make it blue from the middle")
+    assert _spans(ctx) == [(C["blue"], 30.0, 60.0)], reply
+
+
+@pytest.mark.parametrize(
+    ("texts", "want"),
+    [
+        (("blur it", "only blur the first half"), [("blur", 0.0, 30.0)]),
+        (("make it blue", "keep it blue only until 0:20"), [(C["blue"], 0.0, 20.0)]),
+        (("make it blue", "make it red only for the first 10 s"),
+         [(C["blue"], 0.0, 60.0), (C["red"], 0.0, 10.0)]),
+    ],
+)  # fmt: skip
+def test_only_and_a_time_for_the_same_change_retimes_it(
+    texts: tuple[str, ...], want: list[tuple[str, float, float]]
+) -> None:
+    ctx, reply, clarify = _said(*texts)
+    assert not clarify and _spans(ctx) == want, reply
+
+
+def test_a_sharper_background_is_less_blur() -> None:
+    ctx, reply, _ = _said("blur it", "make the background sharper")
+    (seg,) = ctx.plan.backgrounds
+    assert seg.background.type == "blur" and seg.background.strength < 0.6, reply
+    assert ctx.plan.edges == type(ctx.plan.edges)(), reply
+    ctx, reply, clarify = _said("make it red", "make the background sharper")
+    assert clarify and "no blur" in reply, reply

@@ -282,6 +282,11 @@ class _Composer:
     def _place(self, kind: _Tool, c: Clause, rng: TimeRange | None, follows: bool) -> None:
         """A clause that places a background: a new draft, or more of the current one."""
         draft = self.draft
+        if draft is None and rng is not None and not c.also and self._only_retimes(c, kind):
+            # "blur it" then "only blur the first half": that blur, over the first half only
+            self.steps.append(ToolCall("set_time_range", {"range": _range_arg(rng),
+                                                          "target": "last"}))  # fmt: skip
+            return
         if (
             draft is not None
             and kind == "set_background"
@@ -334,6 +339,23 @@ class _Composer:
             self.pending_exclude = []
         self.draft.fades.update(self.pending_fades)  # "fade in over 3 s, and make it green"
         self.pending_fades = {}
+
+    def _only_retimes(self, c: Clause, kind: _Tool) -> bool:
+        """Whether clause ``c`` says the focused change again with "only" and a time ("only
+        blur the first half", "keep it blue only until 0:20"): that change's time, not a second
+        change layered on top of it."""
+        seg = _focused(self.ctx)
+        if seg is None or _ONLY.search(c.text) is None:
+            return False
+        bg = seg.background
+        if kind == "blur_background":
+            return bg.type == "blur"
+        if kind == "remove_background":
+            return bg.type == "transparent"
+        said = c.background or {}
+        if said.get("type") == "color" and bg.type == "color":
+            return near_colour(said["color"], bg.color)
+        return said == bg.model_dump(mode="json", exclude_defaults=True)
 
     def _check_order(self, prev: _Draft, rng: TimeRange, c: Clause) -> None:
         """Ask when a part of a sequence would overlap the part before it ("red until 5 s, then
@@ -671,6 +693,7 @@ _THE_COLOUR = re.compile(
     r"\b(?:the|that|this)\s+(?:" + re.sub(r"\?P<\w+>", "", COLOUR.pattern) + ")"
 )
 """A colour said as one already there ("make the blue a little transparent")."""
+_ONLY = re.compile(r"\b(?:only|just)\b")
 _IT = re.compile(
     r"\b(?:make|turn|change|paint|colou?r|switch|set)\s+(?:it|that|this)\b|"
     r"^\s*(?:it|that|this)\s+(?:should|could|can|must|needs to)\b"

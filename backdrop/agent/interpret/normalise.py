@@ -12,6 +12,7 @@ import re
 
 from backdrop.agent.interpret.errors import Unclear, clarify
 from backdrop.agent.interpret.lexicon.adjust import scores_to_percent, shade_words
+from backdrop.agent.interpret.lexicon.ends import FROM_MIDDLE
 from backdrop.agent.interpret.lexicon.files import (
     BARE_HEX,
     BARE_PATH,
@@ -191,6 +192,7 @@ def normalise(
     for pattern, repl in SPOKEN_TIMES:
         text = pattern.sub(repl, text)
     text = spoken_times(text)
+    text = FROM_MIDDLE.sub(lambda m: f"{m['prep']} halfway", text)  # "from the middle"
     text = _halves(text, duration)
     text = now_phrases(text, now)
     text = re.sub(r"[!?\"]+", " , ", text)

@@ -35,6 +35,7 @@ from backdrop.agent.interpret.lexicon.backgrounds import (
     KEEP_VERB,
     REMOVE_VERB,
     SEE_THROUGH,
+    SHARPER_BG,
     TAKE_AWAY,
     TRANSPARENT,
     see_through_opacity,
@@ -62,7 +63,14 @@ from backdrop.agent.interpret.lexicon.edges import (
     PRONOUN,
     SPILL,
 )
-from backdrop.agent.interpret.lexicon.ends import AT_END, AT_START, EDGE_DEFAULT_S, EDGE_LENGTH
+from backdrop.agent.interpret.lexicon.ends import (
+    AT_END,
+    AT_START,
+    EDGE_DEFAULT_S,
+    EDGE_LENGTH,
+    MIDDLE,
+    NAMED_PART,
+)
 from backdrop.agent.interpret.lexicon.fades import (
     CROSS_CHANGE,
     CROSS_FADE,
@@ -186,6 +194,10 @@ def read_clause(text: str, sequential: bool, paths: list[str], timed: bool = Fal
     c.rest = m is not None and c.range is None
     rest = _read_relative(c, rest)
     _check_supported(rest)
+    m, rest = _take(SHARPER_BG, rest)
+    if m is not None:  # "make the background sharper": less blur, not sharper edges
+        big = (m["amt"] or "").split()[-1:] in (["lot"], ["much"], ["way"])
+        c.blur, c.strength = True, ("rel", -0.4 if big else -0.2)
     rest = _read_edges(c, rest)
     rest = _read_background(c, rest, paths)
     _read_strength(c, rest)
@@ -516,6 +528,7 @@ def _read_range(c: Clause, text: str) -> str:
     start: float | None = None
     end: float | None = None
     given = False
+    _check_vague_part(text)  # "in the middle", "for the intro"
     edge, text = _take_edge(text)  # "at the end", "towards the end", "in the first bit"
     m, text = _take(NEXT_SPAN, text)
     if m is not None:  # "next 10 seconds green": a length after the previous part
@@ -564,6 +577,22 @@ def _read_range(c: Clause, text: str) -> str:
                 clarify("The end of that time range comes before its start; which span?")
             ) from e
     return text
+
+
+def _check_vague_part(text: str) -> None:
+    """Ask when the clause names a part of the video whose times are not known ("make it blue
+    in the middle", "for the intro"): applying it to the whole video drops the words."""
+    part = NAMED_PART.search(text)
+    if part is not None:
+        raise Unclear(
+            f"I don't know when “the {part['part']}” is in this video. Say its times, for "
+            "example “for the first 10 seconds” or “from 0:50 to the end”."
+        )
+    if MIDDLE.search(text) is not None:
+        raise Unclear(
+            "Which part of the middle? Say how long, for example “the middle 10 seconds”, or the "
+            "times, “from 0:25 to 0:35”."
+        )
 
 
 def _take_edge(text: str) -> tuple[str | None, str]:

@@ -71,6 +71,15 @@ AS_CLEAR = re.compile(
 """See-through said relative to now ("twice as transparent"): asked about, never a removal."""
 
 
+SHARPER_BG = re.compile(
+    r"\b(?:the\s+|my\s+)?(?:background|bg|backdrop)\s+(?:(?:to\s+be|look)\s+)?"
+    r"(?P<amt>a\s+(?:bit|little|touch|lot)\s+|much\s+|slightly\s+|way\s+)?(?:sharper|crisper|"
+    r"clearer|less blurr(?:y|ed)|more in focus|more focused|more defined)\b"
+)
+"""The background said to be sharper ("make the background a bit sharper"): less blur, not the
+person's edges."""
+
+
 TAKE_AWAY = re.compile(
     r"\b(?:remove|delete|get rid of|drop|turn off|stop|no more|no|without|lose|cancel)\s+"
     r"(?:the |any |that )?(?:blur\w*|fades?|fading|gradient|effect|colou?r)\b|\bunblur"

@@ -34,3 +34,19 @@ EDGE_LENGTH = re.compile(
     r"(\d+(?:\.\d+)?\s*(?:seconds?|secs?|s|minutes?|mins?))\b"
 )
 """A length said loosely beside "at the end" ("for the last part, say eight seconds")."""
+MIDDLE = re.compile(
+    r"\b(?:in|during|for|over)\s+the\s+(?:very\s+)?middle(?:\s+(?:part|bit|section|portion))?"
+    rf"{_OF}(?!\s+\d)\b|\bthe\s+middle\s+(?:part|bit|section|portion){_OF}\b"
+)
+"""The middle of the video said without a length ("make it blue in the middle"): asked about."""
+FROM_MIDDLE = re.compile(
+    r"\b(?P<prep>from|after|until|till|up to|before|starting at|starting from)\s+the\s+middle"
+    r"(?:\s+(?:of\s+)?(?:the |this )?(?:video|clip))?\b(?!\s+(?:of\s+the\s+)?(?:gradient|"
+    r"picture|frame|screen))"
+)
+"""From or until the middle of the video: from or until halfway."""
+NAMED_PART = re.compile(
+    r"\b(?:the|my|our|his|her)\s+(?P<part>intro|introduction|outro|credits|ending|opening|"
+    r"closing|end credits|title card|titles)(?!\s+(?:\d|few|couple|seconds?|minutes?))\b"
+)
+"""A part of the video named by what happens in it ("for the intro"): its times are not known."""
