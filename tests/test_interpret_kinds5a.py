@@ -385,3 +385,23 @@ def test_a_sharper_background_is_less_blur() -> None:
     assert ctx.plan.edges == type(ctx.plan.edges)(), reply
     ctx, reply, clarify = _said("make it red", "make the background sharper")
     assert clarify and "no blur" in reply, reply
+
+
+def test_keep_the_timing_keeps_the_last_part() -> None:
+    ctx, reply, clarify = _said("make it red for 10 s", "make it blue but keep the timing")
+    assert not clarify and _spans(ctx) == [(C["blue"], 0.0, 10.0)], reply
+
+
+def test_for_a_while_is_asked_about() -> None:
+    ctx, reply, clarify = _said("make it blue for a while")
+    assert clarify and not ctx.plan.backgrounds, reply
+
+
+def test_completely_opaque_undoes_see_through() -> None:
+    ctx, reply, _ = _said("make it red", "a bit see-through", "completely opaque")
+    assert ctx.plan.backgrounds[0].opacity == 1.0, reply
+
+
+def test_a_blue_that_is_a_bit_purple_is_one_colour() -> None:
+    ctx, reply, clarify = _said("make it a blue that is a bit purple")
+    assert not clarify and ctx.plan.backgrounds[0].background.type == "color", reply

@@ -73,6 +73,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(for|in|over|during)\s*,\s*", r"\1 "),  # "for, the first 5 s"
         (r"\b(first|last|final|next)\s*,\s*(?=\d)", r"\1 "),  # "the first, 5 seconds"
         (r"\b(\d+(?:\.\d+)?)[- ](?:seconds?|secs?|s) marks?\b", r"\1 seconds"),
+        (r"\b(red|green|blue|yellow|orange|purple|pink|grey|gray|brown) (?:that|which) (?:is|'s) "
+         r"(?:a (?:little |tiny )?bit|slightly|a little|somewhat|kind of|a touch) (red|green|blue|"
+         r"yellow|orange|purple|pink|grey|gray|brown)(?:d?ish)?\b", r"\2 \1"),  # one colour
         (r"\b(light|dark|pale|deep|bright|pastel) (?:shade|tone|version|hue) of (?:a |an )?",
          r"\1 "),  # "a light shade of blue": light blue
         (r"\b(red|green|blue|yellow|orange|pink|purple|grey|gray|brown|teal)-?(?:d?ish|y)\b",

@@ -70,6 +70,7 @@ from backdrop.agent.interpret.lexicon.ends import (
     EDGE_LENGTH,
     MIDDLE,
     NAMED_PART,
+    VAGUE_LENGTH,
 )
 from backdrop.agent.interpret.lexicon.fades import (
     CROSS_CHANGE,
@@ -587,6 +588,12 @@ def _check_vague_part(text: str) -> None:
         raise Unclear(
             f"I don't know when “the {part['part']}” is in this video. Say its times, for "
             "example “for the first 10 seconds” or “from 0:50 to the end”."
+        )
+    vague = VAGUE_LENGTH.search(text)
+    if vague is not None and not (AT_END.search(text) or AT_START.search(text)):
+        raise Unclear(
+            f"How long is “{vague.group(0)}”? Say a length or the times, for example “for 10 "
+            "seconds” or “from 0:05 to 0:20”."
         )
     if MIDDLE.search(text) is not None:
         raise Unclear(

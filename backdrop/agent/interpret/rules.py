@@ -173,6 +173,9 @@ class RuleInterpreter:
             edits = [x for x in clauses if not (x.undo or x.redo)]
             if fix and not c.understood() and edits and _correct_time(edits[-1], piece):
                 continue  # "fade it in over 2 seconds, no, 4 seconds"
+            if _KEEP_TIMING.match(piece):  # "make it blue but keep the timing": its part
+                same_next = _mark_same(clauses)
+                continue
             if not c.understood():
                 if c.same and _SAME_ALONE.match(piece):
                     same_next = True  # "same thing, but make it green": green over that part
@@ -317,10 +320,24 @@ def _check_conflicts(clauses: list[Clause], as_is: list[str]) -> None:
 
 _SAME_ALONE = re.compile(
     r"^(?:(?:do|the|um|uh|like|ok(?:ay)?|yeah)\s+)*same(?:\s+(?:thing|again|effect|as before|as "
-    r"last time|like before))?(?:\s+again)?\s*$"
+    r"last time|like before|colou?r|background|look|one))?(?:\s+again)?\s*$"
 )
 """A clause that only says "the same" ("same thing, but make it green"): the next change goes
 where the last one is."""
+_KEEP_TIMING = re.compile(
+    r"^(?:(?:but|and|just|please)\s+)*(?:keep|leave|use)\s+(?:the\s+)?(?:same\s+)?(?:timing|"
+    r"times?|time range|range|length|duration|part|section)(?:\s+(?:as it is|the same|as before|"
+    r"unchanged))?\s*$"
+)
+"""A clause that keeps the last change's time ("…, but keep the timing")."""
+
+
+def _mark_same(clauses: list[Clause]) -> bool:
+    """Mark the clause before as said of the last change's part; with none before, whether the
+    next clause should be (True)."""
+    if clauses:
+        clauses[-1].same = True
+    return not clauses
 
 
 _BARE_TIME = re.compile(

@@ -50,3 +50,9 @@ NAMED_PART = re.compile(
     r"closing|end credits|title card|titles)(?!\s+(?:\d|few|couple|seconds?|minutes?))\b"
 )
 """A part of the video named by what happens in it ("for the intro"): its times are not known."""
+VAGUE_LENGTH = re.compile(
+    r"\bfor\s+(?:a\s+(?:little\s+|short\s+|long\s+)?while|a\s+(?:little\s+)?bit|some\s+time|"
+    r"a\s+moment|a\s+little)(?!\s+(?:of|longer|more|less))\b"
+)
+"""A length said too vaguely to place ("make it blue for a while"): asked about unless the start
+or the end is said with it ("for a moment at the start": the first 5 s)."""

@@ -23,6 +23,7 @@ STRENGTH_ABS: tuple[tuple[re.Pattern[str], float | None], ...] = (
     (re.compile(r"\bthree quarters\b(?!\s+of\b)"), 0.75),
     (re.compile(r"\b(?:a\s+)?quarter\b(?!\s+of\b)"), 0.25),
     (re.compile(r"\b(?:full(?:\s+(?:strength|opacity|intensity))?|fully|maximum|max)\b"), 1.0),
+    (re.compile(r"\b(?:completely|totally|entirely)\s+(?:opaque|solid)\b"), 1.0),
     (re.compile(r"\b(?:subtle|subtly|faint|barely|a hint)\b"), 0.4),
 )
 BLUR_INTENSITY: tuple[tuple[re.Pattern[str], float], ...] = (
