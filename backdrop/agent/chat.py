@@ -35,8 +35,17 @@ REPLY_TIMEOUT_S = 120.0
 
 
 def parse_time(text: str) -> float:
-    """``"12"``, ``"12.5"``, ``"1:05"``, ``"0:01:05"`` → seconds."""
-    parts = [float(p) for p in text.strip().split(":")]
+    """``"12"``, ``"12.5"``, ``"1:05"``, ``"0:01:05"`` → seconds (≥ 0).
+
+    Raises:
+        ValueError: not a time of that form, or negative; the message is one line.
+    """
+    try:
+        parts = [float(p) for p in text.strip().split(":")]
+    except ValueError:
+        parts = []
+    if not parts or len(parts) > 3 or any(not p >= 0 or p == float("inf") for p in parts):
+        raise ValueError(f"{text.strip()!r} is not a time; give one like 12, 12.5 or 1:05")
     seconds = 0.0
     for p in parts:
         seconds = seconds * 60 + p
@@ -101,9 +110,14 @@ class Chat:
             for line in s.plan.describe():
                 self._print(f"  - {line}")
         elif cmd == "/preview":
-            t = parse_time(arg or "0")
+            t, said = parse_time(arg or "0"), ""
+            end = s.info.duration
+            if end and t > end:
+                t, said = end, f" ({clock(parse_time(arg))} is past the end; the last frame)"
             path = s.preview_png(t, self.out_dir / f"preview-{t:07.2f}.png", fast=True)
-            self._print(f"backdrop: preview of {clock(t)} written to {path} (before: fast edge)")
+            self._print(
+                f"backdrop: preview of {clock(t)}{said} written to {path} (before: fast edge)"
+            )
             if s.plan.backgrounds:
                 self._refined_png(t)
         elif cmd == "/export":

@@ -68,3 +68,33 @@ def test_plans_go_where_asked_inside_the_folders(talk) -> None:
     assert EditPlan.load("mine.json").backgrounds[0].background.type == "color"
     chat.handle("/export")  # the default: the out folder
     assert Path("out/plan.json").is_file()
+
+
+def test_preview_times_are_checked(talk) -> None:
+    chat, lines, _ = talk
+    for bad in ("abc", "-5", "1:2:3:4", "nan"):
+        chat.handle(f"/preview {bad}")
+        assert "is not a time" in _last(lines), (bad, _last(lines))
+    chat.handle("/preview 99")
+    assert "past the end" in _last(lines) and "preview of 0:00" in _last(lines)
+    assert not list(Path("out").glob("preview--*"))
+
+
+def test_voice_from_a_device_says_what_it_is(talk) -> None:
+    chat, lines, _ = talk
+    chat.handle("/voice /dev/zero")
+    assert "not a regular file" in _last(lines), _last(lines)
+    chat.handle("/voice nothere.wav")
+    assert "no such file" in _last(lines), _last(lines)
+
+
+def test_a_fifo_as_a_background_image_is_named_as_such(tmp_path: Path) -> None:
+    import os
+
+    from backdrop.render.backgrounds import check_image
+    from backdrop.render.writer import RenderError
+
+    fifo = tmp_path / "bg.png"
+    os.mkfifo(fifo)
+    with pytest.raises(RenderError, match="not a regular file"):
+        check_image(fifo)
