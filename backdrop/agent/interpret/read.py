@@ -78,6 +78,7 @@ from backdrop.agent.interpret.lexicon.people import (
     KEEP_PERSON,
     KEEP_POINT,
     NOBODY,
+    NOBODY_TOO,
     REMOVE_WORDS,
     find_keep_speaker,
     person_selector,
@@ -570,9 +571,9 @@ def _read_relative(c: Clause, text: str) -> str:
 
 def _check_nobody(text: str) -> None:
     """Refuse a rule that would leave no person in front: Backdrop always keeps someone."""
-    if CUT_ME_OUT.search(text):
+    if not NOBODY_TOO.search(text) and CUT_ME_OUT.search(text):
         return
-    if NOBODY.search(text):
+    if NOBODY_TOO.search(text) or NOBODY.search(text):
         raise Unsupported(
             "I won't remove every person: Backdrop always keeps at least one person in front of "
             "the background. Say what to do with the background instead, for example "
