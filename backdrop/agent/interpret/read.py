@@ -72,6 +72,7 @@ from backdrop.agent.interpret.lexicon.fades import (
 )
 from backdrop.agent.interpret.lexicon.files import PATH_TOKEN, file_kind
 from backdrop.agent.interpret.lexicon.history import REDO, UNDO, history_count
+from backdrop.agent.interpret.lexicon.negation import take_negated_colours
 from backdrop.agent.interpret.lexicon.nouns import BG_NOUNS, EFFECT_NOUNS, NOT_NOUNS, PERSON_NOUNS
 from backdrop.agent.interpret.lexicon.people import (
     KEEP_BOX,
@@ -155,6 +156,7 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
             else (rest[: m.start()] + " " + rest[m.end() :])
         )
     _check_nobody(rest)
+    negated, rest = take_negated_colours(rest)  # "not blue": never read as blue
     if (m := DROP.match(rest)) is not None:  # "drop the green", "get rid of the blur"
         c.drop = (
             {"color": hex_of(m.group("a"))}
@@ -181,6 +183,7 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
     if TARGET_ALL.search(text):
         c.target_all = True
     c.unread = [m.group(0).strip() for m in _UNREAD_TIME.finditer(rest)]
+    c.negated = negated
     return c
 
 
