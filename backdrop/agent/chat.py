@@ -23,7 +23,10 @@ from backdrop.agent.session import (
     ReplyMessage,
     Session,
 )
+from backdrop.perception.core.media import MediaError
+from backdrop.perception.core.models import ModelMissingError
 from backdrop.render.plan import clock
+from backdrop.render.writer import RenderError
 
 HELP = (
     'Say what you want ("remove the background and make it blue"), answer notices with yes/no, '
@@ -92,7 +95,9 @@ class Chat:
         arg = arg.strip()
         try:
             return self._command(cmd.lower(), arg)
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, MediaError, RenderError, ModelMissingError) as e:
+            # a bad path or time, the video gone or unreadable, a model missing: one line,
+            # and the conversation goes on
             self._print(f"backdrop (error): {e}")
             return True
 

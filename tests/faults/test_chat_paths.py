@@ -98,3 +98,16 @@ def test_a_fifo_as_a_background_image_is_named_as_such(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(RenderError, match="not a regular file"):
         check_image(fifo)
+
+
+def test_the_video_deleted_during_a_chat_gives_one_line(talk) -> None:
+    """The input removed while the chat runs: /render and /preview answer one line each and
+    the conversation goes on (before, a MediaError from /render ended ``backdrop chat`` with
+    a traceback)."""
+    chat, lines, video = talk
+    chat.handle("make the background blue")
+    video.unlink()
+    assert chat.handle("/render gone.mp4") is True
+    assert "error" in _last(lines) and "no such file" in _last(lines), lines[-2:]
+    assert not Path("gone.mp4").exists()
+    assert chat.handle("/plan") is True
