@@ -224,8 +224,8 @@ class Session:
             history=PlanHistory(EditPlan()),
             duration=self.info.duration,
             source=self.source if self.live is None else None,
-            timeline=self.state.timeline,
-        )
+            timeline=self.state.timeline, live=self.live is not None,
+        )  # fmt: skip
         self.rules: Interpreter = SpeechInterpreter(RuleInterpreter(self.registry), self.registry)
         if local_llm_wanted():  # opt-in: BACKDROP_LOCAL_LLM=1 (issue 11, item 3)
             self.rules = SecondOpinion(self.rules, LocalToolModel(self.registry), self.registry)
