@@ -11,18 +11,9 @@ from __future__ import annotations
 import pytest
 
 from backdrop.render.colors import NAMED_COLORS
-from tests.test_interpret_blind_kinds import _said
+from tests.test_interpret_blind_kinds import _said, _spans
 
 C = NAMED_COLORS
-
-
-def _spans(ctx) -> list[tuple[str, float, float]]:  # noqa: ANN001 - a ToolContext
-    out = []
-    for seg in ctx.plan.backgrounds:
-        bg = seg.background
-        t0, t1 = seg.range.resolve(60.0)
-        out.append((getattr(bg, "color", None) or bg.type, round(t0, 2), round(t1, 2)))
-    return sorted(out, key=lambda s: s[1])
 
 
 # -- 1. "the same but X" keeps the part the last change covers ----------------------------------

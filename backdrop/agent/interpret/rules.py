@@ -137,16 +137,11 @@ class RuleInterpreter:
         """
         _not_the_person(text)  # "make my jacket blue"
         text = resolve_described(text, ctx)  # "the beach photo" → its file name
-        try:
-            norm, paths, sizes = normalise(text, ctx.position, ctx.duration)
-        except NeedsPosition as e:
-            raise Unclear(
-                "I don't know where “now” is here: there is no live play position. Say a time "
-                "instead, for example “from 0:12 on, make it green”."
-            ) from e
+        norm, paths, sizes = _normalised(text, ctx)
         notes: list[str] = []
         clauses: list[Clause] = []
         ignored: list[str] = []
+        negated: list[str] = []
         took_back = same_next = False
         as_is: list[str] = []
         for piece, seq, fix in split_clauses(norm):
@@ -169,6 +164,7 @@ class RuleInterpreter:
             else:
                 c = read_clause(piece, seq, paths, timed)
             c.correction = fix
+            negated += c.negated
             ignored += c.unread if c.understood() else []
             edits = [x for x in clauses if not (x.undo or x.redo)]
             if fix and not c.understood() and edits and _correct_time(edits[-1], piece):
@@ -179,7 +175,7 @@ class RuleInterpreter:
             if not c.understood():
                 if c.same and _SAME_ALONE.match(piece):
                     same_next = True  # "same thing, but make it green": green over that part
-                elif not _is_noise(piece):
+                elif not _is_noise(piece) and not c.negated:
                     ignored.append(piece)
                 continue
             c.same, same_next = c.same or same_next, False
@@ -194,6 +190,7 @@ class RuleInterpreter:
                 c = _inherit(c, edits[-1])
             clauses.append(c)
         _check_conflicts(clauses, as_is)
+        _check_negated(clauses, negated)
         if not clauses:
             if took_back or sizes:
                 return Parsed([], [], ignored, notes, took_back, sizes)
@@ -206,6 +203,18 @@ class RuleInterpreter:
             pre = [call for call in pre if call.name != "undo"]
             notes.append("there was nothing to undo")
         return Parsed(pre, calls, ignored, list(dict.fromkeys(notes)), took_back, sizes)
+
+
+def _normalised(text: str, ctx: ToolContext) -> tuple[str, list[str], list[str]]:
+    """:func:`normalise` against the context's play position and length; "now" with no play
+    position is asked about."""
+    try:
+        return normalise(text, ctx.position, ctx.duration)
+    except NeedsPosition as e:
+        raise Unclear(
+            "I don't know where “now” is here: there is no live play position. Say a time "
+            "instead, for example “from 0:12 on, make it green”."
+        ) from e
 
 
 def nothing_done_reply(parsed: Parsed, ctx: ToolContext | None = None) -> Reply:
@@ -269,6 +278,17 @@ _NOISE = re.compile(
 def _is_noise(piece: str) -> bool:
     """Connectives and punctuation left over after the clean-up: nothing to report."""
     return _NOISE.match(piece) is not None
+
+
+def _check_negated(clauses: list[Clause], negated: list[str]) -> None:
+    """Ask which colour instead when a colour is only said as not wanted ("make the background
+    not blue"): never that colour, and not a guess either."""
+    if negated and not any(x.says_what_background() for x in clauses):
+        other = next(c for c in ("green", "blue", "grey") if c not in negated)
+        raise Unclear(
+            f"You said not {negated[0]}: which colour should the background be instead? "
+            f"For example “make it {other}” or “blur it”."
+        )
 
 
 def _has_range(piece: str) -> bool:
