@@ -396,3 +396,28 @@ def test_completely_opaque_undoes_see_through() -> None:
 def test_a_blue_that_is_a_bit_purple_is_one_colour() -> None:
     ctx, reply, clarify = _said("make it a blue that is a bit purple")
     assert not clarify and ctx.plan.backgrounds[0].background.type == "color", reply
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("blur the last quarter", 45.0, 60.0),
+        ("blur the last third of the video", 40.0, 60.0),
+        ("make the first quarter blue", 0.0, 15.0),
+        ("make it blue for the first ten percent", 0.0, 6.0),
+        ("end the video with a blue background", 55.0, 60.0),
+        ("start the video with a red background", 0.0, 5.0),
+    ],
+)
+def test_a_share_of_the_video_is_a_time_not_a_strength(text: str, start: float, end: float) -> None:
+    ctx, reply, clarify = _said(text)
+    (seg,) = ctx.plan.backgrounds
+    assert not clarify and seg.opacity == 1.0, reply
+    assert [(a, b) for _, a, b in _spans(ctx)] == [(start, end)], reply
+    if seg.background.type == "blur":
+        assert seg.background.strength == pytest.approx(0.6), reply
+
+
+def test_a_correction_without_commas_replaces_the_colour() -> None:
+    ctx, reply, _ = _said("uh make it blue no sorry green for the first 5 seconds")
+    assert _spans(ctx) == [(C["green"], 0.0, 5.0)], reply

@@ -76,6 +76,10 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(red|green|blue|yellow|orange|purple|pink|grey|gray|brown) (?:that|which) (?:is|'s) "
          r"(?:a (?:little |tiny )?bit|slightly|a little|somewhat|kind of|a touch) (red|green|blue|"
          r"yellow|orange|purple|pink|grey|gray|brown)(?:d?ish)?\b", r"\2 \1"),  # one colour
+        (r"\b(?:end|finish|close)(?: off)? (?:the (?:video|clip)|it|things)(?: off)? with\b",
+         "at the end make it"),  # "end the video with a blue background"
+        (r"\b(?:start|begin|open)(?: off)? (?:the (?:video|clip)|it|things)(?: off)? with\b",
+         "at the start make it"),
         (r"\b(light|dark|pale|deep|bright|pastel) (?:shade|tone|version|hue) of (?:a |an )?",
          r"\1 "),  # "a light shade of blue": light blue
         (r"\b(red|green|blue|yellow|orange|pink|purple|grey|gray|brown|teal)-?(?:d?ish|y)\b",
@@ -142,7 +146,32 @@ def _halves(text: str, duration: float | None) -> str:
         word = "until" if m.group("prep") in ("by", "until", "till", "up to", "before") else "from"
         return f" {word} {duration / 2:g} seconds "
 
-    return _HALFWAY.sub(halfway, _HALF.sub(repl, text))
+    return _fractions(_HALFWAY.sub(halfway, _HALF.sub(repl, text)), duration)
+
+
+_FRACTION = re.compile(
+    r"\b(?:the )?(?P<which>first|last|final) (?:(?P<part>quarter|third|fifth|tenth)|(?P<pct>\d+"
+    r"(?:\.\d+)?) ?(?:%|percent))(?: of (?:the |this )?(?:video|clip|it|thing))?\b"
+)
+"""A share of the video ("the last quarter", "the first 10 %"): never a strength."""
+_SHARES = {"quarter": 0.25, "third": 1 / 3, "fifth": 0.2, "tenth": 0.1}
+
+
+def _fractions(text: str, duration: float | None) -> str:
+    """ "the last quarter" → "the last 15 seconds" of a 60 s video."""
+
+    def repl(m: re.Match[str]) -> str:
+        if duration is None:
+            raise Unclear(
+                clarify("I don't know how long this video is yet; say the times in seconds.")
+            )
+        share = _SHARES[m["part"]] if m["part"] else float(m["pct"]) / 100.0
+        if not 0.0 < share <= 1.0:
+            raise Unclear(clarify(f"“{m.group(0)}” is not a part of the video; which span?"))
+        which = "first" if m["which"] == "first" else "last"
+        return f" the {which} {round(duration * share, 3):g} seconds "
+
+    return _FRACTION.sub(repl, text)
 
 
 def _plain_number(m: re.Match[str]) -> str:

@@ -296,7 +296,7 @@ _CORR_WORD = (
 _CORRECTION = re.compile(
     rf"(?:[,;:—–!]|\.+|\s-)\s*(?:{_CORR_WORD}\b[\s,.;:—–!-]*)+"
     rf"|\s(?:and )?(?:then )?(?:change (?:your|my) mind(?: and)?|i mean|i meant|or rather|"
-    rf"oops|actually no)\b[\s,.;:—–!-]*"
+    rf"oops|actually no|no wait|wait no|no sorry|no actually|no no|whoops)\b[\s,.;:—–!-]*"
     rf"|\.\.\.\s*|\s(?:actually)\s+(?=(?:make|use|do|go|blur|remove|it'?s|red|blue|green))"
 )
 _LEADING_CORR = re.compile(
