@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from backdrop.perception.vision.matting import warm_pymatting
 from backdrop.render.backgrounds import BackgroundSource, match_lighting
 from backdrop.render.edges import alpha_from_mask, quality_edges
 from backdrop.render.plan import EditPlan
@@ -58,6 +59,8 @@ class Compositor:
         self.backgrounds = BackgroundSource(width, height)
         self.backgrounds.check([s.background for s in plan.backgrounds])
         self._bg_yuv: tuple[np.ndarray, np.ndarray] | None = None  # (background, its I420)
+        if quality and plan.keep and (plan.edges.decontaminate or plan.edges.refine == "matte"):
+            warm_pymatting()  # its import (1–2.5 s) overlaps model loading, not a frame
 
     def needs_mask(self, t: float) -> bool:
         """Whether the frame at ``t`` seconds needs the subject's mask (saves segmentation)."""
