@@ -643,9 +643,7 @@ class LiveRenderer:
             self._worker.take()  # a mask made before: the caller decides afresh
             self._worker.reset()
 
-    def _mask_here(
-        self, t: float, scales: FrameScales, level: Level
-    ) -> tuple[np.ndarray, bool]:
+    def _mask_here(self, t: float, scales: FrameScales, level: Level) -> tuple[np.ndarray, bool]:
         """The mask made on this thread: the model's on every ``mask_every``-th frame, carried
         by motion between. Returns ``(mask, whether the model ran)``."""
         assert self._masker is not None
