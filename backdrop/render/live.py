@@ -382,26 +382,81 @@ class MotionCarrier:
     ) -> np.ndarray:
         """``mask`` (``h×w`` float32, any resolution) of the frame whose :meth:`grey` is
         ``prev`` moved onto the frame whose grey is ``cur`` (both frames ``width×height``
-        pixels; one flow, however many frames apart); same shape as ``mask``."""
-        flow = self._dis.calc(cur, prev, None)  # cur pixel → where it was in prev
+        pixels; one flow, however many frames apart); same shape as ``mask``.
+
+        The flow is computed only around the subject: in the box of ``mask`` >
+        :data:`MOVE_EPS` widened by :data:`MOVE_MARGIN` of the flow image's width on every
+        side (where the mask is ~0 both before and after any motion smaller than that);
+        outside it the mask is kept as it is. An empty mask is returned as it is."""
         mh, mw = mask.shape[:2]
-        fh, fw = flow.shape[:2]
+        fh, fw = cur.shape[:2]
         k = max(1, round(width / self.flow_width))
         # flow pixels → frame pixels (× k) → mask pixels, plus the place (in mask pixels) of
         # each flow pixel's centre; upsampled linearly, that place becomes each mask pixel's own
         sx, sy = k * mw / width, k * mh / height
+        region = self._region(mask, fh, fw, sx, sy)
+        if region is None:
+            return mask
+        y0, y1, x0, x1 = region
+        a, b = (np.ascontiguousarray(g[y0:y1, x0:x1]) for g in (cur, prev))  # DIS wants whole
+        flow = self._dis.calc(a, b, None)  # cur pixel → where it was in prev
         key = (fh, fw, mh, mw, sx, sy)
         if self._grid is None or self._grid[0] != key:
             gx = (np.arange(fw, dtype=np.float32) + 0.5) * np.float32(sx) - 0.5
             gy = (np.arange(fh, dtype=np.float32) + 0.5) * np.float32(sy) - 0.5
             self._grid = key, np.dstack(np.meshgrid(gx, gy))
-        where = cv2.add(cv2.multiply(flow, (sx, sy, 0.0, 0.0)), self._grid[1])
-        if (fh, fw) != (mh, mw):
-            where = cv2.resize(where, (mw, mh), interpolation=cv2.INTER_LINEAR)
-        return cv2.remap(mask, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        where = cv2.add(cv2.multiply(flow, (sx, sy, 0.0, 0.0)), self._grid[1][y0:y1, x0:x1])
+        whole = region == (0, fh, 0, fw)
+        my0, mx0 = (0, 0) if whole else (round(y0 * sy), round(x0 * sx))
+        my1 = mh if y1 == fh else round(y1 * sy)
+        mx1 = mw if x1 == fw else round(x1 * sx)
+        if where.shape[:2] != (my1 - my0, mx1 - mx0):
+            where = cv2.resize(where, (mx1 - mx0, my1 - my0), interpolation=cv2.INTER_LINEAR)
+        moved = cv2.remap(mask, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if whole:
+            return moved
+        out = mask.copy()
+        out[my0:my1, mx0:mx1] = moved
+        return out
+
+    def _region(
+        self, mask: np.ndarray, fh: int, fw: int, sx: float, sy: float
+    ) -> tuple[int, int, int, int] | None:
+        """Flow pixels ``(y0, y1, x0, x1)`` (half-open) to compute the flow in for ``mask``
+        (``sx``, ``sy``: mask pixels per flow pixel), the whole image where the scales are not
+        whole numbers or the box would cover most of it; None for an empty mask."""
+        x, y, w, h = cv2.boundingRect(cv2.compare(mask, MOVE_EPS, cv2.CMP_GT))
+        if not (w and h):
+            return None
+        whole = (0, fh, 0, fw)
+        if not (float(sx).is_integer() and float(sy).is_integer()):
+            return whole
+        m = max(MOVE_MIN_SIDE // 2, round(fw * MOVE_MARGIN))
+        isx, isy = int(sx), int(sy)
+        x0, x1 = max(0, x // isx - m), min(fw, -(-(x + w) // isx) + m)
+        y0, y1 = max(0, y // isy - m), min(fh, -(-(y + h) // isy) + m)
+        if (x1 - x0) < MOVE_MIN_SIDE or (y1 - y0) < MOVE_MIN_SIDE:
+            return whole
+        if (x1 - x0) * (y1 - y0) > MOVE_MAX_SHARE * fw * fh:
+            return whole
+        return y0, y1, x0, x1
 
     def reset(self) -> None:
         self._prev = None
+
+
+MOVE_EPS = 0.02
+"""Mask values at or below this count as background when :meth:`MotionCarrier.move` boxes the
+subject."""
+MOVE_MARGIN = 1 / 5
+"""How far around the subject's box (a share of the flow image's width, on every side) the flow
+is computed: motion up to this far is followed (a 720p frame: ~210 pixels, between two frames
+or from the mask thread's older frame)."""
+MOVE_MIN_SIDE = 32
+"""Flow pixels: a box smaller than this on a side is widened to the whole image (DIS's pyramid
+needs room)."""
+MOVE_MAX_SHARE = 0.6
+"""A box covering more than this share of the flow image: the whole image is used."""
 
 
 class MaskWorker:
