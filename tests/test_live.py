@@ -575,9 +575,10 @@ def test_threaded_renderer_hands_every_kth_frame_to_the_mask_thread_and_follows_
 
 def test_frame_scales_share_exact_shrinks_and_the_grey_and_rgb_stay_the_same(sample: Path) -> None:
     """The live loop's shared shrinks are cv2's area resize exactly (½ and ⅓ of a 720p and a
-    1080p frame); the motion step's grey made from the halved frame is the direct one within 1
-    level; the live source's OpenCV colour conversion gives swscale's colours within 3 levels
-    for an untagged file and swscale's own for a BT.709-tagged one."""
+    1080p frame; the edge's quicker third within 2 levels on average); the motion step's grey
+    made from the halved frame is the direct one within 1 level; the live source's OpenCV
+    colour conversion gives swscale's colours within 3 levels for an untagged file and
+    swscale's own for a BT.709-tagged one."""
     import av
 
     from backdrop.perception.core.live import live_rgb
@@ -591,6 +592,9 @@ def test_frame_scales_share_exact_shrinks_and_the_grey_and_rgb_stay_the_same(sam
         for k in (2, 3):
             want = cv2.resize(f, (w // k, h // k), interpolation=cv2.INTER_AREA)
             assert np.array_equal(scales.area((w // k, h // k)), want)
+            quick = scales.quick(k)  # the edge's guide: a 1080p third from the halved copy
+            assert quick.shape == scales.whole(k).shape
+            assert np.abs(quick.astype(int) - scales.whole(k)).mean() < 2.0
         carrier = MotionCarrier()
         k = round(w / carrier.flow_width)
         direct = cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (w // k, h // k),
