@@ -252,10 +252,15 @@ class LiveSource:
         return now - self._mono0
 
     def _push(self, image: np.ndarray | Callable[[], np.ndarray], t: float | None = None) -> None:
-        """Buffer a captured frame: RGB, or a function making it (run by the consumer)."""
+        """Buffer a captured frame: RGB, or a function making it — run here when nothing waits
+        in the buffer (the consumer keeps up and will take this frame: its conversion then
+        overlaps the consumer's work on the previous one instead of adding to it), else by the
+        consumer on first use (a frame dropped unseen costs no conversion)."""
         now = time.monotonic()
         if t is None:
             t = self._clock()
+        if callable(image) and not self._buffer:  # a look without the lock: only a hint
+            image = image()
         with self._cond:
             frame = (self.captured, t, image, now)
             if self._drop:
