@@ -707,7 +707,7 @@ def batch(
 ) -> None:
     """Apply one plan (or --say instruction) to many videos, in parallel on Ray."""
     from backdrop.agent.batch import BatchView, plan_from_instruction
-    from backdrop.render.batch import BatchOptions, run_batch
+    from backdrop.render.batch import BatchOptions, collect_inputs, run_batch
 
     try:
         if say is not None:
@@ -720,6 +720,8 @@ def batch(
         fail(str(e))
     if not inputs:
         fail("no inputs given", 2)
+    if not collect_inputs(inputs, exclude=outdir):
+        fail("no videos found in the inputs (a folder's videos, a glob or video files)", 2)
     _check_batch_folder(outdir, inputs)
     views.plan_line(plan)
     opts = BatchOptions(

@@ -46,6 +46,7 @@ from backdrop.perception.core.analysis import default_analyzers
 from backdrop.perception.core.events import Analyzer, Event, SpeakerTurn
 from backdrop.perception.core.media import (
     CHUNK_SECONDS,
+    MediaError,
     MediaInfo,
     probe,
     read_chunks,
@@ -491,7 +492,10 @@ class Session:
                 self._whole_file_speakers(force=True)
         except BaseException as e:  # noqa: BLE001 - reported to listeners, session stays usable
             self.error = e
-            log.exception("processing failed")
+            if isinstance(e, MediaError | OSError):  # the video went away or broke: said below
+                log.info("processing stopped: %s", e)
+            else:
+                log.exception("processing failed")
             self._emit(ErrorMessage(f"processing stopped: {e}"))
         finally:
             self._done.set()

@@ -837,7 +837,7 @@ def export_plan(ctx: ToolContext, args: ExportPlanArgs) -> ToolResult:
     """Save the edit plan as JSON (written atomically)."""
     try:
         allowed = ctx.allowed_folders()
-        target = check_output(contain(args.path, allowed, what="plan"), _inputs(ctx))
+        target = check_output(contain(args.path, allowed, what="plan"), protected_inputs(ctx))
         written = ctx.plan.save(target)
     except PathError as e:
         return ToolResult(False, str(e))
@@ -903,7 +903,7 @@ def render(ctx: ToolContext, args: RenderArgs) -> ToolResult:
         return ToolResult(False, "no renderer is available here")
     try:
         allowed = ctx.allowed_folders()
-        out = check_output(contain(args.output, allowed, what="output"), _inputs(ctx))
+        out = check_output(contain(args.output, allowed, what="output"), protected_inputs(ctx))
         alpha = contain(args.alpha, allowed, what="output") if args.alpha else None
     except PathError as e:
         return ToolResult(False, str(e))
@@ -916,7 +916,7 @@ def render(ctx: ToolContext, args: RenderArgs) -> ToolResult:
     return ToolResult(True, f"rendered {out}" + (f" and alpha {alpha}" if alpha else ""))
 
 
-def _inputs(ctx: ToolContext) -> list[Path]:
+def protected_inputs(ctx: ToolContext) -> list[Path]:
     """Files an output must never replace: the source and the plan's background files."""
     found = [ctx.source] if ctx.source is not None else []
     for seg in ctx.plan.backgrounds:

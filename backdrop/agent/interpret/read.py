@@ -72,12 +72,14 @@ from backdrop.agent.interpret.lexicon.fades import (
 )
 from backdrop.agent.interpret.lexicon.files import PATH_TOKEN, file_kind
 from backdrop.agent.interpret.lexicon.history import REDO, UNDO, history_count
+from backdrop.agent.interpret.lexicon.negation import take_negated_colours
 from backdrop.agent.interpret.lexicon.nouns import BG_NOUNS, EFFECT_NOUNS, NOT_NOUNS, PERSON_NOUNS
 from backdrop.agent.interpret.lexicon.people import (
     KEEP_BOX,
     KEEP_PERSON,
     KEEP_POINT,
     NOBODY,
+    NOBODY_TOO,
     REMOVE_WORDS,
     find_keep_speaker,
     person_selector,
@@ -154,6 +156,7 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
             else (rest[: m.start()] + " " + rest[m.end() :])
         )
     _check_nobody(rest)
+    negated, rest = take_negated_colours(rest)  # "not blue": never read as blue
     if (m := DROP.match(rest)) is not None:  # "drop the green", "get rid of the blur"
         c.drop = (
             {"color": hex_of(m.group("a"))}
@@ -180,6 +183,7 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
     if TARGET_ALL.search(text):
         c.target_all = True
     c.unread = [m.group(0).strip() for m in _UNREAD_TIME.finditer(rest)]
+    c.negated = negated
     return c
 
 
@@ -570,9 +574,9 @@ def _read_relative(c: Clause, text: str) -> str:
 
 def _check_nobody(text: str) -> None:
     """Refuse a rule that would leave no person in front: Backdrop always keeps someone."""
-    if CUT_ME_OUT.search(text):
+    if not NOBODY_TOO.search(text) and CUT_ME_OUT.search(text):
         return
-    if NOBODY.search(text):
+    if NOBODY_TOO.search(text) or NOBODY.search(text):
         raise Unsupported(
             "I won't remove every person: Backdrop always keeps at least one person in front of "
             "the background. Say what to do with the background instead, for example "

@@ -145,6 +145,7 @@ class RuleInterpreter:
         notes: list[str] = []
         clauses: list[Clause] = []
         ignored: list[str] = []
+        negated: list[str] = []
         took_back = False
         for piece, seq, fix in split_clauses(norm):
             edits = [x for x in clauses if not (x.undo or x.redo)]
@@ -160,12 +161,13 @@ class RuleInterpreter:
             # "blur it; no actually, don't" takes back what came before, like "undo that"
             c = Clause(piece, undo=1) if DONT.match(piece) else read_clause(piece, seq, paths)
             c.correction = fix
+            negated += c.negated
             ignored += c.unread if c.understood() else []
             edits = [x for x in clauses if not (x.undo or x.redo)]
             if fix and not c.understood() and edits and _correct_time(edits[-1], piece):
                 continue  # "fade it in over 2 seconds, no, 4 seconds"
             if not c.understood():
-                if not _is_noise(piece):
+                if not _is_noise(piece) and not c.negated:
                     ignored.append(piece)
                 continue
             edits = [x for x in clauses if not (x.undo or x.redo)]
@@ -178,6 +180,13 @@ class RuleInterpreter:
                 clauses.remove(edits[-1])
                 c = _inherit(c, edits[-1])
             clauses.append(c)
+        if negated and not any(x.says_what_background() for x in clauses):
+            # "make the background not blue": never blue, and not a guess either
+            other = next(c for c in ("green", "blue", "grey") if c not in negated)
+            raise Unclear(
+                f"You said not {negated[0]}: which colour should the background be instead? "
+                f"For example “make it {other}” or “blur it”."
+            )
         if not clauses:
             if took_back or sizes:
                 return Parsed([], [], ignored, notes, took_back, sizes)
