@@ -643,3 +643,34 @@ def test_motion_carrier_flows_only_around_a_small_subject() -> None:
     assert moved[5, 5] == np.float32(0.01)
     empty = np.zeros_like(mask0)
     assert carrier.carry(empty, at(220)) is empty
+
+
+def test_session_feed_makes_a_lazy_chunk_in_the_consuming_thread() -> None:
+    """The live loop hands finished micro-turns as functions (``ready_later``): the frames are
+    stacked in the thread that reads the feed (the session's analysis), not in the loop; the
+    feed still drops the oldest when the reader is behind, and a made chunk reads as before."""
+    from backdrop.agent.live import SessionFeed
+    from backdrop.perception.core.media import Chunk, MediaInfo
+
+    info = MediaInfo(Path("live"), 32, 16, 10.0, 100.0, None, 0, "h264", False)
+    feed = SessionFeed(info, maxsize=2)
+    made_in: list[str] = []
+
+    def later(i: int):
+        def build() -> Chunk:
+            made_in.append(threading.current_thread().name)
+            frames = np.full((2, 16, 32, 3), i, np.uint8)
+            return Chunk(index=i, t0=i * 0.2, t1=(i + 1) * 0.2, frames=frames,
+                         frame_times=np.asarray([i * 0.2, i * 0.2 + 0.1]), audio=None)  # fmt: skip
+
+        return build
+
+    for i in range(3):
+        feed.put(later(i))
+    feed.close()
+    got: list[Chunk] = []
+    reader = threading.Thread(target=lambda: got.extend(feed.chunks()), name="analysis")
+    reader.start()
+    reader.join(10)
+    assert [c.index for c in got] == [1, 2] and feed.dropped == 1
+    assert made_in == ["analysis", "analysis"] and int(got[0].frames[0, 0, 0, 0]) == 1

@@ -121,18 +121,20 @@ class SessionFeed:
     """The live loop's finished micro-turns, as the session's source (see ``Session``).
 
     Holds at most ``maxsize`` chunks; when the session's analysis is behind, the oldest is
-    dropped (counted in :attr:`dropped`).
+    dropped (counted in :attr:`dropped`). A chunk may be put as a function that makes it
+    (:meth:`~backdrop.perception.core.live.ChunkAssembler.ready_later`): it is made in the
+    analysis thread, so the live loop never copies a micro-turn's frames.
     """
 
     def __init__(self, info: MediaInfo, maxsize: int = FEED_CHUNKS) -> None:
         self.info = info
         self.dropped = 0
-        self._q: deque[Chunk] = deque()
+        self._q: deque[Chunk | Callable[[], Chunk]] = deque()
         self._maxsize = maxsize
         self._cond = threading.Condition()
         self._closed = False
 
-    def put(self, chunk: Chunk) -> None:
+    def put(self, chunk: Chunk | Callable[[], Chunk]) -> None:
         with self._cond:
             while len(self._q) >= self._maxsize:
                 self._q.popleft()
@@ -154,7 +156,7 @@ class SessionFeed:
                 if not self._q:
                     return
                 chunk = self._q.popleft()
-            yield scale_chunk(chunk, size)
+            yield scale_chunk(chunk() if callable(chunk) else chunk, size)
 
 
 @dataclass(frozen=True)
@@ -440,8 +442,8 @@ class LiveRunner:
                 analyse_at += 1.0 / ANALYSIS_FPS
                 if analyse_at <= frame.t:  # frames were dropped: from this one on
                     analyse_at = frame.t + 1.0 / ANALYSIS_FPS
-            for chunk in asm.ready():
-                self.feed.put(chunk)
+            for later in asm.ready_later():  # stacked by the analysis thread
+                self.feed.put(later)
             if self.renderer.skip(frame.index):
                 self.stats.skipped += 1
                 continue

@@ -756,7 +756,14 @@ class ChunkAssembler:
         self._frames.append(frame)
 
     def ready(self, force: bool = False) -> list[Chunk]:
-        out = []
+        """The chunks ready now (``force``: every closed one, audio or not)."""
+        return [build() for build in self.ready_later(force)]
+
+    def ready_later(self, force: bool = False) -> list[Callable[[], Chunk]]:
+        """:meth:`ready`, each chunk as a function that makes it: the frames are stacked and
+        the audio cut when it is called (in another thread: the live loop hands them to the
+        analysis thread, which pays for the copy)."""
+        out: list[Callable[[], Chunk]] = []
         while self._closed:
             index, frames, closed_at = self._closed[0]
             t1 = (index + 1) * self.chunk_seconds
@@ -769,7 +776,7 @@ class ChunkAssembler:
             ):
                 break
             self._closed.popleft()
-            out.append(self._chunk(index, frames))
+            out.append(partial(self._chunk, index, frames))
         return out
 
     def finish(self) -> list[Chunk]:
