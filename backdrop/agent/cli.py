@@ -707,7 +707,7 @@ def batch(
 ) -> None:
     """Apply one plan (or --say instruction) to many videos, in parallel on Ray."""
     from backdrop.agent.batch import BatchView, plan_from_instruction
-    from backdrop.render.batch import BatchOptions, collect_inputs, run_batch
+    from backdrop.render.batch import BatchOptions, run_batch
 
     try:
         if say is not None:
@@ -720,8 +720,6 @@ def batch(
         fail(str(e))
     if not inputs:
         fail("no inputs given", 2)
-    if not collect_inputs(inputs, exclude=outdir):
-        fail("no videos found in the inputs (a folder's videos, a glob or video files)", 2)
     _check_batch_folder(outdir, inputs)
     views.plan_line(plan)
     opts = BatchOptions(
@@ -746,7 +744,10 @@ def batch(
 
 def _check_batch_folder(outdir: Path, inputs: list[str]) -> None:
     """Refuse a batch output folder that is a file, or that is an input folder (the edited
-    videos would take the inputs' names and replace them); make it when missing."""
+    videos would take the inputs' names and replace them), and inputs with no video; make the
+    folder when missing."""
+    from backdrop.render.batch import collect_inputs
+
     if outdir.exists() and not outdir.is_dir():
         fail(f"{outdir} is a file; give a folder for the batch outputs", 2)
     target = outdir.resolve()
@@ -760,6 +761,8 @@ def _check_batch_folder(outdir: Path, inputs: list[str]) -> None:
         if folder.resolve() == target:
             fail(f"{outdir} is also an input folder: the outputs would replace the inputs; "
                  "give another output folder", 2)  # fmt: skip
+    if not collect_inputs(inputs, exclude=outdir):  # said before the folder is made
+        fail("no videos found in the inputs (a folder's videos, a glob or video files)", 2)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -31,6 +31,7 @@ import numpy as np
 
 from backdrop.agent import scenarios
 from backdrop.agent.interpret import RuleInterpreter, SpeechInterpreter
+from backdrop.agent.interpret.lexicon.strength import ONLY_DEGREE
 from backdrop.agent.llm import (
     LLMConfig,
     LLMController,
@@ -224,8 +225,8 @@ class Session:
             history=PlanHistory(EditPlan()),
             duration=self.info.duration,
             source=self.source if self.live is None else None,
-            timeline=self.state.timeline,
-        )
+            timeline=self.state.timeline, live=self.live is not None,
+        )  # fmt: skip
         self.rules: Interpreter = SpeechInterpreter(RuleInterpreter(self.registry), self.registry)
         if local_llm_wanted():  # opt-in: BACKDROP_LOCAL_LLM=1 (issue 11, item 3)
             self.rules = SecondOpinion(self.rules, LocalToolModel(self.registry), self.registry)
@@ -688,6 +689,17 @@ class Session:
         said with the "yes") to the stretch of video the notice is about."""
         if not yes:
             return Reply(f"OK, I'll leave it as it is ({notice.text.split(' — ')[0]}).")
+        if rest and notice.instruction is None and ONLY_DEGREE.match(rest.lower()):
+            # "yes, but only a little" to a suggestion without words: the degree is the
+            # suggestion's, which can't be scaled; never apply it to the background instead
+            with self._pending_lock:
+                self.pending.append(notice)
+            return Reply(
+                f"I can't make that suggestion smaller or bigger ({notice.text.split(' — ')[0]})."
+                " Say “yes” to apply it as it is, “no” to leave it, or say the change you want, "
+                "for example “soften the edges a little”.",
+                clarify=True,
+            )
         if rest and notice.instruction and re.match(r"(?:but|and|also|plus)\b", rest, re.I):
             # "yes, but keep the couch": the suggestion and the addition as one step
             return self._interpret(f"{notice.instruction} {rest}", scope=notice.scope)
@@ -833,10 +845,11 @@ class Session:
             what = (
                 f" I'm re-rendering {clock(a)}–{clock(b)} (where you are looking) with these "
                 "quality settings behind the preview; refined frames replace the preview's as "
-                f"they are ready, and the export uses them (/preview {a:g} writes the before and "
-                "the after)."
+                f"they are ready, and the export uses them (/preview {a:.1f} writes the before "
+                "and the after)."
             )
-        return Reply(reply.text + what, reply.calls, reply.changed, reply.clarify)
+        text = reply.text if reply.text.rstrip().endswith((".", "!", "?")) else reply.text + "."
+        return Reply(text + what, reply.calls, reply.changed, reply.clarify)
 
     def _on_refined(self, frame: RefinedFrame) -> None:
         """A refined frame is ready (worker thread): shown at once if the person is looking

@@ -63,10 +63,34 @@ def _note(ctx: ToolContext, notes: tuple[str, ...] | list[str]) -> str:
 def _fit_range(ctx: ToolContext, rng: TimeRange | None) -> tuple[TimeRange | None, str, str | None]:
     """``(range, note text, error)``: the range clamped to the video (when None: the context's
     scope, else the whole video)."""
+    past = _gone_by(ctx, rng)
+    if past is not None:
+        return None, "", past
     clamped = clamp_range(rng or ctx.scope or WHOLE, ctx.duration)
     if clamped.error:
         return None, "", clamped.error
     return clamped.range, _note(ctx, clamped.notes), None
+
+
+def _gone_by(ctx: ToolContext, rng: TimeRange | None) -> str | None:
+    """Why ``rng`` would never be seen on a live stream (it ended before the play position),
+    or None: a live stream only moves forward, so "for the first 2 seconds" said at 0:05 would
+    be applied to time already gone."""
+    if not ctx.live or rng is None:
+        return None
+    if rng.start < 0 or (rng.end is not None and rng.end < 0):
+        length = -rng.start if rng.end is None else abs(rng.end - rng.start)
+        return (
+            "a live stream has no end, so a time counted back from it can't be placed; say "
+            f"“for the next {length:g} seconds” to do it from now"
+        )
+    if ctx.position is None or rng.end is None or rng.end > ctx.position:
+        return None
+    length = rng.end - max(rng.start, 0.0)
+    return (
+        f"{format_clock(rng.end)} has already gone by in the live stream (it is at "
+        f"{format_clock(ctx.position)}); say “for the next {length:g} seconds” to do it from now"
+    )
 
 
 def _ensure_keep(plan: EditPlan) -> EditPlan:
