@@ -205,6 +205,10 @@ def read_clause(text: str, sequential: bool, paths: list[str], timed: bool = Fal
     rest = _read_edges(c, rest)
     rest = _read_background(c, rest, paths)
     _read_strength(c, rest)
+    if c.edges and c.strength is not None and not (c.background or c.blur or c.remove):
+        # "soften the edges, but only a little": the degree is the edge change's (one small
+        # step), never the background's strength
+        c.strength = None
     if TARGET_ALL.search(text):
         c.target_all = True
     c.unread = [m.group(0).strip() for m in _UNREAD_TIME.finditer(rest)]

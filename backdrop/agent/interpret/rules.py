@@ -180,6 +180,8 @@ class RuleInterpreter:
                 continue
             c.same, same_next = c.same or same_next, False
             edits = [x for x in clauses if not (x.undo or x.redo)]
+            if edits and _degree_of_edges(c, edits[-1]):
+                continue  # "soften the edges, but only a little": the edge step is the small one
             if c.undo and _only_history(c) and edits:
                 # "make it blue and then undo that": the sentence takes back its own change
                 clauses = [x for x in clauses if x.undo or x.redo]
@@ -215,6 +217,14 @@ def _normalised(text: str, ctx: ToolContext) -> tuple[str, list[str], list[str]]
             "I don't know where “now” is here: there is no live play position. Say a time "
             "instead, for example “from 0:12 on, make it green”."
         ) from e
+
+
+def _degree_of_edges(c: Clause, before: Clause) -> bool:
+    """Whether ``c`` is only a degree ("but only a little") said after an edge change with no
+    background in it: it belongs to the edges, never to the background's strength."""
+    if c.strength is None or dataclasses.replace(c, strength=None).understood():
+        return False
+    return bool(before.edges) and not (before.background or before.blur or before.remove)
 
 
 def nothing_done_reply(parsed: Parsed, ctx: ToolContext | None = None) -> Reply:
