@@ -93,6 +93,9 @@ class Clause:
     or a stop was named)`` ("add yellow on the end", "a third colour, white")."""
     reset: bool = False
     """Throw the whole plan away ("start over")."""
+    described: bool = False
+    """The clause only says what is wrong with the edge ("there's a halo around my hair"): the
+    fix said with it ("pull the mask in") is the same change, made once."""
     notes: list[str] = field(default_factory=list)
     """What the reply should add in plain words ("blue green is #198183, between the two")."""
 

@@ -52,9 +52,11 @@ from backdrop.agent.interpret.lexicon.colours import (
 )
 from backdrop.agent.interpret.lexicon.edges import (
     BARE_EDGE,
+    DESCRIBES,
     EDGE_NOUN,
     EDGE_RULES,
     HAIR_ROUGH,
+    HALO,
     MATCH_LIGHT,
     PRONOUN,
     SPILL,
@@ -154,6 +156,10 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
             else (rest[: m.start()] + " " + rest[m.end() :])
         )
     _check_nobody(rest)
+    m, rest = _take(HALO, rest)
+    if m is not None:  # "bits of the old background around my hair": the edge moves in
+        c.edges.append("shrink")
+        c.described = True
     if (m := DROP.match(rest)) is not None:  # "drop the green", "get rid of the blur"
         c.drop = (
             {"color": hex_of(m.group("a"))}
@@ -175,6 +181,8 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
     rest = _read_relative(c, rest)
     _check_supported(rest)
     rest = _read_edges(c, rest)
+    c.edges = [a for i, a in enumerate(c.edges) if a != "shrink" or "shrink" not in c.edges[:i]]
+    c.described = bool(c.edges) and (c.described or DESCRIBES.match(text) is not None)
     rest = _read_background(c, rest, paths)
     _read_strength(c, rest)
     if TARGET_ALL.search(text):

@@ -169,7 +169,11 @@ class RuleInterpreter:
                     ignored.append(piece)
                 continue
             edits = [x for x in clauses if not (x.undo or x.redo)]
-            if c.undo and _only_history(c) and edits:
+            judged = all(_COMPLAINT.match(x.text) for x in edits)
+            if c.undo and _only_history(c) and edits and judged:
+                # "too much, undo": the complaint says why; the undo takes back the last step
+                clauses = [x for x in clauses if x.undo or x.redo]
+            elif c.undo and _only_history(c) and edits:
                 # "make it blue and then undo that": the sentence takes back its own change
                 clauses = [x for x in clauses if x.undo or x.redo]
                 took_back = True
@@ -279,6 +283,14 @@ def _correct_time(prev: Clause, piece: str) -> bool:
         return True
     return False
 
+
+_COMPLAINT = re.compile(
+    r"^(?:(?:that|this|it)(?:'s| is| was)\s+|(?:oh|hmm|no|nah|ugh|way|far|much|a bit|a little|"
+    r"slightly)[\s,]+)*(?:too (?:much|strong|far|heavy|intense|big|small|dark|light|bright)|"
+    r"overdone|over the top|not (?:good|right|great)|wrong|worse|ugly|bad)$"
+)
+"""A clause that only judges the last change ("that's too much"): before an "undo" in the same
+sentence it says why, it is not a change of its own to take back."""
 
 _AS_BEFORE = re.compile(
     r"^(?:(?:go|goes|going|switch|switches|come|comes|return|returns)\s+)?(?:back\s+)?"

@@ -174,6 +174,11 @@ class SpeechInterpreter:
         if count is not None:  # "there are two speakers" (and maybe an edit after it)
             return self._speaker_count(count.n, rest, ctx)
         anchor = find_anchor(text)
+        if anchor is None and ctx.timeline is None:
+            before = [k for k in ctx.plan.keep if k.subject == "speaker"]
+            reply = self.base.interpret(text, ctx)  # "just the speaker, thanks"
+            now = [k for k in ctx.plan.keep if k.subject == "speaker"]
+            return _keep_talker_later(reply, ctx) if now != before and now else reply
         if anchor is None:
             return self.base.interpret(text, ctx)
         if ctx.timeline is None:
