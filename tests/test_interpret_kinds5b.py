@@ -239,3 +239,81 @@ def test_fillers_around_a_keep_keep_that_person(text: str, subject: str) -> None
 def test_losing_everyone_is_still_refused() -> None:
     ctx, reply, _ = _said("lose everyone")
     assert "won't remove every person" in reply and ctx.plan.keep == [], reply
+
+
+# -- more phrasings a new user tried (the second batch) -----------------------------------------
+@pytest.mark.parametrize(
+    "question", ["what did you do?", "what's the plan?", "so what's the plan now", "recap"]
+)
+def test_a_question_about_the_plan_is_answered_and_changes_nothing(question: str) -> None:
+    ctx, reply, clarify = _said("blur the background", "export 720", question)
+    before = _said("blur the background", "export 720")[0]
+    assert ctx.plan == before.plan and ctx.output_size == "720p", reply
+    assert not clarify and "blur" in reply and "720p" in reply, reply
+    assert "Understood" not in reply, reply
+
+
+def test_a_question_about_an_empty_plan_says_nothing_yet() -> None:
+    ctx, reply, _ = _said("what have you changed so far")
+    assert ctx.plan.is_empty() and "Nothing yet" in reply, reply
+
+
+@pytest.mark.parametrize("again", ["bring it back", "actually put it back", "undo the undo"])
+def test_bringing_an_undone_change_back_is_a_redo(again: str) -> None:
+    ctx, reply, _ = _said("make it blue", "undo", again)
+    assert len(ctx.plan.backgrounds) == 1 and "Redid" in reply, reply
+
+
+def test_undo_everything_starts_over() -> None:
+    ctx, reply, _ = _said("make it blue", "make it red", "undo everything")
+    assert ctx.plan.is_empty() and "started over" in reply, reply
+
+
+def test_resetting_default_edges_says_nothing_changed_only() -> None:
+    _, reply, _ = _said("make it blue", "reset the edges")
+    assert "already" in reply and "put the edge settings back" not in reply, reply
+
+
+@pytest.mark.parametrize("text", ["feather the edges more", "soften the edges a bit more"])
+def test_more_about_the_edges_is_not_more_blur(text: str) -> None:
+    ctx, reply, _ = _said("blur the background", text)
+    assert ctx.plan.backgrounds[0].background.strength == pytest.approx(0.6), reply
+    assert ctx.plan.edges.feather > 1.5, reply
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "subject", "selector"),
+    [
+        ("keep the two of us and blur the rest", "blur", "person", "all"),
+        ("blur everyone except the speaker", "blur", "speaker", None),
+        ("remove the background behind whoever is talking", "transparent", "speaker", None),
+        ("cut out the speaker", "transparent", "speaker", None),
+        ("remove the background and keep the tallest person", "transparent", "person", "largest"),
+    ],
+)
+def test_people_said_in_other_words(
+    text: str, kind: str, subject: str, selector: str | None
+) -> None:
+    ctx, reply, clarify = _said(text)
+    assert not clarify and [s.background.type for s in ctx.plan.backgrounds] == [kind], reply
+    assert (subject, selector) in [(k.subject, k.selector) for k in ctx.plan.keep], reply
+
+
+@pytest.mark.parametrize("text", ["I only want the presenter", "give me just the speaker"])
+def test_only_wanting_someone_keeps_them(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert not clarify and len(ctx.plan.keep) == 1, reply
+
+
+@pytest.mark.parametrize("text", ["export at 60fps", "set the frame rate to 25"])
+def test_a_frame_rate_is_never_a_time(text: str) -> None:
+    ctx, reply, _ = _said("blur the background", text)
+    assert ctx.plan == _said("blur the background")[0].plan, reply
+    assert "frame rate" in reply and "past the end" not in reply, reply
+
+
+def test_a_frame_rate_beside_a_size_sets_the_size_and_says_the_rate() -> None:
+    ctx, reply, _ = _said("blur the background", "export in 1080 at 30 fps")
+    assert ctx.output_size == "1080p" and "frame rate" in reply, reply
+    ctx, reply, _ = _said("blur the background", "lower the resolution to 720")
+    assert ctx.output_size == "720p", reply

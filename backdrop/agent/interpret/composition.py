@@ -985,6 +985,8 @@ _EDGE_WORDS = {
 def _edge_words(plan: EditPlan, actions: list[str], update: dict[str, Any]) -> list[str]:
     """The edge changes in plain words ("I pulled the cut-out's edge in by 1.5 px, which trims
     a halo of the old background"); pixels of a 720-line frame."""
+    if all(getattr(plan.edges, k) == v for k, v in update.items()):
+        return []  # already so: the reply says nothing changed
     said = [_EDGE_WORDS[a] for a in dict.fromkeys(actions) if a in _EDGE_WORDS]
     moved = update.get("shift", plan.edges.shift) - plan.edges.shift
     if moved < 0:

@@ -129,9 +129,15 @@ def _take(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, st
     return m, text[: m.start()] + " " + text[m.end() :]
 
 
+_EDGE_MORE = re.compile(r"\b(?:a (?:bit|little|touch) |a lot |much |even |some |slightly )?more\b")
+
+
 def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
     c = Clause(text=text, sequential=sequential)
     rest = f" {text} "
+    if START_OVER.match(rest):  # "undo everything" is starting over, not one undo
+        c.reset = True
+        return c
     rest = _read_history(c, rest)
     if STOP.match(rest):
         c.stop = True
@@ -181,6 +187,8 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
     rest = _read_relative(c, rest)
     _check_supported(rest)
     rest = _read_edges(c, rest)
+    if c.edges and c.strength is None and not BLUR.search(rest):
+        _, rest = _take(_EDGE_MORE, rest)  # "feather the edges more": the edge, not the blur
     c.edges = [a for i, a in enumerate(c.edges) if a != "shrink" or "shrink" not in c.edges[:i]]
     c.described = bool(c.edges) and (c.described or DESCRIBES.match(text) is not None)
     rest = _read_background(c, rest, paths)
@@ -245,7 +253,7 @@ _UNREAD_TIME = re.compile(
 
 
 def _read_history(c: Clause, text: str) -> str:
-    for pattern, attr in ((UNDO, "undo"), (REDO, "redo")):
+    for pattern, attr in ((REDO, "redo"), (UNDO, "undo")):  # "undo the undo" is a redo
         m, text = _take(pattern, text)
         if m is not None:
             setattr(c, attr, history_count(m))

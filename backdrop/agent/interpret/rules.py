@@ -13,12 +13,13 @@ from backdrop.agent.interpret.composition import compose
 from backdrop.agent.interpret.described import files_answer, resolve_described
 from backdrop.agent.interpret.errors import Unclear, Unsupported, clarify
 from backdrop.agent.interpret.lexicon.history import DONT
+from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE
 from backdrop.agent.interpret.lexicon.times import TIME, to_seconds
 from backdrop.agent.interpret.normalise import normalise
 from backdrop.agent.interpret.read import read_clause
 from backdrop.agent.interpret.words import FIX, NeedsPosition
 from backdrop.agent.replies import Reply, sentence, step_reply
-from backdrop.render.plan import TimeRange
+from backdrop.render.plan import EditPlan, TimeRange
 from backdrop.tools import ToolCall, ToolContext, ToolRegistry, default_registry
 from backdrop.tools.runner import StepResult, run_step
 
@@ -88,7 +89,7 @@ class RuleInterpreter:
         is understood does it ask. When a tool refuses (a missing file, nothing to fade), the
         plan is left unchanged.
         """
-        answer = files_answer(text, ctx)  # "which background files have I got?"
+        answer = files_answer(text, ctx) or plan_answer(text, ctx)  # "what's the plan?"
         if answer is not None:
             return Reply(answer)
         try:
@@ -135,6 +136,9 @@ class RuleInterpreter:
         """
         _not_the_person(text)  # "make my jacket blue"
         text = resolve_described(text, ctx)  # "the beach photo" → its file name
+        rate = FRAME_RATE.search(text.lower())
+        if rate is not None:  # "export at 60fps": not the time 1:00
+            text = text[: rate.start()] + " " + text[rate.end() :]
         try:
             norm, paths, sizes = normalise(text, ctx.position, ctx.duration)
         except NeedsPosition as e:
@@ -143,6 +147,9 @@ class RuleInterpreter:
                 "instead, for example “from 0:12 on, make it green”."
             ) from e
         notes: list[str] = []
+        if rate is not None:
+            notes.append(f"I can't change the frame rate (“{rate.group(0).strip()}”): the export "
+                         "keeps the video's own frame rate")  # fmt: skip
         clauses: list[Clause] = []
         ignored: list[str] = []
         took_back = False
@@ -183,6 +190,9 @@ class RuleInterpreter:
                 c = _inherit(c, edits[-1])
             clauses.append(c)
         if not clauses:
+            if rate is not None and not sizes:
+                raise Unsupported(sentence(notes[-1][:1].upper() + notes[-1][1:]) + " Nothing "
+                                  "changed.")  # fmt: skip
             if took_back or sizes:
                 return Parsed([], [], ignored, notes, took_back, sizes)
             what = f" by “{_quote(ignored[0])}”" if ignored and ignored[0] != norm else ""
@@ -194,6 +204,40 @@ class RuleInterpreter:
             pre = [call for call in pre if call.name != "undo"]
             notes.append("there was nothing to undo")
         return Parsed(pre, calls, ignored, notes, took_back, sizes)
+
+
+_PLAN_QUESTION = re.compile(
+    r"^(?:(?:so|ok(?:ay)?|and|hey|um|uh|sorry|wait)[\s,]+)*(?:(?:can|could) you\s+)?(?:"
+    r"what(?:'s| is| are)\s+(?:the|my|our|your)\s+(?:current\s+)?(?:plan|edits?|changes|settings)"
+    r"|what (?:did|have) you (?:just\s+)?(?:do|done|change|changed|apply|applied|make|made)"
+    r"|what (?:have|did) (?:we|i) (?:got|get|done|do|change|changed)"
+    r"|(?:show|tell|remind) me (?:the |my |what (?:the|my) |what you(?:'ve| have)? )?"
+    r"(?:plan|edits?|"
+    r"changes|did|done|changed)(?: is| are)?"
+    r"|what(?:'s| has) (?:been )?(?:done|changed|applied)|where are we(?: at)?|recap"
+    r"|summari[sz]e(?: (?:it|the plan|the edits|what you did))?|what does the plan look like"
+    r"|what(?:'s| is) (?:in )?the plan)"
+    r"(?:\s+(?:so far|now|right now|at the moment|to (?:it|the video|my video)|just now|exactly|"
+    r"then))*\s*$"
+)
+
+
+def plan_answer(text: str, ctx: ToolContext) -> str | None:
+    """The answer to "what's the plan?" / "what did you do?": the plan in plain words, the last
+    change and the export size; ``None`` for other text. Nothing changes."""
+    if _PLAN_QUESTION.match(text.lower().replace("’", "'").strip(" ?!.")) is None:
+        return None
+    plan = ctx.plan
+    if plan == EditPlan() and ctx.history.depth == 0:
+        return clarify("Nothing yet: the video is as it was.")
+    lines = plan.describe()
+    out = "The plan now: " + "; ".join(lines) + "."
+    if ctx.history.undo_label:
+        out += f" The last change was “{ctx.history.undo_label}” (say “undo” to take it back)."
+    size = getattr(ctx, "output_size", None)
+    if size:
+        out += f" Export size: {size}."
+    return out
 
 
 def nothing_done_reply(parsed: Parsed, ctx: ToolContext | None = None) -> Reply:

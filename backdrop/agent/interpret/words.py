@@ -418,9 +418,23 @@ _VERB_COMMA = re.compile(
 
 
 _JUST_ME = re.compile(
-    r"^\s*(?:(?:u+m+|u+h+|er+m?)[\s,]+)*(?:just|only)\s+(?=(?:me|myself|us|him|her|them|the "
+    r"^\s*(?:(?:u+m+|u+h+|er+m?)[\s,]+)*(?:(?:i (?:only |just )?(?:want|need)|give me|show me)\s+"
+    r"(?:just\s+|only\s+)?|(?:just|only)\s+)(?=(?:me|myself|us|him|her|them|the "
     r"(?:person|speaker|guy|woman|man|presenter|host))"
     r"(?:[\s,]+(?:please|thanks|thank you|then))*[\s,.]*$)"
+)
+
+
+_BLUR_ALL_BUT = re.compile(
+    rf"\bblur\s+{_EVERYONE}(?:\s+else)?\s+(?:but|except(?: for)?|apart from|other than|besides)\s+"
+)
+_BEHIND_TALKER = re.compile(
+    r"\b(?:behind|around)\s+(?=(?:whoever(?:'s| is)|the (?:current |active )?speaker\b|the person "
+    r"(?:who(?:'s| is) )?(?:talking|speaking)|the one (?:who(?:'s| is) )?(?:talking|speaking)))"
+)
+_CUT_OUT_TALKER = re.compile(
+    r"\bcut\s+out\s+(?=(?:whoever(?:'s| is)|the (?:current |active )?speaker\b|the person "
+    r"(?:who(?:'s| is) )?(?:talking|speaking)))"
 )
 
 
@@ -430,6 +444,9 @@ def others_phrases(text: str) -> str:
     me", "keep, like, just me" → "keep just me"."""
     text = _VERB_COMMA.sub(r"\1 ", _LIKE.sub(" ", text))
     text = _ALL_BUT.sub("keep only ", _JUST_ME.sub("keep only ", text))
+    text = _BLUR_ALL_BUT.sub("blur the background and keep only ", text)
+    text = _BEHIND_TALKER.sub("and keep ", text)  # "remove the background behind the speaker"
+    text = _CUT_OUT_TALKER.sub("remove the background and keep ", text)
     keeps = re.search(r"\b(?:keep|show|leave|focus on|only)\b", text) is not None
     return _OTHERS_TOO.sub(lambda m: " " if keeps or "else" in m.group(0) else m.group(0), text)
 

@@ -92,8 +92,9 @@ REMOVE_WORDS = ("remove", "delete", "erase", "get rid of", "take out", "hide")
 _WHO = r"(?:person|one|people|man|woman|guy|girl|kid|child|dancer|player|speaker|presenter)"
 _PERSON_SELECTORS: tuple[tuple[str, str], ...] = (
     (
-        r"every(?:one|body)|all (?:of )?(?:the |them|us)?\s*(?:people|persons)?|both(?: of them)?"
-        r"|the two of them",
+        r"every(?:one|body)|all (?:of )?(?:the |them|us)?\s*(?:people|persons)?"
+        r"|both(?: of (?:them|us))?"
+        r"|(?:the )?(?:two|three|four|[2-9]) of (?:them|us)|us (?:both|all)",
         "all",
     ),
     (rf"(?:the )?{_WHO} on the left|(?:the )?left(?:most)? {_WHO}", "left"),
@@ -103,7 +104,11 @@ _PERSON_SELECTORS: tuple[tuple[str, str], ...] = (
         rf"|(?:the )?(?:middle|centre|center) {_WHO}",
         "centre",
     ),
-    (rf"(?:the )?(?:biggest|largest|closest|nearest) {_WHO}", "largest"),
+    (
+        rf"(?:the )?(?:biggest|largest|closest|nearest|tallest) {_WHO}"
+        rf"|(?:the )?{_WHO} (?:closest|nearest) to the (?:camera|lens)",
+        "largest",
+    ),
     (rf"(?:the )?main (?:{_WHO}|subject)", "main"),
     (
         rf"(?:the )?{_WHO} (?:in|wearing|dressed in) (?:a |the )?(?P<colour>red|orange|yellow|green"

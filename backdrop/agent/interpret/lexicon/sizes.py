@@ -22,8 +22,9 @@ _EXPORT_VERB = r"(?:export|render|output|save|encode|deliver|give me)"
 _BARE_LINES = re.compile(
     rf"(?:,?\s*(?:and\s+)?(?:then\s+)?(?:please\s+)?{_EXPORT_VERB}\s+(?:(?:it|this|that|the "
     r"(?:video|clip|file|export|output|result))\s+)?(?:(?:in|at|as|to)\s+)?"
-    r"|,?\s*(?:and\s+)?(?:make|set|change)\s+the\s+(?:export|output|render|resolution)"
-    r"(?:\s+(?:size|resolution))?\s+(?:(?:to|at|in)\s+)?"
+    r"|,?\s*(?:and\s+)?(?:make|set|change|lower|reduce|drop|raise|increase|bump|put)\s+the\s+"
+    r"(?:video\s+)?(?:export|output|render|resolution)(?:\s+(?:size|resolution))?"
+    r"(?:\s+(?:down|up))?\s+(?:(?:to|at|in)\s+)?"
     r"|\b(?:at|in)\s+(?=\d+\s+(?:resolution|res)\b))"
     rf"(?<![\w.:])(?P<lines>{_LINES})(?![\w.:])"
     r"(?:\s+(?:resolution|res|lines|export|output|video|quality|version|please))?"
@@ -32,6 +33,11 @@ _BARE_LINES = re.compile(
 )
 """A bare line count said with an export phrase ("export 1080", "export at 720", "make the
 output 1440", "1080 for the export"): the height in lines, never a time."""
+FRAME_RATE = re.compile(
+    r"(?:\b(?:at|in|with|to)\s+)?\b\d{2,3}(?:\.\d+)?\s*(?:fps|frames? (?:per|a) second)\b"
+    r"|\b(?:the\s+)?(?:frame ?rate|fps)\s+(?:of\s+|to\s+|at\s+)?\d{2,3}(?:\.\d+)?\b"
+)
+"""A frame rate said ("export at 60fps"): never a time; the export keeps the video's own rate."""
 _NAMED = {"full hd": "1080p", "ultra hd": "4k", "uhd": "4k", "qhd": "1440p", "hd": "720p"}
 
 
