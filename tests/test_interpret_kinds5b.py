@@ -317,3 +317,91 @@ def test_a_frame_rate_beside_a_size_sets_the_size_and_says_the_rate() -> None:
     assert ctx.output_size == "1080p" and "frame rate" in reply, reply
     ctx, reply, _ = _said("blur the background", "lower the resolution to 720")
     assert ctx.output_size == "720p", reply
+
+
+# -- the same, once the speakers are known ------------------------------------------------------
+def _talks() -> Timeline:
+    """A 60 s timeline: S1 talks 1-20 s (face on the left), S2 25-50 s (face on the right)."""
+    from backdrop.perception.core.events import ActiveSpeaker, SpeakerTurn, Speech
+
+    tl = Timeline(duration=60.0)
+    tl.add([
+        Speech(t0=1.0, t1=20.0, source="vad"), Speech(t0=25.0, t1=50.0, source="vad"),
+        SpeakerTurn(t0=1.0, t1=20.0, source="spk", speaker="S1"),
+        SpeakerTurn(t0=25.0, t1=50.0, source="spk", speaker="S2"),
+        ActiveSpeaker(t0=1.0, t1=20.0, source="asd", speaker="S1", box=(100, 100, 300, 300)),
+        ActiveSpeaker(t0=25.0, t1=50.0, source="asd", speaker="S2", box=(900, 100, 1100, 300)),
+    ])  # fmt: skip
+    return tl
+
+
+def _said_known(*texts: str) -> tuple[ToolContext, str]:
+    ctx = ToolContext(duration=60.0, timeline=_talks())
+    si = SpeechInterpreter()
+    reply = ""
+    for t in texts:
+        reply = si.interpret(t, ctx).text
+    return ctx, reply
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "start", "end"),
+    [
+        ("only keep the speaker for the first 30 seconds", None, 0.0, 30.0),
+        ("keep the second speaker for the last 20 seconds", "S2", 40.0, 60.0),
+    ],
+)
+def test_a_speaker_keep_for_a_time_once_the_speakers_are_known(
+    text: str, speaker: str | None, start: float, end: float
+) -> None:
+    ctx, reply = _said_known(text)
+    assert "couldn't" not in reply, reply
+    got = [(s.background.type, *s.range.resolve(60.0)) for s in ctx.plan.backgrounds]
+    assert got == [("transparent", start, end)], reply
+    keeps = [(k.subject, k.speaker, *k.range.resolve(60.0)) for k in ctx.plan.keep]
+    assert ("speaker", speaker, start, end) in keeps, reply
+
+
+def test_a_speaker_keep_for_a_time_leaves_the_blur_whole_once_known() -> None:
+    ctx, reply = _said_known("blur it", "only keep the speaker for the first 30 seconds")
+    assert [(s.range.start, s.range.end) for s in ctx.plan.backgrounds] == [(0.0, None)], reply
+
+
+def test_lose_everyone_else_once_the_speakers_are_known() -> None:
+    ctx, reply = _said_known("can you keep the person talking and lose everyone else")
+    assert [k.subject for k in ctx.plan.keep] == ["speaker"], reply
+
+
+# -- the third batch: praise, edges said as complaints, starting over ---------------------------
+@pytest.mark.parametrize(
+    "text", ["looks good", "perfect, thanks", "the edges are fine, leave them", "that's great"]
+)
+def test_praise_changes_nothing_and_says_so(text: str) -> None:
+    ctx, reply, clarify = _said("make it blue", text)
+    assert ctx.plan == _said("make it blue")[0].plan and not clarify, reply
+    assert "nothing changed" in reply and "Understood" not in reply, reply
+
+
+@pytest.mark.parametrize(
+    ("text", "shift"),
+    [
+        ("the cutout is eating my hair", 1.5),
+        ("my ear keeps getting cut off", 1.5),
+        ("there's some fringing", -1.5),
+        ("you can still see the old wall around my arm", -1.5),
+    ],
+)
+def test_edge_complaints_move_the_edge(text: str, shift: float) -> None:
+    ctx, reply, _ = _said("make it blue", text)
+    assert ctx.plan.edges.shift == pytest.approx(shift) and "couldn't" not in reply, reply
+
+
+@pytest.mark.parametrize("text", ["throw it all away", "go back to the original"])
+def test_starting_over_said_loosely(text: str) -> None:
+    ctx, reply, _ = _said("make it blue", text)
+    assert ctx.plan.is_empty() and "started over" in reply, reply
+
+
+def test_the_original_colour_is_still_the_earlier_colour() -> None:
+    ctx, reply, _ = _said("make it blue", "make it red", "go back to the original colour")
+    assert len(ctx.plan.backgrounds) == 1 and "red" not in reply, reply

@@ -89,7 +89,7 @@ class RuleInterpreter:
         is understood does it ask. When a tool refuses (a missing file, nothing to fade), the
         plan is left unchanged.
         """
-        answer = files_answer(text, ctx) or plan_answer(text, ctx)  # "what's the plan?"
+        answer = files_answer(text, ctx) or plan_answer(text, ctx) or ack_answer(text)
         if answer is not None:
             return Reply(answer)
         try:
@@ -238,6 +238,25 @@ def plan_answer(text: str, ctx: ToolContext) -> str | None:
     if size:
         out += f" Export size: {size}."
     return out
+
+
+_ACK = re.compile(
+    r"^(?:(?:that|it|this|the (?:edges?|mask|outline|cut-?out|hair|background|colou?r|blur))"
+    r"(?:'s|'re| is| are| looks?| seems?)?\s+)?(?:looks?\s+)?(?:really\s+|much\s+|so\s+)?"
+    r"(?:good|great|perfect|fine|nice|awesome|lovely|better|cool|excellent|ok(?:ay)?|alright)"
+    r"(?:\s+now)?(?:[\s,!.]+(?:thanks|thank you|cheers|leave (?:it|them)(?: (?:alone|as (?:it is|"
+    r"they are)))?|don'?t (?:touch|change) (?:it|them)))*"
+    r"|(?:ok(?:ay)?|thanks|thank you|cheers|nice|cool)(?:[\s,!.]+(?:thanks|thank you|cheers))*$"
+)
+"""Praise or thanks with nothing to change ("looks good", "the edges are fine, leave them")."""
+
+
+def ack_answer(text: str) -> str | None:
+    """The answer to praise or thanks ("looks good", "perfect, thanks"): nothing changes, and
+    the reply says so; ``None`` for other text."""
+    if _ACK.fullmatch(text.lower().replace("’", "'").strip(" ?!.,")) is None:
+        return None
+    return "Good — I left it as it is; nothing changed."
 
 
 def nothing_done_reply(parsed: Parsed, ctx: ToolContext | None = None) -> Reply:

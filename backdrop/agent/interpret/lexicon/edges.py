@@ -15,7 +15,7 @@ _DEGREE = r"(?:\s+(?:a\s+)?(?:little bit|bit|little|touch|tad|notch|more|slightl
 
 # Edges: (pattern, action). Actions are applied to the current settings in _edge_update.
 EDGE_NOUN = re.compile(
-    r"\b(?:edges?|outlines?|borders?|cut-?out|halo|fringe|mask|hair(?:line)?|silhouette|"
+    r"\b(?:edges?|outlines?|borders?|cut-?out|halo|fring(?:e|ing)|mask|hair(?:line)?|silhouette|"
     r"contours?)\b"
 )
 EDGE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -23,10 +23,12 @@ EDGE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for p, a in (
         (r"\b(?:cut(?:s|ting)? (?:into|off)|eat(?:s|ing)? into|chop(?:s|ping)? off|clip(?:s|ping)?"
          r" (?:off|into)|too tight|missing (?:my|the|his|her)|loses? (?:my|the|his|her)|"
-         r"grow|expand|bigger|looser|wider|dilate|too (?:small|thin|narrow))\b"
+         r"grow|expand|bigger|looser|wider|dilate|too (?:small|thin|narrow)|eat(?:s|ing)? "
+         r"(?:my|the|his|her|their)|(?:my|his|her|the) \w+ (?:(?:is|are|gets?|getting|keeps?) )+"
+         r"(?:cut|chopped|clipped))\b"
          rf"|{_MOVE}out(?:wards?)?{_DEGREE}\b", "grow"),
-        (r"\b(?:tight(?:er|en)?|shrink|smaller|too (?:loose|big|large|wide|fat)|halo|fringe|"
-         r"background (?:is )?"
+        (r"\b(?:tight(?:er|en)?|shrink|smaller|too (?:loose|big|large|wide|fat)|halo|"
+         r"fring(?:e|ing)|background (?:is )?"
          r"(?:showing|bleeding|leaking)|erode|contract|choke)\b"
          rf"|{_MOVE}in(?:wards?)?{_DEGREE}\b", "shrink"),
         (r"\b(?:rough|jagged|choppy|ragged|messy|blocky|stair-?stepp?(?:ed|ing)|aliased|"
