@@ -405,3 +405,34 @@ def test_starting_over_said_loosely(text: str) -> None:
 def test_the_original_colour_is_still_the_earlier_colour() -> None:
     ctx, reply, _ = _said("make it blue", "make it red", "go back to the original colour")
     assert len(ctx.plan.backgrounds) == 1 and "red" not in reply, reply
+
+
+# -- the fourth batch: "don't keep", questions, "render it" -------------------------------------
+@pytest.mark.parametrize("text", ["don't keep the speaker", "stop keeping the speaker"])
+def test_not_keeping_the_speaker_goes_back_to_the_main_person(text: str) -> None:
+    ctx, reply, _ = _said("blur it", "keep the speaker", text)
+    assert [(k.subject, k.selector) for k in ctx.plan.keep] == [("person", "main")], reply
+    assert "keep the speaker" not in reply.replace("keep the speaker (", ""), reply
+
+
+@pytest.mark.parametrize("text", ["what's happening at 0:30?", "is it done?"])
+def test_a_question_is_never_an_edit(text: str) -> None:
+    ctx, reply, _ = _said("blur it", text)
+    assert ctx.plan == _said("blur it")[0].plan and "Understood" not in reply, reply
+
+
+def test_how_long_is_the_video_is_answered() -> None:
+    ctx, reply, _ = _said("blur it", "how long is the video")
+    assert "1:00" in reply and "Understood" not in reply, reply
+
+
+@pytest.mark.parametrize("text", ["is it possible to make it blue", "how about blue"])
+def test_a_request_said_as_a_question_is_still_done(text: str) -> None:
+    ctx, reply, _ = _said(text)
+    assert len(ctx.plan.backgrounds) == 1, reply
+
+
+@pytest.mark.parametrize("text", ["can you render it", "export it"])
+def test_render_it_says_how_and_changes_nothing(text: str) -> None:
+    ctx, reply, clarify = _said("blur it", text)
+    assert ctx.plan == _said("blur it")[0].plan and "/render" in reply, reply

@@ -12,6 +12,7 @@ from backdrop.agent.interpret.clauses import Clause, split_clauses
 from backdrop.agent.interpret.composition import compose
 from backdrop.agent.interpret.described import files_answer, resolve_described
 from backdrop.agent.interpret.errors import Unclear, Unsupported, clarify
+from backdrop.agent.interpret.lexicon.colours import COLOUR
 from backdrop.agent.interpret.lexicon.history import DONT
 from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE
 from backdrop.agent.interpret.lexicon.times import TIME, to_seconds
@@ -90,8 +91,12 @@ class RuleInterpreter:
         plan is left unchanged.
         """
         answer = files_answer(text, ctx) or plan_answer(text, ctx) or ack_answer(text)
+        answer = answer or render_answer(text)
         if answer is not None:
             return Reply(answer)
+        question = question_answer(text, ctx)  # "what's happening at 0:30?": not an edit
+        if question is not None:
+            return question
         try:
             parsed = self.parse(text, ctx)
         except Unclear as e:
@@ -257,6 +262,59 @@ def ack_answer(text: str) -> str | None:
     if _ACK.fullmatch(text.lower().replace("’", "'").strip(" ?!.,")) is None:
         return None
     return "Good — I left it as it is; nothing changed."
+
+
+_RENDER = re.compile(
+    r"^(?:(?:can|could|would|will) you |please |now |ok(?:ay)? |so |and |then |go ahead and |"
+    r"let's |just )*(?:render|export|save|write out|output|finish|download)(?: (?:it|the video|the "
+    r"file|this|that|the result|the edit))?(?: (?:now|out|please|for me|then))*$"
+)
+
+
+def render_answer(text: str) -> str | None:
+    """The answer to "render it" / "export it" (no size said): how to write the video; nothing
+    changes; ``None`` for other text."""
+    if _RENDER.match(text.lower().strip(" ?!.,")) is None:
+        return None
+    return (
+        "I don't write the video from a sentence: in `backdrop chat` say `/render OUT.mp4`, or "
+        "run `backdrop edit VIDEO \"…\" -o OUT.mp4` (or `backdrop render VIDEO PLAN.json`). "
+        "Nothing changed."
+    )
+
+
+_QUESTION = re.compile(
+    r"^(?:(?:so|and|hey|um|uh|ok(?:ay)?|wait)[\s,]+)*(?:what(?:'s| is| are| was| were| did| does|"
+    r" do| will)?(?! about\b| if\b)|how(?! about\b)|why(?! (?:don'?t|not)\b)|when|where|which|"
+    r"who(?:'s| is)?|is (?:it|this|that|there)|are (?:there|you|we)|does|did|do (?:i|you|we))\b"
+)
+_ASKS_EDIT = re.compile(
+    r"\b(?:make|turn|change|set|use|put|replace|swap|remove|delete|erase|blur|keep|fade|add|give|"
+    r"cut|export|render|undo|redo|start over|background|bg|backdrop|gradient|edges?|mask|halo|"
+    r"speaker|person|people|possible|could|can|would|should|try)\b"
+)
+_DURATION_Q = re.compile(r"\bhow (?:long|many (?:seconds|minutes))\b.*\b(?:video|clip|it)\b")
+
+
+def question_answer(text: str, ctx: ToolContext) -> Reply | None:
+    """A question that is not an instruction ("what's happening at 0:30?", "how long is the
+    video?"): answered from what is known, the plan unchanged (it used to be read as an edit
+    at 0:30); ``None`` for other text."""
+    low = text.lower().replace("’", "'").strip(" .!?")
+    if _QUESTION.match(low) is None or _ASKS_EDIT.search(low) or COLOUR.search(low):
+        return None  # "is it possible to make it blue?", "what if it was red": instructions
+    if len(low.split()) < 3:
+        return None  # "is it": a stray tail, not a question
+    from backdrop.render.plan import clock
+
+    if _DURATION_Q.search(low):
+        return Reply(f"The video is {clock(ctx.duration)} long. Nothing changed.")
+    lines = ctx.plan.describe() if ctx.plan != EditPlan() else ["no change yet"]
+    return Reply(
+        "I can't answer questions about the video's content here; I only change its "
+        f"background. The plan now: {'; '.join(lines)}. What should I change?",
+        clarify=True,
+    )
 
 
 def nothing_done_reply(parsed: Parsed, ctx: ToolContext | None = None) -> Reply:

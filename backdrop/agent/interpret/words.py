@@ -438,11 +438,21 @@ _CUT_OUT_TALKER = re.compile(
 )
 
 
+_UNKEEP = re.compile(
+    r"\b(?:don'?t|do not|stop|no longer|quit|no need to)\s+(?:keep(?:ing)?|follow(?:ing)?|"
+    r"focus(?:ing)? on|isolat(?:e|ing))\s+(?:only\s+|just\s+)?(?:the (?:current |active )?speaker|"
+    r"whoever(?:'s| is)? (?:talking|speaking)|the (?:person|one|guy|woman|man) (?:who(?:'s| is)? "
+    r"(?:talking|speaking)|on the (?:left|right)|in the (?:middle|centre|center)|in \w+)|the "
+    r"(?:talking|speaking) (?:person|one))"
+)
+
+
 def others_phrases(text: str) -> str:
     """ "keep the person talking and lose everyone else" → "keep the person talking" (the
     others go with "keep"; not "remove every person"), "remove everyone except me" → "keep only
     me", "keep, like, just me" → "keep just me"."""
     text = _VERB_COMMA.sub(r"\1 ", _LIKE.sub(" ", text))
+    text = _UNKEEP.sub("keep the main person", text)  # "don't keep the speaker": the default
     text = _ALL_BUT.sub("keep only ", _JUST_ME.sub("keep only ", text))
     text = _BLUR_ALL_BUT.sub("blur the background and keep only ", text)
     text = _BEHIND_TALKER.sub("and keep ", text)  # "remove the background behind the speaker"
