@@ -436,3 +436,14 @@ def test_a_request_said_as_a_question_is_still_done(text: str) -> None:
 def test_render_it_says_how_and_changes_nothing(text: str) -> None:
     ctx, reply, clarify = _said("blur it", text)
     assert ctx.plan == _said("blur it")[0].plan and "/render" in reply, reply
+
+
+def test_undoing_more_than_was_done_undoes_what_there_is_and_says_so() -> None:
+    ctx, reply, _ = _said("blur it", "undo twice")
+    assert ctx.plan.is_empty() and "Undid" in reply and "only 1 change" in reply, reply
+    assert "couldn't" not in reply, reply
+
+
+def test_undo_the_edges_does_not_refine_them() -> None:
+    ctx, reply, _ = _said("blur it", "soften the edges", "undo the edges")
+    assert ctx.plan.edges == _said("blur it")[0].plan.edges and "refined" not in reply, reply

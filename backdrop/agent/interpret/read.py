@@ -625,7 +625,7 @@ def _read_edges(c: Clause, text: str) -> str:
         m, text = _take(pattern, text)
         if m is not None:
             c.edges.append(action)
-    if has_noun and not c.edges:
+    if has_noun and not c.edges and not (c.undo or c.redo):  # "undo the edges": no refine
         c.edges.append("refine")  # "fix the edges", "the hair edge"
     _, text = _take(EDGE_NOUN, text)
     return text

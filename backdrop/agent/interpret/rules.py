@@ -203,11 +203,7 @@ class RuleInterpreter:
             what = f" by “{_quote(ignored[0])}”" if ignored and ignored[0] != norm else ""
             raise Unclear(clarify(f"I'm not sure what you mean{what}."))
         pre, calls = compose(clauses, ctx, notes)
-        undos = sum(1 for call in pre if call.name == "undo")
-        if undos and calls and len(ctx.history.past) < undos:
-            # "never mind, make it green" on a fresh plan: nothing to take back, do the rest
-            pre = [call for call in pre if call.name != "undo"]
-            notes.append("there was nothing to undo")
+        pre = _clamp_undos(pre, bool(calls), len(ctx.history.past), notes)
         return Parsed(pre, calls, ignored, notes, took_back, sizes)
 
 
@@ -315,6 +311,26 @@ def question_answer(text: str, ctx: ToolContext) -> Reply | None:
         f"background. The plan now: {'; '.join(lines)}. What should I change?",
         clarify=True,
     )
+
+
+def _clamp_undos(pre: list[ToolCall], edits: bool, depth: int, notes: list[str]) -> list[ToolCall]:
+    """``pre`` with no more undos than the ``depth`` steps there are, and a note when some were
+    dropped: "never mind, make it green" on a fresh plan does the rest; "undo twice" after one
+    change undoes that one and says so."""
+    undos = sum(1 for call in pre if call.name == "undo")
+    if undos <= depth or not (edits or depth):
+        return pre
+    extra = undos - depth
+    kept = []
+    for call in pre:
+        if call.name == "undo" and extra > 0:
+            extra -= 1
+            continue
+        kept.append(call)
+    notes.append("there was nothing to undo" if depth == 0 else
+                 f"there {'was' if depth == 1 else 'were'} only {depth} "
+                 f"change{'s' if depth != 1 else ''} to undo")  # fmt: skip
+    return kept
 
 
 def nothing_done_reply(parsed: Parsed, ctx: ToolContext | None = None) -> Reply:
