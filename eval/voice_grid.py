@@ -2,16 +2,22 @@
 give the same plan as typing it?
 
 Run: ``.venv/bin/python eval/voice_grid.py [--voices en-us,en-gb,en-us+f3] [--speeds 120,150,190]
-[--snr clean,10] [--commands N] [--json out.json]``. Needs espeak-ng. For the CPU-path check, run
-it again under ``CT2_FORCE_CPU_ISA=GENERIC`` (or ``AVX``) and compare: CTranslate2 then takes
-another kernel path, as a different CPU would.
+[--snr clean,10] [--commands N | --phrases FILE] [--json out.json]``. Needs espeak-ng. For the
+CPU-path check, run it again under ``CT2_FORCE_CPU_ISA=GENERIC`` (or ``AVX``) and compare:
+CTranslate2 then takes another kernel path, as a different CPU would.
 
 Each utterance is espeak-ng's 22 kHz WAV with 0.5 s of silence before and 1.0 s after it (a real
 recording never ends on the last phoneme), read through :func:`backdrop.agent.voice.load_audio`;
 "10" in ``--snr`` mixes white Gaussian noise (fixed seed per utterance) at 10 dB below the
 speech power, measured over the samples where espeak-ng speaks. A result counts as right when the
 plan from the transcript equals the plan from the typed command (the plan is what matters, not
-the exact transcript). Latency is end of the audio → plan updated (VAD + transcription +
+the exact transcript). A wrong result is either held back (nothing changed: "I didn't catch
+that", a question) or a wrong action (the plan changed to something the typed command does not
+give): the second is the one that breaks trust, and is counted on its own.
+
+``--phrases FILE`` reads the commands from a file (one a line, ``#`` comments) instead of the
+built-in list: ``eval/corpus/voice_heldout.txt`` holds phrasings written for reporting only,
+never tuned on. Latency is end of the audio → plan updated (VAD + transcription +
 interpretation), on the machine it runs on.
 """
 
@@ -93,6 +99,7 @@ def main() -> None:
     ap.add_argument("--speeds", default="120,150,190")
     ap.add_argument("--snr", default="clean,10", help="comma list of 'clean' or dB values")
     ap.add_argument("--commands", type=int, default=len(COMMANDS), help="first N commands")
+    ap.add_argument("--phrases", type=Path, help="commands from this file, one a line")
     ap.add_argument("--json", type=Path, help="write every result here")
     ap.add_argument("--quiet", action="store_true", help="print failures and the summary only")
     a = ap.parse_args()
@@ -101,7 +108,10 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     voice = VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
     snrs = [None if s == "clean" else float(s) for s in a.snr.split(",")]
-    commands = COMMANDS[: a.commands]
+    commands = list(COMMANDS[: a.commands])
+    if a.phrases is not None:
+        commands = [ln.strip() for ln in a.phrases.read_text().splitlines()
+                    if ln.strip() and not ln.lstrip().startswith("#")]  # fmt: skip
     typed = {c: typed_plan(c) for c in commands}
     rows: list[dict[str, object]] = []
     voice.listen(np.zeros(16000, np.float32))  # warm the model
@@ -118,18 +128,23 @@ def main() -> None:
                             SpeechInterpreter().interpret(heard.text, ctx)
                         lat = time.perf_counter() - t
                         ok = ctx.plan == typed[c]
+                        wrong = not ok and ctx.plan != ToolContext(duration=20.0).plan
                         row = dict(voice=v, speed=s, snr="clean" if snr is None else snr,
                                    said=c, heard=heard.text, reason=heard.reason, ok=ok,
+                                   wrong_action=wrong,
                                    latency_ms=round(lat * 1000))  # fmt: skip
                         rows.append(row)
                         if not ok or not a.quiet:
-                            mark = "ok  " if ok else "FAIL"
+                            mark = "ok  " if ok else "WRONG" if wrong else "held"
                             print(f"{mark} {v:9} {s:3} {row['snr']!s:5} {c!r:60} heard "
                                   f"{heard.text!r} {heard.reason}", flush=True)  # fmt: skip
     n_ok = sum(bool(r["ok"]) for r in rows)
     lat = np.array([r["latency_ms"] for r in rows], float)
     isa = os.environ.get("CT2_FORCE_CPU_ISA", "auto")
     print(f"\nplan accuracy {n_ok}/{len(rows)} = {n_ok / max(len(rows), 1):.1%} (CPU ISA {isa})")
+    n_wrong = sum(bool(r["wrong_action"]) for r in rows)
+    print(f"wrong actions (the plan changed to something else) {n_wrong}/{len(rows)}; "
+          f"held back (nothing changed) {len(rows) - n_ok - n_wrong}/{len(rows)}")  # fmt: skip
     for key in ("voice", "speed", "snr"):
         parts = []
         for val in dict.fromkeys(r[key] for r in rows):

@@ -1,10 +1,12 @@
 """``backdrop chat``: a terminal conversation with a live :class:`~backdrop.agent.session.Session`.
 
 Lines are instructions, answers to notices ("yes", "no", "yes, make it a sunset gradient") or
-commands: ``/voice FILE.wav``, ``/mic``, ``/preview TIME``, ``/plan``, ``/export PLAN.json``,
-``/render OUT.mp4``, ``/undo``, ``/redo``, ``/wait``, ``/help``, ``/quit``. With a script the
-lines come from a file (one per line; ``#`` comments), and the whole conversation is printed,
-notices included, in the order it happened.
+commands: ``/voice FILE.wav``, ``/mic``, ``/preview TIME``, ``/plan``, ``/export PLAN.json``
+(or ``.otio``, or ``OUT.mp4`` for the video), ``/render OUT.mp4``, ``/undo``, ``/redo``,
+``/wait``, ``/help``, ``/quit``. Output paths stay inside the current folder, the video's
+folder or the out folder, and never replace an input. With a script the lines come from a
+file (one per line; ``#`` comments), and the whole conversation is printed, notices included,
+in the order it happened.
 """
 
 from __future__ import annotations
@@ -21,20 +23,32 @@ from backdrop.agent.session import (
     ReplyMessage,
     Session,
 )
+from backdrop.perception.core.media import MediaError
+from backdrop.perception.core.models import ModelMissingError
 from backdrop.render.plan import clock
+from backdrop.render.writer import RenderError
 
 HELP = (
     'Say what you want ("remove the background and make it blue"), answer notices with yes/no, '
-    "or use /voice FILE.wav, /mic, /preview TIME, /plan, /export PLAN.json, /render OUT.mp4, "
-    "/undo, /redo, /wait, /quit."
+    "or use /voice FILE.wav, /mic, /preview TIME, /plan, /export PLAN.json (or .otio), "
+    "/render OUT.mp4, /undo, /redo, /wait, /quit."
 )
 
 REPLY_TIMEOUT_S = 120.0
 
 
 def parse_time(text: str) -> float:
-    """``"12"``, ``"12.5"``, ``"1:05"``, ``"0:01:05"`` → seconds."""
-    parts = [float(p) for p in text.strip().split(":")]
+    """``"12"``, ``"12.5"``, ``"1:05"``, ``"0:01:05"`` → seconds (≥ 0).
+
+    Raises:
+        ValueError: not a time of that form, or negative; the message is one line.
+    """
+    try:
+        parts = [float(p) for p in text.strip().split(":")]
+    except ValueError:
+        parts = []
+    if not parts or len(parts) > 3 or any(not p >= 0 or p == float("inf") for p in parts):
+        raise ValueError(f"{text.strip()!r} is not a time; give one like 12, 12.5 or 1:05")
     seconds = 0.0
     for p in parts:
         seconds = seconds * 60 + p
@@ -81,7 +95,9 @@ class Chat:
         arg = arg.strip()
         try:
             return self._command(cmd.lower(), arg)
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, MediaError, RenderError, ModelMissingError) as e:
+            # a bad path or time, the video gone or unreadable, a model missing: one line,
+            # and the conversation goes on
             self._print(f"backdrop (error): {e}")
             return True
 
@@ -99,30 +115,67 @@ class Chat:
             for line in s.plan.describe():
                 self._print(f"  - {line}")
         elif cmd == "/preview":
-            t = parse_time(arg or "0")
+            t, said = parse_time(arg or "0"), ""
+            end = s.info.duration
+            if end and t > end:
+                t, said = end, f" ({clock(parse_time(arg))} is past the end; the last frame)"
             path = s.preview_png(t, self.out_dir / f"preview-{t:07.2f}.png", fast=True)
-            self._print(f"backdrop: preview of {clock(t)} written to {path} (before: fast edge)")
+            self._print(
+                f"backdrop: preview of {clock(t)}{said} written to {path} (before: fast edge)"
+            )
             if s.plan.backgrounds:
                 self._refined_png(t)
-        elif cmd == "/export" and arg.lower().endswith(".otio"):
-            from backdrop.render.otio_export import write_otio
-
-            path = write_otio(s.plan, arg, s.source, s.info.duration, s.info.fps)
-            self._print(f"backdrop: plan written to {path} (OpenTimelineIO, for editing software)")
         elif cmd == "/export":
-            path = s.export_plan(arg or self.out_dir / "plan.json")
-            self._print(f"backdrop: plan written to {path}")
+            self._export(arg)
         elif cmd == "/render":
-            out = Path(arg or self.out_dir / "chat.mp4")
-            self._print(f"backdrop: rendering {out} …")
-            stats = s.render(out)
-            used = f", {stats.refined} refined behind the preview" if stats.refined else ""
-            self._print(f"backdrop: wrote {out} ({stats.frames} frames{used}, {stats.fps:.0f} fps)")
+            self._render(self._place(arg, "chat.mp4"))
         elif cmd in ("/voice", "/mic"):
             self._voice(cmd, arg)
         else:
             self._print(f"backdrop: unknown command {cmd}. {HELP}")
         return True
+
+    def _place(self, arg: str, default: str) -> Path:
+        """Where a ``/export`` or ``/render`` output goes: ``arg`` (relative to the current
+        folder) or ``default`` in the out folder. It must stay inside the current folder, the
+        video's folder or the out folder, and never be an input, a device or a folder
+        (:func:`~backdrop.render.files.check_output`); else ``PathError`` (a ``ValueError``)."""
+        from backdrop.render.files import check_output, contain
+        from backdrop.tools.edit import protected_inputs
+
+        ctx = self.session.ctx
+        allowed = [Path.cwd(), *ctx.allowed_folders(), self.out_dir]
+        target = contain(arg or self.out_dir / default, allowed, base=Path.cwd(), what="output")
+        return check_output(target, protected_inputs(ctx))
+
+    def _export(self, arg: str) -> None:
+        """``/export``: the plan as JSON (default), as OpenTimelineIO (``.otio``), or the edited
+        video when the name is a video (``.mp4``/``.mov``)."""
+        suffix = Path(arg).suffix.lower() if arg else ".json"
+        if suffix in (".mp4", ".mov"):
+            self._render(self._place(arg, "chat.mp4"))
+            return
+        if suffix not in (".json", ".otio"):
+            raise ValueError(
+                f"/export writes the plan (.json or .otio) or the video (.mp4 or .mov), "
+                f"not {arg!r}; nothing was written"
+            )
+        target = self._place(arg, "plan.json")
+        s = self.session
+        if suffix == ".otio":
+            from backdrop.render.otio_export import write_otio
+
+            path = write_otio(s.plan, target, s.source, s.info.duration, s.info.fps)
+            self._print(f"backdrop: plan written to {path} (OpenTimelineIO, for editing software)")
+        else:
+            self._print(f"backdrop: plan written to {s.export_plan(target)}")
+
+    def _render(self, out: Path) -> None:
+        """Render the edited video to ``out`` (already checked by :meth:`_place`)."""
+        self._print(f"backdrop: rendering {out} …")
+        stats = self.session.render(out)
+        used = f", {stats.refined} refined behind the preview" if stats.refined else ""
+        self._print(f"backdrop: wrote {out} ({stats.frames} frames{used}, {stats.fps:.0f} fps)")
 
     def _refined_png(self, t: float) -> None:
         """The "after" beside ``/preview``'s "before": the frame with the quality settings."""

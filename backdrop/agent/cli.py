@@ -750,7 +750,10 @@ def batch(
 
 def _check_batch_folder(outdir: Path, inputs: list[str]) -> None:
     """Refuse a batch output folder that is a file, or that is an input folder (the edited
-    videos would take the inputs' names and replace them); make it when missing."""
+    videos would take the inputs' names and replace them), and inputs with no video; make the
+    folder when missing."""
+    from backdrop.render.batch import collect_inputs
+
     if outdir.exists() and not outdir.is_dir():
         fail(f"{outdir} is a file; give a folder for the batch outputs", 2)
     target = outdir.resolve()
@@ -764,6 +767,8 @@ def _check_batch_folder(outdir: Path, inputs: list[str]) -> None:
         if folder.resolve() == target:
             fail(f"{outdir} is also an input folder: the outputs would replace the inputs; "
                  "give another output folder", 2)  # fmt: skip
+    if not collect_inputs(inputs, exclude=outdir):  # said before the folder is made
+        fail("no videos found in the inputs (a folder's videos, a glob or video files)", 2)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as e:

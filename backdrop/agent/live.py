@@ -186,6 +186,12 @@ class LiveChat(Chat):
             return True
         return super()._command(cmd, arg)
 
+    def _render(self, out: Path) -> None:
+        """``/export OUT.mp4`` on a live stream: there is no whole video to render."""
+        self._print(
+            "backdrop: live streams are recorded with --record OUT.mp4; nothing was written"
+        )
+
 
 class LiveRunner:
     """A session on a live source, rendered frame by frame to live sinks.

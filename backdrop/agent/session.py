@@ -31,6 +31,7 @@ import numpy as np
 
 from backdrop.agent import scenarios
 from backdrop.agent.interpret import RuleInterpreter, SpeechInterpreter
+from backdrop.agent.interpret.lexicon.strength import ONLY_DEGREE
 from backdrop.agent.llm import (
     LLMConfig,
     LLMController,
@@ -46,6 +47,7 @@ from backdrop.perception.core.analysis import default_analyzers
 from backdrop.perception.core.events import Analyzer, Event, SpeakerTurn
 from backdrop.perception.core.media import (
     CHUNK_SECONDS,
+    MediaError,
     MediaInfo,
     probe,
     read_chunks,
@@ -223,8 +225,8 @@ class Session:
             history=PlanHistory(EditPlan()),
             duration=self.info.duration,
             source=self.source if self.live is None else None,
-            timeline=self.state.timeline,
-        )
+            timeline=self.state.timeline, live=self.live is not None,
+        )  # fmt: skip
         self.rules: Interpreter = SpeechInterpreter(RuleInterpreter(self.registry), self.registry)
         if local_llm_wanted():  # opt-in: BACKDROP_LOCAL_LLM=1 (issue 11, item 3)
             self.rules = SecondOpinion(self.rules, LocalToolModel(self.registry), self.registry)
@@ -491,7 +493,10 @@ class Session:
                 self._whole_file_speakers(force=True)
         except BaseException as e:  # noqa: BLE001 - reported to listeners, session stays usable
             self.error = e
-            log.exception("processing failed")
+            if isinstance(e, MediaError | OSError):  # the video went away or broke: said below
+                log.info("processing stopped: %s", e)
+            else:
+                log.exception("processing failed")
             self._emit(ErrorMessage(f"processing stopped: {e}"))
         finally:
             self._done.set()
@@ -684,6 +689,17 @@ class Session:
         said with the "yes") to the stretch of video the notice is about."""
         if not yes:
             return Reply(f"OK, I'll leave it as it is ({notice.text.split(' — ')[0]}).")
+        if rest and notice.instruction is None and ONLY_DEGREE.match(rest.lower()):
+            # "yes, but only a little" to a suggestion without words: the degree is the
+            # suggestion's, which can't be scaled; never apply it to the background instead
+            with self._pending_lock:
+                self.pending.append(notice)
+            return Reply(
+                f"I can't make that suggestion smaller or bigger ({notice.text.split(' — ')[0]})."
+                " Say “yes” to apply it as it is, “no” to leave it, or say the change you want, "
+                "for example “soften the edges a little”.",
+                clarify=True,
+            )
         if rest and notice.instruction and re.match(r"(?:but|and|also|plus)\b", rest, re.I):
             # "yes, but keep the couch": the suggestion and the addition as one step
             return self._interpret(f"{notice.instruction} {rest}", scope=notice.scope)
@@ -829,10 +845,11 @@ class Session:
             what = (
                 f" I'm re-rendering {clock(a)}–{clock(b)} (where you are looking) with these "
                 "quality settings behind the preview; refined frames replace the preview's as "
-                f"they are ready, and the export uses them (/preview {a:g} writes the before and "
-                "the after)."
+                f"they are ready, and the export uses them (/preview {a:.1f} writes the before "
+                "and the after)."
             )
-        return Reply(reply.text + what, reply.calls, reply.changed, reply.clarify)
+        text = reply.text if reply.text.rstrip().endswith((".", "!", "?")) else reply.text + "."
+        return Reply(text + what, reply.calls, reply.changed, reply.clarify)
 
     def _on_refined(self, frame: RefinedFrame) -> None:
         """A refined frame is ready (worker thread): shown at once if the person is looking

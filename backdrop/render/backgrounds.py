@@ -77,7 +77,8 @@ def check_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> tuple[i
 
     p = Path(path)
     if not p.is_file():
-        raise RenderError(f"background image {p.name}: no such file")
+        what = "not a regular file (a device, pipe or folder)" if p.exists() else "no such file"
+        raise RenderError(f"background image {p.name}: {what}")
     try:
         with Image.open(p) as im:
             w, h = im.size

@@ -180,7 +180,8 @@ def collect_inputs(items: Iterable[str | Path], exclude: Path | None = None) -> 
     """Expand files, folders (their video files, not recursive) and globs, in order, once each.
 
     A path that does not exist and matches no glob is kept, so it is reported as failed
-    rather than silently dropped. Files under ``exclude`` (the output folder) are left out.
+    rather than silently dropped. Files directly in ``exclude`` (the output folder: earlier
+    outputs a glob would pick up again) are left out; files in folders below it are inputs.
     """
     found: list[Path] = []
     for item in items:
@@ -204,7 +205,7 @@ def collect_inputs(items: Iterable[str | Path], exclude: Path | None = None) -> 
     out: list[Path] = []
     for f in found:
         r = f.resolve()
-        if r in seen or (ex is not None and r.is_relative_to(ex)):
+        if r in seen or (ex is not None and r.parent == ex):
             continue
         seen.add(r)
         out.append(f)

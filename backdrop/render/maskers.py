@@ -274,6 +274,10 @@ class _MainHint:
         return best.id if best is not None and box_iou(best.box, box) > 0.2 else None
 
 
+_COMPARING = ("left", "right", "centre", "largest")
+"""Selectors that compare the people in view: a pick made with one person in view is provisional."""
+
+
 class _PeopleSelector:
     """A person rule with a selector (or a speaker rule): the tracked people it names, resolved
     per frame from the tracks the preview masker holds, with hysteresis.
@@ -304,12 +308,14 @@ class _PeopleSelector:
                 f" as {speaker}" if speaker else "",
             )
         self.chosen: set[str] | None = None
+        self._compared = False
+        """Whether ``chosen`` was picked with two or more people in view (a real comparison)."""
         self._pending: tuple[frozenset[str], float] | None = None
         self._smoother = MaskSmoother()
         self._warned = False
 
     def reset(self) -> None:
-        self.chosen, self._pending = None, None
+        self.chosen, self._pending, self._compared = None, None, False
         self._restricting = False
         self._smoother.reset()
 
@@ -334,8 +340,14 @@ class _PeopleSelector:
     def _choose(self, cands: set[str], present: set[str], t: float) -> None:
         if not cands:
             return
+        compared = len(present) >= 2
         if self.chosen is None or not (self.chosen & present) or self.selector == "speaking":
-            self.chosen, self._pending = cands, None
+            self.chosen, self._pending, self._compared = cands, None, compared
+            return
+        if compared and not self._compared and self.selector in _COMPARING and cands != self.chosen:
+            # "the one on the left" chosen while only one person was in view was not a
+            # comparison; the first frame that can compare decides at once
+            self.chosen, self._pending, self._compared = cands, None, True
             return
         if cands == self.chosen:
             self._pending = None

@@ -48,7 +48,7 @@ import numpy as np
 
 from backdrop.perception.core import workers
 from backdrop.perception.core.events import Timeline
-from backdrop.perception.core.media import MediaInfo, probe
+from backdrop.perception.core.media import MediaError, MediaInfo, probe
 from backdrop.render.compose import Compositor
 from backdrop.render.maskers import Masker, build_masker
 from backdrop.render.plan import EditPlan
@@ -435,7 +435,10 @@ class RefineWorker:
             if self.on_done is not None and current:
                 self.on_done(t0, t1)
         except Exception as e:  # noqa: BLE001 - reported, the worker keeps serving
-            log.exception("refinement of %.2f–%.2f s failed", t0, t1)
+            if isinstance(e, OSError | MediaError):  # the video went away: one line
+                log.warning("refinement of %.2f–%.2f s stopped: %s", t0, t1, e)
+            else:
+                log.exception("refinement of %.2f–%.2f s failed", t0, t1)
             self.error = e
 
     def _deliver(self, frame: RefinedFrame) -> None:

@@ -46,6 +46,8 @@ class ToolContext:
         scope: The stretch of video the current step is about when its calls name no time
             range (a notice's "yes, make it red" is about the notice's section); ``None`` = the
             whole video. Tools that place something on a range default to it.
+        live: The source is a live stream: time only moves forward, so a range that ended
+            before :attr:`position` would never be seen and is refused.
         allowed: Folders that paths in tool arguments may lead into (the containment rule,
             :func:`backdrop.render.files.contain`); relative paths start from the first. Empty =
             the current working folder and the source video's folder.
@@ -65,6 +67,7 @@ class ToolContext:
     position: float | None = None
     scope: TimeRange | None = None
     allowed: tuple[Path, ...] = ()
+    live: bool = False
 
     @property
     def output_size(self) -> str | None:

@@ -63,10 +63,34 @@ def _note(ctx: ToolContext, notes: tuple[str, ...] | list[str]) -> str:
 def _fit_range(ctx: ToolContext, rng: TimeRange | None) -> tuple[TimeRange | None, str, str | None]:
     """``(range, note text, error)``: the range clamped to the video (when None: the context's
     scope, else the whole video)."""
+    past = _gone_by(ctx, rng)
+    if past is not None:
+        return None, "", past
     clamped = clamp_range(rng or ctx.scope or WHOLE, ctx.duration)
     if clamped.error:
         return None, "", clamped.error
     return clamped.range, _note(ctx, clamped.notes), None
+
+
+def _gone_by(ctx: ToolContext, rng: TimeRange | None) -> str | None:
+    """Why ``rng`` would never be seen on a live stream (it ended before the play position),
+    or None: a live stream only moves forward, so "for the first 2 seconds" said at 0:05 would
+    be applied to time already gone."""
+    if not ctx.live or rng is None:
+        return None
+    if rng.start < 0 or (rng.end is not None and rng.end < 0):
+        length = -rng.start if rng.end is None else abs(rng.end - rng.start)
+        return (
+            "a live stream has no end, so a time counted back from it can't be placed; say "
+            f"“for the next {length:g} seconds” to do it from now"
+        )
+    if ctx.position is None or rng.end is None or rng.end > ctx.position:
+        return None
+    length = rng.end - max(rng.start, 0.0)
+    return (
+        f"{format_clock(rng.end)} has already gone by in the live stream (it is at "
+        f"{format_clock(ctx.position)}); say “for the next {length:g} seconds” to do it from now"
+    )
 
 
 def _ensure_keep(plan: EditPlan) -> EditPlan:
@@ -915,7 +939,7 @@ def export_plan(ctx: ToolContext, args: ExportPlanArgs) -> ToolResult:
     """Save the edit plan as JSON (written atomically)."""
     try:
         allowed = ctx.allowed_folders()
-        target = check_output(contain(args.path, allowed, what="plan"), _inputs(ctx))
+        target = check_output(contain(args.path, allowed, what="plan"), protected_inputs(ctx))
         written = ctx.plan.save(target)
     except PathError as e:
         return ToolResult(False, str(e))
@@ -981,7 +1005,7 @@ def render(ctx: ToolContext, args: RenderArgs) -> ToolResult:
         return ToolResult(False, "no renderer is available here")
     try:
         allowed = ctx.allowed_folders()
-        out = check_output(contain(args.output, allowed, what="output"), _inputs(ctx))
+        out = check_output(contain(args.output, allowed, what="output"), protected_inputs(ctx))
         alpha = contain(args.alpha, allowed, what="output") if args.alpha else None
     except PathError as e:
         return ToolResult(False, str(e))
@@ -994,7 +1018,7 @@ def render(ctx: ToolContext, args: RenderArgs) -> ToolResult:
     return ToolResult(True, f"rendered {out}" + (f" and alpha {alpha}" if alpha else ""))
 
 
-def _inputs(ctx: ToolContext) -> list[Path]:
+def protected_inputs(ctx: ToolContext) -> list[Path]:
     """Files an output must never replace: the source and the plan's background files."""
     found = [ctx.source] if ctx.source is not None else []
     for seg in ctx.plan.backgrounds:

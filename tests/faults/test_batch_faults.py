@@ -56,3 +56,20 @@ def test_read_only_and_full_output_folders_are_one_line(inputs: Path, tmp_path: 
         code, stdout, err = _batch(inputs, "-o", full)
         assert code != 0 and "Traceback" not in err, err
         assert not partials(full)
+
+
+def test_inputs_below_the_output_folder_are_inputs(inputs: Path, tmp_path: Path) -> None:
+    """``-o`` a folder above the inputs' folder: they are still inputs (only files directly in
+    the output folder, earlier outputs, are left out); before, every input was dropped and the
+    run ended "no videos found" after printing an empty table."""
+    code, out, err = _batch(inputs / "a.mp4", "-o", tmp_path)
+    assert code == 0, err
+    assert (tmp_path / "a.mp4").is_file()
+
+
+def test_no_videos_is_said_before_anything_is_made(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, err = _batch(empty, "-o", tmp_path / "out")
+    assert code == 2 and "no videos found" in one_line_error(code, err)
+    assert not (tmp_path / "out").exists()

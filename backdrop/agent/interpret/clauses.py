@@ -98,6 +98,28 @@ class Clause:
     fix said with it ("pull the mask in") is the same change, made once."""
     notes: list[str] = field(default_factory=list)
     """What the reply should add in plain words ("blue green is #198183, between the two")."""
+    negated: list[str] = field(default_factory=list)
+    """Colours said as not wanted ("not blue", "anything but green"); never applied."""
+
+    def says_what_background(self) -> bool:
+        """Whether the clause says what the background (or who is kept) should be: a colour,
+        image, blur, removal, a change to the current one, or a person rule."""
+        return bool(
+            self.background
+            or self.blur
+            or self.remove
+            or self.swap
+            or self.shade is not None
+            or self.tint
+            or self.previous
+            or self.append
+            or self.drop
+            or self.keep
+            or self.subjects
+            or self.reset
+            or self.undo
+            or self.redo
+        )
 
     def understood(self) -> bool:
         return bool(

@@ -74,12 +74,14 @@ from backdrop.agent.interpret.lexicon.fades import (
 )
 from backdrop.agent.interpret.lexicon.files import PATH_TOKEN, file_kind
 from backdrop.agent.interpret.lexicon.history import REDO, UNDO, history_count
+from backdrop.agent.interpret.lexicon.negation import take_negated_colours
 from backdrop.agent.interpret.lexicon.nouns import BG_NOUNS, EFFECT_NOUNS, NOT_NOUNS, PERSON_NOUNS
 from backdrop.agent.interpret.lexicon.people import (
     KEEP_BOX,
     KEEP_PERSON,
     KEEP_POINT,
     NOBODY,
+    NOBODY_TOO,
     REMOVE_WORDS,
     find_keep_speaker,
     person_selector,
@@ -166,6 +168,7 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
     if m is not None:  # "bits of the old background around my hair": the edge moves in
         c.edges.append("shrink")
         c.described = True
+    negated, rest = take_negated_colours(rest)  # "not blue": never read as blue
     if (m := DROP.match(rest)) is not None:  # "drop the green", "get rid of the blur"
         c.drop = (
             {"color": hex_of(m.group("a"))}
@@ -193,9 +196,14 @@ def read_clause(text: str, sequential: bool, paths: list[str]) -> Clause:
     c.described = bool(c.edges) and (c.described or DESCRIBES.match(text) is not None)
     rest = _read_background(c, rest, paths)
     _read_strength(c, rest)
+    if c.edges and c.strength is not None and not (c.background or c.blur or c.remove):
+        # "soften the edges, but only a little": the degree is the edge change's (one small
+        # step), never the background's strength
+        c.strength = None
     if TARGET_ALL.search(text):
         c.target_all = True
     c.unread = [m.group(0).strip() for m in _UNREAD_TIME.finditer(rest)]
+    c.negated = negated
     return c
 
 
@@ -586,9 +594,9 @@ def _read_relative(c: Clause, text: str) -> str:
 
 def _check_nobody(text: str) -> None:
     """Refuse a rule that would leave no person in front: Backdrop always keeps someone."""
-    if CUT_ME_OUT.search(text):
+    if not NOBODY_TOO.search(text) and CUT_ME_OUT.search(text):
         return
-    if NOBODY.search(text):
+    if NOBODY_TOO.search(text) or NOBODY.search(text):
         raise Unsupported(
             "I won't remove every person: Backdrop always keeps at least one person in front of "
             "the background. Say what to do with the background instead, for example "

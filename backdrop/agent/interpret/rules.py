@@ -141,9 +141,7 @@ class RuleInterpreter:
         """
         _not_the_person(text)  # "make my jacket blue"
         text = resolve_described(text, ctx)  # "the beach photo" → its file name
-        rate = FRAME_RATE.search(text.lower())
-        if rate is not None:  # "export at 60fps": not the time 1:00
-            text = text[: rate.start()] + " " + text[rate.end() :]
+        text, rate = _frame_rate(text)  # "export at 60fps": not the time 1:00
         try:
             norm, paths, sizes = normalise(text, ctx.position, ctx.duration)
         except NeedsPosition as e:
@@ -151,12 +149,10 @@ class RuleInterpreter:
                 "I don't know where “now” is here: there is no live play position. Say a time "
                 "instead, for example “from 0:12 on, make it green”."
             ) from e
-        notes: list[str] = []
-        if rate is not None:
-            notes.append(f"I can't change the frame rate (“{rate.group(0).strip()}”): the export "
-                         "keeps the video's own frame rate")  # fmt: skip
+        notes: list[str] = [rate] if rate else []
         clauses: list[Clause] = []
         ignored: list[str] = []
+        negated: list[str] = []
         took_back = False
         for piece, seq, fix in split_clauses(norm):
             edits = [x for x in clauses if not (x.undo or x.redo)]
@@ -172,19 +168,22 @@ class RuleInterpreter:
             # "blur it; no actually, don't" takes back what came before, like "undo that"
             c = Clause(piece, undo=1) if DONT.match(piece) else read_clause(piece, seq, paths)
             c.correction = fix
+            negated += c.negated
             ignored += c.unread if c.understood() else []
             edits = [x for x in clauses if not (x.undo or x.redo)]
             if fix and not c.understood() and edits and _correct_time(edits[-1], piece):
                 continue  # "fade it in over 2 seconds, no, 4 seconds"
             if not c.understood():
-                if not _is_noise(piece):
+                if not _is_noise(piece) and not c.negated:
                     ignored.append(piece)
                 continue
             edits = [x for x in clauses if not (x.undo or x.redo)]
+            if edits and _degree_of_edges(c, edits[-1]):
+                continue  # "soften the edges, but only a little": the edge step is the small one
             judged = all(_COMPLAINT.match(x.text) for x in edits)
             if c.undo and _only_history(c) and edits and judged:
                 # "too much, undo": the complaint says why; the undo takes back the last step
-                clauses = [x for x in clauses if x.undo or x.redo]
+                clauses, edits = [x for x in clauses if x.undo or x.redo], []
             elif c.undo and _only_history(c) and edits:
                 # "make it blue and then undo that": the sentence takes back its own change
                 clauses = [x for x in clauses if x.undo or x.redo]
@@ -194,10 +193,16 @@ class RuleInterpreter:
                 clauses.remove(edits[-1])
                 c = _inherit(c, edits[-1])
             clauses.append(c)
+        if negated and not any(x.says_what_background() for x in clauses):
+            # "make the background not blue": never blue, and not a guess either
+            other = next(c for c in ("green", "blue", "grey") if c not in negated)
+            raise Unclear(
+                f"You said not {negated[0]}: which colour should the background be instead? "
+                f"For example “make it {other}” or “blur it”."
+            )
         if not clauses:
-            if rate is not None and not sizes:
-                raise Unsupported(sentence(notes[-1][:1].upper() + notes[-1][1:]) + " Nothing "
-                                  "changed.")  # fmt: skip
+            if rate and not sizes:
+                raise Unsupported(sentence(rate[:1].upper() + rate[1:]) + " Nothing changed.")
             if took_back or sizes:
                 return Parsed([], [], ignored, notes, took_back, sizes)
             what = f" by “{_quote(ignored[0])}”" if ignored and ignored[0] != norm else ""
@@ -313,6 +318,17 @@ def question_answer(text: str, ctx: ToolContext) -> Reply | None:
     )
 
 
+def _frame_rate(text: str) -> tuple[str, str]:
+    """``(text without a frame rate said, what to say about it)`` ("" when none was said):
+    "export at 60fps" is never the time 1:00, and the export keeps the video's own rate."""
+    m = FRAME_RATE.search(text.lower())
+    if m is None:
+        return text, ""
+    said = (f"I can't change the frame rate (“{m.group(0).strip()}”): the export keeps the "
+            "video's own frame rate")  # fmt: skip
+    return text[: m.start()] + " " + text[m.end() :], said
+
+
 def _clamp_undos(pre: list[ToolCall], edits: bool, depth: int, notes: list[str]) -> list[ToolCall]:
     """``pre`` with no more undos than the ``depth`` steps there are, and a note when some were
     dropped: "never mind, make it green" on a fresh plan does the rest; "undo twice" after one
@@ -331,6 +347,14 @@ def _clamp_undos(pre: list[ToolCall], edits: bool, depth: int, notes: list[str])
                  f"there {'was' if depth == 1 else 'were'} only {depth} "
                  f"change{'s' if depth != 1 else ''} to undo")  # fmt: skip
     return kept
+
+
+def _degree_of_edges(c: Clause, before: Clause) -> bool:
+    """Whether ``c`` is only a degree ("but only a little") said after an edge change with no
+    background in it: it belongs to the edges, never to the background's strength."""
+    if c.strength is None or dataclasses.replace(c, strength=None).understood():
+        return False
+    return bool(before.edges) and not (before.background or before.blur or before.remove)
 
 
 def nothing_done_reply(parsed: Parsed, ctx: ToolContext | None = None) -> Reply:

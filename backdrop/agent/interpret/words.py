@@ -255,12 +255,28 @@ _NOW_UNTIL = re.compile(
 )
 
 
+_NEXT_FROM_NOW = re.compile(
+    r"\b(?:for\s+)?(?:the\s+)?next\s+(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>seconds?|secs?|s|minutes?"
+    r"|mins?)\b"
+)
+"""A length from the play position: "blur it for the next 10 seconds" (read against "now" only
+when nothing before it in the sentence is a time or a step: "red for 5 s, then the next 10 s
+green" is a sequence)."""
+_BEFORE_NEXT = re.compile(r"\d|\b(?:then|after|afterwards|before|first|until|till)\b")
+
+
 def now_phrases(text: str, now: float | None) -> str:
-    """ "from now on" → ``from {now}``; "until now" → ``until {now}`` (seconds).
+    """ "from now on" → ``from {now}``; "until now" → ``until {now}``; with a position, "for the
+    next 10 seconds" (as the first time said) → ``from {now} for 10 seconds`` (seconds).
 
     Raises:
         NeedsPosition: the text has such a phrase and ``now`` is ``None``.
     """
+    nxt = _NEXT_FROM_NOW.search(text) if now is not None else None
+    if nxt is not None and not _BEFORE_NEXT.search(text[: nxt.start()]):
+        t = f"{max(now or 0.0, 0.0):.3f}".rstrip("0").rstrip(".")
+        said = f" from {t} seconds for {nxt.group('n')} {nxt.group('unit')} "
+        text = text[: nxt.start()] + said + text[nxt.end() :]
     if not (_NOW_FROM.search(text) or _NOW_UNTIL.search(text)):
         return text
     if now is None:

@@ -32,6 +32,7 @@ from backdrop.agent.web.security import inside, safe_name, save_body
 from backdrop.agent.web.wire import message_payloads
 from backdrop.perception.core.atomic import Partial
 from backdrop.perception.core.media import MediaError, probe
+from backdrop.render.writer import RenderError
 
 if TYPE_CHECKING:
     from backdrop.agent.live import LiveRunner
@@ -438,7 +439,10 @@ class Editor:
             job.done = job.total = stats.frames
             job.state = "done"
         except Exception as e:  # noqa: BLE001 - reported to the page; the session goes on
-            log.exception("render failed")
+            if isinstance(e, OSError | MediaError | RenderError | RenderStopped):
+                log.warning("render failed: %s", e)  # an expected failure: one line
+            else:
+                log.exception("render failed")
             job.state, job.error = "failed", str(e) or type(e).__name__
         job.seconds = time.monotonic() - job.started
         self.hub.publish(job.as_dict(self.workdir))

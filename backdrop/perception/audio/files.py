@@ -40,7 +40,8 @@ def load_audio(path: str | Path) -> np.ndarray:
 
     path = Path(path)
     if not path.is_file():
-        raise VoiceError(f"{path}: no such audio file")
+        what = "not a regular file (a device, pipe or folder)" if path.exists() else "no such file"
+        raise VoiceError(f"{path}: {what}; give an audio file")
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
         return to_mono_16k(data, int(rate))

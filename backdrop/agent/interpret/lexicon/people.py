@@ -24,6 +24,23 @@ NOBODY = re.compile(
     r"|\b(?:don'?t|do not|never)\s+keep\s+(?:anybody|anyone|any ?one|the person|me|him|her|"
     r"them|people|us)\b|\bkeep\s+(?:nobody|no ?one|no people)\b"
 )
+_WHO = (
+    r"(?:me|myself|him|her|them|us|everyone|everybody|(?:the |all (?:the )?)?(?:person|people|"
+    r"persons|speakers?|subject|man|woman|guy|girl|host|presenter|humans?))"
+)
+# Said together with a background change, these take the person away too, so they are refused
+# even beside "cut me out": "remove the background and the person", "blur everything including
+# me", "make me invisible", "keep only the room".
+NOBODY_TOO = re.compile(
+    r"\b(?:remove|delete|erase|get rid of|take out|cut out|hide|lose|eliminate|drop)\s+(?:the\s+)?"
+    r"(?:background|bg|backdrop|scene|room)\s+(?:and|as well as|plus|along with)\s+(?:also\s+)?"
+    + _WHO
+    + r"\b(?=\s*(?:$|[,.;!?]|(?:too|as well|also|please|thanks)\b))"
+    r"|\b(?:everything|all of it|the whole (?:frame|video|picture|thing|shot))\s*,?\s+"
+    r"(?:including|incl\.?|even|with|and|plus)\s+" + _WHO + r"\b"
+    r"|\b(?:make|turn)\s+" + _WHO + r"\s+(?:invisible|disappear|vanish|transparent|see-through)\b"
+    r"|\bkeep\s+(?:only|just)\s+(?:the\s+)?(?:empty\s+)?(?:room|background|backdrop|scene)\b"
+)
 
 
 _ACTION = r"(?P<verb>keep|preserve|retain|leave in|remove|delete|erase|get rid of|take out|hide)"
