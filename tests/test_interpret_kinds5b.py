@@ -21,12 +21,14 @@ from backdrop.tools import ToolContext
 def _said(*texts: str, people: int | None = None) -> tuple[ToolContext, str, bool]:
     """Run ``texts`` in turn on a 60 s video (with ``people`` tracked people when given)."""
     ctx = ToolContext(duration=60.0, timeline=None if people is None else _people(people))
+    return (ctx, *_last_reply(ctx, texts))
+
+
+def _last_reply(ctx: ToolContext, texts: tuple[str, ...]) -> tuple[str, bool]:
+    """The reply to the last of ``texts``, said in turn to one interpreter: text, clarify."""
     si = SpeechInterpreter()
-    reply = None
-    for t in texts:
-        reply = si.interpret(t, ctx)
-    assert reply is not None
-    return ctx, reply.text, reply.clarify
+    replies = [si.interpret(t, ctx) for t in texts]
+    return replies[-1].text, replies[-1].clarify
 
 
 def _people(n: int) -> Timeline:
@@ -337,11 +339,7 @@ def _talks() -> Timeline:
 
 def _said_known(*texts: str) -> tuple[ToolContext, str]:
     ctx = ToolContext(duration=60.0, timeline=_talks())
-    si = SpeechInterpreter()
-    reply = ""
-    for t in texts:
-        reply = si.interpret(t, ctx).text
-    return ctx, reply
+    return ctx, _last_reply(ctx, texts)[0]
 
 
 @pytest.mark.parametrize(
