@@ -445,3 +445,14 @@ def test_undoing_more_than_was_done_undoes_what_there_is_and_says_so() -> None:
 def test_undo_the_edges_does_not_refine_them() -> None:
     ctx, reply, _ = _said("blur it", "soften the edges", "undo the edges")
     assert ctx.plan.edges == _said("blur it")[0].plan.edges and "refined" not in reply, reply
+
+
+def test_a_refused_speaker_keep_does_not_say_the_background_was_removed() -> None:
+    from backdrop.perception.core.events import Speech
+
+    tl = Timeline(duration=60.0)
+    tl.add([Speech(t0=1.0, t1=20.0, source="vad")])  # speech, but no face seen talking
+    ctx = ToolContext(duration=60.0, timeline=tl)
+    reply, _ = _last_reply(ctx, ("only keep the speaker for the first 3 seconds",))
+    assert ctx.plan.is_empty() and "couldn't" in reply, reply
+    assert "removed the background" not in reply, reply

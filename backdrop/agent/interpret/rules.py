@@ -375,12 +375,19 @@ def with_leftovers(reply: Reply, parsed: Parsed, ctx: ToolContext | None = None)
     """``reply`` with the export size (set on ``ctx`` when given: the step ran), what was not
     applied and what was not understood said after it."""
     extra = _apply_size(parsed, ctx, join=reply.changed)
-    extra += [sentence(n[:1].upper() + n[1:]) for n in parsed.notes]
+    notes = parsed.notes if ctx is not None else [n for n in parsed.notes if not _DONE.match(n)]
+    extra += [sentence(n[:1].upper() + n[1:]) for n in notes]
     if parsed.ignored:
         extra.append(_not_understood(parsed.ignored))
     if not extra:
         return reply
     return Reply(" ".join([reply.text, *extra]), reply.calls, reply.changed, reply.clarify)
+
+
+_DONE = re.compile(r"^(?:I (?!can't|couldn't|didn't|don't|won't)|there was no background change "
+                   r"yet, so I)")  # fmt: skip
+"""A note that says what was done ("I pulled the cut-out's edge in …"): not said when the step
+failed and nothing changed."""
 
 
 def _not_understood(ignored: list[str]) -> str:
