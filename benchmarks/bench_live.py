@@ -25,6 +25,7 @@ loop pinned to it) — each row printed with its target and whether it was met. 
 to ``out/bench/bench_live.json``; nothing is asserted. Run it on a quiet machine:
 
     .venv/bin/python benchmarks/bench_live.py [--seconds 12] [--cpus 2] [--busy] [--cases ...]
+        [--level NAME]
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 from backdrop.agent.live import LiveRunner, live_analyzers  # noqa: E402
 from backdrop.perception.core.live import open_source  # noqa: E402
 from backdrop.perception.core.media import iter_frames  # noqa: E402
-from backdrop.render.live import LEVELS  # noqa: E402
+from backdrop.render.live import LEVELS, BudgetController  # noqa: E402
 from backdrop.render.plan import EditPlan  # noqa: E402
 from backdrop.render.writer import Mp4Writer  # noqa: E402
 
@@ -136,10 +137,16 @@ def others_cpu(seconds: float = 1.0) -> float:
         return float("nan")
 
 
-def run_case(name: str, clip: Path, seconds: float, warmup: float) -> dict[str, object]:
+def run_case(
+    name: str, clip: Path, seconds: float, warmup: float, level: str | None = None
+) -> dict[str, object]:
     plan = EditPlan.load(PLAN)
     src = open_source(clip, realtime=True, loop=True, audio=False)
-    runner = LiveRunner(src, say=lambda s: None, plan=plan, analyzers=live_analyzers, llm=False)
+    fixed = [lv.name for lv in LEVELS].index(level) if level is not None else None
+    ctl = BudgetController(src.info.fps, fixed=fixed)
+    runner = LiveRunner(
+        src, say=lambda s: None, plan=plan, analyzers=live_analyzers, llm=False, controller=ctl
+    )
     busy_before = others_cpu(1.0)
     runner.start()
     while runner.t < warmup and runner.running:
@@ -196,6 +203,8 @@ def main() -> None:
                     help=f"comma-separated: {', '.join(CASES)}, each optionally +busy")  # fmt: skip
     ap.add_argument("--busy", action="store_true", help="add a busy run of every case")
     ap.add_argument("--cpus", type=int, default=2, help="pin to this many CPUs (0 = all)")
+    ap.add_argument("--level", choices=[lv.name for lv in LEVELS], default=None,
+                    help="pin the budget level (default: the controller chooses)")  # fmt: skip
     args = ap.parse_args()
     cpus = pin_cpus(args.cpus) if args.cpus > 0 else sorted(os.sched_getaffinity(0))
     names = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -206,11 +215,11 @@ def main() -> None:
         w, h, fps = CASES[name.removesuffix("+busy")]
         clip = make_clip(w, h, fps)
         if not name.endswith("+busy"):
-            rows.append(run_case(name, clip, args.seconds, args.warmup))
+            rows.append(run_case(name, clip, args.seconds, args.warmup, args.level))
             continue
         spin = spinner(cpus[-1] if len(cpus) > 1 else None)
         try:
-            rows.append(run_case(name, clip, args.seconds, args.warmup))
+            rows.append(run_case(name, clip, args.seconds, args.warmup, args.level))
         finally:
             spin.kill()
             spin.wait()

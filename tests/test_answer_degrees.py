@@ -35,3 +35,22 @@ def test_a_degree_after_an_edge_change_is_the_edges() -> None:
     assert ctx.plan.edges.feather > 1.5, reply
     ctx, reply, _ = _said("make it blue", "but only a little")  # a degree of the colour itself
     assert ctx.plan.backgrounds[0].opacity < 1.0, reply
+
+
+def test_no_with_an_instruction_dismisses_and_applies_it(sample: Path) -> None:
+    """ "no, make it red instead" to the new-scene notice: the notice is dismissed and red goes
+    on the new scene (the instruction used to be dropped); "no blur" is an instruction, not an
+    answer, and leaves the notice waiting."""
+    session, messages = run_session(sample, [SceneCut(2.95, 3.0, "test")])
+    session.submit("make the background blue")
+    session.start()
+    assert session.wait(60)
+    reply = session.submit("no blur").result(10)
+    assert not reply.text.startswith("OK, I'll leave it"), reply.text
+    reply = session.submit("no, make it red instead").result(10)
+    assert reply.changed and "leave it as it is" in reply.text, reply.text
+    segs = session.plan.backgrounds
+    assert len(segs) == 2 and segs[0].range.start == 0.0, segs  # blue stays before the cut
+    assert segs[-1].background.color == "#e11d2e" and segs[-1].range.start > 2.5
+    assert not session.pending
+    session.close()

@@ -571,3 +571,106 @@ def test_threaded_renderer_hands_every_kth_frame_to_the_mask_thread_and_follows_
     assert calls[0] == 0 and len(calls) <= len(frames) // 3 + 1, calls
     assert len(calls) >= 4, "the model kept running in its thread"
     assert np.mean(ious) >= 0.8 and min(ious) >= 0.6, ious
+
+
+def test_frame_scales_share_exact_shrinks_and_the_grey_and_rgb_stay_the_same(sample: Path) -> None:
+    """The live loop's shared shrinks are cv2's area resize exactly (½ and ⅓ of a 720p and a
+    1080p frame; the edge's quicker third within 2 levels on average); the motion step's grey
+    made from the halved frame is the direct one within 1 level; the live source's OpenCV
+    colour conversion gives swscale's colours within 3 levels for an untagged file and
+    swscale's own for a BT.709-tagged one."""
+    import av
+
+    from backdrop.perception.core.live import live_rgb
+    from backdrop.perception.core.media import frame_to_rgb
+    from backdrop.render.live import FrameScales
+
+    frame = next(iter_frames(sample))[1]
+    for f in (frame, cv2.resize(frame, (1920, 1080), interpolation=cv2.INTER_CUBIC)):
+        h, w = f.shape[:2]
+        scales = FrameScales(f)
+        for k in (2, 3):
+            want = cv2.resize(f, (w // k, h // k), interpolation=cv2.INTER_AREA)
+            assert np.array_equal(scales.area((w // k, h // k)), want)
+            quick = scales.quick(k)  # the edge's guide: a 1080p third from the halved copy
+            assert quick.shape == scales.whole(k).shape
+            assert np.abs(quick.astype(int) - scales.whole(k)).mean() < 2.0
+        carrier = MotionCarrier()
+        k = round(w / carrier.flow_width)
+        direct = cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (w // k, h // k),
+                            interpolation=cv2.INTER_AREA)  # fmt: skip
+        shared = carrier.grey(f, FrameScales(f))
+        assert shared.shape == direct.shape
+        assert np.abs(shared.astype(int) - direct).max() <= 1
+    with av.open(str(sample)) as c:  # BT.709-tagged: swscale's own conversion
+        tagged = next(c.decode(video=0))
+        assert np.array_equal(live_rgb(tagged, None), frame_to_rgb(tagged, None))
+    untagged = av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(format="yuv420p")
+    assert untagged.colorspace not in (1,), "not BT.709"
+    diff = np.abs(live_rgb(untagged, None).astype(int) - frame_to_rgb(untagged, None))
+    assert diff.max() <= 3 and diff.mean() < 1.5
+
+
+def test_motion_carrier_flows_only_around_a_small_subject() -> None:
+    """A small subject in a wide frame: the flow is computed in a box around it (the rest of
+    the mask is kept as it was), and the mask still follows it; an empty mask stays empty."""
+    w, h = 640, 360
+    rng = np.random.default_rng(1)
+    back = rng.integers(40, 80, (h, w, 1), dtype=np.uint8).repeat(3, 2)
+
+    def at(x: int) -> np.ndarray:
+        img = back.copy()
+        img[150:230, x : x + 60] = (230, 200, 40)
+        img[170:190, x + 10 : x + 30] = (20, 20, 200)  # texture for the flow
+        return img
+
+    carrier = MotionCarrier(flow_width=320)
+    mask0 = np.zeros((h // 2, w // 2), np.float32)  # the mask at half size, as the masker's
+    mask0[75:115, 100:130] = 1.0
+    mask0[5, 5] = 0.01  # faint noise far away: below the box's threshold, kept as it was
+    box = carrier._region(mask0, h // 2, w // 2, 1.0, 1.0)
+    assert box is not None and (box[1] - box[0]) * (box[3] - box[2]) < 0.5 * (h // 2) * (w // 2)
+    carrier.seen(at(200))
+    moved = carrier.carry(mask0, at(212))
+    truth = np.zeros_like(mask0)
+    truth[75:115, 106:136] = 1.0
+
+    def iou(a: np.ndarray, b: np.ndarray) -> float:
+        a, b = a > 0.5, b > 0.5
+        return float((a & b).sum() / max(1, (a | b).sum()))
+
+    assert iou(moved, truth) > 0.8 and iou(moved, truth) > iou(mask0, truth) + 0.1
+    assert moved[5, 5] == np.float32(0.01)
+    empty = np.zeros_like(mask0)
+    assert carrier.carry(empty, at(220)) is empty
+
+
+def test_session_feed_makes_a_lazy_chunk_in_the_consuming_thread() -> None:
+    """The live loop hands finished micro-turns as functions (``ready_later``): the frames are
+    stacked in the thread that reads the feed (the session's analysis), not in the loop; the
+    feed still drops the oldest when the reader is behind, and a made chunk reads as before."""
+    from backdrop.agent.live import SessionFeed
+    from backdrop.perception.core.media import Chunk, MediaInfo
+
+    info = MediaInfo(Path("live"), 32, 16, 10.0, 100.0, None, 0, "h264", False)
+    feed = SessionFeed(info, maxsize=2)
+    made_in: list[str] = []
+
+    def later(i: int):
+        def build() -> Chunk:
+            made_in.append(threading.current_thread().name)
+            frames = np.full((2, 16, 32, 3), i, np.uint8)
+            return Chunk(index=i, t0=i * 0.2, t1=(i + 1) * 0.2, frames=frames,
+                         frame_times=np.asarray([i * 0.2, i * 0.2 + 0.1]), audio=None)  # fmt: skip
+
+        return build
+
+    for i in range(3):
+        feed.put(later(i))
+    feed.close()
+    got: list[Chunk] = []
+    reader = threading.Thread(target=lambda: got.extend(feed.chunks()), name="analysis")
+    reader.start()
+    reader.join(10)
+    assert [c.index for c in got] == [1, 2] and feed.dropped == 1
+    assert made_in == ["analysis", "analysis"] and int(got[0].frames[0, 0, 0, 0]) == 1

@@ -173,6 +173,55 @@ def test_ctrl_c_keeps_the_recording_and_the_plan(sample: Path, tmp_path: Path) -
     assert not list(tmp_path.glob(".*partial*"))
 
 
+def test_ctrl_c_in_the_terminal_loop_is_raised_at_a_safe_point(sample: Path) -> None:
+    """``run_terminal`` takes Ctrl-C at its safe points (interrupt.deferred/check): while it
+    polls the typed lines, and while a typed line waits for a slow reply (not after it); the
+    KeyboardInterrupt starts from ``interrupt.check``, never inside a queue's own code, and the
+    runner then stops cleanly with frames delivered. (And the session's analysis thread runs at
+    a lower CPU priority than the live loop, on Linux.)"""
+    import traceback
+
+    import pytest
+
+    from backdrop.agent.live import run_terminal
+
+    src = open_source(sample, realtime=True, loop=True, size=(320, 180))
+    runner = LiveRunner(src, say=lambda _: None, analyzers=lambda info: [], llm=False)
+    statuses: list[str] = []
+    replied: list[str] = []
+
+    def slow_handle(line: str) -> bool:  # a reply that takes long (a slow model)
+        time.sleep(6.0)
+        replied.append(line)
+        return True
+
+    runner.handle = slow_handle  # type: ignore[method-assign]
+    runner.start()
+    try:
+        wait_for(lambda: runner.stats.delivered > 5, 120, "first frames")
+        if sys.platform.startswith("linux"):  # the analysis runs below the frames' priority
+            named = {th.name: th.native_id for th in threading.enumerate()}
+            nice = {n: os.getpriority(os.PRIO_PROCESS, named[n]) for n in ("live", "analysis")}
+            assert nice["analysis"] >= nice["live"] + 5, nice
+        for lines in (None, iter(["make the background blue"])):
+            kill = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+            kill.start()
+            with pytest.raises(KeyboardInterrupt) as info:
+                run_terminal(runner, lines, status=statuses.append, duration=600.0)
+            kill.join()
+            where = traceback.extract_tb(info.value.__traceback__)[-1]
+            assert where.name == "check" and where.filename.endswith("interrupt.py"), where
+            if lines is not None:  # raised while the reply was still being made
+                assert not replied
+        assert statuses and runner.running and runner.error is None
+    finally:
+        runner.stop()
+        for th in threading.enumerate():  # the slow reply's thread: left to end, not left over
+            if th.name == "typed":
+                th.join(30)
+    assert runner.stats.delivered > 5 and not runner.running and replied
+
+
 def test_live_command_bad_inputs_end_in_one_line(sample: Path, tmp_path: Path) -> None:
     cases = [
         ([], "say where the video comes from"),

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from backdrop.agent.chat import Chat
 from backdrop.agent.session import Session
-from backdrop.perception.core import workers
+from backdrop.perception.core import interrupt, workers
 from backdrop.perception.core.events import Analyzer
 from backdrop.perception.core.live import BrowserCamera, ChunkAssembler, LiveSource, scale_chunk
 from backdrop.perception.core.media import CHUNK_SECONDS, Chunk, MediaInfo
@@ -70,6 +70,11 @@ PEOPLE_EVERY_S = 0.5
 """Seconds between the live people analysis's detections (one LiteRT thread, ~65 ms CPU each
 at 720p: at the file default of 0.25 s it took a quarter of a core from the live output;
 "nobody in frame" and "a second person came in" are held for a second or more anyway)."""
+ANALYSIS_NICE = 10
+"""Nice steps the session's analysis thread runs below the live loop (Linux; threads have their
+own): on two busy cores the frames go first and the analysis (people, cuts, lighting) takes the
+time the loop leaves. It never holds a frame up: when it falls behind, its oldest micro-turns
+are dropped (:data:`FEED_CHUNKS`), not queued."""
 SAY_JOIN_S = 30.0
 """Seconds in total it waits for scripted lines still waiting for their replies."""
 
@@ -99,22 +104,37 @@ def live_analyzers(info: MediaInfo) -> list[Analyzer]:
     return out
 
 
+def _in_background(
+    factory: Callable[[MediaInfo], Sequence[Analyzer]],
+) -> Callable[[MediaInfo], Sequence[Analyzer]]:
+    """``factory``, first lowering the priority of the thread that calls it (the session's
+    analysis thread builds its analyzers itself) by :data:`ANALYSIS_NICE`."""
+
+    def build(info: MediaInfo) -> Sequence[Analyzer]:
+        workers.lower_priority(ANALYSIS_NICE)
+        return factory(info)
+
+    return build
+
+
 class SessionFeed:
     """The live loop's finished micro-turns, as the session's source (see ``Session``).
 
     Holds at most ``maxsize`` chunks; when the session's analysis is behind, the oldest is
-    dropped (counted in :attr:`dropped`).
+    dropped (counted in :attr:`dropped`). A chunk may be put as a function that makes it
+    (:meth:`~backdrop.perception.core.live.ChunkAssembler.ready_later`): it is made in the
+    analysis thread, so the live loop never copies a micro-turn's frames.
     """
 
     def __init__(self, info: MediaInfo, maxsize: int = FEED_CHUNKS) -> None:
         self.info = info
         self.dropped = 0
-        self._q: deque[Chunk] = deque()
+        self._q: deque[Chunk | Callable[[], Chunk]] = deque()
         self._maxsize = maxsize
         self._cond = threading.Condition()
         self._closed = False
 
-    def put(self, chunk: Chunk) -> None:
+    def put(self, chunk: Chunk | Callable[[], Chunk]) -> None:
         with self._cond:
             while len(self._q) >= self._maxsize:
                 self._q.popleft()
@@ -136,7 +156,7 @@ class SessionFeed:
                 if not self._q:
                     return
                 chunk = self._q.popleft()
-            yield scale_chunk(chunk, size)
+            yield scale_chunk(chunk() if callable(chunk) else chunk, size)
 
 
 @dataclass(frozen=True)
@@ -239,7 +259,7 @@ class LiveRunner:
         self.renderer = LiveRenderer(self.info, masker_factory, controller, threaded=True)
         self.session = Session(
             self.feed,
-            analyzers=analyzers or self._default_analyzers,
+            analyzers=_in_background(analyzers or self._default_analyzers),
             llm=llm,  # type: ignore[arg-type]
             masker_factory=lambda info, plan: _LastMask(self.renderer),
         )
@@ -422,8 +442,8 @@ class LiveRunner:
                 analyse_at += 1.0 / ANALYSIS_FPS
                 if analyse_at <= frame.t:  # frames were dropped: from this one on
                     analyse_at = frame.t + 1.0 / ANALYSIS_FPS
-            for chunk in asm.ready():
-                self.feed.put(chunk)
+            for later in asm.ready_later():  # stacked by the analysis thread
+                self.feed.put(later)
             if self.renderer.skip(frame.index):
                 self.stats.skipped += 1
                 continue
@@ -520,7 +540,12 @@ def run_terminal(
 ) -> None:
     """Drive ``runner`` from typed ``lines`` (read in a thread) until /quit, the end of the
     source, ``duration`` seconds of stream, or Ctrl-C (KeyboardInterrupt is left to the caller,
-    who calls :meth:`LiveRunner.stop`). ``status`` is called every ``status_every`` seconds."""
+    who calls :meth:`LiveRunner.stop`). ``status`` is called every ``status_every`` seconds.
+
+    Ctrl-C (and SIGTERM) is taken at safe points (:mod:`~backdrop.perception.core.interrupt`):
+    between two looks at the typed lines, and every :data:`~backdrop.perception.core.interrupt.
+    POLL_S` seconds while a typed line waits for its reply (the reply goes on in its thread) —
+    never inside a queue's or a condition's own code, which would leave the queue unusable."""
     inbox: queue.Queue[str | None] = queue.Queue()
 
     def read() -> None:
@@ -531,18 +556,39 @@ def run_terminal(
     if lines is not None:
         threading.Thread(target=read, name="stdin", daemon=True).start()
     next_status = time.monotonic()
-    while runner.running:
-        if duration is not None and runner.t >= duration:
-            return
+    with interrupt.deferred():
+        while runner.running:
+            interrupt.check()
+            if duration is not None and runner.t >= duration:
+                return
+            try:
+                line = inbox.get(timeout=interrupt.POLL_S)
+            except queue.Empty:
+                line = None
+            if line is not None and not _handled(runner, line):
+                return
+            if time.monotonic() >= next_status:
+                status(runner.status())
+                next_status = time.monotonic() + status_every
+
+
+def _handled(runner: LiveRunner, line: str) -> bool:
+    """:meth:`LiveRunner.handle` in a worker thread, waited for at safe points; False = /quit."""
+    said: list[bool | BaseException] = []
+
+    def handle() -> None:
         try:
-            line = inbox.get(timeout=0.1)
-        except queue.Empty:
-            line = None
-        if line is not None and not runner.handle(line):
-            return
-        if time.monotonic() >= next_status:
-            status(runner.status())
-            next_status = time.monotonic() + status_every
+            said.append(runner.handle(line))
+        except BaseException as e:  # noqa: BLE001 - raised again in the main thread
+            said.append(e)
+
+    th = workers.start(handle, "typed")
+    while th.is_alive():
+        th.join(interrupt.POLL_S)
+        interrupt.check()
+    if said and isinstance(said[0], BaseException):
+        raise said[0]
+    return bool(said and said[0])
 
 
 class LiveError(Exception):

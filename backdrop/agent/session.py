@@ -85,7 +85,14 @@ log = logging.getLogger(__name__)
 _YES = re.compile(
     r"^\s*(?:yes|yeah|yep|sure|ok(?:ay)?|please do|do it|go ahead)\b[\s,.!:;-]*", re.I
 )
-_NO = re.compile(r"^\s*(?:no|nope|nah|don'?t|dismiss|leave it|never ?mind)\b", re.I)
+_NO = re.compile(
+    r"^\s*(?:(?:no|nope|nah)(?:\s*[,.!:;-]+\s*|\s*$|\s+(?=(?:make|use|do|go|try|put|turn|"
+    r"change|let'?s|keep|remove|just|instead)\b))|(?:don'?t|do not)(?: do (?:it|that))?[\s,.!]*$"
+    r"|(?:dismiss|leave it(?: as it is)?|never ?mind|no thanks?|not now)\b[\s,.!]*)",
+    re.I,
+)
+"""A "no" to a notice: alone, or followed by what to do instead ("no, make it green instead");
+"no blur" or "don't blur it" are instructions, not answers."""
 
 REFINE_WINDOW_S = 2.0
 """Seconds from the frame the person is looking at that the quality tier refines after an edit."""
@@ -619,7 +626,8 @@ class Session:
         proposed = scenarios.pending(self.ctx) is not None  # an answer to the interpreter's offer
         notice = self._take_notice() if (no or _YES.match(text)) and not proposed else None
         if notice is not None:
-            rest = "" if no else _YES.sub("", text, count=1).strip(" ,.!")
+            said = no or _YES.match(text)
+            rest = text[said.end() :].strip(" ,.!") if said is not None else ""
             reply = self._answer(notice, not no, rest)
         else:
             reply = self._interpret(text)
@@ -688,7 +696,13 @@ class Session:
         """Answer ``notice``: dismiss it, apply its suggestion, or apply ``rest`` (an instruction
         said with the "yes") to the stretch of video the notice is about."""
         if not yes:
-            return Reply(f"OK, I'll leave it as it is ({notice.text.split(' — ')[0]}).")
+            left = f"OK, I'll leave it as it is ({notice.text.split(' — ')[0]})."
+            if not rest:
+                return Reply(left)
+            # "no, make it green instead": the notice dismissed and the instruction applied
+            # to the stretch the notice was about (it was dropped)
+            done = self._interpret(rest, scope=notice.scope)
+            return Reply(f"{left} {done.text}", done.calls, done.changed, done.clarify)
         if rest and notice.instruction is None and ONLY_DEGREE.match(rest.lower()):
             # "yes, but only a little" to a suggestion without words: the degree is the
             # suggestion's, which can't be scaled; never apply it to the background instead

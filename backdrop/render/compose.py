@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from backdrop.perception.vision.matting import warm_pymatting
 from backdrop.render.backgrounds import BackgroundSource, match_lighting
 from backdrop.render.edges import alpha_from_mask, quality_edges
 from backdrop.render.plan import EditPlan
@@ -58,6 +59,8 @@ class Compositor:
         self.backgrounds = BackgroundSource(width, height)
         self.backgrounds.check([s.background for s in plan.backgrounds])
         self._bg_yuv: tuple[np.ndarray, np.ndarray] | None = None  # (background, its I420)
+        if quality and plan.keep and (plan.edges.decontaminate or plan.edges.refine == "matte"):
+            warm_pymatting()  # its import (1–2.5 s) overlaps model loading, not a frame
 
     def needs_mask(self, t: float) -> bool:
         """Whether the frame at ``t`` seconds needs the subject's mask (saves segmentation)."""
@@ -95,12 +98,20 @@ class Compositor:
     """The preview edge's alpha is made from the frame scaled by this and upsampled (a live
     stream short of time sets 0.5: about 40 % less edge work, edges a little softer)."""
 
+    scaled_frame: tuple[np.ndarray, np.ndarray] | None = None
+    """``(frame, frame area-scaled by alpha_scale)`` when a caller made that copy already (the
+    live loop shares it with its motion step); used only for that very frame object."""
+
     def _preview_alpha(self, mask: np.ndarray, frame: np.ndarray) -> np.ndarray:
         if self.alpha_scale >= 1.0:
             return alpha_from_mask(mask, frame, self.plan.edges)
         h, w = frame.shape[:2]
         size = (max(2, round(w * self.alpha_scale)), max(2, round(h * self.alpha_scale)))
-        small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        given = self.scaled_frame
+        if given is not None and given[0] is frame and given[1].shape[1::-1] == size:
+            small = given[1]
+        else:
+            small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
         alpha = alpha_from_mask(mask, small, self.plan.edges)
         return cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
 

@@ -51,7 +51,11 @@ SCREEN_MIN_SHARE = 0.8
 """Share of background pixels that must look like the screen colour (see above)."""
 
 
-def edge_band(alpha: np.ndarray, lo: float = 0.004, hi: float = 0.996) -> np.ndarray:
+BAND_LO, BAND_HI = 0.004, 0.996
+"""Alpha strictly between these is fractional: the edge band decontamination works in."""
+
+
+def edge_band(alpha: np.ndarray, lo: float = BAND_LO, hi: float = BAND_HI) -> np.ndarray:
     """``H×W`` bool: where the alpha is fractional (neither clearly subject nor background)."""
     return (alpha > lo) & (alpha < hi)
 
@@ -64,7 +68,9 @@ def estimate_foreground(frame: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         alpha: ``H×W`` float32 in [0, 1].
     """
     height, width = frame.shape[:2]
-    band = edge_band(alpha)
+    # the band lies inside the box of alpha > its low end: found there (same pixels, same order)
+    bx, by, bw, bh = cv2.boundingRect(cv2.compare(alpha, BAND_LO, cv2.CMP_GT))
+    band = edge_band(alpha[by : by + bh, bx : bx + bw])
     if not band.any():
         return frame
     # a fixed grid over the whole frame: the estimate does not depend on where the band is
@@ -78,6 +84,8 @@ def estimate_foreground(frame: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         f_small, b_small = estimate_foreground_ml(small, a_small, return_background=True)
     # bilinear samples of the low-resolution F and B at the band's pixels only
     ys, xs = np.nonzero(band)
+    ys += by
+    xs += bx
     mx = ((xs + 0.5) * (mw / width) - 0.5).astype(np.float32)
     my = ((ys + 0.5) * (mh / height) - 0.5).astype(np.float32)
 
@@ -115,8 +123,9 @@ def detect_screen(frame: np.ndarray, alpha: np.ndarray, step: int = 4) -> Screen
     r, g, b = bg[:, 0], bg[:, 1], bg[:, 2]
     for name, ch, o1, o2 in (("green", g, r, b), ("blue", b, r, g)):
         excess = ch - np.maximum(o1, o2)
-        if np.median(excess) >= SCREEN_MIN_EXCESS and (
-            (excess >= SCREEN_MIN_EXCESS // 2).mean() >= SCREEN_MIN_SHARE
+        # the share first: it fails on most backgrounds, and the median (a partition) is dearer
+        if (excess >= SCREEN_MIN_EXCESS // 2).mean() >= SCREEN_MIN_SHARE and (
+            np.median(excess) >= SCREEN_MIN_EXCESS
         ):
             return name  # type: ignore[return-value]
     return None

@@ -204,8 +204,8 @@ def _guided_alpha(m: np.ndarray, gray: np.ndarray, radius: int) -> np.ndarray:
     The coefficients are solved in the band's bounding box with 2·radius of context (the box
     filters sum in double precision, so they match the whole frame's), grey and coefficients are
     cut at whole multiples of the upsampling factor, and each rectangle of band tiles is
-    upsampled from a crop with a margin (power-of-two factors, where the interpolation weights
-    do not depend on the position) or cut from the whole frame's upsampling (other factors)."""
+    upsampled from a crop with a margin (whole factors, where the interpolation weights repeat
+    every factor pixels) or cut from the whole frame's upsampling (other factors)."""
     height, width = gray.shape
     wh, ww = m.shape
     tile = BAND_TILE // 2 * max(2, -(-height // WORK_HEIGHT))
@@ -257,7 +257,9 @@ class _Upsampler:
             g_work = cv2.resize(g, (xa.work, ya.work), interpolation=cv2.INTER_AREA)[y0:y1, x0:x1]
         self.a, self.b = guided_coefficients(g_work, m[y0:y1, x0:x1], radius)
         self.origin, self.ya, self.xa = (y0, x0), ya, xa
-        self.crops = all(f > 0 and f & (f - 1) == 0 for f in (ya.factor, xa.factor))
+        # whole factors (2 at 720p, 3 at 1080p, 6 at 4K): a crop cut at a multiple of the
+        # factor has the whole frame's interpolation weights (they repeat every factor pixels)
+        self.crops = all(f > 0 for f in (ya.factor, xa.factor))
         if not self.crops:  # weights depend on the position: upsample the whole frame once
             self.a, self.b = (self._whole(c) for c in (self.a, self.b))
             self.origin = (0, 0)

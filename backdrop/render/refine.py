@@ -34,7 +34,6 @@ import bisect
 import dataclasses
 import hashlib
 import logging
-import os
 import queue
 import threading
 import time
@@ -389,9 +388,8 @@ class RefineWorker:
         self._q.put(None)
 
     def _lower_priority(self) -> None:
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
-        except (AttributeError, OSError, PermissionError):
+        # Linux only: elsewhere a thread id given to setpriority may name another process
+        if not workers.lower_priority(NICE):
             log.debug("could not lower the refine thread's priority")
 
     def _run(self) -> None:

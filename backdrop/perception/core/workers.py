@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
+import sys
 import threading
 import time
 import weakref
@@ -47,6 +49,21 @@ def start(
     th = track(threading.Thread(target=target, args=args, name=name, daemon=True), stop)
     th.start()
     return th
+
+
+def lower_priority(nice: int) -> bool:
+    """Lower the calling thread's CPU priority by ``nice`` steps (up to 19). Linux only, where
+    each thread has its own nice value (elsewhere the call would reach the whole process, or
+    another one: nothing is done). True when done."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        now = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, now + nice))
+    except (AttributeError, OSError):
+        return False
+    return True
 
 
 def alive() -> list[threading.Thread]:

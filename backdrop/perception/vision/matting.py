@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,6 +88,34 @@ PYMATTING_THREADS = 1
 """Numba threads for pymatting's kernels. Measured on this 2-core machine while it was shared:
 the multilevel foreground estimate at 320×180 took 0.06 s on one thread and 1.4 s on two (the
 parallel kernels spin-wait for a busy core), so one thread it is."""
+
+
+_warm_lock = threading.Lock()
+_warm_thread: threading.Thread | None = None
+
+
+def warm_pymatting() -> threading.Thread:
+    """Import pymatting (and numba under it) in a background worker thread, once per process.
+
+    The import takes 1–2.5 s (numba); done on the thread that makes the first quality-edge
+    frame, that frame waits for it. A compositor with quality edges calls this when it is made,
+    so the import overlaps model loading and decoding; a frame that needs pymatting before the
+    import is over waits only for the rest of it (Python's import lock). Returns the thread
+    (already finished when pymatting was imported before).
+    """
+    global _warm_thread
+    with _warm_lock:
+        if _warm_thread is None:
+            from backdrop.perception.core import workers
+
+            def _import() -> None:
+                try:
+                    import pymatting  # noqa: F401
+                except Exception:  # noqa: BLE001 - the frame that needs it raises it then
+                    log.debug("warming pymatting failed", exc_info=True)
+
+            _warm_thread = workers.start(_import, "pymatting-import")
+        return _warm_thread
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +39,7 @@ from backdrop.perception.vision.segment import (
     FrameShrinks,
     MaskSmoother,
     SelfieSegmenter,
+    SmootherState,
     frame_thumbnail,
 )
 from backdrop.perception.vision.tracking import PersonTracker
@@ -63,6 +65,24 @@ MODEL_THREADS = 2
 less CPU per frame on s18 where every core was busy (11.4 vs 15.3 CPU-ms per frame, one busy
 run) but more wall time on the juggler, whose masker is the critical path; the masks are the
 same. ``bench_pipeline.py``'s ``preview-1thread`` case measures it."""
+
+JUMP_S = 0.5
+"""A frame more than this many seconds after the previous one (or any before it) is a *jump*: a
+scrub or seek in the editor, or the newest processed frame after one. The people's crops are
+then taken from the remembered frame nearest in time (see :data:`SEED_S`), nothing is carried
+from the other time, and someone not found there is looked for on the same frame."""
+
+SEED_S = 1.0
+"""Most seconds between a jump's frame and the remembered frame whose tracks seed it; with none
+that near, the tracks of the frame before the jump are tried (a person often stays put)."""
+
+RESEED_MOVE = (0.05, 0.1, 0.15)
+"""How far the landmark model may move a crop seeded from another time (centre by this fraction
+of the crop's side, side by this log ratio, turn by these radians) before it runs again on the
+moved crop (see ``CropPersonSegmenter._segment_seeded``)."""
+
+HISTORY = 16
+"""Frames whose tracks (and smoother state) are remembered for jumps (the most recent ones)."""
 
 CHANGE_SCALE = 8
 """The frame is shrunk by this factor (area average) before the crop thumbnails are cut from it,
@@ -112,6 +132,14 @@ def _roi_from_points(p0: np.ndarray, p1: np.ndarray, width: int, height: int) ->
     angle = math.pi / 2 - math.atan2(-(y1 - y0), x1 - x0)
     angle = (angle + math.pi) % (2 * math.pi) - math.pi
     return Roi(x0 / width, y0 / height, size / width, angle)
+
+
+def _roi_moved(a: Roi, b: Roi, width: int, height: int) -> bool:
+    """Whether ROI ``b`` is more than :data:`RESEED_MOVE` away from ``a`` (frame pixels)."""
+    shift = math.hypot((b.cx - a.cx) * width, (b.cy - a.cy) * height) / max(a.size * width, 1e-6)
+    turn = abs((b.angle - a.angle + math.pi) % (2 * math.pi) - math.pi)
+    grow = abs(math.log(max(b.size, 1e-6) / max(a.size, 1e-6)))
+    return shift > RESEED_MOVE[0] or grow > RESEED_MOVE[1] or turn > RESEED_MOVE[2]
 
 
 @lru_cache(maxsize=2)
@@ -521,6 +549,12 @@ class CropPersonSegmenter:
     _keys: int = 0
     _pids: dict[int, str] = field(default_factory=dict)
     _people: list[CropTrack] = field(default_factory=list)
+    _last_t: float | None = None
+    _jump: bool = False
+    _reseed: bool = False
+    _history: deque[tuple[float, list[CropTrack]]] = field(
+        default_factory=lambda: deque(maxlen=HISTORY)
+    )
 
     def reset(self) -> None:
         """Forget tracked people (scene cut, seek): :meth:`reset_tracks` and
@@ -533,6 +567,8 @@ class CropPersonSegmenter:
         self.tracks = []
         self.carried = []
         self._since_detect = 0
+        self._last_t = None
+        self._history.clear()
 
     def reset_identities(self) -> None:
         """Forget identities (call in the thread that calls :meth:`identify`)."""
@@ -568,8 +604,9 @@ class CropPersonSegmenter:
         ow, oh = self.out_size(w, h)
         self._since_detect += 1
         self._frame_no += 1
-        if not self.tracks or self._since_detect >= self.redetect_every:
-            self._detect(frame)
+        self._jump = self._jumped(t)
+        if not self.tracks or (self._since_detect >= self.redetect_every and not self._jump):
+            self._detect(frame)  # a jump with people to try defers the periodic look
         elif self._lost:  # someone was just lost: look again, whole frame only (cheap)
             self._detect(frame, tiles=False)
         out = np.zeros((oh, ow), np.float32)
@@ -588,7 +625,7 @@ class CropPersonSegmenter:
                 tr.skipped += 1
                 tr.age += 1
                 np.maximum(out, tr.mask, out=out)  # type: ignore[arg-type]
-            elif not self._segment(tr, frame, (ow, oh)):
+            elif not self._segment_seeded(tr, frame, (ow, oh)):
                 lost.append(tr)
                 continue
             else:
@@ -596,14 +633,79 @@ class CropPersonSegmenter:
             if any(a.head is not None and _same_head(tr.head, a.head) for a in alive):  # type: ignore[arg-type]
                 continue  # two tracks converged on one person: keep the older
             alive.append(tr)
+        if self._jump and (lost or not alive) and self._since_detect > 0:
+            alive = self._found_again(frame, alive, out)
+            lost = []
         out = self._carry(alive, lost, out)
         self.tracks = alive
         self._lost = bool(lost)
+        live = [copy.copy(tr) for tr in alive]
+        if t is not None:
+            self._history.append((t, live))  # never changed: restored as copies
         return CropWork(
             frame, t if t is not None else self._frame_no / 30.0, out,
-            [copy.copy(tr) for tr in alive], [copy.copy(tr) for tr in self.carried],
-            self._shrinks,
+            live, [copy.copy(tr) for tr in self.carried], self._shrinks,
         )  # fmt: skip
+
+    def _jumped(self, t: float | None) -> bool:
+        """Whether ``t`` (seconds) is a jump from the previous frame's time (:data:`JUMP_S`).
+
+        On one, nothing lost at the other time is carried, and the tracks are restored (copies)
+        from a remembered frame: the latest one up to :data:`JUMP_S` before ``t`` when there is
+        one (the processing stream going on after a scrub: tracked as if never left), else the
+        nearest within :data:`SEED_S` (else the current tracks are tried); then ``_reseed`` is
+        set and the landmark model runs twice per person (:meth:`_segment_seeded`)."""
+        last, self._last_t = self._last_t, t
+        self._reseed = False
+        if t is None or last is None or 0.0 <= t - last <= JUMP_S:
+            return False
+        before = [h for h in self._history if 0.0 <= t - h[0] <= JUMP_S]
+        near = max(before, key=lambda h: h[0]) if before else None
+        if near is None:
+            self._reseed = True
+            near = min(self._history, key=lambda h: abs(h[0] - t), default=None)
+            if near is not None and abs(near[0] - t) > SEED_S:
+                near = None
+        seeds = near[1] if near is not None else self.tracks
+        self.tracks = [copy.copy(tr) for tr in seeds]
+        if self._reseed:
+            for tr in self.tracks:  # no turn ahead from another time
+                tr.angle, tr.spin = None, 0.0
+        self.carried = []
+        self._lost = False
+        return True
+
+    def _segment_seeded(self, tr: CropTrack, frame: np.ndarray, out_wh: tuple[int, int]) -> bool:
+        """:meth:`_segment`; after a jump seeded from another time, again when the first run's
+        landmarks moved the crop by more than :data:`RESEED_MOVE` (the seed was off the person
+        as they are on this frame): the second run segments the crop a frame-to-frame track
+        would have given."""
+        seed = tr.roi
+        if not self._segment(tr, frame, out_wh):
+            return False
+        if self._reseed and _roi_moved(seed, tr.roi, frame.shape[1], frame.shape[0]):
+            tr.angle, tr.spin = None, 0.0
+            return self._segment(tr, frame, out_wh)
+        return True
+
+    def _found_again(
+        self, frame: np.ndarray, alive: list[CropTrack], out: np.ndarray
+    ) -> list[CropTrack]:
+        """On a jump where a seeded track was lost (or nobody was seeded): look for people on
+        this same frame (the whole frame; the tiles too when that finds nobody new) and segment
+        the new ones into ``out`` (in place), so the frame shown after a scrub has its people
+        now, not a frame later. Returns the live tracks."""
+        self.tracks = list(alive)
+        known = len(self.tracks)
+        self._detect(frame, tiles=False)
+        if len(self.tracks) == known:
+            self._detect(frame)
+        oh, ow = out.shape
+        for tr in self.tracks[known:]:
+            if self._segment(tr, frame, (ow, oh)):
+                np.maximum(out, tr.mask, out=out)  # type: ignore[arg-type]
+                alive.append(tr)
+        return alive
 
     def identify(self, work: CropWork) -> None:
         """The identity stage of a frame (after its :meth:`first`, frames in order): give each
@@ -627,6 +729,7 @@ class CropPersonSegmenter:
             and tr.roi.cy > 0.95  # hips below the frame: head and shoulders
             and tr.mask is not None
             and bool(self._frame_no % self.large_every)
+            and not self._jump  # their last crop mask is of another time
         )
 
     def _roi_thumb(self, frame: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -807,6 +910,8 @@ class CroppedPersonMasker:
         self.whole_mask: np.ndarray | None = None
         """The whole-frame selfie mask of the last frame, when it was used (else None)."""
         self.thumb: np.ndarray | None = None
+        self._last_t: float | None = None
+        self._states: deque[tuple[float, SmootherState]] = deque(maxlen=HISTORY)
 
     def __call__(self, frame: np.ndarray, t: float | None = None) -> np.ndarray:
         """The smoothed person mask of ``frame`` (``H×W×3`` uint8 RGB) at ``t`` seconds:
@@ -834,7 +939,23 @@ class CroppedPersonMasker:
             self.whole_mask = whole
             mask = whole if not rois else np.maximum(mask, whole)
         self.thumb = frame_thumbnail(frame, shrinks=work.shrinks)
-        return self.smoother.smooth(mask, self.thumb)
+        self._smoother_at(work.t)
+        out = self.smoother.smooth(mask, self.thumb)
+        self._states.append((work.t, self.smoother.state.copy()))
+        return out
+
+    def _smoother_at(self, t: float) -> None:
+        """On a jump to ``t`` seconds (see :data:`JUMP_S`) the smoother continues from its state
+        after the latest remembered frame up to :data:`JUMP_S` before ``t``, or starts afresh:
+        a mask is never smoothed towards another time's."""
+        last, self._last_t = self._last_t, t
+        if last is None or 0.0 <= t - last <= JUMP_S:
+            return
+        before = [h for h in self._states if 0.0 <= t - h[0] <= JUMP_S]
+        if before:
+            self.smoother.state = max(before, key=lambda h: h[0])[1].copy()
+        else:
+            self.smoother.reset()
 
     def reset(self) -> None:
         self.reset_first()
@@ -848,6 +969,8 @@ class CroppedPersonMasker:
         """Reset stage 2's state (in the thread that calls :meth:`second`)."""
         self.crops.reset_identities()
         self.smoother.reset()
+        self._last_t = None
+        self._states.clear()
 
 
 def load_crop_person_masker(
