@@ -312,11 +312,13 @@ def _interpret(text: str, video: Path, info: MediaInfo, ctx: ToolContext) -> Edi
     """Apply the instruction ``text`` to ``ctx``'s plan (with the soundtrack's and the objects'
     events when the words need them), say what was understood and return the new plan. Not
     understood, or nothing to do: says so and exits with code 2, writing nothing."""
-    from backdrop.agent.interpret import SpeechInterpreter
+    from backdrop.agent.interpret import SpeechInterpreter, person_selector
     from backdrop.agent.replies import nothing_to_do
 
     interpreter = SpeechInterpreter()
     ctx.timeline = _analysis_for(text, video, info, interpreter.needs_timeline(text))
+    if person_selector(text.lower())[0] is not None:  # "the second person", "the one on the left"
+        ctx.timeline = _with_people(video, ctx.plan, ctx, picked=True)
     reply = _accept_proposal(interpreter.interpret(text, ctx), interpreter, ctx)
     plan = ctx.history.current
     if nothing_to_do(reply, plan):
@@ -378,16 +380,20 @@ def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str:
     return heard.text
 
 
-def _with_people(video: Path, plan: EditPlan, ctx: ToolContext) -> Timeline | None:
+def _with_people(
+    video: Path, plan: EditPlan, ctx: ToolContext, picked: bool = False
+) -> Timeline | None:
     """``ctx.timeline`` plus the people in ``video`` when the plan keeps "the person" (the main
-    subject when several are in view), and say whom that is; the render follows that choice."""
+    subject when several are in view), and say whom that is; the render follows that choice.
+    ``picked``: the instruction picks a person ("the second person"), so the people are found
+    before it is read (how many there are decides the answer)."""
     from backdrop.perception.core.events import PersonTrack
     from backdrop.perception.vision.people import analyze_people
     from backdrop.tools.edit import main_subject_words
 
     plain = any(k.subject == "person" and k.action == "keep" and k.selector is None
                 for k in plan.keep)  # fmt: skip
-    if not plain or (ctx.timeline is not None and ctx.timeline.of_type(PersonTrack)):
+    if not (plain or picked) or (ctx.timeline is not None and ctx.timeline.of_type(PersonTrack)):
         return ctx.timeline
     try:
         found = analyze_people(video)
@@ -396,7 +402,7 @@ def _with_people(video: Path, plan: EditPlan, ctx: ToolContext) -> Timeline | No
     if ctx.timeline is None:
         ctx.timeline = Timeline(duration=ctx.duration)
     ctx.timeline.add(found)
-    whom = main_subject_words(ctx)
+    whom = "" if picked else main_subject_words(ctx)
     if whom:
         out.print(Text(f"note: {whom}", style="green"))
     return ctx.timeline

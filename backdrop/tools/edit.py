@@ -505,7 +505,9 @@ def _resolve_subject(ctx: ToolContext, args: KeepSubjectArgs) -> tuple[str, str 
     return subject, label if label in seen else canonical, ""
 
 
-def _resolve_selector(args: KeepSubjectArgs, subject: str) -> tuple[str | None, str]:
+def _resolve_selector(
+    ctx: ToolContext, args: KeepSubjectArgs, subject: str
+) -> tuple[str | None, str]:
     """``(selector, refusal)``: the person selector of ``args`` in the plan's spelling (None for
     "the person" and for subjects other than a person)."""
     selector = args.selector.strip().lower() if args.selector else None
@@ -516,6 +518,8 @@ def _resolve_selector(args: KeepSubjectArgs, subject: str) -> tuple[str | None, 
     selector = selector.replace("center", "centre").replace("color:", "colour:")
     if selector.startswith("id:"):
         selector = "id:" + selector[3:].upper()
+    if selector.startswith("nth:"):
+        return _nth_person(ctx, int(selector[4:] or 0))
     from backdrop.render.plan import PERSON_SELECTORS, SELECTOR_COLOURS
 
     ok = selector in PERSON_SELECTORS or selector.startswith("id:P") or (
@@ -527,6 +531,60 @@ def _resolve_selector(args: KeepSubjectArgs, subject: str) -> tuple[str | None, 
         "person, left, right, centre, the largest, a colour (“the one in red”) or an id "
         "(“P2”)"
     )
+
+
+_NTH_WORDS = {0: "other", 1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
+
+
+def people_found(ctx: ToolContext) -> tuple[list[str], bool]:
+    """``(the people the analysis tracked, in words — "P1 (centre, in white)" —, whether it
+    looked at the whole video)``; ``([], False)`` when the video was not analysed for people."""
+    from backdrop.perception.core.events import PeopleCount
+    from backdrop.perception.vision.people import people_summary
+
+    if ctx.timeline is None:
+        return [], False
+    rows = people_summary(ctx.timeline.events)
+    counts = ctx.timeline.of_type(PeopleCount)
+    whole = bool(counts) and max(e.t1 for e in counts) >= ctx.duration - 1.0
+    words = [f"{pid} ({ev.position}{f', in {ev.colour}' if ev.colour else ''})"
+             for pid, _, ev in rows]  # fmt: skip
+    return words, whole
+
+
+def _nth_person(ctx: ToolContext, n: int) -> tuple[str | None, str]:
+    """``(selector, refusal)`` for "the second person" (``n`` = 2; 0 = "the other one"): the
+    person when one was found and ``n`` is 1; else a refusal that says only one person was
+    found, or asks which of the people found is meant (who is "second" depends on where they
+    are)."""
+    found, whole = people_found(ctx)
+    nth = _NTH_WORDS.get(n, f"number {n}")
+    which = f"the {nth} person"
+    pick = "say “the person on the left” (or right, centre), “the one in red” or an id such as “P2”"
+    if len(found) == 1 and n == 1:
+        return None, ""
+    if len(found) == 1:
+        seen = "in this video" if whole else "so far"
+        return None, (f"there is only one person {seen}, {found[0]}, so there is no {nth} "
+                      "person; nothing changed (they are the person kept)")  # fmt: skip
+    if len(found) >= 2:
+        listed = "; ".join(found[:6])
+        return None, f"I found {len(found)} people ({listed}); which is {which}? {pick}"
+    return None, f"I can't tell who {which} is; {pick}"
+
+
+def _only_one(ctx: ToolContext, selector: str | None) -> tuple[str | None, str]:
+    """``(selector, note)``: a choice of people ("the person on the left") when the analysis of
+    the whole video found one person is that person (selector None), and the note says so."""
+    if selector in (None, "all"):
+        return selector, ""
+    found, whole = people_found(ctx)
+    if len(found) != 1 or not whole:
+        return selector, ""
+    from backdrop.render.plan import describe_selector
+
+    return None, (f"there is only one person in this video, {found[0]}, so "
+                  f"“{describe_selector(selector)}” is them")  # fmt: skip
 
 
 def _whom(ctx: ToolContext, args: KeepSubjectArgs, subject: str,
@@ -556,9 +614,26 @@ def _rules_with(ctx: ToolContext, rule: KeepRule, fitted: TimeRange) -> list[Kee
             if not (k.subject in ("person", "speaker") and k.action == "keep"
                     and range_within(k.range, fitted, ctx.duration))
         ]  # fmt: skip
+        keep = [part for k in keep for part in _around(k, rule, fitted, ctx.duration)]
     if rule.action == "remove" and not any(k.action == "keep" for k in keep):
         keep.append(KeepRule(subject="person", range=fitted))
     return [*keep, rule]
+
+
+def _around(k: KeepRule, rule: KeepRule, fitted: TimeRange, duration: float) -> list[KeepRule]:
+    """``k`` without the time ``fitted`` when it is a person keep that spans it: "only keep the
+    speaker for the first 30 s" over a whole-video person rule keeps the speaker alone there
+    (masks combine by maximum, so the person rule would keep its person too). Seconds."""
+    if not (k.subject in ("person", "speaker") and k.action == "keep" and k != rule
+            and range_within(fitted, k.range, duration)) or duration <= 0:  # fmt: skip
+        return [k]
+    (a0, a1), (f0, f1) = k.range.resolve(duration), fitted.resolve(duration)
+    parts = [(a0, f0), (f1, a1)]
+    return [
+        k.model_copy(update={"range": TimeRange(start=round(t0, 3),
+                                                end=None if t1 >= duration else round(t1, 3))})
+        for t0, t1 in parts if t1 - t0 > 1e-3
+    ]  # fmt: skip
 
 
 @TOOLS.register
@@ -568,10 +643,12 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
     main, left, right, centre, largest, a colour, an id), whoever is talking (or one speaker), a
     named object, a box or a point."""
     subject, label, refusal = _resolve_subject(ctx, args)
-    selector, bad = _resolve_selector(args, subject)
+    selector, bad = _resolve_selector(ctx, args, subject)
     refusal = refusal or bad
+    selector, one = _only_one(ctx, selector)
     if not refusal:
         refusal, whom = _whom(ctx, args, subject, selector)
+        whom = one or whom
     if refusal:
         return ToolResult(False, refusal)
     if subject == "box" and args.box is None:
@@ -596,7 +673,8 @@ def keep_subject(ctx: ToolContext, args: KeepSubjectArgs) -> ToolResult:
         return ToolResult(False, str(e).splitlines()[-1])
     same = [k for k in ctx.plan.keep if k.model_copy(update={"range": fitted}) == rule]
     if any(range_within(fitted, k.range, ctx.duration) for k in same):
-        return ToolResult(True, f"already so: {rule.describe()}" + note)
+        said = _note(ctx, [one]) if one else ""
+        return ToolResult(True, f"already so: {rule.describe()}" + note + said)
     new = ctx.plan.model_copy(update={"keep": _rules_with(ctx, rule, fitted)})
     changed = ctx.history.apply(new, rule.describe())
     extra = ""

@@ -97,6 +97,9 @@ class Clause:
     see_through: float | None = None
     """The opacity a see-through word asks for (0..1: "a bit see-through" 0.7); the background
     stays and the original shows through it."""
+    described: bool = False
+    """The clause only says what is wrong with the edge ("there's a halo around my hair"): the
+    fix said with it ("pull the mask in") is the same change, made once."""
     notes: list[str] = field(default_factory=list)
     """What the reply should add in plain words ("blue green is #198183, between the two")."""
     negated: list[str] = field(default_factory=list)

@@ -15,6 +15,7 @@ Times are seconds; negative times count back from the end of the video."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -81,6 +82,9 @@ class _Composer:
     pre: list[ToolCall] = field(default_factory=list)
     steps: list[_Draft | ToolCall] = field(default_factory=list)
     edges: list[str] = field(default_factory=list)
+    described: list[str] = field(default_factory=list)
+    """Edge changes a clause only described ("there's a halo"): the fix said with them ("pull
+    the mask in") is the same change, made once."""
     prev_range: TimeRange | None = None
     draft: _Draft | None = None
     pending: TimeRange | None = None
@@ -117,6 +121,8 @@ class _Composer:
         if c.append is not None:
             self.steps += _append_calls(c.append, self.ctx, self.draft)
             return
+        if self.draft is None and (action := _edge_again(c, self.ctx)) is not None:
+            c.strength, c.edges = None, [action]  # "pull the mask in" … "a bit more"
         if self._reblur(c):
             return
         kind = self._kind(c)
@@ -153,21 +159,46 @@ class _Composer:
                 return
         if kind is not None:
             self._place(kind, c, rng, follows)
-        else:
-            self._unplaced(n, c, rng)
+        elif not (c.subjects and c.range is not None and not c.keep):
+            self._unplaced(n, c, rng)  # "keep the speaker for 30 s": the time is the keep's
         self._attach(n, c, kind)
 
     def finish(self) -> tuple[list[ToolCall], list[ToolCall]]:
         """``(undo/redo calls, edit calls)`` of the sentence."""
         self._share_run(None)
         self._check_crossings()
+        self._implied_removal()
         if self.pending is not None:
             args = {"range": _range_arg(self.pending), "target": "last"}
             self.steps.append(ToolCall("set_time_range", args))
         calls = [call for step in self.steps for call in _flatten(step)]
         if self.edges:
-            calls.append(ToolCall("set_edges", _edge_update(self.ctx.plan, self.edges)))
+            update = _edge_update(self.ctx.plan, self.edges)
+            calls.append(ToolCall("set_edges", update))
+            self.notes += _edge_words(self.ctx.plan, self.edges, update)
         return self.pre, calls
+
+    def _implied_removal(self) -> None:
+        """ "only keep the speaker for the first 30 s" before any background change: a choice of
+        people over a time shows only with the background gone, so the background is removed
+        over that time too, and the reply says so."""
+        if self.ctx.plan.backgrounds or any(isinstance(s, _Draft) for s in self.steps):
+            return
+        for i, step in enumerate(self.steps):
+            args = step.args if isinstance(step, ToolCall) else {}
+            chooses = args.get("subject") == "speaker" or args.get("selector") is not None
+            if step.name != "keep_subject" or not chooses or "range" not in args:  # type: ignore[union-attr]
+                continue
+            if args.get("action", "keep") != "keep":
+                continue
+            self.steps.insert(i, ToolCall("remove_background", {"range": args["range"]}))
+            span = _span_words(TimeRange.model_validate(args["range"]))
+            span = f"for {span}" if span.startswith("the ") else span
+            self.notes.append(
+                f"there was no background change yet, so I removed the background {span} "
+                "(say another background, e.g. “blur it”, to use that instead)"
+            )
+            return
 
     def _rest_of(self, c: Clause) -> None:
         """ "the rest of it": the time no change covers yet (the plan's and this sentence's)."""
@@ -513,7 +544,20 @@ class _Composer:
             else:
                 level = _level_for(self.ctx, c.strength)
                 self.steps.append(ToolCall("set_strength", {"level": level}))
-        self.edges += c.edges
+        self._add_edges(c)
+
+    def _add_edges(self, c: Clause) -> None:
+        """The clause's edge changes; a problem described and its fix ("there's a halo around
+        my hair, pull the mask in", either order) count once."""
+        for action in c.edges:
+            if c.described and action in self.edges:
+                continue
+            if not c.described and action in self.described:
+                self.described.remove(action)
+                continue
+            self.edges.append(action)
+            if c.described:
+                self.described.append(action)
 
 
 MIN_PART = 0.1
@@ -988,6 +1032,56 @@ def _flatten(step: _Draft | ToolCall) -> list[ToolCall]:
         for kind, seconds in step.fades.items():
             calls.append(ToolCall("add_transition", {"kind": kind, "duration": seconds}))
     return calls
+
+
+_OPPOSITE = {"shrink": "grow", "grow": "shrink", "soften": "sharpen", "sharpen": "soften"}
+
+
+def _edge_again(c: Clause, ctx: ToolContext) -> str | None:
+    """The edge change "more" / "a bit less" / "too much" asks for when the last step changed
+    only the edges ("pull the mask in" … "more": in again; … "too much": back out), or None."""
+    if c.strength is None or c.strength[0] != "rel" or not ctx.history.past:
+        return None
+    if dataclasses.replace(c, strength=None, text="", sequential=False).understood():
+        return None
+    before, now = ctx.history.past[-1], ctx.plan
+    if before.model_copy(update={"edges": now.edges}) != now or before.edges == now.edges:
+        return None
+    b, e = before.edges, now.edges
+    action = (
+        ("shrink" if e.shift < b.shift else "grow") if e.shift != b.shift
+        else ("soften" if e.feather > b.feather else "sharpen") if e.feather != b.feather
+        else None
+    )  # fmt: skip
+    if action is None:
+        return None
+    return action if c.strength[1] > 0 else _OPPOSITE[action]
+
+
+_EDGE_WORDS = {
+    "soften": "softened the edge",
+    "sharpen": "sharpened the edge",
+    "refine": "refined the edge (hair-level matting in the quality settings)",
+    "reset": "put the edge settings back to their defaults",
+}
+
+
+def _edge_words(plan: EditPlan, actions: list[str], update: dict[str, Any]) -> list[str]:
+    """The edge changes in plain words ("I pulled the cut-out's edge in by 1.5 px, which trims
+    a halo of the old background"); pixels of a 720-line frame."""
+    if all(getattr(plan.edges, k) == v for k, v in update.items()):
+        return []  # already so: the reply says nothing changed
+    said = [_EDGE_WORDS[a] for a in dict.fromkeys(actions) if a in _EDGE_WORDS]
+    moved = update.get("shift", plan.edges.shift) - plan.edges.shift
+    if moved < 0:
+        said.insert(0, f"pulled the cut-out's edge in by {-moved:g} px, which trims a halo of "
+                       "the old background")  # fmt: skip
+    elif moved > 0:
+        said.insert(0, f"let the cut-out's edge out by {moved:g} px, so less of the person is "
+                       "cut off")  # fmt: skip
+    elif "shrink" in actions or "grow" in actions:
+        said.insert(0, "the edge is already as far as it goes (20 px)")
+    return ["I " + " and ".join(said)] if said else []
 
 
 def _edge_update(plan: EditPlan, actions: list[str]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from backdrop.agent.interpret.words import (
     mark_corrections,
     mark_exclusions,
     now_phrases,
+    others_phrases,
     spoken_times,
     words_to_numbers,
 )
@@ -228,6 +229,7 @@ def normalise(
     text = _halves(text, duration)
     text = now_phrases(text, now)
     text = re.sub(r"[!?\"]+", " , ", text)
+    text = others_phrases(text)  # "keep me and lose everyone else": not "remove every person"
     text = mark_exclusions(text)
     text = mark_corrections(text)
     text = drop_filler(text)

@@ -56,9 +56,11 @@ from backdrop.agent.interpret.lexicon.colours import (
 )
 from backdrop.agent.interpret.lexicon.edges import (
     BARE_EDGE,
+    DESCRIBES,
     EDGE_NOUN,
     EDGE_RULES,
     HAIR_ROUGH,
+    HALO,
     MATCH_LIGHT,
     PRONOUN,
     SPILL,
@@ -146,11 +148,17 @@ def _take(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, st
     return m, text[: m.start()] + " " + text[m.end() :]
 
 
+_EDGE_MORE = re.compile(r"\b(?:a (?:bit|little|touch) |a lot |much |even |some |slightly )?more\b")
+
+
 def read_clause(text: str, sequential: bool, paths: list[str], timed: bool = False) -> Clause:
     """Read one clause. ``timed``: an earlier clause of the sentence said a time, so "blue at
     the start" is a time here ("red at the end and blue at the start"), not a gradient stop."""
     c = Clause(text=text, sequential=sequential)
     rest = f" {text} "
+    if START_OVER.match(rest):  # "undo everything" is starting over, not one undo
+        c.reset = True
+        return c
     rest = _read_history(c, rest)
     if STOP.match(rest):
         c.stop = True
@@ -176,6 +184,10 @@ def read_clause(text: str, sequential: bool, paths: list[str], timed: bool = Fal
             else (rest[: m.start()] + " " + rest[m.end() :])
         )
     _check_nobody(rest)
+    m, rest = _take(HALO, rest)
+    if m is not None:  # "bits of the old background around my hair": the edge moves in
+        c.edges.append("shrink")
+        c.described = True
     negated, rest = take_negated_colours(rest)  # "not blue": never read as blue
     if (m := DROP.match(rest)) is not None:  # "drop the green", "get rid of the blur"
         c.drop = (
@@ -203,6 +215,10 @@ def read_clause(text: str, sequential: bool, paths: list[str], timed: bool = Fal
         big = (m["amt"] or "").split()[-1:] in (["lot"], ["much"], ["way"])
         c.blur, c.strength = True, ("rel", -0.4 if big else -0.2)
     rest = _read_edges(c, rest)
+    if c.edges and c.strength is None and not BLUR.search(rest):
+        _, rest = _take(_EDGE_MORE, rest)  # "feather the edges more": the edge, not the blur
+    c.edges = [a for i, a in enumerate(c.edges) if a != "shrink" or "shrink" not in c.edges[:i]]
+    c.described = bool(c.edges) and (c.described or DESCRIBES.match(text) is not None)
     rest = _read_background(c, rest, paths)
     _read_strength(c, rest)
     if c.edges and c.strength is not None and not (c.background or c.blur or c.remove):
@@ -270,7 +286,7 @@ _UNREAD_TIME = re.compile(
 
 
 def _read_history(c: Clause, text: str) -> str:
-    for pattern, attr in ((UNDO, "undo"), (REDO, "redo")):
+    for pattern, attr in ((REDO, "redo"), (UNDO, "undo")):  # "undo the undo" is a redo
         m, text = _take(pattern, text)
         if m is not None:
             setattr(c, attr, history_count(m))
@@ -739,7 +755,7 @@ def _read_edges(c: Clause, text: str) -> str:
         m, text = _take(pattern, text)
         if m is not None:
             c.edges.append(action)
-    if has_noun and not c.edges:
+    if has_noun and not c.edges and not (c.undo or c.redo):  # "undo the edges": no refine
         c.edges.append("refine")  # "fix the edges", "the hair edge"
     _, text = _take(EDGE_NOUN, text)
     return text

@@ -12,15 +12,16 @@ from backdrop.agent.interpret.clauses import Clause, split_clauses
 from backdrop.agent.interpret.composition import compose
 from backdrop.agent.interpret.described import files_answer, resolve_described
 from backdrop.agent.interpret.errors import Unclear, Unsupported, clarify
-from backdrop.agent.interpret.lexicon.colours import colour_name
+from backdrop.agent.interpret.lexicon.colours import COLOUR, colour_name
 from backdrop.agent.interpret.lexicon.conflicts import CLEAR_WORD, NOT_BLURRED, keeps_as_is
 from backdrop.agent.interpret.lexicon.history import DONT
+from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME, to_seconds
 from backdrop.agent.interpret.normalise import normalise
 from backdrop.agent.interpret.read import read_clause
 from backdrop.agent.interpret.words import FIX, NeedsPosition
 from backdrop.agent.replies import Reply, sentence, step_reply
-from backdrop.render.plan import TimeRange
+from backdrop.render.plan import EditPlan, TimeRange
 from backdrop.tools import ToolCall, ToolContext, ToolRegistry, default_registry
 from backdrop.tools.runner import StepResult, run_step
 
@@ -90,9 +91,13 @@ class RuleInterpreter:
         is understood does it ask. When a tool refuses (a missing file, nothing to fade), the
         plan is left unchanged.
         """
-        answer = files_answer(text, ctx)  # "which background files have I got?"
+        answer = files_answer(text, ctx) or plan_answer(text, ctx) or ack_answer(text)
+        answer = answer or render_answer(text)
         if answer is not None:
             return Reply(answer)
+        question = question_answer(text, ctx)  # "what's happening at 0:30?": not an edit
+        if question is not None:
+            return question
         try:
             parsed = self.parse(text, ctx)
         except Unclear as e:
@@ -137,8 +142,9 @@ class RuleInterpreter:
         """
         _not_the_person(text)  # "make my jacket blue"
         text = resolve_described(text, ctx)  # "the beach photo" → its file name
+        text, rate = _frame_rate(text)  # "export at 60fps": not the time 1:00
         norm, paths, sizes = _normalised(text, ctx)
-        notes: list[str] = []
+        notes: list[str] = [rate] if rate else []
         clauses: list[Clause] = []
         ignored: list[str] = []
         negated: list[str] = []
@@ -182,7 +188,11 @@ class RuleInterpreter:
             edits = [x for x in clauses if not (x.undo or x.redo)]
             if edits and _degree_of_edges(c, edits[-1]):
                 continue  # "soften the edges, but only a little": the edge step is the small one
-            if c.undo and _only_history(c) and edits:
+            judged = all(_COMPLAINT.match(x.text) for x in edits)
+            if c.undo and _only_history(c) and edits and judged:
+                # "too much, undo": the complaint says why; the undo takes back the last step
+                clauses, edits = [x for x in clauses if x.undo or x.redo], []
+            elif c.undo and _only_history(c) and edits:
                 # "make it blue and then undo that": the sentence takes back its own change
                 clauses = [x for x in clauses if x.undo or x.redo]
                 took_back = True
@@ -194,16 +204,14 @@ class RuleInterpreter:
         _check_conflicts(clauses, as_is)
         _check_negated(clauses, negated)
         if not clauses:
+            if rate and not sizes:
+                raise Unsupported(sentence(rate[:1].upper() + rate[1:]) + " Nothing changed.")
             if took_back or sizes:
                 return Parsed([], [], ignored, notes, took_back, sizes)
             what = f" by “{_quote(ignored[0])}”" if ignored and ignored[0] != norm else ""
             raise Unclear(clarify(f"I'm not sure what you mean{what}."))
         pre, calls = compose(clauses, ctx, notes)
-        undos = sum(1 for call in pre if call.name == "undo")
-        if undos and calls and len(ctx.history.past) < undos:
-            # "never mind, make it green" on a fresh plan: nothing to take back, do the rest
-            pre = [call for call in pre if call.name != "undo"]
-            notes.append("there was nothing to undo")
+        pre = _clamp_undos(pre, bool(calls), len(ctx.history.past), notes)
         return Parsed(pre, calls, ignored, list(dict.fromkeys(notes)), took_back, sizes)
 
 
@@ -217,6 +225,143 @@ def _normalised(text: str, ctx: ToolContext) -> tuple[str, list[str], list[str]]
             "I don't know where “now” is here: there is no live play position. Say a time "
             "instead, for example “from 0:12 on, make it green”."
         ) from e
+
+
+_PLAN_QUESTION = re.compile(
+    r"^(?:(?:so|ok(?:ay)?|and|hey|um|uh|sorry|wait)[\s,]+)*(?:(?:can|could) you\s+)?(?:"
+    r"what(?:'s| is| are)\s+(?:the|my|our|your)\s+(?:current\s+)?(?:plan|edits?|changes|settings)"
+    r"|what (?:did|have) you (?:just\s+)?(?:do|done|change|changed|apply|applied|make|made)"
+    r"|what (?:have|did) (?:we|i) (?:got|get|done|do|change|changed)"
+    r"|(?:show|tell|remind) me (?:the |my |what (?:the|my) |what you(?:'ve| have)? )?"
+    r"(?:plan|edits?|"
+    r"changes|did|done|changed)(?: is| are)?"
+    r"|what(?:'s| has) (?:been )?(?:done|changed|applied)|where are we(?: at)?|recap"
+    r"|summari[sz]e(?: (?:it|the plan|the edits|what you did))?|what does the plan look like"
+    r"|what(?:'s| is) (?:in )?the plan)"
+    r"(?:\s+(?:so far|now|right now|at the moment|to (?:it|the video|my video)|just now|exactly|"
+    r"then))*\s*$"
+)
+
+
+def plan_answer(text: str, ctx: ToolContext) -> str | None:
+    """The answer to "what's the plan?" / "what did you do?": the plan in plain words, the last
+    change and the export size; ``None`` for other text. Nothing changes."""
+    if _PLAN_QUESTION.match(text.lower().replace("’", "'").strip(" ?!.")) is None:
+        return None
+    plan = ctx.plan
+    if plan == EditPlan() and ctx.history.depth == 0:
+        return clarify("Nothing yet: the video is as it was.")
+    lines = plan.describe()
+    out = "The plan now: " + "; ".join(lines) + "."
+    if ctx.history.undo_label:
+        out += f" The last change was “{ctx.history.undo_label}” (say “undo” to take it back)."
+    size = getattr(ctx, "output_size", None)
+    if size:
+        out += f" Export size: {size}."
+    return out
+
+
+_ACK = re.compile(
+    r"^(?:(?:that|it|this|the (?:edges?|mask|outline|cut-?out|hair|background|colou?r|blur))"
+    r"(?:'s|'re| is| are| looks?| seems?)?\s+)?(?:looks?\s+)?(?:really\s+|much\s+|so\s+)?"
+    r"(?:good|great|perfect|fine|nice|awesome|lovely|better|cool|excellent|ok(?:ay)?|alright)"
+    r"(?:\s+now)?(?:[\s,!.]+(?:thanks|thank you|cheers|leave (?:it|them)(?: (?:alone|as (?:it is|"
+    r"they are)))?|don'?t (?:touch|change) (?:it|them)))*"
+    r"|(?:ok(?:ay)?|thanks|thank you|cheers|nice|cool)(?:[\s,!.]+(?:thanks|thank you|cheers))*$"
+)
+"""Praise or thanks with nothing to change ("looks good", "the edges are fine, leave them")."""
+
+
+def ack_answer(text: str) -> str | None:
+    """The answer to praise or thanks ("looks good", "perfect, thanks"): nothing changes, and
+    the reply says so; ``None`` for other text."""
+    if _ACK.fullmatch(text.lower().replace("’", "'").strip(" ?!.,")) is None:
+        return None
+    return "Good — I left it as it is; nothing changed."
+
+
+_RENDER = re.compile(
+    r"^(?:(?:can|could|would|will) you |please |now |ok(?:ay)? |so |and |then |go ahead and |"
+    r"let's |just )*(?:render|export|save|write out|output|finish|download)(?: (?:it|the video|the "
+    r"file|this|that|the result|the edit))?(?: (?:now|out|please|for me|then))*$"
+)
+
+
+def render_answer(text: str) -> str | None:
+    """The answer to "render it" / "export it" (no size said): how to write the video; nothing
+    changes; ``None`` for other text."""
+    if _RENDER.match(text.lower().strip(" ?!.,")) is None:
+        return None
+    return (
+        "I don't write the video from a sentence: in `backdrop chat` say `/render OUT.mp4`, or "
+        'run `backdrop edit VIDEO "…" -o OUT.mp4` (or `backdrop render VIDEO PLAN.json`). '
+        "Nothing changed."
+    )
+
+
+_QUESTION = re.compile(
+    r"^(?:(?:so|and|hey|um|uh|ok(?:ay)?|wait)[\s,]+)*(?:what(?:'s| is| are| was| were| did| does|"
+    r" do| will)?(?! about\b| if\b)|how(?! about\b)|why(?! (?:don'?t|not)\b)|when|where|which|"
+    r"who(?:'s| is)?|is (?:it|this|that|there)|are (?:there|you|we)|does|did|do (?:i|you|we))\b"
+)
+_ASKS_EDIT = re.compile(
+    r"\b(?:make|turn|change|set|use|put|replace|swap|remove|delete|erase|blur|keep|fade|add|give|"
+    r"cut|export|render|undo|redo|start over|background|bg|backdrop|gradient|edges?|mask|halo|"
+    r"speaker|person|people|possible|could|can|would|should|try)\b"
+)
+_DURATION_Q = re.compile(r"\bhow (?:long|many (?:seconds|minutes))\b.*\b(?:video|clip|it)\b")
+
+
+def question_answer(text: str, ctx: ToolContext) -> Reply | None:
+    """A question that is not an instruction ("what's happening at 0:30?", "how long is the
+    video?"): answered from what is known, the plan unchanged (it used to be read as an edit
+    at 0:30); ``None`` for other text."""
+    low = text.lower().replace("’", "'").strip(" .!?")
+    if _QUESTION.match(low) is None or _ASKS_EDIT.search(low) or COLOUR.search(low):
+        return None  # "is it possible to make it blue?", "what if it was red": instructions
+    if len(low.split()) < 3:
+        return None  # "is it": a stray tail, not a question
+    from backdrop.render.plan import clock
+
+    if _DURATION_Q.search(low):
+        return Reply(f"The video is {clock(ctx.duration)} long. Nothing changed.")
+    lines = ctx.plan.describe() if ctx.plan != EditPlan() else ["no change yet"]
+    return Reply(
+        "I can't answer questions about the video's content here; I only change its "
+        f"background. The plan now: {'; '.join(lines)}. What should I change?",
+        clarify=True,
+    )
+
+
+def _frame_rate(text: str) -> tuple[str, str]:
+    """``(text without a frame rate said, what to say about it)`` ("" when none was said):
+    "export at 60fps" is never the time 1:00, and the export keeps the video's own rate."""
+    m = FRAME_RATE.search(text.lower())
+    if m is None:
+        return text, ""
+    said = (f"I can't change the frame rate (“{m.group(0).strip()}”): the export keeps the "
+            "video's own frame rate")  # fmt: skip
+    return text[: m.start()] + " " + text[m.end() :], said
+
+
+def _clamp_undos(pre: list[ToolCall], edits: bool, depth: int, notes: list[str]) -> list[ToolCall]:
+    """``pre`` with no more undos than the ``depth`` steps there are, and a note when some were
+    dropped: "never mind, make it green" on a fresh plan does the rest; "undo twice" after one
+    change undoes that one and says so."""
+    undos = sum(1 for call in pre if call.name == "undo")
+    if undos <= depth or not (edits or depth):
+        return pre
+    extra = undos - depth
+    kept = []
+    for call in pre:
+        if call.name == "undo" and extra > 0:
+            extra -= 1
+            continue
+        kept.append(call)
+    notes.append("there was nothing to undo" if depth == 0 else
+                 f"there {'was' if depth == 1 else 'were'} only {depth} "
+                 f"change{'s' if depth != 1 else ''} to undo")  # fmt: skip
+    return kept
 
 
 def _degree_of_edges(c: Clause, before: Clause) -> bool:
@@ -245,12 +390,19 @@ def with_leftovers(reply: Reply, parsed: Parsed, ctx: ToolContext | None = None)
     """``reply`` with the export size (set on ``ctx`` when given: the step ran), what was not
     applied and what was not understood said after it."""
     extra = _apply_size(parsed, ctx, join=reply.changed)
-    extra += [sentence(n[:1].upper() + n[1:]) for n in parsed.notes]
+    notes = parsed.notes if ctx is not None else [n for n in parsed.notes if not _DONE.match(n)]
+    extra += [sentence(n[:1].upper() + n[1:]) for n in notes]
     if parsed.ignored:
         extra.append(_not_understood(parsed.ignored))
     if not extra:
         return reply
     return Reply(" ".join([reply.text, *extra]), reply.calls, reply.changed, reply.clarify)
+
+
+_DONE = re.compile(r"^(?:I (?!can't|couldn't|didn't|don't|won't)|there was no background change "
+                   r"yet, so I)")  # fmt: skip
+"""A note that says what was done ("I pulled the cut-out's edge in …"): not said when the step
+failed and nothing changed."""
 
 
 def _not_understood(ignored: list[str]) -> str:
@@ -394,6 +546,14 @@ def _correct_time(prev: Clause, piece: str) -> bool:
         return True
     return False
 
+
+_COMPLAINT = re.compile(
+    r"^(?:(?:that|this|it)(?:'s| is| was)\s+|(?:oh|hmm|no|nah|ugh|way|far|much|a bit|a little|"
+    r"slightly)[\s,]+)*(?:too (?:much|strong|far|heavy|intense|big|small|dark|light|bright)|"
+    r"overdone|over the top|not (?:good|right|great)|wrong|worse|ugly|bad)$"
+)
+"""A clause that only judges the last change ("that's too much"): before an "undo" in the same
+sentence it says why, it is not a change of its own to take back."""
 
 _AS_BEFORE = re.compile(
     r"^(?:(?:go|goes|going|switch|switches|come|comes|return|returns)\s+)?(?:back\s+)?"

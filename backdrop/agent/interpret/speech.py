@@ -36,6 +36,7 @@ from backdrop.agent.interpret.lexicon.people import (
 )
 from backdrop.agent.interpret.lexicon.speakers import find_speaker_count
 from backdrop.agent.interpret.rules import Parsed, RuleInterpreter, with_leftovers
+from backdrop.agent.interpret.words import drop_filler, others_phrases
 from backdrop.agent.replies import Reply, step_reply
 from backdrop.perception.core.events import SpeakerTurn, Speech, Timeline, TranscriptSegment, Word
 from backdrop.render.plan import TimeRange
@@ -96,6 +97,8 @@ class SpeechAnchor:
     sid: str | None = None
     words: tuple[str, ...] = ()
     relation: str = "from"
+    span: tuple[int, int] | None = None
+    """Where the "keep the speaker" phrase is in the text (``keep_talker`` kind)."""
 
 
 def find_anchor(text: str) -> SpeechAnchor | None:
@@ -108,7 +111,9 @@ def find_anchor(text: str) -> SpeechAnchor | None:
     keep = find_keep_speaker(low)
     if keep is not None:
         rest = _cut_span(orig, keep.start, keep.end)
-        keep_anchor = SpeechAnchor("keep_talker", rest, speaker=keep.ordinal, sid=keep.sid)
+        keep_anchor = SpeechAnchor(
+            "keep_talker", rest, speaker=keep.ordinal, sid=keep.sid, span=(keep.start, keep.end)
+        )
     if keep_anchor is not None:
         orig = keep_anchor.rest
         low = orig.lower() if len(orig.lower()) == len(orig) else orig
@@ -174,6 +179,11 @@ class SpeechInterpreter:
         if count is not None:  # "there are two speakers" (and maybe an edit after it)
             return self._speaker_count(count.n, rest, ctx)
         anchor = find_anchor(text)
+        if anchor is None and ctx.timeline is None:
+            before = [k for k in ctx.plan.keep if k.subject == "speaker"]
+            reply = self.base.interpret(text, ctx)  # "just the speaker, thanks"
+            now = [k for k in ctx.plan.keep if k.subject == "speaker"]
+            return _keep_talker_later(reply, ctx) if now != before and now else reply
         if anchor is None:
             return self.base.interpret(text, ctx)
         if ctx.timeline is None:
@@ -204,6 +214,9 @@ class SpeechInterpreter:
                 if anchor.speaker > len(order):
                     return Reply(_n_speakers(order)), False
                 sid = order[anchor.speaker - 1]
+            said = _as_rule_text(text, anchor, sid)
+            if said is not None:  # the rules read the keep with its time ("… for 30 s")
+                return self.base.interpret(said, ctx), False
             return self._run(text, ctx, pre, [*calls, _keep_speaker_call(self.registry, sid)])
 
         ranges, problem = _anchor_ranges(anchor, tl)
@@ -285,7 +298,20 @@ def _keep_talker_later(reply: Reply, ctx: ToolContext) -> Reply:
     return Reply(f"{reply.text} {SPEAKERS_LATER}", reply.calls, reply.changed, reply.clarify)
 
 
+def _as_rule_text(text: str, anchor: SpeechAnchor, sid: str | None) -> str | None:
+    """``text`` with its "keep the second speaker" phrase as the rules read it ("keep s2"), so
+    the rules place the keep with the sentence's time and background; None when the speaker's
+    id has another form or the phrase's place is unknown."""
+    if anchor.span is None or (sid is not None and re.fullmatch(r"S\d+", sid) is None):
+        return None
+    start, end = anchor.span
+    said = "keep the speaker" if sid is None else f"keep {sid.lower()}"
+    return f"{text[:start]} {said} {text[end:]}".strip()
+
+
 def _meaningful(rest: str) -> bool:
+    rest = drop_filler(others_phrases(rest.lower()))  # "can you … and lose everyone else"
+    rest = re.sub(r"\b(?:can|could|would|will) you\b", "", rest)
     return bool(re.sub(r"\b(?:only|please|just|and|then|now|so|the|a)\b|[\s,.;!?]", "", rest))
 
 

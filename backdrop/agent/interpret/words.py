@@ -390,7 +390,8 @@ _FILLERS: tuple[re.Pattern[str], ...] = tuple(
         r"\b|\bthanks\b|\bthx\b|\bcheers\b|\bmuch appreciated\b|\bappreciate it\b",
         r"\b(?:please|plz|pls|kindly)\b",
         r"\blike (?=\d|about\b|around\b)|\bor so\b|\bgive or take\b",
-        r"\b(?:you know|i guess|i suppose|i think|like i said|so yeah|yeah|yep|cool|great|"
+        r"(?<!\bthe )\b(?:you know|i guess|i suppose|i think|like i said|so yeah|yeah|yep|cool|"
+        r"great|"
         r"perfect|nice|awesome|alright|all right|right|anyway|basically|whatever|bye|goodbye|"
         r"see you|hey(?: backdrop| there)?|hi(?: backdrop)?|hello backdrop)\b[,.]?(?!\s+(?:to|of|"
         r"edge|side|half|now)|(?:'s| is)? (?:behind|around) )",
@@ -411,6 +412,71 @@ _FILLERS: tuple[re.Pattern[str], ...] = tuple(
 _STUTTER = re.compile(r"\b(\w+(?:\s+\w+)?)(?:\s*,\s*|\s+)\1\b")
 
 
+_DROP_VERB = r"(?:lose|remove|drop|hide|cut(?: out)?|get rid of|delete|erase|ditch|take out|blank)"
+_EVERYONE = (
+    r"(?:every(?:one|body)|any(?:one|body)|all (?:of )?the (?:other )?(?:people|persons|others)|"
+    r"the others|the other (?:people|persons|ones?|guys?|person|folks)|the rest of (?:them|the "
+    r"people|us)|(?:all )?the people)"
+)
+_OTHERS_TOO = re.compile(
+    rf"(?:\s*,\s*|\s+)(?:and\s+)?{_DROP_VERB}\s+{_EVERYONE}(?:\s+else)?\b"
+    rf"|\b{_DROP_VERB}\s+{_EVERYONE}\s+else\b(?:\s*,\s*|\s+)(?:and\s+)?(?=keep\b)"
+)
+_ALL_BUT = re.compile(
+    rf"\b{_DROP_VERB}\s+{_EVERYONE}(?:\s+else)?\s+(?:but|except(?: for)?|apart from|other than|"
+    r"besides|save for)\s+"
+)
+_LIKE = re.compile(r"(?:,\s*)?\blike\s*,\s*|,\s*like\s+(?=(?:just|only|the|me|my|a|an)\b)")
+_VERB_COMMA = re.compile(
+    r"\b(keep|show|leave|lose|remove|blur|make)\s*,\s*"
+    r"(?=(?:just|only|the|me|my|him|her|it|us|them)\b)"
+)
+
+
+_JUST_ME = re.compile(
+    r"^\s*(?:(?:u+m+|u+h+|er+m?)[\s,]+)*(?:(?:i (?:only |just )?(?:want|need)|give me|show me)\s+"
+    r"(?:just\s+|only\s+)?|(?:just|only)\s+)(?=(?:me|myself|us|him|her|them|the "
+    r"(?:person|speaker|guy|woman|man|presenter|host))"
+    r"(?:[\s,]+(?:please|thanks|thank you|then))*[\s,.]*$)"
+)
+
+
+_BLUR_ALL_BUT = re.compile(
+    rf"\bblur\s+{_EVERYONE}(?:\s+else)?\s+(?:but|except(?: for)?|apart from|other than|besides)\s+"
+)
+_BEHIND_TALKER = re.compile(
+    r"\b(?:behind|around)\s+(?=(?:whoever(?:'s| is)|the (?:current |active )?speaker\b|the person "
+    r"(?:who(?:'s| is) )?(?:talking|speaking)|the one (?:who(?:'s| is) )?(?:talking|speaking)))"
+)
+_CUT_OUT_TALKER = re.compile(
+    r"\bcut\s+out\s+(?=(?:whoever(?:'s| is)|the (?:current |active )?speaker\b|the person "
+    r"(?:who(?:'s| is) )?(?:talking|speaking)))"
+)
+
+
+_UNKEEP = re.compile(
+    r"\b(?:don'?t|do not|stop|no longer|quit|no need to)\s+(?:keep(?:ing)?|follow(?:ing)?|"
+    r"focus(?:ing)? on|isolat(?:e|ing))\s+(?:only\s+|just\s+)?(?:the (?:current |active )?speaker|"
+    r"whoever(?:'s| is)? (?:talking|speaking)|the (?:person|one|guy|woman|man) (?:who(?:'s| is)? "
+    r"(?:talking|speaking)|on the (?:left|right)|in the (?:middle|centre|center)|in \w+)|the "
+    r"(?:talking|speaking) (?:person|one))"
+)
+
+
+def others_phrases(text: str) -> str:
+    """ "keep the person talking and lose everyone else" → "keep the person talking" (the
+    others go with "keep"; not "remove every person"), "remove everyone except me" → "keep only
+    me", "keep, like, just me" → "keep just me"."""
+    text = _VERB_COMMA.sub(r"\1 ", _LIKE.sub(" ", text))
+    text = _UNKEEP.sub("keep the main person", text)  # "don't keep the speaker": the default
+    text = _ALL_BUT.sub("keep only ", _JUST_ME.sub("keep only ", text))
+    text = _BLUR_ALL_BUT.sub("blur the background and keep only ", text)
+    text = _BEHIND_TALKER.sub("and keep ", text)  # "remove the background behind the speaker"
+    text = _CUT_OUT_TALKER.sub("remove the background and keep ", text)
+    keeps = re.search(r"\b(?:keep|show|leave|focus on|only)\b", text) is not None
+    return _OTHERS_TOO.sub(lambda m: " " if keeps or "else" in m.group(0) else m.group(0), text)
+
+
 def drop_filler(text: str) -> str:
     """Hesitations, politeness and sign-offs removed; "make, make it" → "make it"."""
     for pattern in _FILLERS:
@@ -426,6 +492,7 @@ __all__ = [
     "FIX",
     "NeedsPosition",
     "drop_filler",
+    "others_phrases",
     "fix_typos",
     "mark_corrections",
     "mark_exclusions",

@@ -169,11 +169,14 @@ STOP_INDEX = {
 # -- start over, questions about the files, other people -----------------------------------------
 START_OVER = re.compile(
     r"^\s*(?:(?:let's|let us|i want to|i'd like to|can we|could we|we should|just)\s+)?"
-    r"(?:start (?:over|again|afresh|from scratch|from the beginning)|begin again|reset"
+    r"(?:start (?:over|again|afresh|from scratch|from the beginning)|begin again|(?:throw|chuck) "
+    r"(?:it all|everything) (?:away|out)|(?:go )?back to (?:the )?original(?: video)?|restore the "
+    r"original(?: video)?|reset"
     r"(?: (?:it|everything|all|the (?:plan|edits?|changes|whole thing)))?|clear (?:everything|"
     r"all (?:the )?(?:edits|changes)|the (?:plan|edits|changes))|start with a clean slate|"
     r"wipe (?:the slate|everything)(?: clean)?|from scratch|(?:scrap|ditch|bin|trash|wipe|clear|"
-    r"undo|lose) (?:everything|it all|all of it|all (?:the |my )?(?:edits|changes))(?:,?\s+and\s+"
+    r"undo|lose|throw away|throw out) (?:everything|it all|all of it|all (?:the |my )?(?:edits|"
+    r"changes))(?:,?\s+and\s+"
     r"(?:start (?:over|again|afresh|from scratch)|begin again))?)(?:\s+(?:again|please|"
     r"from scratch|then))*\s*$"
 )

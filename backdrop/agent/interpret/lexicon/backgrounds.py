@@ -13,7 +13,7 @@ REMOVE_VERB = re.compile(
 )
 KEEP_VERB = re.compile(
     rf"\b(?:keep|preserve|retain|leave in|don'?t remove|do not remove)\s+(?:only\s+)?"
-    rf"{DETERMINER}([a-z]+)"
+    rf"{DETERMINER}(?!(?:getting|being|going|coming|cutting|happening|on)\b)([a-z]+)"
 )
 BLUR_TARGET = re.compile(r"\bblur\s+(?:out\s+)?(?:(?:the|my|that|this)\s+)?([a-z]+)")
 CUT_ME_OUT = re.compile(r"\bcut\s+(?:me|us|the person|him|her)\s+out\b")

@@ -15,7 +15,7 @@ _DEGREE = r"(?:\s+(?:a\s+)?(?:little bit|bit|little|touch|tad|notch|more|slightl
 
 # Edges: (pattern, action). Actions are applied to the current settings in _edge_update.
 EDGE_NOUN = re.compile(
-    r"\b(?:edges?|outlines?|borders?|cut-?out|halo|fringe|mask|hair(?:line)?|silhouette|"
+    r"\b(?:edges?|outlines?|borders?|cut-?out|halo|fring(?:e|ing)|mask|hair(?:line)?|silhouette|"
     r"contours?)\b"
 )
 EDGE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -23,9 +23,12 @@ EDGE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for p, a in (
         (r"\b(?:cut(?:s|ting)? (?:into|off)|eat(?:s|ing)? into|chop(?:s|ping)? off|clip(?:s|ping)?"
          r" (?:off|into)|too tight|missing (?:my|the|his|her)|loses? (?:my|the|his|her)|"
-         r"grow|expand|bigger|looser|wider|dilate)\b"
+         r"grow|expand|bigger|looser|wider|dilate|too (?:small|thin|narrow)|eat(?:s|ing)? "
+         r"(?:my|the|his|her|their)|(?:my|his|her|the) \w+ (?:(?:is|are|gets?|getting|keeps?) )+"
+         r"(?:cut|chopped|clipped))\b"
          rf"|{_MOVE}out(?:wards?)?{_DEGREE}\b", "grow"),
-        (r"\b(?:tight(?:er|en)?|shrink|smaller|too loose|halo|fringe|background (?:is )?"
+        (r"\b(?:tight(?:er|en)?|shrink|smaller|too (?:loose|big|large|wide|fat)|halo|"
+         r"fring(?:e|ing)|background (?:is )?"
          r"(?:showing|bleeding|leaking)|erode|contract|choke)\b"
          rf"|{_MOVE}in(?:wards?)?{_DEGREE}\b", "shrink"),
         (r"\b(?:rough|jagged|choppy|ragged|messy|blocky|stair-?stepp?(?:ed|ing)|aliased|"
@@ -39,6 +42,34 @@ EDGE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r"\b(?:default|normal|original) (?:edges?|outlines?|mask)\b", "reset"),
     )
 )  # fmt: skip
+_AROUND = r"(?:around|round|on|along|at|near|by|behind|next to|beside)"
+_OLD_BG = (
+    r"(?:the\s+)?(?:old|original|real|previous)\s+(?:background|bg|backdrop|room|wall|scene)\b"
+)
+_SHOWS = (
+    r"(?:is\s+|are\s+)?(?:still\s+)?(?:showing|shows|visible|peeking|leaking|bleeding|left|"
+    r"poking|coming|stuck|sticking)(?:\s+(?:through|out))?\b"
+)
+HALO = re.compile(
+    r"\b(?:bits?|pieces?|traces?|some|parts?|patches|a (?:bit|line|ring|rim|halo|outline|sliver|"
+    rf"glow|fringe|border|edge|strip)) of\s+{_OLD_BG}(?:\s+{_SHOWS})?"
+    rf"|\b{_OLD_BG}(?:\s+{_SHOWS}|(?=(?:\s+(?:still|through))?\s+{_AROUND}\s+(?:me|my|him|his|"
+    r"her|them|their|the (?:person|speaker|guy|woman|man|head|hair|edges?))\b))"
+    r"|\b(?:thin\s+|faint\s+|weird\s+|odd\s+)?(?:white|black|dark|light|bright|gr[ae]y|pale|"
+    r"coloured|colored|weird|faint|odd|thin|glowing)(?:ish)?\s+(?:outline|line|edge|halo|fringe|"
+    rf"glow|rim|ring|border|band)s?(?=\s+{_AROUND}\b)"
+    rf"|\b(?:a\s+)?(?:glow|ghost(?:ing)?|rim|ring)\s+(?={_AROUND}\s+(?:me|my|him|his|her|them|"
+    r"their|the (?:person|speaker|guy|woman|man|head|hair|edges?)))"
+)
+DESCRIBES = re.compile(
+    r"^\s*(?:there(?:'s| is| are)|i (?:can )?(?:still )?(?:see|notice|spot)|i(?:'ve| have) got|"
+    r"it(?:'s| has)(?: got)?|you can (?:still )?see|(?:it )?looks? like|i think there(?:'s| is))\b"
+)
+"""A halo of the old background (or a coloured line) around the person, said as a complaint:
+"bits of the old background around my hair", "a white outline around me", "a glow around my
+head". The cut-out's edge moves in (shrink); the colour named is never the background's.
+``DESCRIBES``: a clause that only says what is wrong ("there's a halo around my hair"); the
+fix said with it ("pull the mask in") is the same change, made once."""
 PRONOUN = re.compile(r"\b(?:me|my|him|his|her|them|us|person)\b")
 BARE_EDGE = re.compile(r"\b(?:sharper|crisper|tighter|softer|smoother|sharpen)\b")
 

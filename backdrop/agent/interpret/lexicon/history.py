@@ -43,7 +43,11 @@ UNDO = re.compile(
     r"(?:\s+(?P<times>twice|\d+ times|two times|three times))?"
 )
 DONT = re.compile(r"^(?:no )?(?:don'?t|do not)(?: do (?:it|that))?(?: after all)?$")
-REDO = re.compile(r"\b(?:redo|re-do|do that again)\b(?:\s+(?P<times>twice|\d+ times|two times))?")
+REDO = re.compile(
+    r"\b(?:redo|re-do|do that again|undo (?:the|that|my|your) undo|(?:bring|put) (?:it|that|this) "
+    r"back(?!\s+(?:to|the way|how|as|like))|i want (?:it|that) back)\b"
+    r"(?:\s+(?P<times>twice|\d+ times|two times))?"
+)
 REPEAT = {"twice": 2, "two times": 2, "three times": 3}
 COUNTS = {"one": 1, "a": 1, "two": 2, "three": 3, "couple": 2, "couple of": 2}
 """Counts said in words inside an undo ("the last two changes", "go back one step")."""

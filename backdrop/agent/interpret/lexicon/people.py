@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from backdrop.agent.interpret.lexicon.backgrounds import DETERMINER
 
 KEEP_PERSON = re.compile(
-    r"\b(?:keep|preserve|retain|leave in|don'?t remove|do not remove)\s+(?:only\s+)?"
+    r"\b(?:keep|preserve|retain|leave in|don'?t remove|do not remove)\s+(?:only\s+|just\s+)?"
     + DETERMINER
     + r"(?:person|people|me|myself|speaker|subject|us|man|woman|guy|girl|host|presenter|him|"
     r"her|them|face|body|foreground)\b(?:\s+(?:who|that)\s+(?:is\s+)?\w+)?"
@@ -109,8 +109,9 @@ REMOVE_WORDS = ("remove", "delete", "erase", "get rid of", "take out", "hide")
 _WHO = r"(?:person|one|people|man|woman|guy|girl|kid|child|dancer|player|speaker|presenter)"
 _PERSON_SELECTORS: tuple[tuple[str, str], ...] = (
     (
-        r"every(?:one|body)|all (?:of )?(?:the |them|us)?\s*(?:people|persons)?|both(?: of them)?"
-        r"|the two of them",
+        r"every(?:one|body)|all (?:of )?(?:the |them|us)?\s*(?:people|persons)?"
+        r"|both(?: of (?:them|us))?"
+        r"|(?:the )?(?:two|three|four|[2-9]) of (?:them|us)|us (?:both|all)",
         "all",
     ),
     (rf"(?:the )?{_WHO} on the left|(?:the )?left(?:most)? {_WHO}", "left"),
@@ -120,7 +121,11 @@ _PERSON_SELECTORS: tuple[tuple[str, str], ...] = (
         rf"|(?:the )?(?:middle|centre|center) {_WHO}",
         "centre",
     ),
-    (rf"(?:the )?(?:biggest|largest|closest|nearest) {_WHO}", "largest"),
+    (
+        rf"(?:the )?(?:biggest|largest|closest|nearest|tallest) {_WHO}"
+        rf"|(?:the )?{_WHO} (?:closest|nearest) to the (?:camera|lens)",
+        "largest",
+    ),
     (rf"(?:the )?main (?:{_WHO}|subject)", "main"),
     (
         rf"(?:the )?{_WHO} (?:in|wearing|dressed in) (?:a |the )?(?P<colour>red|orange|yellow|green"
@@ -128,7 +133,14 @@ _PERSON_SELECTORS: tuple[tuple[str, str], ...] = (
         "colour",
     ),
     (r"(?:person |track )?(?P<pid>p\d+)", "id"),
+    (
+        r"(?:the |that )?(?P<nth>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|other) "
+        rf"(?:{_WHO}|face|figure)(?! on\b| in\b| (?:is|who|that)\b)",
+        "nth",
+    ),
 )
+_NTH = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+        "fifth": 5, "5th": 5, "other": 0}  # fmt: skip
 _SELECT_PERSON = re.compile(
     r"\b(?:keep|show|preserve|retain|leave in|focus on)\s+(?:only\s+|just\s+)?(?:"
     + "|".join(f"(?P<s{i}>{p})" for i, (p, _) in enumerate(_PERSON_SELECTORS))
@@ -150,5 +162,7 @@ def person_selector(text: str) -> tuple[str | None, str]:
             sel = f"colour:{colour}"
         elif sel == "id":
             sel = f"id:{m.group('pid').upper()}"
+        elif sel == "nth":  # "the second person": who that is depends on the people found
+            sel = f"nth:{_NTH[m.group('nth')]}"
         return sel, text[: m.start()] + " " + text[m.end() :]
     return None, text

@@ -17,6 +17,27 @@ _SIZE = re.compile(
     rf"(?<![\w.:])(?P<size>{_SIZE_CORE})(?![\w.:])"
     r"(?:\s+(?:resolution|export|output|video|quality|version|format))?"
 )
+_LINES = r"(?:360|480|540|720|1080|1440|2160|4320)"
+_EXPORT_VERB = r"(?:export|render|output|save|encode|deliver|give me)"
+_BARE_LINES = re.compile(
+    rf"(?:,?\s*(?:and\s+)?(?:then\s+)?(?:please\s+)?{_EXPORT_VERB}\s+(?:(?:it|this|that|the "
+    r"(?:video|clip|file|export|output|result))\s+)?(?:(?:in|at|as|to)\s+)?"
+    r"|,?\s*(?:and\s+)?(?:make|set|change|lower|reduce|drop|raise|increase|bump|put)\s+the\s+"
+    r"(?:video\s+)?(?:export|output|render|resolution)(?:\s+(?:size|resolution))?"
+    r"(?:\s+(?:down|up))?\s+(?:(?:to|at|in)\s+)?"
+    r"|\b(?:at|in)\s+(?=\d+\s+(?:resolution|res)\b))"
+    rf"(?<![\w.:])(?P<lines>{_LINES})(?![\w.:])"
+    r"(?:\s+(?:resolution|res|lines|export|output|video|quality|version|please))?"
+    r"|(?:\b(?:do|use|go with|pick)\s+)?"
+    rf"(?<![\w.:])(?P<lines2>{_LINES})\s+(?:for|as)\s+the\s+(?:export|output|render)\b"
+)
+"""A bare line count said with an export phrase ("export 1080", "export at 720", "make the
+output 1440", "1080 for the export"): the height in lines, never a time."""
+FRAME_RATE = re.compile(
+    r"(?:\b(?:at|in|with|to)\s+)?\b\d{2,3}(?:\.\d+)?\s*(?:fps|frames? (?:per|a) second)\b"
+    r"|\b(?:the\s+)?(?:frame ?rate|fps)\s+(?:of\s+|to\s+|at\s+)?\d{2,3}(?:\.\d+)?\b"
+)
+"""A frame rate said ("export at 60fps"): never a time; the export keeps the video's own rate."""
 _NAMED = {"full hd": "1080p", "ultra hd": "4k", "uhd": "4k", "qhd": "1440p", "hd": "720p"}
 
 
@@ -71,5 +92,9 @@ def take_sizes(text: str) -> tuple[str, list[str]]:
         sizes.append(size_spec(m.group("size")))
         return " , "
 
-    text = _SIZE.sub(cut, text)
+    def cut_lines(m: re.Match[str]) -> str:
+        sizes.append((m.group("lines") or m.group("lines2")) + "p")
+        return " , "
+
+    text = _BARE_LINES.sub(cut_lines, _SIZE.sub(cut, text))
     return text, sizes
