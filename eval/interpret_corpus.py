@@ -53,6 +53,7 @@ BLIND = {
     "heldout2": CORPUS / "heldout2.txt",
     "heldout3": CORPUS / "heldout3.txt",
     "heldout4": CORPUS / "heldout4.txt",
+    "heldout5": CORPUS / "heldout5.txt",
 }
 EDGE_WORDS = ("soften", "sharpen", "grow", "shrink", "refine")
 SEED = 11
