@@ -90,6 +90,7 @@ from backdrop.agent.interpret.lexicon.fades import (
 )
 from backdrop.agent.interpret.lexicon.files import PATH_TOKEN, file_kind
 from backdrop.agent.interpret.lexicon.history import REDO, UNDO, history_count
+from backdrop.agent.interpret.lexicon.known import KNOWN_WORDS
 from backdrop.agent.interpret.lexicon.negation import take_negated_colours
 from backdrop.agent.interpret.lexicon.nouns import BG_NOUNS, EFFECT_NOUNS, NOT_NOUNS, PERSON_NOUNS
 from backdrop.agent.interpret.lexicon.people import (
@@ -228,6 +229,7 @@ def read_clause(text: str, sequential: bool, paths: list[str], timed: bool = Fal
     if TARGET_ALL.search(text):
         c.target_all = True
     c.unread = [m.group(0).strip() for m in _UNREAD_TIME.finditer(rest)]
+    c.unread += unknown_words(rest)  # a word nobody taught it: named, never dropped silently
     c.negated = negated
     return c
 
@@ -277,6 +279,17 @@ def _check_other_person(text: str) -> None:
 
 # A time phrase the range rules did not read ("from the intro", "until she sits down"): the
 # clause is applied without it, so the reply names it.
+def unknown_words(text: str) -> list[str]:
+    """Words of 4+ letters left in ``text`` after a clause was read that no dev phrasing uses
+    (:data:`~backdrop.agent.interpret.lexicon.known.KNOWN_WORDS`), in order, once each."""
+    words = re.findall(r"[a-z]+", re.sub(r"@\w+", " ", text))
+    def known(w: str) -> bool:  # plurals and -ing/-ed forms of a known word count
+        stems = (w, w[:-1], w[:-2], w[:-3], w[:-3] + "e", w[:-2] + "e")
+        return any(x in KNOWN_WORDS for x in stems if len(x) >= 3)
+
+    return list(dict.fromkeys(w for w in words if len(w) >= 4 and not known(w)))
+
+
 _UNREAD_TIME = re.compile(
     r"\b(?:from|until|till|after|before|during|between|except|since|starting|once|when|while) "
     r"(?!(?:it|that|this|them|then|now|there|here|me|him|her|us|start|beginning|end|"
