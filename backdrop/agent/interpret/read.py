@@ -283,6 +283,7 @@ def unknown_words(text: str) -> list[str]:
     """Words of 4+ letters left in ``text`` after a clause was read that no dev phrasing uses
     (:data:`~backdrop.agent.interpret.lexicon.known.KNOWN_WORDS`), in order, once each."""
     words = re.findall(r"[a-z]+", re.sub(r"@\w+", " ", text))
+
     def known(w: str) -> bool:  # plurals and -ing/-ed forms of a known word count
         stems = (w, w[:-1], w[:-2], w[:-3], w[:-3] + "e", w[:-2] + "e")
         return any(x in KNOWN_WORDS for x in stems if len(x) >= 3)
