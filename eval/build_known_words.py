@@ -36,7 +36,11 @@ slowly sorry super totally
 """
 
 
-def main() -> None:
+OUT = ROOT / "backdrop" / "agent" / "interpret" / "lexicon" / "known_words.txt"
+
+
+def known_words() -> list[str]:
+    """The vocabulary, sorted (what :data:`OUT` must hold)."""
     words: set[str] = set(COMMON.split())
     for line in (ROOT / "eval" / "corpus" / "instructions_dev.jsonl").read_text().splitlines():
         case = json.loads(line)
@@ -50,9 +54,13 @@ def main() -> None:
         words.update(w for w in re.findall(r"[a-z]+", src.read_text().lower()) if len(w) >= 4)
     for name in NAMED_COLORS:
         words.update(w for w in re.findall(r"[a-z]+", name.lower()) if len(w) >= 4)
-    out = ROOT / "backdrop" / "agent" / "interpret" / "lexicon" / "known_words.txt"
-    out.write_text("\n".join(sorted(words)) + "\n")
-    print(f"{len(words)} words -> {out.relative_to(ROOT)}")
+    return sorted(words)
+
+
+def main() -> None:
+    words = known_words()
+    OUT.write_text("\n".join(words) + "\n")
+    print(f"{len(words)} words -> {OUT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -29,3 +29,17 @@ def test_an_unknown_word_is_named_and_the_rest_applied(text: str, word: str) -> 
 def test_known_words_and_their_forms_are_not_named() -> None:
     assert unknown_words("please make the backgrounds blurrier colours @hfacade @p0") == []
     assert unknown_words("zorbify") == ["zorbify"]
+
+
+def test_the_vocabulary_file_is_up_to_date() -> None:
+    """known_words.txt is what eval/build_known_words.py makes from today's dev split and
+    interpreter source: rerun it after adding dev phrasings or patterns."""
+    import importlib.util
+
+    from tests.conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("bkw", ROOT / "eval" / "build_known_words.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.OUT.read_text().split() == mod.known_words(), "run eval/build_known_words.py"
