@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from backdrop.agent.interpret.lexicon.colours import NAMES
+from backdrop.agent.interpret.lexicon.colours import SAID_COLOUR
 
 # -- scores and fractions → percentages ---------------------------------------------------------
 _SCORE = re.compile(
@@ -110,7 +110,7 @@ LESS_HUE = re.compile(
 """Taking a hue out of a colour ("less red"): asked about, never read as a strength."""
 
 # -- a colour added to a gradient ---------------------------------------------------------------
-_COL = rf"(?:@h[0-9a-f]{{6}}|(?:(?:light|dark|pale|deep|bright)\s+)?(?:{NAMES}))"
+_COL = SAID_COLOUR
 STOP_NOUN = re.compile(
     r"\b(?:(?:a|an|another|one more|the|one)\s+)?(?:(?:3rd|third|4th|fourth|5th|fifth|new|extra|"
     r"more|last|final|additional|other|further)\s+)?(?:colou?r|stop|band|shade|tone)"

@@ -18,6 +18,10 @@ from backdrop.render.colors import NAMED_COLORS, NAMED_GRADIENTS, hex_to_rgb, sp
 NAMES = "|".join(
     re.escape(n).replace(r"\ ", r"[\s-]+") for n in sorted(NAMED_COLORS, key=len, reverse=True)
 )
+SHADED_NAME = rf"(?:(?:light|dark|pale|deep|bright)\s+)?(?:{NAMES})"
+"""A named colour with an optional shade word ("dark green"), as a regex fragment."""
+SAID_COLOUR = rf"(?:@h[0-9a-f]{{6}}|{SHADED_NAME})"
+""":data:`SHADED_NAME` or a hex placeholder (``@hrrggbb``, see ``normalise``)."""
 BASIC_HUES = ("red", "green", "blue", "yellow", "orange", "purple", "pink", "grey", "gray",
               "brown")  # fmt: skip
 """The head words of a two-word colour ("lime green"); white and black are not ("teal white and

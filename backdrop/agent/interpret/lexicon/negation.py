@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from backdrop.agent.interpret.lexicon.colours import NAMES
+from backdrop.agent.interpret.lexicon.colours import SHADED_NAME
 
-_COL = rf"(?:(?:light|dark|pale|deep|bright)\s+)?(?:{NAMES})"
+_COL = SHADED_NAME
 NEGATED_COLOUR = re.compile(
     r"\b(?:not|never|anything\s+(?:but|except|other than|besides)|any\s+(?:other\s+)?"
     r"colou?r\s+(?:but|except|apart from|other than|besides)|(?:i\s+)?(?:don'?t|do not|didn'?t|"

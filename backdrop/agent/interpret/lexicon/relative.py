@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
-from backdrop.agent.interpret.lexicon.colours import NAMES
+from backdrop.agent.interpret.lexicon.colours import SAID_COLOUR
 
 # Relative references: darker/lighter, the previous background, one colour for another, the same
 # for another time, and "stop" (end the focused segment at the play position).
-_COL = rf"(?:@h[0-9a-f]{{6}}|(?:(?:light|dark|pale|deep|bright)\s+)?(?:{NAMES}))"
+_COL = SAID_COLOUR
 SHADE = re.compile(
     r"\b(?P<amt>a little bit|a (?:bit|little|touch|tad|shade)|slightly|somewhat|much|a lot|way|"
     r"far|lots|even|bit)?\s*(?P<dir>darker|lighter|brighter|deeper|paler|dimmer|richer)\b"
