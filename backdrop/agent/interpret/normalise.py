@@ -12,6 +12,7 @@ import re
 
 from backdrop.agent.interpret.errors import Unclear, clarify
 from backdrop.agent.interpret.lexicon.adjust import scores_to_percent, shade_words
+from backdrop.agent.interpret.lexicon.amounts import HEDGE, spoken_amounts
 from backdrop.agent.interpret.lexicon.ends import FROM_MIDDLE
 from backdrop.agent.interpret.lexicon.files import (
     BARE_HEX,
@@ -218,7 +219,8 @@ def normalise(
     if COLOUR_WORDS.search(text):
         text = BARE_HEX.sub(lambda m: f"@h{m.group(1)}", text)
     text = fix_typos(text, _PROTECTED)
-    text = words_to_numbers(text)
+    text = words_to_numbers(spoken_amounts(text))
+    text = HEDGE.sub(" ", text)  # "maybe 20 %": the number said
     text = _MIN_SEC.sub(lambda m: f"{m['m'] or 1}:{int(m['s']):02d}", text)  # "1 minute 30"
     text = NUMBER_WORD.sub(lambda m: str(NUMBER_WORDS[m.group(1)]), text)
     text = shade_words(scores_to_percent(text))  # "3 out of 10", "less dark": never times

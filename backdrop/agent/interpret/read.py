@@ -796,6 +796,9 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
     if BLUR.search(text):
         c.blur = True
         relative = any(p.search(text) for p, _ in STRENGTH_REL)
+        said = STRENGTH_ABS[0][0].search(text)  # "a soft blur, maybe 20 %": the number wins
+        if said is not None and c.strength is None and not relative:
+            c.strength = ("abs", min(max(float(said.group(1)) / 100.0, 0.0), 1.0))
         for pattern, level in () if relative else BLUR_INTENSITY:
             hit, text = _take(pattern, text)
             if hit is not None and c.strength is None:

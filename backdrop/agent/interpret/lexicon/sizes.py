@@ -82,11 +82,66 @@ def spoken_sizes(text: str) -> str:
     return _SPOKEN_SIZE.sub(repl, text)
 
 
+_ONES = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90}  # fmt: skip
+_O = "|".join(sorted(_ONES, key=len, reverse=True))
+_T = "|".join(_TENS)
+_SAID_DIGITS = rf"(?:(?:{_T})(?:[\s-]+(?:{_O}))?|{_O})[\s-]+(?:(?:{_T})(?:[\s-]+(?:{_O}))?|oh[\s-]+(?:{_O})|hundred)"
+_SPOKEN_DIM = re.compile(rf"\b(?P<w>{_SAID_DIGITS}|\d{{3,4}})\s+(?:by|x|times)\s+(?P<h>{_SAID_DIGITS}|\d{{3,4}})\b")
+"""A width by a height said in words ("twelve eighty by seven twenty", "nineteen twenty by ten
+eighty"): read as pairs of two-digit numbers, as people say them."""
+
+
+def _said_number(said: str) -> str:
+    """ "twelve eighty" → ``1280``, "six forty" → ``640``, "eight fifty four" → ``854``,
+    "ten oh eight" → ``1008``, "1920" → ``1920``."""
+    if said.isdigit():
+        return said
+    words = [w for w in re.split(r"[\s-]+", said) if w != "oh"]
+
+    def value(ws: list[str]) -> int:
+        return sum(_TENS.get(w, 0) + _ONES.get(w, 0) for w in ws)
+
+    if words[-1] == "hundred":
+        return str(value(words[:-1]) * 100)
+    cut = 1 if words[0] in _ONES or len(words) == 2 or words[1] in _TENS else 2
+    return str(value(words[:cut]) * 100 + value(words[cut:]))
+
+
+_SIZE_OR_LINES = rf"(?:{_SIZE_CORE}|{_LINES})"
+_FROM_TO = re.compile(
+    r"(?:,?\s*(?:and\s+)?(?:please\s+)?(?:switch|change|go|move|bump|drop|take|set|turn|"
+    r"lower|raise|reduce|increase|up|upgrade|downgrade)?\s*(?:(?:it|the (?:video|clip|file|"
+    r"export|output|render|resolution|size)(?:\s+(?:size|resolution))?)\s+)?)?"
+    rf"\bfrom\s+(?P<a>{_SIZE_OR_LINES})\s+(?:(?:down|up|back)\s+)?(?:to|into)\s+"
+    rf"(?P<b>{_SIZE_OR_LINES})(?![\w.:])(?:\s+(?:resolution|export|output|video|quality))?"
+)
+"""A change of export size ("switch the export from 1080 to 4k", "from 4k down to 1080p"):
+the second size is the one wanted; neither is a time."""
+_EXPORT_WORD = re.compile(r"\b(?:export|render|output|resolution|res|size|encode)\b")
+
+
 def take_sizes(text: str) -> tuple[str, list[str]]:
     """``(text without size phrases, the sizes said as --size specs)``; "4K" and "1080p" are
     never times."""
     sizes: list[str] = []
     text = spoken_sizes(text)
+    text = _SPOKEN_DIM.sub(lambda m: f"{_said_number(m['w'])}x{_said_number(m['h'])}", text)
+
+    def change(m: re.Match[str]) -> str:
+        bare = re.fullmatch(_LINES, m["a"]) and re.fullmatch(_LINES, m["b"])
+        if bare and not _EXPORT_WORD.search(text):
+            return m.group(0)  # "from 720 to 1080" with no export word: maybe seconds
+        b = m["b"]
+        sizes.append(b + "p" if re.fullmatch(_LINES, b) else size_spec(b))
+        return " , "
+
+    text = _FROM_TO.sub(change, text)
 
     def cut(m: re.Match[str]) -> str:
         sizes.append(size_spec(m.group("size")))

@@ -12,10 +12,13 @@ STRENGTH_REL: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(r"\b(?:too (?:much|strong|heavy|intense|blurry)|overdone|not (?:so|as|that) much|"
                 r"more subtle|subtler|weaker|less(?: strong| intense| obvious| visible)?|"
                 r"tone (?:it )?down|dial (?:it )?back|reduce|fainter|(?:bring|turn|dial|knock|take)"
-                r"(?: (?:it|that|this|the (?:opacity|strength|blur|effect|colou?r)))? down)\b"),
-     -0.2),
+                r"(?: (?:it|that|this|the (?:opacity|strength|blur|effect|colou?r)))? down|"
+                r"down a (?:notch|bit|touch|tad)|a notch (?:less|lower|down|weaker))\b"), -0.2),
     (re.compile(r"\b(?:stronger|more(?: intense| strong| visible| obvious)?|intensify|boost|"
-                r"crank (?:it )?up|increase|heavier|blurrier)\b"), 0.2),
+                r"crank (?:it )?up|increase|heavier|blurrier|up a (?:notch|bit|touch|tad|level)|"
+                r"a notch (?:more|higher|up|stronger)|(?:crank|bump|turn|dial|ramp|kick|jack|pump|"
+                r"amp|push|notch|step)(?:\s+(?:it|that|this|the(?:\s+(?:opacity|strength|blur|"
+                r"effect|intensity))?))?\s+up|bump(?:ed)?|ramp(?:ed)?)\b"), 0.2),
 )  # fmt: skip
 STRENGTH_ABS: tuple[tuple[re.Pattern[str], float | None], ...] = (
     (re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:%|percent)"), None),
