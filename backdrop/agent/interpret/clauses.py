@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from backdrop.agent.interpret.lexicon.colours import COLOUR
 from backdrop.agent.interpret.lexicon.ends import AT_END, AT_START
+from backdrop.agent.interpret.lexicon.known import KNOWN_WORDS
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME
 from backdrop.agent.interpret.words import FIX
 from backdrop.render.colors import NAMED_COLORS
@@ -182,7 +183,11 @@ def split_clauses(text: str) -> list[tuple[str, bool, bool]]:
         elif _more_stops(clauses[-1][0], piece) and not (fix and COLOUR.search(clauses[-1][0])):
             clauses[-1][0] += f" to {piece}"  # "a gradient with navy, then teal, then white"
         elif (
-            fix or _HARD.search(sep) or _STARTER.match(piece) or _new_action(clauses[-1][0], piece)
+            fix
+            or _HARD.search(sep)
+            or _STARTER.match(piece)
+            or _new_action(clauses[-1][0], piece)
+            or odd_verb(piece)
         ):
             clauses.append([piece, _NEXT.search(sep) is not None, fix])
         else:
@@ -253,6 +258,22 @@ def _has_time(text: str) -> bool:
         or _SEQUENCE_WORD.search(text) is not None
         or _OPEN_RANGE.search(text) is not None
     )
+
+
+_VERB_SHAPE = re.compile(r"^([a-z]{4,})\s+(?:it|the|my|this|that|these|those|everything|all|"
+                         r"them|him|her|me)\b")  # fmt: skip
+
+
+def odd_verb(piece: str) -> bool:
+    """Whether ``piece`` starts with a word nobody taught the interpreter, used as a verb
+    ("… and glorp the edges"): its own clause, so the word is named back and the clause before
+    it is not read with its words."""
+    m = _VERB_SHAPE.match(piece)
+    if m is None:
+        return False
+    w = m.group(1)
+    stems = (w, w[:-1], w[:-2], w[:-3], w[:-3] + "e", w[:-2] + "e")
+    return not any(x in KNOWN_WORDS for x in stems if len(x) >= 3)
 
 
 def _new_action(prev: str, piece: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from backdrop.agent.interpret.clauses import Clause
+from backdrop.agent.interpret.clauses import Clause, odd_verb
 from backdrop.agent.interpret.errors import CAPABILITIES, EXAMPLES, Unclear, Unsupported, clarify
 from backdrop.agent.interpret.lexicon.adjust import (
     APPEND_HEAD,
@@ -769,7 +769,8 @@ def _read_edges(c: Clause, text: str) -> str:
         m, text = _take(pattern, text)
         if m is not None:
             c.edges.append(action)
-    if has_noun and not c.edges and not (c.undo or c.redo):  # "undo the edges": no refine
+    # "undo the edges", "glorp the edges" (a verb nobody taught it): no refine
+    if has_noun and not c.edges and not (c.undo or c.redo or odd_verb(c.text)):
         c.edges.append("refine")  # "fix the edges", "the hair edge"
     _, text = _take(EDGE_NOUN, text)
     return text

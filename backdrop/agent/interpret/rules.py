@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 from backdrop.agent.interpret.clauses import Clause, split_clauses
 from backdrop.agent.interpret.composition import compose
 from backdrop.agent.interpret.described import files_answer, resolve_described
-from backdrop.agent.interpret.errors import Unclear, Unsupported, clarify
+from backdrop.agent.interpret.errors import CAPABILITIES, Unclear, Unsupported, clarify
 from backdrop.agent.interpret.lexicon.colours import COLOUR, colour_name
 from backdrop.agent.interpret.lexicon.conflicts import CLEAR_WORD, NOT_BLURRED, keeps_as_is
+from backdrop.agent.interpret.lexicon.effects import REFUSAL, effect_asked
 from backdrop.agent.interpret.lexicon.history import DONT
 from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME, to_seconds
 from backdrop.agent.interpret.normalise import normalise
-from backdrop.agent.interpret.read import read_clause
+from backdrop.agent.interpret.read import read_clause, unknown_words
 from backdrop.agent.interpret.words import FIX, NeedsPosition
 from backdrop.agent.replies import Reply, sentence, step_reply
 from backdrop.render.plan import EditPlan, TimeRange
@@ -148,7 +149,7 @@ class RuleInterpreter:
         clauses: list[Clause] = []
         ignored: list[str] = []
         negated: list[str] = []
-        took_back = same_next = False
+        took_back = same_next = refused = False
         as_is: list[str] = []
         for piece, seq, fix in split_clauses(norm):
             edits = [x for x in clauses if not (x.undo or x.redo)]
@@ -165,6 +166,10 @@ class RuleInterpreter:
                 as_is.append(piece)  # "blur it but keep it sharp": asked about below
             # "blur it; no actually, don't" takes back what came before, like "undo that"
             timed = any(x.range is not None for x in clauses)  # "…, and blue at the start"
+            if effect_asked(piece) is not None:  # "a glowing outline around me": no such effect
+                refused = True
+                notes.append(REFUSAL)
+                continue
             if DONT.match(piece):
                 c = Clause(piece, undo=1)
             else:
@@ -208,7 +213,14 @@ class RuleInterpreter:
                 raise Unsupported(sentence(rate[:1].upper() + rate[1:]) + " Nothing changed.")
             if took_back or sizes:
                 return Parsed([], [], ignored, notes, took_back, sizes)
+            if refused:
+                raise Unsupported(sentence(REFUSAL) + " " + CAPABILITIES + ".")
             what = f" by “{_quote(ignored[0])}”" if ignored and ignored[0] != norm else ""
+            odd = unknown_words(norm)  # "blibber the rest": name the word nobody taught it
+            if odd:
+                said = " or ".join(f"“{w}”" for w in odd[:3])
+                raise Unclear(clarify(f"I don't know what {said} means here, so I changed "
+                                      "nothing. What should happen to the background?"))
             raise Unclear(clarify(f"I'm not sure what you mean{what}."))
         pre, calls = compose(clauses, ctx, notes)
         pre = _clamp_undos(pre, bool(calls), len(ctx.history.past), notes)
