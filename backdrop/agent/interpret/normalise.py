@@ -13,6 +13,7 @@ import re
 from backdrop.agent.interpret.errors import Unclear, clarify
 from backdrop.agent.interpret.lexicon.adjust import scores_to_percent, shade_words
 from backdrop.agent.interpret.lexicon.amounts import HEDGE, spoken_amounts
+from backdrop.agent.interpret.lexicon.each import each_lengths
 from backdrop.agent.interpret.lexicon.ends import FROM_MIDDLE
 from backdrop.agent.interpret.lexicon.files import (
     BARE_HEX,
@@ -50,7 +51,8 @@ _PROTECTED = frozenset(
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), r)
     for p, r in (
-        (r"\b(?:what(?:'s| is)|whatever(?:'s| is)?|everything|all that'?s?|anything) "
+        (r"\b(?:what(?:'s| is)|whatever(?:'s| is)?|everything|all that'?s?|anything|(?:the |all "
+         r"the )?(?:stuff|things|junk|clutter|mess)) "
          r"(?:behind|around) (?:me|him|her|us|them|the person)\b",
          "the background"),
         (r"\beverything (?:except|but|other than|apart from|besides) (?:me|him|her|us|them|"
@@ -185,11 +187,15 @@ def _plain_number(m: re.Match[str]) -> str:
 
 
 def normalise(
-    text: str, now: float | None = None, duration: float | None = None
+    text: str,
+    now: float | None = None,
+    duration: float | None = None,
+    read_as: list[tuple[str, str]] | None = None,
 ) -> tuple[str, list[str], list[str]]:
     """``(text, paths, sizes)``: lower-cased text with placeholders for paths (``@pN``) and hex
     colours (``@hrrggbb``), spoken language cleaned up (see :mod:`.words`), and the
-    output sizes that were said (cut out: they are never times).
+    output sizes that were said (cut out: they are never times). ``read_as``: where given,
+    the misspellings corrected are appended to it as ``(said, read)``.
 
     Raises:
         NeedsPosition: the text says "now" and ``now`` is ``None``.
@@ -218,7 +224,14 @@ def normalise(
     text = HASH_HEX.sub(lambda m: f"@h{m.group(1)}", text)
     if COLOUR_WORDS.search(text):
         text = BARE_HEX.sub(lambda m: f"@h{m.group(1)}", text)
-    text = fix_typos(text, _PROTECTED)
+    found: list[tuple[str, str]] = []
+    text = fix_typos(text, _PROTECTED, found)
+    for said, read in found:
+        if " or " in read:  # "make it blure": blur or blue? Never one read as the other
+            options = " or ".join(f"“{w}”" for w in read.split(" or "))
+            raise Unclear(clarify(f"Did you mean {options} by “{said}”?"))
+    if read_as is not None:
+        read_as += found
     text = words_to_numbers(spoken_amounts(text))
     text = HEDGE.sub(" ", text)  # "maybe 20 %": the number said
     text = _MIN_SEC.sub(lambda m: f"{m['m'] or 1}:{int(m['s']):02d}", text)  # "1 minute 30"
@@ -226,7 +239,7 @@ def normalise(
     text = shade_words(scores_to_percent(text))  # "3 out of 10", "less dark": never times
     for pattern, repl in SPOKEN_TIMES:
         text = pattern.sub(repl, text)
-    text = spoken_times(text)
+    text = each_lengths(spoken_times(text))  # "red then blue, 20 seconds each"
     text = FROM_MIDDLE.sub(lambda m: f"{m['prep']} halfway", text)  # "from the middle"
     text = _halves(text, duration)
     text = now_phrases(text, now)

@@ -8,7 +8,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from backdrop.agent.interpret.clauses import Clause, split_clauses
+from backdrop.agent.interpret.clauses import Clause, odd_verb, split_clauses
 from backdrop.agent.interpret.composition import compose
 from backdrop.agent.interpret.described import files_answer, resolve_described
 from backdrop.agent.interpret.errors import CAPABILITIES, Unclear, Unsupported, clarify
@@ -144,8 +144,10 @@ class RuleInterpreter:
         _not_the_person(text)  # "make my jacket blue"
         text = resolve_described(text, ctx)  # "the beach photo" → its file name
         text, rate = _frame_rate(text)  # "export at 60fps": not the time 1:00
-        norm, paths, sizes = _normalised(text, ctx)
+        read_as: list[tuple[str, str]] = []
+        norm, paths, sizes = _normalised(text, ctx, read_as)
         notes: list[str] = [rate] if rate else []
+        notes += [f"I read “{a}” as “{b}”" for a, b in read_as]  # "blurr" → "blur": said back
         clauses: list[Clause] = []
         ignored: list[str] = []
         negated: list[str] = []
@@ -186,8 +188,8 @@ class RuleInterpreter:
             if not c.understood():
                 if c.same and _SAME_ALONE.match(piece):
                     same_next = True  # "same thing, but make it green": green over that part
-                elif not _is_noise(piece) and not c.negated:
-                    ignored.append(piece)
+                elif not _is_noise(piece) and not c.negated:  # "wibble the shoulders": the word
+                    ignored += (odd_verb(piece) and unknown_words(piece)) or [piece]
                 continue
             c.same, same_next = c.same or same_next, False
             edits = [x for x in clauses if not (x.undo or x.redo)]
@@ -227,11 +229,13 @@ class RuleInterpreter:
         return Parsed(pre, calls, ignored, list(dict.fromkeys(notes)), took_back, sizes)
 
 
-def _normalised(text: str, ctx: ToolContext) -> tuple[str, list[str], list[str]]:
+def _normalised(
+    text: str, ctx: ToolContext, read_as: list[tuple[str, str]] | None = None
+) -> tuple[str, list[str], list[str]]:
     """:func:`normalise` against the context's play position and length; "now" with no play
-    position is asked about."""
+    position is asked about. ``read_as`` collects the misspellings corrected."""
     try:
-        return normalise(text, ctx.position, ctx.duration)
+        return normalise(text, ctx.position, ctx.duration, read_as)
     except NeedsPosition as e:
         raise Unclear(
             "I don't know where “now” is here: there is no live play position. Say a time "

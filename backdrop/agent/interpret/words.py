@@ -90,20 +90,38 @@ def _distance(a: str, b: str, limit: int) -> int:
 
 
 @lru_cache(maxsize=4096)
-def _correct(word: str) -> str:
+def _near(word: str) -> tuple[str, ...]:
+    """The vocabulary words nearest ``word`` within the typo limit (one, or several that are
+    not forms of one word: "blure" is as near "blur" as "blue"); ``(word,)`` when none is."""
     if word in _TYPO_MAP:
-        return _TYPO_MAP[word]
+        return (_TYPO_MAP[word],)
     if len(word) < 4 or word in _COMMON or word in _VOCAB:
-        return word
+        return (word,)
     limit = 2 if len(word) >= 8 else 1
-    best, best_d = word, limit + 1
+    best, best_d, others = word, limit + 1, []
     for v in _VOCAB:
         if len(word) == 4 and len(v) == 4 and sorted(v) != sorted(word):
             continue  # 4-letter substitutions are too often other real words
         d = _distance(word, v, limit)
         if d < best_d:
-            best, best_d = v, d
-    return best
+            best, best_d, others = v, d, []
+        elif d == best_d <= limit and not (v.startswith(best) or best.startswith(v)):
+            others.append(v)
+    return (best, *others)
+
+
+def _correct(word: str) -> str:
+    """``word`` corrected to the one nearest vocabulary word; left as said when two are."""
+    near = _near(word)
+    return near[0] if len(near) == 1 else word
+
+
+_BLUR_VERB = re.compile(
+    r"\b(blure|blurre|bluur|bllur|blurr|bler)\s+(?=(?:the|my|this|that|it|out|everything|all|"
+    r"what|whatever)\b)"
+)
+"""A misspelt "blur" said as the verb ("blure the background"): "blure" is as near "blue" as
+"blur", so only its place before what is blurred decides."""
 
 
 _VERB_TYPOS = re.compile(
@@ -115,11 +133,40 @@ _VERB_TYPOS = re.compile(
 like "redder my background")."""
 
 
-def fix_typos(text: str, protected: frozenset[str] = frozenset()) -> str:
-    """Misspelt instruction words corrected to the vocabulary (see the module docstring)."""
-    text = _VERB_TYPOS.sub(r"\1blur ", text)
-    return _WORD.sub(lambda m: m.group(0) if m.group(0) in protected else _correct(m.group(0)),
-                     text)  # fmt: skip
+def fix_typos(
+    text: str,
+    protected: frozenset[str] = frozenset(),
+    read_as: list[tuple[str, str]] | None = None,
+) -> str:
+    """Misspelt instruction words corrected to the vocabulary (see the module docstring).
+
+    ``read_as``: where given, each spelling corrected (not the usual abbreviations such as
+    "bg") is appended as ``(said, read)`` so the reply can say what was read; a word as near
+    two words as each other is left as said and appended as ``(said, "blur or blue")``."""
+    found: list[tuple[str, str]] = []
+
+    def verb(m: re.Match[str]) -> str:
+        lead = m.group(1) if m.re is _VERB_TYPOS else ""
+        found.append((m.group(0)[len(lead) :].split()[0], "blur"))
+        return f"{lead}blur "
+
+    text = _BLUR_VERB.sub(verb, _VERB_TYPOS.sub(verb, text))
+
+    def word(m: re.Match[str]) -> str:
+        w = m.group(0)
+        if w in protected:
+            return w
+        near = _near(w)
+        if len(near) > 1:
+            found.append((w, " or ".join(near)))  # said back as a question (normalise)
+        elif near[0] != w and w not in _TYPO_MAP:
+            found.append((w, near[0]))
+        return near[0] if len(near) == 1 else w
+
+    text = _WORD.sub(word, text)
+    if read_as is not None:
+        read_as += list(dict.fromkeys(found))
+    return text
 
 
 # -- numbers -----------------------------------------------------------------------------------
