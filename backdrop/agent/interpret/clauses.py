@@ -266,8 +266,8 @@ _VERB_SHAPE = re.compile(r"^([a-z]{4,})\s+(?:it|the|my|this|that|these|those|eve
 
 def odd_verb(piece: str) -> bool:
     """Whether ``piece`` starts with a word nobody taught the interpreter, used as a verb
-    ("… and glorp the edges"): its own clause, so the word is named back and the clause before
-    it is not read with its words."""
+    ("… and X the edges", X a word it never saw): its own clause, so the word is named back
+    and the clause before it is not read with its words."""
     m = _VERB_SHAPE.match(piece)
     if m is None:
         return False

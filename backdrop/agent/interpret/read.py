@@ -769,7 +769,7 @@ def _read_edges(c: Clause, text: str) -> str:
         m, text = _take(pattern, text)
         if m is not None:
             c.edges.append(action)
-    # "undo the edges", "glorp the edges" (a verb nobody taught it): no refine
+    # "undo the edges", "X the edges" (X a verb nobody taught it): no refine
     if has_noun and not c.edges and not (c.undo or c.redo or odd_verb(c.text)):
         c.edges.append("refine")  # "fix the edges", "the hair edge"
     _, text = _take(EDGE_NOUN, text)
@@ -795,16 +795,7 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
     if m is not None:
         c.remove = True
     if BLUR.search(text):
-        c.blur = True
-        relative = any(p.search(text) for p, _ in STRENGTH_REL)
-        said = STRENGTH_ABS[0][0].search(text)  # "a soft blur, maybe 20 %": the number wins
-        if said is not None and c.strength is None and not relative:
-            c.strength = ("abs", min(max(float(said.group(1)) / 100.0, 0.0), 1.0))
-        for pattern, level in () if relative else BLUR_INTENSITY:
-            hit, text = _take(pattern, text)
-            if hit is not None and c.strength is None:
-                c.strength = ("abs", level)
-        _, text = _take(BLUR, text)
+        text = _read_blur(c, text)
     path = PATH_TOKEN.search(text)
     if path is not None:
         p = paths[int(path.group(1))]
@@ -858,6 +849,22 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
                     bg["angle"] = angle
                     break
         c.background = bg
+    return text
+
+
+def _read_blur(c: Clause, text: str) -> str:
+    """A blur and its strength ("a light blur", "heavily"; a percentage said beside the word,
+    "a soft blur, maybe 20 %", wins); the text without them."""
+    c.blur = True
+    relative = any(p.search(text) for p, _ in STRENGTH_REL)
+    said = STRENGTH_ABS[0][0].search(text)
+    if said is not None and c.strength is None and not relative:
+        c.strength = ("abs", min(max(float(said.group(1)) / 100.0, 0.0), 1.0))
+    for pattern, level in () if relative else BLUR_INTENSITY:
+        hit, text = _take(pattern, text)
+        if hit is not None and c.strength is None:
+            c.strength = ("abs", level)
+    _, text = _take(BLUR, text)
     return text
 
 

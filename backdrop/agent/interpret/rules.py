@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from backdrop.agent.interpret.clauses import Clause, odd_verb, split_clauses
 from backdrop.agent.interpret.composition import compose
@@ -144,16 +145,14 @@ class RuleInterpreter:
         _not_the_person(text)  # "make my jacket blue"
         text = resolve_described(text, ctx)  # "the beach photo" → its file name
         text, rate = _frame_rate(text)  # "export at 60fps": not the time 1:00
-        read_as: list[tuple[str, str]] = []
-        norm, paths, sizes = _normalised(text, ctx, read_as)
         notes: list[str] = [rate] if rate else []
-        notes += [f"I read “{a}” as “{b}”" for a, b in read_as]  # "blurr" → "blur": said back
+        norm, paths, sizes = _normalised(text, ctx, notes)  # notes: "I read “blurr” as “blur”"
         clauses: list[Clause] = []
         ignored: list[str] = []
         negated: list[str] = []
-        took_back = same_next = refused = False
+        took_back = same_next = False
         as_is: list[str] = []
-        for piece, seq, fix in split_clauses(norm):
+        for piece, seq, fix in _without_effects(split_clauses(norm), notes):
             edits = [x for x in clauses if not (x.undo or x.redo)]
             if seq and edits and _AS_BEFORE.match(piece):
                 # "blur the first 10 s, then back to normal": the rest stays as it is
@@ -168,10 +167,6 @@ class RuleInterpreter:
                 as_is.append(piece)  # "blur it but keep it sharp": asked about below
             # "blur it; no actually, don't" takes back what came before, like "undo that"
             timed = any(x.range is not None for x in clauses)  # "…, and blue at the start"
-            if effect_asked(piece) is not None:  # "a glowing outline around me": no such effect
-                refused = True
-                notes.append(REFUSAL)
-                continue
             if DONT.match(piece):
                 c = Clause(piece, undo=1)
             else:
@@ -188,7 +183,7 @@ class RuleInterpreter:
             if not c.understood():
                 if c.same and _SAME_ALONE.match(piece):
                     same_next = True  # "same thing, but make it green": green over that part
-                elif not _is_noise(piece) and not c.negated:  # "wibble the shoulders": the word
+                elif not _is_noise(piece) and not c.negated:  # "X the shoulders": the word X
                     ignored += (odd_verb(piece) and unknown_words(piece)) or [piece]
                 continue
             c.same, same_next = c.same or same_next, False
@@ -215,27 +210,54 @@ class RuleInterpreter:
                 raise Unsupported(sentence(rate[:1].upper() + rate[1:]) + " Nothing changed.")
             if took_back or sizes:
                 return Parsed([], [], ignored, notes, took_back, sizes)
-            if refused:
-                raise Unsupported(sentence(REFUSAL) + " " + CAPABILITIES + ".")
-            what = f" by “{_quote(ignored[0])}”" if ignored and ignored[0] != norm else ""
-            odd = unknown_words(norm)  # "blibber the rest": name the word nobody taught it
-            if odd:
-                said = " or ".join(f"“{w}”" for w in odd[:3])
-                raise Unclear(clarify(f"I don't know what {said} means here, so I changed "
-                                      "nothing. What should happen to the background?"))
-            raise Unclear(clarify(f"I'm not sure what you mean{what}."))
+            _nothing_understood(norm, ignored, notes)
         pre, calls = compose(clauses, ctx, notes)
         pre = _clamp_undos(pre, bool(calls), len(ctx.history.past), notes)
         return Parsed(pre, calls, ignored, list(dict.fromkeys(notes)), took_back, sizes)
 
 
+def _without_effects(
+    pieces: list[tuple[str, bool, bool]], notes: list[str]
+) -> list[tuple[str, bool, bool]]:
+    """The clauses without those asking for an effect Backdrop lacks ("a glowing outline
+    around me"), each refused in ``notes`` instead (never read as an edge change)."""
+    kept = [p for p in pieces if effect_asked(p[0]) is None]
+    if len(kept) < len(pieces):
+        notes.append(REFUSAL)
+    return kept
+
+
+def _nothing_understood(norm: str, ignored: list[str], notes: list[str]) -> NoReturn:
+    """Raise the answer to a sentence with nothing to apply: an effect Backdrop lacks is
+    refused, a word nobody taught it is named ("X the rest": X), else a question.
+
+    Raises:
+        Unsupported: an outline/glow effect was asked for.
+        Unclear: otherwise (its message is the question).
+    """
+    if REFUSAL in notes:
+        raise Unsupported(sentence(REFUSAL) + " " + CAPABILITIES + ".")
+    odd = unknown_words(norm)
+    if odd:
+        said = " or ".join(f"“{w}”" for w in odd[:3])
+        lead = f"I don't know what {said} means here, so I changed nothing."
+        raise Unclear(clarify(f"{lead} What should happen to the background?"))
+    what = f" by “{_quote(ignored[0])}”" if ignored and ignored[0] != norm else ""
+    raise Unclear(clarify(f"I'm not sure what you mean{what}."))
+
+
 def _normalised(
-    text: str, ctx: ToolContext, read_as: list[tuple[str, str]] | None = None
+    text: str, ctx: ToolContext, notes: list[str] | None = None
 ) -> tuple[str, list[str], list[str]]:
     """:func:`normalise` against the context's play position and length; "now" with no play
-    position is asked about. ``read_as`` collects the misspellings corrected."""
+    position is asked about. The misspellings corrected are said in ``notes`` ("I read
+    “blurr” as “blur”")."""
+    read_as: list[tuple[str, str]] = []
     try:
-        return normalise(text, ctx.position, ctx.duration, read_as)
+        out = normalise(text, ctx.position, ctx.duration, read_as)
+        if notes is not None:
+            notes += [f"I read “{a}” as “{b}”" for a, b in read_as]
+        return out
     except NeedsPosition as e:
         raise Unclear(
             "I don't know where “now” is here: there is no live play position. Say a time "

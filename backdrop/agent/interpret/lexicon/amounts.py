@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-_QUARTERS = r"(?P<q>three[\s-]+quarters?|(?:a|one)[\s-]+quarter|(?:a|one)[\s-]+third|two[\s-]+thirds)"
+_QUARTERS = (
+    r"(?P<q>three[\s-]+quarters?|(?:a|one)[\s-]+quarter|(?:a|one)[\s-]+third|two[\s-]+thirds)"
+)
 _SHARE = {"three quarter": 75, "a quarter": 25, "one quarter": 25, "a third": 33, "one third": 33,
           "two third": 67}  # fmt: skip
 _OF_TIME = re.compile(

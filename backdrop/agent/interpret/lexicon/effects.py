@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from backdrop.agent.interpret.errors import Unclear
+
 _EFFECT = (
     r"(?:outlines?|glow(?:s|ing)?|strokes?|neon\s+(?:edges?|lights?|borders?|rims?|effect|"
     r"outlines?|glow)|drop[\s-]?shadows?|shadows?|rim[\s-]?light(?:ing)?|aura|sparkles?|"
@@ -36,10 +38,24 @@ REFUSAL = (
 )
 
 
+_BARE = re.compile(rf"^\s*(?:an?\s+|some\s+)(?:\w+\s+){{0,2}}{_EFFECT}\s+")
+_SURELY_EFFECT = re.compile(r"\b(?:glow\w*|neon|strokes?|shadows?|sparkles?|aura|rim[\s-]?light)\b")
+ASK_WHICH = (
+    "Do you mean “{said}” you can see around the person now (I can pull the cut-out's edge in: "
+    "say “there's {said} around me”), or an outline effect (Backdrop doesn't have one)?"
+)
+
+
 def effect_asked(clause: str) -> str | None:
     """The words asking for an effect Backdrop lacks in ``clause`` (lower case), or ``None``;
-    a complaint about the cut-out's edge is not an ask."""
+    a complaint about the cut-out's edge is not an ask.
+
+    Raises:
+        Unclear: a bare "a white outline around me" may be either (asked which)."""
     m = OUTLINE_EFFECT.search(clause)
     if m is None or _COMPLAINT.search(clause):
         return None
+    if _BARE.match(clause) and not _SURELY_EFFECT.search(clause):
+        said = re.split(r"\s+(?:around|round|on|behind|along)\s+", m.group(0).strip())[0]
+        raise Unclear(ASK_WHICH.format(said=said))
     return m.group(0).strip()

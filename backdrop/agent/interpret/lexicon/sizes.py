@@ -91,8 +91,13 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "sev
          "eighty": 80, "ninety": 90}  # fmt: skip
 _O = "|".join(sorted(_ONES, key=len, reverse=True))
 _T = "|".join(_TENS)
-_SAID_DIGITS = rf"(?:(?:{_T})(?:[\s-]+(?:{_O}))?|{_O})[\s-]+(?:(?:{_T})(?:[\s-]+(?:{_O}))?|oh[\s-]+(?:{_O})|hundred)"
-_SPOKEN_DIM = re.compile(rf"\b(?P<w>{_SAID_DIGITS}|\d{{3,4}})\s+(?:by|x|times)\s+(?P<h>{_SAID_DIGITS}|\d{{3,4}})\b")
+_SAID_DIGITS = (
+    rf"(?:(?:{_T})(?:[\s-]+(?:{_O}))?|{_O})[\s-]+"
+    rf"(?:(?:{_T})(?:[\s-]+(?:{_O}))?|oh[\s-]+(?:{_O})|hundred)"
+)
+_SPOKEN_DIM = re.compile(
+    rf"\b(?P<w>{_SAID_DIGITS}|\d{{3,4}})\s+(?:by|x|times)\s+(?P<h>{_SAID_DIGITS}|\d{{3,4}})\b"
+)
 """A width by a height said in words ("twelve eighty by seven twenty", "nineteen twenty by ten
 eighty"): read as pairs of two-digit numbers, as people say them."""
 
