@@ -240,7 +240,7 @@ def _nothing_understood(norm: str, ignored: list[str], notes: list[str]) -> NoRe
     odd = unknown_words(norm)
     if odd:
         said = " or ".join(f"“{w}”" for w in odd[:3])
-        lead = f"I don't know what {said} means here, so I changed nothing."
+        lead = f"I'm not sure what {said} means here, so I changed nothing."
         raise Unclear(clarify(f"{lead} What should happen to the background?"))
     what = f" by “{_quote(ignored[0])}”" if ignored and ignored[0] != norm else ""
     raise Unclear(clarify(f"I'm not sure what you mean{what}."))
