@@ -269,11 +269,14 @@ def odd_verb(piece: str) -> bool:
     ("… and X the edges", X a word it never saw): its own clause, so the word is named back
     and the clause before it is not read with its words."""
     m = _VERB_SHAPE.match(piece)
-    if m is None:
-        return False
-    w = m.group(1)
+    return m is not None and not known_word(m.group(1))
+
+
+def known_word(w: str) -> bool:
+    """Whether ``w`` or its stem (plural, -ing/-ed form) is in
+    :data:`~backdrop.agent.interpret.lexicon.known.KNOWN_WORDS`."""
     stems = (w, w[:-1], w[:-2], w[:-3], w[:-3] + "e", w[:-2] + "e")
-    return not any(x in KNOWN_WORDS for x in stems if len(x) >= 3)
+    return any(x in KNOWN_WORDS for x in stems if len(x) >= 3)
 
 
 def _new_action(prev: str, piece: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from backdrop.agent.interpret.clauses import Clause, odd_verb
+from backdrop.agent.interpret.clauses import Clause, known_word, odd_verb
 from backdrop.agent.interpret.errors import CAPABILITIES, EXAMPLES, Unclear, Unsupported, clarify
 from backdrop.agent.interpret.lexicon.adjust import (
     APPEND_HEAD,
@@ -90,7 +90,6 @@ from backdrop.agent.interpret.lexicon.fades import (
 )
 from backdrop.agent.interpret.lexicon.files import PATH_TOKEN, file_kind
 from backdrop.agent.interpret.lexicon.history import REDO, UNDO, history_count
-from backdrop.agent.interpret.lexicon.known import KNOWN_WORDS
 from backdrop.agent.interpret.lexicon.negation import take_negated_colours
 from backdrop.agent.interpret.lexicon.nouns import BG_NOUNS, EFFECT_NOUNS, NOT_NOUNS, PERSON_NOUNS
 from backdrop.agent.interpret.lexicon.people import (
@@ -283,12 +282,8 @@ def unknown_words(text: str) -> list[str]:
     """Words of 4+ letters left in ``text`` after a clause was read that no dev phrasing uses
     (:data:`~backdrop.agent.interpret.lexicon.known.KNOWN_WORDS`), in order, once each."""
     words = re.findall(r"[a-z]+", re.sub(r"@\w+", " ", text))
-
-    def known(w: str) -> bool:  # plurals and -ing/-ed forms of a known word count
-        stems = (w, w[:-1], w[:-2], w[:-3], w[:-3] + "e", w[:-2] + "e")
-        return any(x in KNOWN_WORDS for x in stems if len(x) >= 3)
-
-    return list(dict.fromkeys(w for w in words if len(w) >= 4 and not known(w)))
+    # plurals and -ing/-ed forms of a known word count
+    return list(dict.fromkeys(w for w in words if len(w) >= 4 and not known_word(w)))
 
 
 _UNREAD_TIME = re.compile(
