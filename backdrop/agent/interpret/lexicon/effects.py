@@ -11,7 +11,7 @@ from backdrop.agent.interpret.errors import Unclear
 
 _EFFECT = (
     r"(?:outlines?|glow(?:s|ing)?|strokes?|neon\s+(?:edges?|lights?|borders?|rims?|effect|"
-    r"outlines?|glow)|drop[\s-]?shadows?|shadows?|rim[\s-]?light(?:ing)?|aura|sparkles?|"
+    r"outlines?|glow)|drop[\s-]?shadows?|shadows?(?!\s+of\b)|rim[\s-]?light(?:ing)?|aura|sparkles?|"
     r"(?:glowing|neon|bright|thick|thin)\s+borders?|halo(?:\s+effect)?)"
 )
 _ASK = r"(?:give|add|put|draw|apply|create|stick|slap|place|want|like|need|get)"
