@@ -61,9 +61,10 @@ def test_a_near_reading_with_another_plan_is_asked_about_a_far_one_is_not() -> N
     assert check_reading("Make the background blue.", audio, _ctx(), far).ask == ""
     # "grey" and "gray" are one plan: never a rival, whatever the scores
     same = _scores({"make the background grey": -1.0, "make the background gray": -1.0})
-    assert "make the background gray" not in check_reading(
-        "make the background grey", audio, _ctx(), same
-    ).rivals
+    assert (
+        "make the background gray"
+        not in check_reading("make the background grey", audio, _ctx(), same).rivals
+    )
 
 
 def test_checking_changes_nothing() -> None:
@@ -148,3 +149,26 @@ def test_typed_answers_need_a_question() -> None:
     assert v.answer("no") == (False, "make the background blur")
     v.pending = "make the background blur"
     assert v.answer("make it red") is None and not v.pending
+
+
+@needs_espeak
+def test_cli_one_shot_asks_and_changes_nothing_or_is_right(tmp_path: Path) -> None:
+    """``edit --voice`` cannot wait for a yes: a doubtful reading exits 2 with no plan written."""
+    import soundfile as sf
+    from typer.testing import CliRunner
+
+    from backdrop.agent.cli import app
+    from tests.conftest import write_video
+
+    video = write_video(tmp_path / "v.mp4", frames=10)
+    wav = tmp_path / "c.wav"
+    sf.write(wav, _say("make the background blurred", tmp_path), 16000)
+    plan_out = tmp_path / "plan.json"
+    res = CliRunner().invoke(
+        app, ["edit", str(video), "--voice", str(wav), "--dry-run", "--plan-out", str(plan_out)]
+    )
+    if res.exit_code == 2:
+        assert "Did you say “" in res.output and "Nothing changed" in res.output, res.output
+        assert not plan_out.exists() and "Understood" not in res.output
+    else:
+        assert res.exit_code == 0 and '"blur"' in plan_out.read_text(), res.output
