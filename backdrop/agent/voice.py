@@ -169,7 +169,9 @@ class VoiceInput:
         self.pending = ""
         if not (self.confirm and heard.ok and heard.audio is not None):
             return None
-        check = check_reading(heard.text, heard.audio, ctx, self.transcriber.score_readings)
+        check = check_reading(
+            heard.text, heard.audio, ctx, self.transcriber.score_readings, words=heard.words
+        )
         self.last_check = check
         if not check.ask:
             return None

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backdrop.agent.interpret.lexicon.colours import BASIC_HUES
+from backdrop.perception.core.events import Word
 from backdrop.tools import ToolContext
 
 NEAR_NATS = 5.5
@@ -38,6 +39,11 @@ the rivals of rightly heard commands mostly 5.6 nats or more below (grey/red is 
 
 NOUN_SWAPS = {"mask": ("background",), "back": ("background",)}
 """Nouns Whisper puts for "background" on synthetic and noisy voices ("the mask from")."""
+
+UNSURE_SWAP_P = 0.6
+"""A :data:`NOUN_SWAPS` word heard with a word probability below this, whose swap would give
+another plan, is asked about whatever the scores (dev set: "mask" for "background" came with
+0.08–0.56, and forced scoring put "background" 7–13 nats behind it)."""
 
 MAX_READINGS = 40
 """At most this many near readings are scored for one utterance (each is one decoder pass)."""
@@ -138,7 +144,12 @@ Scorer = Callable[[np.ndarray, Sequence[str]], list[float]]
 
 
 def check_reading(
-    text: str, audio: np.ndarray, ctx: ToolContext, score: Scorer, near: float = NEAR_NATS
+    text: str,
+    audio: np.ndarray,
+    ctx: ToolContext,
+    score: Scorer,
+    near: float = NEAR_NATS,
+    words: Sequence[Word] = (),
 ) -> Check:
     """Should ``text`` (heard in ``audio``, float32 mono 16 kHz) be confirmed before applying?
 
@@ -148,6 +159,8 @@ def check_reading(
         ctx: the context it would apply to (not changed).
         score: scores readings on the audio.
         near: readings within this many nats of the transcript are near.
+        words: the transcript's words with their probabilities, when known (see
+            :data:`UNSURE_SWAP_P`).
 
     Returns:
         A :class:`Check`: ``ask`` is the likeliest of the transcript and its near rivals when a
@@ -166,10 +179,20 @@ def check_reading(
     ranked = sorted(((r, s - own) for r, s in zip(rivals, theirs, strict=True)),
                     key=lambda x: -x[1])  # fmt: skip
     top = tuple((r, round(d, 2)) for r, d in ranked[:5])
-    if ranked[0][1] <= -near:
+    if ranked[0][1] <= -near and not _unsure_swap(text, words, rivals):
         return Check("", top)
     best = ranked[0][0] if ranked[0][1] > 0 else text.strip().rstrip(".!?,")
     return Check(best, top)
+
+
+def _unsure_swap(text: str, words: Sequence[Word], rivals: Sequence[str]) -> bool:
+    """A :data:`NOUN_SWAPS` word of ``text`` heard unsure (below :data:`UNSURE_SWAP_P`) whose
+    swap is among the ``rivals`` (readings with another plan)."""
+    unsure = {p[0] for w in words if w.probability < UNSURE_SWAP_P and (p := plain_words(w.text))}
+    n = plain_words(text).count
+    return any(
+        r.split().count(word) < n(word) for word in unsure & NOUN_SWAPS.keys() for r in rivals
+    )
 
 
 def confirm_question(reading: str) -> str:
