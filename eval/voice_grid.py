@@ -13,7 +13,10 @@ speech power, measured over the samples where espeak-ng speaks. A result counts 
 plan from the transcript equals the plan from the typed command (the plan is what matters, not
 the exact transcript). A wrong result is either held back (nothing changed: "I didn't catch
 that", a question) or a wrong action (the plan changed to something the typed command does not
-give): the second is the one that breaks trust, and is counted on its own.
+give): the second is the one that breaks trust, and is counted on its own. Since issue 11 a
+spoken command that a near reading would change is not applied but asked about ("Did you say
+…?", :mod:`backdrop.agent.voice_check`): those are counted as "asked", with how many asked about
+the right reading; ``--no-confirm`` applies every sure transcript as heard (the old behaviour).
 
 ``--phrases FILE`` reads the commands from a file (one a line, ``#`` comments) instead of the
 built-in list: ``eval/corpus/voice_heldout.txt`` holds phrasings written for reporting only,
@@ -41,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from backdrop.agent.interpret import SpeechInterpreter  # noqa: E402
 from backdrop.agent.voice import VoiceInput, command_asr_options, load_audio  # noqa: E402
+from backdrop.agent.voice_check import plan_of  # noqa: E402
 from backdrop.perception.audio.asr import Transcriber, load_asr_model  # noqa: E402
 from backdrop.tools import PlanHistory, ToolContext  # noqa: E402
 
@@ -102,11 +106,14 @@ def main() -> None:
     ap.add_argument("--phrases", type=Path, help="commands from this file, one a line")
     ap.add_argument("--json", type=Path, help="write every result here")
     ap.add_argument("--quiet", action="store_true", help="print failures and the summary only")
+    ap.add_argument("--no-confirm", action="store_true",
+                    help="apply every sure transcript as heard (no \"did you say …?\")")
     a = ap.parse_args()
     if shutil.which("espeak-ng") is None:
         sys.exit("espeak-ng is not installed")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    voice = VoiceInput(Transcriber(load_asr_model(), command_asr_options()))
+    voice = VoiceInput(Transcriber(load_asr_model(), command_asr_options()),
+                       confirm=not a.no_confirm)  # fmt: skip
     snrs = [None if s == "clean" else float(s) for s in a.snr.split(",")]
     commands = list(COMMANDS[: a.commands])
     if a.phrases is not None:
@@ -124,27 +131,39 @@ def main() -> None:
                         ctx = ToolContext(history=PlanHistory(), duration=20.0)
                         t = time.perf_counter()
                         heard = voice.listen(audio)
-                        if heard.ok:
+                        asked = voice.question(heard, ctx) if heard.ok else None
+                        if heard.ok and asked is None:
                             SpeechInterpreter().interpret(heard.text, ctx)
                         lat = time.perf_counter() - t
                         ok = ctx.plan == typed[c]
                         wrong = not ok and ctx.plan != ToolContext(duration=20.0).plan
                         row = dict(voice=v, speed=s, snr="clean" if snr is None else snr,
                                    said=c, heard=heard.text, reason=heard.reason, ok=ok,
-                                   wrong_action=wrong,
+                                   wrong_action=wrong, asked=voice.pending,
+                                   rivals=voice.last_check.rivals if voice.last_check else (),
+                                   asked_right=bool(voice.pending) and plan_of(
+                                       voice.pending, ToolContext(duration=20.0)) == typed[c],
+                                   words=[(w.text, round(w.probability, 3)) for w in heard.words],
                                    latency_ms=round(lat * 1000))  # fmt: skip
                         rows.append(row)
                         if not ok or not a.quiet:
-                            mark = "ok  " if ok else "WRONG" if wrong else "held"
+                            mark = "ok  " if ok else "WRONG" if wrong else "ASKED" if asked \
+                                else "held"
+                            q = f" asked {voice.pending!r}" if asked else ""
                             print(f"{mark} {v:9} {s:3} {row['snr']!s:5} {c!r:60} heard "
-                                  f"{heard.text!r} {heard.reason}", flush=True)  # fmt: skip
+                                  f"{heard.text!r} {heard.reason}{q}", flush=True)  # fmt: skip
+                        voice.pending = ""
     n_ok = sum(bool(r["ok"]) for r in rows)
     lat = np.array([r["latency_ms"] for r in rows], float)
     isa = os.environ.get("CT2_FORCE_CPU_ISA", "auto")
     print(f"\nplan accuracy {n_ok}/{len(rows)} = {n_ok / max(len(rows), 1):.1%} (CPU ISA {isa})")
     n_wrong = sum(bool(r["wrong_action"]) for r in rows)
+    n_ask = sum(bool(r["asked"]) for r in rows)
+    n_ask_right = sum(bool(r["asked_right"]) for r in rows)
     print(f"wrong actions (the plan changed to something else) {n_wrong}/{len(rows)}; "
-          f"held back (nothing changed) {len(rows) - n_ok - n_wrong}/{len(rows)}")  # fmt: skip
+          f"asked \"did you say …?\" {n_ask}/{len(rows)} (the reading asked about gives the "
+          f"typed plan in {n_ask_right}); other held back (nothing changed) "
+          f"{len(rows) - n_ok - n_wrong - n_ask}/{len(rows)}")  # fmt: skip
     for key in ("voice", "speed", "snr"):
         parts = []
         for val in dict.fromkeys(r[key] for r in rows):

@@ -272,7 +272,7 @@ def edit(
     info = _probe(video)
     out_size = _output_size(size, info)
     ctx = _edit_context(video, info, _start_plan(plan_in, allowed), allowed)
-    text = instruction if instruction is not None else _hear(voice, mic, mic_seconds)
+    text = instruction if instruction is not None else _hear(voice, mic, mic_seconds, ctx)
     plan = _interpret(text, video, info, ctx)
     if size is None and ctx.output_size is not None:  # "… and export in 4K" (--size wins)
         out_size = _output_size(ctx.output_size, info)
@@ -345,9 +345,10 @@ def _accept_proposal(reply: Reply, interpreter: SpeechInterpreter, ctx: ToolCont
     return Reply(f"{head} {done.text}", done.calls, done.changed, done.clarify)
 
 
-def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str:
-    """Transcribe the spoken instruction and say what was heard. No speech, or too unsure:
-    says so on stderr and exits with code 2."""
+def _hear(voice: Path | None, mic: bool, mic_seconds: float, ctx: ToolContext) -> str:
+    """Transcribe the spoken instruction and say what was heard. No speech, too unsure, or a
+    near reading that would give another plan (a one-shot edit cannot wait for "yes"): says so
+    on stderr and exits with code 2."""
     from backdrop.agent.voice import (
         VoiceError,
         didnt_catch,
@@ -375,6 +376,11 @@ def _hear(voice: Path | None, mic: bool, mic_seconds: float) -> str:
     heard = listener.listen(audio)
     if not heard.ok:
         views.warn(didnt_catch(heard).text + " Nothing changed.")
+        raise typer.Exit(2)
+    asked = listener.question(heard, ctx)
+    if asked is not None:
+        views.warn(f"{asked.text.partition(' Say yes')[0]} Nothing changed: say it again, or "
+                   f"type the instruction instead.")  # fmt: skip
         raise typer.Exit(2)
     views.heard(heard.text)
     return heard.text

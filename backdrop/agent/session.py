@@ -617,11 +617,22 @@ class Session:
             reply = didnt_catch(heard)
             self._emit(ReplyMessage(reply.text, "(voice)", False, True))
             return reply
+        asked = self._voice.question(heard, self.ctx)  # a near reading: "Did you say …?"
+        if asked is not None:
+            self._emit(ReplyMessage(asked.text, heard.text, False, True))
+            return asked
         return self._apply(heard.text, prefix=f"I heard: “{heard.text}”. ")
 
     def _apply(self, text: str, prefix: str = "") -> Reply:
         """Apply one utterance: an answer to a notice (see :meth:`_take_notice`), or an
-        instruction."""
+        instruction; or the answer to "Did you say …?" about a spoken one."""
+        answered = self._voice.answer(text) if self._voice is not None else None
+        if answered is not None:
+            from backdrop.agent.voice import dropped
+
+            if not answered[0]:
+                return self._said(dropped(answered[1]), text)
+            text = answered[1]
         no = _NO.match(text)
         proposed = scenarios.pending(self.ctx) is not None  # an answer to the interpreter's offer
         notice = self._take_notice() if (no or _YES.match(text)) and not proposed else None

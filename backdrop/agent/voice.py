@@ -11,12 +11,14 @@ changes nothing.
 from __future__ import annotations
 
 import logging
+import re
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from backdrop.agent.replies import Interpreter, Reply
+from backdrop.agent.voice_check import Check, check_reading, confirm_question
 from backdrop.perception.audio.asr import AsrOptions, Transcriber
 from backdrop.perception.audio.files import VoiceError, load_audio, record_mic
 from backdrop.perception.audio.vad import VadParams, spoken_span
@@ -78,6 +80,8 @@ class Heard:
         avg_logprob: mean token log probability of the kept segments.
         speech_seconds: voice-activity time found, seconds.
         reason: why nothing usable was heard ("no speech", "unsure", ...), or "".
+        audio: the transcribed samples (float32 mono 16 kHz, the voice-activity span), kept so
+            that near readings can be scored on them; None when nothing was transcribed.
     """
 
     text: str
@@ -86,10 +90,20 @@ class Heard:
     avg_logprob: float = 0.0
     speech_seconds: float = 0.0
     reason: str = ""
+    audio: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
         return bool(self.text) and not self.reason
+
+
+_YES = re.compile(
+    r"^\s*(?:yes|yeah|yep|yup|sure|correct|right|that's right|exactly|ok(?:ay)?|please do|"
+    r"do it|apply it)(?:\W+(?:please|thanks|thank you|that's right|i did|do it))*[\s,.!]*$",
+    re.I,
+)
+_NO = re.compile(r"^\s*(?:no|nope|nah|wrong|cancel|never ?mind|drop it|don't)(?:\W+(?:thanks|"
+                 r"thank you|i didn't|drop it|cancel))*[\s,.!]*$", re.I)  # fmt: skip
 
 
 class VoiceInput:
@@ -100,6 +114,12 @@ class VoiceInput:
         vad: voice-activity thresholds (seconds).
         min_confidence: mean word probability below which the utterance is "too unsure".
         min_avg_logprob: mean token log probability below which it is "too unsure".
+        confirm: ask before applying an instruction that a near reading would change (see
+            :mod:`backdrop.agent.voice_check`); False applies every sure transcript as heard.
+
+    Attributes:
+        pending: the reading asked about ("Did you say …?") and not yet answered, or "".
+        last_check: the verdict on the last instruction checked (None when none was).
     """
 
     def __init__(
@@ -108,11 +128,15 @@ class VoiceInput:
         vad: VadParams = COMMAND_VAD,
         min_confidence: float = 0.35,
         min_avg_logprob: float = -1.0,
+        confirm: bool = True,
     ) -> None:
         self.transcriber = transcriber
         self.vad = vad
         self.min_confidence = min_confidence
         self.min_avg_logprob = min_avg_logprob
+        self.confirm = confirm
+        self.pending = ""
+        self.last_check: Check | None = None
 
     def listen(self, audio: np.ndarray) -> Heard:
         """Transcribe one utterance (float32 mono 16 kHz)."""
@@ -130,7 +154,44 @@ class VoiceInput:
             return Heard("", (), 0.0, tr.avg_logprob, speech_s, "no words")
         if conf < self.min_confidence or tr.avg_logprob < self.min_avg_logprob:
             return Heard(text, words, conf, tr.avg_logprob, speech_s, "unsure")
-        return Heard(text, words, conf, tr.avg_logprob, speech_s)
+        return Heard(text, words, conf, tr.avg_logprob, speech_s, audio=span.audio)
+
+    def question(self, heard: Heard, ctx: ToolContext) -> Reply | None:
+        """The yes/no question to ask instead of applying ``heard`` to ``ctx``, or None to
+        apply it as heard. Asking remembers the reading in :attr:`pending`.
+
+        An answer to a pending question is never questioned; anything else said clears it (a
+        new instruction replaces the one asked about).
+        """
+        self.last_check = None
+        if self.pending and (_YES.match(heard.text) or _NO.match(heard.text)):
+            return None
+        self.pending = ""
+        if not (self.confirm and heard.ok and heard.audio is not None):
+            return None
+        check = check_reading(
+            heard.text, heard.audio, ctx, self.transcriber.score_readings, words=heard.words
+        )
+        self.last_check = check
+        if not check.ask:
+            return None
+        log.info("asking about %r (near readings %s)", heard.text, check.rivals)
+        self.pending = check.ask
+        return Reply(f"I heard: “{heard.text}”. {confirm_question(check.ask)}", clarify=True)
+
+    def answer(self, text: str) -> tuple[bool, str] | None:
+        """``text`` as the answer to the pending question: ``(True, reading)`` for yes (apply
+        the reading), ``(False, reading)`` for no (drop it); None when no question is pending or
+        ``text`` is not a yes or a no (then the question is dropped: a new instruction replaces
+        it). Clears :attr:`pending` either way."""
+        reading, self.pending = self.pending, ""
+        if not reading:
+            return None
+        if _YES.match(text):
+            return True, reading
+        if _NO.match(text):
+            return False, reading
+        return None
 
 
 @dataclass(frozen=True)
@@ -175,9 +236,22 @@ def handle_voice(
     heard = voice.listen(audio)
     if not heard.ok:
         return VoiceReply(heard, didnt_catch(heard))
-    reply = interpreter.interpret(heard.text, ctx)
-    text = f"I heard: “{heard.text}”. {reply.text}"
+    asked = voice.question(heard, ctx)
+    if asked is not None:
+        return VoiceReply(heard, asked)
+    said = heard.text
+    answered = voice.answer(said)
+    if answered is not None and not answered[0]:
+        return VoiceReply(heard, dropped(answered[1], said))
+    reply = interpreter.interpret(answered[1] if answered else said, ctx)
+    text = f"I heard: “{said}”. {reply.text}"
     return VoiceReply(heard, Reply(text, reply.calls, reply.changed, reply.clarify))
+
+
+def dropped(reading: str, said: str = "") -> Reply:
+    """The reply to "no" after "Did you say …?": the reading is dropped, nothing changed."""
+    heard = f"I heard: “{said}”. " if said else ""
+    return Reply(f"{heard}OK, I dropped “{reading}”; nothing changed. Say it again?")
 
 
 __all__ = [
@@ -190,6 +264,7 @@ __all__ = [
     "VoiceReply",
     "command_asr_options",
     "didnt_catch",
+    "dropped",
     "handle_voice",
     "load_audio",
     "record_mic",

@@ -366,6 +366,12 @@ class Editor:
                 self._voice = load_voice_input()
             return self._voice
 
+    def answer_voice(self, text: str) -> tuple[bool, str] | None:
+        """``text`` as the answer to a spoken instruction's "Did you say …?" (see
+        :meth:`VoiceInput.answer`); None when none is pending or it is no yes/no."""
+        with self._voice_lock:
+            return self._voice.answer(text) if self._voice is not None else None
+
     # -- uploads and renders ----------------------------------------------------------------
     async def upload(self, request: Request, name: str) -> Path:
         """Stream the request body into ``uploads/`` under a safe form of ``name`` (a fresh

@@ -13,6 +13,7 @@ import contextlib
 import tempfile
 import time
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,6 +74,14 @@ async def _say(editor: Editor, text: str) -> dict[str, Any]:
     """A line said to the editor: a take picked ("use take 2", "the one with the best light"),
     else an instruction for the session; after an undo or redo, the take the history names."""
     session = editor.require()
+    answered = editor.answer_voice(text)  # "yes" / "no" to "Did you say …?"
+    if answered is not None and not answered[0]:
+        from backdrop.agent.voice import dropped
+
+        out = reply_dict(text, dropped(answered[1]))
+        editor.hub.publish({"type": "reply", **out}, keep=True)
+        return out
+    text = answered[1] if answered is not None else text
     took = editor.take_said(text)
     if took is not None:
         return await _use_take(editor, took[0], took[1], text)
@@ -270,6 +279,13 @@ def add_voice_route(app: FastAPI, editor: Editor) -> None:
             editor.hub.publish({"type": "reply", "heard": "(voice)", "text": text,
                                 "changed": False, "clarify": True}, keep=True)  # fmt: skip
             return {"heard": "", "text": text, "changed": False, "clarify": True}
+        session = editor.require()
+        ask = partial(editor.voice_input().question, heard, session.ctx)
+        asked = await _wait(session.call(ask))  # a near reading: "Did you say …?"
+        if asked is not None:
+            out = reply_dict(heard.text, asked)
+            editor.hub.publish({"type": "reply", **out}, keep=True)
+            return out
         return await _say(editor, heard.text)
 
 
