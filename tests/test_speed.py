@@ -276,3 +276,39 @@ def test_refined_frames_are_written_as_they_are_through_the_i420_path(
     frames = [img for _, img in iter_frames(out)]
     assert all(np.abs(f.astype(int) - red).mean() < 4 for f in frames[:3])
     assert all(np.abs(f.astype(int) - red).mean() > 40 for f in frames[3:])
+
+
+def _x264_options(path: Path) -> dict[str, str]:
+    """The settings x264 wrote into the stream it encoded (its SEI text, ``key=value`` pairs)."""
+    import re
+
+    m = re.search(rb"options: ([ -~]+)", path.read_bytes())
+    assert m is not None, f"{path}: no x264 settings found"
+    return dict(kv.split("=", 1) for kv in m.group(1).decode().split() if "=" in kv)
+
+
+def test_the_preview_tier_and_enlarged_exports_use_cheaper_x264_settings(
+    make_video, tmp_path: Path
+) -> None:
+    """The preview tier (``quality=False``) encodes with x264's ultrafast preset, exports with
+    veryfast; an export scaled up drops veryfast's sub-pel refinement and sub-8×8 partitions,
+    one scaled down or unscaled keeps veryfast as it is; an explicit preset is obeyed."""
+    src = make_video(width=320, height=180, frames=8, frame_fn=lambda i, w, h: _frame(w, h, i))
+    plan = _plan(GradientBackground(colors=["#1d4ed8", "#7e22ce"]))
+    runs = {
+        "preview": {"quality": False},
+        "export": {},
+        "up": {"size": (640, 360)},
+        "down": {"size": (160, 90)},
+        "asked": {"quality": False, "preset": "veryfast"},
+    }
+    opts = {}
+    for name, kw in runs.items():
+        pipeline.render_video(src, plan, tmp_path / f"{name}.mp4", masker=_Ellipse(), **kw)
+        opts[name] = _x264_options(tmp_path / f"{name}.mp4")
+    assert opts["preview"]["cabac"] == "0" and opts["preview"]["subme"] == "0"  # ultrafast
+    for name in ("export", "down", "asked"):
+        assert (opts[name]["cabac"], opts[name]["subme"], opts[name]["me"]) == ("1", "2", "hex")
+    assert (opts["up"]["cabac"], opts["up"]["subme"], opts["up"]["me"]) == ("1", "1", "dia")
+    assert opts["up"]["analyse"] != opts["export"]["analyse"]  # no sub-8×8 inter partitions
+    assert opts["up"]["crf"] == opts["export"]["crf"] == "20.0"
