@@ -312,3 +312,45 @@ def test_the_preview_tier_and_enlarged_exports_use_cheaper_x264_settings(
     assert (opts["up"]["cabac"], opts["up"]["subme"], opts["up"]["me"]) == ("1", "1", "dia")
     assert opts["up"]["analyse"] != opts["export"]["analyse"]  # no sub-8×8 inter partitions
     assert opts["up"]["crf"] == opts["export"]["crf"] == "20.0"
+
+
+def _whole_frame_i420_blend(frame: np.ndarray, bg: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The I420 composite converted and blended over the whole frame (the code before the box)."""
+    h, w = keep.shape
+    src = cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
+    back = cv2.cvtColor(bg, cv2.COLOR_RGB2YUV_I420)
+    out = np.empty_like(src)
+    cv2.blendLinear(src[:h], back[:h], keep, 1.0 - keep, dst=out[:h])
+    kc = cv2.resize(keep, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    n = (h // 2) * (w // 2)
+    for k in (slice(0, n), slice(n, None)):
+        s, b, o = (a[h:].reshape(-1)[k].reshape(h // 2, w // 2) for a in (src, back, out))
+        cv2.blendLinear(s, b, kc, 1.0 - kc, dst=o)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("centre", "axes", "t"),
+    [((101, 67), (23, 31), 5.0), ((160, 90), (150, 85), 5.0), ((101, 67), (23, 31), 0.7)],
+)
+def test_i420_composite_in_the_subjects_box_equals_the_whole_frame_blend(
+    centre: tuple[int, int], axes: tuple[int, int], t: float
+) -> None:
+    """``compose_i420`` converts and blends only the box around ``keep > 0`` (odd box edges
+    widened to even pixels; the whole frame for a wide box or mid-fade): every plane equals
+    converting and blending the whole frame exactly, and outside the box it is the background."""
+    w, h = 320, 180
+    frame = _frame(w, h, 3)
+    m = np.zeros((h, w), np.float32)
+    cv2.ellipse(m, centre, axes, 0, 0, 360, 1.0, -1)
+    m = cv2.GaussianBlur(m, (0, 0), 1.5)
+    comp = Compositor(_plan(GradientBackground(colors=["#1d4ed8", "#7e22ce"]), 2.0), w, h, 10)
+    c = comp.compose_i420(frame, t, m)
+    assert c.keep is not None and c.i420 is not None and comp._bg_yuv is not None
+    bg, back = comp._bg_yuv
+    assert np.array_equal(c.i420, _whole_frame_i420_blend(frame, bg, c.keep))
+    ys, xs = np.nonzero(c.keep > 0)
+    outside = np.ones((h, w), bool)
+    outside[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] = False
+    if outside.any():
+        assert np.array_equal(c.i420[:h][outside], back[:h][outside])
