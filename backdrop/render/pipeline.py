@@ -448,8 +448,7 @@ def render_video(
     total = info.frame_count or max(1, round(info.duration * info.fps))
     if size is not None and tuple(size) == (info.width, info.height):
         size = None
-    if preset is None:
-        preset = EXPORT_PRESET if quality else PREVIEW_PRESET
+    preset = preset or (EXPORT_PRESET if quality else PREVIEW_PRESET)
     sinks, stages = _open_outputs(plan, info, output, alpha, size, crf, preset, force)
     stats = RenderStats(frames=0, seconds=0.0)
 
