@@ -15,7 +15,8 @@ the machine hits them alike. Medians of ``--reps`` runs (default 3).
 Cases, on ``examples/sample.mp4`` (1280×720, 24 fps, 247 frames, AAC) and on s18 from the shared
 media looped twice (1280×720, 30 fps, 564 frames; skipped — and said so — when the shared media
 is absent), all with the demo plan (keep the person, blue → purple gradient fading in over 2 s)
-to H.264 MP4 (x264 ``veryfast`` crf 20, the source's audio copied):
+to H.264 MP4 (crf 20, the source's audio copied; x264 ``ultrafast`` for the floor and the
+preview tier, ``veryfast`` for exports, :mod:`backdrop.render.writer`):
 
 * ``floor``: the codec floor — the same :func:`~backdrop.render.pipeline.render_video` call with
   an empty plan: decode, RGB → I420, x264 and the audio copy only, same settings, no masking.
@@ -23,7 +24,8 @@ to H.264 MP4 (x264 ``veryfast`` crf 20, the source's audio copied):
   fast edges (``quality=False``).
 * ``export``: what ``backdrop edit`` writes — the default masker with the quality edges
   (decontamination, auto despill); also scaled to 1920×1080 and 3840×2160 (``--size``) with peak
-  RSS, and at 4K on the sample ×3 to see whether memory grows with length.
+  RSS, at 4K on the sample ×3 to see whether memory grows with length, and on the sample
+  re-encoded at 1920×1080 (a native 1080p input: the edit itself at 1080p, not scaled up).
 * ``naive``: moviepy 2 ``VideoFileClip(...).transform(fn)`` where ``fn`` runs the selfie
   segmenter (same LiteRT build and threads) on each frame, upsamples the mask and composites with
   numpy float maths; ``write_videofile(codec="libx264", audio=True)`` with moviepy's defaults
@@ -36,6 +38,8 @@ to H.264 MP4 (x264 ``veryfast`` crf 20, the source's audio copied):
 * ``preview-1thread``: the preview tier with one LiteRT thread per masker model
   (``perception.vision.person_crop.MODEL_THREADS = 1``; the masks are the same), to see whether
   the models' second thread pays where the cores are busy anyway.
+* ``preview-cv1``: the preview tier with OpenCV's thread pool off (``cv2.setNumThreads(1)``;
+  the pipeline's own threads already fill the cores), to see whether its pool costs CPU.
 * ``stages``: the preview tier frame by frame with no overlap, timing each stage.
 
 Reported per case: fps, CPU ms per output frame (process + helper processes), cores busy, peak
@@ -66,6 +70,8 @@ OUT = ROOT / "out" / "bench"
 
 S18_REL = Path("liveportrait/assets/examples/source/s18.mp4")
 """s18 in the shared media folder (a talking head, 1280×720, 30 fps, 282 frames)."""
+NATIVE_1080P = "{} at 1920×1080 (native 1080p input)"
+"""The input label of the export edited at 1080p (``make_native``)."""
 FLAT_RATIO = 1.10
 """Peak RSS on the long input within this factor of the short one counts as flat."""
 
@@ -177,6 +183,11 @@ def case_backdrop(
         import backdrop.render.pipeline as pipeline_mod
 
         pipeline_mod.MASK_STAGES = False
+        tier = "preview"
+    elif tier == "preview-cv1":  # OpenCV's own thread pool off (issue 14)
+        import cv2
+
+        cv2.setNumThreads(1)
         tier = "preview"
     elif tier == "preview-1thread":  # one LiteRT thread per masker model (issue 14)
         import backdrop.perception.vision.person_crop as person_crop_mod
@@ -306,7 +317,7 @@ def case_stages(src: Path, out_dir: Path, max_frames: int | None) -> dict[str, A
     from backdrop.perception.core.media import iter_frames, probe
     from backdrop.render.compose import Compositor
     from backdrop.render.maskers import build_masker
-    from backdrop.render.writer import Mp4Writer, WebmAlphaWriter
+    from backdrop.render.writer import PREVIEW_PRESET, Mp4Writer, WebmAlphaWriter
 
     info = probe(src)
     plan = demo_plan()
@@ -335,7 +346,9 @@ def case_stages(src: Path, out_dir: Path, max_frames: int | None) -> dict[str, A
     undo = _patch_models(timed)
     end = info.duration
     audio = src if info.has_audio else None
-    mp4 = Mp4Writer(out_dir / "stages.mp4", info.width, info.height, info.fps, audio, end)
+    mp4 = Mp4Writer(  # with the preview tier's x264 preset, as its render_video
+        out_dir / "stages.mp4", info.width, info.height, info.fps, audio, end, preset=PREVIEW_PRESET
+    )
     webm = WebmAlphaWriter(out_dir / "stages.webm", info.width, info.height, info.fps, audio, end)
     i420 = info.width % 2 == 0 and info.height % 2 == 0  # as render_video's MP4 output
     frames = segmented = 0
@@ -442,6 +455,31 @@ def make_long(src: Path, dst: Path, copies: int) -> Path:
             out.close()
         tmp.unlink(missing_ok=True)
         raise
+    os.replace(tmp, dst)
+    return dst
+
+
+def make_native(src: Path, dst: Path, width: int, height: int) -> Path:
+    """``src`` re-encoded at ``width×height`` (bicubic, x264 veryfast crf 16, audio copied):
+    an input that is natively that size, so the export edits it there (the 1080p row's other
+    half: scaling a 720p edit up leaves the edge work at 720p). Made once, then reused."""
+    import av
+    import cv2
+
+    if dst.exists():
+        with contextlib.suppress(Exception), av.open(str(dst)) as c:
+            vs = c.streams.video[0]
+            if (vs.width, vs.height) == (width, height) and vs.frames == count_video_frames(src):
+                return dst
+    from backdrop.perception.core.media import iter_frames, probe
+    from backdrop.render.writer import Mp4Writer
+
+    info = probe(src)
+    tmp = dst.with_name(dst.stem + ".partial.mp4")
+    audio = src if info.has_audio else None
+    with Mp4Writer(tmp, width, height, info.fps, audio, info.duration, crf=16) as w:
+        for t, frame in iter_frames(src):
+            w.write(cv2.resize(frame, (width, height), interpolation=cv2.INTER_CUBIC), t)
     os.replace(tmp, dst)
     return dst
 
@@ -565,6 +603,7 @@ CASE_LABELS = {
     "preview-serial": "backdrop preview tier, masker in the compositing thread",
     "preview-1mask": "backdrop preview tier, the masker's two stages in one thread",
     "preview-1thread": "backdrop preview tier, one LiteRT thread per masker model",
+    "preview-cv1": "backdrop preview tier, OpenCV on one thread (cv2.setNumThreads(1))",
     "export": "backdrop export (default masker, quality edges)",
     "selfie": "backdrop, whole-frame selfie masker, fast edges",
     "naive": "naive moviepy script (preset medium, moviepy's default)",
@@ -645,7 +684,7 @@ def render_markdown(res: dict[str, Any]) -> str:
             "model": "  of which the models (LiteRT invoke, input/output)",
             "alpha": "alpha / edges (guided filter in the band around the outline)",
             "compose": "composite (background + blend into I420)",
-            "encode_mp4": "encode MP4 (x264 veryfast, audio copy)",
+            "encode_mp4": "encode MP4 (x264 ultrafast, audio copy)",
         }
         L += [
             f"Per-stage cost of the preview tier on {st['input']}, one process, no overlap "
@@ -685,10 +724,11 @@ def targets(cases: list[dict[str, Any]], flat: dict[str, float] | None) -> list[
                 f"({c['floor_share']:.0%} of {by[('floor', inp, None)]['fps']:.1f} fps)"
             )
     for c in cases:
-        if c["kind"] == "export" and c.get("size"):
-            goal = 8.0 if c["size"].startswith("3840") else 40.0
+        native = c["kind"] == "export" and c["input"].endswith("(native 1080p input)")
+        if c["kind"] == "export" and (c.get("size") or native):
+            goal = 8.0 if (c.get("size") or "").startswith("3840") else 40.0
             out.append(
-                f"export at {c['size']} ≥ {goal:.0f} fps, {c['input']}: "
+                f"export at {c.get('size') or '1920x1080'} ≥ {goal:.0f} fps, {c['input']}: "
                 f"{_yes(c['fps'] >= goal)} ({c['fps']:.1f} fps, peak RSS "
                 f"{c['peak_rss_mb']:.0f} MiB)"
             )
@@ -733,7 +773,7 @@ def main_parent(args: argparse.Namespace) -> None:
         return run_case(name, cargs, tmo, args.wait_quiet)
 
     # the comparison: codec floor, preview tier and the naive script, interleaved per repetition
-    extra = ["export", "naive-veryfast", "preview-serial", "preview-1thread"]
+    extra = ["export", "naive-veryfast", "preview-serial", "preview-1thread", "preview-cv1"]
     main_kinds = ["floor", "preview", "naive", "preview-1mask"] + ([] if quick else extra)
     raw: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
     for label, src in inputs.items():
@@ -743,10 +783,17 @@ def main_parent(args: argparse.Namespace) -> None:
                 raw.setdefault((kind, label, None), []).append(run(kind, label, src))
     # exports scaled up (`--size 1080p`, `--size 4k`) from the sample
     sizes = args.sizes.split(",") if args.sizes else []
+    native = None  # the sample re-encoded at 1080p: an export edited at 1080p (no scaling)
+    if "1920x1080" in sizes:
+        native = make_native(sample, OUT / f"{sample.stem}-1080p.mp4", 1920, 1080)
+        notes.append(f"Native 1080p input: {first} re-encoded at 1920×1080 (bicubic, crf 16).")
     for size in sizes:
         for _ in range(reps):
             key = ("export", first, size)
             raw.setdefault(key, []).append(run("export", first, sample, size))
+            if size == "1920x1080" and native is not None:
+                key = ("export", NATIVE_1080P.format(first), None)
+                raw.setdefault(key, []).append(run("export", key[1], native))
     flat = None
     if not quick and "3840x2160" in sizes:
         long_src = make_long(sample, OUT / f"{sample.stem}x3.mp4", 3)

@@ -276,3 +276,81 @@ def test_refined_frames_are_written_as_they_are_through_the_i420_path(
     frames = [img for _, img in iter_frames(out)]
     assert all(np.abs(f.astype(int) - red).mean() < 4 for f in frames[:3])
     assert all(np.abs(f.astype(int) - red).mean() > 40 for f in frames[3:])
+
+
+def _x264_options(path: Path) -> dict[str, str]:
+    """The settings x264 wrote into the stream it encoded (its SEI text, ``key=value`` pairs)."""
+    import re
+
+    m = re.search(rb"options: ([ -~]+)", path.read_bytes())
+    assert m is not None, f"{path}: no x264 settings found"
+    return dict(kv.split("=", 1) for kv in m.group(1).decode().split() if "=" in kv)
+
+
+def test_the_preview_tier_and_enlarged_exports_use_cheaper_x264_settings(
+    make_video, tmp_path: Path
+) -> None:
+    """The preview tier (``quality=False``) encodes with x264's ultrafast preset, exports with
+    veryfast; an export scaled up drops veryfast's sub-pel refinement and sub-8×8 partitions,
+    one scaled down or unscaled keeps veryfast as it is; an explicit preset is obeyed."""
+    src = make_video(width=320, height=180, frames=8, frame_fn=lambda i, w, h: _frame(w, h, i))
+    plan = _plan(GradientBackground(colors=["#1d4ed8", "#7e22ce"]))
+    runs = {
+        "preview": {"quality": False},
+        "export": {},
+        "up": {"size": (640, 360)},
+        "down": {"size": (160, 90)},
+        "asked": {"quality": False, "preset": "veryfast"},
+    }
+    opts = {}
+    for name, kw in runs.items():
+        pipeline.render_video(src, plan, tmp_path / f"{name}.mp4", masker=_Ellipse(), **kw)
+        opts[name] = _x264_options(tmp_path / f"{name}.mp4")
+    assert opts["preview"]["cabac"] == "0" and opts["preview"]["subme"] == "0"  # ultrafast
+    for name in ("export", "down", "asked"):
+        assert (opts[name]["cabac"], opts[name]["subme"], opts[name]["me"]) == ("1", "2", "hex")
+    assert (opts["up"]["cabac"], opts["up"]["subme"], opts["up"]["me"]) == ("1", "1", "dia")
+    assert opts["up"]["analyse"] != opts["export"]["analyse"]  # no sub-8×8 inter partitions
+    assert opts["up"]["crf"] == opts["export"]["crf"] == "20.0"
+
+
+def _whole_frame_i420_blend(frame: np.ndarray, bg: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The I420 composite converted and blended over the whole frame (the code before the box)."""
+    h, w = keep.shape
+    src = cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
+    back = cv2.cvtColor(bg, cv2.COLOR_RGB2YUV_I420)
+    out = np.empty_like(src)
+    cv2.blendLinear(src[:h], back[:h], keep, 1.0 - keep, dst=out[:h])
+    kc = cv2.resize(keep, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    n = (h // 2) * (w // 2)
+    for k in (slice(0, n), slice(n, None)):
+        s, b, o = (a[h:].reshape(-1)[k].reshape(h // 2, w // 2) for a in (src, back, out))
+        cv2.blendLinear(s, b, kc, 1.0 - kc, dst=o)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("centre", "axes", "t"),
+    [((101, 67), (23, 31), 5.0), ((160, 90), (150, 85), 5.0), ((101, 67), (23, 31), 0.7)],
+)
+def test_i420_composite_in_the_subjects_box_equals_the_whole_frame_blend(
+    centre: tuple[int, int], axes: tuple[int, int], t: float
+) -> None:
+    """``compose_i420`` converts and blends only the box around ``keep > 0`` (odd box edges
+    widened to even pixels; the whole frame for a wide box or mid-fade): every plane equals
+    converting and blending the whole frame exactly, and outside the box it is the background."""
+    w, h = 320, 180
+    frame = _frame(w, h, 3)
+    m = np.zeros((h, w), np.float32)
+    cv2.ellipse(m, centre, axes, 0, 0, 360, 1.0, -1)
+    m = cv2.GaussianBlur(m, (0, 0), 1.5)
+    comp = Compositor(_plan(GradientBackground(colors=["#1d4ed8", "#7e22ce"]), 2.0), w, h, 10)
+    c = comp.compose_i420(frame, t, m)
+    assert c.keep is not None and c.i420 is not None and comp._bg_yuv is not None
+    bg, back = comp._bg_yuv
+    assert np.array_equal(c.i420, _whole_frame_i420_blend(frame, bg, c.keep))
+    ys, xs = np.nonzero(c.keep > 0)
+    outside = np.ones((h, w), bool)
+    outside[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] = False
+    if outside.any():
+        assert np.array_equal(c.i420[:h][outside], back[:h][outside])

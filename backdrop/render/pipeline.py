@@ -44,6 +44,9 @@ from backdrop.render.maskers import (
 )
 from backdrop.render.plan import EditPlan, ImageBackground, VideoBackground
 from backdrop.render.writer import (
+    ENLARGED_X264,
+    EXPORT_PRESET,
+    PREVIEW_PRESET,
     Mp4Writer,
     PngSequenceWriter,
     ProResAlphaWriter,
@@ -391,7 +394,7 @@ def render_video(
     sam_checkpoint: Path | None = None,
     progress: ProgressFn | None = None,
     crf: int = 20,
-    preset: str = "veryfast",
+    preset: str | None = None,
     quality: bool = True,
     size: tuple[int, int] | None = None,
     force: bool = False,
@@ -409,7 +412,10 @@ def render_video(
         timeline: analysis events, for rules that need them (e.g. the active speaker).
         sam_checkpoint: Segment Anything checkpoint for the quality tier.
         progress: called after each frame.
-        crf, preset: x264 quality (lower crf = better) and speed preset.
+        crf, preset: x264 quality (lower crf = better) and speed preset (default:
+            :data:`~backdrop.render.writer.EXPORT_PRESET` with ``quality``, else the preview's
+            :data:`~backdrop.render.writer.PREVIEW_PRESET`; an export scaled up adds
+            :data:`~backdrop.render.writer.ENLARGED_X264`).
         quality: edges with the quality settings (matting where the plan asks for it, colour
             decontamination, despill; :func:`~backdrop.render.edges.quality_edges`); False =
             the preview's fast edge.
@@ -442,6 +448,7 @@ def render_video(
     total = info.frame_count or max(1, round(info.duration * info.fps))
     if size is not None and tuple(size) == (info.width, info.height):
         size = None
+    preset = preset or (EXPORT_PRESET if quality else PREVIEW_PRESET)
     sinks, stages = _open_outputs(plan, info, output, alpha, size, crf, preset, force)
     stats = RenderStats(frames=0, seconds=0.0)
 
@@ -488,8 +495,10 @@ def _open_outputs(
             stages.append(_Stage("encode-mov", _mov, uses=(1, 3)))
         elif output is not None:
             check_output_suffix(output)
-            mp4 = Mp4Writer(output, ow, oh, info.fps, audio, info.duration,
-                            crf=crf, preset=preset)  # fmt: skip
+            enlarged = preset == EXPORT_PRESET and ow * oh > info.width * info.height
+            params = ENLARGED_X264 if enlarged else None
+            mp4 = Mp4Writer(output, ow, oh, info.fps, audio, info.duration, crf=crf,
+                            preset=preset, x264_params=params)  # fmt: skip
             sinks.append(mp4)
             if _wants_i420(info, size):
                 stages.append(
