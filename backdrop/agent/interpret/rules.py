@@ -12,7 +12,7 @@ from backdrop.agent.interpret.clauses import Clause, split_clauses
 from backdrop.agent.interpret.composition import compose
 from backdrop.agent.interpret.described import files_answer, resolve_described
 from backdrop.agent.interpret.errors import Unclear, Unsupported, clarify
-from backdrop.agent.interpret.lexicon.colours import COLOUR, colour_name
+from backdrop.agent.interpret.lexicon.colours import COLOUR, colour_name, hex_of
 from backdrop.agent.interpret.lexicon.conflicts import CLEAR_WORD, NOT_BLURRED, keeps_as_is
 from backdrop.agent.interpret.lexicon.history import DONT
 from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE
@@ -445,12 +445,27 @@ def _is_noise(piece: str) -> bool:
 def _check_negated(clauses: list[Clause], negated: list[str]) -> None:
     """Ask which colour instead when a colour is only said as not wanted ("make the background
     not blue"): never that colour, and not a guess either."""
+    wanted = {str(v) for x in clauses for v in _colours_of(x)}
+    both = [n for n in negated if hex_of(n) in wanted]
+    if both:  # "red and also not red": neither reading is safe
+        raise Unclear(
+            f"You said both {both[0]} and not {both[0]}: should the background be {both[0]}, or "
+            "another colour? Say just the one you want, for example "
+            f"“make it {both[0]}” or “make it {'green' if both[0] != 'green' else 'blue'}”."
+        )
     if negated and not any(x.says_what_background() for x in clauses):
         other = next(c for c in ("green", "blue", "grey") if c not in negated)
         raise Unclear(
             f"You said not {negated[0]}: which colour should the background be instead? "
             f"For example “make it {other}” or “blur it”."
         )
+
+
+def _colours_of(c: Clause) -> list[str]:
+    """The colours (``#rrggbb``) clause ``c`` asks the background to be: a colour or a
+    gradient's stops."""
+    bg = c.background or {}
+    return [bg["color"]] if "color" in bg else [x for x in bg.get("colors", []) if isinstance(x, str)]
 
 
 def _has_range(piece: str) -> bool:
