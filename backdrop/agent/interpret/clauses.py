@@ -227,7 +227,8 @@ def _join_stops(clauses: list[list[Any]]) -> list[list[Any]]:
 
 
 _CONTENT = re.compile(
-    r"@p\d|@h|\bblur|\bfad(?:e|ing)|\btransparent\b|\bgradient\b"
+    r"@p\d|@h|\bblur|\bfuzzy\b|\bbokeh\b|\bdefocus|\bout of focus\b|\bfad(?:e|ing)"
+    r"|\btransparent\b|\bgradient\b"
     r"|\bremov(?:e|ed|ing)\b|\bget rid\b|\berase\b|\bdelete\b|\b(?:"
     + "|".join(re.escape(n) for n in sorted(NAMED_COLORS, key=len, reverse=True))
     + r")\b"

@@ -18,7 +18,7 @@ from backdrop.agent.interpret.lexicon.history import DONT
 from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME, to_seconds
 from backdrop.agent.interpret.normalise import normalise
-from backdrop.agent.interpret.read import read_clause
+from backdrop.agent.interpret.read import read_clause, refuse_nobody
 from backdrop.agent.interpret.words import FIX, NeedsPosition
 from backdrop.agent.replies import Reply, sentence, step_reply
 from backdrop.render.plan import EditPlan, TimeRange
@@ -58,17 +58,47 @@ _PERSON_PART = re.compile(
     r"scarf)\b"
 )
 """A change asked of the person themselves ("make my jacket blue", "turn his hair pink")."""
+_OWNER = r"(?:my|his|her|their|your|the (?:person|guy|man|woman|girl|boy|speaker)'?s)"
+_BODY = (
+    r"(?:face|head|hair|body|eyes|mouth|nose|ears?|hands?|arms?|shoulders?|neck|shirt|t-?shirt|"
+    r"jacket|top|clothes|outfit)\b"
+)
+_ON_THE_PERSON = re.compile(
+    rf"\b(?:replace|swap|switch|cover|hide|mask|overlay|blur|pixelate|censor)\s+{_OWNER}\s+"
+    rf"(?:\w+\s+)?(?P<part>{_BODY})"
+    r"|\b(?:put|place|add|stick|draw|overlay|paste|show)\s+(?:\S+\s+){1,4}?(?:on|over|onto|"
+    rf"across|on top of|in front of|instead of)\s+(?:{_OWNER}\s+(?:\w+\s+)?(?P<on>{_BODY})|"
+    r"(?P<who>me|him|her|them|the person)\b)"
+    r"|\b(?:paint|colou?r|dye|tint|cover|fill|recolou?r)\s+(?P<who2>me|him|her|them|the person)"
+    r"\b(?!\s+(?:out|in front)\b)"
+    r"|\b(?:turn|change|transform|make)\s+(?P<who3>me|him|her|them|the person)\s+"
+    r"(?:into|look like)\b"
+    r"|\bgive\s+(?:me|him|her|them|the person)\s+(?:a\s+|an\s+|some\s+)?(?P<thing>hat|beard|"
+    r"moustache|mustache|sunglasses|glasses|crown|wig|mask|tattoo|makeup|make-up)\b"
+)
+"""A change to the person, not the background: "replace my face with the beach image", "put a
+cat over my head", "paint me blue", "turn me into a cartoon", "give me a hat"."""
 
 
 def _not_the_person(text: str) -> None:
     """Raise :class:`Unclear` for a change of the person's own look: Backdrop changes only
-    what is behind them, and reading "make my jacket blue" as a blue background (as it did)
-    answers "Understood" for something else."""
-    m = _PERSON_PART.search(text.lower())
+    what is behind them, and reading "make my jacket blue" (or "replace my face with the beach
+    image") as a background change (as it did) answers "Understood" for something else."""
+    low = text.lower().replace("’", "'")
+    m = _PERSON_PART.search(low)
     if m is not None:
         raise Unclear(
             f"I can only change what is behind the person (the background), not the "
             f"{m['part']}. Did you mean the background? For example “make the background blue”."
+        )
+    m = _ON_THE_PERSON.search(low)
+    if m is not None:
+        part = m["part"] or m["on"]
+        what = f"the {part}" if part else "the person"
+        raise Unclear(
+            f"Backdrop edits the background, not the person: I can't change {what}, so I left "
+            "the plan as it was. Did you mean the background? For example “replace the "
+            "background with the beach image”."
         )
 
 
@@ -144,6 +174,7 @@ class RuleInterpreter:
         text = resolve_described(text, ctx)  # "the beach photo" → its file name
         text, rate = _frame_rate(text)  # "export at 60fps": not the time 1:00
         norm, paths, sizes = _normalised(text, ctx)
+        refuse_nobody(norm)  # "paint the whole frame blue, me included": not even the blue
         notes: list[str] = [rate] if rate else []
         clauses: list[Clause] = []
         ignored: list[str] = []
@@ -465,7 +496,9 @@ def _colours_of(c: Clause) -> list[str]:
     """The colours (``#rrggbb``) clause ``c`` asks the background to be: a colour or a
     gradient's stops."""
     bg = c.background or {}
-    return [bg["color"]] if "color" in bg else [x for x in bg.get("colors", []) if isinstance(x, str)]
+    if "color" in bg:
+        return [bg["color"]]
+    return [x for x in bg.get("colors", []) if isinstance(x, str)]
 
 
 def _has_range(piece: str) -> bool:
