@@ -174,7 +174,6 @@ class RuleInterpreter:
         text = resolve_described(text, ctx)  # "the beach photo" → its file name
         text, rate = _frame_rate(text)  # "export at 60fps": not the time 1:00
         norm, paths, sizes = _normalised(text, ctx)
-        refuse_nobody(norm)  # "paint the whole frame blue, me included": not even the blue
         notes: list[str] = [rate] if rate else []
         clauses: list[Clause] = []
         ignored: list[str] = []
@@ -248,14 +247,16 @@ class RuleInterpreter:
 
 def _normalised(text: str, ctx: ToolContext) -> tuple[str, list[str], list[str]]:
     """:func:`normalise` against the context's play position and length; "now" with no play
-    position is asked about."""
+    position is asked about, and a rule that covers every person is refused."""
     try:
-        return normalise(text, ctx.position, ctx.duration)
+        norm, paths, sizes = normalise(text, ctx.position, ctx.duration)
     except NeedsPosition as e:
         raise Unclear(
             "I don't know where “now” is here: there is no live play position. Say a time "
             "instead, for example “from 0:12 on, make it green”."
         ) from e
+    refuse_nobody(norm)  # "paint the whole frame blue, me included": not even the blue
+    return norm, paths, sizes
 
 
 _PLAN_QUESTION = re.compile(
