@@ -77,6 +77,19 @@ def test_an_effect_then_a_file_keeps_both(text: str, first: str, cut: float, fol
     assert spans[1][0] in ("image", "video") and spans[1][1:] == (cut, 60.0), reply
 
 
+def test_a_colour_and_a_file_are_two_parts(folder: Path) -> None:  # noqa: F811
+    ctx, reply, clarify = _said(
+        "make it red and the sunset picture for the last 10 s", folder=folder
+    )
+    assert not clarify, reply
+    assert [(s[0], s[1], s[2]) for s in _spans(ctx)] == [
+        ("#e11d2e", 0.0, 50.0),
+        ("image", 50.0, 60.0),
+    ], reply
+    ctx, reply, clarify = _said("make it red and the sunset picture", folder=folder)
+    assert clarify and not ctx.plan.backgrounds, reply
+
+
 # -- 3. a change to the person ------------------------------------------------------------------
 @pytest.mark.parametrize(
     "text",
