@@ -131,3 +131,16 @@ def test_later_segments_win_and_describe() -> None:
     words = " | ".join(plan.describe())
     assert "radial gradient" in words and "fading in over 5 s" in words
     assert "10 s" in words or "0:10 before the end" in words
+
+
+def test_a_plan_that_keeps_nobody_says_so() -> None:
+    """A hand-written plan with a background and no keep rule covers the whole frame: the plain
+    words say so (``render`` prints them) instead of rendering it silently."""
+    seg = BackgroundSegment(background=ColorBackground(color="#ff0000"))
+    nobody = " | ".join(EditPlan(backgrounds=[seg]).describe())
+    assert "nobody is kept" in nobody
+    removed = EditPlan(keep=[KeepRule(action="remove")], backgrounds=[seg])
+    assert "nobody is kept" in " | ".join(removed.describe())
+    kept = EditPlan(keep=[KeepRule()], backgrounds=[seg])
+    assert "nobody" not in " | ".join(kept.describe())
+    assert "nobody" not in " | ".join(EditPlan().describe())

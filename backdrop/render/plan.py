@@ -691,6 +691,9 @@ class EditPlan(_Model):
             lines.append(", ".join(parts))
         if not self.backgrounds:
             lines.append("no background change")
+        elif not any(k.action == "keep" for k in self.keep):
+            # A hand-written plan may keep nobody; say so rather than render it silently.
+            lines.append("nobody is kept: the background covers the whole frame")
         for q in self.quality:
             lines.append(f"{q.tier} segmentation ({q.range.describe()})")
         e = self.edges
