@@ -232,10 +232,13 @@ def _join_stops(clauses: list[list[Any]]) -> list[list[Any]]:
 
 
 _CONTENT = re.compile(
-    r"@p\d|@h|\bblur|\bfad(?:e|ing)|\btransparent\b|\bgradient\b|\b(?:"
+    r"@p\d|@h|\bblur|\bfuzzy\b|\bbokeh\b|\bdefocus|\bout of focus\b|\bfad(?:e|ing)"
+    r"|\btransparent\b|\bgradient\b"
+    r"|\bremov(?:e|ed|ing)\b|\bget rid\b|\berase\b|\bdelete\b|\b(?:"
     + "|".join(re.escape(n) for n in sorted(NAMED_COLORS, key=len, reverse=True))
     + r")\b"
 )
+_FILE = re.compile(r"@p\d")
 _SEQUENCE_WORD = re.compile(
     r"\b(?:after that|afterwards?|from then on|for the rest|the rest|thereafter|later)\b"
     r"|\bnext\s+\d"
@@ -290,6 +293,9 @@ def _new_action(prev: str, piece: str) -> bool:
         return True  # "between 2 and 4 seconds blue, between 6 and 8 red"
     if _CONTENT.search(piece) is None or _CONTENT.search(prev) is None:
         return False
+    if (_FILE.search(piece) is None) != (_FILE.search(prev) is None):
+        return True  # "make it red and the beach picture for the last 10 s": a file and a
+        # colour or effect are never one background
     head = piece.split(" except ")[0]
     return _has_time(head) and (
         _has_time(prev)

@@ -28,6 +28,7 @@ from backdrop.agent.interpret.clauses import Clause
 from backdrop.agent.interpret.errors import Unclear, clarify
 from backdrop.agent.interpret.lexicon.adjust import STOP_INDEX
 from backdrop.agent.interpret.lexicon.colours import COLOUR, colour_name, shade_of, tint_of
+from backdrop.agent.interpret.lexicon.times import MIN_SPAN
 from backdrop.render.colors import near_colour
 from backdrop.render.plan import (
     BackgroundSegment,
@@ -416,8 +417,8 @@ class _Composer:
         placed = [
             (step, rng)
             for step in self.steps
-            if isinstance(step, _Draft) and step.range is not None
-            for rng in (step.range, *step.more_ranges)
+            if isinstance(step, _Draft)
+            for rng in (step.range or TimeRange(start=0.0), *step.more_ranges)
         ]
         for i, (one, r1) in enumerate(placed):
             for two, r2 in placed[i + 1 :]:
@@ -425,6 +426,8 @@ class _Composer:
                     continue
                 d = self.ctx.duration or _nominal_duration(r1, r2)
                 (a0, a1), (b0, b1) = r1.resolve(d), r2.resolve(d)
+                if _same_span((a0, a1), (b0, b1)) and _differ(one, two):
+                    _ask_same_span(one, two, r1, round((a0 + a1) / 2))
                 if not (a0 < b0 < a1 < b1 or b0 < a0 < b1 < a1):
                     continue
                 old, new = (
@@ -601,6 +604,29 @@ def _nominal_duration(*ranges: TimeRange) -> float:
     the real length is unknown."""
     times = [abs(t) for r in ranges for t in (r.start, r.end) if t is not None]
     return 2.0 * max(times, default=0.0) + 1.0
+
+
+def _same_span(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Whether two resolved spans (seconds) are the same, within a frame."""
+    return abs(a[0] - b[0]) < MIN_SPAN and abs(a[1] - b[1]) < MIN_SPAN
+
+
+def _differ(one: _Draft, two: _Draft) -> bool:
+    """Whether two drafts would show different backgrounds."""
+    return (one.tool, one.background) != (two.tool, two.background)
+
+
+def _ask_same_span(one: _Draft, two: _Draft, rng: TimeRange, middle: float) -> None:
+    """Ask which of two different backgrounds said for the same time ``rng`` shows ("blue for
+    the first 10 s and green for the first 10 s"): the later one would silently replace the
+    first. ``middle`` (seconds) splits the span in the example."""
+    old, new = _draft_name(one.background, one.tool), _draft_name(two.background, two.tool)
+    span = _span_words(rng)
+    raise Unclear(
+        f"You asked for {old} and for {new}, both {span}: which should it be? Say just the one "
+        f"you want, or give each its own time, for example “{old} until {clock(middle)}, then "
+        f"{new}”."
+    )
 
 
 def _draft_name(background: dict[str, Any] | None, tool: _Tool | None) -> str:

@@ -728,11 +728,21 @@ def _check_nobody(text: str) -> None:
     if not NOBODY_TOO.search(text) and CUT_ME_OUT.search(text):
         return
     if NOBODY_TOO.search(text) or NOBODY.search(text):
-        raise Unsupported(
-            "I won't remove every person: Backdrop always keeps at least one person in front of "
-            "the background. Say what to do with the background instead, for example "
-            f"{EXAMPLES[0]} or {EXAMPLES[2]}."
-        )
+        refuse_nobody()
+
+
+def refuse_nobody(text: str | None = None) -> None:
+    """Raise :class:`Unsupported` for a rule that takes every person away or covers them too
+    ("blur everything including me", "paint the whole frame blue, me included"), as a whole:
+    the background part is not applied either. With ``text``, only when the whole sentence
+    says so (:data:`NOBODY_TOO`)."""
+    if text is not None and NOBODY_TOO.search(text) is None:
+        return
+    raise Unsupported(
+        "I won't remove every person: Backdrop changes only the background and always keeps at "
+        "least one person in front of it, so I left the plan as it was. Say what to do with the "
+        f"background instead, for example {EXAMPLES[0]} or {EXAMPLES[2]}."
+    )
 
 
 def _ranges_in(text: str) -> tuple[list[TimeRange], str]:

@@ -13,14 +13,14 @@ from backdrop.agent.interpret.clauses import Clause, odd_verb, split_clauses
 from backdrop.agent.interpret.composition import compose
 from backdrop.agent.interpret.described import files_answer, resolve_described
 from backdrop.agent.interpret.errors import CAPABILITIES, Unclear, Unsupported, clarify
-from backdrop.agent.interpret.lexicon.colours import COLOUR, colour_name
+from backdrop.agent.interpret.lexicon.colours import COLOUR, colour_name, hex_of
 from backdrop.agent.interpret.lexicon.conflicts import CLEAR_WORD, NOT_BLURRED, keeps_as_is
 from backdrop.agent.interpret.lexicon.effects import REFUSAL, effect_asked
 from backdrop.agent.interpret.lexicon.history import DONT
 from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME, to_seconds
 from backdrop.agent.interpret.normalise import normalise
-from backdrop.agent.interpret.read import read_clause, unknown_words
+from backdrop.agent.interpret.read import read_clause, refuse_nobody, unknown_words
 from backdrop.agent.interpret.words import FIX, NeedsPosition
 from backdrop.agent.replies import Reply, sentence, step_reply
 from backdrop.render.plan import EditPlan, TimeRange
@@ -60,17 +60,47 @@ _PERSON_PART = re.compile(
     r"scarf)\b"
 )
 """A change asked of the person themselves ("make my jacket blue", "turn his hair pink")."""
+_OWNER = r"(?:my|his|her|their|your|the (?:person|guy|man|woman|girl|boy|speaker)'?s)"
+_BODY = (
+    r"(?:face|head|hair|body|eyes|mouth|nose|ears?|hands?|arms?|shoulders?|neck|shirt|t-?shirt|"
+    r"jacket|top|clothes|outfit)\b"
+)
+_ON_THE_PERSON = re.compile(
+    rf"\b(?:replace|swap|switch|cover|hide|mask|overlay|blur|pixelate|censor)\s+{_OWNER}\s+"
+    rf"(?:\w+\s+)?(?P<part>{_BODY})"
+    r"|\b(?:put|place|add|stick|draw|overlay|paste|show)\s+(?:\S+\s+){1,4}?(?:on|over|onto|"
+    rf"across|on top of|in front of|instead of)\s+(?:{_OWNER}\s+(?:\w+\s+)?(?P<on>{_BODY})|"
+    r"(?P<who>me|him|her|them|the person)\b)"
+    r"|\b(?:paint|colou?r|dye|tint|cover|fill|recolou?r)\s+(?P<who2>me|him|her|them|the person)"
+    r"\b(?!\s+(?:out|in front)\b)"
+    r"|\b(?:turn|change|transform|make)\s+(?P<who3>me|him|her|them|the person)\s+"
+    r"(?:into|look like)\b"
+    r"|\bgive\s+(?:me|him|her|them|the person)\s+(?:a\s+|an\s+|some\s+)?(?P<thing>hat|beard|"
+    r"moustache|mustache|sunglasses|glasses|crown|wig|mask|tattoo|makeup|make-up)\b"
+)
+"""A change to the person, not the background: "replace my face with the beach image", "put a
+cat over my head", "paint me blue", "turn me into a cartoon", "give me a hat"."""
 
 
 def _not_the_person(text: str) -> None:
     """Raise :class:`Unclear` for a change of the person's own look: Backdrop changes only
-    what is behind them, and reading "make my jacket blue" as a blue background (as it did)
-    answers "Understood" for something else."""
-    m = _PERSON_PART.search(text.lower())
+    what is behind them, and reading "make my jacket blue" (or "replace my face with the beach
+    image") as a background change (as it did) answers "Understood" for something else."""
+    low = text.lower().replace("’", "'")
+    m = _PERSON_PART.search(low)
     if m is not None:
         raise Unclear(
             f"I can only change what is behind the person (the background), not the "
             f"{m['part']}. Did you mean the background? For example “make the background blue”."
+        )
+    m = _ON_THE_PERSON.search(low)
+    if m is not None:
+        part = m["part"] or m["on"]
+        what = f"the {part}" if part else "the person"
+        raise Unclear(
+            f"Backdrop edits the background, not the person: I can't change {what}, so I left "
+            "the plan as it was. Did you mean the background? For example “replace the "
+            "background with the beach image”."
         )
 
 
@@ -250,19 +280,20 @@ def _normalised(
     text: str, ctx: ToolContext, notes: list[str] | None = None
 ) -> tuple[str, list[str], list[str]]:
     """:func:`normalise` against the context's play position and length; "now" with no play
-    position is asked about. The misspellings corrected are said in ``notes`` ("I read
-    “blurr” as “blur”")."""
+    position is asked about, and a rule that covers every person is refused. The misspellings
+    corrected are said in ``notes`` ("I read “blurr” as “blur”")."""
     read_as: list[tuple[str, str]] = []
     try:
-        out = normalise(text, ctx.position, ctx.duration, read_as)
+        norm, paths, sizes = normalise(text, ctx.position, ctx.duration, read_as)
         if notes is not None:
             notes += [f"I read “{a}” as “{b}”" for a, b in read_as]
-        return out
     except NeedsPosition as e:
         raise Unclear(
             "I don't know where “now” is here: there is no live play position. Say a time "
             "instead, for example “from 0:12 on, make it green”."
         ) from e
+    refuse_nobody(norm)  # "paint the whole frame blue, me included": not even the blue
+    return norm, paths, sizes
 
 
 _PLAN_QUESTION = re.compile(
@@ -483,12 +514,29 @@ def _is_noise(piece: str) -> bool:
 def _check_negated(clauses: list[Clause], negated: list[str]) -> None:
     """Ask which colour instead when a colour is only said as not wanted ("make the background
     not blue"): never that colour, and not a guess either."""
+    wanted = {str(v) for x in clauses for v in _colours_of(x)}
+    both = [n for n in negated if hex_of(n) in wanted]
+    if both:  # "red and also not red": neither reading is safe
+        raise Unclear(
+            f"You said both {both[0]} and not {both[0]}: should the background be {both[0]}, or "
+            "another colour? Say just the one you want, for example "
+            f"“make it {both[0]}” or “make it {'green' if both[0] != 'green' else 'blue'}”."
+        )
     if negated and not any(x.says_what_background() for x in clauses):
         other = next(c for c in ("green", "blue", "grey") if c not in negated)
         raise Unclear(
             f"You said not {negated[0]}: which colour should the background be instead? "
             f"For example “make it {other}” or “blur it”."
         )
+
+
+def _colours_of(c: Clause) -> list[str]:
+    """The colours (``#rrggbb``) clause ``c`` asks the background to be: a colour or a
+    gradient's stops."""
+    bg = c.background or {}
+    if "color" in bg:
+        return [bg["color"]]
+    return [x for x in bg.get("colors", []) if isinstance(x, str)]
 
 
 def _has_range(piece: str) -> bool:

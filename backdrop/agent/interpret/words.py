@@ -230,6 +230,12 @@ _TIME_IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r"from \1 to \3 seconds"),
         (rf"\bsecond ({_N})\b", r"\1 seconds"),
         (rf"\bminute ({_N})\b", r"\1 minutes"),
+        # "until 30 seconds in", "till we're 20 seconds in", "up until we get to 25 s": an end
+        # (before the rules below make "N in" a start)
+        (r"\b(until|till|til|up (?:to|until|till)|through|before|by) (?:(?:we're|we are|it's|"
+         r"it is|we get|we hit|we reach|it gets|it reaches)(?: to)? )?"
+         rf"({_N} ?{_UNIT_AFTER}|\d+:\d{{2}})(?: in(?:to (?:the )?(?:video|clip))?\b)?",
+         r"\1 \2"),
         # "once we're 10 seconds in", "10 seconds in, ..."
         (rf"\b(?:once|when) (?:we're|we are|it's|it is|we get|we hit|we reach) ({_N} ?"
          rf"{_UNIT_AFTER}) in\b", r"from \1"),

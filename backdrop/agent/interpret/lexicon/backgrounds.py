@@ -84,4 +84,4 @@ TAKE_AWAY = re.compile(
     r"\b(?:remove|delete|get rid of|drop|turn off|stop|no more|no|without|lose|cancel)\s+"
     r"(?:the |any |that )?(?:blur\w*|fades?|fading|gradient|effect|colou?r)\b|\bunblur"
 )
-BLUR = re.compile(r"\b(?:blur\w*|bokeh|defocus\w*|out of focus|portrait mode)\b")
+BLUR = re.compile(r"\b(?:blur\w*|bokeh|defocus\w*|out of focus|portrait mode|fuzzy)\b")
