@@ -106,8 +106,11 @@ def main() -> None:
     ap.add_argument("--phrases", type=Path, help="commands from this file, one a line")
     ap.add_argument("--json", type=Path, help="write every result here")
     ap.add_argument("--quiet", action="store_true", help="print failures and the summary only")
-    ap.add_argument("--no-confirm", action="store_true",
-                    help="apply every sure transcript as heard (no \"did you say …?\")")
+    ap.add_argument(
+        "--no-confirm",
+        action="store_true",
+        help='apply every sure transcript as heard (no "did you say …?")',
+    )
     a = ap.parse_args()
     if shutil.which("espeak-ng") is None:
         sys.exit("espeak-ng is not installed")
@@ -147,8 +150,9 @@ def main() -> None:
                                    latency_ms=round(lat * 1000))  # fmt: skip
                         rows.append(row)
                         if not ok or not a.quiet:
-                            mark = "ok  " if ok else "WRONG" if wrong else "ASKED" if asked \
-                                else "held"
+                            mark = (
+                                "ok  " if ok else "WRONG" if wrong else "ASKED" if asked else "held"
+                            )
                             q = f" asked {voice.pending!r}" if asked else ""
                             print(f"{mark} {v:9} {s:3} {row['snr']!s:5} {c!r:60} heard "
                                   f"{heard.text!r} {heard.reason}{q}", flush=True)  # fmt: skip

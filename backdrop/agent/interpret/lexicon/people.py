@@ -32,9 +32,7 @@ _ALL = (
     r"\b(?:everything|all of it|the (?:whole|entire|full) (?:frame|video|picture|thing|shot|"
     r"screen|image|scene))\b"
 )
-_GAP = (
-    r"(?:(?!\b(?:except|but|other than|apart from|besides|behind|around|keep|not)\b)[^.;])*?"
-)
+_GAP = r"(?:(?!\b(?:except|but|other than|apart from|besides|behind|around|keep|not)\b)[^.;])*?"
 """Words between "everything" and "including me" ("cover everything in red including me"),
 not a word that exempts the person."""
 # Said together with a background change, these take the person away too, so they are refused
@@ -47,8 +45,16 @@ NOBODY_TOO = re.compile(
     + r"\b(?=\s*(?:$|[,.;!?]|(?:too|as well|also|please|thanks)\b))"
     r"|\b(?:everything|all of it|the whole (?:frame|video|picture|thing|shot))\s*,?\s+"
     r"(?:including|incl\.?|even|with|and|plus)\s+" + _WHO + r"\b"
-    r"|" + _ALL + _GAP + r"(?:including|incl\.?|even|along with|and also|as well as)\s+" + _WHO
-    + r"\b|" + _ALL + _GAP + _WHO + r"\s+(?:included|too|as well|also)\b"
+    r"|"
+    + _ALL
+    + _GAP
+    + r"(?:including|incl\.?|even|along with|and also|as well as)\s+"
+    + _WHO
+    + r"\b|"
+    + _ALL
+    + _GAP
+    + _WHO
+    + r"\s+(?:included|too|as well|also)\b"
     r"|\b(?:make|turn|paint|colou?r|blur|cover|fill|fade)\s+(?:both\s+)?(?:the\s+)?(?:background|"
     r"bg|backdrop|scene|room)\s+(?:and|as well as|plus|along with)\s+" + _WHO + r"\b"
     r"(?!\s+(?:else|behind|in the back|at the back|walking|standing|sitting|who|that|sharp|"
