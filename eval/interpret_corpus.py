@@ -54,6 +54,7 @@ BLIND = {
     "heldout3": CORPUS / "heldout3.txt",
     "heldout4": CORPUS / "heldout4.txt",
     "heldout5": CORPUS / "heldout5.txt",
+    "heldout6": CORPUS / "heldout6.txt",
 }
 EDGE_WORDS = ("soften", "sharpen", "grow", "shrink", "refine")
 SEED = 11
