@@ -22,6 +22,9 @@ from tests.test_interpret_blind_kinds import _said, folder  # noqa: F401 - a fix
         "turn him transparent",
         "cut me out and keep only the room",
         "keep just the empty background",
+        "take me out so that just the background remains",
+        "erase me and leave only the empty room",
+        "remove me, nothing but the backdrop showing",
     ],
 )
 def test_taking_the_person_away_too_is_refused(text: str) -> None:
@@ -43,3 +46,24 @@ def test_taking_the_person_away_too_is_refused(text: str) -> None:
 def test_bystanders_and_cut_outs_are_still_allowed(text: str) -> None:
     ctx, reply, _ = _said(text)
     assert len(ctx.plan.backgrounds) == 1 and ctx.plan.keep, reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "make it see-through but fully opaque",
+        "a transparent background, not see-through though",
+        "give me an alpha background that is completely solid",
+    ],
+)
+def test_transparent_and_opaque_at_once_is_asked(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert clarify and not ctx.plan.backgrounds, reply
+    assert "transparent and opaque" in reply, reply
+
+
+def test_only_the_background_changed_is_not_a_removal_of_the_person() -> None:
+    ctx, reply, _ = _said("only the background is blurred")
+    assert ctx.plan.backgrounds and ctx.plan.backgrounds[0].background.type == "blur", reply
+    ctx, reply, _ = _said("make it blue, fully opaque")
+    assert ctx.plan.backgrounds[0].opacity == 1.0, reply

@@ -14,7 +14,12 @@ from backdrop.agent.interpret.composition import compose
 from backdrop.agent.interpret.described import files_answer, resolve_described
 from backdrop.agent.interpret.errors import CAPABILITIES, Unclear, Unsupported, clarify
 from backdrop.agent.interpret.lexicon.colours import COLOUR, colour_name, hex_of
-from backdrop.agent.interpret.lexicon.conflicts import CLEAR_WORD, NOT_BLURRED, keeps_as_is
+from backdrop.agent.interpret.lexicon.conflicts import (
+    CLEAR_WORD,
+    NOT_BLURRED,
+    OPAQUE_TOO,
+    keeps_as_is,
+)
 from backdrop.agent.interpret.lexicon.effects import REFUSAL, effect_asked
 from backdrop.agent.interpret.lexicon.history import DONT
 from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE
@@ -566,6 +571,12 @@ def _check_conflicts(clauses: list[Clause], as_is: list[str]) -> None:
             "you want."
         )
     clear = [c for c in changes if c.remove and CLEAR_WORD.search(c.text)]
+    if clear and any(OPAQUE_TOO.search(c.text) for c in clauses):
+        raise Unclear(  # "make it transparent but completely opaque"
+            "You said the background should be both transparent and opaque: which one? For a "
+            "background you can partly see through, say for example “make it blue, a bit "
+            "see-through”."
+        )
     other = [c for c in changes if c.background or c.blur]
     if clear and other:
         bg = other[0].background or {}

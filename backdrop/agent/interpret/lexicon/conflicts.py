@@ -46,3 +46,9 @@ NOT_BLURRED = re.compile(
 )
 """A change said not to blur, inside the clause that blurs ("blur the background but not
 blurry")."""
+OPAQUE_TOO = re.compile(
+    r"\b(?:(?:completely|fully|totally|entirely|100 ?%)\s+)?(?:opaque|solid|not see[\s-]*through|"
+    r"not transparent)\b"
+)
+"""A background said to be opaque beside one said to be transparent ("make it transparent but
+completely opaque")."""

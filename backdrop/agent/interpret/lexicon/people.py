@@ -61,6 +61,11 @@ NOBODY_TOO = re.compile(
     r"in focus|stays?|visible|alone|untouched|intact|as (?:is|it is))\b)"
     r"|\b(?:make|turn)\s+" + _WHO + r"\s+(?:invisible|disappear|vanish|transparent|see-through)\b"
     r"|\bkeep\s+(?:only|just)\s+(?:the\s+)?(?:empty\s+)?(?:room|background|backdrop|scene)\b"
+    # "cut me out so only the background is left", "leave nothing but the room"
+    r"|\b(?:only|just|nothing but)\s+(?:the\s+)?(?:empty\s+)?(?:room|background|backdrop|scene)"
+    r"\s+(?:is\s+|will be\s+)?(?:left|remains?|remaining|stays?|showing|shows|visible)\b"
+    r"|\bleave\s+(?:only|just|nothing but)\s+(?:the\s+)?(?:empty\s+)?(?:room|background|"
+    r"backdrop|scene)\b"
 )
 
 
