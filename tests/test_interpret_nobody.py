@@ -67,3 +67,13 @@ def test_only_the_background_changed_is_not_a_removal_of_the_person() -> None:
     assert ctx.plan.backgrounds and ctx.plan.backgrounds[0].background.type == "blur", reply
     ctx, reply, _ = _said("make it blue, fully opaque")
     assert ctx.plan.backgrounds[0].opacity == 1.0, reply
+
+
+@pytest.mark.parametrize(
+    "text", ["make the background red and also green", "crimson as well as gold behind me"]
+)
+def test_two_colours_with_also_are_asked_not_blended(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert clarify and not ctx.plan.backgrounds, reply
+    ctx, reply, _ = _said("a gradient of orange and also pink")
+    assert ctx.plan.backgrounds[0].background.type == "gradient", reply

@@ -570,6 +570,7 @@ def _check_conflicts(clauses: list[Clause], as_is: list[str]) -> None:
             f"{both}: should I change the background, or leave it as it is? Say just the one "
             "you want."
         )
+    _check_both_colours(clauses)
     clear = [c for c in changes if c.remove and CLEAR_WORD.search(c.text)]
     if clear and any(OPAQUE_TOO.search(c.text) for c in clauses):
         raise Unclear(  # "make it transparent but completely opaque"
@@ -595,6 +596,32 @@ def _check_conflicts(clauses: list[Clause], as_is: list[str]) -> None:
             f"background you can partly see through, say for example “make it {example}, a bit "
             "see-through”."
         )
+
+
+_ALSO = re.compile(r"\b(?:and also|as well as|and additionally)\b")
+_BLEND_WORD = re.compile(
+    r"\b(?:gradients?|blend(?:ed|ing)?|fad(?:e|es|ed|ing)|ombre|to|into|mix(?:ed)?|stripes?)\b"
+)
+
+
+def _check_both_colours(changes: list[Clause]) -> None:
+    """Ask about two colours joined by "and also" with no word that makes them one blend ("make
+    the background red and also green"): a gradient is not what was said, and neither is one
+    colour alone. A plain list ("red, white and blue") stays a gradient.
+
+    Raises:
+        Unclear: the question.
+    """
+    for c in changes:
+        bg = c.background or {}
+        colours = bg.get("colors") or []
+        if len(colours) == 2 and _ALSO.search(c.text) and not _BLEND_WORD.search(c.text):
+            one, two = (colour_name(x) for x in colours)
+            raise Unclear(
+                f"Should the background be {one}, or {two}, or a {one}-to-{two} gradient? Say "
+                f"just the one you want, or give each its own time, for example “{one} until "
+                f"0:10, then {two}”."
+            )
 
 
 _SAME_ALONE = re.compile(
