@@ -77,3 +77,14 @@ def test_two_colours_with_also_are_asked_not_blended(text: str) -> None:
     assert clarify and not ctx.plan.backgrounds, reply
     ctx, reply, _ = _said("a gradient of orange and also pink")
     assert ctx.plan.backgrounds[0].background.type == "gradient", reply
+
+
+def test_the_mask_alone_is_not_an_edge_fix() -> None:
+    """Whisper heard garbled commands as "turn the mask on"; the word "mask" alone turned on
+    matte refinement under an "Understood". A fix verb or an edge noun still refines."""
+    for text in ("turn the mask on", "the mask please"):
+        ctx, reply, clarify = _said(text)
+        assert clarify and ctx.plan.edges.refine == "guided", reply
+    for text in ("clean up the cutout", "fix the mask", "the hair edge looks rough"):
+        ctx, reply, _ = _said(text)
+        assert ctx.plan.edges.refine == "matte", (text, reply)

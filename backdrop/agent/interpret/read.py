@@ -763,6 +763,17 @@ def _ranges_in(text: str) -> tuple[list[TimeRange], str]:
     return [r for _, r in sorted(found, key=lambda x: x[0])], text
 
 
+_EDGE_ITSELF = re.compile(
+    r"\b(?:edges?|outlines?|borders?|halo|fring(?:e|ing)|hair(?:line)?|silhouette|contours?)\b"
+)
+"""An edge noun that is the boundary itself (not "the mask" / "the cut-out" as a whole)."""
+_FIX_VERB = re.compile(
+    r"\b(?:fix|fixing|improve|clean(?:er)?|tidy|refine|better|repair|smooth out|work on|touch up|"
+    r"perfect|polish|redo)\b"
+)
+"""A verb that asks for a better boundary ("fix the mask", "clean up the cut-out")."""
+
+
 def _read_edges(c: Clause, text: str) -> str:
     has_noun = EDGE_NOUN.search(text) is not None
     bare = BARE_EDGE.search(text) is not None and BLUR.search(text) is None
@@ -775,8 +786,10 @@ def _read_edges(c: Clause, text: str) -> str:
         if m is not None:
             c.edges.append(action)
     # "undo the edges", "X the edges" (X a verb nobody taught it): no refine
-    if has_noun and not c.edges and not (c.undo or c.redo or odd_verb(c.text)):
-        c.edges.append("refine")  # "fix the edges", "the hair edge"
+    # "turn the mask on", "the mask": not a complaint about the edge; left unread
+    fix = _EDGE_ITSELF.search(text) is not None or _FIX_VERB.search(text) is not None
+    if has_noun and fix and not c.edges and not (c.undo or c.redo or odd_verb(c.text)):
+        c.edges.append("refine")  # "fix the edges", "the hair edge", "clean up the mask"
     _, text = _take(EDGE_NOUN, text)
     return text
 
