@@ -70,13 +70,13 @@ def test_a_near_reading_with_another_plan_is_asked_about_a_far_one_is_not() -> N
 def test_an_unsure_mask_for_background_is_asked_about_whatever_the_scores() -> None:
     from backdrop.perception.core.events import Word
 
-    text = "Turn the mask on, darling."
-    far = _scores({"turn the mask on darling": -1.0})  # every rival 49 nats behind
+    text = "Fix the mask, darling."  # "the mask" alone is no edit any more: a fix verb is
+    far = _scores({"fix the mask darling": -1.0})  # every rival 49 nats behind
     said = [Word(w, 0.0, 0.1, 0.9) for w in text.split()]
     assert check_reading(text, np.zeros(16000, np.float32), _ctx(), far, words=said).ask == ""
     said[2] = Word("mask", 0.2, 0.3, 0.2)
     ask = check_reading(text, np.zeros(16000, np.float32), _ctx(), far, words=said).ask
-    assert ask == "Turn the mask on, darling"
+    assert ask == "Fix the mask, darling"
 
 
 def test_checking_changes_nothing() -> None:
