@@ -11,7 +11,8 @@ says otherwise, with ``beach.jpg`` and ``waves.mp4`` beside it): its setup instr
 then the instruction. The resulting plan is compared structurally with the expectation:
 background segments (kind, colour(s), time range resolved to seconds with a 0.05 s tolerance,
 fades, blur strength and opacity by value or direction), keep rules when given, edge changes by
-direction, and "unchanged" / "ask" cases by plan equality and the reply's kind.
+direction, and "unchanged" / "ask" cases by plan equality and the reply's kind (an "ask" is
+met by a question or by a plain refusal that claims nothing was done).
 
 Usage::
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 import tempfile
 import time
@@ -169,11 +171,19 @@ def parse_line(line: str) -> dict[str, Any]:
         said, p = said.split(" ; pos=")
         pos = float(p)
     *setup, text = [s.strip() for s in said.split("||")]
+    duration = DEFAULT_DURATION
+    # "dur=N ||" / "pos=N ||" written as a setup set the context, as the expectation items do
+    for item in [s for s in setup if re.fullmatch(r"(dur|pos)=\d+(\.\d+)?", s)]:
+        setup.remove(item)
+        if item.startswith("dur="):
+            duration = float(item[4:])
+        else:
+            pos = float(item[4:])
     case: dict[str, Any] = {
         "setup": setup,
         "text": text,
         "position": pos,
-        "duration": DEFAULT_DURATION,
+        "duration": duration,
         "backgrounds": [],
         "keep": None,
         "edges": [],
@@ -392,6 +402,14 @@ def _edges_problem(plan: Any, base: Any, wanted: list[str]) -> str | None:
     return None
 
 
+def _says_not_done(reply: Any) -> bool:
+    """A reply that leaves the plan alone and does not claim to have done anything: a refusal
+    ("I can only change the background …") or a "didn't understand" counts like a question for
+    an ``ask`` case — nothing was applied silently, and the person was told."""
+    head = reply.text.strip().lower()
+    return not reply.changed and not head.startswith(("understood", "done", "ok", "okay"))
+
+
 @dataclass
 class Outcome:
     """One graded case: ``ok``, and why not (``problem``), with the reply's text."""
@@ -425,8 +443,8 @@ def grade(case: dict[str, Any], interpreter: Any, folder: Path) -> Outcome:
     if case["outcome"] in ("unchanged", "ask"):
         if plan != before:
             return out("the plan changed")
-        if case["outcome"] == "ask" and not reply.clarify:
-            return out("expected a question")
+        if case["outcome"] == "ask" and not (reply.clarify or _says_not_done(reply)):
+            return out("expected a question or a plain refusal")
     else:
         if reply.clarify:
             return out("asked instead of acting")
