@@ -85,6 +85,14 @@ BARE = re.compile(
     rf"(?P<words>{_WORD}(?:\s+{_WORD})?)\s+(?=as\s+(?:(?:my|the|a|our)\s+)?(?:background|backdrop|bg)\b"
     r"|behind\b|in the back)"
 )
+_SCENES = "|".join(sorted({w for g in SYNONYMS for w in g}, key=len, reverse=True))
+SCENERY = re.compile(
+    r"\b(?:swap in|swap to|switch to|change (?:it )?to|go with|use|put in|put up|show|bring in|"
+    r"give me|i want|add)\s+(?:the|a|an|some|my|our|that)\s+"
+    rf"(?P<words>(?:{_WORD}\s+)?(?:{_SCENES}))\b(?!\s+(?:colou?r|gradient|blue|green|tone))"
+)
+"""A scene said as the background without a media noun or "behind me": "swap in the forest for
+the first ten seconds" (the one matching file, or a question when none matches)."""
 BARE_PART = re.compile(
     r"(?:^|[,;.]\s*|\b(?:then|after that|afterwards|followed by|finally|next|and then)\s+)"
     rf"(?:the|my|that|our)\s+(?P<words>{_WORD}(?:\s+{_WORD})?)\s*(?=$|[,;.]|\b(?:then|and|for|"
@@ -94,6 +102,13 @@ BARE_PART = re.compile(
 waves" (only a single matching file is taken)."""
 _NOT_FILES = frozenset(w for n in (*NAMED_COLORS, *NAMED_GRADIENTS) for w in n.split()) | _set(
     "blur blurred blurry colour color gradient same previous video clip person"
+)
+_EFFECT_WORDS = _set("blur blurred blurry colour color gradient same previous video clip person")
+# Words after "put the …" / "use the … as" that name no picture: the plan's own things.
+_NOT_DESCRIBED = _set(
+    "transparent transparency clear nothing empty default usual light lighting edge edges "
+    "mask matte outline halo camera person people speaker everyone everybody everything "
+    "rest others gradient colours colors effect effects fade"
 )
 # The phrase says what the background should be: asked about when no file matches.
 _PLACING_BEFORE = re.compile(
@@ -253,16 +268,7 @@ def _place(text: str, low: str, ctx: ToolContext) -> str | None:
     if found:
         names = " or ".join(f"“{p.name}”" for p in found[:4])
         raise Unclear(f"Which file do you mean by “{said}”: {names}?")
-    there = ", ".join(p.name for p in files[:6])
-    listed = f" The background files here are: {there}." if there else (
-        " I see no image or video files beside the video.")  # fmt: skip
-    preset = next((w for w in words if w in NAMED_GRADIENTS), None)
-    offer = f" Or I can make a {preset}-coloured gradient: say “a {preset} gradient”."
-    offer = offer if preset else ""
-    raise Unclear(
-        f"I have no picture or video of “{said}” here, so I can't put you there.{listed} Which "
-        f"file should I use? Say its name, for example “use beach.jpg as the background”.{offer}"
-    )
+    raise _no_scene_file(said, words, files, ", so I can't put you there")
 
 
 def files_answer(text: str, ctx: ToolContext) -> str | None:
@@ -292,9 +298,17 @@ def _bare(text: str, low: str, ctx: ToolContext) -> str:
         return placed
     m = BARE.search(low)
     if m is None:
+        m = SCENERY.search(low)
+        if m is not None:
+            found = _one_file(m.group("words"), ctx)
+            if found is None:
+                _ask_when_nothing_matches(m.group("words"), ctx)
+            else:
+                return f'{text[: m.start("words")]}"{found.name}"{text[m.end("words") :]}'
         return _bare_parts(text, ctx)
     found = _one_file(m.group("words"), ctx)
     if found is None:
+        _ask_when_nothing_matches(m.group("words"), ctx)
         return text
     return f'{text[: m.start("words")]}"{found.name}"{text[m.end("words") :]}'
 
@@ -320,6 +334,44 @@ def _one_file(said: str, ctx: ToolContext) -> Path | None:
     found = [p for p in available_backgrounds(ctx)
              if any(_senses(w) & name_words(p) for w in words)]  # fmt: skip
     return found[0] if len(found) == 1 else None
+
+
+def _ask_when_nothing_matches(said: str, ctx: ToolContext) -> None:
+    """Raise :class:`Unclear` when ``said`` ("the mountains" in "put the mountains behind me")
+    names a background that is no colour, preset or effect and no file matches at all: without
+    this the words were dropped and the rest of the clause ("… for the last 5 seconds") retimed
+    the current background under an "Understood".
+
+    Raises:
+        Unclear: the question, naming the files there are.
+    """
+    words = [w for w in said.split() if w not in _STOP and w not in _NOT_PLACES]
+    colours = set(NAMED_COLORS)  # whole names: "forest" alone is a scene, "forest green" not
+    if (
+        not words
+        or " ".join(words) in colours
+        or any(w in colours or w in _NOT_DESCRIBED or w in _EFFECT_WORDS for w in words)
+    ):
+        return
+    files = available_backgrounds(ctx)
+    if any(any(_senses(w) & name_words(p) for w in words) for p in files):
+        return  # several match: the phrase readers ask which
+    raise _no_scene_file(" ".join(words), words, files)
+
+
+def _no_scene_file(said: str, words: list[str], files: list[Path], why: str = "") -> Unclear:
+    """The question for a scene ``said`` that no background file shows (the files there are,
+    and the gradient preset of that name when there is one)."""
+    there = ", ".join(p.name for p in files[:6])
+    listed = f" The background files here are: {there}." if there else (
+        " I see no image or video files beside the video.")  # fmt: skip
+    preset = next((w for w in words if w in NAMED_GRADIENTS), None)
+    offer = f" Or I can make a {preset}-coloured gradient: say “a {preset} gradient”."
+    offer = offer if preset else ""
+    return Unclear(
+        f"I have no picture or video of “{said}” here{why}.{listed} Which file should I use? Say "
+        f"its name, for example “use beach.jpg as the background”.{offer}"
+    )
 
 
 def _no_match(phrase: str, kind: str, files: list[Path]) -> str:
