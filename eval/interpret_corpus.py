@@ -402,6 +402,36 @@ def _edges_problem(plan: Any, base: Any, wanted: list[str]) -> str | None:
     return None
 
 
+def _keep_problem(rules: list[Any], wants: list[dict[str, Any]], duration: float) -> str | None:
+    """Compare the plan's keep rules with the expected ones, subject and time range (0.05 s).
+
+    Keeping the person is what a plan does where no rule says otherwise, so when the expectation
+    names no person rule, plan rules that keep the person only outside every expected range
+    ("keep the speaker from 20 to 40 s" → the person before 0:20 and after 0:40) restate that
+    default and are left out of the comparison."""
+    from backdrop.render.plan import TimeRange
+
+    def span(start: float, end: float | None) -> tuple[float, float]:
+        return TimeRange.model_construct(start=start, end=end).resolve(duration)
+
+    want = sorted((w["subject"], *span(w["start"], w["end"])) for w in wants)
+    got = sorted(
+        (k.subject if k.action == "keep" else f"remove {k.subject}", *k.range.resolve(duration))
+        for k in rules
+    )
+    if not any(w[0] == "person" for w in want):
+
+        def outside(g: tuple[str, float, float]) -> bool:
+            return all(g[2] <= w[1] + 0.05 or g[1] >= w[2] - 0.05 for w in want)
+
+        got = [g for g in got if not (g[0] == "person" and outside(g))]
+    same = len(got) == len(want) and all(
+        g[0] == w[0] and abs(g[1] - w[1]) <= 0.05 and abs(g[2] - w[2]) <= 0.05
+        for g, w in zip(got, want, strict=True)
+    )
+    return None if same else f"keep rules {got}, expected {want}"
+
+
 def _says_not_done(reply: Any) -> bool:
     """A reply that leaves the plan alone and does not claim to have done anything: a refusal
     ("I can only change the background …") or a "didn't understand" counts like a question for
@@ -457,9 +487,9 @@ def grade(case: dict[str, Any], interpreter: Any, folder: Path) -> Outcome:
         if problem:
             return out(problem)
         if case["keep"] is not None:
-            got = [(k.subject, k.action) for k in plan.keep]
-            if got != [(k["subject"], "keep") for k in case["keep"]]:
-                return out(f"keep rules {got}")
+            problem = _keep_problem(list(plan.keep), case["keep"], case["duration"])
+            if problem:
+                return out(problem)
     for word in case["mention"]:
         if word.lower() not in reply.text.lower():
             return out(f"the reply does not mention {word!r}")
