@@ -54,3 +54,59 @@ def test_colour_names_with_a_scene_word_stay_colours(text: str, folder: Path) ->
     ctx, reply, clarify = _said(text, folder=folder)
     assert not clarify, reply
     assert [s.background.type for s in ctx.plan.backgrounds] == ["color"], reply
+
+
+# -- found trying the chat on shared clips (lead, 2026-11-28) ---------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "blur everything behind us",
+        "remove the background behind them",
+        "get rid of the stuff behind the kids",
+        "make the background behind the two of us blue",
+    ],
+)
+def test_the_background_behind_several_people_keeps_everyone(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert not clarify, reply
+    assert [(k.subject, k.selector) for k in ctx.plan.keep] == [("person", "all")], reply
+    assert "everyone" in reply
+
+
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        ("put a dark grey behind him, but keep the original for the first two seconds",
+         [(2.0, 60.0)]),
+        ("make it blue but leave the original background for the last 5 seconds", [(0.0, 55.0)]),
+        ("blur it, keep the real background in the first ten seconds", [(10.0, 60.0)]),
+        ("make it red except keep the original background between 10 and 20 seconds",
+         [(0.0, 10.0), (20.0, 60.0)]),
+    ],
+)  # fmt: skip
+def test_keeping_the_original_for_a_time_excludes_that_time(
+    text: str, spans: list[tuple[float, float]]
+) -> None:
+    ctx, reply, clarify = _said(text)
+    assert not clarify, reply
+    assert [(s[1], s[2]) for s in _spans(ctx)] == spans, reply
+
+
+@pytest.mark.parametrize(
+    ("setup", "text"),
+    [
+        ("make it red", "go back to the original background"),
+        ("make it red for 10 seconds and blur the rest", "show the real background again"),
+        ("blur it", "I want my normal background back"),
+    ],
+)
+def test_the_original_background_takes_every_background_change_out(setup: str, text: str) -> None:
+    ctx, reply, clarify = _said(setup, text)
+    assert not clarify, reply
+    assert ctx.plan.backgrounds == [], reply
+    assert "original background" in reply
+
+
+def test_the_original_background_with_nothing_changed_says_so() -> None:
+    ctx, reply, _ = _said("go back to the original background")
+    assert ctx.plan.backgrounds == [] and "Understood" not in reply, reply

@@ -107,6 +107,9 @@ class _Composer:
         self.pre += [ToolCall("undo")] * c.undo + [ToolCall("redo")] * c.redo
         if c.drop is not None:
             call = _drop_call(c, self.ctx)
+            if isinstance(call, list):
+                self.steps += call
+                return
             if call is not None:
                 self.steps.append(call)
                 return
@@ -783,11 +786,19 @@ def _uses_colour(plan: EditPlan, colour: str) -> bool:
     return any(uses_colour(s.background, colour) for s in plan.backgrounds)
 
 
-def _drop_call(c: Clause, ctx: ToolContext) -> ToolCall | None:
+def _drop_call(c: Clause, ctx: ToolContext) -> ToolCall | list[ToolCall] | None:
     """ "drop the green": the call taking the plan's green out; None when there is no green
     change and the words name the background ("remove the green screen": the background is
     removed instead)."""
     assert c.drop is not None
+    if c.drop.get("all"):  # "the original background": every change taken out
+        kinds = sorted({s.background.type for s in ctx.plan.backgrounds})
+        if not kinds:
+            raise Unclear(
+                "The original background already shows everywhere: there is no background "
+                "change in the plan."
+            )
+        return [ToolCall("drop_background", {"kind": k}) for k in kinds]
     args = DropBackgroundArgs(**c.drop)
     if any(drops(s, args) for s in ctx.plan.backgrounds):
         return ToolCall("drop_background", dict(c.drop))

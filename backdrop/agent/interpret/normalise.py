@@ -48,12 +48,25 @@ _PROTECTED = frozenset(
     w for name in (*NAMED_COLORS, *NAMED_GRADIENTS) for w in name.split()
 ) | frozenset(EXTENSIONS)
 
+_PLURAL_PEOPLE = (
+    r"(?:us|them|(?:the|these|those) (?:people|guys|kids|children|girls|boys|group|family|team)|"
+    r"(?:the )?(?:two|both|three|all|2|3) of (?:us|them))"
+)
+"""Several people behind whom the background goes: every one of them is kept."""
+
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), r)
     for p, r in (
         (r"\b(?:what(?:'s| is)|whatever(?:'s| is)?|everything|all that'?s?|anything|(?:the |all "
          r"the )?(?:stuff|things|junk|clutter|mess)) "
-         r"(?:behind|around) (?:me|him|her|us|them|the person)\b",
+         rf"(?:behind|around) {_PLURAL_PEOPLE}\b",
+         "the background (keep everyone)"),  # "behind us": both of them, not the main one
+        (rf"\b(?:background|backdrop|bg) (?:behind|around) {_PLURAL_PEOPLE}\b",
+         "background (keep everyone)"),
+        (r"\b(?:what(?:'s| is)|whatever(?:'s| is)?|everything|all that'?s?|anything|(?:the |all "
+         r"the )?(?:stuff|things|junk|clutter|mess)) "
+         r"(?:behind|around) (?:me|him|her|(?:the|this|that) (?:person|guy|man|woman|girl|boy|"
+         r"kid|lady|dude|presenter|host))\b",
          "the background"),
         (r"\beverything (?:except|but|other than|apart from|besides) (?:me|him|her|us|them|"
          r"the person|the people|the speaker)\b", "the background"),

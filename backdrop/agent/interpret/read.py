@@ -106,6 +106,7 @@ from backdrop.agent.interpret.lexicon.relative import (
     DROP,
     DROP_KINDS,
     EXTEND,
+    ORIGINAL_BACKGROUND,
     PREVIOUS,
     REST,
     SAME,
@@ -189,6 +190,9 @@ def read_clause(text: str, sequential: bool, paths: list[str], timed: bool = Fal
         c.edges.append("shrink")
         c.described = True
     negated, rest = take_negated_colours(rest)  # "not blue": never read as blue
+    if ORIGINAL_BACKGROUND.match(rest) is not None:  # "go back to the original background"
+        c.drop = {"all": True}
+        return c
     if (m := DROP.match(rest)) is not None:  # "drop the green", "get rid of the blur"
         c.drop = (
             {"color": hex_of(m.group("a"))}

@@ -413,10 +413,19 @@ _IT_AS_IS = (
     r"(?:just\s+)?(?:leave|keep|let)\s+(?:it|that|this|everything|things|the (?:background|"
     rf"video|bg))\s+(?:be\s+)?{_AS_IS}"
 )
+_ORIGINAL = (
+    r"(?:just\s+)?(?:leave|keep|show|use)\s+(?:the\s+)?(?:original|real|normal|actual|untouched|"
+    r"unedited)(?:\s+(?:background|backdrop|bg|scene|video|footage|look))?"
+)
 _LEAVE_IT = (
     re.compile(rf"\b(?:for|during|in|over)\s+(?P<span>{_SPANS})\s*,?\s+{_IT_AS_IS}\b"),
     re.compile(
         rf"(?:,\s*)?(?:\bbut\s+)?\b{_IT_AS_IS}\s+(?:for|during|in|over)\s+(?P<span>{_SPANS})"
+    ),
+    # "…, but keep the original for the first 2 s": that time keeps the source's background
+    re.compile(
+        rf"(?:,\s*)?(?:\b(?:but|and|except|though)\s+)?\b{_ORIGINAL}\s+(?:(?:for|during|in|"
+        rf"over|through)\s+)?(?P<span>{_SPANS})"
     ),
 )
 """A span said with "leave it as it is": "for the first 5 s leave it as it is", "keep it

@@ -68,6 +68,16 @@ DROP = re.compile(
 )
 """Taking a change out of the plan by its colour or kind: "drop the green", "get rid of the blur
 part"; the words must be the whole clause."""
+ORIGINAL_BACKGROUND = re.compile(
+    r"^\s*(?:(?:i want|give me|can i have|let's have|can we have)\s+)?(?:(?:go|switch|change|"
+    r"get|turn) (?:it )?back to|back to|return to|revert(?: it)? to|restore|bring back|put back|"
+    r"use|show|keep|leave|just)?\s*(?:the|my|our)\s+(?:original|real|actual|normal|own|"
+    r"unedited|untouched|natural)\s+(?:background|backdrop|bg|scene|surroundings)(?:\s+(?:back|"
+    r"again|as it was|as it is|please|instead|then|now))*\s*$"
+)
+"""The source's own background again, everywhere: every background change is taken out ("go
+back to the original background", "show the real background again"); the words must be the
+whole clause (with a time, "keep the original for the first 2 s" is an exclusion)."""
 DROP_KINDS = {
     "blur": "blur", "blurring": "blur", "gradient": "gradient", "image": "image",
     "picture": "image", "photo": "image", "video": "video", "clip": "video",
