@@ -14,7 +14,8 @@ frame. Per rotation it reports, over the frames (mean / min):
 * ``vs truth``: IoU with the hand-drawn truth where the clip has it (``davis``: DAVIS 2016
   dance-twirl, CC BY 4.0, "DAVIS 2016, Perazzi et al."; eval only);
 * ``kept``: the share of the frame kept (mean);
-* ``ms``: median wall milliseconds per frame of the masker (busy machine: indicative only).
+* ``ms``: median wall milliseconds per frame of the masker; ``CPU-ms``: the process's CPU
+  milliseconds per frame over the masker's calls (busy machine: indicative only).
 
 Clips: ``s18`` — ``liveportrait/assets/examples/source/s18.mp4`` from the shared media (a person
 talking, head and shoulders; eval only, not copied), ``d0``, ``face1``, ``carphone`` (closer
@@ -48,7 +49,10 @@ CLIPS = {
 }
 """Clips by short name (shared media, eval only; see its README)."""
 
-ROTATIONS = ("none", "rot90", "rot180", "rot270", "vflip")
+ROTATIONS = ("none", "rot90", "rot180", "rot270", "vflip", "hflip")
+"""``hflip`` (mirrored left to right: the person stays upright) is the reference for ``vflip``:
+a vertical flip turned back upright is a left-right mirror, so the models' own difference on a
+mirrored frame bounds how close ``vflip`` can come to the upright masks."""
 
 
 def turn(img: np.ndarray, rotation: str) -> np.ndarray:
@@ -57,6 +61,8 @@ def turn(img: np.ndarray, rotation: str) -> np.ndarray:
         return img
     if rotation == "vflip":
         return np.ascontiguousarray(img[::-1])
+    if rotation == "hflip":
+        return np.ascontiguousarray(img[:, ::-1])
     code = {
         "rot90": cv2.ROTATE_90_CLOCKWISE,
         "rot180": cv2.ROTATE_180,
@@ -100,9 +106,10 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
-def run_rotation(frames: list[np.ndarray], fps: float, rotation: str) -> tuple[list, list]:
-    """``(upright-orientation soft masks, seconds per frame)`` of a fresh default masker fed
-    the ``rotation`` of ``frames``."""
+def run_rotation(frames: list[np.ndarray], fps: float, rotation: str) -> tuple[list, list, float]:
+    """``(upright-orientation soft masks, wall seconds per frame, CPU seconds per frame)`` of a
+    fresh default masker fed the ``rotation`` of ``frames`` (CPU: the process's, all threads,
+    the masker's calls only; the first frame, which loads nothing but warms up, included)."""
     from backdrop.perception.core.media import MediaInfo
     from backdrop.render.maskers import PreviewPersonMasker
 
@@ -112,13 +119,15 @@ def run_rotation(frames: list[np.ndarray], fps: float, rotation: str) -> tuple[l
                      False)  # fmt: skip
     masker = PreviewPersonMasker(info)
     masks, times = [], []
+    cpu = 0.0
     for i, f in enumerate(frames):
         g = turn(f, rotation)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         m = masker(g, i / fps)
         times.append(time.perf_counter() - t0)
+        cpu += time.process_time() - c0
         masks.append(turn_back(m, rotation))
-    return masks, times
+    return masks, times, cpu / len(frames)
 
 
 def main() -> None:
@@ -137,7 +146,7 @@ def main() -> None:
     upright: list[np.ndarray] = []
     results = []
     for rot in rotations:
-        masks, times = run_rotation(frames, fps, rot)
+        masks, times, cpu = run_rotation(frames, fps, rot)
         if rot == "none":
             upright = masks
         vs_up, vs_gt, kept = [], [], []
@@ -157,6 +166,7 @@ def main() -> None:
             "vs_upright_min": round(float(np.min(vs_up)), 3),
             "kept": round(float(np.mean(kept)), 3),
             "ms": round(1000 * float(np.median(times)), 1),
+            "cpu_ms": round(1000 * cpu, 1),
         }
         if vs_gt:
             r["vs_truth_mean"] = round(float(np.mean(vs_gt)), 3)
@@ -165,7 +175,8 @@ def main() -> None:
         gt_txt = (f"  vs truth {r['vs_truth_mean']:.3f} / {r['vs_truth_min']:.3f}"
                   if vs_gt else "")  # fmt: skip
         print(f"{args.clip:6s} {rot:7s} vs upright {r['vs_upright_mean']:.3f} / "
-              f"{r['vs_upright_min']:.3f}{gt_txt}  kept {r['kept']:.3f}  {r['ms']:.0f} ms",
+              f"{r['vs_upright_min']:.3f}{gt_txt}  kept {r['kept']:.3f}  {r['ms']:.0f} ms  "
+              f"{r['cpu_ms']:.1f} CPU-ms",
               flush=True)  # fmt: skip
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)

@@ -934,9 +934,10 @@ class CroppedPersonMasker:
     masks are used (a person at least ``large_fraction`` of the frame height is also covered by
     the whole-frame selfie model, and the two are combined by maximum); with nobody found the
     whole-frame selfie mask is used, so a face-only talking head still works. A person whose
-    body square is more than ``large_fraction`` times the frame height (mostly out of frame, a
-    head-and-shoulders shot) is also covered by the whole-frame selfie model, combined by
-    maximum.
+    body square is more than ``large_fraction`` times the frame's side along their body axis
+    (mostly out of frame, a head-and-shoulders shot) is also covered by the whole-frame selfie
+    model, combined by maximum; it runs on the frame turned so that person is upright
+    (``CropTrack.quarter``: the selfie model keeps the wall around someone upside down).
 
     Returns ``h×w`` float32 masks at :meth:`CropPersonSegmenter.out_size`.
     """
