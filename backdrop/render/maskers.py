@@ -360,7 +360,7 @@ class _PeopleSelector:
 
     def __call__(self, frame: np.ndarray, t: float, person: np.ndarray,
                  masker: Masker) -> np.ndarray:  # fmt: skip
-        from backdrop.perception.vision.person_crop import CroppedPersonMasker
+        from backdrop.perception.vision.person_crop import CroppedPersonMasker, head_and_shoulders
         from backdrop.perception.vision.tracking import Track, select_people
 
         size = (frame.shape[1], frame.shape[0])
@@ -397,7 +397,7 @@ class _PeopleSelector:
         chosen = [p for p in people if p.pid in self.chosen]
         out = np.zeros_like(person)
         for p in chosen:
-            big = p.roi.size * size[0] >= inner.large_fraction * size[1] and p.roi.cy > 0.95
+            big = head_and_shoulders(p, size[0], size[1], inner.large_fraction)
             if not (big and inner.whole_mask is not None):  # a big person's crop may be stale
                 np.maximum(out, _fit(p.mask, out), out=out)
             if inner.whole_mask is not None:

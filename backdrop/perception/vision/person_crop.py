@@ -25,6 +25,7 @@ import copy
 import logging
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -327,6 +328,11 @@ class CropTrack:
     backoff: int = 0
     key: int = 0
     """Serial number of the track in its segmenter (the identity stage's handle on it)."""
+    quarter: int = 0
+    """Quarter turns counter-clockwise (0–3) that make this person upright in the frame: 0
+    upright, 2 upside down, 1 / 3 lying with the head to the right / left. Decided from the
+    detector's body axis when the track starts, then kept until the landmarks' axis is more
+    than :data:`QUARTER_HOLD` away from it (see :func:`body_quarter`)."""
 
 
 @dataclass
@@ -376,6 +382,45 @@ def _ahead(tr: CropTrack, roi: Roi) -> Roi:
     if abs(tr.spin) < SPIN_MIN:
         return roi
     return Roi(roi.cx, roi.cy, roi.size, roi.angle + tr.spin)
+
+
+QUARTER_HOLD = math.radians(60)
+"""How far (radians) a person's body axis may turn from their current quarter (see
+``CropTrack.quarter``) before the quarter changes: 15° of hysteresis past the half-way 45°, so
+a body near the diagonal does not flip between two quarters."""
+
+
+def body_quarter(angle: float, current: int | None = None) -> int:
+    """Quarter turns counter-clockwise (0–3) that make upright a body whose :class:`Roi` angle
+    (hip → head axis) is ``angle`` radians: the nearest multiple of 90°, or ``current`` while the
+    angle is within :data:`QUARTER_HOLD` of it."""
+    if current is not None:
+        off = (angle - current * math.pi / 2 + math.pi) % (2 * math.pi) - math.pi
+        if abs(off) <= QUARTER_HOLD:
+            return current
+    return round(angle / (math.pi / 2)) % 4
+
+
+def head_and_shoulders(tr: CropTrack, width: int, height: int, large_side: float) -> bool:
+    """Whether ``tr`` is a head-and-shoulders person in a ``width×height`` frame: their body
+    square is at least ``large_side`` times the frame's side along their body axis (its height
+    when upright or upside down, its width when lying) and their hips are past the frame's edge
+    on the feet's side (below it when upright, above it upside down)."""
+    q = tr.quarter
+    r = tr.roi
+    along = height if q % 2 == 0 else width
+    hips_out = (r.cy > 0.95, r.cx < 0.05, r.cy < 0.05, r.cx > 0.95)[q]
+    return r.size * width >= large_side * along and hips_out
+
+
+def turn_frame(img: np.ndarray, quarter: int) -> np.ndarray:
+    """``img`` (frame or mask) turned ``quarter`` quarter turns counter-clockwise (a contiguous
+    copy; ``img`` itself when ``quarter`` is 0). ``turn_frame(turn_frame(x, q), -q)`` is ``x``."""
+    q = quarter % 4
+    if q == 0:
+        return img
+    code = (cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE)[q - 1]
+    return cv2.rotate(img, code)
 
 
 PersonTrack = CropTrack
@@ -725,8 +770,7 @@ class CropPersonSegmenter:
         refreshed on this frame."""
         return (
             self.large_side is not None
-            and tr.roi.size * w >= self.large_side * h
-            and tr.roi.cy > 0.95  # hips below the frame: head and shoulders
+            and head_and_shoulders(tr, w, h, self.large_side)
             and tr.mask is not None
             and bool(self._frame_no % self.large_every)
             and not self._jump  # their last crop mask is of another time
@@ -806,6 +850,7 @@ class CropPersonSegmenter:
         pts /= np.array([w, h], np.float32)
         new_roi = _roi_from_points(pts[0], pts[1], w, h)
         tr.velocity = (new_roi.cx - tr.roi.cx, new_roi.cy - tr.roi.cy)
+        tr.quarter = body_quarter(new_roi.angle, tr.quarter)
         tr.roi = _ahead(tr, new_roi)
         tr.landmarks = lms
         tr.misses = 0
@@ -878,7 +923,8 @@ class CropPersonSegmenter:
                 continue
             if len(self.tracks) < self.max_people:
                 self._keys += 1
-                self.tracks.append(CropTrack(roi, head=tuple(det.box), key=self._keys))  # type: ignore[arg-type]
+                self.tracks.append(CropTrack(roi, head=tuple(det.box), key=self._keys,  # type: ignore[arg-type]
+                                             quarter=body_quarter(roi.angle)))  # fmt: skip
 
 
 class CroppedPersonMasker:
@@ -888,9 +934,10 @@ class CroppedPersonMasker:
     masks are used (a person at least ``large_fraction`` of the frame height is also covered by
     the whole-frame selfie model, and the two are combined by maximum); with nobody found the
     whole-frame selfie mask is used, so a face-only talking head still works. A person whose
-    body square is more than ``large_fraction`` times the frame height (mostly out of frame, a
-    head-and-shoulders shot) is also covered by the whole-frame selfie model, combined by
-    maximum.
+    body square is more than ``large_fraction`` times the frame's side along their body axis
+    (mostly out of frame, a head-and-shoulders shot) is also covered by the whole-frame selfie
+    model, combined by maximum; it runs on the frame turned so that person is upright
+    (``CropTrack.quarter``: the selfie model keeps the wall around someone upside down).
 
     Returns ``h×w`` float32 masks at :meth:`CropPersonSegmenter.out_size`.
     """
@@ -901,9 +948,15 @@ class CroppedPersonMasker:
         whole: SelfieSegmenter,
         smoother: MaskSmoother | None = None,
         large_fraction: float = 1.6,
+        whole_turned: Callable[[], SelfieSegmenter] | None = None,
     ) -> None:
         self.crops = crops
         self.whole = whole
+        self.whole_turned = whole_turned
+        """Builds the whole-frame model for the frame turned a quarter (the variant for the
+        other aspect), loaded the first time someone lying is big in the frame; None: ``whole``
+        is used turned too."""
+        self._turned: SelfieSegmenter | None = None
         self.smoother = smoother if smoother is not None else MaskSmoother()
         self.large_fraction = large_fraction
         crops.large_side = large_fraction
@@ -931,10 +984,11 @@ class CroppedPersonMasker:
         h, w = frame.shape[:2]
         self.crops.identify(work)
         mask, rois = work.mask, work.rois
-        big = any(r.size * w >= self.large_fraction * h for r in rois)
+        big = [tr for tr in work.live if self._big(tr, w, h)]
         self.whole_mask = None
         if not rois or big:
-            whole = self.whole.predict(frame)
+            quarter = max(big, key=lambda tr: tr.roi.size).quarter if big else 0
+            whole = self._whole_mask(frame, quarter)
             whole = cv2.resize(whole, mask.shape[::-1], interpolation=cv2.INTER_LINEAR)
             self.whole_mask = whole
             mask = whole if not rois else np.maximum(mask, whole)
@@ -943,6 +997,26 @@ class CroppedPersonMasker:
         out = self.smoother.smooth(mask, self.thumb)
         self._states.append((work.t, self.smoother.state.copy()))
         return out
+
+    def _big(self, tr: CropTrack, width: int, height: int) -> bool:
+        """Whether ``tr``'s body square is at least ``large_fraction`` times the frame's side
+        along their body axis (the height when upright or upside down, the width lying)."""
+        along = height if tr.quarter % 2 == 0 else width
+        return tr.roi.size * width >= self.large_fraction * along
+
+    def _whole_mask(self, frame: np.ndarray, quarter: int) -> np.ndarray:
+        """The whole-frame selfie model's mask of ``frame`` (at the model's output size), run
+        on the frame turned ``quarter`` quarter turns counter-clockwise — where the big person
+        is upright, as the model was trained — and turned back. Upright (0) is the plain call;
+        lying (odd quarters) uses the model variant for the turned frame's aspect."""
+        if quarter == 0:
+            return self.whole.predict(frame)
+        model = self.whole
+        if quarter % 2 and self.whole_turned is not None:
+            if self._turned is None:
+                self._turned = self.whole_turned()
+            model = self._turned
+        return turn_frame(model.predict(turn_frame(frame, quarter)), -quarter)
 
     def _smoother_at(self, t: float) -> None:
         """On a jump to ``t`` seconds (see :data:`JUMP_S`) the smoother continues from its state
@@ -996,4 +1070,8 @@ def load_crop_person_masker(
         selfie = SelfieSegmenter(model_path("selfie-general", models_dir), threads)
     crops = CropPersonSegmenter(det, lm, selfie=selfie, crop_model=crop_model)
     whole = load_person_segmenter(width, height, threads=threads, models_dir=models_dir)
-    return CroppedPersonMasker(crops, whole)
+
+    def turned() -> SelfieSegmenter:  # for someone lying: the frame turned a quarter
+        return load_person_segmenter(height, width, threads=threads, models_dir=models_dir)
+
+    return CroppedPersonMasker(crops, whole, whole_turned=turned)
