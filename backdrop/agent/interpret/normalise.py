@@ -23,6 +23,7 @@ from backdrop.agent.interpret.lexicon.files import (
     HASH_HEX,
     QUOTED_PATH,
 )
+from backdrop.agent.interpret.lexicon.negation import unsaid_again
 from backdrop.agent.interpret.lexicon.sizes import take_sizes
 from backdrop.agent.interpret.lexicon.times import (
     MAX_SECONDS,
@@ -89,6 +90,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(red|green|blue|yellow|orange|pink|purple|grey|gray|brown|teal)-?(?:d?ish|y)\b",
          r"\1"),
         (r"\bbluish\b", "blue"), (r"\bpurplish\b", "purple"),
+        (r"[,;]?\s*\b(?:otherwise|the rest of the time|everywhere else|at (?:all )?other times|"
+         r"any other time)\s*,?\s+(?:make it |use |go with |have )?([^,;]+?)\s*$",
+         r", \1 for the rest"),  # "blue from 10 to 25 s, otherwise blur": blur the rest
         (r"\b(?:fill|paint|colou?r)\s+(?:it|the background|the bg|the backdrop|that|everything)"
          r"\s+(?:with|in)\b", "make it"),
     )
@@ -245,7 +249,7 @@ def normalise(
     text = now_phrases(text, now)
     text = re.sub(r"[!?\"]+", " , ", text)
     text = others_phrases(text)  # "keep me and lose everyone else": not "remove every person"
-    text = mark_exclusions(text)
+    text = mark_exclusions(unsaid_again(text))  # "red to blue, no blue": blue taken back
     text = mark_corrections(text)
     text = drop_filler(text)
     for pattern, repl in _REWRITES:

@@ -82,6 +82,7 @@ from backdrop.agent.interpret.lexicon.fades import (
     FADE_DURATION,
     FADE_MORE,
     FADE_NOISE,
+    FADE_WITHIN,
     GRADUALLY,
     OVER,
     QUICK,
@@ -431,9 +432,16 @@ def _fade_parts(text: str) -> tuple[list[_FadePart], list[tuple[int, int]]]:
     return parts, spans
 
 
-def _fade_length(window: str, around: str) -> tuple[float | None, str | None, list[re.Match[str]]]:
+def _fade_length(
+    window: str, around: str, kinds: tuple[str, ...] = ()
+) -> tuple[float | None, str | None, list[re.Match[str]]]:
     """A fade's length said in ``window`` (the words after it, seconds), or "quick"/"slow" said
-    in ``around``; with the matches used."""
+    in ``around``; with the matches used. ``kinds``: the fade's kinds ("fade out in the last
+    5 s" is a 5 s fade out)."""
+    for kind in kinds if len(kinds) == 1 else ():
+        m = FADE_WITHIN[kind].match(window)
+        if m is not None:
+            return to_seconds(m.group(1)), None, [m]
     m = FADE_BARE.match(window)
     if m is not None:
         return to_seconds(m.group(1)), None, [m]
@@ -469,7 +477,7 @@ def _read_fades(c: Clause, text: str) -> str:
     for i, part in enumerate(parts):
         nxt = parts[i + 1].start if i + 1 < len(parts) else len(text)
         before = parts[i - 1].end if i else 0
-        length, speed, used = _fade_length(text[part.end : nxt], text[before:nxt])
+        length, speed, used = _fade_length(text[part.end : nxt], text[before:nxt], part.kinds)
         spans += [(part.end + m.start(), part.end + m.end()) for m in used]
         said.append((part, part.lead if part.lead is not None else length, speed))
     both = RESPECTIVELY.search(text)

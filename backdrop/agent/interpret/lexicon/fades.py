@@ -25,6 +25,15 @@ FADE_DURATION = (
                rf"(?<!last )(?<!after )(?<!from ))({TIME})[- ]?(?:long\s+)?"
                r"(?=(?:fad|dissolve|transition))"),
 )  # fmt: skip
+FADE_WITHIN = {
+    "fade_in": re.compile(rf"^\s*(?:in|during|within|for|throughout|across)\s+the\s+(?:first|"
+                          rf"opening)\s+({TIME})"),
+    "fade_out": re.compile(rf"^\s*(?:in|during|within|for|throughout|across)\s+the\s+(?:last|"
+                           rf"final|closing)\s+({TIME})"),
+}  # fmt: skip
+"""A fade's length said as the part of the video it takes, at its own end: "fade it out in the
+last 5 seconds" (a 5 s fade out, not a background for the last 5 s only with a 1 s fade),
+"fade in during the first 4 seconds"."""
 FADE_NOISE = re.compile(
     r"\b(?:at|towards?|near|by) the (?:end|start|beginning)\b|\bat (?:the )?(?:end|start)\b"
 )
