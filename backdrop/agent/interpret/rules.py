@@ -25,8 +25,6 @@ from backdrop.agent.interpret.lexicon.history import DONT
 from backdrop.agent.interpret.lexicon.negation import drop_refused
 from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME, to_seconds
-
-TIME_SAID = re.compile(r"\b\d+(?:\.\d+)?\s*(?:seconds?|secs?|s|minutes?|mins?)\b|\d:\d")
 from backdrop.agent.interpret.normalise import normalise
 from backdrop.agent.interpret.numfix import number_fix
 from backdrop.agent.interpret.read import read_clause, refuse_nobody, unknown_words
@@ -750,6 +748,8 @@ def _correct_time(prev: Clause, piece: str) -> bool:
     return False
 
 
+TIME_SAID = re.compile(r"\b\d+(?:\.\d+)?\s*(?:seconds?|secs?|s|minutes?|mins?)\b|\d:\d")
+"""A time said with its unit (or as m:ss): "10 seconds", "0:15"."""
 _BARE_AMOUNT = re.compile(r"^(?:make it |to )?(\d+(?:\.\d+)?)\s*(%|percent)?$")
 
 
@@ -808,8 +808,12 @@ _AS_BEFORE = re.compile(
 blur"): the time after the part before stays as it was."""
 
 
-_FROM_TIME = rf"(?:from|after|at|starting(?: at| from)?|beginning at)\s+(?P<t>{TIME})(?:\s+on(?:wards?)?)?"
-_BACK_FROM = re.compile(rf"^(?:{_FROM_TIME}\s*,?\s+(?P<a>.+)|(?P<b>.+?)\s+{_FROM_TIME.replace('<t>', '<u>')})$")
+_FROM_TIME = (
+    rf"(?:from|after|at|starting(?: at| from)?|beginning at)\s+(?P<t>{TIME})(?:\s+on(?:wards?)?)?"
+)
+_BACK_FROM = re.compile(
+    rf"^(?:{_FROM_TIME}\s*,?\s+(?P<a>.+)|(?P<b>.+?)\s+{_FROM_TIME.replace('<t>', '<u>')})$"
+)
 
 
 def _back_from(prev: Clause, piece: str) -> bool:
@@ -826,8 +830,10 @@ def _back_from(prev: Clause, piece: str) -> bool:
     return True
 
 
-_UNBLURRED = re.compile(r"^(?:(?:it'?s|make it|keep it|go|back to)\s+)?(?:clear|sharp|crisp|in focus|"
-                        r"focused)(?:\s+again)?$")
+_UNBLURRED = re.compile(
+    r"^(?:(?:it'?s|make it|keep it|go|back to)\s+)?(?:clear|sharp|crisp|in focus|"
+    r"focused)(?:\s+again)?$"
+)
 
 
 def _as_before(prev: Clause, piece: str) -> bool:

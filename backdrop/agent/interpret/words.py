@@ -525,8 +525,9 @@ _IN_FRAME = (
 _ME_ONLY = re.compile(
     rf"\b{_NOBODY}\s+(?:else\s+)?(?:but|except(?: for)?|apart from|other than|besides|save(?: "
     rf"for)?)\s+(?P<a>{_ME})\b{_IN_FRAME}"
-    rf"|\b(?:(?:make|have) it so (?:that )?|so that )?(?:(?:it'?s|it is|it should be|there'?s|there "
-    rf"is|there should be|i want it to be|i want)\s+)?(?:just|only)\s+(?P<b>{_ME})(?:\s+alone)?"
+    rf"|\b(?:(?:make|have) it so (?:that )?|so that )?(?:(?:it'?s|it is|it should be|there'?s|"
+    rf"there is|there should be|i want it to be|i want)\s+)?(?:just|only)\s+(?P<b>{_ME})"
+    rf"(?:\s+alone)?"
     rf"\b{_IN_FRAME}"
     rf"|\b(?:just|only)\s+(?:leave|show)\s+(?P<c>{_ME})\b{_IN_FRAME}"
     rf"|^\s*(?P<d>{_ME})\s+alone\b{_IN_FRAME}"
