@@ -228,3 +228,47 @@ def test_a_timed_change_hidden_by_a_later_whole_one_is_asked_about(
 ) -> None:
     ctx, reply, clarify = _said("the first 5 seconds red and the beach picture", folder=folder)
     assert clarify and not ctx.plan.backgrounds and "rest of the video" in reply, reply
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "blur the first 20 seconds and make the blur heavy",
+        "blur it for the first twenty seconds and make that blur strong",
+    ],
+)
+def test_a_blur_strength_said_again_is_that_blur(said: str) -> None:
+    ctx, reply, _ = _said(said)
+    assert _spans(ctx) == [("blur", 0, 20)], reply  # not a second blur over the whole video
+    assert ctx.plan.backgrounds[0].background.strength > 0.6, reply
+
+
+def test_a_percent_beside_less_is_the_level_said() -> None:
+    ctx, reply, _ = _said("blur it less strong, like 20 percent")
+    assert ctx.plan.backgrounds[0].background.strength == pytest.approx(0.2), reply
+
+
+@pytest.mark.parametrize(
+    ("said", "want", "kind", "length"),
+    [
+        ("it should fade in from black over 3 seconds", (C["black"], 0, 3), "fade_out", 3.0),
+        ("make it fade out to black at the end", (C["black"], 59, 60), "fade_in", 1.0),
+        ("fade to black over the last 2 seconds", (C["black"], 58, 60), "fade_in", 2.0),
+    ],
+)
+def test_a_fade_from_or_to_a_colour_shows_it_at_that_end(
+    said: str, want: tuple[str, float, float], kind: str, length: float
+) -> None:
+    ctx, reply, _ = _said(said)
+    assert _spans(ctx) == [want], reply  # "from black": black first; "to black": black last
+    assert getattr(ctx.plan.backgrounds[0], kind).duration == pytest.approx(length), reply
+
+
+def test_a_fade_from_a_colour_at_the_top_stays_a_gradient() -> None:
+    ctx, reply, _ = _said("can you fade it from teal at the top to white at the bottom")
+    assert _spans(ctx) == [("gradient", 0, 60)], reply
+
+
+def test_more_words_that_refuse_a_background_kind() -> None:
+    ctx, reply, _ = _said("never mind the blur, make it green")
+    assert _spans(ctx) == [(C["green"], 0, 60)], reply

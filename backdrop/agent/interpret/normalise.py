@@ -15,6 +15,7 @@ from backdrop.agent.interpret.lexicon.adjust import scores_to_percent, shade_wor
 from backdrop.agent.interpret.lexicon.amounts import HEDGE, spoken_amounts
 from backdrop.agent.interpret.lexicon.each import each_lengths
 from backdrop.agent.interpret.lexicon.ends import FROM_MIDDLE
+from backdrop.agent.interpret.lexicon.fades import fades_from_to
 from backdrop.agent.interpret.lexicon.files import (
     BARE_HEX,
     BARE_PATH,
@@ -249,6 +250,7 @@ def normalise(
     text = now_phrases(text, now)
     text = re.sub(r"[!?\"]+", " , ", text)
     text = others_phrases(text)  # "keep me and lose everyone else": not "remove every person"
+    text = fades_from_to(text)  # "fade in from black over 3 s": black first, fading out
     text = mark_exclusions(unsaid_again(text))  # "red to blue, no blue": blue taken back
     text = mark_corrections(text)
     text = drop_filler(text)

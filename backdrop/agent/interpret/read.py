@@ -878,12 +878,18 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
     return text
 
 
+_BY_PERCENT = re.compile(r"\s*(?:less|more|weaker|stronger|lower|higher|down|up|softer|harder)\b")
+"""After a percent, a change by it ("20 % less"), not a level."""
+
+
 def _read_blur(c: Clause, text: str) -> str:
     """A blur and its strength ("a light blur", "heavily"; a percentage said beside the word,
     "a soft blur, maybe 20 %", wins); the text without them."""
     c.blur = True
     relative = any(p.search(text) for p, _ in STRENGTH_REL)
     said = STRENGTH_ABS[0][0].search(text)
+    if said is not None and relative and not _BY_PERCENT.match(text[said.end() :]):
+        relative = False  # "less strong, like 20 percent": the level said, not 0.2 less
     if said is not None and c.strength is None and not relative:
         c.strength = ("abs", min(max(float(said.group(1)) / 100.0, 0.0), 1.0))
     for pattern, level in () if relative else BLUR_INTENSITY:

@@ -262,6 +262,8 @@ class RuleInterpreter:
             edits = [x for x in clauses if not (x.undo or x.redo)]
             if edits and _degree_of_edges(c, edits[-1]):
                 continue  # "soften the edges, but only a little": the edge step is the small one
+            if edits and _same_blur_again(c, edits[-1], seq):
+                continue  # "blur the first 20 s and make the blur heavy": that blur, heavier
             judged = all(_COMPLAINT.match(x.text) for x in edits)
             if c.undo and _only_history(c) and edits and judged:
                 # "too much, undo": the complaint says why; the undo takes back the last step
@@ -482,6 +484,24 @@ def _degree_of_edges(c: Clause, before: Clause) -> bool:
     if c.strength is None or dataclasses.replace(c, strength=None).understood():
         return False
     return bool(before.edges) and not (before.background or before.blur or before.remove)
+
+
+def _same_blur_again(c: Clause, before: Clause, seq: bool) -> bool:
+    """Whether ``c`` only says how strong the blur said just before is ("blur the first 20 s and
+    make the blur heavy"): its strength goes to that blur (it was a second blur over the whole
+    video, hiding the first one's time). Returns whether it did."""
+    if (
+        seq
+        or c.correction
+        or not (c.blur and before.blur)
+        or before.background
+        or c.strength is None
+    ):
+        return False
+    if c.background or c.remove or c.range or c.fades or c.exclude or c.also or c.relative:
+        return False
+    before.strength = c.strength
+    return True
 
 
 def nothing_done_reply(parsed: Parsed, ctx: ToolContext | None = None) -> Reply:

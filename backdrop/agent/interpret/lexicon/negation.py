@@ -53,7 +53,8 @@ def unsaid_again(text: str) -> str:
 
 _REFUSED = re.compile(
     r"(?:^|(?<=[\s,;]))(?:(?:i|we)\s+)?(?:not|no|never|don'?t|do not|didn'?t|did not|without|"
-    r"instead of|rather than|forget(?: about)?|skip|scrap)\s+"
+    r"instead of|rather than|forget(?: about)?|skip|scrap|never mind|nevermind|scratch|ditch|"
+    r"no more|get rid of|drop|lose)\s+"
     r"(?:(?:want|like|need|mean|use|put|go with|do|add|make it|make it a|have|give me|apply)\s+)*"
     r"(?:(?:a|an|the|that|this|any|with|to)\s+)*"
     r"(?:@p\d+(?:\s+(?:image|picture|photo|video|clip|one|file))?"
