@@ -272,3 +272,23 @@ def test_a_fade_from_a_colour_at_the_top_stays_a_gradient() -> None:
 def test_more_words_that_refuse_a_background_kind() -> None:
     ctx, reply, _ = _said("never mind the blur, make it green")
     assert _spans(ctx) == [(C["green"], 0, 60)], reply
+
+
+@pytest.mark.parametrize(
+    ("said", "want"),
+    [
+        ("make the end blue", (C["blue"], 55, 60)),
+        ("make the start red", (C["red"], 0, 5)),
+        ("make the end blue for 8 seconds", (C["blue"], 52, 60)),
+    ],
+)
+def test_make_the_end_or_start_a_colour_is_that_part(
+    said: str, want: tuple[str, float, float]
+) -> None:
+    ctx, reply, _ = _said(said)
+    assert _spans(ctx) == [want], reply  # it was the whole video
+
+
+def test_a_correction_after_an_undo_has_nothing_to_correct() -> None:
+    ctx, reply, clarify = _said("make it red and fade in over 2 seconds", "undo", "make that 4")
+    assert clarify and not ctx.plan.backgrounds, reply

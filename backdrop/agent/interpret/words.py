@@ -530,7 +530,7 @@ _ME_ONLY = re.compile(
     rf"(?:\s+alone)?"
     rf"\b{_IN_FRAME}"
     rf"|\b(?:just|only)\s+(?:leave|show)\s+(?P<c>{_ME})\b{_IN_FRAME}"
-    rf"|^\s*(?P<d>{_ME})\s+alone\b{_IN_FRAME}"
+    rf"|^\s*(?P<d>{_ME})\s+(?:alone|only)\b{_IN_FRAME}"
     rf"|\b(?:i|we)\s+(?:want|need|would like|'d like)\s+to\s+be\s+the\s+only\s+(?:one|person|"
     rf"people)\b{_IN_FRAME}"
 )
