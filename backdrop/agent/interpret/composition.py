@@ -431,6 +431,8 @@ class _Composer:
                 (a0, a1), (b0, b1) = r1.resolve(d), r2.resolve(d)
                 if _same_span((a0, a1), (b0, b1)) and _differ(one, two):
                     _ask_same_span(one, two, r1, round((a0 + a1) / 2))
+                if b0 <= a0 and a1 <= b1 and _differ(one, two) and two.range is None:
+                    _ask_hidden(one, two, r1)  # "the first 5 s red and the beach picture"
                 if not (a0 < b0 < a1 < b1 or b0 < a0 < b1 < a1):
                     continue
                 old, new = (
@@ -629,6 +631,18 @@ def _ask_same_span(one: _Draft, two: _Draft, rng: TimeRange, middle: float) -> N
         f"You asked for {old} and for {new}, both {span}: which should it be? Say just the one "
         f"you want, or give each its own time, for example “{old} until {clock(middle)}, then "
         f"{new}”."
+    )
+
+
+def _ask_hidden(one: _Draft, two: _Draft, rng: TimeRange) -> None:
+    """Ask about a change said for a time and then one said for the whole video in the same
+    sentence ("the first 5 seconds red and the beach picture"): the later one would hide the
+    first, answering "Understood" for half of what was said."""
+    old, new = _draft_name(one.background, one.tool), _draft_name(two.background, two.tool)
+    span = _span_words(rng)
+    raise Unclear(
+        f"Should {new} cover the rest of the video (with {old} for {span}), or the whole video "
+        f"instead of {old}? Say for example “{old} for {span}, then {new}”."
     )
 
 

@@ -15,6 +15,7 @@ from backdrop.agent.interpret.lexicon.adjust import scores_to_percent, shade_wor
 from backdrop.agent.interpret.lexicon.amounts import HEDGE, spoken_amounts
 from backdrop.agent.interpret.lexicon.each import each_lengths
 from backdrop.agent.interpret.lexicon.ends import FROM_MIDDLE
+from backdrop.agent.interpret.lexicon.fades import fades_from_to
 from backdrop.agent.interpret.lexicon.files import (
     BARE_HEX,
     BARE_PATH,
@@ -23,6 +24,7 @@ from backdrop.agent.interpret.lexicon.files import (
     HASH_HEX,
     QUOTED_PATH,
 )
+from backdrop.agent.interpret.lexicon.negation import unsaid_again
 from backdrop.agent.interpret.lexicon.sizes import take_sizes
 from backdrop.agent.interpret.lexicon.times import (
     MAX_SECONDS,
@@ -102,6 +104,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(red|green|blue|yellow|orange|pink|purple|grey|gray|brown|teal)-?(?:d?ish|y)\b",
          r"\1"),
         (r"\bbluish\b", "blue"), (r"\bpurplish\b", "purple"),
+        (r"[,;]?\s*\b(?:otherwise|the rest of the time|everywhere else|at (?:all )?other times|"
+         r"any other time)\s*,?\s+(?:make it |use |go with |have )?([^,;]+?)\s*$",
+         r", \1 for the rest"),  # "blue from 10 to 25 s, otherwise blur": blur the rest
         (r"\b(?:fill|paint|colou?r)\s+(?:it|the background|the bg|the backdrop|that|everything)"
          r"\s+(?:with|in)\b", "make it"),
     )
@@ -258,7 +263,8 @@ def normalise(
     text = now_phrases(text, now)
     text = re.sub(r"[!?\"]+", " , ", text)
     text = others_phrases(text)  # "keep me and lose everyone else": not "remove every person"
-    text = mark_exclusions(text)
+    text = fades_from_to(text)  # "fade in from black over 3 s": black first, fading out
+    text = mark_exclusions(unsaid_again(text))  # "red to blue, no blue": blue taken back
     text = mark_corrections(text)
     text = drop_filler(text)
     for pattern, repl in _REWRITES:

@@ -82,6 +82,7 @@ from backdrop.agent.interpret.lexicon.fades import (
     FADE_DURATION,
     FADE_MORE,
     FADE_NOISE,
+    FADE_WITHIN,
     GRADUALLY,
     OVER,
     QUICK,
@@ -435,9 +436,16 @@ def _fade_parts(text: str) -> tuple[list[_FadePart], list[tuple[int, int]]]:
     return parts, spans
 
 
-def _fade_length(window: str, around: str) -> tuple[float | None, str | None, list[re.Match[str]]]:
+def _fade_length(
+    window: str, around: str, kinds: tuple[str, ...] = ()
+) -> tuple[float | None, str | None, list[re.Match[str]]]:
     """A fade's length said in ``window`` (the words after it, seconds), or "quick"/"slow" said
-    in ``around``; with the matches used."""
+    in ``around``; with the matches used. ``kinds``: the fade's kinds ("fade out in the last
+    5 s" is a 5 s fade out)."""
+    for kind in kinds if len(kinds) == 1 else ():
+        m = FADE_WITHIN[kind].match(window)
+        if m is not None:
+            return to_seconds(m.group(1)), None, [m]
     m = FADE_BARE.match(window)
     if m is not None:
         return to_seconds(m.group(1)), None, [m]
@@ -473,7 +481,7 @@ def _read_fades(c: Clause, text: str) -> str:
     for i, part in enumerate(parts):
         nxt = parts[i + 1].start if i + 1 < len(parts) else len(text)
         before = parts[i - 1].end if i else 0
-        length, speed, used = _fade_length(text[part.end : nxt], text[before:nxt])
+        length, speed, used = _fade_length(text[part.end : nxt], text[before:nxt], part.kinds)
         spans += [(part.end + m.start(), part.end + m.end()) for m in used]
         said.append((part, part.lead if part.lead is not None else length, speed))
     both = RESPECTIVELY.search(text)
@@ -874,12 +882,18 @@ def _read_background(c: Clause, text: str, paths: list[str]) -> str:
     return text
 
 
+_BY_PERCENT = re.compile(r"\s*(?:less|more|weaker|stronger|lower|higher|down|up|softer|harder)\b")
+"""After a percent, a change by it ("20 % less"), not a level."""
+
+
 def _read_blur(c: Clause, text: str) -> str:
     """A blur and its strength ("a light blur", "heavily"; a percentage said beside the word,
     "a soft blur, maybe 20 %", wins); the text without them."""
     c.blur = True
     relative = any(p.search(text) for p, _ in STRENGTH_REL)
     said = STRENGTH_ABS[0][0].search(text)
+    if said is not None and relative and not _BY_PERCENT.match(text[said.end() :]):
+        relative = False  # "less strong, like 20 percent": the level said, not 0.2 less
     if said is not None and c.strength is None and not relative:
         c.strength = ("abs", min(max(float(said.group(1)) / 100.0, 0.0), 1.0))
     for pattern, level in () if relative else BLUR_INTENSITY:

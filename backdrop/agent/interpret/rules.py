@@ -22,9 +22,11 @@ from backdrop.agent.interpret.lexicon.conflicts import (
 )
 from backdrop.agent.interpret.lexicon.effects import REFUSAL, effect_asked
 from backdrop.agent.interpret.lexicon.history import DONT
+from backdrop.agent.interpret.lexicon.negation import drop_refused
 from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME, to_seconds
 from backdrop.agent.interpret.normalise import normalise
+from backdrop.agent.interpret.numfix import number_fix
 from backdrop.agent.interpret.read import read_clause, refuse_nobody, unknown_words
 from backdrop.agent.interpret.words import FIX, NeedsPosition
 from backdrop.agent.replies import Reply, sentence, step_reply
@@ -138,7 +140,7 @@ class RuleInterpreter:
         try:
             parsed = self.parse(text, ctx)
         except Unclear as e:
-            return Reply(str(e), clarify=True)
+            return self._number_fix(text, ctx) or Reply(str(e), clarify=True)
         except Unsupported as e:
             return Reply(str(e))
         if not parsed.pre and not parsed.calls:
@@ -146,6 +148,31 @@ class RuleInterpreter:
         step = self.step(text, ctx, parsed.pre, parsed.calls)
         reply = step_reply(step, edited=bool(parsed.calls))
         return with_leftovers(reply, parsed, ctx if step.ok else None)
+
+    def _number_fix(self, text: str, ctx: ToolContext) -> Reply | None:
+        """ "make it teal from 10 seconds" then "actually make that 20 seconds": the last change
+        redone with the new number (:mod:`.numfix`), said back; ``None`` when ``text`` is not
+        such a correction, or the last change read again does not parse (the question stands).
+        A number that could stand for several of the last change's is asked about."""
+        try:
+            norm = normalise(text, ctx.position, ctx.duration)[0]
+            fix = number_fix(norm, ctx.history.undo_label)
+        except Unclear as e:
+            return Reply(str(e), clarify=True)
+        except NeedsPosition:
+            return None
+        if fix is None or self.registry.run(ctx, ToolCall("undo", {})).ok is False:
+            return None
+        try:
+            parsed = self.parse(fix.text, ctx)
+        except (Unclear, Unsupported):
+            parsed = None
+        step = self.step(fix.text, ctx, parsed.pre, parsed.calls) if parsed else None
+        if parsed is None or not parsed.calls or not step or not step.ok:
+            self.registry.run(ctx, ToolCall("redo", {}))
+            return None
+        parsed.notes.insert(0, f"I changed {fix.was} to {fix.now} in your last change")
+        return with_leftovers(step_reply(step, edited=True), parsed, ctx)
 
     def run(self, text: str, ctx: ToolContext, pre: list[ToolCall], calls: list[ToolCall]) -> Reply:
         """Run ``pre`` (undo/redo) one by one, then ``calls`` as one history step labelled
@@ -182,14 +209,19 @@ class RuleInterpreter:
         text, rate = _frame_rate(text)  # "export at 60fps": not the time 1:00
         notes: list[str] = [rate] if rate else []
         norm, paths, sizes = _normalised(text, ctx, notes)  # notes: "I read “blurr” as “blur”"
+        norm = drop_refused(norm)  # "not the beach picture, use the waves video": the video
         clauses: list[Clause] = []
         ignored: list[str] = []
         negated: list[str] = []
+        unsaid: list[str] = []
         took_back = same_next = False
         as_is: list[str] = []
         for piece, seq, fix in _without_effects(split_clauses(norm), notes):
             edits = [x for x in clauses if not (x.undo or x.redo)]
-            if seq and edits and _AS_BEFORE.match(piece):
+            if seq and edits and _back_from(edits[-1], piece):
+                notes.append("after that the video stays as it was")  # "…, then from 10 s
+                continue  # back to normal": the change before ends there
+            if seq and edits and _as_before(edits[-1], piece):
                 # "blur the first 10 s, then back to normal": the rest stays as it is
                 if edits[-1].range is None or edits[-1].range.end is None:
                     raise Unclear(
@@ -208,10 +240,15 @@ class RuleInterpreter:
                 c = read_clause(piece, seq, paths, timed)
             c.correction = fix
             negated += c.negated
+            unsaid += c.negated if fix else []  # "red to blue, actually without the blue"
             ignored += c.unread if c.understood() else []
             edits = [x for x in clauses if not (x.undo or x.redo)]
+            if fix and edits:
+                _check_bare_number(edits[-1], piece)  # "… 10 seconds at 20 percent, actually 40"
             if fix and not c.understood() and edits and _correct_time(edits[-1], piece):
                 continue  # "fade it in over 2 seconds, no, 4 seconds"
+            if fix and edits and _correct_amount(edits[-1], piece):
+                continue  # "blur it at 20 percent, actually 40"
             if _KEEP_TIMING.match(piece):  # "make it blue but keep the timing": its part
                 same_next = _mark_same(clauses)
                 continue
@@ -225,6 +262,8 @@ class RuleInterpreter:
             edits = [x for x in clauses if not (x.undo or x.redo)]
             if edits and _degree_of_edges(c, edits[-1]):
                 continue  # "soften the edges, but only a little": the edge step is the small one
+            if edits and _same_blur_again(c, edits[-1], seq):
+                continue  # "blur the first 20 s and make the blur heavy": that blur, heavier
             judged = all(_COMPLAINT.match(x.text) for x in edits)
             if c.undo and _only_history(c) and edits and judged:
                 # "too much, undo": the complaint says why; the undo takes back the last step
@@ -239,6 +278,7 @@ class RuleInterpreter:
                 c = _inherit(c, edits[-1])
             clauses.append(c)
         _check_conflicts(clauses, as_is)
+        _drop_unsaid_stops(clauses, negated, unsaid, notes)
         _check_negated(clauses, negated)
         if not clauses:
             if rate and not sizes:
@@ -446,6 +486,24 @@ def _degree_of_edges(c: Clause, before: Clause) -> bool:
     return bool(before.edges) and not (before.background or before.blur or before.remove)
 
 
+def _same_blur_again(c: Clause, before: Clause, seq: bool) -> bool:
+    """Whether ``c`` only says how strong the blur said just before is ("blur the first 20 s and
+    make the blur heavy"): its strength goes to that blur (it was a second blur over the whole
+    video, hiding the first one's time). Returns whether it did."""
+    if (
+        seq
+        or c.correction
+        or not (c.blur and before.blur)
+        or before.background
+        or c.strength is None
+    ):
+        return False
+    if c.background or c.remove or c.range or c.fades or c.exclude or c.also or c.relative:
+        return False
+    before.strength = c.strength
+    return True
+
+
 def nothing_done_reply(parsed: Parsed, ctx: ToolContext | None = None) -> Reply:
     """The reply when an instruction was read but leaves nothing to run."""
     parts: list[str] = []
@@ -533,6 +591,45 @@ def _check_negated(clauses: list[Clause], negated: list[str]) -> None:
             f"You said not {negated[0]}: which colour should the background be instead? "
             f"For example “make it {other}” or “blur it”."
         )
+
+
+def _drop_unsaid_stops(
+    clauses: list[Clause], negated: list[str], unsaid: list[str], notes: list[str]
+) -> None:
+    """A gradient colour taken back in the same sentence ("a yellow to purple gradient, no
+    purple"). After a correction word ("…, actually without the blue") the gradient loses that
+    colour (one colour left: a plain background, said so); said without one it is a
+    contradiction, asked about (neither the gradient nor the one colour is safe).
+
+    Raises:
+        Unclear: the contradiction, with both readings offered.
+    """
+    for c in clauses:
+        bg = c.background or {}
+        stops = [x for x in bg.get("colors", []) if isinstance(x, str)]
+        gone = [n for n in negated if hex_of(n) in stops]
+        if len(stops) < 2 or not gone:
+            continue
+        left = [x for x in stops if x not in {hex_of(n) for n in gone}]
+        names = [colour_name(x) for x in stops]
+        if not left:
+            continue  # every colour taken back: asked about as "X and not X"
+        plain = colour_name(left[0]) if len(left) == 1 else "-to-".join(map(colour_name, left))
+        if not all(n in unsaid for n in gone):
+            raise Unclear(
+                f"You asked for a {'-to-'.join(names)} gradient and then said no {gone[0]}: "
+                f"should the background be plain {plain}, or the gradient? Say just the one you "
+                f"want, for example “make it {plain}”."
+            )
+        if len(left) == 1:
+            c.background = {k: v for k, v in bg.items() if k != "colors"}
+            c.background.update(type="color", color=left[0])
+            notes.append(f"without {gone[0]} there is one colour left, so the background is "
+                         f"plain {plain}, not a gradient")  # fmt: skip
+        else:
+            c.background = {**bg, "colors": left}
+        for n in gone:
+            negated.remove(n)
 
 
 def _colours_of(c: Clause) -> list[str]:
@@ -671,6 +768,48 @@ def _correct_time(prev: Clause, piece: str) -> bool:
     return False
 
 
+TIME_SAID = re.compile(r"\b\d+(?:\.\d+)?\s*(?:seconds?|secs?|s|minutes?|mins?)\b|\d:\d")
+"""A time said with its unit (or as m:ss): "10 seconds", "0:15"."""
+_BARE_AMOUNT = re.compile(r"^(?:make it |to )?(\d+(?:\.\d+)?)\s*(%|percent)?$")
+
+
+def _check_bare_number(prev: Clause, piece: str) -> None:
+    """Ask about a correction that is only a number with no unit when the change before says
+    both a time and a percent ("blur the first 10 seconds at 20 percent, actually 40"): either
+    reading alone could be the wrong one.
+
+    Raises:
+        Unclear: the question.
+    """
+    m = _BARE_AMOUNT.match(piece.strip())
+    if m is None or m.group(2) or not TIME_SAID.search(prev.text):
+        return
+    if "%" in prev.text or "percent" in prev.text:
+        raise Unclear(
+            f"Should {m.group(1)} be the time (seconds) or the percent in “{_quote(prev.text)}”? "
+            f"Say it with its unit, for example “{m.group(1)} seconds” or “{m.group(1)} percent”."
+        )
+
+
+def _correct_amount(prev: Clause, piece: str) -> bool:
+    """A correction that is only a number after a blur strength or opacity said in percent
+    ("blur it at 20 percent, actually 40"): that amount, never a time. Returns whether it
+    did."""
+    m = _BARE_AMOUNT.match(piece.strip())
+    if m is None or "%" not in prev.text and "percent" not in prev.text:
+        return False
+    value = float(m.group(1)) / 100.0
+    if not 0.0 < value <= 1.0 or TIME_SAID.search(prev.text):
+        return False
+    if prev.see_through is not None:
+        prev.see_through = value if "opaque" in prev.text else round(1.0 - value, 3)
+        return True
+    if prev.strength is not None and prev.strength[0] == "abs":
+        prev.strength = ("abs", value)
+        return True
+    return False
+
+
 _COMPLAINT = re.compile(
     r"^(?:(?:that|this|it)(?:'s| is| was)\s+|(?:oh|hmm|no|nah|ugh|way|far|much|a bit|a little|"
     r"slightly)[\s,]+)*(?:too (?:much|strong|far|heavy|intense|big|small|dark|light|bright)|"
@@ -687,6 +826,42 @@ _AS_BEFORE = re.compile(
 )
 """A last part of a sequence that changes nothing ("…, then back to normal", "…, then no
 blur"): the time after the part before stays as it was."""
+
+
+_FROM_TIME = (
+    rf"(?:from|after|at|starting(?: at| from)?|beginning at)\s+(?P<t>{TIME})(?:\s+on(?:wards?)?)?"
+)
+_BACK_FROM = re.compile(
+    rf"^(?:{_FROM_TIME}\s*,?\s+(?P<a>.+)|(?P<b>.+?)\s+{_FROM_TIME.replace('<t>', '<u>')})$"
+)
+
+
+def _back_from(prev: Clause, piece: str) -> bool:
+    """ "…, then back to normal from 10 seconds" / "…, then from 0:20 no blur": the change
+    before ends at that time (it used to be moved to start there). Returns whether it did."""
+    m = _BACK_FROM.match(piece.strip())
+    if m is None or not _as_before(prev, (m["a"] or m["b"] or "").strip()):
+        return False
+    cut = to_seconds(m["t"] or m["u"])
+    rng = prev.range or TimeRange()
+    if rng.end is not None or rng.start < 0 or cut <= rng.start:
+        return False
+    prev.range = TimeRange(start=rng.start, end=cut)
+    return True
+
+
+_UNBLURRED = re.compile(
+    r"^(?:(?:it'?s|make it|keep it|go|back to)\s+)?(?:clear|sharp|crisp|in focus|"
+    r"focused)(?:\s+again)?$"
+)
+
+
+def _as_before(prev: Clause, piece: str) -> bool:
+    """Whether ``piece`` says the video goes back to how it was after ``prev`` ("then back to
+    normal"; after a blur also "then clear", "then sharp again")."""
+    if _AS_BEFORE.match(piece):
+        return True
+    return prev.blur and not prev.background and _UNBLURRED.match(piece) is not None
 
 
 def _only_history(c: Clause) -> bool:

@@ -342,7 +342,7 @@ def now_phrases(text: str, now: float | None) -> str:
 # -- corrections and exclusions ----------------------------------------------------------------
 _CORR_WORD = (
     r"(?:no wait|wait no|wait|actually no|no actually|actually|no sorry|sorry|oops|whoops|"
-    r"i mean|i meant|or rather|rather|make that|nope|hmm|"
+    r"i mean|i meant|or rather|rather(?!\s+than\b)|make that|nope|hmm|"
     r"no(?!\s+(?:background|backdrop|bg|blur|colou?r|effect|fade|image|video)s?\b))"
 )
 """Words that start a correction ("…, no wait, blue"); "…, no background" is not one."""
@@ -525,11 +525,57 @@ _UNKEEP = re.compile(
 )
 
 
+_NOBODY = r"(?:nobody|no one|no-one|noone|no other (?:people|persons?|ones?|guys?))"
+_ME = r"(?:me|myself|us)"
+_IN_FRAME = (
+    r"(?:\s+(?:in|on|within)\s+(?:the\s+)?(?:frame|shot|picture|video|clip|screen|camera|scene)"
+    r"|\s+(?:left|visible|showing|on (?:screen|camera)))?"
+)
+_ME_ONLY = re.compile(
+    rf"\b{_NOBODY}\s+(?:else\s+)?(?:but|except(?: for)?|apart from|other than|besides|save(?: "
+    rf"for)?)\s+(?P<a>{_ME})\b{_IN_FRAME}"
+    rf"|\b(?:(?:make|have) it so (?:that )?|so that )?(?:(?:it'?s|it is|it should be|there'?s|"
+    rf"there is|there should be|i want it to be|i want)\s+)?(?:just|only)\s+(?P<b>{_ME})"
+    rf"(?:\s+alone)?"
+    rf"\b{_IN_FRAME}"
+    rf"|\b(?:just|only)\s+(?:leave|show)\s+(?P<c>{_ME})\b{_IN_FRAME}"
+    rf"|^\s*(?P<d>{_ME})\s+(?:alone|only)\b{_IN_FRAME}"
+    rf"|\b(?:i|we)\s+(?:want|need|would like|'d like)\s+to\s+be\s+the\s+only\s+(?:one|person|"
+    rf"people)\b{_IN_FRAME}"
+)
+"""Only the person speaking stays, said without a verb: "make it so it's just me", "nobody but
+me", "only me in the frame", "me alone in the shot", "I want to be the only one in the video"
+→ "keep only me"."""
+_NOBODY_ELSE = re.compile(
+    rf"(?:^|\s*[,;]\s*|\s+)(?:and\s+)?{_NOBODY}\s+else\b{_IN_FRAME}(?:\s*[,;]\s*|\s*$)"
+)
+"""A "nobody else" said beside a keep ("just me, nobody else"): what "keep only" says."""
+_KEEP_VERB = re.compile(
+    r"\b(?:keep|show|leave|focus on|blur|remove|lose|hide|cut|make|for|to|with|of|at|by|than)\s*$"
+)
+
+
+def _me_only(text: str) -> str:
+    """ "it's just me, nobody else" → "keep only me" (see :data:`_ME_ONLY`); a verb before it
+    ("keep only me", "blur only me") says it already."""
+
+    def repl(m: re.Match[str]) -> str:
+        if _KEEP_VERB.search(text[: m.start()]):
+            return m.group(0)
+        return f"keep only {m['a'] or m['b'] or m['c'] or m['d'] or 'me'}"
+
+    text = _ME_ONLY.sub(repl, text)
+    if re.search(r"\bkeep only\b", text):
+        text = _NOBODY_ELSE.sub(" , ", text)
+    return text
+
+
 def others_phrases(text: str) -> str:
     """ "keep the person talking and lose everyone else" → "keep the person talking" (the
     others go with "keep"; not "remove every person"), "remove everyone except me" → "keep only
     me", "keep, like, just me" → "keep just me"."""
     text = _VERB_COMMA.sub(r"\1 ", _LIKE.sub(" ", text))
+    text = _me_only(text)  # "make it so it's just me, nobody else": keep only me
     text = _UNKEEP.sub("keep the main person", text)  # "don't keep the speaker": the default
     text = _ALL_BUT.sub("keep only ", _JUST_ME.sub("keep only ", text))
     text = _BLUR_ALL_BUT.sub("blur the background and keep only ", text)

@@ -20,6 +20,8 @@ AT_END = re.compile(
     rf"|\b(?:in|for|during|over)\s+the\s+(?:last|final|closing|ending|end)\s+{_BIT}{_OF}\b"
     rf"|\b(?:at|for)\s+the\s+(?:last|final)\s+{_BIT}{_OF}\b"
     r"|\bat the end of it all\b"
+    rf"|(?:(?<=make )|(?<=turn )|(?<=paint )|(?<=colour )|(?<=color ))the\s+(?:very\s+)?(?:end|"
+    rf"finish){_OF}(?!\s+(?:of\s+the\s+(?:gradient|blend)|colou?r))\b"
 )
 """The end of the video, said without a length."""
 AT_START = re.compile(
@@ -27,6 +29,8 @@ AT_START = re.compile(
     rf"(?:start|beginning|outset){_OF}(?!\s+(?:of\s+the\s+(?:gradient|blend)|colou?r))\b"
     rf"|\b(?:in|for|during|over)\s+the\s+(?:first|opening|early|starting|beginning)\s+{_BIT}{_OF}\b"
     r"|\bearly on\b"
+    rf"|(?:(?<=make )|(?<=turn )|(?<=paint )|(?<=colour )|(?<=color ))the\s+(?:very\s+)?(?:start|"
+    rf"beginning){_OF}(?!\s+(?:of\s+the\s+(?:gradient|blend)|colou?r))\b"
 )
 """The start of the video, said without a length."""
 EDGE_LENGTH = re.compile(

@@ -25,7 +25,9 @@ EFFECT_NOUNS = _words(
 """Words for effects: the nouns of every background kind of the plan, fades, edges, edits."""
 NOT_NOUNS = _words(
     "a lot little bit more less out only for from in until till between after and but "
-    "please now slightly heavily strongly completely entirely fully too very really first last "
+    "please now slightly heavily strongly lightly gently softly mildly subtly hard completely "
+    "strong stronger weak weaker heavy heavier harder softer subtler "
+    "entirely fully too very really first last "
     "whole entire rest end start beginning behind on over across around at with to of into "
     "onto up down here there just bit effect everything it's is should could would must needs "
     "need has was be looks look seems"

@@ -22,6 +22,14 @@ STRENGTH_REL: tuple[tuple[re.Pattern[str], float], ...] = (
 )  # fmt: skip
 STRENGTH_ABS: tuple[tuple[re.Pattern[str], float | None], ...] = (
     (re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:%|percent)"), None),
+    # "strength 70", "a strength of seventy": out of 100 (it was ignored: the default strength)
+    (
+        re.compile(
+            r"\b(?:strength|intensity)\s+(?:of\s+|at\s+|to\s+)?([1-9]\d(?:\.\d+)?|100)\b"
+            r"(?!\s*(?:%|percent|seconds?|secs?|s\b|minutes?))"
+        ),
+        None,
+    ),
     (re.compile(r"\bhalf(?:\s+(?:strength|opacity|intensity|as strong|way))?\b"), 0.5),
     (re.compile(r"\bthree quarters\b(?!\s+of\b)"), 0.75),
     (re.compile(r"\b(?:a\s+)?quarter\b(?!\s+of\b)"), 0.25),

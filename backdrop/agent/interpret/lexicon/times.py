@@ -38,6 +38,9 @@ SPOKEN_TIMES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(first|last|final|over|for|in|within|after) (?:a|an|one) (second|minute|hour)\b",
          r"\1 1 \2"),
         (r"\b(first|last|final) (second|minute|hour)\b", r"\1 1 \2"),
+        # "from the start to 0:20": until 0:20 (it was the whole video)
+        (r"\bfrom the (?:very )?(?:start|beginning)(?: of (?:the |this )?(?:video|clip))? (?:to|"
+         r"through|up to|until|till) (?:the )?(?=\d)", "until "),
         (r"\b(\d+)-(seconds?|minutes?|secs?|mins?)\b", r"\1 \2"),
     )
 )  # fmt: skip
