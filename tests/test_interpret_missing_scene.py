@@ -110,3 +110,35 @@ def test_the_original_background_takes_every_background_change_out(setup: str, t
 def test_the_original_background_with_nothing_changed_says_so() -> None:
     ctx, reply, _ = _said("go back to the original background")
     assert ctx.plan.backgrounds == [] and "Understood" not in reply, reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "make it meant for the first half and blue for the rest",
+        "make it xyzzy for the first 10 seconds and green after that",
+    ],
+)
+def test_a_timed_part_not_understood_does_not_lend_its_time_to_the_next(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert clarify, reply
+    assert ctx.plan.backgrounds == [], reply
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("remove the background, put hot in the last three seconds", "hot"),
+        ("blur the background, make it zorble in the last five seconds", "zorble"),
+    ],
+)
+def test_a_timed_part_not_understood_is_named_not_used_as_a_retime(text: str, word: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert not clarify, reply
+    assert [(s[1], s[2]) for s in _spans(ctx)] == [(0.0, 60.0)], reply
+    assert word in reply
+
+
+def test_put_it_in_a_time_still_retimes() -> None:
+    ctx, reply, _ = _said("blur it, put it in the last three seconds")
+    assert [(s[1], s[2]) for s in _spans(ctx)] == [(57.0, 60.0)], reply

@@ -282,6 +282,9 @@ def known_word(w: str) -> bool:
     return any(x in KNOWN_WORDS for x in stems if len(x) >= 3)
 
 
+_VERB_START = re.compile(r"^(?:please\s+)?(?:make|turn|set|change|paint|colou?r|put|give)\b")
+
+
 def _new_action(prev: str, piece: str) -> bool:
     """Whether ``piece`` (after "and" / ",") is an action of its own, not more of ``prev``.
 
@@ -291,8 +294,18 @@ def _new_action(prev: str, piece: str) -> bool:
     """
     if _CONTENT.search(prev) is not None and _has_time(prev) and _LEADING_TIME.match(piece):
         return True  # "between 2 and 4 seconds blue, between 6 and 8 red"
-    if _CONTENT.search(piece) is None or _CONTENT.search(prev) is None:
+    if _CONTENT.search(piece) is None:
         return False
+    if _CONTENT.search(prev) is None:
+        # "make it meant for the first half and blue for the rest": a piece that places its
+        # change after a timed one with no colour or effect of its own is still its own clause
+        # (joined, blue took the first half and "the rest" was lost)
+        head = piece.split(" except ")[0]
+        return (
+            _VERB_START.match(prev) is not None
+            and _has_time(prev)
+            and _SEQUENCE_WORD.search(head) is not None
+        )
     if (_FILE.search(piece) is None) != (_FILE.search(prev) is None):
         return True  # "make it red and the beach picture for the last 10 s": a file and a
         # colour or effect are never one background

@@ -498,6 +498,19 @@ class _Composer:
     def _bare_range(self, n: int, c: Clause, rng: TimeRange) -> None:
         """A time range alone: for the next clause's change, the draft's, or the focused one."""
         draft, later = self.draft, self.clauses[n + 1 : n + 2]
+        if (
+            draft is None
+            and later
+            and _places(later[0], self.ctx)
+            and (later[0].rest or later[0].relative == "after")
+            and not (c.keep or c.same or c.extend or c.exclude or c.fades or c.subjects)
+        ):
+            # "make it meant for the first half and blue for the rest": the next change says it
+            # comes after this one, so this time is not its; what goes here was not understood
+            raise Unclear(
+                f"What should the background be for {_span_words(rng)}? I didn't understand "
+                f"“{c.text.strip()}”."
+            )
         if later and _places(later[0], self.ctx) and _own_range_free(later[0]):
             self.pending, self.pending_also = rng, c.also  # "remove it. then, from 20 s, blur it"
         elif draft is not None and draft.range is not None and not c.correction:

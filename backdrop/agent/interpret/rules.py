@@ -111,6 +111,33 @@ def _not_the_person(text: str) -> None:
         )
 
 
+_PLACING_OBJECT = re.compile(
+    r"^(?:make|turn|paint|colou?r|set|change|switch|put|give|use|show)\s+(?:(?:it|that|this|"
+    r"the (?:background|bg|backdrop))\s+)?(?:(?:to|into|as|with)\s+)?(?:(?:a|an|some|the)\s+)?"
+    r"(?P<obj>[a-z][a-z'-]*)\b"
+)
+_NOT_AN_OBJECT = frozenset(
+    re.findall(
+        r"\w+",
+        "it that this in on for from until till at between over during only just back again "
+        "there here now then so the a an all everything up out off away last first",
+    )
+)
+_LATER_PART = re.compile(r"\b(?:for the rest|the rest|after that|afterwards?|from then on)\b")
+
+
+def _places_unknown(c: Clause, piece: str) -> bool:
+    """Whether ``piece`` says to put something there ("make it xyzzy", "put hot") with a time but
+    names nothing the reader knows: its time is then not a change to the rest of the sentence
+    (it retimed "remove the background" to the last 3 s under an "Understood")."""
+    if c.says_what_background() or c.range is None or c.fades or c.edges or c.exclude:
+        return False
+    if c.stop or c.extend or c.same or c.rest or c.strength or c.see_through is not None:
+        return False
+    m = _PLACING_OBJECT.match(piece.strip().lower())
+    return m is not None and m.group("obj") not in _NOT_AN_OBJECT
+
+
 class RuleInterpreter:
     """Maps English instructions to tool calls with rule tables; no model needed.
 
@@ -251,6 +278,10 @@ class RuleInterpreter:
                 continue  # "blur it at 20 percent, actually 40"
             if _KEEP_TIMING.match(piece):  # "make it blue but keep the timing": its part
                 same_next = _mark_same(clauses)
+                continue
+            after = norm[norm.find(piece) + len(piece) :] if piece in norm else ""
+            if _places_unknown(c, piece) and not _LATER_PART.search(after):
+                ignored.append(piece)  # "put hot in the last 3 s": not a retime of the rest
                 continue
             if not c.understood():
                 if c.same and _SAME_ALONE.match(piece):
