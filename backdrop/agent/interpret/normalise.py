@@ -56,6 +56,13 @@ _PLURAL_PEOPLE = (
 )
 """Several people behind whom the background goes: every one of them is kept."""
 
+_SPARED = (
+    r"\b(?:don'?t|do not|never|please don'?t)\s+(remove|blur|erase|delete|cut out|hide|change|"
+    r"touch)\s+(?:me|him|her|us|them|the (?:person|people|speaker))\s*[,;.]?\s*"
+)
+"""A person named only to be spared: "don't blur me, …"."""
+_THE_BACKGROUND = r"(?=(?:the |my |our |what'?s |everything )?(?:background|bg|backdrop|behind)\b)"
+
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), r)
     for p, r in (
@@ -84,6 +91,11 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          "remove the background"),
         (r"\b(?:(?:i|we) )?(?:(?:want|need|have) to |should |must |to )?(?:stay|remain) "
          r"(?:visible|in (?:the )?(?:picture|shot|frame|video))\b", "keep the person"),
+        # "don't blur me, just the background" / "don't remove me, remove the background": the
+        # person is named only to be spared (it was refused as removing every person)
+        (rf"{_SPARED}(?:(?:just|only|but)\s+)*(remove|blur|erase|delete|cut out|hide|change)\s+"
+         rf"{_THE_BACKGROUND}", r"\2 "),
+        (rf"{_SPARED}(?:(?:just|only|but)\s+)*{_THE_BACKGROUND}", r"\1 "),
         (r"\bmore (?:transparent|see-through|translucent)\b", "weaker"),
         (r"\bkeep it (?:light|subtle|gentle|soft|low|mild)\b", "subtle"),
         (r"\bless (?:transparent|see-through|translucent)\b", "stronger"),
