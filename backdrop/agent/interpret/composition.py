@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from backdrop.agent.interpret.answers import Options, picked
 from backdrop.agent.interpret.clauses import Clause
 from backdrop.agent.interpret.errors import Unclear, clarify
 from backdrop.agent.interpret.lexicon.adjust import STOP_INDEX
@@ -143,6 +144,8 @@ class _Composer:
             c.sequential = True  # "red for 5 s and blue for 5 s": blue comes after red
         follows = kind is not None and (c.sequential or c.relative == "after")
         # "after that" and "then" only place a new background; elsewhere they are sequencing.
+        if kind is None and c.range is None and self.pending is not None and _chooses(c):
+            c.range, self.pending = self.pending, None  # "from 20 s on, keep only the speaker"
         rng = _clause_range(c, self.prev_range) if kind is not None else c.range
         if kind is not None and rng is None and self.pending is not None:
             rng, self.pending = self.pending, None
@@ -427,7 +430,12 @@ class _Composer:
                 d = self.ctx.duration or _nominal_duration(r1, r2)
                 (a0, a1), (b0, b1) = r1.resolve(d), r2.resolve(d)
                 if _same_span((a0, a1), (b0, b1)) and _differ(one, two):
-                    _ask_same_span(one, two, r1, round((a0 + a1) / 2))
+                    choice = picked("same span")
+                    if choice is None:
+                        _ask_same_span(one, two, r1, round((a0 + a1) / 2))
+                    # answered ("the green one"): only that one is placed
+                    self.steps = [x for x in self.steps if x is not (two, one)[choice]]
+                    return self._check_crossings()
                 if not (a0 < b0 < a1 < b1 or b0 < a0 < b1 < a1):
                     continue
                 old, new = (
@@ -503,6 +511,8 @@ class _Composer:
             draft.more_ranges += c.also
         elif any(_places(x, self.ctx) for x in self.clauses[n + 1 :]):
             self.pending, self.pending_also = rng, c.also
+        elif later and _chooses(later[0]) and later[0].range is None and not c.also:
+            self.pending = rng  # "from 20 s on, just keep the person who's talking"
         else:
             target = "all" if c.target_all else "last"
             self.steps.append(ToolCall("set_time_range", {"range": _range_arg(rng),
@@ -625,8 +635,17 @@ def _ask_same_span(one: _Draft, two: _Draft, rng: TimeRange, middle: float) -> N
     raise Unclear(
         f"You asked for {old} and for {new}, both {span}: which should it be? Say just the one "
         f"you want, or give each its own time, for example “{old} until {clock(middle)}, then "
-        f"{new}”."
+        f"{new}”.",
+        options=Options("same span", (_answer_names(old), _answer_names(new))),
     )
+
+
+def _answer_names(name: str) -> tuple[str, ...]:
+    """The words that name a part in an answer: "the blur" → "blur", "blurred", "the blur"."""
+    bare = re.sub(r"^the\s+", "", name)
+    more = {"blur": ("blurred", "blurry"), "transparent background": ("transparent", "removed",
+            "no background")}.get(bare, ())  # fmt: skip
+    return (bare, name, *more)
 
 
 def _draft_name(background: dict[str, Any] | None, tool: _Tool | None) -> str:
@@ -717,6 +736,12 @@ def _extend_call(ctx: ToolContext, rng: TimeRange) -> ToolCall:
 def _own_range_free(c: Clause) -> bool:
     """Whether clause ``c`` names no time of its own (not even "after that")."""
     return c.range is None and c.relative is None and not c.sequential and not c.exclude
+
+
+def _chooses(c: Clause) -> bool:
+    """Whether clause ``c`` chooses people (the speaker, "the person on the left"): a time said
+    before it in its own clause ("from 20 s on, keep only the speaker") is the keep's."""
+    return any(s.get("subject") == "speaker" or s.get("selector") for s in c.subjects)
 
 
 def _places(c: Clause, ctx: ToolContext) -> bool:

@@ -23,6 +23,7 @@ from backdrop.agent.interpret.lexicon.files import (
     HASH_HEX,
     QUOTED_PATH,
 )
+from backdrop.agent.interpret.lexicon.rephrase import ORDINAL_ONE, REPHRASE
 from backdrop.agent.interpret.lexicon.sizes import take_sizes
 from backdrop.agent.interpret.lexicon.times import (
     MAX_SECONDS,
@@ -232,6 +233,7 @@ def normalise(
             raise Unclear(clarify(f"Did you mean {options} by “{said}”?"))
     if read_as is not None:
         read_as += found
+    text = ORDINAL_ONE.sub(r"\1 §one", text)  # "the first one": a choice, not 1 second
     text = words_to_numbers(spoken_amounts(text))
     text = HEDGE.sub(" ", text)  # "maybe 20 %": the number said
     text = _MIN_SEC.sub(lambda m: f"{m['m'] or 1}:{int(m['s']):02d}", text)  # "1 minute 30"
@@ -248,6 +250,6 @@ def normalise(
     text = mark_exclusions(text)
     text = mark_corrections(text)
     text = drop_filler(text)
-    for pattern, repl in _REWRITES:
+    for pattern, repl in (*_REWRITES, *REPHRASE):
         text = pattern.sub(repl, text)
     return re.sub(r"\s+", " ", text).strip(" .,"), paths, sizes

@@ -9,6 +9,14 @@ import re
 from dataclasses import dataclass, field
 from typing import NoReturn
 
+from backdrop.agent.interpret.answers import (
+    Options,
+    answering,
+    picked,
+    remember,
+    stray_answer,
+    take_answer,
+)
 from backdrop.agent.interpret.clauses import Clause, odd_verb, split_clauses
 from backdrop.agent.interpret.composition import compose
 from backdrop.agent.interpret.described import files_answer, resolve_described
@@ -22,6 +30,7 @@ from backdrop.agent.interpret.lexicon.conflicts import (
 )
 from backdrop.agent.interpret.lexicon.effects import REFUSAL, effect_asked
 from backdrop.agent.interpret.lexicon.history import DONT
+from backdrop.agent.interpret.lexicon.rephrase import CHOICE_SAID
 from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME, to_seconds
 from backdrop.agent.interpret.normalise import normalise
@@ -128,6 +137,14 @@ class RuleInterpreter:
         is understood does it ask. When a tool refuses (a missing file, nothing to fade), the
         plan is left unchanged.
         """
+        chosen = take_answer(text, ctx)  # "the first one", after a question with choices
+        if isinstance(chosen, Reply):
+            return chosen
+        if chosen is not None:
+            with answering(chosen):
+                return self.interpret(chosen.text, ctx)
+        if (stray := stray_answer(text)) is not None:
+            return stray
         answer = files_answer(text, ctx) or plan_answer(text, ctx) or ack_answer(text)
         answer = answer or render_answer(text)
         if answer is not None:
@@ -138,6 +155,7 @@ class RuleInterpreter:
         try:
             parsed = self.parse(text, ctx)
         except Unclear as e:
+            remember(ctx, text, e.options if isinstance(e.options, Options) else None)
             return Reply(str(e), clarify=True)
         except Unsupported as e:
             return Reply(str(e))
@@ -183,7 +201,8 @@ class RuleInterpreter:
         notes: list[str] = [rate] if rate else []
         norm, paths, sizes = _normalised(text, ctx, notes)  # notes: "I read “blurr” as “blur”"
         clauses: list[Clause] = []
-        ignored: list[str] = []
+        ignored = [f"the {w} one" for w in CHOICE_SAID.findall(norm)]  # "for the second one"
+        norm = CHOICE_SAID.sub(" ", norm)
         negated: list[str] = []
         took_back = same_next = False
         as_is: list[str] = []
@@ -617,10 +636,18 @@ def _check_both_colours(changes: list[Clause]) -> None:
         colours = bg.get("colors") or []
         if len(colours) == 2 and _ALSO.search(c.text) and not _BLEND_WORD.search(c.text):
             one, two = (colour_name(x) for x in colours)
+            choice = picked("both colours")
+            if choice is not None:  # answered: one colour, or the gradient as said
+                if choice < 2:
+                    c.background = {"type": "color", "color": colours[choice]}
+                continue
+            names = ((one, colours[0]), (two, colours[1]), ("gradient", f"{one}-to-{two} "
+                     "gradient", f"{one} to {two} gradient", "both", "blend", "mix"))  # fmt: skip
             raise Unclear(
                 f"Should the background be {one}, or {two}, or a {one}-to-{two} gradient? Say "
                 f"just the one you want, or give each its own time, for example “{one} until "
-                f"0:10, then {two}”."
+                f"0:10, then {two}”.",
+                options=Options("both colours", names),
             )
 
 

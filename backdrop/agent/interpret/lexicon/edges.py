@@ -15,8 +15,8 @@ _DEGREE = r"(?:\s+(?:a\s+)?(?:little bit|bit|little|touch|tad|notch|more|slightl
 
 # Edges: (pattern, action). Actions are applied to the current settings in _edge_update.
 EDGE_NOUN = re.compile(
-    r"\b(?:edges?|outlines?|borders?|cut-?out|halo|fring(?:e|ing)|mask|hair(?:line)?|silhouette|"
-    r"contours?)\b"
+    r"\b(?:edges?|outlines?|borders?|cut-?out|halo|fring(?:e|ing)|mask|matte|hair(?:line)?|"
+    r"silhouette|contours?|feather(?:ing)?)\b"
 )
 EDGE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), a)
@@ -33,9 +33,10 @@ EDGE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          rf"|{_MOVE}in(?:wards?)?{_DEGREE}\b", "shrink"),
         (r"\b(?:rough|jagged|choppy|ragged|messy|blocky|stair-?stepp?(?:ed|ing)|aliased|"
          r"pixelated|bad|ugly|noisy|flicker(?:s|ing|y)?)\b", "refine"),
-        (r"\b(?:too (?:soft|blurry|fuzzy|smooth)|less (?:soft|blurry|fuzzy))\b", "sharpen"),
+        (r"\b(?:too (?:soft|blurry|fuzzy|smooth|feathered)|less (?:soft|blurry|fuzzy|"
+         r"feather(?:ing|ed)?)|(?:no|reduce (?:the )?|not so much) feather(?:ing)?)\b", "sharpen"),
         (r"\b(?:too (?:sharp|harsh|hard|crisp)|less (?:sharp|harsh|hard|crisp))\b", "soften"),
-        (r"\b(?:soft(?:er|en)?|smooth(?:er)?|feather(?:ed)?|blur(?:rier|ry|red)?|gentler)\b",
+        (r"\b(?:soft(?:er|en)?|smooth(?:er)?|feather(?:ed|ing|s)?|blur(?:rier|ry|red)?|gentler)\b",
          "soften"),
         (r"\b(?:sharp(?:er|en)?|crisp(?:er)?|harder|cleaner)\b", "sharpen"),
         (r"\b(?:reset|restore|back to (?:the )?(?:default|normal|original))\b|"

@@ -20,7 +20,8 @@ NOBODY = re.compile(
     r"\b(?:remove|delete|erase|get rid of|take out|cut out|hide|lose|eliminate|drop)\s+"
     r"(?:(?:all|every|each)\s+)?(?:of\s+)?(?:the\s+)?(?:me|myself|him|her|them|us|everyone|"
     r"everybody|anyone|anybody|person|people|persons|speaker|speakers|subject|man|woman|guy|girl|"
-    r"host|presenter|humans?)\b(?!\s+(?:out\b|from\b))"
+    r"host|presenter|humans?)\b(?!\s+(?:out\b|from\b(?!\s+(?:the |this |my )?(?:video|clip|shot|"
+    r"frame|picture|scene|footage|image)\b)))"
     r"|\b(?:don'?t|do not|never)\s+keep\s+(?:anybody|anyone|any ?one|the person|me|him|her|"
     r"them|people|us)\b|\bkeep\s+(?:nobody|no ?one|no people)\b"
 )

@@ -31,7 +31,8 @@ TINT = re.compile(
 )
 """A move toward a hue: "redder", "a bit bluer", "much greener", "more purple", "warmer"."""
 PREVIOUS = re.compile(
-    r"\b(?:(?:like|as) (?:before|it was(?: before)?|earlier|last time|previously)|(?:back )?to "
+    r"\b(?:(?:like|as|how|the way) (?:before|it was(?: before)?|earlier|last time|previously)|"
+    r"(?:back )?to "
     r"(?:the )?(?:previous|old|earlier|original|last|former) (?:colou?r|background|one|look)|"
     r"(?:the )?(?:previous|old|earlier|original|former) (?:colou?r|background|one|look)|"
     r"what it was before)\b"

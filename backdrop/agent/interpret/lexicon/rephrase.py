@@ -1,0 +1,46 @@
+"""Rephrasings of what people say about the blur's strength, the edges and the live play
+position, applied after the other clean-up so the rule tables read one plain form:
+"not so blurry" / "tone the blur down" / "make the blur subtler" are "less blur" (they used to
+be "already how it is" or a named object "the subtle"); "shrink the matte" is the mask's edge;
+"whoever is speaking should stay" is "keep whoever is speaking" (it used to keep the person and
+name the rest as not understood)."""
+
+from __future__ import annotations
+
+import re
+
+_BLUR = r"(?:blur(?:ring|riness)?|bokeh|blurr(?:y|ed)|blurriness)"
+_TALKING = r"(?:speaking|talking)"
+_WHO = (
+    rf"whoever(?:'s| is) {_TALKING}|the (?:speaker|presenter|(?:person|one|guy|woman|man|girl)"
+    rf"(?: (?:on the (?:left|right)|in the (?:middle|centre|center)|who(?:'s| is) {_TALKING}|"
+    rf"that(?:'s| is) {_TALKING}))?)"
+)
+"""Who is said to stay ("whoever is speaking should stay"): a keep of that person."""
+REPHRASE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), r)
+    for p, r in (
+        (rf"\bnot (?:so|as|that|quite (?:so|as)) (?:much )?{_BLUR}\b", "less blur"),
+        (rf"\b(?:tone|dial|turn|bring|knock|take) (?:the |that |this )?{_BLUR} down\b",
+         "less blur"),
+        (rf"\b(?:tone|dial|turn|bring|knock|take) down (?:the |that |this )?{_BLUR}\b",
+         "less blur"),
+        (rf"\bmake (?:the |that |this )?{_BLUR} (?:subtler?|more subtle|gentler|lighter|weaker|"
+         r"softer|less (?:strong|heavy|intense))\b", "less blur"),
+        (rf"\bmake (?:the |that |this )?{_BLUR} (?:stronger|heavier|more intense|more obvious)\b",
+         "more blur"),
+        (r"\bmatte\b", "mask"),
+        (rf"\b(?P<who>{_WHO}) (?:should|must|has to|needs to|can|gets to) (?:stay|remain)"
+         r"(?: (?:in|visible|in (?:the )?(?:picture|shot|frame|video)))?\b", r"keep \g<who>"),
+    )
+)  # fmt: skip
+
+ORDINAL_ONE = re.compile(
+    r"\b(first|second|third|fourth|1st|2nd|3rd|4th) one\b(?! and a half\b| point\b|\s*(?:seconds?|"
+    r"secs?|s|minutes?|mins?|hours?|frames?|percent|%)(?![a-z]))"
+)
+"""A choice said by its place ("the first one"): never a length of one second (it used to
+become "the first 1 second" of the last background under an "Understood"). Read before numbers
+are and marked ("first §one"); :data:`CHOICE_SAID` finds the mark, and the reply names the words
+as not understood (an answer to a question is read before: :mod:`..answers`)."""
+CHOICE_SAID = re.compile(r"(?:\bthe )?\b([a-z0-9]+) §one\b")

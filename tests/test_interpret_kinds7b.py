@@ -1,0 +1,168 @@
+"""People, edges, export sizes, the live position, relative changes and answers to Backdrop's
+own questions, as new users say them (issue 11, helper interp2), each through the real
+interpreter on phrasings written for the dev split: "the first one" after a question with
+choices makes that choice in the question's sentence (it used to be "the first 1 second" of the
+last background under an "Understood"), and with no question waiting it changes nothing; "less
+feathering" sharpens the edge (it used to turn on matting); "not so blurry" / "tone the blur
+down" / "make the blur subtler" lower the blur (they used to change nothing or name "the subtle"
+as an object); a grey made "much lighter" is said to be lighter (it used to be "a slightly
+darker silver"); "full-HD", "4 k" and "set the resolution to …" are export sizes; a time said
+before "just keep the person who's talking" is the keep's; "whoever is speaking should stay"
+keeps the speaker; "right now" with a play position starts there; "remove all the people from
+the video" is refused like any rule that leaves nobody in front."""
+
+from __future__ import annotations
+
+import pytest
+
+from backdrop.agent.interpret import SpeechInterpreter
+from backdrop.agent.interpret.lexicon.colours import luma
+from backdrop.render.colors import NAMED_COLORS
+from backdrop.render.plan import EditPlan
+from backdrop.tools import ToolContext
+
+
+def _said(*texts: str, position: float | None = None) -> tuple[ToolContext, str, bool]:
+    """Run ``texts`` in turn on a 60 s video; the last reply's text and whether it asks."""
+    ctx = ToolContext(duration=60.0, position=position)
+    si = SpeechInterpreter()
+    replies = [si.interpret(t, ctx) for t in texts]
+    return ctx, replies[-1].text, replies[-1].clarify
+
+
+def _segments(ctx: ToolContext) -> list[tuple[str, float, float]]:
+    out = []
+    for s in ctx.plan.backgrounds:
+        t0, t1 = s.range.resolve(60.0)
+        out.append((s.background.type, round(t0, 2), round(t1, 2)))
+    return out
+
+
+def _colour(ctx: ToolContext) -> str:
+    return ctx.plan.backgrounds[-1].background.color  # type: ignore[union-attr]
+
+
+# -- answers to a question with choices ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("answer", "colour"),
+    [("the first one", "red"), ("um, the second one please", "green"), ("red", "red"),
+     ("the green one", "green"), ("green please", "green")],
+)  # fmt: skip
+def test_an_answer_picks_one_colour_and_keeps_the_rest_of_the_sentence(
+    answer: str, colour: str
+) -> None:
+    ctx, reply, clarify = _said(
+        "make the background red and also green for the first 10 s and export in 4k", answer
+    )
+    assert not clarify and reply.startswith("Understood"), reply
+    assert _segments(ctx) == [("color", 0.0, 10.0)], reply
+    assert _colour(ctx) == NAMED_COLORS[colour], reply
+    assert ctx.output_size == "4k", reply
+
+
+def test_the_gradient_answer_keeps_both_colours() -> None:
+    ctx, reply, _ = _said("make the background red and also green", "the gradient")
+    assert ctx.plan.backgrounds[0].background.type == "gradient", reply
+
+
+def test_an_answer_about_two_backgrounds_for_one_time_keeps_that_time() -> None:
+    ctx, reply, clarify = _said(
+        "blue for the first 10 s and green for the first 10 s", "the green one"
+    )
+    assert not clarify, reply
+    assert _segments(ctx) == [("color", 0.0, 10.0)], reply
+    assert _colour(ctx) == NAMED_COLORS["green"], reply
+    ctx, reply, _ = _said("blue for the first 10 s and blur for the first 10 s", "the blur")
+    assert _segments(ctx) == [("blur", 0.0, 10.0)], reply
+
+
+def test_no_leaves_it_and_yes_asks_which() -> None:
+    ctx, reply, _ = _said("make the background red and also green", "no")
+    assert ctx.plan == EditPlan() and "nothing changed" in reply, reply
+    ctx, reply, clarify = _said("make the background red and also green", "yes")
+    assert clarify and ctx.plan == EditPlan() and "gradient" in reply, reply
+    ctx, reply, _ = _said("make the background red and also green", "yes", "the first")
+    assert _segments(ctx) == [("color", 0.0, 60.0)], reply
+
+
+@pytest.mark.parametrize("text", ["the first one", "the second one, please", "uh the last one"])
+def test_a_choice_with_no_question_waiting_changes_nothing(text: str) -> None:
+    ctx, reply, clarify = _said("make it blue", "make it green", text)
+    assert clarify and not reply.startswith("Understood"), reply
+    assert _segments(ctx) == [("color", 0.0, 60.0)], reply
+
+
+def test_a_question_lapses_after_another_instruction() -> None:
+    ctx, reply, _ = _said("make the background red and also green", "blur it", "the first one")
+    assert _segments(ctx) == [("blur", 0.0, 60.0)], reply
+
+
+def test_the_first_one_inside_a_sentence_is_named_not_read_as_a_second() -> None:
+    ctx, reply, _ = _said("make it red for the second one")
+    assert "the second one" in reply, reply
+    assert _segments(ctx) == [("color", 0.0, 60.0)], reply
+    ctx, reply, _ = _said("blur the first one second")
+    assert _segments(ctx) == [("blur", 0.0, 1.0)], reply
+
+
+# -- edges, blur strength, colour words ---------------------------------------------------------
+def test_less_feathering_sharpens_the_edge() -> None:
+    ctx, reply, _ = _said("make it blue", "less feathering on the edges")
+    assert ctx.plan.edges.feather < EditPlan().edges.feather, reply
+    assert ctx.plan.edges.refine_radius == EditPlan().edges.refine_radius, reply
+
+
+def test_the_matte_is_the_mask() -> None:
+    ctx, reply, _ = _said("blur it", "shrink the matte slightly")
+    assert ctx.plan.edges.shift < EditPlan().edges.shift, reply
+
+
+@pytest.mark.parametrize(
+    "text", ["not so blurry", "tone the blur down", "make the blur subtler", "tone down the blur"]
+)
+def test_a_weaker_blur_in_other_words(text: str) -> None:
+    ctx, reply, _ = _said("blur the background", text)
+    bg = ctx.plan.backgrounds[0].background
+    assert bg.type == "blur" and bg.strength < 0.6, reply  # type: ignore[union-attr]
+
+
+def test_a_grey_made_much_lighter_is_said_lighter() -> None:
+    ctx, reply, _ = _said("make it grey", "much lighter")
+    assert "darker" not in reply and "light" in reply, reply
+    assert luma(_colour(ctx)) > luma("#808080"), reply
+
+
+# -- export sizes, people, the play position ----------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("export full-HD", "1080p"), ("change the resolution to 4 k", "4k"),
+     ("set the resolution to 1280x720", "1280x720")],
+)  # fmt: skip
+def test_export_sizes_in_other_spellings(text: str, size: str) -> None:
+    ctx, reply, _ = _said(text)
+    assert ctx.output_size == size and "didn't understand" not in reply, reply
+
+
+def test_a_time_said_before_keeping_the_speaker_is_the_keeps() -> None:
+    ctx, reply, _ = _said("from twenty seconds on, just keep the person who's talking")
+    assert _segments(ctx) == [("transparent", 20.0, 60.0)], reply
+    speaker = [k for k in ctx.plan.keep if k.subject == "speaker"]
+    assert [k.range.resolve(60.0) for k in speaker] == [(20.0, 60.0)], reply
+
+
+def test_whoever_is_speaking_should_stay() -> None:
+    ctx, reply, _ = _said("whoever is speaking should stay, blur everything else")
+    assert [k.subject for k in ctx.plan.keep] == ["speaker"], reply
+    assert "didn't understand" not in reply, reply
+
+
+def test_right_now_with_a_play_position_starts_there() -> None:
+    ctx, reply, _ = _said("uh, right now, switch it to grey", position=11.0)
+    assert _segments(ctx) == [("color", 11.0, 60.0)], reply
+    ctx, reply, _ = _said("make it grey right now")  # no play position: just "immediately"
+    assert _segments(ctx) == [("color", 0.0, 60.0)], reply
+
+
+def test_removing_all_the_people_from_the_video_is_refused() -> None:
+    ctx, reply, _ = _said("remove all the people from the video")
+    assert ctx.plan == EditPlan() and "every person" in reply, reply
