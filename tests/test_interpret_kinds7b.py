@@ -166,3 +166,40 @@ def test_right_now_with_a_play_position_starts_there() -> None:
 def test_removing_all_the_people_from_the_video_is_refused() -> None:
     ctx, reply, _ = _said("remove all the people from the video")
     assert ctx.plan == EditPlan() and "every person" in reply, reply
+
+
+# -- a second batch ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text", ["the edges are cutting my shoulders off a bit", "my arms look chopped"]
+)
+def test_a_part_of_the_person_cut_off_lets_the_edge_out(text: str) -> None:
+    ctx, reply, _ = _said("blur it", text)
+    assert ctx.plan.edges.shift > EditPlan().edges.shift, reply
+    assert ctx.plan.edges.refine_radius == EditPlan().edges.refine_radius, reply
+
+
+@pytest.mark.parametrize(
+    ("setup", "text"),
+    [("make it green", "stop the green now"), ("blur it", "that's enough blur, stop")],
+)
+def test_stop_said_with_what_to_stop(setup: str, text: str) -> None:
+    ctx, reply, _ = _said(setup, text, position=19.0)
+    assert [seg[1:] for seg in _segments(ctx)] == [(0.0, 19.0)], reply
+
+
+def test_too_blurry_lowers_the_blur_and_undo_undo_is_two_undos() -> None:
+    ctx, reply, _ = _said("blur the background", "it's too blurry")
+    assert ctx.plan.backgrounds[0].background.strength < 0.6, reply  # type: ignore[union-attr]
+    ctx, reply, _ = _said("make it blue", "make it red", "make it green", "undo, undo")
+    assert _colour(ctx) == NAMED_COLORS["blue"], reply
+
+
+@pytest.mark.parametrize(
+    ("text", "selector"),
+    [("keep only the lady in the centre and blur the rest", "centre"),
+     ("I'm on the left, keep me and remove the other person", "left")],
+)  # fmt: skip
+def test_who_stays_in_other_words(text: str, selector: str) -> None:
+    ctx, reply, _ = _said(text)
+    assert [k.selector for k in ctx.plan.keep] == [selector], reply
+    assert "didn't understand" not in reply, reply

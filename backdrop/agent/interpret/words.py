@@ -471,7 +471,8 @@ _FILLERS: tuple[re.Pattern[str], ...] = tuple(
         r"\b(?:ok(?:ay)?|so|now)[.,?!]*\s*$",
     )
 )
-_STUTTER = re.compile(r"\b(\w+(?:\s+\w+)?)(?:\s*,\s*|\s+)\1\b")
+_STUTTER = re.compile(r"\b(?!(?:undo|redo)\b)(\w+(?:\s+\w+)?)(?:\s*,\s*|\s+)\1\b")
+"""A word (or two) said twice ("make, make it"); never "undo, undo", which is two undos."""
 
 
 _DROP_VERB = r"(?:lose|remove|drop|hide|cut(?: out)?|get rid of|delete|erase|ditch|take out|blank)"

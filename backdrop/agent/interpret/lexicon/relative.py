@@ -91,7 +91,8 @@ SAME_AS_BEFORE = re.compile(
 """The same change as the last one ("same as before but navy"): not the previous background."""
 STOP = re.compile(
     r"^\s*(?:stop|end|finish|cut off|kill)(?:\s+(?:it|that|this|there|everything|blurring|"
-    r"the (?:blur\w*|background|effect|colou?r|change|fade|gradient|image|video)))?"
+    r"the (?:blur\w*|background|effect|colou?r|change|fade|gradient|image|video)|"
+    rf"the (?:{_COL})(?:\s+(?:one|background|colou?r))?))?"
     r"(?:\s+(?:here|now|there|right here|right now|at this point|at this moment))?\s*$"
 )
 EXTEND = re.compile(

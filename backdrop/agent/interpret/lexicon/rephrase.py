@@ -1,9 +1,11 @@
-"""Rephrasings of what people say about the blur's strength, the edges and the live play
-position, applied after the other clean-up so the rule tables read one plain form:
+"""Rephrasings of what people say about the blur's strength, the edges, who stays and stopping,
+applied after the other clean-up so the rule tables read one plain form:
 "not so blurry" / "tone the blur down" / "make the blur subtler" are "less blur" (they used to
 be "already how it is" or a named object "the subtle"); "shrink the matte" is the mask's edge;
 "whoever is speaking should stay" is "keep whoever is speaking" (it used to keep the person and
-name the rest as not understood)."""
+name the rest as not understood); "i'm on the left, keep me" keeps the person on the left; "the
+lady" is a person (it was an object the detector doesn't know); "that's enough blur, stop" is
+"stop"; "it's too blurry" (said of the background, not the edge) is "less blur"."""
 
 from __future__ import annotations
 
@@ -29,7 +31,17 @@ REPHRASE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r"softer|less (?:strong|heavy|intense))\b", "less blur"),
         (rf"\bmake (?:the |that |this )?{_BLUR} (?:stronger|heavier|more intense|more obvious)\b",
          "more blur"),
+        (rf"(?:^|(?<=[,;] ))(?:(?:it|that|this|the background|the bg)(?:'s| is| looks| seems) )?"
+         rf"(?:(?:way|much|a bit|a little|slightly|far) )?too (?:blurry|blurred|much {_BLUR})\b",
+         "less blur"),
+        (r"\b(?:that'?s|that is|ok(?:ay)?,? that'?s) enough(?: \w+)?\s*[,.]?\s*(?=stop\b)", ""),
         (r"\bmatte\b", "mask"),
+        (r"\b(?:i'?m|i am) (?:the (?:one|person|guy|woman|man) )?(?P<at>on the (?:left|right)|"
+         r"in the (?:middle|centre|center))(?: side)?\s*[,;.]?\s*(?:so |and )?(?:please )?"
+         r"keep me\b",
+         r"keep the person \g<at>"),  # "i'm on the left, keep me": that one
+        (r"\b(?:lady|gal)\b", "woman"),  # "keep only the lady in the centre": a person
+        (r"\b(?:gentleman|bloke|dude|fellow|chap)\b", "man"),
         (rf"\b(?P<who>{_WHO}) (?:should|must|has to|needs to|can|gets to) (?:stay|remain)"
          r"(?: (?:in|visible|in (?:the )?(?:picture|shot|frame|video)))?\b", r"keep \g<who>"),
     )
