@@ -203,3 +203,32 @@ def test_who_stays_in_other_words(text: str, selector: str) -> None:
     ctx, reply, _ = _said(text)
     assert [k.selector for k in ctx.plan.keep] == [selector], reply
     assert "didn't understand" not in reply, reply
+
+
+# -- answers to the other questions with choices -----------------------------------------------
+@pytest.mark.parametrize(
+    ("answer", "kind"), [("blur", "blur"), ("the second one", "color"), ("i meant blue", "color")]
+)
+def test_an_answer_to_did_you_mean_keeps_the_time(answer: str, kind: str) -> None:
+    ctx, reply, clarify = _said("make it blure for the first 10 seconds", answer)
+    assert not clarify and _segments(ctx) == [(kind, 0.0, 10.0)], reply
+    assert "or blue" not in reply, reply  # the note says the reading chosen
+
+
+@pytest.mark.parametrize(
+    ("answer", "changed"), [("change it", True), ("the first one", True), ("the second one", False),
+                            ("leave it as it is", False)],
+)  # fmt: skip
+def test_an_answer_to_change_or_leave(answer: str, changed: bool) -> None:
+    ctx, reply, _ = _said("blur it but keep it sharp", answer)
+    assert (ctx.plan != EditPlan()) is changed, reply
+    assert "didn't understand" not in reply, reply
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"), [("the red", "color"), ("transparent", "transparent"),
+                         ("the second one please", "transparent")],
+)  # fmt: skip
+def test_an_answer_to_a_colour_or_transparent(answer: str, kind: str) -> None:
+    ctx, reply, _ = _said("make it red and completely transparent", answer)
+    assert _segments(ctx) == [(kind, 0.0, 60.0)], reply

@@ -83,7 +83,8 @@ def answering(answer: Answer) -> Iterator[None]:
 
 _LEAD = re.compile(
     r"^(?:(?:um+|uh+|er+|hmm+|ok(?:ay)?|so|well|oh|right|yeah|yes|let'?s (?:go with|do|have)|"
-    r"go with|i'?d (?:like|prefer|go with|say)|i (?:want|prefer|choose|pick)|(?:i )?think|"
+    r"go with|i'?d (?:like|prefer|go with|say)|i (?:meant|mean|said|want|prefer|choose|pick)|"
+    r"(?:i )?think|"
     r"make it|use|pick|choose|please|definitely|probably|just)[\s,]+)*"
 )
 _TAIL = re.compile(

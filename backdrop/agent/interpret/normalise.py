@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 
+from backdrop.agent.interpret.answers import Options, picked
 from backdrop.agent.interpret.errors import Unclear, clarify
 from backdrop.agent.interpret.lexicon.adjust import scores_to_percent, shade_words
 from backdrop.agent.interpret.lexicon.amounts import HEDGE, spoken_amounts
@@ -227,10 +228,19 @@ def normalise(
         text = BARE_HEX.sub(lambda m: f"@h{m.group(1)}", text)
     found: list[tuple[str, str]] = []
     text = fix_typos(text, _PROTECTED, found)
-    for said, read in found:
+    for i, (said, read) in enumerate(found):
         if " or " in read:  # "make it blure": blur or blue? Never one read as the other
-            options = " or ".join(f"“{w}”" for w in read.split(" or "))
-            raise Unclear(clarify(f"Did you mean {options} by “{said}”?"))
+            words = read.split(" or ")
+            choice = picked(f"typo {said}")
+            if choice is not None:  # answered ("blur"): the sentence read with that word
+                text = re.sub(rf"\b{re.escape(said)}\b", words[choice], text)
+                found[i] = (said, words[choice])
+                continue
+            options = " or ".join(f"“{w}”" for w in words)
+            raise Unclear(
+                clarify(f"Did you mean {options} by “{said}”?"),
+                options=Options(f"typo {said}", tuple((w,) for w in words)),
+            )
     if read_as is not None:
         read_as += found
     text = ORDINAL_ONE.sub(r"\1 §one", text)  # "the first one": a choice, not 1 second

@@ -258,6 +258,8 @@ class RuleInterpreter:
                 c = _inherit(c, edits[-1])
             clauses.append(c)
         _check_conflicts(clauses, as_is)
+        if picked("change or leave") == 0:  # answered "change it": the rest is not a leftover
+            ignored = [i for i in ignored if i not in as_is]
         _check_negated(clauses, negated)
         if not clauses:
             if rate and not sizes:
@@ -582,13 +584,23 @@ def _check_conflicts(clauses: list[Clause], as_is: list[str]) -> None:
     as_is += [m.group(0).strip(" ,") for c in changes if (m := NOT_BLURRED.search(c.text))]
     if as_is and changes:
         said = [_quote(changes[0].text), _quote(as_is[0])]
-        both = f"“{said[0]}” and “{said[1]}” contradict each other"
-        if said[1] in said[0]:
-            both = f"“{said[0]}” says both"
-        raise Unclear(
-            f"{both}: should I change the background, or leave it as it is? Say just the one "
-            "you want."
-        )
+        choice = picked("change or leave")
+        if choice == 1:  # answered "the second": nothing changes
+            raise Unsupported("OK, I left the background as it is; nothing changed.")
+        if choice == 0:  # answered "change it": the "as it is" part is dropped
+            clauses[:] = [c for c in clauses if c in changes or c.text not in as_is]
+        else:
+            both = f"“{said[0]}” and “{said[1]}” contradict each other"
+            if said[1] in said[0]:
+                both = f"“{said[0]}” says both"
+            raise Unclear(
+                f"{both}: should I change the background, or leave it as it is? Say just the "
+                "one you want.",
+                options=Options("change or leave", (
+                    ("change it", "change", "change the background", said[0]),
+                    ("leave it as it is", "as it is", "leave the background", said[1]),
+                )),
+            )  # fmt: skip
     _check_both_colours(clauses)
     clear = [c for c in changes if c.remove and CLEAR_WORD.search(c.text)]
     if clear and any(OPAQUE_TOO.search(c.text) for c in clauses):
@@ -598,7 +610,12 @@ def _check_conflicts(clauses: list[Clause], as_is: list[str]) -> None:
             "see-through”."
         )
     other = [c for c in changes if c.background or c.blur]
-    if clear and other:
+    choice = picked("or transparent") if clear and other else None
+    for c in clear if choice == 0 else other if choice == 1 else []:
+        # answered: "the blue" keeps the background said; "transparent" removes it
+        c.remove, c.background, c.blur = (False, c.background, c.blur) if choice == 0 else (
+            True, None, False)  # fmt: skip
+    if clear and other and choice is None:
         bg = other[0].background or {}
         what = (
             colour_name(bg["color"]) if "color" in bg else "blurred" if other[0].blur and not bg
@@ -613,8 +630,12 @@ def _check_conflicts(clauses: list[Clause], as_is: list[str]) -> None:
         raise Unclear(
             f"{both}: should the background be {what}, or transparent (removed)? For a "
             f"background you can partly see through, say for example “make it {example}, a bit "
-            "see-through”."
-        )
+            "see-through”.",
+            options=Options("or transparent", (
+                (what, re.sub(r"^the ", "", what), said[0]),
+                ("transparent", "removed", "remove it", "no background", said[1]),
+            )),
+        )  # fmt: skip
 
 
 _ALSO = re.compile(r"\b(?:and also|as well as|and additionally)\b")
