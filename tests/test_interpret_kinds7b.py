@@ -232,3 +232,40 @@ def test_an_answer_to_change_or_leave(answer: str, changed: bool) -> None:
 def test_an_answer_to_a_colour_or_transparent(answer: str, kind: str) -> None:
     ctx, reply, _ = _said("make it red and completely transparent", answer)
     assert _segments(ctx) == [(kind, 0.0, 60.0)], reply
+
+
+# -- a third batch -----------------------------------------------------------------------------
+def test_the_person_who_speaks_first_needs_the_speakers() -> None:
+    ctx, reply, _ = _said("keep the person who speaks first")
+    assert ctx.plan == EditPlan() and "analys" in reply, reply  # never "keep the speaker"
+
+
+def test_like_before_but_darker_is_the_earlier_colour_darker() -> None:
+    ctx, reply, _ = _said("make it blue", "make it red", "like before but darker")
+    assert luma(_colour(ctx)) < luma(NAMED_COLORS["blue"]), reply
+    ctx, reply, _ = _said("make it grey", "from now on make it darker", position=30.0)
+    assert "darker grey" in reply, reply
+
+
+def test_never_mind_redo_is_a_redo() -> None:
+    ctx, reply, _ = _said("make it red", "undo", "never mind, redo")
+    assert _colour(ctx) == NAMED_COLORS["red"], reply
+
+
+def test_a_size_said_with_a_failed_change_is_said_not_set() -> None:
+    ctx, reply, _ = _said("export 3840 by 2160 and fade it in")
+    assert ctx.output_size is None and "export size" in reply, reply
+
+
+@pytest.mark.parametrize(
+    ("text", "check"),
+    [("loosen the mask a bit", "grow"), ("only the guy in front should stay", "keep")],
+)
+def test_more_edge_and_people_words(text: str, check: str) -> None:
+    if check == "grow":
+        ctx, reply, _ = _said("blur it", text)
+        assert ctx.plan.edges.shift > 0, reply
+    else:
+        ctx, reply, _ = _said(text)
+        assert [k.subject for k in ctx.plan.keep] == ["person"], reply
+        assert reply.startswith("Understood"), reply

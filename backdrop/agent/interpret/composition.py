@@ -864,6 +864,7 @@ def _relative_calls(
             olds = [s for s in plan.backgrounds if s.range == seg.range] or plan.backgrounds[-1:]
             if olds and olds[-1].background != seg.background:
                 bg = olds[-1].background.model_dump(mode="json")
+                _recolour(bg, c, notes)  # "like before but darker": the earlier one, darker
                 rng = c.range or seg.range  # "the previous one for the last 10 seconds"
                 return [ToolCall("set_background", {"background": bg, "range": _range_arg(rng)})]
         raise Unclear(clarify("There is no earlier background to go back to."))
@@ -883,6 +884,27 @@ def _relative_calls(
         return []
     rng = c.range or seg.range
     return [ToolCall("set_background", {"background": bg, "range": _range_arg(rng)})]
+
+
+def _recolour(bg: dict[str, Any], c: Clause, notes: list[str]) -> None:
+    """Apply clause ``c``'s "darker" / "redder" to the background ``bg`` (a dumped colour or
+    gradient, changed in place); another kind is left as it is and ``notes`` says so."""
+    if c.shade is None and c.tint is None:
+        return
+
+    def change(col: str) -> str:
+        if c.shade is not None:
+            col = shade_of(col, c.shade)
+        return tint_of(col, *c.tint) if c.tint is not None else col
+
+    if bg["type"] == "color":
+        bg["color"] = change(bg["color"])
+    elif bg["type"] == "gradient":
+        bg["colors"] = [change(col) for col in bg["colors"]]
+    else:
+        notes.append(
+            f"I can't change the colour of {bg['type']} backgrounds, so that part is as before"
+        )
 
 
 def _tint_calls(c: Clause, seg: BackgroundSegment | None, notes: list[str]) -> list[ToolCall]:

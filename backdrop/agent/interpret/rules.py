@@ -515,8 +515,10 @@ def _apply_size(parsed: Parsed, ctx: ToolContext | None, join: bool = False) -> 
     """Set the export size said ("export in 4K"; the last one when several were said) and say
     so; the sentence's edits already ran (``join``: and made an undo step, which the size joins).
     ``ctx`` ``None``: the edits failed, so the size is not set either."""
-    if not parsed.sizes or ctx is None:
+    if not parsed.sizes:
         return []
+    if ctx is None:  # the edits failed: the size said with them is not set, and that is said
+        return [f"Nothing changed, so the export size {parsed.sizes[-1]} isn't set either."]
     call = ToolCall("set_output_size", {"size": parsed.sizes[-1]})
     depth = ctx.history.depth
     result = default_registry().run(ctx, call)

@@ -96,6 +96,8 @@ KEEP_SPEAKER = re.compile(
     r"(?:the\s+)?(?:"
     rf"(?P<ord>{ORDINALS})\s+speaker|speaker\s+(?P<num>{ORDINALS})"
     r"|(?:(?:active\s+|current\s+)?speaker\s+)?s(?P<sid>\d+)"
+    r"|(?:person|one|guy|woman|man)\s+(?:who|that)\s+(?:speaks|talks|starts (?:talking|speaking)"
+    rf"|is (?:speaking|talking))\s+(?P<ord2>{ORDINALS})(?!\s+(?:time|\d))"
     r"|(?:person|one|people|guy|woman|man|face|speaker)\s+(?:who(?:'s| is| are)?|that(?:'s| is)?)"
     rf"\s+(?:currently\s+|now\s+)?(?:{TALK}|doing the talking)"
     r"|(?:current|active)\s+(?:speaker|talker)"
@@ -124,7 +126,7 @@ def find_keep_speaker(text: str) -> SpeakerKeep | None:
     m = KEEP_SPEAKER.search(text)
     if m is None:
         return None
-    n = m.group("ord") or m.group("num")
+    n = m.group("ord") or m.group("num") or m.group("ord2")  # "the person who speaks first"
     sid = f"S{m.group('sid')}" if m.group("sid") else None
     return SpeakerKeep(SPEAKER_ORDINALS[n] if n else None, sid, m.start(), m.end())
 

@@ -14,9 +14,10 @@ import re
 _BLUR = r"(?:blur(?:ring|riness)?|bokeh|blurr(?:y|ed)|blurriness)"
 _TALKING = r"(?:speaking|talking)"
 _WHO = (
-    rf"whoever(?:'s| is) {_TALKING}|the (?:speaker|presenter|(?:person|one|guy|woman|man|girl)"
-    rf"(?: (?:on the (?:left|right)|in the (?:middle|centre|center)|who(?:'s| is) {_TALKING}|"
-    rf"that(?:'s| is) {_TALKING}))?)"
+    rf"(?:(?:only|just) )?(?:whoever(?:'s| is) {_TALKING}|the (?:speaker|presenter|(?:person|one|"
+    rf"guy|woman|man|girl)(?: (?:on the (?:left|right)|in the (?:middle|centre|center)|in front|"
+    rf"at the front|(?:closest|nearest) to the camera|who(?:'s| is) {_TALKING}|that(?:'s| is) "
+    rf"{_TALKING}))?))"
 )
 """Who is said to stay ("whoever is speaking should stay"): a keep of that person."""
 REPHRASE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -36,6 +37,8 @@ REPHRASE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          "less blur"),
         (r"\b(?:that'?s|that is|ok(?:ay)?,? that'?s) enough(?: \w+)?\s*[,.]?\s*(?=stop\b)", ""),
         (r"\bmatte\b", "mask"),
+        (r"\bloosen\b", "expand"),  # "loosen the mask a bit": the edge out
+        (r"\bnever ?mind\s*[,.]?\s*(?=(?:redo|re-do)\b)", ""),  # "never mind, redo": a redo
         (r"\b(?:i'?m|i am) (?:the (?:one|person|guy|woman|man) )?(?P<at>on the (?:left|right)|"
          r"in the (?:middle|centre|center))(?: side)?\s*[,;.]?\s*(?:so |and )?(?:please )?"
          r"keep me\b",
