@@ -269,3 +269,19 @@ def test_more_edge_and_people_words(text: str, check: str) -> None:
         ctx, reply, _ = _said(text)
         assert [k.subject for k in ctx.plan.keep] == ["person"], reply
         assert reply.startswith("Understood"), reply
+
+
+# -- a fourth batch ----------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["export at half size", "export at 50% resolution"])
+def test_a_relative_export_size_is_never_a_blur_strength(text: str) -> None:
+    ctx, reply, _ = _said("blur it", text)
+    assert ctx.plan.backgrounds[0].background.strength == 0.6, reply  # type: ignore[union-attr]
+    assert not reply.startswith("Understood") and "export" in reply, reply
+
+
+def test_make_it_sharper_after_a_blur_is_less_blur() -> None:
+    ctx, reply, _ = _said("blur it", "make it sharper")
+    assert ctx.plan.backgrounds[0].background.strength < 0.6, reply  # type: ignore[union-attr]
+    assert ctx.plan.edges == EditPlan().edges and "less blur" in reply, reply
+    ctx, reply, _ = _said("make it blue", "make it sharper")  # no blur: the edge
+    assert ctx.plan.edges.feather < EditPlan().edges.feather, reply

@@ -125,6 +125,10 @@ class _Composer:
             return
         if self.draft is None and (action := _edge_again(c, self.ctx)) is not None:
             c.strength, c.edges = None, [action]  # "pull the mask in" … "a bit more"
+        if _sharper_blur(c, self.ctx, self.draft):  # "blur it" … "make it sharper": less blur
+            c.edges, c.blur, c.strength = [], True, ("rel", -0.2)
+            self.notes.append("I read “sharper” as less blur, since the background is blurred "
+                              "(say “sharper edges” for the cut-out's edge)")  # fmt: skip
         if self._reblur(c):
             return
         kind = self._kind(c)
@@ -736,6 +740,23 @@ def _extend_call(ctx: ToolContext, rng: TimeRange) -> ToolCall:
 def _own_range_free(c: Clause) -> bool:
     """Whether clause ``c`` names no time of its own (not even "after that")."""
     return c.range is None and c.relative is None and not c.sequential and not c.exclude
+
+
+_SHARPER_IT = re.compile(
+    r"^(?:(?:make|get)\s+(?:it|that|this)\s+)?(?:(?:a\s+)?(?:bit|little|touch|lot|tad)\s+|"
+    r"slightly\s+|much\s+)?(?:sharper|crisper|clearer|more in focus)(?:\s+please)?$"
+)
+
+
+def _sharper_blur(c: Clause, ctx: ToolContext, draft: _Draft | None) -> bool:
+    """Whether clause ``c`` is "make it sharper" said of a blurred background (no edge named):
+    the blur gets weaker; the cut-out's edge is sharpened only when the edge is named."""
+    if c.edges != ["sharpen"] or c.background or c.remove or c.blur or draft is not None:
+        return False
+    if _SHARPER_IT.match(c.text.strip(" ,.")) is None:
+        return False
+    i = ctx.focused_index()
+    return i is not None and isinstance(ctx.plan.backgrounds[i].background, BlurBackground)
 
 
 def _chooses(c: Clause) -> bool:

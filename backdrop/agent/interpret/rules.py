@@ -31,7 +31,7 @@ from backdrop.agent.interpret.lexicon.conflicts import (
 from backdrop.agent.interpret.lexicon.effects import REFUSAL, effect_asked
 from backdrop.agent.interpret.lexicon.history import DONT
 from backdrop.agent.interpret.lexicon.rephrase import CHOICE_SAID
-from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE
+from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE, RELATIVE_SIZE
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME, to_seconds
 from backdrop.agent.interpret.normalise import normalise
 from backdrop.agent.interpret.read import read_clause, refuse_nobody, unknown_words
@@ -432,8 +432,13 @@ def _frame_rate(text: str) -> tuple[str, str]:
     """``(text without a frame rate said, what to say about it)`` ("" when none was said):
     "export at 60fps" is never the time 1:00, and the export keeps the video's own rate."""
     m = FRAME_RATE.search(text.lower())
-    if m is None:
-        return text, ""
+    if m is None:  # "export at half size": never a blur of 50 %
+        m = RELATIVE_SIZE.search(text.lower())
+        if m is None:
+            return text, ""
+        said = (f"I can't export at “{m['rel'].strip()}” yet: say an export size such as 720p, "
+                "1080p or 1280x720")  # fmt: skip
+        return text[: m.start()] + " " + text[m.end() :], said
     said = (f"I can't change the frame rate (“{m.group(0).strip()}”): the export keeps the "
             "video's own frame rate")  # fmt: skip
     return text[: m.start()] + " " + text[m.end() :], said

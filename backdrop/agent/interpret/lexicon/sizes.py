@@ -40,6 +40,14 @@ FRAME_RATE = re.compile(
     r"|\b(?:the\s+)?(?:frame ?rate|fps)\s+(?:of\s+|to\s+|at\s+)?\d{2,3}(?:\.\d+)?\b"
 )
 """A frame rate said ("export at 60fps"): never a time; the export keeps the video's own rate."""
+RELATIVE_SIZE = re.compile(
+    r"(?:\b(?:export|render|output|save|encode|scale|make)\s+(?:it\s+|this\s+|the (?:video|clip|"
+    r"export|output|file)\s+)?(?:(?:at|in|to|down to|up to)\s+)?(?:a\s+)?|\b(?:at|in)\s+)"
+    r"(?P<rel>(?:half|a quarter|quarter|a third|double|twice|\d{1,3}\s*(?:%|percent)|\d(?:\.\d+)?"
+    r"\s*x)(?:\s+(?:the|its))?(?:\s+(?:original\s+)?(?:size|resolution|res|scale)))\b"
+)
+"""An export size said relative to the source ("export at half size", "50 % resolution"): not
+a size Backdrop takes yet, and never a blur strength; said back as not done."""
 _NAMED = {"full hd": "1080p", "ultra hd": "4k", "uhd": "4k", "qhd": "1440p", "hd": "720p"}
 
 
