@@ -285,3 +285,13 @@ def test_make_it_sharper_after_a_blur_is_less_blur() -> None:
     assert ctx.plan.edges == EditPlan().edges and "less blur" in reply, reply
     ctx, reply, _ = _said("make it blue", "make it sharper")  # no blur: the edge
     assert ctx.plan.edges.feather < EditPlan().edges.feather, reply
+
+
+@pytest.mark.parametrize(
+    "text", ["keep everyone except the guy on the right", "keep both of us except me"]
+)
+def test_everyone_but_someone_is_asked_never_everyone(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert clarify and ctx.plan == EditPlan(), reply
+    ctx, reply, _ = _said("keep everyone but blur the background")  # "but" joins two edits
+    assert [k.selector for k in ctx.plan.keep] == ["all"] and _segments(ctx)[0][0] == "blur"

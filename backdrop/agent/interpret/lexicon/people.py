@@ -177,12 +177,30 @@ _SELECT_PERSON = re.compile(
 )
 
 
+_ALL_BUT_ONE = re.compile(
+    r"\s*,?\s*(?:except|but|other than|apart from|besides|save|bar)(?:\s+for)?\s+(?P<who>(?:the |"
+    r"that |this )?(?:person|one|guy|woman|man|girl|kid|people|speaker|presenter|me|him|her|them|"
+    r"p\d)\b(?:\s+(?:on|in|wearing)\s+(?:the\s+)?\w+)?)"
+)
+"""Everyone but someone ("keep everyone except the guy on the right"): who stays is not a
+selector Backdrop has, so it is asked (it kept everyone under an "Understood")."""
+
+
 def person_selector(text: str) -> tuple[str | None, str]:
     """``(selector, text without the phrase)`` for "keep the person on the left" and the like
     (see ``_PERSON_SELECTORS``); ``(None, text)`` when the text names no particular people."""
     m = _SELECT_PERSON.search(text)
     if m is None:
         return None, text
+    but = _ALL_BUT_ONE.match(text, m.end())
+    if but is not None and m.group("s0") is not None:  # "everyone except the guy on the right"
+        from backdrop.agent.interpret.errors import Unclear
+
+        raise Unclear(
+            f"Who should stay? I can't keep everyone but “{but['who'].strip()}” yet, so I changed "
+            "nothing: say who stays instead, for example “keep the person on the left” or “keep "
+            "the one in white”."
+        )
     for i, (_, sel) in enumerate(_PERSON_SELECTORS):
         if m.group(f"s{i}") is None:
             continue
