@@ -151,15 +151,20 @@ def _shade_words(t: float, name: str, dark: bool) -> str:
 @functools.lru_cache(maxsize=256)
 def _spoken(c: str) -> str:
     rgb = hex_to_rgb(c)
-    best: tuple[float, str] | None = None
+    fits: list[tuple[float, bool, float, str]] = []
     for h, name in _BASES:  # a shade of one of ours: toward black or white
         base = hex_to_rgb(h)
         for target, dark in (((0, 0, 0), True), ((255, 255, 255), False)):
             t, err = _fit(rgb, base, target)
-            if 0.02 < t < 0.9 and err <= _SPOKEN_TOL and (best is None or err < best[0]):
-                best = (err, _shade_words(t, name, dark))
-    if best is not None:
-        return best[1]
+            if 0.02 < t < 0.9 and err <= _SPOKEN_TOL:
+                # neutral greys fit every neutral base (silver, jet black…) as well: say them as
+                # shades of grey ("a lighter grey", not "a slightly darker silver" for a grey
+                # made lighter); otherwise the nearest fit, as before
+                plain = name not in ("grey", "gray")
+                fits.append((round(err * 2) / 2, plain, err, _shade_words(t, name, dark)))
+    if fits:
+        return min(fits)[3]
+    best: tuple[float, str] | None = None
     for i, (ha, na) in enumerate(_MIXES):  # a mix of two everyday colours
         for hb, nb in _MIXES[i + 1 :]:
             t, err = _fit(rgb, hex_to_rgb(ha), hex_to_rgb(hb))

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from backdrop.agent.interpret.answers import Options, picked
 from backdrop.agent.interpret.clauses import Clause
 from backdrop.agent.interpret.errors import Unclear, clarify
 from backdrop.agent.interpret.lexicon.adjust import STOP_INDEX
@@ -127,6 +128,10 @@ class _Composer:
             return
         if self.draft is None and (action := _edge_again(c, self.ctx)) is not None:
             c.strength, c.edges = None, [action]  # "pull the mask in" … "a bit more"
+        if _sharper_blur(c, self.ctx, self.draft):  # "blur it" … "make it sharper": less blur
+            c.edges, c.blur, c.strength = [], True, ("rel", -0.2)
+            self.notes.append("I read “sharper” as less blur, since the background is blurred "
+                              "(say “sharper edges” for the cut-out's edge)")  # fmt: skip
         if self._reblur(c):
             return
         kind = self._kind(c)
@@ -146,6 +151,8 @@ class _Composer:
             c.sequential = True  # "red for 5 s and blue for 5 s": blue comes after red
         follows = kind is not None and (c.sequential or c.relative == "after")
         # "after that" and "then" only place a new background; elsewhere they are sequencing.
+        if kind is None and c.range is None and self.pending is not None and _chooses(c):
+            c.range, self.pending = self.pending, None  # "from 20 s on, keep only the speaker"
         rng = _clause_range(c, self.prev_range) if kind is not None else c.range
         if kind is not None and rng is None and self.pending is not None:
             rng, self.pending = self.pending, None
@@ -430,7 +437,12 @@ class _Composer:
                 d = self.ctx.duration or _nominal_duration(r1, r2)
                 (a0, a1), (b0, b1) = r1.resolve(d), r2.resolve(d)
                 if _same_span((a0, a1), (b0, b1)) and _differ(one, two):
-                    _ask_same_span(one, two, r1, round((a0 + a1) / 2))
+                    choice = picked("same span")
+                    if choice is None:
+                        _ask_same_span(one, two, r1, round((a0 + a1) / 2))
+                    # answered ("the green one"): only that one is placed
+                    self.steps = [x for x in self.steps if x is not (two, one)[choice]]
+                    return self._check_crossings()
                 if b0 <= a0 and a1 <= b1 and _differ(one, two) and two.range is None:
                     _ask_hidden(one, two, r1)  # "the first 5 s red and the beach picture"
                 if not (a0 < b0 < a1 < b1 or b0 < a0 < b1 < a1):
@@ -521,6 +533,8 @@ class _Composer:
             draft.more_ranges += c.also
         elif any(_places(x, self.ctx) for x in self.clauses[n + 1 :]):
             self.pending, self.pending_also = rng, c.also
+        elif later and _chooses(later[0]) and later[0].range is None and not c.also:
+            self.pending = rng  # "from 20 s on, just keep the person who's talking"
         else:
             target = "all" if c.target_all else "last"
             self.steps.append(ToolCall("set_time_range", {"range": _range_arg(rng),
@@ -643,7 +657,8 @@ def _ask_same_span(one: _Draft, two: _Draft, rng: TimeRange, middle: float) -> N
     raise Unclear(
         f"You asked for {old} and for {new}, both {span}: which should it be? Say just the one "
         f"you want, or give each its own time, for example “{old} until {clock(middle)}, then "
-        f"{new}”."
+        f"{new}”.",
+        options=Options("same span", (_answer_names(old), _answer_names(new))),
     )
 
 
@@ -657,6 +672,14 @@ def _ask_hidden(one: _Draft, two: _Draft, rng: TimeRange) -> None:
         f"Should {new} cover the rest of the video (with {old} for {span}), or the whole video "
         f"instead of {old}? Say for example “{old} for {span}, then {new}”."
     )
+
+
+def _answer_names(name: str) -> tuple[str, ...]:
+    """The words that name a part in an answer: "the blur" → "blur", "blurred", "the blur"."""
+    bare = re.sub(r"^the\s+", "", name)
+    more = {"blur": ("blurred", "blurry"), "transparent background": ("transparent", "removed",
+            "no background")}.get(bare, ())  # fmt: skip
+    return (bare, name, *more)
 
 
 def _draft_name(background: dict[str, Any] | None, tool: _Tool | None) -> str:
@@ -747,6 +770,29 @@ def _extend_call(ctx: ToolContext, rng: TimeRange) -> ToolCall:
 def _own_range_free(c: Clause) -> bool:
     """Whether clause ``c`` names no time of its own (not even "after that")."""
     return c.range is None and c.relative is None and not c.sequential and not c.exclude
+
+
+_SHARPER_IT = re.compile(
+    r"^(?:(?:make|get)\s+(?:it|that|this)\s+)?(?:(?:a\s+)?(?:bit|little|touch|lot|tad)\s+|"
+    r"slightly\s+|much\s+)?(?:sharper|crisper|clearer|more in focus)(?:\s+please)?$"
+)
+
+
+def _sharper_blur(c: Clause, ctx: ToolContext, draft: _Draft | None) -> bool:
+    """Whether clause ``c`` is "make it sharper" said of a blurred background (no edge named):
+    the blur gets weaker; the cut-out's edge is sharpened only when the edge is named."""
+    if c.edges != ["sharpen"] or c.background or c.remove or c.blur or draft is not None:
+        return False
+    if _SHARPER_IT.match(c.text.strip(" ,.")) is None:
+        return False
+    i = ctx.focused_index()
+    return i is not None and isinstance(ctx.plan.backgrounds[i].background, BlurBackground)
+
+
+def _chooses(c: Clause) -> bool:
+    """Whether clause ``c`` chooses people (the speaker, "the person on the left"): a time said
+    before it in its own clause ("from 20 s on, keep only the speaker") is the keep's."""
+    return any(s.get("subject") == "speaker" or s.get("selector") for s in c.subjects)
 
 
 def _places(c: Clause, ctx: ToolContext) -> bool:
@@ -877,6 +923,7 @@ def _relative_calls(
             olds = [s for s in plan.backgrounds if s.range == seg.range] or plan.backgrounds[-1:]
             if olds and olds[-1].background != seg.background:
                 bg = olds[-1].background.model_dump(mode="json")
+                _recolour(bg, c, notes)  # "like before but darker": the earlier one, darker
                 rng = c.range or seg.range  # "the previous one for the last 10 seconds"
                 return [ToolCall("set_background", {"background": bg, "range": _range_arg(rng)})]
         raise Unclear(clarify("There is no earlier background to go back to."))
@@ -896,6 +943,27 @@ def _relative_calls(
         return []
     rng = c.range or seg.range
     return [ToolCall("set_background", {"background": bg, "range": _range_arg(rng)})]
+
+
+def _recolour(bg: dict[str, Any], c: Clause, notes: list[str]) -> None:
+    """Apply clause ``c``'s "darker" / "redder" to the background ``bg`` (a dumped colour or
+    gradient, changed in place); another kind is left as it is and ``notes`` says so."""
+    if c.shade is None and c.tint is None:
+        return
+
+    def change(col: str) -> str:
+        if c.shade is not None:
+            col = shade_of(col, c.shade)
+        return tint_of(col, *c.tint) if c.tint is not None else col
+
+    if bg["type"] == "color":
+        bg["color"] = change(bg["color"])
+    elif bg["type"] == "gradient":
+        bg["colors"] = [change(col) for col in bg["colors"]]
+    else:
+        notes.append(
+            f"I can't change the colour of {bg['type']} backgrounds, so that part is as before"
+        )
 
 
 def _tint_calls(c: Clause, seg: BackgroundSegment | None, notes: list[str]) -> list[ToolCall]:

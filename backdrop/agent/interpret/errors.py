@@ -15,7 +15,13 @@ CAPABILITIES = (
 
 
 class Unclear(Exception):
-    """A clause could not be understood; the message is the question to ask."""
+    """A clause could not be understood; the message is the question to ask. ``options``
+    (an :class:`~backdrop.agent.interpret.answers.Options`): the choices the question offers,
+    so an answer ("the first one", "the gradient") can be read against it."""
+
+    def __init__(self, *args: object, options: object = None) -> None:
+        super().__init__(*args)
+        self.options = options
 
 
 class Unsupported(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 
+from backdrop.agent.interpret.answers import Options, picked
 from backdrop.agent.interpret.errors import Unclear, clarify
 from backdrop.agent.interpret.lexicon.adjust import scores_to_percent, shade_words
 from backdrop.agent.interpret.lexicon.amounts import HEDGE, spoken_amounts
@@ -25,6 +26,7 @@ from backdrop.agent.interpret.lexicon.files import (
     QUOTED_PATH,
 )
 from backdrop.agent.interpret.lexicon.negation import unsaid_again
+from backdrop.agent.interpret.lexicon.rephrase import ORDINAL_ONE, REPHRASE
 from backdrop.agent.interpret.lexicon.sizes import take_sizes
 from backdrop.agent.interpret.lexicon.times import (
     MAX_SECONDS,
@@ -256,12 +258,22 @@ def normalise(
         text = BARE_HEX.sub(lambda m: f"@h{m.group(1)}", text)
     found: list[tuple[str, str]] = []
     text = fix_typos(text, _PROTECTED, found)
-    for said, read in found:
+    for i, (said, read) in enumerate(found):
         if " or " in read:  # "make it blure": blur or blue? Never one read as the other
-            options = " or ".join(f"“{w}”" for w in read.split(" or "))
-            raise Unclear(clarify(f"Did you mean {options} by “{said}”?"))
+            words = read.split(" or ")
+            choice = picked(f"typo {said}")
+            if choice is not None:  # answered ("blur"): the sentence read with that word
+                text = re.sub(rf"\b{re.escape(said)}\b", words[choice], text)
+                found[i] = (said, words[choice])
+                continue
+            options = " or ".join(f"“{w}”" for w in words)
+            raise Unclear(
+                clarify(f"Did you mean {options} by “{said}”?"),
+                options=Options(f"typo {said}", tuple((w,) for w in words)),
+            )
     if read_as is not None:
         read_as += found
+    text = ORDINAL_ONE.sub(r"\1 §one", text)  # "the first one": a choice, not 1 second
     text = words_to_numbers(spoken_amounts(text))
     text = HEDGE.sub(" ", text)  # "maybe 20 %": the number said
     text = _MIN_SEC.sub(lambda m: f"{m['m'] or 1}:{int(m['s']):02d}", text)  # "1 minute 30"
@@ -279,6 +291,6 @@ def normalise(
     text = mark_exclusions(unsaid_again(text))  # "red to blue, no blue": blue taken back
     text = mark_corrections(text)
     text = drop_filler(text)
-    for pattern, repl in _REWRITES:
+    for pattern, repl in (*_REWRITES, *REPHRASE):
         text = pattern.sub(repl, text)
     return re.sub(r"\s+", " ", text).strip(" .,"), paths, sizes

@@ -9,6 +9,14 @@ import re
 from dataclasses import dataclass, field
 from typing import NoReturn
 
+from backdrop.agent.interpret.answers import (
+    Options,
+    answering,
+    picked,
+    remember,
+    stray_answer,
+    take_answer,
+)
 from backdrop.agent.interpret.clauses import Clause, odd_verb, split_clauses
 from backdrop.agent.interpret.composition import compose
 from backdrop.agent.interpret.described import files_answer, resolve_described
@@ -23,7 +31,8 @@ from backdrop.agent.interpret.lexicon.conflicts import (
 from backdrop.agent.interpret.lexicon.effects import REFUSAL, effect_asked
 from backdrop.agent.interpret.lexicon.history import DONT
 from backdrop.agent.interpret.lexicon.negation import drop_refused
-from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE
+from backdrop.agent.interpret.lexicon.rephrase import CHOICE_SAID
+from backdrop.agent.interpret.lexicon.sizes import FRAME_RATE, RELATIVE_SIZE
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME, to_seconds
 from backdrop.agent.interpret.normalise import normalise
 from backdrop.agent.interpret.numfix import number_fix
@@ -157,6 +166,14 @@ class RuleInterpreter:
         is understood does it ask. When a tool refuses (a missing file, nothing to fade), the
         plan is left unchanged.
         """
+        chosen = take_answer(text, ctx)  # "the first one", after a question with choices
+        if isinstance(chosen, Reply):
+            return chosen
+        if chosen is not None:
+            with answering(chosen):
+                return self.interpret(chosen.text, ctx)
+        if (stray := stray_answer(text)) is not None:
+            return stray
         answer = files_answer(text, ctx) or plan_answer(text, ctx) or ack_answer(text)
         answer = answer or render_answer(text)
         if answer is not None:
@@ -167,6 +184,7 @@ class RuleInterpreter:
         try:
             parsed = self.parse(text, ctx)
         except Unclear as e:
+            remember(ctx, text, e.options if isinstance(e.options, Options) else None)
             return self._number_fix(text, ctx) or Reply(str(e), clarify=True)
         except Unsupported as e:
             return Reply(str(e))
@@ -238,7 +256,8 @@ class RuleInterpreter:
         norm, paths, sizes = _normalised(text, ctx, notes)  # notes: "I read “blurr” as “blur”"
         norm = drop_refused(norm)  # "not the beach picture, use the waves video": the video
         clauses: list[Clause] = []
-        ignored: list[str] = []
+        ignored = [f"the {w} one" for w in CHOICE_SAID.findall(norm)]  # "for the second one"
+        norm = CHOICE_SAID.sub(" ", norm)
         negated: list[str] = []
         unsaid: list[str] = []
         took_back = same_next = False
@@ -310,6 +329,8 @@ class RuleInterpreter:
             clauses.append(c)
         _check_conflicts(clauses, as_is)
         _drop_unsaid_stops(clauses, negated, unsaid, notes)
+        if picked("change or leave") == 0:  # answered "change it": the rest is not a leftover
+            ignored = [i for i in ignored if i not in as_is]
         _check_negated(clauses, negated)
         if not clauses:
             if rate and not sizes:
@@ -482,8 +503,13 @@ def _frame_rate(text: str) -> tuple[str, str]:
     """``(text without a frame rate said, what to say about it)`` ("" when none was said):
     "export at 60fps" is never the time 1:00, and the export keeps the video's own rate."""
     m = FRAME_RATE.search(text.lower())
-    if m is None:
-        return text, ""
+    if m is None:  # "export at half size": never a blur of 50 %
+        m = RELATIVE_SIZE.search(text.lower())
+        if m is None:
+            return text, ""
+        said = (f"I can't export at “{m['rel'].strip()}” yet: say an export size such as 720p, "
+                "1080p or 1280x720")  # fmt: skip
+        return text[: m.start()] + " " + text[m.end() :], said
     said = (f"I can't change the frame rate (“{m.group(0).strip()}”): the export keeps the "
             "video's own frame rate")  # fmt: skip
     return text[: m.start()] + " " + text[m.end() :], said
@@ -583,8 +609,10 @@ def _apply_size(parsed: Parsed, ctx: ToolContext | None, join: bool = False) -> 
     """Set the export size said ("export in 4K"; the last one when several were said) and say
     so; the sentence's edits already ran (``join``: and made an undo step, which the size joins).
     ``ctx`` ``None``: the edits failed, so the size is not set either."""
-    if not parsed.sizes or ctx is None:
+    if not parsed.sizes:
         return []
+    if ctx is None:  # the edits failed: the size said with them is not set, and that is said
+        return [f"Nothing changed, so the export size {parsed.sizes[-1]} isn't set either."]
     call = ToolCall("set_output_size", {"size": parsed.sizes[-1]})
     depth = ctx.history.depth
     result = default_registry().run(ctx, call)
@@ -691,13 +719,23 @@ def _check_conflicts(clauses: list[Clause], as_is: list[str]) -> None:
     as_is += [m.group(0).strip(" ,") for c in changes if (m := NOT_BLURRED.search(c.text))]
     if as_is and changes:
         said = [_quote(changes[0].text), _quote(as_is[0])]
-        both = f"“{said[0]}” and “{said[1]}” contradict each other"
-        if said[1] in said[0]:
-            both = f"“{said[0]}” says both"
-        raise Unclear(
-            f"{both}: should I change the background, or leave it as it is? Say just the one "
-            "you want."
-        )
+        choice = picked("change or leave")
+        if choice == 1:  # answered "the second": nothing changes
+            raise Unsupported("OK, I left the background as it is; nothing changed.")
+        if choice == 0:  # answered "change it": the "as it is" part is dropped
+            clauses[:] = [c for c in clauses if c in changes or c.text not in as_is]
+        else:
+            both = f"“{said[0]}” and “{said[1]}” contradict each other"
+            if said[1] in said[0]:
+                both = f"“{said[0]}” says both"
+            raise Unclear(
+                f"{both}: should I change the background, or leave it as it is? Say just the "
+                "one you want.",
+                options=Options("change or leave", (
+                    ("change it", "change", "change the background", said[0]),
+                    ("leave it as it is", "as it is", "leave the background", said[1]),
+                )),
+            )  # fmt: skip
     _check_both_colours(clauses)
     clear = [c for c in changes if c.remove and CLEAR_WORD.search(c.text)]
     if clear and any(OPAQUE_TOO.search(c.text) for c in clauses):
@@ -707,7 +745,12 @@ def _check_conflicts(clauses: list[Clause], as_is: list[str]) -> None:
             "see-through”."
         )
     other = [c for c in changes if c.background or c.blur]
-    if clear and other:
+    choice = picked("or transparent") if clear and other else None
+    for c in clear if choice == 0 else other if choice == 1 else []:
+        # answered: "the blue" keeps the background said; "transparent" removes it
+        c.remove, c.background, c.blur = (False, c.background, c.blur) if choice == 0 else (
+            True, None, False)  # fmt: skip
+    if clear and other and choice is None:
         bg = other[0].background or {}
         what = (
             colour_name(bg["color"]) if "color" in bg else "blurred" if other[0].blur and not bg
@@ -722,8 +765,12 @@ def _check_conflicts(clauses: list[Clause], as_is: list[str]) -> None:
         raise Unclear(
             f"{both}: should the background be {what}, or transparent (removed)? For a "
             f"background you can partly see through, say for example “make it {example}, a bit "
-            "see-through”."
-        )
+            "see-through”.",
+            options=Options("or transparent", (
+                (what, re.sub(r"^the ", "", what), said[0]),
+                ("transparent", "removed", "remove it", "no background", said[1]),
+            )),
+        )  # fmt: skip
 
 
 _ALSO = re.compile(r"\b(?:and also|as well as|and additionally)\b")
@@ -745,10 +792,18 @@ def _check_both_colours(changes: list[Clause]) -> None:
         colours = bg.get("colors") or []
         if len(colours) == 2 and _ALSO.search(c.text) and not _BLEND_WORD.search(c.text):
             one, two = (colour_name(x) for x in colours)
+            choice = picked("both colours")
+            if choice is not None:  # answered: one colour, or the gradient as said
+                if choice < 2:
+                    c.background = {"type": "color", "color": colours[choice]}
+                continue
+            names = ((one, colours[0]), (two, colours[1]), ("gradient", f"{one}-to-{two} "
+                     "gradient", f"{one} to {two} gradient", "both", "blend", "mix"))  # fmt: skip
             raise Unclear(
                 f"Should the background be {one}, or {two}, or a {one}-to-{two} gradient? Say "
                 f"just the one you want, or give each its own time, for example “{one} until "
-                f"0:10, then {two}”."
+                f"0:10, then {two}”.",
+                options=Options("both colours", names),
             )
 
 

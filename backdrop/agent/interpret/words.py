@@ -308,6 +308,13 @@ _NOW_UNTIL = re.compile(
 )
 
 
+_RIGHT_NOW = re.compile(
+    r"(?<!from )(?<!until )(?<!till )(?<!up to )(?<!starting )(?<!as of )(?<!beginning )"
+    r"\b(?:right now|as of this moment|at this (?:very )?(?:point|moment))\b"
+    r"(?! (?:on|onwards?|until|till|to)\b)"
+)
+"""The play position said alone ("right now, switch it to grey"): with a position known, the
+change starts there (a live stream's past is gone); without one it is only "immediately"."""
 _NEXT_FROM_NOW = re.compile(
     r"\b(?:for\s+)?(?:the\s+)?next\s+(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>seconds?|secs?|s|minutes?"
     r"|mins?)\b"
@@ -325,6 +332,8 @@ def now_phrases(text: str, now: float | None) -> str:
     Raises:
         NeedsPosition: the text has such a phrase and ``now`` is ``None``.
     """
+    if now is not None:  # "right now, switch it to grey" in a live session: from the position
+        text = _RIGHT_NOW.sub(" from now on ", text)
     nxt = _NEXT_FROM_NOW.search(text) if now is not None else None
     if nxt is not None and not _BEFORE_NEXT.search(text[: nxt.start()]):
         t = f"{max(now or 0.0, 0.0):.3f}".rstrip("0").rstrip(".")
@@ -471,7 +480,8 @@ _FILLERS: tuple[re.Pattern[str], ...] = tuple(
         r"\b(?:ok(?:ay)?|so|now)[.,?!]*\s*$",
     )
 )
-_STUTTER = re.compile(r"\b(\w+(?:\s+\w+)?)(?:\s*,\s*|\s+)\1\b")
+_STUTTER = re.compile(r"\b(?!(?:undo|redo)\b)(\w+(?:\s+\w+)?)(?:\s*,\s*|\s+)\1\b")
+"""A word (or two) said twice ("make, make it"); never "undo, undo", which is two undos."""
 
 
 _DROP_VERB = r"(?:lose|remove|drop|hide|cut(?: out)?|get rid of|delete|erase|ditch|take out|blank)"

@@ -15,8 +15,8 @@ _DEGREE = r"(?:\s+(?:a\s+)?(?:little bit|bit|little|touch|tad|notch|more|slightl
 
 # Edges: (pattern, action). Actions are applied to the current settings in _edge_update.
 EDGE_NOUN = re.compile(
-    r"\b(?:edges?|outlines?|borders?|cut-?out|halo|fring(?:e|ing)|mask|hair(?:line)?|silhouette|"
-    r"contours?)\b"
+    r"\b(?:edges?|outlines?|borders?|cut-?out|halo|fring(?:e|ing)|mask|matte|hair(?:line)?|"
+    r"silhouette|contours?|feather(?:ing)?)\b"
 )
 EDGE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), a)
@@ -24,18 +24,20 @@ EDGE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:cut(?:s|ting)? (?:into|off)|eat(?:s|ing)? into|chop(?:s|ping)? off|clip(?:s|ping)?"
          r" (?:off|into)|too tight|missing (?:my|the|his|her)|loses? (?:my|the|his|her)|"
          r"grow|expand|bigger|looser|wider|dilate|too (?:small|thin|narrow)|eat(?:s|ing)? "
-         r"(?:my|the|his|her|their)|(?:my|his|her|the) \w+ (?:(?:is|are|gets?|getting|keeps?) )+"
-         r"(?:cut|chopped|clipped))\b"
+         r"(?:my|the|his|her|their)|(?:my|his|her|the) \w+ (?:(?:is|are|gets?|getting|keeps?|"
+         r"looks?|seems?|appears?) )+(?:cut|chopped|clipped|cropped)|(?:cut(?:s|ting)?|"
+         r"chop(?:s|ping|ped)?|clip(?:s|ping|ped)?) (?:off )?(?:my|his|her|their) \w+(?: off)?)\b"
          rf"|{_MOVE}out(?:wards?)?{_DEGREE}\b", "grow"),
         (r"\b(?:tight(?:er|en)?|shrink|smaller|too (?:loose|big|large|wide|fat)|halo|"
          r"fring(?:e|ing)|background (?:is )?"
          r"(?:showing|bleeding|leaking)|erode|contract|choke)\b"
          rf"|{_MOVE}in(?:wards?)?{_DEGREE}\b", "shrink"),
-        (r"\b(?:rough|jagged|choppy|ragged|messy|blocky|stair-?stepp?(?:ed|ing)|aliased|"
+        (r"\b(?:rough|jagged|jagg(?:y|ies)|choppy|ragged|messy|blocky|stair-?stepp?(?:ed|ing)|aliased|"
          r"pixelated|bad|ugly|noisy|flicker(?:s|ing|y)?)\b", "refine"),
-        (r"\b(?:too (?:soft|blurry|fuzzy|smooth)|less (?:soft|blurry|fuzzy))\b", "sharpen"),
+        (r"\b(?:too (?:soft|blurry|fuzzy|smooth|feathered)|less (?:soft|blurry|fuzzy|"
+         r"feather(?:ing|ed)?)|(?:no|reduce (?:the )?|not so much) feather(?:ing)?)\b", "sharpen"),
         (r"\b(?:too (?:sharp|harsh|hard|crisp)|less (?:sharp|harsh|hard|crisp))\b", "soften"),
-        (r"\b(?:soft(?:er|en)?|smooth(?:er)?|feather(?:ed)?|blur(?:rier|ry|red)?|gentler)\b",
+        (r"\b(?:soft(?:er|en)?|smooth(?:er)?|feather(?:ed|ing|s)?|blur(?:rier|ry|red)?|gentler)\b",
          "soften"),
         (r"\b(?:sharp(?:er|en)?|crisp(?:er)?|harder|cleaner)\b", "sharpen"),
         (r"\b(?:reset|restore|back to (?:the )?(?:default|normal|original))\b|"

@@ -20,7 +20,8 @@ NOBODY = re.compile(
     r"\b(?:remove|delete|erase|get rid of|take out|cut out|hide|lose|eliminate|drop)\s+"
     r"(?:(?:all|every|each)\s+)?(?:of\s+)?(?:the\s+)?(?:me|myself|him|her|them|us|everyone|"
     r"everybody|anyone|anybody|person|people|persons|speaker|speakers|subject|man|woman|guy|girl|"
-    r"host|presenter|humans?)\b(?!\s+(?:out\b|from\b))"
+    r"host|presenter|humans?)\b(?!\s+(?:out\b|from\b(?!\s+(?:the |this |my )?(?:video|clip|shot|"
+    r"frame|picture|scene|footage|image)\b)))"
     r"|\b(?:don'?t|do not|never)\s+keep\s+(?:anybody|anyone|any ?one|the person|me|him|her|"
     r"them|people|us)\b|\bkeep\s+(?:nobody|no ?one|no people)\b"
 )
@@ -95,6 +96,8 @@ KEEP_SPEAKER = re.compile(
     r"(?:the\s+)?(?:"
     rf"(?P<ord>{ORDINALS})\s+speaker|speaker\s+(?P<num>{ORDINALS})"
     r"|(?:(?:active\s+|current\s+)?speaker\s+)?s(?P<sid>\d+)"
+    r"|(?:person|one|guy|woman|man)\s+(?:who|that)\s+(?:speaks|talks|starts (?:talking|speaking)"
+    rf"|is (?:speaking|talking))\s+(?P<ord2>{ORDINALS})(?!\s+(?:time|\d))"
     r"|(?:person|one|people|guy|woman|man|face|speaker)\s+(?:who(?:'s| is| are)?|that(?:'s| is)?)"
     rf"\s+(?:currently\s+|now\s+)?(?:{TALK}|doing the talking)"
     r"|(?:current|active)\s+(?:speaker|talker)"
@@ -123,7 +126,7 @@ def find_keep_speaker(text: str) -> SpeakerKeep | None:
     m = KEEP_SPEAKER.search(text)
     if m is None:
         return None
-    n = m.group("ord") or m.group("num")
+    n = m.group("ord") or m.group("num") or m.group("ord2")  # "the person who speaks first"
     sid = f"S{m.group('sid')}" if m.group("sid") else None
     return SpeakerKeep(SPEAKER_ORDINALS[n] if n else None, sid, m.start(), m.end())
 
@@ -174,12 +177,30 @@ _SELECT_PERSON = re.compile(
 )
 
 
+_ALL_BUT_ONE = re.compile(
+    r"\s*,?\s*(?:except|but|other than|apart from|besides|save|bar)(?:\s+for)?\s+(?P<who>(?:the |"
+    r"that |this )?(?:person|one|guy|woman|man|girl|kid|people|speaker|presenter|me|him|her|them|"
+    r"p\d)\b(?:\s+(?:on|in|wearing)\s+(?:the\s+)?\w+)?)"
+)
+"""Everyone but someone ("keep everyone except the guy on the right"): who stays is not a
+selector Backdrop has, so it is asked (it kept everyone under an "Understood")."""
+
+
 def person_selector(text: str) -> tuple[str | None, str]:
     """``(selector, text without the phrase)`` for "keep the person on the left" and the like
     (see ``_PERSON_SELECTORS``); ``(None, text)`` when the text names no particular people."""
     m = _SELECT_PERSON.search(text)
     if m is None:
         return None, text
+    but = _ALL_BUT_ONE.match(text, m.end())
+    if but is not None and m.group("s0") is not None:  # "everyone except the guy on the right"
+        from backdrop.agent.interpret.errors import Unclear
+
+        raise Unclear(
+            f"Who should stay? I can't keep everyone but “{but['who'].strip()}” yet, so I changed "
+            "nothing: say who stays instead, for example “keep the person on the left” or “keep "
+            "the one in white”."
+        )
     for i, (_, sel) in enumerate(_PERSON_SELECTORS):
         if m.group(f"s{i}") is None:
             continue

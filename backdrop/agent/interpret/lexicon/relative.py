@@ -31,7 +31,8 @@ TINT = re.compile(
 )
 """A move toward a hue: "redder", "a bit bluer", "much greener", "more purple", "warmer"."""
 PREVIOUS = re.compile(
-    r"\b(?:(?:like|as) (?:before|it was(?: before)?|earlier|last time|previously)|(?:back )?to "
+    r"\b(?:(?:like|as|how|the way) (?:before|it was(?: before)?|earlier|last time|previously)|"
+    r"(?:back )?to "
     r"(?:the )?(?:previous|old|earlier|original|last|former) (?:colou?r|background|one|look)|"
     r"(?:the )?(?:previous|old|earlier|original|former) (?:colou?r|background|one|look)|"
     r"what it was before)\b"
@@ -100,7 +101,8 @@ SAME_AS_BEFORE = re.compile(
 """The same change as the last one ("same as before but navy"): not the previous background."""
 STOP = re.compile(
     r"^\s*(?:stop|end|finish|cut off|kill)(?:\s+(?:it|that|this|there|everything|blurring|"
-    r"the (?:blur\w*|background|effect|colou?r|change|fade|gradient|image|video)))?"
+    r"the (?:blur\w*|background|effect|colou?r|change|fade|gradient|image|video)|"
+    rf"the (?:{_COL})(?:\s+(?:one|background|colou?r))?))?"
     r"(?:\s+(?:here|now|there|right here|right now|at this point|at this moment))?\s*$"
 )
 EXTEND = re.compile(

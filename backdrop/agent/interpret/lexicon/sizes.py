@@ -7,13 +7,15 @@ from __future__ import annotations
 import re
 
 _SIZE_CORE = (
-    r"(?:\d{3,5}\s*[x×]\s*\d{3,5}|\d{3,5} by \d{3,5}|[248]k(?:\s+uhd)?|\d{3,4}p(?:60|30)?"
-    r"|(?:full|ultra)\s+hd|uhd|qhd|hd)"
+    r"(?:\d{3,5}\s*[x×]\s*\d{3,5}|\d{3,5} by \d{3,5}|[248]\s?k(?:\s+uhd)?|\d{3,4}p(?:60|30)?"
+    r"|(?:full|ultra)[\s-]*hd|uhd|qhd|hd)"
 )
 _SIZE = re.compile(
     r"(?:,?\s*(?:and\s+)?(?:then\s+)?(?:please\s+)?(?:export|render|output|save|encode|make|"
     r"deliver|give me)\s+(?:(?:it|this|that|the (?:video|clip|file|export|output|result))\s+)?"
-    r"(?:(?:in|at|as|to)\s+)?(?:a\s+)?)?"
+    r"(?:(?:in|at|as|to)\s+)?(?:a\s+)?"
+    r"|,?\s*(?:and\s+)?(?:please\s+)?(?:set|change|switch|make|put)\s+the\s+(?:video\s+)?"
+    r"(?:resolution|export(?:\s+size)?|output(?:\s+size)?)\s+(?:to|at|in)\s+)?"
     rf"(?<![\w.:])(?P<size>{_SIZE_CORE})(?![\w.:])"
     r"(?:\s+(?:resolution|export|output|video|quality|version|format))?"
 )
@@ -38,6 +40,14 @@ FRAME_RATE = re.compile(
     r"|\b(?:the\s+)?(?:frame ?rate|fps)\s+(?:of\s+|to\s+|at\s+)?\d{2,3}(?:\.\d+)?\b"
 )
 """A frame rate said ("export at 60fps"): never a time; the export keeps the video's own rate."""
+RELATIVE_SIZE = re.compile(
+    r"(?:\b(?:export|render|output|save|encode|scale|make)\s+(?:it\s+|this\s+|the (?:video|clip|"
+    r"export|output|file)\s+)?(?:(?:at|in|to|down to|up to)\s+)?(?:a\s+)?|\b(?:at|in)\s+)"
+    r"(?P<rel>(?:half|a quarter|quarter|a third|double|twice|\d{1,3}\s*(?:%|percent)|\d(?:\.\d+)?"
+    r"\s*x)(?:\s+(?:the|its))?(?:\s+(?:original\s+)?(?:size|resolution|res|scale)))\b"
+)
+"""An export size said relative to the source ("export at half size", "50 % resolution"): not
+a size Backdrop takes yet, and never a blur strength; said back as not done."""
 _NAMED = {"full hd": "1080p", "ultra hd": "4k", "uhd": "4k", "qhd": "1440p", "hd": "720p"}
 
 
@@ -46,6 +56,7 @@ def size_spec(said: str) -> str:
     "4K UHD" → ``4k``, "full HD" → ``1080p``, "1080p60" → ``1080p``, "1280 by 720" →
     ``1280x720``."""
     s = re.sub(r"\s+", " ", said.strip().lower())
+    s = re.sub(r"^(full|ultra)[\s-]*hd", r"\1 hd", re.sub(r"^([248]) k\b", r"\1k", s))
     if s in _NAMED:
         return _NAMED[s]
     m = re.fullmatch(r"(\d{3,5})\s*(?:[x×]|by)\s*(\d{3,5})", s)
