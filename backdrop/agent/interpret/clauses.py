@@ -13,6 +13,7 @@ from typing import Any, Literal
 from backdrop.agent.interpret.lexicon.colours import COLOUR
 from backdrop.agent.interpret.lexicon.ends import AT_END, AT_START
 from backdrop.agent.interpret.lexicon.known import KNOWN_WORDS
+from backdrop.agent.interpret.lexicon.relative import lengthen_by
 from backdrop.agent.interpret.lexicon.times import RANGE_RULES, TIME
 from backdrop.agent.interpret.words import FIX
 from backdrop.render.colors import NAMED_COLORS
@@ -79,6 +80,11 @@ class Clause:
     same: bool = False
     stop: bool = False
     extend: bool = False
+    lengthen: float | None = None
+    end_or_stop: str | None = None
+    """ "make the end white": "end"/"start" said bare, the video's or a gradient's (asked about
+    when a gradient is focused)."""
+    """Seconds a timed change's end moves by ("10 more seconds"; negative: shorter)."""
     also: list[TimeRange] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
     span: Literal["for", "until"] | None = None
@@ -138,6 +144,7 @@ class Clause:
             or self.swap
             or self.drop
             or self.stop
+            or self.lengthen is not None
             or self.extra_calls
             or self.undo
             or self.redo
@@ -188,6 +195,7 @@ def split_clauses(text: str) -> list[tuple[str, bool, bool]]:
             or _STARTER.match(piece)
             or _new_action(clauses[-1][0], piece)
             or odd_verb(piece)
+            or lengthen_by(piece) is not None  # "make it darker and 10 more seconds"
         ):
             clauses.append([piece, _NEXT.search(sep) is not None, fix])
         else:

@@ -161,6 +161,19 @@ class _Composer:
         if c.stop:
             self.steps.append(_stop_call(self.ctx))
             return
+        if c.end_or_stop is not None and _gradient_now(self.ctx, self.draft):
+            first = c.end_or_stop != "end"
+            raise Unclear(
+                clarify(
+                    f"Do you mean the {'first' if first else 'last'} colour of the gradient, or "
+                    f"the {'start' if first else 'end'} of the video? Say “make the "
+                    f"{'first' if first else 'last'} colour …” or, for example, “make the "
+                    f"{'first' if first else 'last'} 5 seconds …”."
+                )
+            )
+        if c.lengthen is not None:
+            self.steps.append(_lengthen_call(self.ctx, c.lengthen))
+            return
         if c.swap and rng is not None and kind is None:  # "change the red to blue for the last 5 s"
             self.steps.append(_swap_over(self.ctx, *c.swap, rng, self.notes))
             return
@@ -718,6 +731,16 @@ def _append_calls(
     focused gradient (same range, fades and opacity); a plain colour becomes a gradient only
     when a gradient or a stop was named ("add yellow to the end of the gradient")."""
     colour, where, named = append
+    if where.startswith("?"):  # "the end should be white": the gradient's end or the video's?
+        raise Unclear(
+            clarify(
+                f"Do you mean the {'last' if where == '?end' else 'first'} colour of the "
+                f"gradient, or the {where[1:]} of the video? Say “make the "
+                f"{'last' if where == '?end' else 'first'} colour {colour_name(colour)}” or, "
+                f"for example, “make the {'last' if where == '?end' else 'first'} 5 seconds "
+                f"{colour_name(colour)}”."
+            )
+        )
     if draft is not None and (draft.background or {}).get("type") == "gradient":
         assert draft.background is not None
         draft.background = {
@@ -765,6 +788,39 @@ def _extend_call(ctx: ToolContext, rng: TimeRange) -> ToolCall:
     except ValidationError as e:
         raise Unclear(clarify("That would end before it starts; which time?")) from e
     return ToolCall("set_time_range", {"range": _range_arg(rng), "target": "last"})
+
+
+def _gradient_now(ctx: ToolContext, draft: _Draft | None) -> bool:
+    """Whether this sentence's background, else the focused one, is a gradient."""
+    if draft is not None and draft.background is not None:
+        return draft.background.get("type") == "gradient"
+    seg = _focused(ctx)
+    return seg is not None and seg.background.type == "gradient"
+
+
+def _lengthen_call(ctx: ToolContext, by: float) -> ToolCall:
+    """ "extend it by 10 seconds" (``by`` > 0, seconds) or "make it 5 seconds shorter" (< 0): the
+    focused segment's end moves by ``by``, its start stays; asked about when that cannot be."""
+    seg = _focused(ctx)
+    if seg is None:
+        raise Unclear(
+            clarify("There is no change yet to make longer or shorter; what should I do?")
+        )
+    what = describe_background(seg.background)
+    dur = ctx.duration
+    if seg.range.end is None and by > 0:
+        raise Unclear(f"That change ({what}) already runs to the end of the video.")
+    known = seg.range.end is not None and seg.range.end >= 0 and seg.range.start >= 0
+    if not dur and not known:
+        raise Unclear(clarify("How long is the video? I can't tell where that change ends."))
+    start, end = seg.range.resolve(dur if dur else float(seg.range.end or 0.0))
+    new_end = end + by
+    if new_end <= start + 0.05:
+        raise Unclear(clarify(f"That would leave nothing of {what}; how long should it last?"))
+    if dur and new_end >= dur:
+        new_end = dur
+    return ToolCall("set_time_range", {"range": _range_arg(TimeRange(start=start, end=new_end)),
+                                       "target": "last"})  # fmt: skip
 
 
 def _own_range_free(c: Clause) -> bool:

@@ -98,6 +98,10 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"{_SPARED}(?:(?:just|only|but)\s+)*(remove|blur|erase|delete|cut out|hide|change)\s+"
          rf"{_THE_BACKGROUND}", r"\2 "),
         (rf"{_SPARED}(?:(?:just|only|but)\s+)*{_THE_BACKGROUND}", r"\1 "),
+        # "don't remove me" said alone: the person is kept and nothing else changes (it was
+        # refused as a rule removing every person)
+        (rf"^\s*(?:(?:and|but|ok(?:ay)?|no|hey|wait|oh)[\s,]+)*{_SPARED}(?:please|thanks|"
+         r"though|ok(?:ay)?)?\s*[.!]?\s*$", "keep the person"),
         (r"\bmore (?:transparent|see-through|translucent)\b", "weaker"),
         (r"\bkeep it (?:light|subtle|gentle|soft|low|mild)\b", "subtle"),
         (r"\bless (?:transparent|see-through|translucent)\b", "stronger"),

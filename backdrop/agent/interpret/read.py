@@ -22,6 +22,7 @@ from backdrop.agent.interpret.lexicon.adjust import (
     LESS_HUE,
     OTHER_PERSON,
     RESTOP,
+    RESTOP_PART,
     START_OVER,
     STOP_NOUN,
     WHERE,
@@ -117,6 +118,7 @@ from backdrop.agent.interpret.lexicon.relative import (
     SWAP,
     TINT,
     TINTS,
+    lengthen_by,
 )
 from backdrop.agent.interpret.lexicon.strength import (
     BLUR_INTENSITY,
@@ -164,6 +166,9 @@ def read_clause(text: str, sequential: bool, paths: list[str], timed: bool = Fal
     rest = _read_history(c, rest)
     if STOP.match(rest):
         c.stop = True
+        return c
+    if (by := lengthen_by(rest.strip())) is not None:  # "extend it by 10 seconds"
+        c.lengthen = by
         return c
     if START_OVER.match(rest):
         c.reset = True
@@ -244,6 +249,18 @@ def _read_append(c: Clause, text: str) -> bool:
     restop = RESTOP.match(text)
     if restop is not None:  # "make the last colour navy"
         c.append = (hex_of(restop.group("c")), f"={restop.group('which')}", True)
+        return True
+    part = RESTOP_PART.match(text)
+    if part is not None:  # "make the end of the gradient white", "the right side should be white"
+        which = part.group("which") or part.group("which2")
+        side = (part.group("side") or part.group("side2") or "").strip()
+        named = bool(part.group("named") or part.group("named2"))
+        # a bare "the end"/"the start" may be the video's: "?" asks which (see _append_calls)
+        bare = not named and not side and which in ("end", "start", "beginning")
+        if bare and part.group("which"):  # "make the end blue": the video's end, unless there
+            c.end_or_stop = which  # is a gradient to mean (then asked: see composition)
+            return False
+        c.append = (hex_of(part.group("c")), f"{'?' if bare else '='}{which}", True)
         return True
     head = APPEND_HEAD.match(text)
     if head is None:

@@ -160,8 +160,26 @@ RESTOP = re.compile(
     rf"(?P<c>{_COL})\s*$"
 )
 """One stop of a gradient set to a colour: "make the last colour navy"."""
+_PART = r"(?:first|last|final|top|bottom|end|start|beginning|left|right)"
+_PART_TAIL = (
+    r"(?P<side>(?:\s+(?:side|end|edge|part|bit|half))?)"
+    r"(?P<named>(?:\s+of\s+(?:the\s+|my\s+|that\s+)?(?:gradient|fade|blend))?)"
+)
+RESTOP_PART = re.compile(
+    r"^\s*(?:(?:can you|could you|please|and|now|ok(?:ay)?|so)[\s,]+)*(?:"
+    rf"(?:make|change|set|turn|switch|colou?r|paint)\s+the\s+(?P<which>{_PART}){_PART_TAIL}\s+"
+    r"(?:to\s+|into\s+)?(?:a\s+|an\s+)?"
+    rf"|the\s+(?P<which2>{_PART})(?P<side2>(?:\s+(?:side|end|edge|part|bit|half))?)"
+    r"(?P<named2>(?:\s+of\s+(?:the\s+|my\s+|that\s+)?(?:gradient|fade|blend))?)\s+"
+    r"(?:should|must|needs to|has to|can|could|ought to)\s+be\s+(?:a\s+|an\s+)?)"
+    rf"(?P<c>{_COL})(?:\s+(?:please|instead|then))?\s*[.!]?\s*$"
+)
+"""One end or side of a gradient set to a colour, said without "colour"/"stop": "make the end of
+the gradient white", "make the right side white", "the end should be white". "the end"/"the
+start" with neither "of the gradient" nor a side word may mean the end of the video, so the
+reader marks it ambiguous (asked about, never guessed)."""
 STOP_INDEX = {
-    "first": 0, "top": 0, "start": 0, "left": 0, "second": 1, "third": 2,
+    "first": 0, "top": 0, "start": 0, "beginning": 0, "left": 0, "second": 1, "third": 2,
     "last": -1, "final": -1, "bottom": -1, "end": -1, "right": -1,
 }  # fmt: skip
 """Which stop (an index into the colour list) a word names; "middle" is the middle one."""

@@ -110,3 +110,56 @@ EXTEND = re.compile(
     r"let (?:it|that|this) (?:run|go on|continue)|carry on|continue(?: it| that)?|go on)"
     r"(?=\s+(?:until|till|til|to|up to|through|for)\b)(?:\s+to\b)?"
 )
+
+_LEN_N = (
+    r"(?:(?P<n>\d+(?:\.\d+)?)|an?|one)\s*(?:more\s+|extra\s+)?"
+    r"(?P<u>seconds?|secs?|s|minutes?|mins?)"
+)
+_LEN_IT = r"(?:it|that|this|the\s+[a-z][a-z\s-]{0,30}?)"
+_LEN_HEAD = r"^\s*(?:(?:and|now|then|ok(?:ay)?|so|please|can you|could you|also|just)[\s,]+)*"
+_LEN_TAIL = r"(?:\s+(?:please|then|instead|too|as well))?\s*[.!]?\s*$"
+LENGTHEN: tuple[tuple[re.Pattern[str], int], ...] = tuple(
+    (re.compile(_LEN_HEAD + p + _LEN_TAIL), sign)
+    for p, sign in (
+        (
+            rf"(?:extend|lengthen|stretch|prolong)(?:\s+{_LEN_IT})?\s+by\s+(?:another\s+)?{_LEN_N}",
+            1,
+        ),
+        (rf"(?:shorten|trim|cut|reduce)(?:\s+{_LEN_IT})?\s+by\s+{_LEN_N}", -1),
+        (rf"make\s+{_LEN_IT}\s+(?:last\s+|run\s+|go\s+on\s+)?{_LEN_N}\s+(?:longer|more)", 1),
+        (rf"make\s+{_LEN_IT}\s+(?:last\s+|run\s+)?{_LEN_N}\s+(?:shorter|less|fewer)", -1),
+        (
+            rf"(?:(?:make\s+{_LEN_IT}\s+last|keep\s+{_LEN_IT}\s+(?:going|on)|let\s+{_LEN_IT}\s+run|"
+            rf"give\s+(?:it|that|me)|for)\s+)?(?:another|an\s+extra|a\s+further)\s+{_LEN_N}"
+            r"(?:\s+(?:more|longer))?",
+            1,
+        ),
+        (
+            rf"(?:(?:make\s+{_LEN_IT}\s+last|keep\s+{_LEN_IT}\s+(?:going|on)|for)\s+)?"
+            r"(?P<n>\d+(?:\.\d+)?)\s+(?:more|extra)\s+(?P<u>seconds?|secs?|minutes?|mins?)"
+            r"(?:\s+(?:of\s+(?:it|that)|longer))?",
+            1,
+        ),
+        (
+            rf"(?:add|tack\s+on|give)\s+(?:another\s+|an\s+extra\s+)?{_LEN_N}"
+            rf"(?:\s+(?:to|onto|on\s+to|on)(?:\s+{_LEN_IT})?|\s+more)",
+            1,
+        ),
+        (rf"{_LEN_N}\s+(?:longer|more)", 1),  # "make that 4 s longer" arrives as "4 s longer"
+        (rf"{_LEN_N}\s+(?:shorter|less|fewer)", -1),
+        (rf"(?:take|cut|trim|knock|shave|chop)\s+{_LEN_N}\s+off(?:\s+(?:of\s+)?{_LEN_IT})?", -1),
+    )
+)
+"""A timed change made longer or shorter by an amount ("extend it by 10 seconds", "10 more
+seconds", "make it last 5 seconds less"): the sign (+1 longer, -1 shorter); the end moves."""
+
+
+def lengthen_by(text: str) -> float | None:
+    """Seconds the focused change's end moves by (negative: earlier), or None."""
+    for pattern, sign in LENGTHEN:
+        m = pattern.match(text)
+        if m is not None:
+            n = float(m.group("n")) if m.group("n") else 1.0
+            unit = 60.0 if m.group("u").startswith("m") else 1.0
+            return sign * n * unit
+    return None
