@@ -100,3 +100,16 @@ def test_dont_blur_me_after_a_blur_changes_nothing() -> None:
     assert not asks and "can't" not in text
     (seg,) = ctx.plan.backgrounds
     assert seg.background.type == "blur"
+
+
+@pytest.mark.parametrize(
+    ("said", "end"),
+    [("another 10 seconds, and make it a bit darker", 20.0),
+     ("extend it to 30 seconds, and make it a bit darker", 30.0)],
+)  # fmt: skip
+def test_a_shade_after_a_new_length_covers_the_new_range(said: str, end: float) -> None:
+    ctx, _, asks = _said("make it blue for 10 seconds", said)
+    assert not asks
+    (seg,) = ctx.plan.backgrounds  # one darker segment, not a darker 0-10 s over a blue 0-20 s
+    assert seg.range.resolve(60.0)[1] == pytest.approx(end, abs=0.01)
+    assert seg.background.color.lower() != "#1d4ed8"

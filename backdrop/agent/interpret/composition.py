@@ -96,6 +96,9 @@ class _Composer:
     run: list[_Draft] = field(default_factory=list)
     """Parts of a sequence said without a length ("…, then the beach image, then the waves
     video"): they share the time from the first one's start to the next part (or the end)."""
+    retimed: TimeRange | None = None
+    """The focused change's range after this sentence moved its end ("another 10 s, and make it
+    darker": the darker shade covers the new range, not the old one)."""
 
     def __post_init__(self) -> None:
         # "after that" in a new sentence refers to the segment the last change touched.
@@ -172,12 +175,16 @@ class _Composer:
                 )
             )
         if c.lengthen is not None:
-            self.steps.append(_lengthen_call(self.ctx, c.lengthen))
+            call = _lengthen_call(self.ctx, c.lengthen)
+            self.retimed = TimeRange(**call.args["range"])
+            self.steps.append(call)
             return
         if c.swap and rng is not None and kind is None:  # "change the red to blue for the last 5 s"
             self.steps.append(_swap_over(self.ctx, *c.swap, rng, self.notes))
             return
         if c.swap or c.previous or ((c.shade is not None or c.tint) and kind is None):
+            if c.range is None and self.retimed is not None and not c.swap:
+                c.range = self.retimed  # "another 10 s, and make it darker": the new range
             self.steps += _relative_calls(c, self.ctx, self.draft, self.notes)
             if kind is None:
                 return
@@ -516,7 +523,9 @@ class _Composer:
         elif c.same and rng is not None and self.draft is None:
             self.steps += _copy_calls(self.ctx, rng)
         elif c.extend and rng is not None and self.draft is None and _focused(self.ctx):
-            self.steps.append(_extend_call(self.ctx, rng))
+            call = _extend_call(self.ctx, rng)
+            self.retimed = TimeRange(**call.args["range"])
+            self.steps.append(call)
         elif rng is not None:
             self._bare_range(n, c, rng)
 
