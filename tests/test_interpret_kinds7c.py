@@ -113,3 +113,18 @@ def test_a_shade_after_a_new_length_covers_the_new_range(said: str, end: float) 
     (seg,) = ctx.plan.backgrounds  # one darker segment, not a darker 0-10 s over a blue 0-20 s
     assert seg.range.resolve(60.0)[1] == pytest.approx(end, abs=0.01)
     assert seg.background.color.lower() != "#1d4ed8"
+
+
+@pytest.mark.parametrize("said", ["a few more seconds", "make it a bit longer", "half as long"])
+def test_a_length_change_without_an_amount_asks(said: str) -> None:
+    ctx, text, asks = _said("make it blue for 10 seconds", said)
+    assert asks and "already" not in text and "see-through" not in text
+    (seg,) = ctx.plan.backgrounds
+    assert seg.range.resolve(60.0)[1] == pytest.approx(10.0, abs=0.01)
+    assert seg.opacity == pytest.approx(1.0)
+
+
+def test_let_it_run_for_another_5_seconds_adds_them() -> None:
+    ctx, _, asks = _said("make it blue for 10 seconds", "let it run for another 5 seconds")
+    (seg,) = ctx.plan.backgrounds
+    assert not asks and seg.range.resolve(60.0)[1] == pytest.approx(15.0, abs=0.01)

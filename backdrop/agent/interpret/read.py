@@ -118,6 +118,7 @@ from backdrop.agent.interpret.lexicon.relative import (
     SWAP,
     TINT,
     TINTS,
+    VAGUE_LENGTH_CHANGE,
     lengthen_by,
 )
 from backdrop.agent.interpret.lexicon.strength import (
@@ -170,6 +171,13 @@ def read_clause(text: str, sequential: bool, paths: list[str], timed: bool = Fal
     if (by := lengthen_by(rest.strip())) is not None:  # "extend it by 10 seconds"
         c.lengthen = by
         return c
+    if VAGUE_LENGTH_CHANGE.match(rest.strip()):  # "a few more seconds", "half as long"
+        raise Unclear(
+            clarify(
+                "How many seconds longer or shorter? Say, for example, “5 more seconds” or "
+                "“make it 5 seconds shorter”."
+            )
+        )
     if START_OVER.match(rest):
         c.reset = True
         return c

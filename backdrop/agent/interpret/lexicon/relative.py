@@ -130,7 +130,8 @@ LENGTHEN: tuple[tuple[re.Pattern[str], int], ...] = tuple(
         (rf"make\s+{_LEN_IT}\s+(?:last\s+|run\s+)?{_LEN_N}\s+(?:shorter|less|fewer)", -1),
         (
             rf"(?:(?:make\s+{_LEN_IT}\s+last|keep\s+{_LEN_IT}\s+(?:going|on)|let\s+{_LEN_IT}\s+run|"
-            rf"give\s+(?:it|that|me)|for)\s+)?(?:another|an\s+extra|a\s+further)\s+{_LEN_N}"
+            rf"give\s+(?:it|that|me)|for)\s+)?(?:for\s+)?(?:another|an\s+extra|a\s+further)\s+"
+            rf"{_LEN_N}"
             r"(?:\s+(?:more|longer))?",
             1,
         ),
@@ -141,8 +142,8 @@ LENGTHEN: tuple[tuple[re.Pattern[str], int], ...] = tuple(
             1,
         ),
         (
-            rf"(?:add|tack\s+on|give)\s+(?:another\s+|an\s+extra\s+)?{_LEN_N}"
-            rf"(?:\s+(?:to|onto|on\s+to|on)(?:\s+{_LEN_IT})?|\s+more)",
+            rf"(?:add|tack\s+on|give(?:\s+(?:it|me|that))?)\s+(?:another\s+|an\s+extra\s+)?"
+            rf"{_LEN_N}(?:\s+(?:to|onto|on\s+to|on|of)(?:\s+{_LEN_IT})?|\s+more)?",
             1,
         ),
         (rf"{_LEN_N}\s+(?:longer|more)", 1),  # "make that 4 s longer" arrives as "4 s longer"
@@ -163,3 +164,14 @@ def lengthen_by(text: str) -> float | None:
             unit = 60.0 if m.group("u").startswith("m") else 1.0
             return sign * n * unit
     return None
+
+
+VAGUE_LENGTH_CHANGE = re.compile(
+    _LEN_HEAD + r"(?:(?:make|let|keep)\s+(?:it|that|this|the\s+[a-z]+)\s+(?:last\s+|run\s+|go\s+)?|"
+    r"(?:give\s+(?:it|me)\s+|add\s+|for\s+)?)"
+    r"(?:(?:a\s+(?:few|couple(?:\s+of)?)|some|a\s+bit|a\s+little)\s+more\s+seconds|"
+    r"(?:a\s+)?(?:bit|little|lot|few\s+seconds)\s+(?:longer|shorter)|much\s+(?:longer|shorter)|"
+    r"(?:twice|double|half|three\s+times)\s+as\s+long(?:\s+as\s+(?:that|it|before))?)" + _LEN_TAIL
+)
+"""A length change without an amount ("a few more seconds", "a bit longer", "half as long"):
+asked about (it said "nothing changed", or read "half" as see-through)."""
