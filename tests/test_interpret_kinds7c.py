@@ -128,3 +128,11 @@ def test_let_it_run_for_another_5_seconds_adds_them() -> None:
     ctx, _, asks = _said("make it blue for 10 seconds", "let it run for another 5 seconds")
     (seg,) = ctx.plan.backgrounds
     assert not asks and seg.range.resolve(60.0)[1] == pytest.approx(15.0, abs=0.01)
+
+
+def test_two_stops_in_one_sentence_both_apply() -> None:
+    ctx, _, asks = _said(
+        "a blue to red gradient", "make the right side white and the left side black"
+    )
+    (seg,) = ctx.plan.backgrounds
+    assert not asks and [c.lower() for c in seg.background.colors] == ["#000000", "#ffffff"]

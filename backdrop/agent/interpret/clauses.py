@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from backdrop.agent.interpret.lexicon.adjust import RESTOP_PART
 from backdrop.agent.interpret.lexicon.colours import COLOUR
 from backdrop.agent.interpret.lexicon.ends import AT_END, AT_START
 from backdrop.agent.interpret.lexicon.known import KNOWN_WORDS
@@ -189,6 +190,8 @@ def split_clauses(text: str) -> list[tuple[str, bool, bool]]:
             clauses.append([piece, False, fix])
         elif _more_stops(clauses[-1][0], piece) and not (fix and COLOUR.search(clauses[-1][0])):
             clauses[-1][0] += f" to {piece}"  # "a gradient with navy, then teal, then white"
+        elif RESTOP_PART.match(clauses[-1][0]) and RESTOP_PART.match(f"make {piece}"):
+            clauses.append([f"make {piece}", False, fix])  # "…, and the left side black"
         elif (
             fix
             or _HARD.search(sep)

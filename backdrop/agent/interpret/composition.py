@@ -96,6 +96,9 @@ class _Composer:
     run: list[_Draft] = field(default_factory=list)
     """Parts of a sequence said without a length ("…, then the beach image, then the waves
     video"): they share the time from the first one's start to the next part (or the end)."""
+    last_stop: ToolCall | None = None
+    """The gradient this sentence's last stop change set ("the right side white and the left side
+    black": the second stop goes into the same gradient, not the focused one again)."""
     retimed: TimeRange | None = None
     """The focused change's range after this sentence moved its end ("another 10 s, and make it
     darker": the darker shade covers the new range, not the old one)."""
@@ -127,7 +130,16 @@ class _Composer:
             )
             return
         if c.append is not None:
-            self.steps += _append_calls(c.append, self.ctx, self.draft)
+            last = self.last_stop
+            if last is not None and c.append[1][:1] != "?":  # "the right side white and the
+                bg = last.args["background"]  # left side black": both stops, one gradient
+                bg["colors"] = _with_stop(bg["colors"], c.append[0], c.append[1])
+                return
+            calls = _append_calls(c.append, self.ctx, self.draft)
+            self.steps += calls
+            stops = [k for k in calls if k.name == "set_background"]
+            if stops and stops[-1].args["background"].get("type") == "gradient":
+                self.last_stop = stops[-1]
             return
         if self.draft is None and (action := _edge_again(c, self.ctx)) is not None:
             c.strength, c.edges = None, [action]  # "pull the mask in" … "a bit more"
