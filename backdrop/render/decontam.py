@@ -119,17 +119,19 @@ def detect_screen(frame: np.ndarray, alpha: np.ndarray, step: int = 4) -> Screen
 
     Looks at every ``step``-th pixel; see :data:`SCREEN_MIN_EXCESS` and :data:`SCREEN_MIN_SHARE`.
     """
-    f = frame[::step, ::step].astype(np.int16)
-    bg = f[alpha[::step, ::step] < 0.02]
-    if len(bg) < 64:
+    sel = alpha[::step, ::step] < 0.02
+    n = np.count_nonzero(sel)
+    if n < 64:
         return None
-    r, g, b = bg[:, 0], bg[:, 1], bg[:, 2]
+    # counted over the sampled grid with the background as a mask, not gathered first (a
+    # boolean gather of N×3 pixels cost 2/3 of the call): the same pixels, the same decision
+    f = frame[::step, ::step].astype(np.int16)
+    r, g, b = f[..., 0], f[..., 1], f[..., 2]
     for name, ch, o1, o2 in (("green", g, r, b), ("blue", b, r, g)):
         excess = ch - np.maximum(o1, o2)
         # the share first: it fails on most backgrounds, and the median (a partition) is dearer
-        if (excess >= SCREEN_MIN_EXCESS // 2).mean() >= SCREEN_MIN_SHARE and (
-            np.median(excess) >= SCREEN_MIN_EXCESS
-        ):
+        share = np.count_nonzero((excess >= SCREEN_MIN_EXCESS // 2) & sel) / n
+        if share >= SCREEN_MIN_SHARE and np.median(excess[sel]) >= SCREEN_MIN_EXCESS:
             return name  # type: ignore[return-value]
     return None
 
