@@ -80,8 +80,9 @@ def test_i420_composite_matches_rgb_composite(bg: object, t: float, fade: float 
 
 
 def test_i420_composite_unedited_and_quality_frames() -> None:
-    """Before the fade starts the frame is the source's; with decontaminated edges the RGB
-    composite is made and converted (the planes are exactly its conversion)."""
+    """Before the fade starts the frame is the source's; with decontaminated edges the subject's
+    own colour is blended as planes, within rounding (luma) of converting the RGB composite,
+    at full strength and in the fade, and the colour alpha outputs carry is the RGB path's."""
     frame, mask = _frame(seed=1), _mask()
     h = frame.shape[0]
     plan = _plan(GradientBackground(colors=["#1d4ed8", "#7e22ce"]), 2.0)
@@ -89,9 +90,18 @@ def test_i420_composite_unedited_and_quality_frames() -> None:
     none = comp.compose_i420(frame, 0.0, None)  # weight 0 at t = 0: nothing to blend
     assert np.array_equal(none.i420, cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420))
     quality = Compositor(plan, 320, h, 10.0, quality=True)
-    q = quality.compose_i420(frame, 5.0, mask)
-    assert q.rgb is not None
-    assert np.array_equal(q.i420, cv2.cvtColor(q.rgb, cv2.COLOR_RGB2YUV_I420))
+    for t in (5.0, 1.0):  # full strength, then mid fade (w = 0.5)
+        q, ref = quality.compose_i420(frame, t, mask), quality.compose(frame, t, mask)
+        assert q.rgb is None and ref.fg is not None and q.fg is not None
+        assert np.abs(q.fg.astype(int) - ref.fg.astype(int)).max() <= 1
+        np.testing.assert_allclose(q.keep, ref.keep, atol=1e-6)
+        (y, uv), (y_ref, uv_ref) = (
+            _planes(q.i420, h),
+            _planes(cv2.cvtColor(ref.rgb, cv2.COLOR_RGB2YUV_I420), h),
+        )
+        assert np.abs(y - y_ref).max() <= 2
+        d = np.abs(uv - uv_ref)  # in the fade rounded twice (blend, then mix): ±1 on noise
+        assert d.mean() < 0.5 and (d > 4).mean() < 0.01
     with pytest.raises(ValueError, match="even"):
         comp.compose_i420(frame[:-1], 5.0, mask)
 

@@ -146,9 +146,9 @@ class Compositor:
 
     def compose_i420(self, frame: np.ndarray, t: float, mask: np.ndarray | None) -> Composite:
         """:meth:`compose` with the output as I420 (``Composite.i420``; see the module
-        docstring). ``rgb`` is None where the planes were blended directly (the preview's
-        edges: the subject's colour is the frame's); with decontaminated colour the RGB frame
-        is made and converted. ``frame`` needs an even width and height."""
+        docstring). ``rgb`` is None where the planes were blended (always, but for a frame
+        shown unedited); with decontaminated colour the subject's own colour is blended
+        (:meth:`_decontaminated_i420`). ``frame`` needs an even width and height."""
         h, w = frame.shape[:2]
         if h & 1 or w & 1:
             raise ValueError(f"I420 needs an even frame size, got {w}×{h}")
@@ -156,27 +156,44 @@ class Compositor:
         if layers is None:
             return Composite(frame, None, i420=cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420))
         wt, alpha, fg, bg = layers
-        if fg is not frame:
-            c = self._blend_rgb(frame, wt, alpha, fg, bg)
-            return Composite(c.rgb, c.keep, c.fg, cv2.cvtColor(c.rgb, cv2.COLOR_RGB2YUV_I420))
         keep = alpha if wt == 1.0 else cv2.addWeighted(alpha, wt, alpha, 0.0, 1.0 - wt)
         if self._bg_yuv is None or self._bg_yuv[0] is not bg:  # static backgrounds: once
             self._bg_yuv = (bg, cv2.cvtColor(bg, cv2.COLOR_RGB2YUV_I420))
         back = self._bg_yuv[1]
-        # blended only in the box of keep > 0 (outside it the output is the background), on
-        # even pixels so its 2×2 chroma blocks are the frame's; a box covering most of the
-        # frame is widened to all of it (cropping and copying would cost more than it saves)
-        x, y, bw, bh = cv2.boundingRect(cv2.compare(keep, 0.0, cv2.CMP_GT))
-        if bw * bh > BOX_SHARE * w * h:
-            out = np.empty_like(back)
-            _blend_i420_box(frame, back, keep, out, (0, 0, w, h))
-        else:
-            out = back.copy()
-            if bw and bh:
-                x0, y0 = x & ~1, y & ~1
-                x1, y1 = min(w, (x + bw + 1) & ~1), min(h, (y + bh + 1) & ~1)
-                _blend_i420_box(frame, back, keep, out, (x0, y0, x1, y1))
-        return Composite(None, keep, None, out)
+        if fg is not frame:  # the subject's own colour (quality edges): F over the background
+            return self._decontaminated_i420(frame, wt, alpha, keep, fg, back)
+        return Composite(None, keep, None, _blend_i420(frame, back, keep))
+
+    def _decontaminated_i420(
+        self,
+        frame: np.ndarray,
+        wt: float,
+        alpha: np.ndarray,
+        keep: np.ndarray,
+        fg: np.ndarray,
+        back: np.ndarray,
+    ) -> Composite:
+        """:meth:`compose_i420` with the subject's own colour ``fg`` (``H×W×3`` uint8; the
+        frame's outside the edge band): ``w·(a·F + (1 − a)·bg) + (1 − w)·I`` blended as planes,
+        ``F`` over the background's I420 with ``a`` (in the box of ``a > 0``, like the preview's
+        blend), then, while a fade is under way (``wt`` < 1), mixed with the frame's I420.
+        The RGB composite (a full-frame blend and conversion: 11 + 2.5 CPU-ms at 1080p) is not
+        made; luma is within rounding of converting it, chroma as the preview's (see
+        :meth:`compose_i420`). ``Composite.fg`` is the straight colour alpha outputs carry."""
+        out = _blend_i420(fg, back, alpha)
+        if wt >= 1.0:
+            return Composite(None, keep, fg, out)
+        src = cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
+        out = cv2.addWeighted(out, wt, src, 1.0 - wt, 0.0)
+        # straight colour (a·w·F + (1 − w)·I) / keep: the frame's wherever a = 0 or F = I, so
+        # only the box of a > 0 is blended
+        straight = frame.copy()
+        x, y, bw, bh = cv2.boundingRect(cv2.compare(alpha, 0.0, cv2.CMP_GT))
+        if bw and bh:
+            box = (slice(y, y + bh), slice(x, x + bw))
+            a_w = alpha[box] * wt
+            straight[box] = cv2.blendLinear(fg[box], frame[box], a_w, np.full_like(a_w, 1.0 - wt))
+        return Composite(None, keep, straight, out)
 
 
 BOX_SHARE = 0.6
@@ -184,6 +201,26 @@ BOX_SHARE = 0.6
 more than this share of it. CPU-ms per 720p frame, whole frame → box: the sample's juggler (a
 box of 15–21 % of the frame) 4.8 → 2.8; s18's talking head (48–57 %) 3.8 → 3.8, the break-even
 (cropping and copying cost about what the smaller blend saves)."""
+
+
+def _blend_i420(src: np.ndarray, back: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``src`` (``H×W×3`` uint8 RGB, even sides) blended over ``back`` (its cv2-layout I420)
+    with ``keep`` (``H×W`` float32) as a new I420 array: only in the box of ``keep > 0``
+    (outside it the output is the background), on even pixels so its 2×2 chroma blocks are the
+    frame's; a box covering most of the frame is widened to all of it (cropping and copying
+    would cost more than it saves)."""
+    h, w = keep.shape
+    x, y, bw, bh = cv2.boundingRect(cv2.compare(keep, 0.0, cv2.CMP_GT))
+    if bw * bh > BOX_SHARE * w * h:
+        out = np.empty_like(back)
+        _blend_i420_box(src, back, keep, out, (0, 0, w, h))
+    else:
+        out = back.copy()
+        if bw and bh:
+            x0, y0 = x & ~1, y & ~1
+            x1, y1 = min(w, (x + bw + 1) & ~1), min(h, (y + bh + 1) & ~1)
+            _blend_i420_box(src, back, keep, out, (x0, y0, x1, y1))
+    return out
 
 
 def _blend_i420_box(

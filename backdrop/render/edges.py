@@ -58,14 +58,18 @@ def guided_coefficients(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Linear coefficients ``(a, b)`` with ``src ≈ a·guide + b`` in each window (float32, same
     shape as the inputs). ``guide`` and ``src`` are float32 in [0, 1]; ``radius`` in pixels."""
+    # cv2's element-wise float32 operations and in-place updates instead of numpy temporaries:
+    # the same IEEE operations in the same order (bit for bit), about half the CPU
     mean_i = _box(guide, radius)
     mean_p = _box(src, radius)
-    corr_ip = _box(guide * src, radius)
-    corr_ii = _box(guide * guide, radius)
-    var_i = corr_ii - mean_i * mean_i
-    cov_ip = corr_ip - mean_i * mean_p
-    a = cov_ip / (var_i + eps)
-    b = mean_p - a * mean_i
+    cov_ip = _box(cv2.multiply(guide, src), radius)
+    var_i = _box(cv2.multiply(guide, guide), radius)
+    var_i -= cv2.multiply(mean_i, mean_i)  # corr_ii − mean_i²
+    cov_ip -= cv2.multiply(mean_i, mean_p)  # corr_ip − mean_i·mean_p
+    var_i += np.float32(eps)
+    a = cv2.divide(cov_ip, var_i)
+    b = cv2.multiply(a, mean_i)
+    np.subtract(mean_p, b, out=b)
     return _box(a, radius), _box(b, radius)
 
 

@@ -225,7 +225,7 @@ class ProxyWorker:
             if frame.pts is None:
                 continue
             out_frame = av.VideoFrame.from_ndarray(frame_to_rgb(frame, self.size), "rgb24")
-            out_frame = out_frame.reformat(format=PROXY_PIX_FMT)
+            out_frame = out_frame.reformat(format=PROXY_PIX_FMT, threads=1)  # see frame_to_rgb
             out_frame.pts, out_frame.time_base = len(times), tb
             times.append(float(frame.pts * frame.time_base) - v0)
             out.mux(st.encode(out_frame))

@@ -114,11 +114,14 @@ def frame_to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarr
     """``H×W×3`` uint8 RGB in display orientation, scaled to ``size`` = (width, height) after
     rotation when given."""
     k = _rot_k(frame.rotation or 0.0)
+    # threads=1: PyAV's default (0, automatic) has swscale start and end a pool of threads for
+    # every frame (two per 720p frame here); one thread gives the same pixels, bit for bit, for
+    # 0.2–0.4 CPU-ms less per 720p–1080p frame
     if size is not None:
         tw, th = size if k % 2 == 0 else (size[1], size[0])
-        img = frame.to_ndarray(format="rgb24", width=tw, height=th)
+        img = frame.to_ndarray(format="rgb24", width=tw, height=th, threads=1)
     else:
-        img = frame.to_ndarray(format="rgb24")
+        img = frame.to_ndarray(format="rgb24", threads=1)
     return np.ascontiguousarray(np.rot90(img, k)) if k else img
 
 
