@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -211,13 +213,39 @@ def _render(
             fail(str(e))
         except OSError as e:
             bar.stop()
-            _os_fail(e, str(output or alpha))
+            _os_fail(e, _failed_output(e, output, alpha))
         except KeyboardInterrupt:
             bar.stop()
             err.print("interrupted; no partial output was kept")
             raise typer.Exit(130) from None
         bar.update(task, completed=stats.frames, total=stats.frames)
     views.render_done(stats, source)
+
+
+def _failed_output(e: OSError, output: Path | None, alpha: Path | None) -> str:
+    """Which of the outputs an OS error was about: the alpha when the error names its file (or
+    its temporary sibling, ``.NAME.partial-…``), else the video."""
+    named = os.fsdecode(e.filename) if isinstance(e.filename, str | bytes) else ""
+
+    def hit(p: Path | None) -> bool:
+        return (
+            p is not None
+            and bool(named)
+            and (f".{p.stem}.partial-" in named or named.endswith(p.name))
+        )
+
+    if alpha is not None and (output is None or (hit(alpha) and not hit(output))):
+        return str(alpha)
+    return str(output)
+
+
+def _stdin_lines() -> Iterator[str] | None:
+    """The terminal's lines, or None when there is no standard input (closed, or fd 0 not
+    open at all: ``sys.stdin`` is then None)."""
+    stdin = sys.stdin
+    if stdin is None or stdin.closed:
+        return None
+    return iter(stdin.readline, "")
 
 
 def _probe(video: Path) -> MediaInfo:
@@ -547,7 +575,10 @@ def chat(
 
     if script is not None and not script.is_file():
         fail(f"{script}: no such script file")
-    lines = script.read_text(encoding="utf-8").splitlines() if script is not None else None
+    try:
+        lines = script.read_text(encoding="utf-8").splitlines() if script is not None else None
+    except (OSError, UnicodeDecodeError) as e:
+        fail(f"{script}: not a readable text file of lines ({e})", 2)
     video = _choose_take(video, lines)
     session = Session(video, llm=False if rules_only else None, refine=True).start()
     talk = Chat(session, lambda line: out.print(Text(line)), out_dir)
@@ -560,7 +591,7 @@ def chat(
             while True:
                 try:
                     line = input("> ")
-                except EOFError:
+                except (EOFError, RuntimeError):  # end of input, or no stdin at all
                     break
                 if not talk.handle(line):
                     break
@@ -583,7 +614,7 @@ def _choose_take(videos: list[Path], lines: list[str] | None) -> Path:
             return lines.pop(0) if lines else None
         try:
             return input("> ")
-        except EOFError:
+        except (EOFError, RuntimeError):  # end of input, or no stdin at all
             return None
 
     return videos[choose(reports, answer, lambda line: out.print(Text(line)))]
@@ -649,10 +680,12 @@ def live(
             web_port=web,
             duration=duration, llm=False if rules_only else None, level=level, out_dir=out_dir,
             say=(printer := StatusPrinter()).say, status_line=printer.status,
-            stdin=iter(sys.stdin.readline, "") if not sys.stdin.closed else None,
+            stdin=_stdin_lines(),
         )  # fmt: skip
     except (*EXPECTED_ERRORS, LiveError, ValueError) as e:
         fail(str(e))
+    except OSError as e:  # the recording's disk filled or went read-only while it ran
+        _os_fail(e, str(record or "the output"))
 
 
 @app.command()
