@@ -29,6 +29,7 @@ from backdrop.agent.cli import _failed_output, _stdin_lines
 from backdrop.agent.session import Session
 from backdrop.agent.web.server import create_app
 from backdrop.perception.core.media import MediaError, probe
+from backdrop.render import files
 from backdrop.render.files import PathError, check_output, contain, refuse_system_or_special
 from backdrop.render.preview import write_png
 from backdrop.render.refine import write_refined_png
@@ -83,15 +84,31 @@ def test_an_os_error_names_the_output_it_was_about() -> None:
     assert _failed_output(OSError(28, "full"), None, alpha) == "frames"
 
 
-def test_no_atomic_writer_lands_on_a_device_or_in_dev() -> None:
+@pytest.fixture
+def system_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stand-in for ``/dev``: the tests never write, or try to write, in the real one (as root
+    a regressed writer would replace ``/dev/null`` itself)."""
+    sys_dir = tmp_path / "dev"
+    sys_dir.mkdir()
+    monkeypatch.setattr(files, "SYSTEM_FOLDERS", (sys_dir,))
+    return sys_dir
+
+
+def test_no_atomic_writer_lands_on_a_special_file_or_in_a_system_folder(
+    tmp_path: Path, system_folder: Path
+) -> None:
     rgb = np.zeros((4, 4, 3), np.uint8)
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
     with pytest.raises(PathError, match="device or special file"):
-        write_png(rgb, "/dev/null")
+        write_png(rgb, fifo)
+    assert fifo.is_fifo()
     with pytest.raises(PathError, match="devices and kernel files"):
-        refuse_system_or_special("/dev/backdrop-trust-sweep.png")  # checked, never written
+        write_png(rgb, system_folder / "x.png")
+    assert list(system_folder.iterdir()) == []
     with pytest.raises(PathError, match="devices and kernel files"):
-        refuse_system_or_special("/proc/self/../backdrop.png")
-    assert refuse_system_or_special("/dev/shm/backdrop.png") == Path("/dev/shm/backdrop.png")
+        refuse_system_or_special(tmp_path / "x" / ".." / "dev" / "b.png")  # a check only
+    assert refuse_system_or_special(tmp_path / "b.png") == tmp_path / "b.png"
 
 
 def test_a_refusal_names_each_allowed_folder_once(tmp_path: Path) -> None:
@@ -102,12 +119,14 @@ def test_a_refusal_names_each_allowed_folder_once(tmp_path: Path) -> None:
 
 # -- chat -----------------------------------------------------------------------------------------
 @pytest.fixture
-def chat_lines(make_video, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chat]:
+def chat_lines(
+    make_video, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, system_folder: Path
+) -> Iterator[Chat]:
     clip = make_video("c.mp4", width=64, height=48, frames=8, audio=False)
     monkeypatch.chdir(tmp_path)
     session = Session(clip, analyzers=lambda info: [], llm=False).start()
     lines: list[str] = []
-    chat = Chat(session, lines.append, Path("/dev/null"))
+    chat = Chat(session, lines.append, system_folder / "out")
     chat.lines = lines  # type: ignore[attr-defined]
     try:
         yield chat
@@ -116,13 +135,13 @@ def chat_lines(make_video, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
 
 
 def test_chat_commands_never_write_into_dev_nor_read_outside(chat_lines: Chat) -> None:
-    chat_lines.handle("/preview 0")  # --out /dev/null: the preview used to land in /dev
+    chat_lines.handle("/preview 0")  # --out /dev: the preview used to land in /dev
     chat_lines.handle("/voice /etc/passwd")  # used to be read (and decoded) from anywhere
     chat_lines.handle("/voice ../../../x.wav")
     said = chat_lines.lines  # type: ignore[attr-defined]
     errors = [line for line in said if line.startswith("backdrop (error)")]
     assert len(errors) == 3, said
-    assert "device or special file" in errors[0] or "/dev" in errors[0]
+    assert "devices and kernel files" in errors[0]
     assert "outside the allowed folder" in errors[1] and "outside" in errors[2]
 
 
