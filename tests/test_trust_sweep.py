@@ -74,6 +74,19 @@ def test_read_only_disk_is_refused_before_rendering_or_recording(
         assert "read-only" in one_line_error(code, err)
 
 
+def test_plan_export_never_replaces_the_video_or_the_plan(make_video, tmp_path: Path) -> None:
+    clip = make_video("c.mp4", width=64, height=48, frames=4, audio=False)
+    link = tmp_path / "same.mp4"
+    os.link(clip, link)
+    plan = blue_plan(tmp_path / "p.json")
+    before = clip.read_bytes(), plan.read_bytes()
+    for target in (clip, link, plan, tmp_path / "x" / ".." / "c.mp4"):  # it used to write them
+        msg = one_line_error(*cli("plan", "export", plan, clip, "--otio", target)[::2])
+        assert "is the input" in msg, msg
+    assert (clip.read_bytes(), plan.read_bytes()) == before
+    assert cli("plan", "export", plan, clip, "--otio", tmp_path / "t.otio")[0] == 0
+
+
 def test_an_os_error_names_the_output_it_was_about() -> None:
     out, alpha = Path("o.mp4"), Path("frames")
     on_alpha = OSError(28, "No space left on device", "/x/.frames.partial-1-0123abcd/f_1.png")

@@ -841,6 +841,7 @@ def plan_export(
     """Export a plan for editing software: OpenTimelineIO (background tracks, fades, markers)."""
     from backdrop.render.otio_export import write_otio
 
+    _check_outputs([plan_path, video], None, plan_out=otio_out)  # never over the video or plan
     try:
         plan = EditPlan.load(plan_path)
     except PlanError as e:
