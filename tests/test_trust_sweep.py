@@ -229,6 +229,22 @@ def test_editor_folders_that_lead_outside_are_refused(make_video, tmp_path: Path
     assert list(outside.iterdir()) == []
 
 
+def test_a_port_in_use_is_one_line_before_any_banner(make_video, tmp_path: Path) -> None:
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen(1)
+    port = held.getsockname()[1]
+    try:
+        code, out, err = cli("serve", "--port", port, "--workdir", tmp_path)
+        assert "address already in use" in one_line_error(code, err)
+        assert "editor on" not in out  # it used to announce the URL, then fail in uvicorn
+        clip = make_video("c.mp4", width=64, height=48, frames=4, audio=False)
+        code, _, err = cli("live", "--source", clip, "--realtime", "--web", port)
+        assert "cannot serve the live page" in one_line_error(code, err)  # not "cannot write"
+    finally:
+        held.close()
+
+
 # -- hangs ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("value", ["abc", "inf", "-inf", "nan", "0", "-1", ""])
 def test_a_bad_llm_timeout_is_the_default(value: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -650,7 +650,10 @@ def live(
         list[str] | None, typer.Option("--say", help='An instruction; "@SECONDS text" for later.')
     ] = None,
     web: Annotated[
-        int | None, typer.Option("--web", help="Serve the live page (and /obs) on this port.")
+        int | None,
+        typer.Option(
+            "--web", min=0, max=65535, help="Serve the live page (and /obs) on this port."
+        ),
     ] = None,
     listen: Annotated[
         bool, typer.Option("--listen", help="Hear the microphone all the time (voice activity).")
@@ -685,7 +688,9 @@ def live(
     except (*EXPECTED_ERRORS, LiveError, ValueError) as e:
         fail(str(e))
     except OSError as e:  # the recording's disk filled or went read-only while it ran
-        _os_fail(e, str(record or "the output"))
+        if record is None:
+            fail(f"live stopped: {(e.strerror or str(e)).lower()}")
+        _os_fail(e, str(record))
 
 
 @app.command()
@@ -697,7 +702,9 @@ def serve(
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on; not loopback = token required.")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+    ] = 8765,
     workdir: Annotated[
         Path, typer.Option("--workdir", help="The only folder the editor reads and writes.")
     ] = Path("."),
@@ -718,10 +725,26 @@ def serve(
         web = create_app(workdir, [v.resolve() for v in video or []], token)
     except (ValueError, *EXPECTED_ERRORS) as e:
         fail(str(e))
+    _check_port(host, port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     views.editor_banner(url, workdir, token)
     uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+def _check_port(host: str, port: int) -> None:
+    """One line, before the banner claims an address, when ``host:port`` cannot be listened on
+    (in use, not an address of this machine)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            s.bind(infos[0][4])
+    except OSError as e:
+        why = (e.strerror or str(e)).lower()
+        fail(f"cannot listen on {host}:{port}: {why}; choose another --port (or --host)")
 
 
 @app.command()
