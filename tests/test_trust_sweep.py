@@ -264,6 +264,58 @@ def test_llm_timeout_is_taken_and_capped(monkeypatch: pytest.MonkeyPatch) -> Non
     assert config is not None and config.timeout == llm.DEFAULT_TIMEOUT_S
 
 
+def test_an_abandoned_prefetch_stops_when_told(tmp_path: Path) -> None:
+    """A render that fails (a full disk under ``--alpha``) leaves its decode thread's queue full;
+    the thread used to wait in ``put`` until the 20 s exit grace ran out, then be named in a
+    warning. Told to stop, it now ends at once."""
+    from backdrop.perception.core import workers
+    from backdrop.render.pipeline import _prefetch
+
+    handed = threading.Event()
+
+    def source() -> Iterator[int]:
+        for i in range(1000):
+            if i == 2:  # 1 waits in the queue (size 1); 2 will wait to be put
+                handed.set()
+            yield i
+
+    frames = _prefetch(source(), maxsize=1, name="trust-sweep-decode")
+    assert next(frames) == 0  # the consumer goes away here, the generator is kept (a traceback)
+    assert handed.wait(10)
+    threading.Event().wait(0.3)  # let it block in put (a shorter wait only makes this test lax)
+    (th,) = [t for t in workers.alive() if t.name == "trust-sweep-decode"]
+    workers._tracked[th]()  # what join_at_exit does: tell it to stop
+    th.join(5)
+    assert not th.is_alive()
+    del frames
+
+
+def test_a_failed_render_ends_its_decode_thread_at_once(make_video, tmp_path: Path) -> None:
+    """While the failure's traceback is still held (a session reporting it, pytest here), the
+    decode thread used to stay blocked on its full queue until process exit."""
+    from backdrop.perception.core import workers
+    from backdrop.render.pipeline import render_video
+    from backdrop.render.plan import EditPlan
+
+    clip = make_video("c.mp4", width=160, height=96, frames=150, audio=False)
+
+    def progress(done: int, total: int, elapsed: float) -> None:
+        if done == 3:
+            raise RuntimeError("the disk filled")
+
+    plan = EditPlan.load(blue_plan(tmp_path / "p.json"))
+    with pytest.raises(RuntimeError) as failed:
+        render_video(clip, plan, tmp_path / "o.mp4", progress=progress)
+    ended = threading.Event()
+    for _ in range(200):  # a tolerance for a loaded machine, not a timing
+        if not any(t.name == "decode" for t in workers.alive()):
+            ended.set()
+            break
+        ended.wait(0.05)
+    assert ended.is_set(), [t.name for t in workers.alive()]
+    assert failed.value is not None and not (tmp_path / "o.mp4").exists()
+
+
 def test_a_stream_that_sends_nothing_says_so(tmp_path: Path) -> None:
     from backdrop.perception.core.live import AvSource
 
