@@ -168,6 +168,25 @@ def test_a_refined_preview_past_the_end_is_the_last_frame(make_video, tmp_path: 
     assert out.is_file()
 
 
+def test_chat_render_of_a_file_that_breaks_off_says_so(
+    make_video, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .faults.test_media_faults import _faststart_cut
+
+    cut = _faststart_cut(
+        make_video("src.mp4", width=320, height=240, frames=48), tmp_path / "c.mp4"
+    )
+    monkeypatch.chdir(tmp_path)
+    session = Session(cut, analyzers=lambda info: [], llm=False).start()
+    lines: list[str] = []
+    try:
+        Chat(session, lines.append, tmp_path / "out").handle("/render o.mp4")
+    finally:
+        session.close()
+    assert any(line.startswith("backdrop: wrote") for line in lines), lines
+    assert "stops decoding" in lines[-1] and "missing" in lines[-1], lines  # the CLI said it
+
+
 def test_chat_script_that_is_not_text_is_one_line(make_video, tmp_path: Path) -> None:
     clip = make_video("c.mp4", width=64, height=48, frames=4, audio=False)
     script = tmp_path / "s.txt"

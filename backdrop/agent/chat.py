@@ -180,6 +180,11 @@ class Chat:
         stats = self.session.render(out)
         used = f", {stats.refined} refined behind the preview" if stats.refined else ""
         self._print(f"backdrop: wrote {out} ({stats.frames} frames{used}, {stats.fps:.0f} fps)")
+        if stats.missing_seconds > 0:  # a file that breaks off: said, as the CLI says it
+            self._print(
+                f"backdrop: warning: the video stops decoding at {stats.decoded_until:.2f} s; "
+                f"the last {stats.missing_seconds:.2f} s were missing or broken"
+            )
 
     def _refined_png(self, t: float) -> None:
         """The "after" beside ``/preview``'s "before": the frame with the quality settings."""
