@@ -117,8 +117,8 @@ class Chat:
         elif cmd == "/preview":
             t, said = parse_time(arg or "0"), ""
             end = s.info.duration
-            if end and t > end:
-                t, said = end, f" ({clock(parse_time(arg))} is past the end; the last frame)"
+            if end and t > end:  # the person's own words: a clock of 1e308 s is no help
+                t, said = end, f" ({arg} is past the end; the last frame)"
             path = s.preview_png(t, self.out_dir / f"preview-{t:07.2f}.png", fast=True)
             self._print(
                 f"backdrop: preview of {clock(t)}{said} written to {path} (before: fast edge)"
@@ -143,10 +143,14 @@ class Chat:
         from backdrop.render.files import check_output, contain
         from backdrop.tools.edit import protected_inputs
 
-        ctx = self.session.ctx
-        allowed = [Path.cwd(), *ctx.allowed_folders(), self.out_dir]
-        target = contain(arg or self.out_dir / default, allowed, base=Path.cwd(), what="output")
-        return check_output(target, protected_inputs(ctx))
+        target = contain(arg or self.out_dir / default, self._allowed(), base=Path.cwd(),
+                         what="output")  # fmt: skip
+        return check_output(target, protected_inputs(self.session.ctx))
+
+    def _allowed(self) -> list[Path]:
+        """The folders a path typed in a command may lead into: the current folder, the
+        video's folder and the out folder."""
+        return [Path.cwd(), *self.session.ctx.allowed_folders(), self.out_dir]
 
     def _export(self, arg: str) -> None:
         """``/export``: the plan as JSON (default), as OpenTimelineIO (``.otio``), or the edited
@@ -176,6 +180,11 @@ class Chat:
         stats = self.session.render(out)
         used = f", {stats.refined} refined behind the preview" if stats.refined else ""
         self._print(f"backdrop: wrote {out} ({stats.frames} frames{used}, {stats.fps:.0f} fps)")
+        if stats.missing_seconds > 0:  # a file that breaks off: said, as the CLI says it
+            self._print(
+                f"backdrop: warning: the video stops decoding at {stats.decoded_until:.2f} s; "
+                f"the last {stats.missing_seconds:.2f} s were missing or broken"
+            )
 
     def _refined_png(self, t: float) -> None:
         """The "after" beside ``/preview``'s "before": the frame with the quality settings."""
@@ -203,7 +212,11 @@ class Chat:
             if cmd == "/voice":
                 if not arg:
                     raise ValueError("/voice needs a WAV file")
-                audio = voice.load_audio(Path(arg))
+                from backdrop.render.files import contain
+
+                # a typed path is an instruction's path: it stays inside the allowed folders
+                wav = contain(arg, self._allowed(), base=Path.cwd(), what="recording")
+                audio = voice.load_audio(wav)
                 voice.check_instruction_audio(audio, arg)
             else:
                 seconds = float(arg) if arg else 5.0

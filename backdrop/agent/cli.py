@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -211,13 +213,39 @@ def _render(
             fail(str(e))
         except OSError as e:
             bar.stop()
-            _os_fail(e, str(output or alpha))
+            _os_fail(e, _failed_output(e, output, alpha))
         except KeyboardInterrupt:
             bar.stop()
             err.print("interrupted; no partial output was kept")
             raise typer.Exit(130) from None
         bar.update(task, completed=stats.frames, total=stats.frames)
     views.render_done(stats, source)
+
+
+def _failed_output(e: OSError, output: Path | None, alpha: Path | None) -> str:
+    """Which of the outputs an OS error was about: the alpha when the error names its file (or
+    its temporary sibling, ``.NAME.partial-…``), else the video."""
+    named = os.fsdecode(e.filename) if isinstance(e.filename, str | bytes) else ""
+
+    def hit(p: Path | None) -> bool:
+        return (
+            p is not None
+            and bool(named)
+            and (f".{p.stem}.partial-" in named or named.endswith(p.name))
+        )
+
+    if alpha is not None and (output is None or (hit(alpha) and not hit(output))):
+        return str(alpha)
+    return str(output)
+
+
+def _stdin_lines() -> Iterator[str] | None:
+    """The terminal's lines, or None when there is no standard input (closed, or fd 0 not
+    open at all: ``sys.stdin`` is then None)."""
+    stdin = sys.stdin
+    if stdin is None or stdin.closed:
+        return None
+    return iter(stdin.readline, "")
 
 
 def _probe(video: Path) -> MediaInfo:
@@ -547,7 +575,10 @@ def chat(
 
     if script is not None and not script.is_file():
         fail(f"{script}: no such script file")
-    lines = script.read_text(encoding="utf-8").splitlines() if script is not None else None
+    try:
+        lines = script.read_text(encoding="utf-8").splitlines() if script is not None else None
+    except (OSError, UnicodeDecodeError) as e:
+        fail(f"{script}: not a readable text file of lines ({e})", 2)
     video = _choose_take(video, lines)
     session = Session(video, llm=False if rules_only else None, refine=True).start()
     talk = Chat(session, lambda line: out.print(Text(line)), out_dir)
@@ -560,7 +591,7 @@ def chat(
             while True:
                 try:
                     line = input("> ")
-                except EOFError:
+                except (EOFError, RuntimeError):  # end of input, or no stdin at all
                     break
                 if not talk.handle(line):
                     break
@@ -583,7 +614,7 @@ def _choose_take(videos: list[Path], lines: list[str] | None) -> Path:
             return lines.pop(0) if lines else None
         try:
             return input("> ")
-        except EOFError:
+        except (EOFError, RuntimeError):  # end of input, or no stdin at all
             return None
 
     return videos[choose(reports, answer, lambda line: out.print(Text(line)))]
@@ -619,7 +650,10 @@ def live(
         list[str] | None, typer.Option("--say", help='An instruction; "@SECONDS text" for later.')
     ] = None,
     web: Annotated[
-        int | None, typer.Option("--web", help="Serve the live page (and /obs) on this port.")
+        int | None,
+        typer.Option(
+            "--web", min=0, max=65535, help="Serve the live page (and /obs) on this port."
+        ),
     ] = None,
     listen: Annotated[
         bool, typer.Option("--listen", help="Hear the microphone all the time (voice activity).")
@@ -649,10 +683,14 @@ def live(
             web_port=web,
             duration=duration, llm=False if rules_only else None, level=level, out_dir=out_dir,
             say=(printer := StatusPrinter()).say, status_line=printer.status,
-            stdin=iter(sys.stdin.readline, "") if not sys.stdin.closed else None,
+            stdin=_stdin_lines(),
         )  # fmt: skip
     except (*EXPECTED_ERRORS, LiveError, ValueError) as e:
         fail(str(e))
+    except OSError as e:  # the recording's disk filled or went read-only while it ran
+        if record is None:
+            fail(f"live stopped: {(e.strerror or str(e)).lower()}")
+        _os_fail(e, str(record))
 
 
 @app.command()
@@ -664,7 +702,9 @@ def serve(
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on; not loopback = token required.")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+    ] = 8765,
     workdir: Annotated[
         Path, typer.Option("--workdir", help="The only folder the editor reads and writes.")
     ] = Path("."),
@@ -685,10 +725,26 @@ def serve(
         web = create_app(workdir, [v.resolve() for v in video or []], token)
     except (ValueError, *EXPECTED_ERRORS) as e:
         fail(str(e))
+    _check_port(host, port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     views.editor_banner(url, workdir, token)
     uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+def _check_port(host: str, port: int) -> None:
+    """One line, before the banner claims an address, when ``host:port`` cannot be listened on
+    (in use, not an address of this machine)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            s.bind(infos[0][4])
+    except OSError as e:
+        why = (e.strerror or str(e)).lower()
+        fail(f"cannot listen on {host}:{port}: {why}; choose another --port (or --host)")
 
 
 @app.command()
@@ -808,6 +864,7 @@ def plan_export(
     """Export a plan for editing software: OpenTimelineIO (background tracks, fades, markers)."""
     from backdrop.render.otio_export import write_otio
 
+    _check_outputs([plan_path, video], None, plan_out=otio_out)  # never over the video or plan
     try:
         plan = EditPlan.load(plan_path)
     except PlanError as e:

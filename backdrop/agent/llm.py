@@ -37,6 +37,31 @@ HISTORY_TURNS = 6
 """Recent conversation turns (person + agent) sent with each request."""
 
 
+MAX_TIMEOUT_S = 600.0
+"""The longest deadline ``BACKDROP_LLM_TIMEOUT`` may set: a language model never holds a
+session for longer (``inf`` would wait for ever)."""
+
+
+def timeout_from_env() -> float:
+    """``BACKDROP_LLM_TIMEOUT`` in seconds: a finite number above 0, at most
+    :data:`MAX_TIMEOUT_S`. Anything else (``abc``, ``inf``, ``nan``, ``0``, ``-1``) gives
+    :data:`DEFAULT_TIMEOUT_S` and one warning line, never a crash or a wait for ever."""
+    text = os.environ.get("BACKDROP_LLM_TIMEOUT")
+    if text is None or not text.strip():
+        return DEFAULT_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 < value < math.inf:
+        log.warning(
+            "BACKDROP_LLM_TIMEOUT=%r is not a number of seconds above 0; using %g s",
+            text, DEFAULT_TIMEOUT_S,
+        )  # fmt: skip
+        return DEFAULT_TIMEOUT_S
+    return min(value, MAX_TIMEOUT_S)
+
+
 class LLMError(Exception):
     """The endpoint could not give a usable answer (the message says why, in a few words)."""
 
@@ -56,7 +81,7 @@ class LLMConfig:
         key = os.environ.get("OPENAI_API_KEY")
         if not model or not (base or key):
             return None
-        timeout = float(os.environ.get("BACKDROP_LLM_TIMEOUT", DEFAULT_TIMEOUT_S))
+        timeout = timeout_from_env()
         return cls(base_url=base, api_key=key or "not-needed", model=model, timeout=timeout)
 
 
@@ -380,9 +405,7 @@ class LocalToolModel:
     registry: ToolRegistry = field(default_factory=default_registry)
     tools: tuple[str, ...] = LOCAL_TOOLS
     model: Any = None
-    timeout: float = field(
-        default_factory=lambda: float(os.environ.get("BACKDROP_LLM_TIMEOUT", DEFAULT_TIMEOUT_S))
-    )
+    timeout: float = field(default_factory=timeout_from_env)
     _busy: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def schemas(self) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from backdrop.perception.core.atomic import atomic_path as core_atomic_path
 from backdrop.perception.core.atomic import partial_sibling
-from backdrop.render.files import PathError, is_frames_folder
+from backdrop.render.files import PathError, is_frames_folder, refuse_system_or_special
 
 
 def replace_into(tmp: Path, final: Path) -> None:
@@ -55,6 +55,7 @@ def atomic_path(final: str | Path) -> AbstractContextManager[Path]:
     temporary file or folder is removed and ``final`` is left as it was: an existing output is
     never replaced by a partial one, and a folder Backdrop did not write is never replaced at all
     (:func:`replace_into`). This is :func:`backdrop.perception.core.atomic.atomic_path` with
-    render's folder rule.
+    render's folder rule. A ``final`` in ``/dev``, ``/proc`` or ``/sys`` or on a device or other
+    special file is refused first (:func:`~backdrop.render.files.refuse_system_or_special`).
     """
-    return core_atomic_path(final, replace=replace_into)
+    return core_atomic_path(refuse_system_or_special(final), replace=replace_into)

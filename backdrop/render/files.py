@@ -76,7 +76,7 @@ def contain(
     except (OSError, RuntimeError) as e:  # a symlink loop
         raise PathError(f"the {what} path {text!r} cannot be resolved ({e})") from None
     if not any(full == r or full.is_relative_to(r) for r in roots):
-        where = " or ".join(str(r) for r in roots)
+        where = " or ".join(str(r) for r in dict.fromkeys(roots))  # each folder named once
         raise PathError(f"{text}: the {what} is outside the allowed folder {where}; refused")
     return full
 
@@ -136,6 +136,38 @@ def _not_in_system_folder(path: Path) -> Path:
     return path
 
 
+def refuse_system_or_special(path: str | os.PathLike[str]) -> Path:
+    """``path``, unless writing it would put a file in :data:`SYSTEM_FOLDERS` or replace a
+    device, FIFO, socket or other special file: then :class:`PathError`. The atomic writers call
+    this for every output, so an output path that no command-level check saw (a preview in a
+    ``--out`` folder, a plan a tool writes) still never lands on a device."""
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except OSError:
+        return _not_in_system_folder(p)
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        raise PathError(f"{p} is a device or special file, not a regular file; refused")
+    return _not_in_system_folder(p)
+
+
+def _writable_folder(p: Path, land: Path) -> Path:
+    """``p``, if the folder its output lands in (or the nearest existing folder above it, where
+    the rest is still to be made) can be written; else :class:`PathError` before any work (a
+    render into a read-only disk would otherwise run to the end and then fail)."""
+    folder = land.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or os.access(folder, os.W_OK | os.X_OK):
+        return p
+    try:
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    why = "is on a read-only disk" if read_only else "is not writable"
+    raise PathError(f"cannot write {p}: the folder {folder} {why}; choose another folder")
+
+
 def is_frames_folder(folder: Path) -> bool:
     """Whether ``folder`` is a PNG-frames folder Backdrop wrote (it holds the marker file)."""
     return (folder / FRAMES_MARKER).is_file()
@@ -163,7 +195,9 @@ def check_output(
         PathError: ``output`` is an input (same file or a hard link to it), a device, FIFO,
             socket or other special file, an existing folder (for a file output), a file (for a
             folder output), a non-empty folder Backdrop did not write, or one Backdrop wrote
-            without ``force``; or its parent exists and is not a folder.
+            without ``force``; or its parent exists and is not a folder; or the folder it
+            lands in cannot be written (a read-only disk, no permission), checked before any
+            work.
     """
     p = Path(output)
     if "\x00" in str(p):
@@ -181,7 +215,7 @@ def check_output(
             parent = parent.parent
         if not parent.is_dir():
             raise PathError(f"{p}: {parent} is a file, not a folder") from None
-        return _not_in_system_folder(p)
+        return _writable_folder(_not_in_system_folder(p), land)
     except NotADirectoryError:
         raise PathError(f"could not write {p}: a folder on its path is a file") from None
     except OSError as e:
@@ -190,7 +224,7 @@ def check_output(
         if not folder:
             raise PathError(f"{p} is a folder; give a file name for the output (e.g. {p}/out.mp4)")
         if not any(land.iterdir()):
-            return p
+            return _writable_folder(p, land)
         if not is_frames_folder(land):
             raise PathError(
                 f"{p} is a folder that is not empty and was not written by Backdrop; "
@@ -198,12 +232,12 @@ def check_output(
             )
         if not force:
             raise PathError(f"{p} holds frames from an earlier run; add --force to replace them")
-        return p
+        return _writable_folder(p, land)
     if not stat.S_ISREG(st.st_mode):
         raise PathError(f"{p} is a device or special file, not a regular file; refused")
     if folder:
         raise PathError(f"{p} is a file; the PNG frames need a folder name")
-    return _not_in_system_folder(p)
+    return _writable_folder(_not_in_system_folder(p), land)
 
 
 def check_distinct(outputs: Iterable[str | os.PathLike[str] | None]) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 
 from backdrop.perception.core import workers
 from backdrop.perception.core.media import AUDIO_RATE
-from backdrop.render.writer import Mp4Writer
+from backdrop.render.writer import Mp4Writer, RenderError
 
 log = logging.getLogger(__name__)
 
@@ -531,7 +531,11 @@ class WebPreview:
         self.camera = camera
         self.camera_size = camera_size
         self.on_say = on_say
-        self._server = _Server((host, port), _Handler)
+        try:
+            self._server = _Server((host, port), _Handler)
+        except OSError as e:  # a port in use or not ours to take: one line, before any work
+            why = (e.strerror or str(e)).lower()
+            raise RenderError(f"cannot serve the live page on {host}:{port}: {why}") from None
         self._server.preview = self
         self.url = f"http://{host}:{self._server.server_address[1]}/"
         port = self._server.server_address[1]

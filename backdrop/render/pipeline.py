@@ -9,6 +9,7 @@ stages overlap on 2 cores.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -147,15 +148,26 @@ def _prefetch(it: Iterator[Any], maxsize: int = 8, name: str = "decode") -> Iter
     q: queue.Queue[Any] = queue.Queue(maxsize)
     stop = threading.Event()
 
+    def put(item: Any) -> bool:
+        """Hand ``item`` on; False once told to stop. A consumer that went away (its render
+        failed) leaves the queue full: waiting in ``q.put`` for ever would hold this thread
+        until the exit grace ran out (20 s after a disk-full error)."""
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=interrupt.POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def work() -> None:
         try:
             for item in it:
-                if stop.is_set():
+                if not put(item):
                     return
-                q.put(item)
-            q.put(_END)
+            put(_END)
         except BaseException as e:  # noqa: BLE001 - re-raised in the consumer
-            q.put(e)
+            put(e)
 
     th = workers.start(work, name, stop=stop.set)
     try:
@@ -194,6 +206,17 @@ def _until_broken(
         if n == 0:
             raise
         log.warning("%s", e)
+    finally:  # closed early (the render failed): the decode thread behind it ends now
+        _close(frames)
+
+
+def _close(it: Iterable[Any]) -> None:
+    """Close a generator that may still hold a worker (a prefetch thread) — at once, not when
+    a traceback that references it is freed; one running in another thread is left to it."""
+    close = getattr(it, "close", None)
+    if close is not None:
+        with contextlib.suppress(ValueError):  # "generator already executing"
+            close()
 
 
 def check_render_outputs(
@@ -581,6 +604,7 @@ def _drive(
         stats.seconds = time.perf_counter() - t_start
         return stats
     except BaseException:
+        _close(frames)  # the decode (and mask) threads feeding it end now
         for st in stages:
             if st.is_alive():
                 while True:  # drain so the stage sees the end marker

@@ -251,10 +251,20 @@ def write_refined_png(
     timeline: Timeline | None = None,
 ) -> Path:
     """Write the frame shown at ``t`` seconds, made with the quality settings, to ``path``
-    (PNG, atomically) — the "after" beside a preview's "before"."""
+    (PNG, atomically) — the "after" beside a preview's "before". At the very end, or past
+    where a broken-off file stops decoding, that is the last frame of the second before ``t``
+    (as the fast preview shows it).
+
+    Raises:
+        ValueError: no frame decodes at or in the second before ``t``.
+    """
     info = probe(source)
-    frames = refine_range(source, plan, t, t + 1.0 / max(info.fps, 1.0) - 1e-4, size=size,
-                          info=info, timeline=timeline)  # fmt: skip
+    step = 1.0 / max(info.fps, 1.0)
+    frames = refine_range(source, plan, t, t + step - 1e-4, size=size, info=info,
+                          timeline=timeline)  # fmt: skip
+    if not frames:  # no frame starts in [t, t + step): the one shown is the last before t
+        frames = refine_range(source, plan, max(0.0, t - 1.0), t, size=size, info=info,
+                              timeline=timeline)[-1:]  # fmt: skip
     if not frames:
         raise ValueError(f"no frame at {t:.2f} s in {source}")
     return write_png(frames[0].rgb, path)

@@ -27,7 +27,7 @@ import numpy as np
 
 from backdrop.perception.core.atomic import Partial
 from backdrop.render.atomic import replace_into
-from backdrop.render.files import FRAMES_MARKER, PathError
+from backdrop.render.files import FRAMES_MARKER, PathError, refuse_system_or_special
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ def _tmp_sibling(final: Path) -> Partial:
 
 
 def _make_tmp(final: Path) -> Partial:
+    refuse_system_or_special(final)  # never a new file in /dev, never onto a device
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -81,8 +81,13 @@ def test_preview_times_are_checked(talk) -> None:
 
 
 def test_voice_from_a_device_says_what_it_is(talk) -> None:
+    import os
+
     chat, lines, _ = talk
-    chat.handle("/voice /dev/zero")
+    chat.handle("/voice /dev/zero")  # a typed path, like any instruction's: contained
+    assert "outside the allowed folder" in _last(lines), _last(lines)
+    os.mkfifo("mic.wav")
+    chat.handle("/voice mic.wav")
     assert "not a regular file" in _last(lines), _last(lines)
     chat.handle("/voice nothere.wav")
     assert "no such file" in _last(lines), _last(lines)

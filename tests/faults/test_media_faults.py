@@ -80,6 +80,11 @@ def test_chat_voice_longer_than_the_cap_is_refused_before_transcribing(tmp_path:
     wav.write_bytes(silent_wav(MAX_INSTRUCTION_SECONDS + 5))
 
     class _NoSession:
+        class ctx:  # noqa: N801 - the folders a typed /voice path may come from
+            @staticmethod
+            def allowed_folders() -> list[Path]:
+                return [tmp_path]
+
         def add_listener(self, fn: object) -> None:
             pass
 

@@ -15,6 +15,7 @@ undoable step (the history setting :data:`TAKE`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -144,8 +145,21 @@ class Editor:
         return path.relative_to(self.workdir).as_posix()
 
     def out_dir(self) -> Path:
-        d = self.workdir / OUT_DIR
-        d.mkdir(exist_ok=True)
+        return self._own_folder(OUT_DIR)
+
+    def _own_folder(self, name: str) -> Path:
+        """The editor's folder ``name`` in the working folder (made when missing); 403 when it
+        is a symlink (or a file) that leads outside the working folder: the editor writes only
+        inside it."""
+        d = self.workdir / name
+        with contextlib.suppress(FileExistsError):
+            d.mkdir()
+        real = d.resolve()
+        if not real.is_dir() or not real.is_relative_to(self.workdir):
+            raise HTTPException(
+                403,
+                f"{name}/ is not a folder inside the working folder ({real}); nothing was written",
+            )
         return d
 
     def videos(self, limit: int = 200) -> list[str]:
@@ -385,8 +399,7 @@ class Editor:
         if Path(filename).suffix.lower() not in VIDEO_SUFFIXES:
             kinds = ", ".join(sorted(VIDEO_SUFFIXES))
             raise HTTPException(415, f"{name}: not a video file name (expected {kinds})")
-        folder = self.workdir / UPLOAD_DIR
-        folder.mkdir(exist_ok=True)
+        folder = self._own_folder(UPLOAD_DIR)
         target = folder / filename
         n = 1
         while target.exists():

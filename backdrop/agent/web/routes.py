@@ -310,8 +310,10 @@ def add_socket_route(app: FastAPI, editor: Editor) -> None:
         sender = asyncio.create_task(pump())
         try:
             while True:  # the page sends nothing we need; this notices it going away
-                await socket.receive_text()
-        except WebSocketDisconnect:
+                message = await socket.receive()  # text, bytes or junk alike: ignored
+                if message["type"] == "websocket.disconnect":
+                    break
+        except (WebSocketDisconnect, RuntimeError):  # gone, or already closed under us
             pass
         finally:
             editor.hub.remove(client)

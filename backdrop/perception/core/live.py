@@ -417,7 +417,14 @@ class AvSource(LiveSource):
                 timeout=self._open_timeout,
             )
         except (av.error.FFmpegError, OSError, UnicodeDecodeError) as e:
-            raise MediaError(f"{self.url}: cannot open ({_reason(e)})") from e
+            raise MediaError(f"{self.url}: cannot open ({self._why(e)})") from e
+
+    def _why(self, e: Exception) -> str:
+        """Why the stream failed, in a few words: FFmpeg's "Immediate exit requested" is our
+        own deadline (``timeout``) running out while the server sent nothing."""
+        if isinstance(e, av.error.ExitError):
+            return f"no data came for {self._open_timeout:g} s"
+        return _reason(e)
 
     def _run(self) -> None:
         wall0: float | None = None  # monotonic time at which media time `m0` is released
@@ -468,7 +475,7 @@ class AvSource(LiveSource):
                         else:
                             self._push(rgb)
             except av.error.FFmpegError as e:
-                raise MediaError(f"{self.url}: the stream broke off ({_reason(e)})") from e
+                raise MediaError(f"{self.url}: the stream broke off ({self._why(e)})") from e
             finally:
                 container.close()
             if not self._loop:
