@@ -225,18 +225,23 @@ def measure(
     return out
 
 
-def crop_png(spec: str, frames_n: int) -> None:
-    """``CLIP:FRAME:LEVEL:OUT.png``: the composite of frame FRAME at LEVEL, next to the
-    model's own mask's composite, cropped around the person, written to OUT.png."""
+def crop_png(spec: str, frames_n: int, step: int = 1, delay: float = 0.0) -> None:
+    """``CLIP:FRAME:LEVEL:OUT.png``: the composite of frame FRAME (of every ``step``-th) at
+    LEVEL, next to the model's own mask's composite, cropped around the person, written to
+    OUT.png."""
     name, idx, level, path = spec.split(":", 3)
     i = int(idx)
-    info, frames, _ = load_clip(name, max(frames_n, i + 1))
-    masks, _, _ = run_level(info, frames[: i + 1], level)
+    info, frames, _ = load_clip(name, max(frames_n, (i + 1) * step))
+    ref_all = model_masks(name, info, frames, 640)
+    frames = frames[::step]
+    info = dataclasses.replace(info, fps=info.fps / step)
+    masks, _, _ = run_level(info, frames[: i + 1], level, delay)
     from backdrop.render.compose import Compositor
 
     comp = Compositor(EditPlan.load(PLAN), info.width, info.height, info.duration)
     side = LEVELS[[lv.name for lv in LEVELS].index(level)].mask_long_side
-    ref = model_masks(name, info, frames[: i + 1], side)[i]
+    assert side == 640
+    ref = ref_all[::step][i]
     outs = [comp.compose(frames[i], T0 + i / info.fps, m).rgb for m in (masks[i], ref)]
     box = cv2.boundingRect((cv2.resize(ref, (info.width, info.height)) > 0.5).astype(np.uint8))
     x, y, w, h = box
@@ -261,7 +266,7 @@ def main() -> None:
     ap.add_argument("--crop", action="append", default=[], help="CLIP:FRAME:LEVEL:OUT.png")
     args = ap.parse_args()
     for spec in args.crop:
-        crop_png(spec, args.frames)
+        crop_png(spec, args.frames, args.step, args.delay)
     if args.crop and not args.clips:
         return
     results = []

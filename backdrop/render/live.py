@@ -336,7 +336,8 @@ class MotionCarrier:
     masker and the edge: a 720p frame's grey then costs ~0.2 ms instead of ~1.3), and the
     sampling map is made at the flow's own size and upsampled once to the mask's (a linear
     map upsamples exactly), so moving a 720p frame's mask costs about 2.5 ms CPU instead of
-    4.5, and runs no model (no detector, no landmarks).
+    4.5 (measured at the preset's finest scale; ~1.2 ms more at :data:`FLOW_FINEST_SCALE`), and
+    runs no model (no detector, no landmarks).
     """
 
     def __init__(self, flow_width: int = 320) -> None:
@@ -465,8 +466,8 @@ standing person, so the flow on the subject was mostly the still background's an
 mask lagged the person: the old background kept on the side he moved away from, his leading
 side cut — the busy machine's ghost trail). At 1 (half the grey) the juggler carried over 3
 frames (a busy source's gap) keeps 0.048 instead of 0.070 of its pixels outside the model's
-own mask, cuts 0.068 instead of 0.094 (``benchmarks/bench_carry.py``), for ~1 ms CPU more per
-carried 720p frame; 0 (the whole grey) gained little more for ~6 ms."""
+own mask, cuts 0.068 instead of 0.094 (``benchmarks/bench_carry.py``), for ~1.2 ms CPU more per
+carried 720p frame (+11–13 % of its whole cost); 0 (the whole grey) gained little more for ~6 ms."""
 MOVE_EPS = 0.02
 """Mask values at or below this count as background when :meth:`MotionCarrier.move` boxes the
 subject."""
