@@ -253,6 +253,40 @@ def test_carried_mask_stays_close_to_the_mask_computed_frames_later(sample: Path
     assert np.mean(carried) >= np.mean(held) - 0.005, (carried, held)
 
 
+def test_carried_masks_leave_no_ghost_trail_beside_a_moving_person(sample: Path) -> None:
+    """The busy machine's ghost trail (issue 15): at "mask 1/4" on the juggler, fed every 3rd
+    frame (a busy source drops the frames the loop was late for, so the person moves 3 frames'
+    worth between two), the carried masks keep few pixels outside the model's own mask on that
+    frame (dilated by 3 pixels of the 640-wide mask): the old background beside him, on the
+    side he moved away from; and cut little of it."""
+    from backdrop.render.live import _scaled
+    from backdrop.render.maskers import PreviewPersonMasker
+
+    info = probe(sample)
+    frames = [f for i, (_, f) in enumerate(iter_frames(sample)) if i < 150 and i % 3 == 0]
+    level = [lv.name for lv in LEVELS].index("mask 1/4")
+    side = LEVELS[level].mask_long_side
+    truth = PreviewPersonMasker(info)
+    want = [truth(_scaled(f, side), 3.0 + i / 8) for i, f in enumerate(frames)]
+    plan = EditPlan.load(Path(__file__).resolve().parent.parent / "examples" / "sample-plan.json")
+    r = LiveRenderer(info, lambda i, p: PreviewPersonMasker(i), BudgetController(8, fixed=level))
+    r.set_plan(plan)
+    ring = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    trails, cuts = [], []
+    for i, f in enumerate(frames):
+        out = r.render(i, 3.0 + i / 8, f)
+        if out.masked:
+            continue
+        assert r.last_mask is not None and r.last_mask.shape == want[i].shape
+        kept, model = r.last_mask > 0.5, (want[i] > 0.5).astype(np.uint8)
+        near, core = cv2.dilate(model, ring) > 0, cv2.erode(model, ring) > 0
+        trails.append((kept & ~near).sum() / max(1, kept.sum()))
+        cuts.append((core & ~kept).sum() / max(1, core.sum()))
+    assert len(trails) >= 30, "three carried frames in four"
+    assert np.mean(trails) < 0.06, trails
+    assert np.mean(cuts) < 0.09, cuts
+
+
 def test_half_size_alpha_of_the_cheap_levels_stays_close_to_the_full_one(sample: Path) -> None:
     """The cheap levels make the edge's alpha at half size: on a real frame the composite's
     alpha stays within a small difference of the full-size one, and the person is kept."""
@@ -518,6 +552,51 @@ def test_mask_thread_masks_the_newest_frame_and_never_queues() -> None:
     finally:
         gate.set()
         worker.close()
+
+
+def test_mask_thread_mask_arriving_many_frames_late_is_still_used() -> None:
+    """On a busy machine the model's run may take longer than a dozen frames: its mask is
+    still moved from its own frame to the current one and used (it was thrown away once its
+    frame's grey was out of the last 12 frames', so every frame kept the first mask, carried
+    on and on: the busy machine's ghost trail)."""
+    from backdrop.perception.core.media import MediaInfo
+
+    release = threading.Event()
+    calls: list[float] = []
+
+    class Gated:
+        def __call__(self, frame: np.ndarray, t: float) -> np.ndarray:
+            calls.append(t)
+            if len(calls) > 1:
+                release.wait(10)  # the second run lasts until the test lets it end
+            return np.full(frame.shape[:2], 0.3 * len(calls), np.float32)
+
+        def reset(self) -> None:
+            pass
+
+    info = MediaInfo(Path("live"), 320, 180, 24.0, 100.0, None, 0, "h264", False)
+    third = [lv.name for lv in LEVELS].index("thread 1/3")
+    r = LiveRenderer(info, lambda i, p: Gated(), BudgetController(24, fixed=third), True)
+    r.set_plan(EditPlan.from_json(
+        '{"schema_version":2,"keep":[{}],'
+        '"backgrounds":[{"background":{"type":"color","color":"#0000ff"}}]}'
+    ))  # fmt: skip
+    frame = np.random.default_rng(3).integers(0, 255, (180, 320, 3), dtype=np.uint8)
+    try:
+        r.render(0, 0.0, frame)
+        assert r.last_mask is not None and np.allclose(r.last_mask, 0.3), "its own mask"
+        for i in range(1, 31):  # 30 frames while the second run is held
+            r.render(i, i / 24, frame)
+            assert np.allclose(r.last_mask, 0.3), "the first mask carried meanwhile"
+        assert len(calls) == 2
+        release.set()
+        assert r._worker is not None
+        r._worker.wait_idle(10)
+        r.render(31, 31 / 24, frame)
+        assert np.allclose(r.last_mask, 0.6, atol=1e-4), "the late mask, moved and used"
+    finally:
+        release.set()
+        r.close()
 
 
 def test_threaded_renderer_hands_every_kth_frame_to_the_mask_thread_and_follows_motion(

@@ -327,20 +327,23 @@ class FrameScales:
 
 
 class MotionCarrier:
-    """Carries a mask from one frame to the next by dense optical flow (DIS, ultrafast preset,
-    on a small grey copy of the frames about ``flow_width`` pixels wide).
+    """Carries a mask from one frame to the next by dense optical flow (DIS, ultrafast preset
+    down to :data:`FLOW_FINEST_SCALE`, on a small grey copy of the frames about ``flow_width``
+    pixels wide).
 
     The grey copy is made with an integer shrink factor (OpenCV's fast area path), from the
     frame's area-halved copy where the factor is even (the copy the live loop also gives the
     masker and the edge: a 720p frame's grey then costs ~0.2 ms instead of ~1.3), and the
     sampling map is made at the flow's own size and upsampled once to the mask's (a linear
     map upsamples exactly), so moving a 720p frame's mask costs about 2.5 ms CPU instead of
-    4.5, and runs no model (no detector, no landmarks).
+    4.5 (measured at the preset's finest scale; ~1.2 ms more at :data:`FLOW_FINEST_SCALE`), and
+    runs no model (no detector, no landmarks).
     """
 
     def __init__(self, flow_width: int = 320) -> None:
         self.flow_width = flow_width
         self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        self._dis.setFinestScale(FLOW_FINEST_SCALE)
         self._prev: np.ndarray | None = None
         self._grid: tuple[tuple[int, ...], np.ndarray] | None = None  # (key, flow-size grid)
 
@@ -456,6 +459,15 @@ class MotionCarrier:
         self._prev = None
 
 
+FLOW_FINEST_SCALE = 1
+"""The finest pyramid level DIS computes the flow at (its ultrafast preset's default is 2: a
+quarter of the grey, where an 8-pixel patch spans ~128 pixels of a 720p frame, wider than a
+standing person, so the flow on the subject was mostly the still background's and the carried
+mask lagged the person: the old background kept on the side he moved away from, his leading
+side cut — the busy machine's ghost trail). At 1 (half the grey) the juggler carried over 3
+frames (a busy source's gap) keeps 0.048 instead of 0.070 of its pixels outside the model's
+own mask, cuts 0.068 instead of 0.094 (``benchmarks/bench_carry.py``), for ~1.2 ms CPU more per
+carried 720p frame (+11–13 % of its whole cost); 0 (the whole grey) gained little more for ~6 ms."""
 MOVE_EPS = 0.02
 """Mask values at or below this count as background when :meth:`MotionCarrier.move` boxes the
 subject."""
@@ -619,7 +631,9 @@ class LiveRenderer:
         self.info = info
         self.threaded = threaded
         self._worker: MaskWorker | None = None
-        self._greys: deque[tuple[int, np.ndarray]] = deque(maxlen=GREYS_KEPT)
+        self._handed: deque[tuple[int, np.ndarray]] = deque(maxlen=HANDED_KEPT)
+        """``(capture index, grey)`` of the last frames handed to the mask thread: its mask of
+        one is moved from that frame's grey to the current frame's, however late it comes."""
         self.controller = controller or BudgetController(info.fps)
         self._factory = masker_factory or (lambda i, p: build_masker(i, p))
         self.plan: EditPlan | None = None
@@ -746,7 +760,7 @@ class LiveRenderer:
         handed = waited = False
         got = worker.take()
         if got is None and self._mask is None:  # nothing to carry yet: wait for this frame's
-            self._hand(worker, index, t, scales, level)
+            self._hand(worker, index, t, scales, level, cur)
             handed = waited = True
             while got is None and worker.error is None and not worker.idle:
                 got = worker.take(wait=MASK_WAIT_S)
@@ -754,7 +768,7 @@ class LiveRenderer:
         mask = None
         if got is not None:
             j, fresh = got
-            then = next((g for i, g in self._greys if i == j), None)
+            then = next((g for i, g in self._handed if i == j), None)
             if j == index:
                 mask = fresh
             elif then is not None and then.shape == cur.shape:
@@ -765,24 +779,31 @@ class LiveRenderer:
             mask = self._carrier.move(self._mask, prev, cur, w, h) if same else self._mask
         if mask is None:  # the model's mask of a frame no longer known: held
             mask = got[1] if got is not None else np.zeros((h, w), np.float32)
-        self._greys.append((index, cur))
         self._carrier.seen(frame, cur)
         self._since_mask += 1
         if not handed and self._since_mask >= level.mask_every and worker.idle:
-            self._hand(worker, index, t, scales, level)
+            self._hand(worker, index, t, scales, level, cur)
             handed = True
         # the model's time is charged to the frame handed to it (waited for: already in its cost)
         return mask, handed, worker.model_seconds if handed and not waited else 0.0
 
     def _hand(
-        self, worker: MaskWorker, index: int, t: float, scales: FrameScales, level: Level
+        self,
+        worker: MaskWorker,
+        index: int,
+        t: float,
+        scales: FrameScales,
+        level: Level,
+        grey: np.ndarray,
     ) -> None:
-        """Hand the frame to the mask thread, at the level's masker input size."""
+        """Hand the frame to the mask thread, at the level's masker input size (``grey``: its
+        motion grey, kept to move the mask that comes back)."""
         small = _scaled(scales, level.mask_long_side)
         if small.shape != self._mask_input:  # a new input size: no stale smoothing
             worker.reset()
             self._mask_input = small.shape
         worker.submit(index, small, t)
+        self._handed.append((index, grey))
         self._since_mask = 0
 
     def close(self) -> None:
@@ -795,9 +816,15 @@ class LiveRenderer:
 
 MASK_WAIT_S = 30.0
 """Seconds the first frame waits for its mask from the mask thread (a model loading)."""
-GREYS_KEPT = 12
-"""Recent frames whose small grey copy is kept, to move a model mask that arrives late from
-its frame to the current one."""
+HANDED_KEPT = 4
+"""Frames handed to the mask thread whose small grey copy is kept, to move the model's mask of
+one, however late it arrives, from its frame to the current one (a frame waiting in the
+thread's inbox may be replaced by a newer one: a few are kept). It was the last 12 frames
+rendered: on a busy machine a model run longer than 12 frames (0.5 s at 24 fps, 0.2 s at 60)
+found its frame's grey gone, every fresh mask was thrown away and the mask was only ever
+carried, the carry's errors adding up (the juggler at "thread 1/3" with the model 0.6 s late:
+trail 0.153 of the kept pixels, against 0.101 with the grey kept; benchmarks/bench_carry.py
+``--delay``)."""
 
 ALPHA_LINES = 720
 """Below the ladder's top level, a frame taller than this has the edge's alpha made at half
