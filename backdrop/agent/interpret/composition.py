@@ -108,18 +108,17 @@ class _Composer:
         focus = self.ctx.focused_index()
         self.prev_range = None if focus is None else self.ctx.plan.backgrounds[focus].range
 
-    def add(self, n: int, c: Clause) -> None:
-        """Compose clause number ``n``."""
-        self.notes += c.notes
-        self.pre += [ToolCall("undo")] * c.undo + [ToolCall("redo")] * c.redo
+    def _whole(self, c: Clause) -> bool:
+        """Compose a clause that is a whole step of its own — a change taken out ("drop the
+        green"), starting over, a colour added to a gradient — and say whether it was one."""
         if c.drop is not None:
             call = _drop_call(c, self.ctx)
             if isinstance(call, list):
                 self.steps += call
-                return
+                return True
             if call is not None:
                 self.steps.append(call)
-                return
+                return True
             c.remove = True  # "remove the green screen" with no green change: the background
         if c.reset:
             self.steps.append(ToolCall("start_over"))
@@ -128,18 +127,26 @@ class _Composer:
                 if self.ctx.plan == EditPlan()
                 else "I started over from the original video; say “undo” to get the plan back"
             )
-            return
+            return True
         if c.append is not None:
             last = self.last_stop
             if last is not None and c.append[1][:1] != "?":  # "the right side white and the
                 bg = last.args["background"]  # left side black": both stops, one gradient
                 bg["colors"] = _with_stop(bg["colors"], c.append[0], c.append[1])
-                return
+                return True
             calls = _append_calls(c.append, self.ctx, self.draft)
             self.steps += calls
             stops = [k for k in calls if k.name == "set_background"]
             if stops and stops[-1].args["background"].get("type") == "gradient":
                 self.last_stop = stops[-1]
+            return True
+        return False
+
+    def add(self, n: int, c: Clause) -> None:
+        """Compose clause number ``n``."""
+        self.notes += c.notes
+        self.pre += [ToolCall("undo")] * c.undo + [ToolCall("redo")] * c.redo
+        if self._whole(c):
             return
         if self.draft is None and (action := _edge_again(c, self.ctx)) is not None:
             c.strength, c.edges = None, [action]  # "pull the mask in" … "a bit more"

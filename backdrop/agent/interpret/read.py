@@ -156,6 +156,49 @@ def _take(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, st
 _EDGE_MORE = re.compile(r"\b(?:a (?:bit|little|touch) |a lot |much |even |some |slightly )?more\b")
 
 
+def _read_length(c: Clause, rest: str) -> bool:
+    """Whether ``rest`` lengthens or shortens the current change by an amount ("extend it by 10
+    seconds", "take 2 seconds off"), set on ``c``.
+
+    Raises:
+        Unclear: an amount that is not said ("a few more seconds", "half as long").
+    """
+    if (by := lengthen_by(rest.strip())) is not None:
+        c.lengthen = by
+        return True
+    if VAGUE_LENGTH_CHANGE.match(rest.strip()):
+        raise Unclear(
+            clarify(
+                "How many seconds longer or shorter? Say, for example, “5 more seconds” or "
+                "“make it 5 seconds shorter”."
+            )
+        )
+    return False
+
+
+def _read_drop(c: Clause, rest: str) -> bool:
+    """Whether ``rest`` takes changes out of the plan ("drop the green", "get rid of the blur",
+    "go back to the original background": all of them), set on ``c``.
+
+    Raises:
+        Unclear: one effect taken away from a background ("without the fade").
+    """
+    if ORIGINAL_BACKGROUND.match(rest) is not None:
+        c.drop = {"all": True}
+        return True
+    if (m := DROP.match(rest)) is not None:
+        kind = m.group("kind")
+        c.drop = {"color": hex_of(m.group("a"))} if m.group("a") else {"kind": DROP_KINDS[kind]}
+        return True
+    if TAKE_AWAY.search(rest):
+        raise Unclear(
+            "I can't take one effect away on its own yet. Say “undo” to go back a step, or say "
+            "what the background should be instead, e.g. “remove the background” or “make it "
+            "blue”."
+        )
+    return False
+
+
 def read_clause(text: str, sequential: bool, paths: list[str], timed: bool = False) -> Clause:
     """Read one clause. ``timed``: an earlier clause of the sentence said a time, so "blue at
     the start" is a time here ("red at the end and blue at the start"), not a gradient stop."""
@@ -168,16 +211,8 @@ def read_clause(text: str, sequential: bool, paths: list[str], timed: bool = Fal
     if STOP.match(rest):
         c.stop = True
         return c
-    if (by := lengthen_by(rest.strip())) is not None:  # "extend it by 10 seconds"
-        c.lengthen = by
+    if _read_length(c, rest):  # "extend it by 10 seconds"
         return c
-    if VAGUE_LENGTH_CHANGE.match(rest.strip()):  # "a few more seconds", "half as long"
-        raise Unclear(
-            clarify(
-                "How many seconds longer or shorter? Say, for example, “5 more seconds” or "
-                "“make it 5 seconds shorter”."
-            )
-        )
     if START_OVER.match(rest):
         c.reset = True
         return c
@@ -204,22 +239,8 @@ def read_clause(text: str, sequential: bool, paths: list[str], timed: bool = Fal
         c.edges.append("shrink")
         c.described = True
     negated, rest = take_negated_colours(rest)  # "not blue": never read as blue
-    if ORIGINAL_BACKGROUND.match(rest) is not None:  # "go back to the original background"
-        c.drop = {"all": True}
+    if _read_drop(c, rest):  # "drop the green", "go back to the original background"
         return c
-    if (m := DROP.match(rest)) is not None:  # "drop the green", "get rid of the blur"
-        c.drop = (
-            {"color": hex_of(m.group("a"))}
-            if m.group("a")
-            else {"kind": DROP_KINDS[m.group("kind")]}
-        )
-        return c
-    if TAKE_AWAY.search(rest):
-        raise Unclear(
-            "I can't take one effect away on its own yet. Say “undo” to go back a step, or say "
-            "what the background should be instead, e.g. “remove the background” or “make it "
-            "blue”."
-        )
     _check_cross_fade(rest)
     rest = _read_fades(c, rest)
     rest = _read_subjects(c, rest)

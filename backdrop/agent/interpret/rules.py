@@ -147,6 +147,63 @@ def _places_unknown(c: Clause, piece: str) -> bool:
     return m is not None and m.group("obj") not in _NOT_AN_OBJECT
 
 
+def _read(piece: str, seq: bool, paths: list[str], timed: bool) -> Clause:
+    """One clause; "blur it; no actually, don't" takes back what came before, like "undo that"."""
+    return Clause(piece, undo=1) if DONT.match(piece) else read_clause(piece, seq, paths, timed)
+
+
+def _back_to_normal(last: Clause, piece: str, notes: list[str]) -> bool:
+    """Whether ``piece`` (said after "then") only ends the change before it ("…, then from 10 s
+    back to normal", "blur the first 10 s, then back to normal"); the note says so.
+
+    Raises:
+        Unclear: "back to normal" after a change that has no end.
+    """
+    if _back_from(last, piece):
+        notes.append("after that the video stays as it was")
+        return True
+    if not _as_before(last, piece):
+        return False
+    if last.range is None or last.range.end is None:
+        raise Unclear(
+            "When should it go back to how it was? Say a time, for example “… for the first 10 "
+            "seconds, then back to normal”."
+        )
+    notes.append("after that the video stays as it was")
+    return True
+
+
+def _number_corrected(c: Clause, last: Clause, piece: str) -> bool:
+    """Whether the correction ``piece`` only changes a number of ``last`` ("fade it in over 2
+    seconds, no, 4 seconds", "blur it at 20 percent, actually 40"), done in ``last``."""
+    _check_bare_number(last, piece)  # "… 10 seconds at 20 percent, actually 40": which?
+    if not c.understood() and _correct_time(last, piece):
+        return True
+    return _correct_amount(last, piece)
+
+
+def _nothing_placed(
+    norm: str,
+    rate: str | None,
+    ignored: list[str],
+    notes: list[str],
+    took_back: bool,
+    sizes: list[str],
+) -> Parsed:
+    """The :class:`Parsed` of a sentence with no change left (only a size, or one that took
+    back its own change).
+
+    Raises:
+        Unsupported: only a frame rate was said.
+        Unclear: nothing was understood.
+    """
+    if rate and not sizes:
+        raise Unsupported(sentence(rate[:1].upper() + rate[1:]) + " Nothing changed.")
+    if not (took_back or sizes):
+        _nothing_understood(norm, ignored, notes)
+    return Parsed([], [], ignored, notes, took_back, sizes)
+
+
 class RuleInterpreter:
     """Maps English instructions to tool calls with rule tables; no model needed.
 
@@ -264,37 +321,19 @@ class RuleInterpreter:
         as_is: list[str] = []
         for piece, seq, fix in _without_effects(split_clauses(norm), notes):
             edits = [x for x in clauses if not (x.undo or x.redo)]
-            if seq and edits and _back_from(edits[-1], piece):
-                notes.append("after that the video stays as it was")  # "…, then from 10 s
-                continue  # back to normal": the change before ends there
-            if seq and edits and _as_before(edits[-1], piece):
-                # "blur the first 10 s, then back to normal": the rest stays as it is
-                if edits[-1].range is None or edits[-1].range.end is None:
-                    raise Unclear(
-                        "When should it go back to how it was? Say a time, for example “… for "
-                        "the first 10 seconds, then back to normal”."
-                    )
-                notes.append("after that the video stays as it was")
+            if seq and edits and _back_to_normal(edits[-1], piece, notes):
                 continue
             if keeps_as_is(piece) and not _has_range(piece):
                 as_is.append(piece)  # "blur it but keep it sharp": asked about below
-            # "blur it; no actually, don't" takes back what came before, like "undo that"
             timed = any(x.range is not None for x in clauses)  # "…, and blue at the start"
-            if DONT.match(piece):
-                c = Clause(piece, undo=1)
-            else:
-                c = read_clause(piece, seq, paths, timed)
+            c = _read(piece, seq, paths, timed)
             c.correction = fix
             negated += c.negated
             unsaid += c.negated if fix else []  # "red to blue, actually without the blue"
             ignored += c.unread if c.understood() else []
             edits = [x for x in clauses if not (x.undo or x.redo)]
-            if fix and edits:
-                _check_bare_number(edits[-1], piece)  # "… 10 seconds at 20 percent, actually 40"
-            if fix and not c.understood() and edits and _correct_time(edits[-1], piece):
-                continue  # "fade it in over 2 seconds, no, 4 seconds"
-            if fix and edits and _correct_amount(edits[-1], piece):
-                continue  # "blur it at 20 percent, actually 40"
+            if fix and edits and _number_corrected(c, edits[-1], piece):
+                continue
             if _KEEP_TIMING.match(piece):  # "make it blue but keep the timing": its part
                 same_next = _mark_same(clauses)
                 continue
@@ -333,11 +372,7 @@ class RuleInterpreter:
             ignored = [i for i in ignored if i not in as_is]
         _check_negated(clauses, negated)
         if not clauses:
-            if rate and not sizes:
-                raise Unsupported(sentence(rate[:1].upper() + rate[1:]) + " Nothing changed.")
-            if took_back or sizes:
-                return Parsed([], [], ignored, notes, took_back, sizes)
-            _nothing_understood(norm, ignored, notes)
+            return _nothing_placed(norm, rate, ignored, notes, took_back, sizes)
         pre, calls = compose(clauses, ctx, notes)
         pre = _clamp_undos(pre, bool(calls), len(ctx.history.past), notes)
         return Parsed(pre, calls, ignored, list(dict.fromkeys(notes)), took_back, sizes)
