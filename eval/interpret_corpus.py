@@ -57,6 +57,7 @@ BLIND = {
     "heldout4": CORPUS / "heldout4.txt",
     "heldout5": CORPUS / "heldout5.txt",
     "heldout6": CORPUS / "heldout6.txt",
+    "heldout7": CORPUS / "heldout7.txt",
 }
 EDGE_WORDS = ("soften", "sharpen", "grow", "shrink", "refine")
 SEED = 11
