@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from backdrop.render.plan import EditPlan
 from tests.test_interpret_blind_kinds import _said, _spans, folder  # noqa: F401 - a fixture
 
 
@@ -142,3 +143,40 @@ def test_a_timed_part_not_understood_is_named_not_used_as_a_retime(text: str, wo
 def test_put_it_in_a_time_still_retimes() -> None:
     ctx, reply, _ = _said("blur it, put it in the last three seconds")
     assert [(s[1], s[2]) for s in _spans(ctx)] == [(57.0, 60.0)], reply
+
+
+# -- kinds of the seventh blind set, from new phrasings (lead, 2026-11-28) ---------------------
+@pytest.mark.parametrize(
+    "text", ["make it plum", "a khaki backdrop please", "make the second half tomato"]
+)
+def test_more_css_colour_names_are_colours(text: str) -> None:
+    ctx, reply, clarify = _said(text)
+    assert not clarify and "didn't understand" not in reply, reply
+    assert [s.background.type for s in ctx.plan.backgrounds] == ["color"], reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my edges look blurry, make them crisp",
+        "the outline is fuzzy, sharpen it",
+        "the edge around me is kind of mushy",
+    ],
+)
+def test_a_fuzzy_edge_is_sharpened_and_the_background_stays(text: str) -> None:
+    ctx, reply, _ = _said("make it black", text)
+    assert [s.background.type for s in ctx.plan.backgrounds] == ["color"], reply
+    assert ctx.plan.edges.feather < EditPlan().edges.feather, reply
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("actually begin it at 0:05", (5.0, 30.0)),
+        ("start it at 3 seconds instead", (3.0, 30.0)),
+        ("start it at 0:40", (40.0, 60.0)),
+    ],
+)
+def test_moving_only_the_start_keeps_the_end(text: str, span: tuple[float, float]) -> None:
+    ctx, reply, _ = _said("make it green from 0:10 to 0:30", text)
+    assert [(s[1], s[2]) for s in _spans(ctx)] == [span], reply

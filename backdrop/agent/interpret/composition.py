@@ -578,6 +578,7 @@ class _Composer:
             self.pending = rng  # "from 20 s on, just keep the person who's talking"
         else:
             target = "all" if c.target_all else "last"
+            rng = _keep_the_end(c, rng, self.ctx)  # "actually start it at 0:05": its end stays
             self.steps.append(ToolCall("set_time_range", {"range": _range_arg(rng),
                                                           "target": target}))  # fmt: skip
 
@@ -660,6 +661,26 @@ def _open_part(draft: _Draft | None) -> bool:
 def _seconds(t: float) -> str:
     """ "1 second", "2.5 seconds"."""
     return f"{t:g} second" + ("" if t == 1 else "s")
+
+
+_START_ONLY = re.compile(
+    r"^(?:(?:actually|no|ok(?:ay)?|instead)[\s,]+)*(?:(?:make|have|let) (?:it|that|this) )?"
+    r"(?:start|begin|kick in|come in)s?(?: it| that| this| the \w+)?\s+(?:at|from|after)\b"
+)
+
+
+def _keep_the_end(c: Clause, rng: TimeRange, ctx: ToolContext) -> TimeRange:
+    """``rng`` with the focused change's end kept when the clause only moves the start ("start it
+    at 0:05 instead" after "from 0:10 to 0:20": 0:05–0:20, not 0:05 to the end)."""
+    seg = _focused(ctx)
+    if rng.end is not None or seg is None or seg.range.end is None:
+        return rng
+    if _START_ONLY.match(c.text.strip().lower()) is None:
+        return rng
+    d = ctx.duration or _nominal_duration(rng, seg.range)
+    if rng.resolve(d)[0] >= seg.range.resolve(d)[1]:
+        return rng  # a start after the old end: the change moves there, as said
+    return TimeRange(start=rng.start, end=seg.range.end)
 
 
 def _span_words(rng: TimeRange) -> str:

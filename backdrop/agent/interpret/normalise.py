@@ -102,6 +102,14 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # refused as a rule removing every person)
         (rf"^\s*(?:(?:and|but|ok(?:ay)?|no|hey|wait|oh)[\s,]+)*{_SPARED}(?:please|thanks|"
          r"though|ok(?:ay)?)?\s*[.!]?\s*$", "keep the person"),
+        # "the edge around me is all fuzzy", "my edges look blurry": the edge is too soft — not
+        # a blurred background (a black background became a blur under an "Understood")
+        (r"\b(?P<pre>(?:edges?|outline|cut-?out|border|mask|matte)(?: around (?:me|him|her|us|"
+         r"them|my \w+))?(?:\s+(?:is|are|looks?|seems?|looking|getting|got))?)(?:\s+(?:all|a bit|"
+         r"a little|too|really|so|kind of|kinda|very|pretty|quite))*\s+(?:fuzzy|blurry|blurred|"
+         r"mushy|smudgy|smeared)\b", r"\g<pre> too soft"),
+        (r"\bmake (?:them|the edges?|the outline) (?:more )?(?:crisp|crisper|sharp|sharper|"
+         r"cleaner)\b", "sharper edges"),
         (r"\bmore (?:transparent|see-through|translucent)\b", "weaker"),
         (r"\bkeep it (?:light|subtle|gentle|soft|low|mild)\b", "subtle"),
         (r"\bless (?:transparent|see-through|translucent)\b", "stronger"),
