@@ -66,6 +66,13 @@ def test_a_sequence_that_lost_a_part_is_asked_about_a_whole_one_is_not() -> None
     assert check_reading(back, SILENCE, _ctx(), _far).ask == ""
 
 
+def test_a_made_up_short_ending_is_not_a_reason_to_ask() -> None:
+    """Whisper adds "Is it?" / "You" after the instruction: the instruction itself is whole."""
+    said = "Make the background red, and fade it in over 3 seconds. Is it?"
+    assert check_reading(said, SILENCE, _ctx(), _far).partial == ""
+    assert check_reading("Make the mask wrap a purple claw. Is it?", SILENCE, _ctx(), _far).partial
+
+
 def test_nothing_to_apply_is_not_asked_about() -> None:
     """A transcript that changes nothing is answered by the interpreter (it asks itself)."""
     assert check_reading("wrap the claw", SILENCE, _ctx(), _far).ask == ""

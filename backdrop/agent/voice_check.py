@@ -171,10 +171,27 @@ def partly_understood(text: str, reply: Reply, ctx: ToolContext) -> str:
         ctx: the context it would apply to (not changed).
     """
     if NOT_UNDERSTOOD in reply.text:
+        head, tail = _tail(text)
+        if tail:  # "… over 3 seconds. Is it?": Whisper's made-up ending, not the instruction
+            plan, without = reading_of(head, ctx)
+            if NOT_UNDERSTOOD not in without.text and plan == reading_of(text, ctx)[0]:
+                return ""
         return reply.text[reply.text.index(NOT_UNDERSTOOD) :].split(", so")[0].strip()
     if SEQUENCE.search(" ".join(plain_words(text))) and _lost_part(text, ctx):
         return "I heard only one part of a sequence"
     return ""
+
+
+_LAST_SENTENCE = re.compile(r"^(?P<head>.*[.!?])\s+(?P<tail>[^.!?]+[.!?]?)$", re.S)
+
+
+def _tail(text: str) -> tuple[str, str]:
+    """``text`` split before a short last sentence of at most three words ("… seconds. Is
+    it?", "… blue. You"): ``(head, tail)``, or ``(text, "")`` when there is none."""
+    m = _LAST_SENTENCE.match(text.strip())
+    if m is None or len(plain_words(m["tail"])) > 3:
+        return text, ""
+    return m["head"], m["tail"]
 
 
 BACKGROUND_CALLS = frozenset(
@@ -320,7 +337,7 @@ def partial_question(heard: str, check: Check) -> str:
     """The question for a transcript understood only in part: what was heard, what would be
     applied, and what was left out."""
     return (
-        f"I heard “{heard}” — did you mean {check.understood}? ({check.partial}.) Say yes to "
+        f"I heard: “{heard}” — did you mean {check.understood}? ({check.partial}.) Say yes to "
         "apply that, no to drop it, or say it again."
     )
 
