@@ -3,7 +3,7 @@
 A transcript with words the interpreter could not read ("make the mask wrap a purple claw in
 gradient"), or a sequence that reads as a single edit ("make it meant for the first half and
 blue for the rest": the first colour was lost), is usually a mishearing of the words that
-decided the edit. Spoken, it is asked about ("I heard “…” — did you mean …?"); typed, the
+decided the edit. Spoken, it is asked about ("I heard: “…” — did you mean …?"); typed, the
 understood part is applied and the rest named, as before. A colour heard with high probability
 whose rival colour scores clearly lower is applied without asking. Tests use a stand-in scorer
 (no audio) or assert the outcome only, never a transcript.

@@ -17,7 +17,7 @@ a colour or effect word heard with high probability (:data:`SURE_P`) for another
 for a heard "blur" :data:`BLUR_NATS` less likely (the ear errs the other way).
 
 Spoken input only: a transcript the interpreter understands only in part is asked about too
-("I heard “…” — did you mean …?") instead of applied, because the words it could not read are
+("I heard: “…” — did you mean …?") instead of applied, because the words it could not read are
 usually misheard words that decided the edit ("make the mask wrap a purple claw in gradient"). So
 is a sequence ("X for the first half and Y for the rest") that reads as a single edit: one of
 its parts was lost ("make it meant for the first half and blue for the rest"). Typed text keeps
