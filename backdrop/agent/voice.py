@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from backdrop.agent.replies import Interpreter, Reply
-from backdrop.agent.voice_check import Check, check_reading, confirm_question
+from backdrop.agent.voice_check import Check, check_reading, confirm_question, partial_question
 from backdrop.perception.audio.asr import AsrOptions, Transcriber
 from backdrop.perception.audio.files import VoiceError, load_audio, record_mic
 from backdrop.perception.audio.vad import VadParams, spoken_span
@@ -177,6 +177,8 @@ class VoiceInput:
             return None
         log.info("asking about %r (near readings %s)", heard.text, check.rivals)
         self.pending = check.ask
+        if check.partial:
+            return Reply(partial_question(heard.text, check), clarify=True)
         return Reply(f"I heard: “{heard.text}”. {confirm_question(check.ask)}", clarify=True)
 
     def answer(self, text: str) -> tuple[bool, str] | None:

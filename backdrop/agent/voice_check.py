@@ -11,7 +11,17 @@ itself (:meth:`Transcriber.score_readings`, forced decoding: summed log probabil
 When one of them is within :data:`NEAR_NATS` of the transcript, the ear cannot tell them apart:
 the instruction is not applied and the person is asked "Did you say “…”?" with the likelier
 reading. When the plan would be the same either way,
-or every other reading is far less likely, it is applied as today.
+or every other reading is far less likely, it is applied as today. A near rival that only swaps
+a colour or effect word heard with high probability (:data:`SURE_P`) for another, at least
+:data:`SURE_NATS` less likely, is not asked about: the ear was sure of that word; nor is "blue"
+for a heard "blur" :data:`BLUR_NATS` less likely (the ear errs the other way).
+
+Spoken input only: a transcript the interpreter understands only in part is asked about too
+("I heard: “…” — did you mean …?") instead of applied, because the words it could not read are
+usually misheard words that decided the edit ("make the mask wrap a purple claw in gradient"). So
+is a sequence ("X for the first half and Y for the rest") that reads as a single edit: one of
+its parts was lost ("make it meant for the first half and blue for the rest"). Typed text keeps
+applying the understood part and naming the rest.
 
 The plans are compared with the rule-based :class:`SpeechInterpreter` on a scratch copy of the
 context, so nothing changes while checking.
@@ -28,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backdrop.agent.interpret.lexicon.colours import BASIC_HUES
+from backdrop.agent.replies import Reply
 from backdrop.perception.core.events import Word
 from backdrop.tools import ToolContext
 
@@ -44,6 +55,26 @@ UNSURE_SWAP_P = 0.6
 """A :data:`NOUN_SWAPS` word heard with a word probability below this, whose swap would give
 another plan, is asked about whatever the scores (dev set: "mask" for "background" came with
 0.08–0.56, and forced scoring put "background" 7–13 nats behind it)."""
+
+SURE_P = 0.5
+"""A colour or effect word heard with at least this word probability is sure enough that a rival
+colour / effect in its place, :data:`SURE_NATS` or more less likely, is not asked about (dev
+grid: right colours mostly 0.5–1.0; the misheard ones 0.001–0.38)."""
+
+SURE_NATS = 2.0
+"""How much less likely (nats) a rival must be to be dropped when the word was heard sure."""
+
+BLUR_NATS = 3.5
+"""A transcript that says "blur" (or "blurred", "blurry") is not asked about for a rival "blue"
+this many nats or more less likely, however unsure the word: this ear hears "blurred" as "blue",
+hardly ever "blue" as "blur" (dev grid: 30 spoken "blue" commands, rival "blur" 7–10 nats behind;
+rightly heard "blur" had rival "blue" 2.3–5.2 nats behind, a misheard sentence at 3.2)."""
+
+SEQUENCE = re.compile(r"\b(?:then|for the rest|the rest of|after that|afterwards)\b")
+"""Words that say a sentence has a later part ("… and then yellow", "… for the rest")."""
+
+NOT_UNDERSTOOD = "I didn't understand"
+"""How the interpreter's reply names the words it left out (``rules._not_understood``)."""
 
 MAX_READINGS = 40
 """At most this many near readings are scored for one utterance (each is one decoder pass)."""
@@ -116,12 +147,86 @@ def near_readings(text: str) -> list[str]:
 
 def plan_of(text: str, ctx: ToolContext) -> object:
     """The plan ``text`` would give on a scratch copy of ``ctx`` (``ctx`` is not changed)."""
+    return reading_of(text, ctx)[0]
+
+
+def reading_of(text: str, ctx: ToolContext) -> tuple[object, Reply]:
+    """``(plan, reply)`` that ``text`` would give on a scratch copy of ``ctx`` (not changed)."""
     from backdrop.agent.interpret import SpeechInterpreter
 
     scratch = dataclasses.replace(ctx, history=copy.deepcopy(ctx.history), notes=[],
                                   renderer=None)  # fmt: skip
-    SpeechInterpreter().interpret(text, scratch)
-    return scratch.plan
+    reply = SpeechInterpreter().interpret(text, scratch)
+    return scratch.plan, reply
+
+
+def partly_understood(text: str, reply: Reply, ctx: ToolContext) -> str:
+    """Why a transcript that changes the plan was understood only in part, or "" when it was
+    understood whole: the interpreter named words it left out, or a sequence ("… and then …",
+    "… for the rest") gave a single edit (one of its parts was lost).
+
+    Args:
+        text: the transcript.
+        reply: the interpreter's reply to it (:func:`reading_of`).
+        ctx: the context it would apply to (not changed).
+    """
+    if NOT_UNDERSTOOD in reply.text:
+        head, tail = _tail(text)
+        if tail:  # "… over 3 seconds. Is it?": Whisper's made-up ending, not the instruction
+            plan, without = reading_of(head, ctx)
+            if NOT_UNDERSTOOD not in without.text and plan == reading_of(text, ctx)[0]:
+                return ""
+        return reply.text[reply.text.index(NOT_UNDERSTOOD) :].split(", so")[0].strip()
+    if SEQUENCE.search(" ".join(plain_words(text))) and _lost_part(text, ctx):
+        return "I heard only one part of a sequence"
+    return ""
+
+
+_LAST_SENTENCE = re.compile(r"^(?P<head>.*[.!?])\s+(?P<tail>[^.!?]+[.!?]?)$", re.S)
+
+
+def _tail(text: str) -> tuple[str, str]:
+    """``text`` split before a short last sentence of at most three words ("… seconds. Is
+    it?", "… blue. You"): ``(head, tail)``, or ``(text, "")`` when there is none."""
+    m = _LAST_SENTENCE.match(text.strip())
+    if m is None or len(plain_words(m["tail"])) > 3:
+        return text, ""
+    return m["head"], m["tail"]
+
+
+BACKGROUND_CALLS = frozenset(
+    {"set_background", "remove_background", "blur_background", "drop_background", "change_colour"}
+)
+"""Tool calls that change the background (one part of a sequence each)."""
+
+
+def _lost_part(text: str, ctx: ToolContext) -> bool:
+    """Whether the rule interpreter reads a single background change in ``text`` that is either
+    limited in time (it ends before the end of the video) or comes with a time range that has
+    no background of its own (``set_time_range``): the other part of the sequence was lost."""
+    from backdrop.agent.interpret.rules import RuleInterpreter
+
+    scratch = dataclasses.replace(ctx, history=copy.deepcopy(ctx.history), notes=[],
+                                  renderer=None)  # fmt: skip
+    try:
+        parsed = RuleInterpreter().parse(text, scratch)
+    except Exception:  # noqa: BLE001 - Unclear/Unsupported: nothing to lose
+        return False
+    calls = parsed.calls
+    if any("stays as it was" in n for n in parsed.notes):
+        return False  # "… for the first 10 s, then back to normal": the rest is as it was
+    edits = [c for c in calls if c.name in BACKGROUND_CALLS]
+    if len(edits) != 1:
+        return False
+    end = (edits[0].args.get("range") or {}).get("end")
+    return end is not None or any(c.name == "set_time_range" for c in calls)
+
+
+def understood_part(reply: Reply) -> str:
+    """What the interpreter understood, from its reply ("background → blue (the whole
+    video); keep the person"), without what it left out."""
+    said = reply.text.split(f" {NOT_UNDERSTOOD}")[0].strip()
+    return said.removeprefix("Understood: ").rstrip(". ")
 
 
 @dataclass(frozen=True)
@@ -130,6 +235,9 @@ class Check:
 
     Attributes:
         ask: the reading to confirm before applying ("" = apply the transcript as heard).
+        partial: why the transcript was understood only in part ("I didn't understand “wrap”
+            or “claw”"), when that is why it is asked about; else "".
+        understood: what the interpreter understood of it, when ``partial``.
         rivals: the readings one confusion away that would give a different plan, with their
             score relative to the transcript's (nats; 0 = as likely, negative = less likely),
             likeliest first (at most five).
@@ -137,6 +245,8 @@ class Check:
 
     ask: str = ""
     rivals: tuple[tuple[str, float], ...] = ()
+    partial: str = ""
+    understood: str = ""
 
 
 Scorer = Callable[[np.ndarray, Sequence[str]], list[float]]
@@ -166,8 +276,10 @@ def check_reading(
         A :class:`Check`: ``ask`` is the likeliest of the transcript and its near rivals when a
         rival within ``near`` would give a different plan; else empty.
     """
-    mine = plan_of(text, ctx)
+    mine, reply = reading_of(text, ctx)
     before = ctx.plan
+    if mine != before and (why := partly_understood(text, reply, ctx)):
+        return Check(text.strip().rstrip(".!?,"), partial=why, understood=understood_part(reply))
     rivals = []
     for reading in near_readings(text)[:MAX_READINGS]:
         plan = plan_of(reading, ctx)
@@ -179,10 +291,31 @@ def check_reading(
     ranked = sorted(((r, s - own) for r, s in zip(rivals, theirs, strict=True)),
                     key=lambda x: -x[1])  # fmt: skip
     top = tuple((r, round(d, 2)) for r, d in ranked[:5])
-    if ranked[0][1] <= -near and not _unsure_swap(text, words, rivals):
+    near_ones = [r for r, d in ranked if d > -near]
+    sure = all(_sure_swap(text, r, d, words) for r, d in ranked if d > -near)
+    if (not near_ones or sure) and not _unsure_swap(text, words, rivals):
         return Check("", top)
     best = ranked[0][0] if ranked[0][1] > 0 else text.strip().rstrip(".!?,")
     return Check(best, top)
+
+
+def _sure_swap(text: str, rival: str, delta: float, words: Sequence[Word]) -> bool:
+    """``rival`` only puts another colour (or effect word) for one colour (effect word) of
+    ``text`` that was heard with probability :data:`SURE_P` or more, and scores at least
+    :data:`SURE_NATS` below it (``delta``, nats)."""
+    mine, theirs = plain_words(text), rival.split()
+    if delta > -SURE_NATS or len(mine) != len(theirs):
+        return False
+    diff = [i for i, (a, b) in enumerate(zip(mine, theirs, strict=True)) if a != b]
+    if len(diff) != 1:
+        return False
+    a, b = mine[diff[0]], theirs[diff[0]]
+    if a in EFFECT_WORDS and a != "blue" and b == "blue" and delta <= -BLUR_NATS:
+        return True  # the ear puts "blue" for "blur", not the other way round
+    same_kind = (a in COLOUR_WORDS or a == "gray") and b in COLOUR_WORDS
+    same_kind = same_kind or (a in EFFECT_WORDS and b in EFFECT_WORDS)
+    probs = [w.probability for w in words if plain_words(w.text) == [a]]
+    return same_kind and bool(probs) and min(probs) >= SURE_P
 
 
 def _unsure_swap(text: str, words: Sequence[Word], rivals: Sequence[str]) -> bool:
@@ -200,4 +333,23 @@ def confirm_question(reading: str) -> str:
     return f"Did you say “{reading}”? Say yes to apply it, no to drop it, or say it again."
 
 
-__all__ = ["Check", "NEAR_NATS", "check_reading", "confirm_question", "near_readings", "plan_of"]
+def partial_question(heard: str, check: Check) -> str:
+    """The question for a transcript understood only in part: what was heard, what would be
+    applied, and what was left out."""
+    return (
+        f"I heard: “{heard}” — did you mean {check.understood}? ({check.partial}.) Say yes to "
+        "apply that, no to drop it, or say it again."
+    )
+
+
+__all__ = [
+    "Check",
+    "NEAR_NATS",
+    "check_reading",
+    "confirm_question",
+    "near_readings",
+    "partial_question",
+    "partly_understood",
+    "plan_of",
+    "reading_of",
+]
