@@ -72,6 +72,11 @@ def _fit_range(ctx: ToolContext, rng: TimeRange | None) -> tuple[TimeRange | Non
     return clamped.range, _note(ctx, clamped.notes), None
 
 
+LIVE_NOW_SLACK = 1.0
+"""Seconds an end may lie behind a live stream's play position and still be "now" (the stream
+moves on while an instruction is read and run)."""
+
+
 def _gone_by(ctx: ToolContext, rng: TimeRange | None) -> str | None:
     """Why ``rng`` would never be seen on a live stream (it ended before the play position),
     or None: a live stream only moves forward, so "for the first 2 seconds" said at 0:05 would
@@ -84,7 +89,9 @@ def _gone_by(ctx: ToolContext, rng: TimeRange | None) -> str | None:
             "a live stream has no end, so a time counted back from it can't be placed; say "
             f"“for the next {length:g} seconds” to do it from now"
         )
-    if ctx.position is None or rng.end is None or rng.end > ctx.position:
+    # the play position moves on while the instruction is read: an end said as "now" ("stop")
+    # is a little behind it by the time the tool runs, and is still now
+    if ctx.position is None or rng.end is None or rng.end > ctx.position - LIVE_NOW_SLACK:
         return None
     length = rng.end - max(rng.start, 0.0)
     return (
