@@ -303,6 +303,20 @@ def ctrl_c_reaches_child() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.fixture
+def python_ctrl_c() -> Iterator[None]:
+    """Python's own Ctrl-C handler (KeyboardInterrupt) for a test that sends itself SIGINT.
+
+    A suite started as a background job of a shell without job control inherits SIGINT
+    ignored, and Python then installs no handler: the test's Ctrl-C would never arrive."""
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def free_port() -> int:
     """A loopback TCP port nothing listens on (closed again before it is returned)."""
     with socket.socket() as s:

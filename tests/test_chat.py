@@ -76,7 +76,11 @@ def test_spoken_instruction_and_silence_in_a_session(tmp_path: Path) -> None:
     session = Session(SAMPLE, analyzers=lambda info: [], llm=False).start()
     assert session.wait(60)
     reply = session.submit_audio(load_audio(wav)).result(60)
-    assert reply.changed and "I heard" in reply.text, reply.text
+    assert "I heard" in reply.text, reply.text
+    if reply.clarify:  # issue 11: a word heard with low probability on this CPU is asked about
+        assert not reply.changed and "Did you say “Make the background red" in reply.text, reply
+        reply = session.submit("yes").result(60)
+    assert reply.changed, reply.text
     assert session.plan.backgrounds[0].background.color == "#e11d2e"
     silence = np.zeros(16000 * 2, np.float32)
     reply = session.submit_audio(silence).result(60)

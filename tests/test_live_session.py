@@ -183,6 +183,7 @@ def test_ctrl_c_keeps_the_recording_and_the_plan(sample: Path, tmp_path: Path) -
     assert not list(tmp_path.glob(".*partial*"))
 
 
+@pytest.mark.usefixtures("python_ctrl_c")
 def test_ctrl_c_in_the_terminal_loop_is_raised_at_a_safe_point(sample: Path) -> None:
     """``run_terminal`` takes Ctrl-C at its safe points (interrupt.deferred/check): while it
     polls the typed lines, and while a typed line waits for a slow reply (not after it); the
